@@ -1,0 +1,166 @@
+# opcount - count the work, energy and carbon of linear algebra.
+#
+#   make            build build/libopcount.so and build/opcount
+#   make deps       install the Debian packages the build and tests need
+#   make test       every test (installs what is missing first)
+#   make demo       the main job on an example
+#   make bench      benchmarks (measurements, not tests)
+#   make install PREFIX=/usr/local
+#   ASAN=1 / UBSAN=1 / TSAN=1 for sanitizer builds (out of tree: build-asan/ ...)
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+PYTHON   ?= python3
+
+BUILD := build
+ifeq ($(ASAN),1)
+  BUILD := build-asan
+  SAN   := -fsanitize=address -fno-omit-frame-pointer
+endif
+ifeq ($(UBSAN),1)
+  BUILD := build-ubsan
+  SAN   += -fsanitize=undefined -fno-sanitize-recover=all
+endif
+ifeq ($(TSAN),1)
+  BUILD := build-tsan
+  SAN   := -fsanitize=thread
+endif
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -Iinclude -Icommon -I$(BUILD)/gen
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS_ALL)
+
+GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c
+
+# shared code, compiled twice (-fPIC into the library, plainly into the tool)
+COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c
+COMMON_CLI := $(COMMON_LIB) common/trace_read.c
+
+LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
+            preload/resolve.c $(COMMON_LIB)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
+            $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
+LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
+
+CLI_SRCS := analysis/opcount.c analysis/cmd_report.c analysis/profile.c \
+            analysis/symbolize.c analysis/output.c $(COMMON_CLI)
+CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
+CLI_LIBS := -ldw -lelf -ljson-c -lz -lm
+
+EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
+
+.PHONY: all deps test demo bench install clean examples check-deps
+all: check-deps $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
+
+# ---- dependencies ----------------------------------------------------------
+# Each pair: a file that proves the package is installed, and the package.
+DEPS := /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h:libopenblas-dev \
+        /usr/include/lapacke.h:liblapacke-dev \
+        /usr/include/cmocka.h:libcmocka-dev \
+        /usr/include/libunwind.h:libunwind-dev \
+        /usr/include/elfutils/libdwfl.h:libdw-dev \
+        /usr/include/libelf.h:libelf-dev \
+        /usr/include/json-c/json.h:libjson-c-dev \
+        /usr/include/zlib.h:zlib1g-dev \
+        /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
+        /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
+        /usr/bin/pkg-config:pkg-config
+MISSING = $(foreach d,$(DEPS),$(if $(wildcard $(word 1,$(subst :, ,$(d)))),,$(word 2,$(subst :, ,$(d)))))
+
+deps:
+	@missing="$(strip $(MISSING))"; \
+	if [ -n "$$missing" ]; then \
+		echo "opcount: installing Debian packages: $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+		|| { echo "opcount: apt-get install failed" >&2; exit 1; }; \
+	else echo "opcount: all Debian packages present"; fi
+
+check-deps:
+	@missing="$(strip $(MISSING))"; \
+	if [ -n "$$missing" ]; then \
+		echo "opcount: missing Debian packages: $$missing (run: make deps)" >&2; exit 1; fi
+
+# ---- generated code --------------------------------------------------------
+$(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c &: \
+		common/routines.tbl tools/genwrap.py
+	@mkdir -p $(BUILD)/gen
+	$(PYTHON) tools/genwrap.py common/routines.tbl $(BUILD)/gen
+
+# ---- the preload library ---------------------------------------------------
+$(BUILD)/lib/%.o: %.c $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -MMD -MP -Ipreload -c $< -o $@
+
+$(BUILD)/lib/gen/%.o: $(BUILD)/gen/%.c $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -MMD -MP -Ipreload -c $< -o $@
+
+$(BUILD)/libopcount.so: $(LIB_OBJS)
+	$(CC) $(SAN) -shared -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ $(LIB_LIBS)
+
+# ---- the command-line tool -------------------------------------------------
+$(BUILD)/cli/%.o: %.c $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Ianalysis -c $< -o $@
+
+$(BUILD)/cli/gen/%.o: $(BUILD)/gen/%.c $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/opcount: $(CLI_OBJS)
+	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)
+
+# ---- examples (plain programs: they do not link opcount) -------------------
+OPENBLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread
+$(BUILD)/examples/%: examples/%.c include/opcount.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -lm
+
+examples: $(EXAMPLES)
+
+# ---- tests, demo, bench ----------------------------------------------------
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/cli/analysis/opcount.o,$(CLI_OBJS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ianalysis $^ -o $@ -lcmocka $(CLI_LIBS)
+
+$(BUILD)/tests/progs/%: tests/progs/%.c include/opcount.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -llapacke -lpthread -lm
+
+$(BUILD)/tests/progs/%-static: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -static $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -lpthread -lm
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) sh examples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop
+	@BUILD=$(BUILD) sh bench/run.sh
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $(OPENBLAS_CFLAGS) $< -o $@ -lopenblas
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/opcount $(DESTDIR)$(PREFIX)/bin/opcount
+	install -m 755 $(BUILD)/libopcount.so $(DESTDIR)$(PREFIX)/lib/libopcount.so
+	install -m 644 include/opcount.h $(DESTDIR)$(PREFIX)/include/opcount.h
+
+clean:
+	rm -rf build build-asan build-ubsan build-tsan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

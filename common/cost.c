@@ -1,0 +1,675 @@
+/*
+ * cost.c - FLOPs and compulsory bytes of every routine family.
+ *
+ * Conventions (docs/counting.md has the full table):
+ *  - FLOPs follow LAPACK Working Note 41: real multiplies plus adds; in
+ *    complex arithmetic a multiply is 6 real FLOPs and an add 2 (ZGEMM is
+ *    8mnk).  Divisions and square roots count as multiplies.
+ *  - GEMM is 2mnk whatever alpha and beta are; scalings by alpha and beta
+ *    are never counted.  Level 1 and 2 routines are counted the way GEMM
+ *    counts its degenerate cases: DOT is 2n, GEMV 2mn, GER 2mn.
+ *  - Routines whose only arithmetic is a scaling (SCAL, OMATCOPY) count
+ *    that scaling; comparisons (IAMAX) count one FLOP each.
+ *  - Bytes are compulsory traffic: each operand element read once, each
+ *    output element written once; an output whose input value is unused
+ *    (beta == 0) is not read.  Integer arrays (pivots) are 4 bytes.
+ *  - Eigen and singular value solvers depend on the data: they get the
+ *    standard leading-order estimate and their keys are marked estimated.
+ *  - A LAPACK workspace query (lwork == -1) does no arithmetic: 0, 0.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "routines.h"
+
+/* total real FLOPs from multiply and add counts */
+static uint64_t fl(char prec, double muls, double adds)
+{
+	double f = opc_is_complex(prec) ? 6 * muls + 2 * adds : muls + adds;
+
+	return f > 0 ? (uint64_t)llround(f) : 0;
+}
+
+static uint64_t by(char prec, double elems)
+{
+	return elems > 0 ? (uint64_t)llround(elems * opc_elem_size(prec)) : 0;
+}
+
+static int bad(const struct opc_shape *s, int ndims)
+{
+	for (int i = 0; i < ndims; i++)
+		if (s->d[i] <= 0)
+			return 1;
+	return 0;
+}
+
+static int query(const struct opc_shape *s)
+{
+	return memchr(s->f, 'Q', OPC_SHAPE_FLAGS) != NULL;
+}
+
+
+/* ---- Level 1 ---- */
+
+void opc_cost_rotg(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	/* r = sqrt(a^2 + b^2), c = a/r, s = b/r: leading order, estimated */
+	o->flops = fl(prec, 4, 1);
+	o->bytes = by(prec, 6);
+}
+
+void opc_cost_rotmg(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	o->flops = fl(prec, 8, 2);
+	o->bytes = by(prec, 9);
+}
+
+void opc_cost_rot(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 4 * n, 2 * n);
+	o->bytes = by(prec, 4 * n);
+}
+
+/* complex vectors rotated by real c, s: real x complex = 2 FLOPs */
+void opc_cost_rrot(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = (uint64_t)(8 * n + 4 * n);
+	o->bytes = by(prec, 4 * n);
+}
+
+void opc_cost_rotm(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_rot(s, prec, o);	/* full H (flag -1): upper bound, estimated */
+}
+
+void opc_cost_swap(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = 0;
+	o->bytes = by(prec, 4.0 * s->d[0]);
+}
+
+void opc_cost_copy(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = 0;
+	o->bytes = by(prec, 2.0 * s->d[0]);
+}
+
+void opc_cost_scal(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, s->d[0], 0);
+	o->bytes = by(prec, 2.0 * s->d[0]);
+}
+
+void opc_cost_rscal(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = 2 * (uint64_t)s->d[0];
+	o->bytes = by(prec, 2.0 * s->d[0]);
+}
+
+void opc_cost_axpy(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n, n);
+	o->bytes = by(prec, 3 * n);
+}
+
+void opc_cost_axpby(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n, n);	/* beta * y is a scaling */
+	o->bytes = by(prec, (s->f[0] == '0' ? 2 : 3) * n);
+}
+
+void opc_cost_dot(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n, n);
+	o->bytes = by(prec, 2 * n);
+}
+
+void opc_cost_nrm2(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	uint64_t n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	/* sum of squares of n (real) or 2n (complex) reals */
+	o->flops = (opc_is_complex(prec) ? 4 : 2) * n;
+	o->bytes = by(prec, (double)n);
+}
+
+void opc_cost_asum(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	uint64_t n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = (opc_is_complex(prec) ? 2 : 1) * n;
+	o->bytes = by(prec, (double)n);
+}
+
+void opc_cost_iamax(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_asum(s, prec, o);	/* |re|+|im| and one comparison */
+}
+
+/* ---- Level 2 ---- */
+
+/* compulsory bytes of y for a matrix-vector product */
+static double yvec(const struct opc_shape *s, double len, int beta_flag)
+{
+	return (s->f[beta_flag] == '0' ? 1 : 2) * len;
+}
+
+void opc_cost_gemv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+	int notrans = s->f[0] == 'N';
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, m * n, m * n);
+	o->bytes = by(prec, m * n + (notrans ? n : m) + yvec(s, notrans ? m : n, 1));
+}
+
+/* elements of an m x n band with kl sub- and ku super-diagonals */
+static double band_nnz(int64_t m, int64_t n, int64_t kl, int64_t ku)
+{
+	double nnz = 0;
+
+	for (int64_t j = 0; j < n; j++) {
+		int64_t lo = j - ku > 0 ? j - ku : 0;
+		int64_t hi = j + kl < m - 1 ? j + kl : m - 1;
+
+		if (hi >= lo)
+			nnz += (double)(hi - lo + 1);
+	}
+	return nnz;
+}
+
+void opc_cost_gbmv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+	int notrans = s->f[0] == 'N';
+	double nnz;
+
+	if (bad(s, 2) || s->d[2] < 0 || s->d[3] < 0)
+		return;	/* zero: set by opc_routine_cost */
+	nnz = band_nnz(s->d[0], s->d[1], s->d[2], s->d[3]);
+	o->flops = fl(prec, nnz, nnz);
+	o->bytes = by(prec, nnz + (notrans ? n : m) + yvec(s, notrans ? m : n, 1));
+}
+
+void opc_cost_symv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * n, n * n);
+	o->bytes = by(prec, n * (n + 1) / 2 + n + yvec(s, n, 0));
+}
+
+void opc_cost_spmv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_symv(s, prec, o);
+}
+
+/* off-diagonal elements of one triangle of an n x n band of width k */
+static double band_off(int64_t n, int64_t k)
+{
+	int64_t kk = k < n - 1 ? k : n - 1;
+
+	return kk > 0 ? (double)kk * n - (double)kk * (kk + 1) / 2 : 0;
+}
+
+void opc_cost_sbmv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	double off, nnz;
+
+	if (bad(s, 1) || s->d[1] < 0)
+		return;	/* zero: set by opc_routine_cost */
+	off = band_off(s->d[0], s->d[1]);
+	nnz = n + 2 * off;
+	o->flops = fl(prec, nnz, nnz);
+	o->bytes = by(prec, n + off + n + yvec(s, n, 0));
+}
+
+/* LAWN 41 TRMV and TRSV: n(n+1)/2 multiplies, n(n-1)/2 adds */
+void opc_cost_trmv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (n + 1) / 2, n * (n - 1) / 2);
+	o->bytes = by(prec, n * (n + 1) / 2 + 2 * n);
+}
+
+void opc_cost_tpmv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_trmv(s, prec, o);
+}
+
+void opc_cost_tbmv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], off;
+
+	if (bad(s, 1) || s->d[1] < 0)
+		return;	/* zero: set by opc_routine_cost */
+	off = band_off(s->d[0], s->d[1]);
+	o->flops = fl(prec, n + off, off);
+	o->bytes = by(prec, n + off + 2 * n);
+}
+
+void opc_cost_ger(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, m * n, m * n);
+	o->bytes = by(prec, m + n + 2 * m * n);
+}
+
+void opc_cost_syr(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], t = n * (n + 1) / 2;
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, t, t);
+	o->bytes = by(prec, n + 2 * t);
+}
+
+void opc_cost_spr(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_syr(s, prec, o);
+}
+
+void opc_cost_syr2(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], t = n * (n + 1) / 2;
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 2 * t, 2 * t);
+	o->bytes = by(prec, 2 * n + 2 * t);
+}
+
+void opc_cost_spr2(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_syr2(s, prec, o);
+}
+
+/* ---- Level 3 ---- */
+
+static double cmat(const struct opc_shape *s, double elems, int beta_flag)
+{
+	return (s->f[beta_flag] == '0' ? 1 : 2) * elems;
+}
+
+void opc_cost_gemm(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], k = s->d[2];
+
+	if (bad(s, 2) || s->d[2] < 0)
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, m * n * k, m * n * k);
+	o->bytes = by(prec, m * k + k * n + cmat(s, m * n, 2));
+}
+
+void opc_cost_gemmt(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], k = s->d[1], t = n * (n + 1) / 2;
+
+	if (bad(s, 1) || s->d[1] < 0)
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, t * k, t * k);
+	o->bytes = by(prec, 2 * n * k + cmat(s, t, 0));
+}
+
+void opc_cost_symm(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+	double ka = s->f[0] == 'L' ? m : n;
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, m * n * ka, m * n * ka);
+	o->bytes = by(prec, ka * (ka + 1) / 2 + m * n + cmat(s, m * n, 1));
+}
+
+void opc_cost_syrk(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], k = s->d[1], t = n * (n + 1) / 2;
+
+	if (bad(s, 1) || s->d[1] < 0)
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, k * t, k * t);
+	o->bytes = by(prec, n * k + cmat(s, t, 0));
+}
+
+/* LAWN 41 SYR2K: kn^2 multiplies, kn^2 + n adds */
+void opc_cost_syr2k(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], k = s->d[1], t = n * (n + 1) / 2;
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, k * n * n, k * n * n + n);
+	o->bytes = by(prec, 2 * n * k + cmat(s, t, 0));
+}
+
+/* LAWN 41 TRMM and TRSM, side L: nm(m+1)/2 multiplies, nm(m-1)/2 adds */
+void opc_cost_trmm(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+	double ka = s->f[0] == 'L' ? m : n, other = s->f[0] == 'L' ? n : m;
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, other * ka * (ka + 1) / 2, other * ka * (ka - 1) / 2);
+	o->bytes = by(prec, ka * (ka + 1) / 2 + 2 * m * n);
+}
+
+/* ---- BLAS-like extensions ---- */
+
+void opc_cost_omatcopy(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double r = s->d[0], c = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, r * c, 0);
+	o->bytes = by(prec, 2 * r * c);
+}
+
+void opc_cost_imatcopy(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_omatcopy(s, prec, o);
+}
+
+void opc_cost_geadd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double r = s->d[0], c = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, r * c, r * c);	/* alpha * A + C; beta is a scaling */
+	o->bytes = by(prec, r * c + cmat(s, r * c, 0));
+}
+
+/* ---- LAPACK: LAWN 41 ---- */
+
+static double mul_getrf(double m, double n)
+{
+	return m < n ? 0.5 * m * (m * (n - m / 3 - 1) + n) + 2 * m / 3
+		     : 0.5 * n * (n * (m - n / 3 - 1) + m) + 2 * n / 3;
+}
+
+static double add_getrf(double m, double n)
+{
+	return m < n ? 0.5 * m * (m * (n - m / 3) - n) + m / 6
+		     : 0.5 * n * (n * (m - n / 3) - m) + n / 6;
+}
+
+static double mul_geqrf(double m, double n)
+{
+	return m > n ? n * (n * (0.5 - n / 3 + m) + m + 23.0 / 6)
+		     : m * (m * (-0.5 - m / 3 + n) + 2 * n + 23.0 / 6);
+}
+
+static double add_geqrf(double m, double n)
+{
+	return m > n ? n * (n * (0.5 - n / 3 + m) + 5.0 / 6)
+		     : m * (m * (-0.5 - m / 3 + n) + n + 5.0 / 6);
+}
+
+/* applying k reflectors to an m x n matrix from the left */
+static double mul_ormqr_left(double m, double n, double k)
+{
+	return 2 * n * m * k - n * k * k + 2 * n * k;
+}
+
+static double add_ormqr_left(double m, double n, double k)
+{
+	return 2 * n * m * k - n * k * k + n * k;
+}
+
+void opc_cost_getrf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], mn = m < n ? m : n;
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, mul_getrf(m, n), add_getrf(m, n));
+	o->bytes = by(prec, 2 * m * n) + 4 * (uint64_t)mn;
+}
+
+static void getrs(double n, double r, char prec, struct opc_cost *o)
+{
+	o->flops = fl(prec, r * n * n, r * n * (n - 1));
+	o->bytes = by(prec, n * n + 2 * n * r) + 4 * (uint64_t)n;
+}
+
+void opc_cost_getrs(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	getrs(s->d[0], s->d[1], prec, o);
+}
+
+void opc_cost_gesv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], r = s->d[1];
+	struct opc_cost rs;
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	getrs(n, r, prec, &rs);
+	o->flops = fl(prec, mul_getrf(n, n), add_getrf(n, n)) + rs.flops;
+	o->bytes = by(prec, 2 * n * n + 2 * n * r) + 4 * (uint64_t)n;
+}
+
+static double mul_potrf(double n)
+{
+	return n * (n * (n / 6 + 0.5) + 1.0 / 3);
+}
+
+static double add_potrf(double n)
+{
+	return n * (n * n / 6 - 1.0 / 6);
+}
+
+void opc_cost_potrf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, mul_potrf(n), add_potrf(n));
+	o->bytes = by(prec, n * (n + 1));	/* one triangle, read and written */
+}
+
+void opc_cost_potrs(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], r = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, r * n * (n + 1), r * n * (n - 1));
+	o->bytes = by(prec, n * (n + 1) / 2 + 2 * n * r);
+}
+
+void opc_cost_posv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], r = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, mul_potrf(n), add_potrf(n)) +
+		   fl(prec, r * n * (n + 1), r * n * (n - 1));
+	o->bytes = by(prec, n * (n + 1) + 2 * n * r);
+}
+
+void opc_cost_geqrf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], mn = m < n ? m : n;
+
+	if (bad(s, 2) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, mul_geqrf(m, n), add_geqrf(m, n));
+	o->bytes = by(prec, 2 * m * n + mn);
+}
+
+void opc_cost_orgqr(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], k = s->d[2];
+
+	if (bad(s, 2) || s->d[2] < 0 || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, k * (2 * m * n + 2 * n - 5.0 / 3 + k * (2.0 / 3 * k - (m + n) - 1)),
+		      k * (2 * m * n + n - m + 1.0 / 3 + k * (2.0 / 3 * k - (m + n))));
+	o->bytes = by(prec, 2 * m * n + k);
+}
+
+/*
+ * GELS with trans = 'N', m >= n: QR of A, Q^T B, triangular solve; m < n
+ * is the transposed problem (LQ).  Deterministic for full-rank A.
+ */
+void opc_cost_gels(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], r = s->d[2];
+	double big = m > n ? m : n, small = m < n ? m : n;
+
+	if (bad(s, 3) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, mul_geqrf(big, small) + mul_ormqr_left(big, r, small) +
+				    r * small * (small + 1) / 2,
+		      add_geqrf(big, small) + add_ormqr_left(big, r, small) +
+				    r * small * (small - 1) / 2);
+	o->bytes = by(prec, 2 * m * n + 2 * big * r);
+}
+
+/* estimates (Golub and Van Loan; LAPACK Users' Guide), real n^3 terms;
+ * complex arithmetic is counted as four times the real work */
+static uint64_t est(char prec, double f)
+{
+	return (uint64_t)llround(opc_is_complex(prec) ? 4 * f : f);
+}
+
+void opc_cost_syev(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int vec = s->f[0] == 'V';
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, vec ? 9 * n * n * n : 4.0 / 3 * n * n * n);
+	o->bytes = by(prec, 2 * n * n + n);
+}
+
+void opc_cost_syevd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int vec = s->f[0] == 'V';
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, vec ? 4 * n * n * n : 4.0 / 3 * n * n * n);
+	o->bytes = by(prec, 2 * n * n + n);
+}
+
+static double svd_flops(double m, double n, char ju, char jv)
+{
+	/* for m >= n; jobs: A all, S thin, O overwrite, N none */
+	int u = ju != 'N', v = jv != 'N';
+
+	if (!u && !v)
+		return 4 * m * n * n - 4.0 / 3 * n * n * n;
+	if (!u)
+		return 4 * m * n * n + 8 * n * n * n;
+	if (ju == 'A')
+		return 4 * m * m * n + 8 * m * n * n + 9 * n * n * n;
+	return 14 * m * n * n + 8 * n * n * n;
+}
+
+void opc_cost_gesvd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+	char ju = s->f[0], jv = s->f[1];
+
+	if (bad(s, 2) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	if (m < n) {	/* SVD of the transpose: the roles of U and V swap */
+		double t = m;
+		char tj = ju;
+
+		m = n;
+		n = t;
+		ju = jv;
+		jv = tj;
+	}
+	o->flops = est(prec, svd_flops(m, n, ju, jv));
+	o->bytes = by(prec, 2 * m * n + n + (ju != 'N' ? m * m : 0) + (jv != 'N' ? n * n : 0));
+}
+
+void opc_cost_gesdd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	struct opc_shape t = *s;
+
+	/* gesdd's jobz applies to both U and VT */
+	t.f[1] = s->f[0];
+	t.f[2] = s->f[1];
+	opc_cost_gesvd(&t, prec, o);
+}
+
+void opc_cost_getri(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (5.0 / 6 + n * (2.0 / 3 * n + 0.5)),
+		      n * (5.0 / 6 + n * (2.0 / 3 * n - 1.5)));
+	o->bytes = by(prec, 2 * n * n) + 4 * (uint64_t)n;
+}
+
+void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (n * (n / 6 + 0.5) + 1.0 / 3), n * (n * (n / 6 - 0.5) + 1.0 / 3));
+	o->bytes = by(prec, n * (n + 1));
+}

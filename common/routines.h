@@ -1,0 +1,81 @@
+/*
+ * routines.h - the table of intercepted routines and their cost model.
+ *
+ * One line of common/routines.tbl describes a routine family; the
+ * generator (tools/genwrap.py) expands it over precisions and interfaces
+ * into opc_routines[] and into the preload wrappers.  The cost of a call
+ * depends only on its shape (dimensions and the few flags that change the
+ * count), so it is computed once per distinct key, not per call.
+ */
+#ifndef OPC_ROUTINES_H
+#define OPC_ROUTINES_H
+
+#include <stdint.h>
+
+enum opc_iface {
+	OPC_IF_CBLAS = 0,
+	OPC_IF_FORTRAN = 1,
+	OPC_IF_LAPACKE = 2,
+};
+
+#define OPC_SHAPE_DIMS  4
+#define OPC_SHAPE_FLAGS 4
+
+/*
+ * The part of a call's arguments that determines its cost.  Flags are
+ * normalised characters: transposition 'N'/'T'/'C', side 'L'/'R', uplo
+ * 'U'/'L', diag 'N'/'U', LAPACK job characters as given (upper case), a
+ * scalar '0' when it is zero and '1' otherwise, and 'Q' for an integer
+ * that is -1 (a LAPACK workspace query, which does no arithmetic).
+ */
+struct opc_shape {
+	int64_t d[OPC_SHAPE_DIMS];
+	char f[OPC_SHAPE_FLAGS];
+};
+
+struct opc_cost {
+	uint64_t flops;
+	uint64_t bytes;
+};
+
+typedef void (*opc_cost_fn)(const struct opc_shape *s, char prec,
+			    struct opc_cost *out);
+
+struct opc_routine {
+	const char *symbol;	/* as exported: "cblas_dgemm", "dgemm_" */
+	const char *op;		/* without prefix and underscore: "dgemm" */
+	const char *family;	/* routine class: "gemm" */
+	const char *dims;	/* names of shape.d: "m,n,k" */
+	const char *flags;	/* names of shape.f: "ta,tb,beta" */
+	unsigned char level;	/* BLAS level 1..3; 4 for LAPACK */
+	char prec;		/* 's', 'd', 'c', 'z': element type read */
+	unsigned char iface;	/* enum opc_iface */
+	unsigned char estimated; /* data-dependent cost: leading order only */
+	opc_cost_fn cost;
+};
+
+extern const struct opc_routine opc_routines[];
+extern const int opc_nroutines;
+
+/* Element size in bytes of a precision letter; 0 if unknown. */
+static inline int opc_elem_size(char prec)
+{
+	switch (prec) {
+	case 's': return 4;
+	case 'd': return 8;
+	case 'c': return 8;
+	case 'z': return 16;
+	}
+	return 0;
+}
+
+static inline int opc_is_complex(char prec)
+{
+	return prec == 'c' || prec == 'z';
+}
+
+const char *opc_iface_name(int iface);
+int opc_routine_find(const char *symbol);
+void opc_routine_cost(int rid, const struct opc_shape *s, struct opc_cost *out);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * trace.h - the opcount trace file format (.opc), version 1.
+ *
+ * A file is a fixed header followed by framed records:
+ *
+ *   header   struct opc_file_header (magic, version, minimum readable
+ *            version, header size, byte order, feature bitmap, ...)
+ *   frame*   struct opc_frame { type, size, crc32 of payload, seq }
+ *            followed by `size` bytes of payload
+ *
+ * Every frame carries its own length and checksum, so a reader validates
+ * each one, and a file cut short (the program was killed) loses only its
+ * last, incomplete frame.  Strings, layers, stacks and keys are interned:
+ * written once, referred to by id afterwards.  Counts are written per
+ * time interval (OPC_REC_INTERVAL), which is what energy samples are
+ * joined on.  All integers are in the writer's byte order, recorded in
+ * the header; readers reject a foreign order rather than guess.
+ */
+#ifndef OPC_TRACE_H
+#define OPC_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OPC_TRACE_MAGIC		"OPCTRACE"
+#define OPC_TRACE_VERSION	1
+#define OPC_TRACE_MIN_VERSION	1
+#define OPC_BYTE_ORDER_MARK	0x01020304u
+#define OPC_FRAME_MAX		(64u << 20)	/* larger sizes are corruption */
+
+/* Feature bitmap: optional content present in the file. */
+#define OPC_FEAT_STACKS		(1ull << 0)
+#define OPC_FEAT_NESTED		(1ull << 1)	/* nested calls were recorded */
+
+struct opc_file_header {
+	char magic[8];
+	uint16_t version;
+	uint16_t min_version;
+	uint32_t header_size;
+	uint32_t byte_order;
+	uint32_t frame_header_size;
+	uint64_t features;
+	uint64_t start_realtime_ns;	/* CLOCK_REALTIME at time 0 */
+	uint32_t pid;
+	uint32_t ppid;
+	uint64_t interval_ns;		/* nominal sampling period */
+	uint64_t reserved;
+};
+
+struct opc_frame {
+	uint32_t type;
+	uint32_t size;
+	uint32_t crc;
+	uint32_t seq;		/* 0, 1, 2... a gap is a lost frame */
+};
+
+enum opc_rec_type {
+	OPC_REC_INFO = 1,	/* "key=value\0" strings: exe, cmdline, host... */
+	OPC_REC_STRING = 2,	/* struct opc_rec_string + text + NUL */
+	OPC_REC_MODULE = 3,	/* struct opc_rec_module + path + NUL */
+	OPC_REC_LAYER = 4,	/* struct opc_rec_layer */
+	OPC_REC_STACK = 5,	/* struct opc_rec_stack + u64 frames[] */
+	OPC_REC_KEY = 6,	/* struct opc_rec_key */
+	OPC_REC_INTERVAL = 7,	/* struct opc_rec_interval + varint entries */
+	OPC_REC_END = 8,	/* struct opc_rec_end: the process finished */
+	OPC_REC_EXEC = 9,	/* struct opc_rec_end: the process exec'd */
+};
+
+struct opc_rec_string {
+	uint32_t id;
+};
+
+struct opc_rec_module {
+	uint64_t base;		/* load bias (dlpi_addr) */
+	uint64_t lo, hi;	/* mapped address range of its segments */
+};
+
+struct opc_rec_layer {
+	uint32_t id;		/* 0 is "no layer" and is never written */
+	uint32_t parent;
+	uint32_t name;		/* string ids */
+	uint32_t type;
+};
+
+struct opc_rec_stack {
+	uint32_t id;		/* 0 is "no stack" and is never written */
+	uint32_t depth;
+};
+
+/* Key flags in a trace; also see OPC_KEY_* in preload/record.h. */
+#define OPC_TKEY_NESTED		0x1
+#define OPC_TKEY_OVERFLOW	0x2
+#define OPC_TKEY_ESTIMATED	0x4	/* data-dependent cost: leading order */
+
+struct opc_rec_key {
+	uint32_t id;
+	uint32_t symbol;	/* string ids: "cblas_dgemm" */
+	uint32_t op;		/* "dgemm" */
+	uint32_t family;	/* "gemm" */
+	uint32_t dims;		/* "m,n,k" */
+	uint32_t flag_names;	/* "ta,tb,beta" */
+	uint32_t layer;
+	uint32_t stack;
+	uint32_t flags;
+	uint8_t level;
+	char prec;
+	uint8_t iface;
+	uint8_t pad;
+	uint64_t site;
+	uint64_t flops;		/* per call (0 for overflow keys) */
+	uint64_t bytes;
+	int64_t d[4];
+	char f[4];
+	uint32_t tid;		/* first thread that made the call */
+};
+
+/*
+ * An interval payload is the header below followed by `count` entries,
+ * each six unsigned LEB128 varints:
+ *   key id, calls, timed calls, busy ns of the timed calls, flops, bytes
+ * Busy time is measured on a sample of calls for keys whose calls are
+ * short (see record.h); readers scale it by calls / timed.
+ */
+struct opc_rec_interval {
+	uint64_t t_begin_ns;	/* since the header's time 0 */
+	uint64_t t_end_ns;
+	uint32_t count;
+	uint32_t pad;
+};
+
+struct opc_rec_end {
+	uint64_t t_ns;
+	uint64_t dropped_calls;	/* calls that could not be keyed */
+	uint32_t threads;
+	uint32_t pad;
+};
+
+/* ---- writer (trace_write.c) ---- */
+
+struct opc_writer {
+	int fd;
+	uint32_t seq;
+	int error;		/* first write error, as -errno */
+	char *buf;
+	size_t len, cap;
+	size_t frame_start;	/* offset of the open frame's header */
+};
+
+int opc_writer_open(struct opc_writer *w, int fd, const struct opc_file_header *h);
+void *opc_writer_begin(struct opc_writer *w, uint32_t type, size_t fixed);
+int opc_writer_append(struct opc_writer *w, const void *p, size_t n);
+int opc_writer_varint(struct opc_writer *w, uint64_t v);
+void opc_writer_end(struct opc_writer *w);
+int opc_writer_flush(struct opc_writer *w);
+void opc_writer_release(struct opc_writer *w);
+
+uint32_t opc_crc32(const void *p, size_t n);
+
+/* ---- reader (trace_read.c) ---- */
+
+struct opc_tkey {
+	struct opc_rec_key rec;
+	const char *symbol, *op, *family, *dims, *flag_names;
+	/* totals over the file */
+	uint64_t calls, timed, busy_ns, flops, bytes;
+	double busy_s;		/* busy time scaled to all calls */
+};
+
+struct opc_tlayer {
+	uint32_t id, parent;
+	const char *name, *type;
+};
+
+struct opc_tstack {
+	uint32_t id, depth;
+	const uint64_t *frames;
+};
+
+struct opc_tmodule {
+	uint64_t base, lo, hi;
+	const char *path;
+};
+
+struct opc_tentry {
+	uint32_t key;		/* index into keys[] */
+	uint64_t calls, timed, busy_ns, flops, bytes;
+};
+
+struct opc_tinterval {
+	uint64_t t_begin_ns, t_end_ns;
+	size_t first, count;	/* into entries[] */
+};
+
+struct opc_trace {
+	char *path;
+	struct opc_file_header hdr;
+	char **info;		/* "key=value" strings */
+	size_t ninfo;
+	char **strings;		/* by id */
+	size_t nstrings;
+	struct opc_tkey *keys;	/* dense; key_index maps ids */
+	size_t nkeys;
+	uint32_t *key_index;	/* id -> keys[] + 1 */
+	size_t key_index_len;
+	struct opc_tlayer *layers;
+	size_t nlayers;
+	struct opc_tstack *stacks;
+	size_t nstacks;
+	struct opc_tmodule *modules;
+	size_t nmodules;
+	struct opc_tinterval *intervals;
+	size_t nintervals;
+	struct opc_tentry *entries;
+	size_t nentries;
+	int ended;		/* END or EXEC record present */
+	int truncated;		/* incomplete last frame dropped */
+	uint64_t end_ns;	/* last time seen */
+	uint64_t dropped_calls;
+	uint32_t threads;
+};
+
+/*
+ * Read and validate a whole trace.  On error returns -errno or -EINVAL
+ * with a message naming the file and the offset in err.  A truncated last
+ * frame is not an error: trace->truncated is set and a warning is put in
+ * err (err[0] != 0 with a 0 return).
+ */
+int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen);
+void opc_trace_free(struct opc_trace *t);
+const char *opc_trace_info(const struct opc_trace *t, const char *key);
+const struct opc_tlayer *opc_trace_layer(const struct opc_trace *t, uint32_t id);
+const struct opc_tstack *opc_trace_stack(const struct opc_trace *t, uint32_t id);
+
+#endif

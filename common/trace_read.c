@@ -1,0 +1,465 @@
+/*
+ * trace_read.c - read and validate a trace file.
+ *
+ * Nothing read from the file is trusted: every size is checked against
+ * what remains, every id against what was defined, and every error names
+ * the file and the byte offset.  A last frame cut short (the program was
+ * killed mid-write) is dropped with a warning; anything else that does
+ * not check out is an error.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace.h"
+
+struct rd {
+	struct opc_trace *t;
+	char *err;
+	size_t errlen;
+	const char *path;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct rd *r, size_t off, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(r->err, r->errlen, "%s: offset %zu: ", r->path, off);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < r->errlen)
+		vsnprintf(r->err + n, r->errlen - n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 16;
+
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c * elem);
+
+	if (q == NULL)
+		return -ENOMEM;
+	memset((char *)q + *cap * elem, 0, (c - *cap) * elem);
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static const char *str(const struct opc_trace *t, uint32_t id)
+{
+	return id < t->nstrings ? t->strings[id] : NULL;
+}
+
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			return -1;
+		unsigned char b = *(*p)++;
+
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* a NUL-terminated string that must end inside [p, end) */
+static const char *cstring(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *z = memchr(p, 0, end - p);
+
+	return z ? (const char *)p : NULL;
+}
+
+struct caps {
+	size_t strings, keys, key_index, layers, stacks, modules, intervals, entries, info;
+};
+
+static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
+	       const unsigned char *p, size_t off)
+{
+	struct opc_trace *t = r->t;
+	const unsigned char *end = p + fr->size;
+
+	switch (fr->type) {
+	case OPC_REC_INFO:
+		while (p < end) {
+			const char *s = cstring(p, end);
+
+			if (s == NULL)
+				return fail(r, off, "unterminated info string");
+			if (grow((void **)&t->info, &c->info, t->ninfo + 1, sizeof(char *)))
+				return -ENOMEM;
+			t->info[t->ninfo++] = strdup(s);
+			p += strlen(s) + 1;
+		}
+		return 0;
+	case OPC_REC_STRING: {
+		struct opc_rec_string s;
+		const char *text;
+
+		if (fr->size < sizeof(s) + 1)
+			return fail(r, off, "string record too short");
+		memcpy(&s, p, sizeof(s));
+		text = cstring(p + sizeof(s), end);
+		if (text == NULL)
+			return fail(r, off, "unterminated string %u", s.id);
+		if (s.id == 0 || s.id > 100000000)
+			return fail(r, off, "bad string id %u", s.id);
+		if (grow((void **)&t->strings, &c->strings, s.id + 1, sizeof(char *)))
+			return -ENOMEM;
+		if (t->strings[s.id])
+			return fail(r, off, "string id %u defined twice", s.id);
+		t->strings[s.id] = strdup(text);
+		if (s.id + 1 > t->nstrings)
+			t->nstrings = s.id + 1;
+		return 0;
+	}
+	case OPC_REC_MODULE: {
+		struct opc_rec_module m;
+		const char *path;
+
+		if (fr->size < sizeof(m) + 1)
+			return fail(r, off, "module record too short");
+		memcpy(&m, p, sizeof(m));
+		path = cstring(p + sizeof(m), end);
+		if (path == NULL || m.hi < m.lo)
+			return fail(r, off, "malformed module record");
+		if (grow((void **)&t->modules, &c->modules, t->nmodules + 1, sizeof(*t->modules)))
+			return -ENOMEM;
+		t->modules[t->nmodules++] = (struct opc_tmodule){ m.base, m.lo, m.hi, strdup(path) };
+		return 0;
+	}
+	case OPC_REC_LAYER: {
+		struct opc_rec_layer l;
+
+		if (fr->size != sizeof(l))
+			return fail(r, off, "layer record has size %u, expected %zu", fr->size,
+				    sizeof(l));
+		memcpy(&l, p, sizeof(l));
+		if (l.id == 0 || l.id != t->nlayers + 1)
+			return fail(r, off, "layer id %u out of sequence", l.id);
+		if (l.parent >= l.id)
+			return fail(r, off, "layer %u has unknown parent %u", l.id, l.parent);
+		if (!str(t, l.name) || !str(t, l.type))
+			return fail(r, off, "layer %u names an undefined string", l.id);
+		if (grow((void **)&t->layers, &c->layers, t->nlayers + 1, sizeof(*t->layers)))
+			return -ENOMEM;
+		t->layers[t->nlayers++] = (struct opc_tlayer){ l.id, l.parent, str(t, l.name),
+							       str(t, l.type) };
+		return 0;
+	}
+	case OPC_REC_STACK: {
+		struct opc_rec_stack s;
+		uint64_t *frames;
+
+		if (fr->size < sizeof(s))
+			return fail(r, off, "stack record too short");
+		memcpy(&s, p, sizeof(s));
+		if (s.id != t->nstacks + 1)
+			return fail(r, off, "stack id %u out of sequence", s.id);
+		if (s.depth > 1024 || fr->size != sizeof(s) + s.depth * sizeof(uint64_t))
+			return fail(r, off, "stack %u: depth %u does not match size %u", s.id,
+				    s.depth, fr->size);
+		frames = malloc(s.depth * sizeof(uint64_t) + 1);
+		if (frames == NULL)
+			return -ENOMEM;
+		memcpy(frames, p + sizeof(s), s.depth * sizeof(uint64_t));
+		if (grow((void **)&t->stacks, &c->stacks, t->nstacks + 1, sizeof(*t->stacks)))
+			return -ENOMEM;
+		t->stacks[t->nstacks++] = (struct opc_tstack){ s.id, s.depth, frames };
+		return 0;
+	}
+	case OPC_REC_KEY: {
+		struct opc_rec_key k;
+		struct opc_tkey *tk;
+
+		if (fr->size != sizeof(k))
+			return fail(r, off, "key record has size %u, expected %zu", fr->size,
+				    sizeof(k));
+		memcpy(&k, p, sizeof(k));
+		if (k.id == 0 || k.id > 100000000)
+			return fail(r, off, "bad key id %u", k.id);
+		if (!str(t, k.symbol) || !str(t, k.op) || !str(t, k.family) || !str(t, k.dims) ||
+		    !str(t, k.flag_names))
+			return fail(r, off, "key %u names an undefined string", k.id);
+		if (k.layer > t->nlayers)
+			return fail(r, off, "key %u refers to undefined layer %u", k.id, k.layer);
+		if (k.stack > t->nstacks)
+			return fail(r, off, "key %u refers to undefined stack %u", k.id, k.stack);
+		if (grow((void **)&t->key_index, &c->key_index, k.id + 1, sizeof(uint32_t)))
+			return -ENOMEM;
+		if (t->key_index[k.id])
+			return fail(r, off, "key id %u defined twice", k.id);
+		if (grow((void **)&t->keys, &c->keys, t->nkeys + 1, sizeof(*t->keys)))
+			return -ENOMEM;
+		tk = &t->keys[t->nkeys];
+		memset(tk, 0, sizeof(*tk));
+		tk->rec = k;
+		tk->symbol = str(t, k.symbol);
+		tk->op = str(t, k.op);
+		tk->family = str(t, k.family);
+		tk->dims = str(t, k.dims);
+		tk->flag_names = str(t, k.flag_names);
+		t->key_index[k.id] = ++t->nkeys;
+		if (k.id + 1 > t->key_index_len)
+			t->key_index_len = k.id + 1;
+		return 0;
+	}
+	case OPC_REC_INTERVAL: {
+		struct opc_rec_interval iv;
+		const unsigned char *q;
+
+		if (fr->size < sizeof(iv))
+			return fail(r, off, "interval record too short");
+		memcpy(&iv, p, sizeof(iv));
+		if (iv.t_end_ns < iv.t_begin_ns)
+			return fail(r, off, "interval ends before it begins");
+		if (iv.count > fr->size)	/* each entry takes at least 6 bytes */
+			return fail(r, off, "interval claims %u entries in %u bytes", iv.count,
+				    fr->size);
+		if (grow((void **)&t->intervals, &c->intervals, t->nintervals + 1,
+			 sizeof(*t->intervals)) ||
+		    grow((void **)&t->entries, &c->entries, t->nentries + iv.count,
+			 sizeof(*t->entries)))
+			return -ENOMEM;
+		q = p + sizeof(iv);
+		for (uint32_t i = 0; i < iv.count; i++) {
+			uint64_t v[6];
+			struct opc_tentry *e = &t->entries[t->nentries + i];
+
+			for (int j = 0; j < 6; j++)
+				if (get_varint(&q, end, &v[j]))
+					return fail(r, off, "interval entry %u is malformed", i);
+			if (v[0] >= t->key_index_len || !t->key_index[v[0]])
+				return fail(r, off, "interval refers to undefined key %llu",
+					    (unsigned long long)v[0]);
+			if (v[2] > v[1])
+				return fail(r, off, "key %llu: more timed calls than calls",
+					    (unsigned long long)v[0]);
+			*e = (struct opc_tentry){ t->key_index[v[0]] - 1, v[1], v[2], v[3],
+						  v[4], v[5] };
+		}
+		if (q != end)
+			return fail(r, off, "%zu stray bytes after interval entries",
+				    (size_t)(end - q));
+		t->intervals[t->nintervals++] = (struct opc_tinterval){
+			iv.t_begin_ns, iv.t_end_ns, t->nentries, iv.count };
+		t->nentries += iv.count;
+		if (iv.t_end_ns > t->end_ns)
+			t->end_ns = iv.t_end_ns;
+		return 0;
+	}
+	case OPC_REC_END:
+	case OPC_REC_EXEC: {
+		struct opc_rec_end e;
+
+		if (fr->size != sizeof(e))
+			return fail(r, off, "end record has size %u, expected %zu", fr->size,
+				    sizeof(e));
+		memcpy(&e, p, sizeof(e));
+		t->ended = 1;
+		t->dropped_calls += e.dropped_calls;
+		if (e.threads > t->threads)
+			t->threads = e.threads;
+		return 0;
+	}
+	}
+	/* Unknown types from newer writers of the same major format are
+	 * skipped: min_version said we may read this file. */
+	return 0;
+}
+
+static void totals(struct opc_trace *t)
+{
+	for (size_t i = 0; i < t->nentries; i++) {
+		struct opc_tentry *e = &t->entries[i];
+		struct opc_tkey *k = &t->keys[e->key];
+
+		k->calls += e->calls;
+		k->timed += e->timed;
+		k->busy_ns += e->busy_ns;
+		k->flops += e->flops;
+		k->bytes += e->bytes;
+	}
+	for (size_t i = 0; i < t->nkeys; i++) {
+		struct opc_tkey *k = &t->keys[i];
+
+		k->busy_s = k->timed ? (double)k->busy_ns * k->calls / k->timed / 1e9 : 0;
+	}
+}
+
+static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn)
+{
+	struct opc_trace *t = r->t;
+	struct caps c = { 0 };
+	size_t off;
+	uint32_t seq = 0;
+
+	if (size < 8 || memcmp(buf, OPC_TRACE_MAGIC, 8))
+		return fail(r, 0, "not an opcount trace (bad magic)");
+	if (size < sizeof(t->hdr))
+		return fail(r, 0, "file too short for the header (%zu bytes)", size);
+	memcpy(&t->hdr, buf, sizeof(t->hdr));
+	if (t->hdr.byte_order != OPC_BYTE_ORDER_MARK)
+		return fail(r, 12, "written with a different byte order");
+	if (t->hdr.min_version > OPC_TRACE_VERSION)
+		return fail(r, 8, "format version %u needs a newer opcount (this one reads %u)",
+			    t->hdr.version, OPC_TRACE_VERSION);
+	if (t->hdr.header_size < sizeof(t->hdr) || t->hdr.header_size > size)
+		return fail(r, 12, "bad header size %u", t->hdr.header_size);
+	if (t->hdr.frame_header_size != sizeof(struct opc_frame))
+		return fail(r, 20, "bad frame header size %u", t->hdr.frame_header_size);
+
+	if (grow((void **)&t->strings, &c.strings, 1, sizeof(char *)))
+		return -ENOMEM;
+	t->nstrings = 1;
+	for (off = t->hdr.header_size; off < size;) {
+		struct opc_frame fr;
+		int ret;
+
+		if (size - off < sizeof(fr)) {
+			t->truncated = 1;
+			break;
+		}
+		memcpy(&fr, buf + off, sizeof(fr));
+		if (fr.size > OPC_FRAME_MAX)
+			return fail(r, off, "frame claims %u bytes", fr.size);
+		if (fr.size > size - off - sizeof(fr)) {
+			t->truncated = 1;
+			break;
+		}
+		if (opc_crc32(buf + off + sizeof(fr), fr.size) != fr.crc)
+			return fail(r, off, "checksum mismatch in frame %u (type %u)", fr.seq,
+				    fr.type);
+		if (fr.seq != seq)
+			return fail(r, off, "frame %u found where %u was expected (lost data)",
+				    fr.seq, seq);
+		seq++;
+		ret = rec(r, &c, &fr, buf + off + sizeof(fr), off);
+		if (ret)
+			return ret;
+		off += sizeof(fr) + fr.size;
+	}
+	if (t->truncated)
+		snprintf(warn, r->errlen, "%s: incomplete last frame at offset %zu dropped "
+			 "(the program was killed?); counts are complete up to %.3f s",
+			 r->path, off, t->end_ns / 1e9);
+	else if (!t->ended)
+		snprintf(warn, r->errlen, "%s: no end record (the program did not exit "
+			 "normally?); counts are complete up to %.3f s", r->path,
+			 t->end_ns / 1e9);
+	totals(t);
+	return 0;
+}
+
+int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen)
+{
+	struct rd r = { t, err, errlen, path };
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd, ret;
+
+	memset(t, 0, sizeof(*t));
+	err[0] = 0;
+	t->path = strdup(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	buf = malloc(st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	char warn[1024] = "";
+
+	ret = parse(&r, buf, got, warn);
+	free(buf);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if (ret == 0 && warn[0])
+		snprintf(err, errlen, "%s", warn);
+	return ret;
+}
+
+void opc_trace_free(struct opc_trace *t)
+{
+	for (size_t i = 0; i < t->ninfo; i++)
+		free(t->info[i]);
+	for (size_t i = 0; i < t->nstrings; i++)
+		free(t->strings[i]);
+	for (size_t i = 0; i < t->nstacks; i++)
+		free((void *)t->stacks[i].frames);
+	for (size_t i = 0; i < t->nmodules; i++)
+		free((void *)t->modules[i].path);
+	free(t->info);
+	free(t->strings);
+	free(t->keys);
+	free(t->key_index);
+	free(t->layers);
+	free(t->stacks);
+	free(t->modules);
+	free(t->intervals);
+	free(t->entries);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The last value given for key (a later INFO record overrides). */
+const char *opc_trace_info(const struct opc_trace *t, const char *key)
+{
+	size_t len = strlen(key);
+	const char *v = NULL;
+
+	for (size_t i = 0; i < t->ninfo; i++)
+		if (!strncmp(t->info[i], key, len) && t->info[i][len] == '=')
+			v = t->info[i] + len + 1;
+	return v;
+}
+
+const struct opc_tlayer *opc_trace_layer(const struct opc_trace *t, uint32_t id)
+{
+	return id >= 1 && id <= t->nlayers ? &t->layers[id - 1] : NULL;
+}
+
+const struct opc_tstack *opc_trace_stack(const struct opc_trace *t, uint32_t id)
+{
+	return id >= 1 && id <= t->nstacks ? &t->stacks[id - 1] : NULL;
+}

@@ -1,0 +1,134 @@
+/*
+ * trace_write.c - framing and buffering of trace records.
+ *
+ * Frames are assembled in memory and handed to the kernel with write(2) at
+ * each flush, whole frames only: a process killed between two flushes
+ * leaves a file that ends on a frame boundary, and one killed inside a
+ * write leaves at most one incomplete frame, which the reader drops.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "trace.h"
+
+uint32_t opc_crc32(const void *p, size_t n)
+{
+	return (uint32_t)crc32(0L, p, (uInt)n);
+}
+
+static int reserve(struct opc_writer *w, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (w->error)
+		return w->error;
+	if (w->len + n <= w->cap)
+		return 0;
+	cap = w->cap ? w->cap : 4096;
+	while (cap < w->len + n)
+		cap *= 2;
+	p = realloc(w->buf, cap);
+	if (p == NULL)
+		return w->error = -ENOMEM;
+	w->buf = p;
+	w->cap = cap;
+	return 0;
+}
+
+int opc_writer_append(struct opc_writer *w, const void *p, size_t n)
+{
+	int ret = reserve(w, n);
+
+	if (ret)
+		return ret;
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return 0;
+}
+
+int opc_writer_open(struct opc_writer *w, int fd, const struct opc_file_header *h)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->frame_start = (size_t)-1;
+	return opc_writer_append(w, h, sizeof(*h));
+}
+
+/*
+ * Open a frame of `type` with a zeroed fixed part of `fixed` bytes and
+ * return a pointer to it.  The pointer is valid until the next append:
+ * fill the fixed part first.
+ */
+void *opc_writer_begin(struct opc_writer *w, uint32_t type, size_t fixed)
+{
+	struct opc_frame fr = { .type = type };
+	size_t off;
+
+	w->frame_start = w->len;
+	if (opc_writer_append(w, &fr, sizeof(fr)) || reserve(w, fixed))
+		return NULL;
+	off = w->len;
+	memset(w->buf + off, 0, fixed);
+	w->len += fixed;
+	return w->buf + off;
+}
+
+int opc_writer_varint(struct opc_writer *w, uint64_t v)
+{
+	unsigned char b[10];
+	int n = 0;
+
+	do {
+		b[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	return opc_writer_append(w, b, n);
+}
+
+void opc_writer_end(struct opc_writer *w)
+{
+	struct opc_frame *fr;
+	size_t payload;
+
+	if (w->error || w->frame_start == (size_t)-1)
+		return;
+	fr = (struct opc_frame *)(w->buf + w->frame_start);
+	payload = w->len - w->frame_start - sizeof(*fr);
+	fr->size = (uint32_t)payload;
+	fr->crc = opc_crc32(fr + 1, payload);
+	fr->seq = w->seq++;
+	w->frame_start = (size_t)-1;
+}
+
+int opc_writer_flush(struct opc_writer *w)
+{
+	size_t done = 0;
+
+	if (w->error)
+		return w->error;
+	while (done < w->len) {
+		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return w->error = n < 0 ? -errno : -EIO;
+		done += n;
+	}
+	w->len = 0;
+	return 0;
+}
+
+void opc_writer_release(struct opc_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}

@@ -1,0 +1,1028 @@
+/*
+ * collector.c - the thread registry and the collector thread.
+ *
+ * The collector wakes once per interval (OPCOUNT_HZ, default 100 Hz),
+ * reads the cumulative counters of every registered thread's slots,
+ * gives new keys their trace ids (interning strings, layers and stacks),
+ * and writes one INTERVAL frame with the deltas.  It is the only writer of
+ * the trace, so the program's threads never block on I/O; a program
+ * killed with SIGKILL leaves everything up to the last tick on disk.
+ *
+ * Locking: reg_lock protects the thread list and everything the collector
+ * owns (maps, writer).  Program threads take it only to register.
+ */
+#define PR_FMT "opcount"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "resolve.h"
+#include "shim.h"
+#include "trace.h"
+
+/* ---- small open-addressing maps owned by the collector ---- */
+
+struct strmap_ent {
+	char *s;
+	uint32_t id;
+};
+
+struct strmap {
+	struct strmap_ent *e;
+	uint32_t cap, n;
+};
+
+struct keymap_ent {
+	struct opc_key key;
+	uint32_t gid;		/* 0 = empty */
+};
+
+struct keymap {
+	struct keymap_ent *e;
+	uint32_t cap, n;
+};
+
+struct stackmap_ent {
+	uint64_t *frames;
+	uint32_t depth, id;
+};
+
+struct stackmap {
+	struct stackmap_ent *e;
+	uint32_t cap, n;
+};
+
+/* what the collector knows about each trace key, for the exit summary */
+struct gkey {
+	uint16_t rid;
+	uint16_t kflags;
+	uint64_t calls, timed, ticks, flops, bytes;
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static struct opc_thread *threads;
+static int collector_running;
+static int collector_stop;
+static pthread_t collector_thread;
+static int trace_open_failed;
+static struct opc_writer writer;
+static int writer_open;
+static char trace_path[PATH_MAX];
+static uint64_t t_last_ns;
+static uint32_t layers_emitted = 1;
+static int modules_dirty = 1;
+static struct strmap strings;
+static struct keymap keys;
+static struct stackmap stacks;
+static struct gkey *gkeys;		/* by gid; [0] unused */
+static uint32_t ngkeys = 1, gkeys_cap;
+static uint64_t *mod_seen;		/* bases of modules written */
+static size_t nmod_seen, mod_seen_cap;
+static uint64_t nthreads_seen;
+
+/* tsc calibration: ticks -> ns, refined at every tick */
+static uint64_t cal_tsc0, cal_ns0;
+static double ns_per_tick = 1.0;
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint32_t strmap_intern(struct strmap *m, const char *s, int *is_new)
+{
+	uint64_t h = 1469598103934665603ull;
+	uint32_t i;
+
+	*is_new = 0;
+	if (m->n * 2 >= m->cap) {
+		struct strmap old = *m;
+
+		m->cap = old.cap ? old.cap * 2 : 256;
+		m->e = calloc(m->cap, sizeof(*m->e));
+		if (m->e == NULL) {
+			*m = old;
+			return 0;
+		}
+		m->n = 0;
+		for (uint32_t j = 0; j < old.cap; j++) {
+			if (!old.e[j].s)
+				continue;
+			uint64_t hh = 1469598103934665603ull;
+
+			for (const char *p = old.e[j].s; *p; p++)
+				hh = (hh ^ (unsigned char)*p) * 1099511628211ull;
+			i = hh & (m->cap - 1);
+			while (m->e[i].s)
+				i = (i + 1) & (m->cap - 1);
+			m->e[i] = old.e[j];
+			m->n++;
+		}
+		free(old.e);
+	}
+	for (const char *p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	i = h & (m->cap - 1);
+	while (m->e[i].s) {
+		if (!strcmp(m->e[i].s, s))
+			return m->e[i].id;
+		i = (i + 1) & (m->cap - 1);
+	}
+	m->e[i].s = strdup(s);
+	if (m->e[i].s == NULL)
+		return 0;
+	m->e[i].id = ++m->n;
+	*is_new = 1;
+	return m->e[i].id;
+}
+
+static void strmap_clear(struct strmap *m)
+{
+	for (uint32_t i = 0; i < m->cap; i++)
+		free(m->e[i].s);
+	free(m->e);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The id of a string in the trace, writing it the first time. */
+static uint32_t string_id(const char *s)
+{
+	int is_new;
+	uint32_t id = strmap_intern(&strings, s ? s : "", &is_new);
+
+	if (is_new) {
+		struct opc_rec_string *r = opc_writer_begin(&writer, OPC_REC_STRING, sizeof(*r));
+
+		if (r) {
+			r->id = id;
+			opc_writer_append(&writer, s ? s : "", strlen(s ? s : "") + 1);
+			opc_writer_end(&writer);
+		}
+	}
+	return id;
+}
+
+static uint32_t key_hash_full(const struct opc_key *k)
+{
+	return opc_key_hash(k);
+}
+
+static uint32_t keymap_find_or_add(struct keymap *m, const struct opc_key *k, int *is_new)
+{
+	uint32_t i;
+
+	*is_new = 0;
+	if (m->n * 2 >= m->cap) {
+		struct keymap old = *m;
+
+		m->cap = old.cap ? old.cap * 2 : 1024;
+		m->e = calloc(m->cap, sizeof(*m->e));
+		if (m->e == NULL) {
+			*m = old;
+			return 0;
+		}
+		m->n = 0;
+		for (uint32_t j = 0; j < old.cap; j++) {
+			if (!old.e[j].gid)
+				continue;
+			i = key_hash_full(&old.e[j].key) & (m->cap - 1);
+			while (m->e[i].gid)
+				i = (i + 1) & (m->cap - 1);
+			m->e[i] = old.e[j];
+			m->n++;
+		}
+		free(old.e);
+	}
+	i = key_hash_full(k) & (m->cap - 1);
+	while (m->e[i].gid) {
+		if (opc_key_equal(&m->e[i].key, k))
+			return m->e[i].gid;
+		i = (i + 1) & (m->cap - 1);
+	}
+	if (ngkeys >= gkeys_cap) {
+		uint32_t cap = gkeys_cap ? gkeys_cap * 2 : 1024;
+		struct gkey *g = realloc(gkeys, cap * sizeof(*g));
+
+		if (g == NULL)
+			return 0;
+		gkeys = g;
+		gkeys_cap = cap;
+	}
+	m->e[i].key = *k;
+	m->e[i].gid = ngkeys;
+	memset(&gkeys[ngkeys], 0, sizeof(gkeys[0]));
+	gkeys[ngkeys].rid = k->rid;
+	gkeys[ngkeys].kflags = k->kflags;
+	m->n++;
+	*is_new = 1;
+	return ngkeys++;
+}
+
+static uint32_t stack_id(const uint64_t *frames, uint32_t depth)
+{
+	uint64_t h = depth;
+	uint32_t i;
+
+	if (depth == 0)
+		return 0;
+	for (uint32_t j = 0; j < depth; j++)
+		h = hash64(h ^ frames[j]);
+	if (stacks.n * 2 >= stacks.cap) {
+		struct stackmap old = stacks;
+
+		stacks.cap = old.cap ? old.cap * 2 : 1024;
+		stacks.e = calloc(stacks.cap, sizeof(*stacks.e));
+		if (stacks.e == NULL) {
+			stacks = old;
+			return 0;
+		}
+		stacks.n = 0;
+		for (uint32_t j = 0; j < old.cap; j++) {
+			if (!old.e[j].id)
+				continue;
+			uint64_t hh = old.e[j].depth;
+
+			for (uint32_t f = 0; f < old.e[j].depth; f++)
+				hh = hash64(hh ^ old.e[j].frames[f]);
+			i = hh & (stacks.cap - 1);
+			while (stacks.e[i].id)
+				i = (i + 1) & (stacks.cap - 1);
+			stacks.e[i] = old.e[j];
+			stacks.n++;
+		}
+		free(old.e);
+	}
+	i = h & (stacks.cap - 1);
+	while (stacks.e[i].id) {
+		if (stacks.e[i].depth == depth &&
+		    !memcmp(stacks.e[i].frames, frames, depth * sizeof(*frames)))
+			return stacks.e[i].id;
+		i = (i + 1) & (stacks.cap - 1);
+	}
+	stacks.e[i].frames = malloc(depth * sizeof(*frames));
+	if (stacks.e[i].frames == NULL)
+		return 0;
+	memcpy(stacks.e[i].frames, frames, depth * sizeof(*frames));
+	stacks.e[i].depth = depth;
+	stacks.e[i].id = ++stacks.n;
+
+	struct opc_rec_stack *r = opc_writer_begin(&writer, OPC_REC_STACK, sizeof(*r));
+
+	if (r) {
+		r->id = stacks.e[i].id;
+		r->depth = depth;
+		opc_writer_append(&writer, frames, depth * sizeof(*frames));
+		opc_writer_end(&writer);
+	}
+	return stacks.e[i].id;
+}
+
+static void emit_layers(void)
+{
+	uint32_t n = opc_layer_count();
+	struct opc_layer_info li;
+
+	for (; layers_emitted < n; layers_emitted++) {
+		if (opc_layer_get(layers_emitted, &li) < 0)
+			break;
+		uint32_t name = string_id(li.name), type = string_id(li.type);
+		struct opc_rec_layer *r = opc_writer_begin(&writer, OPC_REC_LAYER, sizeof(*r));
+
+		if (r) {
+			r->id = layers_emitted;
+			r->parent = li.parent;
+			r->name = name;
+			r->type = type;
+			opc_writer_end(&writer);
+		}
+	}
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	char exe[PATH_MAX];
+	const char *path = info->dlpi_name;
+
+	(void)size;
+	(void)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (info->dlpi_addr + ph->p_vaddr < lo)
+			lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
+			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	for (size_t i = 0; i < nmod_seen; i++)
+		if (mod_seen[i] == lo)
+			return 0;
+	if (path == NULL || *path == 0) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		if (n <= 0)
+			return 0;
+		exe[n] = 0;
+		path = exe;
+	}
+	if (strstr(path, "linux-vdso"))
+		return 0;
+	if (nmod_seen == mod_seen_cap) {
+		size_t cap = mod_seen_cap ? mod_seen_cap * 2 : 64;
+		uint64_t *p = realloc(mod_seen, cap * sizeof(*p));
+
+		if (p == NULL)
+			return 0;
+		mod_seen = p;
+		mod_seen_cap = cap;
+	}
+	mod_seen[nmod_seen++] = lo;
+
+	struct opc_rec_module *r = opc_writer_begin(&writer, OPC_REC_MODULE, sizeof(*r));
+
+	if (r) {
+		r->base = info->dlpi_addr;
+		r->lo = lo;
+		r->hi = hi;
+		opc_writer_append(&writer, path, strlen(path) + 1);
+		opc_writer_end(&writer);
+	}
+	return 0;
+}
+
+static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
+{
+	const struct opc_routine *r = &opc_routines[s->key.rid];
+	uint32_t sym = string_id(r->symbol), op = string_id(r->op);
+	uint32_t fam = string_id(r->family), dims = string_id(r->dims);
+	uint32_t fl = string_id(r->flags);
+	uint32_t stack = stack_id(t->stack_pool + s->stack_off, s->stack_depth);
+	struct opc_rec_key *k = opc_writer_begin(&writer, OPC_REC_KEY, sizeof(*k));
+
+	if (k == NULL)
+		return;
+	k->id = gid;
+	k->symbol = sym;
+	k->op = op;
+	k->family = fam;
+	k->dims = dims;
+	k->flag_names = fl;
+	k->layer = s->key.layer;
+	k->stack = stack;
+	k->flags = (s->key.kflags & OPC_KEY_NESTED ? OPC_TKEY_NESTED : 0) |
+		   (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0) |
+		   (r->estimated ? OPC_TKEY_ESTIMATED : 0);
+	k->level = r->level;
+	k->prec = r->prec;
+	k->iface = r->iface;
+	k->site = s->key.site;
+	k->flops = s->flops;
+	k->bytes = s->bytes;
+	for (int i = 0; i < 4; i++)
+		k->d[i] = s->key.shape.d[i];
+	memcpy(k->f, s->key.shape.f, 4);
+	k->tid = t->tid;
+	opc_writer_end(&writer);
+}
+
+static void calibrate(uint64_t now_ns)
+{
+	if (!opc_use_tsc) {
+		ns_per_tick = 1.0;
+		return;
+	}
+	uint64_t tsc = opc_ticks();
+
+	if (cal_tsc0 == 0) {
+		cal_tsc0 = tsc;
+		cal_ns0 = now_ns;
+		return;
+	}
+	/* Over a few milliseconds at least, the ratio is good to 1e-5. */
+	if (now_ns - cal_ns0 > 2000000 && tsc > cal_tsc0) {
+		ns_per_tick = (double)(now_ns - cal_ns0) / (double)(tsc - cal_tsc0);
+		opc_short_call_ticks = (uint64_t)(1000.0 / ns_per_tick);	/* 1 us */
+	}
+}
+
+struct pending {
+	uint32_t gid;
+	uint64_t calls, timed, ticks, flops, bytes;
+};
+
+static struct pending *pend;
+static size_t npend, pend_cap;
+
+static void pend_add(uint32_t gid, uint64_t calls, uint64_t timed, uint64_t ticks,
+		     uint64_t flops, uint64_t bytes)
+{
+	if (npend == pend_cap) {
+		size_t cap = pend_cap ? pend_cap * 2 : 256;
+		struct pending *p = realloc(pend, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		pend = p;
+		pend_cap = cap;
+	}
+	pend[npend++] = (struct pending){ gid, calls, timed, ticks, flops, bytes };
+}
+
+/* One tick: new keys, deltas of every slot, one INTERVAL frame.  Called
+ * with reg_lock held. */
+static void harvest(void)
+{
+	uint64_t now = opc_now_ns();
+	struct opc_thread **pp, *t;
+	int new_keys = 0;
+
+	if (!writer_open)
+		return;
+	calibrate(now);
+	emit_layers();
+	npend = 0;
+	for (t = threads; t; t = t->next) {
+		uint32_t n = __atomic_load_n(&t->nslots, __ATOMIC_ACQUIRE);
+
+		for (uint32_t i = t->h_nslots; i < n; i++) {
+			struct opc_slot *s = &t->slots[i];
+			int is_new;
+
+			s->gid = keymap_find_or_add(&keys, &s->key, &is_new);
+			if (is_new) {
+				emit_key(t, s, s->gid);
+				new_keys = 1;
+			}
+		}
+		t->h_nslots = n;
+		for (uint32_t i = 0; i < n; i++) {
+			struct opc_slot *s = &t->slots[i];
+			uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_RELAXED);
+			uint64_t timed, ticks, flops, bytes, dc;
+
+			if (calls == s->h_calls || s->gid == 0)
+				continue;
+			timed = __atomic_load_n(&s->timed, __ATOMIC_RELAXED);
+			ticks = __atomic_load_n(&s->ticks, __ATOMIC_RELAXED);
+			dc = calls - s->h_calls;
+			if (s->key.kflags & OPC_KEY_OVERFLOW) {
+				flops = __atomic_load_n(&s->flops_sum, __ATOMIC_RELAXED) - s->h_flops;
+				bytes = __atomic_load_n(&s->bytes_sum, __ATOMIC_RELAXED) - s->h_bytes;
+				s->h_flops += flops;
+				s->h_bytes += bytes;
+			} else {
+				flops = dc * s->flops;
+				bytes = dc * s->bytes;
+			}
+			/* The owner may have counted a call but not yet its
+			 * time: never let timed run ahead of what we saw. */
+			if (timed < s->h_timed)
+				timed = s->h_timed;
+			if (ticks < s->h_ticks)
+				ticks = s->h_ticks;
+			pend_add(s->gid, dc, timed - s->h_timed,
+				 (uint64_t)((double)(ticks - s->h_ticks) * ns_per_tick), flops, bytes);
+			s->h_calls = calls;
+			s->h_timed = timed;
+			s->h_ticks = ticks;
+		}
+	}
+	if (new_keys)
+		modules_dirty = 1;
+	if (modules_dirty) {
+		dl_iterate_phdr(module_cb, NULL);
+		modules_dirty = 0;
+	}
+
+	/* Merge entries of the same key from several threads. */
+	struct opc_rec_interval *iv = opc_writer_begin(&writer, OPC_REC_INTERVAL, sizeof(*iv));
+	uint32_t count = 0;
+
+	if (iv) {
+		iv->t_begin_ns = t_last_ns;
+		iv->t_end_ns = now;
+		for (size_t i = 0; i < npend; i++)
+			count += pend[i].calls != 0;
+		iv->count = count;
+		for (size_t i = 0; i < npend; i++) {
+			struct pending *p = &pend[i];
+			struct gkey *g = &gkeys[p->gid];
+
+			opc_writer_varint(&writer, p->gid);
+			opc_writer_varint(&writer, p->calls);
+			opc_writer_varint(&writer, p->timed);
+			opc_writer_varint(&writer, p->ticks);
+			opc_writer_varint(&writer, p->flops);
+			opc_writer_varint(&writer, p->bytes);
+			g->calls += p->calls;
+			g->timed += p->timed;
+			g->ticks += p->ticks;
+			g->flops += p->flops;
+			g->bytes += p->bytes;
+		}
+		opc_writer_end(&writer);
+	}
+	t_last_ns = now;
+
+	/* Threads that exited have had their last harvest. */
+	for (pp = &threads; (t = *pp);) {
+		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE)) {
+			*pp = t->next;
+			opc_thread_free(t);
+			continue;
+		}
+		pp = &t->next;
+	}
+	if (opc_writer_flush(&writer) < 0 && writer.error != -EBADF) {
+		/* disk full or the like: stop writing, keep the program going */
+		static int warned;
+
+		if (!warned++)
+			pr_warn("cannot write %s: %s; tracing stopped", trace_path,
+				strerror(-writer.error));
+	}
+}
+
+static void *collector_main(void *arg)
+{
+	struct timespec next;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&reg_lock);
+	while (!collector_stop) {
+		next.tv_nsec += opc_cfg_interval_ns;
+		while (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		pthread_cond_timedwait(&stop_cond, &reg_lock, &next);
+		if (collector_stop)
+			break;
+		harvest();
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return NULL;
+}
+
+/* ---- the trace file ---- */
+
+static void expand_path(char *out, size_t len, const char *pattern, int suffix)
+{
+	char host[256] = "unknown";
+	size_t o = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	for (const char *p = pattern; *p && o + 1 < len; p++) {
+		if (p[0] == '%' && (p[1] == 'p' || p[1] == 'h' || p[1] == '%')) {
+			char tmp[300];
+
+			if (p[1] == 'p')
+				snprintf(tmp, sizeof(tmp), "%d", (int)getpid());
+			else if (p[1] == 'h')
+				snprintf(tmp, sizeof(tmp), "%s", host);
+			else
+				snprintf(tmp, sizeof(tmp), "%%");
+			o += snprintf(out + o, len - o, "%s", tmp);
+			p++;
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o < len ? o : len - 1] = 0;
+	if (suffix) {
+		/* trace.opc -> trace.N.opc, other names get .N appended */
+		char *dot = strrchr(out, '.');
+		char *slash = strrchr(out, '/');
+		char tail[64] = "";
+
+		if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc")) {
+			snprintf(tail, sizeof(tail), "%s", dot);
+			*dot = 0;
+		}
+		o = strlen(out);
+		snprintf(out + o, len - o, ".%d%s", suffix, tail);
+	}
+}
+
+/*
+ * A file we must not overwrite: one written by this very process before
+ * an exec (same pid), or by our parent (a forked child with a fixed
+ * OPCOUNT_OUTPUT).  Older files of finished runs are replaced.
+ */
+static int path_in_use(const char *path)
+{
+	struct opc_file_header h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, &h, sizeof(h));
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h.magic, OPC_TRACE_MAGIC, 8))
+		return 0;
+	return h.pid == (uint32_t)getpid() || h.pid == (uint32_t)getppid();
+}
+
+static void read_file(const char *path, char *buf, size_t len, int nul_to_space)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	if (nul_to_space) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == 0)
+				buf[i] = ' ';
+		while (n > 0 && buf[n - 1] == ' ')
+			buf[--n] = 0;
+	}
+}
+
+static void info_kv(const char *key, const char *val)
+{
+	char line[8400];
+	int n = snprintf(line, sizeof(line), "%s=%s", key, val ? val : "");
+
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	opc_writer_append(&writer, line, n + 1);
+}
+
+static void cpu_model(char *out, size_t len)
+{
+	char buf[8192], *p, *e;
+
+	snprintf(out, len, "unknown");
+	read_file("/proc/cpuinfo", buf, sizeof(buf), 0);
+	p = strstr(buf, "model name");
+	if (p && (p = strchr(p, ':'))) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = strchr(p, '\n');
+		if (e)
+			*e = 0;
+		snprintf(out, len, "%s", p);
+	}
+}
+
+static void emit_info(void)
+{
+	char buf[4096], host[256] = "";
+	char num[32];
+
+	if (opc_writer_begin(&writer, OPC_REC_INFO, 0) == NULL)
+		return;
+	info_kv("opcount_version", OPC_VERSION);
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	info_kv("exe", buf);
+	read_file("/proc/self/cmdline", buf, sizeof(buf), 1);
+	info_kv("cmdline", buf);
+	gethostname(host, sizeof(host) - 1);
+	info_kv("host", host);
+	cpu_model(buf, sizeof(buf));
+	info_kv("cpu", buf);
+	snprintf(num, sizeof(num), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	info_kv("ncpu", num);
+	snprintf(num, sizeof(num), "%d", opc_use_tsc);
+	info_kv("tsc", num);
+	opc_writer_end(&writer);
+}
+
+/* The library the counted routines came from, known only after calls. */
+static void emit_blas_info(void)
+{
+	const char *names[] = { "cblas_dgemm", "dgemm_", "cblas_sgemm", "sgemm_", "dgetrf_" };
+	Dl_info dli;
+	char num[32];
+
+	if (opc_writer_begin(&writer, OPC_REC_INFO, 0) == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int rid = opc_routine_find(names[i]);
+		void *p = rid >= 0 ? opc_real_fn[rid] : NULL;
+
+		if (p && dladdr(p, &dli) && dli.dli_fname) {
+			char real[PATH_MAX];
+
+			info_kv("blas", realpath(dli.dli_fname, real) ? real : dli.dli_fname);
+			break;
+		}
+	}
+	int (*threads_fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+	if (threads_fn) {
+		snprintf(num, sizeof(num), "%d", threads_fn());
+		info_kv("blas_threads", num);
+	}
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)nthreads_seen);
+	info_kv("threads", num);
+	opc_writer_end(&writer);
+}
+
+static int trace_open(void)
+{
+	struct opc_file_header h;
+	struct timespec rt;
+	int fd, suffix = 0;
+
+	do {
+		expand_path(trace_path, sizeof(trace_path), opc_cfg_output, suffix);
+	} while (path_in_use(trace_path) && ++suffix < 1000);
+	fd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		pr_err("cannot create trace %s: %s; counting disabled", trace_path,
+		       strerror(errno));
+		return -1;
+	}
+	/* Keep clear of the low descriptors the program expects to get. */
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, OPC_TRACE_MAGIC, 8);
+	h.version = OPC_TRACE_VERSION;
+	h.min_version = OPC_TRACE_MIN_VERSION;
+	h.header_size = sizeof(h);
+	h.byte_order = OPC_BYTE_ORDER_MARK;
+	h.frame_header_size = sizeof(struct opc_frame);
+	h.features = (opc_cfg_stack_depth > 0 ? OPC_FEAT_STACKS : 0) |
+		     (opc_cfg_nested ? OPC_FEAT_NESTED : 0);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + rt.tv_nsec -
+			      (opc_now_ns() - 0);
+	h.pid = getpid();
+	h.ppid = getppid();
+	h.interval_ns = opc_cfg_interval_ns;
+	if (opc_writer_open(&writer, fd, &h) < 0) {
+		close(fd);
+		return -1;
+	}
+	writer_open = 1;
+	emit_info();
+	opc_writer_flush(&writer);
+	pr_dbg(1, "writing %s", trace_path);
+	return 0;
+}
+
+/* Called with reg_lock held. */
+static int collector_start(void)
+{
+	sigset_t all, old;
+	int ret;
+
+	if (collector_running)
+		return 0;
+	if (trace_open_failed)
+		return -1;
+	if (!writer_open && trace_open() < 0) {
+		trace_open_failed = 1;
+		opc_enabled = 0;
+		return -1;
+	}
+	t_last_ns = opc_now_ns();
+	/* The collector must never receive the program's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	collector_stop = 0;
+	ret = pthread_create(&collector_thread, NULL, collector_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		/* Still counted: the final harvest at exit writes it all. */
+		pr_warn("cannot start the collector thread: %s", strerror(ret));
+		return 0;
+	}
+	collector_running = 1;
+	return 0;
+}
+
+int opc_registry_add(struct opc_thread *t)
+{
+	int ret;
+
+	pthread_mutex_lock(&reg_lock);
+	ret = collector_start();
+	if (ret == 0) {
+		t->next = threads;
+		threads = t;
+		nthreads_seen++;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	return ret;
+}
+
+/* ---- the exit summary (OPCOUNT_REPORT=1) ---- */
+
+static void fmt_si(char *out, size_t len, double v)
+{
+	const char *u[] = { "", "K", "M", "G", "T", "P", "E" };
+	int i = 0;
+
+	while (v >= 1000 && i < 6) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(out, len, i ? "%.2f%s" : "%.0f%s", v, u[i]);
+}
+
+static void print_summary(void)
+{
+	struct row {
+		const char *op;
+		uint64_t calls, timed, ns, flops, bytes;
+	} *rows = calloc(opc_nroutines, sizeof(*rows));
+	uint64_t tc = 0, tf = 0, tb = 0;
+	double tbusy = 0;
+	char line[512], a[32], b[32], c[32];
+	int nrows = 0;
+
+	if (rows == NULL)
+		return;
+	for (uint32_t g = 1; g < ngkeys; g++) {
+		struct gkey *k = &gkeys[g];
+		const char *op = opc_routines[k->rid].op;
+		int i;
+
+		if (k->kflags & OPC_KEY_NESTED)
+			continue;
+		for (i = 0; i < nrows && strcmp(rows[i].op, op); i++)
+			;
+		if (i == nrows)
+			rows[nrows++].op = op;
+		rows[i].calls += k->calls;
+		rows[i].timed += k->timed;
+		rows[i].ns += k->timed ? (uint64_t)((double)k->ticks * k->calls / k->timed) : 0;
+		rows[i].flops += k->flops;
+		rows[i].bytes += k->bytes;
+	}
+	for (int i = 0; i < nrows; i++)	/* by FLOPs, descending */
+		for (int j = i + 1; j < nrows; j++)
+			if (rows[j].flops > rows[i].flops) {
+				struct row tmp = rows[i];
+				rows[i] = rows[j];
+				rows[j] = tmp;
+			}
+	opc_log_raw("opcount: summary of pid %d (trace %s)\n", (int)getpid(), trace_path);
+	opc_log_raw("  %-14s %12s %12s %12s %10s\n", "op", "calls", "flops", "bytes", "busy_s");
+	for (int i = 0; i < nrows; i++) {
+		fmt_si(a, sizeof(a), (double)rows[i].flops);
+		fmt_si(b, sizeof(b), (double)rows[i].bytes);
+		fmt_si(c, sizeof(c), (double)rows[i].calls);
+		snprintf(line, sizeof(line), "  %-14s %12s %12s %12s %10.6f\n", rows[i].op, c, a, b,
+			 rows[i].ns / 1e9);
+		opc_log_raw("%s", line);
+		tc += rows[i].calls;
+		tf += rows[i].flops;
+		tb += rows[i].bytes;
+		tbusy += rows[i].ns / 1e9;
+	}
+	fmt_si(a, sizeof(a), (double)tf);
+	fmt_si(b, sizeof(b), (double)tb);
+	fmt_si(c, sizeof(c), (double)tc);
+	opc_log_raw("  %-14s %12s %12s %12s %10.6f\n", "total", c, a, b, tbusy);
+	opc_log_raw("  exact: %llu calls, %llu flops (see: opcount report %s)\n",
+		    (unsigned long long)tc, (unsigned long long)tf, trace_path);
+	free(rows);
+}
+
+/* ---- the end of the process, exec and fork ---- */
+
+static void stop_collector(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	collector_stop = 1;
+	pthread_cond_broadcast(&stop_cond);
+	pthread_mutex_unlock(&reg_lock);
+	if (collector_running && !pthread_equal(collector_thread, pthread_self()))
+		pthread_join(collector_thread, NULL);
+	collector_running = 0;
+}
+
+static void write_end(uint32_t type)
+{
+	struct opc_rec_end *e;
+
+	emit_blas_info();
+	e = opc_writer_begin(&writer, type, sizeof(*e));
+	if (e) {
+		e->t_ns = t_last_ns;
+		e->dropped_calls = opc_dropped_calls;
+		e->threads = (uint32_t)nthreads_seen;
+		opc_writer_end(&writer);
+	}
+}
+
+void opc_collector_finish(void)
+{
+	stop_collector();
+	pthread_mutex_lock(&reg_lock);
+	if (writer_open) {
+		harvest();
+		write_end(OPC_REC_END);
+		opc_writer_flush(&writer);
+		close(writer.fd);
+		writer_open = 0;
+		if (opc_cfg_report)
+			print_summary();
+	} else if (opc_cfg_report) {
+		opc_log_raw("opcount: pid %d made no BLAS or LAPACK call; no trace written\n",
+			    (int)getpid());
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* Before exec replaces the image (no atexit then): flush what we have.
+ * If exec fails the program goes on and so does the trace. */
+void opc_collector_exec(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (writer_open) {
+		harvest();
+		write_end(OPC_REC_EXEC);
+		opc_writer_flush(&writer);
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+void opc_collector_atfork_prepare(void)
+{
+	pthread_mutex_lock(&reg_lock);
+}
+
+void opc_collector_atfork_parent(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/*
+ * The child has only the forking thread and a copy of our state: it gets
+ * a trace of its own, opened at its first call, with every id given anew.
+ * The parent's descriptor and buffered frames are the parent's.
+ */
+void opc_collector_atfork_child(void)
+{
+	struct opc_thread *t, *next, *self = opc_self;
+
+	pthread_mutex_init(&reg_lock, NULL);
+	pthread_cond_init(&stop_cond, NULL);
+	for (t = threads; t; t = next) {
+		next = t->next;
+		if (t != self)
+			opc_thread_free(t);
+	}
+	threads = NULL;
+	if (writer_open)
+		close(writer.fd);
+	opc_writer_release(&writer);
+	writer_open = 0;
+	collector_running = 0;
+	collector_stop = 0;
+	trace_open_failed = 0;
+	strmap_clear(&strings);
+	free(keys.e);
+	memset(&keys, 0, sizeof(keys));
+	for (uint32_t i = 0; i < stacks.cap; i++)
+		free(stacks.e[i].frames);
+	free(stacks.e);
+	memset(&stacks, 0, sizeof(stacks));
+	ngkeys = 1;
+	nmod_seen = 0;
+	modules_dirty = 1;
+	layers_emitted = 1;
+	nthreads_seen = 0;
+	cal_tsc0 = 0;
+	if (self) {
+		opc_thread_reset(self);
+		self->h_nslots = 0;
+		/* re-registered, with its layers, at its next call */
+		opc_fork_self = self;
+		opc_self = NULL;
+	}
+}

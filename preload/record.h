@@ -1,0 +1,278 @@
+/*
+ * record.h - the recording core of libopcount.so: per-thread aggregation
+ * of intercepted calls by key.
+ *
+ * A key is (routine, call site, layer, shape, nesting).  Each thread owns a
+ * table of slots, one per key it has seen, and only ever increments its
+ * own slots' counters: the hot path takes no lock, allocates nothing and
+ * makes no system call.  The collector thread (collector.c) reads the
+ * cumulative counters at every tick and writes the per-interval deltas to
+ * the trace, so memory and trace size depend on the number of keys and
+ * the run time, never on the number of calls.
+ */
+#ifndef OPC_RECORD_H
+#define OPC_RECORD_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#include "routines.h"
+
+#define OPC_EXPORT __attribute__((visibility("default")))
+#define OPC_HIDDEN __attribute__((visibility("hidden")))
+
+#define OPC_SLOTS_MAX	8192	/* distinct keys per thread */
+#define OPC_INDEX_SIZE	16384	/* hash index, power of two, load <= 1/2 */
+#define OPC_STACK_MAX	32	/* frames kept per key */
+#define OPC_LAYER_DEPTH	64
+#define OPC_TIMING_WARMUP 64	/* calls timed before sampling may start */
+
+/* kflags */
+#define OPC_KEY_NESTED	 0x1	/* called from inside another intercepted call */
+#define OPC_KEY_OVERFLOW 0x2	/* key table full: site, shape, layer merged */
+
+struct opc_key {
+	uint64_t site;
+	struct opc_shape shape;
+	uint32_t layer;
+	uint16_t rid;
+	uint16_t kflags;
+};
+
+struct opc_slot {
+	/* written by the owning thread before the slot is published */
+	struct opc_key key;
+	uint64_t flops;		/* per call, from the cost model */
+	uint64_t bytes;
+	uint32_t stack_off;	/* into the thread's stack pool */
+	uint32_t stack_depth;
+	uint32_t sample_mask;	/* time one call in sample_mask + 1 */
+	uint32_t pad;
+
+	/* counters: written by the owner only, read by the collector */
+	uint64_t calls;
+	uint64_t timed;		/* calls whose duration was measured */
+	uint64_t ticks;		/* their total duration */
+	uint64_t flops_sum;	/* overflow slots only: shapes vary */
+	uint64_t bytes_sum;
+
+	/* collector-private: values at the last harvest */
+	uint64_t h_calls, h_timed, h_ticks, h_flops, h_bytes;
+	uint32_t gid;		/* key id in the trace */
+	uint32_t h_seen;
+};
+
+struct opc_thread {
+	int depth;		/* recursion guard: >0 inside a wrapper */
+	int layer_depth;
+	uint32_t cur_layer;	/* innermost own layer, 0 if none */
+	int own_layers;		/* this thread has pushed a layer */
+	struct opc_slot *last;	/* last slot hit: tight loops stay here */
+	uint32_t nslots;	/* published with release semantics */
+	uint32_t stack_used;
+	pid_t tid;
+	int dead;		/* thread exited: harvest once more, then free */
+	uint32_t h_nslots;	/* collector-private: slots already given ids */
+	struct opc_slot *slots;
+	uint64_t *stack_pool;
+	struct opc_thread *next;
+	uint32_t layer_stack[OPC_LAYER_DEPTH];
+	uint32_t index[OPC_INDEX_SIZE];	/* slot number + 1, 0 = empty */
+};
+
+struct opc_call {
+	struct opc_thread *t;
+	struct opc_slot *slot;
+	uint64_t t0;
+	struct opc_key key;
+	int timed;
+};
+
+extern __thread struct opc_thread *opc_self
+	__attribute__((tls_model("initial-exec")));
+extern int opc_enabled;		/* cleared on an internal error or at finish */
+extern int opc_cfg_nested;	/* count nested calls too (OPCOUNT_NESTED) */
+extern int opc_use_tsc;
+extern uint32_t opc_global_layer; /* for threads that push no layer of their own */
+
+struct opc_thread *opc_thread_attach(void);
+struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key *k);
+void opc_slot_overflow_account(struct opc_slot *s, const struct opc_key *k);
+void opc_slot_tune(struct opc_slot *s);
+
+static inline uint64_t opc_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_expect(opc_use_tsc, 1))
+		return __rdtsc();
+#endif
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static inline uint32_t opc_key_hash(const struct opc_key *k)
+{
+	uint64_t h = k->site * 0x9e3779b97f4a7c15ull;
+
+	h ^= (uint64_t)k->rid << 48 | (uint64_t)k->kflags << 32 | k->layer;
+	for (int i = 0; i < OPC_SHAPE_DIMS; i++)
+		h = (h ^ (uint64_t)k->shape.d[i]) * 0xff51afd7ed558ccdull;
+	uint32_t f;
+	memcpy(&f, k->shape.f, sizeof(f));
+	h = (h ^ f) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h >> 32);
+}
+
+static inline int opc_key_equal(const struct opc_key *a, const struct opc_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/*
+ * Returns 1 if this call is to be counted; the caller then fills
+ * call->shape and brackets the real call with enter/exit.  Returns 0 to
+ * forward the call untouched: opcount disabled, or a call made from inside
+ * another intercepted call (LAPACK calling GEMM) when nested calls are not
+ * wanted, so that work is counted once, at the outermost call.
+ */
+static inline int opc_call_begin(struct opc_call *c, int rid, void *site)
+{
+	struct opc_thread *t = opc_self;
+
+	if (__builtin_expect(t == NULL, 0)) {
+		t = opc_thread_attach();
+		if (t == NULL)
+			return 0;
+	}
+	if (__builtin_expect(t->depth != 0, 0) && !opc_cfg_nested)
+		return 0;
+	if (__builtin_expect(!opc_enabled, 0))
+		return 0;
+	c->t = t;
+	memset(&c->key, 0, sizeof(c->key));
+	c->key.site = (uintptr_t)site;
+	c->key.rid = rid;
+	c->key.kflags = t->depth ? OPC_KEY_NESTED : 0;
+	c->key.layer = t->own_layers ? t->cur_layer :
+		__atomic_load_n(&opc_global_layer, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static inline void opc_call_enter(struct opc_call *c)
+{
+	struct opc_thread *t = c->t;
+	struct opc_slot *s = t->last;
+	int saved_errno = errno;
+
+	t->depth++;
+	if (s == NULL || !opc_key_equal(&s->key, &c->key)) {
+		uint32_t h = opc_key_hash(&c->key);
+		uint32_t i = h & (OPC_INDEX_SIZE - 1);
+
+		s = NULL;
+		while (t->index[i]) {
+			struct opc_slot *cand = &t->slots[t->index[i] - 1];
+
+			if (opc_key_equal(&cand->key, &c->key)) {
+				s = cand;
+				break;
+			}
+			i = (i + 1) & (OPC_INDEX_SIZE - 1);
+		}
+		if (s == NULL)
+			s = opc_slot_lookup_slow(t, &c->key);
+		t->last = s;
+	}
+	c->slot = s;
+	c->timed = s && (s->calls & s->sample_mask) == 0;
+	errno = saved_errno;
+	if (c->timed)
+		c->t0 = opc_ticks();
+}
+
+static inline void opc_call_exit(struct opc_call *c)
+{
+	struct opc_slot *s = c->slot;
+	uint64_t t1 = c->timed ? opc_ticks() : 0;
+
+	if (__builtin_expect(s != NULL, 1)) {
+		/* Relaxed atomic stores: plain moves on x86-64, but the
+		 * collector reading them concurrently is then well defined. */
+		__atomic_store_n(&s->calls, s->calls + 1, __ATOMIC_RELAXED);
+		if (c->timed) {
+			__atomic_store_n(&s->ticks, s->ticks + (t1 - c->t0),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&s->timed, s->timed + 1, __ATOMIC_RELAXED);
+			if (__builtin_expect(s->timed == OPC_TIMING_WARMUP, 0))
+				opc_slot_tune(s);
+		}
+		if (__builtin_expect(s->key.kflags & OPC_KEY_OVERFLOW, 0))
+			opc_slot_overflow_account(s, &c->key);
+	}
+	c->t->depth--;
+}
+
+/* Normalisation helpers for the generated wrappers. */
+static inline char opc_upper(char c)
+{
+	return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
+}
+
+static inline char opc_cblas_trans(int v)
+{
+	return v == 112 ? 'T' : v == 113 ? 'C' : 'N';
+}
+
+static inline char opc_cblas_uplo(int v)
+{
+	return v == 122 ? 'L' : 'U';
+}
+
+static inline char opc_cblas_diag(int v)
+{
+	return v == 132 ? 'U' : 'N';
+}
+
+static inline char opc_cblas_side(int v)
+{
+	return v == 142 ? 'R' : 'L';
+}
+
+static inline char opc_cblas_job(int v)
+{
+	return opc_upper((char)v);
+}
+
+static inline char opc_zero_float1(const void *p)
+{
+	return *(const float *)p == 0 ? '0' : '1';
+}
+
+static inline char opc_zero_double1(const void *p)
+{
+	return *(const double *)p == 0 ? '0' : '1';
+}
+
+static inline char opc_zero_float2(const void *p)
+{
+	const float *v = p;
+
+	return v[0] == 0 && v[1] == 0 ? '0' : '1';
+}
+
+static inline char opc_zero_double2(const void *p)
+{
+	const double *v = p;
+
+	return v[0] == 0 && v[1] == 0 ? '0' : '1';
+}
+
+#endif

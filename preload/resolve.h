@@ -1,0 +1,24 @@
+/*
+ * resolve.h - finding the real routine behind each wrapper.
+ */
+#ifndef OPC_RESOLVE_H
+#define OPC_RESOLVE_H
+
+#include <stdint.h>
+
+#include "routines_gen.h"
+
+extern void *opc_real_fn[OPC_NROUTINES];
+
+void *opc_resolve(int rid);
+void opc_real_missing(int rid);
+int opc_in_self(uintptr_t addr);
+
+static inline void *opc_real(int rid)
+{
+	void *p = __atomic_load_n(&opc_real_fn[rid], __ATOMIC_ACQUIRE);
+
+	return __builtin_expect(p != NULL, 1) ? p : opc_resolve(rid);
+}
+
+#endif
