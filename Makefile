@@ -45,7 +45,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
 LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_report.c analysis/profile.c \
-            analysis/symbolize.c analysis/output.c $(COMMON_CLI)
+            analysis/symbolize.c $(COMMON_CLI)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lm
 

@@ -1,0 +1,406 @@
+/*
+ * cmd_report.c - `opcount report`: where the work went.
+ *
+ *   opcount report [FILE...] [--by site|layer|op|type|key]
+ *                  [--format table|json|csv] [--sort KEY] [--top N] [--stacks]
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "opcount_cli.h"
+#include "profile.h"
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME };
+
+static enum sort_key sort_by = SORT_FLOPS;
+
+static double ai(const struct opc_row *r)
+{
+	return r->bytes ? (double)r->flops / r->bytes : 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct opc_row *x = a, *y = b;
+	double vx = 0, vy = 0;
+
+	/* nested rows after the rows that make the totals */
+	if (x->nested != y->nested)
+		return x->nested - y->nested;
+	switch (sort_by) {
+	case SORT_FLOPS: vx = x->flops; vy = y->flops; break;
+	case SORT_CALLS: vx = x->calls; vy = y->calls; break;
+	case SORT_BYTES: vx = x->bytes; vy = y->bytes; break;
+	case SORT_BUSY: vx = x->busy_s; vy = y->busy_s; break;
+	case SORT_AI: vx = ai(x); vy = ai(y); break;
+	case SORT_NAME: return strcmp(x->group, y->group);
+	}
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
+	return strcmp(x->group, y->group);
+}
+
+static const char *first_column(const struct opc_row *r, enum opc_group by)
+{
+	switch (by) {
+	case OPC_BY_SITE: return r->site;
+	case OPC_BY_LAYER: return r->layer ? r->layer : "(no layer)";
+	case OPC_BY_OP: return r->op;
+	case OPC_BY_TYPE: return r->type;
+	case OPC_BY_KEY: return r->shape;
+	}
+	return "?";
+}
+
+static void si(char *buf, size_t len, double v)
+{
+	const char *u[] = { "", "k", "M", "G", "T", "P", "E" };
+	int i = 0;
+
+	while (v >= 1000 && i < 6) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.3g%s", v, u[i]);
+}
+
+static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
+{
+	char f[32], b[32], c[32], rate[32];
+	size_t shown = 0;
+	int width = 24;
+
+	for (size_t i = 0; i < p->ntraces; i++) {
+		const struct opc_trace *t = &p->traces[i];
+		const char *exe = opc_trace_info(t, "cmdline");
+		const char *blas = opc_trace_info(t, "blas");
+
+		printf("# trace %s: pid %u, %s, %.3f s%s\n", t->path, t->hdr.pid,
+		       exe ? exe : "?", t->end_ns / 1e9,
+		       t->ended ? "" : " (incomplete)");
+		if (blas)
+			printf("#   blas %s\n", blas);
+	}
+	for (size_t i = 0; i < p->nrows; i++) {
+		int w = (int)strlen(first_column(&p->rows[i], by)) + (p->rows[i].nested ? 9 : 0);
+
+		if (w > width)
+			width = w;
+	}
+	if (width > 72)
+		width = 72;
+	printf("\n%-*s %-8s %10s %10s %10s %6s %11s %9s %7s\n", width, opc_group_name(by),
+	       by == OPC_BY_OP ? "type" : "op", "calls", "FLOPs", "bytes", "FLOP/B", "busy_s",
+	       "GFLOP/s", "FLOPs%");
+	for (size_t i = 0; i < p->nrows && (top == 0 || shown < top); i++) {
+		const struct opc_row *r = &p->rows[i];
+		char name[512];
+
+		si(f, sizeof(f), (double)r->flops);
+		si(b, sizeof(b), (double)r->bytes);
+		si(c, sizeof(c), (double)r->calls);
+		if (r->busy_s > 0)
+			snprintf(rate, sizeof(rate), "%.2f", r->flops / r->busy_s / 1e9);
+		else
+			snprintf(rate, sizeof(rate), "-");
+		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
+			 r->nested ? " (nested)" : "", r->estimated ? " ~" : "");
+		printf("%-*.*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%\n", width, width, name,
+		       by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
+		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
+		shown++;
+	}
+	if (shown < p->nrows)
+		printf("%-*s (%zu more rows; --top 0 shows all)\n", width, "...", p->nrows - shown);
+	si(f, sizeof(f), (double)p->flops);
+	si(b, sizeof(b), (double)p->bytes);
+	si(c, sizeof(c), (double)p->calls);
+	printf("%-*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%\n", width, "total", "", c, f, b,
+	       p->bytes ? (double)p->flops / p->bytes : 0, p->busy_s,
+	       p->busy_s > 0 ? (snprintf(rate, sizeof(rate), "%.2f", p->flops / p->busy_s / 1e9),
+				rate) : "-",
+	       p->flops ? 100.0 : 0.0);
+	printf("\n# exact totals: %llu calls, %llu FLOPs, %llu bytes\n",
+	       (unsigned long long)p->calls, (unsigned long long)p->flops,
+	       (unsigned long long)p->bytes);
+	printf("# bytes: compulsory traffic (each operand read once, each result written once), "
+	       "a lower-bound model, not a measurement\n");
+	if (p->estimated)
+		printf("# ~ FLOPs of data-dependent solvers are leading-order estimates\n");
+	if (p->sampled)
+		printf("# busy_s: short calls were timed one in 16 and scaled\n");
+	printf("# energy: not measured (no energy source in this trace)\n");
+}
+
+static void csv_field(const char *s)
+{
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+}
+
+static void print_csv(const struct opc_profile *p, size_t top)
+{
+	printf("op,type,layer,site,iface,calls,flops,bytes,busy_s,energy_j,nested,estimated\n");
+	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
+		const struct opc_row *r = &p->rows[i];
+
+		csv_field(r->op);
+		putchar(',');
+		csv_field(r->type);
+		putchar(',');
+		csv_field(r->layer);
+		putchar(',');
+		csv_field(r->site);
+		putchar(',');
+		csv_field(r->iface);
+		printf(",%llu,%llu,%llu,%.9f,,%d,%d\n", (unsigned long long)r->calls,
+		       (unsigned long long)r->flops, (unsigned long long)r->bytes, r->busy_s,
+		       r->nested, r->estimated);
+	}
+}
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
+{
+	json_object *root = json_object_new_object();
+	json_object *totals = json_object_new_object();
+	json_object *energy = json_object_new_object();
+	json_object *rows = json_object_new_array();
+	json_object *traces = json_object_new_array();
+
+	json_object_object_add(totals, "calls", json_object_new_uint64(p->calls));
+	json_object_object_add(totals, "flops", json_object_new_uint64(p->flops));
+	json_object_object_add(totals, "bytes", json_object_new_uint64(p->bytes));
+	json_object_object_add(totals, "busy_s", json_object_new_double(p->busy_s));
+	json_object_object_add(totals, "energy_j", NULL);
+	json_object_object_add(totals, "duration_s", json_object_new_double(p->duration_s));
+	json_object_object_add(totals, "flops_estimated", json_object_new_boolean(p->estimated));
+	json_object_object_add(root, "totals", totals);
+	json_object_object_add(energy, "source", json_object_new_string("none"));
+	json_object_object_add(energy, "measured", json_object_new_boolean(0));
+	json_object_object_add(root, "energy", energy);
+	json_object_object_add(root, "by", json_object_new_string(opc_group_name(by)));
+	json_object_object_add(root, "bytes_model",
+			       json_object_new_string("compulsory traffic: each operand read "
+						      "once, each result written once"));
+	for (size_t i = 0; i < p->ntraces; i++) {
+		const struct opc_trace *t = &p->traces[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", json_object_new_string(t->path));
+		json_object_object_add(o, "pid", json_object_new_int64(t->hdr.pid));
+		json_object_object_add(o, "cmdline", jstr(opc_trace_info(t, "cmdline")));
+		json_object_object_add(o, "host", jstr(opc_trace_info(t, "host")));
+		json_object_object_add(o, "cpu", jstr(opc_trace_info(t, "cpu")));
+		json_object_object_add(o, "blas", jstr(opc_trace_info(t, "blas")));
+		json_object_object_add(o, "duration_s", json_object_new_double(t->end_ns / 1e9));
+		json_object_object_add(o, "complete", json_object_new_boolean(t->ended));
+		json_object_array_add(traces, o);
+	}
+	json_object_object_add(root, "traces", traces);
+	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
+		const struct opc_row *r = &p->rows[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "op", json_object_new_string(r->op));
+		json_object_object_add(o, "type", json_object_new_string(r->type));
+		json_object_object_add(o, "layer", jstr(r->layer));
+		json_object_object_add(o, "site", json_object_new_string(r->site));
+		json_object_object_add(o, "iface", json_object_new_string(r->iface));
+		if (by == OPC_BY_KEY)
+			json_object_object_add(o, "shape", json_object_new_string(r->shape));
+		json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
+		json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
+		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
+		json_object_object_add(o, "busy_s", json_object_new_double(r->busy_s));
+		json_object_object_add(o, "energy_j", NULL);
+		json_object_object_add(o, "arithmetic_intensity", json_object_new_double(ai(r)));
+		json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
+		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
+		if (r->nstack) {
+			json_object *st = json_object_new_array();
+
+			for (size_t f = 0; f < r->nstack; f++)
+				json_object_array_add(st, json_object_new_string(r->stack[f]));
+			json_object_object_add(o, "stack", st);
+		}
+		json_object_array_add(rows, o);
+	}
+	json_object_object_add(root, "rows", rows);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+/* Without FILE arguments: the newest opcount-*.opc here, like perf.data. */
+static char *newest_trace(void)
+{
+	DIR *d = opendir(".");
+	struct dirent *e;
+	char *best = NULL;
+	time_t best_t = 0;
+
+	if (d == NULL)
+		return NULL;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		struct stat st;
+
+		if (strncmp(e->d_name, "opcount-", 8) || n < 12 || strcmp(e->d_name + n - 4, ".opc"))
+			continue;
+		if (stat(e->d_name, &st) == 0 && st.st_mtime >= best_t) {
+			best_t = st.st_mtime;
+			free(best);
+			best = strdup(e->d_name);
+		}
+	}
+	closedir(d);
+	return best;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: opcount report [FILE...] [options]\n"
+		"  --by site|layer|op|type|key   group rows (default: site)\n"
+		"  --format table|json|csv       output format (default: table)\n"
+		"  --sort flops|calls|bytes|busy|ai|name   (default: flops)\n"
+		"  --top N                       show the first N rows (default 30 in a table, 0 = all)\n"
+		"  --stacks                      include symbolized stacks (json)\n"
+		"Without FILE, the newest opcount-*.opc in the current directory.\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "by", required_argument, NULL, 'b' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 't' },
+		{ "stacks", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *sorts[] = { "flops", "calls", "bytes", "busy", "ai", "name" };
+	enum opc_group by = OPC_BY_SITE;
+	enum fmt fmt = FMT_TABLE;
+	long top = -1;
+	int stacks = 0, c, ret;
+	struct opc_profile p;
+	char *deflt = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:f:s:t:Sh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (opc_group_parse(optarg, &by) < 0) {
+				pr_err("--by: unknown grouping '%s' (site, layer, op, type, key)", optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "table"))
+				fmt = FMT_TABLE;
+			else if (!strcmp(optarg, "json"))
+				fmt = FMT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				fmt = FMT_CSV;
+			else {
+				pr_err("--format: unknown format '%s' (table, json, csv)", optarg);
+				return 2;
+			}
+			break;
+		case 's': {
+			int i;
+
+			for (i = 0; i < 6 && strcmp(optarg, sorts[i]); i++)
+				;
+			if (i == 6) {
+				pr_err("--sort: unknown key '%s'", optarg);
+				return 2;
+			}
+			sort_by = i;
+			break;
+		}
+		case 't': {
+			char *end;
+
+			top = strtol(optarg, &end, 10);
+			if (*end || top < 0) {
+				pr_err("--top: expected a number >= 0, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'S':
+			stacks = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (top < 0)
+		top = fmt == FMT_TABLE ? 30 : 0;
+	if (optind == argc) {
+		deflt = newest_trace();
+		if (deflt == NULL) {
+			pr_err("no trace given and no opcount-*.opc in the current directory");
+			return 1;
+		}
+		argv[--optind] = deflt;
+	}
+	if (opc_profile_load(&p, argv + optind, argc - optind) < 0) {
+		opc_profile_free(&p);
+		free(deflt);
+		return 1;
+	}
+	ret = opc_profile_group(&p, by, stacks);
+	if (ret == 0) {
+		qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
+		if (fmt == FMT_TABLE)
+			print_table(&p, by, top);
+		else if (fmt == FMT_CSV)
+			print_csv(&p, top);
+		else
+			print_json(&p, by, top);
+	} else {
+		pr_err("out of memory");
+	}
+	opc_profile_free(&p);
+	free(deflt);
+	if (fflush(stdout) != 0 && ret == 0) {
+		pr_err("cannot write the report");
+		return 1;
+	}
+	return ret ? 1 : 0;
+}

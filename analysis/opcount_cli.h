@@ -1,0 +1,9 @@
+/*
+ * opcount_cli.h - the subcommands of the opcount tool, one file each.
+ */
+#ifndef OPC_CLI_H
+#define OPC_CLI_H
+
+int cmd_report(int argc, char **argv);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * profile.c - join the keys of one or more traces into report rows.
+ *
+ * Rows are keyed by strings (symbolized site, layer path, op, type), so
+ * keys of several traces (a parent and its children, or repeated runs)
+ * merge naturally.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "profile.h"
+#include "routines.h"
+#include "symbolize.h"
+
+int opc_group_parse(const char *s, enum opc_group *g)
+{
+	static const char *names[] = { "site", "layer", "op", "type", "key" };
+
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(s, names[i])) {
+			*g = i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *opc_group_name(enum opc_group g)
+{
+	static const char *names[] = { "site", "layer", "op", "type", "key" };
+
+	return names[g];
+}
+
+int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
+{
+	char err[2048];
+
+	memset(p, 0, sizeof(*p));
+	p->traces = calloc(npaths, sizeof(*p->traces));
+	if (p->traces == NULL)
+		return -1;
+	for (int i = 0; i < npaths; i++) {
+		struct opc_trace *t = &p->traces[i];
+		int ret = opc_trace_read(paths[i], t, err, sizeof(err));
+
+		if (ret < 0) {
+			pr_err("%s", err);
+			opc_trace_free(t);
+			return -1;
+		}
+		p->ntraces++;
+		if (err[0])
+			pr_warn("%s", err);
+		if (t->dropped_calls)
+			pr_warn("%s: %llu calls could not be keyed (key table full)", paths[i],
+				(unsigned long long)t->dropped_calls);
+		if (t->end_ns / 1e9 > p->duration_s)
+			p->duration_s = t->end_ns / 1e9;
+	}
+	return 0;
+}
+
+void opc_layer_path(const struct opc_trace *t, uint32_t id, char *buf, size_t len)
+{
+	const struct opc_tlayer *chain[64];
+	int n = 0;
+	size_t o = 0;
+
+	buf[0] = 0;
+	while (id && n < 64) {
+		const struct opc_tlayer *l = opc_trace_layer(t, id);
+
+		if (l == NULL)
+			break;
+		chain[n++] = l;
+		id = l->parent;
+	}
+	for (int i = n - 1; i >= 0 && o + 1 < len; i--)
+		o += snprintf(buf + o, len - o, "%s%s", i == n - 1 ? "" : "/", chain[i]->name);
+}
+
+void opc_key_shape(const struct opc_tkey *k, char *buf, size_t len)
+{
+	char names[256];
+	size_t o = 0;
+	int i = 0;
+
+	o += snprintf(buf + o, len - o, "%s", k->op);
+	snprintf(names, sizeof(names), "%s", k->dims);
+	for (char *tok = strtok(names, ","); tok && i < 4 && o < len; tok = strtok(NULL, ","), i++)
+		o += snprintf(buf + o, len - o, " %s=%lld", tok, (long long)k->rec.d[i]);
+	snprintf(names, sizeof(names), "%s", k->flag_names);
+	i = 0;
+	for (char *tok = strtok(names, ","); tok && i < 4 && o < len; tok = strtok(NULL, ","), i++)
+		if (k->rec.f[i] && k->rec.f[i] != '-')
+			o += snprintf(buf + o, len - o, " %s=%c", tok, k->rec.f[i]);
+}
+
+static char *merge(char *have, const char *v)
+{
+	if (have == NULL)
+		return NULL;
+	if (v == NULL)
+		v = "";
+	if (strcmp(have, v)) {
+		free(have);
+		return strdup("*");
+	}
+	return have;
+}
+
+static int row_add(struct opc_profile *p, size_t *cap, const char *group, int nested,
+		   struct opc_row **out)
+{
+	for (size_t i = 0; i < p->nrows; i++)
+		if (p->rows[i].nested == nested && !strcmp(p->rows[i].group, group)) {
+			*out = &p->rows[i];
+			return 0;
+		}
+	if (p->nrows == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct opc_row *r = realloc(p->rows, c * sizeof(*r));
+
+		if (r == NULL)
+			return -ENOMEM;
+		p->rows = r;
+		*cap = c;
+	}
+	*out = &p->rows[p->nrows++];
+	memset(*out, 0, sizeof(**out));
+	(*out)->group = strdup(group);
+	(*out)->nested = nested;
+	return 1;
+}
+
+int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
+{
+	size_t cap = 0;
+
+	for (size_t ti = 0; ti < p->ntraces; ti++) {
+		struct opc_trace *t = &p->traces[ti];
+		struct opc_symbolizer *sym = opc_sym_new(t);
+
+		for (size_t ki = 0; ki < t->nkeys; ki++) {
+			const struct opc_tkey *k = &t->keys[ki];
+			const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
+			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
+			int nested = !!(k->rec.flags & OPC_TKEY_NESTED);
+			char layer[1024], shape[512], group[2048];
+			const char *site, *type;
+			struct opc_row *r;
+			int is_new;
+
+			if (k->calls == 0)
+				continue;
+			opc_layer_path(t, k->rec.layer, layer, sizeof(layer));
+			opc_key_shape(k, shape, sizeof(shape));
+			if (k->rec.flags & OPC_TKEY_OVERFLOW)
+				site = "(key table full)";
+			else
+				site = sym ? opc_sym_addr(sym, k->rec.site, 1) : "?";
+			type = l && l->type[0] ? l->type : k->family;
+			switch (by) {
+			case OPC_BY_SITE:
+				snprintf(group, sizeof(group), "%s\t%s", site, k->op);
+				break;
+			case OPC_BY_LAYER:
+				snprintf(group, sizeof(group), "%s", l ? layer : "(no layer)");
+				break;
+			case OPC_BY_OP:
+				snprintf(group, sizeof(group), "%s", k->op);
+				break;
+			case OPC_BY_TYPE:
+				snprintf(group, sizeof(group), "%s", type);
+				break;
+			case OPC_BY_KEY:
+				snprintf(group, sizeof(group), "%s\t%s\t%s\t%s", site, shape, layer,
+					 opc_iface_name(k->rec.iface));
+				break;
+			}
+			is_new = row_add(p, &cap, group, nested, &r);
+			if (is_new < 0) {
+				opc_sym_free(sym);
+				return -1;
+			}
+			if (is_new) {
+				r->op = strdup(k->op);
+				r->type = strdup(type);
+				r->layer = l ? strdup(layer) : NULL;
+				r->site = strdup(site);
+				r->iface = strdup(opc_iface_name(k->rec.iface));
+				r->shape = strdup(shape);
+				if (want_stacks && st && sym) {
+					r->stack = calloc(st->depth, sizeof(char *));
+					for (uint32_t f = 0; r->stack && f < st->depth; f++)
+						r->stack[r->nstack++] =
+							strdup(opc_sym_addr(sym, st->frames[f], 1));
+				}
+			} else {
+				r->op = merge(r->op, k->op);
+				r->type = merge(r->type, type);
+				if (r->layer && l) {
+					r->layer = merge(r->layer, layer);
+				} else if (r->layer || l) {
+					free(r->layer);
+					r->layer = strdup("*");
+				}
+				r->site = merge(r->site, site);
+				r->iface = merge(r->iface, opc_iface_name(k->rec.iface));
+				r->shape = merge(r->shape, shape);
+			}
+			r->calls += k->calls;
+			r->flops += k->flops;
+			r->bytes += k->bytes;
+			r->busy_s += k->busy_s;
+			r->nkeys++;
+			r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
+			r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
+			if (k->timed < k->calls)
+				p->sampled = 1;
+			if (!nested) {
+				p->calls += k->calls;
+				p->flops += k->flops;
+				p->bytes += k->bytes;
+				p->busy_s += k->busy_s;
+				p->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
+			}
+		}
+		opc_sym_free(sym);
+	}
+	return 0;
+}
+
+void opc_profile_free(struct opc_profile *p)
+{
+	for (size_t i = 0; i < p->nrows; i++) {
+		struct opc_row *r = &p->rows[i];
+
+		free(r->op);
+		free(r->type);
+		free(r->layer);
+		free(r->site);
+		free(r->iface);
+		free(r->shape);
+		free(r->group);
+		for (size_t f = 0; f < r->nstack; f++)
+			free(r->stack[f]);
+		free(r->stack);
+	}
+	free(p->rows);
+	for (size_t i = 0; i < p->ntraces; i++)
+		opc_trace_free(&p->traces[i]);
+	free(p->traces);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,57 @@
+/*
+ * profile.h - traces loaded for analysis, and their keys grouped into rows.
+ */
+#ifndef OPC_PROFILE_H
+#define OPC_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+enum opc_group {
+	OPC_BY_SITE,
+	OPC_BY_LAYER,
+	OPC_BY_OP,
+	OPC_BY_TYPE,
+	OPC_BY_KEY,
+};
+
+struct opc_row {
+	char *op, *type, *layer, *site, *iface, *shape;	/* "*" when mixed; layer may be NULL */
+	char *group;		/* the grouping value, for sorting by name */
+	char **stack;		/* symbolized frames of the first key (site/key rows) */
+	size_t nstack;
+	uint64_t calls, flops, bytes;
+	double busy_s;
+	int nested, estimated, overflow;
+	size_t nkeys;
+};
+
+struct opc_profile {
+	struct opc_trace *traces;
+	size_t ntraces;
+	struct opc_row *rows;
+	size_t nrows;
+	/* totals over rows that are not nested */
+	uint64_t calls, flops, bytes;
+	double busy_s;
+	double duration_s;	/* longest trace */
+	int estimated;		/* some counted FLOPs are estimates */
+	int sampled;		/* some busy times were sampled */
+};
+
+int opc_group_parse(const char *s, enum opc_group *g);
+const char *opc_group_name(enum opc_group g);
+
+/* Load traces; prints warnings, returns -1 after printing an error. */
+int opc_profile_load(struct opc_profile *p, char **paths, int npaths);
+int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks);
+void opc_profile_free(struct opc_profile *p);
+
+/* "dgemm m=64 n=64 k=64 ta=N tb=N beta=1" */
+void opc_key_shape(const struct opc_tkey *k, char *buf, size_t len);
+/* layer path "outer/inner" */
+void opc_layer_path(const struct opc_trace *t, uint32_t id, char *buf, size_t len);
+
+#endif

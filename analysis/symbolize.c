@@ -1,0 +1,138 @@
+/*
+ * symbolize.c - offline symbolization of call sites with elfutils' libdwfl.
+ *
+ * The trace records every module's path and load bias; each is reported
+ * to a Dwfl at that address, so lookups work on the files as they are on
+ * disk now, without the process.  With debug information the result is
+ * "function (file.c:123)", without it "function+0x1f (libx.so)", and an
+ * address in no known module stays "0x7f...".
+ */
+#include <elfutils/libdwfl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize.h"
+
+struct cache_ent {
+	uint64_t addr;
+	char *text;
+};
+
+struct opc_symbolizer {
+	Dwfl *dwfl;
+	const struct opc_trace *t;
+	struct cache_ent *cache;
+	size_t cap, n;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+struct opc_symbolizer *opc_sym_new(const struct opc_trace *t)
+{
+	struct opc_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->t = t;
+	s->dwfl = dwfl_begin(&offline_callbacks);
+	if (s->dwfl == NULL)
+		return s;
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < t->nmodules; i++) {
+		const struct opc_tmodule *m = &t->modules[i];
+
+		/* A file that changed or vanished since the run is skipped:
+		 * its addresses print as module+offset. */
+		dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->base, false);
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	return s;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b ? b + 1 : p;
+}
+
+static const struct opc_tmodule *module_of(const struct opc_trace *t, uint64_t addr)
+{
+	for (size_t i = 0; i < t->nmodules; i++)
+		if (addr >= t->modules[i].lo && addr < t->modules[i].hi)
+			return &t->modules[i];
+	return NULL;
+}
+
+static char *resolve(struct opc_symbolizer *s, uint64_t addr, int is_return)
+{
+	/* A return address points after the call: look up the call. */
+	uint64_t pc = is_return && addr ? addr - 1 : addr;
+	const struct opc_tmodule *m = module_of(s->t, addr);
+	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, pc) : NULL;
+	const char *fn = NULL, *file = NULL;
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	int line = 0;
+	char buf[1024];
+
+	if (mod) {
+		fn = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+		Dwfl_Line *l = dwfl_module_getsrc(mod, pc);
+
+		if (l)
+			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	}
+	if (fn && file && line > 0)
+		snprintf(buf, sizeof(buf), "%s (%s:%d)", fn, base_name(file), line);
+	else if (fn && m)
+		snprintf(buf, sizeof(buf), "%s+0x%llx (%s)", fn, (unsigned long long)off,
+			 base_name(m->path));
+	else if (m)
+		snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(m->path),
+			 (unsigned long long)(addr - m->base));
+	else
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)addr);
+	return strdup(buf);
+}
+
+const char *opc_sym_addr(struct opc_symbolizer *s, uint64_t addr, int is_return)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->cache[i].addr == addr)
+			return s->cache[i].text;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct cache_ent *c = realloc(s->cache, cap * sizeof(*c));
+
+		if (c == NULL)
+			return "?";
+		s->cache = c;
+		s->cap = cap;
+	}
+	char *text = resolve(s, addr, is_return);
+
+	if (text == NULL)
+		return "?";
+	s->cache[s->n++] = (struct cache_ent){ addr, text };
+	return text;
+}
+
+void opc_sym_free(struct opc_symbolizer *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->cache[i].text);
+	free(s->cache);
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	free(s);
+}
