@@ -59,7 +59,7 @@ all: check-deps $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 DEPS := /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h:libopenblas-dev \
         /usr/include/lapacke.h:liblapacke-dev \
         /usr/include/cmocka.h:libcmocka-dev \
-        /usr/include/libunwind.h:libunwind-dev \
+        /usr/include/x86_64-linux-gnu/libunwind.h:libunwind-dev \
         /usr/include/elfutils/libdwfl.h:libdw-dev \
         /usr/include/libelf.h:libelf-dev \
         /usr/include/json-c/json.h:libjson-c-dev \

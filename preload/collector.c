@@ -74,6 +74,7 @@ static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 static struct opc_thread *threads;
 static int collector_running;
 static int collector_stop;
+static int cond_ready;
 static pthread_t collector_thread;
 static int trace_open_failed;
 static struct opc_writer writer;
@@ -512,8 +513,9 @@ static void harvest(void)
 		modules_dirty = 0;
 	}
 
-	/* Merge entries of the same key from several threads. */
-	struct opc_rec_interval *iv = opc_writer_begin(&writer, OPC_REC_INTERVAL, sizeof(*iv));
+	/* An interval with no calls is not written: a gap in time is idle. */
+	struct opc_rec_interval *iv = npend ?
+		opc_writer_begin(&writer, OPC_REC_INTERVAL, sizeof(*iv)) : NULL;
 	uint32_t count = 0;
 
 	if (iv) {
@@ -808,6 +810,16 @@ static int collector_start(void)
 		return -1;
 	}
 	t_last_ns = opc_now_ns();
+	if (!cond_ready) {
+		/* The deadlines are CLOCK_MONOTONIC: immune to clock steps. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&stop_cond, &ca);
+		pthread_condattr_destroy(&ca);
+		cond_ready = 1;
+	}
 	/* The collector must never receive the program's signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -991,7 +1003,7 @@ void opc_collector_atfork_child(void)
 	struct opc_thread *t, *next, *self = opc_self;
 
 	pthread_mutex_init(&reg_lock, NULL);
-	pthread_cond_init(&stop_cond, NULL);
+	cond_ready = 0;
 	for (t = threads; t; t = next) {
 		next = t->next;
 		if (t != self)
