@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <string.h>
 
 #define OPCOUNT_API_VERSION 1
 
@@ -53,8 +54,11 @@ static inline void *opcount__lookup(void **slot, const char *sym)
 static inline void opcount_layer_push(const char *name, const char *type)
 {
 	static void *slot;
-	opcount_layer_push_fn fn =
-		(opcount_layer_push_fn)opcount__lookup(&slot, OPCOUNT_SYM_LAYER_PUSH);
+	opcount_layer_push_fn fn;
+	void *p = opcount__lookup(&slot, OPCOUNT_SYM_LAYER_PUSH);
+
+	/* object to function pointer, the way POSIX's dlsym needs it */
+	memcpy(&fn, &p, sizeof(fn));
 
 	if (fn)
 		fn(name, type);
@@ -63,8 +67,10 @@ static inline void opcount_layer_push(const char *name, const char *type)
 static inline void opcount_layer_pop(void)
 {
 	static void *slot;
-	opcount_layer_pop_fn fn =
-		(opcount_layer_pop_fn)opcount__lookup(&slot, OPCOUNT_SYM_LAYER_POP);
+	opcount_layer_pop_fn fn;
+	void *p = opcount__lookup(&slot, OPCOUNT_SYM_LAYER_POP);
+
+	memcpy(&fn, &p, sizeof(fn));
 
 	if (fn)
 		fn();
