@@ -461,6 +461,9 @@ static void harvest(void)
 	emit_layers();
 	npend = 0;
 	for (t = threads; t; t = t->next) {
+		/* Only a thread seen dead before its counters are read may be
+		 * freed after this harvest: its last calls are then in. */
+		t->h_dead = __atomic_load_n(&t->dead, __ATOMIC_ACQUIRE);
 		uint32_t n = __atomic_load_n(&t->nslots, __ATOMIC_ACQUIRE);
 
 		for (uint32_t i = t->h_nslots; i < n; i++) {
@@ -546,7 +549,7 @@ static void harvest(void)
 
 	/* Threads that exited have had their last harvest. */
 	for (pp = &threads; (t = *pp);) {
-		if (__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE)) {
+		if (t->h_dead) {
 			*pp = t->next;
 			opc_thread_free(t);
 			continue;

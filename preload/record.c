@@ -110,6 +110,8 @@ struct opc_thread *opc_thread_attach(void)
 		opc_thread_free(t);
 		t = NULL;
 	} else {
+		/* at thread exit: marked dead, harvested once more, freed */
+		opc_thread_set_exit_hook(t);
 		t->depth--;
 	}
 	errno = saved_errno;

@@ -79,6 +79,7 @@ struct opc_thread {
 	pid_t tid;
 	int dead;		/* thread exited: harvest once more, then free */
 	uint32_t h_nslots;	/* collector-private: slots already given ids */
+	int h_dead;		/* collector-private: was dead before the last read */
 	struct opc_slot *slots;
 	uint64_t *stack_pool;
 	struct opc_thread *next;

@@ -27,7 +27,7 @@ OPC_HIDDEN int opc_cfg_stack_depth = OPC_STACK_MAX;
 OPC_HIDDEN uint64_t opc_cfg_interval_ns = 10000000;	/* 100 Hz */
 OPC_HIDDEN uint64_t opc_short_call_ticks = 3000;	/* ~1 us until calibrated */
 OPC_HIDDEN uint64_t opc_dropped_calls;
-OPC_HIDDEN char opc_cfg_output[PATH_MAX] = "opcount-%p.opc";
+OPC_HIDDEN char opc_cfg_output[2 * PATH_MAX + 2] = "opcount-%p.opc";
 
 static int shim_ready;
 static int finished;
