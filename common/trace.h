@@ -44,7 +44,8 @@ struct opc_file_header {
 	uint32_t pid;
 	uint32_t ppid;
 	uint64_t interval_ns;		/* nominal sampling period */
-	uint64_t reserved;
+	uint32_t header_crc;		/* crc32 of this header with this field 0 */
+	uint32_t reserved;
 };
 
 struct opc_frame {
@@ -155,6 +156,7 @@ int opc_writer_flush(struct opc_writer *w);
 void opc_writer_release(struct opc_writer *w);
 
 uint32_t opc_crc32(const void *p, size_t n);
+uint32_t opc_header_crc(const struct opc_file_header *h);
 
 /* ---- reader (trace_read.c) ---- */
 

@@ -306,6 +306,22 @@ static void totals(struct opc_trace *t)
 	}
 }
 
+/* Offset of a valid frame with sequence number `seq` at or after `from`,
+ * or 0.  Only on the error path: a byte-by-byte scan is fine. */
+static size_t later_frame(const unsigned char *buf, size_t size, size_t from, uint32_t seq)
+{
+	for (size_t at = from; at + sizeof(struct opc_frame) <= size; at++) {
+		struct opc_frame fr;
+
+		memcpy(&fr, buf + at, sizeof(fr));
+		if (fr.seq != seq || fr.size > size - at - sizeof(fr))
+			continue;
+		if (opc_crc32(buf + at + sizeof(fr), fr.size) == fr.crc)
+			return at;
+	}
+	return 0;
+}
+
 static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn)
 {
 	struct opc_trace *t = r->t;
@@ -327,6 +343,9 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 		return fail(r, 12, "bad header size %u", t->hdr.header_size);
 	if (t->hdr.frame_header_size != sizeof(struct opc_frame))
 		return fail(r, 20, "bad frame header size %u", t->hdr.frame_header_size);
+	if (t->hdr.header_crc != opc_header_crc(&t->hdr))
+		return fail(r, offsetof(struct opc_file_header, header_crc),
+			    "header checksum mismatch (corrupt header)");
 
 	if (grow((void **)&t->strings, &c.strings, 1, sizeof(char *)))
 		return -ENOMEM;
@@ -343,6 +362,14 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 		if (fr.size > OPC_FRAME_MAX)
 			return fail(r, off, "frame claims %u bytes", fr.size);
 		if (fr.size > size - off - sizeof(fr)) {
+			/* A cut-off tail, unless valid frames follow: then the
+			 * length itself is corrupt and data would be lost. */
+			size_t at = later_frame(buf, size, off + sizeof(fr), seq + 1);
+
+			if (at)
+				return fail(r, off, "frame %u claims %u bytes but a valid frame "
+					    "follows at offset %zu (corrupt length)", seq, fr.size,
+					    at);
 			t->truncated = 1;
 			break;
 		}

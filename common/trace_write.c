@@ -50,12 +50,24 @@ int opc_writer_append(struct opc_writer *w, const void *p, size_t n)
 	return 0;
 }
 
+uint32_t opc_header_crc(const struct opc_file_header *h)
+{
+	struct opc_file_header c = *h;
+
+	c.header_crc = 0;
+	return opc_crc32(&c, sizeof(c));
+}
+
+/* The header is sealed with its checksum here: callers fill the rest. */
 int opc_writer_open(struct opc_writer *w, int fd, const struct opc_file_header *h)
 {
+	struct opc_file_header sealed = *h;
+
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->frame_start = (size_t)-1;
-	return opc_writer_append(w, h, sizeof(*h));
+	sealed.header_crc = opc_header_crc(&sealed);
+	return opc_writer_append(w, &sealed, sizeof(sealed));
 }
 
 /*

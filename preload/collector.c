@@ -458,13 +458,21 @@ static void harvest(void)
 	if (!writer_open)
 		return;
 	calibrate(now);
+	/*
+	 * Order matters.  Snapshot every thread's published slot count first:
+	 * a slot's layer was interned before the slot was published, so the
+	 * layers written next include every layer those keys refer to.  Only
+	 * a thread seen dead before its counters are read may be freed after
+	 * this harvest: its last calls are then in.
+	 */
+	for (t = threads; t; t = t->next) {
+		t->h_dead = __atomic_load_n(&t->dead, __ATOMIC_ACQUIRE);
+		t->h_snap = __atomic_load_n(&t->nslots, __ATOMIC_ACQUIRE);
+	}
 	emit_layers();
 	npend = 0;
 	for (t = threads; t; t = t->next) {
-		/* Only a thread seen dead before its counters are read may be
-		 * freed after this harvest: its last calls are then in. */
-		t->h_dead = __atomic_load_n(&t->dead, __ATOMIC_ACQUIRE);
-		uint32_t n = __atomic_load_n(&t->nslots, __ATOMIC_ACQUIRE);
+		uint32_t n = t->h_snap;
 
 		for (uint32_t i = t->h_nslots; i < n; i++) {
 			struct opc_slot *s = &t->slots[i];
@@ -479,13 +487,16 @@ static void harvest(void)
 		t->h_nslots = n;
 		for (uint32_t i = 0; i < n; i++) {
 			struct opc_slot *s = &t->slots[i];
-			uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_RELAXED);
-			uint64_t timed, ticks, flops, bytes, dc;
+			/* The owner stores calls, then ticks, then timed: loading
+			 * in the opposite order never sees a timed call that is
+			 * not also counted. */
+			uint64_t timed = __atomic_load_n(&s->timed, __ATOMIC_ACQUIRE);
+			uint64_t ticks = __atomic_load_n(&s->ticks, __ATOMIC_ACQUIRE);
+			uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
+			uint64_t flops, bytes, dc;
 
 			if (calls == s->h_calls || s->gid == 0)
 				continue;
-			timed = __atomic_load_n(&s->timed, __ATOMIC_RELAXED);
-			ticks = __atomic_load_n(&s->ticks, __ATOMIC_RELAXED);
 			dc = calls - s->h_calls;
 			if (s->key.kflags & OPC_KEY_OVERFLOW) {
 				flops = __atomic_load_n(&s->flops_sum, __ATOMIC_RELAXED) - s->h_flops;
@@ -500,6 +511,8 @@ static void harvest(void)
 			 * time: never let timed run ahead of what we saw. */
 			if (timed < s->h_timed)
 				timed = s->h_timed;
+			if (timed - s->h_timed > dc)	/* belt and braces */
+				timed = s->h_timed + dc;
 			if (ticks < s->h_ticks)
 				ticks = s->h_ticks;
 			pend_add(s->gid, dc, timed - s->h_timed,
@@ -981,6 +994,18 @@ void opc_collector_exec(void)
 	if (writer_open) {
 		harvest();
 		write_end(OPC_REC_EXEC);
+		opc_writer_flush(&writer);
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* Before a dlclose: record the modules now loaded, so that call sites in
+ * the library about to go can still be symbolized. */
+void opc_collector_modules(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (writer_open) {
+		dl_iterate_phdr(module_cb, NULL);
 		opc_writer_flush(&writer);
 	}
 	pthread_mutex_unlock(&reg_lock);

@@ -115,7 +115,7 @@ OPC_EXPORT void opcount_api_layer_push(const char *name, const char *type)
 	t->layer_depth++;
 	if (t->layer_depth <= OPC_LAYER_DEPTH)
 		t->cur_layer = t->layer_stack[t->layer_depth - 1];
-	__atomic_store_n(&opc_global_layer, t->cur_layer, __ATOMIC_RELAXED);
+	__atomic_store_n(&opc_global_layer, t->cur_layer, __ATOMIC_RELEASE);
 	errno = saved_errno;
 }
 
@@ -134,7 +134,7 @@ OPC_EXPORT void opcount_api_layer_pop(void)
 		t->cur_layer = 0;
 	else if (t->layer_depth <= OPC_LAYER_DEPTH)
 		t->cur_layer = t->layer_stack[t->layer_depth - 1];
-	__atomic_store_n(&opc_global_layer, t->cur_layer, __ATOMIC_RELAXED);
+	__atomic_store_n(&opc_global_layer, t->cur_layer, __ATOMIC_RELEASE);
 }
 
 void opc_layer_atfork_prepare(void)

@@ -80,6 +80,7 @@ struct opc_thread {
 	int dead;		/* thread exited: harvest once more, then free */
 	uint32_t h_nslots;	/* collector-private: slots already given ids */
 	int h_dead;		/* collector-private: was dead before the last read */
+	uint32_t h_snap;	/* collector-private: nslots at this harvest */
 	struct opc_slot *slots;
 	uint64_t *stack_pool;
 	struct opc_thread *next;
@@ -163,7 +164,7 @@ static inline int opc_call_begin(struct opc_call *c, int rid, void *site)
 	c->key.rid = rid;
 	c->key.kflags = t->depth ? OPC_KEY_NESTED : 0;
 	c->key.layer = t->own_layers ? t->cur_layer :
-		__atomic_load_n(&opc_global_layer, __ATOMIC_RELAXED);
+		__atomic_load_n(&opc_global_layer, __ATOMIC_ACQUIRE);
 	return 1;
 }
 
@@ -205,13 +206,13 @@ static inline void opc_call_exit(struct opc_call *c)
 	uint64_t t1 = c->timed ? opc_ticks() : 0;
 
 	if (__builtin_expect(s != NULL, 1)) {
-		/* Relaxed atomic stores: plain moves on x86-64, but the
-		 * collector reading them concurrently is then well defined. */
-		__atomic_store_n(&s->calls, s->calls + 1, __ATOMIC_RELAXED);
+		/* Release stores: plain moves on x86-64, but they order the
+		 * counters for the collector (see harvest()). */
+		__atomic_store_n(&s->calls, s->calls + 1, __ATOMIC_RELEASE);
 		if (c->timed) {
 			__atomic_store_n(&s->ticks, s->ticks + (t1 - c->t0),
-					 __ATOMIC_RELAXED);
-			__atomic_store_n(&s->timed, s->timed + 1, __ATOMIC_RELAXED);
+					 __ATOMIC_RELEASE);
+			__atomic_store_n(&s->timed, s->timed + 1, __ATOMIC_RELEASE);
 			if (__builtin_expect(s->timed == OPC_TIMING_WARMUP, 0))
 				opc_slot_tune(s);
 		}

@@ -291,3 +291,17 @@ void opc_real_missing(int rid)
 		pr_err("%s called but no loaded library defines it; the call did nothing",
 		       opc_routines[rid].symbol);
 }
+
+/*
+ * After a dlclose the library that held a routine may be gone, and a
+ * later dlopen may map it elsewhere: forget every pointer, re-resolve on
+ * the next call.
+ */
+void opc_resolve_forget(void)
+{
+	pthread_mutex_lock(&resolve_lock);
+	for (int i = 0; i < OPC_NROUTINES; i++)
+		__atomic_store_n(&opc_real_fn[i], NULL, __ATOMIC_RELEASE);
+	last_adds = ~0ull;
+	pthread_mutex_unlock(&resolve_lock);
+}

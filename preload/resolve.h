@@ -12,6 +12,7 @@ extern void *opc_real_fn[OPC_NROUTINES];
 
 void *opc_resolve(int rid);
 void opc_real_missing(int rid);
+void opc_resolve_forget(void);
 int opc_in_self(uintptr_t addr);
 
 static inline void *opc_real(int rid)

@@ -214,3 +214,22 @@ EXEC_WRAPPER(execvp, (const char *file, char *const argv[]), (file, argv))
 EXEC_WRAPPER(execvpe, (const char *file, char *const argv[], char *const envp[]),
 	     (file, argv, envp))
 EXEC_WRAPPER(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
+
+/* dlclose may unmap the library our pointers lead into. */
+OPC_EXPORT int dlclose(void *handle)
+{
+	static int (*real)(void *);
+	int ret, saved_errno;
+
+	if (real == NULL)
+		real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	if (real == NULL)
+		return -1;
+	if (shim_ready && !finished)
+		opc_collector_modules();
+	ret = real(handle);
+	saved_errno = errno;
+	opc_resolve_forget();
+	errno = saved_errno;
+	return ret;
+}

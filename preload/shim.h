@@ -26,6 +26,7 @@ uint64_t opc_now_ns(void);
 int opc_registry_add(struct opc_thread *t);
 void opc_collector_finish(void);
 void opc_collector_exec(void);
+void opc_collector_modules(void);
 void opc_collector_atfork_prepare(void);
 void opc_collector_atfork_parent(void);
 void opc_collector_atfork_child(void);

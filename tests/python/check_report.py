@@ -1,0 +1,253 @@
+#!/usr/bin/python3
+"""check_report.py - read `opcount report --format json` output for the
+integration tests (tests/integration/*.sh).
+
+Only the documented JSON contract is relied on: totals.{calls, flops, bytes,
+busy_s, energy_j}, energy.{source, measured}, and rows[] with op, type,
+layer, site, iface, calls, flops, bytes, busy_s, energy_j, nested,
+estimated.  Counts are compared as exact integers.
+
+  check_report.py validate REPORT.json
+      The object follows the contract, and totals equal the sums of the
+      rows that are not nested.
+  check_report.py get REPORT.json PATH
+      Print one value, e.g. totals.flops or energy.source (null, true and
+      false as in JSON).
+  check_report.py row REPORT.json MATCH COLUMN
+      Print COLUMN of the one row matching MATCH, a comma-separated list of
+      FIELD=VALUE (e.g. op=dgesv,nested=true).  Rows are taken as not
+      nested unless MATCH says otherwise.  Prints "none" when no row
+      matches; exits 3 when several do.
+  check_report.py compare REPORT.json FIELD EXPECT.txt [--tag T] [--only]
+      [--calls]
+      EXPECT.txt holds lines "T NAME FLOPS [CALLS]" (T defaults to
+      "expect"); other lines are ignored.  Each NAME must be the FIELD of
+      exactly one row that is not nested, with exactly FLOPS (and CALLS,
+      with --calls).  --only: no other row may have calls.
+  check_report.py rows REPORT.json FIELD
+      Print "FIELD-value calls flops nested iface" per row, for messages.
+
+Exit status: 0 when the check holds, 1 when it does not (with the reason on
+stderr), 2 on bad usage or unreadable JSON.
+"""
+import json
+import sys
+
+IFACES = ("cblas", "fortran", "lapacke")
+SOURCES = ("rapl", "perf", "nvml", "estimate", "none")
+
+
+def die(msg, code=1):
+    sys.stderr.write("check_report: %s\n" % msg)
+    sys.exit(code)
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        die("%s: cannot read JSON: %s" % (path, e), 2)
+    if not isinstance(data, dict):
+        die("%s: top level is not an object" % path)
+    return data
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_num(v):
+    return (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def validate(data):
+    errs = []
+    t = data.get("totals")
+    if not isinstance(t, dict):
+        return ["no totals object"]
+    for k in ("calls", "flops", "bytes"):
+        if not is_int(t.get(k)) or t[k] < 0:
+            errs.append("totals.%s is not a non-negative integer: %r" % (k, t.get(k)))
+    if not is_num(t.get("busy_s")) or t["busy_s"] < 0:
+        errs.append("totals.busy_s is not a non-negative number: %r" % t.get("busy_s"))
+    if "energy_j" not in t or not (t["energy_j"] is None or is_num(t["energy_j"])):
+        errs.append("totals.energy_j is missing or not a number/null")
+    e = data.get("energy")
+    if not isinstance(e, dict):
+        errs.append("no energy object")
+    else:
+        if e.get("source") not in SOURCES:
+            errs.append("energy.source is %r, not one of %s" % (e.get("source"), SOURCES))
+        if not isinstance(e.get("measured"), bool):
+            errs.append("energy.measured is not a boolean")
+        elif e["measured"] and e.get("source") in ("estimate", "none"):
+            errs.append("energy.measured is true for source %r" % e.get("source"))
+    rows = data.get("rows")
+    if not isinstance(rows, list):
+        return errs + ["rows is not an array"]
+    sums = {"calls": 0, "flops": 0, "bytes": 0}
+    for i, r in enumerate(rows):
+        where = "rows[%d]" % i
+        if not isinstance(r, dict):
+            errs.append(where + " is not an object")
+            continue
+        for k in ("op", "type", "site"):
+            if not isinstance(r.get(k), str) or not r[k]:
+                errs.append("%s.%s is not a non-empty string: %r" % (where, k, r.get(k)))
+        if "layer" not in r or not (r["layer"] is None or isinstance(r["layer"], str)):
+            errs.append("%s.layer is missing or neither a string nor null" % where)
+        # "*" is what a row merging several interfaces (--by op) shows
+        if r.get("iface") not in IFACES + ("*",):
+            errs.append("%s.iface is %r" % (where, r.get("iface")))
+        for k in ("calls", "flops", "bytes"):
+            if not is_int(r.get(k)) or r[k] < 0:
+                errs.append("%s.%s is not a non-negative integer: %r" % (where, k, r.get(k)))
+        if not is_num(r.get("busy_s")) or r["busy_s"] < 0:
+            errs.append("%s.busy_s is not a non-negative number" % where)
+        if "energy_j" not in r or not (r["energy_j"] is None or is_num(r["energy_j"])):
+            errs.append("%s.energy_j is missing or not a number/null" % where)
+        for k in ("nested", "estimated"):
+            if not isinstance(r.get(k), bool):
+                errs.append("%s.%s is not a boolean" % (where, k))
+        op = r.get("op")
+        if isinstance(op, str) and (op.startswith("cblas_") or op.startswith("LAPACKE_")
+                                    or op.endswith("_")):
+            errs.append("%s.op %r still has its interface decoration" % (where, op))
+        if r.get("nested") is False:
+            for k in sums:
+                if is_int(r.get(k)):
+                    sums[k] += r[k]
+    if not errs:
+        for k in sums:
+            if t[k] != sums[k]:
+                errs.append("totals.%s = %d but the rows that are not nested sum to %d"
+                            % (k, t[k], sums[k]))
+    return errs
+
+
+def parse_match(spec):
+    m = {}
+    for part in spec.split(","):
+        if "=" not in part:
+            die("bad MATCH %r: expected FIELD=VALUE[,...]" % spec, 2)
+        k, v = part.split("=", 1)
+        m[k] = v
+    m.setdefault("nested", "false")
+    return m
+
+
+def field_str(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def matching(rows, m):
+    return [r for r in rows if all(field_str(r.get(k)) == v for k, v in m.items())]
+
+
+def cmd_get(data, path):
+    v = data
+    for part in path.split("."):
+        if isinstance(v, list):
+            try:
+                v = v[int(part)]
+            except (ValueError, IndexError):
+                die("no %s in the report" % path, 1)
+        elif isinstance(v, dict) and part in v:
+            v = v[part]
+        else:
+            die("no %s in the report" % path, 1)
+    print(field_str(v) if not isinstance(v, (dict, list)) else json.dumps(v))
+
+
+def cmd_row(data, spec, column):
+    rows = matching(data.get("rows", []), parse_match(spec))
+    if not rows:
+        print("none")
+        return 0
+    if len(rows) > 1:
+        die("%d rows match %s" % (len(rows), spec), 3)
+    if column not in rows[0]:
+        die("row matching %s has no %s" % (spec, column))
+    print(field_str(rows[0][column]))
+    return 0
+
+
+def cmd_compare(data, field, expect_path, tag, only, calls):
+    want = {}
+    try:
+        with open(expect_path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) < 3 or w[0] != tag:
+                    continue
+                want[w[1]] = (int(w[2]), int(w[3]) if len(w) > 3 else None)
+    except (OSError, ValueError) as e:
+        die("%s: %s" % (expect_path, e), 2)
+    if not want:
+        die("%s has no '%s' lines" % (expect_path, tag), 2)
+    rows = [r for r in data.get("rows", []) if r.get("nested") is False]
+    bad = []
+    for name, (flops, ncalls) in sorted(want.items()):
+        got = [r for r in rows if r.get(field) == name]
+        if len(got) != 1:
+            bad.append("%s %s: %d rows, expected 1" % (field, name, len(got)))
+            continue
+        r = got[0]
+        if r["flops"] != flops:
+            bad.append("%s %s: flops %d, expected %d (%+d)"
+                       % (field, name, r["flops"], flops, r["flops"] - flops))
+        if calls and ncalls is not None and r["calls"] != ncalls:
+            bad.append("%s %s: calls %d, expected %d" % (field, name, r["calls"], ncalls))
+    if only:
+        for r in rows:
+            if r.get(field) not in want and r.get("calls"):
+                bad.append("unexpected row %s %s: %d calls, %d flops"
+                           % (field, field_str(r.get(field)), r["calls"], r["flops"]))
+    for b in bad:
+        sys.stderr.write("check_report: %s\n" % b)
+    return 1 if bad else 0
+
+
+def main(argv):
+    if len(argv) < 3:
+        die(__doc__.strip(), 2)
+    cmd, data = argv[1], load(argv[2])
+    if cmd == "validate":
+        errs = validate(data)
+        for e in errs:
+            sys.stderr.write("check_report: %s: %s\n" % (argv[2], e))
+        return 1 if errs else 0
+    if cmd == "get" and len(argv) == 4:
+        cmd_get(data, argv[3])
+        return 0
+    if cmd == "row" and len(argv) == 5:
+        return cmd_row(data, argv[3], argv[4])
+    if cmd == "rows" and len(argv) == 4:
+        for r in data.get("rows", []):
+            print(field_str(r.get(argv[3])), r.get("calls"), r.get("flops"),
+                  field_str(r.get("nested")), r.get("iface"))
+        return 0
+    if cmd == "compare" and len(argv) >= 5:
+        tag, only, calls = "expect", False, False
+        rest = argv[5:]
+        while rest:
+            a = rest.pop(0)
+            if a == "--tag" and rest:
+                tag = rest.pop(0)
+            elif a == "--only":
+                only = True
+            elif a == "--calls":
+                calls = True
+            else:
+                die("unknown option %s" % a, 2)
+        return cmd_compare(data, argv[3], argv[4], tag, only, calls)
+    die("bad usage; see the top of %s" % argv[0], 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
