@@ -29,7 +29,9 @@ endif
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
-CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -Iinclude -Icommon -I$(BUILD)/gen
+DATADIR ?= $(CURDIR)/data
+CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DATADIR)"' \
+                -Iinclude -Icommon -Itracer -I$(BUILD)/gen
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS_ALL)
 
 GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c
@@ -39,13 +41,13 @@ COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
-            preload/resolve.c $(COMMON_LIB)
+            preload/resolve.c tracer/energy.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_report.c analysis/profile.c \
-            analysis/symbolize.c $(COMMON_CLI)
+            analysis/symbolize.c analysis/attribute.c tracer/energy.c $(COMMON_CLI)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lm
 

@@ -18,7 +18,7 @@
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME };
+enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME, SORT_ENERGY };
 
 static enum sort_key sort_by = SORT_FLOPS;
 
@@ -42,6 +42,7 @@ static int row_cmp(const void *a, const void *b)
 	case SORT_BUSY: vx = x->busy_s; vy = y->busy_s; break;
 	case SORT_AI: vx = ai(x); vy = ai(y); break;
 	case SORT_NAME: return strcmp(x->group, y->group);
+	case SORT_ENERGY: vx = x->energy_j; vy = y->energy_j; break;
 	}
 	if (vx != vy)
 		return vx < vy ? 1 : -1;
@@ -50,6 +51,8 @@ static int row_cmp(const void *a, const void *b)
 
 static const char *first_column(const struct opc_row *r, enum opc_group by)
 {
+	if (r->outside)
+		return r->site;
 	switch (by) {
 	case OPC_BY_SITE: return r->site;
 	case OPC_BY_LAYER: return r->layer ? r->layer : "(no layer)";
@@ -100,9 +103,12 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	}
 	if (width > 72)
 		width = 72;
-	printf("\n%-*s %-8s %10s %10s %10s %6s %11s %9s %7s\n", width, opc_group_name(by),
+	printf("\n%-*s %-8s %10s %10s %10s %6s %11s %9s %7s", width, opc_group_name(by),
 	       by == OPC_BY_OP ? "type" : "op", "calls", "FLOPs", "bytes", "FLOP/B", "busy_s",
 	       "GFLOP/s", "FLOPs%");
+	if (p->have_energy)
+		printf(" %11s %9s %6s %7s %8s", "energy_J", "+/-J", "E%", "avg_W", "GFLOP/J");
+	putchar('\n');
 	for (size_t i = 0; i < p->nrows && (top == 0 || shown < top); i++) {
 		const struct opc_row *r = &p->rows[i];
 		char name[512];
@@ -116,9 +122,27 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(rate, sizeof(rate), "-");
 		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
 			 r->nested ? " (nested)" : "", r->estimated ? " ~" : "");
-		printf("%-*.*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%\n", width, width, name,
+		printf("%-*.*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
 		       by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
+		if (p->have_energy && r->nested) {
+			printf(" %11s", "(in outer)");
+		} else if (p->have_energy) {
+			double pm = r->energy_hi_j - r->energy_j > r->energy_j - r->energy_lo_j ?
+				    r->energy_hi_j - r->energy_j : r->energy_j - r->energy_lo_j;
+
+			printf(" %11.4f %9.4f %5.1f%%", r->energy_j, pm,
+			       p->energy_j > 0 ? 100 * r->energy_j / p->energy_j : 0.0);
+			if (r->busy_s > 0)
+				printf(" %7.2f", r->energy_j / r->busy_s);
+			else
+				printf(" %7s", "-");
+			if (r->energy_j > 0 && r->flops)
+				printf(" %8.3f", r->flops / r->energy_j / 1e9);
+			else
+				printf(" %8s", "-");
+		}
+		putchar('\n');
 		shown++;
 	}
 	if (shown < p->nrows)
@@ -126,11 +150,16 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	si(f, sizeof(f), (double)p->flops);
 	si(b, sizeof(b), (double)p->bytes);
 	si(c, sizeof(c), (double)p->calls);
-	printf("%-*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%\n", width, "total", "", c, f, b,
+	printf("%-*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, "total", "", c, f, b,
 	       p->bytes ? (double)p->flops / p->bytes : 0, p->busy_s,
 	       p->busy_s > 0 ? (snprintf(rate, sizeof(rate), "%.2f", p->flops / p->busy_s / 1e9),
 				rate) : "-",
 	       p->flops ? 100.0 : 0.0);
+	if (p->have_energy)
+		printf(" %11.4f %9s %5.1f%% %7.2f %8.3f", p->energy_j, "", 100.0,
+		       p->duration_s > 0 ? p->energy_j / p->duration_s : 0,
+		       p->energy_j > 0 ? p->flops / p->energy_j / 1e9 : 0);
+	putchar('\n');
 	printf("\n# exact totals: %llu calls, %llu FLOPs, %llu bytes\n",
 	       (unsigned long long)p->calls, (unsigned long long)p->flops,
 	       (unsigned long long)p->bytes);
@@ -140,7 +169,15 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		printf("# ~ FLOPs of data-dependent solvers are leading-order estimates\n");
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
-	printf("# energy: not measured (no energy source in this trace)\n");
+	if (!p->have_energy)
+		printf("# energy: not measured (no energy source in this trace)\n");
+	else if (p->measured)
+		printf("# energy: %.4f J measured by %s, split among calls by busy time "
+		       "(time-proportional); +/- from the power of neighbouring intervals and "
+		       "the counter resolution\n", p->energy_j, p->source);
+	else
+		printf("# energy: %.4f J ESTIMATED, not measured (%s), split by busy time\n",
+		       p->energy_j, p->note && p->note[0] ? p->note : p->source);
 }
 
 static void csv_field(const char *s)
@@ -175,9 +212,11 @@ static void print_csv(const struct opc_profile *p, size_t top)
 		csv_field(r->site);
 		putchar(',');
 		csv_field(r->iface);
-		printf(",%llu,%llu,%llu,%.9f,,%d,%d\n", (unsigned long long)r->calls,
-		       (unsigned long long)r->flops, (unsigned long long)r->bytes, r->busy_s,
-		       r->nested, r->estimated);
+		printf(",%llu,%llu,%llu,%.9f,", (unsigned long long)r->calls,
+		       (unsigned long long)r->flops, (unsigned long long)r->bytes, r->busy_s);
+		if (p->have_energy && !r->nested)
+			printf("%.9f", r->energy_j);
+		printf(",%d,%d\n", r->nested, r->estimated);
 	}
 }
 
@@ -198,12 +237,20 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 	json_object_object_add(totals, "flops", json_object_new_uint64(p->flops));
 	json_object_object_add(totals, "bytes", json_object_new_uint64(p->bytes));
 	json_object_object_add(totals, "busy_s", json_object_new_double(p->busy_s));
-	json_object_object_add(totals, "energy_j", NULL);
+	json_object_object_add(totals, "energy_j",
+			       p->have_energy ? json_object_new_double(p->energy_j) : NULL);
 	json_object_object_add(totals, "duration_s", json_object_new_double(p->duration_s));
 	json_object_object_add(totals, "flops_estimated", json_object_new_boolean(p->estimated));
 	json_object_object_add(root, "totals", totals);
-	json_object_object_add(energy, "source", json_object_new_string("none"));
-	json_object_object_add(energy, "measured", json_object_new_boolean(0));
+	json_object_object_add(energy, "source", json_object_new_string(p->source));
+	json_object_object_add(energy, "measured", json_object_new_boolean(p->measured));
+	if (p->have_energy) {
+		json_object_object_add(energy, "split", json_object_new_string("time"));
+		json_object_object_add(energy, "total_j", json_object_new_double(p->energy_j));
+		json_object_object_add(energy, "outside_j", json_object_new_double(p->outside_j));
+		json_object_object_add(energy, "note", jstr(p->note));
+		json_object_object_add(energy, "traces_overlap", json_object_new_boolean(p->overlap));
+	}
 	json_object_object_add(root, "energy", energy);
 	json_object_object_add(root, "by", json_object_new_string(opc_group_name(by)));
 	json_object_object_add(root, "bytes_model",
@@ -239,7 +286,23 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
 		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
 		json_object_object_add(o, "busy_s", json_object_new_double(r->busy_s));
-		json_object_object_add(o, "energy_j", NULL);
+		if (p->have_energy && !r->nested) {
+			json_object *iv = json_object_new_array();
+
+			json_object_object_add(o, "energy_j", json_object_new_double(r->energy_j));
+			json_object_array_add(iv, json_object_new_double(r->energy_lo_j));
+			json_object_array_add(iv, json_object_new_double(r->energy_hi_j));
+			json_object_object_add(o, "energy_interval_j", iv);
+			json_object_object_add(o, "energy_share", json_object_new_double(
+				p->energy_j > 0 ? r->energy_j / p->energy_j : 0));
+			json_object_object_add(o, "avg_power_w", r->busy_s > 0 ?
+				json_object_new_double(r->energy_j / r->busy_s) : NULL);
+			json_object_object_add(o, "flops_per_j", r->energy_j > 0 ?
+				json_object_new_double(r->flops / r->energy_j) : NULL);
+		} else {
+			json_object_object_add(o, "energy_j", NULL);
+		}
+		json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
 		json_object_object_add(o, "arithmetic_intensity", json_object_new_double(ai(r)));
 		json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
 		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
@@ -290,7 +353,7 @@ static void usage(FILE *f)
 		"usage: opcount report [FILE...] [options]\n"
 		"  --by site|layer|op|type|key   group rows (default: site)\n"
 		"  --format table|json|csv       output format (default: table)\n"
-		"  --sort flops|calls|bytes|busy|ai|name   (default: flops)\n"
+		"  --sort flops|calls|bytes|busy|ai|name|energy   (default: flops)\n"
 		"  --top N                       show the first N rows (default 30 in a table, 0 = all)\n"
 		"  --stacks                      include symbolized stacks (json)\n"
 		"Without FILE, the newest opcount-*.opc in the current directory.\n");
@@ -307,7 +370,7 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *sorts[] = { "flops", "calls", "bytes", "busy", "ai", "name" };
+	static const char *sorts[] = { "flops", "calls", "bytes", "busy", "ai", "name", "energy" };
 	enum opc_group by = OPC_BY_SITE;
 	enum fmt fmt = FMT_TABLE;
 	long top = -1;
@@ -339,9 +402,9 @@ int cmd_report(int argc, char **argv)
 		case 's': {
 			int i;
 
-			for (i = 0; i < 6 && strcmp(optarg, sorts[i]); i++)
+			for (i = 0; i < 7 && strcmp(optarg, sorts[i]); i++)
 				;
-			if (i == 6) {
+			if (i == 7) {
 				pr_err("--sort: unknown key '%s'", optarg);
 				return 2;
 			}

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "profile.h"
 #include "routines.h"
+#include "attribute.h"
 #include "symbolize.h"
 
 int opc_group_parse(const char *s, enum opc_group *g)
@@ -32,6 +33,53 @@ const char *opc_group_name(enum opc_group g)
 	static const char *names[] = { "site", "layer", "op", "type", "key" };
 
 	return names[g];
+}
+
+/*
+ * Attribute each trace's energy to its keys.  RAPL, perf and NVML read the
+ * whole machine: two processes traced at the same time both saw all of
+ * it, so their totals do not add up; we say so rather than sum silently.
+ */
+static int energy_load(struct opc_profile *p)
+{
+	snprintf(p->source, sizeof(p->source), "none");
+	p->measured = 1;
+	for (size_t i = 0; i < p->ntraces; i++) {
+		struct opc_trace *t = &p->traces[i];
+		struct opc_attribution a;
+
+		if (opc_attribute_energy(t, &a) < 0)
+			return -1;
+		if (!a.have_energy)
+			continue;
+		if (!p->have_energy) {
+			snprintf(p->source, sizeof(p->source), "%s", t->energy.source);
+			p->note = t->energy.note;
+		} else if (strcmp(p->source, t->energy.source)) {
+			pr_warn("traces use different energy sources (%s, %s): totals mix them",
+				p->source, t->energy.source);
+		}
+		p->have_energy = 1;
+		p->measured &= t->energy.measured;
+		p->energy_j += a.total_j;
+		p->outside_j += a.outside_j;
+		p->outside_lo_j += a.outside_lo_j;
+		p->outside_hi_j += a.outside_hi_j;
+		for (size_t j = 0; j < i && t->energy.measured; j++) {
+			const struct opc_trace *u = &p->traces[j];
+			uint64_t t0 = t->hdr.start_realtime_ns, t1 = t0 + t->end_ns;
+			uint64_t u0 = u->hdr.start_realtime_ns, u1 = u0 + u->end_ns;
+
+			if (u->energy.nsamples > 1 && t0 < u1 && u0 < t1)
+				p->overlap = 1;
+		}
+	}
+	if (!p->have_energy)
+		p->measured = 0;
+	if (p->overlap)
+		pr_warn("traces overlap in time and their energy source reads the whole "
+			"machine: per-trace energies are not additive");
+	return 0;
 }
 
 int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
@@ -60,7 +108,7 @@ int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
 		if (t->end_ns / 1e9 > p->duration_s)
 			p->duration_s = t->end_ns / 1e9;
 	}
-	return 0;
+	return energy_load(p);
 }
 
 void opc_layer_path(const struct opc_trace *t, uint32_t id, char *buf, size_t len)
@@ -213,6 +261,9 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				r->shape = merge(r->shape, shape);
 			}
 			r->calls += k->calls;
+			r->energy_j += k->energy_j;
+			r->energy_lo_j += k->energy_lo_j;
+			r->energy_hi_j += k->energy_hi_j;
 			r->flops += k->flops;
 			r->bytes += k->bytes;
 			r->busy_s += k->busy_s;
@@ -230,6 +281,22 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 			}
 		}
 		opc_sym_free(sym);
+	}
+	if (p->have_energy) {	/* what no intercepted call used: its own row */
+		struct opc_row *r;
+
+		if (row_add(p, &cap, "(outside intercepted calls)", 0, &r) < 0)
+			return -1;
+		r->op = strdup("-");
+		r->type = strdup("outside");
+		r->layer = NULL;
+		r->site = strdup("(outside intercepted calls)");
+		r->iface = strdup("-");
+		r->shape = strdup("(outside intercepted calls)");
+		r->outside = 1;
+		r->energy_j = p->outside_j;
+		r->energy_lo_j = p->outside_lo_j;
+		r->energy_hi_j = p->outside_hi_j;
 	}
 	return 0;
 }

@@ -24,7 +24,8 @@ struct opc_row {
 	size_t nstack;
 	uint64_t calls, flops, bytes;
 	double busy_s;
-	int nested, estimated, overflow;
+	double energy_j, energy_lo_j, energy_hi_j;
+	int nested, estimated, overflow, outside;
 	size_t nkeys;
 };
 
@@ -39,6 +40,13 @@ struct opc_profile {
 	double duration_s;	/* longest trace */
 	int estimated;		/* some counted FLOPs are estimates */
 	int sampled;		/* some busy times were sampled */
+	/* energy */
+	int have_energy;	/* some trace has samples */
+	int measured;		/* every trace with samples read a hardware counter */
+	int overlap;		/* machine-wide energy of traces overlapping in time */
+	char source[32];
+	char *note;		/* the first trace's energy note */
+	double energy_j, outside_j, outside_lo_j, outside_hi_j;
 };
 
 int opc_group_parse(const char *s, enum opc_group *g);

@@ -65,6 +65,8 @@ enum opc_rec_type {
 	OPC_REC_INTERVAL = 7,	/* struct opc_rec_interval + varint entries */
 	OPC_REC_END = 8,	/* struct opc_rec_end: the process finished */
 	OPC_REC_EXEC = 9,	/* struct opc_rec_end: the process exec'd */
+	OPC_REC_ENERGY_INFO = 10, /* struct opc_rec_energy_info + domains + note */
+	OPC_REC_ENERGY = 11,	/* struct opc_rec_energy + double joules[n] */
 };
 
 struct opc_rec_string {
@@ -136,6 +138,36 @@ struct opc_rec_end {
 	uint32_t pad;
 };
 
+/*
+ * The energy source of the run: written once, before the first sample.
+ * Followed by `ndomains` struct opc_rec_energy_domain, then a note (how an
+ * estimate was made, why a fallback happened), NUL-terminated.
+ */
+struct opc_rec_energy_info {
+	char source[16];	/* rapl, perf, nvml, estimate, none */
+	double resolution_j;	/* of one reading */
+	uint32_t ndomains;
+	uint8_t measured;	/* a hardware counter */
+	uint8_t pad[3];
+};
+
+struct opc_rec_energy_domain {
+	char name[120];
+	uint32_t kind;		/* enum opc_energy_kind (tracer/energy.h) */
+	uint32_t counted;	/* adds to the total */
+};
+
+/*
+ * A sample at a collector tick (the same time as that tick's INTERVAL):
+ * each domain's cumulative joules since the library started (time 0),
+ * wrap-around already corrected.
+ */
+struct opc_rec_energy {
+	uint64_t t_ns;
+	uint32_t n;
+	uint32_t pad;
+};
+
 /* ---- writer (trace_write.c) ---- */
 
 struct opc_writer {
@@ -166,6 +198,8 @@ struct opc_tkey {
 	/* totals over the file */
 	uint64_t calls, timed, busy_ns, flops, bytes;
 	double busy_s;		/* busy time scaled to all calls */
+	/* attributed by the analysis (analysis/attribute.c) */
+	double energy_j, energy_lo_j, energy_hi_j;
 };
 
 struct opc_tlayer {
@@ -193,8 +227,25 @@ struct opc_tinterval {
 	size_t first, count;	/* into entries[] */
 };
 
+#define OPC_TRACE_MAX_DOMAINS 32
+
+struct opc_tenergy {
+	char source[16];
+	int measured;
+	double resolution_j;
+	char *note;
+	int ndom;
+	struct opc_rec_energy_domain dom[OPC_TRACE_MAX_DOMAINS];
+	/* samples: t_ns[i], joules[i * ndom + d]; an implicit (0, 0) first */
+	size_t nsamples, cap;
+	uint64_t *t_ns;
+	double *joules;
+	double *total;		/* counted domains, per sample */
+};
+
 struct opc_trace {
 	char *path;
+	struct opc_tenergy energy;	/* source "none" when absent */
 	struct opc_file_header hdr;
 	char **info;		/* "key=value" strings */
 	size_t ninfo;

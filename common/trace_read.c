@@ -281,9 +281,116 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 			t->threads = e.threads;
 		return 0;
 	}
+	case OPC_REC_ENERGY_INFO: {
+		struct opc_rec_energy_info ei;
+		struct opc_tenergy *en = &t->energy;
+		const unsigned char *q = p + sizeof(ei);
+		const char *note;
+
+		if (fr->size < sizeof(ei))
+			return fail(r, off, "energy info record too short");
+		memcpy(&ei, p, sizeof(ei));
+		if (en->ndom || en->nsamples)
+			return fail(r, off, "second energy info record");
+		if (ei.ndomains > OPC_TRACE_MAX_DOMAINS ||
+		    fr->size < sizeof(ei) + ei.ndomains * sizeof(struct opc_rec_energy_domain) + 1)
+			return fail(r, off, "energy info: %u domains do not fit in %u bytes",
+				    ei.ndomains, fr->size);
+		if (memchr(ei.source, 0, sizeof(ei.source)) == NULL)
+			return fail(r, off, "energy info: unterminated source name");
+		memcpy(en->source, ei.source, sizeof(en->source));
+		en->measured = ei.measured;
+		en->resolution_j = ei.resolution_j;
+		en->ndom = ei.ndomains;
+		for (uint32_t i = 0; i < ei.ndomains; i++, q += sizeof(en->dom[0])) {
+			memcpy(&en->dom[i], q, sizeof(en->dom[0]));
+			if (memchr(en->dom[i].name, 0, sizeof(en->dom[i].name)) == NULL)
+				return fail(r, off, "energy info: unterminated domain name");
+		}
+		note = cstring(q, end);
+		en->note = strdup(note ? note : "");
+		return 0;
+	}
+	case OPC_REC_ENERGY: {
+		struct opc_rec_energy es;
+		struct opc_tenergy *en = &t->energy;
+		size_t i = en->nsamples;
+
+		if (fr->size < sizeof(es))
+			return fail(r, off, "energy record too short");
+		memcpy(&es, p, sizeof(es));
+		if (es.n != (uint32_t)en->ndom || fr->size != sizeof(es) + es.n * sizeof(double))
+			return fail(r, off, "energy sample has %u domains, the source has %d",
+				    es.n, en->ndom);
+		if (grow((void **)&en->t_ns, &en->cap, i + 2, sizeof(uint64_t)))
+			return -ENOMEM;
+		/* grow() tracks one capacity: size the parallel arrays alike */
+		double *j = realloc(en->joules, en->cap * (en->ndom ? en->ndom : 1) * sizeof(double));
+
+		if (j == NULL)
+			return -ENOMEM;
+		en->joules = j;
+		if (i == 0) {	/* the implicit sample at time 0 */
+			en->t_ns[0] = 0;
+			for (int d = 0; d < en->ndom; d++)
+				en->joules[d] = 0;
+			i = en->nsamples = 1;
+		}
+		if (es.t_ns < en->t_ns[i - 1])
+			return fail(r, off, "energy sample goes back in time");
+		en->t_ns[i] = es.t_ns;
+		for (int d = 0; d < en->ndom; d++) {
+			double v;
+
+			memcpy(&v, p + sizeof(es) + d * sizeof(double), sizeof(v));
+			if (!(v >= 0) || v > 1e15)
+				return fail(r, off, "energy sample: domain %d reads %g J", d, v);
+			/* cumulative: a decrease is corruption, not negative energy */
+			if (v < en->joules[(i - 1) * en->ndom + d] - 1e-6)
+				return fail(r, off, "energy of domain '%s' decreases",
+					    en->dom[d].name);
+			en->joules[i * en->ndom + d] = v;
+		}
+		en->nsamples = i + 1;
+		return 0;
+	}
 	}
 	/* Unknown types from newer writers of the same major format are
 	 * skipped: min_version said we may read this file. */
+	return 0;
+}
+
+/*
+ * Some multi-die AMD parts expose one counter once per die: counted zones
+ * whose readings are identical at every sample are one counter.  Then
+ * the total of the counted domains at each sample.
+ */
+static int energy_finish(struct opc_trace *t)
+{
+	struct opc_tenergy *en = &t->energy;
+	size_t n = en->nsamples;
+
+	if (en->source[0] == 0)
+		snprintf(en->source, sizeof(en->source), "none");
+	for (int a = 0; a < en->ndom; a++) {
+		for (int b = a + 1; b < en->ndom && n > 2; b++) {
+			int same = en->dom[a].counted && en->dom[b].counted &&
+				   en->dom[a].kind == en->dom[b].kind &&
+				   en->joules[(n - 1) * en->ndom + a] > 0;
+
+			for (size_t i = 0; same && i < n; i++)
+				same = en->joules[i * en->ndom + a] == en->joules[i * en->ndom + b];
+			if (same)
+				en->dom[b].counted = 0;
+		}
+	}
+	en->total = calloc(n ? n : 1, sizeof(double));
+	if (en->total == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < en->ndom; d++)
+			if (en->dom[d].counted)
+				en->total[i] += en->joules[i * en->ndom + d];
 	return 0;
 }
 
@@ -394,7 +501,7 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 			 "normally?); counts are complete up to %.3f s", r->path,
 			 t->end_ns / 1e9);
 	totals(t);
-	return 0;
+	return energy_finish(t);
 }
 
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen)
@@ -466,6 +573,10 @@ void opc_trace_free(struct opc_trace *t)
 	free(t->intervals);
 	free(t->entries);
 	free(t->path);
+	free(t->energy.note);
+	free(t->energy.t_ns);
+	free(t->energy.joules);
+	free(t->energy.total);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "energy.h"
 #include "log.h"
 #include "resolve.h"
 #include "shim.h"
@@ -91,6 +92,11 @@ static uint32_t ngkeys = 1, gkeys_cap;
 static uint64_t *mod_seen;		/* bases of modules written */
 static size_t nmod_seen, mod_seen_cap;
 static uint64_t nthreads_seen;
+
+/* the energy source, opened at start-up so the run is covered from t0 */
+static struct opc_energy energy;
+static int energy_on;
+static char energy_msg[1280];
 
 /* tsc calibration: ticks -> ns, refined at every tick */
 static uint64_t cal_tsc0, cal_ns0;
@@ -447,6 +453,68 @@ static void pend_add(uint32_t gid, uint64_t calls, uint64_t timed, uint64_t tick
 	pend[npend++] = (struct pending){ gid, calls, timed, ticks, flops, bytes };
 }
 
+static void emit_energy(uint64_t now)
+{
+	struct opc_rec_energy *r;
+	double j[OPC_ENERGY_MAX_DOMAINS];
+
+	/* A failed read keeps the domain's last value: the energy shows up
+	 * at the next good reading, nothing is lost. */
+	if (opc_energy_sample(&energy, now) < 0)
+		pr_dbg(1, "energy counter read failed; retried at the next tick");
+	r = opc_writer_begin(&writer, OPC_REC_ENERGY, sizeof(*r));
+	if (r == NULL)
+		return;
+	r->t_ns = now;
+	r->n = energy.ndom;
+	for (int i = 0; i < energy.ndom; i++)
+		j[i] = energy.dom[i].joules;
+	opc_writer_append(&writer, j, energy.ndom * sizeof(double));
+	opc_writer_end(&writer);
+}
+
+static void emit_energy_info(void)
+{
+	struct opc_rec_energy_info *r = opc_writer_begin(&writer, OPC_REC_ENERGY_INFO, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	snprintf(r->source, sizeof(r->source), "%s", energy.source);
+	r->resolution_j = energy.resolution_j;
+	r->ndomains = energy.ndom;
+	r->measured = energy.measured;
+	for (int i = 0; i < energy.ndom; i++) {
+		struct opc_rec_energy_domain d;
+
+		memset(&d, 0, sizeof(d));
+		snprintf(d.name, sizeof(d.name), "%s", energy.dom[i].name);
+		d.kind = energy.dom[i].kind;
+		d.counted = energy.dom[i].counted;
+		opc_writer_append(&writer, &d, sizeof(d));
+	}
+	opc_writer_append(&writer, energy.note, strlen(energy.note) + 1);
+	opc_writer_end(&writer);
+}
+
+/*
+ * Called once at start-up.  Opening is cheap (a few sysfs files); the
+ * baseline reading is time 0, so the energy before the first BLAS call,
+ * before any trace exists, is in the first sample.  A counter that exists
+ * but cannot be read is reported when the trace is opened, once.
+ */
+void opc_collector_energy_init(const char *want)
+{
+	int ret = opc_energy_open(&energy, want, energy_msg, sizeof(energy_msg));
+
+	if (ret < 0) {
+		opc_energy_open(&energy, "none", energy_msg + strlen(energy_msg), 1);
+		return;
+	}
+	energy_on = energy.ndom > 0;
+	if (energy_on)
+		opc_energy_sample(&energy, opc_now_ns());
+}
+
 /* One tick: new keys, deltas of every slot, one INTERVAL frame.  Called
  * with reg_lock held. */
 static void harvest(void)
@@ -528,6 +596,11 @@ static void harvest(void)
 		dl_iterate_phdr(module_cb, NULL);
 		modules_dirty = 0;
 	}
+
+	/* Energy at every tick, calls or not: idle time costs energy too.
+	 * Sampled at `now`, the end of this tick's interval. */
+	if (energy_on)
+		emit_energy(now);
 
 	/* An interval with no calls is not written: a gap in time is idle. */
 	struct opc_rec_interval *iv = npend ?
@@ -805,6 +878,10 @@ static int trace_open(void)
 	}
 	writer_open = 1;
 	emit_info();
+	if (energy_msg[0])
+		pr_warn("energy: %s", energy_msg);
+	if (energy_on || !strcmp(energy.source, "none"))
+		emit_energy_info();
 	opc_writer_flush(&writer);
 	pr_dbg(1, "writing %s", trace_path);
 	return 0;

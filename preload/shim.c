@@ -171,6 +171,7 @@ __attribute__((constructor)) static void shim_init(void)
 		pr_err("cannot register exit handlers; counting disabled");
 		return;
 	}
+	opc_collector_energy_init(getenv("OPCOUNT_ENERGY"));
 	opc_enabled = 1;
 	shim_ready = 1;
 	pr_dbg(1, "loaded, output %s, %ld Hz, tsc %d", opc_cfg_output, hz, opc_use_tsc);

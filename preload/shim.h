@@ -27,6 +27,7 @@ int opc_registry_add(struct opc_thread *t);
 void opc_collector_finish(void);
 void opc_collector_exec(void);
 void opc_collector_modules(void);
+void opc_collector_energy_init(const char *want);
 void opc_collector_atfork_prepare(void);
 void opc_collector_atfork_parent(void);
 void opc_collector_atfork_child(void);

@@ -1,0 +1,24 @@
+/*
+ * attribute.h - split measured energy among the keys that were busy.
+ */
+#ifndef OPC_ATTRIBUTE_H
+#define OPC_ATTRIBUTE_H
+
+#include "trace.h"
+
+struct opc_attribution {
+	double total_j;		/* counted domains over the whole trace */
+	double outside_j;	/* what no intercepted call used */
+	double outside_lo_j, outside_hi_j;
+	double duration_s;	/* covered by energy samples */
+	int have_energy;
+};
+
+/*
+ * Time-proportional split (the baseline; DESIGN.md): each sampling
+ * interval's energy goes to the keys busy in it in proportion to their
+ * busy time, the rest to "outside".  Fills keys[].energy_* and `out`.
+ */
+int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out);
+
+#endif
