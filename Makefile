@@ -46,7 +46,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 
-CLI_SRCS := analysis/opcount.c analysis/cmd_report.c analysis/profile.c \
+CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c tracer/energy.c $(COMMON_CLI)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lm

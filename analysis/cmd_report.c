@@ -278,8 +278,9 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(o, "op", json_object_new_string(r->op));
 		json_object_object_add(o, "type", json_object_new_string(r->type));
 		json_object_object_add(o, "layer", jstr(r->layer));
+		json_object_object_add(o, "layer_path", jstr(r->layer_path));
 		json_object_object_add(o, "site", json_object_new_string(r->site));
-		json_object_object_add(o, "iface", json_object_new_string(r->iface));
+		json_object_object_add(o, "iface", r->outside ? NULL : json_object_new_string(r->iface));
 		if (by == OPC_BY_KEY)
 			json_object_object_add(o, "shape", json_object_new_string(r->shape));
 		json_object_object_add(o, "calls", json_object_new_uint64(r->calls));

@@ -15,7 +15,8 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "report", cmd_report, "show where the work went, from trace files" },
+	{ "record", cmd_record, "run a command under the preload library, with energy" },
+	{ "report", cmd_report, "show where the work and energy went, from trace files" },
 };
 
 static void usage(FILE *f)
@@ -23,7 +24,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: opcount COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\nRecord with: LD_PRELOAD=/path/to/libopcount.so PROGRAM [ARGS]\n"
+	fprintf(f, "\nOr record without it: LD_PRELOAD=/path/to/libopcount.so PROGRAM [ARGS]\n"
 		   "`opcount COMMAND --help` for the options of a command.\n");
 }
 

@@ -4,6 +4,7 @@
 #ifndef OPC_CLI_H
 #define OPC_CLI_H
 
+int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 #endif

@@ -197,14 +197,16 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 			const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
 			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
 			int nested = !!(k->rec.flags & OPC_TKEY_NESTED);
-			char layer[1024], shape[512], group[2048];
+			char path[1024], shape[512], group[2048];
+			const char *layer;
 			const char *site, *type;
 			struct opc_row *r;
 			int is_new;
 
 			if (k->calls == 0)
 				continue;
-			opc_layer_path(t, k->rec.layer, layer, sizeof(layer));
+			opc_layer_path(t, k->rec.layer, path, sizeof(path));
+			layer = l ? l->name : "";
 			opc_key_shape(k, shape, sizeof(shape));
 			if (k->rec.flags & OPC_TKEY_OVERFLOW)
 				site = "(key table full)";
@@ -225,7 +227,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				snprintf(group, sizeof(group), "%s", type);
 				break;
 			case OPC_BY_KEY:
-				snprintf(group, sizeof(group), "%s\t%s\t%s\t%s", site, shape, layer,
+				snprintf(group, sizeof(group), "%s\t%s\t%s\t%s", site, shape, path,
 					 opc_iface_name(k->rec.iface));
 				break;
 			}
@@ -238,6 +240,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				r->op = strdup(k->op);
 				r->type = strdup(type);
 				r->layer = l ? strdup(layer) : NULL;
+				r->layer_path = l ? strdup(path) : NULL;
 				r->site = strdup(site);
 				r->iface = strdup(opc_iface_name(k->rec.iface));
 				r->shape = strdup(shape);
@@ -252,9 +255,12 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				r->type = merge(r->type, type);
 				if (r->layer && l) {
 					r->layer = merge(r->layer, layer);
+					r->layer_path = merge(r->layer_path, path);
 				} else if (r->layer || l) {
 					free(r->layer);
+					free(r->layer_path);
 					r->layer = strdup("*");
+					r->layer_path = strdup("*");
 				}
 				r->site = merge(r->site, site);
 				r->iface = merge(r->iface, opc_iface_name(k->rec.iface));
@@ -309,6 +315,7 @@ void opc_profile_free(struct opc_profile *p)
 		free(r->op);
 		free(r->type);
 		free(r->layer);
+		free(r->layer_path);
 		free(r->site);
 		free(r->iface);
 		free(r->shape);

@@ -19,6 +19,7 @@ enum opc_group {
 
 struct opc_row {
 	char *op, *type, *layer, *site, *iface, *shape;	/* "*" when mixed; layer may be NULL */
+	char *layer_path;	/* "outer/inner" regions; layer is the innermost */
 	char *group;		/* the grouping value, for sorting by name */
 	char **stack;		/* symbolized frames of the first key (site/key rows) */
 	size_t nstack;

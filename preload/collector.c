@@ -841,9 +841,15 @@ static int trace_open(void)
 	struct timespec rt;
 	int fd, suffix = 0;
 
+	const char *root = getenv("OPCOUNT_ROOT_PID");
+
+	/* Under `opcount record -o FILE`, FILE is the command's; any other
+	 * process of the run writes FILE's stem + ".<pid>.opc". */
+	if (root && atoi(root) != getpid() && !strstr(opc_cfg_output, "%p"))
+		suffix = getpid();
 	do {
 		expand_path(trace_path, sizeof(trace_path), opc_cfg_output, suffix);
-	} while (path_in_use(trace_path) && ++suffix < 1000);
+	} while (path_in_use(trace_path) && ++suffix < INT_MAX);
 	fd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		pr_err("cannot create trace %s: %s; counting disabled", trace_path,

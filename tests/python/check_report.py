@@ -97,6 +97,13 @@ def validate(data):
                 errs.append("%s.%s is not a non-empty string: %r" % (where, k, r.get(k)))
         if "layer" not in r or not (r["layer"] is None or isinstance(r["layer"], str)):
             errs.append("%s.layer is missing or neither a string nor null" % where)
+        if r.get("outside") is True:
+            # energy that no intercepted call used: no routine, no calls
+            if r.get("iface") is not None or r.get("calls") != 0 or r.get("flops") != 0:
+                errs.append("%s is the outside row but has an iface or calls" % where)
+            if not is_num(r.get("energy_j")):
+                errs.append("%s is the outside row without energy_j" % where)
+            continue
         # "*" is what a row merging several interfaces (--by op) shows
         if r.get("iface") not in IFACES + ("*",):
             errs.append("%s.iface is %r" % (where, r.get("iface")))

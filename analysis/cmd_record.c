@@ -1,0 +1,350 @@
+/*
+ * cmd_record.c - `opcount record`: run a command under the preload library.
+ *
+ *   opcount record [-o FILE] [--energy SRC] [-F HZ] [--nested]
+ *                  [--idle-baseline SECONDS] -- CMD [ARGS...]
+ *
+ * Sets up LD_PRELOAD (appending to an existing one), runs the command,
+ * forwards the signals a terminal or a batch system sends, returns the
+ * command's exit status, and says where the traces went.  Children the
+ * command starts inherit the set-up: the command writes FILE, any other
+ * process FILE's stem plus ".<pid>.opc".
+ */
+#define PR_FMT "opcount"
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "energy.h"
+#include "log.h"
+#include "opcount_cli.h"
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+static int file_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* libopcount.so beside this binary (build tree) or in ../lib (installed). */
+static int find_library(char *out, size_t len)
+{
+	const char *env = getenv("OPCOUNT_LIBRARY");
+	char exe[PATH_MAX - 32], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return file_exists(out) ? 0 : -ENOENT;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return -ENOENT;
+	*slash = 0;
+	snprintf(out, len, "%s/libopcount.so", exe);
+	if (file_exists(out))
+		return 0;
+	snprintf(out, len, "%s/../lib/libopcount.so", exe);
+	return file_exists(out) ? 0 : -ENOENT;
+}
+
+static void expand(char *out, size_t len, const char *pattern, pid_t pid)
+{
+	char host[256] = "unknown";
+	size_t o = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	for (const char *p = pattern; *p && o + 1 < len; p++) {
+		if (p[0] == '%' && p[1] == 'p') {
+			o += snprintf(out + o, len - o, "%d", (int)pid);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'h') {
+			o += snprintf(out + o, len - o, "%s", host);
+			p++;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o < len ? o : len - 1] = 0;
+}
+
+/* Mean power of the idle machine over `secs`, to split static from
+ * dynamic energy.  Returns -1 when the source cannot tell. */
+static double idle_baseline(const char *source, double secs)
+{
+	struct opc_energy e;
+	struct timespec ts, start, now;
+	char msg[1280];
+	double j0;
+
+	if (opc_energy_open(&e, source, msg, sizeof(msg)) < 0 || e.ndom == 0) {
+		pr_warn("idle baseline: %s", msg[0] ? msg : "no energy source");
+		return -1;
+	}
+	if (!e.measured) {
+		pr_warn("idle baseline: the %s source is not a measurement; no baseline",
+			e.source);
+		opc_energy_close(&e);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	opc_energy_sample(&e, (uint64_t)start.tv_sec * 1000000000u + start.tv_nsec);
+	j0 = opc_energy_total(&e);
+	ts.tv_sec = 0;
+	ts.tv_nsec = 10000000;
+	do {	/* sample as the collector does, so that wraps are seen */
+		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		opc_energy_sample(&e, (uint64_t)now.tv_sec * 1000000000u + now.tv_nsec);
+	} while ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 < secs);
+	double dt = (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
+	double w = (opc_energy_total(&e) - j0) / dt;
+
+	opc_energy_close(&e);
+	pr_info("idle baseline: %.2f W over %.1f s (%s)", w, dt, e.source);
+	return w;
+}
+
+/*
+ * Traces of the other processes of the run: the output pattern with %p as
+ * a wildcard, or, without %p, FILE's stem + ".<pid>.opc" (what the library
+ * does for processes other than the command itself).
+ */
+static void count_other_traces(const char *output, const char *main_path, pid_t pid,
+			       time_t started)
+{
+	char pattern[PATH_MAX], dir[PATH_MAX], glob[PATH_MAX], *slash, *dot;
+	int nchild = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (strstr(output, "%p")) {
+		char tmp[PATH_MAX];
+		size_t o = 0;
+
+		for (const char *p = output; *p && o + 1 < sizeof(tmp); p++) {
+			if (p[0] == '%' && p[1] == 'p') {
+				tmp[o++] = '*';
+				p++;
+			} else {
+				tmp[o++] = *p;
+			}
+		}
+		tmp[o] = 0;
+		expand(pattern, sizeof(pattern), tmp, pid);
+	} else {
+		expand(pattern, sizeof(pattern), output, pid);
+		dot = strrchr(pattern, '.');
+		slash = strrchr(pattern, '/');
+		if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
+			*dot = 0;
+		strncat(pattern, ".*.opc", sizeof(pattern) - strlen(pattern) - 1);
+	}
+	snprintf(dir, sizeof(dir), "%s", pattern);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = 0;
+		snprintf(glob, sizeof(glob), "%s", slash + 1);
+	} else {
+		snprintf(glob, sizeof(glob), "%s", dir);
+		snprintf(dir, sizeof(dir), ".");
+	}
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char full[2 * PATH_MAX + 2];
+		struct stat st;
+
+		if (fnmatch(glob, de->d_name, 0))
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", dir, de->d_name);
+		if (strcmp(full, main_path) && strcmp(de->d_name, main_path) &&
+		    stat(full, &st) == 0 && st.st_mtime >= started)
+			nchild++;
+	}
+	if (d)
+		closedir(d);
+	if (nchild)
+		pr_info("%d more trace%s from other processes of the run: %s/%s", nchild,
+			nchild > 1 ? "s" : "", dir, glob);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: opcount record [options] -- COMMAND [ARGS...]\n"
+		"  -o, --output FILE        trace of the command (default opcount-%%p.opc; %%p pid,\n"
+		"                           %%h host); other processes write FILE's stem.<pid>.opc\n"
+		"  --energy SRC             auto (default), rapl, perf, nvml, estimate, none\n"
+		"  -F, --freq HZ            sampling rate, 1..1000 (default 100)\n"
+		"  --idle-baseline SECONDS  measure idle power first, to split static from dynamic\n"
+		"  --nested                 also record calls made inside intercepted calls\n");
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "energy", required_argument, NULL, 'e' },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "idle-baseline", required_argument, NULL, 'I' },
+		{ "nested", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *sources[] = { "auto", "rapl", "perf", "nvml", "estimate", "none" };
+	const char *output = "opcount-%p.opc", *energy = NULL;
+	char lib[2 * PATH_MAX], preload[4 * PATH_MAX + 2], num[64], path[PATH_MAX];
+	double idle_secs = 0;
+	long hz = 0;
+	int c, status;
+	struct sigaction sa;
+	time_t started;
+	pid_t pid;
+
+	optind = 1;
+	/* '+': options end at the command, whose own options are its own */
+	while ((c = getopt_long(argc, argv, "+o:F:h", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'e': {
+			size_t i;
+
+			for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+				if (!strcmp(optarg, sources[i]))
+					break;
+			if (i == sizeof(sources) / sizeof(sources[0])) {
+				pr_err("--energy: unknown source '%s' (auto, rapl, perf, nvml, "
+				       "estimate, none)", optarg);
+				return 2;
+			}
+			energy = optarg;
+			break;
+		}
+		case 'F':
+			hz = strtol(optarg, &end, 10);
+			if (*end || hz < 1 || hz > 1000) {
+				pr_err("-F: expected a rate from 1 to 1000 Hz, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'I':
+			idle_secs = strtod(optarg, &end);
+			if (*end || idle_secs <= 0 || idle_secs > 3600) {
+				pr_err("--idle-baseline: expected seconds in (0, 3600], got '%s'",
+				       optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			setenv("OPCOUNT_NESTED", "1", 1);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		pr_err("no command to record");
+		usage(stderr);
+		return 2;
+	}
+	if (find_library(lib, sizeof(lib)) < 0) {
+		pr_err("cannot find libopcount.so beside %s or in ../lib (set OPCOUNT_LIBRARY)",
+		       "the opcount binary");
+		return 1;
+	}
+	if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))
+		snprintf(preload, sizeof(preload), "%s %s", getenv("LD_PRELOAD"), lib);
+	else
+		snprintf(preload, sizeof(preload), "%s", lib);
+	if (idle_secs > 0) {
+		double w = idle_baseline(energy ? energy : "auto", idle_secs);
+
+		if (w >= 0) {
+			snprintf(num, sizeof(num), "%.6f", w);
+			setenv("OPCOUNT_IDLE_W", num, 1);
+		}
+	}
+	setenv("OPCOUNT_OUTPUT", output, 1);
+	if (energy)
+		setenv("OPCOUNT_ENERGY", energy, 1);
+	if (hz) {
+		snprintf(num, sizeof(num), "%ld", hz);
+		setenv("OPCOUNT_HZ", num, 1);
+	}
+
+	/* Forward what a terminal or a batch system sends; the command
+	 * decides what to do with it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	started = time(NULL);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		pr_err("cannot fork: %s", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		snprintf(num, sizeof(num), "%d", (int)getpid());
+		setenv("OPCOUNT_ROOT_PID", num, 1);
+		setenv("LD_PRELOAD", preload, 1);
+		execvp(argv[optind], argv + optind);
+		pr_err("cannot run %s: %s", argv[optind], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	child_pid = pid;
+	for (int sig = 1; sig < 32; sig++)
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
+		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM || sig == SIGWINCH ||
+		    sig == SIGCONT || sig == SIGTSTP)
+			sigaction(sig, &sa, NULL);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pr_err("waitpid: %s", strerror(errno));
+			return 1;
+		}
+	}
+
+	expand(path, sizeof(path), output, pid);
+	if (file_exists(path))
+		pr_info("trace written to %s", path);
+	else
+		pr_info("no trace from %s: it made no BLAS or LAPACK call", argv[optind]);
+	count_other_traces(output, path, pid, started);
+	if (WIFSIGNALED(status)) {
+		pr_info("%s killed by signal %d", argv[optind], WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
