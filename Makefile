@@ -149,8 +149,9 @@ demo: deps
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/sampling.sh
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

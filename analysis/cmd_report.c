@@ -178,6 +178,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	else
 		printf("# energy: %.4f J ESTIMATED, not measured (%s), split by busy time\n",
 		       p->energy_j, p->note && p->note[0] ? p->note : p->source);
+	if (p->have_energy && p->idle_w >= 0)
+		printf("# idle baseline %.2f W: static %.4f J, dynamic %.4f J\n", p->idle_w,
+		       p->static_j, p->energy_j - p->static_j);
 }
 
 static void csv_field(const char *s)
@@ -250,6 +253,12 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(energy, "outside_j", json_object_new_double(p->outside_j));
 		json_object_object_add(energy, "note", jstr(p->note));
 		json_object_object_add(energy, "traces_overlap", json_object_new_boolean(p->overlap));
+		if (p->idle_w >= 0) {
+			json_object_object_add(energy, "idle_w", json_object_new_double(p->idle_w));
+			json_object_object_add(energy, "static_j", json_object_new_double(p->static_j));
+			json_object_object_add(energy, "dynamic_j",
+					       json_object_new_double(p->energy_j - p->static_j));
+		}
 	}
 	json_object_object_add(root, "energy", energy);
 	json_object_object_add(root, "by", json_object_new_string(opc_group_name(by)));

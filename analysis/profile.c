@@ -44,6 +44,7 @@ static int energy_load(struct opc_profile *p)
 {
 	snprintf(p->source, sizeof(p->source), "none");
 	p->measured = 1;
+	p->idle_w = -1;
 	for (size_t i = 0; i < p->ntraces; i++) {
 		struct opc_trace *t = &p->traces[i];
 		struct opc_attribution a;
@@ -61,6 +62,13 @@ static int energy_load(struct opc_profile *p)
 		}
 		p->have_energy = 1;
 		p->measured &= t->energy.measured;
+		const char *idle = opc_trace_info(t, "idle_w");
+
+		if (idle) {
+			/* static energy: what the idle machine would have used */
+			p->idle_w = atof(idle);
+			p->static_j += p->idle_w * a.duration_s;
+		}
 		p->energy_j += a.total_j;
 		p->outside_j += a.outside_j;
 		p->outside_lo_j += a.outside_lo_j;

@@ -48,6 +48,8 @@ struct opc_profile {
 	char source[32];
 	char *note;		/* the first trace's energy note */
 	double energy_j, outside_j, outside_lo_j, outside_hi_j;
+	double idle_w;		/* idle baseline power, < 0 if not measured */
+	double static_j;	/* idle_w x time covered by energy samples */
 };
 
 int opc_group_parse(const char *s, enum opc_group *g);

@@ -39,6 +39,7 @@ struct opc_energy_domain {
 	int gpu_index;		/* NVML device */
 	int gpu_has_energy;	/* total-energy counter, else power integration */
 	double last_power_w;
+	uint64_t last_ns;	/* of the last reading */
 };
 
 struct opc_energy {
