@@ -54,8 +54,9 @@ static int query(const struct opc_shape *s)
 void opc_cost_rotg(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	(void)s;
-	/* r = sqrt(a^2 + b^2), c = a/r, s = b/r: leading order, estimated */
-	o->flops = fl(prec, 4, 1);
+	/* r = sqrt(a^2 + b^2), c = a/r, s = b/r: two squares, a square root
+	 * and two divisions (5 multiplies) and one add; estimated */
+	o->flops = fl(prec, 5, 1);
 	o->bytes = by(prec, 6);
 }
 
@@ -378,14 +379,18 @@ void opc_cost_syrk(const struct opc_shape *s, char prec, struct opc_cost *o)
 	o->bytes = by(prec, n * k + cmat(s, t, 0));
 }
 
-/* LAWN 41 SYR2K: kn^2 multiplies, kn^2 + n adds */
+/*
+ * LAWN 41 SYR2K: kn^2 multiplies, kn^2 + n adds (a diagonal element is
+ * 2 a'b: k products and one doubling).  With k == 0 there are no products
+ * and no doubling, but C is still scaled by beta, as in SYRK and GEMM.
+ */
 void opc_cost_syr2k(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	double n = s->d[0], k = s->d[1], t = n * (n + 1) / 2;
 
-	if (bad(s, 2))
+	if (bad(s, 1) || s->d[1] < 0)
 		return;	/* zero: set by opc_routine_cost */
-	o->flops = fl(prec, k * n * n, k * n * n + n);
+	o->flops = k > 0 ? fl(prec, k * n * n, k * n * n + n) : 0;
 	o->bytes = by(prec, 2 * n * k + cmat(s, t, 0));
 }
 
@@ -623,6 +628,16 @@ static double svd_flops(double m, double n, char ju, char jv)
 	return 14 * m * n * n + 8 * n * n * n;
 }
 
+/*
+ * Elements of a singular vector matrix written to its own array, for
+ * `rows` x `rows` in full ('A') or `rows` x `mn` thin ('S'); 'O' overwrites
+ * A, which is already counted as written, and 'N' computes none.
+ */
+static double svd_out(double rows, double mn, char job)
+{
+	return job == 'A' ? rows * rows : job == 'S' ? rows * mn : 0;
+}
+
 void opc_cost_gesvd(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	double m = s->d[0], n = s->d[1];
@@ -640,15 +655,21 @@ void opc_cost_gesvd(const struct opc_shape *s, char prec, struct opc_cost *o)
 		jv = tj;
 	}
 	o->flops = est(prec, svd_flops(m, n, ju, jv));
-	o->bytes = by(prec, 2 * m * n + n + (ju != 'N' ? m * m : 0) + (jv != 'N' ? n * n : 0));
+	o->bytes = by(prec, 2 * m * n + n + svd_out(m, n, ju) + svd_out(n, n, jv));
 }
 
 void opc_cost_gesdd(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	struct opc_shape t = *s;
 
-	/* gesdd's jobz applies to both U and VT */
-	t.f[1] = s->f[0];
+	/* gesdd's jobz applies to both U and VT, except that 'O' overwrites A
+	 * with only one of them (U if m >= n, VT otherwise) and returns the
+	 * other one whole */
+	t.f[0] = t.f[1] = s->f[0];
+	if (s->f[0] == 'O') {
+		t.f[0] = s->d[0] >= s->d[1] ? 'O' : 'S';
+		t.f[1] = s->d[0] >= s->d[1] ? 'S' : 'O';
+	}
 	t.f[2] = s->f[1];
 	opc_cost_gesvd(&t, prec, o);
 }

@@ -5,8 +5,9 @@
  *
  *   header   struct opc_file_header (magic, version, minimum readable
  *            version, header size, byte order, feature bitmap, ...)
- *   frame*   struct opc_frame { type, size, crc32 of payload, seq }
- *            followed by `size` bytes of payload
+ *   frame*   struct opc_frame { type, size, crc32, seq } followed by
+ *            `size` bytes of payload and zeros up to a multiple of 8
+ *            bytes; the crc32 covers type, size, seq and the payload
  *
  * Every frame carries its own length and checksum, so a reader validates
  * each one, and a file cut short (the program was killed) loses only its
@@ -48,12 +49,22 @@ struct opc_file_header {
 	uint32_t reserved;
 };
 
+/*
+ * The crc covers type, size and seq (in that order) and then the payload,
+ * so a flipped bit anywhere in a frame is caught.  Frames are padded with
+ * zeros to a multiple of 8 bytes (not counted in size): every frame and
+ * the fixed part of every payload is 8-byte aligned.
+ */
 struct opc_frame {
 	uint32_t type;
 	uint32_t size;
 	uint32_t crc;
 	uint32_t seq;		/* 0, 1, 2... a gap is a lost frame */
 };
+
+#define OPC_FRAME_ALIGN(n)	(((n) + 7) & ~(size_t)7)
+
+uint32_t opc_frame_crc(const struct opc_frame *fr, const void *payload);
 
 enum opc_rec_type {
 	OPC_REC_INFO = 1,	/* "key=value\0" strings: exe, cmdline, host... */
@@ -273,7 +284,8 @@ struct opc_trace {
 };
 
 /*
- * Read and validate a whole trace.  On error returns -errno or -EINVAL
+ * Read and validate a whole trace.  Whatever it returns, free the trace
+ * with opc_trace_free() afterwards.  On error returns -errno or -EINVAL
  * with a message naming the file and the offset in err.  A truncated last
  * frame is not an error: trace->truncated is set and a warning is put in
  * err (err[0] != 0 with a 0 return).

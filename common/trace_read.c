@@ -121,8 +121,11 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 		text = cstring(p + sizeof(s), end);
 		if (text == NULL)
 			return fail(r, off, "unterminated string %u", s.id);
-		if (s.id == 0 || s.id > 100000000)
-			return fail(r, off, "bad string id %u", s.id);
+		/* ids are given in sequence: anything else is corruption, and
+		 * a huge id must not make us allocate for it */
+		if (s.id != t->nstrings)
+			return fail(r, off, "string id %u out of sequence (expected %zu)", s.id,
+				    t->nstrings);
 		if (grow((void **)&t->strings, &c->strings, s.id + 1, sizeof(char *)))
 			return -ENOMEM;
 		if (t->strings[s.id])
@@ -195,8 +198,9 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 			return fail(r, off, "key record has size %u, expected %zu", fr->size,
 				    sizeof(k));
 		memcpy(&k, p, sizeof(k));
-		if (k.id == 0 || k.id > 100000000)
-			return fail(r, off, "bad key id %u", k.id);
+		if (k.id != t->nkeys + 1)
+			return fail(r, off, "key id %u out of sequence (expected %zu)", k.id,
+				    t->nkeys + 1);
 		if (!str(t, k.symbol) || !str(t, k.op) || !str(t, k.family) || !str(t, k.dims) ||
 		    !str(t, k.flag_names))
 			return fail(r, off, "key %u names an undefined string", k.id);
@@ -232,7 +236,7 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 		memcpy(&iv, p, sizeof(iv));
 		if (iv.t_end_ns < iv.t_begin_ns)
 			return fail(r, off, "interval ends before it begins");
-		if (iv.count > fr->size)	/* each entry takes at least 6 bytes */
+		if (iv.count > (fr->size - sizeof(iv)) / 6)	/* an entry is >= 6 bytes */
 			return fail(r, off, "interval claims %u entries in %u bytes", iv.count,
 				    fr->size);
 		if (grow((void **)&t->intervals, &c->intervals, t->nintervals + 1,
@@ -423,7 +427,7 @@ static size_t later_frame(const unsigned char *buf, size_t size, size_t from, ui
 		memcpy(&fr, buf + at, sizeof(fr));
 		if (fr.seq != seq || fr.size > size - at - sizeof(fr))
 			continue;
-		if (opc_crc32(buf + at + sizeof(fr), fr.size) == fr.crc)
+		if (opc_frame_crc(&fr, buf + at + sizeof(fr)) == fr.crc)
 			return at;
 	}
 	return 0;
@@ -442,7 +446,7 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 		return fail(r, 0, "file too short for the header (%zu bytes)", size);
 	memcpy(&t->hdr, buf, sizeof(t->hdr));
 	if (t->hdr.byte_order != OPC_BYTE_ORDER_MARK)
-		return fail(r, 12, "written with a different byte order");
+		return fail(r, offsetof(struct opc_file_header, byte_order), "written with a different byte order");
 	if (t->hdr.min_version > OPC_TRACE_VERSION)
 		return fail(r, 8, "format version %u needs a newer opcount (this one reads %u)",
 			    t->hdr.version, OPC_TRACE_VERSION);
@@ -480,7 +484,7 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 			t->truncated = 1;
 			break;
 		}
-		if (opc_crc32(buf + off + sizeof(fr), fr.size) != fr.crc)
+		if (opc_frame_crc(&fr, buf + off + sizeof(fr)) != fr.crc)
 			return fail(r, off, "checksum mismatch in frame %u (type %u)", fr.seq,
 				    fr.type);
 		if (fr.seq != seq)
@@ -490,7 +494,14 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 		ret = rec(r, &c, &fr, buf + off + sizeof(fr), off);
 		if (ret)
 			return ret;
+		/* padding may be missing only at the very end of the file; no
+		 * crc covers it, so it must be zeros or a flipped bit there
+		 * would go unnoticed */
 		off += sizeof(fr) + fr.size;
+		for (size_t pad_end = OPC_FRAME_ALIGN(off) <= size ? OPC_FRAME_ALIGN(off) : size;
+		     off < pad_end; off++)
+			if (buf[off])
+				return fail(r, off, "nonzero padding after frame %u", fr.seq);
 	}
 	if (t->truncated)
 		snprintf(warn, r->errlen, "%s: incomplete last frame at offset %zu dropped "

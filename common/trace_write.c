@@ -50,6 +50,14 @@ int opc_writer_append(struct opc_writer *w, const void *p, size_t n)
 	return 0;
 }
 
+uint32_t opc_frame_crc(const struct opc_frame *fr, const void *payload)
+{
+	uint32_t head[3] = { fr->type, fr->size, fr->seq };
+	uLong c = crc32(0L, (const Bytef *)head, sizeof(head));
+
+	return (uint32_t)crc32(c, payload, (uInt)fr->size);
+}
+
 uint32_t opc_header_crc(const struct opc_file_header *h)
 {
 	struct opc_file_header c = *h;
@@ -106,17 +114,24 @@ int opc_writer_varint(struct opc_writer *w, uint64_t v)
 
 void opc_writer_end(struct opc_writer *w)
 {
-	struct opc_frame *fr;
+	struct opc_frame fr;
 	size_t payload;
 
 	if (w->error || w->frame_start == (size_t)-1)
 		return;
-	fr = (struct opc_frame *)(w->buf + w->frame_start);
-	payload = w->len - w->frame_start - sizeof(*fr);
-	fr->size = (uint32_t)payload;
-	fr->crc = opc_crc32(fr + 1, payload);
-	fr->seq = w->seq++;
+	payload = w->len - w->frame_start - sizeof(fr);
+	memcpy(&fr, w->buf + w->frame_start, sizeof(fr));
+	fr.size = (uint32_t)payload;
+	fr.seq = w->seq++;
+	fr.crc = opc_frame_crc(&fr, w->buf + w->frame_start + sizeof(fr));
+	memcpy(w->buf + w->frame_start, &fr, sizeof(fr));
 	w->frame_start = (size_t)-1;
+	/* pad to 8 bytes so that the next frame is aligned */
+	static const char zeros[8];
+	size_t pad = OPC_FRAME_ALIGN(w->len) - w->len;
+
+	if (pad)
+		opc_writer_append(w, zeros, pad);
 }
 
 int opc_writer_flush(struct opc_writer *w)

@@ -9,7 +9,8 @@
 #   CRC must catch it), and a bad file given together with a good one.
 #   (A corrupt frame length is corrupt_length.sh.)
 # Must succeed with a warning naming the file (a program killed while it
-# wrote): the same trace cut short by 1, 7 and 20 bytes.
+# wrote): the same trace cut short by 1, 7 and 20 bytes (counted from the
+# end of the last frame's payload, before any padding).
 # Runs every case in all three output formats.
 set -u
 ROOT=$(pwd)
@@ -36,8 +37,9 @@ OPCOUNT_OUTPUT=$tmp/good.opc LD_PRELOAD=$LIB "$B/tests/progs/blas_calls" >/dev/n
 [ -s "$tmp/good.err" ] && fail "warnings on a good trace: $(cat "$tmp/good.err")"
 
 # Write the bad files.  The flipped byte is placed by walking the frames
-# (header_size at offset 12; frames of type, size, crc, seq + payload):
-# in the payload of the frame that holds the middle of the file.
+# (header_size at offset 12; frames of type, size, crc, seq + payload,
+# zero-padded to a multiple of 8 bytes): in the payload of the frame that
+# holds the middle of the file.
 $PY - "$tmp" <<'EOF' || fail "cannot write the corrupt files"
 import os, random, struct, sys
 d = sys.argv[1]
@@ -55,7 +57,7 @@ off, frames = hsize, []
 while off + 16 <= len(good):
     size = struct.unpack_from("<I", good, off + 4)[0]
     frames.append((off, size))
-    off += 16 + size
+    off = (off + 16 + size + 7) & ~7    # frames are zero-padded to 8 bytes
 if off != len(good):
     sys.exit("good.opc does not end on a frame boundary")
 mid = len(good) // 2
@@ -65,8 +67,11 @@ fo, fsize = cand[0]
 pos = max(fo + 16, min(mid, fo + 16 + fsize - 1))
 b = bytearray(good); b[pos] ^= 0x5a
 put("flipped.opc", bytes(b))
+# cut from the end of the last frame's payload: cutting only its padding
+# (if it has any) would leave the frame whole
+last_end = frames[-1][0] + 16 + frames[-1][1]
 for cut in (1, 7, 20):
-    put("cut%d.opc" % cut, good[:len(good) - cut])
+    put("cut%d.opc" % cut, good[:last_end - cut])
 EOF
 mkdir "$tmp/dir.opc"
 

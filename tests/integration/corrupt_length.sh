@@ -39,7 +39,7 @@ off, frames = hsize, []
 while off + 16 <= len(good):
     size = struct.unpack_from("<I", good, off + 4)[0]
     frames.append((off, size))
-    off += 16 + size
+    off = (off + 16 + size + 7) & ~7    # frames are zero-padded to 8 bytes
 mid = [f for f in frames if f[0] >= len(good) // 2][0]
 for name, (fo, size) in (("first", frames[0]), ("middle", mid)):
     b = bytearray(good)

@@ -1,0 +1,1466 @@
+/*
+ * test_cost.c - every routine's FLOPs and bytes against an independent count.
+ *
+ * The routine table is walked, not listed: each entry of opc_routines[] must
+ * be recognised by name below (its precision, level, shape names and the
+ * estimated mark checked too), so a routine added to routines.tbl without a
+ * model here fails test_every_routine_is_checked.
+ *
+ * The expected values do not come from cost.c.  For the BLAS they come from
+ * loops that walk the operation element by element and count one multiply
+ * and one add per multiply-add (the convention in cost.c's header: GEMM is
+ * 2mnk, alpha and beta scalings are free, complex = 6 muls + 2 adds); TRMV,
+ * TRSV, TRMM, TRSM and SYR2K are walked the way LAWN 41 counts them.  For
+ * LAPACK they come from the LAWN 41 closed forms, transcribed here in
+ * integer arithmetic (times 6 or 3, so that a mistyped fraction shows as a
+ * non-integer count), and the closed forms are themselves checked against
+ * brute-force walks of the unblocked algorithms (LU, Cholesky, triangular
+ * inverse, Householder QR, generation of Q, triangular solves).  Bytes
+ * are recounted the same way: every operand element read once, every output
+ * element written once, an output not read when beta == 0, pivots 4 bytes.
+ *
+ * It needs only common/cost.c, common/routines.c and the generated table.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "routines.h"
+
+#define END INT64_MIN	/* terminates a list of dimension values */
+
+/* ---- independent basics ------------------------------------------------- */
+
+static int elem_bytes(char prec)
+{
+	return prec == 's' ? 4 : prec == 'd' ? 8 : prec == 'c' ? 8 : prec == 'z' ? 16 : -1;
+}
+
+static int cplx(char prec)
+{
+	return prec == 'c' || prec == 'z';
+}
+
+struct ops {
+	uint64_t mul, add;
+};
+
+/* real FLOPs from counts of operations on elements of type prec */
+static uint64_t weigh(char prec, struct ops o)
+{
+	return cplx(prec) ? 6 * o.mul + 2 * o.add : o.mul + o.add;
+}
+
+static struct ops ops_sum(struct ops a, struct ops b)
+{
+	return (struct ops){ a.mul + b.mul, a.add + b.add };
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* ---- brute-force walks of BLAS operations --------------------------------- */
+
+/* C(m x n) += A(m x k) B(k x n): one multiply-add per (i, j, l) */
+static struct ops walk_gemm(int64_t m, int64_t n, int64_t k)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++)
+			for (int64_t l = 0; l < k; l++)
+				o.mul++, o.add++;
+	return o;
+}
+
+/*
+ * x := T x or x := T^-1 x with T n x n triangular, as LAWN 41 counts it:
+ * x_i = t_ii x_i + sum_{j>i} t_ij x_j takes n - i multiplies (the diagonal
+ * one, a division in a solve, included) and n - i - 1 adds.
+ */
+static struct ops walk_trmv(int64_t n)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++) {
+		for (int64_t j = i; j < n; j++)
+			o.mul++;
+		for (int64_t j = i + 1; j < n; j++)
+			o.add++;
+	}
+	return o;
+}
+
+/* the same with a band of k super-diagonals */
+static struct ops walk_tbmv(int64_t n, int64_t k)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++) {
+		int64_t terms = 0;
+
+		for (int64_t j = i; j < n && j <= i + k; j++)
+			terms++;
+		o.mul += terms;
+		o.add += terms - 1;
+	}
+	return o;
+}
+
+/* unit lower triangular solve (the L of LU): no divisions */
+static struct ops walk_unit_trsv(int64_t n)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < i; j++)
+			o.mul++, o.add++;
+	return o;
+}
+
+/* stored triangle of an n x n symmetric matrix, band width k (k >= n: full) */
+static int64_t count_band_triangle(int64_t n, int64_t k)
+{
+	int64_t c = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = i; j < n; j++)
+			c += j - i <= k;
+	return c;
+}
+
+/*
+ * y += A x with A symmetric, stored triangle walked once: a diagonal
+ * element is one multiply-add, an off-diagonal one serves y_i and y_j.
+ */
+static struct ops walk_symv_band(int64_t n, int64_t k)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = i; j < n && j - i <= k; j++) {
+			int uses = i == j ? 1 : 2;
+
+			o.mul += uses;
+			o.add += uses;
+		}
+	return o;
+}
+
+/* y += A x, A m x n with kl sub- and ku super-diagonals; also counts nnz */
+static struct ops walk_gbmv(int64_t m, int64_t n, int64_t kl, int64_t ku, int64_t *nnz)
+{
+	struct ops o = { 0, 0 };
+
+	*nnz = 0;
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++)
+			if (i - j <= kl && j - i <= ku) {
+				o.mul++, o.add++;
+				(*nnz)++;
+			}
+	return o;
+}
+
+/* rank-1 (terms == 1) or rank-2 (terms == 2) update of a stored triangle */
+static struct ops walk_syr(int64_t n, int terms)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = i; j < n; j++)
+			o.mul += terms, o.add += terms;
+	return o;
+}
+
+/* C(triangle of n x n) += A(n x k) B(k x n): GEMMT, SYRK, HERK */
+static struct ops walk_tri_update(int64_t n, int64_t k)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = i; j < n; j++)
+			for (int64_t l = 0; l < k; l++)
+				o.mul++, o.add++;
+	return o;
+}
+
+/*
+ * C += A B' + B A' on a triangle, as LAWN 41 counts SYR2K (kn^2 multiplies,
+ * kn^2 + n adds): an off-diagonal element takes both products, a diagonal
+ * one is 2 sum_l a_il b_il, k products and one doubling.
+ */
+static struct ops walk_syr2k(int64_t n, int64_t k)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = i; j < n; j++) {
+			for (int64_t l = 0; l < k; l++) {
+				if (i == j) {
+					o.mul++, o.add++;
+				} else {
+					o.mul += 2;
+					o.add += 2;
+				}
+			}
+			if (i == j && k > 0)
+				o.add++;	/* s + s */
+		}
+	return o;
+}
+
+/* B := op(T) B (side L: T m x m, a TRMV per column) or B op(T) (side R) */
+static struct ops walk_trmm(int64_t m, int64_t n, char side)
+{
+	struct ops o = { 0, 0 };
+
+	if (side == 'L')
+		for (int64_t j = 0; j < n; j++)
+			o = ops_sum(o, walk_trmv(m));
+	else
+		for (int64_t i = 0; i < m; i++)
+			o = ops_sum(o, walk_trmv(n));
+	return o;
+}
+
+/* ---- brute-force walks of unblocked LAPACK algorithms --------------------- */
+/* LAWN 41 counts a division and a square root as a multiply. */
+
+/* right-looking LU of m x n (xGETF2): reciprocal of the pivot, multipliers,
+ * rank-1 update of the trailing matrix */
+static struct ops walk_getf2(int64_t m, int64_t n)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t j = 0; j < min64(m, n); j++) {
+		o.mul++;				/* 1 / a_jj */
+		for (int64_t i = j + 1; i < m; i++)
+			o.mul++;			/* l_ij = a_ij * (1 / a_jj) */
+		for (int64_t i = j + 1; i < m; i++)
+			for (int64_t c = j + 1; c < n; c++)
+				o.mul++, o.add++;	/* a_ic -= l_ij a_jc */
+	}
+	return o;
+}
+
+/* Cholesky, L L' (xPOTF2 order) */
+static struct ops walk_potf2(int64_t n)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t j = 0; j < n; j++) {
+		for (int64_t k = 0; k < j; k++)
+			o.mul++, o.add++;		/* a_jj -= l_jk^2 */
+		o.mul++;				/* sqrt */
+		for (int64_t i = j + 1; i < n; i++) {
+			for (int64_t k = 0; k < j; k++)
+				o.mul++, o.add++;	/* a_ij -= l_ik l_jk */
+			o.mul++;			/* / l_jj */
+		}
+	}
+	return o;
+}
+
+/* inverse of an upper triangular matrix, column by column (xTRTI2) */
+static struct ops walk_trti2(int64_t n)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t j = 0; j < n; j++) {
+		o.mul++;				/* a_jj = 1 / a_jj */
+		o = ops_sum(o, walk_trmv(j));		/* x = inv(T11) x */
+		for (int64_t i = 0; i < j; i++)
+			o.mul++;			/* x *= -a_jj */
+	}
+	return o;
+}
+
+/*
+ * Applying a Householder reflector of length r from the left to r x c
+ * (xLARF): w = C' v, w *= tau, C -= v w'.
+ */
+static struct ops walk_larf(int64_t r, int64_t c)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t j = 0; j < c; j++) {
+		for (int64_t i = 0; i < r; i++)
+			o.mul++, o.add++;		/* w_j += c_ij v_i */
+		o.mul++;				/* w_j *= tau */
+		for (int64_t i = 0; i < r; i++)
+			o.mul++, o.add++;		/* c_ij -= v_i w_j */
+	}
+	return o;
+}
+
+/*
+ * Householder QR (xGEQR2).  LAWN 41 charges generating a reflector of
+ * length r (xLARFG: norm, square root, tau, scaling of the vector) 2r + 4
+ * multiplies and r + 1 adds; the rest is walked.
+ */
+static struct ops walk_geqr2(int64_t m, int64_t n)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = 0; i < min64(m, n); i++) {
+		int64_t r = m - i;
+
+		o.mul += 2 * r + 4;
+		o.add += r + 1;
+		o = ops_sum(o, walk_larf(r, n - i - 1));
+	}
+	return o;
+}
+
+/* generating Q (m x n) from k reflectors (xORG2R) */
+static struct ops walk_org2r(int64_t m, int64_t n, int64_t k)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t i = k - 1; i >= 0; i--) {
+		int64_t r = m - i;
+
+		o = ops_sum(o, walk_larf(r, n - i - 1));
+		for (int64_t l = i + 1; l < m; l++)
+			o.mul++;			/* v *= -tau */
+		o.add++;				/* a_ii = 1 - tau */
+	}
+	return o;
+}
+
+/* solving with the LU factors: P, unit L, then U, per right-hand side */
+static struct ops walk_getrs(int64_t n, int64_t nrhs)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t j = 0; j < nrhs; j++)
+		o = ops_sum(o, ops_sum(walk_unit_trsv(n), walk_trmv(n)));
+	return o;
+}
+
+/* solving with the Cholesky factor: L then L' */
+static struct ops walk_potrs(int64_t n, int64_t nrhs)
+{
+	struct ops o = { 0, 0 };
+
+	for (int64_t j = 0; j < nrhs; j++)
+		o = ops_sum(o, ops_sum(walk_trmv(n), walk_trmv(n)));
+	return o;
+}
+
+/* ---- LAWN 41 closed forms, exact ---------------------------------------- */
+/*
+ * Each returns the counts scaled by a denominator and fails the test when
+ * the scaled count is not divisible by it: an exact operation count is an
+ * integer, so a mistyped fraction shows up at once.
+ */
+static uint64_t exact(__int128 scaled, int den, const char *what, int64_t a, int64_t b)
+{
+	if (scaled < 0 || scaled % den) {
+		print_error("%s(%lld, %lld): %lld/%d is not a whole count\n", what,
+			    (long long)a, (long long)b, (long long)scaled, den);
+		fail();
+	}
+	return (uint64_t)(scaled / den);
+}
+
+/*
+ * xGETRF, m x n.  LAWN 41 gives m >= n; for m < n LAPACK++ and MAGMA
+ * (flops.hh, flops.h) use the same form with m and n swapped, and so do we.
+ */
+static struct ops lawn_getrf(int64_t m, int64_t n)
+{
+	__int128 M = max64(m, n), N = min64(m, n);
+
+	return (struct ops){
+		exact(3 * M * N * N - N * N * N + 3 * M * N - 3 * N * N + 4 * N, 6, "getrf", m, n),
+		exact(3 * M * N * N - N * N * N - 3 * M * N + N, 6, "getrf", m, n),
+	};
+}
+
+static struct ops lawn_getrs(int64_t n, int64_t nrhs)
+{
+	return (struct ops){ (uint64_t)(nrhs * n * n), (uint64_t)(nrhs * n * (n - 1)) };
+}
+
+static struct ops lawn_potrf(int64_t n)
+{
+	__int128 N = n;
+
+	return (struct ops){ exact(N * N * N + 3 * N * N + 2 * N, 6, "potrf", n, 0),
+			     exact(N * N * N - N, 6, "potrf", n, 0) };
+}
+
+static struct ops lawn_potrs(int64_t n, int64_t nrhs)
+{
+	return (struct ops){ (uint64_t)(nrhs * n * (n + 1)), (uint64_t)(nrhs * n * (n - 1)) };
+}
+
+static struct ops lawn_geqrf(int64_t m, int64_t n)
+{
+	__int128 M = m, N = n;
+
+	if (m >= n)
+		return (struct ops){
+			exact(6 * M * N * N - 2 * N * N * N + 6 * M * N + 3 * N * N + 23 * N, 6,
+			      "geqrf", m, n),
+			exact(6 * M * N * N - 2 * N * N * N + 3 * N * N + 5 * N, 6, "geqrf", m, n),
+		};
+	return (struct ops){
+		exact(6 * N * M * M - 2 * M * M * M + 12 * N * M - 3 * M * M + 23 * M, 6, "geqrf",
+		      m, n),
+		exact(6 * N * M * M - 2 * M * M * M + 6 * N * M - 3 * M * M + 5 * M, 6, "geqrf", m,
+		      n),
+	};
+}
+
+/* xORGQR / xUNGQR: 2mnk - (m+n)k^2 + 2/3 k^3 + 2nk - k^2 - 5/3 k multiplies,
+ * 2mnk - (m+n)k^2 + 2/3 k^3 + nk - mk + 1/3 k adds */
+static struct ops lawn_orgqr(int64_t m, int64_t n, int64_t k)
+{
+	__int128 M = m, N = n, K = k;
+
+	return (struct ops){
+		exact(6 * M * N * K - 3 * (M + N) * K * K + 2 * K * K * K + 6 * N * K - 3 * K * K -
+			      5 * K, 3, "orgqr", m, n),
+		exact(6 * M * N * K - 3 * (M + N) * K * K + 2 * K * K * K + 3 * N * K - 3 * M * K + K,
+		      3, "orgqr", m, n),
+	};
+}
+
+/* xORMQR / xUNMQR, side L: C (m x n) := Q' C with k reflectors */
+static struct ops lawn_ormqr_left(int64_t m, int64_t n, int64_t k)
+{
+	return (struct ops){ (uint64_t)(2 * n * m * k - n * k * k + 2 * n * k),
+			     (uint64_t)(2 * n * m * k - n * k * k + n * k) };
+}
+
+static struct ops lawn_getri(int64_t n)
+{
+	__int128 N = n;
+
+	return (struct ops){ exact(4 * N * N * N + 3 * N * N + 5 * N, 6, "getri", n, 0),
+			     exact(4 * N * N * N - 9 * N * N + 5 * N, 6, "getri", n, 0) };
+}
+
+static struct ops lawn_trtri(int64_t n)
+{
+	__int128 N = n;
+
+	return (struct ops){ exact(N * N * N + 3 * N * N + 2 * N, 6, "trtri", n, 0),
+			     exact(N * N * N - 3 * N * N + 2 * N, 6, "trtri", n, 0) };
+}
+
+/* nearest integer to num / den, num >= 0 (the estimates have thirds) */
+static uint64_t nearest(__int128 num, int den)
+{
+	return (uint64_t)((2 * num + den) / (2 * den));
+}
+
+/* ---- what each routine is ------------------------------------------------- */
+
+enum kind {
+	K_ROTG, K_ROTMG, K_ROT, K_RROT, K_ROTM, K_SWAP, K_SCAL, K_RSCAL, K_COPY, K_AXPY,
+	K_AXPBY, K_DOT, K_NRM2, K_ASUM, K_IAMAX,
+	K_GEMV, K_GBMV, K_SYMV, K_SBMV, K_TRMV, K_TBMV, K_GER, K_SYR, K_SYR2,
+	K_GEMM, K_GEMMT, K_SYMM, K_SYRK, K_SYR2K, K_TRMM,
+	K_MATCOPY, K_GEADD,
+	K_GETRF, K_GETRS, K_GESV, K_POTRF, K_POTRS, K_POSV, K_GEQRF, K_ORGQR, K_GELS,
+	K_SYEV, K_SYEVD, K_GESVD, K_GESDD, K_GETRI, K_TRTRI,
+	K_COUNT
+};
+
+static const int64_t v_l1[] = { -3, -1, 0, 1, 2, 3, 7, 16, 101, 4096, END };
+static const int64_t v_l2[] = { -1, 0, 1, 2, 3, 5, 8, 13, END };
+static const int64_t v_band[] = { -1, 0, 1, 2, 4, 12, END };
+static const int64_t v_l3[] = { -1, 0, 1, 2, 3, 5, 9, END };
+static const int64_t v_lapack[] = { -1, 0, 1, 2, 3, 4, 5, 7, 10, 33, 100, END };
+static const int64_t v_none[] = { 0, END };
+
+struct kind_info {
+	const char *name;
+	int level;		/* opc_routine.level */
+	int estimated;		/* opc_routine.estimated */
+	const char *dims;	/* opc_routine.dims */
+	const char *flags;	/* opc_routine.flags */
+	const int64_t *dv[OPC_SHAPE_DIMS];	/* values tried per dimension */
+	const char *fv[OPC_SHAPE_FLAGS];	/* values tried per flag */
+};
+
+static const struct kind_info kinds[K_COUNT] = {
+	[K_ROTG] = { "rotg", 1, 1, "", "", { v_none }, { 0 } },
+	[K_ROTMG] = { "rotmg", 1, 1, "", "", { v_none }, { 0 } },
+	[K_ROT] = { "rot", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_RROT] = { "rot (real c, s)", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_ROTM] = { "rotm", 1, 1, "n", "", { v_l1 }, { 0 } },
+	[K_SWAP] = { "swap", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_SCAL] = { "scal", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_RSCAL] = { "scal (real alpha)", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_COPY] = { "copy", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_AXPY] = { "axpy", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_AXPBY] = { "axpby", 1, 0, "n", "beta", { v_l1 }, { "01" } },
+	[K_DOT] = { "dot", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_NRM2] = { "nrm2", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_ASUM] = { "asum", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_IAMAX] = { "iamax", 1, 0, "n", "", { v_l1 }, { 0 } },
+
+	[K_GEMV] = { "gemv", 2, 0, "m,n", "trans,beta", { v_l2, v_l2 }, { "NTC", "01" } },
+	[K_GBMV] = { "gbmv", 2, 0, "m,n,kl,ku", "trans,beta", { v_l2, v_l2, v_band, v_band },
+		     { "NTC", "01" } },
+	[K_SYMV] = { "symv", 2, 0, "n", "beta", { v_l2 }, { "01" } },
+	[K_SBMV] = { "sbmv", 2, 0, "n,k", "beta", { v_l2, v_band }, { "01" } },
+	[K_TRMV] = { "trmv", 2, 0, "n", "diag", { v_l2 }, { "NU" } },
+	[K_TBMV] = { "tbmv", 2, 0, "n,k", "diag", { v_l2, v_band }, { "NU" } },
+	[K_GER] = { "ger", 2, 0, "m,n", "", { v_l2, v_l2 }, { 0 } },
+	[K_SYR] = { "syr", 2, 0, "n", "", { v_l2 }, { 0 } },
+	[K_SYR2] = { "syr2", 2, 0, "n", "", { v_l2 }, { 0 } },
+
+	[K_GEMM] = { "gemm", 3, 0, "m,n,k", "ta,tb,beta", { v_l3, v_l3, v_l3 },
+		     { "NTC", "NTC", "01" } },
+	[K_GEMMT] = { "gemmt", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
+	[K_SYMM] = { "symm", 3, 0, "m,n", "side,beta", { v_l3, v_l3 }, { "LR", "01" } },
+	[K_SYRK] = { "syrk", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
+	[K_SYR2K] = { "syr2k", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
+	[K_TRMM] = { "trmm", 3, 0, "m,n", "side,diag", { v_l3, v_l3 }, { "LR", "NU" } },
+
+	[K_MATCOPY] = { "omatcopy", 2, 0, "rows,cols", "", { v_l2, v_l2 }, { 0 } },
+	[K_GEADD] = { "geadd", 2, 0, "rows,cols", "beta", { v_l2, v_l2 }, { "01" } },
+
+	[K_GETRF] = { "getrf", 4, 0, "m,n", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GETRS] = { "getrs", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GESV] = { "gesv", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_POTRF] = { "potrf", 4, 0, "n", "", { v_lapack }, { 0 } },
+	[K_POTRS] = { "potrs", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_POSV] = { "posv", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GEQRF] = { "geqrf", 4, 0, "m,n", "lwork", { v_lapack, v_lapack }, { "-Q" } },
+	[K_ORGQR] = { "orgqr", 4, 0, "m,n,k", "lwork", { v_lapack, v_lapack, v_lapack },
+		      { "-Q" } },
+	[K_GELS] = { "gels", 4, 0, "m,n,nrhs", "trans,lwork", { v_lapack, v_lapack, v_lapack },
+		     { "NTC", "-Q" } },
+	[K_SYEV] = { "syev", 4, 1, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_SYEVD] = { "syevd", 4, 1, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_GESVD] = { "gesvd", 4, 1, "m,n", "jobu,jobvt,lwork", { v_lapack, v_lapack },
+		      { "ASON", "ASON", "-Q" } },
+	[K_GESDD] = { "gesdd", 4, 1, "m,n", "jobz,lwork", { v_lapack, v_lapack },
+		      { "ASON", "-Q" } },
+	[K_GETRI] = { "getri", 4, 0, "n", "lwork", { v_lapack }, { "-Q" } },
+	[K_TRTRI] = { "trtri", 4, 0, "n", "diag", { v_lapack }, { "NU" } },
+};
+
+/*
+ * Names as the library exports them (opc_routine.op).  '?' stands for each
+ * letter of precs; without '?', precs is the one element type the routine
+ * reads (dzasum reads complex*16, dsdot reads single).
+ */
+struct name {
+	const char *pattern;
+	const char *precs;
+	enum kind kind;
+};
+
+static const struct name names[] = {
+	{ "?rotg", "sdcz", K_ROTG },	{ "?rotmg", "sd", K_ROTMG },
+	{ "?rot", "sd", K_ROT },	{ "csrot", "c", K_RROT },
+	{ "zdrot", "z", K_RROT },	{ "?rotm", "sd", K_ROTM },
+	{ "?swap", "sdcz", K_SWAP },	{ "?scal", "sdcz", K_SCAL },
+	{ "csscal", "c", K_RSCAL },	{ "zdscal", "z", K_RSCAL },
+	{ "?copy", "sdcz", K_COPY },	{ "?axpy", "sdcz", K_AXPY },
+	{ "?axpby", "sdcz", K_AXPBY },	{ "?dot", "sd", K_DOT },
+	{ "sdsdot", "s", K_DOT },	{ "dsdot", "s", K_DOT },
+	{ "?dotu", "cz", K_DOT },	{ "?dotc", "cz", K_DOT },
+	{ "?nrm2", "sd", K_NRM2 },	{ "scnrm2", "c", K_NRM2 },
+	{ "dznrm2", "z", K_NRM2 },	{ "?asum", "sd", K_ASUM },
+	{ "scasum", "c", K_ASUM },	{ "dzasum", "z", K_ASUM },
+	{ "i?amax", "sdcz", K_IAMAX },	{ "i?amin", "sdcz", K_IAMAX },
+
+	{ "?gemv", "sdcz", K_GEMV },	{ "?gbmv", "sdcz", K_GBMV },
+	{ "?symv", "sd", K_SYMV },	{ "?hemv", "cz", K_SYMV },
+	{ "?spmv", "sd", K_SYMV },	{ "?hpmv", "cz", K_SYMV },
+	{ "?sbmv", "sd", K_SBMV },	{ "?hbmv", "cz", K_SBMV },
+	{ "?trmv", "sdcz", K_TRMV },	{ "?trsv", "sdcz", K_TRMV },
+	{ "?tpmv", "sdcz", K_TRMV },	{ "?tpsv", "sdcz", K_TRMV },
+	{ "?tbmv", "sdcz", K_TBMV },	{ "?tbsv", "sdcz", K_TBMV },
+	{ "?ger", "sd", K_GER },	{ "?geru", "cz", K_GER },
+	{ "?gerc", "cz", K_GER },	{ "?syr", "sd", K_SYR },
+	{ "?her", "cz", K_SYR },	{ "?spr", "sd", K_SYR },
+	{ "?hpr", "cz", K_SYR },	{ "?syr2", "sd", K_SYR2 },
+	{ "?her2", "cz", K_SYR2 },	{ "?spr2", "sd", K_SYR2 },
+	{ "?hpr2", "cz", K_SYR2 },
+
+	{ "?gemm", "sdcz", K_GEMM },	{ "?gemm3m", "cz", K_GEMM },
+	{ "?gemmt", "sdcz", K_GEMMT },	{ "?symm", "sdcz", K_SYMM },
+	{ "?hemm", "cz", K_SYMM },	{ "?syrk", "sdcz", K_SYRK },
+	{ "?herk", "cz", K_SYRK },	{ "?syr2k", "sdcz", K_SYR2K },
+	{ "?her2k", "cz", K_SYR2K },	{ "?trmm", "sdcz", K_TRMM },
+	{ "?trsm", "sdcz", K_TRMM },
+
+	{ "?omatcopy", "sdcz", K_MATCOPY }, { "?imatcopy", "sdcz", K_MATCOPY },
+	{ "?geadd", "sdcz", K_GEADD },
+
+	{ "?getrf", "sdcz", K_GETRF },	{ "?getrs", "sdcz", K_GETRS },
+	{ "?gesv", "sdcz", K_GESV },	{ "?potrf", "sdcz", K_POTRF },
+	{ "?potrs", "sdcz", K_POTRS },	{ "?posv", "sdcz", K_POSV },
+	{ "?geqrf", "sdcz", K_GEQRF },	{ "?orgqr", "sd", K_ORGQR },
+	{ "?ungqr", "cz", K_ORGQR },	{ "?gels", "sdcz", K_GELS },
+	{ "?syev", "sd", K_SYEV },	{ "?heev", "cz", K_SYEV },
+	{ "?syevd", "sd", K_SYEVD },	{ "?heevd", "cz", K_SYEVD },
+	{ "?gesvd", "sdcz", K_GESVD },	{ "?gesdd", "sdcz", K_GESDD },
+	{ "?getri", "sdcz", K_GETRI },	{ "?trtri", "sdcz", K_TRTRI },
+};
+
+/* The kind of an exported op name, or -1; *prec is the element type. */
+static int kind_of(const char *op, char *prec)
+{
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *q = strchr(names[i].pattern, '?');
+
+		for (const char *p = names[i].precs; *p; p++) {
+			if (q == NULL) {
+				snprintf(buf, sizeof(buf), "%s", names[i].pattern);
+			} else {
+				snprintf(buf, sizeof(buf), "%.*s%c%s", (int)(q - names[i].pattern),
+					 names[i].pattern, *p, q + 1);
+			}
+			if (!strcmp(buf, op)) {
+				*prec = *p;
+				return names[i].kind;
+			}
+		}
+	}
+	return -1;
+}
+
+/* ---- the independent model ---------------------------------------------- */
+
+static int any_negative(const struct opc_shape *s, int ndims)
+{
+	for (int i = 0; i < ndims; i++)
+		if (s->d[i] < 0)
+			return 1;
+	return 0;
+}
+
+static int any_zero(const struct opc_shape *s, int ndims)
+{
+	for (int i = 0; i < ndims; i++)
+		if (s->d[i] == 0)
+			return 1;
+	return 0;
+}
+
+static int has_flag(const struct opc_shape *s, char c)
+{
+	for (int i = 0; i < OPC_SHAPE_FLAGS; i++)
+		if (s->f[i] == c)
+			return 1;
+	return 0;
+}
+
+/* elements of C (or y) moved: written, and read too unless beta == 0 */
+static int64_t out_elems(int64_t elems, char beta)
+{
+	return (beta == '0' ? 1 : 2) * elems;
+}
+
+/* gesvd's estimate for m >= n (Golub and Van Loan, Golub-Reinsch column),
+ * times 3; a thin or overwritten U is taken with V, as cost.c documents */
+static __int128 svd3(__int128 m, __int128 n, int u, int ufull, int v)
+{
+	if (!u && !v)
+		return 12 * m * n * n - 4 * n * n * n;
+	if (!u)
+		return 12 * m * n * n + 24 * n * n * n;
+	if (ufull)
+		return 12 * m * m * n + 24 * m * n * n + 27 * n * n * n;
+	return 42 * m * n * n + 24 * n * n * n;
+}
+
+/* elements of U or VT written to their own array: rows x rows or rows x mn */
+static int64_t svd_vectors(int64_t rows, int64_t mn, char job)
+{
+	return job == 'A' ? rows * rows : job == 'S' ? rows * mn : 0;
+}
+
+/*
+ * Expected cost of a routine of kind k on element type prec.  Returns 0, or
+ * 1 when the shape is not a valid call to model (skipped).
+ */
+static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_cost *e)
+{
+	const struct kind_info *ki = &kinds[k];
+	int ndims = 0;
+	int64_t d0 = s->d[0], d1 = s->d[1], d2 = s->d[2], d3 = s->d[3];
+	int64_t el = 0, ints = 0;	/* elements and 4-byte integers moved */
+	struct ops o = { 0, 0 };
+	uint64_t real_flops = 0;	/* when counted in real operations */
+	int use_real = 0;
+
+	while (ndims < OPC_SHAPE_DIMS && ki->dv[ndims] && ki->dv[ndims] != v_none)
+		ndims++;
+	e->flops = e->bytes = 0;
+	if (any_negative(s, ndims))
+		return 0;	/* an argument error: nothing is done */
+
+	switch (k) {
+	case K_ROTG:	/* r = sqrt(a^2 + b^2), c = a/r, s = b/r; a, b in, a, b, c, s out */
+		o = (struct ops){ 5, 1 };
+		el = 6;
+		break;
+	case K_ROTMG:	/* documented leading-order estimate; d1 d2 x1 y1 in, d1 d2 x1 param out */
+		o = (struct ops){ 8, 2 };
+		el = 9;
+		break;
+	case K_ROT:
+	case K_ROTM:	/* rotm: full H (flag -1), the upper bound */
+		for (int64_t i = 0; i < d0; i++) {
+			o.mul += 2, o.add += 1;	/* x' = c x + s y */
+			o.mul += 2, o.add += 1;	/* y' = c y - s x */
+		}
+		el = 4 * d0;
+		break;
+	case K_RROT:	/* real c, s times complex x, y: in real operations */
+		use_real = 1;
+		for (int64_t i = 0; i < d0; i++)
+			for (int v = 0; v < 2; v++)	/* x', y' */
+				real_flops += 2 * 2 + 2;	/* two real x complex, one complex add */
+		el = 4 * d0;
+		break;
+	case K_SWAP:
+		el = 4 * d0;
+		break;
+	case K_SCAL:
+		o.mul = d0;
+		el = 2 * d0;
+		break;
+	case K_RSCAL:
+		use_real = 1;
+		real_flops = 2 * d0;	/* real alpha times re and im */
+		el = 2 * d0;
+		break;
+	case K_COPY:
+		el = 2 * d0;
+		break;
+	case K_AXPY:
+		o = (struct ops){ d0, d0 };
+		el = 3 * d0;
+		break;
+	case K_AXPBY:	/* beta y is a scaling; y not read when beta == 0 */
+		o = (struct ops){ d0, d0 };
+		el = d0 + out_elems(d0, s->f[0]);
+		break;
+	case K_DOT:
+		o = walk_gemm(1, 1, d0);
+		el = 2 * d0;
+		break;
+	case K_NRM2:	/* sum of squares of the real components */
+		use_real = 1;
+		real_flops = (cplx(prec) ? 2 : 1) * 2 * d0;
+		el = d0;
+		break;
+	case K_ASUM:	/* |re| + |im| (complex), then accumulate */
+		use_real = 1;
+		real_flops = (cplx(prec) ? 2 : 1) * d0;
+		el = d0;
+		break;
+	case K_IAMAX:	/* |re| + |im| (complex), then one comparison */
+		use_real = 1;
+		real_flops = (cplx(prec) ? 2 : 1) * d0;
+		el = d0;
+		break;
+
+	case K_GEMV: {
+		int notrans = s->f[0] == 'N';
+
+		if (any_zero(s, 2))
+			return 0;
+		o = walk_gemm(d0, d1, 1);
+		el = d0 * d1 + (notrans ? d1 : d0) + out_elems(notrans ? d0 : d1, s->f[1]);
+		break;
+	}
+	case K_GBMV: {
+		int notrans = s->f[0] == 'N';
+		int64_t nnz;
+
+		if (any_zero(s, 2))
+			return 0;
+		o = walk_gbmv(d0, d1, d2, d3, &nnz);
+		el = nnz + (notrans ? d1 : d0) + out_elems(notrans ? d0 : d1, s->f[1]);
+		break;
+	}
+	case K_SYMV:
+		if (d0 == 0)
+			return 0;
+		o = walk_symv_band(d0, d0);
+		el = count_band_triangle(d0, d0) + d0 + out_elems(d0, s->f[0]);
+		break;
+	case K_SBMV:
+		if (d0 == 0)
+			return 0;
+		o = walk_symv_band(d0, d1);
+		el = count_band_triangle(d0, d1) + d0 + out_elems(d0, s->f[0]);
+		break;
+	case K_TRMV:	/* diag is ignored, as in LAWN 41 */
+		if (d0 == 0)
+			return 0;
+		o = walk_trmv(d0);
+		el = count_band_triangle(d0, d0) + 2 * d0;
+		break;
+	case K_TBMV:
+		if (d0 == 0)
+			return 0;
+		o = walk_tbmv(d0, d1);
+		el = count_band_triangle(d0, d1) + 2 * d0;
+		break;
+	case K_GER:
+		if (any_zero(s, 2))
+			return 0;
+		o = walk_gemm(d0, d1, 1);
+		el = d0 + d1 + 2 * d0 * d1;
+		break;
+	case K_SYR:
+		if (d0 == 0)
+			return 0;
+		o = walk_syr(d0, 1);
+		el = d0 + 2 * count_band_triangle(d0, d0);
+		break;
+	case K_SYR2:
+		if (d0 == 0)
+			return 0;
+		o = walk_syr(d0, 2);
+		el = 2 * d0 + 2 * count_band_triangle(d0, d0);
+		break;
+
+	/* level 3: with k == 0 C is still scaled by beta (read and written) */
+	case K_GEMM:
+		if (d0 == 0 || d1 == 0)
+			return 0;
+		o = walk_gemm(d0, d1, d2);
+		el = d0 * d2 + d2 * d1 + out_elems(d0 * d1, s->f[2]);
+		break;
+	case K_GEMMT:
+		if (d0 == 0)
+			return 0;
+		o = walk_tri_update(d0, d1);
+		el = 2 * d0 * d1 + out_elems(count_band_triangle(d0, d0), s->f[0]);
+		break;
+	case K_SYMM: {
+		int64_t ka = s->f[0] == 'L' ? d0 : d1;
+
+		if (any_zero(s, 2))
+			return 0;
+		o = walk_gemm(d0, d1, ka);
+		el = count_band_triangle(ka, ka) + d0 * d1 + out_elems(d0 * d1, s->f[1]);
+		break;
+	}
+	case K_SYRK:
+		if (d0 == 0)
+			return 0;
+		o = walk_tri_update(d0, d1);
+		el = d0 * d1 + out_elems(count_band_triangle(d0, d0), s->f[0]);
+		break;
+	case K_SYR2K:
+		if (d0 == 0)
+			return 0;
+		o = walk_syr2k(d0, d1);
+		el = 2 * d0 * d1 + out_elems(count_band_triangle(d0, d0), s->f[0]);
+		break;
+	case K_TRMM: {
+		int64_t ka = s->f[0] == 'L' ? d0 : d1;
+
+		if (any_zero(s, 2))
+			return 0;
+		o = walk_trmm(d0, d1, s->f[0]);
+		el = count_band_triangle(ka, ka) + 2 * d0 * d1;
+		break;
+	}
+
+	case K_MATCOPY:	/* B = alpha op(A): the scaling is the arithmetic */
+		if (any_zero(s, 2))
+			return 0;
+		o.mul = d0 * d1;
+		el = 2 * d0 * d1;
+		break;
+	case K_GEADD:	/* C = alpha A + beta C, beta C a scaling */
+		if (any_zero(s, 2))
+			return 0;
+		o = (struct ops){ d0 * d1, d0 * d1 };
+		el = d0 * d1 + out_elems(d0 * d1, s->f[0]);
+		break;
+
+	/* LAPACK: A in and out, pivots 4 bytes, workspace not counted */
+	case K_GETRF:
+		if (any_zero(s, 2))
+			return 0;
+		o = lawn_getrf(d0, d1);
+		el = 2 * d0 * d1;
+		ints = min64(d0, d1);
+		break;
+	case K_GETRS:
+		if (any_zero(s, 2))
+			return 0;
+		o = lawn_getrs(d0, d1);
+		el = d0 * d0 + 2 * d0 * d1;
+		ints = d0;
+		break;
+	case K_GESV:
+		if (any_zero(s, 2))
+			return 0;
+		o = ops_sum(lawn_getrf(d0, d0), lawn_getrs(d0, d1));
+		el = 2 * d0 * d0 + 2 * d0 * d1;
+		ints = d0;
+		break;
+	case K_POTRF:
+		if (d0 == 0)
+			return 0;
+		o = lawn_potrf(d0);
+		el = 2 * count_band_triangle(d0, d0);
+		break;
+	case K_POTRS:
+		if (any_zero(s, 2))
+			return 0;
+		o = lawn_potrs(d0, d1);
+		el = count_band_triangle(d0, d0) + 2 * d0 * d1;
+		break;
+	case K_POSV:
+		if (any_zero(s, 2))
+			return 0;
+		o = ops_sum(lawn_potrf(d0), lawn_potrs(d0, d1));
+		el = 2 * count_band_triangle(d0, d0) + 2 * d0 * d1;
+		break;
+	case K_GEQRF:
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		o = lawn_geqrf(d0, d1);
+		el = 2 * d0 * d1 + min64(d0, d1);	/* A, tau */
+		break;
+	case K_ORGQR:
+		if (d0 > 0 && d1 > 0 && (d1 > d0 || d2 > d1))
+			return 1;	/* LAPACK rejects it; not modelled */
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		o = lawn_orgqr(d0, d1, d2);
+		el = 2 * d0 * d1 + d2;	/* A, tau */
+		break;
+	case K_GELS: {	/* QR (or LQ of the transpose), apply Q', triangular solve */
+		int64_t big = max64(d0, d1), small = min64(d0, d1);
+
+		if (any_zero(s, 3) || has_flag(s, 'Q'))
+			return 0;
+		o = ops_sum(lawn_geqrf(big, small), lawn_ormqr_left(big, d2, small));
+		o = ops_sum(o, walk_trmm(small, d2, 'L'));
+		el = 2 * d0 * d1 + 2 * big * d2;
+		break;
+	}
+	case K_SYEV:
+	case K_SYEVD: {	/* estimates: 9n^3 (QR) or 4n^3 (D&C) with vectors, else 4/3 n^3 */
+		__int128 n = d0, f3;
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		f3 = s->f[0] == 'V' ? (k == K_SYEV ? 27 : 12) * n * n * n : 4 * n * n * n;
+		e->flops = nearest((cplx(prec) ? 4 : 1) * f3, 3);	/* complex: 4x real */
+		e->bytes = (uint64_t)(2 * d0 * d0 + d0) * elem_bytes(prec);
+		return 0;
+	}
+	case K_GESVD:
+	case K_GESDD: {
+		int64_t mn = min64(d0, d1), vec;
+		char ju, jv;
+
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		if (k == K_GESVD) {
+			ju = s->f[0];
+			jv = s->f[1];
+			if (ju == 'O' && jv == 'O')
+				return 1;	/* LAPACK rejects it */
+			vec = svd_vectors(d0, mn, ju) + svd_vectors(d1, mn, jv);
+		} else {
+			ju = jv = s->f[0];
+			vec = ju == 'O' ? mn * mn : svd_vectors(d0, mn, ju) + svd_vectors(d1, mn, jv);
+		}
+		/* for m < n it is the SVD of the transpose: U and V swap roles */
+		__int128 f3 = d0 >= d1 ? svd3(d0, d1, ju != 'N', ju == 'A', jv != 'N')
+				       : svd3(d1, d0, jv != 'N', jv == 'A', ju != 'N');
+
+		e->flops = nearest((cplx(prec) ? 4 : 1) * f3, 3);
+		e->bytes = (uint64_t)(2 * d0 * d1 + mn + vec) * elem_bytes(prec);
+		return 0;
+	}
+	case K_GETRI:
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		o = lawn_getri(d0);
+		el = 2 * d0 * d0;
+		ints = d0;
+		break;
+	case K_TRTRI:	/* diag is ignored, as in LAWN 41 */
+		if (d0 == 0)
+			return 0;
+		o = lawn_trtri(d0);
+		el = 2 * count_band_triangle(d0, d0);
+		break;
+	case K_COUNT:
+		break;
+	}
+	e->flops = use_real ? real_flops : weigh(prec, o);
+	e->bytes = (uint64_t)el * elem_bytes(prec) + 4 * (uint64_t)ints;
+	return 0;
+}
+
+/* ---- running the comparison ----------------------------------------------- */
+
+static void shape_str(const struct opc_shape *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "d=%lld,%lld,%lld,%lld f='%c%c%c%c'", (long long)s->d[0],
+		 (long long)s->d[1], (long long)s->d[2], (long long)s->d[3],
+		 s->f[0] ? s->f[0] : '_', s->f[1] ? s->f[1] : '_', s->f[2] ? s->f[2] : '_',
+		 s->f[3] ? s->f[3] : '_');
+}
+
+struct tally {
+	long shapes, failures;
+};
+
+static void check_one(int rid, enum kind k, char prec, const struct opc_shape *s,
+		      struct tally *t)
+{
+	struct opc_cost got, want;
+	char buf[128];
+
+	if (expect(k, prec, s, &want))
+		return;
+	opc_routine_cost(rid, s, &got);
+	t->shapes++;
+	if (got.flops == want.flops && got.bytes == want.bytes)
+		return;
+	if (++t->failures <= 40) {
+		shape_str(s, buf, sizeof(buf));
+		print_error("%s (%s) %s: flops %llu want %llu, bytes %llu want %llu\n",
+			    opc_routines[rid].symbol, kinds[k].name, buf,
+			    (unsigned long long)got.flops, (unsigned long long)want.flops,
+			    (unsigned long long)got.bytes, (unsigned long long)want.bytes);
+	}
+}
+
+/* every combination of the kind's dimension and flag values */
+static void sweep(int rid, enum kind k, char prec, struct opc_shape *s, int slot,
+		  struct tally *t)
+{
+	const struct kind_info *ki = &kinds[k];
+
+	if (slot < OPC_SHAPE_DIMS) {
+		if (ki->dv[slot] == NULL) {
+			s->d[slot] = 0;
+			sweep(rid, k, prec, s, OPC_SHAPE_DIMS, t);
+			return;
+		}
+		for (const int64_t *v = ki->dv[slot]; *v != END; v++) {
+			s->d[slot] = *v;
+			sweep(rid, k, prec, s, slot + 1, t);
+		}
+		return;
+	}
+	int f = slot - OPC_SHAPE_DIMS;
+
+	if (f == OPC_SHAPE_FLAGS || ki->fv[f] == NULL) {
+		for (int i = f; i < OPC_SHAPE_FLAGS; i++)
+			s->f[i] = 0;
+		check_one(rid, k, prec, s, t);
+		return;
+	}
+	for (const char *c = ki->fv[f]; *c; c++) {
+		s->f[f] = *c;
+		sweep(rid, k, prec, s, slot + 1, t);
+	}
+}
+
+/* larger shapes, with every flag combination of the kind */
+struct big_shape {
+	enum kind kind;
+	int64_t d[OPC_SHAPE_DIMS];
+};
+
+static const struct big_shape big_shapes[] = {
+	{ K_GEMV, { 100, 37 } },	  { K_GEMV, { 1, 1000 } },
+	{ K_GBMV, { 100, 37, 3, 50 } },	  { K_GBMV, { 37, 100, 60, 0 } },
+	{ K_SYMV, { 257 } },		  { K_SBMV, { 257, 31 } },
+	{ K_SBMV, { 20, 300 } },	  { K_TRMV, { 257 } },
+	{ K_TBMV, { 257, 31 } },	  { K_TBMV, { 10, 30 } },
+	{ K_GER, { 1000, 3 } },		  { K_SYR, { 257 } },
+	{ K_SYR2, { 257 } },		  { K_GEMM, { 64, 64, 64 } },
+	{ K_GEMM, { 100, 1, 37 } },	  { K_GEMM, { 1, 70, 3 } },
+	{ K_GEMMT, { 40, 17 } },	  { K_SYMM, { 33, 70 } },
+	{ K_SYRK, { 40, 65 } },		  { K_SYR2K, { 40, 65 } },
+	{ K_TRMM, { 70, 33 } },		  { K_MATCOPY, { 1000, 7 } },
+	{ K_GEADD, { 7, 1000 } },	  { K_GETRF, { 1000, 999 } },
+	{ K_GETRF, { 257, 1024 } },	  { K_GETRS, { 1000, 3 } },
+	{ K_GESV, { 1000, 1000 } },	  { K_POTRF, { 2047 } },
+	{ K_POTRS, { 999, 1 } },	  { K_POSV, { 1000, 64 } },
+	{ K_GEQRF, { 4000, 300 } },	  { K_GEQRF, { 300, 4001 } },
+	{ K_ORGQR, { 4000, 300, 200 } },  { K_GELS, { 4000, 300, 7 } },
+	{ K_GELS, { 300, 4000, 7 } },	  { K_SYEV, { 1001 } },
+	{ K_SYEVD, { 1000 } },		  { K_GESVD, { 10000, 10 } },
+	{ K_GESVD, { 10, 10000 } },	  { K_GESDD, { 10000, 10 } },
+	{ K_GESDD, { 10, 10000 } },	  { K_GETRI, { 1001 } },
+	{ K_TRTRI, { 1001 } },
+};
+
+static void sweep_flags_only(int rid, enum kind k, char prec, struct opc_shape *s, int f,
+			     struct tally *t)
+{
+	const struct kind_info *ki = &kinds[k];
+
+	if (f == OPC_SHAPE_FLAGS || ki->fv[f] == NULL) {
+		for (int i = f; i < OPC_SHAPE_FLAGS; i++)
+			s->f[i] = 0;
+		check_one(rid, k, prec, s, t);
+		return;
+	}
+	for (const char *c = ki->fv[f]; *c; c++) {
+		s->f[f] = *c;
+		sweep_flags_only(rid, k, prec, s, f + 1, t);
+	}
+}
+
+static void check_routines(int level_lo, int level_hi)
+{
+	struct tally t = { 0, 0 };
+	int nroutines = 0;
+
+	for (int rid = 0; rid < opc_nroutines; rid++) {
+		char prec;
+		int k = kind_of(opc_routines[rid].op, &prec);
+		struct opc_shape s;
+
+		if (k < 0)
+			continue;	/* test_every_routine_is_checked fails it */
+		if (kinds[k].level < level_lo || kinds[k].level > level_hi)
+			continue;
+		nroutines++;
+		memset(&s, 0, sizeof(s));
+		sweep(rid, k, prec, &s, 0, &t);
+		for (size_t i = 0; i < sizeof(big_shapes) / sizeof(big_shapes[0]); i++) {
+			if (big_shapes[i].kind != (enum kind)k)
+				continue;
+			memset(&s, 0, sizeof(s));
+			memcpy(s.d, big_shapes[i].d, sizeof(s.d));
+			sweep_flags_only(rid, k, prec, &s, 0, &t);
+		}
+	}
+	print_message("%d routines, %ld shapes compared, %ld mismatches\n", nroutines, t.shapes,
+		      t.failures);
+	assert_true(nroutines > 0);
+	assert_int_equal(t.failures, 0);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_every_routine_is_checked(void **state)
+{
+	int missing = 0, used[K_COUNT] = { 0 };
+
+	(void)state;
+	assert_true(opc_nroutines > 0);
+	for (int rid = 0; rid < opc_nroutines; rid++) {
+		const struct opc_routine *r = &opc_routines[rid];
+		char prec;
+		int k = kind_of(r->op, &prec);
+
+		if (k < 0) {
+			print_error("%s (op %s, family %s): no independent cost model in "
+				    "test_cost.c\n", r->symbol, r->op, r->family);
+			missing++;
+			continue;
+		}
+		used[k]++;
+		if (r->prec != prec || r->level != kinds[k].level ||
+		    r->estimated != kinds[k].estimated || strcmp(r->dims, kinds[k].dims) ||
+		    strcmp(r->flags, kinds[k].flags) || r->cost == NULL) {
+			print_error("%s: table says prec %c level %d estimated %d dims \"%s\" "
+				    "flags \"%s\"; expected %c %d %d \"%s\" \"%s\"\n", r->symbol,
+				    r->prec, r->level, r->estimated, r->dims, r->flags, prec,
+				    kinds[k].level, kinds[k].estimated, kinds[k].dims,
+				    kinds[k].flags);
+			missing++;
+		}
+		if (opc_routine_find(r->symbol) != rid) {
+			print_error("%s: opc_routine_find gives %d, not %d\n", r->symbol,
+				    opc_routine_find(r->symbol), rid);
+			missing++;
+		}
+	}
+	for (int k = 0; k < K_COUNT; k++)
+		if (!used[k]) {
+			print_error("model %s matches no routine in the table\n", kinds[k].name);
+			missing++;
+		}
+	assert_int_equal(missing, 0);
+}
+
+static void test_level1(void **state)
+{
+	(void)state;
+	check_routines(1, 1);
+}
+
+static void test_level2(void **state)
+{
+	(void)state;
+	check_routines(2, 2);
+}
+
+static void test_level3(void **state)
+{
+	(void)state;
+	check_routines(3, 3);
+}
+
+static void test_lapack(void **state)
+{
+	(void)state;
+	check_routines(4, 4);
+}
+
+/* Every routine, every dimension made negative in turn: nothing is done. */
+static void test_negative_dims_cost_nothing(void **state)
+{
+	int failures = 0;
+
+	(void)state;
+	for (int rid = 0; rid < opc_nroutines; rid++) {
+		const struct opc_routine *r = &opc_routines[rid];
+		int ndims = r->dims[0] ? 1 : 0;
+
+		for (const char *p = r->dims; *p; p++)
+			ndims += *p == ',';
+		for (int i = 0; i < ndims; i++) {
+			struct opc_shape s = { { 5, 5, 5, 5 }, { 'N', 'N', '1', 0 } };
+			struct opc_cost c;
+
+			s.d[i] = -1;
+			opc_routine_cost(rid, &s, &c);
+			if (c.flops || c.bytes) {
+				print_error("%s with %s = -1: %llu flops %llu bytes\n", r->symbol,
+					    r->dims, (unsigned long long)c.flops,
+					    (unsigned long long)c.bytes);
+				failures++;
+			}
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* Every routine with an lwork argument: lwork == -1 is a query, 0 and 0. */
+static void test_workspace_query_costs_nothing(void **state)
+{
+	int failures = 0, queries = 0;
+
+	(void)state;
+	for (int rid = 0; rid < opc_nroutines; rid++) {
+		const struct opc_routine *r = &opc_routines[rid];
+		char names_buf[64], *save = NULL, *tok;
+		int slot = 0, lwork = -1;
+
+		snprintf(names_buf, sizeof(names_buf), "%s", r->flags);
+		for (tok = strtok_r(names_buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save), slot++)
+			if (!strcmp(tok, "lwork"))
+				lwork = slot;
+		if (lwork < 0)
+			continue;
+		for (char job = 'A'; job <= 'V'; job += 'V' - 'A') {
+			struct opc_shape s = { { 50, 40, 30, 0 }, { job, job, job, job } };
+			struct opc_cost c;
+
+			s.f[lwork] = 'Q';
+			opc_routine_cost(rid, &s, &c);
+			queries++;
+			if (c.flops || c.bytes) {
+				print_error("%s workspace query: %llu flops %llu bytes\n", r->symbol,
+					    (unsigned long long)c.flops,
+					    (unsigned long long)c.bytes);
+				failures++;
+			}
+			s.f[lwork] = '-';
+			opc_routine_cost(rid, &s, &c);
+			if (c.flops == 0) {
+				print_error("%s: a real call counts nothing\n", r->symbol);
+				failures++;
+			}
+		}
+	}
+	assert_true(queries >= 2 * 30);	/* geqrf orgqr gels syev syevd gesvd gesdd getri... */
+	assert_int_equal(failures, 0);
+}
+
+/* The interfaces of one routine (CBLAS, Fortran, LAPACKE, _sub) agree. */
+static void test_interfaces_agree(void **state)
+{
+	int failures = 0;
+
+	(void)state;
+	for (int a = 0; a < opc_nroutines; a++)
+		for (int b = a + 1; b < opc_nroutines; b++) {
+			if (strcmp(opc_routines[a].op, opc_routines[b].op))
+				continue;
+			for (int64_t n = 1; n < 12; n += 5) {
+				struct opc_shape s = { { n, n + 1, n + 2, 1 }, { 'N', 'T', '1', 0 } };
+				struct opc_cost ca, cb;
+
+				opc_routine_cost(a, &s, &ca);
+				opc_routine_cost(b, &s, &cb);
+				if (ca.flops != cb.flops || ca.bytes != cb.bytes) {
+					print_error("%s and %s disagree\n", opc_routines[a].symbol,
+						    opc_routines[b].symbol);
+					failures++;
+				}
+			}
+		}
+	assert_int_equal(failures, 0);
+}
+
+static struct opc_cost cost_of(const char *symbol, int64_t d0, int64_t d1, int64_t d2,
+			       const char *flags)
+{
+	struct opc_shape s = { { d0, d1, d2, 0 }, { 0 } };
+	struct opc_cost c;
+	int rid = opc_routine_find(symbol);
+
+	if (rid < 0) {
+		print_error("%s is not in the routine table\n", symbol);
+		fail();
+	}
+	memcpy(s.f, flags, strlen(flags) < 4 ? strlen(flags) : 4);
+	opc_routine_cost(rid, &s, &c);
+	return c;
+}
+
+/* Numbers anyone can check by hand. */
+static void test_anchors(void **state)
+{
+	(void)state;
+	assert_int_equal(cost_of("cblas_dgemm", 64, 64, 64, "NN1").flops, 524288);
+	assert_int_equal(cost_of("dgemm_", 64, 64, 64, "TC0").flops, 524288);
+	assert_int_equal(cost_of("cblas_dgemm", 64, 64, 64, "NN0").bytes, 3 * 4096 * 8);
+	assert_int_equal(cost_of("cblas_dgemm", 64, 64, 64, "NN1").bytes, 4 * 4096 * 8);
+	assert_int_equal(cost_of("zgemm_", 10, 10, 10, "NN1").flops, 8000);
+	assert_int_equal(cost_of("cblas_zgemm3m", 10, 10, 10, "NN1").flops, 8000);
+	assert_int_equal(cost_of("cblas_sgemv", 3, 5, 0, "N1").flops, 30);
+	assert_int_equal(cost_of("cblas_sgemv", 3, 5, 0, "N0").bytes, (15 + 5 + 3) * 4);
+	assert_int_equal(cost_of("ddot_", 7, 0, 0, "").flops, 14);
+	assert_int_equal(cost_of("cblas_zdotc_sub", 7, 0, 0, "").flops, 56);
+	assert_int_equal(cost_of("cblas_daxpy", 10, 0, 0, "").flops, 20);
+	assert_int_equal(cost_of("cblas_dtrsv", 4, 0, 0, "N").flops, 10 + 6);
+	/* 2/3 n^3 - 1/2 n^2 + 5/6 n at n = 100 */
+	assert_int_equal(cost_of("dgetrf_", 100, 100, 0, "").flops, 661750);
+	assert_int_equal(cost_of("LAPACKE_dgetrf", 100, 100, 0, "").bytes, 2 * 10000 * 8 + 400);
+	/* n^3/3 + n^2/2 + n/6 at n = 100 */
+	assert_int_equal(cost_of("dpotrf_", 100, 0, 0, "L").flops, 338350);
+	/* 4/3 n^3 + 2 n^2 + 14/3 n at n = 30 */
+	assert_int_equal(cost_of("dgeqrf_", 30, 30, 0, "-").flops, 36000 + 1800 + 140);
+	/* 4/3 n^3 - n^2 + 5/3 n at n = 30 */
+	assert_int_equal(cost_of("dgetri_", 30, 0, 0, "-").flops, 36000 - 900 + 50);
+	/* 1/3 n^3 + 2/3 n at n = 30 */
+	assert_int_equal(cost_of("dtrtri_", 30, 0, 0, "N").flops, 9000 + 20);
+	/* thin SVD of a tall matrix writes U m x n, not m x m */
+	assert_int_equal(cost_of("dgesvd_", 10000, 10, 0, "SS-").bytes,
+			 (2 * 100000 + 10 + 100000 + 100) * 8);
+	assert_int_equal(cost_of("dgesdd_", 10000, 10, 0, "S-").bytes,
+			 (2 * 100000 + 10 + 100000 + 100) * 8);
+}
+
+/*
+ * The LAWN 41 closed forms used above against brute-force walks of the
+ * unblocked algorithms, so that a transcription error in both cost.c and
+ * this file (or a shared misreading) would still be caught.
+ */
+static void test_lawn41_against_bruteforce(void **state)
+{
+	(void)state;
+	for (int64_t m = 1; m <= 40; m++)
+		for (int64_t n = 1; n <= 40; n++) {
+			struct ops lu = lawn_getrf(m, n), walk = walk_getf2(m, n);
+			struct ops qr = lawn_geqrf(m, n), qrw = walk_geqr2(m, n);
+
+			assert_int_equal(lu.add, walk.add);
+			/*
+			 * LAWN 41 has no m < n case; LAPACK++ and MAGMA swap m and n,
+			 * which charges m(n - m) multiplies more than a wide LU does
+			 * (it forms m - j - 1 multipliers per column, not n - j - 1).
+			 * cost.c follows LAPACK++ and MAGMA.
+			 */
+			if (m >= n)
+				assert_int_equal(lu.mul, walk.mul);
+			else
+				assert_int_equal(lu.mul, walk.mul + (uint64_t)(m * (n - m)));
+			assert_int_equal(qr.mul, qrw.mul);
+			assert_int_equal(qr.add, qrw.add);
+			for (int64_t k = 0; k <= n && n <= m; k++) {
+				struct ops q = lawn_orgqr(m, n, k), qw = walk_org2r(m, n, k);
+
+				assert_int_equal(q.mul, qw.mul);
+				assert_int_equal(q.add, qw.add);
+			}
+			struct ops rs = lawn_getrs(m, n), rsw = walk_getrs(m, n);
+			struct ops ps = lawn_potrs(m, n), psw = walk_potrs(m, n);
+
+			assert_int_equal(rs.mul, rsw.mul);
+			assert_int_equal(rs.add, rsw.add);
+			assert_int_equal(ps.mul, psw.mul);
+			assert_int_equal(ps.add, psw.add);
+		}
+	for (int64_t n = 1; n <= 80; n++) {
+		struct ops c = lawn_potrf(n), cw = walk_potf2(n);
+		struct ops t = lawn_trtri(n), tw = walk_trti2(n);
+
+		assert_int_equal(c.mul, cw.mul);
+		assert_int_equal(c.add, cw.add);
+		assert_int_equal(t.mul, tw.mul);
+		assert_int_equal(t.add, tw.add);
+		/* getri = trtri + solving X L = inv(U): n^3/2 + n/2 muls, n(n-1)^2/2 adds */
+		struct ops g = lawn_getri(n);
+
+		assert_int_equal(g.mul - t.mul, (uint64_t)((n * n * n + n) / 2));
+		assert_int_equal(g.add - t.add, (uint64_t)(n * (n - 1) * (n - 1) / 2));
+	}
+	/* the textbook totals */
+	for (int64_t n = 1; n <= 200; n++) {
+		struct ops lu = lawn_getrf(n, n), c = lawn_potrf(n);
+
+		assert_int_equal(6 * (lu.mul + lu.add), 4 * n * n * n - 3 * n * n + 5 * n);
+		assert_int_equal(6 * (c.mul + c.add), 2 * n * n * n + 3 * n * n + n);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_routine_is_checked),
+		cmocka_unit_test(test_anchors),
+		cmocka_unit_test(test_lawn41_against_bruteforce),
+		cmocka_unit_test(test_level1),
+		cmocka_unit_test(test_level2),
+		cmocka_unit_test(test_level3),
+		cmocka_unit_test(test_lapack),
+		cmocka_unit_test(test_negative_dims_cost_nothing),
+		cmocka_unit_test(test_workspace_query_costs_nothing),
+		cmocka_unit_test(test_interfaces_agree),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
