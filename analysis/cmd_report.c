@@ -56,6 +56,7 @@ static const char *first_column(const struct opc_row *r, enum opc_group by)
 	switch (by) {
 	case OPC_BY_SITE: return r->site;
 	case OPC_BY_LAYER: return r->layer ? r->layer : "(no layer)";
+	case OPC_BY_PATH: return r->layer_path ? r->layer_path : "(no layer)";
 	case OPC_BY_OP: return r->op;
 	case OPC_BY_TYPE: return r->type;
 	case OPC_BY_KEY: return r->shape;
@@ -361,7 +362,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: opcount report [FILE...] [options]\n"
-		"  --by site|layer|op|type|key   group rows (default: site)\n"
+		"  --by site|layer|path|op|type|key   group rows (default: site); layer is the\n"
+		"                                innermost region, path the nesting of regions\n"
 		"  --format table|json|csv       output format (default: table)\n"
 		"  --sort flops|calls|bytes|busy|ai|name|energy   (default: flops)\n"
 		"  --top N                       show the first N rows (default 30 in a table, 0 = all)\n"
@@ -393,7 +395,8 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'b':
 			if (opc_group_parse(optarg, &by) < 0) {
-				pr_err("--by: unknown grouping '%s' (site, layer, op, type, key)", optarg);
+				pr_err("--by: unknown grouping '%s' (site, layer, path, op, type, key)",
+				       optarg);
 				return 2;
 			}
 			break;

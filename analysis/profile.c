@@ -18,9 +18,9 @@
 
 int opc_group_parse(const char *s, enum opc_group *g)
 {
-	static const char *names[] = { "site", "layer", "op", "type", "key" };
+	static const char *names[] = { "site", "layer", "op", "type", "key", "path" };
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (!strcmp(s, names[i])) {
 			*g = i;
 			return 0;
@@ -30,7 +30,7 @@ int opc_group_parse(const char *s, enum opc_group *g)
 
 const char *opc_group_name(enum opc_group g)
 {
-	static const char *names[] = { "site", "layer", "op", "type", "key" };
+	static const char *names[] = { "site", "layer", "op", "type", "key", "path" };
 
 	return names[g];
 }
@@ -227,6 +227,9 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				break;
 			case OPC_BY_LAYER:
 				snprintf(group, sizeof(group), "%s", l ? layer : "(no layer)");
+				break;
+			case OPC_BY_PATH:
+				snprintf(group, sizeof(group), "%s", l ? path : "(no layer)");
 				break;
 			case OPC_BY_OP:
 				snprintf(group, sizeof(group), "%s", k->op);

@@ -15,6 +15,7 @@ enum opc_group {
 	OPC_BY_OP,
 	OPC_BY_TYPE,
 	OPC_BY_KEY,
+	OPC_BY_PATH,
 };
 
 struct opc_row {
