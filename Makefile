@@ -49,7 +49,7 @@ LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c tracer/energy.c $(COMMON_CLI)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
-CLI_LIBS := -ldw -lelf -ljson-c -lz -lm
+CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
@@ -66,6 +66,9 @@ DEPS := /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h:libopenblas-dev \
         /usr/include/libelf.h:libelf-dev \
         /usr/include/json-c/json.h:libjson-c-dev \
         /usr/include/zlib.h:zlib1g-dev \
+        /usr/include/gsl/gsl_multifit.h:libgsl-dev \
+        /usr/include/cairo/cairo.h:libcairo2-dev \
+        /usr/bin/time:time \
         /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
         /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
         /usr/bin/pkg-config:pkg-config
