@@ -1030,6 +1030,10 @@ static void print_summary(void)
 	opc_log_raw("  %-14s %12s %12s %12s %10.6f\n", "total", c, a, b, tbusy);
 	opc_log_raw("  exact: %llu calls, %llu flops (see: opcount report %s)\n",
 		    (unsigned long long)tc, (unsigned long long)tf, trace_path);
+	if (energy_on)
+		opc_log_raw("  energy: %.3f J over %.3f s, %s%s\n", opc_energy_total(&energy),
+			    t_last_ns / 1e9, energy.source,
+			    energy.measured ? " (measured)" : " (ESTIMATED, not measured)");
 	free(rows);
 }
 
