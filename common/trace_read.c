@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,10 +365,20 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 	return 0;
 }
 
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Some multi-die AMD parts expose one counter once per die: counted zones
- * whose readings are identical at every sample are one counter.  Then
- * the total of the counted domains at each sample.
+ * that move in lockstep are one counter.  Each zone counts from its own
+ * first reading, which may fall on either side of a counter update, so
+ * "lockstep" is: at every sample the two differ by at most half of a
+ * typical (median) interval's energy.  Two real packages drift apart by
+ * far more within a few samples.  Then the total of the counted domains.
  */
 static int energy_finish(struct opc_trace *t)
 {
@@ -381,9 +392,23 @@ static int energy_finish(struct opc_trace *t)
 			int same = en->dom[a].counted && en->dom[b].counted &&
 				   en->dom[a].kind == en->dom[b].kind &&
 				   en->joules[(n - 1) * en->ndom + a] > 0;
+			double *d = same ? malloc((n - 1) * sizeof(double)) : NULL;
+			double tol;
 
+			if (same && d == NULL)
+				return -ENOMEM;
+			for (size_t i = 1; same && i < n; i++)
+				d[i - 1] = en->joules[i * en->ndom + a] -
+					   en->joules[(i - 1) * en->ndom + a];
+			if (same) {
+				qsort(d, n - 1, sizeof(double), dcmp);
+				tol = 0.5 * d[(n - 1) / 2];
+				free(d);
+				same = tol > 0;
+			}
 			for (size_t i = 0; same && i < n; i++)
-				same = en->joules[i * en->ndom + a] == en->joules[i * en->ndom + b];
+				same = fabs(en->joules[i * en->ndom + a] -
+					    en->joules[i * en->ndom + b]) <= tol;
 			if (same)
 				en->dom[b].counted = 0;
 		}
