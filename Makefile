@@ -47,7 +47,9 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
 LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
-            analysis/symbolize.c analysis/attribute.c tracer/energy.c $(COMMON_CLI)
+            analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
+            analysis/carbon.c analysis/predict.c tracer/energy.c $(COMMON_CLI) \
+            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lm
 
@@ -152,7 +154,7 @@ demo: deps
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 

@@ -685,6 +685,7 @@ static void harvest(void)
 static void *collector_main(void *arg)
 {
 	struct timespec next;
+	unsigned long ticks = 0;
 
 	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -699,8 +700,18 @@ static void *collector_main(void *arg)
 		if (collector_stop)
 			break;
 		harvest();
+		ticks++;
 	}
 	pthread_mutex_unlock(&reg_lock);
+	if (opc_debug_level >= 1) {
+		/* what sampling cost this process: make bench reports it */
+		struct timespec cpu;
+
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+		pr_dbg(1, "collector: %lu ticks, %.3f ms CPU, %.2f us per tick", ticks,
+		       (cpu.tv_sec * 1e9 + cpu.tv_nsec) / 1e6,
+		       ticks ? (cpu.tv_sec * 1e9 + cpu.tv_nsec) / 1e3 / ticks : 0.0);
+	}
 	return NULL;
 }
 
