@@ -17,6 +17,8 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "record", cmd_record, "run a command under the preload library, with energy" },
 	{ "report", cmd_report, "show where the work and energy went, from trace files" },
+	{ "fit", cmd_fit, "fit per-type cost coefficients; do FLOPs predict energy?" },
+	{ "predict", cmd_predict, "life-cycle energy and CO2eq of a model, predicted or measured" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,726 @@
+/*
+ * arch.c - read a network architecture (docs/arch.md) and lower it to the
+ * BLAS calls examples/mlp.c and examples/cnn.c make for the same layers.
+ *
+ * The lowering is the programs' own, call for call, so that what it
+ * predicts can be checked against what they print (analytic_flops,
+ * analytic_gemm_calls) and against what opcount counts when they run:
+ *
+ *   dense   forward  Y  = X W^T     gemm m=b   n=out k=in       once per batch
+ *           grad W   dW = dY^T X    gemm m=out n=in  k=b        once per batch
+ *           grad X   dX = dY W      gemm m=b   n=in  k=out      once per batch
+ *   conv2d  forward  Y  = W col     gemm m=F   n=OO  k=Q        once per image
+ *           grad W   dW += dY col^T gemm m=F   n=Q   k=OO       once per image,
+ *                                   beta = 1 after the first image (C is read)
+ *           grad X   dcol = W^T dY  gemm m=Q   n=OO  k=F        once per image
+ *
+ * with b the batch, Q = C*KH*KW rows of the im2col matrix and OO = OH*OW
+ * its columns.  A layer computes its input gradient only when a layer
+ * with weights comes before it: nothing upstream of the first one learns
+ * (mlp.c skips dense1's dX; cnn.c has the same rule as --no-input-grad).
+ * Pooling, activations, flattening, biases, the loss and the update are
+ * plain loops in the examples: no BLAS call.
+ *
+ * FLOPs and bytes come from the routine table (common/routines.tbl and
+ * cost.c), the cost model the recording library applies to the real calls,
+ * so the conventions cannot drift.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "routines.h"
+
+/* Every dimension fits an int, as the BLAS interface needs. */
+#define DIM_MAX 2147483647LL
+
+struct ctx {
+	const char *path;
+	char *err;
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int o;
+
+	o = snprintf(c->err, c->len, "%s: ", c->path);
+	if (o < 0 || (size_t)o >= c->len)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(c->err + o, c->len - o, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+const char *opc_phase_name(enum opc_phase p)
+{
+	switch (p) {
+	case OPC_PHASE_FORWARD: return "forward";
+	case OPC_PHASE_GRAD_W: return "grad_w";
+	case OPC_PHASE_GRAD_X: return "grad_x";
+	}
+	return "?";
+}
+
+static const struct {
+	const char *json;	/* "type" in the file */
+	const char *type;	/* PyTorch class, as layers are annotated */
+	const char *prefix;	/* default name: prefix + ordinal */
+} kinds[] = {
+	[OPC_LAYER_DENSE] = { "dense", "Linear", "dense" },
+	[OPC_LAYER_CONV2D] = { "conv2d", "Conv2d", "conv" },
+	[OPC_LAYER_MAXPOOL] = { "maxpool", "MaxPool2d", "pool" },
+	[OPC_LAYER_AVGPOOL] = { "avgpool", "AvgPool2d", "pool" },
+	[OPC_LAYER_ACTIVATION] = { "activation", NULL, "act" },
+	[OPC_LAYER_FLATTEN] = { "flatten", "Flatten", "flatten" },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+static const struct {
+	const char *name, *type;
+} functions[] = {
+	{ "relu", "ReLU" }, { "leaky_relu", "LeakyReLU" }, { "sigmoid", "Sigmoid" },
+	{ "tanh", "Tanh" }, { "gelu", "GELU" }, { "softmax", "Softmax" },
+	{ "identity", "Identity" },
+};
+#define NFUNCTIONS (sizeof(functions) / sizeof(functions[0]))
+
+const char *opc_layer_kind_name(enum opc_layer_kind k)
+{
+	return (size_t)k < NKINDS ? kinds[k].json : "?";
+}
+
+void opc_arch_shape_str(int rank, const int64_t *d, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	o += snprintf(buf, len, "[");
+	for (int i = 0; i < rank && o < len; i++)
+		o += snprintf(buf + o, len - o, "%s%lld", i ? ", " : "", (long long)d[i]);
+	if (o < len)
+		snprintf(buf + o, len - o, "]");
+}
+
+static const char *json_kind(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double: return "a fractional number";
+	case json_type_int: return "an integer";
+	case json_type_object: return "an object";
+	case json_type_array: return "an array";
+	case json_type_string: return "a string";
+	}
+	return "?";
+}
+
+/* A short rendering of a bad value for a message. */
+static const char *show(json_object *v, char *buf, size_t len)
+{
+	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+
+	if (strlen(s) > 40)
+		snprintf(buf, len, "%s (%.32s...)", json_kind(v), s);
+	else
+		snprintf(buf, len, "%s", s);
+	return buf;
+}
+
+/* An integer in [min, DIM_MAX]; 1.0 is not accepted for 1. */
+static int get_int(struct ctx *c, const char *where, const char *key, json_object *v,
+		   int64_t min, int64_t *out)
+{
+	char b[96];
+	int64_t x;
+
+	if (!json_object_is_type(v, json_type_int))
+		return fail(c, "%s: \"%s\" must be an integer >= %lld, got %s", where, key,
+			    (long long)min, show(v, b, sizeof(b)));
+	errno = 0;
+	x = json_object_get_int64(v);
+	if (errno || x < min || x > DIM_MAX)
+		return fail(c, "%s: \"%s\" must be an integer in [%lld, %lld], got %s", where,
+			    key, (long long)min, DIM_MAX, show(v, b, sizeof(b)));
+	*out = x;
+	return 0;
+}
+
+/* An integer for both dimensions, or [height, width]. */
+static int get_pair(struct ctx *c, const char *where, const char *key, json_object *v,
+		    int64_t min, int64_t *h, int64_t *w)
+{
+	char b[96];
+
+	if (json_object_is_type(v, json_type_int)) {
+		if (get_int(c, where, key, v, min, h) < 0)
+			return -EINVAL;
+		*w = *h;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 2)
+		return fail(c, "%s: \"%s\" must be an integer or [height, width], got %s", where,
+			    key, show(v, b, sizeof(b)));
+	if (get_int(c, where, key, json_object_array_get_idx(v, 0), min, h) < 0 ||
+	    get_int(c, where, key, json_object_array_get_idx(v, 1), min, w) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int get_string(struct ctx *c, const char *where, const char *key, json_object *v,
+		      const char **out)
+{
+	char b[96];
+
+	if (!json_object_is_type(v, json_type_string))
+		return fail(c, "%s: \"%s\" must be a string, got %s", where, key,
+			    show(v, b, sizeof(b)));
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* Unknown keys are mistakes ("unit" for "units"), never ignored. */
+static int check_keys(struct ctx *c, const char *where, json_object *o, const char *const *allowed)
+{
+	json_object_object_foreach(o, key, val) {
+		char list[256];
+		size_t n = 0;
+		int ok = 0;
+
+		(void)val;
+		for (size_t i = 0; allowed[i]; i++) {
+			if (!strcmp(key, allowed[i]))
+				ok = 1;
+			n += snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
+				      i ? ", " : "", allowed[i]);
+		}
+		if (!ok)
+			return fail(c, "%s: unknown field \"%s\" (expected: %s)", where, key, list);
+	}
+	return 0;
+}
+
+static int need(struct ctx *c, const char *where, json_object *o, const char *key,
+		json_object **v)
+{
+	if (!json_object_object_get_ex(o, key, v))
+		return fail(c, "%s: missing \"%s\"", where, key);
+	return 0;
+}
+
+static int mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arch_layer *l,
+		       int in_rank, const int64_t *in, unsigned *ordinal)
+{
+	static const char *const dense_keys[] = { "type", "name", "units", NULL };
+	static const char *const conv_keys[] = { "type", "name", "filters", "kernel", "stride",
+						 "padding", NULL };
+	static const char *const pool_keys[] = { "type", "name", "size", "stride", NULL };
+	static const char *const act_keys[] = { "type", "name", "function", NULL };
+	static const char *const flat_keys[] = { "type", "name", NULL };
+	char where[160], shape[96], b[96];
+	json_object *v;
+	const char *s;
+	size_t k;
+
+	snprintf(where, sizeof(where), "layers[%zu]", idx);
+	if (!json_object_is_type(o, json_type_object))
+		return fail(c, "%s: a layer must be an object like {\"type\": \"dense\", "
+			    "\"units\": 64}, got %s", where, show(o, b, sizeof(b)));
+	if (need(c, where, o, "type", &v) < 0 || get_string(c, where, "type", v, &s) < 0)
+		return -EINVAL;
+	for (k = 0; k < NKINDS && strcmp(s, kinds[k].json); k++)
+		;
+	if (k == NKINDS)
+		return fail(c, "%s: unknown layer type \"%s\" (expected: dense, conv2d, maxpool, "
+			    "avgpool, activation, flatten)", where, s);
+	l->kind = k;
+	l->type = kinds[k].type;
+	snprintf(where, sizeof(where), "layers[%zu] (%s)", idx, kinds[k].json);
+	ordinal[l->kind == OPC_LAYER_AVGPOOL ? OPC_LAYER_MAXPOOL : l->kind]++;
+	snprintf(l->name, sizeof(l->name), "%s%u", kinds[k].prefix,
+		 ordinal[l->kind == OPC_LAYER_AVGPOOL ? OPC_LAYER_MAXPOOL : l->kind]);
+	if (json_object_object_get_ex(o, "name", &v)) {
+		if (get_string(c, where, "name", v, &s) < 0)
+			return -EINVAL;
+		if (!*s || strlen(s) >= sizeof(l->name))
+			return fail(c, "%s: \"name\" must have 1 to %zu characters", where,
+				    sizeof(l->name) - 1);
+		snprintf(l->name, sizeof(l->name), "%s", s);
+		snprintf(where, sizeof(where), "layers[%zu] (%s \"%s\")", idx, kinds[k].json, s);
+	}
+	l->in_rank = in_rank;
+	memcpy(l->in, in, sizeof(l->in));
+	opc_arch_shape_str(in_rank, in, shape, sizeof(shape));
+
+	switch (l->kind) {
+	case OPC_LAYER_DENSE: {
+		uint64_t w;
+
+		if (check_keys(c, where, o, dense_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 1)
+			return fail(c, "%s: its input is %s (channels, height, width); put a "
+				    "{\"type\": \"flatten\"} layer before it", where, shape);
+		if (need(c, where, o, "units", &v) < 0 ||
+		    get_int(c, where, "units", v, 1, &l->units) < 0)
+			return -EINVAL;
+		l->out_rank = 1;
+		l->out[0] = l->units;
+		if (!mul_ok(in[0], l->units, &w))
+			return fail(c, "%s: too many weights to count", where);
+		l->params = w + l->units;
+		break;
+	}
+	case OPC_LAYER_CONV2D: {
+		uint64_t q, w;
+
+		if (check_keys(c, where, o, conv_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 3)
+			return fail(c, "%s: its input is %s; a conv2d layer needs [channels, "
+				    "height, width] (the input shape, or the output of another "
+				    "conv2d or pooling layer)", where, shape);
+		if (need(c, where, o, "filters", &v) < 0 ||
+		    get_int(c, where, "filters", v, 1, &l->filters) < 0 ||
+		    need(c, where, o, "kernel", &v) < 0 ||
+		    get_pair(c, where, "kernel", v, 1, &l->kh, &l->kw) < 0)
+			return -EINVAL;
+		l->sh = l->sw = 1;
+		l->ph = l->pw = 0;
+		if (json_object_object_get_ex(o, "stride", &v) &&
+		    get_pair(c, where, "stride", v, 1, &l->sh, &l->sw) < 0)
+			return -EINVAL;
+		if (json_object_object_get_ex(o, "padding", &v) &&
+		    get_pair(c, where, "padding", v, 0, &l->ph, &l->pw) < 0)
+			return -EINVAL;
+		if (in[1] + 2 * l->ph < l->kh || in[2] + 2 * l->pw < l->kw)
+			return fail(c, "%s: a %lldx%lld kernel does not fit the %lldx%lld input "
+				    "with padding %lldx%lld", where, (long long)l->kh,
+				    (long long)l->kw, (long long)in[1], (long long)in[2],
+				    (long long)l->ph, (long long)l->pw);
+		l->out_rank = 3;
+		l->out[0] = l->filters;
+		l->out[1] = (in[1] + 2 * l->ph - l->kh) / l->sh + 1;
+		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
+		if (!mul_ok(in[0], l->kh, &q) || !mul_ok(q, l->kw, &q) || q > DIM_MAX ||
+		    (uint64_t)l->out[1] * l->out[2] > DIM_MAX || !mul_ok(q, l->filters, &w))
+			return fail(c, "%s: the im2col matrix is too large for a BLAS call", where);
+		l->params = w + l->filters;
+		break;
+	}
+	case OPC_LAYER_MAXPOOL:
+	case OPC_LAYER_AVGPOOL:
+		if (check_keys(c, where, o, pool_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 3)
+			return fail(c, "%s: its input is %s; pooling needs [channels, height, "
+				    "width]", where, shape);
+		if (need(c, where, o, "size", &v) < 0 ||
+		    get_pair(c, where, "size", v, 1, &l->kh, &l->kw) < 0)
+			return -EINVAL;
+		l->sh = l->kh;
+		l->sw = l->kw;
+		if (json_object_object_get_ex(o, "stride", &v) &&
+		    get_pair(c, where, "stride", v, 1, &l->sh, &l->sw) < 0)
+			return -EINVAL;
+		if (in[1] < l->kh || in[2] < l->kw)
+			return fail(c, "%s: a %lldx%lld window does not fit the %lldx%lld input",
+				    where, (long long)l->kh, (long long)l->kw,
+				    (long long)in[1], (long long)in[2]);
+		l->out_rank = 3;
+		l->out[0] = in[0];
+		/* a partial window at the edge is dropped, as cnn.c does */
+		l->out[1] = (in[1] - l->kh) / l->sh + 1;
+		l->out[2] = (in[2] - l->kw) / l->sw + 1;
+		break;
+	case OPC_LAYER_ACTIVATION:
+		if (check_keys(c, where, o, act_keys) < 0)
+			return -EINVAL;
+		if (need(c, where, o, "function", &v) < 0 ||
+		    get_string(c, where, "function", v, &s) < 0)
+			return -EINVAL;
+		for (k = 0; k < NFUNCTIONS && strcmp(s, functions[k].name); k++)
+			;
+		if (k == NFUNCTIONS)
+			return fail(c, "%s: unknown function \"%s\" (expected: relu, leaky_relu, "
+				    "sigmoid, tanh, gelu, softmax, identity)", where, s);
+		snprintf(l->function, sizeof(l->function), "%s", functions[k].name);
+		l->type = functions[k].type;
+		l->out_rank = in_rank;
+		memcpy(l->out, in, sizeof(l->out));
+		break;
+	case OPC_LAYER_FLATTEN:
+		if (check_keys(c, where, o, flat_keys) < 0)
+			return -EINVAL;
+		l->out_rank = 1;
+		l->out[0] = in[0];
+		if (in_rank == 3) {
+			uint64_t n;
+
+			if (!mul_ok(in[0], in[1], &n) || !mul_ok(n, in[2], &n) || n > DIM_MAX)
+				return fail(c, "%s: %s has too many features", where, shape);
+			l->out[0] = (int64_t)n;
+		}
+		break;
+	}
+	return 0;
+}
+
+static void ctx_init(struct ctx *c, const char *path, char *err, size_t len)
+{
+	c->path = path;
+	c->err = err;
+	c->len = len;
+	if (len)
+		err[0] = 0;
+}
+
+static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct opc_arch *a)
+{
+	static const char *const top_keys[] = { "opcount_arch", "name", "description", "input",
+						"batch", "dtype", "layers", NULL };
+	unsigned ordinal[NKINDS] = { 0 };
+	int rank, weighted = 0;
+	const int64_t *in;
+	json_object *v, *layers;
+	const char *s;
+	char b[96];
+	size_t n;
+
+	if (!json_object_is_type(root, json_type_object))
+		return fail(c, "the architecture must be a JSON object, got %s",
+			    show(root, b, sizeof(b)));
+	if (check_keys(c, "top level", root, top_keys) < 0)
+		return -EINVAL;
+	if (json_object_object_get_ex(root, "opcount_arch", &v) &&
+	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1))
+		return fail(c, "\"opcount_arch\": this opcount reads version 1, got %s",
+			    show(v, b, sizeof(b)));
+	if (json_object_object_get_ex(root, "name", &v)) {
+		if (get_string(c, "top level", "name", v, &s) < 0)
+			return -EINVAL;
+		snprintf(a->name, sizeof(a->name), "%s", s);
+	}
+	if (json_object_object_get_ex(root, "description", &v) &&
+	    get_string(c, "top level", "description", v, &s) < 0)
+		return -EINVAL;
+
+	if (need(c, "top level", root, "input", &v) < 0)
+		return -EINVAL;
+	if (!json_object_is_type(v, json_type_array) ||
+	    (json_object_array_length(v) != 1 && json_object_array_length(v) != 3))
+		return fail(c, "\"input\" must be [features] or [channels, height, width], got %s",
+			    show(v, b, sizeof(b)));
+	a->input_rank = (int)json_object_array_length(v);
+	for (int i = 0; i < a->input_rank; i++)
+		if (get_int(c, "top level", "input", json_object_array_get_idx(v, i), 1,
+			    &a->input[i]) < 0)
+			return -EINVAL;
+
+	a->batch = 1;
+	if (json_object_object_get_ex(root, "batch", &v) &&
+	    get_int(c, "top level", "batch", v, 1, &a->batch) < 0)
+		return -EINVAL;
+	if (batch > 0)
+		a->batch = batch;
+
+	a->prec = 's';
+	if (json_object_object_get_ex(root, "dtype", &v)) {
+		if (get_string(c, "top level", "dtype", v, &s) < 0)
+			return -EINVAL;
+		if (!strcmp(s, "float32"))
+			a->prec = 's';
+		else if (!strcmp(s, "float64"))
+			a->prec = 'd';
+		else
+			return fail(c, "\"dtype\" must be \"float32\" or \"float64\", got \"%s\"", s);
+	}
+
+	if (need(c, "top level", root, "layers", &layers) < 0)
+		return -EINVAL;
+	if (!json_object_is_type(layers, json_type_array) ||
+	    json_object_array_length(layers) == 0)
+		return fail(c, "\"layers\" must be a non-empty array of layers, got %s",
+			    show(layers, b, sizeof(b)));
+	n = json_object_array_length(layers);
+	a->layers = calloc(n, sizeof(*a->layers));
+	if (a->layers == NULL)
+		return fail(c, "out of memory");
+	rank = a->input_rank;
+	in = a->input;
+	for (size_t i = 0; i < n; i++) {
+		struct opc_arch_layer *l = &a->layers[i];
+
+		if (parse_layer(c, json_object_array_get_idx(layers, (int)i), i, l, rank, in,
+				ordinal) < 0)
+			return -EINVAL;
+		a->nlayers++;
+		a->params += l->params;
+		weighted |= l->kind == OPC_LAYER_DENSE || l->kind == OPC_LAYER_CONV2D;
+		rank = l->out_rank;
+		in = l->out;
+	}
+	if (!weighted)
+		return fail(c, "no dense or conv2d layer: nothing for BLAS to do");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(a->layers[i].name, a->layers[j].name))
+				return fail(c, "layers[%zu] and layers[%zu] are both named \"%s\"",
+					    j, i, a->layers[i].name);
+	return 0;
+}
+
+int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc_arch *a,
+		   char *err, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *root;
+	struct ctx c;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	ctx_init(&c, path, err, len);
+	a->path = strdup(path);
+	tok = json_tokener_new();
+	if (tok == NULL || a->path == NULL) {
+		json_tokener_free(tok);
+		return fail(&c, "out of memory");
+	}
+	/* strict: no trailing commas, no single quotes, nothing after the value */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (root != NULL && text[json_tokener_get_parse_end(tok) +
+				 strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")]) {
+		json_object_put(root);
+		root = NULL;
+	}
+	if (root == NULL) {
+		/* line and column of where the tokenizer stopped */
+		size_t off = json_tokener_get_parse_end(tok), line = 1, col = 1;
+
+		for (size_t i = 0; i < off && text[i]; i++) {
+			col = text[i] == '\n' ? 1 : col + 1;
+			line += text[i] == '\n';
+		}
+		ret = fail(&c, "line %zu, column %zu: not valid JSON: %s", line, col,
+			   json_tokener_get_error(tok) == json_tokener_success ?
+			   "more after the value" : json_tokener_get_error(tok) ==
+			   json_tokener_continue ? "unexpected end of file" :
+			   json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_tokener_free(tok);
+		return ret;
+	}
+	json_tokener_free(tok);
+	ret = parse_root(&c, root, batch, a);
+	json_object_put(root);
+	return ret;
+}
+
+/* The whole file as a string, or NULL with the message in err. */
+static char *slurp(const char *path, char *err, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (f == NULL) {
+		snprintf(err, len, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t r;
+
+		if (cap - n < 4096) {
+			char *nb;
+
+			if (cap > (64u << 20)) {
+				snprintf(err, len, "%s: larger than 64 MiB: not an architecture file",
+					 path);
+				break;
+			}
+			nb = realloc(buf, cap = cap ? 2 * cap : 65536);
+			if (nb == NULL) {
+				snprintf(err, len, "%s: out of memory", path);
+				break;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0) {
+			if (ferror(f)) {
+				snprintf(err, len, "%s: cannot read: %s", path, strerror(errno));
+				break;
+			}
+			buf[n] = 0;
+			if (memchr(buf, 0, n)) {
+				snprintf(err, len, "%s: contains NUL bytes: not a JSON file", path);
+				break;
+			}
+			fclose(f);
+			return buf;
+		}
+	}
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+char *opc_read_text_file(const char *path, char *err, size_t len)
+{
+	return slurp(path, err, len);
+}
+
+int opc_arch_load(const char *path, int64_t batch, struct opc_arch *a, char *err, size_t len)
+{
+	char *text = slurp(path, err, len);
+	int ret;
+
+	if (text == NULL) {
+		memset(a, 0, sizeof(*a));
+		return -EINVAL;
+	}
+	ret = opc_arch_parse(text, path, batch, a, err, len);
+	free(text);
+	return ret;
+}
+
+void opc_arch_free(struct opc_arch *a)
+{
+	free(a->path);
+	free(a->layers);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- lowering ------------------------------------------------------------ */
+
+static int add_op(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a, size_t layer,
+		  enum opc_phase phase, int64_t m, int64_t n, int64_t k, uint64_t calls,
+		  uint64_t c_read_calls)
+{
+	struct opc_shape s = { .d = { m, n, k, 0 }, .f = { 'N', 'N', '0', 0 } };
+	struct opc_cost c0 = { 0, 0 }, c1 = { 0, 0 };
+	struct opc_lop *op;
+	uint64_t f, b0, b1;
+	int rid;
+
+	if (calls == 0)
+		return 0;
+	if (lw->nops == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		struct opc_lop *no = realloc(lw->ops, nc * sizeof(*no));
+
+		if (no == NULL)
+			return -ENOMEM;
+		lw->ops = no;
+		*cap = nc;
+	}
+	/* the routine's entry in the table the recording library uses */
+	rid = opc_routine_find(a->prec == 'd' ? "cblas_dgemm" : "cblas_sgemm");
+	if (rid < 0)
+		return -ENOENT;
+	opc_routine_cost(rid, &s, &c0);
+	s.f[2] = '1';
+	opc_routine_cost(rid, &s, &c1);
+	op = &lw->ops[lw->nops++];
+	memset(op, 0, sizeof(*op));
+	op->layer = layer;
+	op->phase = phase;
+	snprintf(op->routine, sizeof(op->routine), "%cgemm", a->prec);
+	op->m = m;
+	op->n = n;
+	op->k = k;
+	op->calls = calls;
+	op->c_read_calls = c_read_calls;
+	if (!mul_ok(c0.flops, calls, &f) || !mul_ok(c0.bytes, calls - c_read_calls, &b0) ||
+	    !mul_ok(c1.bytes, c_read_calls, &b1) || b0 + b1 < b0)
+		return -EOVERFLOW;
+	op->flops = f;
+	op->bytes = b0 + b1;
+	return 0;
+}
+
+static int work_add(struct opc_work *w, const struct opc_lop *op)
+{
+	w->calls += op->calls;
+	w->flops += op->flops;
+	w->bytes += op->bytes;
+	return w->flops < op->flops || w->bytes < op->bytes ? -EOVERFLOW : 0;
+}
+
+int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err, size_t len)
+{
+	int64_t b = a->batch;
+	size_t cap = 0;
+	struct ctx c;
+	int ret = 0;
+
+	ctx_init(&c, a->path ? a->path : "architecture", err, len);
+	memset(lw, 0, sizeof(*lw));
+	lw->batch = b;
+	/* forward first, then backward from the last layer, as the programs
+	 * issue them; the order only shows in the listing */
+	for (size_t i = 0; i < a->nlayers && ret == 0; i++) {
+		const struct opc_arch_layer *l = &a->layers[i];
+
+		if (l->kind == OPC_LAYER_DENSE)
+			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, b, l->units, l->in[0], 1, 0);
+		else if (l->kind == OPC_LAYER_CONV2D)
+			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, l->filters,
+				     l->out[1] * l->out[2], l->in[0] * l->kh * l->kw, b, 0);
+	}
+	for (size_t i = a->nlayers; i-- > 0 && ret == 0;) {
+		const struct opc_arch_layer *l = &a->layers[i];
+		int dx = 0;
+
+		for (size_t j = 0; j < i; j++)
+			dx |= a->layers[j].kind == OPC_LAYER_DENSE ||
+			      a->layers[j].kind == OPC_LAYER_CONV2D;
+		if (l->kind == OPC_LAYER_DENSE) {
+			ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_W, l->units, l->in[0], b, 1, 0);
+			if (ret == 0 && dx)
+				ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_X, b, l->in[0], l->units,
+					     1, 0);
+		} else if (l->kind == OPC_LAYER_CONV2D) {
+			int64_t q = l->in[0] * l->kh * l->kw, oo = l->out[1] * l->out[2];
+
+			/* beta = 1 after the first image: the batch's gradient is
+			 * summed in place, so C is read b - 1 times */
+			ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_W, l->filters, q, oo, b, b - 1);
+			if (ret == 0 && dx)
+				ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_X, q, oo, l->filters, b, 0);
+		}
+	}
+	for (size_t i = 0; i < lw->nops && ret == 0; i++) {
+		if (lw->ops[i].phase == OPC_PHASE_FORWARD)
+			ret = work_add(&lw->infer, &lw->ops[i]);
+		if (ret == 0)
+			ret = work_add(&lw->train, &lw->ops[i]);
+	}
+	if (ret == -ENOMEM)
+		return fail(&c, "out of memory");
+	if (ret == -ENOENT)
+		return fail(&c, "no GEMM in the routine table");
+	if (ret)
+		return fail(&c, "the work of one batch of %lld does not fit 64-bit counters",
+			    (long long)b);
+	return 0;
+}
+
+void opc_lowering_free(struct opc_lowering *lw)
+{
+	free(lw->ops);
+	memset(lw, 0, sizeof(*lw));
+}

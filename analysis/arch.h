@@ -1,0 +1,103 @@
+/*
+ * arch.h - a network described in a small JSON format (docs/arch.md), and
+ * its lowering to the BLAS calls that examples/mlp.c and examples/cnn.c
+ * make for the same layers.
+ */
+#ifndef OPC_ARCH_H
+#define OPC_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum opc_layer_kind {
+	OPC_LAYER_DENSE,
+	OPC_LAYER_CONV2D,
+	OPC_LAYER_MAXPOOL,
+	OPC_LAYER_AVGPOOL,
+	OPC_LAYER_ACTIVATION,
+	OPC_LAYER_FLATTEN,
+};
+
+struct opc_arch_layer {
+	enum opc_layer_kind kind;
+	char name[64];		/* given, or dense1, conv1, pool1, ... */
+	const char *type;	/* PyTorch class name: "Linear", "Conv2d", ... */
+	int64_t units;		/* dense */
+	int64_t filters;	/* conv2d */
+	int64_t kh, kw;		/* conv2d kernel, pooling window */
+	int64_t sh, sw;		/* stride */
+	int64_t ph, pw;		/* conv2d zero padding */
+	char function[16];	/* activation */
+	int in_rank, out_rank;	/* 1: [features], 3: [channels, height, width] */
+	int64_t in[3], out[3];	/* shapes of one sample */
+	uint64_t params;	/* weights + biases */
+};
+
+struct opc_arch {
+	char *path;
+	char name[128];
+	int input_rank;
+	int64_t input[3];
+	int64_t batch;
+	char prec;		/* 's' float32, 'd' float64 */
+	struct opc_arch_layer *layers;
+	size_t nlayers;
+	uint64_t params;
+};
+
+enum opc_phase {
+	OPC_PHASE_FORWARD,
+	OPC_PHASE_GRAD_W,	/* backward, weight gradient */
+	OPC_PHASE_GRAD_X,	/* backward, input gradient */
+};
+
+/*
+ * One lowered operation: `calls` GEMMs of the same shape, per batch.  The
+ * C matrix is read by `c_read_calls` of them (beta != 0): the convolution
+ * accumulates its weight gradient over the images of a batch, as cnn.c does.
+ */
+struct opc_lop {
+	size_t layer;		/* index into opc_arch.layers */
+	enum opc_phase phase;
+	char routine[8];	/* "sgemm", "dgemm" */
+	int64_t m, n, k;
+	uint64_t calls, c_read_calls;
+	uint64_t flops, bytes;	/* of all the calls */
+};
+
+struct opc_work {
+	uint64_t calls, flops, bytes;
+};
+
+struct opc_lowering {
+	int64_t batch;
+	struct opc_lop *ops;
+	size_t nops;
+	struct opc_work infer;	/* forward of one batch */
+	struct opc_work train;	/* forward + backward of one batch */
+};
+
+/*
+ * Read and check an architecture file.  On error returns -EINVAL (or
+ * -errno) and writes into err a message naming the file, the layer and
+ * the field.  batch > 0 overrides the file's batch size.
+ */
+int opc_arch_load(const char *path, int64_t batch, struct opc_arch *a, char *err, size_t len);
+/* The same from a string; path only names it in messages. */
+int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc_arch *a,
+		   char *err, size_t len);
+void opc_arch_free(struct opc_arch *a);
+
+int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err, size_t len);
+void opc_lowering_free(struct opc_lowering *lw);
+
+/* A whole text file (at most 64 MiB, no NUL bytes); NULL with a message
+ * naming the file in err. */
+char *opc_read_text_file(const char *path, char *err, size_t len);
+
+const char *opc_phase_name(enum opc_phase p);
+const char *opc_layer_kind_name(enum opc_layer_kind k);
+/* "[64]" or "[8, 12, 12]" */
+void opc_arch_shape_str(int rank, const int64_t *d, char *buf, size_t len);
+
+#endif

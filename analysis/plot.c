@@ -1,0 +1,420 @@
+/*
+ * plot.c - the fit's picture, drawn with cairo.
+ *
+ * Both panels share one scale, so that the spread of model (a) around the
+ * y = x line can be compared with (c)'s at a glance; the scale is
+ * logarithmic when the runs span more than a factor of 30 (a sweep over
+ * model sizes), linear from zero otherwise.
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cairo/cairo.h>
+#include <cairo/cairo-svg.h>
+
+#include "plot.h"
+
+#define FIG_W	1200
+#define FIG_H	700
+#define PANEL_W	600
+#define PLOT_L	95	/* plot area within a panel */
+#define PLOT_T	95
+#define PLOT_S	450	/* square */
+#define FONT	"DejaVu Sans"
+
+enum opc_plot_format opc_plot_format(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot && !strcasecmp(dot, ".svg"))
+		return OPC_PLOT_SVG;
+	if (dot && !strcasecmp(dot, ".png"))
+		return OPC_PLOT_PNG;
+	return OPC_PLOT_NONE;
+}
+
+struct axis {
+	double lo, hi;
+	int log;
+};
+
+/* position of v along [0, PLOT_S] */
+static double axis_pos(const struct axis *ax, double v)
+{
+	if (ax->log)
+		return PLOT_S * (log10(v) - log10(ax->lo)) / (log10(ax->hi) - log10(ax->lo));
+	return PLOT_S * (v - ax->lo) / (ax->hi - ax->lo);
+}
+
+static double run_pred(const struct opc_fit_result *r, const struct opc_fit_run *run, int m)
+{
+	return r->cv ? run->predicted[m] : run->fitted[m];
+}
+
+static void axis_range(const struct opc_fit_data *d, const struct opc_fit_result *r,
+		       struct axis *ax)
+{
+	double lo = INFINITY, hi = 0;
+	static const int models[] = { 0, 2 };
+
+	for (size_t i = 0; i < d->nruns; i++) {
+		double v[3] = { d->runs[i].measured, run_pred(r, &d->runs[i], models[0]),
+				run_pred(r, &d->runs[i], models[1]) };
+
+		for (int k = 0; k < 3; k++) {
+			if (!isfinite(v[k]))
+				continue;
+			if (v[k] > 0 && v[k] < lo)
+				lo = v[k];
+			if (v[k] > hi)
+				hi = v[k];
+		}
+	}
+	if (!(hi > 0)) {
+		ax->lo = 0;
+		ax->hi = 1;
+		ax->log = 0;
+		return;
+	}
+	ax->log = isfinite(lo) && hi / lo > 30;
+	if (ax->log) {
+		ax->lo = pow(10, floor(log10(lo / 1.3) * 4) / 4);
+		ax->hi = pow(10, ceil(log10(hi * 1.3) * 4) / 4);
+	} else if (isfinite(lo) && lo > hi / 4 && hi > lo) {
+		/* runs of similar size: zoom in, or they would be one blob */
+		ax->lo = lo - (hi - lo) * 0.12;
+		ax->hi = hi + (hi - lo) * 0.12;
+	} else {
+		ax->lo = 0;
+		ax->hi = hi * 1.1;
+	}
+}
+
+static void text_at(cairo_t *cr, double x, double y, double size, double align,
+		    const char *s)
+{
+	cairo_text_extents_t e;
+
+	cairo_set_font_size(cr, size);
+	cairo_text_extents(cr, s, &e);
+	cairo_move_to(cr, x - align * e.x_advance, y);
+	cairo_show_text(cr, s);
+}
+
+static void tick_label(char *buf, size_t len, double v)
+{
+	if (v == 0)
+		snprintf(buf, len, "0");
+	else if (fabs(v) >= 1e-3 && fabs(v) < 1e5)
+		snprintf(buf, len, "%g", v);
+	else
+		snprintf(buf, len, "%.0e", v);
+}
+
+static void draw_tick(cairo_t *cr, const struct axis *ax, double v, int major)
+{
+	double p = axis_pos(ax, v);
+	char lab[32];
+
+	if (p < -0.5 || p > PLOT_S + 0.5)
+		return;
+	/* grid at the labelled ticks, then the tick marks on both axes */
+	cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+	cairo_set_line_width(cr, 1);
+	if (major) {
+		cairo_move_to(cr, PLOT_L + p, PLOT_T);
+		cairo_line_to(cr, PLOT_L + p, PLOT_T + PLOT_S);
+		cairo_move_to(cr, PLOT_L, PLOT_T + PLOT_S - p);
+		cairo_line_to(cr, PLOT_L + PLOT_S, PLOT_T + PLOT_S - p);
+		cairo_stroke(cr);
+	}
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_move_to(cr, PLOT_L + p, PLOT_T + PLOT_S);
+	cairo_line_to(cr, PLOT_L + p, PLOT_T + PLOT_S + (major ? 6 : 3));
+	cairo_move_to(cr, PLOT_L, PLOT_T + PLOT_S - p);
+	cairo_line_to(cr, PLOT_L - (major ? 6 : 3), PLOT_T + PLOT_S - p);
+	cairo_stroke(cr);
+	if (!major)
+		return;
+	tick_label(lab, sizeof(lab), v);
+	text_at(cr, PLOT_L + p, PLOT_T + PLOT_S + 21, 12, 0.5, lab);
+	text_at(cr, PLOT_L - 9, PLOT_T + PLOT_S - p + 4, 12, 1, lab);
+}
+
+static void draw_ticks(cairo_t *cr, const struct axis *ax)
+{
+	if (ax->log) {
+		double decades = log10(ax->hi) - log10(ax->lo);
+
+		for (double e = floor(log10(ax->lo)); e <= ceil(log10(ax->hi)); e++)
+			for (int m = 1; m < 10; m++) {
+				double v = m * pow(10, e);
+				int major = m == 1 || (decades < 2.5 && (m == 2 || m == 5));
+
+				if (v >= ax->lo * 0.999 && v <= ax->hi * 1.001)
+					draw_tick(cr, ax, v, major);
+			}
+		return;
+	}
+	double span = ax->hi - ax->lo, step = pow(10, floor(log10(span / 5)));
+
+	if (span / step > 12)
+		step *= 5;
+	else if (span / step > 6)
+		step *= 2;
+	for (double v = ceil(ax->lo / step) * step; v <= ax->hi * 1.0001; v += step)
+		draw_tick(cr, ax, fabs(v) < step * 1e-9 ? 0 : v, 1);
+}
+
+static void coef_lines(const struct opc_fit_data *d, const struct opc_fit_model *m, int model,
+		       char lines[][128], int max, int *n)
+{
+	const char *u = opc_fit_unit(d);
+	int k = 0;
+
+	if (model == 0) {
+		snprintf(lines[k++], 128, "c = %.3g %s/FLOP", m->per_flop, u);
+		*n = k;
+		return;
+	}
+	for (size_t t = 0; t < d->ntypes; t++) {
+		if (k == max - 3) {
+			snprintf(lines[k++], 128, "... %zu more types (COEFFS.json)", d->ntypes - t);
+			break;
+		}
+		if (model == 1)
+			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP", d->types[t].name,
+				 m->type_flop[t], u);
+		else
+			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP + %.3g %s/B",
+				 d->types[t].name, m->type_flop[t], u, m->type_byte[t], u);
+	}
+	if (model == 2) {
+		snprintf(lines[k++], 128, "per call: %.3g %s", m->per_call, u);
+		if (d->target == OPC_FIT_ENERGY)
+			snprintf(lines[k++], 128, "static: %.3g W", m->static_w);
+	}
+	*n = k;
+}
+
+static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit_result *r,
+		       int model, const struct axis *ax, double rgb[3])
+{
+	const struct opc_fit_model *m = &r->m[model];
+	const char *q = d->target == OPC_FIT_ENERGY ? "energy" : "busy time";
+	char buf[256], lines[16][128];
+	int n;
+
+	/* titles */
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	if (model == 0)
+		snprintf(buf, sizeof(buf), "(a) %s: %s", opc_fit_model_short(0),
+			 opc_fit_model_desc(d, 0));
+	else
+		snprintf(buf, sizeof(buf), "(c) %s, per call%s", opc_fit_model_short(2),
+			 d->target == OPC_FIT_ENERGY ? ", static power" : "");
+	text_at(cr, PLOT_L + PLOT_S / 2, 40, 15, 0.5, buf);
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	if (r->cv)
+		snprintf(buf, sizeof(buf),
+			 "each run left out of the fit: MAPE %.1f%%, R\u00b2 %.3f, Spearman %.2f",
+			 m->cv_mape, m->cv_r2, m->cv_spearman);
+	else
+		snprintf(buf, sizeof(buf), "in sample (cross-validation needs 3 runs): "
+			 "R\u00b2 %.3f per interval", m->fit_r2);
+	text_at(cr, PLOT_L + PLOT_S / 2, 62, 12, 0.5, buf);
+
+	/* frame, ticks, y = x */
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_rectangle(cr, PLOT_L, PLOT_T, PLOT_S, PLOT_S);
+	cairo_fill(cr);
+	draw_ticks(cr, ax);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_set_line_width(cr, 1.2);
+	cairo_rectangle(cr, PLOT_L, PLOT_T, PLOT_S, PLOT_S);
+	cairo_stroke(cr);
+	cairo_save(cr);
+	cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+	cairo_set_dash(cr, (double[]){ 6, 4 }, 2, 0);
+	cairo_move_to(cr, PLOT_L, PLOT_T + PLOT_S);
+	cairo_line_to(cr, PLOT_L + PLOT_S, PLOT_T);
+	cairo_stroke(cr);
+	cairo_restore(cr);
+
+	/* axis labels */
+	snprintf(buf, sizeof(buf), "measured %s per run (%s)%s", q, opc_fit_unit(d),
+		 ax->log ? ", log scale" : "");
+	text_at(cr, PLOT_L + PLOT_S / 2, PLOT_T + PLOT_S + 45, 13, 0.5, buf);
+	cairo_save(cr);
+	cairo_translate(cr, PLOT_L - 62, PLOT_T + PLOT_S / 2);
+	cairo_rotate(cr, -M_PI / 2);
+	snprintf(buf, sizeof(buf), "predicted %s (%s)", q, opc_fit_unit(d));
+	text_at(cr, 0, 0, 13, 0.5, buf);
+	cairo_restore(cr);
+
+	/* points, clipped to the plot area, labelled when there are few */
+	cairo_save(cr);
+	cairo_rectangle(cr, PLOT_L, PLOT_T, PLOT_S, PLOT_S);
+	cairo_clip(cr);
+	for (size_t i = 0; i < d->nruns; i++) {
+		const struct opc_fit_run *run = &d->runs[i];
+		double mx = run->measured, py = run_pred(r, run, model);
+		double x, y;
+
+		if (!isfinite(py) || (ax->log && (mx <= 0 || py <= 0)))
+			continue;
+		x = PLOT_L + axis_pos(ax, mx);
+		y = PLOT_T + PLOT_S - axis_pos(ax, py);
+		cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.85);
+		cairo_new_path(cr);	/* no line from the last label's end */
+		cairo_arc(cr, x, y, 5, 0, 2 * M_PI);
+		cairo_fill_preserve(cr);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_set_line_width(cr, 0.8);
+		cairo_stroke(cr);
+		if (d->nruns <= 12) {
+			const char *base = strrchr(run->path, '/');
+
+			snprintf(buf, sizeof(buf), "%s", base ? base + 1 : run->path);
+			if (strlen(buf) > 4 && !strcmp(buf + strlen(buf) - 4, ".opc"))
+				buf[strlen(buf) - 4] = 0;
+			cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+			text_at(cr, x + 8, y + 4, 10, 0, buf);
+		}
+	}
+	cairo_restore(cr);
+
+	/* the coefficients, in a box at the top left */
+	coef_lines(d, m, model, lines, 16, &n);
+	cairo_set_font_size(cr, 11.5);
+	double wmax = 0;
+
+	for (int k = 0; k < n; k++) {
+		cairo_text_extents_t e;
+
+		cairo_text_extents(cr, lines[k], &e);
+		if (e.x_advance > wmax)
+			wmax = e.x_advance;
+	}
+	if (wmax < 150)
+		wmax = 150;
+	cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+	cairo_rectangle(cr, PLOT_L + 6, PLOT_T + 6, wmax + 12, 16 * (n + 1) + 8 + 15);
+	cairo_fill_preserve(cr);
+	cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+	cairo_set_line_width(cr, 0.8);
+	cairo_stroke(cr);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	text_at(cr, PLOT_L + 12, PLOT_T + 22, 11.5, 0, "fitted on all runs:");
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	for (int k = 0; k < n; k++)
+		text_at(cr, PLOT_L + 12, PLOT_T + 22 + 16 * (k + 1), 11.5, 0, lines[k]);
+	/* the legend of the dashed line */
+	double ly = PLOT_T + 22 + 16 * (n + 1) - 4;
+
+	cairo_save(cr);
+	cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+	cairo_set_line_width(cr, 1.2);
+	cairo_set_dash(cr, (double[]){ 6, 4 }, 2, 0);
+	cairo_move_to(cr, PLOT_L + 12, ly);
+	cairo_line_to(cr, PLOT_L + 40, ly);
+	cairo_stroke(cr);
+	cairo_restore(cr);
+	text_at(cr, PLOT_L + 46, ly + 4, 11.5, 0, "y = x: predicted = measured");
+}
+
+static void draw(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit_result *r)
+{
+	double col_a[3] = { 0.90, 0.45, 0.10 }, col_c[3] = { 0.15, 0.40, 0.80 };
+	struct axis ax;
+	char buf[512];
+
+	cairo_set_source_rgb(cr, 0.97, 0.97, 0.97);
+	cairo_paint(cr);
+	axis_range(d, r, &ax);
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	draw_panel(cr, d, r, 0, &ax, col_a);
+	cairo_save(cr);
+	cairo_translate(cr, PANEL_W, 0);
+	draw_panel(cr, d, r, 2, &ax, col_c);
+	cairo_restore(cr);
+
+	/* what was fitted to what, on which machine */
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	snprintf(buf, sizeof(buf), "opcount fit: target %s (%s), %zu runs, %zu intervals; %s",
+		 d->target == OPC_FIT_ENERGY ? "energy" : "time: busy time of intercepted calls",
+		 opc_fit_unit(d), d->nruns, d->nrows,
+		 r->cv ? "predicted = with that run's model left out of the fit" :
+			 "predicted = in sample");
+	text_at(cr, FIG_W / 2, FIG_H - 62, 12.5, 0.5, buf);
+	if (d->measured)
+		snprintf(buf, sizeof(buf), "energy source: %s (measured)", d->source);
+	else if (!strcmp(d->source, "none"))
+		snprintf(buf, sizeof(buf), "energy source: none");
+	else
+		snprintf(buf, sizeof(buf), "energy source: %s (NOT measured)%s", d->source,
+			 d->target == OPC_FIT_TIME ? ", not used by a time fit" : "");
+	if (!d->measured && strcmp(d->source, "none") && d->target == OPC_FIT_ENERGY) {
+		cairo_set_source_rgb(cr, 0.8, 0, 0);
+		cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	}
+	text_at(cr, FIG_W / 2, FIG_H - 42, 12.5, 0.5, buf);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	snprintf(buf, sizeof(buf), "machine: %s%s, %ld CPUs, BLAS %s", d->machine.cpu ?
+		 d->machine.cpu : "unknown CPU", d->machine.mixed ? " (and others)" : "",
+		 d->machine.ncpu, d->machine.blas ? d->machine.blas : "unknown");
+	text_at(cr, FIG_W / 2, FIG_H - 22, 11, 0.5, buf);
+}
+
+int opc_fit_plot(const struct opc_fit_data *d, const struct opc_fit_result *r, const char *path,
+		 char *err, size_t errlen)
+{
+	enum opc_plot_format fmt = opc_plot_format(path);
+	cairo_surface_t *s;
+	cairo_status_t st;
+	cairo_t *cr;
+
+	if (fmt == OPC_PLOT_NONE) {
+		snprintf(err, errlen, "%s: the plot's name must end in .svg or .png", path);
+		return -1;
+	}
+	if (fmt == OPC_PLOT_SVG)
+		s = cairo_svg_surface_create(path, FIG_W, FIG_H);
+	else
+		s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, FIG_W, FIG_H);
+	cr = cairo_create(s);
+	draw(cr, d, r);
+	st = cairo_status(cr);
+	cairo_destroy(cr);
+	if (st == CAIRO_STATUS_SUCCESS && fmt == OPC_PLOT_PNG)
+		st = cairo_surface_write_to_png(s, path);
+	cairo_surface_finish(s);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(s);
+	cairo_surface_destroy(s);
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * cairo and fontconfig keep their font caches until exit, which leak
+	 * checkers report; in sanitizer builds (ASAN=1), where that would fail
+	 * the tests, give them back.  fontconfig came in with cairo, so it is
+	 * looked up rather than linked.
+	 */
+	void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
+
+	cairo_debug_reset_static_data();
+	if (fc_fini)
+		fc_fini();
+#endif
+	if (st != CAIRO_STATUS_SUCCESS) {
+		snprintf(err, errlen, "%s: cannot write the plot: %s", path,
+			 cairo_status_to_string(st));
+		return -1;
+	}
+	return 0;
+}

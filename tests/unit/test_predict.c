@@ -1,0 +1,477 @@
+/*
+ * test_predict.c - architecture lowering, coefficients, life-cycle and
+ * carbon arithmetic of `opcount predict`.
+ *
+ * The lowering is checked against the closed forms examples/mlp.c and
+ * examples/cnn.c check their own calls against (mlp_expected_flops,
+ * cnn_expected), rewritten here from the shapes; the integration test
+ * predict.sh ties it to the programs' printed counts as well.  Bytes are
+ * counted here element by element (A and B read, C written, C read when
+ * beta != 0), independently of common/cost.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch.h"
+#include "carbon.h"
+#include "predict.h"
+
+static char err[2048];
+
+static void load(const char *json, struct opc_arch *a, struct opc_lowering *lw)
+{
+	int ret = opc_arch_parse(json, "t.json", 0, a, err, sizeof(err));
+
+	if (ret)
+		fail_msg("parse: %s", err);
+	ret = opc_arch_lower(a, lw, err, sizeof(err));
+	if (ret)
+		fail_msg("lower: %s", err);
+}
+
+/* the error message of a bad architecture, which must mention `want` */
+static void bad(const char *json, const char *want)
+{
+	struct opc_arch a;
+	int ret = opc_arch_parse(json, "bad.json", 0, &a, err, sizeof(err));
+
+	if (ret == 0) {
+		opc_arch_free(&a);
+		fail_msg("accepted: %s", json);
+	}
+	assert_true(ret < 0);
+	if (strncmp(err, "bad.json: ", 10) || !strstr(err, want))
+		fail_msg("for %s\n  message: %s\n  wanted: %s", json, err, want);
+	opc_arch_free(&a);
+}
+
+static uint64_t gemm_bytes(uint64_t m, uint64_t n, uint64_t k, int c_read, int es)
+{
+	return es * (m * k + k * n + m * n + (c_read ? m * n : 0));
+}
+
+/* examples/mlp.c: mlp_expected_flops() and mlp_expected_calls() */
+static void test_mlp_lowering(void **state)
+{
+	static const int widths[][4] = {	/* inputs, width, outputs, hidden layers */
+		{ 32, 64, 10, 2 }, { 9, 17, 3, 4 }, { 32, 64, 10, 0 }, { 784, 300, 10, 1 },
+	};
+	(void)state;
+	for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+		int in = widths[w][0], width = widths[w][1], out = widths[w][2];
+		int hidden = widths[w][3], nl = hidden + 1;
+		char json[4096];
+		size_t o = 0;
+		struct opc_arch a;
+		struct opc_lowering lw;
+		uint64_t b = 7 + w, flops_inf = 0, flops_train = 0, bytes_inf = 0, bytes_train = 0;
+
+		o += snprintf(json + o, sizeof(json) - o,
+			      "{\"input\": [%d], \"batch\": %llu, \"layers\": [", in,
+			      (unsigned long long)b);
+		for (int l = 0; l < nl; l++)
+			o += snprintf(json + o, sizeof(json) - o,
+				      "%s{\"type\": \"dense\", \"units\": %d}%s", l ? ", " : "",
+				      l == nl - 1 ? out : width,
+				      l < nl - 1 ? ", {\"type\": \"activation\", \"function\": "
+						   "\"relu\"}" : "");
+		snprintf(json + o, sizeof(json) - o, "]}");
+		load(json, &a, &lw);
+		for (int l = 0; l < nl; l++) {
+			uint64_t li = l ? width : in, lo = l == nl - 1 ? out : width;
+			uint64_t per = 2 * li * lo;
+
+			flops_inf += b * per;
+			flops_train += b * per * (l == 0 ? 2 : 3);
+			bytes_inf += gemm_bytes(b, lo, li, 0, 4);
+			bytes_train += gemm_bytes(b, lo, li, 0, 4) + gemm_bytes(lo, li, b, 0, 4) +
+				       (l ? gemm_bytes(b, li, lo, 0, 4) : 0);
+		}
+		assert_int_equal(lw.batch, b);
+		assert_int_equal(lw.infer.flops, flops_inf);
+		assert_int_equal(lw.train.flops, flops_train);
+		assert_int_equal(lw.infer.calls, nl);
+		assert_int_equal(lw.train.calls, nl + 2 * nl - 1);
+		assert_int_equal(lw.infer.bytes, bytes_inf);
+		assert_int_equal(lw.train.bytes, bytes_train);
+		/* nothing upstream of the first layer learns: no grad_x there */
+		for (size_t i = 0; i < lw.nops; i++) {
+			assert_string_equal(lw.ops[i].routine, "sgemm");
+			assert_string_equal(a.layers[lw.ops[i].layer].type, "Linear");
+			if (lw.ops[i].phase == OPC_PHASE_GRAD_X)
+				assert_int_not_equal(lw.ops[i].layer, 0);
+		}
+		opc_lowering_free(&lw);
+		opc_arch_free(&a);
+	}
+}
+
+/* examples/cnn.c: cnn_expected() with --no-input-grad, and its shapes */
+static void test_cnn_lowering(void **state)
+{
+	static const int cases[][4] = {	/* channels, filters, kernel, image */
+		{ 1, 8, 3, 12 }, { 3, 5, 5, 13 }, { 1, 8, 4, 9 }, { 2, 1, 1, 2 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t c = cases[i][0], f = cases[i][1], k = cases[i][2], s = cases[i][3];
+		uint64_t pad = k / 2, o = s + 2 * pad - k + 1, p = o / 2, q = c * k * k;
+		uint64_t h = f * p * p, oo = o * o, b = 9;
+		struct opc_arch a;
+		struct opc_lowering lw;
+		char json[1024];
+		uint64_t conv_per = 2 * f * oo * q, fc_per = 2 * 4 * h;
+
+		snprintf(json, sizeof(json),
+			 "{\"input\": [%llu, %llu, %llu], \"batch\": %llu, \"layers\": ["
+			 "{\"type\": \"conv2d\", \"name\": \"conv1\", \"filters\": %llu, "
+			 "\"kernel\": %llu, \"padding\": %llu},"
+			 "{\"type\": \"activation\", \"function\": \"relu\"},"
+			 "{\"type\": \"maxpool\", \"size\": 2},"
+			 "{\"type\": \"flatten\"},"
+			 "{\"type\": \"dense\", \"name\": \"fc1\", \"units\": 4}]}",
+			 (unsigned long long)c, (unsigned long long)s, (unsigned long long)s,
+			 (unsigned long long)b, (unsigned long long)f, (unsigned long long)k,
+			 (unsigned long long)pad);
+		load(json, &a, &lw);
+		assert_int_equal(a.layers[4].in[0], h);
+		assert_int_equal(lw.infer.flops, b * (conv_per + fc_per));
+		assert_int_equal(lw.train.flops, b * (2 * conv_per + 3 * fc_per));
+		/* per batch: a conv sgemm per image and an fc sgemm; backward two
+		 * fc sgemms and one conv sgemm per image */
+		assert_int_equal(lw.infer.calls, b + 1);
+		assert_int_equal(lw.train.calls, 2 * b + 3);
+		/* the weight gradient sums the batch in place: C read b - 1 times */
+		assert_int_equal(lw.infer.bytes, b * gemm_bytes(f, oo, q, 0, 4) +
+						 gemm_bytes(b, 4, h, 0, 4));
+		assert_int_equal(lw.train.bytes,
+				 lw.infer.bytes + gemm_bytes(f, q, oo, 0, 4) +
+				 (b - 1) * gemm_bytes(f, q, oo, 1, 4) +
+				 gemm_bytes(4, h, b, 0, 4) + gemm_bytes(b, h, 4, 0, 4));
+		for (size_t j = 0; j < lw.nops; j++)
+			if (lw.ops[j].layer == 0)
+				assert_string_equal(a.layers[0].type, "Conv2d");
+		opc_lowering_free(&lw);
+		opc_arch_free(&a);
+	}
+}
+
+static void test_shapes_and_input_grad(void **state)
+{
+	struct opc_arch a;
+	struct opc_lowering lw;
+	int gx = 0;
+
+	(void)state;
+	/* stride, rectangular kernel and padding, avgpool, float64; the
+	 * second conv needs its input gradient, the first does not */
+	load("{\"input\": [3, 32, 30], \"batch\": 2, \"dtype\": \"float64\", \"layers\": ["
+	     "{\"type\": \"avgpool\", \"size\": [2, 3], \"stride\": 1},"
+	     "{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": [3, 5], \"stride\": [2, 1],"
+	     " \"padding\": [1, 0]},"
+	     "{\"type\": \"conv2d\", \"filters\": 6, \"kernel\": 3, \"stride\": 2},"
+	     "{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 5}]}", &a, &lw);
+	assert_int_equal(a.layers[0].out[1], 31);	/* (32 - 2) / 1 + 1 */
+	assert_int_equal(a.layers[0].out[2], 28);	/* (30 - 3) / 1 + 1 */
+	assert_int_equal(a.layers[1].out[1], 16);	/* (31 + 2 - 3) / 2 + 1 */
+	assert_int_equal(a.layers[1].out[2], 24);	/* (28 - 5) / 1 + 1 */
+	assert_int_equal(a.layers[2].out[1], 7);	/* (16 - 3) / 2 + 1 */
+	assert_int_equal(a.layers[2].out[2], 11);	/* (24 - 3) / 2 + 1 */
+	assert_int_equal(a.layers[4].in[0], 6 * 7 * 11);
+	assert_int_equal(a.params, (4 * 3 * 15 + 4) + (6 * 4 * 9 + 6) + (6 * 77 * 5 + 5));
+	for (size_t i = 0; i < lw.nops; i++) {
+		const struct opc_lop *op = &lw.ops[i];
+
+		assert_string_equal(op->routine, "dgemm");
+		if (op->phase == OPC_PHASE_GRAD_X) {
+			assert_int_not_equal(op->layer, 1);
+			gx++;
+		}
+		if (op->layer == 1 && op->phase == OPC_PHASE_FORWARD) {
+			assert_int_equal(op->m, 4);
+			assert_int_equal(op->n, 16 * 24);
+			assert_int_equal(op->k, 3 * 15);
+			assert_int_equal(op->calls, 2);
+			assert_int_equal(op->bytes, 2 * 8 * (4 * 45 + 45 * 384 + 4 * 384));
+		}
+	}
+	assert_int_equal(gx, 2);	/* the second conv and the dense layer */
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* --batch overrides the file */
+	assert_int_equal(opc_arch_parse("{\"input\": [4], \"batch\": 8, \"layers\": "
+					"[{\"type\": \"dense\", \"units\": 2}]}", "t.json", 3, &a,
+					err, sizeof(err)), 0);
+	assert_int_equal(a.batch, 3);
+	opc_arch_free(&a);
+}
+
+static void test_bad_architectures(void **state)
+{
+	(void)state;
+	bad("", "line 1, column 1: not valid JSON");
+	bad("{\"input\": [4],\n \"layers\": [{\"type\": \"dense\", \"units\": 2},]}",
+	    "line 2, column");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": 2}]} x",
+	    "not valid JSON");
+	bad("[]", "must be a JSON object");
+	bad("{\"layers\": [{\"type\": \"dense\", \"units\": 2}]}", "missing \"input\"");
+	bad("{\"input\": [4, 4], \"layers\": [{\"type\": \"dense\", \"units\": 2}]}",
+	    "\"input\" must be [features] or [channels, height, width]");
+	bad("{\"input\": [4], \"layer\": []}", "unknown field \"layer\"");
+	bad("{\"input\": [4], \"layers\": []}", "\"layers\" must be a non-empty array");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"unit\": 2}]}",
+	    "layers[0] (dense): unknown field \"unit\"");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\"}]}",
+	    "layers[0] (dense): missing \"units\"");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": 0}]}",
+	    "layers[0] (dense): \"units\" must be an integer in [1,");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": 2.5}]}",
+	    "\"units\" must be an integer >= 1, got 2.5");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": \"2\"}]}",
+	    "\"units\" must be an integer >= 1, got \"2\"");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": 2}, "
+	    "{\"type\": \"lstm\"}]}", "layers[1]: unknown layer type \"lstm\"");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, "
+	    "\"kernel\": 3}]}", "layers[0] (conv2d): its input is [4]");
+	bad("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, "
+	    "\"kernel\": 3}, {\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[1] (dense): its input is [2, 6, 6] (channels, height, width); put a "
+	    "{\"type\": \"flatten\"} layer before it");
+	bad("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"name\": \"c\", "
+	    "\"filters\": 2, \"kernel\": [3, 9]}]}",
+	    "layers[0] (conv2d \"c\"): a 3x9 kernel does not fit the 8x8 input");
+	bad("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, "
+	    "\"kernel\": [3, 3, 3]}]}", "\"kernel\" must be an integer or [height, width]");
+	bad("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"filters\": 2, "
+	    "\"kernel\": 3, \"padding\": -1}]}", "\"padding\" must be an integer in [0,");
+	bad("{\"input\": [1, 4, 4], \"layers\": [{\"type\": \"maxpool\", \"size\": 5}]}",
+	    "layers[0] (maxpool): a 5x5 window does not fit the 4x4 input");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"activation\", \"function\": "
+	    "\"swish\"}]}", "layers[0] (activation): unknown function \"swish\"");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"activation\", \"function\": "
+	    "\"relu\"}]}", "no dense or conv2d layer");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": 2, \"name\": "
+	    "\"a\"}, {\"type\": \"dense\", \"units\": 2, \"name\": \"a\"}]}",
+	    "layers[0] and layers[1] are both named \"a\"");
+	bad("{\"input\": [4], \"batch\": 0, \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 2}]}", "\"batch\" must be an integer in [1,");
+	bad("{\"input\": [4], \"dtype\": \"float16\", \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 2}]}", "\"dtype\" must be \"float32\" or \"float64\"");
+	bad("{\"opcount_arch\": 2, \"input\": [4], \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 2}]}", "this opcount reads version 1");
+	bad("{\"input\": [65536, 65536, 65536], \"layers\": [{\"type\": \"flatten\"}, "
+	    "{\"type\": \"dense\", \"units\": 2}]}", "too many features");
+}
+
+static const char *coeffs_json =
+	"{\"opcount_coeffs\": 1, \"target\": \"energy\", \"unit\": \"J\","
+	" \"energy_source\": \"rapl\", \"energy_measured\": true,"
+	" \"machine\": {\"cpu\": \"Test CPU\", \"ncpu\": 4, \"mixed\": false},"
+	" \"model\": \"c\", \"future_field\": [1, 2],"
+	" \"models\": {"
+	"  \"a\": {\"per_flop\": 1e-9, \"per_type\": {}, \"per_call\": 0, \"static_w\": 0},"
+	"  \"b\": {\"per_flop\": 0, \"per_type\": {\"Linear\": {\"per_flop\": 2e-9, \"per_byte\": 0}},"
+	"        \"per_call\": 0, \"static_w\": 0},"
+	"  \"c\": {\"per_flop\": 0, \"per_type\": {\"Linear\": {\"per_flop\": 1e-9, \"per_byte\": 1e-8},"
+	"                                      \"gemm\": {\"per_flop\": 3e-9, \"per_byte\": 0}},"
+	"        \"per_call\": 1e-6, \"static_w\": 5, \"cv\": {\"mape\": 12.5}}}}";
+
+static void test_coeffs(void **state)
+{
+	struct opc_coeffs co;
+	struct opc_arch a;
+	struct opc_lowering lw;
+	struct opc_op_cost cost[16];
+
+	(void)state;
+	load("{\"input\": [1, 6, 6], \"batch\": 2, \"layers\": ["
+	     "{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3},"
+	     "{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 3}]}", &a, &lw);
+	assert_true(lw.nops <= 16);
+
+	/* the recommended model c: Linear priced as such, Conv2d by "gemm" */
+	assert_int_equal(opc_coeffs_parse(coeffs_json, "k.json", 0, &co, err, sizeof(err)), 0);
+	assert_int_equal(co.model, 'c');
+	assert_false(co.time);
+	assert_true(co.energy_measured);
+	assert_string_equal(co.machine, "cpu=Test CPU, ncpu=4");
+	assert_true(co.cv_mape == 12.5);
+	assert_int_equal(opc_coeffs_eval(&co, &a, &lw, cost, err, sizeof(err)), 0);
+	for (size_t i = 0; i < lw.nops; i++) {
+		const struct opc_lop *op = &lw.ops[i];
+		double want;
+
+		if (op->layer == 0) {
+			assert_true(cost[i].fallback);
+			assert_string_equal(cost[i].coeff_type, "gemm");
+			want = 3e-9 * op->flops + 1e-6 * op->calls;
+		} else {
+			assert_false(cost[i].fallback);
+			assert_string_equal(cost[i].coeff_type, "Linear");
+			want = 1e-9 * op->flops + 1e-8 * op->bytes + 1e-6 * op->calls;
+		}
+		assert_true(fabs(cost[i].total - want) <= 1e-12 * want);
+	}
+	opc_coeffs_free(&co);
+
+	/* model a: one price per FLOP, whatever the type */
+	assert_int_equal(opc_coeffs_parse(coeffs_json, "k.json", 'a', &co, err, sizeof(err)), 0);
+	assert_int_equal(opc_coeffs_eval(&co, &a, &lw, cost, err, sizeof(err)), 0);
+	for (size_t i = 0; i < lw.nops; i++)
+		assert_true(fabs(cost[i].total - 1e-9 * lw.ops[i].flops) <= 1e-21 * lw.ops[i].flops);
+	opc_coeffs_free(&co);
+
+	/* model b has neither Conv2d nor gemm, nor a global per_flop */
+	assert_int_equal(opc_coeffs_parse(coeffs_json, "k.json", 'b', &co, err, sizeof(err)), 0);
+	assert_int_equal(opc_coeffs_eval(&co, &a, &lw, cost, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "k.json: model b has no coefficients for layer type "
+				    "\"Conv2d\" (layer conv1)"));
+	opc_coeffs_free(&co);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+static void bad_coeffs(const char *json, const char *want)
+{
+	struct opc_coeffs co;
+
+	assert_int_equal(opc_coeffs_parse(json, "k.json", 0, &co, err, sizeof(err)), -EINVAL);
+	if (strncmp(err, "k.json: ", 8) || !strstr(err, want))
+		fail_msg("for %s\n  message: %s\n  wanted: %s", json, err, want);
+	opc_coeffs_free(&co);
+}
+
+static void test_bad_coeffs(void **state)
+{
+	(void)state;
+	bad_coeffs("{\"opcount_coeffs\": 1,", "not valid JSON");
+	bad_coeffs("{}", "no \"opcount_coeffs\" version field");
+	bad_coeffs("{\"opcount_coeffs\": 2}", "reads version 1, got 2");
+	bad_coeffs("{\"opcount_coeffs\": 1}", "missing \"target\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"power\"}",
+		   "\"target\": expected \"energy\" or \"time\", got \"power\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"unit\": \"kWh\"}",
+		   "\"unit\": a fit of energy is in J, got \"kWh\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\"}", "missing \"models\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"models\": {}}",
+		   "missing \"model\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"d\", "
+		   "\"models\": {}}", "\"model\": expected \"a\", \"b\" or \"c\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"c\", "
+		   "\"models\": {\"a\": {\"per_flop\": 1}}}", "models.c: missing");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"a\", "
+		   "\"models\": {\"a\": {\"per_flop\": -1}}}",
+		   "models.a.per_flop: -1: coefficients are finite and non-negative");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"a\", "
+		   "\"models\": {\"a\": {\"per_flop\": \"1\"}}}",
+		   "models.a.per_flop: expected a number");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"b\", "
+		   "\"models\": {\"b\": {\"per_type\": {\"Linear\": {\"per_byte\": 1}}}}}",
+		   "models.b.per_type.Linear: missing \"per_flop\"");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"b\", "
+		   "\"models\": {\"b\": {\"per_type\": [1]}}}",
+		   "models.b.per_type: expected an object of layer types");
+	bad_coeffs("{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"a\", "
+		   "\"models\": {\"a\": {\"per_flop\": 0}}}", "every coefficient is zero");
+}
+
+/* DESIGN.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I */
+static void test_lifecycle(void **state)
+{
+	struct opc_lifecycle lc = {
+		.infer_j = 2, .train_sample_j = 10, .samples = 100, .epochs = 3,
+		.tuning_runs = 4, .inferences = 1000,
+	};
+
+	(void)state;
+	opc_lifecycle_compute(&lc);
+	assert_true(lc.overhead == 5);
+	assert_true(lc.training_j == 2.0 * 100 * 3 * 5);
+	assert_true(lc.tuning_j == 4 * 3000.0);
+	assert_true(lc.inference_j == 2000);
+	assert_true(lc.total_j == 12000 + 3000 + 2000);
+
+	/* no training at all: only the inferences */
+	lc = (struct opc_lifecycle){ .infer_j = 0.5, .train_sample_j = 2, .inferences = 8 };
+	opc_lifecycle_compute(&lc);
+	assert_true(lc.training_j == 0 && lc.tuning_j == 0 && lc.total_j == 4);
+}
+
+static void test_carbon_arithmetic(void **state)
+{
+	double j = 1287000.0 * OPC_J_PER_KWH;	/* 1287 MWh */
+
+	(void)state;
+	/* 1287 MWh at 429 gCO2eq/kWh is 552.123 t, exactly */
+	assert_true(opc_co2eq_g(j, 429) == 552123000.0);
+	assert_true(opc_co2eq_g(j, 429) / 1e6 == 552.123);
+	/* 20 g/kWh Quebec vs 736.6 g/kWh Iowa, for one kWh */
+	assert_true(opc_co2eq_g(OPC_J_PER_KWH, 20) == 20);
+	assert_true(opc_co2eq_g(OPC_J_PER_KWH, 736.6) == 736.6);
+	assert_true(OPC_PUE_DEFAULT == 1.58);
+}
+
+static void test_regions(void **state)
+{
+	const char *dir = opc_data_dir();
+	struct opc_intensity ci;
+
+	(void)state;
+	assert_int_equal(opc_intensity_lookup(dir, "FRA", &ci, err, sizeof(err)), 0);
+	assert_string_equal(ci.region, "FRA");
+	assert_string_equal(ci.label, "France");
+	assert_true(ci.g_per_kwh > 0 && ci.g_per_kwh < 1000);
+	assert_true(ci.year >= 2000);
+	assert_non_null(strstr(ci.source, "Our World in Data"));
+	assert_int_equal(opc_intensity_lookup(dir, "fra", &ci, err, sizeof(err)), 0);
+	assert_string_equal(ci.region, "FRA");
+
+	assert_int_equal(opc_intensity_lookup(dir, "gcp:us-central1", &ci, err, sizeof(err)), 0);
+	assert_string_equal(ci.region, "gcp:us-central1");
+	assert_true(ci.g_per_kwh == 430);
+	assert_int_equal(ci.year, 0);
+
+	assert_int_equal(opc_intensity_lookup(dir, "FRX", &ci, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "unknown region \"FRX\""));
+	assert_non_null(strstr(err, "did you mean FRA (France)"));
+	assert_int_equal(opc_intensity_lookup(dir, "France", &ci, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "did you mean FRA (France)?"));
+	assert_int_equal(opc_intensity_lookup(dir, "us-central1", &ci, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "did you mean gcp:us-central1?"));
+	assert_int_equal(opc_intensity_lookup(dir, "gcp:us-centrl1", &ci, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "gcp:us-central1"));
+	assert_int_equal(opc_intensity_lookup(dir, "Atlantis", &ci, err, sizeof(err)), -ENOENT);
+	assert_null(strstr(err, "did you mean"));
+	assert_non_null(strstr(err, "--intensity"));
+	assert_int_equal(opc_intensity_lookup("/nonexistent", "FRA", &ci, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/grid-carbon-intensity.csv"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mlp_lowering),
+		cmocka_unit_test(test_cnn_lowering),
+		cmocka_unit_test(test_shapes_and_input_grad),
+		cmocka_unit_test(test_bad_architectures),
+		cmocka_unit_test(test_coeffs),
+		cmocka_unit_test(test_bad_coeffs),
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_carbon_arithmetic),
+		cmocka_unit_test(test_regions),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
