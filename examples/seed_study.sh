@@ -11,8 +11,8 @@
 # Each run's trace gives its FLOPs, time and energy; examples/seed_study.py
 # prints one table per finding with "agrees?" and then `opcount fit`
 # compares FLOPs-only with per-type models on unseen runs.  --quick is the
-# reduced sweep `make test` runs (well under two minutes); the full sweep
-# takes a few minutes on two cores.
+# reduced sweep `make test` runs (a few seconds); the full sweep takes
+# about ten seconds on two cores.
 set -eu
 BUILD=${BUILD:-build}
 quick=0
