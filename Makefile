@@ -37,7 +37,7 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS_ALL)
 GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
-COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c
+COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
@@ -162,11 +162,15 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall $(OPENBLAS_CFLAGS) $< -o $@ -lopenblas
 
+# The binaries find the data in ../share/opcount (common/datadir.c).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/opcount/python
 	install -m 755 $(BUILD)/opcount $(DESTDIR)$(PREFIX)/bin/opcount
 	install -m 755 $(BUILD)/libopcount.so $(DESTDIR)$(PREFIX)/lib/libopcount.so
 	install -m 644 include/opcount.h $(DESTDIR)$(PREFIX)/include/opcount.h
+	install -m 644 data/*.csv data/README.md $(DESTDIR)$(PREFIX)/share/opcount/
+	install -m 644 python/opcount_torch.py $(DESTDIR)$(PREFIX)/share/opcount/python/
 
 clean:
 	rm -rf build build-asan build-ubsan build-tsan

@@ -13,22 +13,12 @@
 #include <strings.h>
 
 #include "carbon.h"
-
-#ifndef OPC_DATADIR
-#define OPC_DATADIR "data"
-#endif
+#include "datadir.h"
 
 #define GRID_CSV "grid-carbon-intensity.csv"
 #define CLOUD_CSV "cloud-region-carbon-intensity.csv"
 #define NFIELDS 6
 #define NSUGGEST 5
-
-const char *opc_data_dir(void)
-{
-	const char *dir = getenv("OPCOUNT_DATA_DIR");
-
-	return dir && *dir ? dir : OPC_DATADIR;
-}
 
 double opc_co2eq_g(double energy_j, double g_per_kwh)
 {

@@ -18,8 +18,7 @@ struct opc_intensity {
 	int year;		/* year of the data, 0 when the table gives none */
 };
 
-/* OPCOUNT_DATA_DIR, else the directory compiled in (the project's data/). */
-const char *opc_data_dir(void);
+/* opc_data_dir(): common/datadir.h */
 
 /*
  * Look up an ISO 3166 alpha-3 country ("FRA", any case) in

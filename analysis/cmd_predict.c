@@ -22,6 +22,7 @@
 
 #include "arch.h"
 #include "carbon.h"
+#include "datadir.h"
 #include "log.h"
 #include "opcount_cli.h"
 #include "predict.h"

@@ -21,12 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "energy.h"
 #include "log.h"
 
-#ifndef OPC_DATADIR
-#define OPC_DATADIR "data"
-#endif
 
 const char *opc_energy_kind_name(int kind)
 {
@@ -553,11 +551,11 @@ static uint64_t cpu_time_ns(void)
 
 static int estimate_open(struct opc_energy *e, char *msg, size_t len)
 {
-	const char *dir = getenv("OPCOUNT_DATA_DIR");
+	const char *dir = opc_data_dir();
 	char model[256], table[1024];
 	struct opc_energy_domain *dom = &e->dom[0];
 
-	snprintf(table, sizeof(table), "%s/cpu-tdp-watts.csv", dir && *dir ? dir : OPC_DATADIR);
+	snprintf(table, sizeof(table), "%s/cpu-tdp-watts.csv", dir);
 	cpu_model(model, sizeof(model));
 	e->tdp_w = opc_energy_tdp_lookup(table, model);
 	e->ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
