@@ -22,6 +22,7 @@
 
 #include "arch.h"
 #include "carbon.h"
+#include "datadir.h"
 #include "predict.h"
 
 static char err[2048];
