@@ -28,7 +28,8 @@ endif
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+           -Werror=implicit-function-declaration -Werror=int-conversion
 DATADIR ?= $(CURDIR)/data
 CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DATADIR)"' \
                 -Iinclude -Icommon -Itracer -I$(BUILD)/gen
@@ -49,7 +50,8 @@ LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c tracer/energy.c $(COMMON_CLI) \
-            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c
+            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
+            tracer/argdecode.c tracer/ptrace.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lm
 

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "util.h"
 #include "routines.h"
 
 /* Every dimension fits an int, as the BLAS interface needs. */
@@ -485,7 +486,7 @@ static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct op
 int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc_arch *a,
 		   char *err, size_t len)
 {
-	struct json_tokener *tok;
+	char why[256];
 	json_object *root;
 	struct ctx c;
 	int ret;
@@ -493,36 +494,11 @@ int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc
 	memset(a, 0, sizeof(*a));
 	ctx_init(&c, path, err, len);
 	a->path = strdup(path);
-	tok = json_tokener_new();
-	if (tok == NULL || a->path == NULL) {
-		json_tokener_free(tok);
+	if (a->path == NULL)
 		return fail(&c, "out of memory");
-	}
-	/* strict: no trailing commas, no single quotes, nothing after the value */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, text, (int)strlen(text));
-	if (root != NULL && text[json_tokener_get_parse_end(tok) +
-				 strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")]) {
-		json_object_put(root);
-		root = NULL;
-	}
-	if (root == NULL) {
-		/* line and column of where the tokenizer stopped */
-		size_t off = json_tokener_get_parse_end(tok), line = 1, col = 1;
-
-		for (size_t i = 0; i < off && text[i]; i++) {
-			col = text[i] == '\n' ? 1 : col + 1;
-			line += text[i] == '\n';
-		}
-		ret = fail(&c, "line %zu, column %zu: not valid JSON: %s", line, col,
-			   json_tokener_get_error(tok) == json_tokener_success ?
-			   "more after the value" : json_tokener_get_error(tok) ==
-			   json_tokener_continue ? "unexpected end of file" :
-			   json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_tokener_free(tok);
-		return ret;
-	}
-	json_tokener_free(tok);
+	root = opc_json_parse_strict(text, why, sizeof(why));
+	if (root == NULL)
+		return fail(&c, "%s", why);
 	ret = parse_root(&c, root, batch, a);
 	json_object_put(root);
 	return ret;

@@ -18,6 +18,7 @@
 
 #include "fit.h"
 #include "log.h"
+#include "util.h"
 #include "opcount_cli.h"
 #include "plot.h"
 
@@ -35,21 +36,6 @@ static void usage(FILE *f)
 		"Models: (a) FLOPs alone, (b) per-type FLOPs, (c) per-type FLOPs and bytes,\n"
 		"per-call overhead and static power; non-negative least squares, compared by\n"
 		"leave-one-run-out prediction of each run's total (needs 3 runs or more).\n");
-}
-
-static void si(char *buf, size_t len, double v)
-{
-	const char *u[] = { "", "k", "M", "G", "T", "P", "E" };
-	int i = 0;
-
-	while (v >= 1000 && i < 6) {
-		v /= 1000;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%.0f", v);
-	else
-		snprintf(buf, len, "%.3g%s", v, u[i]);
 }
 
 static const char *num(char *buf, size_t len, const char *fmt, double v)
@@ -111,9 +97,9 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 
 	printf("\n%-24s %10s %10s %10s %11s\n", "type", "calls", "FLOPs", "bytes", "busy_s");
 	for (size_t t = 0; t < d->ntypes; t++) {
-		si(b1, sizeof(b1), d->types[t].calls);
-		si(b2, sizeof(b2), d->types[t].flops);
-		si(b3, sizeof(b3), d->types[t].bytes);
+		opc_si(b1, sizeof(b1), d->types[t].calls);
+		opc_si(b2, sizeof(b2), d->types[t].flops);
+		opc_si(b3, sizeof(b3), d->types[t].bytes);
 		printf("%-24.24s %10s %10s %10s %11.6f\n", d->types[t].name, b1, b2, b3,
 		       d->types[t].busy_s);
 	}

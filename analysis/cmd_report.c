@@ -15,6 +15,7 @@
 #include "log.h"
 #include "opcount_cli.h"
 #include "profile.h"
+#include "util.h"
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -64,21 +65,6 @@ static const char *first_column(const struct opc_row *r, enum opc_group by)
 	return "?";
 }
 
-static void si(char *buf, size_t len, double v)
-{
-	const char *u[] = { "", "k", "M", "G", "T", "P", "E" };
-	int i = 0;
-
-	while (v >= 1000 && i < 6) {
-		v /= 1000;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%.0f", v);
-	else
-		snprintf(buf, len, "%.3g%s", v, u[i]);
-}
-
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
 {
 	char f[32], b[32], c[32], rate[32];
@@ -114,9 +100,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		const struct opc_row *r = &p->rows[i];
 		char name[512];
 
-		si(f, sizeof(f), (double)r->flops);
-		si(b, sizeof(b), (double)r->bytes);
-		si(c, sizeof(c), (double)r->calls);
+		opc_si(f, sizeof(f), (double)r->flops);
+		opc_si(b, sizeof(b), (double)r->bytes);
+		opc_si(c, sizeof(c), (double)r->calls);
 		if (r->busy_s > 0)
 			snprintf(rate, sizeof(rate), "%.2f", r->flops / r->busy_s / 1e9);
 		else
@@ -148,9 +134,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	}
 	if (shown < p->nrows)
 		printf("%-*s (%zu more rows; --top 0 shows all)\n", width, "...", p->nrows - shown);
-	si(f, sizeof(f), (double)p->flops);
-	si(b, sizeof(b), (double)p->bytes);
-	si(c, sizeof(c), (double)p->calls);
+	opc_si(f, sizeof(f), (double)p->flops);
+	opc_si(b, sizeof(b), (double)p->bytes);
+	opc_si(c, sizeof(c), (double)p->calls);
 	printf("%-*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, "total", "", c, f, b,
 	       p->bytes ? (double)p->flops / p->bytes : 0, p->busy_s,
 	       p->busy_s > 0 ? (snprintf(rate, sizeof(rate), "%.2f", p->flops / p->busy_s / 1e9),

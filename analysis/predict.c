@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "predict.h"
+#include "util.h"
 
 struct ctx {
 	const char *path;
@@ -244,7 +245,7 @@ int opc_coeffs_parse(const char *text, const char *path, char model, struct opc_
 		     char *err, size_t len)
 {
 	struct ctx c = { path, err, len };
-	struct json_tokener *tok;
+	char why[256];
 	json_object *root;
 	int ret;
 
@@ -252,35 +253,11 @@ int opc_coeffs_parse(const char *text, const char *path, char model, struct opc_
 	if (len)
 		err[0] = 0;
 	co->path = strdup(path);
-	tok = json_tokener_new();
-	if (tok == NULL || co->path == NULL) {
-		json_tokener_free(tok);
+	if (co->path == NULL)
 		return fail(&c, "out of memory");
-	}
-	/* strict: no trailing commas, no single quotes, nothing after the value */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, text, (int)strlen(text));
-	if (root != NULL && text[json_tokener_get_parse_end(tok) +
-				 strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")]) {
-		json_object_put(root);
-		root = NULL;
-	}
-	if (root == NULL) {
-		size_t off = json_tokener_get_parse_end(tok), line = 1, col = 1;
-
-		for (size_t i = 0; i < off && text[i]; i++) {
-			col = text[i] == '\n' ? 1 : col + 1;
-			line += text[i] == '\n';
-		}
-		ret = fail(&c, "line %zu, column %zu: not valid JSON: %s", line, col,
-			   json_tokener_get_error(tok) == json_tokener_success ?
-			   "more after the value" : json_tokener_get_error(tok) ==
-			   json_tokener_continue ? "unexpected end of file" :
-			   json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_tokener_free(tok);
-		return ret;
-	}
-	json_tokener_free(tok);
+	root = opc_json_parse_strict(text, why, sizeof(why));
+	if (root == NULL)
+		return fail(&c, "%s", why);
 	ret = parse_root(&c, root, model, co);
 	json_object_put(root);
 	return ret;

@@ -54,7 +54,20 @@ struct opc_routine {
 	opc_cost_fn cost;
 };
 
+/*
+ * How to find a routine's shape in its raw arguments (for the ptrace
+ * tracer, which sees registers, not a typed call): one routines.tbl token
+ * per parameter, and the parameter index each shape.d[i] and shape.f[i]
+ * comes from (-1: none).  Generated beside opc_routines[].
+ */
+struct opc_argdesc {
+	const char *tokens;	/* "TTIIIAPIPIAPI" */
+	signed char dim[OPC_SHAPE_DIMS];
+	signed char flag[OPC_SHAPE_FLAGS];
+};
+
 extern const struct opc_routine opc_routines[];
+extern const struct opc_argdesc opc_argdescs[];
 extern const int opc_nroutines;
 
 /* Element size in bytes of a precision letter; 0 if unknown. */

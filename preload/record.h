@@ -23,6 +23,7 @@
 #endif
 
 #include "routines.h"
+#include "shape_norm.h"
 
 #define OPC_EXPORT __attribute__((visibility("default")))
 #define OPC_HIDDEN __attribute__((visibility("hidden")))
@@ -220,61 +221,6 @@ static inline void opc_call_exit(struct opc_call *c)
 			opc_slot_overflow_account(s, &c->key);
 	}
 	c->t->depth--;
-}
-
-/* Normalisation helpers for the generated wrappers. */
-static inline char opc_upper(char c)
-{
-	return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c;
-}
-
-static inline char opc_cblas_trans(int v)
-{
-	return v == 112 ? 'T' : v == 113 ? 'C' : 'N';
-}
-
-static inline char opc_cblas_uplo(int v)
-{
-	return v == 122 ? 'L' : 'U';
-}
-
-static inline char opc_cblas_diag(int v)
-{
-	return v == 132 ? 'U' : 'N';
-}
-
-static inline char opc_cblas_side(int v)
-{
-	return v == 142 ? 'R' : 'L';
-}
-
-static inline char opc_cblas_job(int v)
-{
-	return opc_upper((char)v);
-}
-
-static inline char opc_zero_float1(const void *p)
-{
-	return *(const float *)p == 0 ? '0' : '1';
-}
-
-static inline char opc_zero_double1(const void *p)
-{
-	return *(const double *)p == 0 ? '0' : '1';
-}
-
-static inline char opc_zero_float2(const void *p)
-{
-	const float *v = p;
-
-	return v[0] == 0 && v[1] == 0 ? '0' : '1';
-}
-
-static inline char opc_zero_double2(const void *p)
-{
-	const double *v = p;
-
-	return v[0] == 0 && v[1] == 0 ? '0' : '1';
 }
 
 #endif

@@ -177,7 +177,29 @@ def gen_table(routines):
             cstr(",".join(f["flags"])), f["level"], r["prec"], IFACE[r["sig"]["iface"]],
             1 if f["estimated"] else 0, f["cost"]))
     out += ["};", "", "const int opc_nroutines = %d;" % len(routines), ""]
+    out += gen_argdescs(routines)
     return "\n".join(out)
+
+
+def gen_argdescs(routines):
+    """Per routine, where its shape comes from, for decoders that see the
+    raw arguments (the ptrace tracer): the same dims= and flags= as the
+    wrappers, as parameter indices into the token string."""
+    out = ["/* Argument tokens (routines.tbl) and the parameter index of each shape",
+           " * dimension and flag, -1 for none: see tracer/argdecode.c. */",
+           "const struct opc_argdesc opc_argdescs[] = {"]
+    for r in routines:
+        params = r["sig"]["params"]
+        index = {n: i for i, (_, n) in enumerate(params)}
+        dims = [index[d] for d in r["fam"]["dims"]]
+        flags = [index.get(f, -1) for f in r["fam"]["flags"]]	# lwork: Fortran only
+        dims += [-1] * (4 - len(dims))
+        flags += [-1] * (4 - len(flags))
+        out.append('\t{ "%s", { %s }, { %s } },' % (
+            "".join(t for t, _ in params), ", ".join(map(str, dims)),
+            ", ".join(map(str, flags))))
+    out += ["};", ""]
+    return out
 
 
 def gen_wrapper(r):
