@@ -1,0 +1,31 @@
+/*
+ * ptrace.h - count BLAS and LAPACK calls with ptrace breakpoints: for
+ * what LD_PRELOAD cannot see (statically linked programs, a BLAS bound
+ * through dlopen(RTLD_LOCAL) + dlsym).  Writes the same trace format as
+ * the preload library, so `opcount report` reads it unchanged.
+ * Compiled into the opcount tool only.
+ */
+#ifndef OPC_PTRACE_H
+#define OPC_PTRACE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Expands an output pattern (%p, %h) for a pid. */
+typedef void (*opc_expand_fn)(char *out, size_t len, const char *pattern, pid_t pid);
+
+/*
+ * Runs argv under ptrace, counting every intercepted call of it and its
+ * threads into the trace named by `pattern` expanded for its pid (the
+ * name is left in path).  Returns the command's exit status
+ * (128 + signal if it was killed), or -1 with a message printed when it
+ * could not be started or traced (ptrace not permitted, say).
+ */
+int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
+		   char **argv, long hz);
+
+/* 0 if this process may trace its children, else -errno with the reason
+ * (what blocks it) written to why. */
+int opc_ptrace_probe(char *why, unsigned long len);
+
+#endif
