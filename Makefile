@@ -51,7 +51,7 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c tracer/energy.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
-            tracer/argdecode.c tracer/ptrace.c
+            tracer/argdecode.c tracer/ptrace.c tracer/insn.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lm
 
@@ -143,12 +143,17 @@ $(BUILD)/tests/progs/%: tests/progs/%.c include/opcount.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -llapacke -lpthread -lm
 
+# binds its BLAS with dlopen(RTLD_LOCAL) + dlsym: linked with none
+$(BUILD)/tests/progs/dlopen_local: tests/progs/dlopen_local.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $< -o $@ -ldl
+
 $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -static $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -lpthread -lm
+	$(CC) -O2 -g -static $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static
 	@BUILD=$(BUILD) sh tests/run.sh
 
 demo: deps
@@ -159,6 +164,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
+	@BUILD=$(BUILD) sh bench/ptrace.sh
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

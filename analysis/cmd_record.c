@@ -28,6 +28,7 @@
 #include "energy.h"
 #include "log.h"
 #include "opcount_cli.h"
+#include "ptrace.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -199,7 +200,11 @@ static void usage(FILE *f)
 		"  --energy SRC             auto (default), rapl, perf, nvml, estimate, none\n"
 		"  -F, --freq HZ            sampling rate, 1..1000 (default 100)\n"
 		"  --idle-baseline SECONDS  measure idle power first, to split static from dynamic\n"
-		"  --nested                 also record calls made inside intercepted calls\n");
+		"  --nested                 also record calls made inside intercepted calls\n"
+		"  --ptrace                 count with breakpoints instead of LD_PRELOAD (static\n"
+		"                           programs, BLAS bound with dlopen+dlsym); no energy\n"
+		"  -p PID [--duration S]    attach to a running process for S seconds (or until\n"
+		"                           Ctrl-C), then detach and leave it running\n");
 }
 
 int cmd_record(int argc, char **argv)
@@ -210,6 +215,9 @@ int cmd_record(int argc, char **argv)
 		{ "freq", required_argument, NULL, 'F' },
 		{ "idle-baseline", required_argument, NULL, 'I' },
 		{ "nested", no_argument, NULL, 'n' },
+		{ "ptrace", no_argument, NULL, 'P' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,6 +226,9 @@ int cmd_record(int argc, char **argv)
 	char lib[2 * PATH_MAX], preload[4 * PATH_MAX + 2], num[64], path[PATH_MAX];
 	double idle_secs = 0;
 	long hz = 0;
+	int use_ptrace = 0;
+	long attach_pid = 0;
+	double duration = 0;
 	int c, status;
 	struct sigaction sa;
 	time_t started;
@@ -225,7 +236,7 @@ int cmd_record(int argc, char **argv)
 
 	optind = 1;
 	/* '+': options end at the command, whose own options are its own */
-	while ((c = getopt_long(argc, argv, "+o:F:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:F:p:h", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -264,6 +275,23 @@ int cmd_record(int argc, char **argv)
 		case 'n':
 			setenv("OPCOUNT_NESTED", "1", 1);
 			break;
+		case 'P':
+			use_ptrace = 1;
+			break;
+		case 'p':
+			attach_pid = strtol(optarg, &end, 10);
+			if (*end || attach_pid < 1 || attach_pid > INT_MAX) {
+				pr_err("-p: expected a process id, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			duration = strtod(optarg, &end);
+			if (*end || duration <= 0) {
+				pr_err("--duration: expected seconds > 0, got '%s'", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -272,10 +300,39 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (attach_pid) {
+		/* attach to a running process (tracer/ptrace.c) */
+		if (optind < argc) {
+			pr_err("-p takes no command");
+			return 2;
+		}
+		int rc = opc_ptrace_attach((pid_t)attach_pid, duration, output, expand, path,
+					   sizeof(path), hz ? hz : 100);
+
+		if (rc < 0)
+			return 1;
+		pr_info("trace written to %s%s", path, rc ? "" : "; the process runs on");
+		return 0;
+	}
+	if (duration > 0) {
+		pr_err("--duration needs -p PID");
+		return 2;
+	}
 	if (optind >= argc) {
 		pr_err("no command to record");
 		usage(stderr);
 		return 2;
+	}
+	if (use_ptrace) {
+		/* no preload library: breakpoints (tracer/ptrace.c) */
+		int rc = opc_ptrace_run(output, expand, path, sizeof(path), argv + optind,
+					hz ? hz : 100);
+
+		if (rc < 0)
+			return 1;
+		if (file_exists(path))
+			pr_info("trace written to %s", path);
+		return rc;
 	}
 	if (find_library(lib, sizeof(lib)) < 0) {
 		pr_err("cannot find libopcount.so beside %s or in ../lib (set OPCOUNT_LIBRARY)",

@@ -168,3 +168,14 @@ int opc_args_decode(int rid, const struct opc_argregs *regs, opc_memread_fn rd,
 	}
 	return 0;
 }
+
+int opc_args_need_sse(int rid)
+{
+	const struct opc_routine *r = &opc_routines[rid];
+	const struct opc_argdesc *a = &opc_argdescs[rid];
+
+	for (int i = 0; i < OPC_SHAPE_FLAGS; i++)
+		if (a->flag[i] >= 0 && param_is_sse(a->tokens[a->flag[i]], r->iface, r->prec))
+			return 1;
+	return 0;	/* dimensions are always integers */
+}

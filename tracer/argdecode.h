@@ -33,4 +33,8 @@ typedef int (*opc_memread_fn)(void *ctx, uint64_t addr, void *buf, size_t n);
 int opc_args_decode(int rid, const struct opc_argregs *regs, opc_memread_fn rd,
 		    void *ctx, struct opc_shape *out);
 
+/* Whether decoding rid reads an SSE register (a scalar passed by value
+ * that a flag tests): the tracer fetches them only then. */
+int opc_args_need_sse(int rid);
+
 #endif

@@ -24,6 +24,7 @@
  * interval like preload/collector.c writes them.
  */
 #include <elf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -33,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -42,6 +45,7 @@
 #include <unistd.h>
 
 #include "argdecode.h"
+#include "insn.h"
 #include "log.h"
 #include "ptrace.h"
 #include "routines.h"
@@ -56,7 +60,19 @@ struct bp {
 	uint8_t kind;
 	uint16_t mod;		/* module index */
 	int rid;
+	int ool;		/* out-of-line copy: -1 unknown, 0 none, else its slot */
 };
+
+/*
+ * The scratch area mapped into the tracee: at its start an int3 that
+ * counted calls return to (their return address is replaced with it),
+ * then one slot per breakpoint with a copy of the instruction under the
+ * int3 and an absolute jump back behind it.  Executing that copy instead
+ * of restoring the byte in place means the int3 is never missing, so a
+ * thread running through the entry at the same time is never missed.
+ */
+#define SCRATCH_SIZE	(64 * 1024)
+#define SLOT_SIZE	32
 
 struct module {
 	char *path;
@@ -71,6 +87,8 @@ struct thr {
 	uint64_t entry, ret, entry_sp;
 	uint64_t t0;
 	uint32_t key;
+	int stopped;		/* detaching: stopped for good */
+	int pend_sig;		/* to pass on when it is resumed */
 	struct thr *next;
 };
 
@@ -89,6 +107,7 @@ struct pkey {
 struct child {
 	pid_t pid;
 	int announced, vfork, stopped;
+	struct tracer *parent;
 };
 
 struct strent {
@@ -96,8 +115,15 @@ struct strent {
 	uint32_t id;
 };
 
-static struct tracer {
-	pid_t pid;		/* the command */
+/* One traced process: its breakpoints, threads, keys and trace file.  A
+ * fork child gets its own, copied from its parent's. */
+struct tracer {
+	pid_t pid;		/* the process */
+	pid_t ppid;
+	char path[PATH_MAX];	/* its trace */
+	struct tracer *next;
+	uint64_t scratch;	/* its address in the tracee, 0 if none */
+	uint32_t nslots;
 	struct bp *bps;
 	size_t nbp, bpcap;
 	struct module *mods;
@@ -113,11 +139,24 @@ static struct tracer {
 	struct opc_writer w;
 	uint64_t t0_ns, t_last_ns;
 	uint64_t dropped;
-	struct child *forks;	/* fork children not yet released */
-	size_t nforks;
-} T;
+};
 
-static volatile sig_atomic_t tick_due;
+static struct tracer *cur;	/* the process whose stop is being handled */
+static struct tracer *procs;	/* every traced process */
+#define T (*cur)
+static struct child *forks;	/* fork children not yet adopted or released */
+static size_t nforks;
+static int adopt_forks;		/* trace fork children (not when attached) */
+static char **run_argv;
+static long run_hz;
+
+static volatile sig_atomic_t tick_due, stop_due;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_due = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -278,6 +317,7 @@ static int bp_plant(uint64_t addr, int kind, int rid, int mod)
 	b->kind = kind;
 	b->rid = rid;
 	b->mod = mod;
+	b->ool = -1;
 	T.nbp++;
 	return 0;
 }
@@ -541,10 +581,12 @@ static int trace_open(const char *path, char **argv, long hz)
 	T.t0_ns = now_ns();
 	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + rt.tv_nsec;
 	h.pid = T.pid;
-	h.ppid = getpid();
+	h.ppid = T.ppid ? T.ppid : getpid();
+	snprintf(T.path, sizeof(T.path), "%s", path);
 	h.interval_ns = 1000000000u / hz;
 	if (opc_writer_open(&T.w, fd, &h) < 0) {
 		close(fd);
+		T.w.fd = -1;
 		return -1;
 	}
 	emit_info(argv);
@@ -650,7 +692,7 @@ static void maps_scan(void)
 		T.mods[i].present = 0;
 
 	/* group consecutive mappings of one file */
-	char cur[PATH_MAX] = "";
+	char curfile[PATH_MAX] = "";
 	uint64_t clo = 0, chi = 0;
 	int cexec = 0, czero = 0;
 
@@ -661,13 +703,13 @@ static void maps_scan(void)
 
 		if (ok)
 			sscanf(line, "%lx-%lx %7s %lx %*s %*s %4095[^\n]", &lo, &hi, perms, &off, file);
-		if (!ok || strcmp(file, cur)) {
-			if (cur[0] == '/' && cexec && czero) {
+		if (!ok || strcmp(file, curfile)) {
+			if (curfile[0] == '/' && cexec && czero) {
 				size_t i;
 
 				for (i = 0; i < T.nmods; i++)
 					if (!T.mods[i].gone && T.mods[i].lo == clo &&
-					    !strcmp(T.mods[i].path, cur))
+					    !strcmp(T.mods[i].path, curfile))
 						break;
 				if (i < T.nmods) {
 					T.mods[i].present = 1;
@@ -675,10 +717,10 @@ static void maps_scan(void)
 					T.mods = realloc(T.mods, (T.nmods + 1) * sizeof(*T.mods));
 					struct module *m = &T.mods[T.nmods];
 
-					m->path = strdup(cur);
+					m->path = strdup(curfile);
 					m->lo = clo;
 					m->hi = chi;
-					m->bias = elf_bias(cur, clo);
+					m->bias = elf_bias(curfile, clo);
 					m->present = 1;
 					m->gone = 0;
 					T.nmods++;
@@ -688,7 +730,7 @@ static void maps_scan(void)
 			}
 			if (!ok)
 				break;
-			snprintf(cur, sizeof(cur), "%s", file);
+			snprintf(curfile, sizeof(curfile), "%s", file);
 			clo = lo;
 			chi = hi;
 			cexec = 0;
@@ -776,6 +818,87 @@ static int step_over(pid_t tid, const struct bp *b, int *deliver)
 	return 0;
 }
 
+/* Writes b's out-of-line copy into the next scratch slot, if its first
+ * instruction can run elsewhere; b->ool becomes the slot or 0. */
+static void ool_prepare(pid_t tid, struct bp *b)
+{
+	unsigned char code[16], slot[SLOT_SIZE];
+	int len;
+
+	b->ool = 0;
+	if (!T.scratch || (T.nslots + 2) * SLOT_SIZE > SCRATCH_SIZE)
+		return;
+	if (mem_read((void *)(intptr_t)tid, b->addr, code, sizeof(code)) < 0)
+		return;
+	code[0] = b->orig;
+	len = opc_insn_relocatable_len(code, sizeof(code));
+	if (len <= 0) {
+		pr_dbg(1, "%s: first instruction (%02x %02x %02x) stepped in place",
+		       b->rid >= 0 ? opc_routines[b->rid].symbol : "_dl_debug_state",
+		       code[0], code[1], code[2]);
+		return;
+	}
+	uint64_t back = b->addr + len, at = T.scratch + (uint64_t)(T.nslots + 1) * SLOT_SIZE;
+
+	memset(slot, 0xcc, sizeof(slot));
+	memcpy(slot, code, len);
+	memcpy(slot + len, "\xff\x25\0\0\0\0", 6);	/* jmp *0(%rip) */
+	memcpy(slot + len + 6, &back, 8);
+	for (int o = 0; o < SLOT_SIZE; o += 8) {
+		uint64_t v;
+
+		memcpy(&v, slot + o, 8);
+		if (poke_u64(tid, at + o, v) < 0)
+			return;
+	}
+	b->ool = (int)++T.nslots;
+}
+
+/*
+ * Maps the scratch area into the tracee by making it run mmap(2): a
+ * syscall instruction is written at its current instruction pointer and
+ * stepped, then the bytes and registers are put back.
+ */
+static uint64_t scratch_map(pid_t tid)
+{
+	struct user_regs_struct saved, r;
+	uint64_t word, sc, res = 0;
+	int st;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
+		return 0;
+	if (mem_read((void *)(intptr_t)tid, saved.rip, &word, 8) < 0)
+		return 0;
+	sc = (word & ~0xffffull) | 0x050f;	/* syscall */
+	if (poke_u64(tid, saved.rip, sc) < 0)
+		return 0;
+	r = saved;
+	r.orig_rax = -1;	/* not in a system call: no restart */
+	r.rax = 9;		/* mmap */
+	r.rdi = 0;
+	r.rsi = SCRATCH_SIZE;
+	r.rdx = PROT_READ | PROT_EXEC;
+	r.r10 = MAP_PRIVATE | MAP_ANONYMOUS;
+	r.r8 = (uint64_t)-1;
+	r.r9 = 0;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) == 0 &&
+	    ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) == 0) {
+		while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+			;
+		if (WIFSTOPPED(st) && ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 &&
+		    r.rax < (uint64_t)-4096)
+			res = r.rax;
+	}
+	poke_u64(tid, saved.rip, word);
+	ptrace(PTRACE_SETREGS, tid, NULL, &saved);
+	if (res && poke_u64(tid, res, 0xccccccccccccccccull) < 0)
+		res = 0;
+	if (!res)
+		pr_warn("cannot map a scratch page into %d: call times not measured", (int)tid);
+	T.nslots = 0;
+	return res;
+}
+
 static void on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref,
 		     int *deliver)
 {
@@ -783,19 +906,7 @@ static void on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *
 	struct thr *t = thr_get(tid);
 	uint64_t addr = b->addr;
 
-	if (t->in_call && t->entry == addr && regs->rsp == t->entry_sp + 8) {
-		/* the counted call returned to its trampoline */
-		struct pkey *k = &T.keys[t->key];
-
-		k->calls++;
-		k->ns += now_ns() - t->t0;
-		t->in_call = 0;
-		regs->rip = t->ret;
-		ptrace(PTRACE_SETREGS, tid, NULL, regs);
-		return;
-	}
 	regs->rip = addr;
-	ptrace(PTRACE_SETREGS, tid, NULL, regs);
 	if (!t->in_call && b->kind == BP_ENTRY) {
 		struct user_fpregs_struct fp;
 		struct opc_argregs ar;
@@ -810,13 +921,13 @@ static void on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *
 		ar.gp[4] = regs->r8;
 		ar.gp[5] = regs->r9;
 		ar.sp = regs->rsp;
-		if (ptrace(PTRACE_GETFPREGS, tid, NULL, &fp) == 0)
+		if (opc_args_need_sse(b->rid) && ptrace(PTRACE_GETFPREGS, tid, NULL, &fp) == 0)
 			memcpy(ar.xmm, fp.xmm_space, sizeof(ar.xmm));
 		else
 			memset(ar.xmm, 0, sizeof(ar.xmm));
 		if (mem_read(ctx, regs->rsp, &ret, 8) == 0 &&
 		    opc_args_decode(b->rid, &ar, mem_read, ctx, &shape) == 0 &&
-		    poke_u64(tid, regs->rsp, addr) == 0) {
+		    T.scratch && poke_u64(tid, regs->rsp, T.scratch) == 0) {
 			t->key = key_intern(b->rid, tid, ret, &shape);
 			t->in_call = 1;
 			t->entry = addr;
@@ -829,7 +940,35 @@ static void on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *
 	}
 	if (b->kind == BP_DLSTATE)
 		maps_scan();
+	struct bp *live = bp_find(addr);
+
+	if (live && live->ool < 0)
+		ool_prepare(tid, live);
+	if (live && live->ool > 0) {
+		regs->rip = T.scratch + (uint64_t)live->ool * SLOT_SIZE;
+		ptrace(PTRACE_SETREGS, tid, NULL, regs);
+		return;
+	}
+	ptrace(PTRACE_SETREGS, tid, NULL, regs);
 	step_over(tid, b, deliver);
+}
+
+/* A counted call came back through the trampoline. */
+static void on_return(pid_t tid, struct user_regs_struct *regs, int *deliver)
+{
+	struct thr *t = thr_get(tid);
+
+	if (!t->in_call || regs->rsp != t->entry_sp + 8) {
+		*deliver = SIGTRAP;	/* cannot happen: say so loudly */
+		return;
+	}
+	struct pkey *k = &T.keys[t->key];
+
+	k->calls++;
+	k->ns += now_ns() - t->t0;
+	t->in_call = 0;
+	regs->rip = t->ret;
+	ptrace(PTRACE_SETREGS, tid, NULL, regs);
 }
 
 /* A fork child starts with the parent's breakpoints in its copy of the
@@ -844,41 +983,77 @@ static void release_fork_child(pid_t child, int vfork)
 	for (size_t i = 0; i < T.bpcap; i++)
 		if (T.bps[i].addr)
 			poke_byte(child, T.bps[i].addr, T.bps[i].orig, NULL);
-	/* a call in progress in the forking thread returns to its trampoline */
-	for (struct thr *t = T.threads; t; t = t->next)
-		if (t->in_call)
-			poke_u64(child, t->entry_sp, t->ret);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 }
+
+static void adopt(struct tracer *parent, pid_t child);
 
 static void fork_seen(pid_t child, int announced, int vfork)
 {
 	size_t i;
 
-	for (i = 0; i < T.nforks && T.forks[i].pid != child; i++)
+	for (i = 0; i < nforks && forks[i].pid != child; i++)
 		;
-	if (i == T.nforks) {
-		T.forks = realloc(T.forks, (T.nforks + 1) * sizeof(*T.forks));
-		memset(&T.forks[i], 0, sizeof(T.forks[i]));
-		T.forks[i].pid = child;
-		T.nforks++;
+	if (i == nforks) {
+		forks = realloc(forks, (nforks + 1) * sizeof(*forks));
+		memset(&forks[i], 0, sizeof(forks[i]));
+		forks[i].pid = child;
+		nforks++;
 	}
 	if (announced) {
-		T.forks[i].announced = 1;
-		T.forks[i].vfork = vfork;
+		forks[i].announced = 1;
+		forks[i].vfork = vfork;
+		forks[i].parent = cur;
 	} else {
-		T.forks[i].stopped = 1;
+		forks[i].stopped = 1;
 	}
-	if (T.forks[i].announced && T.forks[i].stopped) {
-		release_fork_child(child, T.forks[i].vfork);
-		T.forks[i] = T.forks[--T.nforks];
+	if (forks[i].announced && forks[i].stopped) {
+		struct tracer *saved = cur;
+
+		cur = forks[i].parent;
+		if (adopt_forks && !forks[i].vfork)
+			adopt(cur, child);
+		else
+			release_fork_child(child, forks[i].vfork);
+		cur = saved;
+		forks[i] = forks[--nforks];
 	}
 }
 
-static void on_tick(int sig)
+/* The last interval and the END record of the current process. */
+static void proc_finish(void)
 {
-	(void)sig;
-	tick_due = 1;
+	if (T.w.fd < 0)
+		return;
+	emit_interval();
+
+	struct opc_rec_end *e = opc_writer_begin(&T.w, OPC_REC_END, sizeof(*e));
+
+	if (e) {
+		e->t_ns = now_ns() - T.t0_ns;
+		e->dropped_calls = T.dropped;
+		e->threads = (uint32_t)T.nthreads;
+		opc_writer_end(&T.w);
+	}
+	opc_writer_flush(&T.w);
+	close(T.w.fd);
+	opc_writer_release(&T.w);
+	T.w.fd = -1;
+}
+
+static struct tracer *proc_new(pid_t pid)
+{
+	struct tracer *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		pr_err("out of memory");
+		exit(1);
+	}
+	p->pid = pid;
+	p->w.fd = -1;
+	p->next = procs;
+	procs = p;
+	return p;
 }
 
 static int tgid_of(pid_t tid)
@@ -895,6 +1070,331 @@ static int tgid_of(pid_t tid)
 			break;
 	fclose(f);
 	return tgid;
+}
+
+/* The process a stopped or exited thread belongs to; NULL if none yet. */
+static struct tracer *proc_of(pid_t tid)
+{
+	for (struct tracer *p = procs; p; p = p->next) {
+		if (p->pid == tid)
+			return p;
+		for (struct thr *t = p->threads; t; t = t->next)
+			if (t->tid == tid)
+				return p;
+	}
+	pid_t tgid = tgid_of(tid);
+
+	for (struct tracer *p = procs; p; p = p->next)
+		if (p->pid == tgid)
+			return p;
+	return NULL;
+}
+
+/*
+ * A fork child of the current process gets its own trace, FILE's stem +
+ * ".<pid>.opc" like the library names it: its memory is a copy of its
+ * parent's, breakpoints and scratch area included, so the tables are
+ * copied too.
+ */
+static void adopt(struct tracer *parent, pid_t child)
+{
+	struct tracer *c = proc_new(child);
+	char path[PATH_MAX], *dot, *slash;
+
+	c->ppid = parent->pid;
+	c->bpcap = parent->bpcap;
+	c->nbp = parent->nbp;
+	c->bps = malloc(c->bpcap * sizeof(*c->bps));
+	memcpy(c->bps, parent->bps, c->bpcap * sizeof(*c->bps));
+	c->nmods = parent->nmods;
+	c->mods = malloc((c->nmods + 1) * sizeof(*c->mods));
+	for (size_t i = 0; i < c->nmods; i++) {
+		c->mods[i] = parent->mods[i];
+		c->mods[i].path = strdup(parent->mods[i].path);
+	}
+	c->scratch = parent->scratch;
+	c->nslots = parent->nslots;
+	/* Only the forking thread is copied, and it is in fork(), not in a
+	 * counted call: no return address of the child's to put back (the
+	 * parent's other threads' stacks are not the child's to write). */
+	snprintf(path, sizeof(path), "%s", parent->path);
+	dot = strrchr(path, '.');
+	slash = strrchr(path, '/');
+	if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
+		*dot = 0;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".%d.opc", (int)child);
+	cur = c;
+	thr_get(child);
+	if (trace_open(path, run_argv, run_hz) == 0) {
+		for (size_t i = 0; i < c->nmods; i++)
+			if (!c->mods[i].gone)
+				emit_module(&c->mods[i]);
+		emit_interval();
+	}
+	ptrace(PTRACE_CONT, child, NULL, NULL);
+	cur = parent;
+}
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	tick_due = 1;
+}
+
+
+static struct thr *thr_find(pid_t tid)
+{
+	struct thr *t;
+
+	for (t = T.threads; t && t->tid != tid; t = t->next)
+		;
+	return t;
+}
+
+/* Whether a SIGTRAP is pending for the thread itself (an int3's). */
+static int sigtrap_pending(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return (mask >> (SIGTRAP - 1)) & 1;
+}
+
+/*
+ * Leaves an attached process as it was: every thread stopped, a thread
+ * stopped on an int3 set back onto the instruction (rip - 1), a call in
+ * progress given its real return address back, every original byte
+ * restored, then every thread detached.  The scratch area stays mapped
+ * (a thread may be executing an out-of-line copy); it is 64 KiB.
+ */
+static void detach_all(void)
+{
+	struct thr *t;
+	int st, remaining = 0;
+
+	for (t = T.threads; t; t = t->next) {
+		t->stopped = 0;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) == 0)
+			remaining++;
+		else
+			t->stopped = -1;	/* gone */
+	}
+	while (remaining > 0) {
+		pid_t tid = waitpid(-1, &st, __WALL);
+
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		t = thr_find(tid);
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (t && !t->stopped)
+				remaining--;
+			thr_forget(tid);
+			continue;
+		}
+		if (t == NULL) {
+			if (tgid_of(tid) != T.pid) {
+				fork_seen(tid, 0, 0);
+				continue;
+			}
+			t = thr_get(tid);	/* a thread born meanwhile */
+			remaining++;
+		}
+		if (t->stopped)
+			continue;
+
+		int sig = WSTOPSIG(st), event = st >> 16;
+		unsigned long msg;
+
+		/* The interrupt can be reported before the SIGTRAP of an int3
+		 * the thread has just executed: let it take that first, or
+		 * the signal would be delivered after the detach. */
+		if (event == PTRACE_EVENT_STOP && sigtrap_pending(tid)) {
+			ptrace(PTRACE_CONT, tid, NULL, NULL);
+			continue;
+		}
+		t->stopped = 1;
+		remaining--;
+
+		if (event == PTRACE_EVENT_CLONE &&
+		    ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && !thr_find((pid_t)msg)) {
+			thr_get((pid_t)msg);
+			remaining++;	/* it stops by itself */
+		} else if ((event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) &&
+			   ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0) {
+			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
+		} else if (event == 0 && sig == SIGTRAP) {
+			struct user_regs_struct regs;
+			int deliver = 0;
+
+			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
+				continue;
+			if (T.scratch && regs.rip - 1 == T.scratch) {
+				on_return(tid, &regs, &deliver);
+			} else if (bp_find(regs.rip - 1)) {
+				regs.rip--;
+				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
+			} else {
+				t->pend_sig = SIGTRAP;
+			}
+		} else if (event == 0 && sig != SIGSTOP) {
+			t->pend_sig = sig;
+		}
+	}
+	for (t = T.threads; t; t = t->next)
+		if (t->in_call && t->stopped > 0) {
+			poke_u64(t->tid, t->entry_sp, t->ret);
+			t->in_call = 0;
+		}
+	for (size_t i = 0; i < T.bpcap; i++)
+		if (T.bps[i].addr)
+			poke_byte(T.pid, T.bps[i].addr, T.bps[i].orig, NULL);
+	for (t = T.threads; t; t = t->next)
+		if (t->stopped > 0)
+			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
+}
+
+/*
+ * Handles every stop of every tracee until the command exits or, when
+ * attached, until the deadline (monotonic ns, 0 for none) or a signal.
+ */
+static int trace_loop(long hz, int attached, uint64_t deadline)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	int st, exit_status = -1;
+	struct tracer *root = cur;
+	pid_t pid = root->pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;	/* no SA_RESTART: waitpid returns for a tick */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	/* Under `record -- CMD` the terminal sends them to the command too;
+	 * attached, they end the recording. */
+	sa.sa_handler = attached ? on_stop : SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	it.it_interval.tv_sec = 0;
+	it.it_interval.tv_usec = 1000000 / hz;
+	it.it_value = it.it_interval;
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (;;) {
+		pid_t tid;
+
+		if (tick_due) {
+			tick_due = 0;
+			for (cur = procs; cur; cur = cur->next)
+				if (cur->w.fd >= 0)
+					emit_interval();
+			cur = root;
+			if (deadline && now_ns() >= deadline)
+				stop_due = 1;
+		}
+		if (stop_due && attached) {
+			detach_all();
+			break;
+		}
+		tid = waitpid(-1, &st, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;	/* ECHILD: nothing left */
+		}
+		cur = proc_of(tid);
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (cur == NULL) {
+				cur = root;
+				continue;
+			}
+			thr_forget(tid);
+			if (tid == pid)
+				exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			if (tid == cur->pid)
+				proc_finish();
+			cur = root;
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (cur == NULL) {
+			/* a fork child's first stop (it may come before the
+			 * event): it stays stopped until it is adopted */
+			cur = root;
+			fork_seen(tid, 0, 0);
+			continue;
+		}
+
+		int sig = WSTOPSIG(st), event = st >> 16, deliver = 0;
+		unsigned long msg = 0;
+
+		if (event == PTRACE_EVENT_CLONE) {
+			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
+			thr_get((pid_t)msg);
+		} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
+			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
+			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
+		} else if (event == PTRACE_EVENT_EXEC) {
+			/* a new image: the old breakpoints and modules are gone */
+			for (size_t i = 0; i < T.nmods; i++)
+				T.mods[i].gone = 1;
+			bp_drop_gone();
+			while (T.threads)
+				thr_forget(T.threads->tid);
+			thr_get(tid);
+			/* Still inside execve: its return would overwrite the
+			 * registers of an injected call.  Step one instruction
+			 * of the new image first. */
+			if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) == 0)
+				while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+					;
+			T.scratch = scratch_map(tid);
+			maps_scan();
+		} else if (event) {
+			/* nothing to do */
+		} else if (sig == SIGTRAP) {
+			struct user_regs_struct regs;
+			struct bp *b = NULL;
+
+			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
+				continue;	/* gone */
+			if (T.scratch && regs.rip - 1 == T.scratch)
+				on_return(tid, &regs, &deliver);
+			else if ((b = bp_find(regs.rip - 1)))
+				on_entry(tid, &regs, b, &deliver);
+			else
+				deliver = SIGTRAP;	/* the program's own */
+		} else if (sig == SIGSTOP) {
+			/* a new thread's first stop (or a stop meant for the
+			 * program, which is not passed on: a known limit) */
+			thr_get(tid);
+		} else {
+			deliver = sig;
+		}
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)deliver);
+		cur = root;
+	}
+	cur = root;
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (attached && exit_status >= 0)
+		pr_info("process %d exited while attached (status %d)", (int)pid, exit_status);
+	for (cur = procs; cur; cur = cur->next)
+		proc_finish();
+	if (attached)
+		return exit_status >= 0 ? 1 : 0;
+	return exit_status;
 }
 
 int opc_ptrace_probe(char *why, unsigned long len)
@@ -940,9 +1440,7 @@ int opc_ptrace_probe(char *why, unsigned long len)
 int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
 		   char **argv, long hz)
 {
-	struct sigaction sa;
-	struct itimerval it;
-	int st, exit_status = -1;
+	int st;
 	char why[512];
 	pid_t pid;
 
@@ -964,7 +1462,10 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 		pr_err("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	T.pid = pid;
+	cur = proc_new(pid);
+	adopt_forks = 1;
+	run_argv = argv;
+	run_hz = hz;
 	expand(path, len, pattern, pid);
 	if (waitpid(pid, &st, 0) < 0 || !WIFSTOPPED(st)) {
 		/* exec failed: the child exited */
@@ -978,102 +1479,144 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 		return -1;
 	}
 	thr_get(pid);
+	T.scratch = scratch_map(pid);
 	maps_scan();
 	emit_interval();
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_tick;	/* no SA_RESTART: waitpid returns for a tick */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;	/* the terminal sends them to the command too */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	it.it_interval.tv_sec = 0;
-	it.it_interval.tv_usec = 1000000 / hz;
-	it.it_value = it.it_interval;
-	setitimer(ITIMER_REAL, &it, NULL);
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	return trace_loop(hz, 0, 0);
+}
 
-	for (;;) {
-		pid_t tid;
+static int yama_scope(void)
+{
+	char buf[16] = "";
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
 
-		if (tick_due) {
-			tick_due = 0;
-			emit_interval();
-		}
-		tid = waitpid(-1, &st, __WALL);
-		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;	/* ECHILD: nothing left */
-		}
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			thr_forget(tid);
-			if (tid == pid)
-				exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	return atoi(buf);
+}
+
+static void explain_eperm(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	int scope = yama_scope();
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (stat(path, &st) == 0 && st.st_uid != geteuid() && geteuid() != 0)
+		pr_err("cannot attach to %d: it belongs to uid %u, not to you", (int)pid,
+		       (unsigned)st.st_uid);
+	else if (scope == 1)
+		pr_err("cannot attach to %d: Yama ptrace_scope is 1 (only a process's ancestors "
+		       "may trace it); set /proc/sys/kernel/yama/ptrace_scope to 0, or give opcount "
+		       "CAP_SYS_PTRACE, or start the program under `opcount record --ptrace`",
+		       (int)pid);
+	else if (scope >= 2)
+		pr_err("cannot attach to %d: Yama ptrace_scope is %d (%s)", (int)pid, scope,
+		       scope == 2 ? "only with CAP_SYS_PTRACE" : "ptrace disabled");
+	else
+		pr_err("cannot attach to %d: ptrace not permitted (a container without "
+		       "CAP_SYS_PTRACE, or a seccomp profile that forbids ptrace)", (int)pid);
+}
+
+/* Seizes and stops every thread of pid not yet traced; the number of new
+ * threads, or -1 with a message. */
+static int seize_threads(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(path)))
+		return T.threads ? 0 : -1;
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+		int st;
+
+		if (tid <= 0 || thr_find(tid))
 			continue;
-		}
-		if (!WIFSTOPPED(st))
-			continue;
-
-		int sig = WSTOPSIG(st), event = st >> 16, deliver = 0;
-		unsigned long msg = 0;
-
-		if (event == PTRACE_EVENT_CLONE) {
-			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
-			thr_get((pid_t)msg);
-		} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
-			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
-			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
-		} else if (event == PTRACE_EVENT_EXEC) {
-			/* a new image: the old breakpoints and modules are gone */
-			for (size_t i = 0; i < T.nmods; i++)
-				T.mods[i].gone = 1;
-			bp_drop_gone();
-			while (T.threads)
-				thr_forget(T.threads->tid);
-			thr_get(tid);
-			maps_scan();
-		} else if (event) {
-			/* nothing to do */
-		} else if (sig == SIGTRAP) {
-			struct user_regs_struct regs;
-			struct bp *b = NULL;
-
-			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) == 0)
-				b = bp_find(regs.rip - 1);
-			if (b)
-				on_entry(tid, &regs, b, &deliver);
+		if (ptrace(PTRACE_SEIZE, tid, NULL,
+			   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+					  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC)) < 0) {
+			if (errno == ESRCH)
+				continue;	/* exited meanwhile */
+			if (errno == EPERM)
+				explain_eperm(pid);
 			else
-				deliver = SIGTRAP;	/* the program's own */
-		} else if (sig == SIGSTOP && tgid_of(tid) != pid) {
-			/* a fork child's first stop (it may come before the event):
-			 * it stays stopped until it is released */
-			fork_seen(tid, 0, 0);
-			continue;
-		} else if (sig == SIGSTOP) {
-			/* a new thread's first stop (or a stop meant for the
-			 * program, which is not passed on: a known limit) */
-			thr_get(tid);
-		} else {
-			deliver = sig;
+				pr_err("cannot attach to %d: %s", (int)tid, strerror(errno));
+			closedir(d);
+			return -1;
 		}
-		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)deliver);
+		struct thr *t = thr_get(tid);
+
+		ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+		while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+			;
+		if (WIFSTOPPED(st) && (st >> 16) == 0 && WSTOPSIG(st) != SIGSTOP)
+			t->pend_sig = WSTOPSIG(st);	/* a signal on its way: later */
+		n++;
 	}
-	memset(&it, 0, sizeof(it));
-	setitimer(ITIMER_REAL, &it, NULL);
+	closedir(d);
+	return n;
+}
+
+int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
+		      char *path, size_t len, long hz)
+{
+	char cmdpath[64], cmdline[4096] = "";
+	char *argv[2] = { cmdline, NULL };
+	FILE *f;
+	int n;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH) {
+		pr_err("process %d does not exist", (int)pid);
+		return -1;
+	}
+	if (pid == getpid()) {
+		pr_err("cannot attach to opcount itself");
+		return -1;
+	}
+	elf_version(EV_CURRENT);
+	rnames_init();
+	cur = proc_new(pid);
+	/* threads may start while we attach: until a pass finds none new */
+	while ((n = seize_threads(pid)) > 0)
+		;
+	if (n < 0 || T.threads == NULL) {
+		if (n == 0)
+			pr_err("process %d does not exist", (int)pid);
+		for (struct thr *t = T.threads; t; t = t->next)
+			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
+		return -1;
+	}
+	snprintf(cmdpath, sizeof(cmdpath), "/proc/%d/cmdline", (int)pid);
+	if ((f = fopen(cmdpath, "re"))) {
+		size_t r = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+
+		for (size_t i = 0; i + 1 < r; i++)
+			if (!cmdline[i])
+				cmdline[i] = ' ';
+		cmdline[r] = 0;
+		fclose(f);
+	}
+	expand(path, len, pattern, pid);
+	if (trace_open(path, argv, hz) < 0) {
+		for (struct thr *t = T.threads; t; t = t->next)
+			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
+		return -1;
+	}
+	T.scratch = scratch_map(pid);
+	maps_scan();
 	emit_interval();
-
-	struct opc_rec_end *e = opc_writer_begin(&T.w, OPC_REC_END, sizeof(*e));
-
-	if (e) {
-		e->t_ns = now_ns() - T.t0_ns;
-		e->dropped_calls = T.dropped;
-		e->threads = (uint32_t)T.nthreads;
-		opc_writer_end(&T.w);
+	for (struct thr *t = T.threads; t; t = t->next) {
+		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->pend_sig);
+		t->pend_sig = 0;
 	}
-	opc_writer_flush(&T.w);
-	close(T.w.fd);
-	opc_writer_release(&T.w);
-	return exit_status;
+	return trace_loop(hz, 1, duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0);
 }

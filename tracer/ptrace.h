@@ -24,6 +24,16 @@ typedef void (*opc_expand_fn)(char *out, size_t len, const char *pattern, pid_t 
 int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
 		   char **argv, long hz);
 
+/*
+ * Attaches to every thread of a running process, counts its calls for
+ * `duration` seconds (0: until SIGINT or SIGTERM, or until it exits),
+ * then takes every breakpoint out and detaches: it runs on unchanged.
+ * 0 (left running), 1 (it exited meanwhile), or -1 with a message (no
+ * such process, not permitted and why).
+ */
+int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
+		      char *path, size_t len, long hz);
+
 /* 0 if this process may trace its children, else -errno with the reason
  * (what blocks it) written to why. */
 int opc_ptrace_probe(char *why, unsigned long len);

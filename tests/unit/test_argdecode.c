@@ -212,6 +212,15 @@ static void test_gesvd(void **state)
 	assert_memory_equal(s.f, "SO\0\0", 4);
 }
 
+static void test_need_sse(void **state)
+{
+	(void)state;
+	assert_true(opc_args_need_sse(rid_of("cblas_dgemm")));	/* beta in xmm1 */
+	assert_false(opc_args_need_sse(rid_of("dgemm_")));	/* by reference */
+	assert_false(opc_args_need_sse(rid_of("cblas_zgemm")));	/* by pointer */
+	assert_false(opc_args_need_sse(rid_of("cblas_ddot")));
+}
+
 /* Every routine decodes from an all-zero register set pointing at
  * readable memory without error: no descriptor names a parameter that
  * does not exist. */
@@ -247,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_cblas_zgemm_pointer_scalars),
 		cmocka_unit_test(test_sdsdot),
 		cmocka_unit_test(test_gesvd),
+		cmocka_unit_test(test_need_sse),
 		cmocka_unit_test(test_every_routine),
 	};
 

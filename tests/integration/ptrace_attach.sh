@@ -1,0 +1,122 @@
+#!/bin/sh
+# ptrace_attach.sh - `opcount record -p PID --duration S`: attach to a
+# running BLAS loop for a second, detach, and the loop finishes with the
+# same output (and status) as a run nobody attached to; what was counted
+# is consistent: one key, FLOPs = calls x 2*24^3, calls within what the
+# loop can make in the time.  Then a busy loop (no sleep: detaching
+# catches threads inside calls and on breakpoints), 4 threads at once (each
+# op's FLOPs = calls x its FLOPs per call), a process that exits
+# while attached, and the errors for a pid that does not exist and for a
+# process of another user.
+# Skips when ptrace is not permitted here.
+set -u
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
+OPC=$B/opcount
+LOOP=$B/tests/progs/blas_loop
+PY=/usr/bin/python3
+CHECK="$PY $ROOT/tests/python/check_report.py"
+
+fail() { echo "FAIL: $*"; exit 1; }
+[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
+for f in "$OPC" "$LOOP" "$B/tests/progs/threads"; do
+	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
+done
+tmp=$(mktemp -d) || exit 1
+lp=
+trap '[ -n "$lp" ] && kill $lp 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+if ! "$OPC" record --ptrace -o "$tmp/probe.opc" -- true >/dev/null 2>"$tmp/probe.err"; then
+	grep -q "not permitted\|disabled" "$tmp/probe.err" && { echo "skip: $(cat "$tmp/probe.err")"; exit 77; }
+	fail "record --ptrace -- true: $(cat "$tmp/probe.err")"
+fi
+
+# start ITERS SLEEP_US: runs the loop in the background, waits for "ready"
+start() {
+	"$LOOP" "$@" >"$tmp/loop.out" 2>&1 &
+	lp=$!
+	i=0
+	while ! grep -q ready "$tmp/loop.out" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "blas_loop did not start"
+		sleep 0.05
+	done
+}
+
+# attach NAME ITERS SLEEP_US DURATION
+attach() {
+	name=$1; shift
+	dur=$3
+	"$LOOP" "$1" "$2" | grep checksum >"$tmp/ref.txt" || fail "$name: reference run failed"
+	start "$1" "$2"
+	"$OPC" record -p $lp --duration "$dur" -o "$tmp/$name.opc" >"$tmp/rec.out" 2>&1 ||
+		fail "$name: record -p exited $?: $(cat "$tmp/rec.out")"
+	wait $lp
+	rc=$?
+	lp=
+	[ $rc = 0 ] || fail "$name: the loop exited $rc after the detach: $(cat "$tmp/loop.out")"
+	grep checksum "$tmp/loop.out" | cmp -s - "$tmp/ref.txt" ||
+		fail "$name: output differs: $(grep checksum "$tmp/loop.out") vs $(cat "$tmp/ref.txt")"
+	"$OPC" report "$tmp/$name.opc" --by key --format json >"$tmp/$name.json" 2>"$tmp/rep.err" ||
+		fail "$name: report exited $?: $(cat "$tmp/rep.err")"
+	$CHECK validate "$tmp/$name.json" || fail "$name: report does not follow the JSON contract"
+	calls=$($CHECK get "$tmp/$name.json" totals.calls)
+	flops=$($CHECK get "$tmp/$name.json" totals.flops)
+	[ "$calls" -gt 0 ] || fail "$name: nothing counted in $dur s"
+	[ "$flops" = $((calls * 27648)) ] || fail "$name: $flops FLOPs for $calls calls of 27648"
+	echo "ok $name: $calls calls x 27648 = $flops FLOPs; the loop finished unchanged"
+}
+
+# 1 ms per iteration: about 1000 calls in the second attached
+attach sleepy 3000 500 1
+[ "$calls" -le 2200 ] || fail "sleepy: $calls calls in 1 s is more than the loop can make"
+# no sleep: the detach lands on threads inside calls and on breakpoints
+attach busy 3000000 0 0.5
+
+# a multi-threaded process: 4 threads in dgemm (32^3) and ddot (n = 1000)
+THREADS=$B/tests/progs/threads
+"$THREADS" 300000 4 1 | grep checksum >"$tmp/ref.txt"
+"$THREADS" 300000 4 1 >"$tmp/thr.out" 2>&1 &
+lp=$!
+sleep 0.3
+"$OPC" record -p $lp --duration 0.5 -o "$tmp/thr.opc" >"$tmp/rec.out" 2>&1 ||
+	fail "threads: record -p exited $?: $(cat "$tmp/rec.out")"
+wait $lp || fail "threads: exited $? after the detach: $(cat "$tmp/thr.out")"
+lp=
+grep checksum "$tmp/thr.out" | cmp -s - "$tmp/ref.txt" || fail "threads: output differs after attaching"
+"$OPC" report "$tmp/thr.opc" --by op --format csv >"$tmp/thr.csv" || fail "report thr.opc"
+awk -F, 'NR > 1 && $1 != "-" {
+	per = $1 == "dgemm" ? 65536 : $1 == "ddot" ? 2000 : -1
+	if ($6 <= 0 || $7 != $6 * per) { print "bad row: " $0; bad = 1 }
+	n++ } END { exit bad || n != 2 }' "$tmp/thr.csv" || fail "threads: rows inconsistent: $(cat "$tmp/thr.csv")"
+echo "ok threads: $(awk -F, 'NR > 1 && $1 != "-" { printf "%s %s calls; ", $1, $6 }' "$tmp/thr.csv")finished unchanged"
+
+# a process that exits while attached
+start 200 1000
+"$OPC" record -p $lp --duration 10 -o "$tmp/exit.opc" >"$tmp/rec.out" 2>&1 ||
+	fail "exit while attached: record exited $?: $(cat "$tmp/rec.out")"
+wait $lp; lp=
+grep -q "exited while attached" "$tmp/rec.out" || fail "exit while attached not reported: $(cat "$tmp/rec.out")"
+"$OPC" report "$tmp/exit.opc" --by op --format json >"$tmp/e.json" || fail "report of exit.opc"
+calls=$($CHECK get "$tmp/e.json" totals.calls)
+flops=$($CHECK get "$tmp/e.json" totals.flops)
+[ "$flops" = $((calls * 27648)) ] || fail "exit while attached: $flops FLOPs for $calls calls"
+echo "ok exit while attached: $calls calls"
+
+# errors
+"$OPC" record -p 999999999 -o "$tmp/x.opc" >"$tmp/err.out" 2>&1 && fail "-p of no process succeeded"
+grep -q "does not exist\|expected a process id" "$tmp/err.out" || fail "no-such-pid message: $(cat "$tmp/err.out")"
+"$OPC" record --duration 1 -- true >"$tmp/err.out" 2>&1 && fail "--duration without -p succeeded"
+# a process of another user: as root, drop to nobody and try to attach to ours
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	sleep 10 &
+	sp=$!
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$OPC" record -p $sp --duration 1 \
+		-o /dev/null >"$tmp/err.out" 2>&1 && { kill $sp; fail "attached to another user's process"; }
+	kill $sp
+	grep -q "belongs to uid 0, not to you" "$tmp/err.out" ||
+		fail "another user's process: $(cat "$tmp/err.out")"
+	echo "ok another user's process: $(cat "$tmp/err.out")"
+fi
+echo "ptrace attach leaves the process as it was"
