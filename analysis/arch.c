@@ -27,7 +27,6 @@
  */
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,27 +37,6 @@
 
 /* Every dimension fits an int, as the BLAS interface needs. */
 #define DIM_MAX 2147483647LL
-
-struct ctx {
-	const char *path;
-	char *err;
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	int o;
-
-	o = snprintf(c->err, c->len, "%s: ", c->path);
-	if (o < 0 || (size_t)o >= c->len)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(c->err + o, c->len - o, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 const char *opc_phase_name(enum opc_phase p)
 {
@@ -136,26 +114,26 @@ static const char *show(json_object *v, char *buf, size_t len)
 }
 
 /* An integer in [min, DIM_MAX]; 1.0 is not accepted for 1. */
-static int get_int(struct ctx *c, const char *where, const char *key, json_object *v,
+static int get_int(struct opc_errctx *c, const char *where, const char *key, json_object *v,
 		   int64_t min, int64_t *out)
 {
 	char b[96];
 	int64_t x;
 
 	if (!json_object_is_type(v, json_type_int))
-		return fail(c, "%s: \"%s\" must be an integer >= %lld, got %s", where, key,
+		return opc_errctx_fail(c, "%s: \"%s\" must be an integer >= %lld, got %s", where, key,
 			    (long long)min, show(v, b, sizeof(b)));
 	errno = 0;
 	x = json_object_get_int64(v);
 	if (errno || x < min || x > DIM_MAX)
-		return fail(c, "%s: \"%s\" must be an integer in [%lld, %lld], got %s", where,
+		return opc_errctx_fail(c, "%s: \"%s\" must be an integer in [%lld, %lld], got %s", where,
 			    key, (long long)min, DIM_MAX, show(v, b, sizeof(b)));
 	*out = x;
 	return 0;
 }
 
 /* An integer for both dimensions, or [height, width]. */
-static int get_pair(struct ctx *c, const char *where, const char *key, json_object *v,
+static int get_pair(struct opc_errctx *c, const char *where, const char *key, json_object *v,
 		    int64_t min, int64_t *h, int64_t *w)
 {
 	char b[96];
@@ -167,7 +145,7 @@ static int get_pair(struct ctx *c, const char *where, const char *key, json_obje
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 2)
-		return fail(c, "%s: \"%s\" must be an integer or [height, width], got %s", where,
+		return opc_errctx_fail(c, "%s: \"%s\" must be an integer or [height, width], got %s", where,
 			    key, show(v, b, sizeof(b)));
 	if (get_int(c, where, key, json_object_array_get_idx(v, 0), min, h) < 0 ||
 	    get_int(c, where, key, json_object_array_get_idx(v, 1), min, w) < 0)
@@ -175,20 +153,20 @@ static int get_pair(struct ctx *c, const char *where, const char *key, json_obje
 	return 0;
 }
 
-static int get_string(struct ctx *c, const char *where, const char *key, json_object *v,
+static int get_string(struct opc_errctx *c, const char *where, const char *key, json_object *v,
 		      const char **out)
 {
 	char b[96];
 
 	if (!json_object_is_type(v, json_type_string))
-		return fail(c, "%s: \"%s\" must be a string, got %s", where, key,
+		return opc_errctx_fail(c, "%s: \"%s\" must be a string, got %s", where, key,
 			    show(v, b, sizeof(b)));
 	*out = json_object_get_string(v);
 	return 0;
 }
 
 /* Unknown keys are mistakes ("unit" for "units"), never ignored. */
-static int check_keys(struct ctx *c, const char *where, json_object *o, const char *const *allowed)
+static int check_keys(struct opc_errctx *c, const char *where, json_object *o, const char *const *allowed)
 {
 	json_object_object_foreach(o, key, val) {
 		char list[256];
@@ -203,16 +181,16 @@ static int check_keys(struct ctx *c, const char *where, json_object *o, const ch
 				      i ? ", " : "", allowed[i]);
 		}
 		if (!ok)
-			return fail(c, "%s: unknown field \"%s\" (expected: %s)", where, key, list);
+			return opc_errctx_fail(c, "%s: unknown field \"%s\" (expected: %s)", where, key, list);
 	}
 	return 0;
 }
 
-static int need(struct ctx *c, const char *where, json_object *o, const char *key,
+static int need(struct opc_errctx *c, const char *where, json_object *o, const char *key,
 		json_object **v)
 {
 	if (!json_object_object_get_ex(o, key, v))
-		return fail(c, "%s: missing \"%s\"", where, key);
+		return opc_errctx_fail(c, "%s: missing \"%s\"", where, key);
 	return 0;
 }
 
@@ -221,7 +199,7 @@ static int mul_ok(uint64_t a, uint64_t b, uint64_t *out)
 	return !__builtin_mul_overflow(a, b, out);
 }
 
-static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arch_layer *l,
+static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct opc_arch_layer *l,
 		       int in_rank, const int64_t *in, unsigned *ordinal)
 {
 	static const char *const dense_keys[] = { "type", "name", "units", NULL };
@@ -237,14 +215,14 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 
 	snprintf(where, sizeof(where), "layers[%zu]", idx);
 	if (!json_object_is_type(o, json_type_object))
-		return fail(c, "%s: a layer must be an object like {\"type\": \"dense\", "
+		return opc_errctx_fail(c, "%s: a layer must be an object like {\"type\": \"dense\", "
 			    "\"units\": 64}, got %s", where, show(o, b, sizeof(b)));
 	if (need(c, where, o, "type", &v) < 0 || get_string(c, where, "type", v, &s) < 0)
 		return -EINVAL;
 	for (k = 0; k < NKINDS && strcmp(s, kinds[k].json); k++)
 		;
 	if (k == NKINDS)
-		return fail(c, "%s: unknown layer type \"%s\" (expected: dense, conv2d, maxpool, "
+		return opc_errctx_fail(c, "%s: unknown layer type \"%s\" (expected: dense, conv2d, maxpool, "
 			    "avgpool, activation, flatten)", where, s);
 	l->kind = k;
 	l->type = kinds[k].type;
@@ -256,7 +234,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		if (get_string(c, where, "name", v, &s) < 0)
 			return -EINVAL;
 		if (!*s || strlen(s) >= sizeof(l->name))
-			return fail(c, "%s: \"name\" must have 1 to %zu characters", where,
+			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
 				    sizeof(l->name) - 1);
 		snprintf(l->name, sizeof(l->name), "%s", s);
 		snprintf(where, sizeof(where), "layers[%zu] (%s \"%s\")", idx, kinds[k].json, s);
@@ -272,7 +250,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		if (check_keys(c, where, o, dense_keys) < 0)
 			return -EINVAL;
 		if (in_rank != 1)
-			return fail(c, "%s: its input is %s (channels, height, width); put a "
+			return opc_errctx_fail(c, "%s: its input is %s (channels, height, width); put a "
 				    "{\"type\": \"flatten\"} layer before it", where, shape);
 		if (need(c, where, o, "units", &v) < 0 ||
 		    get_int(c, where, "units", v, 1, &l->units) < 0)
@@ -280,7 +258,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		l->out_rank = 1;
 		l->out[0] = l->units;
 		if (!mul_ok(in[0], l->units, &w))
-			return fail(c, "%s: too many weights to count", where);
+			return opc_errctx_fail(c, "%s: too many weights to count", where);
 		l->params = w + l->units;
 		break;
 	}
@@ -290,7 +268,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		if (check_keys(c, where, o, conv_keys) < 0)
 			return -EINVAL;
 		if (in_rank != 3)
-			return fail(c, "%s: its input is %s; a conv2d layer needs [channels, "
+			return opc_errctx_fail(c, "%s: its input is %s; a conv2d layer needs [channels, "
 				    "height, width] (the input shape, or the output of another "
 				    "conv2d or pooling layer)", where, shape);
 		if (need(c, where, o, "filters", &v) < 0 ||
@@ -307,7 +285,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		    get_pair(c, where, "padding", v, 0, &l->ph, &l->pw) < 0)
 			return -EINVAL;
 		if (in[1] + 2 * l->ph < l->kh || in[2] + 2 * l->pw < l->kw)
-			return fail(c, "%s: a %lldx%lld kernel does not fit the %lldx%lld input "
+			return opc_errctx_fail(c, "%s: a %lldx%lld kernel does not fit the %lldx%lld input "
 				    "with padding %lldx%lld", where, (long long)l->kh,
 				    (long long)l->kw, (long long)in[1], (long long)in[2],
 				    (long long)l->ph, (long long)l->pw);
@@ -317,7 +295,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
 		if (!mul_ok(in[0], l->kh, &q) || !mul_ok(q, l->kw, &q) || q > DIM_MAX ||
 		    (uint64_t)l->out[1] * l->out[2] > DIM_MAX || !mul_ok(q, l->filters, &w))
-			return fail(c, "%s: the im2col matrix is too large for a BLAS call", where);
+			return opc_errctx_fail(c, "%s: the im2col matrix is too large for a BLAS call", where);
 		l->params = w + l->filters;
 		break;
 	}
@@ -326,7 +304,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		if (check_keys(c, where, o, pool_keys) < 0)
 			return -EINVAL;
 		if (in_rank != 3)
-			return fail(c, "%s: its input is %s; pooling needs [channels, height, "
+			return opc_errctx_fail(c, "%s: its input is %s; pooling needs [channels, height, "
 				    "width]", where, shape);
 		if (need(c, where, o, "size", &v) < 0 ||
 		    get_pair(c, where, "size", v, 1, &l->kh, &l->kw) < 0)
@@ -337,7 +315,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		    get_pair(c, where, "stride", v, 1, &l->sh, &l->sw) < 0)
 			return -EINVAL;
 		if (in[1] < l->kh || in[2] < l->kw)
-			return fail(c, "%s: a %lldx%lld window does not fit the %lldx%lld input",
+			return opc_errctx_fail(c, "%s: a %lldx%lld window does not fit the %lldx%lld input",
 				    where, (long long)l->kh, (long long)l->kw,
 				    (long long)in[1], (long long)in[2]);
 		l->out_rank = 3;
@@ -355,7 +333,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 		for (k = 0; k < NFUNCTIONS && strcmp(s, functions[k].name); k++)
 			;
 		if (k == NFUNCTIONS)
-			return fail(c, "%s: unknown function \"%s\" (expected: relu, leaky_relu, "
+			return opc_errctx_fail(c, "%s: unknown function \"%s\" (expected: relu, leaky_relu, "
 				    "sigmoid, tanh, gelu, softmax, identity)", where, s);
 		snprintf(l->function, sizeof(l->function), "%s", functions[k].name);
 		l->type = functions[k].type;
@@ -371,7 +349,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 			uint64_t n;
 
 			if (!mul_ok(in[0], in[1], &n) || !mul_ok(n, in[2], &n) || n > DIM_MAX)
-				return fail(c, "%s: %s has too many features", where, shape);
+				return opc_errctx_fail(c, "%s: %s has too many features", where, shape);
 			l->out[0] = (int64_t)n;
 		}
 		break;
@@ -379,16 +357,7 @@ static int parse_layer(struct ctx *c, json_object *o, size_t idx, struct opc_arc
 	return 0;
 }
 
-static void ctx_init(struct ctx *c, const char *path, char *err, size_t len)
-{
-	c->path = path;
-	c->err = err;
-	c->len = len;
-	if (len)
-		err[0] = 0;
-}
-
-static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct opc_arch *a)
+static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, struct opc_arch *a)
 {
 	static const char *const top_keys[] = { "opcount_arch", "name", "description", "input",
 						"batch", "dtype", "layers", NULL };
@@ -401,13 +370,13 @@ static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct op
 	size_t n;
 
 	if (!json_object_is_type(root, json_type_object))
-		return fail(c, "the architecture must be a JSON object, got %s",
+		return opc_errctx_fail(c, "the architecture must be a JSON object, got %s",
 			    show(root, b, sizeof(b)));
 	if (check_keys(c, "top level", root, top_keys) < 0)
 		return -EINVAL;
 	if (json_object_object_get_ex(root, "opcount_arch", &v) &&
 	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1))
-		return fail(c, "\"opcount_arch\": this opcount reads version 1, got %s",
+		return opc_errctx_fail(c, "\"opcount_arch\": this opcount reads version 1, got %s",
 			    show(v, b, sizeof(b)));
 	if (json_object_object_get_ex(root, "name", &v)) {
 		if (get_string(c, "top level", "name", v, &s) < 0)
@@ -422,7 +391,7 @@ static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct op
 		return -EINVAL;
 	if (!json_object_is_type(v, json_type_array) ||
 	    (json_object_array_length(v) != 1 && json_object_array_length(v) != 3))
-		return fail(c, "\"input\" must be [features] or [channels, height, width], got %s",
+		return opc_errctx_fail(c, "\"input\" must be [features] or [channels, height, width], got %s",
 			    show(v, b, sizeof(b)));
 	a->input_rank = (int)json_object_array_length(v);
 	for (int i = 0; i < a->input_rank; i++)
@@ -446,19 +415,19 @@ static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct op
 		else if (!strcmp(s, "float64"))
 			a->prec = 'd';
 		else
-			return fail(c, "\"dtype\" must be \"float32\" or \"float64\", got \"%s\"", s);
+			return opc_errctx_fail(c, "\"dtype\" must be \"float32\" or \"float64\", got \"%s\"", s);
 	}
 
 	if (need(c, "top level", root, "layers", &layers) < 0)
 		return -EINVAL;
 	if (!json_object_is_type(layers, json_type_array) ||
 	    json_object_array_length(layers) == 0)
-		return fail(c, "\"layers\" must be a non-empty array of layers, got %s",
+		return opc_errctx_fail(c, "\"layers\" must be a non-empty array of layers, got %s",
 			    show(layers, b, sizeof(b)));
 	n = json_object_array_length(layers);
 	a->layers = calloc(n, sizeof(*a->layers));
 	if (a->layers == NULL)
-		return fail(c, "out of memory");
+		return opc_errctx_fail(c, "out of memory");
 	rank = a->input_rank;
 	in = a->input;
 	for (size_t i = 0; i < n; i++) {
@@ -474,11 +443,11 @@ static int parse_root(struct ctx *c, json_object *root, int64_t batch, struct op
 		in = l->out;
 	}
 	if (!weighted)
-		return fail(c, "no dense or conv2d layer: nothing for BLAS to do");
+		return opc_errctx_fail(c, "no dense or conv2d layer: nothing for BLAS to do");
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(a->layers[i].name, a->layers[j].name))
-				return fail(c, "layers[%zu] and layers[%zu] are both named \"%s\"",
+				return opc_errctx_fail(c, "layers[%zu] and layers[%zu] are both named \"%s\"",
 					    j, i, a->layers[i].name);
 	return 0;
 }
@@ -488,17 +457,17 @@ int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc
 {
 	char why[256];
 	json_object *root;
-	struct ctx c;
+	struct opc_errctx c;
 	int ret;
 
 	memset(a, 0, sizeof(*a));
-	ctx_init(&c, path, err, len);
+	opc_errctx_init(&c, path, err, len);
 	a->path = strdup(path);
 	if (a->path == NULL)
-		return fail(&c, "out of memory");
+		return opc_errctx_fail(&c, "out of memory");
 	root = opc_json_parse_strict(text, why, sizeof(why));
 	if (root == NULL)
-		return fail(&c, "%s", why);
+		return opc_errctx_fail(&c, "%s", why);
 	ret = parse_root(&c, root, batch, a);
 	json_object_put(root);
 	return ret;
@@ -640,10 +609,10 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 {
 	int64_t b = a->batch;
 	size_t cap = 0;
-	struct ctx c;
+	struct opc_errctx c;
 	int ret = 0;
 
-	ctx_init(&c, a->path ? a->path : "architecture", err, len);
+	opc_errctx_init(&c, a->path ? a->path : "architecture", err, len);
 	memset(lw, 0, sizeof(*lw));
 	lw->batch = b;
 	/* forward first, then backward from the last layer, as the programs
@@ -686,11 +655,11 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 			ret = work_add(&lw->train, &lw->ops[i]);
 	}
 	if (ret == -ENOMEM)
-		return fail(&c, "out of memory");
+		return opc_errctx_fail(&c, "out of memory");
 	if (ret == -ENOENT)
-		return fail(&c, "no GEMM in the routine table");
+		return opc_errctx_fail(&c, "no GEMM in the routine table");
 	if (ret)
-		return fail(&c, "the work of one batch of %lld does not fit 64-bit counters",
+		return opc_errctx_fail(&c, "the work of one batch of %lld does not fit 64-bit counters",
 			    (long long)b);
 	return 0;
 }

@@ -10,34 +10,12 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "predict.h"
 #include "util.h"
-
-struct ctx {
-	const char *path;
-	char *err;
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	int o;
-
-	o = snprintf(c->err, c->len, "%s: ", c->path);
-	if (o < 0 || (size_t)o >= c->len)
-		return -EINVAL;
-	va_start(ap, fmt);
-	vsnprintf(c->err + o, c->len - o, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 const char *opc_coeffs_model_desc(char model)
 {
@@ -50,7 +28,7 @@ const char *opc_coeffs_model_desc(char model)
 }
 
 /* A coefficient: a finite number >= 0 (the fit is non-negative). */
-static int get_coeff(struct ctx *c, json_object *o, const char *where, const char *key,
+static int get_coeff(struct opc_errctx *c, json_object *o, const char *where, const char *key,
 		     int required, double *out)
 {
 	json_object *v;
@@ -59,21 +37,21 @@ static int get_coeff(struct ctx *c, json_object *o, const char *where, const cha
 	*out = 0;
 	if (!json_object_object_get_ex(o, key, &v)) {
 		if (required)
-			return fail(c, "%s: missing \"%s\"", where, key);
+			return opc_errctx_fail(c, "%s: missing \"%s\"", where, key);
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-		return fail(c, "%s.%s: expected a number, got %s", where, key,
+		return opc_errctx_fail(c, "%s.%s: expected a number, got %s", where, key,
 			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 	x = json_object_get_double(v);
 	if (!isfinite(x) || x < 0)
-		return fail(c, "%s.%s: %g: coefficients are finite and non-negative", where, key,
+		return opc_errctx_fail(c, "%s.%s: %g: coefficients are finite and non-negative", where, key,
 			    x);
 	*out = x;
 	return 0;
 }
 
-static int get_str(struct ctx *c, json_object *o, const char *key, int required,
+static int get_str(struct opc_errctx *c, json_object *o, const char *key, int required,
 		   const char **out)
 {
 	json_object *v;
@@ -81,11 +59,11 @@ static int get_str(struct ctx *c, json_object *o, const char *key, int required,
 	*out = NULL;
 	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
 		if (required)
-			return fail(c, "missing \"%s\"", key);
+			return opc_errctx_fail(c, "missing \"%s\"", key);
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_string))
-		return fail(c, "\"%s\": expected a string, got %s", key,
+		return opc_errctx_fail(c, "\"%s\": expected a string, got %s", key,
 			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 	*out = json_object_get_string(v);
 	return 0;
@@ -118,7 +96,7 @@ static void machine_line(json_object *m, struct opc_coeffs *co)
 	}
 }
 
-static int parse_types(struct ctx *c, json_object *model, const char *where0,
+static int parse_types(struct opc_errctx *c, json_object *model, const char *where0,
 		       struct opc_coeffs *co)
 {
 	json_object *pt;
@@ -129,22 +107,22 @@ static int parse_types(struct ctx *c, json_object *model, const char *where0,
 	    json_object_is_type(pt, json_type_null))
 		return 0;
 	if (!json_object_is_type(pt, json_type_object))
-		return fail(c, "%s.per_type: expected an object of layer types, e.g. "
+		return opc_errctx_fail(c, "%s.per_type: expected an object of layer types, e.g. "
 			    "{\"Linear\": {\"per_flop\": 1e-10, \"per_byte\": 1e-9}}", where0);
 	if (json_object_object_length(pt) == 0)
 		return 0;
 	co->types = calloc(json_object_object_length(pt), sizeof(*co->types));
 	if (co->types == NULL)
-		return fail(c, "out of memory");
+		return opc_errctx_fail(c, "out of memory");
 	json_object_object_foreach(pt, key, val) {
 		struct opc_coeff_type *t = &co->types[n];
 
 		snprintf(where, sizeof(where), "%s.per_type.%s", where0, key);
 		if (!json_object_is_type(val, json_type_object))
-			return fail(c, "%s: expected an object with \"per_flop\" and \"per_byte\"",
+			return opc_errctx_fail(c, "%s: expected an object with \"per_flop\" and \"per_byte\"",
 				    where);
 		if (strlen(key) >= sizeof(t->name) || !*key)
-			return fail(c, "%s: type name must have 1 to %zu characters", where,
+			return opc_errctx_fail(c, "%s: type name must have 1 to %zu characters", where,
 				    sizeof(t->name) - 1);
 		snprintf(t->name, sizeof(t->name), "%s", key);
 		if (get_coeff(c, val, where, "per_flop", 1, &t->per_flop) < 0 ||
@@ -155,19 +133,19 @@ static int parse_types(struct ctx *c, json_object *model, const char *where0,
 	return 0;
 }
 
-static int parse_root(struct ctx *c, json_object *root, char model, struct opc_coeffs *co)
+static int parse_root(struct opc_errctx *c, json_object *root, char model, struct opc_coeffs *co)
 {
 	json_object *v, *models, *m;
 	const char *s;
 	char name[2] = { 0, 0 }, where[16];
 
 	if (!json_object_is_type(root, json_type_object))
-		return fail(c, "not a coefficients file: expected a JSON object");
+		return opc_errctx_fail(c, "not a coefficients file: expected a JSON object");
 	if (!json_object_object_get_ex(root, "opcount_coeffs", &v))
-		return fail(c, "not a coefficients file: no \"opcount_coeffs\" version field "
+		return opc_errctx_fail(c, "not a coefficients file: no \"opcount_coeffs\" version field "
 			    "(write one with opcount fit TRACE... -o COEFFS.json)");
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1)
-		return fail(c, "\"opcount_coeffs\": this opcount reads version 1, got %s",
+		return opc_errctx_fail(c, "\"opcount_coeffs\": this opcount reads version 1, got %s",
 			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 
 	if (get_str(c, root, "target", 1, &s) < 0)
@@ -177,19 +155,19 @@ static int parse_root(struct ctx *c, json_object *root, char model, struct opc_c
 	else if (!strcmp(s, "time"))
 		co->time = 1;
 	else
-		return fail(c, "\"target\": expected \"energy\" or \"time\", got \"%s\"", s);
+		return opc_errctx_fail(c, "\"target\": expected \"energy\" or \"time\", got \"%s\"", s);
 	snprintf(co->unit, sizeof(co->unit), "%s", co->time ? "s" : "J");
 	if (get_str(c, root, "unit", 0, &s) < 0)
 		return -EINVAL;
 	if (s && strcmp(s, co->unit))
-		return fail(c, "\"unit\": a fit of %s is in %s, got \"%s\"",
+		return opc_errctx_fail(c, "\"unit\": a fit of %s is in %s, got \"%s\"",
 			    co->time ? "time" : "energy", co->unit, s);
 	if (get_str(c, root, "energy_source", 0, &s) < 0)
 		return -EINVAL;
 	snprintf(co->energy_source, sizeof(co->energy_source), "%s", s ? s : "unknown");
 	if (json_object_object_get_ex(root, "energy_measured", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
-			return fail(c, "\"energy_measured\": expected true or false");
+			return opc_errctx_fail(c, "\"energy_measured\": expected true or false");
 		co->energy_measured = json_object_get_boolean(v);
 	}
 	if (get_str(c, root, "energy_note", 0, &s) < 0)
@@ -200,15 +178,15 @@ static int parse_root(struct ctx *c, json_object *root, char model, struct opc_c
 
 	if (!json_object_object_get_ex(root, "models", &models) ||
 	    !json_object_is_type(models, json_type_object))
-		return fail(c, "missing \"models\" (an object with the fitted models a, b, c)");
+		return opc_errctx_fail(c, "missing \"models\" (an object with the fitted models a, b, c)");
 	if (model == 0) {
 		if (get_str(c, root, "model", 0, &s) < 0)
 			return -EINVAL;
 		if (s == NULL)
-			return fail(c, "missing \"model\", the recommended model (choose one "
+			return opc_errctx_fail(c, "missing \"model\", the recommended model (choose one "
 				    "with --model a|b|c)");
 		if (strlen(s) != 1 || s[0] < 'a' || s[0] > 'c')
-			return fail(c, "\"model\": expected \"a\", \"b\" or \"c\", got \"%s\"", s);
+			return opc_errctx_fail(c, "\"model\": expected \"a\", \"b\" or \"c\", got \"%s\"", s);
 		model = s[0];
 	}
 	co->model = model;
@@ -216,7 +194,7 @@ static int parse_root(struct ctx *c, json_object *root, char model, struct opc_c
 	snprintf(where, sizeof(where), "models.%c", model);
 	if (!json_object_object_get_ex(models, name, &m) ||
 	    !json_object_is_type(m, json_type_object))
-		return fail(c, "%s: missing: model %c (%s) was not fitted", where, model,
+		return opc_errctx_fail(c, "%s: missing: model %c (%s) was not fitted", where, model,
 			    opc_coeffs_model_desc(model));
 	if (get_str(c, m, "description", 0, &s) < 0)
 		return -EINVAL;
@@ -236,7 +214,7 @@ static int parse_root(struct ctx *c, json_object *root, char model, struct opc_c
 	    get_coeff(c, m, where, "static_w", 0, &co->static_w) < 0)
 		return -EINVAL;
 	if (co->per_flop == 0 && co->ntypes == 0 && co->per_call == 0 && co->static_w == 0)
-		return fail(c, "%s: every coefficient is zero or missing: nothing to predict with",
+		return opc_errctx_fail(c, "%s: every coefficient is zero or missing: nothing to predict with",
 			    where);
 	return 0;
 }
@@ -244,7 +222,7 @@ static int parse_root(struct ctx *c, json_object *root, char model, struct opc_c
 int opc_coeffs_parse(const char *text, const char *path, char model, struct opc_coeffs *co,
 		     char *err, size_t len)
 {
-	struct ctx c = { path, err, len };
+	struct opc_errctx c = { path, err, len };
 	char why[256];
 	json_object *root;
 	int ret;
@@ -254,10 +232,10 @@ int opc_coeffs_parse(const char *text, const char *path, char model, struct opc_
 		err[0] = 0;
 	co->path = strdup(path);
 	if (co->path == NULL)
-		return fail(&c, "out of memory");
+		return opc_errctx_fail(&c, "out of memory");
 	root = opc_json_parse_strict(text, why, sizeof(why));
 	if (root == NULL)
-		return fail(&c, "%s", why);
+		return opc_errctx_fail(&c, "%s", why);
 	ret = parse_root(&c, root, model, co);
 	json_object_put(root);
 	return ret;

@@ -1,6 +1,8 @@
 /*
  * util.c - small helpers shared by the subcommands.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,4 +55,27 @@ json_object *opc_json_parse_strict(const char *text, char *why, size_t len)
 	}
 	json_tokener_free(tok);
 	return root;
+}
+
+void opc_errctx_init(struct opc_errctx *c, const char *path, char *err, size_t len)
+{
+	c->path = path;
+	c->err = err;
+	c->len = len;
+	if (len)
+		err[0] = 0;
+}
+
+int opc_errctx_fail(struct opc_errctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int o;
+
+	o = snprintf(c->err, c->len, "%s: ", c->path);
+	if (o < 0 || (size_t)o >= c->len)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(c->err + o, c->len - o, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }

@@ -17,4 +17,18 @@ void opc_si(char *buf, size_t len, double v);
  */
 json_object *opc_json_parse_strict(const char *text, char *why, size_t len);
 
+/*
+ * Error messages of a file parser: "PATH: what is wrong".  fail returns
+ * -EINVAL so that a parser can `return opc_errctx_fail(c, ...)`.
+ */
+struct opc_errctx {
+	const char *path;
+	char *err;
+	size_t len;
+};
+
+void opc_errctx_init(struct opc_errctx *c, const char *path, char *err, size_t len);
+int opc_errctx_fail(struct opc_errctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif
