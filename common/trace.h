@@ -198,6 +198,28 @@ void opc_writer_end(struct opc_writer *w);
 int opc_writer_flush(struct opc_writer *w);
 void opc_writer_release(struct opc_writer *w);
 
+/*
+ * Records both writers (the preload library's collector and the ptrace
+ * tracer) produce alike.  Strings are interned: written once, as a STRING
+ * record, the first time they are asked for.
+ */
+struct opc_strtab {
+	struct opc_strtab_ent {
+		char *s;
+		uint32_t id;
+	} *e;
+	uint32_t cap, n;
+};
+
+uint32_t opc_writer_string(struct opc_writer *w, struct opc_strtab *t, const char *s);
+void opc_strtab_free(struct opc_strtab *t);
+void opc_writer_module(struct opc_writer *w, uint64_t base, uint64_t lo, uint64_t hi,
+		       const char *path);
+/* Open a KEY record with the routine's names and class filled in (their
+ * strings written first); the caller fills the rest, then opc_writer_end. */
+struct opc_rec_key *opc_writer_key(struct opc_writer *w, struct opc_strtab *t, uint32_t id,
+				   int rid);
+
 uint32_t opc_crc32(const void *p, size_t n);
 uint32_t opc_header_crc(const struct opc_file_header *h);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "routines.h"
 #include "trace.h"
 
 uint32_t opc_crc32(const void *p, size_t n)
@@ -158,4 +159,107 @@ void opc_writer_release(struct opc_writer *w)
 	free(w->buf);
 	w->buf = NULL;
 	w->len = w->cap = 0;
+}
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Returns 0 only when out of memory (ids start at 1). */
+uint32_t opc_writer_string(struct opc_writer *w, struct opc_strtab *t, const char *s)
+{
+	uint32_t i;
+
+	if (s == NULL)
+		s = "";
+	if ((t->n + 1) * 2 > t->cap) {
+		struct opc_strtab_ent *e, *old = t->e;
+		uint32_t cap = t->cap ? t->cap * 2 : 256;
+
+		e = calloc(cap, sizeof(*e));
+		if (e == NULL)
+			return 0;
+		for (uint32_t j = 0; j < t->cap; j++) {
+			if (!old[j].s)
+				continue;
+			i = str_hash(old[j].s) & (cap - 1);
+			while (e[i].s)
+				i = (i + 1) & (cap - 1);
+			e[i] = old[j];
+		}
+		free(old);
+		t->e = e;
+		t->cap = cap;
+	}
+	i = str_hash(s) & (t->cap - 1);
+	while (t->e[i].s) {
+		if (!strcmp(t->e[i].s, s))
+			return t->e[i].id;
+		i = (i + 1) & (t->cap - 1);
+	}
+	t->e[i].s = strdup(s);
+	if (t->e[i].s == NULL)
+		return 0;
+	t->e[i].id = ++t->n;
+
+	struct opc_rec_string *r = opc_writer_begin(w, OPC_REC_STRING, sizeof(*r));
+
+	if (r) {
+		r->id = t->e[i].id;
+		opc_writer_append(w, s, strlen(s) + 1);
+		opc_writer_end(w);
+	}
+	return t->e[i].id;
+}
+
+void opc_strtab_free(struct opc_strtab *t)
+{
+	for (uint32_t i = 0; i < t->cap; i++)
+		free(t->e[i].s);
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+void opc_writer_module(struct opc_writer *w, uint64_t base, uint64_t lo, uint64_t hi,
+		       const char *path)
+{
+	struct opc_rec_module *r = opc_writer_begin(w, OPC_REC_MODULE, sizeof(*r));
+
+	if (r) {
+		r->base = base;
+		r->lo = lo;
+		r->hi = hi;
+		opc_writer_append(w, path, strlen(path) + 1);
+		opc_writer_end(w);
+	}
+}
+
+struct opc_rec_key *opc_writer_key(struct opc_writer *w, struct opc_strtab *t, uint32_t id,
+				   int rid)
+{
+	const struct opc_routine *r = &opc_routines[rid];
+	uint32_t sym = opc_writer_string(w, t, r->symbol), op = opc_writer_string(w, t, r->op);
+	uint32_t fam = opc_writer_string(w, t, r->family);
+	uint32_t dims = opc_writer_string(w, t, r->dims);
+	uint32_t fl = opc_writer_string(w, t, r->flags);
+	struct opc_rec_key *k = opc_writer_begin(w, OPC_REC_KEY, sizeof(*k));
+
+	if (k == NULL)
+		return NULL;
+	k->id = id;
+	k->symbol = sym;
+	k->op = op;
+	k->family = fam;
+	k->dims = dims;
+	k->flag_names = fl;
+	k->flags = r->estimated ? OPC_TKEY_ESTIMATED : 0;
+	k->level = r->level;
+	k->prec = r->prec;
+	k->iface = r->iface;
+	return k;
 }

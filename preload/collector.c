@@ -33,16 +33,6 @@
 
 /* ---- small open-addressing maps owned by the collector ---- */
 
-struct strmap_ent {
-	char *s;
-	uint32_t id;
-};
-
-struct strmap {
-	struct strmap_ent *e;
-	uint32_t cap, n;
-};
-
 struct keymap_ent {
 	struct opc_key key;
 	pid_t tid;
@@ -87,7 +77,7 @@ static uint64_t last_flush_ns;
 static int final_harvest;		/* flush whatever the rate */
 static uint32_t layers_emitted = 1;
 static int modules_dirty = 1;
-static struct strmap strings;
+static struct opc_strtab strings;
 static struct keymap keys;
 static struct stackmap stacks;
 static struct gkey *gkeys;		/* by gid; [0] unused */
@@ -113,77 +103,10 @@ static uint64_t hash64(uint64_t x)
 	return x;
 }
 
-static uint32_t strmap_intern(struct strmap *m, const char *s, int *is_new)
-{
-	uint64_t h = 1469598103934665603ull;
-	uint32_t i;
-
-	*is_new = 0;
-	if (m->n * 2 >= m->cap) {
-		struct strmap old = *m;
-
-		m->cap = old.cap ? old.cap * 2 : 256;
-		m->e = calloc(m->cap, sizeof(*m->e));
-		if (m->e == NULL) {
-			*m = old;
-			return 0;
-		}
-		m->n = 0;
-		for (uint32_t j = 0; j < old.cap; j++) {
-			if (!old.e[j].s)
-				continue;
-			uint64_t hh = 1469598103934665603ull;
-
-			for (const char *p = old.e[j].s; *p; p++)
-				hh = (hh ^ (unsigned char)*p) * 1099511628211ull;
-			i = hh & (m->cap - 1);
-			while (m->e[i].s)
-				i = (i + 1) & (m->cap - 1);
-			m->e[i] = old.e[j];
-			m->n++;
-		}
-		free(old.e);
-	}
-	for (const char *p = s; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	i = h & (m->cap - 1);
-	while (m->e[i].s) {
-		if (!strcmp(m->e[i].s, s))
-			return m->e[i].id;
-		i = (i + 1) & (m->cap - 1);
-	}
-	m->e[i].s = strdup(s);
-	if (m->e[i].s == NULL)
-		return 0;
-	m->e[i].id = ++m->n;
-	*is_new = 1;
-	return m->e[i].id;
-}
-
-static void strmap_clear(struct strmap *m)
-{
-	for (uint32_t i = 0; i < m->cap; i++)
-		free(m->e[i].s);
-	free(m->e);
-	memset(m, 0, sizeof(*m));
-}
-
 /* The id of a string in the trace, writing it the first time. */
 static uint32_t string_id(const char *s)
 {
-	int is_new;
-	uint32_t id = strmap_intern(&strings, s ? s : "", &is_new);
-
-	if (is_new) {
-		struct opc_rec_string *r = opc_writer_begin(&writer, OPC_REC_STRING, sizeof(*r));
-
-		if (r) {
-			r->id = id;
-			opc_writer_append(&writer, s ? s : "", strlen(s ? s : "") + 1);
-			opc_writer_end(&writer);
-		}
-	}
-	return id;
+	return opc_writer_string(&writer, &strings, s);
 }
 
 /* Trace keys are per thread: the analysis needs each thread's busy time
@@ -378,43 +301,21 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	mod_seen[nmod_seen++] = lo;
 
-	struct opc_rec_module *r = opc_writer_begin(&writer, OPC_REC_MODULE, sizeof(*r));
-
-	if (r) {
-		r->base = info->dlpi_addr;
-		r->lo = lo;
-		r->hi = hi;
-		opc_writer_append(&writer, path, strlen(path) + 1);
-		opc_writer_end(&writer);
-	}
+	opc_writer_module(&writer, info->dlpi_addr, lo, hi, path);
 	return 0;
 }
 
 static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
 {
-	const struct opc_routine *r = &opc_routines[s->key.rid];
-	uint32_t sym = string_id(r->symbol), op = string_id(r->op);
-	uint32_t fam = string_id(r->family), dims = string_id(r->dims);
-	uint32_t fl = string_id(r->flags);
 	uint32_t stack = stack_id(t->stack_pool + s->stack_off, s->stack_depth);
-	struct opc_rec_key *k = opc_writer_begin(&writer, OPC_REC_KEY, sizeof(*k));
+	struct opc_rec_key *k = opc_writer_key(&writer, &strings, gid, s->key.rid);
 
 	if (k == NULL)
 		return;
-	k->id = gid;
-	k->symbol = sym;
-	k->op = op;
-	k->family = fam;
-	k->dims = dims;
-	k->flag_names = fl;
 	k->layer = s->key.layer;
 	k->stack = stack;
-	k->flags = (s->key.kflags & OPC_KEY_NESTED ? OPC_TKEY_NESTED : 0) |
-		   (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0) |
-		   (r->estimated ? OPC_TKEY_ESTIMATED : 0);
-	k->level = r->level;
-	k->prec = r->prec;
-	k->iface = r->iface;
+	k->flags |= (s->key.kflags & OPC_KEY_NESTED ? OPC_TKEY_NESTED : 0) |
+		    (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0);
 	k->site = s->key.site;
 	k->flops = s->flops;
 	k->bytes = s->bytes;
@@ -1179,7 +1080,7 @@ void opc_collector_atfork_child(void)
 	collector_running = 0;
 	collector_stop = 0;
 	trace_open_failed = 0;
-	strmap_clear(&strings);
+	opc_strtab_free(&strings);
 	free(keys.e);
 	memset(&keys, 0, sizeof(keys));
 	for (uint32_t i = 0; i < stacks.cap; i++)

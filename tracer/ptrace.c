@@ -110,11 +110,6 @@ struct child {
 	struct tracer *parent;
 };
 
-struct strent {
-	char *s;
-	uint32_t id;
-};
-
 /* One traced process: its breakpoints, threads, keys and trace file.  A
  * fork child gets its own, copied from its parent's. */
 struct tracer {
@@ -134,8 +129,7 @@ struct tracer {
 	uint32_t nkeys, keycap;
 	uint32_t *keyidx;	/* hash: key id, 0 = empty */
 	uint32_t keyidx_cap;
-	struct strent *strs;
-	uint32_t nstrs, strcap;
+	struct opc_strtab strs;
 	struct opc_writer w;
 	uint64_t t0_ns, t_last_ns;
 	uint64_t dropped;
@@ -344,79 +338,18 @@ static void bp_drop_gone(void)
 
 /* ---- trace writing ---------------------------------------------------- */
 
-static uint32_t string_id(const char *s)
-{
-	uint32_t i;
-
-	if ((T.nstrs + 1) * 2 > T.strcap) {
-		struct strent *old = T.strs;
-		uint32_t oldcap = T.strcap;
-
-		T.strcap = oldcap ? oldcap * 2 : 256;
-		T.strs = calloc(T.strcap, sizeof(*T.strs));
-		for (uint32_t j = 0; j < oldcap; j++) {
-			if (!old[j].s)
-				continue;
-			i = str_hash(old[j].s) & (T.strcap - 1);
-			while (T.strs[i].s)
-				i = (i + 1) & (T.strcap - 1);
-			T.strs[i] = old[j];
-		}
-		free(old);
-	}
-	i = str_hash(s) & (T.strcap - 1);
-	while (T.strs[i].s) {
-		if (!strcmp(T.strs[i].s, s))
-			return T.strs[i].id;
-		i = (i + 1) & (T.strcap - 1);
-	}
-	T.strs[i].s = strdup(s);
-	T.strs[i].id = ++T.nstrs;
-
-	struct opc_rec_string *r = opc_writer_begin(&T.w, OPC_REC_STRING, sizeof(*r));
-
-	if (r) {
-		r->id = T.strs[i].id;
-		opc_writer_append(&T.w, s, strlen(s) + 1);
-		opc_writer_end(&T.w);
-	}
-	return T.strs[i].id;
-}
-
 static void emit_module(const struct module *m)
 {
-	struct opc_rec_module *r = opc_writer_begin(&T.w, OPC_REC_MODULE, sizeof(*r));
-
-	if (r) {
-		r->base = m->bias;
-		r->lo = m->lo;
-		r->hi = m->hi;
-		opc_writer_append(&T.w, m->path, strlen(m->path) + 1);
-		opc_writer_end(&T.w);
-	}
+	opc_writer_module(&T.w, m->bias, m->lo, m->hi, m->path);
 }
 
 static void emit_key(uint32_t id)
 {
 	const struct pkey *pk = &T.keys[id];
-	const struct opc_routine *r = &opc_routines[pk->rid];
-	uint32_t sym = string_id(r->symbol), op = string_id(r->op);
-	uint32_t fam = string_id(r->family), dims = string_id(r->dims);
-	uint32_t fl = string_id(r->flags);
-	struct opc_rec_key *k = opc_writer_begin(&T.w, OPC_REC_KEY, sizeof(*k));
+	struct opc_rec_key *k = opc_writer_key(&T.w, &T.strs, id, pk->rid);
 
 	if (k == NULL)
 		return;
-	k->id = id;
-	k->symbol = sym;
-	k->op = op;
-	k->family = fam;
-	k->dims = dims;
-	k->flag_names = fl;
-	k->flags = r->estimated ? OPC_TKEY_ESTIMATED : 0;
-	k->level = r->level;
-	k->prec = r->prec;
-	k->iface = r->iface;
 	k->site = pk->site;
 	k->flops = pk->flops;
 	k->bytes = pk->bytes;
