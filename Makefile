@@ -42,7 +42,7 @@ COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c 
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
-            preload/resolve.c tracer/energy.c $(COMMON_LIB)
+            preload/resolve.c $(sort $(wildcard preload/gpu*.c)) tracer/energy.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
@@ -53,11 +53,11 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
             tracer/argdecode.c tracer/ptrace.c tracer/insn.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
-CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lm
+CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lunwind-ptrace -lunwind-generic -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
-.PHONY: all deps test demo bench install clean examples check-deps
+.PHONY: all deps test demo bench install clean examples check-deps gpu-fakes
 all: check-deps $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 
 # ---- dependencies ----------------------------------------------------------
@@ -152,8 +152,50 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
 
+# ---- a simulated GPU for the GPU tests (no GPU or driver needed) ------------
+# Fake CUDA runtime, cuBLAS, cublasLt and cuDNN with the real sonames,
+# built from tests/fake/ against the CUDA toolkit's headers where they are
+# installed; the GPU test programs in tests/gpu/ link against them.  See
+# tests/fake/cudart.c for the simulated device.
+CUDA_HOME ?= /usr/local/cuda
+CUDA_INC  := $(wildcard $(CUDA_HOME)/include/cuda_runtime_api.h)
+FAKE      := $(BUILD)/fake
+FAKE_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -I$(CUDA_HOME)/include -Wl,-rpath,'$$ORIGIN'
+FAKE_LIBS := $(FAKE)/libcudart.so.13 $(FAKE)/libcublas.so.13 $(FAKE)/libcublasLt.so.13 \
+             $(FAKE)/libcudnn.so.9 $(FAKE)/libnvidia-ml.so.1
+GPU_PROGS := $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/*.c))
+
+$(FAKE)/libcudart.so.13: $(wildcard tests/fake/cudart*.c) tests/fake/fakegpu.h
+	@mkdir -p $(dir $@)
+	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libcudart.so.13 -o $@ $(filter %.c,$^) -lpthread
+	ln -sf libcudart.so.13 $(FAKE)/libcudart.so
+$(FAKE)/libcublasLt.so.13: $(wildcard tests/fake/cublaslt*.c) tests/fake/fakegpu.h $(FAKE)/libcudart.so.13
+	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libcublasLt.so.13 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart
+	ln -sf libcublasLt.so.13 $(FAKE)/libcublasLt.so
+$(FAKE)/libcublas.so.13: $(wildcard tests/fake/cublas.c tests/fake/cublas_*.c) tests/fake/fakegpu.h $(FAKE)/libcudart.so.13 $(FAKE)/libcublasLt.so.13
+	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libcublas.so.13 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart -lcublasLt
+	ln -sf libcublas.so.13 $(FAKE)/libcublas.so
+$(FAKE)/libcudnn.so.9: $(wildcard tests/fake/cudnn*.c) tests/fake/fakegpu.h $(FAKE)/libcudart.so.13
+	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libcudnn.so.9 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart
+	ln -sf libcudnn.so.9 $(FAKE)/libcudnn.so
+
+$(FAKE)/libnvidia-ml.so.1: tests/fake/nvml.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FAKE_CFLAGS) -fvisibility=hidden -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -lpthread
+
+$(BUILD)/tests/gpu/%: tests/gpu/%.c $(FAKE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -MMD -MP -I$(CUDA_HOME)/include -Iinclude $< -o $@ -L$(FAKE) \
+		-Wl,-rpath,$(abspath $(FAKE)) -lcudnn -lcublas -lcublasLt -lcudart -lpthread -lm
+
+ifneq ($(CUDA_INC),)
+GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS)
+endif
+gpu-fakes: $(GPU_TEST_DEPS)
+
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
+		$(GPU_TEST_DEPS)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 demo: deps
@@ -165,6 +207,13 @@ bench: deps
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
+	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
+	@BUILD=$(BUILD) sh bench/gpu.sh
+
+$(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) -Wl,-rpath,$(abspath $(FAKE)) \
+		-lcublas -lcudart
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

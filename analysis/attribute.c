@@ -21,6 +21,24 @@
  * and its two neighbours, which bounds each key's share, and add the
  * counter resolution once for each end of the run (cumulative readings:
  * quantisation does not add up over intervals).
+ *
+ * GPUs: when a trace has GPU keys and GPU energy domains, energy is split
+ * in pools.  GPU n's domain (the n-th GPU domain: NVML lists the visible
+ * devices in CUDA's order) goes to the keys of work on device n, by their
+ * GPU time, and the other domains to the host's keys, by their host
+ * time.  A GPU is treated as one engine (at most 100% busy, like a
+ * thread); kernels overlapping on several streams are shared in
+ * proportion.  Without GPU keys every counted domain is one pool (a GPU's
+ * energy then goes to whatever host work ran).  GPU keys of a device with
+ * no energy domain get none: the host's energy is not theirs.
+ *
+ * Stack samples (ptrace --stacks) take part of the outside energy: a
+ * sample at the end of an interval, weighing W seconds of CPU time
+ * outside counted calls, gets E x W / (b - a) of what the calls of its
+ * pool left, like a call of that busy time, and the samples of an
+ * interval never more than that rest.  What no sample took stays
+ * outside, unsampled (idle time, other processes).  Traces with samples
+ * (ptrace mode) have no GPU keys: one pool.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +55,6 @@ struct cells {
 	size_t n, cap;
 };
 
-static double entry_busy_s(const struct opc_trace *t, const struct opc_tentry *e)
-{
-	const struct opc_tkey *k = &t->keys[e->key];
-
-	if (e->timed)
-		return (double)e->busy_ns * e->calls / e->timed / 1e9;
-	/* no call of this key was timed in this interval: its mean */
-	return k->calls ? k->busy_s * e->calls / k->calls : 0;
-}
 
 static int cell_add(struct cells *cs, uint32_t key, double busy)
 {
@@ -67,9 +76,10 @@ static int cell_add(struct cells *cs, uint32_t key, double busy)
 	return 0;
 }
 
-/* Busy time of every key in every energy interval, calls weighed by how
- * much of their call interval overlaps the energy interval. */
-static int collect(const struct opc_trace *t, struct cells *iv)
+/* Busy time of every key of pool `pool` (kpool[]) in every energy
+ * interval, calls weighed by how much of their call interval overlaps
+ * the energy interval. */
+static int collect(const struct opc_trace *t, struct cells *iv, const int *kpool, int pool)
 {
 	const struct opc_tenergy *en = &t->energy;
 	size_t ci = 0;
@@ -91,7 +101,9 @@ static int collect(const struct opc_trace *t, struct cells *iv)
 
 				if (t->keys[e->key].rec.flags & OPC_TKEY_NESTED)
 					continue;	/* inside an outer call's time */
-				if (w > 0 && cell_add(&iv[i], e->key, w * entry_busy_s(t, e)))
+				if (kpool[e->key] != pool)
+					continue;
+				if (w > 0 && cell_add(&iv[i], e->key, w * opc_tentry_busy_s(t, e)))
 					return -1;
 			}
 		}
@@ -99,8 +111,14 @@ static int collect(const struct opc_trace *t, struct cells *iv)
 	return 0;
 }
 
-/* Move each thread's busy time beyond 100% of an interval back to the
- * interval before, proportionally over that thread's keys. */
+/* What is at most 100% busy: a thread, or a GPU. */
+static uint32_t engine_of(const struct opc_tkey *k)
+{
+	return k->rec.flags & OPC_TKEY_GPU ? 0x80000000u | k->rec.device : k->rec.tid;
+}
+
+/* Move each engine's busy time beyond 100% of an interval back to the
+ * interval before, proportionally over that engine's keys. */
 static int spill_back(const struct opc_trace *t, struct cells *iv)
 {
 	const struct opc_tenergy *en = &t->energy;
@@ -112,7 +130,7 @@ static int spill_back(const struct opc_trace *t, struct cells *iv)
 	for (size_t k = 0; k < t->nkeys; k++) {
 		size_t j;
 
-		for (j = 0; j < ntids && tids[j] != t->keys[k].rec.tid; j++)
+		for (j = 0; j < ntids && tids[j] != engine_of(&t->keys[k]); j++)
 			;
 		if (j == ntids) {
 			uint32_t *p = realloc(tids, (ntids + 1) * sizeof(*p));
@@ -122,7 +140,7 @@ static int spill_back(const struct opc_trace *t, struct cells *iv)
 				return -1;
 			}
 			tids = p;
-			tids[ntids++] = t->keys[k].rec.tid;
+			tids[ntids++] = engine_of(&t->keys[k]);
 		}
 	}
 	for (size_t th = 0; th < ntids; th++) {
@@ -135,7 +153,7 @@ static int spill_back(const struct opc_trace *t, struct cells *iv)
 					goto oom;
 			carry.n = 0;
 			for (size_t j = 0; j < iv[i].n; j++)
-				if (t->keys[iv[i].c[j].key].rec.tid == tids[th])
+				if (engine_of(&t->keys[iv[i].c[j].key]) == tids[th])
 					busy += iv[i].c[j].busy;
 			if (busy <= len || i == 1)
 				continue;
@@ -144,7 +162,7 @@ static int spill_back(const struct opc_trace *t, struct cells *iv)
 			for (size_t j = 0; j < iv[i].n; j++) {
 				struct cell *c = &iv[i].c[j];
 
-				if (t->keys[c->key].rec.tid != tids[th])
+				if (engine_of(&t->keys[c->key]) != tids[th])
 					continue;
 				if (cell_add(&carry, c->key, c->busy * (1 - keep)))
 					goto oom;
@@ -161,36 +179,61 @@ oom:
 	return -1;
 }
 
-int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
+/*
+ * Pools: which keys share which domains' energy (see the top of the file).
+ * dpool[d] for each domain (-1: not counted), kpool[k] for each key (-1:
+ * none, a GPU without an energy domain).  Returns the number of pools.
+ */
+static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 {
 	const struct opc_tenergy *en = &t->energy;
-	size_t n = en->nsamples;
-	struct cells *iv;
-	double *pw, attributed = 0;
-	int ret = -1;
+	int gpu_keys = 0, ngpu = 0;
 
-	memset(out, 0, sizeof(*out));
 	for (size_t k = 0; k < t->nkeys; k++)
-		t->keys[k].energy_j = t->keys[k].energy_lo_j = t->keys[k].energy_hi_j = 0;
-	if (n < 2)
-		return 0;
-	iv = calloc(n, sizeof(*iv));
-	pw = calloc(n, sizeof(double));
-	if (!iv || !pw)
-		goto out;
-	out->have_energy = 1;
-	out->total_j = en->total[n - 1];
-	out->duration_s = en->t_ns[n - 1] / 1e9;
+		gpu_keys |= !!(t->keys[k].rec.flags & OPC_TKEY_GPU);
+	for (int d = 0; d < en->ndom; d++)
+		ngpu += en->dom[d].counted && en->dom[d].kind == OPC_TDOM_GPU;
+	if (!gpu_keys) {
+		for (int d = 0; d < en->ndom; d++)
+			dpool[d] = en->dom[d].counted ? 0 : -1;
+		for (size_t k = 0; k < t->nkeys; k++)
+			kpool[k] = 0;
+		return 1;
+	}
+	for (int d = 0, g = 0; d < en->ndom; d++)
+		dpool[d] = !en->dom[d].counted ? -1 :
+			   en->dom[d].kind == OPC_TDOM_GPU ? 1 + g++ : 0;
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const struct opc_rec_key *r = &t->keys[k].rec;
+
+		kpool[k] = !(r->flags & OPC_TKEY_GPU) ? 0 : r->device < ngpu ? 1 + r->device : -1;
+	}
+	return 1 + ngpu;
+}
+
+/* Split pool `pool`'s energy (ptotal[i], cumulative) among its keys. */
+static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const double *ptotal,
+			  struct cells *iv, double *pw, struct opc_attribution *out,
+			  double *attributed)
+{
+	const struct opc_tenergy *en = &t->energy;
+	size_t n = en->nsamples, si = 0;
+
+	for (size_t i = 0; i < n; i++)
+		iv[i].n = 0;
+	/* stack samples before the first energy reading weigh no interval */
+	while (si < t->nsamples && t->samples[si].t_ns <= en->t_ns[0])
+		si++;
 	for (size_t i = 1; i < n; i++) {
 		double dt = (en->t_ns[i] - en->t_ns[i - 1]) / 1e9;
 
-		pw[i] = dt > 0 ? (en->total[i] - en->total[i - 1]) / dt : 0;
+		pw[i] = dt > 0 ? (ptotal[i] - ptotal[i - 1]) / dt : 0;
 	}
-	if (collect(t, iv) < 0 || spill_back(t, iv) < 0)
-		goto out;
+	if (collect(t, iv, kpool, pool) < 0 || spill_back(t, iv) < 0)
+		return -1;
 
 	for (size_t i = 1; i < n; i++) {
-		double e = en->total[i] - en->total[i - 1];
+		double e = ptotal[i] - ptotal[i - 1];
 		double len = (en->t_ns[i] - en->t_ns[i - 1]) / 1e9, sum = 0;
 		double pmin = pw[i], pmax = pw[i];
 
@@ -213,12 +256,70 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 			k->energy_j += e * share;
 			k->energy_lo_j += pmin * len * share;
 			k->energy_hi_j += pmax * len * share;
-			attributed += e * share;
+			*attributed += e * share;
 		}
 		if (sum < len) {	/* the rest of the interval is outside */
 			out->outside_lo_j += pmin * (len - sum);
 			out->outside_hi_j += pmax * (len - sum);
 		}
+		/* Stack samples of this interval share what the calls left,
+		 * each by its CPU time, as a call by its busy time: at most
+		 * e x weight / len, never more than the rest.  Samples are
+		 * of host threads: the host's pool (0) only. */
+		double wsum = 0, rest = e - (sum > 0 && denom > 0 ? e * sum / denom : 0);
+		size_t s0 = si;
+
+		while (si < t->nsamples && t->samples[si].t_ns <= en->t_ns[i])
+			wsum += t->samples[si++].weight_ns / 1e9;
+		if (pool == 0 && wsum > 0 && len > 0 && rest > 0) {
+			double give = e * wsum / len < rest ? e * wsum / len : rest;
+
+			for (size_t j = s0; j < si; j++) {
+				double ej = give * (t->samples[j].weight_ns / 1e9) / wsum;
+
+				t->samples[j].energy_j += ej;
+				out->sampled_j += ej;
+			}
+		}
+	}
+	return 0;
+}
+
+int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
+{
+	const struct opc_tenergy *en = &t->energy;
+	size_t n = en->nsamples;
+	struct cells *iv = NULL;
+	double *pw = NULL, *ptotal = NULL, attributed = 0;
+	int dpool[OPC_TRACE_MAX_DOMAINS], *kpool = NULL, npools;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t k = 0; k < t->nkeys; k++)
+		t->keys[k].energy_j = t->keys[k].energy_lo_j = t->keys[k].energy_hi_j = 0;
+	for (size_t j = 0; j < t->nsamples; j++)
+		t->samples[j].energy_j = 0;
+	if (n < 2)
+		return 0;
+	iv = calloc(n, sizeof(*iv));
+	pw = calloc(n, sizeof(double));
+	ptotal = calloc(n, sizeof(double));
+	kpool = calloc(t->nkeys ? t->nkeys : 1, sizeof(int));
+	if (!iv || !pw || !ptotal || !kpool)
+		goto out;
+	out->have_energy = 1;
+	out->total_j = en->total[n - 1];
+	out->duration_s = en->t_ns[n - 1] / 1e9;
+	npools = make_pools(t, dpool, kpool);
+	for (int p = 0; p < npools; p++) {
+		for (size_t i = 0; i < n; i++) {
+			ptotal[i] = 0;
+			for (int d = 0; d < en->ndom; d++)
+				if (dpool[d] == p)
+					ptotal[i] += en->joules[i * en->ndom + d];
+		}
+		if (attribute_pool(t, kpool, p, ptotal, iv, pw, out, &attributed) < 0)
+			goto out;
 	}
 	out->outside_j = out->total_j - attributed;
 	for (size_t k = 0; k < t->nkeys; k++) {
@@ -246,5 +347,7 @@ out:
 		free(iv[i].c);
 	free(iv);
 	free(pw);
+	free(ptotal);
+	free(kpool);
 	return ret;
 }

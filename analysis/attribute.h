@@ -10,6 +10,7 @@ struct opc_attribution {
 	double total_j;		/* counted domains over the whole trace */
 	double outside_j;	/* what no intercepted call used */
 	double outside_lo_j, outside_hi_j;
+	double sampled_j;	/* of outside_j, given to stack samples */
 	double duration_s;	/* covered by energy samples */
 	int have_energy;
 };
@@ -17,7 +18,8 @@ struct opc_attribution {
 /*
  * Time-proportional split (the baseline; DESIGN.md): each sampling
  * interval's energy goes to the keys busy in it in proportion to their
- * busy time, the rest to "outside".  Fills keys[].energy_* and `out`.
+ * busy time, the rest to "outside", of which stack samples take their
+ * share.  Fills keys[].energy_*, samples[].energy_j and `out`.
  */
 int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out);
 

@@ -2,7 +2,8 @@
  * cmd_record.c - `opcount record`: run a command under the preload library.
  *
  *   opcount record [-o FILE] [--energy SRC] [-F HZ] [--nested]
- *                  [--idle-baseline SECONDS] -- CMD [ARGS...]
+ *                  [--idle-baseline SECONDS] [--ptrace [--stacks]] -- CMD [ARGS...]
+ *   opcount record -p PID [--duration S] [--stacks] [...]
  *
  * Sets up LD_PRELOAD (appending to an existing one), runs the command,
  * forwards the signals a terminal or a batch system sends, returns the
@@ -197,14 +198,18 @@ static void usage(FILE *f)
 		"usage: opcount record [options] -- COMMAND [ARGS...]\n"
 		"  -o, --output FILE        trace of the command (default opcount-%%p.opc; %%p pid,\n"
 		"                           %%h host); other processes write FILE's stem.<pid>.opc\n"
-		"  --energy SRC             auto (default), rapl, perf, nvml, estimate, none\n"
+		"  --energy SRC             auto (default), rapl, perf, nvml, estimate, none;\n"
+		"                           rapl+nvml, perf+nvml, estimate+nvml: CPU and GPUs\n"
 		"  -F, --freq HZ            sampling rate, 1..1000 (default 100)\n"
 		"  --idle-baseline SECONDS  measure idle power first, to split static from dynamic\n"
 		"  --nested                 also record calls made inside intercepted calls\n"
 		"  --ptrace                 count with breakpoints instead of LD_PRELOAD (static\n"
-		"                           programs, BLAS bound with dlopen+dlsym); no energy\n"
+		"                           programs, BLAS bound with dlopen+dlsym)\n"
 		"  -p PID [--duration S]    attach to a running process for S seconds (or until\n"
-		"                           Ctrl-C), then detach and leave it running\n");
+		"                           Ctrl-C), then detach and leave it running\n"
+		"  --stacks                 with --ptrace or -p: sample every running thread's\n"
+		"                           stack at each tick, so that the energy outside\n"
+		"                           intercepted calls goes to code (report --format folded)\n");
 }
 
 int cmd_record(int argc, char **argv)
@@ -218,16 +223,19 @@ int cmd_record(int argc, char **argv)
 		{ "ptrace", no_argument, NULL, 'P' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'D' },
+		{ "stacks", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *sources[] = { "auto", "rapl", "perf", "nvml", "estimate", "none" };
+	static const char *sources[] = { "auto", "rapl", "perf", "nvml", "estimate", "none",
+					 "rapl+nvml", "perf+nvml", "estimate+nvml" };
 	const char *output = "opcount-%p.opc", *energy = NULL;
 	char lib[2 * PATH_MAX], preload[4 * PATH_MAX + 2], num[64], path[PATH_MAX];
 	double idle_secs = 0;
 	long hz = 0;
-	int use_ptrace = 0;
+	int use_ptrace = 0, stacks = 0;
 	long attach_pid = 0;
+	struct opc_ptrace_opts popts;
 	double duration = 0;
 	int c, status;
 	struct sigaction sa;
@@ -251,7 +259,7 @@ int cmd_record(int argc, char **argv)
 					break;
 			if (i == sizeof(sources) / sizeof(sources[0])) {
 				pr_err("--energy: unknown source '%s' (auto, rapl, perf, nvml, "
-				       "estimate, none)", optarg);
+				       "estimate, none, rapl+nvml, perf+nvml, estimate+nvml)", optarg);
 				return 2;
 			}
 			energy = optarg;
@@ -292,6 +300,9 @@ int cmd_record(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			stacks = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -300,18 +311,38 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (stacks && !use_ptrace && !attach_pid) {
+		pr_err("--stacks samples stacks with ptrace: it needs --ptrace or -p PID "
+		       "(the preload library records the stack of every call site by itself)");
+		return 2;
+	}
+	if (idle_secs > 0) {
+		double w = idle_baseline(energy ? energy : "auto", idle_secs);
+
+		if (w >= 0) {
+			snprintf(num, sizeof(num), "%.6f", w);
+			setenv("OPCOUNT_IDLE_W", num, 1);
+		}
+	}
+	/* ptrace mode: the same energy choice as the library's */
+	popts.hz = hz ? hz : 100;
+	popts.energy = energy ? energy : getenv("OPCOUNT_ENERGY");
+	popts.stacks = stacks;
 	if (attach_pid) {
 		/* attach to a running process (tracer/ptrace.c) */
 		if (optind < argc) {
 			pr_err("-p takes no command");
 			return 2;
 		}
+		started = time(NULL);
 		int rc = opc_ptrace_attach((pid_t)attach_pid, duration, output, expand, path,
-					   sizeof(path), hz ? hz : 100);
+					   sizeof(path), &popts);
 
 		if (rc < 0)
 			return 1;
 		pr_info("trace written to %s%s", path, rc ? "" : "; the process runs on");
+		/* children it forked while attached, images it exec'd */
+		count_other_traces(output, path, (pid_t)attach_pid, started);
 		return 0;
 	}
 	if (duration > 0) {
@@ -325,13 +356,15 @@ int cmd_record(int argc, char **argv)
 	}
 	if (use_ptrace) {
 		/* no preload library: breakpoints (tracer/ptrace.c) */
+		started = time(NULL);
 		int rc = opc_ptrace_run(output, expand, path, sizeof(path), argv + optind,
-					hz ? hz : 100);
+					&popts);
 
 		if (rc < 0)
 			return 1;
 		if (file_exists(path))
 			pr_info("trace written to %s", path);
+		count_other_traces(output, path, 0, started);
 		return rc;
 	}
 	if (find_library(lib, sizeof(lib)) < 0) {
@@ -343,14 +376,6 @@ int cmd_record(int argc, char **argv)
 		snprintf(preload, sizeof(preload), "%s %s", getenv("LD_PRELOAD"), lib);
 	else
 		snprintf(preload, sizeof(preload), "%s", lib);
-	if (idle_secs > 0) {
-		double w = idle_baseline(energy ? energy : "auto", idle_secs);
-
-		if (w >= 0) {
-			snprintf(num, sizeof(num), "%.6f", w);
-			setenv("OPCOUNT_IDLE_W", num, 1);
-		}
-	}
 	setenv("OPCOUNT_OUTPUT", output, 1);
 	if (energy)
 		setenv("OPCOUNT_ENERGY", energy, 1);
@@ -376,6 +401,10 @@ int cmd_record(int argc, char **argv)
 		snprintf(num, sizeof(num), "%d", (int)getpid());
 		setenv("OPCOUNT_ROOT_PID", num, 1);
 		setenv("LD_PRELOAD", preload, 1);
+		/* NVTX ranges as layers: the NVTX loader dlopens the library
+		 * this names, which is the one already preloaded.  A profiler
+		 * that set its own (nsys) keeps it. */
+		setenv("NVTX_INJECTION64_PATH", lib, 0);
 		execvp(argv[optind], argv + optind);
 		pr_err("cannot run %s: %s", argv[optind], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);

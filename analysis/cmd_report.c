@@ -2,7 +2,7 @@
  * cmd_report.c - `opcount report`: where the work went.
  *
  *   opcount report [FILE...] [--by site|layer|op|type|key]
- *                  [--format table|json|csv] [--sort KEY] [--top N] [--stacks]
+ *                  [--format table|json|csv|folded] [--sort KEY] [--top N] [--stacks]
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -15,9 +15,10 @@
 #include "log.h"
 #include "opcount_cli.h"
 #include "profile.h"
+#include "symbolize.h"
 #include "util.h"
 
-enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED };
 
 enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME, SORT_ENERGY };
 
@@ -69,7 +70,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 {
 	char f[32], b[32], c[32], rate[32];
 	size_t shown = 0;
-	int width = 24;
+	int width = 24, opw = 8;
 
 	for (size_t i = 0; i < p->ntraces; i++) {
 		const struct opc_trace *t = &p->traces[i];
@@ -83,15 +84,19 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			printf("#   blas %s\n", blas);
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
-		int w = (int)strlen(first_column(&p->rows[i], by)) + (p->rows[i].nested ? 9 : 0);
+		const struct opc_row *r = &p->rows[i];
+		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0);
+		int o = (int)strlen(by == OPC_BY_OP ? r->type : r->op);
 
 		if (w > width)
 			width = w;
+		if (o > opw)	/* cudaLaunchCooperativeKernel */
+			opw = o > 32 ? 32 : o;
 	}
 	if (width > 72)
 		width = 72;
-	printf("\n%-*s %-8s %10s %10s %10s %6s %11s %9s %7s", width, opc_group_name(by),
-	       by == OPC_BY_OP ? "type" : "op", "calls", "FLOPs", "bytes", "FLOP/B", "busy_s",
+	printf("\n%-*s %-*s %10s %10s %10s %6s %11s %9s %7s", width, opc_group_name(by),
+	       opw, by == OPC_BY_OP ? "type" : "op", "calls", "FLOPs", "bytes", "FLOP/B", "busy_s",
 	       "GFLOP/s", "FLOPs%");
 	if (p->have_energy)
 		printf(" %11s %9s %6s %7s %8s", "energy_J", "+/-J", "E%", "avg_W", "GFLOP/J");
@@ -108,9 +113,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		else
 			snprintf(rate, sizeof(rate), "-");
 		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
-			 r->nested ? " (nested)" : "", r->estimated ? " ~" : "");
-		printf("%-*.*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
-		       by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
+			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
+		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
+		       opw, opw, by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
 		if (p->have_energy && r->nested) {
 			printf(" %11s", "(in outer)");
@@ -137,7 +142,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	opc_si(f, sizeof(f), (double)p->flops);
 	opc_si(b, sizeof(b), (double)p->bytes);
 	opc_si(c, sizeof(c), (double)p->calls);
-	printf("%-*s %-8s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, "total", "", c, f, b,
+	printf("%-*s %-*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, "total", opw, "", c, f, b,
 	       p->bytes ? (double)p->flops / p->bytes : 0, p->busy_s,
 	       p->busy_s > 0 ? (snprintf(rate, sizeof(rate), "%.2f", p->flops / p->busy_s / 1e9),
 				rate) : "-",
@@ -152,10 +157,23 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	       (unsigned long long)p->bytes);
 	printf("# bytes: compulsory traffic (each operand read once, each result written once), "
 	       "a lower-bound model, not a measurement\n");
+	if (p->unknown)
+		printf("# ? FLOPs not known (kernel launches, cuDNN graph plans): counted as 0; "
+		       "their calls and GPU time are exact\n");
 	if (p->estimated)
 		printf("# ~ FLOPs of data-dependent solvers are leading-order estimates\n");
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
+	if (p->gpu)
+		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime): busy_s is time on the GPU "
+		       "(CUDA events), %.6f s of the total; GPU energy goes to GPU work only\n",
+		       p->gpu_s);
+	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
+		printf("# GPU work gets no energy: this trace has no GPU energy source (NVML); "
+		       "the %s energy is the host's\n", p->source);
+	if (p->gpu_untimed)
+		printf("# some GPU calls have no GPU time (no CUDA runtime found, or the program "
+		       "exited before the GPU finished)\n");
 	if (!p->have_energy)
 		printf("# energy: not measured (no energy source in this trace)\n");
 	else if (p->measured)
@@ -227,12 +245,27 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 	json_object_object_add(totals, "flops", json_object_new_uint64(p->flops));
 	json_object_object_add(totals, "bytes", json_object_new_uint64(p->bytes));
 	json_object_object_add(totals, "busy_s", json_object_new_double(p->busy_s));
+	json_object_object_add(totals, "gpu_s", json_object_new_double(p->gpu_s));
 	json_object_object_add(totals, "energy_j",
 			       p->have_energy ? json_object_new_double(p->energy_j) : NULL);
 	json_object_object_add(totals, "duration_s", json_object_new_double(p->duration_s));
 	json_object_object_add(totals, "flops_estimated", json_object_new_boolean(p->estimated));
 	json_object_object_add(root, "totals", totals);
-	json_object_object_add(energy, "source", json_object_new_string(p->source));
+	/* "source" stays one of the five names of the contract: the host's
+	 * (or the only) source; "sources" lists them all, "rapl+nvml" being
+	 * ["rapl", "nvml"] */
+	{
+		json_object *srcs = json_object_new_array();
+		char buf[sizeof(p->source)], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", p->source);
+		for (char *s = strtok_r(buf, "+", &save); s; s = strtok_r(NULL, "+", &save))
+			json_object_array_add(srcs, json_object_new_string(s));
+		snprintf(buf, sizeof(buf), "%s", p->source);
+		buf[strcspn(buf, "+")] = 0;
+		json_object_object_add(energy, "source", json_object_new_string(buf));
+		json_object_object_add(energy, "sources", srcs);
+	}
 	json_object_object_add(energy, "measured", json_object_new_boolean(p->measured));
 	if (p->have_energy) {
 		json_object_object_add(energy, "split", json_object_new_string("time"));
@@ -283,6 +316,9 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
 		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
 		json_object_object_add(o, "busy_s", json_object_new_double(r->busy_s));
+		json_object_object_add(o, "gpu_s", json_object_new_double(r->gpu_s));
+		if (r->captured)
+			json_object_object_add(o, "captured", json_object_new_boolean(1));
 		if (p->have_energy && !r->nested) {
 			json_object *iv = json_object_new_array();
 
@@ -303,6 +339,8 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(o, "arithmetic_intensity", json_object_new_double(ai(r)));
 		json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
 		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
+		if (r->unknown)
+			json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
 		if (r->nstack) {
 			json_object *st = json_object_new_array();
 
@@ -316,6 +354,120 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
+}
+
+/* ---- folded stacks (flamegraph.pl) ---- */
+
+struct fline {
+	char *text;
+	double v;
+};
+
+struct folded {
+	struct fline *l;
+	size_t n, cap;
+	char buf[65536];
+	size_t len;
+};
+
+/* Appends one frame to the line being built; ';' would split it. */
+static void fold_frame(struct folded *f, const char *name)
+{
+	if (f->len && f->len + 1 < sizeof(f->buf))
+		f->buf[f->len++] = ';';
+	for (; *name && f->len + 1 < sizeof(f->buf); name++)
+		f->buf[f->len++] = *name == ';' || *name == '\n' ? ':' : *name;
+	f->buf[f->len] = 0;
+}
+
+static int fold_end(struct folded *f, double v)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256;
+		struct fline *l = realloc(f->l, cap * sizeof(*l));
+
+		if (l == NULL)
+			return -1;
+		f->l = l;
+		f->cap = cap;
+	}
+	f->l[f->n].text = strdup(f->buf);
+	f->l[f->n++].v = v;
+	f->len = 0;
+	f->buf[0] = 0;
+	return f->l[f->n - 1].text ? 0 : -1;
+}
+
+static int fline_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fline *)a)->text, ((const struct fline *)b)->text);
+}
+
+/*
+ * "root;...;leaf value" per stack, as flamegraph.pl reads it.  Counted
+ * calls: their recorded stack (or their call site) with the routine as
+ * the leaf; stack samples (ptrace --stacks): the sampled stack; and what
+ * neither took, one frame of its own.  Values are attributed energy in
+ * microjoules, or without energy busy / CPU time in microseconds.
+ */
+static int print_folded(const struct opc_profile *p)
+{
+	struct folded f = { 0 };
+	double sampled_j = 0;
+	int ret = 0;
+
+	for (size_t ti = 0; ti < p->ntraces && ret == 0; ti++) {
+		const struct opc_trace *t = &p->traces[ti];
+		struct opc_symbolizer *sym = opc_sym_new(t);
+
+		if (sym == NULL)
+			return -1;
+		for (size_t ki = 0; ki < t->nkeys && ret == 0; ki++) {
+			const struct opc_tkey *k = &t->keys[ki];
+			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
+
+			if (k->calls == 0 || (k->rec.flags & OPC_TKEY_NESTED))
+				continue;
+			if (st)
+				for (uint32_t i = st->depth; i-- > 0;)
+					fold_frame(&f, opc_sym_func(sym, st->frames[i], 1));
+			else if (!(k->rec.flags & OPC_TKEY_OVERFLOW))
+				fold_frame(&f, opc_sym_func(sym, k->rec.site, 1));
+			fold_frame(&f, k->op);
+			ret = fold_end(&f, p->have_energy ? k->energy_j * 1e6 : k->busy_s * 1e6);
+		}
+		for (size_t si = 0; si < t->nsamples && ret == 0; si++) {
+			const struct opc_tsample *sm = &t->samples[si];
+			const struct opc_tstack *st = opc_trace_stack(t, sm->stack);
+
+			if (st == NULL)
+				continue;
+			/* frame 0 is where the thread stood, not a return address */
+			for (uint32_t i = st->depth; i-- > 0;)
+				fold_frame(&f, opc_sym_func(sym, st->frames[i], i > 0));
+			sampled_j += sm->energy_j;
+			ret = fold_end(&f, p->have_energy ? sm->energy_j * 1e6 : sm->weight_ns / 1e3);
+		}
+		opc_sym_free(sym);
+	}
+	if (ret == 0 && p->have_energy) {
+		fold_frame(&f, "(outside intercepted calls, not sampled)");
+		ret = fold_end(&f, (p->outside_j - sampled_j) * 1e6);
+	}
+	if (f.n)
+		qsort(f.l, f.n, sizeof(*f.l), fline_cmp);
+	for (size_t i = 0; i < f.n; i++) {
+		double v = f.l[i].v;
+
+		while (i + 1 < f.n && !strcmp(f.l[i + 1].text, f.l[i].text))
+			v += f.l[++i].v;
+		if (ret == 0 && v >= 0.5)
+			printf("%s %.0f\n", f.l[i].text, v);
+	}
+	for (size_t i = 0; i < f.n; i++)
+		free(f.l[i].text);
+	free(f.l);
+	return ret;
 }
 
 /* Without FILE arguments: the newest opcount-*.opc here, like perf.data. */
@@ -350,7 +502,12 @@ static void usage(FILE *f)
 		"usage: opcount report [FILE...] [options]\n"
 		"  --by site|layer|path|op|type|key   group rows (default: site); layer is the\n"
 		"                                innermost region, path the nesting of regions\n"
-		"  --format table|json|csv       output format (default: table)\n"
+		"  --format table|json|csv|folded   output format (default: table); folded:\n"
+		"                                \"frame;...;frame value\" lines for flamegraph.pl,\n"
+		"                                call stacks with the routine as the leaf and the\n"
+		"                                stack samples of record --stacks; value = energy\n"
+		"                                in microjoules, or busy/CPU microseconds without\n"
+		"                                energy\n"
 		"  --sort flops|calls|bytes|busy|ai|name|energy   (default: flops)\n"
 		"  --top N                       show the first N rows (default 30 in a table, 0 = all)\n"
 		"  --stacks                      include symbolized stacks (json)\n"
@@ -393,8 +550,11 @@ int cmd_report(int argc, char **argv)
 				fmt = FMT_JSON;
 			else if (!strcmp(optarg, "csv"))
 				fmt = FMT_CSV;
+			else if (!strcmp(optarg, "folded"))
+				fmt = FMT_FOLDED;
 			else {
-				pr_err("--format: unknown format '%s' (table, json, csv)", optarg);
+				pr_err("--format: unknown format '%s' (table, json, csv, folded)",
+				       optarg);
 				return 2;
 			}
 			break;
@@ -449,7 +609,9 @@ int cmd_report(int argc, char **argv)
 	ret = opc_profile_group(&p, by, stacks);
 	if (ret == 0) {
 		qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
-		if (fmt == FMT_TABLE)
+		if (fmt == FMT_FOLDED)
+			ret = print_folded(&p);
+		else if (fmt == FMT_TABLE)
 			print_table(&p, by, top);
 		else if (fmt == FMT_CSV)
 			print_csv(&p, top);

@@ -65,23 +65,20 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* As analysis/attribute.c: busy time scaled from the timed sample of calls. */
-static double entry_busy_s(const struct opc_trace *t, const struct opc_tentry *e)
-{
-	const struct opc_tkey *k = &t->keys[e->key];
 
-	if (e->timed)
-		return (double)e->busy_ns * e->calls / e->timed / 1e9;
-	return k->calls ? k->busy_s * e->calls / k->calls : 0;
-}
-
+/* A layer's type, else the routine class; "@gpu" for work on a GPU, whose
+ * cost per FLOP is nothing like the host's. */
 static const char *key_type(const struct opc_trace *t, const struct opc_tkey *k)
 {
+	static char buf[256];
 	const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
+	const char *type = l && l->type && l->type[0] ? l->type :
+			   k->family && k->family[0] ? k->family : "?";
 
-	if (l && l->type && l->type[0])
-		return l->type;
-	return k->family && k->family[0] ? k->family : "?";
+	if (!(k->rec.flags & OPC_TKEY_GPU))
+		return type;
+	snprintf(buf, sizeof(buf), "%s@gpu", type);
+	return buf;
 }
 
 static int type_find_or_add(struct opc_fit_data *d, const char *name, size_t *cap)
@@ -214,7 +211,7 @@ static void row_add_interval(struct opc_fit_data *d, const struct opc_trace *t, 
 
 		if (ty < 0)
 			continue;
-		b = w * entry_busy_s(t, e);
+		b = w * opc_tentry_busy_s(t, e);
 		row[OPC_FX_FLOPS(d, ty)] += w * e->flops;
 		row[OPC_FX_BYTES(d, ty)] += w * e->bytes;
 		row[OPC_FX_CALLS(d)] += w * e->calls;

@@ -262,12 +262,27 @@ void opc_coeffs_free(struct opc_coeffs *co)
 	memset(co, 0, sizeof(*co));
 }
 
-static const struct opc_coeff_type *find_type(const struct opc_coeffs *co, const char *name)
+static const struct opc_coeff_type *find_type_exact(const struct opc_coeffs *co,
+						    const char *name)
 {
 	for (size_t i = 0; i < co->ntypes; i++)
 		if (!strcmp(co->types[i].name, name))
 			return &co->types[i];
 	return NULL;
+}
+
+/* Coefficients fitted on GPU work are named "TYPE@gpu" (analysis/fit.c):
+ * a file that has the host's TYPE uses it, one fitted on a GPU only its
+ * GPU's. */
+static const struct opc_coeff_type *find_type(const struct opc_coeffs *co, const char *name)
+{
+	const struct opc_coeff_type *t = find_type_exact(co, name);
+	char gpu[256];
+
+	if (t)
+		return t;
+	snprintf(gpu, sizeof(gpu), "%s@gpu", name);
+	return find_type_exact(co, gpu);
 }
 
 int opc_coeffs_eval(const struct opc_coeffs *co, const struct opc_arch *a,

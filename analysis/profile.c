@@ -284,17 +284,27 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 			r->flops += k->flops;
 			r->bytes += k->bytes;
 			r->busy_s += k->busy_s;
+			if (k->rec.flags & OPC_TKEY_GPU) {
+				r->gpu_s += k->busy_s;
+				p->gpu = 1;
+				p->gpu_untimed |= k->timed == 0 && k->calls > 0;
+			}
+			r->captured |= !!(k->rec.flags & OPC_TKEY_CAPTURED);
 			r->nkeys++;
 			r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
+			r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
 			r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
-			if (k->timed < k->calls)
+			if (k->timed < k->calls && !(k->rec.flags & OPC_TKEY_GPU))
 				p->sampled = 1;
 			if (!nested) {
 				p->calls += k->calls;
 				p->flops += k->flops;
 				p->bytes += k->bytes;
 				p->busy_s += k->busy_s;
+				if (k->rec.flags & OPC_TKEY_GPU)
+					p->gpu_s += k->busy_s;
 				p->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
+				p->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
 			}
 		}
 		opc_sym_free(sym);

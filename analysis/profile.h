@@ -25,9 +25,10 @@ struct opc_row {
 	char **stack;		/* symbolized frames of the first key (site/key rows) */
 	size_t nstack;
 	uint64_t calls, flops, bytes;
-	double busy_s;
+	double busy_s;		/* host time of CPU work + GPU time of GPU work */
+	double gpu_s;		/* the GPU part of busy_s */
 	double energy_j, energy_lo_j, energy_hi_j;
-	int nested, estimated, overflow, outside;
+	int nested, estimated, overflow, outside, captured, unknown;
 	size_t nkeys;
 };
 
@@ -38,10 +39,13 @@ struct opc_profile {
 	size_t nrows;
 	/* totals over rows that are not nested */
 	uint64_t calls, flops, bytes;
-	double busy_s;
+	double busy_s, gpu_s;
 	double duration_s;	/* longest trace */
 	int estimated;		/* some counted FLOPs are estimates */
+	int unknown;		/* some calls' FLOPs are not known (0 counted) */
 	int sampled;		/* some busy times were sampled */
+	int gpu;		/* some work ran on a GPU */
+	int gpu_untimed;	/* some GPU calls have no GPU time */
 	/* energy */
 	int have_energy;	/* some trace has samples */
 	int measured;		/* every trace with samples read a hardware counter */

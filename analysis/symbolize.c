@@ -19,11 +19,15 @@ struct cache_ent {
 	char *text;
 };
 
+struct cache {
+	struct cache_ent *e;
+	size_t cap, n;
+};
+
 struct opc_symbolizer {
 	Dwfl *dwfl;
 	const struct opc_trace *t;
-	struct cache_ent *cache;
-	size_t cap, n;
+	struct cache full, func;	/* opc_sym_addr's, opc_sym_func's */
 };
 
 static char *debuginfo_path;
@@ -71,7 +75,7 @@ static const struct opc_tmodule *module_of(const struct opc_trace *t, uint64_t a
 	return NULL;
 }
 
-static char *resolve(struct opc_symbolizer *s, uint64_t addr, int is_return)
+static char *resolve(struct opc_symbolizer *s, uint64_t addr, int is_return, int func_only)
 {
 	/* A return address points after the call: look up the call. */
 	uint64_t pc = is_return && addr ? addr - 1 : addr;
@@ -90,7 +94,12 @@ static char *resolve(struct opc_symbolizer *s, uint64_t addr, int is_return)
 		if (l)
 			file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 	}
-	if (fn && file && line > 0)
+	if (fn && func_only)
+		snprintf(buf, sizeof(buf), "%s", fn);
+	else if (func_only && m)
+		snprintf(buf, sizeof(buf), "%s+0x%llx", base_name(m->path),
+			 (unsigned long long)(addr - m->base));
+	else if (fn && file && line > 0)
 		snprintf(buf, sizeof(buf), "%s (%s:%d)", fn, base_name(file), line);
 	else if (fn && m)
 		snprintf(buf, sizeof(buf), "%s+0x%llx (%s)", fn, (unsigned long long)off,
@@ -103,35 +112,50 @@ static char *resolve(struct opc_symbolizer *s, uint64_t addr, int is_return)
 	return strdup(buf);
 }
 
-const char *opc_sym_addr(struct opc_symbolizer *s, uint64_t addr, int is_return)
+static const char *lookup(struct opc_symbolizer *s, struct cache *c, uint64_t key,
+			  uint64_t addr, int is_return, int func_only)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->cache[i].addr == addr)
-			return s->cache[i].text;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct cache_ent *c = realloc(s->cache, cap * sizeof(*c));
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].addr == key)
+			return c->e[i].text;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct cache_ent *e = realloc(c->e, cap * sizeof(*e));
 
-		if (c == NULL)
+		if (e == NULL)
 			return "?";
-		s->cache = c;
-		s->cap = cap;
+		c->e = e;
+		c->cap = cap;
 	}
-	char *text = resolve(s, addr, is_return);
+	char *text = resolve(s, addr, is_return, func_only);
 
 	if (text == NULL)
 		return "?";
-	s->cache[s->n++] = (struct cache_ent){ addr, text };
+	c->e[c->n++] = (struct cache_ent){ key, text };
 	return text;
+}
+
+const char *opc_sym_addr(struct opc_symbolizer *s, uint64_t addr, int is_return)
+{
+	return lookup(s, &s->full, addr, addr, is_return, 0);
+}
+
+const char *opc_sym_func(struct opc_symbolizer *s, uint64_t addr, int is_return)
+{
+	/* is_return changes the answer: keep the two kinds apart */
+	return lookup(s, &s->func, addr * 2 + !!is_return, addr, is_return, 1);
 }
 
 void opc_sym_free(struct opc_symbolizer *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		free(s->cache[i].text);
-	free(s->cache);
+	for (size_t i = 0; i < s->full.n; i++)
+		free(s->full.e[i].text);
+	free(s->full.e);
+	for (size_t i = 0; i < s->func.n; i++)
+		free(s->func.e[i].text);
+	free(s->func.e);
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	free(s);

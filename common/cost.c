@@ -16,6 +16,12 @@
  *  - Eigen and singular value solvers depend on the data: they get the
  *    standard leading-order estimate and their keys are marked estimated.
  *  - A LAPACK workspace query (lwork == -1) does no arithmetic: 0, 0.
+ *  - CUDA runtime copies and fills count their payload once (not read
+ *    plus write); kernel launches are not costed (see the CUDA section).
+ *  - cuDNN: convolutions are 2 x output elements x (C/groups x filter
+ *    spatial) in all three passes; elementwise operations have a stated
+ *    count per element; the shapes and type letters are described with
+ *    their functions at the end of this file.
  */
 #include <math.h>
 #include <string.h>
@@ -346,6 +352,59 @@ void opc_cost_gemm(const struct opc_shape *s, char prec, struct opc_cost *o)
 		return;	/* zero: set by opc_routine_cost */
 	o->flops = fl(prec, m * n * k, m * n * k);
 	o->bytes = by(prec, m * k + k * n + cmat(s, m * n, 2));
+}
+
+/* cuBLAS batches: batch (d[3]) independent GEMMs of one shape */
+void opc_cost_gemmbatched(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (s->d[3] <= 0)
+		return;	/* zero: set by opc_routine_cost */
+	opc_cost_gemm(s, prec, o);
+	o->flops *= (uint64_t)s->d[3];
+	o->bytes *= (uint64_t)s->d[3];
+}
+
+/*
+ * Bits of an element of a type letter, as the GPU wrappers write the
+ * element types of mixed-precision calls into shape flags (the letters are
+ * defined in preload/gpu_cublas.h): s d c z h b as the precisions, H and
+ * B complex half and bfloat16, i u int8 and uint8, I int32, e f FP8 (E4M3,
+ * E5M2), 6 FP6, 4 FP4.  0 if unknown.
+ */
+static int type_bits(char t)
+{
+	switch (t) {
+	case 'i': case 'u': case 'e': case 'f': return 8;
+	case 'h': case 'b': return 16;
+	case 's': case 'I': case 'H': case 'B': return 32;
+	case 'd': case 'c': return 64;
+	case 'z': return 128;
+	case '6': return 6;
+	case '4': return 4;
+	}
+	return 0;
+}
+
+/*
+ * GEMM with element types as flags (cublasGemmEx and its batches,
+ * cublasLtMatmul): f[0] the type of A and B (cuBLAS requires them to be
+ * the same, or both FP8), f[1] the type of C and D, f[2] the compute type
+ * (no effect on the count), f[3] beta.  Complex if A is; FLOPs and bytes
+ * times the batch count d[3].
+ */
+void opc_cost_gemmex(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], k = s->d[2], b = s->d[3];
+	char ab = s->f[0];
+	int cplx = ab == 'c' || ab == 'z' || ab == 'H' || ab == 'B';
+	double bits;
+
+	(void)prec;
+	if (bad(s, 2) || s->d[2] < 0 || s->d[3] <= 0)
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = (uint64_t)llround((cplx ? 8 : 2) * m * n * k * b);
+	bits = type_bits(ab) * (m * k + k * n) + type_bits(s->f[1]) * cmat(s, m * n, 3);
+	o->bytes = (uint64_t)llround(b * bits / 8);
 }
 
 void opc_cost_gemmt(const struct opc_shape *s, char prec, struct opc_cost *o)
@@ -693,4 +752,320 @@ void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
 		return;	/* zero: set by opc_routine_cost */
 	o->flops = fl(prec, n * (n * (n / 6 + 0.5) + 1.0 / 3), n * (n * (n / 6 - 0.5) + 1.0 / 3));
 	o->bytes = by(prec, n * (n + 1));
+}
+
+/* ---- cuDNN (preload/gpu_cudnn.c) ----
+ *
+ * Shapes are element counts read from the descriptors, and the element
+ * types are flags (routines.tbl's cuDNN block): so the FLOPs do not depend
+ * on the types and the bytes do.
+ *
+ * Convolutions (cross-correlation and convolution alike): one multiply-add
+ * per output element per reduction element, 2 * y * red, where y is the
+ * number of elements of the forward output N*K*prod(out spatial) and red
+ * = C/groups * prod(filter spatial) (padding counted, as every framework
+ * counts it: a padded zero is multiplied like any other).  The backward
+ * passes do the same multiply-adds with the roles swapped: backward data
+ * is the transposed convolution dy -> dx (each dy element times each
+ * filter tap it was made from), backward filter correlates x with dy for
+ * each filter element (sum over N*out spatial), so both are 2 * y * red.
+ * Bytes: the two tensors read plus the one written (read too when beta !=
+ * 0).  ConvolutionBiasActivation adds per output element the bias add, the
+ * activation (unless identity) and, when alpha2 != 0, the add of z (read:
+ * y elements of the output type); the bias is K = w/red elements of the
+ * output type.
+ *
+ * Elementwise operations, per element of the tensor written (n):
+ *   activation forward 1 (the function), backward 2 (its derivative and
+ *   the product with dy); y, dy and x are all read, as the API passes them;
+ *   pooling forward and backward: per output element, one FLOP per window
+ *   element (max: a comparison each; average: window - 1 adds and the
+ *   division); backward reads y, dy and x and writes dx;
+ *   softmax: FAST 3 (exp, sum, divide), ACCURATE and LOG 5 (max, subtract,
+ *   exp, sum, then divide or subtract the log);
+ *   AddTensor C = alpha A + beta C: 1 add per C element when beta != 0, 0
+ *   otherwise (a broadcast copy; alpha and beta scalings are not counted);
+ *   OpTensor C = op(alpha1 A, alpha2 B) + beta C: 1 per C element for op,
+ *   1 more when beta != 0; SQRT and NOT do not read B;
+ *   batch normalisation, n elements and c statistics (C, or C*H*W per
+ *   activation), statistics in double for double data, float otherwise:
+ *     inference 2n + 5c (y = a x + b per element; per statistic a =
+ *       scale / sqrt(var + eps), b = bias - mean a: 5), reads x, scale,
+ *       bias, mean, var, writes y;
+ *     training 6n + 8c (+6c with running averages): per element mean 1,
+ *       variance 3 (subtract, square, add), apply 2; per statistic the two
+ *       divisions by the count, inverse std 3, a and b 3; each running
+ *       average r = (1 - f) r + f v is 3; reads x, scale, bias (and the
+ *       running averages), writes y (and running averages, saved mean and
+ *       inverse variance when given);
+ *     backward 9n + 6c (+4n + 4c when the saved mean and inverse variance
+ *       are not given and are recomputed): per element dbias 1, xhat 2,
+ *       dscale 2, dx 4; reads x, dy, scale (and the saved statistics),
+ *       writes dx, dscale, dbias.
+ * The graph API's execution plans are counted but not costed (0, 0: the
+ * key is marked estimated).
+ */
+
+/* bytes per element of a cuDNN type letter (0: unknown); 4-bit types are
+ * half a byte, and a call's total is rounded to whole bytes, half up */
+static double cudnn_tsize(char t)
+{
+	switch (t) {
+	case 'd': case 'l': case 'c': return 8;
+	case 'z': return 16;
+	case 's': case 'I': return 4;
+	case 'h': case 'b': return 2;
+	case 'i': case 'u': case '8': case 'B': return 1;
+	case '4': return 0.5;
+	}
+	return 0;
+}
+
+static uint64_t cudnn_by(double bytes)
+{
+	return bytes > 0 ? (uint64_t)llround(bytes) : 0;
+}
+
+/* statistics of batch normalisation: double for double data */
+static double cudnn_stat_size(char t)
+{
+	return t == 'd' ? 8 : 4;
+}
+
+/* d[0] y, d[1] red, d[2] x, d[3] w; f[0] rtype, f[1] wtype, f[2] beta */
+void opc_cost_cudnn_conv_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (bad(s, 4))
+		return;
+	o->flops = (uint64_t)(2 * s->d[0] * s->d[1]);
+	o->bytes = cudnn_by((x + w) * cudnn_tsize(s->f[0]) +
+			    (s->f[2] == '0' ? 1 : 2) * y * cudnn_tsize(s->f[1]));
+}
+
+void opc_cost_cudnn_conv_bwd_data(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (bad(s, 4))
+		return;
+	o->flops = (uint64_t)(2 * s->d[0] * s->d[1]);
+	o->bytes = cudnn_by((y + w) * cudnn_tsize(s->f[0]) +
+			    (s->f[2] == '0' ? 1 : 2) * x * cudnn_tsize(s->f[1]));
+}
+
+void opc_cost_cudnn_conv_bwd_filter(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (bad(s, 4))
+		return;
+	o->flops = (uint64_t)(2 * s->d[0] * s->d[1]);
+	o->bytes = cudnn_by((y + x) * cudnn_tsize(s->f[0]) +
+			    (s->f[2] == '0' ? 1 : 2) * w * cudnn_tsize(s->f[1]));
+}
+
+/* f[2] alpha2 ('0': z is not read), f[3] activation ('I' identity) */
+void opc_cost_cudnn_conv_bias_act(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	uint64_t y = s->d[0];
+	double x = s->d[2], w = s->d[3], k = (double)s->d[3] / s->d[1];
+	int z = s->f[2] != '0';
+
+	(void)prec;
+	if (bad(s, 4))
+		return;
+	o->flops = 2 * y * (uint64_t)s->d[1] + y + (z ? y : 0) + (s->f[3] != 'I' ? y : 0);
+	o->bytes = cudnn_by((x + w) * cudnn_tsize(s->f[0]) +
+			    ((z ? 2.0 : 1.0) * y + k) * cudnn_tsize(s->f[1]));
+}
+
+/* d[0] n; f[0] type, f[1] beta */
+void opc_cost_cudnn_act_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	(void)prec;
+	if (bad(s, 1))
+		return;
+	o->flops = (uint64_t)s->d[0];
+	o->bytes = cudnn_by((s->f[1] == '0' ? 2 : 3) * n * cudnn_tsize(s->f[0]));
+}
+
+void opc_cost_cudnn_act_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	(void)prec;
+	if (bad(s, 1))
+		return;
+	o->flops = 2 * (uint64_t)s->d[0];
+	o->bytes = cudnn_by((s->f[1] == '0' ? 4 : 5) * n * cudnn_tsize(s->f[0]));
+}
+
+/* d[0] y, d[1] window elements, d[2] x; f[0] type, f[1] beta */
+void opc_cost_cudnn_pool_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2];
+
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)(s->d[0] * s->d[1]);
+	o->bytes = cudnn_by((x + (s->f[1] == '0' ? 1 : 2) * y) * cudnn_tsize(s->f[0]));
+}
+
+/* reads y, dy, x; writes dx */
+void opc_cost_cudnn_pool_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2];
+
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)(s->d[0] * s->d[1]);
+	o->bytes = cudnn_by((2 * y + x + (s->f[1] == '0' ? 1 : 2) * x) * cudnn_tsize(s->f[0]));
+}
+
+/* f[2] algorithm: 'F' fast, 'A' accurate, 'L' log */
+void opc_cost_cudnn_softmax_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	(void)prec;
+	if (bad(s, 1))
+		return;
+	o->flops = (s->f[2] == 'F' ? 3 : 5) * (uint64_t)s->d[0];
+	o->bytes = cudnn_by((s->f[1] == '0' ? 2 : 3) * n * cudnn_tsize(s->f[0]));
+}
+
+/* d[0] C elements, d[1] A elements (broadcast over C) */
+void opc_cost_cudnn_add_tensor(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double c = s->d[0], a = s->d[1];
+	int beta = s->f[1] != '0';
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = beta ? (uint64_t)s->d[0] : 0;
+	o->bytes = cudnn_by((a + (beta ? 2 : 1) * c) * cudnn_tsize(s->f[0]));
+}
+
+/* d[0] C, d[1] A, d[2] B elements; f[2] op: 'S' sqrt and 'N' not are unary */
+void opc_cost_cudnn_op_tensor(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double c = s->d[0], a = s->d[1], b = s->d[2];
+	int beta = s->f[1] != '0', unary = s->f[2] == 'S' || s->f[2] == 'N';
+
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)s->d[0] * (beta ? 2 : 1);
+	o->bytes = cudnn_by((a + (unary ? 0 : b) + (beta ? 2 : 1) * c) * cudnn_tsize(s->f[0]));
+}
+
+/* d[0] n elements, d[1] c statistics; f[0] type, f[1] beta */
+void opc_cost_cudnn_bn_fwd_inf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], c = s->d[1];
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = 2 * (uint64_t)s->d[0] + 5 * (uint64_t)s->d[1];
+	o->bytes = cudnn_by((s->f[1] == '0' ? 2 : 3) * n * cudnn_tsize(s->f[0]) +
+			    4 * c * cudnn_stat_size(s->f[0]));
+}
+
+/* f[2] 'r' running averages given, f[3] 's' saved mean/inverse variance given */
+void opc_cost_cudnn_bn_fwd_train(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], c = s->d[1];
+	int run = s->f[2] == 'r', save = s->f[3] == 's';
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = 6 * (uint64_t)s->d[0] + (run ? 14 : 8) * (uint64_t)s->d[1];
+	o->bytes = cudnn_by((s->f[1] == '0' ? 2 : 3) * n * cudnn_tsize(s->f[0]) +
+			    (2 + (run ? 4 : 0) + (save ? 2 : 0)) * c * cudnn_stat_size(s->f[0]));
+}
+
+/* f[1] betaDataDiff, f[2] betaParamDiff, f[3] 's' saved statistics given */
+void opc_cost_cudnn_bn_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], c = s->d[1];
+	int saved = s->f[3] == 's';
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = (saved ? 9 : 13) * (uint64_t)s->d[0] + (saved ? 6 : 10) * (uint64_t)s->d[1];
+	o->bytes = cudnn_by((s->f[1] == '0' ? 3 : 4) * n * cudnn_tsize(s->f[0]) +
+			    (1 + (s->f[2] == '0' ? 2 : 4) + (saved ? 2 : 0)) * c *
+				    cudnn_stat_size(s->f[0]));
+}
+
+/* d[0] the execution plan (its address: one key per plan); not costed */
+void opc_cost_cudnn_backend_exec(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	(void)prec;
+	o->flops = 0;
+	o->bytes = 0;
+}
+
+/* ---- CUDA runtime ---- */
+
+/*
+ * A kernel launch: what the kernel computes is not visible from the host
+ * (d[0] blocks, d[1] threads per block, d[2] dynamic shared memory are its
+ * shape, not its work); 0 and 0, and the family is marked estimated.
+ */
+void opc_cost_cuda_launch(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	(void)prec;
+	o->flops = 0;
+	o->bytes = 0;
+}
+
+/*
+ * Copies count their payload once, whatever the direction: d[0] bytes
+ * (d[0] x d[1] for the 2D forms).  Unlike DCOPY's read plus write, because
+ * the payload is what a copy costs in every direction: across the bus for
+ * host-device copies (where only one side is device memory) and once per
+ * side for device-device ones; the direction is in the shape (src, dst
+ * flags), so a fit can weigh each direction on its own.  No FLOPs.
+ */
+void opc_cost_cuda_memcpy(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 1))
+		return;
+	o->bytes = (uint64_t)s->d[0];
+}
+
+void opc_cost_cuda_memcpy2d(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->bytes = (uint64_t)s->d[0] * (uint64_t)s->d[1];
+}
+
+/* A fill writes each byte once and reads nothing.  No FLOPs. */
+void opc_cost_cuda_memset(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_cuda_memcpy(s, prec, o);
+}
+
+void opc_cost_cuda_memset2d(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_cuda_memcpy2d(s, prec, o);
 }

@@ -11,6 +11,10 @@ const char *opc_iface_name(int iface)
 	case OPC_IF_CBLAS: return "cblas";
 	case OPC_IF_FORTRAN: return "fortran";
 	case OPC_IF_LAPACKE: return "lapacke";
+	case OPC_IF_CUBLAS: return "cublas";
+	case OPC_IF_CUBLASLT: return "cublaslt";
+	case OPC_IF_CUDNN: return "cudnn";
+	case OPC_IF_CUDART: return "cudart";
 	}
 	return "?";
 }

@@ -16,7 +16,17 @@ enum opc_iface {
 	OPC_IF_CBLAS = 0,
 	OPC_IF_FORTRAN = 1,
 	OPC_IF_LAPACKE = 2,
+	OPC_IF_CUBLAS = 3,	/* GPU interfaces from here on */
+	OPC_IF_CUBLASLT = 4,
+	OPC_IF_CUDNN = 5,
+	OPC_IF_CUDART = 6,
 };
+
+/* Work done on a GPU: timed there, its energy is the GPU's. */
+static inline int opc_iface_gpu(int iface)
+{
+	return iface >= OPC_IF_CUBLAS;
+}
 
 #define OPC_SHAPE_DIMS  4
 #define OPC_SHAPE_FLAGS 4
@@ -50,7 +60,9 @@ struct opc_routine {
 	unsigned char level;	/* BLAS level 1..3; 4 for LAPACK */
 	char prec;		/* 's', 'd', 'c', 'z': element type read */
 	unsigned char iface;	/* enum opc_iface */
-	unsigned char estimated; /* data-dependent cost: leading order only */
+	unsigned char estimated; /* 1: data-dependent cost, leading order only;
+				    2: FLOPs not known (a kernel launch, a cuDNN
+				    graph plan): 0 counted */
 	opc_cost_fn cost;
 };
 
@@ -70,7 +82,8 @@ extern const struct opc_routine opc_routines[];
 extern const struct opc_argdesc opc_argdescs[];
 extern const int opc_nroutines;
 
-/* Element size in bytes of a precision letter; 0 if unknown. */
+/* Element size in bytes of a precision letter; 0 if unknown ('x': mixed,
+ * the types are in the shape flags, see the family's cost function). */
 static inline int opc_elem_size(char prec)
 {
 	switch (prec) {
@@ -78,6 +91,8 @@ static inline int opc_elem_size(char prec)
 	case 'd': return 8;
 	case 'c': return 8;
 	case 'z': return 16;
+	case 'h': return 2;	/* IEEE half */
+	case 'b': return 2;	/* bfloat16 */
 	}
 	return 0;
 }

@@ -32,6 +32,7 @@
 /* Feature bitmap: optional content present in the file. */
 #define OPC_FEAT_STACKS		(1ull << 0)
 #define OPC_FEAT_NESTED		(1ull << 1)	/* nested calls were recorded */
+#define OPC_FEAT_SAMPLES	(1ull << 2)	/* stack samples (ptrace --stacks) */
 
 struct opc_file_header {
 	char magic[8];
@@ -78,6 +79,7 @@ enum opc_rec_type {
 	OPC_REC_EXEC = 9,	/* struct opc_rec_end: the process exec'd */
 	OPC_REC_ENERGY_INFO = 10, /* struct opc_rec_energy_info + domains + note */
 	OPC_REC_ENERGY = 11,	/* struct opc_rec_energy + double joules[n] */
+	OPC_REC_SAMPLE = 12,	/* struct opc_rec_sample + opc_rec_sample_ent[count] */
 };
 
 struct opc_rec_string {
@@ -105,6 +107,10 @@ struct opc_rec_stack {
 #define OPC_TKEY_NESTED		0x1
 #define OPC_TKEY_OVERFLOW	0x2
 #define OPC_TKEY_ESTIMATED	0x4	/* data-dependent cost: leading order */
+#define OPC_TKEY_GPU		0x8	/* work on GPU `device`: busy time is GPU time */
+#define OPC_TKEY_CAPTURED	0x10	/* enqueued into a CUDA graph being captured:
+					   runs at the graph's launch, untimed */
+#define OPC_TKEY_UNKNOWN	0x20	/* FLOPs not known (kernel launch): 0 */
 
 struct opc_rec_key {
 	uint32_t id;
@@ -119,7 +125,7 @@ struct opc_rec_key {
 	uint8_t level;
 	char prec;
 	uint8_t iface;
-	uint8_t pad;
+	uint8_t device;		/* CUDA device ordinal of a GPU key */
 	uint64_t site;
 	uint64_t flops;		/* per call (0 for overflow keys) */
 	uint64_t bytes;
@@ -133,7 +139,12 @@ struct opc_rec_key {
  * each six unsigned LEB128 varints:
  *   key id, calls, timed calls, busy ns of the timed calls, flops, bytes
  * Busy time is measured on a sample of calls for keys whose calls are
- * short (see record.h); readers scale it by calls / timed.
+ * short (see record.h); readers scale it by calls / timed.  GPU keys
+ * (OPC_TKEY_GPU) hold GPU time, written in the interval where the device
+ * finished the work, which may be later than the one that counted the
+ * call: their entries may have more timed calls than calls (or calls 0),
+ * and readers scale their GPU time by the key's calls / timed over the
+ * whole trace.
  */
 struct opc_rec_interval {
 	uint64_t t_begin_ns;	/* since the header's time 0 */
@@ -162,6 +173,9 @@ struct opc_rec_energy_info {
 	uint8_t pad[3];
 };
 
+/* Domain kinds in a trace: the values of enum opc_energy_kind. */
+#define OPC_TDOM_GPU	6	/* OPC_DOM_GPU */
+
 struct opc_rec_energy_domain {
 	char name[120];
 	uint32_t kind;		/* enum opc_energy_kind (tracer/energy.h) */
@@ -177,6 +191,27 @@ struct opc_rec_energy {
 	uint64_t t_ns;
 	uint32_t n;
 	uint32_t pad;
+};
+
+/*
+ * Stack samples (`opcount record --ptrace --stacks`): at a tick, the
+ * threads that ran outside counted calls since the previous tick were
+ * stopped and unwound.  Each entry weighs its stack by that CPU time; the
+ * analysis gives it that share of the interval (t_prev, t_ns] that no
+ * counted call took.  The stack's frame 0 is the instruction the thread
+ * was stopped at, the others return addresses.  Readers older than this
+ * record skip it (unknown types are skipped).
+ */
+struct opc_rec_sample {
+	uint32_t count;
+	uint32_t pad;
+};
+
+struct opc_rec_sample_ent {
+	uint64_t t_ns;		/* the tick: the end of the interval weighed */
+	uint32_t tid;
+	uint32_t stack;		/* a STACK record written before */
+	uint64_t weight_ns;	/* CPU time outside counted calls */
 };
 
 /* ---- writer (trace_write.c) ---- */
@@ -260,6 +295,12 @@ struct opc_tinterval {
 	size_t first, count;	/* into entries[] */
 };
 
+struct opc_tsample {
+	uint64_t t_ns, weight_ns;
+	uint32_t tid, stack;
+	double energy_j;	/* attributed by the analysis */
+};
+
 #define OPC_TRACE_MAX_DOMAINS 32
 
 struct opc_tenergy {
@@ -298,6 +339,8 @@ struct opc_trace {
 	size_t nintervals;
 	struct opc_tentry *entries;
 	size_t nentries;
+	struct opc_tsample *samples;	/* in time order */
+	size_t nsamples;
 	int ended;		/* END or EXEC record present */
 	int truncated;		/* incomplete last frame dropped */
 	uint64_t end_ns;	/* last time seen */
@@ -315,6 +358,10 @@ struct opc_trace {
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen);
 void opc_trace_free(struct opc_trace *t);
 const char *opc_trace_info(const struct opc_trace *t, const char *key);
+/* An interval entry's busy time in seconds, scaled from its timed calls
+ * (sampled host timing), or for GPU keys by the key's timed share over
+ * the whole trace (GPU time arrives when the device finished). */
+double opc_tentry_busy_s(const struct opc_trace *t, const struct opc_tentry *e);
 const struct opc_tlayer *opc_trace_layer(const struct opc_trace *t, uint32_t id);
 const struct opc_tstack *opc_trace_stack(const struct opc_trace *t, uint32_t id);
 

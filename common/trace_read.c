@@ -91,6 +91,7 @@ static const char *cstring(const unsigned char *p, const unsigned char *end)
 
 struct caps {
 	size_t strings, keys, key_index, layers, stacks, modules, intervals, entries, info;
+	size_t samples;
 };
 
 static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
@@ -256,7 +257,9 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 			if (v[0] >= t->key_index_len || !t->key_index[v[0]])
 				return fail(r, off, "interval refers to undefined key %llu",
 					    (unsigned long long)v[0]);
-			if (v[2] > v[1])
+			/* GPU time arrives when the device finished: later */
+			if (v[2] > v[1] &&
+			    !(t->keys[t->key_index[v[0]] - 1].rec.flags & OPC_TKEY_GPU))
 				return fail(r, off, "key %llu: more timed calls than calls",
 					    (unsigned long long)v[0]);
 			*e = (struct opc_tentry){ t->key_index[v[0]] - 1, v[1], v[2], v[3],
@@ -281,6 +284,9 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 				    sizeof(e));
 		memcpy(&e, p, sizeof(e));
 		t->ended = 1;
+		/* the run went on after its last call: idle time is run time */
+		if (e.t_ns > t->end_ns)
+			t->end_ns = e.t_ns;
 		t->dropped_calls += e.dropped_calls;
 		if (e.threads > t->threads)
 			t->threads = e.threads;
@@ -344,6 +350,8 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 		if (es.t_ns < en->t_ns[i - 1])
 			return fail(r, off, "energy sample goes back in time");
 		en->t_ns[i] = es.t_ns;
+		if (es.t_ns > t->end_ns)	/* a tick with no calls */
+			t->end_ns = es.t_ns;
 		for (int d = 0; d < en->ndom; d++) {
 			double v;
 
@@ -357,6 +365,30 @@ static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
 			en->joules[i * en->ndom + d] = v;
 		}
 		en->nsamples = i + 1;
+		return 0;
+	}
+	case OPC_REC_SAMPLE: {
+		struct opc_rec_sample sr;
+		struct opc_rec_sample_ent se;
+
+		if (fr->size < sizeof(sr))
+			return fail(r, off, "sample record too short");
+		memcpy(&sr, p, sizeof(sr));
+		if (fr->size != sizeof(sr) + (uint64_t)sr.count * sizeof(se))
+			return fail(r, off, "sample record: %u entries do not fit in %u bytes",
+				    sr.count, fr->size);
+		if (grow((void **)&t->samples, &c->samples, t->nsamples + sr.count,
+			 sizeof(*t->samples)))
+			return -ENOMEM;
+		for (uint32_t i = 0; i < sr.count; i++) {
+			memcpy(&se, p + sizeof(sr) + i * sizeof(se), sizeof(se));
+			if (se.stack == 0 || se.stack > t->nstacks)
+				return fail(r, off, "sample %u: undefined stack %u", i, se.stack);
+			if (t->nsamples && se.t_ns < t->samples[t->nsamples - 1].t_ns)
+				return fail(r, off, "sample %u goes back in time", i);
+			t->samples[t->nsamples++] = (struct opc_tsample){
+				se.t_ns, se.weight_ns, se.tid, se.stack, 0 };
+		}
 		return 0;
 	}
 	}
@@ -421,6 +453,18 @@ static int energy_finish(struct opc_trace *t)
 			if (en->dom[d].counted)
 				en->total[i] += en->joules[i * en->ndom + d];
 	return 0;
+}
+
+double opc_tentry_busy_s(const struct opc_trace *t, const struct opc_tentry *e)
+{
+	const struct opc_tkey *k = &t->keys[e->key];
+
+	if (k->rec.flags & OPC_TKEY_GPU)
+		return k->timed ? (double)e->busy_ns * k->calls / k->timed / 1e9 : 0;
+	if (e->timed)
+		return (double)e->busy_ns * e->calls / e->timed / 1e9;
+	/* no call of this key was timed in this interval: its mean */
+	return k->calls ? k->busy_s * e->calls / k->calls : 0;
 }
 
 static void totals(struct opc_trace *t)
@@ -537,6 +581,10 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 			 "normally?); counts are complete up to %.3f s", r->path,
 			 t->end_ns / 1e9);
 	totals(t);
+	for (size_t i = 0; i < t->nkeys; i++)
+		if (t->keys[i].timed > t->keys[i].calls)
+			return fail(r, off, "key %u: more timed calls than calls in all",
+				    t->keys[i].rec.id);
 	return energy_finish(t);
 }
 
@@ -608,6 +656,7 @@ void opc_trace_free(struct opc_trace *t)
 	free(t->modules);
 	free(t->intervals);
 	free(t->entries);
+	free(t->samples);
 	free(t->path);
 	free(t->energy.note);
 	free(t->energy.t_ns);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "energy.h"
+#include "gpu.h"
 #include "log.h"
 #include "resolve.h"
 #include "shim.h"
@@ -315,7 +316,12 @@ static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
 	k->layer = s->key.layer;
 	k->stack = stack;
 	k->flags |= (s->key.kflags & OPC_KEY_NESTED ? OPC_TKEY_NESTED : 0) |
-		    (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0);
+		    (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0) |
+		    (s->key.kflags & OPC_KEY_CAPTURED ? OPC_TKEY_CAPTURED : 0);
+	if (s->key.kflags >> OPC_KEY_DEV_SHIFT) {
+		k->flags |= OPC_TKEY_GPU;
+		k->device = (uint8_t)((s->key.kflags >> OPC_KEY_DEV_SHIFT) - 1);
+	}
 	k->site = s->key.site;
 	k->flops = s->flops;
 	k->bytes = s->bytes;
@@ -371,47 +377,42 @@ static void pend_add(uint32_t gid, uint64_t calls, uint64_t timed, uint64_t tick
 	pend[npend++] = (struct pending){ gid, calls, timed, ticks, flops, bytes };
 }
 
+/*
+ * A GPU key's calls are counted when they are made, their GPU time when
+ * the device has done them, often a tick or more later: an interval may
+ * then hold time for calls counted in an earlier one (readers scale GPU
+ * time over a key's whole run, see trace.h).  Timing is written by the
+ * collector itself (gpu.c), so no ordering against the owner is needed.
+ */
+static void harvest_gpu(struct opc_slot *s, uint64_t calls)
+{
+	uint64_t dc = calls - s->h_calls;
+	uint64_t dt = s->gpu_timed - s->h_gpu_timed, dns = s->gpu_ns - s->h_gpu_ns;
+
+	uint64_t flops = dc * s->flops, bytes = dc * s->bytes;
+
+	if ((dc == 0 && dt == 0) || s->gid == 0)
+		return;
+	if (s->key.kflags & OPC_KEY_OVERFLOW) {
+		flops = __atomic_load_n(&s->flops_sum, __ATOMIC_RELAXED) - s->h_flops;
+		bytes = __atomic_load_n(&s->bytes_sum, __ATOMIC_RELAXED) - s->h_bytes;
+		s->h_flops += flops;
+		s->h_bytes += bytes;
+	}
+	pend_add(s->gid, dc, dt, dns, flops, bytes);
+	s->h_calls = calls;
+	s->h_gpu_timed = s->gpu_timed;
+	s->h_gpu_ns = s->gpu_ns;
+}
+
 static void emit_energy(uint64_t now)
 {
-	struct opc_rec_energy *r;
-	double j[OPC_ENERGY_MAX_DOMAINS];
-
-	/* A failed read keeps the domain's last value: the energy shows up
-	 * at the next good reading, nothing is lost. */
-	if (opc_energy_sample(&energy, now) < 0)
-		pr_dbg(1, "energy counter read failed; retried at the next tick");
-	r = opc_writer_begin(&writer, OPC_REC_ENERGY, sizeof(*r));
-	if (r == NULL)
-		return;
-	r->t_ns = now;
-	r->n = energy.ndom;
-	for (int i = 0; i < energy.ndom; i++)
-		j[i] = energy.dom[i].joules;
-	opc_writer_append(&writer, j, energy.ndom * sizeof(double));
-	opc_writer_end(&writer);
+	opc_energy_write_sample(&writer, &energy, now, now);
 }
 
 static void emit_energy_info(void)
 {
-	struct opc_rec_energy_info *r = opc_writer_begin(&writer, OPC_REC_ENERGY_INFO, sizeof(*r));
-
-	if (r == NULL)
-		return;
-	snprintf(r->source, sizeof(r->source), "%s", energy.source);
-	r->resolution_j = energy.resolution_j;
-	r->ndomains = energy.ndom;
-	r->measured = energy.measured;
-	for (int i = 0; i < energy.ndom; i++) {
-		struct opc_rec_energy_domain d;
-
-		memset(&d, 0, sizeof(d));
-		snprintf(d.name, sizeof(d.name), "%s", energy.dom[i].name);
-		d.kind = energy.dom[i].kind;
-		d.counted = energy.dom[i].counted;
-		opc_writer_append(&writer, &d, sizeof(d));
-	}
-	opc_writer_append(&writer, energy.note, strlen(energy.note) + 1);
-	opc_writer_end(&writer);
+	opc_energy_write_info(&writer, &energy);
 }
 
 /*
@@ -423,22 +424,8 @@ static void emit_energy_info(void)
 void opc_collector_energy_init(const char *want)
 {
 	calibrate(opc_now_ns());	/* the start of the TSC calibration */
-	int ret = opc_energy_open(&energy, want, energy_msg, sizeof(energy_msg));
-
-	if (ret < 0 && ret != -EINVAL) {
-		/* the source asked for cannot be read: say why, estimate */
-		size_t n = strlen(energy_msg);
-
-		snprintf(energy_msg + n, sizeof(energy_msg) - n, "; falling back to the estimate");
-		ret = opc_energy_open(&energy, "estimate", energy_msg + strlen(energy_msg), 1);
-	}
-	if (ret < 0) {
-		opc_energy_open(&energy, "none", energy_msg + strlen(energy_msg), 1);
-		return;
-	}
-	energy_on = energy.ndom > 0;
-	if (energy_on)
-		opc_energy_sample(&energy, opc_now_ns());
+	energy_on = opc_energy_start(&energy, want, 0, opc_now_ns(), energy_msg,
+				     sizeof(energy_msg));
 }
 
 /* One tick: new keys, deltas of every slot, one INTERVAL frame.  Called
@@ -468,6 +455,9 @@ static void harvest(void)
 	for (t = threads; t; t = t->next) {
 		uint32_t n = t->h_snap;
 
+		/* GPU calls the device has finished since the last tick */
+		opc_gpu_poll(t);
+
 		for (uint32_t i = t->h_nslots; i < n; i++) {
 			struct opc_slot *s = &t->slots[i];
 			int is_new;
@@ -489,6 +479,10 @@ static void harvest(void)
 			uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
 			uint64_t flops, bytes, dc;
 
+			if (s->key.kflags >> OPC_KEY_DEV_SHIFT) {
+				harvest_gpu(s, calls);
+				continue;
+			}
 			if (calls == s->h_calls || s->gid == 0)
 				continue;
 			dc = calls - s->h_calls;
@@ -537,7 +531,7 @@ static void harvest(void)
 		iv->t_begin_ns = t_last_ns;
 		iv->t_end_ns = now;
 		for (size_t i = 0; i < npend; i++)
-			count += pend[i].calls != 0;
+			count += pend[i].calls != 0 || pend[i].timed != 0;
 		iv->count = count;
 		for (size_t i = 0; i < npend; i++) {
 			struct pending *p = &pend[i];
@@ -1004,6 +998,8 @@ void opc_collector_finish(void)
 	stop_collector();
 	pthread_mutex_lock(&reg_lock);
 	if (writer_open) {
+		/* GPU work the program queued and did not wait for */
+		opc_gpu_drain(threads, 200);
 		final_harvest = 1;
 		harvest();
 		write_end(OPC_REC_END);

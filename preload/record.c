@@ -14,6 +14,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "gpu.h"
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
@@ -67,6 +68,7 @@ void opc_thread_free(struct opc_thread *t)
 {
 	if (t == NULL)
 		return;
+	opc_gpu_thread_free(t);
 	if (t->slots)
 		munmap(t->slots, sizeof(struct opc_slot) * OPC_SLOTS_MAX);
 	if (t->stack_pool)
@@ -82,6 +84,7 @@ void opc_thread_reset(struct opc_thread *t)
 	t->nslots = 0;
 	t->stack_used = 0;
 	t->last = NULL;
+	t->gpu = NULL;	/* the parent's events: CUDA does not survive fork */
 	t->tid = (pid_t)syscall(SYS_gettid);
 }
 
@@ -188,7 +191,7 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 		 * Counts stay exact; site, layer and shape are lost. */
 		memset(&ok, 0, sizeof(ok));
 		ok.rid = k->rid;
-		ok.kflags = (k->kflags & OPC_KEY_NESTED) | OPC_KEY_OVERFLOW;
+		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_DEV_MASK)) | OPC_KEY_OVERFLOW;
 		s = index_find(t, &ok);
 		if (s)
 			return s;

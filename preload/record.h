@@ -63,8 +63,12 @@ struct opc_slot {
 	uint64_t flops_sum;	/* overflow slots only: shapes vary */
 	uint64_t bytes_sum;
 
+	/* GPU keys: calls timed on the GPU and their GPU time, written by
+	 * the collector only (preload/gpu.c) */
+	uint64_t gpu_timed, gpu_ns;
+
 	/* collector-private: values at the last harvest */
-	uint64_t h_calls, h_timed, h_ticks, h_flops, h_bytes;
+	uint64_t h_calls, h_timed, h_ticks, h_flops, h_bytes, h_gpu_timed, h_gpu_ns;
 	uint32_t gid;		/* key id in the trace */
 	uint32_t h_seen;
 };
@@ -84,6 +88,7 @@ struct opc_thread {
 	uint32_t h_snap;	/* collector-private: nslots at this harvest */
 	struct opc_slot *slots;
 	uint64_t *stack_pool;
+	struct opc_gpu_ring *gpu;	/* GPU calls in flight (gpu.c), or NULL */
 	struct opc_thread *next;
 	uint32_t layer_stack[OPC_LAYER_DEPTH];
 	uint32_t index[OPC_INDEX_SIZE];	/* slot number + 1, 0 = empty */

@@ -28,6 +28,7 @@
 #include "resolve.h"
 
 OPC_HIDDEN void *opc_real_fn[OPC_NROUTINES];
+OPC_HIDDEN unsigned opc_resolve_gen;
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long last_adds = ~0ull;
@@ -303,5 +304,56 @@ void opc_resolve_forget(void)
 	for (int i = 0; i < OPC_NROUTINES; i++)
 		__atomic_store_n(&opc_real_fn[i], NULL, __ATOMIC_RELEASE);
 	last_adds = ~0ull;
+	__atomic_add_fetch(&opc_resolve_gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&resolve_lock);
+}
+
+struct scan_name {
+	const char *name;
+	uint32_t hash;
+	void *p;
+};
+
+static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct scan_name *sn = arg;
+	const ElfW(Sym) *sym;
+	struct dso_syms d;
+
+	(void)size;
+	if (object_is_self(info) || dso_syms_init(info, &d) < 0)
+		return 0;
+	if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso"))
+		return 0;
+	sym = d.gnu_hash ? lookup_gnu(&d, sn->name, sn->hash) : lookup_sysv(&d, sn->name);
+	if (sym == NULL)
+		return 0;
+	sn->p = (void *)(d.base + sym->st_value);
+	if (ELF64_ST_TYPE(sym->st_info) == STT_GNU_IFUNC)
+		sn->p = ((void *(*)(void))sn->p)();
+	return sn->p != NULL && !opc_in_self((uintptr_t)sn->p);
+}
+
+unsigned long long opc_resolve_epoch(void)
+{
+	struct scan probe = { 0, 0 };
+
+	dl_iterate_phdr(probe_adds, &probe);
+	return probe.adds;
+}
+
+/* One symbol of another object, first in load order; NULL if none.  Not
+ * cached here: callers keep it with opc_resolve_gen (see gpu.h). */
+void *opc_resolve_name(const char *name)
+{
+	struct scan_name sn = { name, gnu_hash(name), NULL };
+	int saved_errno = errno;
+
+	pthread_mutex_lock(&resolve_lock);
+	self_bounds();
+	if (!dl_iterate_phdr(scan_one, &sn))
+		sn.p = NULL;
+	pthread_mutex_unlock(&resolve_lock);
+	errno = saved_errno;
+	return sn.p;
 }

@@ -11,11 +11,20 @@ import os
 import re
 import sys
 
-PRECS = "sdcz"
+# s d c z as in BLAS; h half, b bfloat16, x mixed (the types are call
+# arguments or descriptor fields, see the family's cost function)
+PRECS = "sdczhbx"
 REAL = {"s": "float", "d": "double", "c": "float", "z": "double"}
 ELEM = {"s": "float", "d": "double", "c": "float _Complex", "z": "double _Complex"}
 CHAR_TOKENS = {"T": "trans", "U": "uplo", "S": "side", "D": "diag", "J": "job"}
-IFACE = {"C": "OPC_IF_CBLAS", "F": "OPC_IF_FORTRAN", "E": "OPC_IF_LAPACKE"}
+# G: cuBLAS (handle first, enums, scalars by pointer), generated like the
+# CPU interfaces.  L (cublasLt), N (cuDNN) and R (CUDA runtime) lines only
+# declare a routine: its wrapper is written by hand in preload/gpu_*.c,
+# because its shape comes from descriptors, not from its arguments.
+IFACE = {"C": "OPC_IF_CBLAS", "F": "OPC_IF_FORTRAN", "E": "OPC_IF_LAPACKE",
+         "G": "OPC_IF_CUBLAS", "L": "OPC_IF_CUBLASLT", "N": "OPC_IF_CUDNN",
+         "R": "OPC_IF_CUDART"}
+HANDWRITTEN = "LNR"
 
 
 class TableError(Exception):
@@ -36,7 +45,10 @@ def parse(path):
                    "names": {}, "dims": [], "flags": []}
             for w in words[2:]:
                 if w == "estimated":
-                    fam["estimated"] = True
+                    fam["estimated"] = 1
+                    continue
+                if w == "unknown":	# FLOPs cannot be known: counted as 0
+                    fam["estimated"] = 2
                     continue
                 if "=" not in w:
                     raise TableError("%s: bad attribute %r" % (where, w))
@@ -57,13 +69,16 @@ def parse(path):
             families.append(fam)
             continue
         if fam is None or words[0] not in IFACE:
-            raise TableError("%s: expected 'family' or C/F/E line" % where)
-        m = re.match(r"^([CFE])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
+            raise TableError("%s: expected 'family' or an interface line (%s)" %
+                             (where, "/".join(IFACE)))
+        m = re.match(r"^([CFEGLNR])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
         if not m:
             raise TableError("%s: cannot parse signature" % where)
         iface, ret, sym, args = m.groups()
         params = []
-        for a in args.split(","):
+        if iface in HANDWRITTEN:
+            args = ""	# documentation only: the wrapper is written by hand
+        for a in [x for x in args.split(",") if x.strip()]:
             t = a.split()
             if len(t) != 2:
                 raise TableError("%s: bad argument %r" % (where, a))
@@ -74,11 +89,24 @@ def parse(path):
 
 
 def ret_type(tok, prec):
-    return {"void": "void", "R": REAL[prec], "X": ELEM[prec], "Z": "size_t",
-            "N": "int", "DBL": "double"}[tok]
+    if tok == "R":
+        return REAL[prec]
+    if tok == "X":
+        return ELEM[prec]
+    return {"void": "void", "Z": "size_t", "N": "int", "DBL": "double"}[tok]
 
 
 def param_type(tok, iface, prec):
+    if iface == "G":
+        if tok == "H":
+            return "void *"
+        if tok in ("I",) or tok in CHAR_TOKENS:
+            return "int"
+        if tok == "L":
+            return "int64_t"
+        if tok in ("P", "A"):
+            return "void *"
+        raise TableError("unknown cuBLAS token %s" % tok)
     if iface == "F":
         if tok == "I":
             return "const int *"
@@ -101,12 +129,20 @@ def param_type(tok, iface, prec):
 
 
 def dim_expr(tok, name, iface):
+    if iface == "G" and tok in ("I", "L"):
+        return "(int64_t)%s" % name
     if tok != "I":
         raise TableError("dimension %s is not an integer argument" % name)
     return "(int64_t)*%s" % name if iface == "F" else "(int64_t)%s" % name
 
 
 def flag_expr(tok, name, iface, prec):
+    if iface == "G":
+        if tok in CHAR_TOKENS:
+            return "opc_cublas_%s(%s)" % (CHAR_TOKENS[tok], name)
+        if tok == "A":	# scalar by pointer: host or device memory
+            return "opc_cublas_scalar(handle, %s, '%s')" % (name, prec)
+        raise TableError("flag %s has unusable cuBLAS token %s" % (name, tok))
     if tok in CHAR_TOKENS:
         if iface == "C":
             return "opc_cblas_%s(%s)" % (CHAR_TOKENS[tok], name)
@@ -132,7 +168,7 @@ def expand(families):
                 raise TableError("%s: bad precision %s" % (fam["where"], prec))
             pfx = fam["names"].get(prec, prec)
             for sig in fam["sigs"]:
-                sym = sig["sym"].replace("{p}", pfx)
+                sym = sig["sym"].replace("{p}", pfx).replace("{P}", pfx.capitalize())
                 op = sym
                 for pre in ("cblas_", "LAPACKE_"):
                     if op.startswith(pre):
@@ -140,6 +176,9 @@ def expand(families):
                 op = op.rstrip("_")
                 if op.endswith("_sub"):
                     op = op[:-4]
+                if sig["iface"] in "GLNR":	# cublasSgemm_v2(_64) -> cublasSgemm
+                    op = re.sub(r"_v2(?=$|_)", "", op)
+                    op = re.sub(r"_64$", "", op)	# 64-bit integers, same work
                 routines.append({"fam": fam, "sig": sig, "prec": prec, "sym": sym, "op": op})
     seen = set()
     for r in routines:
@@ -175,7 +214,7 @@ def gen_table(routines):
         out.append("\t{ %s, %s, %s, %s, %s, %s, '%s', %s, %d, opc_cost_%s }," % (
             cstr(r["sym"]), cstr(r["op"]), cstr(f["class"]), cstr(",".join(f["dims"])),
             cstr(",".join(f["flags"])), f["level"], r["prec"], IFACE[r["sig"]["iface"]],
-            1 if f["estimated"] else 0, f["cost"]))
+            int(f["estimated"]), f["cost"]))
     out += ["};", "", "const int opc_nroutines = %d;" % len(routines), ""]
     out += gen_argdescs(routines)
     return "\n".join(out)
@@ -191,6 +230,9 @@ def gen_argdescs(routines):
     for r in routines:
         params = r["sig"]["params"]
         index = {n: i for i, (_, n) in enumerate(params)}
+        if r["sig"]["iface"] in "GLNR":	# GPU: not decoded by the ptrace tracer
+            out.append('\t{ "", { -1, -1, -1, -1 }, { -1, -1, -1, -1 } },')
+            continue
         dims = [index[d] for d in r["fam"]["dims"]]
         flags = [index.get(f, -1) for f in r["fam"]["flags"]]	# lwork: Fortran only
         dims += [-1] * (4 - len(dims))
@@ -231,6 +273,8 @@ def gen_wrapper(r):
         shape.append("\tcall.key.shape.f[%d] = %s;" % (i, flag_expr(byname[fl], fl, iface, prec)))
 
     rid = "OPC_R_%s" % r["sym"]
+    if iface == "G":
+        return gen_cublas_wrapper(r, rid, decl, ptypes, args, rtype, shape)
     o = []
     o.append("OPC_EXPORT %s %s(%s)" % (rtype, r["sym"], ", ".join(decl) or "void"))
     o.append("{")
@@ -265,16 +309,53 @@ def gen_wrapper(r):
     return "\n".join(o)
 
 
+def handwritten(r):
+    """L, N, R lines, and cuBLAS lines of mixed precision (their element
+    types are arguments: preload/gpu_cublas.c maps them to shape flags)."""
+    return r["sig"]["iface"] in HANDWRITTEN or (r["sig"]["iface"] == "G" and r["prec"] == "x")
+
+
+def gen_cublas_wrapper(r, rid, decl, ptypes, args, rtype, shape):
+    """A cuBLAS call: counted on the host, timed on the GPU (preload/gpu.h)."""
+    if rtype != "int":
+        raise TableError("%s: cuBLAS routines return cublasStatus_t (N)" % r["sig"]["where"])
+    o = []
+    o.append("OPC_EXPORT int %s(%s)" % (r["sym"], ", ".join(decl)))
+    o.append("{")
+    o.append("\ttypedef int (*real_t)(%s);" % ", ".join(ptypes))
+    o.append("\treal_t real = (real_t)opc_real(%s);" % rid)
+    o.append("\tstruct opc_gpu_call g;")
+    o.append("\tint ret;")
+    o.append("")
+    o.append("\tif (__builtin_expect(real == NULL, 0)) {")
+    o.append("\t\topc_real_missing(%s);" % rid)
+    o.append("\t\treturn OPC_CUBLAS_STATUS_NOT_INITIALIZED;")
+    o.append("\t}")
+    o.append("\tif (!opc_gpu_begin(&g, %s, __builtin_return_address(0)))" % rid)
+    o.append("\t\treturn real(%s);" % args)
+    o.extend(l.replace("call.key", "g.call.key") for l in shape)
+    o.append("\tg.stream = opc_cublas_stream(handle);")
+    o.append("\topc_gpu_enter(&g);")
+    o.append("\tret = real(%s);" % args)
+    o.append("\topc_gpu_exit(&g, ret == 0);")
+    o.append("\treturn ret;")
+    o.append("}")
+    o.append("")
+    return "\n".join(o)
+
+
 def gen_wrappers(routines):
     out = ["/* Generated by tools/genwrap.py from common/routines.tbl: do not edit. */",
            "#include <stddef.h>", "#include <stdint.h>", "",
-           '#include "record.h"', '#include "resolve.h"', '#include "routines_gen.h"', "",
+           '#include "record.h"', '#include "resolve.h"', '#include "routines_gen.h"',
+           '#include "gpu.h"', '#include "gpu_cublas.h"', "",
            "/*", " * Every wrapper only describes its call (routine, shape) and hands it to",
            " * the recording core: no logic of its own.  Pointer types are erased to",
            " * void *: they are forwarded untouched, and only the return type and the",
            " * scalars passed by value matter to the ABI.", " */", ""]
     for r in routines:
-        out.append(gen_wrapper(r))
+        if not handwritten(r):
+            out.append(gen_wrapper(r))
     return "\n".join(out)
 
 

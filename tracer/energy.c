@@ -24,6 +24,7 @@
 #include "datadir.h"
 #include "energy.h"
 #include "log.h"
+#include "trace.h"
 
 
 const char *opc_energy_kind_name(int kind)
@@ -539,11 +540,17 @@ static void cpu_model(char *out, size_t len)
 	fclose(f);
 }
 
-static uint64_t cpu_time_ns(void)
+/* CPU time of process pid (0: this one); 0 when it cannot be read (it
+ * exited): the caller keeps its last value then. */
+static uint64_t cpu_time_ns(pid_t pid)
 {
 	struct timespec ts;
+	clockid_t clk = CLOCK_PROCESS_CPUTIME_ID;
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	if (pid && clock_getcpuclockid(pid, &clk) != 0)
+		return 0;
+	if (clock_gettime(clk, &ts) != 0)
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
@@ -575,7 +582,7 @@ static int estimate_open(struct opc_energy *e, char *msg, size_t len)
 	dom->counted = 1;
 	snprintf(dom->name, sizeof(dom->name), "cpu-estimate");
 	e->ndom = 1;
-	e->last_cpu_ns = cpu_time_ns();
+	e->last_cpu_ns = cpu_time_ns(e->cpu_pid);
 	snprintf(e->source, sizeof(e->source), "estimate");
 	e->measured = 0;
 	e->resolution_j = 0;
@@ -586,19 +593,75 @@ static int estimate_open(struct opc_energy *e, char *msg, size_t len)
 
 static void estimate_sample(struct opc_energy *e, double dt)
 {
-	uint64_t cpu = cpu_time_ns();
-	double busy = (cpu - e->last_cpu_ns) / 1e9;
+	uint64_t cpu = cpu_time_ns(e->cpu_pid);
+	double busy = cpu > e->last_cpu_ns ? (cpu - e->last_cpu_ns) / 1e9 : 0;
 	double util = dt > 0 ? busy / (dt * e->ncpu) : 0;
 
 	if (util > 1)
 		util = 1;
 	e->dom[0].joules += e->tdp_w * util * dt;
-	e->last_cpu_ns = cpu;
+	if (cpu)
+		e->last_cpu_ns = cpu;
 }
 
 /* ---- the interface ---- */
 
+static int energy_open_one(struct opc_energy *e, const char *want, char *msg, size_t len);
+
+/*
+ * The GPUs' domains beside the CPU's: "auto" adds NVML to whatever it
+ * found for the CPU, when NVML is there (silently otherwise), and
+ * "SOURCE+nvml" asks for both.  GPU work is then attributed the GPUs'
+ * energy and CPU work the rest (analysis/attribute.c).
+ */
+static void add_gpus(struct opc_energy *e, int required, char *msg, size_t len)
+{
+	static struct opc_energy g;	/* big: not on the stack */
+	char why[512] = "";
+	size_t n;
+
+	if (nvml_open(&g, why, sizeof(why)) < 0) {
+		if (required && len > (n = strlen(msg)))
+			snprintf(msg + n, len - n, "%s%s", n ? "; " : "", why);
+		return;
+	}
+	for (int i = 0; i < g.ndom && e->ndom < OPC_ENERGY_MAX_DOMAINS; i++)
+		e->dom[e->ndom++] = g.dom[i];	/* gpu_index: NVML's handle slot */
+	n = strlen(e->source);
+	snprintf(e->source + n, sizeof(e->source) - n, "+nvml");
+	if (g.resolution_j > e->resolution_j)
+		e->resolution_j = g.resolution_j;
+}
+
 int opc_energy_open(struct opc_energy *e, const char *want, char *msg, size_t len)
+{
+	char first[16];
+	const char *plus = want ? strchr(want, '+') : NULL;
+	int ret;
+
+	if (want == NULL || *want == 0)
+		want = "auto";
+	if (plus == NULL) {
+		ret = energy_open_one(e, want, msg, len);
+		if (ret == 0 && !strcmp(want, "auto") && strcmp(e->source, "nvml") &&
+		    strcmp(e->source, "none"))
+			add_gpus(e, 0, msg, len);
+		return ret;
+	}
+	if (strcmp(plus, "+nvml") || (size_t)(plus - want) >= sizeof(first) ||
+	    !strncmp(want, "nvml", 4)) {
+		snprintf(msg, len, "unknown energy source '%s' (auto, rapl, perf, nvml, estimate, "
+			 "none, or rapl+nvml, perf+nvml, estimate+nvml)", want);
+		return -EINVAL;
+	}
+	snprintf(first, sizeof(first), "%.*s", (int)(plus - want), want);
+	ret = energy_open_one(e, first, msg, len);
+	if (ret == 0)
+		add_gpus(e, 1, msg, len);
+	return ret;
+}
+
+static int energy_open_one(struct opc_energy *e, const char *want, char *msg, size_t len)
 {
 	char why[1024] = "";
 	int ret = -ENOENT;
@@ -656,7 +719,7 @@ int opc_energy_sample(struct opc_energy *e, uint64_t t_ns)
 	double dt = e->last_ns && t_ns > e->last_ns ? (t_ns - e->last_ns) / 1e9 : 0;
 	int ret = 0;
 
-	if (!strcmp(e->source, "estimate"))
+	if (!strncmp(e->source, "estimate", 8))
 		estimate_sample(e, dt);
 	for (int i = 0; i < e->ndom; i++) {
 		struct opc_energy_domain *d = &e->dom[i];
@@ -672,7 +735,7 @@ int opc_energy_sample(struct opc_energy *e, uint64_t t_ns)
 		d->last_ns = t_ns;
 		if (d->kind == OPC_DOM_GPU)
 			r = nvml_sample(e, d, dt);
-		else if (!strcmp(e->source, "perf"))
+		else if (!strncmp(e->source, "perf", 4))
 			r = perf_sample(d);
 		else
 			r = rapl_sample(d);
@@ -701,3 +764,77 @@ void opc_energy_close(struct opc_energy *e)
 			close(e->dom[i].fd);
 	e->ndom = 0;
 }
+
+/* ---- in a trace ---- */
+
+int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t now_ns,
+		     char *msg, size_t len)
+{
+	int ret = opc_energy_open(e, want, msg, len);
+
+	if (ret < 0 && ret != -EINVAL) {
+		/* the source asked for cannot be read: say why, estimate */
+		size_t n = strlen(msg);
+
+		snprintf(msg + n, len - n, "; falling back to the estimate");
+		ret = opc_energy_open(e, "estimate", msg + strlen(msg), 1);
+	}
+	if (ret < 0) {
+		opc_energy_open(e, "none", msg + strlen(msg), 1);
+		return 0;
+	}
+	if (pid && !strncmp(e->source, "estimate", 8)) {
+		e->cpu_pid = pid;
+		e->last_cpu_ns = cpu_time_ns(pid);
+	}
+	if (e->ndom == 0)
+		return 0;
+	opc_energy_sample(e, now_ns);
+	return 1;
+}
+
+void opc_energy_write_info(struct opc_writer *w, const struct opc_energy *e)
+{
+	struct opc_rec_energy_info *r = opc_writer_begin(w, OPC_REC_ENERGY_INFO, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	snprintf(r->source, sizeof(r->source), "%s", e->source);
+	r->resolution_j = e->resolution_j;
+	r->ndomains = e->ndom;
+	r->measured = e->measured;
+	for (int i = 0; i < e->ndom; i++) {
+		struct opc_rec_energy_domain d;
+
+		memset(&d, 0, sizeof(d));
+		snprintf(d.name, sizeof(d.name), "%s", e->dom[i].name);
+		d.kind = e->dom[i].kind;
+		d.counted = e->dom[i].counted;
+		opc_writer_append(w, &d, sizeof(d));
+	}
+	opc_writer_append(w, e->note, strlen(e->note) + 1);
+	opc_writer_end(w);
+}
+
+void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,
+			     uint64_t t_ns)
+{
+	struct opc_rec_energy *r;
+	double j[OPC_ENERGY_MAX_DOMAINS];
+
+	/* A failed read keeps the domain's last value: the energy shows up
+	 * at the next good reading, nothing is lost. */
+	if (opc_energy_sample(e, now_ns) < 0)
+		pr_dbg(1, "energy counter read failed; retried at the next tick");
+	r = opc_writer_begin(w, OPC_REC_ENERGY, sizeof(*r));
+	if (r == NULL)
+		return;
+	r->t_ns = t_ns;
+	r->n = e->ndom;
+	for (int i = 0; i < e->ndom; i++)
+		j[i] = e->dom[i].joules;
+	opc_writer_append(w, j, e->ndom * sizeof(double));
+	opc_writer_end(w);
+}
+
+_Static_assert(OPC_DOM_GPU == OPC_TDOM_GPU, "trace.h's GPU domain kind follows energy.h");

@@ -14,6 +14,9 @@
 #define OPC_ENERGY_H
 
 #include <stdint.h>
+#include <sys/types.h>
+
+struct opc_writer;
 
 #define OPC_ENERGY_MAX_DOMAINS 32
 
@@ -53,6 +56,7 @@ struct opc_energy {
 	double tdp_w;
 	int ncpu;
 	uint64_t last_cpu_ns;
+	pid_t cpu_pid;		/* whose CPU time it follows: 0 = this process */
 	char note[768];		/* how the estimate was made, or why a fallback */
 };
 
@@ -68,6 +72,24 @@ int opc_energy_sample(struct opc_energy *e, uint64_t now_ns);
 double opc_energy_total(const struct opc_energy *e);
 void opc_energy_close(struct opc_energy *e);
 const char *opc_energy_kind_name(int kind);
+
+/*
+ * What a trace writer does with a source (the preload collector and the
+ * ptrace tracer alike).  opc_energy_start opens `want` (NULL: auto); a
+ * source asked for that cannot be read falls back to the estimate, saying
+ * why in msg, anything else to "none".  The estimate follows the CPU time
+ * of process `pid` (0: this one).  Takes the baseline reading at now_ns
+ * (time 0 of the trace's energy).  Returns 1 when there are domains to
+ * sample, else 0.
+ */
+int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t now_ns,
+		     char *msg, size_t len);
+/* The ENERGY_INFO record: once, before the first sample. */
+void opc_energy_write_info(struct opc_writer *w, const struct opc_energy *e);
+/* Reads every domain at now_ns (CLOCK_MONOTONIC) and writes an ENERGY
+ * record stamped t_ns (the trace's clock). */
+void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,
+			     uint64_t t_ns);
 
 /* for tests: the TDP table look-up used by the estimate */
 double opc_energy_tdp_lookup(const char *table_path, const char *cpu_model);

@@ -22,6 +22,10 @@
  * dgemm_) are not counted, as in the preload library.  Counts are
  * aggregated per (thread, routine, call site, shape) and written per
  * interval like preload/collector.c writes them.
+ *
+ * Fork children are followed (run or attached), each with a trace of its
+ * own; an exec ends the image's trace with an EXEC record and starts a new
+ * one for the new image (trace_name), as the library does.
  */
 #include <elf.h>
 #include <dirent.h>
@@ -29,6 +33,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <libunwind-ptrace.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +50,7 @@
 #include <unistd.h>
 
 #include "argdecode.h"
+#include "energy.h"
 #include "insn.h"
 #include "log.h"
 #include "ptrace.h"
@@ -89,6 +95,13 @@ struct thr {
 	uint32_t key;
 	int stopped;		/* detaching: stopped for good */
 	int pend_sig;		/* to pass on when it is resumed */
+	int listening;		/* in a group-stop (PTRACE_LISTEN) */
+	/* stack samples (--stacks) */
+	uint64_t cpu_ns;	/* its CPU time at the last tick */
+	uint64_t call_ns;	/* time in counted calls, cumulative */
+	uint64_t call_ns_tick;	/* ... at the last tick */
+	int sample_pending;	/* interrupted for a sample */
+	uint64_t sample_t, sample_w;
 	struct thr *next;
 };
 
@@ -98,6 +111,7 @@ struct pkey {
 	uint64_t site;
 	struct opc_shape shape;
 	uint64_t flops, bytes;	/* per call */
+	uint32_t stack;
 	uint64_t calls, ns;	/* cumulative */
 	uint64_t h_calls, h_ns;	/* at the last interval */
 };
@@ -111,10 +125,12 @@ struct child {
 };
 
 /* One traced process: its breakpoints, threads, keys and trace file.  A
- * fork child gets its own, copied from its parent's. */
+ * fork child gets its own, copied from its parent's; an exec starts them
+ * all anew, with a new trace. */
 struct tracer {
 	pid_t pid;		/* the process */
 	pid_t ppid;
+	unsigned image;		/* execs since it was first traced */
 	char path[PATH_MAX];	/* its trace */
 	struct tracer *next;
 	uint64_t scratch;	/* its address in the tracee, 0 if none */
@@ -133,6 +149,18 @@ struct tracer {
 	struct opc_writer w;
 	uint64_t t0_ns, t_last_ns;
 	uint64_t dropped;
+	struct opc_energy energy;	/* its own source: opened with its trace */
+	int energy_on;
+	/* --stacks: interned stacks, samples of the last tick */
+	unw_addr_space_t unw;
+	struct pstack {
+		uint64_t hash;
+		uint32_t id, depth;
+		uint64_t *frames;
+	} *stk;			/* open addressing, id 0 = empty */
+	uint32_t stkcap, nstk;
+	struct opc_rec_sample_ent *smp;
+	size_t nsmp, smpcap;
 };
 
 static struct tracer *cur;	/* the process whose stop is being handled */
@@ -140,9 +168,12 @@ static struct tracer *procs;	/* every traced process */
 #define T (*cur)
 static struct child *forks;	/* fork children not yet adopted or released */
 static size_t nforks;
-static int adopt_forks;		/* trace fork children (not when attached) */
-static char **run_argv;
-static long run_hz;
+static int detaching;		/* fork children are let go, not adopted */
+static const char *out_pattern;	/* -o FILE */
+static opc_expand_fn out_expand;
+static pid_t root_pid;		/* the command, or the process attached to */
+static struct opc_ptrace_opts opts;
+static int energy_warned;
 
 static volatile sig_atomic_t tick_due, stop_due;
 
@@ -191,6 +222,10 @@ static void rnames_init(void)
 	for (int rid = 0; rid < opc_nroutines; rid++) {
 		uint32_t i = str_hash(opc_routines[rid].symbol) & (rname_cap - 1);
 
+		/* GPU calls return before their work is done: a breakpoint
+		 * would time nothing; they are the preload library's */
+		if (opc_iface_gpu(opc_routines[rid].iface))
+			continue;
 		while (rname_idx[i])
 			i = (i + 1) & (rname_cap - 1);
 		rname_idx[i] = rid + 1;
@@ -351,6 +386,7 @@ static void emit_key(uint32_t id)
 	if (k == NULL)
 		return;
 	k->site = pk->site;
+	k->stack = pk->stack;
 	k->flops = pk->flops;
 	k->bytes = pk->bytes;
 	for (int i = 0; i < 4; i++)
@@ -371,6 +407,9 @@ static uint32_t key_hash(int rid, pid_t tid, uint64_t site, const struct opc_sha
 	memcpy(&f, s->f, 4);
 	return (uint32_t)hash64(h ^ f);
 }
+
+static uint32_t unwind_stack(pid_t tid, int skip);
+static void emit_samples(void);
 
 static uint32_t key_intern(int rid, pid_t tid, uint64_t site, const struct opc_shape *s)
 {
@@ -414,16 +453,25 @@ static uint32_t key_intern(int rid, pid_t tid, uint64_t site, const struct opc_s
 	opc_routine_cost(rid, s, &c);
 	k->flops = c.flops;
 	k->bytes = c.bytes;
+	/* the stack of its first call, from the call site up, as the library
+	 * records it (the thread is at the routine's entry: frame 0 skipped) */
+	k->stack = opts.stacks ? unwind_stack(tid, 1) : 0;
 	T.keyidx[i] = id;
 	emit_key(id);
 	return id;
 }
 
-/* One INTERVAL record with what changed since the last one. */
+/* One INTERVAL record with what changed since the last one, after the
+ * energy sample of the same tick (as the preload collector writes them). */
 static void emit_interval(void)
 {
-	uint64_t now = now_ns() - T.t0_ns;
+	uint64_t abs_ns = now_ns(), now = abs_ns - T.t0_ns;
 	uint32_t count = 0;
+
+	emit_samples();
+	/* at every tick, calls or not: idle time costs energy too */
+	if (T.energy_on)
+		opc_energy_write_sample(&T.w, &T.energy, abs_ns, now);
 
 	for (uint32_t id = 1; id <= T.nkeys; id++)
 		count += T.keys[id].calls != T.keys[id].h_calls;
@@ -466,10 +514,29 @@ static void info_kv(const char *key, const char *val)
 	opc_writer_append(&T.w, line, n + 1);
 }
 
-static void emit_info(char **argv)
+/* The process's command line, arguments separated by spaces. */
+static void cmdline_of(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		n = fread(out, 1, len - 1, f);
+		fclose(f);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!out[i])
+			out[i] = ' ';
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = 0;
+}
+
+static void emit_info(void)
 {
 	char buf[4096] = "", host[256] = "";
-	size_t o = 0;
 
 	if (opc_writer_begin(&T.w, OPC_REC_INFO, 0) == NULL)
 		return;
@@ -481,22 +548,25 @@ static void emit_info(char **argv)
 
 	exe[n > 0 ? n : 0] = 0;
 	info_kv("exe", exe);
-	buf[0] = 0;
-	for (int i = 0; argv[i] && o + 1 < sizeof(buf); i++)
-		o += snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? " " : "", argv[i]);
+	/* read, not passed: a fork child's or an exec'd image's is its own */
+	cmdline_of(T.pid, buf, sizeof(buf));
 	info_kv("cmdline", buf);
 	gethostname(host, sizeof(host) - 1);
 	info_kv("host", host);
 	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
 	info_kv("ncpu", buf);
 	info_kv("tsc", "0");
+	/* measured by `opcount record --idle-baseline` before the run */
+	if (getenv("OPCOUNT_IDLE_W") && *getenv("OPCOUNT_IDLE_W"))
+		info_kv("idle_w", getenv("OPCOUNT_IDLE_W"));
 	opc_writer_end(&T.w);
 }
 
-static int trace_open(const char *path, char **argv, long hz)
+static int trace_open(const char *path)
 {
 	struct opc_file_header h;
 	struct timespec rt;
+	char msg[1280];
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
@@ -516,13 +586,21 @@ static int trace_open(const char *path, char **argv, long hz)
 	h.pid = T.pid;
 	h.ppid = T.ppid ? T.ppid : getpid();
 	snprintf(T.path, sizeof(T.path), "%s", path);
-	h.interval_ns = 1000000000u / hz;
+	h.interval_ns = 1000000000u / opts.hz;
+	h.features = opts.stacks ? OPC_FEAT_STACKS | OPC_FEAT_SAMPLES : 0;
 	if (opc_writer_open(&T.w, fd, &h) < 0) {
 		close(fd);
 		T.w.fd = -1;
 		return -1;
 	}
-	emit_info(argv);
+	emit_info();
+	/* The tracee's energy from its trace's time 0, like the library's:
+	 * the same sources, options and records (tracer/energy.c). */
+	T.energy_on = opc_energy_start(&T.energy, opts.energy, T.pid, T.t0_ns, msg, sizeof(msg));
+	if (msg[0] && !energy_warned++)
+		pr_warn("energy: %s", msg);
+	if (T.energy_on || !strcmp(T.energy.source, "none"))
+		opc_energy_write_info(&T.w, &T.energy);
 	return 0;
 }
 
@@ -715,6 +793,196 @@ static void thr_forget(pid_t tid)
 		}
 }
 
+static struct thr *thr_find(pid_t tid);
+
+/* ---- stack samples (--stacks) ----------------------------------------- */
+
+/* The id of a stack in the trace, writing it the first time. */
+static uint32_t stack_intern(const uint64_t *frames, uint32_t depth)
+{
+	uint64_t h = depth;
+	uint32_t i;
+
+	if (depth == 0)
+		return 0;
+	for (uint32_t j = 0; j < depth; j++)
+		h = hash64(h ^ frames[j]);
+	if ((T.nstk + 1) * 2 > T.stkcap) {
+		struct pstack *old = T.stk;
+		uint32_t oldcap = T.stkcap;
+
+		T.stkcap = oldcap ? oldcap * 2 : 256;
+		T.stk = calloc(T.stkcap, sizeof(*T.stk));
+		if (T.stk == NULL) {
+			pr_err("out of memory");
+			exit(1);
+		}
+		for (uint32_t j = 0; j < oldcap; j++) {
+			if (!old[j].id)
+				continue;
+			i = old[j].hash & (T.stkcap - 1);
+			while (T.stk[i].id)
+				i = (i + 1) & (T.stkcap - 1);
+			T.stk[i] = old[j];
+		}
+		free(old);
+	}
+	i = h & (T.stkcap - 1);
+	while (T.stk[i].id) {
+		if (T.stk[i].hash == h && T.stk[i].depth == depth &&
+		    !memcmp(T.stk[i].frames, frames, depth * sizeof(*frames)))
+			return T.stk[i].id;
+		i = (i + 1) & (T.stkcap - 1);
+	}
+	T.stk[i].frames = malloc(depth * sizeof(*frames));
+	if (T.stk[i].frames == NULL)
+		return 0;
+	memcpy(T.stk[i].frames, frames, depth * sizeof(*frames));
+	T.stk[i].hash = h;
+	T.stk[i].depth = depth;
+	T.stk[i].id = ++T.nstk;
+
+	struct opc_rec_stack *r = opc_writer_begin(&T.w, OPC_REC_STACK, sizeof(*r));
+
+	if (r) {
+		r->id = T.stk[i].id;
+		r->depth = depth;
+		opc_writer_append(&T.w, frames, depth * sizeof(*frames));
+		opc_writer_end(&T.w);
+	}
+	return T.stk[i].id;
+}
+
+#define SAMPLE_DEPTH 64
+
+/*
+ * The stack of a stopped thread with libunwind's ptrace accessors (CFI
+ * of the tracee's files), leaf first: frame 0 is where it stopped, the
+ * others return addresses.  `skip` frames are left out.  0 if none.
+ */
+static uint32_t unwind_stack(pid_t tid, int skip)
+{
+	uint64_t frames[SAMPLE_DEPTH];
+	uint32_t n = 0;
+	unw_cursor_t c;
+	void *upt;
+
+	if (T.unw == NULL) {
+		T.unw = unw_create_addr_space(&_UPT_accessors, 0);
+		if (T.unw == NULL)
+			return 0;
+		unw_set_caching_policy(T.unw, UNW_CACHE_GLOBAL);
+	}
+	if ((upt = _UPT_create(tid)) == NULL)
+		return 0;
+	if (unw_init_remote(&c, T.unw, upt) == 0) {
+		int i = 0;
+
+		do {
+			unw_word_t ip;
+
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+				break;
+			if (i++ >= skip)
+				frames[n++] = ip;
+		} while (n < SAMPLE_DEPTH && unw_step(&c) > 0);
+	}
+	_UPT_destroy(upt);
+	return stack_intern(frames, n);
+}
+
+/* The interrupted thread's stack, with the weight asked for at the tick. */
+static void sample_take(struct thr *t)
+{
+	uint32_t stack = unwind_stack(t->tid, 0);
+
+	t->sample_pending = 0;
+	if (stack == 0)
+		return;
+	if (T.nsmp == T.smpcap) {
+		T.smpcap = T.smpcap ? T.smpcap * 2 : 64;
+		T.smp = realloc(T.smp, T.smpcap * sizeof(*T.smp));
+		if (T.smp == NULL) {
+			pr_err("out of memory");
+			exit(1);
+		}
+	}
+	T.smp[T.nsmp++] = (struct opc_rec_sample_ent){ t->sample_t, (uint32_t)t->tid, stack,
+						       t->sample_w };
+}
+
+/* CPU time of a thread in ns: the scheduler's own sum (schedstat), else
+ * user + system ticks; 0 if it cannot be read. */
+static uint64_t thread_cpu_ns(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024];
+	unsigned long long ns = 0, ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if ((f = fopen(path, "re"))) {
+		int ok = fscanf(f, "%llu", &ns) == 1;
+
+		fclose(f);
+		if (ok)
+			return ns;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	char *p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+
+	fclose(f);
+	/* after "pid (comm)": state and 10 more fields, then utime stime */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				&ut, &st) != 2)
+		return 0;
+	return (ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * At a tick (t_ns, the end of the interval just written): every thread
+ * that ran outside counted calls since the last tick is interrupted, and
+ * its stack is taken at that stop, weighed by that CPU time.  A thread
+ * that slept, or only ran inside counted calls (whose time is already
+ * the calls'), is left alone: no stop, no weight.
+ */
+static void sample_request(uint64_t t_ns)
+{
+	for (struct thr *t = T.threads; t; t = t->next) {
+		uint64_t cpu = thread_cpu_ns(T.pid, t->tid);
+		uint64_t ran = cpu > t->cpu_ns ? cpu - t->cpu_ns : 0;
+		uint64_t in_calls = t->call_ns - t->call_ns_tick;
+
+		if (cpu)
+			t->cpu_ns = cpu;
+		t->call_ns_tick = t->call_ns;
+		if (t->listening || t->sample_pending || t->in_call || ran <= in_calls)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
+			continue;
+		t->sample_pending = 1;
+		t->sample_t = t_ns;
+		t->sample_w = ran - in_calls;
+	}
+}
+
+/* The samples taken since the last tick, as one SAMPLE record. */
+static void emit_samples(void)
+{
+	struct opc_rec_sample *r;
+
+	if (T.nsmp == 0)
+		return;
+	r = opc_writer_begin(&T.w, OPC_REC_SAMPLE, sizeof(*r));
+	if (r) {
+		r->count = (uint32_t)T.nsmp;
+		opc_writer_append(&T.w, T.smp, T.nsmp * sizeof(*T.smp));
+		opc_writer_end(&T.w);
+	}
+	T.nsmp = 0;
+}
+
 /* ---- stops ------------------------------------------------------------ */
 
 /*
@@ -740,11 +1008,18 @@ static int step_over(pid_t tid, const struct bp *b, int *deliver)
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			return -1;
-		if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP)
+		if (WIFSTOPPED(st) && (st >> 16) == 0 && WSTOPSIG(st) == SIGTRAP)
 			break;
-		/* another signal arrived first: deliver it after the step */
-		if (WIFSTOPPED(st) && (st >> 16) == 0)
+		/* our interrupt for a stack sample: take it here */
+		if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_STOP) {
+			struct thr *t = thr_find(tid);
+
+			if (t && t->sample_pending)
+				sample_take(t);
+		} else if (WIFSTOPPED(st) && (st >> 16) == 0) {
+			/* another signal arrived first: deliver it after the step */
 			*deliver = WSTOPSIG(st);
+		}
 		ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL);
 	}
 	poke_byte(tid, b->addr, 0xcc, NULL);
@@ -785,6 +1060,18 @@ static void ool_prepare(pid_t tid, struct bp *b)
 			return;
 	}
 	b->ool = (int)++T.nslots;
+}
+
+/* At an exec event the thread is still inside execve: its return would
+ * overwrite the registers of an injected call.  Step one instruction of
+ * the new image first. */
+static void exec_step(pid_t tid)
+{
+	int st;
+
+	if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) == 0)
+		while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+			;
 }
 
 /*
@@ -858,10 +1145,14 @@ static void on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *
 			memcpy(ar.xmm, fp.xmm_space, sizeof(ar.xmm));
 		else
 			memset(ar.xmm, 0, sizeof(ar.xmm));
+		uint32_t key = 0;
+
+		/* the key (and its stack) before the return address is replaced */
 		if (mem_read(ctx, regs->rsp, &ret, 8) == 0 &&
-		    opc_args_decode(b->rid, &ar, mem_read, ctx, &shape) == 0 &&
-		    T.scratch && poke_u64(tid, regs->rsp, T.scratch) == 0) {
-			t->key = key_intern(b->rid, tid, ret, &shape);
+		    opc_args_decode(b->rid, &ar, mem_read, ctx, &shape) == 0 && T.scratch)
+			key = key_intern(b->rid, tid, ret, &shape);
+		if (key && poke_u64(tid, regs->rsp, T.scratch) == 0) {
+			t->key = key;
 			t->in_call = 1;
 			t->entry = addr;
 			t->ret = ret;
@@ -897,8 +1188,11 @@ static void on_return(pid_t tid, struct user_regs_struct *regs, int *deliver)
 	}
 	struct pkey *k = &T.keys[t->key];
 
+	uint64_t dt = now_ns() - t->t0;
+
 	k->calls++;
-	k->ns += now_ns() - t->t0;
+	k->ns += dt;
+	t->call_ns += dt;
 	t->in_call = 0;
 	regs->rip = t->ret;
 	ptrace(PTRACE_SETREGS, tid, NULL, regs);
@@ -944,7 +1238,7 @@ static void fork_seen(pid_t child, int announced, int vfork)
 		struct tracer *saved = cur;
 
 		cur = forks[i].parent;
-		if (adopt_forks && !forks[i].vfork)
+		if (!detaching && !forks[i].vfork)
 			adopt(cur, child);
 		else
 			release_fork_child(child, forks[i].vfork);
@@ -953,14 +1247,15 @@ static void fork_seen(pid_t child, int announced, int vfork)
 	}
 }
 
-/* The last interval and the END record of the current process. */
-static void proc_finish(void)
+/* The last interval and the END record (OPC_REC_END, or OPC_REC_EXEC
+ * when an exec replaced the image) of the current process's trace. */
+static void proc_finish(uint32_t type)
 {
 	if (T.w.fd < 0)
 		return;
 	emit_interval();
 
-	struct opc_rec_end *e = opc_writer_begin(&T.w, OPC_REC_END, sizeof(*e));
+	struct opc_rec_end *e = opc_writer_begin(&T.w, type, sizeof(*e));
 
 	if (e) {
 		e->t_ns = now_ns() - T.t0_ns;
@@ -972,6 +1267,8 @@ static void proc_finish(void)
 	close(T.w.fd);
 	opc_writer_release(&T.w);
 	T.w.fd = -1;
+	opc_energy_close(&T.energy);
+	T.energy_on = 0;
 }
 
 static struct tracer *proc_new(pid_t pid)
@@ -989,20 +1286,27 @@ static struct tracer *proc_new(pid_t pid)
 	return p;
 }
 
-static int tgid_of(pid_t tid)
+/* A number from /proc/TID/status ("Tgid:", "PPid:"); -1 if none. */
+static int status_field(pid_t tid, const char *name)
 {
 	char path[64], line[256];
+	size_t n = strlen(name);
 	FILE *f;
-	int tgid = -1;
+	int v = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	if (!(f = fopen(path, "re")))
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+		if (!strncmp(line, name, n) && sscanf(line + n, "%d", &v) == 1)
 			break;
 	fclose(f);
-	return tgid;
+	return v;
+}
+
+static int tgid_of(pid_t tid)
+{
+	return status_field(tid, "Tgid:");
 }
 
 /* The process a stopped or exited thread belongs to; NULL if none yet. */
@@ -1024,15 +1328,44 @@ static struct tracer *proc_of(pid_t tid)
 }
 
 /*
- * A fork child of the current process gets its own trace, FILE's stem +
- * ".<pid>.opc" like the library names it: its memory is a copy of its
- * parent's, breakpoints and scratch area included, so the tables are
- * copied too.
+ * The trace of a process's image: the command's (or the attached
+ * process's) first image writes FILE, every other process FILE's stem +
+ * ".<pid>.opc", as the library names them (with %p in FILE, FILE for its
+ * pid).  An exec'd image keeps the pid, so image n > 0 (the n-th exec)
+ * adds ".exec<n>" before ".opc": it never overwrites the trace of the
+ * image before it, and `opcount record` finds it among FILE's stem.*.opc.
+ */
+static void trace_name(char *out, size_t len, pid_t pid, unsigned image)
+{
+	int per_pid = strstr(out_pattern, "%p") != NULL;
+	char *dot, *slash;
+	size_t o;
+
+	out_expand(out, len, out_pattern, per_pid ? pid : root_pid);
+	if (image == 0 && (per_pid || pid == root_pid))
+		return;
+	dot = strrchr(out, '.');
+	slash = strrchr(out, '/');
+	if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
+		*dot = 0;
+	o = strlen(out);
+	if (!per_pid && o < len)
+		o += snprintf(out + o, len - o, ".%d", (int)pid);
+	if (image && o < len)
+		o += snprintf(out + o, len - o, ".exec%u", image);
+	if (o < len)
+		snprintf(out + o, len - o, ".opc");
+}
+
+/*
+ * A fork child of the current process gets its own trace (trace_name):
+ * its memory is a copy of its parent's, breakpoints and scratch area
+ * included, so the tables are copied too.
  */
 static void adopt(struct tracer *parent, pid_t child)
 {
 	struct tracer *c = proc_new(child);
-	char path[PATH_MAX], *dot, *slash;
+	char path[PATH_MAX];
 
 	c->ppid = parent->pid;
 	c->bpcap = parent->bpcap;
@@ -1050,15 +1383,10 @@ static void adopt(struct tracer *parent, pid_t child)
 	/* Only the forking thread is copied, and it is in fork(), not in a
 	 * counted call: no return address of the child's to put back (the
 	 * parent's other threads' stacks are not the child's to write). */
-	snprintf(path, sizeof(path), "%s", parent->path);
-	dot = strrchr(path, '.');
-	slash = strrchr(path, '/');
-	if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
-		*dot = 0;
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), ".%d.opc", (int)child);
+	trace_name(path, sizeof(path), child, 0);
 	cur = c;
 	thr_get(child);
-	if (trace_open(path, run_argv, run_hz) == 0) {
+	if (trace_open(path) == 0) {
 		for (size_t i = 0; i < c->nmods; i++)
 			if (!c->mods[i].gone)
 				emit_module(&c->mods[i]);
@@ -1066,6 +1394,86 @@ static void adopt(struct tracer *parent, pid_t child)
 	}
 	ptrace(PTRACE_CONT, child, NULL, NULL);
 	cur = parent;
+}
+
+/* Forgets what belonged to the image an exec replaced: its breakpoints,
+ * modules, threads, scratch area, and the ids its trace gave out. */
+static void image_forget(void)
+{
+	free(T.bps);
+	T.bps = NULL;
+	T.bpcap = T.nbp = 0;
+	for (size_t i = 0; i < T.nmods; i++)
+		free(T.mods[i].path);
+	free(T.mods);
+	T.mods = NULL;
+	T.nmods = 0;
+	while (T.threads)
+		thr_forget(T.threads->tid);
+	T.nthreads = 0;
+	free(T.keys);
+	free(T.keyidx);
+	T.keys = NULL;
+	T.keyidx = NULL;
+	T.nkeys = T.keycap = T.keyidx_cap = 0;
+	opc_strtab_free(&T.strs);
+	for (uint32_t i = 0; i < T.stkcap; i++)
+		free(T.stk[i].frames);
+	free(T.stk);
+	T.stk = NULL;
+	T.stkcap = T.nstk = 0;
+	T.nsmp = 0;
+	/* libunwind caches the old image's unwind tables */
+	if (T.unw)
+		unw_destroy_addr_space(T.unw);
+	T.unw = NULL;
+	T.scratch = 0;
+	T.nslots = 0;
+	T.dropped = 0;
+}
+
+/*
+ * The current process exec'd (tid is its pid now: the thread that called
+ * execve took it over, the others are gone).  As the library does it, the
+ * old image's trace ends with an EXEC record and the new image writes a
+ * trace of its own (trace_name: ".exec<n>"), breakpoints planted anew in
+ * the new address space.
+ */
+static void proc_exec(pid_t tid)
+{
+	char path[PATH_MAX];
+	int st;
+
+	/* A fork child whose first stop has not been seen yet still has the
+	 * old image's breakpoints, which are about to be forgotten: settle
+	 * it now (its stop is due, it was announced before the exec). */
+	for (size_t i = 0; i < nforks;) {
+		pid_t child = forks[i].pid;
+
+		if (forks[i].parent != cur || forks[i].stopped) {
+			i++;
+			continue;
+		}
+		while (waitpid(child, &st, __WALL) < 0 && errno == EINTR)
+			;
+		if (WIFSTOPPED(st))
+			fork_seen(child, 0, 0);		/* adopted or let go: removed */
+		else
+			forks[i] = forks[--nforks];	/* killed before its first stop */
+	}
+	proc_finish(OPC_REC_EXEC);
+	image_forget();
+	T.image++;
+	thr_get(tid);
+	exec_step(tid);
+	trace_name(path, sizeof(path), T.pid, T.image);
+	/* without a trace to write to, no breakpoints: it runs untouched */
+	if (trace_open(path) < 0)
+		return;
+	pr_dbg(1, "pid %d exec'd: its new image writes %s", (int)T.pid, path);
+	T.scratch = scratch_map(tid);
+	maps_scan();
+	emit_interval();
 }
 
 static void on_tick(int sig)
@@ -1101,53 +1509,94 @@ static int sigtrap_pending(pid_t tid)
 	return (mask >> (SIGTRAP - 1)) & 1;
 }
 
+/* Whether every thread of every traced process is stopped for the detach
+ * and every fork child reported so far has been let go. */
+static int all_stopped(void)
+{
+	if (nforks)
+		return 0;
+	for (struct tracer *p = procs; p; p = p->next)
+		for (struct thr *t = p->threads; t; t = t->next)
+			if (!t->stopped)
+				return 0;
+	return 1;
+}
+
+/* The first thread of the current process stopped for the detach, whose
+ * tid the process's memory is written through; 0 if none. */
+static pid_t stopped_tid(void)
+{
+	for (struct thr *t = T.threads; t; t = t->next)
+		if (t->stopped > 0)
+			return t->tid;
+	return 0;
+}
+
 /*
- * Leaves an attached process as it was: every thread stopped, a thread
+ * Leaves every attached process as it was: every thread stopped, a thread
  * stopped on an int3 set back onto the instruction (rip - 1), a call in
  * progress given its real return address back, every original byte
  * restored, then every thread detached.  The scratch area stays mapped
- * (a thread may be executing an out-of-line copy); it is 64 KiB.
+ * (a thread may be executing an out-of-line copy); it is 64 KiB.  Fork
+ * children followed while attached are left the same way; a child whose
+ * fork is reported meanwhile is let go with the breakpoints taken out of
+ * its copy of the memory (release_fork_child), so it never meets an int3.
  */
 static void detach_all(void)
 {
+	struct tracer *p;
 	struct thr *t;
-	int st, remaining = 0;
+	int st;
+	/* a fork whose other half never shows (its parent was killed in
+	 * between) must not hold the detach up forever */
+	uint64_t give_up = now_ns() + 5000000000ull;
 
-	for (t = T.threads; t; t = t->next) {
-		t->stopped = 0;
-		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) == 0)
-			remaining++;
-		else
-			t->stopped = -1;	/* gone */
-	}
-	while (remaining > 0) {
+	detaching = 1;
+	for (p = procs; p; p = p->next)
+		for (t = p->threads; t; t = t->next) {
+			t->stopped = 0;
+			if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
+				t->stopped = -1;	/* gone */
+		}
+	while (!all_stopped()) {
 		pid_t tid = waitpid(-1, &st, __WALL);
 
 		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
+			if (errno == EINTR && now_ns() < give_up)
+				continue;	/* a tick */
+			pr_warn("detach: %s; some threads or fork children may be left stopped",
+				errno == EINTR ? "gave up waiting after 5 s" : strerror(errno));
 			break;
 		}
-		t = thr_find(tid);
+		cur = proc_of(tid);
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			if (t && !t->stopped)
-				remaining--;
-			thr_forget(tid);
+			if (cur)
+				thr_forget(tid);
 			continue;
 		}
-		if (t == NULL) {
-			if (tgid_of(tid) != T.pid) {
-				fork_seen(tid, 0, 0);
-				continue;
-			}
-			t = thr_get(tid);	/* a thread born meanwhile */
-			remaining++;
-		}
-		if (t->stopped)
+		if (cur == NULL) {
+			fork_seen(tid, 0, 0);	/* a fork child's first stop */
 			continue;
+		}
 
 		int sig = WSTOPSIG(st), event = st >> 16;
 		unsigned long msg;
+
+		if (event == PTRACE_EVENT_EXEC) {
+			/* The old image went with its breakpoints: nothing to
+			 * restore, and the new image is left alone.  (Reported
+			 * for the pid even when another thread exec'd: whatever
+			 * was known of the threads is void.) */
+			proc_finish(OPC_REC_EXEC);
+			image_forget();
+			thr_get(tid)->stopped = 1;
+			continue;
+		}
+		t = thr_find(tid);
+		if (t == NULL)
+			t = thr_get(tid);	/* a thread born meanwhile */
+		if (t->stopped)
+			continue;
 
 		/* The interrupt can be reported before the SIGTRAP of an int3
 		 * the thread has just executed: let it take that first, or
@@ -1157,12 +1606,10 @@ static void detach_all(void)
 			continue;
 		}
 		t->stopped = 1;
-		remaining--;
 
 		if (event == PTRACE_EVENT_CLONE &&
 		    ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && !thr_find((pid_t)msg)) {
-			thr_get((pid_t)msg);
-			remaining++;	/* it stops by itself */
+			thr_get((pid_t)msg);	/* it stops by itself */
 		} else if ((event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) &&
 			   ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0) {
 			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
@@ -1184,24 +1631,30 @@ static void detach_all(void)
 			t->pend_sig = sig;
 		}
 	}
-	for (t = T.threads; t; t = t->next)
-		if (t->in_call && t->stopped > 0) {
-			poke_u64(t->tid, t->entry_sp, t->ret);
-			t->in_call = 0;
-		}
-	for (size_t i = 0; i < T.bpcap; i++)
-		if (T.bps[i].addr)
-			poke_byte(T.pid, T.bps[i].addr, T.bps[i].orig, NULL);
-	for (t = T.threads; t; t = t->next)
-		if (t->stopped > 0)
-			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
+	for (cur = procs; cur; cur = cur->next) {
+		pid_t mem = stopped_tid();
+
+		if (mem == 0)
+			continue;	/* exited */
+		for (t = T.threads; t; t = t->next)
+			if (t->in_call && t->stopped > 0) {
+				poke_u64(t->tid, t->entry_sp, t->ret);
+				t->in_call = 0;
+			}
+		for (size_t i = 0; i < T.bpcap; i++)
+			if (T.bps[i].addr)
+				poke_byte(mem, T.bps[i].addr, T.bps[i].orig, NULL);
+		for (t = T.threads; t; t = t->next)
+			if (t->stopped > 0)
+				ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
+	}
 }
 
 /*
  * Handles every stop of every tracee until the command exits or, when
  * attached, until the deadline (monotonic ns, 0 for none) or a signal.
  */
-static int trace_loop(long hz, int attached, uint64_t deadline)
+static int trace_loop(int attached, uint64_t deadline)
 {
 	struct sigaction sa;
 	struct itimerval it;
@@ -1220,7 +1673,7 @@ static int trace_loop(long hz, int attached, uint64_t deadline)
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	it.it_interval.tv_sec = 0;
-	it.it_interval.tv_usec = 1000000 / hz;
+	it.it_interval.tv_usec = 1000000 / opts.hz;
 	it.it_value = it.it_interval;
 	setitimer(ITIMER_REAL, &it, NULL);
 	for (;;) {
@@ -1229,8 +1682,11 @@ static int trace_loop(long hz, int attached, uint64_t deadline)
 		if (tick_due) {
 			tick_due = 0;
 			for (cur = procs; cur; cur = cur->next)
-				if (cur->w.fd >= 0)
+				if (cur->w.fd >= 0) {
 					emit_interval();
+					if (opts.stacks)
+						sample_request(T.t_last_ns);
+				}
 			cur = root;
 			if (deadline && now_ns() >= deadline)
 				stop_due = 1;
@@ -1255,7 +1711,7 @@ static int trace_loop(long hz, int attached, uint64_t deadline)
 			if (tid == pid)
 				exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			if (tid == cur->pid)
-				proc_finish();
+				proc_finish(OPC_REC_END);
 			cur = root;
 			continue;
 		}
@@ -1279,21 +1735,23 @@ static int trace_loop(long hz, int attached, uint64_t deadline)
 			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
 			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
 		} else if (event == PTRACE_EVENT_EXEC) {
-			/* a new image: the old breakpoints and modules are gone */
-			for (size_t i = 0; i < T.nmods; i++)
-				T.mods[i].gone = 1;
-			bp_drop_gone();
-			while (T.threads)
-				thr_forget(T.threads->tid);
-			thr_get(tid);
-			/* Still inside execve: its return would overwrite the
-			 * registers of an injected call.  Step one instruction
-			 * of the new image first. */
-			if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) == 0)
-				while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
-					;
-			T.scratch = scratch_map(tid);
-			maps_scan();
+			proc_exec(tid);
+		} else if (event == PTRACE_EVENT_STOP) {
+			struct thr *t = thr_get(tid);
+
+			if (sig != SIGTRAP) {
+				/* a group-stop (kill -STOP, Ctrl-Z): stay stopped
+				 * but let the next SIGCONT through */
+				t->listening = 1;
+				ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+				cur = root;
+				continue;
+			}
+			/* a new thread's first stop, the end of a group-stop
+			 * (SIGCONT), or our interrupt for a stack sample */
+			t->listening = 0;
+			if (t->sample_pending)
+				sample_take(t);
 		} else if (event) {
 			/* nothing to do */
 		} else if (sig == SIGTRAP) {
@@ -1308,10 +1766,6 @@ static int trace_loop(long hz, int attached, uint64_t deadline)
 				on_entry(tid, &regs, b, &deliver);
 			else
 				deliver = SIGTRAP;	/* the program's own */
-		} else if (sig == SIGSTOP) {
-			/* a new thread's first stop (or a stop meant for the
-			 * program, which is not passed on: a known limit) */
-			thr_get(tid);
 		} else {
 			deliver = sig;
 		}
@@ -1324,7 +1778,7 @@ static int trace_loop(long hz, int attached, uint64_t deadline)
 	if (attached && exit_status >= 0)
 		pr_info("process %d exited while attached (status %d)", (int)pid, exit_status);
 	for (cur = procs; cur; cur = cur->next)
-		proc_finish();
+		proc_finish(OPC_REC_END);
 	if (attached)
 		return exit_status >= 0 ? 1 : 0;
 	return exit_status;
@@ -1371,7 +1825,7 @@ int opc_ptrace_probe(char *why, unsigned long len)
 }
 
 int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
-		   char **argv, long hz)
+		   char **argv, const struct opc_ptrace_opts *o)
 {
 	int st;
 	char why[512];
@@ -1383,6 +1837,7 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 	}
 	elf_version(EV_CURRENT);
 	rnames_init();
+	opts = *o;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -1390,34 +1845,58 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 		return -1;
 	}
 	if (pid == 0) {
-		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		/* stopped until the tracer has seized it, then exec */
+		raise(SIGSTOP);
 		execvp(argv[0], argv);
 		pr_err("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	cur = proc_new(pid);
-	adopt_forks = 1;
-	run_argv = argv;
-	run_hz = hz;
-	expand(path, len, pattern, pid);
-	if (waitpid(pid, &st, 0) < 0 || !WIFSTOPPED(st)) {
-		/* exec failed: the child exited */
-		return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	root_pid = pid;
+	out_pattern = pattern;
+	out_expand = expand;
+	trace_name(path, len, pid, 0);
+	/*
+	 * PTRACE_SEIZE, not PTRACE_TRACEME: only a seized tracee can be
+	 * stopped with PTRACE_INTERRUPT (stack samples) and reports
+	 * group-stops apart from signals (kill -STOP works as without us).
+	 */
+	if (waitpid(pid, &st, WUNTRACED) < 0 || !WIFSTOPPED(st) ||
+	    ptrace(PTRACE_SEIZE, pid, NULL,
+		   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+				  PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0) {
+		pr_err("cannot trace %s: %s", argv[0], strerror(errno));
+		kill(pid, SIGKILL);
+		return -1;
 	}
-	ptrace(PTRACE_SETOPTIONS, pid, NULL,
-	       (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-			      PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL));
-	if (trace_open(path, argv, hz) < 0) {
+	kill(pid, SIGCONT);
+	/* up to the exec of the command (it exits if the exec fails) */
+	for (;;) {
+		if (waitpid(pid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (WIFEXITED(st))
+			return WEXITSTATUS(st);
+		if (WIFSIGNALED(st))
+			return 128 + WTERMSIG(st);
+		if ((st >> 16) == PTRACE_EVENT_EXEC)
+			break;
+		ptrace(PTRACE_CONT, pid, NULL, NULL);	/* its SIGSTOP and SIGCONT */
+	}
+	if (trace_open(path) < 0) {
 		kill(pid, SIGKILL);
 		return -1;
 	}
 	thr_get(pid);
+	exec_step(pid);
 	T.scratch = scratch_map(pid);
 	maps_scan();
 	emit_interval();
 
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	return trace_loop(hz, 0, 0);
+	return trace_loop(0, 0);
 }
 
 static int yama_scope(void)
@@ -1500,11 +1979,8 @@ static int seize_threads(pid_t pid)
 }
 
 int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
-		      char *path, size_t len, long hz)
+		      char *path, size_t len, const struct opc_ptrace_opts *o)
 {
-	char cmdpath[64], cmdline[4096] = "";
-	char *argv[2] = { cmdline, NULL };
-	FILE *f;
 	int n;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
@@ -1517,7 +1993,14 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 	}
 	elf_version(EV_CURRENT);
 	rnames_init();
+	opts = *o;
 	cur = proc_new(pid);
+	cur->ppid = status_field(pid, "PPid:");
+	if (cur->ppid < 0)
+		cur->ppid = 0;
+	root_pid = pid;
+	out_pattern = pattern;
+	out_expand = expand;
 	/* threads may start while we attach: until a pass finds none new */
 	while ((n = seize_threads(pid)) > 0)
 		;
@@ -1528,18 +2011,8 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
 		return -1;
 	}
-	snprintf(cmdpath, sizeof(cmdpath), "/proc/%d/cmdline", (int)pid);
-	if ((f = fopen(cmdpath, "re"))) {
-		size_t r = fread(cmdline, 1, sizeof(cmdline) - 1, f);
-
-		for (size_t i = 0; i + 1 < r; i++)
-			if (!cmdline[i])
-				cmdline[i] = ' ';
-		cmdline[r] = 0;
-		fclose(f);
-	}
-	expand(path, len, pattern, pid);
-	if (trace_open(path, argv, hz) < 0) {
+	trace_name(path, len, pid, 0);
+	if (trace_open(path) < 0) {
 		for (struct thr *t = T.threads; t; t = t->next)
 			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
 		return -1;
@@ -1551,5 +2024,5 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->pend_sig);
 		t->pend_sig = 0;
 	}
-	return trace_loop(hz, 1, duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0);
+	return trace_loop(1, duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0);
 }

@@ -11,28 +11,38 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct opc_ptrace_opts {
+	long hz;		/* ticks per second: intervals, energy samples */
+	const char *energy;	/* source as for --energy; NULL: auto */
+	int stacks;		/* sample the threads' stacks at every tick */
+};
+
 /* Expands an output pattern (%p, %h) for a pid. */
 typedef void (*opc_expand_fn)(char *out, size_t len, const char *pattern, pid_t pid);
 
 /*
  * Runs argv under ptrace, counting every intercepted call of it and its
  * threads into the trace named by `pattern` expanded for its pid (the
- * name is left in path).  Returns the command's exit status
+ * name is left in path).  Processes it forks, and each image an exec
+ * starts, write traces of their own: FILE's stem + ".<pid>.opc", and
+ * ".<pid>.exec<n>.opc" for the n-th exec of a pid.  Returns the command's exit status
  * (128 + signal if it was killed), or -1 with a message printed when it
  * could not be started or traced (ptrace not permitted, say).
  */
 int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
-		   char **argv, long hz);
+		   char **argv, const struct opc_ptrace_opts *o);
 
 /*
  * Attaches to every thread of a running process, counts its calls for
- * `duration` seconds (0: until SIGINT or SIGTERM, or until it exits),
- * then takes every breakpoint out and detaches: it runs on unchanged.
+ * `duration` seconds (0: until SIGINT or SIGTERM, or until it and the
+ * children it forked meanwhile exit), then takes every breakpoint out and
+ * detaches: it runs on unchanged.  Children it forks while attached and
+ * images it execs are followed and named as with opc_ptrace_run.
  * 0 (left running), 1 (it exited meanwhile), or -1 with a message (no
  * such process, not permitted and why).
  */
 int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
-		      char *path, size_t len, long hz);
+		      char *path, size_t len, const struct opc_ptrace_opts *o);
 
 /* 0 if this process may trace its children, else -errno with the reason
  * (what blocks it) written to why. */

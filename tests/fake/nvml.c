@@ -20,10 +20,16 @@
  *                        NVML_ERROR_NOT_SUPPORTED, as on GPUs before
  *                        Volta, so the caller must integrate the power
  *   FAKE_NVML_FAIL_INIT  1: nvmlInit_v2 answers NVML_ERROR_DRIVER_NOT_LOADED
+ *   FAKE_NVML_BUSY_WATTS GPU 0 draws this much more while the simulated GPU
+ *                        of the fake CUDA runtime (tests/fake/cudart.c) is
+ *                        busy: energy += W x its busy time, exactly, read
+ *                        through fakegpu_busy_ns() when that library is
+ *                        loaded in the process
  *
  * Energy is integrated exactly: the power switches at the time stamp the
  * program stored with the phase, not at the next query.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -68,6 +74,9 @@ static struct fake_phase *shared;
 static unsigned phase;
 static uint64_t last_ns;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static double busy_w;
+static uint64_t last_busy_ns;
+static uint64_t (*busy_ns)(void);	/* fakegpu_busy_ns, if loaded */
 
 /* counters since "driver load": not zero at our start, like the real ones */
 #define ENERGY_BASE_MJ 987654321ull
@@ -113,6 +122,13 @@ static void update(void)
 	}
 	advance_all(phase, last_ns, t);
 	last_ns = t;
+	if (busy_w > 0 && busy_ns && ngpus) {
+		uint64_t b = busy_ns();
+
+		if (b > last_busy_ns)
+			gpus[0].uj += busy_w * (b - last_busy_ns) / 1e3;
+		last_busy_ns = b;
+	}
 }
 
 static void map_phase(void)
@@ -162,6 +178,10 @@ EXPORT nvmlReturn_t nvmlInit_v2(void)
 				ngpus++;
 		}
 		no_energy = ne && atoi(ne);
+		busy_w = getenv("FAKE_NVML_BUSY_WATTS") ? atof(getenv("FAKE_NVML_BUSY_WATTS")) : 0;
+		busy_ns = (uint64_t (*)(void))dlsym(RTLD_DEFAULT, "fakegpu_busy_ns");
+		if (busy_ns)
+			last_busy_ns = busy_ns();
 		map_phase();
 		last_ns = now_ns();
 		initialised = 1;

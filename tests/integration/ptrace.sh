@@ -8,8 +8,11 @@
 # - a program that binds cblas_dgemm/ddot with dlopen(RTLD_LOCAL) + dlsym
 #   is counted exactly;
 # - 8 threads calling dgemm and ddot at once are counted exactly;
-# - a program that forks a child and a child that execs: each process
-#   writes its own trace, counted exactly.
+# - a program that forks a child and a child that execs (with and without
+#   BLAS calls before the exec): each process and each image writes its own
+#   trace, counted exactly;
+# - a command that calls BLAS and then execs a (static) BLAS program: two
+#   traces, each with exactly its own image's calls.
 # Skips when ptrace is not permitted here.
 set -u
 ROOT=$(pwd)
@@ -85,27 +88,61 @@ grep checksum "$tmp/t.out" | cmp -s - "$tmp/t.sum" || fail "threads: output diff
 exact threads "$tmp/t.out" "$tmp/t.opc"
 
 # 4. fork and exec: every process its own trace (FILE's stem.<pid>.opc),
-#    counted exactly; a process that execs keeps its trace across images
+#    and every image its own: the exec'd image of pid P writes
+#    FILE's stem.P.exec1.opc, the image before it ends with an EXEC record.
+#    Each trace holds exactly its own calls, per op.
+# check_trace NAME TRACE ROLE OUT: TRACE is complete and holds exactly ROLE's
+# calls and FLOPs ("none": no call at all), per op
+check_trace() {
+	[ -f "$2" ] || fail "$1: no trace $2 (have: $(ls "$tmp" | grep '^f' | tr '\n' ' '))"
+	"$OPC" report "$2" --by op --format json >"$tmp/f.json" 2>"$tmp/rep.err" ||
+		fail "$1: report $2 exited $?: $(cat "$tmp/rep.err")"
+	$CHECK validate "$tmp/f.json" || fail "$1: report of $2 does not follow the JSON contract"
+	[ "$($CHECK get "$tmp/f.json" traces.0.complete)" = true ] ||
+		fail "$1: $2 has no END or EXEC record"
+	if [ "$3" = none ]; then
+		want="0 0"
+	else
+		want=$(awk -v r="$3" '$1 == "expect" && $2 == r { print $3, $4 }' "$4")
+		awk -v r="$3" '$1 == "expect_op" && $2 == r { print "expect", $3, $4, $5 }' "$4" \
+			>"$tmp/f.ops"
+		$CHECK compare "$tmp/f.json" op "$tmp/f.ops" --only --calls ||
+			fail "$1: per-op counts in $2 differ"
+	fi
+	got=$(totals "$tmp/f.json")
+	[ -n "$want" ] && [ "$got" = "$want" ] || fail "$1: $2 counted $got, expected $want"
+}
 for mode in "" --work-before-exec; do
 	rm -f "$tmp"/f*.opc
 	"$OPC" record --ptrace -o "$tmp/f.opc" -- "$P/fork_exec" $mode >"$tmp/f.out" 2>"$tmp/f.err" ||
 		fail "fork_exec $mode exited $?: $(cat "$tmp/f.err")"
-	for role in parent child exec; do
-		pid=$(awk -v r=$role '$1 == "pid" && $2 == r { print $3 }' "$tmp/f.out")
-		want=$(awk -v r=$role '$1 == "expect" && $2 == r { print $3, $4 }' "$tmp/f.out")
-		if [ $role = exec ] && [ -n "$mode" ]; then
-			# the pre-exec work of the same pid is in the same trace
-			want=$(awk '$1 == "expect" && ($2 == "exec" || $2 == "preexec") {
-				f += $3; c += $4 } END { print f, c }' "$tmp/f.out")
-		fi
-		trace=$tmp/f.$pid.opc
-		[ $role = parent ] && trace=$tmp/f.opc
-		[ -f "$trace" ] || fail "fork_exec $mode: no trace $trace for the $role"
-		"$OPC" report "$trace" --by op --format json >"$tmp/f.json" || fail "report $trace"
-		got=$(totals "$tmp/f.json")
-		[ -n "$want" ] && [ "$got" = "$want" ] ||
-			fail "fork_exec $mode $role: counted $got, expected $want"
-	done
-	echo "ok fork_exec $mode: parent, forked child and exec'd child counted exactly"
+	pid() { awk -v r=$1 '$1 == "pid" && $2 == r { print $3 }' "$tmp/f.out"; }
+	pp=$(pid parent) cp=$(pid child) ep=$(pid exec)
+	check_trace "fork_exec $mode parent" "$tmp/f.opc" parent "$tmp/f.out"
+	check_trace "fork_exec $mode forked child" "$tmp/f.$cp.opc" child "$tmp/f.out"
+	# the second child: one pid, two images, two traces
+	pre=none
+	[ -n "$mode" ] && pre=preexec
+	check_trace "fork_exec $mode before exec" "$tmp/f.$ep.opc" $pre "$tmp/f.out"
+	check_trace "fork_exec $mode exec'd image" "$tmp/f.$ep.exec1.opc" exec "$tmp/f.out"
+	n=$(ls "$tmp" | grep -c '^f.*\.opc$')
+	[ "$n" = 4 ] || fail "fork_exec $mode: expected 4 traces, have $(ls "$tmp" | grep '^f' | tr '\n' ' ')"
+	grep -q "3 more traces" "$tmp/f.err" ||
+		fail "fork_exec $mode: record does not list the other traces: $(cat "$tmp/f.err")"
+	echo "ok fork_exec $mode: parent, forked child, pid $ep before exec ($pre) and its exec'd image (f.$ep.exec1.opc) counted exactly"
 done
+
+# 5. the command itself calls BLAS, then execs another BLAS program (a
+#    static one: other modules, breakpoints found anew): FILE holds the
+#    first image's calls, FILE's stem.<pid>.exec1.opc the second's
+rm -f "$tmp"/x*.opc
+"$OPC" record --ptrace -o "$tmp/x.opc" -- "$P/fork_exec" --then-exec "$P/blas_calls-static" \
+	>"$tmp/x.out" 2>"$tmp/x.err" || fail "fork_exec --then-exec exited $?: $(cat "$tmp/x.err")"
+xp=$(awk '$1 == "pid" && $2 == "preexec" { print $3 }' "$tmp/x.out")
+[ -n "$xp" ] || fail "then-exec: no pid line: $(cat "$tmp/x.out")"
+check_trace "then-exec, first image" "$tmp/x.opc" preexec "$tmp/x.out"
+grep -v '^[a-z_]* preexec ' "$tmp/x.out" >"$tmp/x2.out"
+cmp -s "$tmp/x2.out" "$tmp/s.out" || fail "then-exec: blas_calls-static printed other output"
+exact then-exec "$tmp/x2.out" "$tmp/x.$xp.exec1.opc"
+[ "$(ls "$tmp" | grep -c '^x.*\.opc$')" = 2 ] || fail "then-exec: expected 2 traces: $(ls "$tmp")"
 echo "ptrace mode counted exactly"

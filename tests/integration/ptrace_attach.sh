@@ -6,7 +6,8 @@
 # loop can make in the time.  Then a busy loop (no sleep: detaching
 # catches threads inside calls and on breakpoints), 4 threads at once (each
 # op's FLOPs = calls x its FLOPs per call), a process that exits
-# while attached, and the errors for a pid that does not exist and for a
+# while attached, a child forked while attached (followed, counted in its
+# own trace, released with the breakpoints out of its memory), and the errors for a pid that does not exist and for a
 # process of another user.
 # Skips when ptrace is not permitted here.
 set -u
@@ -20,7 +21,7 @@ CHECK="$PY $ROOT/tests/python/check_report.py"
 
 fail() { echo "FAIL: $*"; exit 1; }
 [ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$OPC" "$LOOP" "$B/tests/progs/threads"; do
+for f in "$OPC" "$LOOP" "$B/tests/progs/threads" "$B/tests/progs/fork_loop"; do
 	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
 done
 tmp=$(mktemp -d) || exit 1
@@ -103,6 +104,51 @@ calls=$($CHECK get "$tmp/e.json" totals.calls)
 flops=$($CHECK get "$tmp/e.json" totals.flops)
 [ "$flops" = $((calls * 27648)) ] || fail "exit while attached: $flops FLOPs for $calls calls"
 echo "ok exit while attached: $calls calls"
+
+# a child forked while attached is followed: its own trace (FILE's stem +
+# .<pid>.opc) with exactly the 100 ddot calls it made while attached, none
+# of the parent's; after the detach it runs on through BLAS entry points
+# that had breakpoints in its copy of the memory, and both finish unchanged
+FL=$B/tests/progs/fork_loop
+"$FL" 3000 500 >"$tmp/fl.out" 2>&1 &
+lp=$!
+while ! grep -q ready "$tmp/fl.out"; do sleep 0.05; done
+kill -USR1 $lp
+wait $lp || fail "fork_loop (reference) exited $?"
+lp=
+grep checksum "$tmp/fl.out" | sort >"$tmp/fl.ref"
+grep -q "child status 0" "$tmp/fl.out" || fail "fork_loop (reference): $(cat "$tmp/fl.out")"
+"$FL" 3000 500 >"$tmp/fl.out" 2>&1 &
+lp=$!
+while ! grep -q ready "$tmp/fl.out"; do sleep 0.05; done
+"$OPC" record -p $lp --duration 1.5 -o "$tmp/fl.opc" >"$tmp/rec.out" 2>&1 &
+rp=$!
+i=0
+while ! grep -q 'TracerPid:[[:space:]]*[1-9]' /proc/$lp/status; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "fork_loop: record -p did not attach: $(cat "$tmp/rec.out")"
+	sleep 0.02
+done
+kill -USR1 $lp	# fork now, while attached
+wait $rp || fail "fork_loop: record -p exited $?: $(cat "$tmp/rec.out")"
+wait $lp || fail "fork_loop: exited $? after the detach: $(cat "$tmp/fl.out")"
+lp=
+grep -q "child status 0" "$tmp/fl.out" ||
+	fail "fork_loop: the child forked while attached did not exit normally: $(cat "$tmp/fl.out")"
+grep checksum "$tmp/fl.out" | sort | cmp -s - "$tmp/fl.ref" ||
+	fail "fork_loop: output differs after attaching: $(grep checksum "$tmp/fl.out") vs $(cat "$tmp/fl.ref")"
+kp=$(awk '$1 == "burst" { print $2 }' "$tmp/fl.out")
+[ -f "$tmp/fl.$kp.opc" ] || fail "fork_loop: no trace fl.$kp.opc for the child: $(ls "$tmp")"
+grep -q "1 more trace " "$tmp/rec.out" || fail "fork_loop: the child's trace not listed: $(cat "$tmp/rec.out")"
+"$OPC" report "$tmp/fl.$kp.opc" --by op --format json >"$tmp/k.json" || fail "report fl.$kp.opc"
+printf 'expect ddot 20000 100\n' >"$tmp/k.want"
+$CHECK compare "$tmp/k.json" op "$tmp/k.want" --only --calls ||
+	fail "fork_loop: the child's trace: $($CHECK rows "$tmp/k.json" op | tr '\n' ';')"
+"$OPC" report "$tmp/fl.opc" --by op --format csv >"$tmp/p.csv" || fail "report fl.opc"
+pc=$(awk -F, '$1 == "dgemm" { print $6 }' "$tmp/p.csv")
+awk -F, 'NR > 1 && $1 != "-" && ($1 != "dgemm" || $7 != $6 * 27648) { bad = 1 }
+	END { exit bad }' "$tmp/p.csv" && [ "${pc:-0}" -gt 0 ] ||
+	fail "fork_loop: the parent's trace: $(cat "$tmp/p.csv")"
+echo "ok fork while attached: child $kp counted 100 ddot exactly, parent $pc dgemm; both ran on unchanged"
 
 # errors
 "$OPC" record -p 999999999 -o "$tmp/x.opc" >"$tmp/err.out" 2>&1 && fail "-p of no process succeeded"

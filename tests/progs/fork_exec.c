@@ -3,6 +3,10 @@
  *
  *   fork_exec                  the parent (see below)
  *   fork_exec --exec-child     what the exec'd child runs
+ *   fork_exec --then-exec PROG [ARGS...]
+ *                              no fork: the pre-exec work, its "pid" and
+ *                              "expect" lines (role preexec), then exec PROG
+ *                              in the same process
  *
  * The parent does some work, forks a child that does other work and
  * exits, forks a second child that execs this program with --exec-child
@@ -139,8 +143,17 @@ int main(int argc, char **argv)
 		work_exec();
 		return 0;
 	}
+	if (argc > 2 && !strcmp(argv[1], "--then-exec")) {
+		work_preexec();
+		print_role(R_PREEXEC, getpid());
+		fflush(stdout);
+		execv(argv[2], argv + 2);
+		perror("fork_exec: execv");
+		return 127;
+	}
 	if (argc > 1 && !before_exec) {
-		fprintf(stderr, "usage: fork_exec [--work-before-exec | --exec-child]\n");
+		fprintf(stderr, "usage: fork_exec [--work-before-exec | --exec-child | "
+			"--then-exec PROG [ARGS...]]\n");
 		return 2;
 	}
 

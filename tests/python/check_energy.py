@@ -9,6 +9,8 @@ Truth per row (the rows that are not nested and not the outside row):
                         busy_s
   --layer-power L=W     the calls of layer L ran at W watts (repeatable;
                         with --by layer reports)
+  --op-power OP=W       the calls of routine OP ran at W watts (repeatable;
+                        for traces without layers, e.g. ptrace mode)
   --program-busy FILE   also show the error against the busy time the
                         program measured itself ("phase K LAYER calls N
                         busy_s B ..." lines of energy_work), for
@@ -49,7 +51,7 @@ def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         die(__doc__.strip())
     path = argv[1]
-    opts = {"tol": 3.0, "layer_power": {}, "label": ""}
+    opts = {"tol": 3.0, "layer_power": {}, "op_power": {}, "label": ""}
     rest = argv[2:]
     while rest:
         a = rest.pop(0)
@@ -59,6 +61,9 @@ def main(argv):
             elif a == "--layer-power":
                 name, w = rest.pop(0).split("=", 1)
                 opts["layer_power"][name] = float(w)
+            elif a == "--op-power":
+                name, w = rest.pop(0).split("=", 1)
+                opts["op_power"][name] = float(w)
             elif a == "--program-busy":
                 opts["program_busy"] = rest.pop(0)
             elif a == "--total":
@@ -156,6 +161,11 @@ def main(argv):
             watts, what = opts["layer_power"][r["layer"]], "layer %s (%s)" % (r["layer"], r["op"])
         elif opts["layer_power"]:
             bad.append("row of layer %r op %s has no known power" % (r.get("layer"), r.get("op")))
+            continue
+        elif r.get("op") in opts["op_power"]:
+            watts, what = opts["op_power"][r["op"]], "op %s" % r["op"]
+        elif opts["op_power"]:
+            bad.append("row of op %s has no known power" % r.get("op"))
             continue
         if watts is None:
             continue

@@ -33,7 +33,7 @@ stderr), 2 on bad usage or unreadable JSON.
 import json
 import sys
 
-IFACES = ("cblas", "fortran", "lapacke")
+IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart")
 SOURCES = ("rapl", "perf", "nvml", "estimate", "none")
 
 
@@ -79,6 +79,10 @@ def validate(data):
     else:
         if e.get("source") not in SOURCES:
             errs.append("energy.source is %r, not one of %s" % (e.get("source"), SOURCES))
+        srcs = e.get("sources")
+        if not isinstance(srcs, list) or not srcs or srcs[0] != e.get("source") or \
+                any(x not in SOURCES for x in srcs):
+            errs.append("energy.sources is %r: not a list of sources starting with source" % srcs)
         if not isinstance(e.get("measured"), bool):
             errs.append("energy.measured is not a boolean")
         elif e["measured"] and e.get("source") in ("estimate", "none"):

@@ -37,7 +37,31 @@
 
 static int elem_bytes(char prec)
 {
-	return prec == 's' ? 4 : prec == 'd' ? 8 : prec == 'c' ? 8 : prec == 'z' ? 16 : -1;
+	return prec == 's' ? 4 : prec == 'd' ? 8 : prec == 'c' ? 8 : prec == 'z' ? 16 :
+	       prec == 'h' || prec == 'b' ? 2 : -1;
+}
+
+/*
+ * Bits per element of the type letters of mixed-precision GPU calls (the
+ * letters preload/gpu_cublas.h gives cudaDataType_t values): IEEE half and
+ * bfloat16 16, complex ones twice their real type, int8 and FP8 8, int32 32,
+ * FP6 6, FP4 4; unknown types move nothing.
+ */
+static int type_bits(char t)
+{
+	static const struct {
+		char letter;
+		int bits;
+	} types[] = {
+		{ 's', 32 }, { 'd', 64 }, { 'c', 2 * 32 }, { 'z', 2 * 64 }, { 'h', 16 }, { 'b', 16 },
+		{ 'H', 2 * 16 }, { 'B', 2 * 16 }, { 'i', 8 }, { 'u', 8 }, { 'I', 32 }, { 'e', 8 },
+		{ 'f', 8 }, { '6', 6 }, { '4', 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].letter == t)
+			return types[i].bits;
+	return 0;
 }
 
 static int cplx(char prec)
@@ -475,10 +499,11 @@ enum kind {
 	K_ROTG, K_ROTMG, K_ROT, K_RROT, K_ROTM, K_SWAP, K_SCAL, K_RSCAL, K_COPY, K_AXPY,
 	K_AXPBY, K_DOT, K_NRM2, K_ASUM, K_IAMAX,
 	K_GEMV, K_GBMV, K_SYMV, K_SBMV, K_TRMV, K_TBMV, K_GER, K_SYR, K_SYR2,
-	K_GEMM, K_GEMMT, K_SYMM, K_SYRK, K_SYR2K, K_TRMM,
+	K_GEMM, K_GEMMT, K_SYMM, K_SYRK, K_SYR2K, K_TRMM, K_GEMM_BATCHED, K_GEMMEX,
 	K_MATCOPY, K_GEADD,
 	K_GETRF, K_GETRS, K_GESV, K_POTRF, K_POTRS, K_POSV, K_GEQRF, K_ORGQR, K_GELS,
 	K_SYEV, K_SYEVD, K_GESVD, K_GESDD, K_GETRI, K_TRTRI,
+	K_LAUNCH, K_MEMCPY, K_MEMCPY2D, K_MEMSET, K_MEMSET2D,
 	K_COUNT
 };
 
@@ -488,6 +513,8 @@ static const int64_t v_band[] = { -1, 0, 1, 2, 4, 12, END };
 static const int64_t v_l3[] = { -1, 0, 1, 2, 3, 5, 9, END };
 static const int64_t v_lapack[] = { -1, 0, 1, 2, 3, 4, 5, 7, 10, 33, 100, END };
 static const int64_t v_none[] = { 0, END };
+static const int64_t v_gpu[] = { -1, 0, 1, 2, 5, END };
+static const int64_t v_batch[] = { -1, 0, 1, 3, END };
 
 struct kind_info {
 	const char *name;
@@ -534,6 +561,11 @@ static const struct kind_info kinds[K_COUNT] = {
 	[K_SYRK] = { "syrk", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
 	[K_SYR2K] = { "syr2k", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
 	[K_TRMM] = { "trmm", 3, 0, "m,n", "side,diag", { v_l3, v_l3 }, { "LR", "NU" } },
+	[K_GEMM_BATCHED] = { "gemm batch", 3, 0, "m,n,k,batch", "ta,tb,beta",
+			     { v_gpu, v_gpu, v_gpu, v_batch }, { "NT", "NC", "01" } },
+	/* flags: type letters of A (and B), of C, the compute type, beta */
+	[K_GEMMEX] = { "gemm typed", 3, 0, "m,n,k,batch", "ab,c,compute,beta",
+		       { v_gpu, v_gpu, v_gpu, v_batch }, { "sczHie4?", "dhBuf6", "t", "01" } },
 
 	[K_MATCOPY] = { "omatcopy", 2, 0, "rows,cols", "", { v_l2, v_l2 }, { 0 } },
 	[K_GEADD] = { "geadd", 2, 0, "rows,cols", "beta", { v_l2, v_l2 }, { "01" } },
@@ -557,12 +589,22 @@ static const struct kind_info kinds[K_COUNT] = {
 		      { "ASON", "-Q" } },
 	[K_GETRI] = { "getri", 4, 0, "n", "lwork", { v_lapack }, { "-Q" } },
 	[K_TRTRI] = { "trtri", 4, 0, "n", "diag", { v_lapack }, { "NU" } },
+
+	/* CUDA runtime: src, dst H host, D device, A inferred, ? invalid */
+	[K_LAUNCH] = { "kernel launch", 3, 2, "blocks,threads,smem", "",
+		       { v_gpu, v_gpu, v_gpu }, { 0 } },
+	[K_MEMCPY] = { "memcpy", 1, 0, "bytes", "src,dst", { v_l1 }, { "HDA?", "HDA?" } },
+	[K_MEMCPY2D] = { "memcpy 2D", 1, 0, "width,height", "src,dst", { v_l2, v_l2 },
+			 { "HDA?", "HDA?" } },
+	[K_MEMSET] = { "memset", 1, 0, "bytes", "", { v_l1 }, { 0 } },
+	[K_MEMSET2D] = { "memset 2D", 1, 0, "width,height", "", { v_l2, v_l2 }, { 0 } },
 };
 
 /*
  * Names as the library exports them (opc_routine.op).  '?' stands for each
- * letter of precs; without '?', precs is the one element type the routine
- * reads (dzasum reads complex*16, dsdot reads single).
+ * letter of precs, '!' for it in upper case (cuBLAS); without either,
+ * precs is the one element type the routine reads (dzasum reads
+ * complex*16, dsdot reads single; 'x': the types are shape flags).
  */
 struct name {
 	const char *pattern;
@@ -618,22 +660,53 @@ static const struct name names[] = {
 	{ "?syevd", "sd", K_SYEVD },	{ "?heevd", "cz", K_SYEVD },
 	{ "?gesvd", "sdcz", K_GESVD },	{ "?gesdd", "sdcz", K_GESDD },
 	{ "?getri", "sdcz", K_GETRI },	{ "?trtri", "sdcz", K_TRTRI },
+
+	/* CUDA runtime, and its per-thread default stream entry points */
+	{ "cudaLaunchKernel", "x", K_LAUNCH },	{ "cudaLaunchKernel_ptsz", "x", K_LAUNCH },
+	{ "cudaLaunchKernelExC", "x", K_LAUNCH }, { "cudaLaunchKernelExC_ptsz", "x", K_LAUNCH },
+	{ "cudaLaunchCooperativeKernel", "x", K_LAUNCH },
+	{ "cudaLaunchCooperativeKernel_ptsz", "x", K_LAUNCH },
+	{ "cudaMemcpy", "x", K_MEMCPY },	{ "cudaMemcpy_ptds", "x", K_MEMCPY },
+	{ "cudaMemcpyAsync", "x", K_MEMCPY },	{ "cudaMemcpyAsync_ptsz", "x", K_MEMCPY },
+	{ "cudaMemcpy2D", "x", K_MEMCPY2D },	{ "cudaMemcpy2D_ptds", "x", K_MEMCPY2D },
+	{ "cudaMemcpy2DAsync", "x", K_MEMCPY2D }, { "cudaMemcpy2DAsync_ptsz", "x", K_MEMCPY2D },
+	{ "cudaMemset", "x", K_MEMSET },	{ "cudaMemset_ptds", "x", K_MEMSET },
+	{ "cudaMemsetAsync", "x", K_MEMSET },	{ "cudaMemsetAsync_ptsz", "x", K_MEMSET },
+	{ "cudaMemset2D", "x", K_MEMSET2D },	{ "cudaMemset2D_ptds", "x", K_MEMSET2D },
+	{ "cudaMemset2DAsync", "x", K_MEMSET2D }, { "cudaMemset2DAsync_ptsz", "x", K_MEMSET2D },
+
+	/* cuBLAS (GPU): the same work as the BLAS routine of that name */
+	{ "cublas!rot", "sd", K_ROT },	{ "cublasCsrot", "c", K_RROT },
+	{ "cublasZdrot", "z", K_RROT },	{ "cublas!swap", "sdcz", K_SWAP },
+	{ "cublas!scal", "sdcz", K_SCAL }, { "cublasCsscal", "c", K_RSCAL },
+	{ "cublasZdscal", "z", K_RSCAL }, { "cublas!copy", "sdcz", K_COPY },
+	{ "cublas!axpy", "sdcz", K_AXPY }, { "cublas!dot", "sd", K_DOT },
+	{ "cublas!dotu", "cz", K_DOT },	{ "cublas!dotc", "cz", K_DOT },
+	{ "cublas!nrm2", "sd", K_NRM2 }, { "cublasScnrm2", "c", K_NRM2 },
+	{ "cublasDznrm2", "z", K_NRM2 }, { "cublas!asum", "sd", K_ASUM },
+	{ "cublasScasum", "c", K_ASUM }, { "cublasDzasum", "z", K_ASUM },
+	{ "cublasI?amax", "sdcz", K_IAMAX }, { "cublasI?amin", "sdcz", K_IAMAX },
+	{ "cublas!gemv", "sdcz", K_GEMV }, { "cublas!gemm", "sdczh", K_GEMM },
+	{ "cublas!gemmStridedBatched", "sdczh", K_GEMM_BATCHED },
+	{ "cublas!gemmBatched", "sdczh", K_GEMM_BATCHED },
+	{ "cublasGemmEx", "x", K_GEMMEX }, { "cublasGemmBatchedEx", "x", K_GEMMEX },
+	{ "cublasGemmStridedBatchedEx", "x", K_GEMMEX }, { "cublasLtMatmul", "x", K_GEMMEX },
 };
 
 /* The kind of an exported op name, or -1; *prec is the element type. */
 static int kind_of(const char *op, char *prec)
 {
-	char buf[32];
+	char buf[64];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *q = strchr(names[i].pattern, '?');
+		const char *q = strpbrk(names[i].pattern, "?!");
 
 		for (const char *p = names[i].precs; *p; p++) {
 			if (q == NULL) {
 				snprintf(buf, sizeof(buf), "%s", names[i].pattern);
 			} else {
 				snprintf(buf, sizeof(buf), "%.*s%c%s", (int)(q - names[i].pattern),
-					 names[i].pattern, *p, q + 1);
+					 names[i].pattern, *q == '!' ? *p - 'a' + 'A' : *p, q + 1);
 			}
 			if (!strcmp(buf, op)) {
 				*prec = *p;
@@ -851,6 +924,29 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		o = walk_gemm(d0, d1, d2);
 		el = d0 * d2 + d2 * d1 + out_elems(d0 * d1, s->f[2]);
 		break;
+	case K_GEMM_BATCHED:	/* d3 GEMMs of one shape, nothing shared */
+		if (d0 == 0 || d1 == 0 || d3 == 0)
+			return 0;
+		for (int64_t b = 0; b < d3; b++) {
+			o = ops_sum(o, walk_gemm(d0, d1, d2));
+			el += d0 * d2 + d2 * d1 + out_elems(d0 * d1, s->f[2]);
+		}
+		break;
+	case K_GEMMEX: {	/* the same, element sizes from the type flags */
+		int cx = strchr("czHB", s->f[0]) != NULL;
+		int64_t bits = 0;
+
+		if (d0 == 0 || d1 == 0 || d3 == 0)
+			return 0;
+		for (int64_t b = 0; b < d3; b++) {
+			o = ops_sum(o, walk_gemm(d0, d1, d2));
+			bits += type_bits(s->f[0]) * (d0 * d2 + d2 * d1) +
+				type_bits(s->f[1]) * out_elems(d0 * d1, s->f[3]);
+		}
+		e->flops = cx ? 6 * o.mul + 2 * o.add : o.mul + o.add;
+		e->bytes = nearest(bits, 8);
+		return 0;
+	}
 	case K_GEMMT:
 		if (d0 == 0)
 			return 0;
@@ -1014,6 +1110,16 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		o = lawn_trtri(d0);
 		el = 2 * count_band_triangle(d0, d0);
 		break;
+	case K_LAUNCH:		/* the kernel's work is not visible: nothing */
+		return 0;
+	case K_MEMCPY:		/* the payload, moved once; no arithmetic */
+	case K_MEMSET:		/* each byte written once */
+		e->bytes = (uint64_t)d0;
+		return 0;
+	case K_MEMCPY2D:	/* width bytes per row, height rows */
+	case K_MEMSET2D:
+		e->bytes = (uint64_t)(d0 * d1);
+		return 0;
 	case K_COUNT:
 		break;
 	}
@@ -1168,6 +1274,347 @@ static void check_routines(int level_lo, int level_hi)
 	assert_int_equal(t.failures, 0);
 }
 
+/* ---- cuDNN (preload/gpu_cudnn.c) -------------------------------------------
+ *
+ * cuDNN routines take their shape from descriptors: element counts and
+ * one type letter per tensor (routines.tbl's cuDNN block).  The models
+ * here are independent of cost.c: convolution multiply-adds are counted by
+ * walking every output element and every filter tap of real geometries
+ * (stride, padding, dilation, groups, 1 to 3 spatial dimensions), padded
+ * taps included, and each elementwise operation is counted per element
+ * with the convention stated in cost.c, recounted here from its parts.
+ */
+
+struct cudnn_model {
+	const char *op;
+	int level, estimated;
+	const char *dims, *flags;
+	int used;
+};
+
+static struct cudnn_model cudnn_models[] = {
+	{ "cudnnConvolutionForward", 3, 0, "y,red,x,w", "rtype,wtype,beta", 0 },
+	{ "cudnnConvolutionBackwardData", 3, 0, "y,red,x,w", "rtype,wtype,beta", 0 },
+	{ "cudnnConvolutionBackwardFilter", 3, 0, "y,red,x,w", "rtype,wtype,beta", 0 },
+	{ "cudnnConvolutionBiasActivationForward", 3, 0, "y,red,x,w", "rtype,wtype,alpha2,act", 0 },
+	{ "cudnnActivationForward", 1, 0, "n", "type,beta", 0 },
+	{ "cudnnActivationBackward", 1, 0, "n", "type,beta", 0 },
+	{ "cudnnPoolingForward", 2, 0, "y,window,x", "type,beta", 0 },
+	{ "cudnnPoolingBackward", 2, 0, "y,window,x", "type,beta", 0 },
+	{ "cudnnSoftmaxForward", 1, 0, "n", "type,beta,algo", 0 },
+	{ "cudnnAddTensor", 1, 0, "c,a", "type,beta", 0 },
+	{ "cudnnOpTensor", 1, 0, "c,a,b", "type,beta,op", 0 },
+	{ "cudnnBatchNormalizationForwardInference", 1, 0, "n,c", "type,beta", 0 },
+	{ "cudnnBatchNormalizationForwardTraining", 1, 0, "n,c", "type,beta,running,saved", 0 },
+	{ "cudnnBatchNormalizationBackward", 1, 0, "n,c", "type,betadata,betaparam,saved", 0 },
+	{ "cudnnBackendExecute", 3, 2, "plan", "", 0 },
+};
+
+#define N_CUDNN_MODELS (sizeof(cudnn_models) / sizeof(cudnn_models[0]))
+
+/* A cuDNN routine of the table against its model: 0 if it matches. */
+static int cudnn_model_check(const struct opc_routine *r)
+{
+	for (size_t i = 0; i < N_CUDNN_MODELS; i++) {
+		struct cudnn_model *m = &cudnn_models[i];
+
+		if (strcmp(m->op, r->op))
+			continue;
+		m->used++;
+		if (r->prec != 'x' || r->level != m->level || r->estimated != m->estimated ||
+		    strcmp(r->dims, m->dims) || strcmp(r->flags, m->flags) || r->cost == NULL ||
+		    opc_routine_find(r->symbol) < 0) {
+			print_error("%s: table says prec %c level %d estimated %d dims \"%s\" flags "
+				    "\"%s\"; expected x %d %d \"%s\" \"%s\"\n", r->symbol, r->prec,
+				    r->level, r->estimated, r->dims, r->flags, m->level,
+				    m->estimated, m->dims, m->flags);
+			return 1;
+		}
+		return 0;
+	}
+	print_error("%s: no independent cuDNN cost model in test_cost.c\n", r->symbol);
+	return 1;
+}
+
+/* bytes per element, times 2: 4-bit types are half a byte (a call's total
+ * is rounded up to whole bytes) */
+static int64_t cudnn_size2(char t)
+{
+	switch (t) {
+	case 's': return 8;	/* float */
+	case 'd': return 16;	/* double */
+	case 'h': return 4;	/* half */
+	case 'b': return 4;	/* bfloat16 */
+	case 'i': return 2;	/* int8 */
+	case 'u': return 2;	/* uint8 */
+	case 'I': return 8;	/* int32 */
+	case 'l': return 16;	/* int64 */
+	case '8': return 2;	/* fp8 */
+	case '4': return 1;	/* 4-bit */
+	case 'B': return 2;	/* boolean, a byte */
+	case 'c': return 16;	/* complex float */
+	case 'z': return 32;	/* complex double */
+	}
+	return 0;
+}
+
+static struct opc_cost cudnn_cost(const char *op, const int64_t *d, const char *f)
+{
+	struct opc_shape s;
+	struct opc_cost c = { 0, 0 };
+	int rid = -1;
+
+	for (int i = 0; i < opc_nroutines; i++)
+		if (!strcmp(opc_routines[i].op, op))
+			rid = i;
+	if (rid < 0) {
+		print_error("%s is not in the routine table\n", op);
+		fail();
+	}
+	memset(&s, 0, sizeof(s));
+	memcpy(s.d, d, sizeof(s.d));
+	memcpy(s.f, f, strlen(f) < 4 ? strlen(f) : 4);
+	opc_routine_cost(rid, &s, &c);
+	return c;
+}
+
+struct conv_geom {
+	int ns, n, c, k, g;
+	int in[3], filt[3], pad[3], stride[3], dil[3];
+};
+
+/*
+ * Walk the forward convolution: every output element, every tap of its
+ * group's filter, in bounds or in the padding.  Returns the multiply-adds
+ * and fills the element counts (y, x, w) and the output dims.
+ */
+static int64_t conv_walk(const struct conv_geom *cg, int64_t *y, int64_t *x, int64_t *w,
+			 int64_t *padded)
+{
+	int out[3] = { 1, 1, 1 }, in[3] = { 1, 1, 1 }, f[3] = { 1, 1, 1 };
+	int pad[3] = { 0 }, st[3] = { 1, 1, 1 }, dl[3] = { 1, 1, 1 };
+	int64_t macs = 0;
+
+	for (int i = 0; i < cg->ns; i++) {
+		in[i] = cg->in[i], f[i] = cg->filt[i], pad[i] = cg->pad[i];
+		st[i] = cg->stride[i], dl[i] = cg->dil[i];
+		out[i] = (in[i] + 2 * pad[i] - dl[i] * (f[i] - 1) - 1) / st[i] + 1;
+	}
+	*padded = 0;
+	for (int n = 0; n < cg->n; n++)
+	for (int k = 0; k < cg->k; k++)
+	for (int o0 = 0; o0 < out[0]; o0++)
+	for (int o1 = 0; o1 < out[1]; o1++)
+	for (int o2 = 0; o2 < out[2]; o2++)
+	for (int c = 0; c < cg->c / cg->g; c++)
+	for (int r0 = 0; r0 < f[0]; r0++)
+	for (int r1 = 0; r1 < f[1]; r1++)
+	for (int r2 = 0; r2 < f[2]; r2++) {
+		int p0 = o0 * st[0] - pad[0] + r0 * dl[0], p1 = o1 * st[1] - pad[1] + r1 * dl[1];
+		int p2 = o2 * st[2] - pad[2] + r2 * dl[2];
+
+		macs++;
+		if (p0 < 0 || p0 >= in[0] || p1 < 0 || p1 >= in[1] || p2 < 0 || p2 >= in[2])
+			(*padded)++;
+	}
+	*y = (int64_t)cg->n * cg->k * out[0] * out[1] * out[2];
+	*x = (int64_t)cg->n * cg->c * in[0] * in[1] * in[2];
+	*w = (int64_t)cg->k * (cg->c / cg->g) * f[0] * f[1] * f[2];
+	return macs;
+}
+
+static const struct conv_geom conv_geoms[] = {
+	{ 2, 2, 3, 4, 1, { 8, 8 }, { 3, 3 }, { 1, 1 }, { 1, 1 }, { 1, 1 } },
+	{ 2, 1, 4, 6, 1, { 9, 7 }, { 3, 2 }, { 2, 1 }, { 2, 3 }, { 1, 1 } },
+	{ 2, 2, 2, 3, 1, { 10, 10 }, { 3, 3 }, { 0, 0 }, { 1, 1 }, { 2, 3 } },
+	{ 2, 2, 8, 12, 4, { 6, 6 }, { 3, 3 }, { 1, 1 }, { 2, 1 }, { 1, 1 } },
+	{ 2, 1, 6, 6, 6, { 7, 5 }, { 3, 3 }, { 1, 1 }, { 1, 1 }, { 1, 1 } },	/* depthwise */
+	{ 1, 3, 5, 7, 1, { 20 }, { 5 }, { 2 }, { 3 }, { 2 } },
+	{ 3, 1, 2, 3, 1, { 4, 5, 6 }, { 2, 3, 3 }, { 1, 1, 1 }, { 1, 2, 1 }, { 1, 1, 1 } },
+	{ 3, 2, 4, 4, 2, { 5, 5, 5 }, { 3, 3, 3 }, { 0, 2, 1 }, { 2, 1, 2 }, { 1, 2, 1 } },
+	{ 2, 4, 16, 32, 1, { 14, 14 }, { 1, 1 }, { 0, 0 }, { 1, 1 }, { 1, 1 } },
+};
+
+static void test_cudnn_convolutions(void **state)
+{
+	static const char *types[] = { "ss", "dd", "hh", "bb", "is", "ii", "88", "44" };
+	int failures = 0, checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(conv_geoms) / sizeof(conv_geoms[0]); i++) {
+		int64_t y, x, w, padded, macs = conv_walk(&conv_geoms[i], &y, &x, &w, &padded);
+		int64_t red = w / conv_geoms[i].k;	/* C/groups x filter taps */
+		int64_t d[4] = { y, red, x, w };
+
+		/* padded taps are counted (the models below would be wrong otherwise) */
+		if (conv_geoms[i].pad[0] && padded == 0) {
+			print_error("geometry %zu: expected padded taps\n", i);
+			failures++;
+		}
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+			for (char beta = '0'; beta <= '1'; beta++) {
+				int64_t r2 = cudnn_size2(types[t][0]), w2 = cudnn_size2(types[t][1]);
+				int64_t bm = beta == '0' ? 1 : 2;
+				char fl[4] = { types[t][0], types[t][1], beta, 0 };
+				struct {
+					const char *op;
+					int64_t bytes2;	/* twice the bytes */
+				} pass[] = {
+					{ "cudnnConvolutionForward", (x + w) * r2 + bm * y * w2 },
+					{ "cudnnConvolutionBackwardData", (y + w) * r2 + bm * x * w2 },
+					{ "cudnnConvolutionBackwardFilter", (x + y) * r2 + bm * w * w2 },
+				};
+
+				for (size_t p = 0; p < 3; p++) {
+					struct opc_cost c = cudnn_cost(pass[p].op, d, fl);
+
+					checked++;
+					if (c.flops != (uint64_t)(2 * macs) ||
+					    c.bytes != (uint64_t)(pass[p].bytes2 + 1) / 2) {
+						print_error("%s geometry %zu types %s beta %c: %llu flops "
+							    "%llu bytes, want %lld %lld/2\n", pass[p].op, i,
+							    types[t], beta, (unsigned long long)c.flops,
+							    (unsigned long long)c.bytes, (long long)(2 * macs),
+							    (long long)pass[p].bytes2);
+						failures++;
+					}
+				}
+				/* bias + activation: + bias add, + z add (alpha2 != 0), +
+				 * activation unless identity; bias is K elements */
+				for (const char *act = "IA"; *act; act++) {
+					char fb[4] = { types[t][0], types[t][1], beta, *act };
+					struct opc_cost c = cudnn_cost("cudnnConvolutionBiasActivationForward",
+								       d, fb);
+					int64_t fl_want = 2 * macs + y + (beta == '1' ? y : 0) +
+							  (*act == 'A' ? y : 0);
+					int64_t by2 = (x + w) * r2 +
+						      (y + (beta == '1' ? y : 0) + conv_geoms[i].k) * w2;
+
+					checked++;
+					if (c.flops != (uint64_t)fl_want || c.bytes != (uint64_t)(by2 + 1) / 2) {
+						print_error("bias+act geometry %zu %s: %llu %llu, want %lld "
+							    "%lld/2\n", i, fb, (unsigned long long)c.flops,
+							    (unsigned long long)c.bytes, (long long)fl_want,
+							    (long long)by2);
+						failures++;
+					}
+				}
+			}
+	}
+	print_message("%d cuDNN convolution costs compared, %d mismatches\n", checked, failures);
+	assert_int_equal(failures, 0);
+}
+
+static void test_cudnn_elementwise(void **state)
+{
+	static const char types[] = "sdhbi";
+	int failures = 0, checked = 0;
+
+	(void)state;
+#define CUDNN_EXPECT(op, d0, d1, d2, flags, fl, by2)                                         \
+	do {                                                                                 \
+		int64_t d_[4] = { d0, d1, d2, 0 };                                           \
+		struct opc_cost c_ = cudnn_cost(op, d_, flags);                              \
+                                                                                             \
+		checked++;                                                                   \
+		if (c_.flops != (uint64_t)(fl) || c_.bytes != (uint64_t)((by2) + 1) / 2) {  \
+			print_error("%s %lld %lld %lld '%s': %llu flops %llu bytes, want %lld " \
+				    "%lld/2\n", op, (long long)d0, (long long)d1, (long long)d2, \
+				    flags, (unsigned long long)c_.flops,                     \
+				    (unsigned long long)c_.bytes, (long long)(fl), (long long)(by2)); \
+			failures++;                                                          \
+		}                                                                            \
+	} while (0)
+
+	for (const char *t = types; *t; t++)
+		for (int64_t n = 1; n <= 4096; n = n * 3 + 1)
+			for (int beta = 0; beta <= 1; beta++) {
+				int64_t s2 = cudnn_size2(*t), st2 = *t == 'd' ? 16 : 8;
+				char f2[3] = { *t, (char)('0' + beta), 0 };
+				int64_t y_rw = 1 + beta;	/* the output, read when beta != 0 */
+
+				/* activation: f(x) per element; backward f'(x) * dy */
+				CUDNN_EXPECT("cudnnActivationForward", n, 0, 0, f2, n, (1 + y_rw) * n * s2);
+				CUDNN_EXPECT("cudnnActivationBackward", n, 0, 0, f2, 2 * n,
+					     (3 + y_rw) * n * s2);
+				/* pooling over a window of 6 from x of 4n elements */
+				CUDNN_EXPECT("cudnnPoolingForward", n, 6, 4 * n, f2, 6 * n,
+					     (4 * n + y_rw * n) * s2);
+				CUDNN_EXPECT("cudnnPoolingBackward", n, 6, 4 * n, f2, 6 * n,
+					     (2 * n + 4 * n + y_rw * 4 * n) * s2);
+				/* softmax: exp, sum, divide (+ max, subtract) */
+				for (const char *a = "FAL"; *a; a++) {
+					char f3[4] = { *t, (char)('0' + beta), *a, 0 };
+					int64_t per = 3 + (*a != 'F' ? 2 : 0);
+
+					CUDNN_EXPECT("cudnnSoftmaxForward", n, 0, 0, f3, per * n,
+						     (1 + y_rw) * n * s2);
+				}
+				/* C = alpha A + beta C, A broadcast from 7 elements */
+				CUDNN_EXPECT("cudnnAddTensor", n, 7, 0, f2, beta ? n : 0,
+					     (7 + y_rw * n) * s2);
+				/* C = op(A, B) + beta C */
+				for (const char *op = "AMmxSN"; *op; op++) {
+					char f3[4] = { *t, (char)('0' + beta), *op, 0 };
+					int unary = *op == 'S' || *op == 'N';
+
+					CUDNN_EXPECT("cudnnOpTensor", n, n, 1, f3, n + beta * n,
+						     (n + (unary ? 0 : 1) + y_rw * n) * s2);
+				}
+				/* batch normalisation with c = 5 statistics */
+				CUDNN_EXPECT("cudnnBatchNormalizationForwardInference", n, 5, 0, f2,
+					     2 * n + 5 * 5, (1 + y_rw) * n * s2 + 4 * 5 * st2);
+				for (int run = 0; run <= 1; run++)
+					for (int save = 0; save <= 1; save++) {
+						char f4[5] = { *t, (char)('0' + beta), run ? 'r' : '-',
+							       save ? 's' : '-', 0 };
+						/* per element: mean 1, variance 3, apply 2; per
+						 * statistic: 2 divisions, inverse std 3, a and b 3,
+						 * running averages 2 x 3 */
+						CUDNN_EXPECT("cudnnBatchNormalizationForwardTraining", n, 5, 0,
+							     f4, (1 + 3 + 2) * n + (2 + 3 + 3 + run * 6) * 5,
+							     (1 + y_rw) * n * s2 +
+								     (2 + 4 * run + 2 * save) * 5 * st2);
+					}
+				for (int bp = 0; bp <= 1; bp++)
+					for (int saved = 0; saved <= 1; saved++) {
+						char f4[5] = { *t, (char)('0' + beta), (char)('0' + bp),
+							       saved ? 's' : '-', 0 };
+						/* dbias 1, xhat 2, dscale 2, dx 4 per element; mean and
+						 * variance again (4) when not saved */
+						CUDNN_EXPECT("cudnnBatchNormalizationBackward", n, 5, 0, f4,
+							     (9 + (saved ? 0 : 4)) * n + (saved ? 6 : 10) * 5,
+							     (2 + y_rw) * n * s2 +
+								     (1 + 2 * (1 + bp) + 2 * saved) * 5 * st2);
+					}
+			}
+	/* the graph API is counted, not costed */
+	CUDNN_EXPECT("cudnnBackendExecute", 0x7f0012345678LL, 0, 0, "", 0, 0);
+#undef CUDNN_EXPECT
+	print_message("%d cuDNN elementwise costs compared, %d mismatches\n", checked, failures);
+	assert_int_equal(failures, 0);
+	for (size_t i = 0; i < N_CUDNN_MODELS; i++)
+		if (!cudnn_models[i].used) {
+			print_error("cuDNN model %s matches no routine in the table\n",
+				    cudnn_models[i].op);
+			fail();
+		}
+}
+
+/* Numbers anyone can check by hand. */
+static void test_cudnn_anchors(void **state)
+{
+	/* 3x3 conv, 64 -> 64 channels, 56x56 output, batch 1: 2 x 64*56*56 x 64*9 */
+	int64_t d[4] = { 64 * 56 * 56, 64 * 9, 64 * 56 * 56, 64 * 64 * 9 };
+
+	(void)state;
+	assert_int_equal(cudnn_cost("cudnnConvolutionForward", d, "ss0").flops, 231211008);
+	assert_int_equal(cudnn_cost("cudnnConvolutionForward", d, "ss0").bytes,
+			 (200704 + 36864 + 200704) * 4);
+	assert_int_equal(cudnn_cost("cudnnConvolutionBackwardFilter", d, "hh1").bytes,
+			 (200704 + 200704 + 2 * 36864) * 2);
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_every_routine_is_checked(void **state)
@@ -1181,6 +1628,10 @@ static void test_every_routine_is_checked(void **state)
 		char prec;
 		int k = kind_of(r->op, &prec);
 
+		if (r->iface == OPC_IF_CUDNN) {	/* models of their own, below */
+			missing += cudnn_model_check(r);
+			continue;
+		}
 		if (k < 0) {
 			print_error("%s (op %s, family %s): no independent cost model in "
 				    "test_cost.c\n", r->symbol, r->op, r->family);
@@ -1334,10 +1785,10 @@ static void test_interfaces_agree(void **state)
 	assert_int_equal(failures, 0);
 }
 
-static struct opc_cost cost_of(const char *symbol, int64_t d0, int64_t d1, int64_t d2,
-			       const char *flags)
+static struct opc_cost cost_of4(const char *symbol, int64_t d0, int64_t d1, int64_t d2,
+				int64_t d3, const char *flags)
 {
-	struct opc_shape s = { { d0, d1, d2, 0 }, { 0 } };
+	struct opc_shape s = { { d0, d1, d2, d3 }, { 0 } };
 	struct opc_cost c;
 	int rid = opc_routine_find(symbol);
 
@@ -1348,6 +1799,12 @@ static struct opc_cost cost_of(const char *symbol, int64_t d0, int64_t d1, int64
 	memcpy(s.f, flags, strlen(flags) < 4 ? strlen(flags) : 4);
 	opc_routine_cost(rid, &s, &c);
 	return c;
+}
+
+static struct opc_cost cost_of(const char *symbol, int64_t d0, int64_t d1, int64_t d2,
+			       const char *flags)
+{
+	return cost_of4(symbol, d0, d1, d2, 0, flags);
 }
 
 /* Numbers anyone can check by hand. */
@@ -1382,6 +1839,22 @@ static void test_anchors(void **state)
 			 (2 * 100000 + 10 + 100000 + 100) * 8);
 	assert_int_equal(cost_of("dgesdd_", 10000, 10, 0, "S-").bytes,
 			 (2 * 100000 + 10 + 100000 + 100) * 8);
+	/* cuBLAS: the BLAS conventions, batches, element types as flags */
+	assert_int_equal(cost_of("cublasSgemm_v2", 64, 64, 64, "NN1").flops, 524288);
+	assert_int_equal(cost_of("cublasZgemm_v2_64", 10, 10, 10, "NN1").flops, 8000);
+	assert_int_equal(cost_of("cublasHgemm", 64, 64, 64, "NN0").bytes, 3 * 4096 * 2);
+	assert_int_equal(cost_of4("cublasSgemmStridedBatched", 8, 8, 8, 10, "NN1").flops, 10240);
+	assert_int_equal(cost_of4("cublasSgemmStridedBatched", 8, 8, 8, 10, "NN1").bytes,
+			 10 * (64 + 64 + 128) * 4);
+	assert_int_equal(cost_of4("cublasGemmEx", 16, 16, 16, 1, "hhs0").flops, 8192);
+	assert_int_equal(cost_of4("cublasGemmEx", 16, 16, 16, 1, "hhs0").bytes, 3 * 256 * 2);
+	assert_int_equal(cost_of4("cublasGemmEx", 16, 16, 16, 1, "hss1").bytes,
+			 2 * 256 * 2 + 2 * 256 * 4);
+	assert_int_equal(cost_of4("cublasGemmEx_64", 10, 10, 10, 1, "cct1").flops, 8000);
+	assert_int_equal(cost_of4("cublasLtMatmul", 32, 32, 32, 1, "ebt0").bytes, 2048 + 2048);
+	assert_int_equal(cost_of4("cublasLtMatmul", 3, 3, 3, 1, "4hs0").bytes, (72 + 144) / 8);
+	assert_int_equal(cost_of4("cublasGemmBatchedEx", 4, 4, 4, 0, "sss1").flops, 0);
+	assert_int_equal(cost_of("cublasIsamax_v2", 100, 0, 0, "").bytes, 400);
 }
 
 /*
@@ -1460,6 +1933,9 @@ int main(void)
 		cmocka_unit_test(test_negative_dims_cost_nothing),
 		cmocka_unit_test(test_workspace_query_costs_nothing),
 		cmocka_unit_test(test_interfaces_agree),
+		cmocka_unit_test(test_cudnn_convolutions),
+		cmocka_unit_test(test_cudnn_elementwise),
+		cmocka_unit_test(test_cudnn_anchors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

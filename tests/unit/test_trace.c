@@ -1108,6 +1108,134 @@ static void test_every_prefix_and_flip(void **state)
 	free(im.p);
 }
 
+/* ---- stack samples (`opcount record --ptrace --stacks`) ------------------- */
+
+enum sample_case {
+	S_GOOD,			/* two SAMPLE records, three samples, ended by EXEC */
+	S_SHORT,		/* a frame shorter than struct opc_rec_sample */
+	S_COUNT,		/* 3 entries claimed, 2 written */
+	S_HUGE_COUNT,		/* UINT32_MAX entries claimed: no overflow, no trust */
+	S_STACK_ZERO,		/* stack 0: no stack */
+	S_STACK_UNDEFINED,	/* stack 3, never written */
+	S_BACKWARDS_IN,		/* the second entry before the first */
+	S_BACKWARDS_ACROSS,	/* the second record before the first */
+};
+
+static void w_samples(struct opc_writer *w, const struct opc_rec_sample_ent *e, uint32_t n,
+		      uint32_t claimed)
+{
+	struct opc_rec_sample r = { .count = claimed };
+
+	w_begin(w, OPC_REC_SAMPLE, &r, sizeof(r));
+	assert_int_equal(opc_writer_append(w, e, n * sizeof(*e)), 0);
+	opc_writer_end(w);
+}
+
+static const struct opc_rec_sample_ent samples1[] = {
+	{ .t_ns = T_INTERVAL_NS, .tid = 100, .stack = 1, .weight_ns = 4000000 },
+	{ .t_ns = T_INTERVAL_NS, .tid = 101, .stack = 2, .weight_ns = 2500000 },
+};
+static const struct opc_rec_sample_ent samples2[] = {
+	{ .t_ns = 2 * T_INTERVAL_NS, .tid = 100, .stack = 1, .weight_ns = 9000000 },
+};
+
+/* Stacks 1 and 2, then the samples of two ticks, as the ptrace tracer
+ * writes them, with one thing broken by `c`; the image ends with EXEC. */
+static void write_sample_trace(const char *path, enum sample_case c)
+{
+	struct opc_rec_sample_ent e1[2], e2[1];
+	struct opc_file_header h;
+	struct opc_writer w;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	memcpy(e1, samples1, sizeof(e1));
+	memcpy(e2, samples2, sizeof(e2));
+	if (c == S_STACK_ZERO)
+		e1[1].stack = 0;
+	if (c == S_STACK_UNDEFINED)
+		e1[1].stack = 3;
+	if (c == S_BACKWARDS_IN)
+		e1[1].t_ns = T_INTERVAL_NS - 1;
+	if (c == S_BACKWARDS_ACROSS)
+		e2[0].t_ns = T_INTERVAL_NS / 2;
+	header_init(&h, V_GOOD);
+	h.features = OPC_FEAT_STACKS | OPC_FEAT_SAMPLES;
+	assert_int_equal(opc_writer_open(&w, fd, &h), 0);
+	w_info(&w, info1);
+	w_stack(&w, 1, stack1, 3, 3);
+	w_stack(&w, 2, stack1 + 1, 2, 2);
+	if (c == S_SHORT) {
+		struct opc_rec_sample r = { .count = 0 };
+
+		w_begin(&w, OPC_REC_SAMPLE, &r, 4);
+		opc_writer_end(&w);
+	} else {
+		w_samples(&w, e1, 2, c == S_COUNT ? 3 : c == S_HUGE_COUNT ? UINT32_MAX : 2);
+	}
+	w_samples(&w, e2, 1, 1);
+	w_end(&w, OPC_REC_EXEC);
+	assert_int_equal(opc_writer_flush(&w), 0);
+	opc_writer_release(&w);
+	close(fd);
+}
+
+static void test_samples_round_trip(void **state)
+{
+	char path[512], err[512];
+	struct opc_trace t;
+
+	(void)state;
+	path_in(path, sizeof(path), tmpdir, "samples.opc");
+	write_sample_trace(path, S_GOOD);
+	assert_int_equal(read_trace(path, &t, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_true(t.hdr.features & OPC_FEAT_SAMPLES);
+	/* an image that exec'd ended normally: its trace is complete */
+	assert_true(t.ended);
+	assert_false(t.truncated);
+	assert_int_equal(t.nstacks, 2);
+	assert_int_equal(t.nsamples, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct opc_rec_sample_ent *e = i < 2 ? &samples1[i] : &samples2[0];
+
+		assert_int_equal(t.samples[i].t_ns, e->t_ns);
+		assert_int_equal(t.samples[i].tid, e->tid);
+		assert_int_equal(t.samples[i].stack, e->stack);
+		assert_int_equal(t.samples[i].weight_ns, e->weight_ns);
+		assert_true(t.samples[i].energy_j == 0);
+	}
+	opc_trace_free(&t);
+	unlink(path);
+}
+
+/* Each malformed SAMPLE record is an error naming the file, the offset
+ * and what is wrong. */
+static void test_samples_rejected(void **state)
+{
+	static const struct {
+		enum sample_case c;
+		const char *needle;
+	} cases[] = {
+		{ S_SHORT, "sample record too short" },
+		{ S_COUNT, "3 entries do not fit in 56 bytes" },
+		{ S_HUGE_COUNT, "4294967295 entries do not fit" },
+		{ S_STACK_ZERO, "sample 1: undefined stack 0" },
+		{ S_STACK_UNDEFINED, "sample 1: undefined stack 3" },
+		{ S_BACKWARDS_IN, "sample 1 goes back in time" },
+		{ S_BACKWARDS_ACROSS, "sample 0 goes back in time" },
+	};
+	char path[512];
+
+	(void)state;
+	path_in(path, sizeof(path), tmpdir, "samples-bad.opc");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_sample_trace(path, cases[i].c);
+		expect_error(path, cases[i].needle);
+	}
+	unlink(path);
+}
+
 static void test_not_a_trace(void **state)
 {
 	char path[512];
@@ -1195,6 +1323,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_frames_are_aligned),
 		cmocka_unit_test(test_every_prefix_and_flip),
 		cmocka_unit_test(test_not_a_trace),
+		cmocka_unit_test(test_samples_round_trip),
+		cmocka_unit_test(test_samples_rejected),
 	};
 	enum { NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	static struct CMUnitTest tests[NFIXED + 2 * NCASES];

@@ -1,0 +1,79 @@
+#!/bin/sh
+# gpu_energy.sh - GPU time and GPU energy, against the simulated GPU of the
+# fake CUDA libraries (tests/fake/) and a fake NVML whose GPU draws 50 W
+# idle and 200 W more while the simulated GPU is busy, beside a fake RAPL
+# package at 30 W.
+#
+#   timing    cuBLAS SGEMMs queued at once: the report's GPU time for
+#             them equals the simulated device's own total (1%), although
+#             every call returned at once
+#   pools     OPCOUNT_ENERGY=rapl+nvml: sources ["rapl", "nvml"]; the SGEMMs get
+#             the GPU's energy while they ran, 250 W x their GPU time
+#             (3%), none of the package's 30 W; the total is 30 W + 50 W
+#             over the run + 200 W x GPU time (3%)
+#   auto      OPCOUNT_ENERGY=auto with NVML present adds the GPU to the
+#             CPU's source: sources ["rapl", "nvml"]
+#   output    the program's output is the same with and without opcount
+. "$(dirname "$0")/energy_common.inc"
+
+PROG=$B/tests/gpu/gpu_energy
+NVML=$B/fake/libnvidia-ml.so.1
+[ -e /usr/local/cuda/include/cuda_runtime_api.h ] ||
+	{ echo "skip: no CUDA headers in /usr/local/cuda (the fake GPU libraries need them)"; exit 77; }
+[ -x "$PROG" ] && [ -e "$NVML" ] || fail "$PROG or $NVML is missing (run make test)"
+
+run() {	# DIR ENERGY
+	start_fake "$1" package:0=30
+	env OPCOUNT_HZ=100 OPCOUNT_POWERCAP_ROOT="$1/pc" OPCOUNT_NVML_LIBRARY="$NVML" \
+		FAKE_NVML_WATTS=50 FAKE_NVML_BUSY_WATTS=200 OPCOUNT_ENERGY="$2" \
+		OPCOUNT_OUTPUT="$1/t.opc" LD_PRELOAD="$LIB" "$PROG" 0.4 0.3 \
+		>"$1/out.txt" 2>"$1/err.txt" || fail "$1: gpu_energy exited $?: $(cat "$1/err.txt")"
+	stop_fake
+	report "$1" op
+}
+
+# ---- timing and pools ---------------------------------------------------
+d=$tmp/pools
+run "$d" rapl+nvml
+gpu_ns=$(awk '{ print $3 }' "$d/out.txt")
+$PY - "$d/op.json" "$gpu_ns" <<'PYEOF' || bad "pools: see above"
+import json, sys
+r = json.load(open(sys.argv[1]))
+truth_s = int(sys.argv[2]) / 1e9
+rows = {x["op"]: x for x in r["rows"]}
+g = rows.get("cublasSgemm")
+bad = 0
+def check(label, got, want, tol):
+    global bad
+    ok = abs(got - want) <= tol * abs(want)
+    print("%s %s: %.6g vs %.6g (%+.2f%%)" % ("ok" if ok else "FAIL:", label, got, want,
+          100 * (got - want) / want if want else 0))
+    bad += not ok
+if g is None:
+    print("FAIL: no cublasSgemm row"); sys.exit(1)
+check("GPU time of the SGEMMs = the device's", g["gpu_s"], truth_s, 0.01)
+check("busy_s of a GPU row is its GPU time", g["busy_s"], g["gpu_s"], 1e-9)
+if r["energy"]["sources"] != ["rapl", "nvml"] or r["energy"]["source"] != "rapl":
+    print("FAIL: sources %r, want rapl and nvml" % r["energy"]["sources"]); bad += 1
+else:
+    print("ok sources rapl and nvml")
+check("SGEMM energy = 250 W x GPU time", g["energy_j"], 250 * truth_s, 0.03)
+dur = r["totals"]["duration_s"]
+check("total = 80 W x duration + 200 W x GPU time", r["totals"]["energy_j"],
+      80 * dur + 200 * truth_s, 0.03)
+sys.exit(1 if bad else 0)
+PYEOF
+
+# ---- auto adds the GPU ---------------------------------------------------
+d=$tmp/auto
+run "$d" auto
+src=$($CHECK_REPORT get "$d/op.json" energy.sources)
+case $src in *rapl*nvml*) ok "auto: sources $src" ;; *) bad "auto: sources '$src', want rapl and nvml" ;; esac
+
+# ---- the program is unchanged ---------------------------------------------
+"$PROG" 0.05 0 >"$tmp/plain.txt" 2>&1 || bad "plain run exited $?"
+LD_PRELOAD="$LIB" OPCOUNT_OUTPUT="$tmp/x.opc" "$PROG" 0.05 0 >"$tmp/pre.txt" 2>&1 ||
+	bad "preloaded run exited $?"
+cmp -s "$tmp/plain.txt" "$tmp/pre.txt" && ok "output identical with and without opcount" ||
+	bad "output differs: $(diff "$tmp/plain.txt" "$tmp/pre.txt" | head -5)"
+finish
