@@ -213,7 +213,7 @@ bench: deps
 $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) -Wl,-rpath,$(abspath $(FAKE)) \
-		-lcublas -lcudart
+		-lcublas -lcublasLt -lcudart -lm
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
