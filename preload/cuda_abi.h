@@ -3,8 +3,9 @@
  * libopcount.so relies on, so that it builds without the CUDA toolkit and
  * runs on machines without it (everything is resolved at run time).
  * Values are those of the CUDA 13 headers (driver_types.h, cublas_api.h,
- * cudnn_*.h); tests/unit/test_cuda_abi.c checks them against the real
- * headers wherever the toolkit is installed.
+ * cudnn_*.h); tests/gpu/cuda_abi.c, cublas_loop.c and cudart_ops.c
+ * check them against the real headers at compile time wherever the toolkit
+ * is installed (make test builds them).
  */
 #ifndef OPC_CUDA_ABI_H
 #define OPC_CUDA_ABI_H

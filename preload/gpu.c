@@ -95,6 +95,9 @@ int opc_gpu_begin(struct opc_gpu_call *g, int rid, void *site)
 
 	if (!opc_call_begin(&g->call, rid, site))
 		return 0;
+	/* whatever we call until the real call (the runtime, the shape's
+	 * look-ups in the wrapper) may set errno: opc_gpu_enter restores it */
+	g->saved_errno = errno;
 	g->stream = NULL;
 	g->ev = NULL;
 	rt = cudart();
@@ -143,7 +146,7 @@ void opc_gpu_enter(struct opc_gpu_call *g)
 	const struct cudart *rt;
 	struct opc_gpu_ring *r;
 	struct opc_gpu_slot *e;
-	int saved_errno = errno, usable;
+	int saved_errno = g->saved_errno, usable;
 
 	rt = cudart();
 	usable = rt && rt->peek() == OPC_CUDA_SUCCESS;

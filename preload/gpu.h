@@ -45,6 +45,7 @@ struct opc_gpu_call {
 	void *stream;		/* cudaStream_t the work goes to */
 	struct opc_gpu_slot *ev;	/* events of this call; NULL if untimed */
 	int device;
+	int saved_errno;	/* the program's, restored before the real call */
 };
 
 /*

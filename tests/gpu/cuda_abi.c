@@ -1,0 +1,65 @@
+/*
+ * cuda_abi.c - preload/cuda_abi.h against the real CUDA 13 and cuDNN 9
+ * headers: the values and types libopcount.so uses without including them.
+ * The checks are static: a mismatch fails the build of this program, and
+ * with it `make test`.  (cuBLAS's and the runtime's copy values are checked
+ * in cublas_loop.c and cudart_ops.c, NVTX's in nvtx_layers.c.)
+ */
+#include <stdio.h>
+
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
+#include "../../preload/cuda_abi.h"
+
+#define ABI(ours, theirs) _Static_assert((ours) == (theirs), "cuda_abi.h: " #ours)
+
+/* the GPU core (preload/gpu.c) */
+ABI(OPC_CUDA_SUCCESS, cudaSuccess);
+ABI(OPC_CUDA_ERROR_NOT_READY, cudaErrorNotReady);
+ABI(OPC_CUDA_EVENT_DEFAULT, cudaEventDefault);
+ABI(OPC_CUDA_STREAM_CAPTURE_NONE, cudaStreamCaptureStatusNone);
+ABI(sizeof(opc_cuda_stream_t), sizeof(cudaStream_t));
+ABI(sizeof(opc_cuda_event_t), sizeof(cudaEvent_t));
+ABI(sizeof(opc_cuda_error_t), sizeof(cudaError_t));
+ABI(sizeof(int), sizeof(enum cudaStreamCaptureStatus));
+
+/* cuDNN (preload/gpu_cudnn.c) */
+ABI(OPC_CUDNN_STATUS_SUCCESS, CUDNN_STATUS_SUCCESS);
+ABI(OPC_CUDNN_STATUS_NOT_INITIALIZED, CUDNN_STATUS_NOT_INITIALIZED);
+ABI(OPC_CUDNN_DIM_MAX, CUDNN_DIM_MAX);
+ABI(OPC_CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT);
+ABI(OPC_CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE);
+ABI(OPC_CUDNN_DATA_HALF, CUDNN_DATA_HALF);
+ABI(OPC_CUDNN_DATA_INT8, CUDNN_DATA_INT8);
+ABI(OPC_CUDNN_DATA_INT32, CUDNN_DATA_INT32);
+ABI(OPC_CUDNN_DATA_INT8x4, CUDNN_DATA_INT8x4);
+ABI(OPC_CUDNN_DATA_UINT8, CUDNN_DATA_UINT8);
+ABI(OPC_CUDNN_DATA_UINT8x4, CUDNN_DATA_UINT8x4);
+ABI(OPC_CUDNN_DATA_INT8x32, CUDNN_DATA_INT8x32);
+ABI(OPC_CUDNN_DATA_BFLOAT16, CUDNN_DATA_BFLOAT16);
+ABI(OPC_CUDNN_DATA_INT64, CUDNN_DATA_INT64);
+ABI(OPC_CUDNN_DATA_BOOLEAN, CUDNN_DATA_BOOLEAN);
+ABI(OPC_CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3);
+ABI(OPC_CUDNN_DATA_FP8_E5M2, CUDNN_DATA_FP8_E5M2);
+ABI(OPC_CUDNN_DATA_FAST_FLOAT_FOR_FP8, CUDNN_DATA_FAST_FLOAT_FOR_FP8);
+ABI(OPC_CUDNN_DATA_FP8_E8M0, CUDNN_DATA_FP8_E8M0);
+ABI(OPC_CUDNN_DATA_FP4_E2M1, CUDNN_DATA_FP4_E2M1);
+ABI(OPC_CUDNN_DATA_INT4, CUDNN_DATA_INT4);
+ABI(OPC_CUDNN_DATA_UINT4, CUDNN_DATA_UINT4);
+ABI(OPC_CUDNN_DATA_UINT32, CUDNN_DATA_UINT32);
+ABI(OPC_CUDNN_DATA_COMPLEX_FP32, CUDNN_DATA_COMPLEX_FP32);
+ABI(OPC_CUDNN_DATA_COMPLEX_FP64, CUDNN_DATA_COMPLEX_FP64);
+ABI(OPC_CUDNN_ACTIVATION_IDENTITY, CUDNN_ACTIVATION_IDENTITY);
+ABI(OPC_CUDNN_OP_TENSOR_SQRT, CUDNN_OP_TENSOR_SQRT);
+ABI(OPC_CUDNN_OP_TENSOR_NOT, CUDNN_OP_TENSOR_NOT);
+ABI(OPC_CUDNN_SOFTMAX_FAST, CUDNN_SOFTMAX_FAST);
+ABI(OPC_CUDNN_SOFTMAX_ACCURATE, CUDNN_SOFTMAX_ACCURATE);
+ABI(OPC_CUDNN_SOFTMAX_LOG, CUDNN_SOFTMAX_LOG);
+
+int main(void)
+{
+	printf("cuda_abi.h agrees with CUDA %d and cuDNN %d.%d.%d\n", CUDART_VERSION,
+	       CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
+	return 0;
+}
