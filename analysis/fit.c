@@ -200,24 +200,39 @@ static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, c
 	return 0;
 }
 
-/* Add an INTERVAL record's entries, times w, to a row. */
+/*
+ * Add an INTERVAL record's entries, times w, to a row.  A GPU call's work
+ * is done when the GPU runs it, not when the host queues it (a whole
+ * epoch may be queued in one interval): a GPU key's FLOPs, bytes and
+ * calls go where its GPU time went, in proportion.
+ */
 static void row_add_interval(struct opc_fit_data *d, const struct opc_trace *t, const int *kt,
 			     const struct opc_tinterval *iv, double w, double *row, double *busy)
 {
 	for (size_t j = 0; j < iv->count; j++) {
 		const struct opc_tentry *e = &t->entries[iv->first + j];
+		const struct opc_tkey *k = &t->keys[e->key];
 		int ty = kt[e->key];
-		double b;
+		double b, flops, bytes, calls;
 
 		if (ty < 0)
 			continue;
 		b = w * opc_tentry_busy_s(t, e);
-		row[OPC_FX_FLOPS(d, ty)] += w * e->flops;
-		row[OPC_FX_BYTES(d, ty)] += w * e->bytes;
-		row[OPC_FX_CALLS(d)] += w * e->calls;
-		d->types[ty].flops += w * e->flops;
-		d->types[ty].bytes += w * e->bytes;
-		d->types[ty].calls += w * e->calls;
+		if ((k->rec.flags & OPC_TKEY_GPU) && k->busy_s > 0) {
+			flops = b / k->busy_s * k->flops;
+			bytes = b / k->busy_s * k->bytes;
+			calls = b / k->busy_s * k->calls;
+		} else {
+			flops = w * e->flops;
+			bytes = w * e->bytes;
+			calls = w * e->calls;
+		}
+		row[OPC_FX_FLOPS(d, ty)] += flops;
+		row[OPC_FX_BYTES(d, ty)] += bytes;
+		row[OPC_FX_CALLS(d)] += calls;
+		d->types[ty].flops += flops;
+		d->types[ty].bytes += bytes;
+		d->types[ty].calls += calls;
 		d->types[ty].busy_s += b;
 		*busy += b;
 	}

@@ -13,6 +13,9 @@
 #             over the run + 200 W x GPU time (3%)
 #   auto      OPCOUNT_ENERGY=auto with NVML present adds the GPU to the
 #             CPU's source: sources ["rapl", "nvml"]
+#   fit       opcount fit on the two runs: GPU GEMMs are a type of their
+#             own (gemm@gpu); model (c) finds the 80 W idle draw (10%) and
+#             200 W x an SGEMM's GPU time per SGEMM (10%)
 #   output    the program's output is the same with and without opcount
 . "$(dirname "$0")/energy_common.inc"
 
@@ -69,6 +72,36 @@ d=$tmp/auto
 run "$d" auto
 src=$($CHECK_REPORT get "$d/op.json" energy.sources)
 case $src in *rapl*nvml*) ok "auto: sources $src" ;; *) bad "auto: sources '$src', want rapl and nvml" ;; esac
+
+# ---- fit: GPU work is a type of its own, placed where the GPU ran it -------
+# The SGEMMs are queued in the first interval but run for 0.4 s: fitted by
+# where their GPU time went, model (c) finds the 80 W idle draw as static
+# power and each call's 200 W x 2.15 ms as its dynamic energy.
+"$OPC" fit "$tmp/pools/t.opc" "$tmp/auto/t.opc" -o "$tmp/co.json" >"$tmp/fit.txt" 2>&1 ||
+	bad "fit exited $?: $(tail -3 "$tmp/fit.txt")"
+$PY - "$tmp/co.json" "$gpu_ns" "$(awk '{ print $1 }' "$tmp/pools/out.txt")" <<'PYEOF' || bad "fit: see above"
+import json, sys
+c = json.load(open(sys.argv[1]))
+per_call_j = 200 * int(sys.argv[2]) / 1e9 / int(sys.argv[3])
+m = c["models"]["c"]
+bad = 0
+if "gemm@gpu" not in c["types"]:
+    print("FAIL: no gemm@gpu type in %s" % list(c["types"])); bad += 1
+else:
+    print("ok fit: GPU GEMMs are type gemm@gpu")
+# FLOPs, bytes and calls are proportional here: whichever (c) used, the
+# energy per SGEMM is what the GPU drew above idle while running one
+t = m["per_type"].get("gemm@gpu", {"per_flop": 0, "per_byte": 0})
+f = c["types"]["gemm@gpu"]
+dyn = (t["per_flop"] * f["flops"] + t["per_byte"] * f["bytes"]) / f["calls"] + m["per_call"]
+for label, got, want, tol in (("static power", m["static_w"], 80.0, 0.10),
+                              ("energy per SGEMM", dyn, per_call_j, 0.10)):
+    ok = abs(got - want) <= tol * want
+    print("%s fit %s: %.4g vs %.4g (%+.1f%%)" % ("ok" if ok else "FAIL:", label, got, want,
+          100 * (got - want) / want))
+    bad += not ok
+sys.exit(1 if bad else 0)
+PYEOF
 
 # ---- the program is unchanged ---------------------------------------------
 "$PROG" 0.05 0 >"$tmp/plain.txt" 2>&1 || bad "plain run exited $?"
