@@ -42,6 +42,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -1077,13 +1078,15 @@ static void exec_step(pid_t tid)
 /*
  * Maps the scratch area into the tracee by making it run mmap(2): a
  * syscall instruction is written at its current instruction pointer and
- * stepped, then the bytes and registers are put back.
+ * stepped, then the bytes and registers are put back.  A signal already
+ * pending (an attached process's SIGCHLD, say) is reported before the
+ * step: it is held back and sent again afterwards (its siginfo is lost).
  */
 static uint64_t scratch_map(pid_t tid)
 {
 	struct user_regs_struct saved, r;
 	uint64_t word, sc, res = 0;
-	int st;
+	int st, held = 0;
 
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
 		return 0;
@@ -1103,18 +1106,31 @@ static uint64_t scratch_map(pid_t tid)
 	r.r9 = 0;
 	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) == 0 &&
 	    ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) == 0) {
-		while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
-			;
-		if (WIFSTOPPED(st) && ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 &&
-		    r.rax < (uint64_t)-4096)
-			res = r.rax;
+		for (;;) {
+			while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+				;
+			if (!WIFSTOPPED(st))
+				break;
+			if ((st >> 16) == 0 && WSTOPSIG(st) == SIGTRAP) {
+				if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 &&
+				    r.rax < (uint64_t)-4096)
+					res = r.rax;
+				break;
+			}
+			if ((st >> 16) == 0 && !held)
+				held = WSTOPSIG(st);
+			if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) < 0)
+				break;
+		}
 	}
 	poke_u64(tid, saved.rip, word);
 	ptrace(PTRACE_SETREGS, tid, NULL, &saved);
+	if (held)
+		syscall(SYS_tgkill, (int)T.pid, (int)tid, held);
 	if (res && poke_u64(tid, res, 0xccccccccccccccccull) < 0)
 		res = 0;
 	if (!res)
-		pr_warn("cannot map a scratch page into %d: call times not measured", (int)tid);
+		pr_warn("cannot map a scratch page into %d: its calls are not counted", (int)tid);
 	T.nslots = 0;
 	return res;
 }
@@ -1198,9 +1214,10 @@ static void on_return(pid_t tid, struct user_regs_struct *regs, int *deliver)
 	ptrace(PTRACE_SETREGS, tid, NULL, regs);
 }
 
-/* A fork child starts with the parent's breakpoints in its copy of the
- * memory: take them out and let it go (it is not traced).  A vfork child
- * shares the parent's memory: it is only let go (it execs or exits). */
+/* A fork child that is not followed (its fork was reported while
+ * detaching) starts with the parent's breakpoints in its copy of the
+ * memory: take them out and let it go.  A vfork child shares the parent's
+ * memory: it is only let go (it execs or exits). */
 static void release_fork_child(pid_t child, int vfork)
 {
 	if (vfork) {

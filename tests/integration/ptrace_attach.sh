@@ -7,7 +7,9 @@
 # catches threads inside calls and on breakpoints), 4 threads at once (each
 # op's FLOPs = calls x its FLOPs per call), a process that exits
 # while attached, a child forked while attached (followed, counted in its
-# own trace, released with the breakpoints out of its memory), and the errors for a pid that does not exist and for a
+# own trace, released with the breakpoints out of its memory), a process
+# forking thousands of children across three attach/detach cycles (none
+# dies, each child's trace holds at most its own 10 calls), and the errors for a pid that does not exist and for a
 # process of another user.
 # Skips when ptrace is not permitted here.
 set -u
@@ -149,6 +151,35 @@ awk -F, 'NR > 1 && $1 != "-" && ($1 != "dgemm" || $7 != $6 * 27648) { bad = 1 }
 	END { exit bad }' "$tmp/p.csv" && [ "${pc:-0}" -gt 0 ] ||
 	fail "fork_loop: the parent's trace: $(cat "$tmp/p.csv")"
 echo "ok fork while attached: child $kp counted 100 ddot exactly, parent $pc dgemm; both ran on unchanged"
+
+# a process forking children back to back (each 10 ddot, then exit),
+# attached to and detached from three times: forks land in every state
+# (followed, reported during the detach and let go); no child may die of
+# a breakpoint left in its memory, and each child's trace holds at most its
+# 10 calls (all 10 when it ran entirely while attached)
+"$FL" --storm 2.5 >"$tmp/storm.out" 2>&1 &
+lp=$!
+while ! grep -q ready "$tmp/storm.out"; do sleep 0.05; done
+for i in 1 2 3; do
+	"$OPC" record -p $lp --duration 0.3 -o "$tmp/st$i.opc" >"$tmp/rec.out" 2>&1 ||
+		fail "storm: record -p exited $?: $(cat "$tmp/rec.out")"
+	sleep 0.1
+done
+wait $lp || fail "storm: exited $?: $(cat "$tmp/storm.out")"
+lp=
+grep -q "failed 0$" "$tmp/storm.out" || fail "storm: children died: $(cat "$tmp/storm.out")"
+full=0 kids=0
+for f in "$tmp"/st[123].*.opc; do
+	"$OPC" report "$f" --by op --format csv >"$tmp/st.csv" 2>"$tmp/rep.err" ||
+		fail "storm: report $f: $(cat "$tmp/rep.err")"
+	[ -s "$tmp/rep.err" ] && fail "storm: $f: $(cat "$tmp/rep.err")"
+	n=$(awk -F, 'NR > 1 && $1 != "-" { if ($1 != "ddot" || $7 != 200 * $6 || $6 > 10) exit 1; n += $6 }
+		END { print n + 0 }' "$tmp/st.csv") || fail "storm: $f: $(cat "$tmp/st.csv")"
+	kids=$((kids + 1))
+	[ "$n" = 10 ] && full=$((full + 1))
+done
+[ $full -gt 0 ] || fail "storm: no child trace with its 10 calls among $kids"
+echo "ok fork storm: $(cat "$tmp/storm.out" | tail -1), $kids children traced, $full with all 10 calls, none more"
 
 # errors
 "$OPC" record -p 999999999 -o "$tmp/x.opc" >"$tmp/err.out" 2>&1 && fail "-p of no process succeeded"

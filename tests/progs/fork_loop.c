@@ -17,6 +17,14 @@
  * At the end the parent waits for the child and prints "checksum X" and
  * "child status S" (the wait status, 0 when it exited normally).  The
  * checksums do not depend on timing.
+ *
+ *   fork_loop --storm SECONDS
+ *
+ * Prints "ready PID", then for SECONDS forks children back to back, each
+ * calling cblas_ddot (n = 100) 10 times and exiting 0, and waits for each;
+ * prints "children N failed F" (F: those that did not exit 0, e.g. killed
+ * by the SIGTRAP of a breakpoint left in their memory).  Attaching and
+ * detaching meanwhile lands forks in every state the tracer knows.
  */
 #include <cblas.h>
 #include <signal.h>
@@ -78,6 +86,36 @@ static void child(void)
 	exit(0);
 }
 
+static int storm(double secs)
+{
+	static double x[100], y[100];
+	struct timespec t0, t;
+	long n = 0, failed = 0;
+	int st;
+
+	for (int i = 0; i < 100; i++)
+		x[i] = y[i] = i * 0.5;
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		pid_t kid = fork();
+
+		if (kid == 0) {
+			for (int i = 0; i < 10; i++)
+				y[i] += cblas_ddot(100, x, 1, y, 1) * 1e-9;
+			_exit(0);
+		}
+		if (kid < 0 || waitpid(kid, &st, 0) != kid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			failed++;
+		n++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	printf("children %ld failed %ld\n", n, failed);
+	return failed != 0;
+}
+
 int main(int argc, char **argv)
 {
 	long iters = argc > 1 ? atol(argv[1]) : 1000;
@@ -87,6 +125,8 @@ int main(int argc, char **argv)
 	pid_t kid = 0;
 	int st = 0;
 
+	if (argc > 2 && !strcmp(argv[1], "--storm"))
+		return storm(atof(argv[2]));
 	signal(SIGUSR1, on_usr1);
 	for (int i = 0; i < N * N; i++) {
 		a[i] = (i % 7) * 0.25;
