@@ -612,7 +612,7 @@ static void *collector_main(void *arg)
 
 /* ---- the trace file ---- */
 
-static void expand_path(char *out, size_t len, const char *pattern, int suffix)
+static void expand_path(char *out, size_t len, const char *pattern, const char *suffix)
 {
 	char host[256] = "unknown";
 	size_t o = 0;
@@ -635,8 +635,8 @@ static void expand_path(char *out, size_t len, const char *pattern, int suffix)
 		out[o++] = *p;
 	}
 	out[o < len ? o : len - 1] = 0;
-	if (suffix) {
-		/* trace.opc -> trace.N.opc, other names get .N appended */
+	if (*suffix) {
+		/* trace.opc -> trace.S.opc, other names get .S appended */
 		char *dot = strrchr(out, '.');
 		char *slash = strrchr(out, '/');
 		char tail[64] = "";
@@ -646,7 +646,7 @@ static void expand_path(char *out, size_t len, const char *pattern, int suffix)
 			*dot = 0;
 		}
 		o = strlen(out);
-		snprintf(out + o, len - o, ".%d%s", suffix, tail);
+		snprintf(out + o, len - o, ".%s%s", suffix, tail);
 	}
 }
 
@@ -778,17 +778,26 @@ static int trace_open(void)
 {
 	struct opc_file_header h;
 	struct timespec rt;
-	int fd, suffix = 0;
-
+	int fd;
+	char suffix[64] = "", again[96];
 	const char *root = getenv("OPCOUNT_ROOT_PID");
+	int own_pid = strstr(opc_cfg_output, "%p") != NULL;
 
 	/* Under `opcount record -o FILE`, FILE is the command's; any other
-	 * process of the run writes FILE's stem + ".<pid>.opc". */
-	if (root && atoi(root) != getpid() && !strstr(opc_cfg_output, "%p"))
-		suffix = getpid();
-	do {
-		expand_path(trace_path, sizeof(trace_path), opc_cfg_output, suffix);
-	} while (path_in_use(trace_path) && ++suffix < INT_MAX);
+	 * process of the run writes FILE's stem + ".<pid>.opc".  An image
+	 * exec'd by a process that wrote a trace already adds ".exec<n>", n
+	 * counting the execs, as the ptrace tracer names them: the pid
+	 * stays, and a name of another process's pid is never taken. */
+	if (root && atoi(root) != getpid() && !own_pid)
+		snprintf(suffix, sizeof(suffix), "%d", (int)getpid());
+	expand_path(trace_path, sizeof(trace_path), opc_cfg_output, suffix);
+	for (int n = 1; path_in_use(trace_path) && n < 10000; n++) {
+		if (own_pid)
+			snprintf(again, sizeof(again), "exec%d", n);
+		else
+			snprintf(again, sizeof(again), "%d.exec%d", (int)getpid(), n);
+		expand_path(trace_path, sizeof(trace_path), opc_cfg_output, again);
+	}
 	fd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		pr_err("cannot create trace %s: %s; counting disabled", trace_path,
