@@ -62,6 +62,7 @@ static const char *first_column(const struct opc_row *r, enum opc_group by)
 	case OPC_BY_OP: return r->op;
 	case OPC_BY_TYPE: return r->type;
 	case OPC_BY_KEY: return r->shape;
+	case OPC_BY_DEVICE: return r->device;
 	}
 	return "?";
 }
@@ -317,6 +318,7 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
 		json_object_object_add(o, "busy_s", json_object_new_double(r->busy_s));
 		json_object_object_add(o, "gpu_s", json_object_new_double(r->gpu_s));
+		json_object_object_add(o, "device", r->outside ? NULL : json_object_new_string(r->device));
 		if (r->captured)
 			json_object_object_add(o, "captured", json_object_new_boolean(1));
 		if (p->have_energy && !r->nested) {
@@ -500,8 +502,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: opcount report [FILE...] [options]\n"
-		"  --by site|layer|path|op|type|key   group rows (default: site); layer is the\n"
-		"                                innermost region, path the nesting of regions\n"
+		"  --by site|layer|path|op|type|key|device   group rows (default: site); layer is\n"
+		"                                the innermost region, path the nesting of regions,\n"
+		"                                device cpu or gpuN\n"
 		"  --format table|json|csv|folded   output format (default: table); folded:\n"
 		"                                \"frame;...;frame value\" lines for flamegraph.pl,\n"
 		"                                call stacks with the routine as the leaf and the\n"
@@ -538,7 +541,8 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'b':
 			if (opc_group_parse(optarg, &by) < 0) {
-				pr_err("--by: unknown grouping '%s' (site, layer, path, op, type, key)",
+				pr_err("--by: unknown grouping '%s' (site, layer, path, op, type, key, "
+				       "device)",
 				       optarg);
 				return 2;
 			}

@@ -16,12 +16,12 @@
 #include "attribute.h"
 #include "symbolize.h"
 
+static const char *group_names[] = { "site", "layer", "op", "type", "key", "path", "device" };
+
 int opc_group_parse(const char *s, enum opc_group *g)
 {
-	static const char *names[] = { "site", "layer", "op", "type", "key", "path" };
-
-	for (int i = 0; i < 6; i++)
-		if (!strcmp(s, names[i])) {
+	for (int i = 0; i < (int)(sizeof(group_names) / sizeof(group_names[0])); i++)
+		if (!strcmp(s, group_names[i])) {
 			*g = i;
 			return 0;
 		}
@@ -30,9 +30,7 @@ int opc_group_parse(const char *s, enum opc_group *g)
 
 const char *opc_group_name(enum opc_group g)
 {
-	static const char *names[] = { "site", "layer", "op", "type", "key", "path" };
-
-	return names[g];
+	return group_names[g];
 }
 
 /*
@@ -205,7 +203,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 			const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
 			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
 			int nested = !!(k->rec.flags & OPC_TKEY_NESTED);
-			char path[1024], shape[512], group[2048];
+			char path[1024], shape[512], group[2048], device[16];
 			const char *layer;
 			const char *site, *type;
 			struct opc_row *r;
@@ -221,7 +219,14 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 			else
 				site = sym ? opc_sym_addr(sym, k->rec.site, 1) : "?";
 			type = l && l->type[0] ? l->type : k->family;
+			if (k->rec.flags & OPC_TKEY_GPU)
+				snprintf(device, sizeof(device), "gpu%u", k->rec.device);
+			else
+				snprintf(device, sizeof(device), "cpu");
 			switch (by) {
+			case OPC_BY_DEVICE:
+				snprintf(group, sizeof(group), "%s", device);
+				break;
 			case OPC_BY_SITE:
 				snprintf(group, sizeof(group), "%s\t%s", site, k->op);
 				break;
@@ -255,6 +260,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				r->site = strdup(site);
 				r->iface = strdup(opc_iface_name(k->rec.iface));
 				r->shape = strdup(shape);
+				r->device = strdup(device);
 				if (want_stacks && st && sym) {
 					r->stack = calloc(st->depth, sizeof(char *));
 					for (uint32_t f = 0; r->stack && f < st->depth; f++)
@@ -276,6 +282,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 				r->site = merge(r->site, site);
 				r->iface = merge(r->iface, opc_iface_name(k->rec.iface));
 				r->shape = merge(r->shape, shape);
+				r->device = merge(r->device, device);
 			}
 			r->calls += k->calls;
 			r->energy_j += k->energy_j;
@@ -320,6 +327,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 		r->site = strdup("(outside intercepted calls)");
 		r->iface = strdup("-");
 		r->shape = strdup("(outside intercepted calls)");
+		r->device = strdup("-");
 		r->outside = 1;
 		r->energy_j = p->outside_j;
 		r->energy_lo_j = p->outside_lo_j;
@@ -339,6 +347,7 @@ void opc_profile_free(struct opc_profile *p)
 		free(r->layer_path);
 		free(r->site);
 		free(r->iface);
+		free(r->device);
 		free(r->shape);
 		free(r->group);
 		for (size_t f = 0; f < r->nstack; f++)

@@ -16,11 +16,13 @@ enum opc_group {
 	OPC_BY_TYPE,
 	OPC_BY_KEY,
 	OPC_BY_PATH,
+	OPC_BY_DEVICE,		/* cpu, gpu0, gpu1... */
 };
 
 struct opc_row {
 	char *op, *type, *layer, *site, *iface, *shape;	/* "*" when mixed; layer may be NULL */
 	char *layer_path;	/* "outer/inner" regions; layer is the innermost */
+	char *device;		/* "cpu", "gpu0"..., "*" when mixed */
 	char *group;		/* the grouping value, for sorting by name */
 	char **stack;		/* symbolized frames of the first key (site/key rows) */
 	size_t nstack;

@@ -13,6 +13,7 @@
 #             over the run + 200 W x GPU time (3%)
 #   auto      OPCOUNT_ENERGY=auto with NVML present adds the GPU to the
 #             CPU's source: sources ["rapl", "nvml"]
+#   device    --by device: one row, gpu0, with every SGEMM
 #   fit       opcount fit on the two runs: GPU GEMMs are a type of their
 #             own (gemm@gpu); model (c) finds the 80 W idle draw (10%) and
 #             200 W x an SGEMM's GPU time per SGEMM (10%)
@@ -65,6 +66,18 @@ dur = r["totals"]["duration_s"]
 check("total = 80 W x duration + 200 W x GPU time", r["totals"]["energy_j"],
       80 * dur + 200 * truth_s, 0.03)
 sys.exit(1 if bad else 0)
+PYEOF
+
+# ---- --by device ------------------------------------------------------------
+report "$d" device
+n=$(awk '{ print $1 }' "$d/out.txt")
+$PY - "$d/device.json" "$n" <<'PYEOF' && ok "--by device: one gpu0 row with the $n SGEMMs" || bad "--by device"
+import json, sys
+rows = [r for r in json.load(open(sys.argv[1]))["rows"] if r["device"] is not None]
+good = len(rows) == 1 and rows[0]["device"] == "gpu0" and rows[0]["calls"] == int(sys.argv[2])
+if not good:
+    print("rows: %s" % [(r["device"], r["calls"]) for r in rows])
+sys.exit(0 if good else 1)
 PYEOF
 
 # ---- auto adds the GPU ---------------------------------------------------
