@@ -803,7 +803,13 @@ void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
  *       dscale 2, dx 4; reads x, dy, scale (and the saved statistics),
  *       writes dx, dscale, dbias.
  * The graph API's execution plans are counted but not costed (0, 0: the
- * key is marked estimated).
+ * key is marked estimated) unless opcount saw their operation graph built:
+ * then preload/gpu_cudnn.c adds up, per convolution node, the legacy
+ * convolution's count above (2 * y * red, and the same tensors read and
+ * written, each of its own type, virtual tensors of a fused graph 0
+ * bytes) and per matmul node 2 * batch * m * n * k, reading A and B and
+ * writing C; pointwise and other nodes count nothing (their number is the
+ * key's last dimension).  The key carries the totals.
  */
 
 /* bytes per element of a cuDNN type letter (0: unknown); 4-bit types are
@@ -1018,6 +1024,17 @@ void opc_cost_cudnn_backend_exec(const struct opc_shape *s, char prec, struct op
 	(void)prec;
 	o->flops = 0;
 	o->bytes = 0;
+}
+
+/* d[0] FLOPs, d[1] bytes of the plan's graph, d[2] the plan, d[3] nodes not
+ * counted; worked out in preload/gpu_cudnn.c when the plan was finalised */
+void opc_cost_cudnn_graph(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[0] <= 0 || s->d[1] < 0 || s->d[2] <= 0 || s->d[3] < 0)
+		return;
+	o->flops = (uint64_t)s->d[0];
+	o->bytes = (uint64_t)s->d[1];
 }
 
 /* ---- CUDA runtime ---- */

@@ -179,4 +179,53 @@ typedef int (*opc_cudnn_get_op_tensor_t)(void *desc, int *op, int *type, int *na
 typedef int (*opc_cudnn_get_pooling_nd_t)(void *desc, int req, int *mode, int *nan,
 					  int *nbdims, int *window, int *pad, int *stride);
 
+/*
+ * cuDNN 9 graph (backend) API, cudnn_graph.h: the descriptor types,
+ * attribute names and attribute types that preload/gpu_cudnn.c mirrors to
+ * cost an execution plan (checked by tests/gpu/cudnn_graph.c).
+ */
+/* cudnnBackendDescriptorType_t */
+#define OPC_CUDNN_BACKEND_ENGINE		2
+#define OPC_CUDNN_BACKEND_ENGINECFG		3
+#define OPC_CUDNN_BACKEND_ENGINEHEUR		4
+#define OPC_CUDNN_BACKEND_EXECUTION_PLAN	5
+#define OPC_CUDNN_BACKEND_OP_CONV_FWD		10
+#define OPC_CUDNN_BACKEND_OP_CONV_BWD_FILTER	11
+#define OPC_CUDNN_BACKEND_OP_CONV_BWD_DATA	12
+#define OPC_CUDNN_BACKEND_OPERATIONGRAPH	15
+#define OPC_CUDNN_BACKEND_TENSOR		17
+#define OPC_CUDNN_BACKEND_OP_MATMUL		19
+/* cudnnBackendAttributeType_t */
+#define OPC_CUDNN_TYPE_DATA_TYPE		1
+#define OPC_CUDNN_TYPE_BOOLEAN			2	/* bool */
+#define OPC_CUDNN_TYPE_INT64			3
+#define OPC_CUDNN_TYPE_FLOAT			4
+#define OPC_CUDNN_TYPE_DOUBLE			5
+#define OPC_CUDNN_TYPE_BACKEND_DESCRIPTOR	15
+/* cudnnBackendAttributeName_t */
+#define OPC_CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH	201
+#define OPC_CUDNN_ATTR_ENGINEHEUR_RESULTS		202
+#define OPC_CUDNN_ATTR_ENGINECFG_ENGINE			300
+#define OPC_CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG	401
+#define OPC_CUDNN_ATTR_OP_CONV_FWD_BETA			701
+#define OPC_CUDNN_ATTR_OP_CONV_FWD_W			703
+#define OPC_CUDNN_ATTR_OP_CONV_FWD_X			704
+#define OPC_CUDNN_ATTR_OP_CONV_FWD_Y			705
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_DATA_BETA		707
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_DATA_W		709
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_DATA_DX		710
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_DATA_DY		711
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_FILTER_BETA		713
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_FILTER_DW		715
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_FILTER_X		716
+#define OPC_CUDNN_ATTR_OP_CONV_BWD_FILTER_DY		717
+#define OPC_CUDNN_ATTR_OPERATIONGRAPH_OPS		801
+#define OPC_CUDNN_ATTR_TENSOR_DATA_TYPE			901
+#define OPC_CUDNN_ATTR_TENSOR_DIMENSIONS		902
+#define OPC_CUDNN_ATTR_TENSOR_IS_VIRTUAL		907
+#define OPC_CUDNN_ATTR_ENGINE_OPERATION_GRAPH		1300
+#define OPC_CUDNN_ATTR_OP_MATMUL_ADESC			1520
+#define OPC_CUDNN_ATTR_OP_MATMUL_BDESC			1521
+#define OPC_CUDNN_ATTR_OP_MATMUL_CDESC			1522
+
 #endif

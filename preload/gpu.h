@@ -79,6 +79,14 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued);
 		(__typeof__(var))var##_p;                                      \
 	})
 
+/* fork handlers of the GPU files' own locks (called from shim.c) */
+void opc_cudnn_atfork_prepare(void);
+void opc_cudnn_atfork_parent(void);
+void opc_cudnn_atfork_child(void);
+void opc_nvtx_atfork_prepare(void);
+void opc_nvtx_atfork_parent(void);
+void opc_nvtx_atfork_child(void);
+
 /* collector side: complete the finished events of a thread */
 void opc_gpu_poll(struct opc_thread *t);
 void opc_gpu_thread_free(struct opc_thread *t);

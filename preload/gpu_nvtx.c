@@ -82,6 +82,22 @@ static pthread_once_t nvtx_once = PTHREAD_ONCE_INIT;
 static uint64_t next_id;
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork: as gpu_cudnn.c's mirror */
+void opc_nvtx_atfork_prepare(void)
+{
+	pthread_mutex_lock(&pending_lock);
+}
+
+void opc_nvtx_atfork_parent(void)
+{
+	pthread_mutex_unlock(&pending_lock);
+}
+
+void opc_nvtx_atfork_child(void)
+{
+	pthread_mutex_init(&pending_lock, NULL);
+}
 static uint64_t pending[PENDING_MAX];
 static int npending;
 

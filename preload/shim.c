@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gpu.h"
 #include "log.h"
 #include "resolve.h"
 #include "shim.h"
@@ -120,6 +121,8 @@ static void shim_finish(void)
 
 static void atfork_prepare(void)
 {
+	opc_cudnn_atfork_prepare();
+	opc_nvtx_atfork_prepare();
 	opc_layer_atfork_prepare();
 	opc_collector_atfork_prepare();
 }
@@ -128,10 +131,14 @@ static void atfork_parent(void)
 {
 	opc_collector_atfork_parent();
 	opc_layer_atfork_parent();
+	opc_nvtx_atfork_parent();
+	opc_cudnn_atfork_parent();
 }
 
 static void atfork_child(void)
 {
+	opc_cudnn_atfork_child();
+	opc_nvtx_atfork_child();
 	opc_layer_atfork_child();
 	opc_collector_atfork_child();
 	if (opc_fork_self)

@@ -16,10 +16,13 @@
  * a test can check a program's results are unchanged under opcount.  The
  * other operations only keep time.
  *
- * The graph API is reduced to what a program needs to run a plan:
- * descriptors that accept any attribute and finalize, and
- * cudnnBackendExecute, which queues FAKECUDNN_PLAN_NS (default 30000) of
- * work per execution.
+ * The graph API is reduced to what a program needs to build and run a
+ * plan: descriptors that accept any attribute (a descriptor given as an
+ * attribute must be finalized, as cuDNN requires) and finalize, engine
+ * heuristics that hand out configurations (cudnnBackendGetAttribute of
+ * CUDNN_ATTR_ENGINEHEUR_RESULTS fills the caller's ENGINECFG descriptors),
+ * and cudnnBackendExecute, which queues FAKECUDNN_PLAN_NS (default 30000)
+ * of work per execution, whatever the graph.
  */
 #include <math.h>
 #include <stdint.h>
@@ -937,7 +940,41 @@ EXPORT cudnnStatus_t cudnnBackendSetAttribute(cudnnBackendDescriptor_t d,
 {
 	struct backend_desc *b = d;
 
-	return b == NULL || b->finalized ? CUDNN_STATUS_BAD_PARAM : CUDNN_STATUS_SUCCESS;
+	if (b == NULL || b->finalized || count < 0 || (count && elements == NULL))
+		return CUDNN_STATUS_BAD_PARAM;
+	if (type == CUDNN_TYPE_BACKEND_DESCRIPTOR)
+		for (int64_t i = 0; i < count; i++) {
+			const struct backend_desc *r = ((void *const *)elements)[i];
+
+			if (r == NULL || !r->finalized)
+				return CUDNN_STATUS_BAD_PARAM;
+		}
+	return CUDNN_STATUS_SUCCESS;
+}
+
+/* Only what the heuristics hand out: up to two engine configurations. */
+EXPORT cudnnStatus_t cudnnBackendGetAttribute(cudnnBackendDescriptor_t const d,
+					      cudnnBackendAttributeName_t name,
+					      cudnnBackendAttributeType_t type, int64_t req,
+					      int64_t *count, void *elements)
+{
+	struct backend_desc *b = d;
+	int64_t n = req < 2 ? req : 2;
+
+	if (b == NULL || !b->finalized || count == NULL)
+		return CUDNN_STATUS_BAD_PARAM;
+	if (b->type != CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR ||
+	    name != CUDNN_ATTR_ENGINEHEUR_RESULTS || type != CUDNN_TYPE_BACKEND_DESCRIPTOR)
+		return CUDNN_STATUS_NOT_SUPPORTED;
+	for (int64_t i = 0; i < n; i++) {
+		struct backend_desc *c = ((void **)elements)[i];
+
+		if (c == NULL || c->type != CUDNN_BACKEND_ENGINECFG_DESCRIPTOR)
+			return CUDNN_STATUS_BAD_PARAM;
+		c->finalized = 1;
+	}
+	*count = n;
+	return CUDNN_STATUS_SUCCESS;
 }
 
 EXPORT cudnnStatus_t cudnnBackendFinalize(cudnnBackendDescriptor_t d)

@@ -1308,6 +1308,7 @@ static struct cudnn_model cudnn_models[] = {
 	{ "cudnnBatchNormalizationForwardTraining", 1, 0, "n,c", "type,beta,running,saved", 0 },
 	{ "cudnnBatchNormalizationBackward", 1, 0, "n,c", "type,betadata,betaparam,saved", 0 },
 	{ "cudnnBackendExecute", 3, 2, "plan", "", 0 },
+	{ "cudnnBackendExecute_graph", 3, 0, "flops,bytes,plan,other", "", 0 },
 };
 
 #define N_CUDNN_MODELS (sizeof(cudnn_models) / sizeof(cudnn_models[0]))
@@ -1590,6 +1591,18 @@ static void test_cudnn_elementwise(void **state)
 			}
 	/* the graph API is counted, not costed */
 	CUDNN_EXPECT("cudnnBackendExecute", 0x7f0012345678LL, 0, 0, "", 0, 0);
+	/* unless its graph was seen: the key carries the plan's FLOPs and bytes
+	 * (worked out in preload/gpu_cudnn.c, checked by gpu_cudnn_graph.sh) */
+	CUDNN_EXPECT("cudnnBackendExecute_graph", 231211008, 1755136, 0x7f0012345678LL, "",
+		     231211008, 2 * 1755136);
+	CUDNN_EXPECT("cudnnBackendExecute_graph", 2, 0, 0x7f0012345678LL, "", 2, 0);
+	{
+		int64_t d_[4] = { 1000, 64, 0x7f0012345678LL, 3 };	/* 3 nodes not costed */
+		struct opc_cost c_ = cudnn_cost("cudnnBackendExecute_graph", d_, "");
+
+		checked++;
+		failures += c_.flops != 1000 || c_.bytes != 64;
+	}
 #undef CUDNN_EXPECT
 	print_message("%d cuDNN elementwise costs compared, %d mismatches\n", checked, failures);
 	assert_int_equal(failures, 0);
