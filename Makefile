@@ -125,7 +125,7 @@ $(BUILD)/opcount: $(CLI_OBJS)
 
 # ---- examples (plain programs: they do not link opcount) -------------------
 OPENBLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread
-$(BUILD)/examples/%: examples/%.c include/opcount.h
+$(BUILD)/examples/%: examples/%.c examples/common.h include/opcount.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -lm
 

@@ -39,6 +39,10 @@
  * the calls and checks it against the closed form in cnn_expected() before
  * printing it.
  *
+ * The PRNG, the counted gemm(), the softmax cross-entropy, the parsing of
+ * --lr and --seed and the summary lines are in examples/common.h, shared
+ * with mlp.c.
+ *
  * Build: gcc -O2 -Wall -Wextra -Iinclude examples/cnn.c -o cnn -lopenblas -lm
  */
 #define _GNU_SOURCE
@@ -54,6 +58,8 @@
 #include <string.h>
 
 #include "opcount.h"
+#define EXAMPLE_NAME "cnn"
+#include "common.h"
 
 #define NCLASSES 4
 
@@ -96,53 +102,6 @@ struct cnn {
 	float *dx;		/* C x S x S, one image at a time */
 	uint64_t conv_flops, fc_flops;
 };
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t gemm_calls;
-
-/* splitmix64: tiny, and the same stream on every platform and libc. */
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi); 24 bits are all a float can hold. */
-static float rng_uniform(struct rng *r, float lo, float hi)
-{
-	return lo + (hi - lo) * (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL) {
-		fprintf(stderr, "cnn: out of memory (%zu x %zu bytes)\n", n, size);
-		exit(1);
-	}
-	return p;
-}
-
-/*
- * Every GEMM goes through here so that the count is taken from the very
- * arguments BLAS receives, not from a second description that could drift.
- */
-static void gemm(uint64_t *flops, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
-		 int m, int n, int k, const float *a, int lda,
-		 const float *b, int ldb, float beta, float *c, int ldc)
-{
-	cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb,
-		    beta, c, ldc);
-	*flops += 2 * (uint64_t)m * (uint64_t)n * (uint64_t)k;
-	gemm_calls++;
-}
 
 static int shape_init(struct shape *sh, const struct cnn_opts *o)
 {
@@ -355,40 +314,6 @@ static void forward(struct cnn *n, const float *x, int b)
 	opcount_layer_pop();
 }
 
-/*
- * Mean softmax cross-entropy over the batch.  Writes dLoss/dlogits into
- * grad, already divided by b so that the weight gradients are means and
- * the learning rate does not depend on the batch size.
- */
-static double softmax_xent(const float *logits, const int *label, int b,
-			   int classes, float *grad)
-{
-	double loss = 0.0;
-	int i, c;
-
-	for (i = 0; i < b; i++) {
-		const float *z = logits + (size_t)i * classes;
-		float *g = grad + (size_t)i * classes;
-		float max = z[0], sum = 0.0f;
-
-		/* Subtracting the max keeps expf() from overflowing. */
-		for (c = 1; c < classes; c++)
-			if (z[c] > max)
-				max = z[c];
-		for (c = 0; c < classes; c++) {
-			g[c] = expf(z[c] - max);
-			sum += g[c];
-		}
-		for (c = 0; c < classes; c++)
-			g[c] /= sum;
-		loss -= log((double)g[label[i]] + 1e-30);
-		g[label[i]] -= 1.0f;
-		for (c = 0; c < classes; c++)
-			g[c] /= (float)b;
-	}
-	return loss / b;
-}
-
 static void sgd(float *w, const float *dw, size_t n, float lr)
 {
 	size_t i;
@@ -540,7 +465,6 @@ static int parse_opts(int argc, char **argv, struct cnn_opts *o)
 		{ "help",          no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
 	int c, ret = 0;
 
 	/* The image limits keep every index of an image, and of its im2col
@@ -555,24 +479,8 @@ static int parse_opts(int argc, char **argv, struct cnn_opts *o)
 		case 'n': ret = parse_int("samples", optarg, 1, INT_MAX, &o->samples); break;
 		case 'e': ret = parse_int("epochs", optarg, 1, INT_MAX, &o->epochs); break;
 		case 'b': ret = parse_int("batch", optarg, 1, INT_MAX, &o->batch); break;
-		case 'r':
-			errno = 0;
-			o->lr = strtof(optarg, &end);
-			if (errno || end == optarg || *end || !(o->lr > 0.0f)) {
-				fprintf(stderr, "cnn: --lr: expected a positive number, got '%s'\n",
-					optarg);
-				ret = -EINVAL;
-			}
-			break;
-		case 's':
-			errno = 0;
-			o->seed = strtoull(optarg, &end, 0);
-			if (errno || end == optarg || *end) {
-				fprintf(stderr, "cnn: --seed: expected an integer, got '%s'\n",
-					optarg);
-				ret = -EINVAL;
-			}
-			break;
+		case 'r': ret = parse_lr(optarg, &o->lr); break;
+		case 's': ret = parse_seed(optarg, &o->seed); break;
 		case 'I': o->infer = 1; break;
 		case 'G': o->input_grad = 0; break;
 		case 'q': o->quiet = 1; break;
@@ -651,9 +559,7 @@ int main(int argc, char **argv)
 		ret = 1;
 	}
 
-	printf("analytic_flops %" PRIu64 "\n", net.conv_flops + net.fc_flops);
-	printf("analytic_gemm_calls %" PRIu64 "\n", gemm_calls);
-	printf("final_loss %.6f\n", loss);
+	print_totals(net.conv_flops + net.fc_flops, loss);
 	printf("layer_flops conv1 %" PRIu64 "\n", net.conv_flops);
 	printf("layer_flops fc1 %" PRIu64 "\n", net.fc_flops);
 

@@ -24,6 +24,10 @@
  * Every BLAS call of a layer, forward and backward, runs inside
  * opcount_layer_push("denseL", "Linear") ... opcount_layer_pop().
  *
+ * The PRNG, the counted gemm(), the softmax cross-entropy, the parsing of
+ * --lr and --seed and the summary lines are in examples/common.h, shared
+ * with cnn.c.
+ *
  * Build: gcc -O2 -Wall -Wextra -Iinclude examples/mlp.c -o mlp -lopenblas -lm
  */
 #define _GNU_SOURCE
@@ -39,6 +43,8 @@
 #include <string.h>
 
 #include "opcount.h"
+#define EXAMPLE_NAME "mlp"
+#include "common.h"
 
 struct mlp_opts {
 	int layers;		/* hidden layers; the net has layers + 1 */
@@ -64,53 +70,6 @@ struct dense {
 	float *y;		/* batch x out, after the activation */
 	uint64_t flops;		/* 2mnk summed over the sgemm calls issued */
 };
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t gemm_calls;
-
-/* splitmix64: tiny, and the same stream on every platform and libc. */
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi); 24 bits are all a float can hold. */
-static float rng_uniform(struct rng *r, float lo, float hi)
-{
-	return lo + (hi - lo) * (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL) {
-		fprintf(stderr, "mlp: out of memory (%zu x %zu bytes)\n", n, size);
-		exit(1);
-	}
-	return p;
-}
-
-/*
- * Every GEMM goes through here so that the count is taken from the very
- * arguments BLAS receives, not from a second description that could drift.
- */
-static void gemm(uint64_t *flops, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
-		 int m, int n, int k, const float *a, int lda,
-		 const float *b, int ldb, float *c, int ldc)
-{
-	cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb,
-		    0.0f, c, ldc);
-	*flops += 2 * (uint64_t)m * (uint64_t)n * (uint64_t)k;
-	gemm_calls++;
-}
 
 static void dense_init(struct dense *d, int idx, int in, int out, int batch,
 		       struct rng *r)
@@ -183,7 +142,7 @@ static void forward(struct dense *net, int nlayers, const float *x, int b)
 
 		opcount_layer_push(d->name, "Linear");
 		gemm(&d->flops, CblasNoTrans, CblasTrans, b, d->out, d->in,
-		     in, d->in, d->w, d->in, d->y, d->out);
+		     in, d->in, d->w, d->in, 0.0f, d->y, d->out);
 		for (i = 0; i < b; i++) {
 			float *row = d->y + (size_t)i * d->out;
 
@@ -195,40 +154,6 @@ static void forward(struct dense *net, int nlayers, const float *x, int b)
 		}
 		opcount_layer_pop();
 	}
-}
-
-/*
- * Mean softmax cross-entropy over the batch.  Writes dLoss/dlogits into
- * grad, already divided by b so that the weight gradients are means and
- * the learning rate does not depend on the batch size.
- */
-static double softmax_xent(const float *logits, const int *label, int b,
-			   int classes, float *grad)
-{
-	double loss = 0.0;
-	int i, c;
-
-	for (i = 0; i < b; i++) {
-		const float *z = logits + (size_t)i * classes;
-		float *g = grad + (size_t)i * classes;
-		float max = z[0], sum = 0.0f;
-
-		/* Subtracting the max keeps expf() from overflowing. */
-		for (c = 1; c < classes; c++)
-			if (z[c] > max)
-				max = z[c];
-		for (c = 0; c < classes; c++) {
-			g[c] = expf(z[c] - max);
-			sum += g[c];
-		}
-		for (c = 0; c < classes; c++)
-			g[c] /= sum;
-		loss -= log((double)g[label[i]] + 1e-30);
-		g[label[i]] -= 1.0f;
-		for (c = 0; c < classes; c++)
-			g[c] /= (float)b;
-	}
-	return loss / b;
 }
 
 /* dy holds dLoss/dlogits on entry; spare is scratch of the same size. */
@@ -254,11 +179,11 @@ static void backward(struct dense *net, int nlayers, const float *x, int b,
 					dy[k] = 0.0f;
 
 		gemm(&d->flops, CblasTrans, CblasNoTrans, d->out, d->in, b,
-		     dy, d->out, in, d->in, d->dw, d->in);
+		     dy, d->out, in, d->in, 0.0f, d->dw, d->in);
 		/* dX must use W before the update below changes it. */
 		if (l > 0)
 			gemm(&d->flops, CblasNoTrans, CblasNoTrans, b, d->in,
-			     d->out, dy, d->out, d->w, d->in, spare, d->in);
+			     d->out, dy, d->out, d->w, d->in, 0.0f, spare, d->in);
 
 		for (j = 0; j < d->out; j++)
 			d->db[j] = 0.0f;
@@ -354,7 +279,6 @@ static int parse_opts(int argc, char **argv, struct mlp_opts *o)
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
 	int c, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "l:w:i:o:n:e:b:r:s:Iqh",
@@ -367,24 +291,8 @@ static int parse_opts(int argc, char **argv, struct mlp_opts *o)
 		case 'n': ret = parse_int("samples", optarg, 1, &o->samples); break;
 		case 'e': ret = parse_int("epochs", optarg, 1, &o->epochs); break;
 		case 'b': ret = parse_int("batch", optarg, 1, &o->batch); break;
-		case 'r':
-			errno = 0;
-			o->lr = strtof(optarg, &end);
-			if (errno || end == optarg || *end || !(o->lr > 0.0f)) {
-				fprintf(stderr, "mlp: --lr: expected a positive number, got '%s'\n",
-					optarg);
-				ret = -EINVAL;
-			}
-			break;
-		case 's':
-			errno = 0;
-			o->seed = strtoull(optarg, &end, 0);
-			if (errno || end == optarg || *end) {
-				fprintf(stderr, "mlp: --seed: expected an integer, got '%s'\n",
-					optarg);
-				ret = -EINVAL;
-			}
-			break;
+		case 'r': ret = parse_lr(optarg, &o->lr); break;
+		case 's': ret = parse_seed(optarg, &o->seed); break;
 		case 'I': o->infer = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -477,9 +385,7 @@ int main(int argc, char **argv)
 		ret = 1;
 	}
 
-	printf("analytic_flops %" PRIu64 "\n", flops);
-	printf("analytic_gemm_calls %" PRIu64 "\n", gemm_calls);
-	printf("final_loss %.6f\n", loss);
+	print_totals(flops, loss);
 	for (l = 0; l < nlayers; l++)
 		printf("layer_flops %s %" PRIu64 "\n", net[l].name,
 		       net[l].flops);

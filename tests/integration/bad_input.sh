@@ -12,23 +12,9 @@
 # wrote): the same trace cut short by 1, 7 and 20 bytes (counted from the
 # end of the last frame's payload, before any padding).
 # Runs every case in all three output formats.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (it writes the corrupt files)"; exit 77; }
-for f in "$LIB" "$OPC" "$B/tests/progs/blas_calls"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.inc"
+need_py "it writes the corrupt files"
+need "$LIB" "$OPC" "$B/tests/progs/blas_calls"
 
 OPCOUNT_OUTPUT=$tmp/good.opc LD_PRELOAD=$LIB "$B/tests/progs/blas_calls" >/dev/null ||
 	fail "blas_calls failed under the library"
@@ -75,8 +61,8 @@ for cut in (1, 7, 20):
 EOF
 mkdir "$tmp/dir.opc"
 
-# bad FILE...: every format must fail cleanly, naming the last FILE
-bad() {
+# rejected FILE...: every format must fail cleanly, naming the last FILE
+rejected() {
 	for last; do :; done
 	name=$(basename "$last")
 	for fmt in table json csv; do
@@ -89,15 +75,15 @@ bad() {
 	echo "ok $name: $(head -n 1 "$tmp/err")"
 }
 
-bad "$tmp/missing.opc"
-bad "$tmp/dir.opc"
-bad "$tmp/empty.opc"
-bad "$tmp/random.opc"
-bad "$tmp/header10.opc"
-bad "$tmp/header63.opc"
-bad "$tmp/magic.opc"
-bad "$tmp/flipped.opc"
-bad "$tmp/good.opc" "$tmp/flipped.opc"
+rejected "$tmp/missing.opc"
+rejected "$tmp/dir.opc"
+rejected "$tmp/empty.opc"
+rejected "$tmp/random.opc"
+rejected "$tmp/header10.opc"
+rejected "$tmp/header63.opc"
+rejected "$tmp/magic.opc"
+rejected "$tmp/flipped.opc"
+rejected "$tmp/good.opc" "$tmp/flipped.opc"
 
 # cut short: readable, with a warning that names the file
 for cut in 1 7 20; do

@@ -11,25 +11,10 @@
 #    inside (dgesv_ through the Fortran interface) and for the BLAS that
 #    LAPACK calls, while the rows that are not nested and the totals are
 #    exactly as without it.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/blas_calls
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
 
 "$PROG" >"$tmp/plain.txt" || fail "blas_calls failed without the library: $(grep FAIL "$tmp/plain.txt")"
 OPCOUNT_OUTPUT=$tmp/t.opc LD_PRELOAD=$LIB "$PROG" >"$tmp/expect.txt" 2>"$tmp/err.txt" ||

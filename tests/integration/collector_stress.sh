@@ -9,25 +9,10 @@
 #  - layers: threads that make every call in a new layer.  A key record
 #    written before the layer it refers to makes the trace unreadable.
 # Each is run three times: the races are narrow.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/collector_stress
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
 
 n=0
 errors=0

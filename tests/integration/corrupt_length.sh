@@ -9,23 +9,9 @@
 # report` must fail (non-zero exit, below 128) and name the file, rather
 # than warn "incomplete last frame", exit 0 and drop every later frame.
 # A size field flipped in the first frame is checked too.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (it writes the corrupt files)"; exit 77; }
-for f in "$LIB" "$OPC" "$B/tests/progs/blas_calls"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.inc"
+need_py "it writes the corrupt files"
+need "$LIB" "$OPC" "$B/tests/progs/blas_calls"
 
 OPCOUNT_OUTPUT=$tmp/good.opc LD_PRELOAD=$LIB "$B/tests/progs/blas_calls" >/dev/null ||
 	fail "blas_calls failed under the library"

@@ -10,24 +10,9 @@
 # the data set, other layer counts and conv shapes, the default trace
 # name (opcount-<pid>.opc in the working directory) and OPCOUNT_OUTPUT
 # with %p and %h.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$B/examples/mlp" "$B/examples/cnn"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.inc"
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$B/examples/mlp" "$B/examples/cnn"
 
 n=0
 # check_trace DIR TRACE: the report of TRACE against DIR/out.txt

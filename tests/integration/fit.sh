@@ -13,22 +13,10 @@
 #   estimate           the table says "energy source: estimate (NOT
 #                      measured)", COEFFS.json energy_measured false
 #   two runs           fitted, exit 0, and it says cross-validation needs 3
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 SYNTH=$B/tests/test_fit
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$OPC" "$SYNTH"; do
-	[ -x "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$OPC" "$SYNTH"
 
 # check COEFFS TRUTH TARGET TOL: model (c) against the planted coefficients
 check() {

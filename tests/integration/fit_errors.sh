@@ -8,20 +8,9 @@
 #   time, which then works); a trace with one sampled interval; traces
 #   with different energy sources; bad --target, --format, --group and
 #   --plot names; -o and --plot into a directory that does not exist.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 SYNTH=$B/tests/test_fit
-
-fail() { echo "FAIL: $*"; exit 1; }
-for f in "$OPC" "$SYNTH"; do
-	[ -x "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need "$OPC" "$SYNTH"
 
 # refused WANT_RC PATTERN ARGS...: exit WANT_RC (any non-zero when 0),
 # stderr matches PATTERN (grep -E)

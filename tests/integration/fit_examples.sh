@@ -5,22 +5,10 @@
 # sanity: it fits, the types are the examples' annotated layer types, the
 # coefficients are non-negative, every run has a held-out prediction, the
 # estimate is labelled NOT measured, and --target time works too.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 EX=$B/examples
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$OPC" "$B/libopcount.so" "$EX/mlp" "$EX/cnn"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$OPC" "$LIB" "$EX/mlp" "$EX/cnn"
 
 rec() {	# NAME PROGRAM ARGS...
 	name=$1

@@ -12,25 +12,10 @@
 #     one with the pre-exec work and one with the exec'd work, neither
 #     overwriting the other.
 #  4. All traces together: the report sums them.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/fork_exec
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
 
 # check_role DIR OUT ROLE TRACE: TRACE holds exactly ROLE's expected work
 check_role() {

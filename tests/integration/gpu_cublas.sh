@@ -16,29 +16,16 @@
 #   nested    the fake cublasSgemm calls cublasLtMatmul, as the real one
 #             does: counted once, as cublasSgemm; with OPCOUNT_NESTED=1 the
 #             inner calls are nested rows and nothing else changes
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 PROG=$B/tests/gpu/cublas_loop
-PY=/usr/bin/python3
 CUDA_INC=${CUDA_HOME:-/usr/local/cuda}/include
 LOOPS=3
 LAUNCH_NS=1000000	# every call outlasts the host's work: the stream never idles
 
-fail() { echo "FAIL: $*"; exit 1; }
 [ -e "$CUDA_INC/cublas_api.h" ] ||
 	{ echo "skip: no $CUDA_INC/cublas_api.h (the fake cuBLAS is built against it)"; exit 77; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
 
 $PY "$ROOT/tests/python/check_cublas_abi.py" "$ROOT/common/routines.tbl" "$CUDA_INC" ||
 	fail "routines.tbl disagrees with cublas_api.h"

@@ -19,27 +19,14 @@
 #             synchronous ones (whose end event is recorded when the host
 #             returns), between that and the host's time in the calls
 #   output    the program prints the same with and without opcount
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.inc"
 [ -e /usr/local/cuda/include/cuda_runtime_api.h ] ||
 	{ echo "skip: no CUDA headers in /usr/local/cuda (the fake GPU libraries need them)"; exit 77; }
-for f in "$LIB" "$OPC" "$B/tests/gpu/cudart_ops" "$B/tests/gpu/cudart_ptds"; do
-	[ -e "$f" ] || fail "$f is missing (run make test)"
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need "$LIB" "$OPC" "$B/tests/gpu/cudart_ops" "$B/tests/gpu/cudart_ptds"
 
 # Slow enough that the GPU time of every call dwarfs the host's part in it.
 export FAKEGPU_GBPS=0.5 FAKEGPU_THREAD_NS=50
 
-nbad=0
 for prog in cudart_ops cudart_ptds; do
 	d=$tmp/$prog
 	mkdir -p "$d"
@@ -47,11 +34,11 @@ for prog in cudart_ops cudart_ptds; do
 		fail "$prog exited $? without opcount: $(cat "$d/plain.err")"
 	OPCOUNT_OUTPUT="$d/t.opc" LD_PRELOAD="$LIB" "$B/tests/gpu/$prog" \
 		>"$d/out" 2>"$d/err" || fail "$prog exited $? under opcount: $(cat "$d/err")"
-	cmp -s "$d/plain.out" "$d/out" || { echo "FAIL: $prog: stdout differs under opcount"; nbad=$((nbad + 1)); }
+	cmp -s "$d/plain.out" "$d/out" || bad "$prog: stdout differs under opcount"
 	grep '^expect ' "$d/err" >"$d/expect"
 	grep '^expect ' "$d/plain.err" | cut -d' ' -f1-5 >"$d/plain.expect"
 	cut -d' ' -f1-5 "$d/expect" | cmp -s - "$d/plain.expect" ||
-		{ echo "FAIL: $prog: the simulated GPU did other work under opcount"; nbad=$((nbad + 1)); }
+		bad "$prog: the simulated GPU did other work under opcount"
 	"$OPC" report "$d/t.opc" --by key --format json >"$d/key.json" ||
 		fail "$prog: opcount report --by key failed"
 	"$PY" - "$d/key.json" "$d/expect" "$prog" <<'PYEOF' || nbad=$((nbad + 1))

@@ -14,26 +14,12 @@
 #             layers; plain LD_PRELOAD without it gets no layers (counted,
 #             outside any range), as the README says
 #   output    the program prints the same with and without opcount
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 PROG=$B/tests/gpu/nvtx_layers
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
 [ -e /usr/local/cuda/include/nvtx3/nvToolsExt.h ] ||
 	{ echo "skip: no NVTX headers in /usr/local/cuda/include (the test program needs them)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test)"
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+need "$LIB" "$OPC" "$PROG"
 unset NVTX_INJECTION64_PATH
-nbad=0
-bad() { echo "FAIL: $*"; nbad=$((nbad + 1)); }
 
 "$PROG" >"$tmp/plain.out" 2>"$tmp/plain.err" || fail "nvtx_layers exited $? without opcount"
 NVTX_INJECTION64_PATH=$LIB OPCOUNT_OUTPUT="$tmp/p.opc" LD_PRELOAD="$LIB" "$PROG" \
@@ -123,5 +109,4 @@ check(not got and none == r["totals"]["calls"] > 0,
       "LD_PRELOAD without NVTX_INJECTION64_PATH: no layers, %d calls outside" % none)
 sys.exit(1 if bad else 0)
 PYEOF
-[ "$nbad" -eq 0 ] || { echo "$nbad check(s) failed"; exit 1; }
-exit 0
+finish

@@ -9,25 +9,11 @@
 # last complete interval: calls > 0, and whole training steps' worth of
 # FLOPs per call (every sgemm of the MLP is one of a few known shapes, so
 # FLOPs / calls must lie between the smallest and the largest).
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$B/examples/mlp"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-
-tmp=$(mktemp -d) || exit 1
+. "$(dirname "$0")/lib.inc"
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$B/examples/mlp"
 pid=
-trap '[ -n "$pid" ] && kill -KILL $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+on_exit() { [ -n "$pid" ] && kill -KILL $pid 2>/dev/null; }
 
 for sig in KILL TERM; do
 	trace=$tmp/killed-$sig.opc

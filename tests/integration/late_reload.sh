@@ -8,61 +8,14 @@
 # the real routine jumps into unmapped or unrelated code.  The program
 # must behave as it does without the library (same stdout, exit 0) and
 # every round's calls must be counted.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
+. "$(dirname "$0")/lib.inc"
 CC=${CC:-cc}
 OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
+need_py "the JSON checks need it"
+need "$LIB" "$OPC"
 
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-
-cat >"$tmp/helper.c" <<'EOF'
-#include <cblas.h>
-#include <stdlib.h>
-
-void dgemm_(const char *, const char *, const int *, const int *, const int *,
-	    const double *, const double *, const int *, const double *, const int *,
-	    const double *, double *, const int *, size_t, size_t);
-
-__attribute__((visibility("default")))
-void late_helper_run(int m, int n, int k, int times, double *out)
-{
-	double *a = calloc((size_t)m * k, sizeof(double));
-	double *b = calloc((size_t)k * n, sizeof(double));
-	double *c = calloc((size_t)m * n, sizeof(double));
-	double one = 1.0, zero = 0.0;
-	int i;
-
-	for (i = 0; i < m * k; i++)
-		a[i] = (i % 5) * 0.5;
-	for (i = 0; i < k * n; i++)
-		b[i] = (i % 3) * 0.25;
-	for (i = 0; i < times; i++)
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a, k,
-			    b, n, 0.0, c, n);
-	*out = c[m * n - 1];
-	dgemm_("N", "N", &m, &n, &k, &one, a, &m, b, &k, &zero, c, &m, 1, 1);
-	*out += c[0] + cblas_ddot(k, a, 1, b, 1);
-	free(a);
-	free(b);
-	free(c);
-}
-EOF
-$CC -O2 -fPIC -shared -I"$OPENBLAS_INC" "$tmp/helper.c" -o "$tmp/helper.so" -lopenblas ||
-	fail "cannot build the helper"
+$CC -O2 -fPIC -shared -I"$OPENBLAS_INC" "$ROOT/tests/integration/late_helper.c" \
+	-o "$tmp/helper.so" -lopenblas || fail "cannot build the helper"
 $CC -O2 "$ROOT/tests/progs/late_load.c" -o "$tmp/late_noblas" -ldl ||
 	fail "cannot build late_load without BLAS"
 

@@ -13,26 +13,11 @@
 #   each expected op's row (minus the baseline's) has exactly its FLOPs
 #   and calls, through the expected interface;
 #   any other row (dcopy_ inside solve) has no FLOPs.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed"; exit 77; }
+. "$(dirname "$0")/lib.inc"
+need_py
 "$PY" -c 'import numpy' 2>/dev/null ||
 	{ echo "skip: $PY has no numpy (Debian package python3-numpy)"; exit 77; }
-for f in "$LIB" "$OPC"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need "$LIB" "$OPC"
 
 # Single-threaded BLAS: the counts do not depend on it, but the run is
 # quicker and quieter on a small machine.

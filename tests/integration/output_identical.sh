@@ -10,26 +10,11 @@
 # an unterminated last line in the stdio buffer, and print nothing at all.
 # Also: stdout closed at start (the trace must not land on fd 1), and
 # stdout a pipe rather than a file.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
+. "$(dirname "$0")/lib.inc"
 CC=${CC:-cc}
 OPENBLAS_INC=/usr/include/x86_64-linux-gnu/openblas-pthread
-
-fail() { echo "FAIL: $*"; exit 1; }
-for f in "$LIB" "$OPC" "$B/examples/mlp" "$B/examples/cnn" "$B/tests/progs/blas_calls" \
-	 "$B/tests/progs/threads"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need "$LIB" "$OPC" "$B/examples/mlp" "$B/examples/cnn" "$B/tests/progs/blas_calls" \
+	"$B/tests/progs/threads"
 cd "$tmp" || exit 1	# traces with the default name land here
 
 n=0

@@ -8,18 +8,9 @@
 #   the default PUE is 1.58 and scales the energy;
 #   --region takes a country (ISO 3166 alpha-3) or provider:region and
 #   gives the value of the table in data/, with its source and year.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-OPC=$B/opcount
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-[ -x "$OPC" ] || fail "$OPC is missing (run make)"
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.inc"
+need_py "the JSON checks need it"
+need "$OPC"
 
 # jcheck FILE EXPR: a Python expression over the JSON document p is true
 jcheck() {

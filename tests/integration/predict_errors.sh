@@ -3,17 +3,9 @@
 # non-zero exit that is not a signal (status < 128), nothing on stdout, and
 # a message on stderr that says what is wrong and where (the file, the
 # layer, the field; near matches of an unknown region).
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 ARCH=$ROOT/tests/data/arch
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$OPC" ] || fail "$OPC is missing (run make)"
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+need "$OPC"
 cd "$tmp" || exit 1
 
 cat >c.json <<'EOF'

@@ -2,15 +2,8 @@
 # record.sh - `opcount record`: the command runs under the library with its
 # exit status, signals reach it, an existing LD_PRELOAD is kept, the other
 # processes of the run write their own traces, and bad options are refused.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 MLP=$B/examples/mlp
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
 # the command's output and status, the trace where -o says

@@ -2,12 +2,8 @@
 # seed_study.sh - the reduced sweep of examples/seed_study.sh: every
 # finding's table is printed, the linear scalings (data size, epochs)
 # agree with the study, and `opcount fit` gives its verdict.
-set -u
-BUILD=${BUILD:-build}
-[ -x /usr/bin/python3 ] || { echo "skip: /usr/bin/python3 is not installed"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.inc"
+need_py
 
 BUILD=$BUILD sh examples/seed_study.sh --quick "$tmp/study" >"$tmp/out.txt" 2>&1 ||
 	fail "seed_study.sh exited $?: $(tail -n 20 "$tmp/out.txt")"

@@ -7,25 +7,10 @@
 # and the collector at 1 kHz, so that it harvests while the threads are
 # counting.  Each run's report must read, and match the totals, the op
 # rows and the per-thread layer rows the program prints.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/threads
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
 
 n=0
 # run HZ ITERS THREADS WAVES

@@ -20,27 +20,12 @@
 # forward product).  That amount, conv_backward_flops, is computed from
 # the layer shapes, and is added to the reference only if the profiler
 # reported no FLOPs for convolution_backward.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
+. "$(dirname "$0")/lib.inc"
 MODELS=$ROOT/tests/python/torch_models.py
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed"; exit 77; }
+need_py
 "$PY" -c 'import torch' 2>/dev/null ||
 	{ echo "skip: $PY has no torch (Debian package python3-torch)"; exit 77; }
-for f in "$LIB" "$OPC"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 val() {	# FILE KEY

@@ -20,27 +20,12 @@
 #    library warns of no unbalanced pop.
 # 3. The same script without the library prints the same losses, logits
 #    and parameters, bit for bit, and annotate() installs nothing there.
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/tests/python/check_report.py"
+. "$(dirname "$0")/lib.inc"
 SCRIPT=$ROOT/tests/python/torch_layers.py
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed"; exit 77; }
+need_py
 "$PY" -c 'import torch' 2>/dev/null ||
 	{ echo "skip: $PY has no torch (Debian package python3-torch)"; exit 77; }
-for f in "$LIB" "$OPC"; do
-	[ -e "$f" ] || fail "$f is missing (run make)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 # 1. the logic, without the library

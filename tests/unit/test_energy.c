@@ -118,6 +118,16 @@ static const struct opc_energy_domain *dom_named(const struct opc_energy *e, con
 	return NULL;
 }
 
+/* Open the RAPL source on the tree made by make_zone(); it must succeed. */
+static void open_rapl(struct opc_energy *e)
+{
+	char msg[1024];
+	int ret = opc_energy_open(e, "rapl", msg, sizeof(msg));
+
+	if (ret != 0)
+		fail_msg("opc_energy_open(rapl) = %d: %s", ret, msg);
+}
+
 /* ---- TDP table ------------------------------------------------------ */
 
 static void test_tdp_project_table(void **state)
@@ -174,14 +184,13 @@ static void test_tdp_matching_rules(void **state)
 static void test_rapl_core_uncore_not_counted(void **state)
 {
 	struct opc_energy e;
-	char msg[1024];
 
 	(void)state;
 	make_zone("intel-rapl:0", "package-0", 1000, 262143328850ull);
 	make_zone("intel-rapl:0:0", "core", 1000, 262143328850ull);
 	make_zone("intel-rapl:0:1", "uncore", 1000, 262143328850ull);
 	make_zone("intel-rapl:0:2", "dram", 1000, 65712999613ull);
-	assert_int_equal(opc_energy_open(&e, "rapl", msg, sizeof(msg)), 0);
+	open_rapl(&e);
 	assert_string_equal(e.source, "rapl");
 	assert_int_equal(e.measured, 1);
 	assert_int_equal(e.ndom, 4);
@@ -204,14 +213,13 @@ static void test_rapl_core_uncore_not_counted(void **state)
 static void test_rapl_psys_alone_is_the_total(void **state)
 {
 	struct opc_energy e;
-	char msg[1024];
 
 	(void)state;
 	make_zone("intel-rapl:0", "package-0", 0, 262143328850ull);
 	make_zone("intel-rapl:0:0", "core", 0, 262143328850ull);
 	make_zone("intel-rapl:0:2", "dram", 0, 262143328850ull);
 	make_zone("intel-rapl:1", "psys", 0, 262143328850ull);
-	assert_int_equal(opc_energy_open(&e, "rapl", msg, sizeof(msg)), 0);
+	open_rapl(&e);
 	assert_int_equal(e.ndom, 4);
 	assert_int_equal(dom_named(&e, "psys")->counted, 1);
 	assert_int_equal(dom_named(&e, "psys")->kind, OPC_DOM_PSYS);
@@ -231,7 +239,6 @@ static void test_rapl_psys_alone_is_the_total(void **state)
 static void test_rapl_two_packages_add(void **state)
 {
 	struct opc_energy e;
-	char msg[1024];
 
 	(void)state;
 	make_zone("intel-rapl:0", "package-0", 10, 262143328850ull);
@@ -241,7 +248,7 @@ static void test_rapl_two_packages_add(void **state)
 	/* the mmio interface repeats package-0's counter; unknown names are no zone */
 	make_zone("intel-rapl-mmio:0", "package-0", 10, 262143328850ull);
 	make_zone("intel-rapl:2", "something-new", 10, 262143328850ull);
-	assert_int_equal(opc_energy_open(&e, "rapl", msg, sizeof(msg)), 0);
+	open_rapl(&e);
 	assert_int_equal(e.ndom, 4);
 	assert_int_equal(dom_named(&e, "package-1")->counted, 1);
 	assert_int_equal(dom_named(&e, "dram-1")->counted, 1);
@@ -263,12 +270,11 @@ static void test_rapl_two_packages_add(void **state)
 static void test_rapl_wrap(void **state)
 {
 	struct opc_energy e;
-	char msg[1024];
 	const struct opc_energy_domain *pkg;
 
 	(void)state;
 	make_zone("intel-rapl:0", "package-0", 900000, 1000000);
-	assert_int_equal(opc_energy_open(&e, "rapl", msg, sizeof(msg)), 0);
+	open_rapl(&e);
 	pkg = dom_named(&e, "package-0");
 	assert_int_equal(pkg->max_raw, 1000000);
 	opc_energy_sample(&e, 1);
