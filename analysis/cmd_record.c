@@ -3,7 +3,8 @@
  *
  *   opcount record [-o FILE] [--energy SRC] [-F HZ] [--nested]
  *                  [--idle-baseline SECONDS] [--ptrace [--stacks]] -- CMD [ARGS...]
- *   opcount record -p PID [--duration S] [--stacks] [...]
+ *   opcount record -p PID [--duration S] [--stacks | --inject] [...]
+ *   opcount record --ptrace --inject [...] -- CMD [ARGS...]
  *
  * Sets up LD_PRELOAD (appending to an existing one), runs the command,
  * forwards the signals a terminal or a batch system sends, returns the
@@ -209,7 +210,11 @@ static void usage(FILE *f)
 		"                           Ctrl-C), then detach and leave it running\n"
 		"  --stacks                 with --ptrace or -p: sample every running thread's\n"
 		"                           stack at each tick, so that the energy outside\n"
-		"                           intercepted calls goes to code (report --format folded)\n");
+		"                           intercepted calls goes to code (report --format folded)\n"
+		"  --inject                 with --ptrace or -p, for dynamically linked programs\n"
+		"                           (glibc 2.34+): load libopcount.so into the process and\n"
+		"                           jump from each BLAS entry to its wrapper: no ptrace stop\n"
+		"                           per call (static programs keep breakpoints)\n");
 }
 
 int cmd_record(int argc, char **argv)
@@ -224,6 +229,7 @@ int cmd_record(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "stacks", no_argument, NULL, 'S' },
+		{ "inject", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -233,7 +239,8 @@ int cmd_record(int argc, char **argv)
 	char lib[2 * PATH_MAX], preload[4 * PATH_MAX + 2], num[64], path[PATH_MAX];
 	double idle_secs = 0;
 	long hz = 0;
-	int use_ptrace = 0, stacks = 0;
+	int use_ptrace = 0, stacks = 0, inject = 0;
+	char injlib[PATH_MAX];
 	long attach_pid = 0;
 	struct opc_ptrace_opts popts;
 	double duration = 0;
@@ -303,6 +310,9 @@ int cmd_record(int argc, char **argv)
 		case 'S':
 			stacks = 1;
 			break;
+		case 'J':
+			inject = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -315,6 +325,26 @@ int cmd_record(int argc, char **argv)
 		pr_err("--stacks samples stacks with ptrace: it needs --ptrace or -p PID "
 		       "(the preload library records the stack of every call site by itself)");
 		return 2;
+	}
+	if (inject && stacks) {
+		pr_err("--inject and --stacks do not go together: samples need the threads "
+		       "stopped, which is what --inject avoids");
+		return 2;
+	}
+	if (inject && !use_ptrace && !attach_pid) {
+		pr_err("--inject needs --ptrace (with a command) or -p PID; without them the "
+		       "library is preloaded anyway");
+		return 2;
+	}
+	popts.inject = NULL;
+	if (inject) {
+		/* the path the process's maps will show: no symbolic link */
+		if (find_library(lib, sizeof(lib)) < 0 || !realpath(lib, injlib)) {
+			pr_err("--inject: cannot find libopcount.so beside the opcount binary or "
+			       "in ../lib (set OPCOUNT_LIBRARY)");
+			return 1;
+		}
+		popts.inject = injlib;
 	}
 	if (idle_secs > 0) {
 		double w = idle_baseline(energy ? energy : "auto", idle_secs);

@@ -423,6 +423,11 @@ static void emit_energy_info(void)
  */
 void opc_collector_energy_init(const char *want)
 {
+	static int opened;
+
+	/* injected (inject.c): opened again with the tracer's choice */
+	if (opened++)
+		opc_energy_close(&energy);
 	calibrate(opc_now_ns());	/* the start of the TSC calibration */
 	energy_on = opc_energy_start(&energy, want, 0, opc_now_ns(), energy_msg,
 				     sizeof(energy_msg));
@@ -725,6 +730,8 @@ static void emit_info(void)
 	if (opc_writer_begin(&writer, OPC_REC_INFO, 0) == NULL)
 		return;
 	info_kv("opcount_version", OPC_VERSION);
+	if (opc_inject_active)
+		info_kv("mode", "inject");
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = 0;
 	info_kv("exe", buf);
@@ -782,6 +789,14 @@ static int trace_open(void)
 	char suffix[64] = "", again[96];
 	const char *root = getenv("OPCOUNT_ROOT_PID");
 	int own_pid = strstr(opc_cfg_output, "%p") != NULL;
+	char injroot[32];
+
+	if (opc_inject_active) {
+		/* the tracer named this process's trace; its children are
+		 * named after the process it injected */
+		snprintf(injroot, sizeof(injroot), "%d", opc_inject_root);
+		root = injroot;
+	}
 
 	/* Under `opcount record -o FILE`, FILE is the command's; any other
 	 * process of the run writes FILE's stem + ".<pid>.opc".  An image
@@ -791,7 +806,8 @@ static int trace_open(void)
 	if (root && atoi(root) != getpid() && !own_pid)
 		snprintf(suffix, sizeof(suffix), "%d", (int)getpid());
 	expand_path(trace_path, sizeof(trace_path), opc_cfg_output, suffix);
-	for (int n = 1; path_in_use(trace_path) && n < 10000; n++) {
+	for (int n = 1; !(opc_inject_active && getpid() == opc_inject_root) &&
+			path_in_use(trace_path) && n < 10000; n++) {
 		if (own_pid)
 			snprintf(again, sizeof(again), "exec%d", n);
 		else
@@ -880,6 +896,57 @@ static int collector_start(void)
 	}
 	collector_running = 1;
 	return 0;
+}
+
+/* Opens the trace and starts the collector now rather than at the first
+ * call (inject.c): 0 or -1. */
+int opc_collector_begin(void)
+{
+	int ret;
+
+	pthread_mutex_lock(&reg_lock);
+	ret = collector_start();
+	pthread_mutex_unlock(&reg_lock);
+	return ret;
+}
+
+/* A new trace gives every string, key, stack, module and layer its id
+ * anew. */
+static void forget_ids(void)
+{
+	opc_strtab_free(&strings);
+	free(keys.e);
+	memset(&keys, 0, sizeof(keys));
+	for (uint32_t i = 0; i < stacks.cap; i++)
+		free(stacks.e[i].frames);
+	free(stacks.e);
+	memset(&stacks, 0, sizeof(stacks));
+	ngkeys = 1;
+	nmod_seen = 0;
+	modules_dirty = 1;
+	layers_emitted = 1;
+}
+
+/*
+ * A new trace after opc_collector_finish (inject.c: attached again after
+ * a detach): ids are given anew, every key is written again, and the
+ * counters go on from where the last trace left them.
+ */
+void opc_collector_restart(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	opc_writer_release(&writer);
+	writer_open = 0;
+	trace_open_failed = 0;
+	final_harvest = 0;
+	collector_stop = 0;
+	forget_ids();
+	for (struct opc_thread *t = threads; t; t = t->next) {
+		for (uint32_t i = 0; i < t->h_nslots; i++)
+			t->slots[i].gid = 0;
+		t->h_nslots = 0;
+	}
+	pthread_mutex_unlock(&reg_lock);
 }
 
 int opc_registry_add(struct opc_thread *t)
@@ -1085,17 +1152,7 @@ void opc_collector_atfork_child(void)
 	collector_running = 0;
 	collector_stop = 0;
 	trace_open_failed = 0;
-	opc_strtab_free(&strings);
-	free(keys.e);
-	memset(&keys, 0, sizeof(keys));
-	for (uint32_t i = 0; i < stacks.cap; i++)
-		free(stacks.e[i].frames);
-	free(stacks.e);
-	memset(&stacks, 0, sizeof(stacks));
-	ngkeys = 1;
-	nmod_seen = 0;
-	modules_dirty = 1;
-	layers_emitted = 1;
+	forget_ids();
 	nthreads_seen = 0;	/* the TSC calibration stays: same clock */
 	if (self) {
 		opc_thread_reset(self);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
+#include "shim.h"
 
 OPC_HIDDEN void *opc_real_fn[OPC_NROUTINES];
 OPC_HIDDEN unsigned opc_resolve_gen;
@@ -264,6 +265,10 @@ void *opc_resolve(int rid)
 	struct scan probe = { 0, 0 }, sc = { 0, 0 };
 	int saved_errno = errno;
 
+	/* Injected: the tracer set every pointer its jumps lead to, and a
+	 * search would find the patched entry itself (inject.c). */
+	if (__atomic_load_n(&opc_inject_active, __ATOMIC_ACQUIRE))
+		return opc_real_fn[rid];
 	pthread_mutex_lock(&resolve_lock);
 	self_bounds();
 	if (opc_real_fn[rid] == NULL) {

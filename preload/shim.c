@@ -119,6 +119,18 @@ static void shim_finish(void)
 	opc_enabled = 0;
 }
 
+void opc_shim_finish(void)
+{
+	shim_finish();
+}
+
+/* Injected again after a detach (inject.c): a new trace to finish. */
+void opc_shim_restart(void)
+{
+	opc_collector_restart();
+	__atomic_store_n(&finished, 0, __ATOMIC_RELEASE);
+}
+
 static void atfork_prepare(void)
 {
 	opc_cudnn_atfork_prepare();

@@ -18,6 +18,13 @@ extern char opc_cfg_output[];		/* OPCOUNT_OUTPUT, absolute */
 extern struct opc_thread *opc_fork_self;	/* forked child's thread, to re-register */
 
 int opc_shim_ready(void);
+void opc_shim_finish(void);
+void opc_shim_restart(void);
+
+/* injected by `opcount record --inject` (inject.c): the tracer's
+ * configuration, no symbol resolution of our own */
+extern int opc_inject_active;
+extern int opc_inject_root;		/* pid whose trace is opc_cfg_output as is */
 int opc_thread_set_exit_hook(struct opc_thread *t);
 void opc_fail(const char *why);
 uint64_t opc_now_ns(void);
@@ -25,6 +32,8 @@ uint64_t opc_now_ns(void);
 /* registry and collector (collector.c) */
 int opc_registry_add(struct opc_thread *t);
 void opc_collector_finish(void);
+int opc_collector_begin(void);
+void opc_collector_restart(void);
 void opc_collector_exec(void);
 void opc_collector_modules(void);
 void opc_collector_energy_init(const char *want);

@@ -15,6 +15,8 @@ struct opc_ptrace_opts {
 	long hz;		/* ticks per second: intervals, energy samples */
 	const char *energy;	/* source as for --energy; NULL: auto */
 	int stacks;		/* sample the threads' stacks at every tick */
+	const char *inject;	/* libopcount.so (absolute): load it into the process
+				 * and jump to its wrappers; NULL: breakpoints */
 };
 
 /* Expands an output pattern (%p, %h) for a pid. */

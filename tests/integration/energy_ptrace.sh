@@ -16,13 +16,8 @@
 # Skips when ptrace is not permitted here.
 . "$(dirname "$0")/energy_common.inc"
 
-if ! "$OPC" record --ptrace -o "$tmp/probe.opc" -- true >/dev/null 2>"$tmp/probe.err"; then
-	if grep -q "not permitted\|disabled" "$tmp/probe.err"; then
-		echo "skip: $(cat "$tmp/probe.err")"
-		exit 77
-	fi
-	fail "record --ptrace -- true: $(cat "$tmp/probe.err")"
-fi
+. "$(dirname "$0")/ptrace.inc"
+ptrace_or_skip
 
 ptraced() {	# DIR SECS [opcount record options...]
 	_d=$1

@@ -35,13 +35,8 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-if ! "$OPC" record --ptrace -o "$tmp/probe.opc" -- true >/dev/null 2>"$tmp/probe.err"; then
-	if grep -q "not permitted\|disabled" "$tmp/probe.err"; then
-		echo "skip: $(cat "$tmp/probe.err")"
-		exit 77
-	fi
-	fail "record --ptrace -- true: $(cat "$tmp/probe.err")"
-fi
+. "$(dirname "$0")/ptrace.inc"
+ptrace_or_skip
 
 # totals FILE.json -> "FLOPS CALLS"
 totals() { echo "$($CHECK get "$1" totals.flops) $($CHECK get "$1" totals.calls)"; }

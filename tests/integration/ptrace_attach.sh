@@ -31,21 +31,11 @@ lp=
 trap '[ -n "$lp" ] && kill $lp 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
-if ! "$OPC" record --ptrace -o "$tmp/probe.opc" -- true >/dev/null 2>"$tmp/probe.err"; then
-	grep -q "not permitted\|disabled" "$tmp/probe.err" && { echo "skip: $(cat "$tmp/probe.err")"; exit 77; }
-	fail "record --ptrace -- true: $(cat "$tmp/probe.err")"
-fi
+. "$(dirname "$0")/ptrace.inc"
+ptrace_or_skip
 
 # start ITERS SLEEP_US: runs the loop in the background, waits for "ready"
-start() {
-	"$LOOP" "$@" >"$tmp/loop.out" 2>&1 &
-	lp=$!
-	i=0
-	while ! grep -q ready "$tmp/loop.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 100 ] && fail "blas_loop did not start"
-		sleep 0.05
-	done
-}
+start() { start_loop "$LOOP" "$@"; }
 
 # attach NAME ITERS SLEEP_US DURATION
 attach() {

@@ -17,13 +17,8 @@
 SPIN=$B/tests/progs/spin_gemm
 [ -x "$SPIN" ] || fail "$SPIN is missing (run make test, which builds it)"
 
-if ! "$OPC" record --ptrace -o "$tmp/probe.opc" -- true >/dev/null 2>"$tmp/probe.err"; then
-	if grep -q "not permitted\|disabled" "$tmp/probe.err"; then
-		echo "skip: $(cat "$tmp/probe.err")"
-		exit 77
-	fi
-	fail "record --ptrace -- true: $(cat "$tmp/probe.err")"
-fi
+. "$(dirname "$0")/ptrace.inc"
+ptrace_or_skip
 
 # within GOT WANT PCT
 within() { awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(w > 0 && d <= p / 100 * w) }'; }

@@ -17,13 +17,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 sp=
 trap '[ -n "$sp" ] && kill -CONT $sp 2>/dev/null && kill $sp 2>/dev/null; rm -rf "$tmp"' EXIT
-if ! "$OPC" record --ptrace -o "$tmp/probe.opc" -- true >/dev/null 2>"$tmp/probe.err"; then
-	if grep -q "not permitted\|disabled" "$tmp/probe.err"; then
-		echo "skip: $(cat "$tmp/probe.err")"
-		exit 77
-	fi
-	fail "record --ptrace -- true: $(cat "$tmp/probe.err")"
-fi
+. "$(dirname "$0")/ptrace.inc"
+ptrace_or_skip
 OPENBLAS_NUM_THREADS=1 "$OPC" record --ptrace -o "$tmp/t.opc" -- "$SPIN" 1.2 >"$tmp/out" 2>&1 &
 rec=$!
 c=

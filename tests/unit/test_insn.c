@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "insn.h"
@@ -35,6 +36,7 @@ static void test_prologues(void **state)
 	assert_int_equal(LEN(0xf6, 0x07, 0x01), 3);		/* testb $1,(%rdi) */
 	assert_int_equal(LEN(0x31, 0xc0), 2);			/* xor %eax,%eax */
 	assert_int_equal(LEN(0xc3), 1);	/* ret (_dl_debug_state): goes by the stack */
+	assert_int_equal(LEN(0xdd, 0x07), 2);			/* fldl (%rdi) */
 }
 
 static void test_refused(void **state)
@@ -53,11 +55,75 @@ static void test_refused(void **state)
 	assert_int_equal(LEN(0x62, 0xf1, 0x7c, 0x48, 0x28, 0xc1), 0);	/* EVEX */
 }
 
+/* OpenBLAS's cblas_ddot: test %edi,%edi; jle +0x5c; test %edx,%edx; ...
+ * moved 0x1000 bytes up: the jle becomes jg over an absolute jump to the
+ * same target, the tests are copied. */
+static void test_relocate_jcc(void **state)
+{
+	static const unsigned char code[] = { 0x85, 0xff, 0x7e, 0x5c, 0x85, 0xd2, 0x78, 0x40,
+					      0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
+	unsigned char out[96];
+	size_t covered = 0;
+	uint64_t from = 0x13eb10, to = 0x100000, target = 0x13eb70;
+	int n = opc_insn_relocate(code, sizeof(code), from, 5, out, sizeof(out), to, &covered);
+
+	(void)state;
+	assert_int_equal(covered, 6);
+	assert_int_equal(n, 2 + 16 + 2);
+	assert_memory_equal(out, "\x85\xff\x7f\x0e\xff\x25\0\0\0\0", 10);
+	assert_memory_equal(out + 10, &target, 8);
+	assert_memory_equal(out + 18, "\x85\xd2", 2);
+}
+
+/* mov 0x100(%rip),%rax moved 0x1000 bytes down: same absolute address */
+static void test_relocate_riprel(void **state)
+{
+	static const unsigned char code[] = { 0x48, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00, 0x90,
+					      0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
+	unsigned char out[64];
+	size_t covered = 0;
+	int32_t disp;
+	int n = opc_insn_relocate(code, sizeof(code), 0x402000, 5, out, sizeof(out), 0x401000,
+				  &covered);
+
+	(void)state;
+	assert_int_equal(n, 7);
+	assert_int_equal(covered, 7);
+	memcpy(&disp, out + 3, 4);
+	assert_int_equal(disp, 0x100 + 0x1000);
+	/* out of 32-bit reach: refused */
+	assert_int_equal(opc_insn_relocate(code, sizeof(code), 0x402000, 5, out, sizeof(out),
+					   0x7f0000000000ull, &covered), 0);
+}
+
+static void test_relocate_refused(void **state)
+{
+	unsigned char out[64];
+	size_t covered;
+	/* a call among the moved bytes */
+	static const unsigned char call[] = { 0xe8, 0, 0, 0, 0, 0x90, 0x90, 0x90 };
+	/* a loop back into the moved bytes: jne -4 (to the entry itself) */
+	static const unsigned char loop[] = { 0x90, 0x90, 0x75, 0xfc, 0x90, 0x90, 0x90, 0x90 };
+	/* a function shorter than the jump: xor %eax,%eax; ret */
+	static const unsigned char tiny[] = { 0x31, 0xc0, 0xc3, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc };
+
+	(void)state;
+	assert_int_equal(opc_insn_relocate(call, sizeof(call), 0x1000, 5, out, sizeof(out), 0x2000,
+					   &covered), 0);
+	assert_int_equal(opc_insn_relocate(loop, sizeof(loop), 0x1000, 5, out, sizeof(out), 0x2000,
+					   &covered), 0);
+	assert_int_equal(opc_insn_relocate(tiny, sizeof(tiny), 0x1000, 5, out, sizeof(out), 0x2000,
+					   &covered), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prologues),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_relocate_jcc),
+		cmocka_unit_test(test_relocate_riprel),
+		cmocka_unit_test(test_relocate_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
