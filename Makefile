@@ -75,7 +75,8 @@ DEPS := /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h:libopenblas-dev \
         /usr/bin/time:time \
         /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
         /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
-        /usr/bin/pkg-config:pkg-config
+        /usr/bin/pkg-config:pkg-config \
+        /usr/bin/ltrace:ltrace
 MISSING = $(foreach d,$(DEPS),$(if $(wildcard $(word 1,$(subst :, ,$(d)))),,$(word 2,$(subst :, ,$(d)))))
 
 deps:
