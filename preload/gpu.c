@@ -121,7 +121,8 @@ static struct opc_gpu_ring *ring_get(struct opc_thread *t)
 
 		if (p == MAP_FAILED)
 			return NULL;
-		t->gpu = p;
+		/* the collector may look at it from now on (opc_gpu_poll) */
+		__atomic_store_n(&t->gpu, p, __ATOMIC_RELEASE);
 	}
 	return t->gpu;
 }
@@ -225,7 +226,7 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued)
  */
 void opc_gpu_poll(struct opc_thread *t)
 {
-	struct opc_gpu_ring *r = t->gpu;
+	struct opc_gpu_ring *r = __atomic_load_n(&t->gpu, __ATOMIC_ACQUIRE);
 	const struct cudart *rt;
 	uint64_t head;
 
@@ -258,7 +259,9 @@ void opc_gpu_poll(struct opc_thread *t)
 /* GPU calls still in flight (collector side). */
 static int in_flight(struct opc_thread *t)
 {
-	return t->gpu && t->gpu->tail != __atomic_load_n(&t->gpu->head, __ATOMIC_ACQUIRE);
+	struct opc_gpu_ring *r = __atomic_load_n(&t->gpu, __ATOMIC_ACQUIRE);
+
+	return r && r->tail != __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 }
 
 /*
