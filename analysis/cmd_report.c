@@ -208,7 +208,9 @@ static void csv_field(const char *s)
 
 static void print_csv(const struct opc_profile *p, size_t top)
 {
-	printf("op,type,layer,site,iface,calls,flops,bytes,busy_s,energy_j,nested,estimated\n");
+	/* new columns go at the end: scripts that read by position keep working */
+	printf("op,type,layer,site,iface,calls,flops,bytes,busy_s,energy_j,nested,estimated,"
+	       "gpu_s,device,flops_unknown\n");
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		const struct opc_row *r = &p->rows[i];
 
@@ -225,7 +227,9 @@ static void print_csv(const struct opc_profile *p, size_t top)
 		       (unsigned long long)r->flops, (unsigned long long)r->bytes, r->busy_s);
 		if (p->have_energy && !r->nested)
 			printf("%.9f", r->energy_j);
-		printf(",%d,%d\n", r->nested, r->estimated);
+		printf(",%d,%d,%.9f,", r->nested, r->estimated, r->gpu_s);
+		csv_field(r->outside ? NULL : r->device);
+		printf(",%d\n", r->unknown);
 	}
 }
 

@@ -13,7 +13,8 @@
 #             over the run + 200 W x GPU time (3%)
 #   auto      OPCOUNT_ENERGY=auto with NVML present adds the GPU to the
 #             CPU's source: sources ["rapl", "nvml"]
-#   device    --by device: one row, gpu0, with every SGEMM
+#   device    --by device: one row, gpu0, with every SGEMM; CSV has gpu_s
+#             and device
 #   fit       opcount fit on the two runs: GPU GEMMs are a type of their
 #             own (gemm@gpu); model (c) finds the 80 W idle draw (10%) and
 #             200 W x an SGEMM's GPU time per SGEMM (10%)
@@ -78,6 +79,16 @@ good = len(rows) == 1 and rows[0]["device"] == "gpu0" and rows[0]["calls"] == in
 if not good:
     print("rows: %s" % [(r["device"], r["calls"]) for r in rows])
 sys.exit(0 if good else 1)
+PYEOF
+
+# CSV carries the same: gpu_s and device at the end of each row
+"$OPC" report "$d/t.opc" --by op --format csv >"$d/op.csv" 2>"$tmp/csv.err" || bad "csv exited $?"
+$PY - "$d/op.csv" "$d/op.json" <<'PYEOF' && ok "csv: gpu_s and device as in JSON" || bad "csv: gpu_s/device"
+import csv, json, sys
+rows = {r["op"]: r for r in csv.DictReader(open(sys.argv[1]))}
+j = {r["op"]: r for r in json.load(open(sys.argv[2]))["rows"]}["cublasSgemm"]
+c = rows["cublasSgemm"]
+sys.exit(0 if c["device"] == "gpu0" and abs(float(c["gpu_s"]) - j["gpu_s"]) < 1e-6 else 1)
 PYEOF
 
 # ---- auto adds the GPU ---------------------------------------------------
