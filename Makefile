@@ -51,7 +51,8 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c tracer/energy.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
-            tracer/argdecode.c tracer/ptrace.c tracer/insn.c
+            tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
+            tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lunwind-ptrace -lunwind-generic -lm
 

@@ -21,6 +21,7 @@
  */
 #define PR_FMT "opcount"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -58,20 +59,32 @@ struct cudart {
 	opc_cuda_get_last_error_t peek, clear;
 };
 
-/* The runtime's entry points, or NULL while no libcudart is loaded. */
-static const struct cudart *cudart(void)
-{
-	static struct cudart rt;
-	static unsigned gen = ~0u;
-	static unsigned long long epoch;
-	static int ok;
-	unsigned g = __atomic_load_n(&opc_resolve_gen, __ATOMIC_ACQUIRE);
+/*
+ * The runtime's entry points, or NULL while no libcudart is loaded.
+ * Looked up once under a lock; published by storing the generation last
+ * (release), so a thread that sees the current generation sees the table.
+ */
+static struct cudart rt_table;
+static int rt_ok;
+static unsigned rt_gen = ~0u;
+static unsigned long long rt_epoch;
+static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
 
-	if (__builtin_expect(gen == g && ok, 1))
-		return &rt;
-	if (gen == g && epoch == opc_resolve_epoch())
-		return NULL;	/* nothing loaded since the last look */
-	epoch = opc_resolve_epoch();
+static const struct cudart *cudart_slow(unsigned g)
+{
+	struct cudart rt;
+	const struct cudart *ret = NULL;
+
+	pthread_mutex_lock(&rt_lock);
+	if (__atomic_load_n(&rt_gen, __ATOMIC_RELAXED) == g) {
+		if (__atomic_load_n(&rt_ok, __ATOMIC_RELAXED)) {
+			ret = &rt_table;
+			goto out;
+		}
+		if (rt_epoch == opc_resolve_epoch())
+			goto out;	/* nothing loaded since the last look */
+	}
+	rt_epoch = opc_resolve_epoch();
 	rt.create = (opc_cuda_event_create_t)opc_resolve_name("cudaEventCreateWithFlags");
 	rt.destroy = (opc_cuda_event_destroy_t)opc_resolve_name("cudaEventDestroy");
 	rt.record = (opc_cuda_event_record_t)opc_resolve_name("cudaEventRecord");
@@ -82,10 +95,26 @@ static const struct cudart *cudart(void)
 	rt.capturing = (opc_cuda_is_capturing_t)opc_resolve_name("cudaStreamIsCapturing");
 	rt.peek = (opc_cuda_get_last_error_t)opc_resolve_name("cudaPeekAtLastError");
 	rt.clear = (opc_cuda_get_last_error_t)opc_resolve_name("cudaGetLastError");
-	ok = rt.create && rt.destroy && rt.record && rt.query && rt.elapsed && rt.get_device &&
-	     rt.peek && rt.clear;
-	gen = g;
-	return ok ? &rt : NULL;
+	__atomic_store_n(&rt_ok, 0, __ATOMIC_RELEASE);
+	rt_table = rt;
+	__atomic_store_n(&rt_ok, rt.create && rt.destroy && rt.record && rt.query &&
+			 rt.elapsed && rt.get_device && rt.peek && rt.clear, __ATOMIC_RELEASE);
+	__atomic_store_n(&rt_gen, g, __ATOMIC_RELEASE);
+	if (rt_ok)
+		ret = &rt_table;
+out:
+	pthread_mutex_unlock(&rt_lock);
+	return ret;
+}
+
+static const struct cudart *cudart(void)
+{
+	unsigned g = __atomic_load_n(&opc_resolve_gen, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(__atomic_load_n(&rt_gen, __ATOMIC_ACQUIRE) == g &&
+			     __atomic_load_n(&rt_ok, __ATOMIC_ACQUIRE), 1))
+		return &rt_table;
+	return cudart_slow(g);
 }
 
 int opc_gpu_begin(struct opc_gpu_call *g, int rid, void *site)

@@ -70,13 +70,17 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued);
 		static unsigned var##_gen = ~0u;                               \
 		static unsigned long long var##_ep;                            \
 		unsigned _g = __atomic_load_n(&opc_resolve_gen, __ATOMIC_ACQUIRE); \
-		if (__builtin_expect(var##_gen != _g, 0) ||                    \
-		    (var##_p == NULL && var##_ep != opc_resolve_epoch())) {    \
-			var##_ep = opc_resolve_epoch();                        \
-			var##_p = opc_resolve_name(name);                      \
-			var##_gen = _g;                                        \
+		void *_p = __atomic_load_n(&var##_p, __ATOMIC_ACQUIRE);       \
+		if (__builtin_expect(__atomic_load_n(&var##_gen, __ATOMIC_ACQUIRE) != _g, 0) || \
+		    (_p == NULL &&                                             \
+		     __atomic_load_n(&var##_ep, __ATOMIC_RELAXED) != opc_resolve_epoch())) { \
+			/* racing threads store the same values */             \
+			__atomic_store_n(&var##_ep, opc_resolve_epoch(), __ATOMIC_RELAXED); \
+			_p = opc_resolve_name(name);                           \
+			__atomic_store_n(&var##_p, _p, __ATOMIC_RELEASE);      \
+			__atomic_store_n(&var##_gen, _g, __ATOMIC_RELEASE);    \
 		}                                                              \
-		(__typeof__(var))var##_p;                                      \
+		(__typeof__(var))_p;                                           \
 	})
 
 /* fork handlers of the GPU files' own locks (called from shim.c) */

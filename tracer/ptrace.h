@@ -27,7 +27,9 @@ typedef void (*opc_expand_fn)(char *out, size_t len, const char *pattern, pid_t 
  * threads into the trace named by `pattern` expanded for its pid (the
  * name is left in path).  Processes it forks, and each image an exec
  * starts, write traces of their own: FILE's stem + ".<pid>.opc", and
- * ".<pid>.exec<n>.opc" for the n-th exec of a pid.  Returns the command's exit status
+ * ".<pid>.exec<n>.opc" for the n-th exec of a pid (n counting on where a
+ * pid is reused within the run: no trace overwrites another).  Returns the
+ * command's exit status
  * (128 + signal if it was killed), or -1 with a message printed when it
  * could not be started or traced (ptrace not permitted, say).
  */

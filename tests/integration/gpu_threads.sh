@@ -1,0 +1,41 @@
+#!/bin/sh
+# gpu_threads.sh - cuBLAS from 4 threads at once, each on its own stream
+# (tests/gpu/gpu_threads.c), against the simulated GPU of tests/fake/:
+# every thread's calls land in its own key with exact calls and FLOPs
+# (2 n^3 x CALLS, n = 320, 384, 448, 512), and the GPU time of all keys
+# together equals the simulated device's total (0.5%): each thread's ring
+# of events is completed by the collector, none lost or counted twice.
+. "$(dirname "$0")/lib.inc"
+PROG=$B/tests/gpu/gpu_threads
+[ -e /usr/local/cuda/include/cublas_api.h ] ||
+	{ echo "skip: no CUDA headers in /usr/local/cuda (the fake GPU libraries need them)"; exit 77; }
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
+
+for hz in 100 1000; do
+	OPCOUNT_HZ=$hz OPCOUNT_OUTPUT="$tmp/t$hz.opc" LD_PRELOAD="$LIB" "$PROG" 4 200 \
+		>"$tmp/out$hz.txt" 2>"$tmp/err.txt" || fail "gpu_threads exited $?: $(cat "$tmp/err.txt")"
+	"$OPC" report "$tmp/t$hz.opc" --by key --format json >"$tmp/k$hz.json" 2>"$tmp/err.txt" ||
+		fail "report exited $?: $(cat "$tmp/err.txt")"
+	$PY - "$tmp/k$hz.json" "$(awk '{ print $6 }' "$tmp/out$hz.txt")" "$hz" <<'PYEOF' || bad "$hz Hz"
+import json, sys
+r = json.load(open(sys.argv[1]))
+truth_s, hz = int(sys.argv[2]) / 1e9, sys.argv[3]
+rows = [x for x in r["rows"] if x["calls"]]
+bad = 0
+got = sorted((x["shape"].split()[1], x["calls"], x["flops"]) for x in rows)
+want = sorted(("m=%d" % n, 200, 2 * n ** 3 * 200) for n in (320, 384, 448, 512))
+if got != want:
+    print("FAIL: %s Hz: keys %s, want %s" % (hz, got, want)); bad += 1
+else:
+    print("ok %s Hz: one key per thread, calls and FLOPs exact" % hz)
+gpu = sum(x["gpu_s"] for x in rows)
+if abs(gpu - truth_s) > 0.005 * truth_s:
+    print("FAIL: %s Hz: GPU time %.6f s, simulated %.6f s" % (hz, gpu, truth_s)); bad += 1
+else:
+    print("ok %s Hz: GPU time %.6f s, simulated %.6f s (%+.3f%%)" %
+          (hz, gpu, truth_s, 100 * (gpu - truth_s) / truth_s))
+sys.exit(1 if bad else 0)
+PYEOF
+done
+finish

@@ -1,0 +1,234 @@
+/*
+ * pt_internal.h - what the files of the ptrace tracer share: the state of
+ * a traced process (struct tracer) with its breakpoints, modules, threads
+ * and keys, and the functions one file calls in another.  Private to
+ * tracer/ (ptrace.h is the interface).
+ *
+ *   ptrace.c         the event loop, processes and threads, fork and exec,
+ *                    run, attach and detach
+ *   pt_breakpoint.c  the tracee's memory, breakpoints, the scratch area,
+ *                    out-of-line stepping, entry and return stops
+ *   pt_module.c      what is mapped (/proc/PID/maps) and the routines its
+ *                    ELF files define
+ *   pt_trace.c       the trace: names, keys, intervals, energy, END
+ *   pt_stacks.c      stacks and stack samples with libunwind-ptrace
+ *   pt_inject.c      --inject: dlopen in the tracee, entry patching
+ */
+#ifndef OPC_PT_INTERNAL_H
+#define OPC_PT_INTERNAL_H
+
+#include <libunwind-ptrace.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+#include <time.h>
+
+#include "energy.h"
+#include "ptrace.h"
+#include "routines.h"
+#include "trace.h"
+
+#define BP_ENTRY	1
+#define BP_DLSTATE	2
+#define BP_START	3	/* the program's entry point: inject there (--inject) */
+#define BP_PATCH	4	/* not a breakpoint: a jump to the injected wrapper */
+#define BP_REDIRECT	5	/* an int3 that sends the thread to the injected wrapper */
+
+struct bp {
+	uint64_t addr;		/* 0: empty slot */
+	uint8_t orig;
+	uint8_t kind;
+	uint16_t mod;		/* module index */
+	int rid;
+	int ool;		/* out-of-line copy: -1 unknown, 0 none, else its slot */
+	uint64_t wrap;		/* BP_REDIRECT: the wrapper */
+	uint8_t porig[8];	/* BP_PATCH: the bytes the jump replaced */
+	uint8_t plen;
+};
+
+/* Injection (--inject) of the current image: */
+#define INJ_OFF		0	/* breakpoints */
+#define INJ_PENDING	1	/* waiting for a safe point: only _dl_debug_state planted */
+#define INJ_ACTIVE	2	/* the library counts; entries jump to its wrappers */
+
+/*
+ * The scratch area mapped into the tracee: at its start an int3 that
+ * counted calls return to (their return address is replaced with it),
+ * then one slot per breakpoint with a copy of the instruction under the
+ * int3 and an absolute jump back behind it.  Executing that copy instead
+ * of restoring the byte in place means the int3 is never missing, so a
+ * thread running through the entry at the same time is never missed.
+ */
+#define SCRATCH_SIZE	(64 * 1024)
+#define SLOT_SIZE	32
+/* Offset in the scratch area of the int3 that calls the tracer makes the
+ * tracee run (--inject) return to; the first slot starts at SLOT_SIZE. */
+#define INJ_RET_OFF	8
+/* The last ARG_AREA bytes of the scratch area: arguments of those calls. */
+#define ARG_AREA	8192
+
+struct module {
+	char *path;
+	uint64_t bias, lo, hi;
+	uint64_t near, near_used;	/* --inject: trampolines within reach of its code */
+	int present;		/* seen in the last maps scan */
+	int gone;		/* unmapped: its breakpoints were dropped */
+};
+
+struct thr {
+	pid_t tid;
+	int in_call;
+	uint64_t entry, ret, entry_sp;
+	uint64_t t0;
+	uint32_t key;
+	int stopped;		/* detaching: stopped for good */
+	int pend_sig;		/* to pass on when it is resumed */
+	int listening;		/* in a group-stop (PTRACE_LISTEN) */
+	/* stack samples (--stacks) */
+	uint64_t cpu_ns;	/* its CPU time at the last tick */
+	uint64_t call_ns;	/* time in counted calls, cumulative */
+	uint64_t call_ns_tick;	/* ... at the last tick */
+	int sample_pending;	/* interrupted for a sample */
+	int lib_thread;		/* started by the injected library (its collector) */
+	uint64_t sample_t, sample_w;
+	struct thr *next;
+};
+
+struct pkey {
+	int rid;
+	pid_t tid;
+	uint64_t site;
+	struct opc_shape shape;
+	uint64_t flops, bytes;	/* per call */
+	uint32_t stack;
+	uint64_t calls, ns;	/* cumulative */
+	uint64_t h_calls, h_ns;	/* at the last interval */
+};
+
+/* One traced process: its breakpoints, threads, keys and trace file.  A
+ * fork child gets its own, copied from its parent's; an exec starts them
+ * all anew, with a new trace. */
+struct tracer {
+	pid_t pid;		/* the process */
+	pid_t ppid;
+	unsigned image;		/* execs since it was first traced */
+	int exited;		/* gone: a process started later may get its pid */
+	char path[PATH_MAX];	/* its trace */
+	struct tracer *next;
+	uint64_t scratch;	/* its address in the tracee, 0 if none */
+	uint32_t nslots;
+	struct bp *bps;
+	size_t nbp, bpcap;
+	struct module *mods;
+	size_t nmods;
+	struct thr *threads;
+	uint64_t nthreads;
+	struct pkey *keys;	/* [0] unused: ids start at 1 */
+	uint32_t nkeys, keycap;
+	uint32_t *keyidx;	/* hash: key id, 0 = empty */
+	uint32_t keyidx_cap;
+	struct opc_strtab strs;
+	struct opc_writer w;
+	uint64_t t0_ns, t_last_ns;
+	uint64_t dropped;
+	struct opc_energy energy;	/* its own source: opened with its trace */
+	int energy_on;
+	/* --stacks: interned stacks, samples of the last tick */
+	unw_addr_space_t unw;
+	struct pstack {
+		uint64_t hash;
+		uint32_t id, depth;
+		uint64_t *frames;
+	} *stk;			/* open addressing, id 0 = empty */
+	uint32_t stkcap, nstk;
+	struct opc_rec_sample_ent *smp;
+	size_t nsmp, smpcap;
+	/* --inject */
+	int inj;		/* INJ_* */
+	int lib_mod;		/* the injected library's module, -1 if none */
+	uint64_t lib_real;	/* its opc_real_fn[] */
+	uint64_t lib_end;	/* opcount_inject_end */
+	uint64_t *wrap;		/* by rid: its wrapper, 0 if none */
+	uint8_t *rid_done;	/* by rid: a definition already jumps to the wrapper */
+	unsigned npatched, nredirect;
+};
+
+/* The tracer's state that more than one file uses. */
+struct pt_state {
+	struct tracer *cur;	/* the process whose stop is being handled */
+	struct opc_ptrace_opts opts;
+	pid_t root_pid;		/* the command, or the process attached to */
+	const char *out_pattern;	/* -o FILE */
+	opc_expand_fn out_expand;
+	pid_t mem_tid;		/* a stopped thread of the current process */
+};
+
+extern struct pt_state pt;
+#define T (*pt.cur)
+
+static inline uint64_t pt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static inline uint64_t pt_hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* ptrace.c: the current process's threads */
+struct thr *pt_thr_get(pid_t tid);
+struct thr *pt_thr_find(pid_t tid);
+
+/* pt_breakpoint.c */
+int pt_mem_read(void *ctx, uint64_t addr, void *buf, size_t n);	/* ctx: the tid */
+int pt_mem_write(pid_t tid, uint64_t addr, const void *buf, size_t n);
+int pt_poke_byte(pid_t tid, uint64_t addr, uint8_t b, uint8_t *old);
+int pt_poke_u64(pid_t tid, uint64_t addr, uint64_t v);
+struct bp *pt_bp_find(uint64_t addr);
+struct bp *pt_bp_slot(uint64_t addr);
+int pt_bp_plant(uint64_t addr, int kind, int rid, int mod);
+void pt_bp_drop_gone(void);
+int pt_step_over(pid_t tid, const struct bp *b, int *deliver);
+uint64_t pt_remote_mmap(pid_t tid, uint64_t hint, uint64_t size, int prot, int flags);
+uint64_t pt_scratch_map(pid_t tid);
+void pt_on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref,
+		 int *deliver);
+void pt_on_return(pid_t tid, struct user_regs_struct *regs, int *deliver);
+
+/* pt_module.c */
+void pt_rnames_init(void);
+int pt_rname_find(const char *s);
+void pt_module_scan(int mi);
+void pt_maps_scan(void);
+
+/* pt_trace.c */
+void pt_trace_name(char *out, size_t len, pid_t pid, unsigned image);
+int pt_trace_open(const char *path);
+void pt_emit_module(const struct module *m);
+uint32_t pt_key_intern(int rid, pid_t tid, uint64_t site, const struct opc_shape *s);
+void pt_emit_interval(void);
+void pt_proc_finish(uint32_t type);
+
+/* pt_stacks.c (--stacks) */
+uint32_t pt_unwind_stack(pid_t tid, int skip);
+void pt_sample_request(uint64_t t_ns);
+void pt_sample_take(struct thr *t);
+void pt_emit_samples(void);
+
+/* pt_inject.c (--inject) */
+int pt_inject_start(pid_t tid, int attached, char *why, size_t wlen);
+void pt_inject_activate(void);
+int pt_inject_fallback(const char *why);
+void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size);
+void pt_on_start(pid_t tid, struct user_regs_struct *regs, struct bp *b);
+void pt_inject_end(pid_t tid);
+
+#endif

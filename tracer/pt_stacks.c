@@ -1,0 +1,199 @@
+/*
+ * pt_stacks.c - stacks of the ptrace tracer's threads (--stacks), with
+ * libunwind's ptrace accessors: the stack of each key's first call, and
+ * at every tick a sample of every thread that ran outside counted calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pt_internal.h"
+
+/* The id of a stack in the trace, writing it the first time. */
+static uint32_t stack_intern(const uint64_t *frames, uint32_t depth)
+{
+	uint64_t h = depth;
+	uint32_t i;
+
+	if (depth == 0)
+		return 0;
+	for (uint32_t j = 0; j < depth; j++)
+		h = pt_hash64(h ^ frames[j]);
+	if ((T.nstk + 1) * 2 > T.stkcap) {
+		struct pstack *old = T.stk;
+		uint32_t oldcap = T.stkcap;
+
+		T.stkcap = oldcap ? oldcap * 2 : 256;
+		T.stk = calloc(T.stkcap, sizeof(*T.stk));
+		if (T.stk == NULL) {
+			pr_err("out of memory");
+			exit(1);
+		}
+		for (uint32_t j = 0; j < oldcap; j++) {
+			if (!old[j].id)
+				continue;
+			i = old[j].hash & (T.stkcap - 1);
+			while (T.stk[i].id)
+				i = (i + 1) & (T.stkcap - 1);
+			T.stk[i] = old[j];
+		}
+		free(old);
+	}
+	i = h & (T.stkcap - 1);
+	while (T.stk[i].id) {
+		if (T.stk[i].hash == h && T.stk[i].depth == depth &&
+		    !memcmp(T.stk[i].frames, frames, depth * sizeof(*frames)))
+			return T.stk[i].id;
+		i = (i + 1) & (T.stkcap - 1);
+	}
+	T.stk[i].frames = malloc(depth * sizeof(*frames));
+	if (T.stk[i].frames == NULL)
+		return 0;
+	memcpy(T.stk[i].frames, frames, depth * sizeof(*frames));
+	T.stk[i].hash = h;
+	T.stk[i].depth = depth;
+	T.stk[i].id = ++T.nstk;
+
+	struct opc_rec_stack *r = opc_writer_begin(&T.w, OPC_REC_STACK, sizeof(*r));
+
+	if (r) {
+		r->id = T.stk[i].id;
+		r->depth = depth;
+		opc_writer_append(&T.w, frames, depth * sizeof(*frames));
+		opc_writer_end(&T.w);
+	}
+	return T.stk[i].id;
+}
+
+#define SAMPLE_DEPTH 64
+
+/*
+ * The stack of a stopped thread with libunwind's ptrace accessors (CFI
+ * of the tracee's files), leaf first: frame 0 is where it stopped, the
+ * others return addresses.  `skip` frames are left out.  0 if none.
+ */
+uint32_t pt_unwind_stack(pid_t tid, int skip)
+{
+	uint64_t frames[SAMPLE_DEPTH];
+	uint32_t n = 0;
+	unw_cursor_t c;
+	void *upt;
+
+	if (T.unw == NULL) {
+		T.unw = unw_create_addr_space(&_UPT_accessors, 0);
+		if (T.unw == NULL)
+			return 0;
+		unw_set_caching_policy(T.unw, UNW_CACHE_GLOBAL);
+	}
+	if ((upt = _UPT_create(tid)) == NULL)
+		return 0;
+	if (unw_init_remote(&c, T.unw, upt) == 0) {
+		int i = 0;
+
+		do {
+			unw_word_t ip;
+
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+				break;
+			if (i++ >= skip)
+				frames[n++] = ip;
+		} while (n < SAMPLE_DEPTH && unw_step(&c) > 0);
+	}
+	_UPT_destroy(upt);
+	return stack_intern(frames, n);
+}
+
+/* The interrupted thread's stack, with the weight asked for at the tick. */
+void pt_sample_take(struct thr *t)
+{
+	uint32_t stack = pt_unwind_stack(t->tid, 0);
+
+	t->sample_pending = 0;
+	if (stack == 0)
+		return;
+	if (T.nsmp == T.smpcap) {
+		T.smpcap = T.smpcap ? T.smpcap * 2 : 64;
+		T.smp = realloc(T.smp, T.smpcap * sizeof(*T.smp));
+		if (T.smp == NULL) {
+			pr_err("out of memory");
+			exit(1);
+		}
+	}
+	T.smp[T.nsmp++] = (struct opc_rec_sample_ent){ t->sample_t, (uint32_t)t->tid, stack,
+						       t->sample_w };
+}
+
+/* CPU time of a thread in ns: the scheduler's own sum (schedstat), else
+ * user + system ticks; 0 if it cannot be read. */
+static uint64_t thread_cpu_ns(pid_t pid, pid_t tid)
+{
+	char path[96], buf[1024];
+	unsigned long long ns = 0, ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	if ((f = fopen(path, "re"))) {
+		int ok = fscanf(f, "%llu", &ns) == 1;
+
+		fclose(f);
+		if (ok)
+			return ns;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	char *p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+
+	fclose(f);
+	/* after "pid (comm)": state and 10 more fields, then utime stime */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				&ut, &st) != 2)
+		return 0;
+	return (ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * At a tick (t_ns, the end of the interval just written): every thread
+ * that ran outside counted calls since the last tick is interrupted, and
+ * its stack is taken at that stop, weighed by that CPU time.  A thread
+ * that slept, or only ran inside counted calls (whose time is already
+ * the calls'), is left alone: no stop, no weight.
+ */
+void pt_sample_request(uint64_t t_ns)
+{
+	for (struct thr *t = T.threads; t; t = t->next) {
+		uint64_t cpu = thread_cpu_ns(T.pid, t->tid);
+		uint64_t ran = cpu > t->cpu_ns ? cpu - t->cpu_ns : 0;
+		uint64_t in_calls = t->call_ns - t->call_ns_tick;
+
+		if (cpu)
+			t->cpu_ns = cpu;
+		t->call_ns_tick = t->call_ns;
+		if (t->listening || t->sample_pending || t->in_call || ran <= in_calls)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
+			continue;
+		t->sample_pending = 1;
+		t->sample_t = t_ns;
+		t->sample_w = ran - in_calls;
+	}
+}
+
+/* The samples taken since the last tick, as one SAMPLE record. */
+void pt_emit_samples(void)
+{
+	struct opc_rec_sample *r;
+
+	if (T.nsmp == 0)
+		return;
+	r = opc_writer_begin(&T.w, OPC_REC_SAMPLE, sizeof(*r));
+	if (r) {
+		r->count = (uint32_t)T.nsmp;
+		opc_writer_append(&T.w, T.smp, T.nsmp * sizeof(*T.smp));
+		opc_writer_end(&T.w);
+	}
+	T.nsmp = 0;
+}
