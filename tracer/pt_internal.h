@@ -144,6 +144,7 @@ struct tracer {
 	uint32_t stkcap, nstk;
 	struct opc_rec_sample_ent *smp;
 	size_t nsmp, smpcap;
+	uint64_t smp_last_t;	/* time of the last sample written */
 	/* --inject */
 	int inj;		/* INJ_* */
 	int lib_mod;		/* the injected library's module, -1 if none */

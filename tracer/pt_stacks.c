@@ -182,13 +182,32 @@ void pt_sample_request(uint64_t t_ns)
 	}
 }
 
-/* The samples taken since the last tick, as one SAMPLE record. */
+static int sample_cmp(const void *a, const void *b)
+{
+	const struct opc_rec_sample_ent *x = a, *y = b;
+
+	return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+/*
+ * The samples taken since the last tick, as one SAMPLE record, in time
+ * order (readers reject time going back).  A thread may stop for a tick's
+ * sample only after the next tick asked too: its sample is sorted among
+ * them, and one older than samples already written is moved up to the
+ * last written time (the next interval: its CPU time was spent around
+ * the tick anyway).
+ */
 void pt_emit_samples(void)
 {
 	struct opc_rec_sample *r;
 
 	if (T.nsmp == 0)
 		return;
+	qsort(T.smp, T.nsmp, sizeof(*T.smp), sample_cmp);
+	for (size_t i = 0; i < T.nsmp; i++)
+		if (T.smp[i].t_ns < T.smp_last_t)
+			T.smp[i].t_ns = T.smp_last_t;
+	T.smp_last_t = T.smp[T.nsmp - 1].t_ns;
 	r = opc_writer_begin(&T.w, OPC_REC_SAMPLE, sizeof(*r));
 	if (r) {
 		r->count = (uint32_t)T.nsmp;

@@ -357,6 +357,7 @@ static void image_forget(void)
 	T.stk = NULL;
 	T.stkcap = T.nstk = 0;
 	T.nsmp = 0;
+	T.smp_last_t = 0;
 	/* libunwind caches the old image's unwind tables */
 	if (T.unw)
 		unw_destroy_addr_space(T.unw);
