@@ -1141,6 +1141,7 @@ void opc_collector_atfork_child(void)
 	cond_ready = 0;
 	for (t = threads; t; t = next) {
 		next = t->next;
+		opc_gpu_thread_forget(t);	/* no CUDA call in a fork child */
 		if (t != self)
 			opc_thread_free(t);
 	}

@@ -314,6 +314,18 @@ void opc_gpu_drain(struct opc_thread *threads, int ms)
 	}
 }
 
+/*
+ * In a forked child: the parent's events are not the child's, and CUDA
+ * must not be called in a child forked after it was initialised (PyTorch's
+ * DataLoader workers are such children): drop the ring, call nothing.
+ */
+void opc_gpu_thread_forget(struct opc_thread *t)
+{
+	if (t->gpu)
+		munmap(t->gpu, sizeof(*t->gpu));
+	t->gpu = NULL;
+}
+
 void opc_gpu_thread_free(struct opc_thread *t)
 {
 	const struct cudart *rt;

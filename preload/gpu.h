@@ -94,6 +94,7 @@ void opc_nvtx_atfork_child(void);
 /* collector side: complete the finished events of a thread */
 void opc_gpu_poll(struct opc_thread *t);
 void opc_gpu_thread_free(struct opc_thread *t);
+void opc_gpu_thread_forget(struct opc_thread *t);	/* in a fork child */
 void opc_gpu_drain(struct opc_thread *threads, int ms);
 
 #endif

@@ -7,9 +7,11 @@
  * rest of the API is absent, as in a library that lacks it.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cuda_runtime_api.h>
 
@@ -42,6 +44,27 @@ static uint64_t total_ns;
 static __thread int cur_device;
 static __thread cudaError_t last_error;
 static int ndevices = -1;
+
+/*
+ * A CUDA context does not survive fork: the real runtime fails (or hangs)
+ * when a child forked after initialisation calls it.  The fake makes that
+ * loud: any event call from another process than the one that loaded it
+ * aborts.
+ */
+static pid_t owner_pid;
+
+__attribute__((constructor)) static void fake_init(void)
+{
+	owner_pid = getpid();
+}
+
+static void same_process(const char *fn)
+{
+	if (getpid() != owner_pid) {
+		fprintf(stderr, "fake cudart: %s called in a forked child\n", fn);
+		abort();
+	}
+}
 
 static uint64_t now_ns(void)
 {
@@ -294,8 +317,10 @@ EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t s, enum cudaStreamCaptureS
 
 EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *pe, unsigned int flags)
 {
-	struct CUevent_st *e = calloc(1, sizeof(*e));
+	struct CUevent_st *e;
 
+	same_process(__func__);
+	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ret(cudaErrorMemoryAllocation);
 	e->flags = flags;
@@ -310,6 +335,7 @@ EXPORT cudaError_t cudaEventCreate(cudaEvent_t *pe)
 
 EXPORT cudaError_t cudaEventDestroy(cudaEvent_t e)
 {
+	same_process(__func__);
 	free(e);
 	return cudaSuccess;
 }
@@ -319,6 +345,7 @@ EXPORT cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t stream)
 	struct CUstream_st *s = stream_of(stream);
 	uint64_t n = now_ns();
 
+	same_process(__func__);
 	if (e == NULL)
 		return ret(cudaErrorInvalidResourceHandle);
 	pthread_mutex_lock(&lock);
@@ -330,6 +357,7 @@ EXPORT cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t stream)
 
 EXPORT cudaError_t cudaEventQuery(cudaEvent_t e)
 {
+	same_process(__func__);
 	if (e == NULL)
 		return ret(cudaErrorInvalidResourceHandle);
 	return !e->recorded || now_ns() >= e->t ? cudaSuccess : cudaErrorNotReady;
@@ -348,6 +376,7 @@ EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
 {
 	uint64_t n = now_ns();
 
+	same_process(__func__);
 	if (a == NULL || b == NULL)
 		return ret(cudaErrorInvalidResourceHandle);
 	if ((a->flags | b->flags) & cudaEventDisableTiming)

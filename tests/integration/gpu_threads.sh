@@ -5,6 +5,9 @@
 # (2 n^3 x CALLS, n = 320, 384, 448, 512), and the GPU time of all keys
 # together equals the simulated device's total (0.5%): each thread's ring
 # of events is completed by the collector, none lost or counted twice.
+# A fork while the threads still hold their events: the child makes no
+# CUDA call (opcount drops the parent's events there without touching the
+# runtime).
 . "$(dirname "$0")/lib.inc"
 PROG=$B/tests/gpu/gpu_threads
 [ -e /usr/local/cuda/include/cublas_api.h ] ||
@@ -38,4 +41,13 @@ else:
 sys.exit(1 if bad else 0)
 PYEOF
 done
+# fork while threads hold events: the child must make no CUDA call (the
+# fake runtime aborts a child that does, as CUDA fails after fork)
+OPCOUNT_OUTPUT="$tmp/f.opc" LD_PRELOAD="$LIB" "$PROG" 3 50 fork >"$tmp/fork.txt" 2>"$tmp/err.txt" ||
+	fail "gpu_threads fork exited $?: $(cat "$tmp/err.txt")"
+if grep -q "^child: exit 0" "$tmp/fork.txt"; then
+	ok "fork: the child made no CUDA call"
+else
+	bad "fork: $(grep child "$tmp/fork.txt") $(cat "$tmp/err.txt")"
+fi
 finish
