@@ -170,6 +170,21 @@ static int capturing(const struct cudart *rt, opc_cuda_stream_t s)
 	return status != OPC_CUDA_STREAM_CAPTURE_NONE;
 }
 
+/*
+ * A record failed: a stream the program got wrong (its call fails too), or
+ * events that cudaDeviceReset made invalid.  Either way new events next
+ * time; destroying invalid ones only returns an error, which is cleared
+ * like the record's.
+ */
+static void events_drop(const struct cudart *rt, struct opc_gpu_slot *e)
+{
+	rt->clear();
+	rt->destroy(e->ev[0]);
+	rt->destroy(e->ev[1]);
+	rt->clear();
+	e->ev[0] = e->ev[1] = NULL;
+}
+
 void opc_gpu_enter(struct opc_gpu_call *g)
 {
 	struct opc_thread *t = g->call.t;
@@ -211,7 +226,7 @@ void opc_gpu_enter(struct opc_gpu_call *g)
 		e->device = g->device;
 	}
 	if (rt->record(e->ev[0], g->stream) != OPC_CUDA_SUCCESS) {
-		rt->clear();
+		events_drop(rt, e);
 		goto out;
 	}
 	g->ev = e;
@@ -234,7 +249,7 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued)
 				e->slot = g->call.slot;
 				__atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
 			} else {
-				rt->clear();
+				events_drop(rt, e);
 			}
 		}
 	}
