@@ -32,7 +32,12 @@ ptraced() {	# DIR SECS [opcount record options...]
 # ---- constant power -----------------------------------------------------
 d=$tmp/constant
 start_fake "$d" package:0=30 dram:0=5
-ptraced "$d" 0.2 --energy rapl
+# Phases longer than the library's energy tests use: under ptrace each
+# call costs two stops, so with the CPUs loaded a thread is in calls for
+# only about half of a phase, and the one sampling interval that straddles
+# a phase boundary (or a counter reading a millisecond late) weighs twice
+# as much against the 3%.
+ptraced "$d" 0.3 --energy rapl
 stop_fake
 report "$d" site
 if $CHECK_ENERGY "$d/site.json" --label constant --source rapl --measured true \
@@ -51,7 +56,7 @@ fi
 # ---- phases of different power -----------------------------------------
 d=$tmp/phases
 start_fake "$d" package:0=10/20/80/5/40 core:0=8 dram:0=2
-ptraced "$d" 0.3
+ptraced "$d" 0.5
 stop_fake
 report "$d" op
 grep -q "energy" "$d/err.txt" && bad "phases: the tracer warned: $(cat "$d/err.txt")"
@@ -86,6 +91,7 @@ d=$tmp/attach
 start_fake "$d" package:0=30 dram:0=5
 OPENBLAS_NUM_THREADS=1 OPC_FAKE_PHASE="$d/phase" "$WORK" 1.5 >"$d/out.txt" 2>&1 &
 wpid=$!
+wait_exec $wpid "$WORK"
 sleep 0.3
 OPCOUNT_POWERCAP_ROOT="$d/pc" "$OPC" record -p $wpid --duration 0.5 -o "$d/t.opc" \
 	>/dev/null 2>"$d/err.txt" || bad "attach: record -p exited $?: $(cat "$d/err.txt")"

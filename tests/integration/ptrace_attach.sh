@@ -72,6 +72,7 @@ THREADS=$B/tests/progs/threads
 "$THREADS" 300000 4 1 | grep checksum >"$tmp/ref.txt"
 "$THREADS" 300000 4 1 >"$tmp/thr.out" 2>&1 &
 lp=$!
+wait_exec $lp "$THREADS"
 sleep 0.3
 "$OPC" record -p $lp --duration 0.5 -o "$tmp/thr.opc" >"$tmp/rec.out" 2>&1 ||
 	fail "threads: record -p exited $?: $(cat "$tmp/rec.out")"

@@ -110,6 +110,7 @@ ok "dlopen: $want (FLOPs calls), exact per op"
 "$P/threads" 300000 4 1 | grep checksum >"$tmp/ref.txt"
 "$P/threads" 300000 4 1 >"$tmp/thr.out" 2>&1 &
 lp=$!
+wait_exec $lp "$P/threads"
 sleep 0.3
 "$OPC" record -p $lp --inject --duration 0.5 -o "$tmp/thr.opc" >"$tmp/rec.out" 2>&1 ||
 	fail "threads: record -p --inject exited $?: $(cat "$tmp/rec.out")"

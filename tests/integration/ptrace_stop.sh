@@ -49,10 +49,12 @@ state() { awk '{ print $3 }' /proc/$1/stat; }
 tracer() { awk '$1 == "TracerPid:" { print $2 }' /proc/$1/status; }
 
 # attached_spin DURATION: spin_gemm 0.6 running, `record -p` on it for
-# DURATION s in the background (rec), returns once it is attached
+# DURATION s in the background (rec), returns once it is attached (to
+# spin_gemm's image, not to the shell's fork child before its exec)
 attached_spin() {
 	OPENBLAS_NUM_THREADS=1 "$SPIN" 0.6 >"$tmp/sp.out" 2>&1 &
 	sp=$!
+	wait_exec $sp "$SPIN"
 	"$OPC" record -p $sp --duration "$1" -o "$tmp/p.opc" >"$tmp/rec.out" 2>&1 &
 	rec=$!
 	i=0
