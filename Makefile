@@ -160,7 +160,9 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 # installed; the GPU test programs in tests/gpu/ link against them.  See
 # tests/fake/cudart.c for the simulated device.
 CUDA_HOME ?= /usr/local/cuda
-CUDA_INC  := $(wildcard $(CUDA_HOME)/include/cuda_runtime_api.h)
+# all or nothing: the fakes and programs need every one of these headers
+CUDA_HDRS := cuda_runtime_api.h cublas_api.h cublasLt.h cudnn.h cudnn_graph.h nvtx3/nvToolsExt.h
+CUDA_INC  := $(if $(strip $(foreach h,$(CUDA_HDRS),$(if $(wildcard $(CUDA_HOME)/include/$(h)),,$(h)))),,yes)
 FAKE      := $(BUILD)/fake
 FAKE_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -I$(CUDA_HOME)/include -Wl,-rpath,'$$ORIGIN'
 FAKE_LIBS := $(FAKE)/libcudart.so.13 $(FAKE)/libcublas.so.13 $(FAKE)/libcublasLt.so.13 \

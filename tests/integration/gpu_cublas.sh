@@ -17,6 +17,7 @@
 #             does: counted once, as cublasSgemm; with OPCOUNT_NESTED=1 the
 #             inner calls are nested rows and nothing else changes
 . "$(dirname "$0")/lib.inc"
+gpu_or_skip
 PROG=$B/tests/gpu/cublas_loop
 CUDA_INC=${CUDA_HOME:-/usr/local/cuda}/include
 LOOPS=3

@@ -20,6 +20,7 @@
 #             returns), between that and the host's time in the calls
 #   output    the program prints the same with and without opcount
 . "$(dirname "$0")/lib.inc"
+gpu_or_skip
 [ -e /usr/local/cuda/include/cuda_runtime_api.h ] ||
 	{ echo "skip: no CUDA headers in /usr/local/cuda (the fake GPU libraries need them)"; exit 77; }
 need "$LIB" "$OPC" "$B/tests/gpu/cudart_ops" "$B/tests/gpu/cudart_ptds"

@@ -13,26 +13,11 @@
 #            gave its work (0.1% + 10 ns per call)
 #   plans    two plans executed from one call site are two keys
 #   output   the program's output is the same with and without opcount
-set -u
-ROOT=$(pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) B=$BUILD ;; *) B=$ROOT/$BUILD ;; esac
-LIB=$B/libopcount.so
-OPC=$B/opcount
+. "$(dirname "$0")/lib.inc"
+gpu_or_skip
 PROG=$B/tests/gpu/cudnn_conv
-PY=/usr/bin/python3
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ -e /usr/local/cuda/include/cudnn.h ] ||
-	{ echo "skip: no cuDNN headers in /usr/local/cuda/include (the fake libcudnn needs them)"; exit 77; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
-for f in "$LIB" "$OPC" "$PROG"; do
-	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+need_py "the JSON checks need it"
+need "$LIB" "$OPC" "$PROG"
 
 "$PROG" "$tmp/plain-expect.txt" >"$tmp/plain.txt" 2>"$tmp/plain.err" ||
 	fail "cudnn_conv failed without opcount: $(cat "$tmp/plain.err")"

@@ -20,6 +20,7 @@
 #             200 W x an SGEMM's GPU time per SGEMM (10%)
 #   output    the program's output is the same with and without opcount
 . "$(dirname "$0")/energy_common.inc"
+gpu_or_skip
 
 PROG=$B/tests/gpu/gpu_energy
 NVML=$B/fake/libnvidia-ml.so.1

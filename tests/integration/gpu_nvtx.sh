@@ -15,6 +15,7 @@
 #             outside any range), as the README says
 #   output    the program prints the same with and without opcount
 . "$(dirname "$0")/lib.inc"
+gpu_or_skip
 PROG=$B/tests/gpu/nvtx_layers
 [ -e /usr/local/cuda/include/nvtx3/nvToolsExt.h ] ||
 	{ echo "skip: no NVTX headers in /usr/local/cuda/include (the test program needs them)"; exit 77; }

@@ -9,6 +9,7 @@
 # CUDA call (opcount drops the parent's events there without touching the
 # runtime).
 . "$(dirname "$0")/lib.inc"
+gpu_or_skip
 PROG=$B/tests/gpu/gpu_threads
 [ -e /usr/local/cuda/include/cublas_api.h ] ||
 	{ echo "skip: no CUDA headers in /usr/local/cuda (the fake GPU libraries need them)"; exit 77; }
