@@ -172,6 +172,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
 		printf("# GPU work gets no energy: this trace has no GPU energy source (NVML); "
 		       "the %s energy is the host's\n", p->source);
+	if (p->captured)
+		printf("# some GPU calls were captured into a CUDA graph (\"captured\" in JSON): "
+		       "counted once, at capture, untimed; the graph's launches are not seen\n");
 	if (p->gpu_untimed)
 		printf("# some GPU calls have no GPU time (no CUDA runtime found, or the program "
 		       "exited before the GPU finished)\n");

@@ -294,9 +294,11 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 			if (k->rec.flags & OPC_TKEY_GPU) {
 				r->gpu_s += k->busy_s;
 				p->gpu = 1;
-				p->gpu_untimed |= k->timed == 0 && k->calls > 0;
+				p->gpu_untimed |= k->timed == 0 && k->calls > 0 &&
+						   !(k->rec.flags & OPC_TKEY_CAPTURED);
 			}
 			r->captured |= !!(k->rec.flags & OPC_TKEY_CAPTURED);
+			p->captured |= r->captured;
 			r->nkeys++;
 			r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
 			r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);

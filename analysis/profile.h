@@ -48,6 +48,7 @@ struct opc_profile {
 	int sampled;		/* some busy times were sampled */
 	int gpu;		/* some work ran on a GPU */
 	int gpu_untimed;	/* some GPU calls have no GPU time */
+	int captured;		/* some GPU calls went into a CUDA graph */
 	/* energy */
 	int have_energy;	/* some trace has samples */
 	int measured;		/* every trace with samples read a hardware counter */

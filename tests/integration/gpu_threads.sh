@@ -5,7 +5,8 @@
 # (2 n^3 x CALLS, n = 320, 384, 448, 512), and the GPU time of all keys
 # together equals the simulated device's total (0.5%): each thread's ring
 # of events is completed by the collector, none lost or counted twice.
-# A fork while the threads still hold their events: the child makes no
+# Calls made during stream capture are counted, marked captured and not
+# timed.  A fork while the threads still hold their events: the child makes no
 # CUDA call (opcount drops the parent's events there without touching the
 # runtime).
 . "$(dirname "$0")/lib.inc"
@@ -42,6 +43,23 @@ else:
 sys.exit(1 if bad else 0)
 PYEOF
 done
+# stream capture: the work goes into a CUDA graph, run later; opcount
+# counts the calls, marks them captured and records no event into the
+# graph (so no GPU time)
+FAKEGPU_CAPTURING=1 OPCOUNT_OUTPUT="$tmp/c.opc" LD_PRELOAD="$LIB" "$PROG" 1 20 >/dev/null 2>"$tmp/err.txt" ||
+	fail "gpu_threads (capturing) exited $?: $(cat "$tmp/err.txt")"
+"$OPC" report "$tmp/c.opc" --by op --format json >"$tmp/c.json" 2>"$tmp/err.txt" ||
+	fail "report (capturing) exited $?: $(cat "$tmp/err.txt")"
+$PY - "$tmp/c.json" <<'PYEOF' && ok "capture: 20 calls counted, marked captured, not timed" || bad "capture"
+import json, sys
+rows = [x for x in json.load(open(sys.argv[1]))["rows"] if x["calls"]]
+good = len(rows) == 1 and rows[0]["calls"] == 20 and rows[0].get("captured") is True and \
+       rows[0]["gpu_s"] == 0
+if not good:
+    print(rows)
+sys.exit(0 if good else 1)
+PYEOF
+
 # fork while threads hold events: the child must make no CUDA call (the
 # fake runtime aborts a child that does, as CUDA fails after fork)
 OPCOUNT_OUTPUT="$tmp/f.opc" LD_PRELOAD="$LIB" "$PROG" 3 50 fork >"$tmp/fork.txt" 2>"$tmp/err.txt" ||
