@@ -47,7 +47,7 @@ struct opc_gpu_ring {
 	struct opc_gpu_slot e[RING];
 };
 
-struct cudart {
+struct opc_cudart {
 	opc_cuda_event_create_t create;
 	opc_cuda_event_destroy_t destroy;
 	opc_cuda_event_record_t record;
@@ -64,16 +64,16 @@ struct cudart {
  * Looked up once under a lock; published by storing the generation last
  * (release), so a thread that sees the current generation sees the table.
  */
-static struct cudart rt_table;
+static struct opc_cudart rt_table;
 static int rt_ok;
 static unsigned rt_gen = ~0u;
 static unsigned long long rt_epoch;
 static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct cudart *cudart_slow(unsigned g)
+static const struct opc_cudart *cudart_slow(unsigned g)
 {
-	struct cudart rt;
-	const struct cudart *ret = NULL;
+	struct opc_cudart rt;
+	const struct opc_cudart *ret = NULL;
 
 	pthread_mutex_lock(&rt_lock);
 	if (__atomic_load_n(&rt_gen, __ATOMIC_RELAXED) == g) {
@@ -107,7 +107,7 @@ out:
 	return ret;
 }
 
-static const struct cudart *cudart(void)
+static const struct opc_cudart *cudart(void)
 {
 	unsigned g = __atomic_load_n(&opc_resolve_gen, __ATOMIC_ACQUIRE);
 
@@ -119,7 +119,7 @@ static const struct cudart *cudart(void)
 
 int opc_gpu_begin(struct opc_gpu_call *g, int rid, void *site)
 {
-	const struct cudart *rt;
+	const struct opc_cudart *rt;
 	int dev = 0;
 
 	if (!opc_call_begin(&g->call, rid, site))
@@ -129,9 +129,14 @@ int opc_gpu_begin(struct opc_gpu_call *g, int rid, void *site)
 	g->saved_errno = errno;
 	g->stream = NULL;
 	g->ev = NULL;
+	/* Looked up once per call; nothing of ours runs while the program
+	 * has an error it has not read. */
 	rt = cudart();
+	if (rt && rt->peek() != OPC_CUDA_SUCCESS)
+		rt = NULL;
+	g->rt = rt;
 	/* Our cudaGetDevice must not leave an error for the program to find. */
-	if (rt && rt->peek() == OPC_CUDA_SUCCESS && rt->get_device(&dev) != OPC_CUDA_SUCCESS) {
+	if (rt && rt->get_device(&dev) != OPC_CUDA_SUCCESS) {
 		rt->clear();
 		dev = 0;
 	}
@@ -157,7 +162,7 @@ static struct opc_gpu_ring *ring_get(struct opc_thread *t)
 }
 
 /* Is the stream being captured into a graph?  On any doubt, yes. */
-static int capturing(const struct cudart *rt, opc_cuda_stream_t s)
+static int capturing(const struct opc_cudart *rt, opc_cuda_stream_t s)
 {
 	int status = OPC_CUDA_STREAM_CAPTURE_NONE;
 
@@ -176,7 +181,7 @@ static int capturing(const struct cudart *rt, opc_cuda_stream_t s)
  * time; destroying invalid ones only returns an error, which is cleared
  * like the record's.
  */
-static void events_drop(const struct cudart *rt, struct opc_gpu_slot *e)
+static void events_drop(const struct opc_cudart *rt, struct opc_gpu_slot *e)
 {
 	rt->clear();
 	rt->destroy(e->ev[0]);
@@ -188,13 +193,13 @@ static void events_drop(const struct cudart *rt, struct opc_gpu_slot *e)
 void opc_gpu_enter(struct opc_gpu_call *g)
 {
 	struct opc_thread *t = g->call.t;
-	const struct cudart *rt;
+	const struct opc_cudart *rt;
 	struct opc_gpu_ring *r;
 	struct opc_gpu_slot *e;
 	int saved_errno = g->saved_errno, usable;
 
-	rt = cudart();
-	usable = rt && rt->peek() == OPC_CUDA_SUCCESS;
+	rt = g->rt;	/* opc_gpu_begin's look-up and error check */
+	usable = rt != NULL;
 	if (usable && capturing(rt, g->stream)) {
 		/* a key of its own: this work runs when the graph is launched */
 		g->call.key.kflags |= OPC_KEY_CAPTURED;
@@ -240,11 +245,11 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued)
 	int saved_errno = errno;
 
 	if (e && queued) {
-		const struct cudart *rt = cudart();
+		const struct opc_cudart *rt = g->rt;	/* set: e is */
 		struct opc_gpu_ring *r = g->call.t->gpu;
 
 		/* Not after an error of the call itself: the program reads it. */
-		if (rt && rt->peek() == OPC_CUDA_SUCCESS) {
+		if (rt->peek() == OPC_CUDA_SUCCESS) {
 			if (rt->record(e->ev[1], g->stream) == OPC_CUDA_SUCCESS) {
 				e->slot = g->call.slot;
 				__atomic_store_n(&r->head, r->head + 1, __ATOMIC_RELEASE);
@@ -271,7 +276,7 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued)
 void opc_gpu_poll(struct opc_thread *t)
 {
 	struct opc_gpu_ring *r = __atomic_load_n(&t->gpu, __ATOMIC_ACQUIRE);
-	const struct cudart *rt;
+	const struct opc_cudart *rt;
 	uint64_t head;
 
 	if (r == NULL || (rt = cudart()) == NULL)
@@ -343,7 +348,7 @@ void opc_gpu_thread_forget(struct opc_thread *t)
 
 void opc_gpu_thread_free(struct opc_thread *t)
 {
-	const struct cudart *rt;
+	const struct opc_cudart *rt;
 
 	if (t->gpu == NULL)
 		return;

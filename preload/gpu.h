@@ -39,6 +39,7 @@
 #define OPC_KEY_CAPTURED  0x4	/* enqueued into a CUDA graph being captured */
 
 struct opc_gpu_slot;
+struct opc_cudart;
 
 struct opc_gpu_call {
 	struct opc_call call;
@@ -46,6 +47,8 @@ struct opc_gpu_call {
 	struct opc_gpu_slot *ev;	/* events of this call; NULL if untimed */
 	int device;
 	int saved_errno;	/* the program's, restored before the real call */
+	const struct opc_cudart *rt;	/* the runtime, NULL if absent or the
+					   program has an error to read */
 };
 
 /*
