@@ -33,10 +33,7 @@ cmp -s "$tmp/plain.txt" "$tmp/pre.txt" ||
 	fail "output differs with opcount: $(diff "$tmp/plain.txt" "$tmp/pre.txt" | head -5)"
 echo "ok output identical with and without opcount"
 
-for by in layer key; do
-	"$OPC" report "$tmp/t.opc" --by $by --format json >"$tmp/$by.json" 2>"$tmp/rep.err" ||
-		fail "report --by $by exited $?: $(cat "$tmp/rep.err")"
-done
+reports "$tmp/t.opc" layer key
 
 $PY - "$tmp/layer.json" "$tmp/key.json" "$tmp/expect.txt" <<'PYEOF'
 import json, sys
