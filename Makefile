@@ -1,10 +1,12 @@
 # opcount - count the work, energy and carbon of linear algebra.
 #
 #   make            build build/libopcount.so and build/opcount
-#   make deps       install the Debian packages the build and tests need
+#   make deps       install the Debian packages the build needs
+#   make test-deps  ... and those the tests and benchmarks need too
 #   make test       every test (installs what is missing first)
-#   make demo       the main job on an example
+#   make demo       the main job on an example (installs what is missing first)
 #   make bench      benchmarks (measurements, not tests)
+#   make check-deps say which packages are missing
 #   make install PREFIX=/usr/local
 #   ASAN=1 / UBSAN=1 / TSAN=1 for sanitizer builds (out of tree: build-asan/ ...)
 
@@ -36,6 +38,7 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DAT
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS_ALL)
 
 GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c
+GEN_STAMP := $(BUILD)/gen/stamp
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
 COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c
@@ -45,7 +48,7 @@ LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c 
             preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) tracer/energy.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
-LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
+LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
@@ -54,34 +57,73 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
-CLI_LIBS := -ldw -lelf -ljson-c -lz -lgsl -lgslcblas -lcairo -lunwind-ptrace -lunwind-generic -lm
+CLI_LIBS = $(CLI_PKG_LIBS) -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
-.PHONY: all deps test demo bench install clean examples check-deps gpu-fakes
-all: check-deps $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
+.PHONY: all deps test-deps test demo bench install clean examples check-deps gpu-fakes
+all: $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 
 # ---- dependencies ----------------------------------------------------------
-# Each pair: a file that proves the package is installed, and the package.
-DEPS := /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h:libopenblas-dev \
-        /usr/include/lapacke.h:liblapacke-dev \
-        /usr/include/cmocka.h:libcmocka-dev \
-        /usr/include/x86_64-linux-gnu/libunwind.h:libunwind-dev \
-        /usr/include/elfutils/libdwfl.h:libdw-dev \
-        /usr/include/libelf.h:libelf-dev \
-        /usr/include/json-c/json.h:libjson-c-dev \
-        /usr/include/zlib.h:zlib1g-dev \
-        /usr/include/gsl/gsl_multifit.h:libgsl-dev \
-        /usr/include/cairo/cairo.h:libcairo2-dev \
-        /usr/bin/time:time \
-        /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
-        /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
-        /usr/bin/pkg-config:pkg-config \
-        /usr/bin/ltrace:ltrace
-MISSING = $(foreach d,$(DEPS),$(if $(wildcard $(word 1,$(subst :, ,$(d)))),,$(word 2,$(subst :, ,$(d)))))
+# Each entry PROBE:PACKAGE names a Debian package and how to tell that it is
+# installed: a pkg-config module, or (PROBE starting with /) a file.  The
+# build needs only BUILD_DEPS (OpenBLAS for the examples in `all`); the
+# tests, the NumPy and PyTorch checks and the benchmarks need TEST_DEPS too.
+BUILD_DEPS := /usr/bin/pkg-config:pkg-config \
+              /usr/bin/python3:python3 \
+              openblas:libopenblas-dev \
+              libunwind:libunwind-dev \
+              libunwind-ptrace:libunwind-dev \
+              libdw:libdw-dev \
+              libelf:libelf-dev \
+              json-c:libjson-c-dev \
+              zlib:zlib1g-dev \
+              gsl:libgsl-dev \
+              cairo:libcairo2-dev
+TEST_DEPS := cmocka:libcmocka-dev \
+             lapacke:liblapacke-dev \
+             /usr/bin/time:time \
+             /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
+             /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
+             /usr/bin/ltrace:ltrace
 
-deps:
-	@missing="$(strip $(MISSING))"; \
+dep_probe = $(word 1,$(subst :, ,$(1)))
+dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))
+deps_missing = $(sort $(foreach d,$(1),$(if $(call dep_have,$(call dep_probe,$(d))),,$(word 2,$(subst :, ,$(d))))))
+# Asked only when a recipe needs them (so `make clean` or `make deps` on a
+# bare machine runs no pkg-config), then remembered for the rest of the run.
+MISSING_BUILD = $(eval MISSING_BUILD := $$(call deps_missing,$(BUILD_DEPS)))$(MISSING_BUILD)
+MISSING_TEST = $(eval MISSING_TEST := $$(call deps_missing,$(BUILD_DEPS) $(TEST_DEPS)))$(MISSING_TEST)
+
+# $(call pkg,--cflags|--libs,MODULES): pkg-config's answer, or a stop that
+# names the Debian packages to install.  Expanded in recipes only: the stop
+# comes before the first compiler runs, and never on an up-to-date tree.
+pkg = $(call pkg_or_stop,$(shell pkg-config $(1) $(2) 2>/dev/null || echo '?failed'),$(2))
+pkg_or_stop = $(if $(filter ?failed,$(1)),$(error opcount: pkg-config cannot find $(2)$(call \
+	pkg_hint,$(BUILD_DEPS),$(2),deps)$(call pkg_hint,$(TEST_DEPS),$(2),test-deps)),$(1))
+# $(call pkg_hint,DEPS,MODULES,TARGET): the packages of DEPS behind MODULES
+# (and pkg-config itself) that are missing, and the make target installing them
+pkg_hint = $(if $(call deps_missing,$(filter /usr/bin/pkg-config:% $(addsuffix :%,$(2)),$(1))),; \
+	missing Debian packages: $(call deps_missing,$(filter /usr/bin/pkg-config:% \
+	$(addsuffix :%,$(2)),$(1))) (run: make $(3)))
+# the same stop for the build's programs (pkg-config, python3)
+need_build_deps = $(if $(MISSING_BUILD),$(error opcount: missing Debian packages: $(MISSING_BUILD) (run: make deps)))
+
+LIB_PKGS  := libunwind zlib
+CLI_PKGS  := libdw libelf json-c zlib gsl cairo libunwind-ptrace
+BLAS_PKGS := openblas
+TEST_PKGS := cmocka
+# each asked once per run, the first time a recipe reads it
+LIB_PKG_CFLAGS = $(eval LIB_PKG_CFLAGS := $$(call pkg,--cflags,$(LIB_PKGS)))$(LIB_PKG_CFLAGS)
+LIB_PKG_LIBS = $(eval LIB_PKG_LIBS := $$(call pkg,--libs,$(LIB_PKGS)))$(LIB_PKG_LIBS)
+CLI_PKG_CFLAGS = $(eval CLI_PKG_CFLAGS := $$(call pkg,--cflags,$(CLI_PKGS)))$(CLI_PKG_CFLAGS)
+CLI_PKG_LIBS = $(eval CLI_PKG_LIBS := $$(call pkg,--libs,$(CLI_PKGS)))$(CLI_PKG_LIBS)
+BLAS_CFLAGS = $(eval BLAS_CFLAGS := $$(call pkg,--cflags,$(BLAS_PKGS)))$(BLAS_CFLAGS)
+BLAS_LIBS = $(eval BLAS_LIBS := $$(call pkg,--libs,$(BLAS_PKGS)))$(BLAS_LIBS)
+
+# apt-get install the packages named in $(1), as root or through sudo
+define apt_install
+	@missing="$(strip $(1))"; \
 	if [ -n "$$missing" ]; then \
 		echo "opcount: installing Debian packages: $$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -89,47 +131,64 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
 		|| { echo "opcount: apt-get install failed" >&2; exit 1; }; \
 	else echo "opcount: all Debian packages present"; fi
+endef
+
+deps:
+	$(call apt_install,$(MISSING_BUILD))
+
+test-deps:
+	$(call apt_install,$(MISSING_TEST))
 
 check-deps:
-	@missing="$(strip $(MISSING))"; \
-	if [ -n "$$missing" ]; then \
-		echo "opcount: missing Debian packages: $$missing (run: make deps)" >&2; exit 1; fi
+	@echo "missing for the build: $(or $(MISSING_BUILD),none)"
+	@echo "missing for the tests: $(or $(filter-out $(MISSING_BUILD),$(MISSING_TEST)),none)"
+	@[ -z "$(strip $(MISSING_BUILD))" ] || { echo "run: make deps" >&2; exit 1; }
 
 # ---- generated code --------------------------------------------------------
-$(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c &: \
-		common/routines.tbl tools/genwrap.py
-	@mkdir -p $(BUILD)/gen
+# genwrap.py rewrites a file only when its text changes, and the stamp
+# records that it ran: touching the table reruns the generator once and
+# recompiles only what includes a file that changed (the .d files name the
+# generated header; objects wait for it order-only).  A generated file that
+# went missing makes the generator run again.
+$(GEN_STAMP): common/routines.tbl tools/genwrap.py $(if $(filter-out $(wildcard $(GEN)),$(GEN)),FORCE)
+	$(need_build_deps)@mkdir -p $(BUILD)/gen
 	$(PYTHON) tools/genwrap.py common/routines.tbl $(BUILD)/gen
+	@touch $@
+$(GEN): $(GEN_STAMP) ;
+FORCE:
 
 # ---- the preload library ---------------------------------------------------
-$(BUILD)/lib/%.o: %.c $(GEN)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -MMD -MP -Ipreload -c $< -o $@
+LIB_CFLAGS = $(ALL_CFLAGS) $(LIB_PKG_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -Ipreload
 
-$(BUILD)/lib/gen/%.o: $(BUILD)/gen/%.c $(GEN)
+$(BUILD)/lib/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -MMD -MP -Ipreload -c $< -o $@
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib/gen/%.o: $(BUILD)/gen/%.c | $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libopcount.so: $(LIB_OBJS)
 	$(CC) $(SAN) -shared -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ $(LIB_LIBS)
 
 # ---- the command-line tool -------------------------------------------------
-$(BUILD)/cli/%.o: %.c $(GEN)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -Ianalysis -c $< -o $@
+CLI_CFLAGS = $(ALL_CFLAGS) $(CLI_PKG_CFLAGS) -Ianalysis
 
-$(BUILD)/cli/gen/%.o: $(BUILD)/gen/%.c $(GEN)
+$(BUILD)/cli/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/cli/gen/%.o: $(BUILD)/gen/%.c | $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/opcount: $(CLI_OBJS)
 	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)
 
 # ---- examples (plain programs: they do not link opcount) -------------------
-OPENBLAS_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread
 $(BUILD)/examples/%: examples/%.c examples/common.h include/opcount.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -lm
+	$(CC) -O2 -g -Wall -Wextra $(BLAS_CFLAGS) -Iinclude $< -o $@ $(BLAS_LIBS) -lm
 
 examples: $(EXAMPLES)
 
@@ -137,13 +196,40 @@ examples: $(EXAMPLES)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/cli/analysis/opcount.o,$(CLI_OBJS))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ianalysis $^ -o $@ -lcmocka $(CLI_LIBS)
+# Each unit test links the objects of the module it tests and what those
+# need, nothing else: TEST_<name>_OBJS for tests/unit/test_<name>.c (empty
+# for a header-only module; a test without one stops the build).
+cli_objs = $(patsubst %.c,$(BUILD)/cli/%.o,$(1))
+# the routine table (names, interfaces, cost functions)
+TABLE_OBJS := $(call cli_objs,common/routines.c common/cost.c) $(BUILD)/cli/gen/routines_gen.o
+# the trace format, writer and reader
+TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c) $(TABLE_OBJS)
+
+TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
+TEST_cost_OBJS      := $(TABLE_OBJS)
+TEST_energy_OBJS    := $(call cli_objs,tracer/energy.c common/datadir.c common/log.c \
+                         common/trace_write.c) $(TABLE_OBJS)
+TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
+TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
+TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
+                         analysis/util.c common/datadir.c common/log.c) $(TABLE_OBJS)
+TEST_trace_OBJS     := $(TRACE_OBJS)
+
+TEST_PKG_CFLAGS = $(eval TEST_PKG_CFLAGS := $$(call pkg,--cflags,$(TEST_PKGS)))$(TEST_PKG_CFLAGS)
+TEST_PKG_LIBS = $(eval TEST_PKG_LIBS := $$(call pkg,--libs,$(TEST_PKGS)))$(TEST_PKG_LIBS)
+LAPACKE_LIBS = $(eval LAPACKE_LIBS := $$(call pkg,--libs,lapacke))$(LAPACKE_LIBS)
+
+# (second expansion: TEST_<name>_OBJS may be defined anywhere in the file)
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(TEST_$$*_OBJS)
+	$(if $(filter undefined,$(origin TEST_$*_OBJS)),$(error \
+		$<: the Makefile does not say which objects it links (TEST_$*_OBJS)))@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) $(TEST_PKG_CFLAGS) -MMD -MP $< $(TEST_$*_OBJS) -o $@ \
+		-Wl,--as-needed $(TEST_PKG_LIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/progs/%: tests/progs/%.c include/opcount.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -lopenblas -llapacke -lpthread -lm
+	$(CC) -O2 -g -Wall $(BLAS_CFLAGS) -Iinclude $< -o $@ $(BLAS_LIBS) $(LAPACKE_LIBS) -lpthread -lm
 
 # binds its BLAS with dlopen(RTLD_LOCAL) + dlsym: linked with none
 $(BUILD)/tests/progs/dlopen_local: tests/progs/dlopen_local.c
@@ -152,7 +238,8 @@ $(BUILD)/tests/progs/dlopen_local: tests/progs/dlopen_local.c
 
 $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -static $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
+	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
+		-llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
 
 # ---- a simulated GPU for the GPU tests (no GPU or driver needed) ------------
 # Fake CUDA runtime, cuBLAS, cublasLt and cuDNN with the real sonames,
@@ -197,7 +284,7 @@ GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS)
 endif
 gpu-fakes: $(GPU_TEST_DEPS)
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 		$(GPU_TEST_DEPS)
 	@BUILD=$(BUILD) sh tests/run.sh
@@ -206,7 +293,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) sh examples/demo.sh
 
-bench: deps
+bench: test-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
@@ -221,7 +308,7 @@ $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall $(OPENBLAS_CFLAGS) $< -o $@ -lopenblas
+	$(CC) -O2 -g -Wall $(BLAS_CFLAGS) $< -o $@ $(BLAS_LIBS)
 
 # The binaries find the data in ../share/opcount (common/datadir.c).
 install: all
