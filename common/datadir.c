@@ -1,5 +1,11 @@
 /*
- * datadir.c - find the reference data from a build tree or an install.
+ * datadir.c - find the reference data from an install or a build tree.
+ *
+ * An installed opcount (bin/opcount, lib/libopcount.so) reads the data
+ * installed beside it, in ../share/opcount, wherever the tree was installed
+ * or moved to.  The directory compiled in (OPC_DATADIR, the source tree's
+ * data/) is only the fallback for binaries run from a build tree: an
+ * install must not read, or depend on, the tree it was built from.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -8,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define PR_FMT "opcount"
+#include "log.h"
 #include "datadir.h"
 
 #ifndef OPC_DATADIR
@@ -21,27 +29,38 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *opc_data_dir(void)
+/* ../share/opcount beside the object this code is linked into (the tool or
+ * the preload library), if it exists */
+static const char *installed_dir(void)
 {
-	static char installed[PATH_MAX];
-	const char *env = getenv("OPCOUNT_DATA_DIR");
+	static char dir[PATH_MAX];
+	char self[PATH_MAX], share[PATH_MAX], *slash;
 	Dl_info dli;
 
-	if (env && *env)
-		return env;
-	if (is_dir(OPC_DATADIR))
-		return OPC_DATADIR;
-	/* bin/opcount or lib/libopcount.so -> share/opcount */
-	if (dladdr((void *)opc_data_dir, &dli) && dli.dli_fname) {
-		char self[PATH_MAX], *slash;
+	if (!dladdr((void *)installed_dir, &dli) || !dli.dli_fname ||
+	    !realpath(dli.dli_fname, self) || !(slash = strrchr(self, '/')))
+		return NULL;
+	*slash = 0;
+	if (snprintf(share, sizeof(share), "%s/../share/opcount", self) >= (int)sizeof(share))
+		return NULL;
+	/* resolved, so that messages and reports name PREFIX/share/opcount */
+	return realpath(share, dir) && is_dir(dir) ? dir : NULL;
+}
 
-		if (realpath(dli.dli_fname, self) && (slash = strrchr(self, '/'))) {
-			*slash = 0;
-			snprintf(installed, sizeof(installed), "%.*s/../share/opcount",
-				 (int)(sizeof(installed) - 20), self);
-			if (is_dir(installed))
-				return installed;
-		}
+const char *opc_data_dir(void)
+{
+	const char *env = getenv("OPCOUNT_DATA_DIR");
+	const char *dir;
+
+	if (env && *env) {
+		pr_dbg(1, "data directory %s (OPCOUNT_DATA_DIR)", env);
+		return env;
 	}
+	dir = installed_dir();
+	if (dir) {
+		pr_dbg(1, "data directory %s (installed)", dir);
+		return dir;
+	}
+	pr_dbg(1, "data directory %s (build tree)", OPC_DATADIR);
 	return OPC_DATADIR;
 }
