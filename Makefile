@@ -313,12 +313,14 @@ $(BUILD)/bench/%: bench/%.c
 # The binaries find the data in ../share/opcount (common/datadir.c).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/share/opcount/python
+		$(DESTDIR)$(PREFIX)/share/opcount/python $(DESTDIR)$(PREFIX)/share/doc/opcount/docs
 	install -m 755 $(BUILD)/opcount $(DESTDIR)$(PREFIX)/bin/opcount
 	install -m 755 $(BUILD)/libopcount.so $(DESTDIR)$(PREFIX)/lib/libopcount.so
 	install -m 644 include/opcount.h $(DESTDIR)$(PREFIX)/include/opcount.h
 	install -m 644 data/*.csv data/README.md $(DESTDIR)$(PREFIX)/share/opcount/
 	install -m 644 python/opcount_torch.py $(DESTDIR)$(PREFIX)/share/opcount/python/
+	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/opcount/
+	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/opcount/docs/
 
 clean:
 	rm -rf build build-asan build-ubsan build-tsan

@@ -16,7 +16,7 @@ struct opc_attribution {
 };
 
 /*
- * Time-proportional split (the baseline; DESIGN.md): each sampling
+ * Time-proportional split (the baseline; docs/design.md, "Attribution"): each sampling
  * interval's energy goes to the keys busy in it in proportion to their
  * busy time, the rest to "outside", of which stack samples take their
  * share.  Fills keys[].energy_*, samples[].energy_j and `out`.

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define OPC_J_PER_KWH 3.6e6
-#define OPC_PUE_DEFAULT 1.58	/* average data-centre PUE in 2020 (DESIGN.md) */
+#define OPC_PUE_DEFAULT 1.58	/* average data-centre PUE in 2020 (docs/arch.md) */
 
 struct opc_intensity {
 	double g_per_kwh;	/* gCO2eq per kWh */

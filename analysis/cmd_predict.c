@@ -6,7 +6,7 @@
  *   opcount predict --from-trace INFER.opc --trace-inferences N [options]
  *   opcount predict --energy-kwh X (--region R | --intensity G) [--pue P]
  *
- * The model is DESIGN.md's ("The model it makes executable"), with I the
+ * The model is docs/design.md's ("The life-cycle model"), with I the
  * energy of one inference: the forward pass of one batch divided by the
  * batch size (docs/arch.md, "What is predicted").
  */
@@ -109,7 +109,7 @@ static void usage(FILE *f)
 "  --train-trace TRACE      a trace of training the same model: measured overhead\n"
 "  --train-trace-samples N  the samples it trained on, times its epochs\n"
 "  --overhead X             training energy per sample / inference energy, given\n"
-"Life cycle (DESIGN.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I):\n"
+"Life cycle (docs/design.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I):\n"
 "  --samples D --epochs E   training set size and epochs (both needed)\n"
 "  --tuning-runs H          training runs of the architecture search (default 0)\n"
 "  --inferences N           inferences served over the model's life (default 0)\n"

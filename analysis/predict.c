@@ -1,6 +1,6 @@
 /*
  * predict.c - coefficients from `opcount fit` applied to a lowered
- * architecture, and the life-cycle arithmetic of DESIGN.md.
+ * architecture, and the life-cycle arithmetic of docs/design.md.
  *
  * The coefficient file is written by a program, and may grow fields (cross
  * validation scores, a plot's path) that prediction does not need: unknown

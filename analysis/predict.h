@@ -1,7 +1,7 @@
 /*
  * predict.h - fitted coefficients (COEFFS.json, written by `opcount fit`)
  * applied to a lowered architecture, and the life-cycle arithmetic of
- * DESIGN.md ("The model it makes executable").
+ * docs/design.md ("The life-cycle model").
  */
 #ifndef OPC_PREDICT_H
 #define OPC_PREDICT_H
@@ -73,7 +73,7 @@ const char *opc_coeffs_model_desc(char model);
 int opc_coeffs_eval(const struct opc_coeffs *c, const struct opc_arch *a,
 		    const struct opc_lowering *lw, struct opc_op_cost *out, char *err, size_t len);
 
-/* IT energies (before PUE) of the life cycle, per DESIGN.md. */
+/* IT energies (before PUE) of the life cycle, per docs/design.md. */
 struct opc_lifecycle {
 	double infer_j;		/* I: one inference */
 	double train_sample_j;	/* one sample's share of a training step */

@@ -803,7 +803,7 @@ void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
  *       dscale 2, dx 4; reads x, dy, scale (and the saved statistics),
  *       writes dx, dscale, dbias.
  * The graph API's execution plans are counted but not costed (0, 0: the
- * key is marked estimated) unless opcount saw their operation graph built:
+ * key is marked unknown) unless opcount saw their operation graph built:
  * then preload/gpu_cudnn.c adds up, per convolution node, the legacy
  * convolution's count above (2 * y * red, and the same tensors read and
  * written, each of its own type, virtual tensors of a fused graph 0
@@ -1042,7 +1042,7 @@ void opc_cost_cudnn_graph(const struct opc_shape *s, char prec, struct opc_cost 
 /*
  * A kernel launch: what the kernel computes is not visible from the host
  * (d[0] blocks, d[1] threads per block, d[2] dynamic shared memory are its
- * shape, not its work); 0 and 0, and the family is marked estimated.
+ * shape, not its work); 0 and 0, and the family is marked unknown.
  */
 void opc_cost_cuda_launch(const struct opc_shape *s, char prec, struct opc_cost *o)
 {

@@ -2,7 +2,7 @@
 # energy_rapl.sh - RAPL energy attributed to BLAS calls, against a
 # synthetic powercap tree of known power (tests/progs/fake_rapl).
 #
-# The goal (the issue's): at OPCOUNT_HZ=100 each key's attributed energy is
+# The goal: at OPCOUNT_HZ=100 each key's attributed energy is
 # within 3% of the truth, power x its busy time (the report's busy_s).
 #
 #   busy      the report's busy_s of each layer agrees with the time the

@@ -5,7 +5,7 @@
 # sgemm calls that examples/mlp and examples/cnn print (analytic_flops,
 # analytic_gemm_calls) for the same network and options, training and
 # --infer, and exactly the bytes opcount counts when they run under the
-# library.  Then: the life-cycle arithmetic of DESIGN.md on a prediction
+# library.  Then: the life-cycle arithmetic of docs/design.md on a prediction
 # (every intermediate of the JSON output recomputed here), a prediction
 # from traces (--from-trace, --train-trace), and a COEFFS.json written by
 # `opcount fit` read back by predict.

@@ -386,7 +386,7 @@ static void test_bad_coeffs(void **state)
 		   "\"models\": {\"a\": {\"per_flop\": 0}}}", "every coefficient is zero");
 }
 
-/* DESIGN.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I */
+/* docs/design.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I */
 static void test_lifecycle(void **state)
 {
 	struct opc_lifecycle lc = {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/gpu_verify/run.sh - issue 6's checks on a real GPU (the tests run on
+# tools/gpu_verify/run.sh - the checks that need a real GPU (the tests run on
 # a simulated one): run it from the repository root on a machine with a
 # CUDA driver, after `make`.
 #
