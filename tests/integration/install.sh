@@ -26,10 +26,13 @@ build-ubsan) san=UBSAN=1 ;;
 build-tsan) san=TSAN=1 ;;
 *) san=BUILD=$BUILD ;;
 esac
+# (run from `make test`: not a sub-make of it, so none of its flags)
 # shellcheck disable=SC2086
-make --no-print-directory -s -C "$ROOT" install PREFIX="$tmp/p" $san >"$tmp/make.out" 2>&1 ||
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s -C "$ROOT" install \
+	PREFIX="$tmp/p" $san >"$tmp/make.out" 2>&1 ||
 	fail "make install PREFIX=$tmp/p failed: $(tail -n 5 "$tmp/make.out")"
-need "$tmp/p/bin/opcount" "$tmp/p/lib/libopcount.so" "$tmp/p/share/opcount/grid-carbon-intensity.csv"
+need "$tmp/p/bin/opcount" "$tmp/p/lib/libopcount.so" "$tmp/p/share/opcount/grid-carbon-intensity.csv" \
+	"$tmp/p/share/doc/opcount/docs/design.md"
 sed -i 's/^FRA,France,[^,]*,/FRA,France,11.111,/' "$tmp/p/share/opcount/grid-carbon-intensity.csv"
 grep -q '^FRA,France,11.111,' "$tmp/p/share/opcount/grid-carbon-intensity.csv" ||
 	fail "could not change FRA in the installed carbon table"
