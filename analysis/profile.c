@@ -190,151 +190,209 @@ static int row_add(struct opc_profile *p, size_t *cap, const char *group, int ne
 	return 1;
 }
 
+/* What a key is called in a row: its names, each as a report shows it. */
+struct key_labels {
+	const struct opc_tlayer *layer;	/* innermost region, NULL if none */
+	const char *layer_name;		/* "" if none */
+	const char *site;		/* symbolized call site */
+	const char *type;		/* the layer's type, else the routine family */
+	char path[1024];		/* the layer path "outer/inner" */
+	char shape[512];		/* "dgemm m=64 ..." */
+	char device[16];		/* "cpu", "gpu0"... */
+};
+
+static void key_labels(const struct opc_trace *t, struct opc_symbolizer *sym,
+		       const struct opc_tkey *k, struct key_labels *lb)
+{
+	const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
+
+	lb->layer = l;
+	opc_layer_path(t, k->rec.layer, lb->path, sizeof(lb->path));
+	lb->layer_name = l ? l->name : "";
+	opc_key_shape(k, lb->shape, sizeof(lb->shape));
+	if (k->rec.flags & OPC_TKEY_OVERFLOW)
+		lb->site = "(key table full)";
+	else
+		lb->site = sym ? opc_sym_addr(sym, k->rec.site, 1) : "?";
+	lb->type = l && l->type[0] ? l->type : k->family;
+	if (k->rec.flags & OPC_TKEY_GPU)
+		snprintf(lb->device, sizeof(lb->device), "gpu%u", k->rec.device);
+	else
+		snprintf(lb->device, sizeof(lb->device), "cpu");
+}
+
+/* The value keys of one row share under `by`. */
+static void group_value(enum opc_group by, const struct opc_tkey *k,
+			const struct key_labels *lb, char *group, size_t len)
+{
+	switch (by) {
+	case OPC_BY_DEVICE:
+		snprintf(group, len, "%s", lb->device);
+		break;
+	case OPC_BY_SITE:
+		snprintf(group, len, "%s\t%s", lb->site, k->op);
+		break;
+	case OPC_BY_LAYER:
+		snprintf(group, len, "%s", lb->layer ? lb->layer_name : "(no layer)");
+		break;
+	case OPC_BY_PATH:
+		snprintf(group, len, "%s", lb->layer ? lb->path : "(no layer)");
+		break;
+	case OPC_BY_OP:
+		snprintf(group, len, "%s", k->op);
+		break;
+	case OPC_BY_TYPE:
+		snprintf(group, len, "%s", lb->type);
+		break;
+	case OPC_BY_KEY:
+		snprintf(group, len, "%s\t%s\t%s\t%s", lb->site, lb->shape, lb->path,
+			 opc_iface_name(k->rec.iface));
+		break;
+	}
+}
+
+/* A new row takes the labels of its first key, and with want_stacks its
+ * symbolized stack. */
+static void row_label(struct opc_row *r, const struct opc_tkey *k, const struct key_labels *lb,
+		      const struct opc_tstack *st, struct opc_symbolizer *sym, int want_stacks)
+{
+	r->op = strdup(k->op);
+	r->type = strdup(lb->type);
+	r->layer = lb->layer ? strdup(lb->layer_name) : NULL;
+	r->layer_path = lb->layer ? strdup(lb->path) : NULL;
+	r->site = strdup(lb->site);
+	r->iface = strdup(opc_iface_name(k->rec.iface));
+	r->shape = strdup(lb->shape);
+	r->device = strdup(lb->device);
+	if (want_stacks && st && sym) {
+		r->stack = calloc(st->depth, sizeof(char *));
+		for (uint32_t f = 0; r->stack && f < st->depth; f++)
+			r->stack[r->nstack++] = strdup(opc_sym_addr(sym, st->frames[f], 1));
+	}
+}
+
+/* A label the row's keys do not share becomes "*". */
+static void row_merge_labels(struct opc_row *r, const struct opc_tkey *k,
+			     const struct key_labels *lb)
+{
+	r->op = merge(r->op, k->op);
+	r->type = merge(r->type, lb->type);
+	if (r->layer && lb->layer) {
+		r->layer = merge(r->layer, lb->layer_name);
+		r->layer_path = merge(r->layer_path, lb->path);
+	} else if (r->layer || lb->layer) {
+		free(r->layer);
+		free(r->layer_path);
+		r->layer = strdup("*");
+		r->layer_path = strdup("*");
+	}
+	r->site = merge(r->site, lb->site);
+	r->iface = merge(r->iface, opc_iface_name(k->rec.iface));
+	r->shape = merge(r->shape, lb->shape);
+	r->device = merge(r->device, lb->device);
+}
+
+/* Adds key k's counts and marks to its row, and to the profile's totals
+ * unless it was nested in another counted call. */
+static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc_tkey *k)
+{
+	int gpu = !!(k->rec.flags & OPC_TKEY_GPU);
+
+	r->calls += k->calls;
+	r->energy_j += k->energy_j;
+	r->energy_lo_j += k->energy_lo_j;
+	r->energy_hi_j += k->energy_hi_j;
+	r->flops += k->flops;
+	r->bytes += k->bytes;
+	r->busy_s += k->busy_s;
+	if (gpu) {
+		r->gpu_s += k->busy_s;
+		p->gpu = 1;
+		p->gpu_untimed |= k->timed == 0 && k->calls > 0 &&
+				  !(k->rec.flags & OPC_TKEY_CAPTURED);
+	}
+	r->captured |= !!(k->rec.flags & OPC_TKEY_CAPTURED);
+	p->captured |= r->captured;
+	r->nkeys++;
+	r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
+	r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
+	r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
+	if (k->timed < k->calls && !gpu)
+		p->sampled = 1;
+	if (k->rec.flags & OPC_TKEY_NESTED)
+		return;
+	p->calls += k->calls;
+	p->flops += k->flops;
+	p->bytes += k->bytes;
+	p->busy_s += k->busy_s;
+	if (gpu)
+		p->gpu_s += k->busy_s;
+	p->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
+	p->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
+}
+
+/* Every key of trace t with calls, into the row of its group. */
+static int group_trace(struct opc_profile *p, size_t *cap, struct opc_trace *t,
+		       enum opc_group by, int want_stacks)
+{
+	struct opc_symbolizer *sym = opc_sym_new(t);
+
+	for (size_t ki = 0; ki < t->nkeys; ki++) {
+		const struct opc_tkey *k = &t->keys[ki];
+		struct key_labels lb;
+		char group[2048];
+		struct opc_row *r;
+		int is_new;
+
+		if (k->calls == 0)
+			continue;
+		key_labels(t, sym, k, &lb);
+		group_value(by, k, &lb, group, sizeof(group));
+		is_new = row_add(p, cap, group, !!(k->rec.flags & OPC_TKEY_NESTED), &r);
+		if (is_new < 0) {
+			opc_sym_free(sym);
+			return -1;
+		}
+		if (is_new)
+			row_label(r, k, &lb, opc_trace_stack(t, k->rec.stack), sym, want_stacks);
+		else
+			row_merge_labels(r, k, &lb);
+		row_count(p, r, k);
+	}
+	opc_sym_free(sym);
+	return 0;
+}
+
+/* The energy no intercepted call used: a row of its own. */
+static int row_outside(struct opc_profile *p, size_t *cap)
+{
+	struct opc_row *r;
+
+	if (row_add(p, cap, "(outside intercepted calls)", 0, &r) < 0)
+		return -1;
+	r->op = strdup("-");
+	r->type = strdup("outside");
+	r->layer = NULL;
+	r->site = strdup("(outside intercepted calls)");
+	r->iface = strdup("-");
+	r->shape = strdup("(outside intercepted calls)");
+	r->device = strdup("-");
+	r->outside = 1;
+	r->energy_j = p->outside_j;
+	r->energy_lo_j = p->outside_lo_j;
+	r->energy_hi_j = p->outside_hi_j;
+	return 0;
+}
+
 int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 {
 	size_t cap = 0;
 
-	for (size_t ti = 0; ti < p->ntraces; ti++) {
-		struct opc_trace *t = &p->traces[ti];
-		struct opc_symbolizer *sym = opc_sym_new(t);
-
-		for (size_t ki = 0; ki < t->nkeys; ki++) {
-			const struct opc_tkey *k = &t->keys[ki];
-			const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
-			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
-			int nested = !!(k->rec.flags & OPC_TKEY_NESTED);
-			char path[1024], shape[512], group[2048], device[16];
-			const char *layer;
-			const char *site, *type;
-			struct opc_row *r;
-			int is_new;
-
-			if (k->calls == 0)
-				continue;
-			opc_layer_path(t, k->rec.layer, path, sizeof(path));
-			layer = l ? l->name : "";
-			opc_key_shape(k, shape, sizeof(shape));
-			if (k->rec.flags & OPC_TKEY_OVERFLOW)
-				site = "(key table full)";
-			else
-				site = sym ? opc_sym_addr(sym, k->rec.site, 1) : "?";
-			type = l && l->type[0] ? l->type : k->family;
-			if (k->rec.flags & OPC_TKEY_GPU)
-				snprintf(device, sizeof(device), "gpu%u", k->rec.device);
-			else
-				snprintf(device, sizeof(device), "cpu");
-			switch (by) {
-			case OPC_BY_DEVICE:
-				snprintf(group, sizeof(group), "%s", device);
-				break;
-			case OPC_BY_SITE:
-				snprintf(group, sizeof(group), "%s\t%s", site, k->op);
-				break;
-			case OPC_BY_LAYER:
-				snprintf(group, sizeof(group), "%s", l ? layer : "(no layer)");
-				break;
-			case OPC_BY_PATH:
-				snprintf(group, sizeof(group), "%s", l ? path : "(no layer)");
-				break;
-			case OPC_BY_OP:
-				snprintf(group, sizeof(group), "%s", k->op);
-				break;
-			case OPC_BY_TYPE:
-				snprintf(group, sizeof(group), "%s", type);
-				break;
-			case OPC_BY_KEY:
-				snprintf(group, sizeof(group), "%s\t%s\t%s\t%s", site, shape, path,
-					 opc_iface_name(k->rec.iface));
-				break;
-			}
-			is_new = row_add(p, &cap, group, nested, &r);
-			if (is_new < 0) {
-				opc_sym_free(sym);
-				return -1;
-			}
-			if (is_new) {
-				r->op = strdup(k->op);
-				r->type = strdup(type);
-				r->layer = l ? strdup(layer) : NULL;
-				r->layer_path = l ? strdup(path) : NULL;
-				r->site = strdup(site);
-				r->iface = strdup(opc_iface_name(k->rec.iface));
-				r->shape = strdup(shape);
-				r->device = strdup(device);
-				if (want_stacks && st && sym) {
-					r->stack = calloc(st->depth, sizeof(char *));
-					for (uint32_t f = 0; r->stack && f < st->depth; f++)
-						r->stack[r->nstack++] =
-							strdup(opc_sym_addr(sym, st->frames[f], 1));
-				}
-			} else {
-				r->op = merge(r->op, k->op);
-				r->type = merge(r->type, type);
-				if (r->layer && l) {
-					r->layer = merge(r->layer, layer);
-					r->layer_path = merge(r->layer_path, path);
-				} else if (r->layer || l) {
-					free(r->layer);
-					free(r->layer_path);
-					r->layer = strdup("*");
-					r->layer_path = strdup("*");
-				}
-				r->site = merge(r->site, site);
-				r->iface = merge(r->iface, opc_iface_name(k->rec.iface));
-				r->shape = merge(r->shape, shape);
-				r->device = merge(r->device, device);
-			}
-			r->calls += k->calls;
-			r->energy_j += k->energy_j;
-			r->energy_lo_j += k->energy_lo_j;
-			r->energy_hi_j += k->energy_hi_j;
-			r->flops += k->flops;
-			r->bytes += k->bytes;
-			r->busy_s += k->busy_s;
-			if (k->rec.flags & OPC_TKEY_GPU) {
-				r->gpu_s += k->busy_s;
-				p->gpu = 1;
-				p->gpu_untimed |= k->timed == 0 && k->calls > 0 &&
-						   !(k->rec.flags & OPC_TKEY_CAPTURED);
-			}
-			r->captured |= !!(k->rec.flags & OPC_TKEY_CAPTURED);
-			p->captured |= r->captured;
-			r->nkeys++;
-			r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
-			r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
-			r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
-			if (k->timed < k->calls && !(k->rec.flags & OPC_TKEY_GPU))
-				p->sampled = 1;
-			if (!nested) {
-				p->calls += k->calls;
-				p->flops += k->flops;
-				p->bytes += k->bytes;
-				p->busy_s += k->busy_s;
-				if (k->rec.flags & OPC_TKEY_GPU)
-					p->gpu_s += k->busy_s;
-				p->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
-				p->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
-			}
-		}
-		opc_sym_free(sym);
-	}
-	if (p->have_energy) {	/* what no intercepted call used: its own row */
-		struct opc_row *r;
-
-		if (row_add(p, &cap, "(outside intercepted calls)", 0, &r) < 0)
+	for (size_t ti = 0; ti < p->ntraces; ti++)
+		if (group_trace(p, &cap, &p->traces[ti], by, want_stacks) < 0)
 			return -1;
-		r->op = strdup("-");
-		r->type = strdup("outside");
-		r->layer = NULL;
-		r->site = strdup("(outside intercepted calls)");
-		r->iface = strdup("-");
-		r->shape = strdup("(outside intercepted calls)");
-		r->device = strdup("-");
-		r->outside = 1;
-		r->energy_j = p->outside_j;
-		r->energy_lo_j = p->outside_lo_j;
-		r->energy_hi_j = p->outside_hi_j;
-	}
+	if (p->have_energy && row_outside(p, &cap) < 0)
+		return -1;
 	return 0;
 }
 

@@ -14,7 +14,8 @@
  *    output element written once; an output whose input value is unused
  *    (beta == 0) is not read.  Integer arrays (pivots) are 4 bytes.
  *  - Eigen and singular value solvers depend on the data: they get the
- *    standard leading-order estimate and their keys are marked estimated.
+ *    standard leading-order estimate and their families are marked
+ *    estimated (OPC_FLOPS_ESTIMATED).
  *  - A LAPACK workspace query (lwork == -1) does no arithmetic: 0, 0.
  *  - CUDA runtime copies and fills count their payload once (not read
  *    plus write); kernel launches are not costed (see the CUDA section).
@@ -803,7 +804,7 @@ void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
  *       dscale 2, dx 4; reads x, dy, scale (and the saved statistics),
  *       writes dx, dscale, dbias.
  * The graph API's execution plans are counted but not costed (0, 0: the
- * key is marked unknown) unless opcount saw their operation graph built:
+ * key is marked unknown, OPC_FLOPS_UNKNOWN) unless opcount saw their operation graph built:
  * then preload/gpu_cudnn.c adds up, per convolution node, the legacy
  * convolution's count above (2 * y * red, and the same tensors read and
  * written, each of its own type, virtual tensors of a fused graph 0
@@ -1042,7 +1043,8 @@ void opc_cost_cudnn_graph(const struct opc_shape *s, char prec, struct opc_cost 
 /*
  * A kernel launch: what the kernel computes is not visible from the host
  * (d[0] blocks, d[1] threads per block, d[2] dynamic shared memory are its
- * shape, not its work); 0 and 0, and the family is marked unknown.
+ * shape, not its work); 0 and 0, and the family is marked unknown
+ * (OPC_FLOPS_UNKNOWN).
  */
 void opc_cost_cuda_launch(const struct opc_shape *s, char prec, struct opc_cost *o)
 {

@@ -51,6 +51,16 @@ struct opc_cost {
 typedef void (*opc_cost_fn)(const struct opc_shape *s, char prec,
 			    struct opc_cost *out);
 
+/* How well a routine's cost function knows its FLOPs (routines.tbl: no
+ * mark, `estimated`, `unknown`); a key carries it in the trace as
+ * OPC_TKEY_ESTIMATED or OPC_TKEY_UNKNOWN. */
+enum opc_flops_kind {
+	OPC_FLOPS_EXACT = 0,
+	OPC_FLOPS_ESTIMATED,	/* data-dependent cost: leading order only */
+	OPC_FLOPS_UNKNOWN,	/* not known from the call (a kernel launch, a
+				   cuDNN graph plan): 0 counted */
+};
+
 struct opc_routine {
 	const char *symbol;	/* as exported: "cblas_dgemm", "dgemm_" */
 	const char *op;		/* without prefix and underscore: "dgemm" */
@@ -60,9 +70,7 @@ struct opc_routine {
 	unsigned char level;	/* BLAS level 1..3; 4 for LAPACK */
 	char prec;		/* 's', 'd', 'c', 'z': element type read */
 	unsigned char iface;	/* enum opc_iface */
-	unsigned char estimated; /* 1: data-dependent cost, leading order only;
-				    2: FLOPs not known (a kernel launch, a cuDNN
-				    graph plan): 0 counted */
+	unsigned char flops_kind; /* enum opc_flops_kind */
 	opc_cost_fn cost;
 };
 

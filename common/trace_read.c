@@ -20,11 +20,18 @@
 
 #include "trace.h"
 
+/* Capacities of the growing arrays of the trace being read. */
+struct caps {
+	size_t strings, keys, key_index, layers, stacks, modules, intervals, entries, info;
+	size_t samples;
+};
+
 struct rd {
 	struct opc_trace *t;
 	char *err;
 	size_t errlen;
 	const char *path;
+	struct caps caps;
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -89,312 +96,377 @@ static const char *cstring(const unsigned char *p, const unsigned char *end)
 	return z ? (const char *)p : NULL;
 }
 
-struct caps {
-	size_t strings, keys, key_index, layers, stacks, modules, intervals, entries, info;
-	size_t samples;
-};
+/*
+ * One reader per record type: the payload p of frame fr, read from the
+ * frame at offset off (for errors), into r->t.  0, or fail()'s -EINVAL
+ * naming what is wrong, or -ENOMEM.
+ */
 
-static int rec(struct rd *r, struct caps *c, const struct opc_frame *fr,
-	       const unsigned char *p, size_t off)
+static int read_info(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		     size_t off)
 {
 	struct opc_trace *t = r->t;
 	const unsigned char *end = p + fr->size;
 
-	switch (fr->type) {
-	case OPC_REC_INFO:
-		while (p < end) {
-			const char *s = cstring(p, end);
+	while (p < end) {
+		const char *s = cstring(p, end);
 
-			if (s == NULL)
-				return fail(r, off, "unterminated info string");
-			if (grow((void **)&t->info, &c->info, t->ninfo + 1, sizeof(char *)))
-				return -ENOMEM;
-			t->info[t->ninfo++] = strdup(s);
-			p += strlen(s) + 1;
-		}
-		return 0;
-	case OPC_REC_STRING: {
-		struct opc_rec_string s;
-		const char *text;
-
-		if (fr->size < sizeof(s) + 1)
-			return fail(r, off, "string record too short");
-		memcpy(&s, p, sizeof(s));
-		text = cstring(p + sizeof(s), end);
-		if (text == NULL)
-			return fail(r, off, "unterminated string %u", s.id);
-		/* ids are given in sequence: anything else is corruption, and
-		 * a huge id must not make us allocate for it */
-		if (s.id != t->nstrings)
-			return fail(r, off, "string id %u out of sequence (expected %zu)", s.id,
-				    t->nstrings);
-		if (grow((void **)&t->strings, &c->strings, s.id + 1, sizeof(char *)))
+		if (s == NULL)
+			return fail(r, off, "unterminated info string");
+		if (grow((void **)&t->info, &r->caps.info, t->ninfo + 1, sizeof(char *)))
 			return -ENOMEM;
-		if (t->strings[s.id])
-			return fail(r, off, "string id %u defined twice", s.id);
-		t->strings[s.id] = strdup(text);
-		if (s.id + 1 > t->nstrings)
-			t->nstrings = s.id + 1;
-		return 0;
+		t->info[t->ninfo++] = strdup(s);
+		p += strlen(s) + 1;
 	}
-	case OPC_REC_MODULE: {
-		struct opc_rec_module m;
-		const char *path;
+	return 0;
+}
 
-		if (fr->size < sizeof(m) + 1)
-			return fail(r, off, "module record too short");
-		memcpy(&m, p, sizeof(m));
-		path = cstring(p + sizeof(m), end);
-		if (path == NULL || m.hi < m.lo)
-			return fail(r, off, "malformed module record");
-		if (grow((void **)&t->modules, &c->modules, t->nmodules + 1, sizeof(*t->modules)))
-			return -ENOMEM;
-		t->modules[t->nmodules++] = (struct opc_tmodule){ m.base, m.lo, m.hi, strdup(path) };
-		return 0;
+static int read_string(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		       size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_string s;
+	const char *text;
+
+	if (fr->size < sizeof(s) + 1)
+		return fail(r, off, "string record too short");
+	memcpy(&s, p, sizeof(s));
+	text = cstring(p + sizeof(s), p + fr->size);
+	if (text == NULL)
+		return fail(r, off, "unterminated string %u", s.id);
+	/* ids are given in sequence: anything else is corruption, and a
+	 * huge id must not make us allocate for it */
+	if (s.id != t->nstrings)
+		return fail(r, off, "string id %u out of sequence (expected %zu)", s.id,
+			    t->nstrings);
+	if (grow((void **)&t->strings, &r->caps.strings, s.id + 1, sizeof(char *)))
+		return -ENOMEM;
+	if (t->strings[s.id])
+		return fail(r, off, "string id %u defined twice", s.id);
+	t->strings[s.id] = strdup(text);
+	if (s.id + 1 > t->nstrings)
+		t->nstrings = s.id + 1;
+	return 0;
+}
+
+static int read_module(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		       size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_module m;
+	const char *path;
+
+	if (fr->size < sizeof(m) + 1)
+		return fail(r, off, "module record too short");
+	memcpy(&m, p, sizeof(m));
+	path = cstring(p + sizeof(m), p + fr->size);
+	if (path == NULL || m.hi < m.lo)
+		return fail(r, off, "malformed module record");
+	if (grow((void **)&t->modules, &r->caps.modules, t->nmodules + 1, sizeof(*t->modules)))
+		return -ENOMEM;
+	t->modules[t->nmodules++] = (struct opc_tmodule){ m.base, m.lo, m.hi, strdup(path) };
+	return 0;
+}
+
+static int read_layer(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		      size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_layer l;
+
+	if (fr->size != sizeof(l))
+		return fail(r, off, "layer record has size %u, expected %zu", fr->size, sizeof(l));
+	memcpy(&l, p, sizeof(l));
+	if (l.id == 0 || l.id != t->nlayers + 1)
+		return fail(r, off, "layer id %u out of sequence", l.id);
+	if (l.parent >= l.id)
+		return fail(r, off, "layer %u has unknown parent %u", l.id, l.parent);
+	if (!str(t, l.name) || !str(t, l.type))
+		return fail(r, off, "layer %u names an undefined string", l.id);
+	if (grow((void **)&t->layers, &r->caps.layers, t->nlayers + 1, sizeof(*t->layers)))
+		return -ENOMEM;
+	t->layers[t->nlayers++] = (struct opc_tlayer){ l.id, l.parent, str(t, l.name),
+						       str(t, l.type) };
+	return 0;
+}
+
+static int read_stack(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		      size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_stack s;
+	uint64_t *frames;
+
+	if (fr->size < sizeof(s))
+		return fail(r, off, "stack record too short");
+	memcpy(&s, p, sizeof(s));
+	if (s.id != t->nstacks + 1)
+		return fail(r, off, "stack id %u out of sequence", s.id);
+	if (s.depth > 1024 || fr->size != sizeof(s) + s.depth * sizeof(uint64_t))
+		return fail(r, off, "stack %u: depth %u does not match size %u", s.id, s.depth,
+			    fr->size);
+	frames = malloc(s.depth * sizeof(uint64_t) + 1);
+	if (frames == NULL)
+		return -ENOMEM;
+	memcpy(frames, p + sizeof(s), s.depth * sizeof(uint64_t));
+	if (grow((void **)&t->stacks, &r->caps.stacks, t->nstacks + 1, sizeof(*t->stacks)))
+		return -ENOMEM;
+	t->stacks[t->nstacks++] = (struct opc_tstack){ s.id, s.depth, frames };
+	return 0;
+}
+
+static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		    size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_key k;
+	struct opc_tkey *tk;
+
+	if (fr->size != sizeof(k))
+		return fail(r, off, "key record has size %u, expected %zu", fr->size, sizeof(k));
+	memcpy(&k, p, sizeof(k));
+	if (k.id != t->nkeys + 1)
+		return fail(r, off, "key id %u out of sequence (expected %zu)", k.id,
+			    t->nkeys + 1);
+	if (!str(t, k.symbol) || !str(t, k.op) || !str(t, k.family) || !str(t, k.dims) ||
+	    !str(t, k.flag_names))
+		return fail(r, off, "key %u names an undefined string", k.id);
+	if (k.layer > t->nlayers)
+		return fail(r, off, "key %u refers to undefined layer %u", k.id, k.layer);
+	if (k.stack > t->nstacks)
+		return fail(r, off, "key %u refers to undefined stack %u", k.id, k.stack);
+	if (grow((void **)&t->key_index, &r->caps.key_index, k.id + 1, sizeof(uint32_t)))
+		return -ENOMEM;
+	if (t->key_index[k.id])
+		return fail(r, off, "key id %u defined twice", k.id);
+	if (grow((void **)&t->keys, &r->caps.keys, t->nkeys + 1, sizeof(*t->keys)))
+		return -ENOMEM;
+	tk = &t->keys[t->nkeys];
+	memset(tk, 0, sizeof(*tk));
+	tk->rec = k;
+	tk->symbol = str(t, k.symbol);
+	tk->op = str(t, k.op);
+	tk->family = str(t, k.family);
+	tk->dims = str(t, k.dims);
+	tk->flag_names = str(t, k.flag_names);
+	t->key_index[k.id] = ++t->nkeys;
+	if (k.id + 1 > t->key_index_len)
+		t->key_index_len = k.id + 1;
+	return 0;
+}
+
+/* Interval entry i: six varints at *q (key id, calls, timed calls, busy
+ * ns, FLOPs, bytes), into *e. */
+static int read_interval_entry(struct rd *r, const unsigned char **q, const unsigned char *end,
+			       uint32_t i, size_t off, struct opc_tentry *e)
+{
+	const struct opc_trace *t = r->t;
+	uint64_t v[6];
+
+	for (int j = 0; j < 6; j++)
+		if (get_varint(q, end, &v[j]))
+			return fail(r, off, "interval entry %u is malformed", i);
+	if (v[0] >= t->key_index_len || !t->key_index[v[0]])
+		return fail(r, off, "interval refers to undefined key %llu",
+			    (unsigned long long)v[0]);
+	/* GPU time arrives when the device finished: later */
+	if (v[2] > v[1] && !(t->keys[t->key_index[v[0]] - 1].rec.flags & OPC_TKEY_GPU))
+		return fail(r, off, "key %llu: more timed calls than calls",
+			    (unsigned long long)v[0]);
+	*e = (struct opc_tentry){ t->key_index[v[0]] - 1, v[1], v[2], v[3], v[4], v[5] };
+	return 0;
+}
+
+static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+			 size_t off)
+{
+	struct opc_trace *t = r->t;
+	const unsigned char *end = p + fr->size;
+	struct opc_rec_interval iv;
+	const unsigned char *q;
+	int ret;
+
+	if (fr->size < sizeof(iv))
+		return fail(r, off, "interval record too short");
+	memcpy(&iv, p, sizeof(iv));
+	if (iv.t_end_ns < iv.t_begin_ns)
+		return fail(r, off, "interval ends before it begins");
+	if (iv.count > (fr->size - sizeof(iv)) / 6)	/* an entry is >= 6 bytes */
+		return fail(r, off, "interval claims %u entries in %u bytes", iv.count, fr->size);
+	if (grow((void **)&t->intervals, &r->caps.intervals, t->nintervals + 1,
+		 sizeof(*t->intervals)) ||
+	    grow((void **)&t->entries, &r->caps.entries, t->nentries + iv.count,
+		 sizeof(*t->entries)))
+		return -ENOMEM;
+	q = p + sizeof(iv);
+	for (uint32_t i = 0; i < iv.count; i++)
+		if ((ret = read_interval_entry(r, &q, end, i, off, &t->entries[t->nentries + i])))
+			return ret;
+	if (q != end)
+		return fail(r, off, "%zu stray bytes after interval entries", (size_t)(end - q));
+	t->intervals[t->nintervals++] = (struct opc_tinterval){
+		iv.t_begin_ns, iv.t_end_ns, t->nentries, iv.count };
+	t->nentries += iv.count;
+	if (iv.t_end_ns > t->end_ns)
+		t->end_ns = iv.t_end_ns;
+	return 0;
+}
+
+/* OPC_REC_END and OPC_REC_EXEC: the image finished (exited or exec'd). */
+static int read_end(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		    size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_end e;
+
+	if (fr->size != sizeof(e))
+		return fail(r, off, "end record has size %u, expected %zu", fr->size, sizeof(e));
+	memcpy(&e, p, sizeof(e));
+	t->ended = 1;
+	/* the run went on after its last call: idle time is run time */
+	if (e.t_ns > t->end_ns)
+		t->end_ns = e.t_ns;
+	t->dropped_calls += e.dropped_calls;
+	if (e.threads > t->threads)
+		t->threads = e.threads;
+	return 0;
+}
+
+static int read_energy_info(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+			    size_t off)
+{
+	struct opc_tenergy *en = &r->t->energy;
+	struct opc_rec_energy_info ei;
+	const unsigned char *q = p + sizeof(ei);
+	const char *note;
+
+	if (fr->size < sizeof(ei))
+		return fail(r, off, "energy info record too short");
+	memcpy(&ei, p, sizeof(ei));
+	if (en->ndom || en->nsamples)
+		return fail(r, off, "second energy info record");
+	if (ei.ndomains > OPC_TRACE_MAX_DOMAINS ||
+	    fr->size < sizeof(ei) + ei.ndomains * sizeof(struct opc_rec_energy_domain) + 1)
+		return fail(r, off, "energy info: %u domains do not fit in %u bytes", ei.ndomains,
+			    fr->size);
+	if (memchr(ei.source, 0, sizeof(ei.source)) == NULL)
+		return fail(r, off, "energy info: unterminated source name");
+	memcpy(en->source, ei.source, sizeof(en->source));
+	en->measured = ei.measured;
+	en->resolution_j = ei.resolution_j;
+	en->ndom = ei.ndomains;
+	for (uint32_t i = 0; i < ei.ndomains; i++, q += sizeof(en->dom[0])) {
+		memcpy(&en->dom[i], q, sizeof(en->dom[0]));
+		if (memchr(en->dom[i].name, 0, sizeof(en->dom[i].name)) == NULL)
+			return fail(r, off, "energy info: unterminated domain name");
 	}
-	case OPC_REC_LAYER: {
-		struct opc_rec_layer l;
+	note = cstring(q, p + fr->size);
+	en->note = strdup(note ? note : "");
+	return 0;
+}
 
-		if (fr->size != sizeof(l))
-			return fail(r, off, "layer record has size %u, expected %zu", fr->size,
-				    sizeof(l));
-		memcpy(&l, p, sizeof(l));
-		if (l.id == 0 || l.id != t->nlayers + 1)
-			return fail(r, off, "layer id %u out of sequence", l.id);
-		if (l.parent >= l.id)
-			return fail(r, off, "layer %u has unknown parent %u", l.id, l.parent);
-		if (!str(t, l.name) || !str(t, l.type))
-			return fail(r, off, "layer %u names an undefined string", l.id);
-		if (grow((void **)&t->layers, &c->layers, t->nlayers + 1, sizeof(*t->layers)))
-			return -ENOMEM;
-		t->layers[t->nlayers++] = (struct opc_tlayer){ l.id, l.parent, str(t, l.name),
-							       str(t, l.type) };
-		return 0;
+static int read_energy(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		       size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_tenergy *en = &t->energy;
+	struct opc_rec_energy es;
+	size_t i = en->nsamples;
+
+	if (fr->size < sizeof(es))
+		return fail(r, off, "energy record too short");
+	memcpy(&es, p, sizeof(es));
+	if (es.n != (uint32_t)en->ndom || fr->size != sizeof(es) + es.n * sizeof(double))
+		return fail(r, off, "energy sample has %u domains, the source has %d", es.n,
+			    en->ndom);
+	if (grow((void **)&en->t_ns, &en->cap, i + 2, sizeof(uint64_t)))
+		return -ENOMEM;
+	/* grow() tracks one capacity: size the parallel arrays alike */
+	double *j = realloc(en->joules, en->cap * (en->ndom ? en->ndom : 1) * sizeof(double));
+
+	if (j == NULL)
+		return -ENOMEM;
+	en->joules = j;
+	if (i == 0) {	/* the implicit sample at time 0 */
+		en->t_ns[0] = 0;
+		for (int d = 0; d < en->ndom; d++)
+			en->joules[d] = 0;
+		i = en->nsamples = 1;
 	}
-	case OPC_REC_STACK: {
-		struct opc_rec_stack s;
-		uint64_t *frames;
+	if (es.t_ns < en->t_ns[i - 1])
+		return fail(r, off, "energy sample goes back in time");
+	en->t_ns[i] = es.t_ns;
+	if (es.t_ns > t->end_ns)	/* a tick with no calls */
+		t->end_ns = es.t_ns;
+	for (int d = 0; d < en->ndom; d++) {
+		double v;
 
-		if (fr->size < sizeof(s))
-			return fail(r, off, "stack record too short");
-		memcpy(&s, p, sizeof(s));
-		if (s.id != t->nstacks + 1)
-			return fail(r, off, "stack id %u out of sequence", s.id);
-		if (s.depth > 1024 || fr->size != sizeof(s) + s.depth * sizeof(uint64_t))
-			return fail(r, off, "stack %u: depth %u does not match size %u", s.id,
-				    s.depth, fr->size);
-		frames = malloc(s.depth * sizeof(uint64_t) + 1);
-		if (frames == NULL)
-			return -ENOMEM;
-		memcpy(frames, p + sizeof(s), s.depth * sizeof(uint64_t));
-		if (grow((void **)&t->stacks, &c->stacks, t->nstacks + 1, sizeof(*t->stacks)))
-			return -ENOMEM;
-		t->stacks[t->nstacks++] = (struct opc_tstack){ s.id, s.depth, frames };
-		return 0;
+		memcpy(&v, p + sizeof(es) + d * sizeof(double), sizeof(v));
+		if (!(v >= 0) || v > 1e15)
+			return fail(r, off, "energy sample: domain %d reads %g J", d, v);
+		/* cumulative: a decrease is corruption, not negative energy */
+		if (v < en->joules[(i - 1) * en->ndom + d] - 1e-6)
+			return fail(r, off, "energy of domain '%s' decreases", en->dom[d].name);
+		en->joules[i * en->ndom + d] = v;
 	}
-	case OPC_REC_KEY: {
-		struct opc_rec_key k;
-		struct opc_tkey *tk;
+	en->nsamples = i + 1;
+	return 0;
+}
 
-		if (fr->size != sizeof(k))
-			return fail(r, off, "key record has size %u, expected %zu", fr->size,
-				    sizeof(k));
-		memcpy(&k, p, sizeof(k));
-		if (k.id != t->nkeys + 1)
-			return fail(r, off, "key id %u out of sequence (expected %zu)", k.id,
-				    t->nkeys + 1);
-		if (!str(t, k.symbol) || !str(t, k.op) || !str(t, k.family) || !str(t, k.dims) ||
-		    !str(t, k.flag_names))
-			return fail(r, off, "key %u names an undefined string", k.id);
-		if (k.layer > t->nlayers)
-			return fail(r, off, "key %u refers to undefined layer %u", k.id, k.layer);
-		if (k.stack > t->nstacks)
-			return fail(r, off, "key %u refers to undefined stack %u", k.id, k.stack);
-		if (grow((void **)&t->key_index, &c->key_index, k.id + 1, sizeof(uint32_t)))
-			return -ENOMEM;
-		if (t->key_index[k.id])
-			return fail(r, off, "key id %u defined twice", k.id);
-		if (grow((void **)&t->keys, &c->keys, t->nkeys + 1, sizeof(*t->keys)))
-			return -ENOMEM;
-		tk = &t->keys[t->nkeys];
-		memset(tk, 0, sizeof(*tk));
-		tk->rec = k;
-		tk->symbol = str(t, k.symbol);
-		tk->op = str(t, k.op);
-		tk->family = str(t, k.family);
-		tk->dims = str(t, k.dims);
-		tk->flag_names = str(t, k.flag_names);
-		t->key_index[k.id] = ++t->nkeys;
-		if (k.id + 1 > t->key_index_len)
-			t->key_index_len = k.id + 1;
-		return 0;
+static int read_sample(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		       size_t off)
+{
+	struct opc_trace *t = r->t;
+	struct opc_rec_sample sr;
+	struct opc_rec_sample_ent se;
+
+	if (fr->size < sizeof(sr))
+		return fail(r, off, "sample record too short");
+	memcpy(&sr, p, sizeof(sr));
+	if (fr->size != sizeof(sr) + (uint64_t)sr.count * sizeof(se))
+		return fail(r, off, "sample record: %u entries do not fit in %u bytes", sr.count,
+			    fr->size);
+	if (grow((void **)&t->samples, &r->caps.samples, t->nsamples + sr.count,
+		 sizeof(*t->samples)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < sr.count; i++) {
+		memcpy(&se, p + sizeof(sr) + i * sizeof(se), sizeof(se));
+		if (se.stack == 0 || se.stack > t->nstacks)
+			return fail(r, off, "sample %u: undefined stack %u", i, se.stack);
+		if (t->nsamples && se.t_ns < t->samples[t->nsamples - 1].t_ns)
+			return fail(r, off, "sample %u goes back in time", i);
+		t->samples[t->nsamples++] = (struct opc_tsample){ se.t_ns, se.weight_ns, se.tid,
+								  se.stack, 0 };
 	}
-	case OPC_REC_INTERVAL: {
-		struct opc_rec_interval iv;
-		const unsigned char *q;
+	return 0;
+}
 
-		if (fr->size < sizeof(iv))
-			return fail(r, off, "interval record too short");
-		memcpy(&iv, p, sizeof(iv));
-		if (iv.t_end_ns < iv.t_begin_ns)
-			return fail(r, off, "interval ends before it begins");
-		if (iv.count > (fr->size - sizeof(iv)) / 6)	/* an entry is >= 6 bytes */
-			return fail(r, off, "interval claims %u entries in %u bytes", iv.count,
-				    fr->size);
-		if (grow((void **)&t->intervals, &c->intervals, t->nintervals + 1,
-			 sizeof(*t->intervals)) ||
-		    grow((void **)&t->entries, &c->entries, t->nentries + iv.count,
-			 sizeof(*t->entries)))
-			return -ENOMEM;
-		q = p + sizeof(iv);
-		for (uint32_t i = 0; i < iv.count; i++) {
-			uint64_t v[6];
-			struct opc_tentry *e = &t->entries[t->nentries + i];
+typedef int (*rec_reader)(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+			  size_t off);
 
-			for (int j = 0; j < 6; j++)
-				if (get_varint(&q, end, &v[j]))
-					return fail(r, off, "interval entry %u is malformed", i);
-			if (v[0] >= t->key_index_len || !t->key_index[v[0]])
-				return fail(r, off, "interval refers to undefined key %llu",
-					    (unsigned long long)v[0]);
-			/* GPU time arrives when the device finished: later */
-			if (v[2] > v[1] &&
-			    !(t->keys[t->key_index[v[0]] - 1].rec.flags & OPC_TKEY_GPU))
-				return fail(r, off, "key %llu: more timed calls than calls",
-					    (unsigned long long)v[0]);
-			*e = (struct opc_tentry){ t->key_index[v[0]] - 1, v[1], v[2], v[3],
-						  v[4], v[5] };
-		}
-		if (q != end)
-			return fail(r, off, "%zu stray bytes after interval entries",
-				    (size_t)(end - q));
-		t->intervals[t->nintervals++] = (struct opc_tinterval){
-			iv.t_begin_ns, iv.t_end_ns, t->nentries, iv.count };
-		t->nentries += iv.count;
-		if (iv.t_end_ns > t->end_ns)
-			t->end_ns = iv.t_end_ns;
-		return 0;
-	}
-	case OPC_REC_END:
-	case OPC_REC_EXEC: {
-		struct opc_rec_end e;
+static const rec_reader readers[] = {
+	[OPC_REC_INFO] = read_info,
+	[OPC_REC_STRING] = read_string,
+	[OPC_REC_MODULE] = read_module,
+	[OPC_REC_LAYER] = read_layer,
+	[OPC_REC_STACK] = read_stack,
+	[OPC_REC_KEY] = read_key,
+	[OPC_REC_INTERVAL] = read_interval,
+	[OPC_REC_END] = read_end,
+	[OPC_REC_EXEC] = read_end,
+	[OPC_REC_ENERGY_INFO] = read_energy_info,
+	[OPC_REC_ENERGY] = read_energy,
+	[OPC_REC_SAMPLE] = read_sample,
+};
 
-		if (fr->size != sizeof(e))
-			return fail(r, off, "end record has size %u, expected %zu", fr->size,
-				    sizeof(e));
-		memcpy(&e, p, sizeof(e));
-		t->ended = 1;
-		/* the run went on after its last call: idle time is run time */
-		if (e.t_ns > t->end_ns)
-			t->end_ns = e.t_ns;
-		t->dropped_calls += e.dropped_calls;
-		if (e.threads > t->threads)
-			t->threads = e.threads;
-		return 0;
-	}
-	case OPC_REC_ENERGY_INFO: {
-		struct opc_rec_energy_info ei;
-		struct opc_tenergy *en = &t->energy;
-		const unsigned char *q = p + sizeof(ei);
-		const char *note;
-
-		if (fr->size < sizeof(ei))
-			return fail(r, off, "energy info record too short");
-		memcpy(&ei, p, sizeof(ei));
-		if (en->ndom || en->nsamples)
-			return fail(r, off, "second energy info record");
-		if (ei.ndomains > OPC_TRACE_MAX_DOMAINS ||
-		    fr->size < sizeof(ei) + ei.ndomains * sizeof(struct opc_rec_energy_domain) + 1)
-			return fail(r, off, "energy info: %u domains do not fit in %u bytes",
-				    ei.ndomains, fr->size);
-		if (memchr(ei.source, 0, sizeof(ei.source)) == NULL)
-			return fail(r, off, "energy info: unterminated source name");
-		memcpy(en->source, ei.source, sizeof(en->source));
-		en->measured = ei.measured;
-		en->resolution_j = ei.resolution_j;
-		en->ndom = ei.ndomains;
-		for (uint32_t i = 0; i < ei.ndomains; i++, q += sizeof(en->dom[0])) {
-			memcpy(&en->dom[i], q, sizeof(en->dom[0]));
-			if (memchr(en->dom[i].name, 0, sizeof(en->dom[i].name)) == NULL)
-				return fail(r, off, "energy info: unterminated domain name");
-		}
-		note = cstring(q, end);
-		en->note = strdup(note ? note : "");
-		return 0;
-	}
-	case OPC_REC_ENERGY: {
-		struct opc_rec_energy es;
-		struct opc_tenergy *en = &t->energy;
-		size_t i = en->nsamples;
-
-		if (fr->size < sizeof(es))
-			return fail(r, off, "energy record too short");
-		memcpy(&es, p, sizeof(es));
-		if (es.n != (uint32_t)en->ndom || fr->size != sizeof(es) + es.n * sizeof(double))
-			return fail(r, off, "energy sample has %u domains, the source has %d",
-				    es.n, en->ndom);
-		if (grow((void **)&en->t_ns, &en->cap, i + 2, sizeof(uint64_t)))
-			return -ENOMEM;
-		/* grow() tracks one capacity: size the parallel arrays alike */
-		double *j = realloc(en->joules, en->cap * (en->ndom ? en->ndom : 1) * sizeof(double));
-
-		if (j == NULL)
-			return -ENOMEM;
-		en->joules = j;
-		if (i == 0) {	/* the implicit sample at time 0 */
-			en->t_ns[0] = 0;
-			for (int d = 0; d < en->ndom; d++)
-				en->joules[d] = 0;
-			i = en->nsamples = 1;
-		}
-		if (es.t_ns < en->t_ns[i - 1])
-			return fail(r, off, "energy sample goes back in time");
-		en->t_ns[i] = es.t_ns;
-		if (es.t_ns > t->end_ns)	/* a tick with no calls */
-			t->end_ns = es.t_ns;
-		for (int d = 0; d < en->ndom; d++) {
-			double v;
-
-			memcpy(&v, p + sizeof(es) + d * sizeof(double), sizeof(v));
-			if (!(v >= 0) || v > 1e15)
-				return fail(r, off, "energy sample: domain %d reads %g J", d, v);
-			/* cumulative: a decrease is corruption, not negative energy */
-			if (v < en->joules[(i - 1) * en->ndom + d] - 1e-6)
-				return fail(r, off, "energy of domain '%s' decreases",
-					    en->dom[d].name);
-			en->joules[i * en->ndom + d] = v;
-		}
-		en->nsamples = i + 1;
-		return 0;
-	}
-	case OPC_REC_SAMPLE: {
-		struct opc_rec_sample sr;
-		struct opc_rec_sample_ent se;
-
-		if (fr->size < sizeof(sr))
-			return fail(r, off, "sample record too short");
-		memcpy(&sr, p, sizeof(sr));
-		if (fr->size != sizeof(sr) + (uint64_t)sr.count * sizeof(se))
-			return fail(r, off, "sample record: %u entries do not fit in %u bytes",
-				    sr.count, fr->size);
-		if (grow((void **)&t->samples, &c->samples, t->nsamples + sr.count,
-			 sizeof(*t->samples)))
-			return -ENOMEM;
-		for (uint32_t i = 0; i < sr.count; i++) {
-			memcpy(&se, p + sizeof(sr) + i * sizeof(se), sizeof(se));
-			if (se.stack == 0 || se.stack > t->nstacks)
-				return fail(r, off, "sample %u: undefined stack %u", i, se.stack);
-			if (t->nsamples && se.t_ns < t->samples[t->nsamples - 1].t_ns)
-				return fail(r, off, "sample %u goes back in time", i);
-			t->samples[t->nsamples++] = (struct opc_tsample){
-				se.t_ns, se.weight_ns, se.tid, se.stack, 0 };
-		}
-		return 0;
-	}
-	}
+static int read_record(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
+		       size_t off)
+{
 	/* Unknown types from newer writers of the same major format are
 	 * skipped: min_version said we may read this file. */
-	return 0;
+	if (fr->type >= sizeof(readers) / sizeof(readers[0]) || readers[fr->type] == NULL)
+		return 0;
+	return readers[fr->type](r, fr, p, off);
 }
 
 static int dcmp(const void *a, const void *b)
@@ -505,7 +577,6 @@ static size_t later_frame(const unsigned char *buf, size_t size, size_t from, ui
 static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn)
 {
 	struct opc_trace *t = r->t;
-	struct caps c = { 0 };
 	size_t off;
 	uint32_t seq = 0;
 
@@ -527,7 +598,7 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 		return fail(r, offsetof(struct opc_file_header, header_crc),
 			    "header checksum mismatch (corrupt header)");
 
-	if (grow((void **)&t->strings, &c.strings, 1, sizeof(char *)))
+	if (grow((void **)&t->strings, &r->caps.strings, 1, sizeof(char *)))
 		return -ENOMEM;
 	t->nstrings = 1;
 	for (off = t->hdr.header_size; off < size;) {
@@ -560,7 +631,7 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 			return fail(r, off, "frame %u found where %u was expected (lost data)",
 				    fr.seq, seq);
 		seq++;
-		ret = rec(r, &c, &fr, buf + off + sizeof(fr), off);
+		ret = read_record(r, &fr, buf + off + sizeof(fr), off);
 		if (ret)
 			return ret;
 		/* padding may be missing only at the very end of the file; no
@@ -590,7 +661,7 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen)
 {
-	struct rd r = { t, err, errlen, path };
+	struct rd r = { t, err, errlen, path, { 0 } };
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t got = 0;

@@ -257,8 +257,8 @@ struct opc_rec_key *opc_writer_key(struct opc_writer *w, struct opc_strtab *t, u
 	k->family = fam;
 	k->dims = dims;
 	k->flag_names = fl;
-	k->flags = r->estimated == 1 ? OPC_TKEY_ESTIMATED :
-		   r->estimated == 2 ? OPC_TKEY_UNKNOWN : 0;
+	k->flags = r->flops_kind == OPC_FLOPS_ESTIMATED ? OPC_TKEY_ESTIMATED :
+		   r->flops_kind == OPC_FLOPS_UNKNOWN ? OPC_TKEY_UNKNOWN : 0;
 	k->level = r->level;
 	k->prec = r->prec;
 	k->iface = r->iface;

@@ -41,14 +41,14 @@ def parse(path):
         where = "%s:%d" % (path, lineno)
         words = line.split()
         if words[0] == "family":
-            fam = {"name": words[1], "sigs": [], "where": where, "estimated": False,
+            fam = {"name": words[1], "sigs": [], "where": where, "flops": "OPC_FLOPS_EXACT",
                    "names": {}, "dims": [], "flags": []}
             for w in words[2:]:
                 if w == "estimated":
-                    fam["estimated"] = 1
+                    fam["flops"] = "OPC_FLOPS_ESTIMATED"
                     continue
                 if w == "unknown":	# FLOPs cannot be known: counted as 0
-                    fam["estimated"] = 2
+                    fam["flops"] = "OPC_FLOPS_UNKNOWN"
                     continue
                 if "=" not in w:
                     raise TableError("%s: bad attribute %r" % (where, w))
@@ -211,10 +211,10 @@ def gen_table(routines):
     out += ["", "const struct opc_routine opc_routines[] = {"]
     for r in routines:
         f = r["fam"]
-        out.append("\t{ %s, %s, %s, %s, %s, %s, '%s', %s, %d, opc_cost_%s }," % (
+        out.append("\t{ %s, %s, %s, %s, %s, %s, '%s', %s, %s, opc_cost_%s }," % (
             cstr(r["sym"]), cstr(r["op"]), cstr(f["class"]), cstr(",".join(f["dims"])),
             cstr(",".join(f["flags"])), f["level"], r["prec"], IFACE[r["sig"]["iface"]],
-            int(f["estimated"]), f["cost"]))
+            f["flops"], f["cost"]))
     out += ["};", "", "const int opc_nroutines = %d;" % len(routines), ""]
     out += gen_argdescs(routines)
     return "\n".join(out)

@@ -86,59 +86,59 @@ int pt_mem_write(pid_t tid, uint64_t addr, const void *buf, size_t n)
 
 /* ---- breakpoints ------------------------------------------------------ */
 
-struct bp *pt_bp_find(uint64_t addr)
+struct bp *pt_bp_find(struct tracer *tr, uint64_t addr)
 {
-	if (T.bpcap == 0)
+	if (tr->bpcap == 0)
 		return NULL;
-	size_t i = pt_hash64(addr) & (T.bpcap - 1);
+	size_t i = pt_hash64(addr) & (tr->bpcap - 1);
 
-	while (T.bps[i].addr) {
-		if (T.bps[i].addr == addr)
-			return &T.bps[i];
-		i = (i + 1) & (T.bpcap - 1);
+	while (tr->bps[i].addr) {
+		if (tr->bps[i].addr == addr)
+			return &tr->bps[i];
+		i = (i + 1) & (tr->bpcap - 1);
 	}
 	return NULL;
 }
 
-struct bp *pt_bp_slot(uint64_t addr)
+struct bp *pt_bp_slot(struct tracer *tr, uint64_t addr)
 {
-	if ((T.nbp + 1) * 2 > T.bpcap) {
-		struct bp *old = T.bps;
-		size_t oldcap = T.bpcap;
+	if ((tr->nbp + 1) * 2 > tr->bpcap) {
+		struct bp *old = tr->bps;
+		size_t oldcap = tr->bpcap;
 
-		T.bpcap = oldcap ? oldcap * 2 : 1024;
-		T.bps = calloc(T.bpcap, sizeof(*T.bps));
-		if (T.bps == NULL) {
+		tr->bpcap = oldcap ? oldcap * 2 : 1024;
+		tr->bps = calloc(tr->bpcap, sizeof(*tr->bps));
+		if (tr->bps == NULL) {
 			pr_err("out of memory");
 			exit(1);
 		}
 		for (size_t j = 0; j < oldcap; j++) {
 			if (!old[j].addr)
 				continue;
-			size_t i = pt_hash64(old[j].addr) & (T.bpcap - 1);
+			size_t i = pt_hash64(old[j].addr) & (tr->bpcap - 1);
 
-			while (T.bps[i].addr)
-				i = (i + 1) & (T.bpcap - 1);
-			T.bps[i] = old[j];
+			while (tr->bps[i].addr)
+				i = (i + 1) & (tr->bpcap - 1);
+			tr->bps[i] = old[j];
 		}
 		free(old);
 	}
-	size_t i = pt_hash64(addr) & (T.bpcap - 1);
+	size_t i = pt_hash64(addr) & (tr->bpcap - 1);
 
-	while (T.bps[i].addr && T.bps[i].addr != addr)
-		i = (i + 1) & (T.bpcap - 1);
-	return &T.bps[i];
+	while (tr->bps[i].addr && tr->bps[i].addr != addr)
+		i = (i + 1) & (tr->bpcap - 1);
+	return &tr->bps[i];
 }
 
-int pt_bp_plant(uint64_t addr, int kind, int rid, int mod)
+int pt_bp_plant(struct tracer *tr, uint64_t addr, int kind, int rid, int mod)
 {
-	struct bp *b = pt_bp_slot(addr);
+	struct bp *b = pt_bp_slot(tr, addr);
 	uint8_t orig;
 	int err;
 
 	if (b->addr)
 		return 0;	/* an alias of a routine already planted */
-	if ((err = pt_poke_byte(T.pid, addr, 0xcc, &orig)) < 0)
+	if ((err = pt_poke_byte(tr->pid, addr, 0xcc, &orig)) < 0)
 		return err;
 	b->addr = addr;
 	b->orig = orig;
@@ -146,26 +146,26 @@ int pt_bp_plant(uint64_t addr, int kind, int rid, int mod)
 	b->rid = rid;
 	b->mod = mod;
 	b->ool = -1;
-	T.nbp++;
+	tr->nbp++;
 	return 0;
 }
 
 /* Rebuilds the table without the breakpoints of modules that are gone
  * (their addresses may be reused by the next library mapped). */
-void pt_bp_drop_gone(void)
+void pt_bp_drop_gone(struct tracer *tr)
 {
-	struct bp *old = T.bps;
-	size_t oldcap = T.bpcap;
+	struct bp *old = tr->bps;
+	size_t oldcap = tr->bpcap;
 
-	T.bps = NULL;
-	T.bpcap = 0;
-	T.nbp = 0;
+	tr->bps = NULL;
+	tr->bpcap = 0;
+	tr->nbp = 0;
 	for (size_t j = 0; j < oldcap; j++)
-		if (old[j].addr && !T.mods[old[j].mod].gone) {
-			struct bp *b = pt_bp_slot(old[j].addr);
+		if (old[j].addr && !tr->mods[old[j].mod].gone) {
+			struct bp *b = pt_bp_slot(tr, old[j].addr);
 
 			*b = old[j];
-			T.nbp++;
+			tr->nbp++;
 		}
 	free(old);
 }
@@ -179,7 +179,7 @@ void pt_bp_drop_gone(void)
  * unseen; threads are stopped only at their own breakpoints, so that
  * window is one instruction long.
  */
-int pt_step_over(pid_t tid, const struct bp *b, int *deliver)
+int pt_step_over(struct tracer *tr, pid_t tid, const struct bp *b, int *deliver)
 {
 	int st;
 
@@ -199,10 +199,10 @@ int pt_step_over(pid_t tid, const struct bp *b, int *deliver)
 			break;
 		/* our interrupt for a stack sample: take it here */
 		if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_STOP) {
-			struct thr *t = pt_thr_find(tid);
+			struct thr *t = pt_thr_find(tr, tid);
 
 			if (t && t->sample_pending)
-				pt_sample_take(t);
+				pt_sample_take(tr, t);
 		} else if (WIFSTOPPED(st) && (st >> 16) == 0) {
 			/* another signal arrived first: deliver it after the step */
 			*deliver = WSTOPSIG(st);
@@ -215,13 +215,13 @@ int pt_step_over(pid_t tid, const struct bp *b, int *deliver)
 
 /* Writes b's out-of-line copy into the next scratch slot, if its first
  * instruction can run elsewhere; b->ool becomes the slot or 0. */
-static void ool_prepare(pid_t tid, struct bp *b)
+static void ool_prepare(struct tracer *tr, pid_t tid, struct bp *b)
 {
 	unsigned char code[16], slot[SLOT_SIZE];
 	int len;
 
 	b->ool = 0;
-	if (!T.scratch || (T.nslots + 2) * SLOT_SIZE > SCRATCH_SIZE - ARG_AREA)
+	if (!tr->scratch || (tr->nslots + 2) * SLOT_SIZE > SCRATCH_SIZE - ARG_AREA)
 		return;
 	if (pt_mem_read((void *)(intptr_t)tid, b->addr, code, sizeof(code)) < 0)
 		return;
@@ -233,7 +233,7 @@ static void ool_prepare(pid_t tid, struct bp *b)
 		       code[0], code[1], code[2]);
 		return;
 	}
-	uint64_t back = b->addr + len, at = T.scratch + (uint64_t)(T.nslots + 1) * SLOT_SIZE;
+	uint64_t back = b->addr + len, at = tr->scratch + (uint64_t)(tr->nslots + 1) * SLOT_SIZE;
 
 	memset(slot, 0xcc, sizeof(slot));
 	memcpy(slot, code, len);
@@ -246,7 +246,7 @@ static void ool_prepare(pid_t tid, struct bp *b)
 		if (pt_poke_u64(tid, at + o, v) < 0)
 			return;
 	}
-	b->ool = (int)++T.nslots;
+	b->ool = (int)++tr->nslots;
 }
 
 /*
@@ -256,7 +256,8 @@ static void ool_prepare(pid_t tid, struct bp *b)
  * say) is reported before the step: it is held back and sent again
  * afterwards (its siginfo is lost).  The address, or 0.
  */
-uint64_t pt_remote_mmap(pid_t tid, uint64_t hint, uint64_t size, int prot, int flags)
+uint64_t pt_remote_mmap(struct tracer *tr, pid_t tid, uint64_t hint, uint64_t size, int prot,
+			int flags)
 {
 	struct user_regs_struct saved, r;
 	uint64_t word, sc, res = 0;
@@ -300,14 +301,14 @@ uint64_t pt_remote_mmap(pid_t tid, uint64_t hint, uint64_t size, int prot, int f
 	pt_poke_u64(tid, saved.rip, word);
 	ptrace(PTRACE_SETREGS, tid, NULL, &saved);
 	if (held)
-		syscall(SYS_tgkill, (int)T.pid, (int)tid, held);
+		syscall(SYS_tgkill, (int)tr->pid, (int)tid, held);
 	return res;
 }
 
 /* Maps the scratch area (see SCRATCH_SIZE) into the tracee. */
-uint64_t pt_scratch_map(pid_t tid)
+uint64_t pt_scratch_map(struct tracer *tr, pid_t tid)
 {
-	uint64_t res = pt_remote_mmap(tid, 0, SCRATCH_SIZE, PROT_READ | PROT_EXEC,
+	uint64_t res = pt_remote_mmap(tr, tid, 0, SCRATCH_SIZE, PROT_READ | PROT_EXEC,
 				   MAP_PRIVATE | MAP_ANONYMOUS);
 
 	if (res && (pt_poke_u64(tid, res, 0xccccccccccccccccull) < 0 ||
@@ -315,15 +316,15 @@ uint64_t pt_scratch_map(pid_t tid)
 		res = 0;
 	if (!res)
 		pr_warn("cannot map a scratch page into %d: its calls are not counted", (int)tid);
-	T.nslots = 0;
+	tr->nslots = 0;
 	return res;
 }
 
-void pt_on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref,
+void pt_on_entry(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, const struct bp *bref,
 		     int *deliver)
 {
-	struct bp bc = *bref, *b = &bc;	/* pt_maps_scan() may move the table */
-	struct thr *t = pt_thr_get(tid);
+	struct bp bc = *bref, *b = &bc;	/* pt_maps_scan(tr) may move the table */
+	struct thr *t = pt_thr_get(tr, tid);
 	uint64_t addr = b->addr;
 
 	pt.mem_tid = tid;
@@ -334,7 +335,7 @@ void pt_on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref
 		return;
 	}
 	if (b->kind == BP_START) {
-		pt_on_start(tid, regs, (struct bp *)bref);
+		pt_on_start(tr, tid, regs, (struct bp *)bref);
 		return;
 	}
 	regs->rip = addr;
@@ -360,9 +361,9 @@ void pt_on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref
 
 		/* the key (and its stack) before the return address is replaced */
 		if (pt_mem_read(ctx, regs->rsp, &ret, 8) == 0 &&
-		    opc_args_decode(b->rid, &ar, pt_mem_read, ctx, &shape) == 0 && T.scratch)
-			key = pt_key_intern(b->rid, tid, ret, &shape);
-		if (key && pt_poke_u64(tid, regs->rsp, T.scratch) == 0) {
+		    opc_args_decode(b->rid, &ar, pt_mem_read, ctx, &shape) == 0 && tr->scratch)
+			key = pt_key_intern(tr, b->rid, tid, ret, &shape);
+		if (key && pt_poke_u64(tid, regs->rsp, tr->scratch) == 0) {
 			t->key = key;
 			t->in_call = 1;
 			t->entry = addr;
@@ -370,34 +371,34 @@ void pt_on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref
 			t->entry_sp = regs->rsp;
 			t->t0 = pt_now_ns();
 		} else {
-			T.dropped++;
+			tr->dropped++;
 		}
 	}
 	if (b->kind == BP_DLSTATE)
-		pt_maps_scan();
-	struct bp *live = pt_bp_find(addr);
+		pt_maps_scan(tr);
+	struct bp *live = pt_bp_find(tr, addr);
 
 	if (live && live->ool < 0)
-		ool_prepare(tid, live);
+		ool_prepare(tr, tid, live);
 	if (live && live->ool > 0) {
-		regs->rip = T.scratch + (uint64_t)live->ool * SLOT_SIZE;
+		regs->rip = tr->scratch + (uint64_t)live->ool * SLOT_SIZE;
 		ptrace(PTRACE_SETREGS, tid, NULL, regs);
 		return;
 	}
 	ptrace(PTRACE_SETREGS, tid, NULL, regs);
-	pt_step_over(tid, b, deliver);
+	pt_step_over(tr, tid, b, deliver);
 }
 
 /* A counted call came back through the trampoline. */
-void pt_on_return(pid_t tid, struct user_regs_struct *regs, int *deliver)
+void pt_on_return(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, int *deliver)
 {
-	struct thr *t = pt_thr_get(tid);
+	struct thr *t = pt_thr_get(tr, tid);
 
 	if (!t->in_call || regs->rsp != t->entry_sp + 8) {
 		*deliver = SIGTRAP;	/* cannot happen: say so loudly */
 		return;
 	}
-	struct pkey *k = &T.keys[t->key];
+	struct pkey *k = &tr->keys[t->key];
 
 	uint64_t dt = pt_now_ns() - t->t0;
 

@@ -50,10 +50,10 @@ static uint64_t *inj_rips;	/* where the stopped threads are, while patching */
 static size_t inj_nrips;
 
 /* The tracee's address of function `name` in module mi's dynamic symbols;
- * with lib set, also fills T.wrap[] with every wrapper it exports. */
-static uint64_t module_dynsym(int mi, const char *name, int lib)
+ * with lib set, also fills tr->wrap[] with every wrapper it exports. */
+static uint64_t module_dynsym(struct tracer *tr, int mi, const char *name, int lib)
 {
-	struct module *m = &T.mods[mi];
+	struct module *m = &tr->mods[mi];
 	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
 	Elf_Scn *scn = NULL;
 	uint64_t found = 0;
@@ -81,7 +81,7 @@ static uint64_t module_dynsym(int mi, const char *name, int lib)
 			if (!strcmp(sn, name))
 				found = sym.st_value + m->bias;
 			else if (lib && (rid = pt_rname_find(sn)) >= 0)
-				T.wrap[rid] = sym.st_value + m->bias;
+				tr->wrap[rid] = sym.st_value + m->bias;
 		}
 	}
 	if (e)
@@ -102,11 +102,11 @@ static uint64_t module_dynsym(int mi, const char *name, int lib)
  * (_dl_debug_state in dlopen) is stepped over.  0 with the result in
  * *ret, or -errno (-ETIMEDOUT, -EFAULT if the call crashed).
  */
-static int remote_call(pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1, int timeout_ms,
-		       int release_others, int *released, uint64_t *ret)
+static int remote_call(struct tracer *tr, pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1,
+		       int timeout_ms, int release_others, int *released, uint64_t *ret)
 {
 	struct user_regs_struct saved, r;
-	uint64_t ra = T.scratch + INJ_RET_OFF, deadline;
+	uint64_t ra = tr->scratch + INJ_RET_OFF, deadline;
 	int st, held = 0, rc = -ETIMEDOUT;
 	/* the vector registers too (the call uses them; the thread may have
 	 * been stopped in the middle of a computation): the whole XSAVE area */
@@ -114,7 +114,7 @@ static int remote_call(pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1, int tim
 	struct iovec xv = { xstate, sizeof(xstate) };
 	int have_x;
 
-	if (!T.scratch)
+	if (!tr->scratch)
 		return -ENOMEM;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
 		return -errno;
@@ -150,7 +150,7 @@ static int remote_call(pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1, int tim
 				continue;
 			}
 			if (release_others && !*released) {
-				for (struct thr *t = T.threads; t; t = t->next)
+				for (struct thr *t = tr->threads; t; t = t->next)
 					if (t->tid != tid) {
 						ptrace(PTRACE_CONT, t->tid, NULL,
 						       (void *)(long)t->pend_sig);
@@ -178,7 +178,7 @@ static int remote_call(pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1, int tim
 		int ev = st >> 16, sig = WSTOPSIG(st);
 
 		if (ev == 0 && sig == SIGTRAP && ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0) {
-			struct bp *b = pt_bp_find(r.rip - 1);
+			struct bp *b = pt_bp_find(tr, r.rip - 1);
 
 			if (r.rip == ra + 1) {
 				*ret = r.rax;
@@ -190,7 +190,7 @@ static int remote_call(pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1, int tim
 
 				r.rip--;
 				ptrace(PTRACE_SETREGS, tid, NULL, &r);
-				if (pt_step_over(tid, b, &d) < 0)
+				if (pt_step_over(tr, tid, b, &d) < 0)
 					return -ESRCH;
 				if (d && !held)
 					held = d;
@@ -200,7 +200,7 @@ static int remote_call(pid_t tid, uint64_t fn, uint64_t a0, uint64_t a1, int tim
 			}
 		} else if (ev == PTRACE_EVENT_CLONE &&
 			   ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0) {
-			pt_thr_get((pid_t)msg)->lib_thread = 1;	/* the collector */
+			pt_thr_get(tr, (pid_t)msg)->lib_thread = 1;	/* the collector */
 		} else if (ev == 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
 				       sig == SIGFPE || sig == SIGABRT)) {
 			rc = -EFAULT;	/* never delivered: the call crashed, not the program */
@@ -217,14 +217,14 @@ out:
 	else
 		ptrace(PTRACE_SETFPREGS, tid, NULL, xstate);
 	if (held)
-		syscall(SYS_tgkill, (int)T.pid, (int)tid, held);
+		syscall(SYS_tgkill, (int)tr->pid, (int)tid, held);
 	return rc;
 }
 
 /* Room for a trampoline within 2 GiB of module mi's code, or 0. */
-static uint64_t near_alloc(int mi)
+static uint64_t near_alloc(struct tracer *tr, int mi)
 {
-	struct module *m = &T.mods[mi];
+	struct module *m = &tr->mods[mi];
 
 	if (m->near && m->near_used + TRAMP_SIZE <= NEAR_SIZE) {
 		m->near_used += TRAMP_SIZE;
@@ -240,7 +240,7 @@ static uint64_t near_alloc(int mi)
 
 		if (k <= 32 && m->lo < step + NEAR_SIZE)
 			continue;
-		a = pt_remote_mmap(pt.mem_tid, hint, NEAR_SIZE, PROT_READ | PROT_EXEC,
+		a = pt_remote_mmap(tr, pt.mem_tid, hint, NEAR_SIZE, PROT_READ | PROT_EXEC,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE);
 		if (!a)
 			continue;
@@ -301,10 +301,11 @@ static int thread_inside(uint64_t addr, size_t len)
 
 /* The entry gets an int3 that sends threads to the wrapper, which calls
  * a copy of the first instruction followed by a jump back (BP_REDIRECT). */
-static int redirect_entry(int mi, uint64_t addr, int rid, const unsigned char *code, size_t n)
+static int redirect_entry(struct tracer *tr, int mi, uint64_t addr, int rid,
+			  const unsigned char *code, size_t n)
 {
 	unsigned char buf[TRAMP_SIZE];
-	uint64_t at = near_alloc(mi);
+	uint64_t at = near_alloc(tr, mi);
 	size_t covered = 0;
 	int len;
 	struct bp *b;
@@ -319,18 +320,18 @@ static int redirect_entry(int mi, uint64_t addr, int rid, const unsigned char *c
 
 	memcpy(buf + len + 6, &back, 8);
 	if (pt_mem_write(pt.mem_tid, at, buf, len + 14) < 0 ||
-	    pt_poke_u64(pt.mem_tid, T.lib_real + 8 * (uint64_t)rid, at) < 0 ||
-	    pt_bp_plant(addr, BP_REDIRECT, rid, mi) < 0)
+	    pt_poke_u64(pt.mem_tid, tr->lib_real + 8 * (uint64_t)rid, at) < 0 ||
+	    pt_bp_plant(tr, addr, BP_REDIRECT, rid, mi) < 0)
 		return -1;
-	b = pt_bp_find(addr);
-	b->wrap = T.wrap[rid];
-	T.nredirect++;
+	b = pt_bp_find(tr, addr);
+	b->wrap = tr->wrap[rid];
+	tr->nredirect++;
 	return 0;
 }
 
 /* Makes the entry of routine rid at addr (module mi) reach the injected
  * wrapper: a jump if it can be moved, else an int3 (see above). */
-void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
+void pt_patch_entry(struct tracer *tr, int mi, uint64_t addr, int rid, uint64_t size)
 {
 	unsigned char code[64], buf[TRAMP_SIZE], jmp[5];
 	uint64_t at, stub, back;
@@ -338,18 +339,18 @@ void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
 	int len = 0;
 	struct bp *b;
 
-	if (pt_bp_find(addr) || !T.wrap || !T.wrap[rid])
+	if (pt_bp_find(tr, addr) || !tr->wrap || !tr->wrap[rid])
 		return;		/* an alias done already, or no wrapper */
-	if (T.rid_done[rid]) {
+	if (tr->rid_done[rid]) {
 		/* the wrapper has one real pointer per routine */
 		pr_warn("--inject: %s is defined again in %s: calls to that copy are not counted",
-			opc_routines[rid].symbol, T.mods[mi].path);
+			opc_routines[rid].symbol, tr->mods[mi].path);
 		return;
 	}
 	if (pt_mem_read((void *)(intptr_t)pt.mem_tid, addr, code, sizeof(code)) < 0)
 		return;
-	T.rid_done[rid] = 1;
-	at = near_alloc(mi);
+	tr->rid_done[rid] = 1;
+	at = near_alloc(tr, mi);
 	if (at && (size == 0 || size >= 5))
 		len = opc_insn_relocate(code, sizeof(code), addr, 5, buf, STUB_OFF - 14, at,
 					&covered);
@@ -357,12 +358,12 @@ void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
 		pr_dbg(1, "%s: entry not moved (%02x %02x %02x %02x %02x): int3", opc_routines[rid].symbol,
 		       code[0], code[1], code[2], code[3], code[4]);
 		if (at)
-			T.mods[mi].near_used -= TRAMP_SIZE;
-		if (redirect_entry(mi, addr, rid, code, sizeof(code)) < 0) {
-			T.rid_done[rid] = 0;
+			tr->mods[mi].near_used -= TRAMP_SIZE;
+		if (redirect_entry(tr, mi, addr, rid, code, sizeof(code)) < 0) {
+			tr->rid_done[rid] = 0;
 			pr_warn("--inject: cannot reach %s in %s (first bytes %02x %02x %02x): its "
-				"calls are not counted", opc_routines[rid].symbol, T.mods[mi].path,
-				code[0], code[1], code[2]);
+				"calls are not counted", opc_routines[rid].symbol,
+				tr->mods[mi].path, code[0], code[1], code[2]);
 		}
 		return;
 	}
@@ -372,7 +373,7 @@ void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
 	memset(buf + len + 14, 0xcc, STUB_OFF - len - 14);
 	stub = at + STUB_OFF;
 	memcpy(buf + STUB_OFF, "\xff\x25\0\0\0\0", 6);
-	memcpy(buf + STUB_OFF + 6, &T.wrap[rid], 8);
+	memcpy(buf + STUB_OFF + 6, &tr->wrap[rid], 8);
 	memset(buf + STUB_OFF + 14, 0xcc, TRAMP_SIZE - STUB_OFF - 14);
 	int32_t rel = (int32_t)((int64_t)stub - (int64_t)(addr + 5));
 
@@ -380,15 +381,15 @@ void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
 	memcpy(jmp + 1, &rel, 4);
 	/* the trampoline and the pointer to it first: the jump is live at once */
 	if (pt_mem_write(pt.mem_tid, at, buf, TRAMP_SIZE) < 0 ||
-	    pt_poke_u64(pt.mem_tid, T.lib_real + 8 * (uint64_t)rid, at) < 0)
+	    pt_poke_u64(pt.mem_tid, tr->lib_real + 8 * (uint64_t)rid, at) < 0)
 		return;
-	b = pt_bp_slot(addr);
+	b = pt_bp_slot(tr, addr);
 	memset(b, 0, sizeof(*b));
 	memcpy(b->porig, code, 5);
 	b->plen = 5;
 	b->orig = code[0];
 	if (pt_mem_write(pt.mem_tid, addr, jmp, 5) < 0) {
-		T.rid_done[rid] = 0;
+		tr->rid_done[rid] = 0;
 		return;
 	}
 	b->addr = addr;
@@ -396,8 +397,8 @@ void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
 	b->rid = rid;
 	b->mod = mi;
 	b->ool = 0;
-	T.nbp++;
-	T.npatched++;
+	tr->nbp++;
+	tr->npatched++;
 }
 
 /*
@@ -406,26 +407,26 @@ void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size)
  * threads are all stopped) and starts it with the tracer's settings.
  * 0, or -1 with why.
  */
-int pt_inject_start(pid_t tid, int attached, char *why, size_t wlen)
+int pt_inject_start(struct tracer *tr, pid_t tid, int attached, char *why, size_t wlen)
 {
 	struct opc_inject_cfg cfg;
 	uint64_t dl = 0, begin, h = 0, res = 0;
-	uint64_t arg = T.scratch + SCRATCH_SIZE - ARG_AREA, a;
+	uint64_t arg = tr->scratch + SCRATCH_SIZE - ARG_AREA, a;
 	int released = 0, rc, loaded = 0;
 	const char *strs[4];
 	uint64_t *dst[4] = { &cfg.output, &cfg.energy, &cfg.powercap_root, &cfg.idle_w };
 
 	pt.mem_tid = tid;
-	for (size_t i = 0; i < T.nmods; i++) {
-		const char *base = strrchr(T.mods[i].path, '/');
+	for (size_t i = 0; i < tr->nmods; i++) {
+		const char *base = strrchr(tr->mods[i].path, '/');
 
-		base = base ? base + 1 : T.mods[i].path;
-		if (T.mods[i].gone)
+		base = base ? base + 1 : tr->mods[i].path;
+		if (tr->mods[i].gone)
 			continue;
-		if (!strcmp(T.mods[i].path, pt.opts.inject))
+		if (!strcmp(tr->mods[i].path, pt.opts.inject))
 			loaded = 1;	/* by an earlier attach, or preloaded (begin says) */
 		if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5))
-			dl = module_dynsym((int)i, "dlopen", 0);
+			dl = module_dynsym(tr, (int)i, "dlopen", 0);
 	}
 	if (loaded)
 		goto begin;
@@ -438,7 +439,7 @@ int pt_inject_start(pid_t tid, int attached, char *why, size_t wlen)
 		snprintf(why, wlen, "cannot write into the process");
 		return -1;
 	}
-	rc = remote_call(tid, dl, arg, RTLD_NOW | RTLD_LOCAL, 3000, attached, &released, &h);
+	rc = remote_call(tr, tid, dl, arg, RTLD_NOW | RTLD_LOCAL, 3000, attached, &released, &h);
 	if (rc == -ETIMEDOUT) {
 		snprintf(why, wlen, "dlopen did not return within 3 s, nor in 3 s more with the "
 			 "other threads running (a lock that is never released?); the call was "
@@ -456,18 +457,18 @@ int pt_inject_start(pid_t tid, int attached, char *why, size_t wlen)
 			 "library stays loaded, unused");
 		return -1;
 	}
-	T.lib_mod = -1;
-	pt_maps_scan();
+	tr->lib_mod = -1;
+	pt_maps_scan(tr);
 begin:
-	if (T.lib_mod < 0) {
+	if (tr->lib_mod < 0) {
 		snprintf(why, wlen, "%s loaded but not found in the process's maps", pt.opts.inject);
 		return -1;
 	}
-	T.wrap = calloc(opc_nroutines, sizeof(*T.wrap));
-	T.rid_done = calloc(opc_nroutines, 1);
-	begin = module_dynsym(T.lib_mod, "opcount_inject_begin", 1);
-	T.lib_end = module_dynsym(T.lib_mod, "opcount_inject_end", 0);
-	if (!begin || !T.lib_end) {
+	tr->wrap = calloc(opc_nroutines, sizeof(*tr->wrap));
+	tr->rid_done = calloc(opc_nroutines, 1);
+	begin = module_dynsym(tr, tr->lib_mod, "opcount_inject_begin", 1);
+	tr->lib_end = module_dynsym(tr, tr->lib_mod, "opcount_inject_end", 0);
+	if (!begin || !tr->lib_end) {
 		snprintf(why, wlen, "%s has no opcount_inject_begin/end", pt.opts.inject);
 		return -1;
 	}
@@ -477,7 +478,7 @@ begin:
 	cfg.nroutines = opc_nroutines;
 	cfg.root_pid = pt.root_pid;
 	cfg.hz = (int32_t)pt.opts.hz;
-	strs[0] = T.path;
+	strs[0] = tr->path;
 	strs[1] = pt.opts.energy;
 	strs[2] = getenv("OPCOUNT_POWERCAP_ROOT");
 	strs[3] = getenv("OPCOUNT_IDLE_W");
@@ -488,7 +489,7 @@ begin:
 		*dst[i] = 0;
 		if (!n)
 			continue;
-		if (a + n > T.scratch + SCRATCH_SIZE || pt_mem_write(tid, a, strs[i], n) < 0) {
+		if (a + n > tr->scratch + SCRATCH_SIZE || pt_mem_write(tid, a, strs[i], n) < 0) {
 			snprintf(why, wlen, "cannot write the configuration into the process");
 			return -1;
 		}
@@ -496,7 +497,7 @@ begin:
 		a = (a + n + 7) & ~7ull;
 	}
 	if (pt_mem_write(tid, arg, &cfg, sizeof(cfg)) < 0 ||
-	    (rc = remote_call(tid, begin, arg, 0, 3000, 0, &released, &res)) < 0) {
+	    (rc = remote_call(tr, tid, begin, arg, 0, 3000, 0, &released, &res)) < 0) {
 		snprintf(why, wlen, "opcount_inject_begin: %s", strerror(rc < 0 ? -rc : EIO));
 		return -1;
 	}
@@ -507,79 +508,79 @@ begin:
 			 "");
 		return -1;
 	}
-	T.lib_real = res;
-	T.inj = INJ_ACTIVE;
+	tr->lib_real = res;
+	tr->inj = INJ_ACTIVE;
 	return 0;
 }
 
 /* Every entry point of every module now jumps to the library.  The
  * threads are stopped (or there is one, the caller). */
-void pt_inject_activate(void)
+void pt_inject_activate(struct tracer *tr)
 {
 	struct user_regs_struct r;
 
 	inj_nrips = 0;
-	inj_rips = realloc(inj_rips, (T.nthreads + 1) * sizeof(*inj_rips));
-	for (struct thr *t = T.threads; t && inj_nrips <= T.nthreads; t = t->next)
+	inj_rips = realloc(inj_rips, (tr->nthreads + 1) * sizeof(*inj_rips));
+	for (struct thr *t = tr->threads; t && inj_nrips <= tr->nthreads; t = t->next)
 		if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) == 0)
 			inj_rips[inj_nrips++] = r.rip;
-	for (size_t i = 0; i < T.nmods; i++)
-		if (!T.mods[i].gone && (int)i != T.lib_mod)
-			pt_module_scan((int)i);
+	for (size_t i = 0; i < tr->nmods; i++)
+		if (!tr->mods[i].gone && (int)i != tr->lib_mod)
+			pt_module_scan(tr, (int)i);
 	inj_nrips = 0;
 	pr_dbg(1, "pid %d: libopcount.so injected, %u entry points jump to it, %u through an int3",
-	       (int)T.pid, T.npatched, T.nredirect);
+	       (int)tr->pid, tr->npatched, tr->nredirect);
 }
 
 /* Injection failed: breakpoints, into a trace of the tracer's own. */
-int pt_inject_fallback(const char *why)
+int pt_inject_fallback(struct tracer *tr, const char *why)
 {
-	pr_warn("--inject: %s; counting pid %d with breakpoints instead", why, (int)T.pid);
-	T.inj = INJ_OFF;
-	if (pt_trace_open(T.path) < 0)
+	pr_warn("--inject: %s; counting pid %d with breakpoints instead", why, (int)tr->pid);
+	tr->inj = INJ_OFF;
+	if (pt_trace_open(tr, tr->path) < 0)
 		return -1;
-	for (size_t i = 0; i < T.nmods; i++)
-		if (!T.mods[i].gone && (int)i != T.lib_mod) {
-			pt_emit_module(&T.mods[i]);
-			pt_module_scan((int)i);
+	for (size_t i = 0; i < tr->nmods; i++)
+		if (!tr->mods[i].gone && (int)i != tr->lib_mod) {
+			pt_emit_module(tr, &tr->mods[i]);
+			pt_module_scan(tr, (int)i);
 		}
-	pt_emit_interval();
+	pt_emit_interval(tr);
 	return 0;
 }
 
 /* The program reached its entry point: the safe point to inject at. */
-void pt_on_start(pid_t tid, struct user_regs_struct *regs, struct bp *b)
+void pt_on_start(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, struct bp *b)
 {
 	char why[512];
 
 	pt_poke_byte(tid, b->addr, b->orig, NULL);
 	regs->rip = b->addr;
 	ptrace(PTRACE_SETREGS, tid, NULL, regs);
-	if (T.inj != INJ_PENDING)
+	if (tr->inj != INJ_PENDING)
 		return;
-	if (T.nthreads > 1)
+	if (tr->nthreads > 1)
 		snprintf(why, sizeof(why), "threads were started before main");
-	else if (pt_inject_start(tid, 0, why, sizeof(why)) == 0) {
-		pt_inject_activate();
+	else if (pt_inject_start(tr, tid, 0, why, sizeof(why)) == 0) {
+		pt_inject_activate(tr);
 		return;
 	}
-	pt_inject_fallback(why);
+	pt_inject_fallback(tr, why);
 }
 
 /* Before the detach: the library writes its last interval and END and
  * stops its collector thread, which has to run for that. */
-void pt_inject_end(pid_t tid)
+void pt_inject_end(struct tracer *tr, pid_t tid)
 {
 	uint64_t ret = 0;
 	int released = 0, rc;
 
-	for (struct thr *t = T.threads; t; t = t->next)
+	for (struct thr *t = tr->threads; t; t = t->next)
 		if (t->lib_thread && t->stopped > 0 && t->tid != tid) {
 			ptrace(PTRACE_CONT, t->tid, NULL, NULL);
 			t->stopped = -1;	/* it ends: not detached */
 		}
-	rc = remote_call(tid, T.lib_end, 0, 0, 5000, 0, &released, &ret);
+	rc = remote_call(tr, tid, tr->lib_end, 0, 0, 5000, 0, &released, &ret);
 	if (rc < 0)
 		pr_warn("pid %d: the injected library did not finish its trace (%s): it may end "
-			"without its last interval", (int)T.pid, strerror(-rc));
+			"without its last interval", (int)tr->pid, strerror(-rc));
 }

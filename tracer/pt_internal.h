@@ -155,18 +155,17 @@ struct tracer {
 	unsigned npatched, nredirect;
 };
 
-/* The tracer's state that more than one file uses. */
+/* The tracer's state that more than one file uses.  The process a
+ * function works on is not here: it is its first parameter (tr). */
 struct pt_state {
-	struct tracer *cur;	/* the process whose stop is being handled */
 	struct opc_ptrace_opts opts;
 	pid_t root_pid;		/* the command, or the process attached to */
 	const char *out_pattern;	/* -o FILE */
 	opc_expand_fn out_expand;
-	pid_t mem_tid;		/* a stopped thread of the current process */
+	pid_t mem_tid;		/* a stopped thread of the process whose stop is handled */
 };
 
 extern struct pt_state pt;
-#define T (*pt.cur)
 
 static inline uint64_t pt_now_ns(void)
 {
@@ -184,52 +183,54 @@ static inline uint64_t pt_hash64(uint64_t x)
 	return x;
 }
 
-/* ptrace.c: the current process's threads */
-struct thr *pt_thr_get(pid_t tid);
-struct thr *pt_thr_find(pid_t tid);
+/* ptrace.c: the threads of process tr */
+struct thr *pt_thr_get(struct tracer *tr, pid_t tid);
+struct thr *pt_thr_find(struct tracer *tr, pid_t tid);
 
 /* pt_breakpoint.c */
 int pt_mem_read(void *ctx, uint64_t addr, void *buf, size_t n);	/* ctx: the tid */
 int pt_mem_write(pid_t tid, uint64_t addr, const void *buf, size_t n);
 int pt_poke_byte(pid_t tid, uint64_t addr, uint8_t b, uint8_t *old);
 int pt_poke_u64(pid_t tid, uint64_t addr, uint64_t v);
-struct bp *pt_bp_find(uint64_t addr);
-struct bp *pt_bp_slot(uint64_t addr);
-int pt_bp_plant(uint64_t addr, int kind, int rid, int mod);
-void pt_bp_drop_gone(void);
-int pt_step_over(pid_t tid, const struct bp *b, int *deliver);
-uint64_t pt_remote_mmap(pid_t tid, uint64_t hint, uint64_t size, int prot, int flags);
-uint64_t pt_scratch_map(pid_t tid);
-void pt_on_entry(pid_t tid, struct user_regs_struct *regs, const struct bp *bref,
-		 int *deliver);
-void pt_on_return(pid_t tid, struct user_regs_struct *regs, int *deliver);
+struct bp *pt_bp_find(struct tracer *tr, uint64_t addr);
+struct bp *pt_bp_slot(struct tracer *tr, uint64_t addr);
+int pt_bp_plant(struct tracer *tr, uint64_t addr, int kind, int rid, int mod);
+void pt_bp_drop_gone(struct tracer *tr);
+int pt_step_over(struct tracer *tr, pid_t tid, const struct bp *b, int *deliver);
+uint64_t pt_remote_mmap(struct tracer *tr, pid_t tid, uint64_t hint, uint64_t size, int prot,
+			int flags);
+uint64_t pt_scratch_map(struct tracer *tr, pid_t tid);
+void pt_on_entry(struct tracer *tr, pid_t tid, struct user_regs_struct *regs,
+		 const struct bp *bref, int *deliver);
+void pt_on_return(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, int *deliver);
 
 /* pt_module.c */
 void pt_rnames_init(void);
 int pt_rname_find(const char *s);
-void pt_module_scan(int mi);
-void pt_maps_scan(void);
+void pt_module_scan(struct tracer *tr, int mi);
+void pt_maps_scan(struct tracer *tr);
 
 /* pt_trace.c */
 void pt_trace_name(char *out, size_t len, pid_t pid, unsigned image);
-int pt_trace_open(const char *path);
-void pt_emit_module(const struct module *m);
-uint32_t pt_key_intern(int rid, pid_t tid, uint64_t site, const struct opc_shape *s);
-void pt_emit_interval(void);
-void pt_proc_finish(uint32_t type);
+int pt_trace_open(struct tracer *tr, const char *path);
+void pt_emit_module(struct tracer *tr, const struct module *m);
+uint32_t pt_key_intern(struct tracer *tr, int rid, pid_t tid, uint64_t site,
+		       const struct opc_shape *s);
+void pt_emit_interval(struct tracer *tr);
+void pt_proc_finish(struct tracer *tr, uint32_t type);
 
 /* pt_stacks.c (--stacks) */
-uint32_t pt_unwind_stack(pid_t tid, int skip);
-void pt_sample_request(uint64_t t_ns);
-void pt_sample_take(struct thr *t);
-void pt_emit_samples(void);
+uint32_t pt_unwind_stack(struct tracer *tr, pid_t tid, int skip);
+void pt_sample_request(struct tracer *tr, uint64_t t_ns);
+void pt_sample_take(struct tracer *tr, struct thr *t);
+void pt_emit_samples(struct tracer *tr);
 
 /* pt_inject.c (--inject) */
-int pt_inject_start(pid_t tid, int attached, char *why, size_t wlen);
-void pt_inject_activate(void);
-int pt_inject_fallback(const char *why);
-void pt_patch_entry(int mi, uint64_t addr, int rid, uint64_t size);
-void pt_on_start(pid_t tid, struct user_regs_struct *regs, struct bp *b);
-void pt_inject_end(pid_t tid);
+int pt_inject_start(struct tracer *tr, pid_t tid, int attached, char *why, size_t wlen);
+void pt_inject_activate(struct tracer *tr);
+int pt_inject_fallback(struct tracer *tr, const char *why);
+void pt_patch_entry(struct tracer *tr, int mi, uint64_t addr, int rid, uint64_t size);
+void pt_on_start(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, struct bp *b);
+void pt_inject_end(struct tracer *tr, pid_t tid);
 
 #endif

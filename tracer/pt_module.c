@@ -66,9 +66,9 @@ int pt_rname_find(const char *s)
 
 /* Plants a breakpoint on every routine (and on _dl_debug_state) that the
  * ELF file of module mi defines. */
-void pt_module_scan(int mi)
+void pt_module_scan(struct tracer *tr, int mi)
 {
-	struct module *m = &T.mods[mi];
+	struct module *m = &tr->mods[mi];
 	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
 	Elf *e;
 	Elf_Scn *scn = NULL;
@@ -106,13 +106,13 @@ void pt_module_scan(int mi)
 
 			if (addr < m->lo || addr >= m->hi)
 				continue;
-			if (kind == BP_ENTRY && T.inj == INJ_PENDING)
+			if (kind == BP_ENTRY && tr->inj == INJ_PENDING)
 				continue;	/* the library is not loaded yet */
-			if (kind == BP_ENTRY && T.inj == INJ_ACTIVE) {
-				pt_patch_entry(mi, addr, rid, sym.st_size);
+			if (kind == BP_ENTRY && tr->inj == INJ_ACTIVE) {
+				pt_patch_entry(tr, mi, addr, rid, sym.st_size);
 				continue;
 			}
-			if (pt_bp_plant(addr, kind, rid, mi) == 0)
+			if (pt_bp_plant(tr, addr, kind, rid, mi) == 0)
 				planted++;
 		}
 	}
@@ -153,18 +153,18 @@ static uint64_t elf_bias(const char *path, uint64_t lo)
  * Reads /proc/PID/maps: every file with an executable mapping that is
  * new gets its breakpoints; modules no longer mapped are forgotten.
  */
-void pt_maps_scan(void)
+void pt_maps_scan(struct tracer *tr)
 {
 	char path[64], line[PATH_MAX + 256];
 	FILE *f;
 	int dropped = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)T.pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tr->pid);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return;
-	for (size_t i = 0; i < T.nmods; i++)
-		T.mods[i].present = 0;
+	for (size_t i = 0; i < tr->nmods; i++)
+		tr->mods[i].present = 0;
 
 	/* group consecutive mappings of one file */
 	char curfile[PATH_MAX] = "";
@@ -182,15 +182,16 @@ void pt_maps_scan(void)
 			if (curfile[0] == '/' && cexec && czero) {
 				size_t i;
 
-				for (i = 0; i < T.nmods; i++)
-					if (!T.mods[i].gone && T.mods[i].lo == clo &&
-					    !strcmp(T.mods[i].path, curfile))
+				for (i = 0; i < tr->nmods; i++)
+					if (!tr->mods[i].gone && tr->mods[i].lo == clo &&
+					    !strcmp(tr->mods[i].path, curfile))
 						break;
-				if (i < T.nmods) {
-					T.mods[i].present = 1;
+				if (i < tr->nmods) {
+					tr->mods[i].present = 1;
 				} else {
-					T.mods = realloc(T.mods, (T.nmods + 1) * sizeof(*T.mods));
-					struct module *m = &T.mods[T.nmods];
+					tr->mods = realloc(tr->mods,
+							   (tr->nmods + 1) * sizeof(*tr->mods));
+					struct module *m = &tr->mods[tr->nmods];
 
 					m->path = strdup(curfile);
 					m->lo = clo;
@@ -198,14 +199,14 @@ void pt_maps_scan(void)
 					m->bias = elf_bias(curfile, clo);
 					m->present = 1;
 					m->gone = 0;
-					T.nmods++;
+					tr->nmods++;
 					m->near = m->near_used = 0;
-					pt_emit_module(m);
+					pt_emit_module(tr, m);
 					/* the injected library: its wrappers are not the program's */
 					if (pt.opts.inject && !strcmp(curfile, pt.opts.inject))
-						T.lib_mod = (int)(T.nmods - 1);
+						tr->lib_mod = (int)(tr->nmods - 1);
 					else
-						pt_module_scan((int)(T.nmods - 1));
+						pt_module_scan(tr, (int)(tr->nmods - 1));
 				}
 			}
 			if (!ok)
@@ -224,11 +225,11 @@ void pt_maps_scan(void)
 		czero |= off == 0;
 	}
 	fclose(f);
-	for (size_t i = 0; i < T.nmods; i++)
-		if (!T.mods[i].present && !T.mods[i].gone) {
-			T.mods[i].gone = 1;
+	for (size_t i = 0; i < tr->nmods; i++)
+		if (!tr->mods[i].present && !tr->mods[i].gone) {
+			tr->mods[i].gone = 1;
 			dropped = 1;
 		}
 	if (dropped)
-		pt_bp_drop_gone();
+		pt_bp_drop_gone(tr);
 }

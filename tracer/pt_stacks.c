@@ -13,7 +13,7 @@
 #include "pt_internal.h"
 
 /* The id of a stack in the trace, writing it the first time. */
-static uint32_t stack_intern(const uint64_t *frames, uint32_t depth)
+static uint32_t stack_intern(struct tracer *tr, const uint64_t *frames, uint32_t depth)
 {
 	uint64_t h = depth;
 	uint32_t i;
@@ -22,50 +22,50 @@ static uint32_t stack_intern(const uint64_t *frames, uint32_t depth)
 		return 0;
 	for (uint32_t j = 0; j < depth; j++)
 		h = pt_hash64(h ^ frames[j]);
-	if ((T.nstk + 1) * 2 > T.stkcap) {
-		struct pstack *old = T.stk;
-		uint32_t oldcap = T.stkcap;
+	if ((tr->nstk + 1) * 2 > tr->stkcap) {
+		struct pstack *old = tr->stk;
+		uint32_t oldcap = tr->stkcap;
 
-		T.stkcap = oldcap ? oldcap * 2 : 256;
-		T.stk = calloc(T.stkcap, sizeof(*T.stk));
-		if (T.stk == NULL) {
+		tr->stkcap = oldcap ? oldcap * 2 : 256;
+		tr->stk = calloc(tr->stkcap, sizeof(*tr->stk));
+		if (tr->stk == NULL) {
 			pr_err("out of memory");
 			exit(1);
 		}
 		for (uint32_t j = 0; j < oldcap; j++) {
 			if (!old[j].id)
 				continue;
-			i = old[j].hash & (T.stkcap - 1);
-			while (T.stk[i].id)
-				i = (i + 1) & (T.stkcap - 1);
-			T.stk[i] = old[j];
+			i = old[j].hash & (tr->stkcap - 1);
+			while (tr->stk[i].id)
+				i = (i + 1) & (tr->stkcap - 1);
+			tr->stk[i] = old[j];
 		}
 		free(old);
 	}
-	i = h & (T.stkcap - 1);
-	while (T.stk[i].id) {
-		if (T.stk[i].hash == h && T.stk[i].depth == depth &&
-		    !memcmp(T.stk[i].frames, frames, depth * sizeof(*frames)))
-			return T.stk[i].id;
-		i = (i + 1) & (T.stkcap - 1);
+	i = h & (tr->stkcap - 1);
+	while (tr->stk[i].id) {
+		if (tr->stk[i].hash == h && tr->stk[i].depth == depth &&
+		    !memcmp(tr->stk[i].frames, frames, depth * sizeof(*frames)))
+			return tr->stk[i].id;
+		i = (i + 1) & (tr->stkcap - 1);
 	}
-	T.stk[i].frames = malloc(depth * sizeof(*frames));
-	if (T.stk[i].frames == NULL)
+	tr->stk[i].frames = malloc(depth * sizeof(*frames));
+	if (tr->stk[i].frames == NULL)
 		return 0;
-	memcpy(T.stk[i].frames, frames, depth * sizeof(*frames));
-	T.stk[i].hash = h;
-	T.stk[i].depth = depth;
-	T.stk[i].id = ++T.nstk;
+	memcpy(tr->stk[i].frames, frames, depth * sizeof(*frames));
+	tr->stk[i].hash = h;
+	tr->stk[i].depth = depth;
+	tr->stk[i].id = ++tr->nstk;
 
-	struct opc_rec_stack *r = opc_writer_begin(&T.w, OPC_REC_STACK, sizeof(*r));
+	struct opc_rec_stack *r = opc_writer_begin(&tr->w, OPC_REC_STACK, sizeof(*r));
 
 	if (r) {
-		r->id = T.stk[i].id;
+		r->id = tr->stk[i].id;
 		r->depth = depth;
-		opc_writer_append(&T.w, frames, depth * sizeof(*frames));
-		opc_writer_end(&T.w);
+		opc_writer_append(&tr->w, frames, depth * sizeof(*frames));
+		opc_writer_end(&tr->w);
 	}
-	return T.stk[i].id;
+	return tr->stk[i].id;
 }
 
 #define SAMPLE_DEPTH 64
@@ -75,22 +75,22 @@ static uint32_t stack_intern(const uint64_t *frames, uint32_t depth)
  * of the tracee's files), leaf first: frame 0 is where it stopped, the
  * others return addresses.  `skip` frames are left out.  0 if none.
  */
-uint32_t pt_unwind_stack(pid_t tid, int skip)
+uint32_t pt_unwind_stack(struct tracer *tr, pid_t tid, int skip)
 {
 	uint64_t frames[SAMPLE_DEPTH];
 	uint32_t n = 0;
 	unw_cursor_t c;
 	void *upt;
 
-	if (T.unw == NULL) {
-		T.unw = unw_create_addr_space(&_UPT_accessors, 0);
-		if (T.unw == NULL)
+	if (tr->unw == NULL) {
+		tr->unw = unw_create_addr_space(&_UPT_accessors, 0);
+		if (tr->unw == NULL)
 			return 0;
-		unw_set_caching_policy(T.unw, UNW_CACHE_GLOBAL);
+		unw_set_caching_policy(tr->unw, UNW_CACHE_GLOBAL);
 	}
 	if ((upt = _UPT_create(tid)) == NULL)
 		return 0;
-	if (unw_init_remote(&c, T.unw, upt) == 0) {
+	if (unw_init_remote(&c, tr->unw, upt) == 0) {
 		int i = 0;
 
 		do {
@@ -103,26 +103,26 @@ uint32_t pt_unwind_stack(pid_t tid, int skip)
 		} while (n < SAMPLE_DEPTH && unw_step(&c) > 0);
 	}
 	_UPT_destroy(upt);
-	return stack_intern(frames, n);
+	return stack_intern(tr, frames, n);
 }
 
 /* The interrupted thread's stack, with the weight asked for at the tick. */
-void pt_sample_take(struct thr *t)
+void pt_sample_take(struct tracer *tr, struct thr *t)
 {
-	uint32_t stack = pt_unwind_stack(t->tid, 0);
+	uint32_t stack = pt_unwind_stack(tr, t->tid, 0);
 
 	t->sample_pending = 0;
 	if (stack == 0)
 		return;
-	if (T.nsmp == T.smpcap) {
-		T.smpcap = T.smpcap ? T.smpcap * 2 : 64;
-		T.smp = realloc(T.smp, T.smpcap * sizeof(*T.smp));
-		if (T.smp == NULL) {
+	if (tr->nsmp == tr->smpcap) {
+		tr->smpcap = tr->smpcap ? tr->smpcap * 2 : 64;
+		tr->smp = realloc(tr->smp, tr->smpcap * sizeof(*tr->smp));
+		if (tr->smp == NULL) {
 			pr_err("out of memory");
 			exit(1);
 		}
 	}
-	T.smp[T.nsmp++] = (struct opc_rec_sample_ent){ t->sample_t, (uint32_t)t->tid, stack,
+	tr->smp[tr->nsmp++] = (struct opc_rec_sample_ent){ t->sample_t, (uint32_t)t->tid, stack,
 						       t->sample_w };
 }
 
@@ -162,10 +162,10 @@ static uint64_t thread_cpu_ns(pid_t pid, pid_t tid)
  * that slept, or only ran inside counted calls (whose time is already
  * the calls'), is left alone: no stop, no weight.
  */
-void pt_sample_request(uint64_t t_ns)
+void pt_sample_request(struct tracer *tr, uint64_t t_ns)
 {
-	for (struct thr *t = T.threads; t; t = t->next) {
-		uint64_t cpu = thread_cpu_ns(T.pid, t->tid);
+	for (struct thr *t = tr->threads; t; t = t->next) {
+		uint64_t cpu = thread_cpu_ns(tr->pid, t->tid);
 		uint64_t ran = cpu > t->cpu_ns ? cpu - t->cpu_ns : 0;
 		uint64_t in_calls = t->call_ns - t->call_ns_tick;
 
@@ -197,22 +197,22 @@ static int sample_cmp(const void *a, const void *b)
  * last written time (the next interval: its CPU time was spent around
  * the tick anyway).
  */
-void pt_emit_samples(void)
+void pt_emit_samples(struct tracer *tr)
 {
 	struct opc_rec_sample *r;
 
-	if (T.nsmp == 0)
+	if (tr->nsmp == 0)
 		return;
-	qsort(T.smp, T.nsmp, sizeof(*T.smp), sample_cmp);
-	for (size_t i = 0; i < T.nsmp; i++)
-		if (T.smp[i].t_ns < T.smp_last_t)
-			T.smp[i].t_ns = T.smp_last_t;
-	T.smp_last_t = T.smp[T.nsmp - 1].t_ns;
-	r = opc_writer_begin(&T.w, OPC_REC_SAMPLE, sizeof(*r));
+	qsort(tr->smp, tr->nsmp, sizeof(*tr->smp), sample_cmp);
+	for (size_t i = 0; i < tr->nsmp; i++)
+		if (tr->smp[i].t_ns < tr->smp_last_t)
+			tr->smp[i].t_ns = tr->smp_last_t;
+	tr->smp_last_t = tr->smp[tr->nsmp - 1].t_ns;
+	r = opc_writer_begin(&tr->w, OPC_REC_SAMPLE, sizeof(*r));
 	if (r) {
-		r->count = (uint32_t)T.nsmp;
-		opc_writer_append(&T.w, T.smp, T.nsmp * sizeof(*T.smp));
-		opc_writer_end(&T.w);
+		r->count = (uint32_t)tr->nsmp;
+		opc_writer_append(&tr->w, tr->smp, tr->nsmp * sizeof(*tr->smp));
+		opc_writer_end(&tr->w);
 	}
-	T.nsmp = 0;
+	tr->nsmp = 0;
 }

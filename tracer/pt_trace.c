@@ -18,17 +18,17 @@ static int energy_warned;
 
 /* ---- trace writing ---------------------------------------------------- */
 
-void pt_emit_module(const struct module *m)
+void pt_emit_module(struct tracer *tr, const struct module *m)
 {
-	if (T.w.fd < 0)
+	if (tr->w.fd < 0)
 		return;	/* --inject: the library writes the trace */
-	opc_writer_module(&T.w, m->bias, m->lo, m->hi, m->path);
+	opc_writer_module(&tr->w, m->bias, m->lo, m->hi, m->path);
 }
 
-static void emit_key(uint32_t id)
+static void emit_key(struct tracer *tr, uint32_t id)
 {
-	const struct pkey *pk = &T.keys[id];
-	struct opc_rec_key *k = opc_writer_key(&T.w, &T.strs, id, pk->rid);
+	const struct pkey *pk = &tr->keys[id];
+	struct opc_rec_key *k = opc_writer_key(&tr->w, &tr->strs, id, pk->rid);
 
 	if (k == NULL)
 		return;
@@ -40,7 +40,7 @@ static void emit_key(uint32_t id)
 		k->d[i] = pk->shape.d[i];
 	memcpy(k->f, pk->shape.f, 4);
 	k->tid = pk->tid;
-	opc_writer_end(&T.w);
+	opc_writer_end(&tr->w);
 }
 
 static uint32_t key_hash(int rid, pid_t tid, uint64_t site, const struct opc_shape *s)
@@ -55,38 +55,39 @@ static uint32_t key_hash(int rid, pid_t tid, uint64_t site, const struct opc_sha
 	return (uint32_t)pt_hash64(h ^ f);
 }
 
-uint32_t pt_key_intern(int rid, pid_t tid, uint64_t site, const struct opc_shape *s)
+uint32_t pt_key_intern(struct tracer *tr, int rid, pid_t tid, uint64_t site,
+		       const struct opc_shape *s)
 {
 	uint32_t i;
 
-	if ((T.nkeys + 2) * 2 > T.keyidx_cap) {
-		T.keyidx_cap = T.keyidx_cap ? T.keyidx_cap * 2 : 1024;
-		free(T.keyidx);
-		T.keyidx = calloc(T.keyidx_cap, sizeof(*T.keyidx));
-		for (uint32_t id = 1; id <= T.nkeys; id++) {
-			struct pkey *k = &T.keys[id];
+	if ((tr->nkeys + 2) * 2 > tr->keyidx_cap) {
+		tr->keyidx_cap = tr->keyidx_cap ? tr->keyidx_cap * 2 : 1024;
+		free(tr->keyidx);
+		tr->keyidx = calloc(tr->keyidx_cap, sizeof(*tr->keyidx));
+		for (uint32_t id = 1; id <= tr->nkeys; id++) {
+			struct pkey *k = &tr->keys[id];
 
-			i = key_hash(k->rid, k->tid, k->site, &k->shape) & (T.keyidx_cap - 1);
-			while (T.keyidx[i])
-				i = (i + 1) & (T.keyidx_cap - 1);
-			T.keyidx[i] = id;
+			i = key_hash(k->rid, k->tid, k->site, &k->shape) & (tr->keyidx_cap - 1);
+			while (tr->keyidx[i])
+				i = (i + 1) & (tr->keyidx_cap - 1);
+			tr->keyidx[i] = id;
 		}
 	}
-	i = key_hash(rid, tid, site, s) & (T.keyidx_cap - 1);
-	while (T.keyidx[i]) {
-		struct pkey *k = &T.keys[T.keyidx[i]];
+	i = key_hash(rid, tid, site, s) & (tr->keyidx_cap - 1);
+	while (tr->keyidx[i]) {
+		struct pkey *k = &tr->keys[tr->keyidx[i]];
 
 		if (k->rid == rid && k->tid == tid && k->site == site &&
 		    !memcmp(&k->shape, s, sizeof(*s)))
-			return T.keyidx[i];
-		i = (i + 1) & (T.keyidx_cap - 1);
+			return tr->keyidx[i];
+		i = (i + 1) & (tr->keyidx_cap - 1);
 	}
-	if (T.nkeys + 2 > T.keycap) {
-		T.keycap = T.keycap ? T.keycap * 2 : 256;
-		T.keys = realloc(T.keys, T.keycap * sizeof(*T.keys));
+	if (tr->nkeys + 2 > tr->keycap) {
+		tr->keycap = tr->keycap ? tr->keycap * 2 : 256;
+		tr->keys = realloc(tr->keys, tr->keycap * sizeof(*tr->keys));
 	}
-	uint32_t id = ++T.nkeys;
-	struct pkey *k = &T.keys[id];
+	uint32_t id = ++tr->nkeys;
+	struct pkey *k = &tr->keys[id];
 	struct opc_cost c;
 
 	memset(k, 0, sizeof(*k));
@@ -99,63 +100,65 @@ uint32_t pt_key_intern(int rid, pid_t tid, uint64_t site, const struct opc_shape
 	k->bytes = c.bytes;
 	/* the stack of its first call, from the call site up, as the library
 	 * records it (the thread is at the routine's entry: frame 0 skipped) */
-	k->stack = pt.opts.stacks ? pt_unwind_stack(tid, 1) : 0;
-	T.keyidx[i] = id;
-	emit_key(id);
+	k->stack = pt.opts.stacks ? pt_unwind_stack(tr, tid, 1) : 0;
+	tr->keyidx[i] = id;
+	emit_key(tr, id);
 	return id;
 }
 
 /* One INTERVAL record with what changed since the last one, after the
  * energy sample of the same tick (as the preload collector writes them). */
-void pt_emit_interval(void)
+void pt_emit_interval(struct tracer *tr)
 {
-	uint64_t abs_ns = pt_now_ns(), now = abs_ns - T.t0_ns;
+	uint64_t abs_ns = pt_now_ns(), now = abs_ns - tr->t0_ns;
 	uint32_t count = 0;
 
-	pt_emit_samples();
+	pt_emit_samples(tr);
 	/* at every tick, calls or not: idle time costs energy too */
-	if (T.energy_on)
-		opc_energy_write_sample(&T.w, &T.energy, abs_ns, now);
+	if (tr->energy_on)
+		opc_energy_write_sample(&tr->w, &tr->energy, abs_ns, now);
 
-	for (uint32_t id = 1; id <= T.nkeys; id++)
-		count += T.keys[id].calls != T.keys[id].h_calls;
+	for (uint32_t id = 1; id <= tr->nkeys; id++)
+		count += tr->keys[id].calls != tr->keys[id].h_calls;
 	if (count) {
-		struct opc_rec_interval *iv = opc_writer_begin(&T.w, OPC_REC_INTERVAL, sizeof(*iv));
+		struct opc_rec_interval *iv;
+
+		iv = opc_writer_begin(&tr->w, OPC_REC_INTERVAL, sizeof(*iv));
 
 		if (iv) {
-			iv->t_begin_ns = T.t_last_ns;
+			iv->t_begin_ns = tr->t_last_ns;
 			iv->t_end_ns = now;
 			iv->count = count;
-			for (uint32_t id = 1; id <= T.nkeys; id++) {
-				struct pkey *k = &T.keys[id];
+			for (uint32_t id = 1; id <= tr->nkeys; id++) {
+				struct pkey *k = &tr->keys[id];
 				uint64_t dc = k->calls - k->h_calls;
 
 				if (!dc)
 					continue;
-				opc_writer_varint(&T.w, id);
-				opc_writer_varint(&T.w, dc);
-				opc_writer_varint(&T.w, dc);
-				opc_writer_varint(&T.w, k->ns - k->h_ns);
-				opc_writer_varint(&T.w, dc * k->flops);
-				opc_writer_varint(&T.w, dc * k->bytes);
+				opc_writer_varint(&tr->w, id);
+				opc_writer_varint(&tr->w, dc);
+				opc_writer_varint(&tr->w, dc);
+				opc_writer_varint(&tr->w, k->ns - k->h_ns);
+				opc_writer_varint(&tr->w, dc * k->flops);
+				opc_writer_varint(&tr->w, dc * k->bytes);
 				k->h_calls = k->calls;
 				k->h_ns = k->ns;
 			}
-			opc_writer_end(&T.w);
+			opc_writer_end(&tr->w);
 		}
 	}
-	T.t_last_ns = now;
-	opc_writer_flush(&T.w);
+	tr->t_last_ns = now;
+	opc_writer_flush(&tr->w);
 }
 
-static void info_kv(const char *key, const char *val)
+static void info_kv(struct tracer *tr, const char *key, const char *val)
 {
 	char line[8192];
 	int n = snprintf(line, sizeof(line), "%s=%s", key, val);
 
 	if (n >= (int)sizeof(line))
 		n = sizeof(line) - 1;
-	opc_writer_append(&T.w, line, n + 1);
+	opc_writer_append(&tr->w, line, n + 1);
 }
 
 /* The process's command line, arguments separated by spaces. */
@@ -178,35 +181,35 @@ static void cmdline_of(pid_t pid, char *out, size_t len)
 	out[n] = 0;
 }
 
-static void emit_info(void)
+static void emit_info(struct tracer *tr)
 {
 	char buf[4096] = "", host[256] = "";
 
-	if (opc_writer_begin(&T.w, OPC_REC_INFO, 0) == NULL)
+	if (opc_writer_begin(&tr->w, OPC_REC_INFO, 0) == NULL)
 		return;
-	info_kv("opcount_version", OPC_VERSION);
-	info_kv("mode", "ptrace");
-	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)T.pid);
+	info_kv(tr, "opcount_version", OPC_VERSION);
+	info_kv(tr, "mode", "ptrace");
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)tr->pid);
 	char exe[PATH_MAX];
 	ssize_t n = readlink(buf, exe, sizeof(exe) - 1);
 
 	exe[n > 0 ? n : 0] = 0;
-	info_kv("exe", exe);
+	info_kv(tr, "exe", exe);
 	/* read, not passed: a fork child's or an exec'd image's is its own */
-	cmdline_of(T.pid, buf, sizeof(buf));
-	info_kv("cmdline", buf);
+	cmdline_of(tr->pid, buf, sizeof(buf));
+	info_kv(tr, "cmdline", buf);
 	gethostname(host, sizeof(host) - 1);
-	info_kv("host", host);
+	info_kv(tr, "host", host);
 	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	info_kv("ncpu", buf);
-	info_kv("tsc", "0");
+	info_kv(tr, "ncpu", buf);
+	info_kv(tr, "tsc", "0");
 	/* measured by `opcount record --idle-baseline` before the run */
 	if (getenv("OPCOUNT_IDLE_W") && *getenv("OPCOUNT_IDLE_W"))
-		info_kv("idle_w", getenv("OPCOUNT_IDLE_W"));
-	opc_writer_end(&T.w);
+		info_kv(tr, "idle_w", getenv("OPCOUNT_IDLE_W"));
+	opc_writer_end(&tr->w);
 }
 
-int pt_trace_open(const char *path)
+int pt_trace_open(struct tracer *tr, const char *path)
 {
 	struct opc_file_header h;
 	struct timespec rt;
@@ -225,51 +228,52 @@ int pt_trace_open(const char *path)
 	h.byte_order = OPC_BYTE_ORDER_MARK;
 	h.frame_header_size = sizeof(struct opc_frame);
 	clock_gettime(CLOCK_REALTIME, &rt);
-	T.t0_ns = pt_now_ns();
+	tr->t0_ns = pt_now_ns();
 	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + rt.tv_nsec;
-	h.pid = T.pid;
-	h.ppid = T.ppid ? T.ppid : getpid();
-	snprintf(T.path, sizeof(T.path), "%s", path);
+	h.pid = tr->pid;
+	h.ppid = tr->ppid ? tr->ppid : getpid();
+	snprintf(tr->path, sizeof(tr->path), "%s", path);
 	h.interval_ns = 1000000000u / pt.opts.hz;
 	h.features = pt.opts.stacks ? OPC_FEAT_STACKS | OPC_FEAT_SAMPLES : 0;
-	if (opc_writer_open(&T.w, fd, &h) < 0) {
+	if (opc_writer_open(&tr->w, fd, &h) < 0) {
 		close(fd);
-		T.w.fd = -1;
+		tr->w.fd = -1;
 		return -1;
 	}
-	emit_info();
+	emit_info(tr);
 	/* The tracee's energy from its trace's time 0, like the library's:
 	 * the same sources, options and records (tracer/energy.c). */
-	T.energy_on = opc_energy_start(&T.energy, pt.opts.energy, T.pid, T.t0_ns, msg, sizeof(msg));
+	tr->energy_on = opc_energy_start(&tr->energy, pt.opts.energy, tr->pid, tr->t0_ns, msg,
+					 sizeof(msg));
 	if (msg[0] && !energy_warned++)
 		pr_warn("energy: %s", msg);
-	if (T.energy_on || !strcmp(T.energy.source, "none"))
-		opc_energy_write_info(&T.w, &T.energy);
+	if (tr->energy_on || !strcmp(tr->energy.source, "none"))
+		opc_energy_write_info(&tr->w, &tr->energy);
 	return 0;
 }
 
 /* The last interval and the END record (OPC_REC_END, or OPC_REC_EXEC
- * when an exec replaced the image) of the current process's trace. */
-void pt_proc_finish(uint32_t type)
+ * when an exec replaced the image) of tr's trace. */
+void pt_proc_finish(struct tracer *tr, uint32_t type)
 {
-	if (T.w.fd < 0)
+	if (tr->w.fd < 0)
 		return;
-	pt_emit_interval();
+	pt_emit_interval(tr);
 
-	struct opc_rec_end *e = opc_writer_begin(&T.w, type, sizeof(*e));
+	struct opc_rec_end *e = opc_writer_begin(&tr->w, type, sizeof(*e));
 
 	if (e) {
-		e->t_ns = pt_now_ns() - T.t0_ns;
-		e->dropped_calls = T.dropped;
-		e->threads = (uint32_t)T.nthreads;
-		opc_writer_end(&T.w);
+		e->t_ns = pt_now_ns() - tr->t0_ns;
+		e->dropped_calls = tr->dropped;
+		e->threads = (uint32_t)tr->nthreads;
+		opc_writer_end(&tr->w);
 	}
-	opc_writer_flush(&T.w);
-	close(T.w.fd);
-	opc_writer_release(&T.w);
-	T.w.fd = -1;
-	opc_energy_close(&T.energy);
-	T.energy_on = 0;
+	opc_writer_flush(&tr->w);
+	close(tr->w.fd);
+	opc_writer_release(&tr->w);
+	tr->w.fd = -1;
+	opc_energy_close(&tr->energy);
+	tr->energy_on = 0;
 }
 
 /*

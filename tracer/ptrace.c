@@ -77,24 +77,24 @@ static void on_stop(int sig)
 
 /* ---- threads ---------------------------------------------------------- */
 
-struct thr *pt_thr_get(pid_t tid)
+struct thr *pt_thr_get(struct tracer *tr, pid_t tid)
 {
 	struct thr *t;
 
-	for (t = T.threads; t; t = t->next)
+	for (t = tr->threads; t; t = t->next)
 		if (t->tid == tid)
 			return t;
 	t = calloc(1, sizeof(*t));
 	t->tid = tid;
-	t->next = T.threads;
-	T.threads = t;
-	T.nthreads++;
+	t->next = tr->threads;
+	tr->threads = t;
+	tr->nthreads++;
 	return t;
 }
 
-static void thr_forget(pid_t tid)
+static void thr_forget(struct tracer *tr, pid_t tid)
 {
-	for (struct thr **pp = &T.threads; *pp; pp = &(*pp)->next)
+	for (struct thr **pp = &tr->threads; *pp; pp = &(*pp)->next)
 		if ((*pp)->tid == tid) {
 			struct thr *t = *pp;
 
@@ -104,11 +104,11 @@ static void thr_forget(pid_t tid)
 		}
 }
 
-struct thr *pt_thr_find(pid_t tid)
+struct thr *pt_thr_find(struct tracer *tr, pid_t tid)
 {
 	struct thr *t;
 
-	for (t = T.threads; t && t->tid != tid; t = t->next)
+	for (t = tr->threads; t && t->tid != tid; t = t->next)
 		;
 	return t;
 }
@@ -155,27 +155,27 @@ static int auxv_entry(pid_t pid, uint64_t *entry, uint64_t *base)
  * loaded and initialised, and the library is injected there (pt_on_start).
  * -1 if the trace cannot be written.
  */
-static int image_start(pid_t tid, const char *path)
+static int image_start(struct tracer *tr, pid_t tid, const char *path)
 {
 	uint64_t entry, base;
 
-	snprintf(T.path, sizeof(T.path), "%s", path);
-	T.lib_mod = -1;
+	snprintf(tr->path, sizeof(tr->path), "%s", path);
+	tr->lib_mod = -1;
 	pt.mem_tid = tid;
-	if (pt.opts.inject && T.scratch && auxv_entry(T.pid, &entry, &base) == 0 && base) {
-		T.inj = INJ_PENDING;
-		pt_maps_scan();
-		if (pt_bp_plant(entry, BP_START, -1, 0) == 0)
+	if (pt.opts.inject && tr->scratch && auxv_entry(tr->pid, &entry, &base) == 0 && base) {
+		tr->inj = INJ_PENDING;
+		pt_maps_scan(tr);
+		if (pt_bp_plant(tr, entry, BP_START, -1, 0) == 0)
 			return 0;
-		return pt_inject_fallback("cannot plant a breakpoint on the entry point");
+		return pt_inject_fallback(tr, "cannot plant a breakpoint on the entry point");
 	}
 	if (pt.opts.inject)
 		pr_info("pid %d is statically linked (no dynamic linker to load a library): "
-			"breakpoints", (int)T.pid);
-	if (pt_trace_open(path) < 0)
+			"breakpoints", (int)tr->pid);
+	if (pt_trace_open(tr, path) < 0)
 		return -1;
-	pt_maps_scan();
-	pt_emit_interval();
+	pt_maps_scan(tr);
+	pt_emit_interval(tr);
 	return 0;
 }
 
@@ -183,7 +183,7 @@ static int image_start(pid_t tid, const char *path)
  * detaching) starts with the parent's breakpoints in its copy of the
  * memory: take them out and let it go.  A vfork child shares the parent's
  * memory: it is only let go (it execs or exits). */
-static void release_fork_child(pid_t child, int vfork)
+static void release_fork_child(struct tracer *tr, pid_t child, int vfork)
 {
 	if (vfork) {
 		ptrace(PTRACE_DETACH, child, NULL, NULL);
@@ -191,15 +191,17 @@ static void release_fork_child(pid_t child, int vfork)
 	}
 	/* The jumps to the injected library stay: the child has its copy of
 	 * the library too, which writes a trace of its own (--inject). */
-	for (size_t i = 0; i < T.bpcap; i++)
-		if (T.bps[i].addr && T.bps[i].kind != BP_PATCH)
-			pt_poke_byte(child, T.bps[i].addr, T.bps[i].orig, NULL);
+	for (size_t i = 0; i < tr->bpcap; i++)
+		if (tr->bps[i].addr && tr->bps[i].kind != BP_PATCH)
+			pt_poke_byte(child, tr->bps[i].addr, tr->bps[i].orig, NULL);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 }
 
 static void adopt(struct tracer *parent, pid_t child);
 
-static void fork_seen(pid_t child, int announced, int vfork)
+/* Child's fork event (announced, with the forking process as parent)
+ * or its first stop (parent NULL). */
+static void fork_seen(struct tracer *parent, pid_t child, int announced, int vfork)
 {
 	size_t i;
 
@@ -214,20 +216,17 @@ static void fork_seen(pid_t child, int announced, int vfork)
 	if (announced) {
 		forks[i].announced = 1;
 		forks[i].vfork = vfork;
-		forks[i].parent = pt.cur;
+		forks[i].parent = parent;
 	} else {
 		forks[i].stopped = 1;
 	}
 	if (forks[i].announced && forks[i].stopped) {
-		struct tracer *saved = pt.cur;
-
-		pt.cur = forks[i].parent;
+		parent = forks[i].parent;
 		/* with the library injected, the child's copy counts its calls */
-		if (!detaching && !forks[i].vfork && pt.cur->inj == INJ_OFF)
-			adopt(pt.cur, child);
+		if (!detaching && !forks[i].vfork && parent->inj == INJ_OFF)
+			adopt(parent, child);
 		else
-			release_fork_child(child, forks[i].vfork);
-		pt.cur = saved;
+			release_fork_child(parent, child, forks[i].vfork);
 		forks[i] = forks[--nforks];
 	}
 }
@@ -292,7 +291,7 @@ static struct tracer *proc_of(pid_t tid)
 }
 
 /*
- * A fork child of the current process gets its own trace (pt_trace_name):
+ * A fork child of parent gets its own trace (pt_trace_name):
  * its memory is a copy of its parent's, breakpoints and scratch area
  * included, so the tables are copied too.
  */
@@ -318,71 +317,69 @@ static void adopt(struct tracer *parent, pid_t child)
 	 * counted call: no return address of the child's to put back (the
 	 * parent's other threads' stacks are not the child's to write). */
 	pt_trace_name(path, sizeof(path), child, 0);
-	pt.cur = c;
-	pt_thr_get(child);
-	if (pt_trace_open(path) == 0) {
+	pt_thr_get(c, child);
+	if (pt_trace_open(c, path) == 0) {
 		for (size_t i = 0; i < c->nmods; i++)
 			if (!c->mods[i].gone)
-				pt_emit_module(&c->mods[i]);
-		pt_emit_interval();
+				pt_emit_module(c, &c->mods[i]);
+		pt_emit_interval(c);
 	}
 	ptrace(PTRACE_CONT, child, NULL, NULL);
-	pt.cur = parent;
 }
 
 /* Forgets what belonged to the image an exec replaced: its breakpoints,
  * modules, threads, scratch area, and the ids its trace gave out. */
-static void image_forget(void)
+static void image_forget(struct tracer *tr)
 {
-	free(T.bps);
-	T.bps = NULL;
-	T.bpcap = T.nbp = 0;
-	for (size_t i = 0; i < T.nmods; i++)
-		free(T.mods[i].path);
-	free(T.mods);
-	T.mods = NULL;
-	T.nmods = 0;
-	while (T.threads)
-		thr_forget(T.threads->tid);
-	T.nthreads = 0;
-	free(T.keys);
-	free(T.keyidx);
-	T.keys = NULL;
-	T.keyidx = NULL;
-	T.nkeys = T.keycap = T.keyidx_cap = 0;
-	opc_strtab_free(&T.strs);
-	for (uint32_t i = 0; i < T.stkcap; i++)
-		free(T.stk[i].frames);
-	free(T.stk);
-	T.stk = NULL;
-	T.stkcap = T.nstk = 0;
-	T.nsmp = 0;
-	T.smp_last_t = 0;
+	free(tr->bps);
+	tr->bps = NULL;
+	tr->bpcap = tr->nbp = 0;
+	for (size_t i = 0; i < tr->nmods; i++)
+		free(tr->mods[i].path);
+	free(tr->mods);
+	tr->mods = NULL;
+	tr->nmods = 0;
+	while (tr->threads)
+		thr_forget(tr, tr->threads->tid);
+	tr->nthreads = 0;
+	free(tr->keys);
+	free(tr->keyidx);
+	tr->keys = NULL;
+	tr->keyidx = NULL;
+	tr->nkeys = tr->keycap = tr->keyidx_cap = 0;
+	opc_strtab_free(&tr->strs);
+	for (uint32_t i = 0; i < tr->stkcap; i++)
+		free(tr->stk[i].frames);
+	free(tr->stk);
+	tr->stk = NULL;
+	tr->stkcap = tr->nstk = 0;
+	tr->nsmp = 0;
+	tr->smp_last_t = 0;
 	/* libunwind caches the old image's unwind tables */
-	if (T.unw)
-		unw_destroy_addr_space(T.unw);
-	T.unw = NULL;
-	T.scratch = 0;
-	T.nslots = 0;
-	T.dropped = 0;
-	T.inj = INJ_OFF;
-	T.lib_mod = -1;
-	T.lib_real = T.lib_end = 0;
-	free(T.wrap);
-	free(T.rid_done);
-	T.wrap = NULL;
-	T.rid_done = NULL;
-	T.npatched = T.nredirect = 0;
+	if (tr->unw)
+		unw_destroy_addr_space(tr->unw);
+	tr->unw = NULL;
+	tr->scratch = 0;
+	tr->nslots = 0;
+	tr->dropped = 0;
+	tr->inj = INJ_OFF;
+	tr->lib_mod = -1;
+	tr->lib_real = tr->lib_end = 0;
+	free(tr->wrap);
+	free(tr->rid_done);
+	tr->wrap = NULL;
+	tr->rid_done = NULL;
+	tr->npatched = tr->nredirect = 0;
 }
 
 /*
- * The current process exec'd (tid is its pid now: the thread that called
+ * Process tr exec'd (tid is its pid now: the thread that called
  * execve took it over, the others are gone).  As the library does it, the
  * old image's trace ends with an EXEC record and the new image writes a
  * trace of its own (pt_trace_name: ".exec<n>"), breakpoints planted anew in
  * the new address space.
  */
-static void proc_exec(pid_t tid)
+static void proc_exec(struct tracer *tr, pid_t tid)
 {
 	char path[PATH_MAX];
 	int st;
@@ -393,28 +390,28 @@ static void proc_exec(pid_t tid)
 	for (size_t i = 0; i < nforks;) {
 		pid_t child = forks[i].pid;
 
-		if (forks[i].parent != pt.cur || forks[i].stopped) {
+		if (forks[i].parent != tr || forks[i].stopped) {
 			i++;
 			continue;
 		}
 		while (waitpid(child, &st, __WALL) < 0 && errno == EINTR)
 			;
 		if (WIFSTOPPED(st))
-			fork_seen(child, 0, 0);		/* adopted or let go: removed */
+			fork_seen(NULL, child, 0, 0);	/* adopted or let go: removed */
 		else
 			forks[i] = forks[--nforks];	/* killed before its first stop */
 	}
-	pt_proc_finish(OPC_REC_EXEC);
-	image_forget();
-	T.image++;
-	pt_thr_get(tid);
+	pt_proc_finish(tr, OPC_REC_EXEC);
+	image_forget(tr);
+	tr->image++;
+	pt_thr_get(tr, tid);
 	exec_step(tid);
-	pt_trace_name(path, sizeof(path), T.pid, T.image);
-	T.scratch = pt_scratch_map(tid);
+	pt_trace_name(path, sizeof(path), tr->pid, tr->image);
+	tr->scratch = pt_scratch_map(tr, tid);
 	/* without a trace to write to, no breakpoints: it runs untouched */
-	if (image_start(tid, path) < 0)
+	if (image_start(tr, tid, path) < 0)
 		return;
-	pr_dbg(1, "pid %d exec'd: its new image writes %s", (int)T.pid, path);
+	pr_dbg(1, "pid %d exec'd: its new image writes %s", (int)tr->pid, path);
 }
 
 static void on_tick(int sig)
@@ -455,11 +452,11 @@ static int all_stopped(void)
 	return 1;
 }
 
-/* The first thread of the current process stopped for the detach, whose
+/* The first thread of tr stopped for the detach, whose
  * tid the process's memory is written through; 0 if none. */
-static pid_t stopped_tid(void)
+static pid_t stopped_tid(struct tracer *tr)
 {
-	for (struct thr *t = T.threads; t; t = t->next)
+	for (struct thr *t = tr->threads; t; t = t->next)
 		if (t->stopped > 0)
 			return t->tid;
 	return 0;
@@ -477,7 +474,7 @@ static pid_t stopped_tid(void)
  */
 static void detach_all(void)
 {
-	struct tracer *p;
+	struct tracer *p, *tr;
 	struct thr *t;
 	int st;
 	/* a fork whose other half never shows (its parent was killed in
@@ -501,14 +498,14 @@ static void detach_all(void)
 				errno == EINTR ? "gave up waiting after 5 s" : strerror(errno));
 			break;
 		}
-		pt.cur = proc_of(tid);
+		tr = proc_of(tid);
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			if (pt.cur)
-				thr_forget(tid);
+			if (tr)
+				thr_forget(tr, tid);
 			continue;
 		}
-		if (pt.cur == NULL) {
-			fork_seen(tid, 0, 0);	/* a fork child's first stop */
+		if (tr == NULL) {
+			fork_seen(NULL, tid, 0, 0);	/* a fork child's first stop */
 			continue;
 		}
 
@@ -520,14 +517,14 @@ static void detach_all(void)
 			 * restore, and the new image is left alone.  (Reported
 			 * for the pid even when another thread exec'd: whatever
 			 * was known of the threads is void.) */
-			pt_proc_finish(OPC_REC_EXEC);
-			image_forget();
-			pt_thr_get(tid)->stopped = 1;
+			pt_proc_finish(tr, OPC_REC_EXEC);
+			image_forget(tr);
+			pt_thr_get(tr, tid)->stopped = 1;
 			continue;
 		}
-		t = pt_thr_find(tid);
+		t = pt_thr_find(tr, tid);
 		if (t == NULL)
-			t = pt_thr_get(tid);	/* a thread born meanwhile */
+			t = pt_thr_get(tr, tid);	/* a thread born meanwhile */
 		if (t->stopped)
 			continue;
 
@@ -541,20 +538,21 @@ static void detach_all(void)
 		t->stopped = 1;
 
 		if (event == PTRACE_EVENT_CLONE &&
-		    ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && !pt_thr_find((pid_t)msg)) {
-			pt_thr_get((pid_t)msg);	/* it stops by itself */
+		    ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 &&
+		    !pt_thr_find(tr, (pid_t)msg)) {
+			pt_thr_get(tr, (pid_t)msg);	/* it stops by itself */
 		} else if ((event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) &&
 			   ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0) {
-			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
+			fork_seen(tr, (pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
 		} else if (event == 0 && sig == SIGTRAP) {
 			struct user_regs_struct regs;
 			int deliver = 0;
 
 			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
 				continue;
-			if (T.scratch && regs.rip - 1 == T.scratch) {
-				pt_on_return(tid, &regs, &deliver);
-			} else if (pt_bp_find(regs.rip - 1)) {
+			if (tr->scratch && regs.rip - 1 == tr->scratch) {
+				pt_on_return(tr, tid, &regs, &deliver);
+			} else if (pt_bp_find(tr, regs.rip - 1)) {
 				regs.rip--;
 				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
 			} else {
@@ -564,26 +562,27 @@ static void detach_all(void)
 			t->pend_sig = sig;
 		}
 	}
-	for (pt.cur = procs; pt.cur; pt.cur = pt.cur->next) {
-		pid_t mem = stopped_tid();
+	for (tr = procs; tr; tr = tr->next) {
+		pid_t mem = stopped_tid(tr);
 
 		if (mem == 0)
 			continue;	/* exited */
-		if (T.inj == INJ_ACTIVE)
-			pt_inject_end(mem);
-		for (t = T.threads; t; t = t->next)
+		if (tr->inj == INJ_ACTIVE)
+			pt_inject_end(tr, mem);
+		for (t = tr->threads; t; t = t->next)
 			if (t->in_call && t->stopped > 0) {
 				pt_poke_u64(t->tid, t->entry_sp, t->ret);
 				t->in_call = 0;
 			}
 		/* The library and the trampolines stay mapped: a thread may
 		 * be in them, and returns through them to the original code. */
-		for (size_t i = 0; i < T.bpcap; i++)
-			if (T.bps[i].addr && T.bps[i].kind == BP_PATCH)
-				pt_mem_write(mem, T.bps[i].addr, T.bps[i].porig, T.bps[i].plen);
-			else if (T.bps[i].addr)
-				pt_poke_byte(mem, T.bps[i].addr, T.bps[i].orig, NULL);
-		for (t = T.threads; t; t = t->next)
+		for (size_t i = 0; i < tr->bpcap; i++)
+			if (tr->bps[i].addr && tr->bps[i].kind == BP_PATCH)
+				pt_mem_write(mem, tr->bps[i].addr, tr->bps[i].porig,
+					     tr->bps[i].plen);
+			else if (tr->bps[i].addr)
+				pt_poke_byte(mem, tr->bps[i].addr, tr->bps[i].orig, NULL);
+		for (t = tr->threads; t; t = t->next)
 			if (t->stopped > 0)
 				ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
 	}
@@ -593,12 +592,12 @@ static void detach_all(void)
  * Handles every stop of every tracee until the command exits or, when
  * attached, until the deadline (monotonic ns, 0 for none) or a signal.
  */
-static int trace_loop(int attached, uint64_t deadline)
+static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 {
 	struct sigaction sa;
 	struct itimerval it;
 	int st, exit_status = -1;
-	struct tracer *root = pt.cur;
+	struct tracer *tr;
 	pid_t pid = root->pid;
 
 	memset(&sa, 0, sizeof(sa));
@@ -620,13 +619,12 @@ static int trace_loop(int attached, uint64_t deadline)
 
 		if (tick_due) {
 			tick_due = 0;
-			for (pt.cur = procs; pt.cur; pt.cur = pt.cur->next)
-				if (pt.cur->w.fd >= 0) {
-					pt_emit_interval();
+			for (tr = procs; tr; tr = tr->next)
+				if (tr->w.fd >= 0) {
+					pt_emit_interval(tr);
 					if (pt.opts.stacks)
-						pt_sample_request(T.t_last_ns);
+						pt_sample_request(tr, tr->t_last_ns);
 				}
-			pt.cur = root;
 			if (deadline && pt_now_ns() >= deadline)
 				stop_due = 1;
 		}
@@ -640,29 +638,25 @@ static int trace_loop(int attached, uint64_t deadline)
 				continue;
 			break;	/* ECHILD: nothing left */
 		}
-		pt.cur = proc_of(tid);
+		tr = proc_of(tid);
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			if (pt.cur == NULL) {
-				pt.cur = root;
+			if (tr == NULL)
 				continue;
-			}
-			thr_forget(tid);
-			if (pt.cur == root && tid == pid)
+			thr_forget(tr, tid);
+			if (tr == root && tid == pid)
 				exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			if (tid == pt.cur->pid) {
-				pt_proc_finish(OPC_REC_END);
-				pt.cur->exited = 1;
+			if (tid == tr->pid) {
+				pt_proc_finish(tr, OPC_REC_END);
+				tr->exited = 1;
 			}
-			pt.cur = root;
 			continue;
 		}
 		if (!WIFSTOPPED(st))
 			continue;
-		if (pt.cur == NULL) {
+		if (tr == NULL) {
 			/* a fork child's first stop (it may come before the
 			 * event): it stays stopped until it is adopted */
-			pt.cur = root;
-			fork_seen(tid, 0, 0);
+			fork_seen(NULL, tid, 0, 0);
 			continue;
 		}
 
@@ -671,28 +665,27 @@ static int trace_loop(int attached, uint64_t deadline)
 
 		if (event == PTRACE_EVENT_CLONE) {
 			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
-			pt_thr_get((pid_t)msg);
+			pt_thr_get(tr, (pid_t)msg);
 		} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 			ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
-			fork_seen((pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
+			fork_seen(tr, (pid_t)msg, 1, event == PTRACE_EVENT_VFORK);
 		} else if (event == PTRACE_EVENT_EXEC) {
-			proc_exec(tid);
+			proc_exec(tr, tid);
 		} else if (event == PTRACE_EVENT_STOP) {
-			struct thr *t = pt_thr_get(tid);
+			struct thr *t = pt_thr_get(tr, tid);
 
 			if (sig != SIGTRAP) {
 				/* a group-stop (kill -STOP, Ctrl-Z): stay stopped
 				 * but let the next SIGCONT through */
 				t->listening = 1;
 				ptrace(PTRACE_LISTEN, tid, NULL, NULL);
-				pt.cur = root;
 				continue;
 			}
 			/* a new thread's first stop, the end of a group-stop
 			 * (SIGCONT), or our interrupt for a stack sample */
 			t->listening = 0;
 			if (t->sample_pending)
-				pt_sample_take(t);
+				pt_sample_take(tr, t);
 		} else if (event) {
 			/* nothing to do */
 		} else if (sig == SIGTRAP) {
@@ -701,25 +694,23 @@ static int trace_loop(int attached, uint64_t deadline)
 
 			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
 				continue;	/* gone */
-			if (T.scratch && regs.rip - 1 == T.scratch)
-				pt_on_return(tid, &regs, &deliver);
-			else if ((b = pt_bp_find(regs.rip - 1)))
-				pt_on_entry(tid, &regs, b, &deliver);
+			if (tr->scratch && regs.rip - 1 == tr->scratch)
+				pt_on_return(tr, tid, &regs, &deliver);
+			else if ((b = pt_bp_find(tr, regs.rip - 1)))
+				pt_on_entry(tr, tid, &regs, b, &deliver);
 			else
 				deliver = SIGTRAP;	/* the program's own */
 		} else {
 			deliver = sig;
 		}
 		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)deliver);
-		pt.cur = root;
 	}
-	pt.cur = root;
 	memset(&it, 0, sizeof(it));
 	setitimer(ITIMER_REAL, &it, NULL);
 	if (attached && exit_status >= 0)
 		pr_info("process %d exited while attached (status %d)", (int)pid, exit_status);
-	for (pt.cur = procs; pt.cur; pt.cur = pt.cur->next)
-		pt_proc_finish(OPC_REC_END);
+	for (tr = procs; tr; tr = tr->next)
+		pt_proc_finish(tr, OPC_REC_END);
 	if (attached)
 		return exit_status >= 0 ? 1 : 0;
 	return exit_status;
@@ -772,6 +763,7 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 {
 	int st;
 	char why[512];
+	struct tracer *tr;
 	pid_t pid;
 
 	if (opc_ptrace_probe(why, sizeof(why)) < 0) {
@@ -794,7 +786,7 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 		pr_err("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	pt.cur = proc_new(pid);
+	tr = proc_new(pid);
 	pt.root_pid = pid;
 	pt.out_pattern = pattern;
 	pt.out_expand = expand;
@@ -828,16 +820,16 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 			break;
 		ptrace(PTRACE_CONT, pid, NULL, NULL);	/* its SIGSTOP and SIGCONT */
 	}
-	pt_thr_get(pid);
+	pt_thr_get(tr, pid);
 	exec_step(pid);
-	T.scratch = pt_scratch_map(pid);
-	if (image_start(pid, path) < 0) {
+	tr->scratch = pt_scratch_map(tr, pid);
+	if (image_start(tr, pid, path) < 0) {
 		kill(pid, SIGKILL);
 		return -1;
 	}
 
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	return trace_loop(0, 0);
+	return trace_loop(tr, 0, 0);
 }
 
 static int yama_scope(void)
@@ -878,7 +870,7 @@ static void explain_eperm(pid_t pid)
 
 /* Seizes and stops every thread of pid not yet traced; the number of new
  * threads, or -1 with a message. */
-static int seize_threads(pid_t pid)
+static int seize_threads(struct tracer *tr, pid_t pid)
 {
 	char path[64];
 	struct dirent *de;
@@ -887,12 +879,12 @@ static int seize_threads(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if (!(d = opendir(path)))
-		return T.threads ? 0 : -1;
+		return tr->threads ? 0 : -1;
 	while ((de = readdir(d))) {
 		pid_t tid = atoi(de->d_name);
 		int st;
 
-		if (tid <= 0 || pt_thr_find(tid))
+		if (tid <= 0 || pt_thr_find(tr, tid))
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, NULL,
 			   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
@@ -906,7 +898,7 @@ static int seize_threads(pid_t pid)
 			closedir(d);
 			return -1;
 		}
-		struct thr *t = pt_thr_get(tid);
+		struct thr *t = pt_thr_get(tr, tid);
 
 		ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
 		while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
@@ -922,6 +914,7 @@ static int seize_threads(pid_t pid)
 int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
 		      char *path, size_t len, const struct opc_ptrace_opts *o)
 {
+	struct tracer *tr;
 	int n;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
@@ -935,52 +928,52 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 	elf_version(EV_CURRENT);
 	pt_rnames_init();
 	pt.opts = *o;
-	pt.cur = proc_new(pid);
-	pt.cur->ppid = status_field(pid, "PPid:");
-	if (pt.cur->ppid < 0)
-		pt.cur->ppid = 0;
+	tr = proc_new(pid);
+	tr->ppid = status_field(pid, "PPid:");
+	if (tr->ppid < 0)
+		tr->ppid = 0;
 	pt.root_pid = pid;
 	pt.out_pattern = pattern;
 	pt.out_expand = expand;
 	/* threads may start while we attach: until a pass finds none new */
-	while ((n = seize_threads(pid)) > 0)
+	while ((n = seize_threads(tr, pid)) > 0)
 		;
-	if (n < 0 || T.threads == NULL) {
+	if (n < 0 || tr->threads == NULL) {
 		if (n == 0)
 			pr_err("process %d does not exist", (int)pid);
-		for (struct thr *t = T.threads; t; t = t->next)
+		for (struct thr *t = tr->threads; t; t = t->next)
 			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
 		return -1;
 	}
 	pt_trace_name(path, len, pid, 0);
-	snprintf(T.path, sizeof(T.path), "%s", path);
-	T.lib_mod = -1;
+	snprintf(tr->path, sizeof(tr->path), "%s", path);
+	tr->lib_mod = -1;
 	pt.mem_tid = pid;
 	if (pt.opts.inject) {
 		/* every thread is stopped: the library is loaded through the
 		 * main thread, its entries patched, before any runs on */
 		char why[512];
 
-		T.scratch = pt_scratch_map(pid);
-		T.inj = INJ_PENDING;
-		pt_maps_scan();
-		if (pt_inject_start(pid, 1, why, sizeof(why)) == 0)
-			pt_inject_activate();
+		tr->scratch = pt_scratch_map(tr, pid);
+		tr->inj = INJ_PENDING;
+		pt_maps_scan(tr);
+		if (pt_inject_start(tr, pid, 1, why, sizeof(why)) == 0)
+			pt_inject_activate(tr);
 		else
-			n = pt_inject_fallback(why);
-	} else if ((n = pt_trace_open(path)) == 0) {
-		T.scratch = pt_scratch_map(pid);
-		pt_maps_scan();
-		pt_emit_interval();
+			n = pt_inject_fallback(tr, why);
+	} else if ((n = pt_trace_open(tr, path)) == 0) {
+		tr->scratch = pt_scratch_map(tr, pid);
+		pt_maps_scan(tr);
+		pt_emit_interval(tr);
 	}
 	if (n < 0) {
-		for (struct thr *t = T.threads; t; t = t->next)
+		for (struct thr *t = tr->threads; t; t = t->next)
 			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);
 		return -1;
 	}
-	for (struct thr *t = T.threads; t; t = t->next) {
+	for (struct thr *t = tr->threads; t; t = t->next) {
 		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->pend_sig);
 		t->pend_sig = 0;
 	}
-	return trace_loop(1, duration > 0 ? pt_now_ns() + (uint64_t)(duration * 1e9) : 0);
+	return trace_loop(tr, 1, duration > 0 ? pt_now_ns() + (uint64_t)(duration * 1e9) : 0);
 }

@@ -2,9 +2,10 @@
  * test_cost.c - every routine's FLOPs and bytes against an independent count.
  *
  * The routine table is walked, not listed: each entry of opc_routines[] must
- * be recognised by name below (its precision, level, shape names and the
- * estimated mark checked too), so a routine added to routines.tbl without a
- * model here fails test_every_routine_is_checked.
+ * be recognised by name below (its precision, level, shape names and
+ * whether its FLOPs are exact, estimated or unknown checked too), so a
+ * routine added to routines.tbl without a model here fails
+ * test_every_routine_is_checked.
  *
  * The expected values do not come from cost.c.  For the BLAS they come from
  * loops that walk the operation element by element and count one multiply
@@ -516,10 +517,15 @@ static const int64_t v_none[] = { 0, END };
 static const int64_t v_gpu[] = { -1, 0, 1, 2, 5, END };
 static const int64_t v_batch[] = { -1, 0, 1, 3, END };
 
+/* enum opc_flops_kind, short for the tables below */
+#define EXACT	OPC_FLOPS_EXACT
+#define ESTIM	OPC_FLOPS_ESTIMATED
+#define UNKNOWN	OPC_FLOPS_UNKNOWN
+
 struct kind_info {
 	const char *name;
 	int level;		/* opc_routine.level */
-	int estimated;		/* opc_routine.estimated */
+	int flops_kind;		/* opc_routine.flops_kind */
 	const char *dims;	/* opc_routine.dims */
 	const char *flags;	/* opc_routine.flags */
 	const int64_t *dv[OPC_SHAPE_DIMS];	/* values tried per dimension */
@@ -527,77 +533,77 @@ struct kind_info {
 };
 
 static const struct kind_info kinds[K_COUNT] = {
-	[K_ROTG] = { "rotg", 1, 1, "", "", { v_none }, { 0 } },
-	[K_ROTMG] = { "rotmg", 1, 1, "", "", { v_none }, { 0 } },
-	[K_ROT] = { "rot", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_RROT] = { "rot (real c, s)", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_ROTM] = { "rotm", 1, 1, "n", "", { v_l1 }, { 0 } },
-	[K_SWAP] = { "swap", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_SCAL] = { "scal", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_RSCAL] = { "scal (real alpha)", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_COPY] = { "copy", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_AXPY] = { "axpy", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_AXPBY] = { "axpby", 1, 0, "n", "beta", { v_l1 }, { "01" } },
-	[K_DOT] = { "dot", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_NRM2] = { "nrm2", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_ASUM] = { "asum", 1, 0, "n", "", { v_l1 }, { 0 } },
-	[K_IAMAX] = { "iamax", 1, 0, "n", "", { v_l1 }, { 0 } },
+	[K_ROTG] = { "rotg", 1, ESTIM, "", "", { v_none }, { 0 } },
+	[K_ROTMG] = { "rotmg", 1, ESTIM, "", "", { v_none }, { 0 } },
+	[K_ROT] = { "rot", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_RROT] = { "rot (real c, s)", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_ROTM] = { "rotm", 1, ESTIM, "n", "", { v_l1 }, { 0 } },
+	[K_SWAP] = { "swap", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_SCAL] = { "scal", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_RSCAL] = { "scal (real alpha)", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_COPY] = { "copy", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_AXPY] = { "axpy", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_AXPBY] = { "axpby", 1, EXACT, "n", "beta", { v_l1 }, { "01" } },
+	[K_DOT] = { "dot", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_NRM2] = { "nrm2", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_ASUM] = { "asum", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_IAMAX] = { "iamax", 1, EXACT, "n", "", { v_l1 }, { 0 } },
 
-	[K_GEMV] = { "gemv", 2, 0, "m,n", "trans,beta", { v_l2, v_l2 }, { "NTC", "01" } },
-	[K_GBMV] = { "gbmv", 2, 0, "m,n,kl,ku", "trans,beta", { v_l2, v_l2, v_band, v_band },
+	[K_GEMV] = { "gemv", 2, EXACT, "m,n", "trans,beta", { v_l2, v_l2 }, { "NTC", "01" } },
+	[K_GBMV] = { "gbmv", 2, EXACT, "m,n,kl,ku", "trans,beta", { v_l2, v_l2, v_band, v_band },
 		     { "NTC", "01" } },
-	[K_SYMV] = { "symv", 2, 0, "n", "beta", { v_l2 }, { "01" } },
-	[K_SBMV] = { "sbmv", 2, 0, "n,k", "beta", { v_l2, v_band }, { "01" } },
-	[K_TRMV] = { "trmv", 2, 0, "n", "diag", { v_l2 }, { "NU" } },
-	[K_TBMV] = { "tbmv", 2, 0, "n,k", "diag", { v_l2, v_band }, { "NU" } },
-	[K_GER] = { "ger", 2, 0, "m,n", "", { v_l2, v_l2 }, { 0 } },
-	[K_SYR] = { "syr", 2, 0, "n", "", { v_l2 }, { 0 } },
-	[K_SYR2] = { "syr2", 2, 0, "n", "", { v_l2 }, { 0 } },
+	[K_SYMV] = { "symv", 2, EXACT, "n", "beta", { v_l2 }, { "01" } },
+	[K_SBMV] = { "sbmv", 2, EXACT, "n,k", "beta", { v_l2, v_band }, { "01" } },
+	[K_TRMV] = { "trmv", 2, EXACT, "n", "diag", { v_l2 }, { "NU" } },
+	[K_TBMV] = { "tbmv", 2, EXACT, "n,k", "diag", { v_l2, v_band }, { "NU" } },
+	[K_GER] = { "ger", 2, EXACT, "m,n", "", { v_l2, v_l2 }, { 0 } },
+	[K_SYR] = { "syr", 2, EXACT, "n", "", { v_l2 }, { 0 } },
+	[K_SYR2] = { "syr2", 2, EXACT, "n", "", { v_l2 }, { 0 } },
 
-	[K_GEMM] = { "gemm", 3, 0, "m,n,k", "ta,tb,beta", { v_l3, v_l3, v_l3 },
+	[K_GEMM] = { "gemm", 3, EXACT, "m,n,k", "ta,tb,beta", { v_l3, v_l3, v_l3 },
 		     { "NTC", "NTC", "01" } },
-	[K_GEMMT] = { "gemmt", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
-	[K_SYMM] = { "symm", 3, 0, "m,n", "side,beta", { v_l3, v_l3 }, { "LR", "01" } },
-	[K_SYRK] = { "syrk", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
-	[K_SYR2K] = { "syr2k", 3, 0, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
-	[K_TRMM] = { "trmm", 3, 0, "m,n", "side,diag", { v_l3, v_l3 }, { "LR", "NU" } },
-	[K_GEMM_BATCHED] = { "gemm batch", 3, 0, "m,n,k,batch", "ta,tb,beta",
+	[K_GEMMT] = { "gemmt", 3, EXACT, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
+	[K_SYMM] = { "symm", 3, EXACT, "m,n", "side,beta", { v_l3, v_l3 }, { "LR", "01" } },
+	[K_SYRK] = { "syrk", 3, EXACT, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
+	[K_SYR2K] = { "syr2k", 3, EXACT, "n,k", "beta", { v_l3, v_l3 }, { "01" } },
+	[K_TRMM] = { "trmm", 3, EXACT, "m,n", "side,diag", { v_l3, v_l3 }, { "LR", "NU" } },
+	[K_GEMM_BATCHED] = { "gemm batch", 3, EXACT, "m,n,k,batch", "ta,tb,beta",
 			     { v_gpu, v_gpu, v_gpu, v_batch }, { "NT", "NC", "01" } },
 	/* flags: type letters of A (and B), of C, the compute type, beta */
-	[K_GEMMEX] = { "gemm typed", 3, 0, "m,n,k,batch", "ab,c,compute,beta",
+	[K_GEMMEX] = { "gemm typed", 3, EXACT, "m,n,k,batch", "ab,c,compute,beta",
 		       { v_gpu, v_gpu, v_gpu, v_batch }, { "sczHie4?", "dhBuf6", "t", "01" } },
 
-	[K_MATCOPY] = { "omatcopy", 2, 0, "rows,cols", "", { v_l2, v_l2 }, { 0 } },
-	[K_GEADD] = { "geadd", 2, 0, "rows,cols", "beta", { v_l2, v_l2 }, { "01" } },
+	[K_MATCOPY] = { "omatcopy", 2, EXACT, "rows,cols", "", { v_l2, v_l2 }, { 0 } },
+	[K_GEADD] = { "geadd", 2, EXACT, "rows,cols", "beta", { v_l2, v_l2 }, { "01" } },
 
-	[K_GETRF] = { "getrf", 4, 0, "m,n", "", { v_lapack, v_lapack }, { 0 } },
-	[K_GETRS] = { "getrs", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
-	[K_GESV] = { "gesv", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
-	[K_POTRF] = { "potrf", 4, 0, "n", "", { v_lapack }, { 0 } },
-	[K_POTRS] = { "potrs", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
-	[K_POSV] = { "posv", 4, 0, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
-	[K_GEQRF] = { "geqrf", 4, 0, "m,n", "lwork", { v_lapack, v_lapack }, { "-Q" } },
-	[K_ORGQR] = { "orgqr", 4, 0, "m,n,k", "lwork", { v_lapack, v_lapack, v_lapack },
+	[K_GETRF] = { "getrf", 4, EXACT, "m,n", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GETRS] = { "getrs", 4, EXACT, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GESV] = { "gesv", 4, EXACT, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_POTRF] = { "potrf", 4, EXACT, "n", "", { v_lapack }, { 0 } },
+	[K_POTRS] = { "potrs", 4, EXACT, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_POSV] = { "posv", 4, EXACT, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GEQRF] = { "geqrf", 4, EXACT, "m,n", "lwork", { v_lapack, v_lapack }, { "-Q" } },
+	[K_ORGQR] = { "orgqr", 4, EXACT, "m,n,k", "lwork", { v_lapack, v_lapack, v_lapack },
 		      { "-Q" } },
-	[K_GELS] = { "gels", 4, 0, "m,n,nrhs", "trans,lwork", { v_lapack, v_lapack, v_lapack },
+	[K_GELS] = { "gels", 4, EXACT, "m,n,nrhs", "trans,lwork", { v_lapack, v_lapack, v_lapack },
 		     { "NTC", "-Q" } },
-	[K_SYEV] = { "syev", 4, 1, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
-	[K_SYEVD] = { "syevd", 4, 1, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
-	[K_GESVD] = { "gesvd", 4, 1, "m,n", "jobu,jobvt,lwork", { v_lapack, v_lapack },
+	[K_SYEV] = { "syev", 4, ESTIM, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_SYEVD] = { "syevd", 4, ESTIM, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_GESVD] = { "gesvd", 4, ESTIM, "m,n", "jobu,jobvt,lwork", { v_lapack, v_lapack },
 		      { "ASON", "ASON", "-Q" } },
-	[K_GESDD] = { "gesdd", 4, 1, "m,n", "jobz,lwork", { v_lapack, v_lapack },
+	[K_GESDD] = { "gesdd", 4, ESTIM, "m,n", "jobz,lwork", { v_lapack, v_lapack },
 		      { "ASON", "-Q" } },
-	[K_GETRI] = { "getri", 4, 0, "n", "lwork", { v_lapack }, { "-Q" } },
-	[K_TRTRI] = { "trtri", 4, 0, "n", "diag", { v_lapack }, { "NU" } },
+	[K_GETRI] = { "getri", 4, EXACT, "n", "lwork", { v_lapack }, { "-Q" } },
+	[K_TRTRI] = { "trtri", 4, EXACT, "n", "diag", { v_lapack }, { "NU" } },
 
 	/* CUDA runtime: src, dst H host, D device, A inferred, ? invalid */
-	[K_LAUNCH] = { "kernel launch", 3, 2, "blocks,threads,smem", "",
+	[K_LAUNCH] = { "kernel launch", 3, UNKNOWN, "blocks,threads,smem", "",
 		       { v_gpu, v_gpu, v_gpu }, { 0 } },
-	[K_MEMCPY] = { "memcpy", 1, 0, "bytes", "src,dst", { v_l1 }, { "HDA?", "HDA?" } },
-	[K_MEMCPY2D] = { "memcpy 2D", 1, 0, "width,height", "src,dst", { v_l2, v_l2 },
+	[K_MEMCPY] = { "memcpy", 1, EXACT, "bytes", "src,dst", { v_l1 }, { "HDA?", "HDA?" } },
+	[K_MEMCPY2D] = { "memcpy 2D", 1, EXACT, "width,height", "src,dst", { v_l2, v_l2 },
 			 { "HDA?", "HDA?" } },
-	[K_MEMSET] = { "memset", 1, 0, "bytes", "", { v_l1 }, { 0 } },
-	[K_MEMSET2D] = { "memset 2D", 1, 0, "width,height", "", { v_l2, v_l2 }, { 0 } },
+	[K_MEMSET] = { "memset", 1, EXACT, "bytes", "", { v_l1 }, { 0 } },
+	[K_MEMSET2D] = { "memset 2D", 1, EXACT, "width,height", "", { v_l2, v_l2 }, { 0 } },
 };
 
 /*
@@ -1287,28 +1293,29 @@ static void check_routines(int level_lo, int level_hi)
 
 struct cudnn_model {
 	const char *op;
-	int level, estimated;
+	int level, flops_kind;
 	const char *dims, *flags;
 	int used;
 };
 
 static struct cudnn_model cudnn_models[] = {
-	{ "cudnnConvolutionForward", 3, 0, "y,red,x,w", "rtype,wtype,beta", 0 },
-	{ "cudnnConvolutionBackwardData", 3, 0, "y,red,x,w", "rtype,wtype,beta", 0 },
-	{ "cudnnConvolutionBackwardFilter", 3, 0, "y,red,x,w", "rtype,wtype,beta", 0 },
-	{ "cudnnConvolutionBiasActivationForward", 3, 0, "y,red,x,w", "rtype,wtype,alpha2,act", 0 },
-	{ "cudnnActivationForward", 1, 0, "n", "type,beta", 0 },
-	{ "cudnnActivationBackward", 1, 0, "n", "type,beta", 0 },
-	{ "cudnnPoolingForward", 2, 0, "y,window,x", "type,beta", 0 },
-	{ "cudnnPoolingBackward", 2, 0, "y,window,x", "type,beta", 0 },
-	{ "cudnnSoftmaxForward", 1, 0, "n", "type,beta,algo", 0 },
-	{ "cudnnAddTensor", 1, 0, "c,a", "type,beta", 0 },
-	{ "cudnnOpTensor", 1, 0, "c,a,b", "type,beta,op", 0 },
-	{ "cudnnBatchNormalizationForwardInference", 1, 0, "n,c", "type,beta", 0 },
-	{ "cudnnBatchNormalizationForwardTraining", 1, 0, "n,c", "type,beta,running,saved", 0 },
-	{ "cudnnBatchNormalizationBackward", 1, 0, "n,c", "type,betadata,betaparam,saved", 0 },
-	{ "cudnnBackendExecute", 3, 2, "plan", "", 0 },
-	{ "cudnnBackendExecute_graph", 3, 0, "flops,bytes,plan,other", "", 0 },
+	{ "cudnnConvolutionForward", 3, EXACT, "y,red,x,w", "rtype,wtype,beta", 0 },
+	{ "cudnnConvolutionBackwardData", 3, EXACT, "y,red,x,w", "rtype,wtype,beta", 0 },
+	{ "cudnnConvolutionBackwardFilter", 3, EXACT, "y,red,x,w", "rtype,wtype,beta", 0 },
+	{ "cudnnConvolutionBiasActivationForward", 3, EXACT, "y,red,x,w",
+	  "rtype,wtype,alpha2,act", 0 },
+	{ "cudnnActivationForward", 1, EXACT, "n", "type,beta", 0 },
+	{ "cudnnActivationBackward", 1, EXACT, "n", "type,beta", 0 },
+	{ "cudnnPoolingForward", 2, EXACT, "y,window,x", "type,beta", 0 },
+	{ "cudnnPoolingBackward", 2, EXACT, "y,window,x", "type,beta", 0 },
+	{ "cudnnSoftmaxForward", 1, EXACT, "n", "type,beta,algo", 0 },
+	{ "cudnnAddTensor", 1, EXACT, "c,a", "type,beta", 0 },
+	{ "cudnnOpTensor", 1, EXACT, "c,a,b", "type,beta,op", 0 },
+	{ "cudnnBatchNormalizationForwardInference", 1, EXACT, "n,c", "type,beta", 0 },
+	{ "cudnnBatchNormalizationForwardTraining", 1, EXACT, "n,c", "type,beta,running,saved", 0 },
+	{ "cudnnBatchNormalizationBackward", 1, EXACT, "n,c", "type,betadata,betaparam,saved", 0 },
+	{ "cudnnBackendExecute", 3, UNKNOWN, "plan", "", 0 },
+	{ "cudnnBackendExecute_graph", 3, EXACT, "flops,bytes,plan,other", "", 0 },
 };
 
 #define N_CUDNN_MODELS (sizeof(cudnn_models) / sizeof(cudnn_models[0]))
@@ -1322,13 +1329,13 @@ static int cudnn_model_check(const struct opc_routine *r)
 		if (strcmp(m->op, r->op))
 			continue;
 		m->used++;
-		if (r->prec != 'x' || r->level != m->level || r->estimated != m->estimated ||
+		if (r->prec != 'x' || r->level != m->level || r->flops_kind != m->flops_kind ||
 		    strcmp(r->dims, m->dims) || strcmp(r->flags, m->flags) || r->cost == NULL ||
 		    opc_routine_find(r->symbol) < 0) {
-			print_error("%s: table says prec %c level %d estimated %d dims \"%s\" flags "
-				    "\"%s\"; expected x %d %d \"%s\" \"%s\"\n", r->symbol, r->prec,
-				    r->level, r->estimated, r->dims, r->flags, m->level,
-				    m->estimated, m->dims, m->flags);
+			print_error("%s: table says prec %c level %d flops kind %d dims \"%s\" "
+				    "flags \"%s\"; expected x %d %d \"%s\" \"%s\"\n", r->symbol,
+				    r->prec, r->level, r->flops_kind, r->dims, r->flags, m->level,
+				    m->flops_kind, m->dims, m->flags);
 			return 1;
 		}
 		return 0;
@@ -1653,12 +1660,12 @@ static void test_every_routine_is_checked(void **state)
 		}
 		used[k]++;
 		if (r->prec != prec || r->level != kinds[k].level ||
-		    r->estimated != kinds[k].estimated || strcmp(r->dims, kinds[k].dims) ||
+		    r->flops_kind != kinds[k].flops_kind || strcmp(r->dims, kinds[k].dims) ||
 		    strcmp(r->flags, kinds[k].flags) || r->cost == NULL) {
-			print_error("%s: table says prec %c level %d estimated %d dims \"%s\" "
+			print_error("%s: table says prec %c level %d flops kind %d dims \"%s\" "
 				    "flags \"%s\"; expected %c %d %d \"%s\" \"%s\"\n", r->symbol,
-				    r->prec, r->level, r->estimated, r->dims, r->flags, prec,
-				    kinds[k].level, kinds[k].estimated, kinds[k].dims,
+				    r->prec, r->level, r->flops_kind, r->dims, r->flags, prec,
+				    kinds[k].level, kinds[k].flops_kind, kinds[k].dims,
 				    kinds[k].flags);
 			missing++;
 		}
