@@ -31,6 +31,7 @@
 #include "cuda_abi.h"
 #include "gpu.h"
 #include "gpu_cudnn.h"
+#include "hashtab.h"
 #include "log.h"
 #include "record.h"
 #include "routines.h"
@@ -136,22 +137,25 @@ static struct gdesc *gdesc_find_type(const void *d, int type)
 
 /* ---- execution plans: the table cudnnBackendExecute reads ----
  *
- * Open addressing, written under graph_lock, read without a lock: a
- * sequence counter, odd while a writer changes the table, tells a reader
- * to look again (plans are finalised and destroyed rarely, executed
- * often).  Deletion shifts entries back, so there are no tombstones.
+ * Written under graph_lock, read without a lock: a sequence counter, odd
+ * while a writer changes the table, tells a reader to look again (plans
+ * are finalised and destroyed rarely, executed often).  A plan's cost is
+ * an entry of plans[] (free when its plan is 0), found by the plan's
+ * address through a fixed hash index of entry ids (common/hashtab.h).
  */
-#define PLAN_BITS 13
-#define PLAN_SLOTS (1u << PLAN_BITS)
+#define PLANS_MAX 6144u
+#define PLAN_SLOTS 16384
 
-struct plan_slot {
+struct plan_ent {
 	uintptr_t plan;		/* 0: free */
 	int64_t flops, bytes, other;
 };
 
 static unsigned plan_seq;
-static unsigned plan_used;
-static struct plan_slot plan_tab[PLAN_SLOTS];
+static struct plan_ent plans[PLANS_MAX];	/* by id - 1 */
+static uint64_t plan_slots[PLAN_SLOTS];
+static struct opc_hashtab plan_index = OPC_HASHTAB_FIXED(plan_slots);
+_Static_assert(2 * PLANS_MAX <= PLAN_SLOTS, "a fixed index takes ids up to half its slots");
 
 static void plan_write_begin(void)
 {
@@ -164,87 +168,74 @@ static void plan_write_end(void)
 	__atomic_store_n(&plan_seq, plan_seq + 1, __ATOMIC_RELEASE);
 }
 
-static void plan_slot_store(struct plan_slot *s, const struct plan_slot *v)
+static uint32_t plan_hash(const void *plan)
 {
-	__atomic_store_n(&s->flops, v->flops, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->bytes, v->bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->other, v->other, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->plan, v->plan, __ATOMIC_RELAXED);
+	return (uint32_t)opc_hash_mix64((uintptr_t)plan);
+}
+
+/* relaxed: a reader may race a writer, and then looks again */
+static int plan_is(const void *arg, uint32_t id)
+{
+	return __atomic_load_n(&plans[id - 1].plan, __ATOMIC_RELAXED) == (uintptr_t)arg;
 }
 
 /* with graph_lock held */
 static void plan_remove(const void *plan)
 {
-	unsigned i = ptr_hash(plan, PLAN_BITS), n;
-	static const struct plan_slot empty;
+	uint32_t h = plan_hash(plan), id = opc_hashtab_find(&plan_index, h, plan_is, plan);
 
-	for (n = 0; n < PLAN_SLOTS && plan_tab[i].plan != (uintptr_t)plan; n++) {
-		if (plan_tab[i].plan == 0)
-			return;
-		i = (i + 1) & (PLAN_SLOTS - 1);
-	}
-	if (n == PLAN_SLOTS)
+	if (id == 0)
 		return;
 	plan_write_begin();
-	for (unsigned j = i;;) {
-		unsigned home;
-
-		j = (j + 1) & (PLAN_SLOTS - 1);
-		if (plan_tab[j].plan == 0)
-			break;
-		home = ptr_hash((void *)plan_tab[j].plan, PLAN_BITS);
-		/* move j back into the hole at i unless its home lies in (i, j] */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			plan_slot_store(&plan_tab[i], &plan_tab[j]);
-			i = j;
-		}
-	}
-	plan_slot_store(&plan_tab[i], &empty);
-	plan_used--;
+	opc_hashtab_remove(&plan_index, h, id);
+	__atomic_store_n(&plans[id - 1].plan, 0, __ATOMIC_RELAXED);
 	plan_write_end();
 }
 
 /* with graph_lock held; 0 or -ENOSPC */
 static int plan_publish(const void *plan, const struct opc_cudnn_graph_cost *c)
 {
-	struct plan_slot v = { (uintptr_t)plan, c->flops, llround(c->bytes), c->other };
-	unsigned i = ptr_hash(plan, PLAN_BITS);
+	static uint32_t next;	/* where the search for a free entry starts */
+	struct plan_ent *e = NULL;
+	int ret;
 
 	plan_remove(plan);
-	if (plan_used >= PLAN_SLOTS / 4 * 3)
+	if (plan_index.n >= PLANS_MAX)
 		return -ENOSPC;
-	while (plan_tab[i].plan)
-		i = (i + 1) & (PLAN_SLOTS - 1);
+	for (uint32_t k = 0; e == NULL; k++)	/* there is one: n < PLANS_MAX */
+		if (plans[(next + k) % PLANS_MAX].plan == 0)
+			e = &plans[(next + k) % PLANS_MAX];
+	next = (uint32_t)(e - plans) + 1;
 	plan_write_begin();
-	plan_slot_store(&plan_tab[i], &v);
-	plan_used++;
+	__atomic_store_n(&e->flops, c->flops, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->bytes, llround(c->bytes), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->other, c->other, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->plan, (uintptr_t)plan, __ATOMIC_RELAXED);
+	ret = opc_hashtab_insert(&plan_index, plan_hash(plan), (uint32_t)(e - plans) + 1);
+	if (ret < 0)
+		__atomic_store_n(&e->plan, 0, __ATOMIC_RELAXED);
 	plan_write_end();
-	return 0;
+	return ret;
 }
 
 int opc_cudnn_plan_lookup(const void *plan, struct opc_cudnn_plan_cost *out)
 {
+	uint32_t h = plan_hash(plan);
+
 	for (;;) {
-		unsigned seq = __atomic_load_n(&plan_seq, __ATOMIC_ACQUIRE), i, n;
-		int found = 0;
+		unsigned seq = __atomic_load_n(&plan_seq, __ATOMIC_ACQUIRE);
+		uint32_t id = opc_hashtab_find(&plan_index, h, plan_is, plan);
 
-		i = ptr_hash(plan, PLAN_BITS);
-		for (n = 0; n < PLAN_SLOTS; n++, i = (i + 1) & (PLAN_SLOTS - 1)) {
-			uintptr_t p = __atomic_load_n(&plan_tab[i].plan, __ATOMIC_RELAXED);
+		if (id) {
+			const struct plan_ent *e = &plans[id - 1];
 
-			if (p == 0)
-				break;
-			if (p != (uintptr_t)plan)
-				continue;
-			out->flops = __atomic_load_n(&plan_tab[i].flops, __ATOMIC_RELAXED);
-			out->bytes = __atomic_load_n(&plan_tab[i].bytes, __ATOMIC_RELAXED);
-			out->other = __atomic_load_n(&plan_tab[i].other, __ATOMIC_RELAXED);
-			found = 1;
-			break;
+			out->flops = __atomic_load_n(&e->flops, __ATOMIC_RELAXED);
+			out->bytes = __atomic_load_n(&e->bytes, __ATOMIC_RELAXED);
+			out->other = __atomic_load_n(&e->other, __ATOMIC_RELAXED);
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (!(seq & 1) && __atomic_load_n(&plan_seq, __ATOMIC_RELAXED) == seq)
-			return found;
+			return id != 0;
 	}
 }
 
@@ -462,7 +453,7 @@ static void gdesc_finalize(void *d)
 		plan_remove(d);
 		if (c->counted > 0 && plan_publish(d, c) < 0 && !warned++)
 			pr_warn("more than %u cuDNN plans at once: the others go uncosted",
-				PLAN_SLOTS / 4 * 3);
+				PLANS_MAX);
 		pr_dbg(1, "cuDNN plan %p: %s, %d nodes costed (%lld FLOPs, %.0f bytes), %d not",
 		       d, e->u.cost.known ? "graph seen" : "no graph seen", c->counted,
 		       (long long)c->flops, c->bytes, c->other);

@@ -779,7 +779,10 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 		return -1;
 	}
 	elf_version(EV_CURRENT);
-	pt_rnames_init();
+	if (pt_rnames_init() < 0) {
+		pr_err("out of memory");
+		return -1;
+	}
 	pt.opts = *o;
 	fflush(NULL);
 	pid = fork();
@@ -933,7 +936,10 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 		return -1;
 	}
 	elf_version(EV_CURRENT);
-	pt_rnames_init();
+	if (pt_rnames_init() < 0) {
+		pr_err("out of memory");
+		return -1;
+	}
 	pt.opts = *o;
 	pt.cur = proc_new(pid);
 	pt.cur->ppid = status_field(pid, "PPid:");
