@@ -211,8 +211,10 @@ TEST_energy_OBJS    := $(call cli_objs,tracer/energy.c common/datadir.c common/l
                          common/trace_write.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
+TEST_hashtab_OBJS   :=
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
-                         analysis/util.c common/datadir.c common/log.c) $(TABLE_OBJS)
+                         analysis/util.c analysis/profile.c analysis/attribute.c \
+                         analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
 
 TEST_PKG_CFLAGS = $(eval TEST_PKG_CFLAGS := $$(call pkg,--cflags,$(TEST_PKGS)))$(TEST_PKG_CFLAGS)

@@ -8,86 +8,28 @@
  *
  * The model is docs/design.md's ("The life-cycle model"), with I the
  * energy of one inference: the forward pass of one batch divided by the
- * batch size (docs/arch.md, "What is predicted").
+ * batch size (docs/arch.md, "What is predicted").  This file parses the
+ * options and prints; analysis/predict.c (opc_predict) computes.
  */
 #define PR_FMT "predict"
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
 #include "carbon.h"
-#include "datadir.h"
 #include "log.h"
 #include "opcount_cli.h"
 #include "predict.h"
-#include "profile.h"
-
-enum ovh_source { OVH_NONE, OVH_LOWERING, OVH_FLOPS, OVH_MEASURED, OVH_TRACES, OVH_GIVEN };
 
 struct popts {
-	const char *coeffs, *time_coeffs, *arch, *from_trace, *train_trace, *region;
-	char model;
-	int64_t batch;
-	double power_w, trace_inferences, train_samples, overhead;
-	double samples, epochs, tuning_runs, inferences;
-	double intensity, pue, energy_j;
+	struct opc_predict_req q;
 	int json;
 };
-
-/* A measured run: the energy and work of a trace, per sample. */
-struct measured {
-	const char *path;
-	char source[32], cmdline[256];
-	int measured, complete;
-	double energy_j, duration_s, samples;
-	uint64_t flops, calls;
-};
-
-struct result {
-	struct popts *o;
-	struct opc_arch arch;
-	struct opc_lowering lw;
-	struct opc_coeffs co, tco;
-	struct opc_op_cost *cost;	/* per op, in the coefficients' unit */
-	double *op_j;			/* per op: energy of its calls in one batch */
-	double *op_static_j;		/* per op: static power x predicted time */
-	int have_arch, have_coeffs, have_tco, have_pred, static_applied;
-	int lower_bound;		/* static power not (fully) applied */
-	double pred_infer_batch_j, pred_train_batch_j;	/* from the coefficients */
-	struct measured infer_tr, train_tr;
-	int have_infer_tr, have_train_tr;
-	struct opc_lifecycle lc;
-	int have_lifecycle;
-	enum ovh_source ovh;
-	struct opc_intensity ci;
-	int have_carbon;
-	char **notes;
-	size_t nnotes;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void note(struct result *r, const char *fmt, ...)
-{
-	char buf[1024], **n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	n = realloc(r->notes, (r->nnotes + 1) * sizeof(*n));
-	if (n == NULL)
-		return;
-	r->notes = n;
-	r->notes[r->nnotes] = strdup(buf);
-	if (r->notes[r->nnotes])
-		r->nnotes++;
-}
 
 static void usage(FILE *f)
 {
@@ -178,50 +120,50 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case O_COEFFS: o->coeffs = optarg; break;
-		case O_TIME_COEFFS: o->time_coeffs = optarg; break;
-		case O_ARCH: o->arch = optarg; break;
+		case O_COEFFS: o->q.coeffs = optarg; break;
+		case O_TIME_COEFFS: o->q.time_coeffs = optarg; break;
+		case O_ARCH: o->q.arch = optarg; break;
 		case O_BATCH:
 			ret = parse_num("batch", optarg, 1, 1, &v);
 			if (ret == 0 && v > 2147483647.0) {
 				pr_err("--batch: at most 2147483647");
 				ret = -EINVAL;
 			}
-			o->batch = (int64_t)v;
+			o->q.batch = (int64_t)v;
 			break;
 		case O_MODEL:
 			if (strlen(optarg) != 1 || optarg[0] < 'a' || optarg[0] > 'c') {
 				pr_err("--model: expected a, b or c, got '%s'", optarg);
 				ret = -EINVAL;
 			}
-			o->model = optarg[0];
+			o->q.model = optarg[0];
 			break;
-		case O_POWER: ret = parse_num("power", optarg, 1e-300, 0, &o->power_w); break;
-		case O_FROM_TRACE: o->from_trace = optarg; break;
+		case O_POWER: ret = parse_num("power", optarg, 1e-300, 0, &o->q.power_w); break;
+		case O_FROM_TRACE: o->q.from_trace = optarg; break;
 		case O_TRACE_INF:
-			ret = parse_num("trace-inferences", optarg, 1, 1, &o->trace_inferences);
+			ret = parse_num("trace-inferences", optarg, 1, 1, &o->q.trace_inferences);
 			break;
-		case O_TRAIN_TRACE: o->train_trace = optarg; break;
+		case O_TRAIN_TRACE: o->q.train_trace = optarg; break;
 		case O_TRAIN_SAMPLES:
-			ret = parse_num("train-trace-samples", optarg, 1, 1, &o->train_samples);
+			ret = parse_num("train-trace-samples", optarg, 1, 1, &o->q.train_samples);
 			break;
-		case O_OVERHEAD: ret = parse_num("overhead", optarg, 1, 0, &o->overhead); break;
-		case O_SAMPLES: ret = parse_num("samples", optarg, 0, 1, &o->samples); break;
-		case O_EPOCHS: ret = parse_num("epochs", optarg, 0, 1, &o->epochs); break;
-		case O_TUNING: ret = parse_num("tuning-runs", optarg, 0, 1, &o->tuning_runs); break;
-		case O_INFERENCES: ret = parse_num("inferences", optarg, 0, 1, &o->inferences); break;
-		case O_REGION: o->region = optarg; break;
-		case O_INTENSITY: ret = parse_num("intensity", optarg, 0, 0, &o->intensity); break;
+		case O_OVERHEAD: ret = parse_num("overhead", optarg, 1, 0, &o->q.overhead); break;
+		case O_SAMPLES: ret = parse_num("samples", optarg, 0, 1, &o->q.samples); break;
+		case O_EPOCHS: ret = parse_num("epochs", optarg, 0, 1, &o->q.epochs); break;
+		case O_TUNING: ret = parse_num("tuning-runs", optarg, 0, 1, &o->q.tuning_runs); break;
+		case O_INFERENCES: ret = parse_num("inferences", optarg, 0, 1, &o->q.inferences); break;
+		case O_REGION: o->q.region = optarg; break;
+		case O_INTENSITY: ret = parse_num("intensity", optarg, 0, 0, &o->q.intensity); break;
 		case O_PUE:
-			ret = parse_num("pue", optarg, 1, 0, &o->pue);
+			ret = parse_num("pue", optarg, 1, 0, &o->q.pue);
 			if (ret)
 				pr_err("--pue: a PUE is facility energy / IT energy, so at least 1");
 			break;
 		case O_KWH:
 			ret = parse_num("energy-kwh", optarg, 0, 0, &v);
-			o->energy_j = v * OPC_J_PER_KWH;
+			o->q.energy_j = v * OPC_J_PER_KWH;
 			break;
-		case O_J: ret = parse_num("energy-j", optarg, 0, 0, &o->energy_j); break;
+		case O_J: ret = parse_num("energy-j", optarg, 0, 0, &o->q.energy_j); break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "json"))
 				o->json = 1;
@@ -245,356 +187,6 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 	if (optind < argc) {
 		pr_err("unexpected argument '%s' (traces are given with --from-trace)", argv[optind]);
 		return -EINVAL;
-	}
-	return 0;
-}
-
-#define GIVEN(x) ((x) >= 0)
-
-/* Which combinations make sense; one clear message for each that does not. */
-static int check_opts(const struct popts *o)
-{
-	int lifecycle = GIVEN(o->samples) || GIVEN(o->epochs) || GIVEN(o->tuning_runs) ||
-			GIVEN(o->inferences);
-
-	if (GIVEN(o->energy_j)) {
-		if (o->coeffs || o->arch || o->from_trace || o->train_trace || lifecycle ||
-		    GIVEN(o->overhead)) {
-			pr_err("--energy-kwh/--energy-j is plain carbon arithmetic on a given energy; "
-			       "it does not combine with --coeffs, --arch, traces or life-cycle "
-			       "options");
-			return -EINVAL;
-		}
-		if (!o->region && !GIVEN(o->intensity)) {
-			pr_err("--energy-kwh/--energy-j needs --region R or --intensity G "
-			       "(gCO2eq/kWh) to give CO2eq");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!o->coeffs && !o->from_trace) {
-		pr_err("nothing gives energy: use --coeffs COEFFS.json --arch MODEL.json to "
-		       "predict, --from-trace TRACE --trace-inferences N to measure, or "
-		       "--energy-kwh X for plain carbon arithmetic (opcount predict --help)");
-		return -EINVAL;
-	}
-	if (o->coeffs && !o->arch) {
-		pr_err("--coeffs needs --arch MODEL.json: the coefficients price the operations "
-		       "of an architecture");
-		return -EINVAL;
-	}
-	if (o->model && !o->coeffs) {
-		pr_err("--model selects a model of --coeffs, which is not given");
-		return -EINVAL;
-	}
-	if (o->time_coeffs && !o->coeffs) {
-		pr_err("--time-coeffs completes --coeffs (static power x time), which is not given");
-		return -EINVAL;
-	}
-	if (GIVEN(o->power_w) && !o->coeffs) {
-		pr_err("--power turns a time fit given as --coeffs into energy; no --coeffs given");
-		return -EINVAL;
-	}
-	if (o->batch && !o->arch) {
-		pr_err("--batch sets the batch of --arch, which is not given");
-		return -EINVAL;
-	}
-	if (o->from_trace && !GIVEN(o->trace_inferences)) {
-		pr_err("--from-trace needs --trace-inferences N: how many inferences (samples "
-		       "through the forward pass) the trace ran; a trace does not know it");
-		return -EINVAL;
-	}
-	if (GIVEN(o->trace_inferences) && !o->from_trace) {
-		pr_err("--trace-inferences counts the inferences of --from-trace, which is not "
-		       "given");
-		return -EINVAL;
-	}
-	if (o->train_trace && !o->from_trace) {
-		pr_err("--train-trace needs --from-trace INFER.opc: the measured overhead is the "
-		       "ratio of the training and inference traces of the same model");
-		return -EINVAL;
-	}
-	if (o->train_trace && !GIVEN(o->train_samples)) {
-		pr_err("--train-trace needs --train-trace-samples N: the samples it trained on "
-		       "times its epochs");
-		return -EINVAL;
-	}
-	if (GIVEN(o->train_samples) && !o->train_trace) {
-		pr_err("--train-trace-samples counts the samples of --train-trace, which is not "
-		       "given");
-		return -EINVAL;
-	}
-	if (o->train_trace && GIVEN(o->overhead)) {
-		pr_err("--overhead and --train-trace both give the training overhead; keep one");
-		return -EINVAL;
-	}
-	if (lifecycle && (!GIVEN(o->samples) || !GIVEN(o->epochs))) {
-		pr_err("the life cycle needs both --samples D and --epochs E (0 for no training)");
-		return -EINVAL;
-	}
-	if (lifecycle && o->samples > 0 && o->epochs > 0 && !o->train_trace &&
-	    !GIVEN(o->overhead) && !o->arch) {
-		pr_err("training energy needs the training overhead: give --train-trace TRACE "
-		       "--train-trace-samples N (measured), --arch MODEL.json (derived from "
-		       "the lowering) or --overhead X");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int load_trace(const char *path, double samples, struct measured *m)
-{
-	struct opc_profile p;
-	char *paths[1] = { (char *)path };
-	const char *cmd;
-
-	memset(m, 0, sizeof(*m));
-	if (opc_profile_load(&p, paths, 1) < 0 || opc_profile_group(&p, OPC_BY_OP, 0) < 0) {
-		opc_profile_free(&p);
-		return -EINVAL;
-	}
-	if (!p.have_energy) {
-		pr_err("%s: no energy samples in this trace (recorded with --energy none, or too "
-		       "short to sample): record it with an energy source", path);
-		opc_profile_free(&p);
-		return -EINVAL;
-	}
-	m->path = path;
-	snprintf(m->source, sizeof(m->source), "%s", p.source);
-	cmd = opc_trace_info(&p.traces[0], "cmdline");
-	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmd ? cmd : "?");
-	m->measured = p.measured;
-	m->complete = p.traces[0].ended;
-	m->energy_j = p.energy_j;
-	m->duration_s = p.duration_s;
-	m->flops = p.flops;
-	m->calls = p.calls;
-	m->samples = samples;
-	opc_profile_free(&p);
-	if (!m->complete)
-		pr_warn("%s: incomplete trace (the program was killed): its energy covers only "
-			"part of the run", path);
-	return 0;
-}
-
-/* Predicted energies of the lowering under the coefficients. */
-static int predict_from_coeffs(struct result *r)
-{
-	struct popts *o = r->o;
-	char err[1024];
-	struct opc_op_cost *tc = NULL;
-
-	if (opc_coeffs_load(o->coeffs, o->model, &r->co, err, sizeof(err)) < 0) {
-		pr_err("%s", err);
-		return -EINVAL;
-	}
-	r->have_coeffs = 1;
-	if (r->co.time && !GIVEN(o->power_w)) {
-		pr_err("%s: fitted for time (target \"time\"), not energy: give --power W to turn "
-		       "predicted seconds into an energy estimate, or fit energy", o->coeffs);
-		return -EINVAL;
-	}
-	if (!r->co.time && GIVEN(o->power_w)) {
-		pr_err("--power: %s is already an energy fit", o->coeffs);
-		return -EINVAL;
-	}
-	r->cost = calloc(r->lw.nops, sizeof(*r->cost));
-	r->op_j = calloc(r->lw.nops, sizeof(*r->op_j));
-	r->op_static_j = calloc(r->lw.nops, sizeof(*r->op_static_j));
-	if (!r->cost || !r->op_j || !r->op_static_j) {
-		pr_err("out of memory");
-		return -ENOMEM;
-	}
-	if (opc_coeffs_eval(&r->co, &r->arch, &r->lw, r->cost, err, sizeof(err)) < 0) {
-		pr_err("%s", err);
-		return -EINVAL;
-	}
-	if (o->time_coeffs) {
-		if (opc_coeffs_load(o->time_coeffs, 0, &r->tco, err, sizeof(err)) < 0) {
-			pr_err("%s", err);
-			return -EINVAL;
-		}
-		r->have_tco = 1;
-		if (!r->tco.time) {
-			pr_err("--time-coeffs: %s is an energy fit; it needs a time fit "
-			       "(opcount fit --target time)", o->time_coeffs);
-			return -EINVAL;
-		}
-		tc = calloc(r->lw.nops, sizeof(*tc));
-		if (tc == NULL) {
-			pr_err("out of memory");
-			return -ENOMEM;
-		}
-		if (opc_coeffs_eval(&r->tco, &r->arch, &r->lw, tc, err, sizeof(err)) < 0) {
-			pr_err("%s", err);
-			free(tc);
-			return -EINVAL;
-		}
-	}
-	if (!r->co.time && r->co.static_w > 0) {
-		if (tc) {
-			r->static_applied = 1;
-			note(r, "LOWER BOUND: static power %g W is applied to the busy time %s "
-			     "predicts for the calls, but a run's wall time also holds the "
-			     "program's own code", r->co.static_w, r->tco.path);
-		} else {
-			note(r, "LOWER BOUND: the static power of model %c (%g W) is not applied, "
-			     "since it needs the run's time; --time-coeffs TIME.json (opcount fit "
-			     "--target time) adds static power x predicted busy time", r->co.model,
-			     r->co.static_w);
-		}
-		r->lower_bound = 1;
-	} else if (tc) {
-		note(r, "--time-coeffs unused: model %c has no static power", r->co.model);
-	}
-	for (size_t i = 0; i < r->lw.nops; i++) {
-		const struct opc_lop *op = &r->lw.ops[i];
-
-		if (r->co.time)
-			r->op_j[i] = r->cost[i].total * o->power_w;
-		else
-			r->op_j[i] = r->cost[i].total;
-		if (r->static_applied) {
-			r->op_static_j[i] = r->co.static_w * tc[i].total;
-			r->op_j[i] += r->op_static_j[i];
-		}
-		if (op->phase == OPC_PHASE_FORWARD)
-			r->pred_infer_batch_j += r->op_j[i];
-		r->pred_train_batch_j += r->op_j[i];
-	}
-	/* one note per type that fell back */
-	for (size_t i = 0; i < r->lw.nops; i++) {
-		const char *type = r->arch.layers[r->lw.ops[i].layer].type;
-		int seen = 0;
-
-		if (!r->cost[i].fallback)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			seen |= r->cost[j].fallback &&
-				!strcmp(type, r->arch.layers[r->lw.ops[j].layer].type);
-		if (seen)
-			continue;
-		if (r->cost[i].untyped)
-			note(r, "layer type %s was never seen by the fit of %s, nor the routine "
-			     "class \"gemm\": its calls are priced by the per-FLOP coefficient "
-			     "over all types only", type, r->co.path);
-		else
-			note(r, "layer type %s was never seen by the fit of %s: its calls are "
-			     "priced with the routine class \"gemm\"", type, r->co.path);
-	}
-	if (r->co.machine_mixed)
-		note(r, "%s was fitted on traces of several machines", r->co.path);
-	free(tc);
-	r->have_pred = 1;
-	return 0;
-}
-
-static int compute(struct result *r)
-{
-	struct popts *o = r->o;
-	struct opc_lifecycle *lc = &r->lc;
-	char err[2048];
-	double b;
-
-	if (o->arch) {
-		if (opc_arch_load(o->arch, o->batch, &r->arch, err, sizeof(err)) < 0 ||
-		    opc_arch_lower(&r->arch, &r->lw, err, sizeof(err)) < 0) {
-			pr_err("%s", err);
-			return -EINVAL;
-		}
-		r->have_arch = 1;
-	}
-	if (o->coeffs && predict_from_coeffs(r) < 0)
-		return -EINVAL;
-	if (o->from_trace && load_trace(o->from_trace, o->trace_inferences, &r->infer_tr) < 0)
-		return -EINVAL;
-	r->have_infer_tr = o->from_trace != NULL;
-	if (o->train_trace && load_trace(o->train_trace, o->train_samples, &r->train_tr) < 0)
-		return -EINVAL;
-	r->have_train_tr = o->train_trace != NULL;
-
-	b = r->have_arch ? (double)r->lw.batch : 1;
-	/* I: measured when a trace is given, else predicted */
-	if (r->have_infer_tr)
-		lc->infer_j = r->infer_tr.energy_j / r->infer_tr.samples;
-	else
-		lc->infer_j = r->pred_infer_batch_j / b;
-
-	/* the training overhead, in order of preference */
-	if (r->have_train_tr) {
-		lc->train_sample_j = r->train_tr.energy_j / r->train_tr.samples;
-		/* a ratio of two estimates is no measurement */
-		r->ovh = r->train_tr.measured && r->infer_tr.measured ? OVH_MEASURED : OVH_TRACES;
-	} else if (GIVEN(o->overhead)) {
-		lc->train_sample_j = lc->infer_j * o->overhead;
-		r->ovh = OVH_GIVEN;
-	} else if (r->have_pred && r->pred_infer_batch_j > 0) {
-		lc->train_sample_j = lc->infer_j * (r->pred_train_batch_j / r->pred_infer_batch_j);
-		r->ovh = OVH_LOWERING;
-	} else if (r->have_arch && r->lw.infer.flops) {
-		lc->train_sample_j = lc->infer_j * ((double)r->lw.train.flops / r->lw.infer.flops);
-		r->ovh = OVH_FLOPS;
-	}
-	opc_lifecycle_compute(lc);
-	if ((r->ovh == OVH_MEASURED || r->ovh == OVH_TRACES) && lc->overhead < 1)
-		note(r, "the measured overhead is below 1: training used less energy per sample "
-		     "than inference; check --trace-inferences and --train-trace-samples");
-
-	/* do the traces do the work the architecture says? */
-	if (r->have_arch && r->have_infer_tr) {
-		double want = (double)r->lw.infer.flops / b, got = r->infer_tr.flops /
-			      r->infer_tr.samples;
-
-		if (fabs(got - want) > 1e-6 * want)
-			note(r, "%s did %.6g FLOPs per inference, the architecture lowers to %.6g: "
-			     "a different model, or a wrong --trace-inferences?", r->infer_tr.path,
-			     got, want);
-	}
-	if (r->have_arch && r->have_train_tr) {
-		double want = (double)r->lw.train.flops / b, got = r->train_tr.flops /
-			      r->train_tr.samples;
-
-		if (fabs(got - want) > 1e-6 * want)
-			note(r, "%s did %.6g FLOPs per training sample, the architecture lowers to "
-			     "%.6g: a different model, or a wrong --train-trace-samples?",
-			     r->train_tr.path, got, want);
-	}
-
-	r->have_lifecycle = GIVEN(o->samples);
-	if (r->have_lifecycle) {
-		lc->samples = o->samples;
-		lc->epochs = o->epochs;
-		lc->tuning_runs = GIVEN(o->tuning_runs) ? o->tuning_runs : 0;
-		lc->inferences = GIVEN(o->inferences) ? o->inferences : 0;
-		opc_lifecycle_compute(lc);
-	}
-	return 0;
-}
-
-static int carbon(struct result *r)
-{
-	struct popts *o = r->o;
-	char err[2048];
-
-	if (o->region) {
-		if (opc_intensity_lookup(opc_data_dir(), o->region, &r->ci, err, sizeof(err)) < 0) {
-			pr_err("--region: %s", err);
-			return -EINVAL;
-		}
-		r->have_carbon = 1;
-	}
-	if (GIVEN(o->intensity)) {
-		char was[sizeof(r->ci.source)];
-
-		if (r->have_carbon)
-			snprintf(was, sizeof(was), "--intensity (given; replaces %s's %g from "
-				 "%.1200s)", r->ci.region, r->ci.g_per_kwh, r->ci.source);
-		else
-			snprintf(was, sizeof(was), "--intensity (given)");
-		snprintf(r->ci.source, sizeof(r->ci.source), "%s", was);
-		r->ci.g_per_kwh = o->intensity;
-		r->ci.year = 0;
-		r->have_carbon = 1;
 	}
 	return 0;
 }
@@ -639,41 +231,41 @@ static const char *co2(char *buf, size_t len, double g)
 	return buf;
 }
 
-static const char *ovh_name(enum ovh_source s)
+static const char *ovh_name(enum opc_overhead_source s)
 {
 	switch (s) {
-	case OVH_LOWERING: return "lowering";
-	case OVH_FLOPS: return "lowering_flops";
-	case OVH_MEASURED: return "measured";
-	case OVH_TRACES: return "traces_estimated";
-	case OVH_GIVEN: return "given";
-	case OVH_NONE: break;
+	case OPC_OVH_LOWERING: return "lowering";
+	case OPC_OVH_FLOPS: return "lowering_flops";
+	case OPC_OVH_MEASURED: return "measured";
+	case OPC_OVH_TRACES: return "traces_estimated";
+	case OPC_OVH_GIVEN: return "given";
+	case OPC_OVH_NONE: break;
 	}
 	return "none";
 }
 
-static const char *ovh_desc(enum ovh_source s)
+static const char *ovh_desc(enum opc_overhead_source s)
 {
 	switch (s) {
-	case OVH_LOWERING:
+	case OPC_OVH_LOWERING:
 		return "derived from the lowering: coefficients applied to forward + backward, "
 		       "over forward";
-	case OVH_FLOPS:
+	case OPC_OVH_FLOPS:
 		return "derived from the lowering's FLOPs (forward + backward over forward); "
 		       "no coefficients to weigh them";
-	case OVH_MEASURED:
+	case OPC_OVH_MEASURED:
 		return "measured: training trace energy per sample over inference trace energy "
 		       "per inference";
-	case OVH_TRACES:
+	case OPC_OVH_TRACES:
 		return "from the traces, but their energy is ESTIMATED, not measured: training "
 		       "trace energy per sample over inference trace energy per inference";
-	case OVH_GIVEN: return "given (--overhead)";
-	case OVH_NONE: break;
+	case OPC_OVH_GIVEN: return "given (--overhead)";
+	case OPC_OVH_NONE: break;
 	}
 	return "not known";
 }
 
-static const char *basis(const struct result *r, char *buf, size_t len)
+static const char *basis(const struct opc_prediction *r, char *buf, size_t len)
 {
 	if (r->have_infer_tr)
 		snprintf(buf, len, "%s by %s in %s", r->infer_tr.measured ? "measured" :
@@ -681,7 +273,7 @@ static const char *basis(const struct result *r, char *buf, size_t len)
 	else if (r->co.time)
 		snprintf(buf, len, "ESTIMATE: busy time predicted by model %c of %s x %g W "
 			 "(--power)",
-			 r->co.model, r->co.path, r->o->power_w);
+			 r->co.model, r->co.path, r->req.power_w);
 	else
 		snprintf(buf, len, "predicted by model %c of %s, fitted to energy %s by %s",
 			 r->co.model, r->co.path, r->co.energy_measured ? "measured" :
@@ -690,26 +282,22 @@ static const char *basis(const struct result *r, char *buf, size_t len)
 }
 
 /* one quantity: IT energy, with PUE, kWh, CO2eq */
-static json_object *jq(const struct result *r, double it_j)
+static json_object *jq(const struct opc_prediction *r, double it_j)
 {
-	json_object *q = json_object_new_object();
-	double j = it_j * r->o->pue;
+	json_object *o = json_object_new_object();
+	struct opc_quantity q;
 
-	json_object_object_add(q, "it_j", json_object_new_double(it_j));
-	json_object_object_add(q, "j", json_object_new_double(j));
-	json_object_object_add(q, "kwh", json_object_new_double(j / OPC_J_PER_KWH));
-	if (r->have_carbon) {
-		double g = opc_co2eq_g(j, r->ci.g_per_kwh);
-
-		json_object_object_add(q, "co2eq_g", json_object_new_double(g));
-		json_object_object_add(q, "co2eq_kg", json_object_new_double(g / 1e3));
-		json_object_object_add(q, "co2eq_t", json_object_new_double(g / 1e6));
-	} else {
-		json_object_object_add(q, "co2eq_g", NULL);
-		json_object_object_add(q, "co2eq_kg", NULL);
-		json_object_object_add(q, "co2eq_t", NULL);
-	}
-	return q;
+	opc_predict_quantity(r, it_j, &q);
+	json_object_object_add(o, "it_j", json_object_new_double(q.it_j));
+	json_object_object_add(o, "j", json_object_new_double(q.j));
+	json_object_object_add(o, "kwh", json_object_new_double(q.kwh));
+	json_object_object_add(o, "co2eq_g", q.have_co2 ?
+			       json_object_new_double(q.co2eq_g) : NULL);
+	json_object_object_add(o, "co2eq_kg", q.have_co2 ?
+			       json_object_new_double(q.co2eq_g / 1e3) : NULL);
+	json_object_object_add(o, "co2eq_t", q.have_co2 ?
+			       json_object_new_double(q.co2eq_g / 1e6) : NULL);
+	return o;
 }
 
 static json_object *jwork(const struct opc_work *w)
@@ -731,7 +319,7 @@ static json_object *jshape(int rank, const int64_t *d)
 	return a;
 }
 
-static json_object *jtrace(const struct measured *m, const char *count_name)
+static json_object *jtrace(const struct opc_trace_energy *m, const char *count_name)
 {
 	json_object *t = json_object_new_object();
 
@@ -750,7 +338,7 @@ static json_object *jtrace(const struct measured *m, const char *count_name)
 	return t;
 }
 
-static json_object *jcarbon(const struct result *r)
+static json_object *jcarbon(const struct opc_prediction *r)
 {
 	json_object *c;
 
@@ -767,16 +355,16 @@ static json_object *jcarbon(const struct result *r)
 	return c;
 }
 
-static void print_json(const struct result *r)
+static void print_json(const struct opc_prediction *r)
 {
-	const struct popts *o = r->o;
+	const struct opc_predict_req *o = &r->req;
 	json_object *root = json_object_new_object(), *notes = json_object_new_array();
 	char buf[512];
 
 	json_object_object_add(root, "opcount_predict", json_object_new_int(1));
 	json_object_object_add(root, "pue", json_object_new_double(o->pue));
 	json_object_object_add(root, "carbon", jcarbon(r));
-	if (GIVEN(o->energy_j)) {
+	if (OPC_GIVEN(o->energy_j)) {
 		json_object_object_add(root, "mode", json_object_new_string("energy"));
 		json_object_object_add(root, "energy", jq(r, o->energy_j));
 		goto out;
@@ -894,14 +482,14 @@ static void print_json(const struct result *r)
 	json_object_object_add(root, "training_trace", r->have_train_tr ?
 			       jtrace(&r->train_tr, "samples") : NULL);
 	json_object_object_add(root, "inference", jq(r, r->lc.infer_j));
-	json_object_object_add(root, "training_per_sample", r->ovh != OVH_NONE ?
+	json_object_object_add(root, "training_per_sample", r->ovh != OPC_OVH_NONE ?
 			       jq(r, r->lc.train_sample_j) : NULL);
-	json_object_object_add(root, "training_step", r->ovh != OVH_NONE && r->have_arch ?
+	json_object_object_add(root, "training_step", r->ovh != OPC_OVH_NONE && r->have_arch ?
 			       jq(r, r->lc.train_sample_j * r->lw.batch) : NULL);
 	{
 		json_object *ov = json_object_new_object();
 
-		json_object_object_add(ov, "value", r->ovh != OVH_NONE ?
+		json_object_object_add(ov, "value", r->ovh != OPC_OVH_NONE ?
 				       json_object_new_double(r->lc.overhead) : NULL);
 		json_object_object_add(ov, "source", json_object_new_string(ovh_name(r->ovh)));
 		json_object_object_add(ov, "description", json_object_new_string(ovh_desc(r->ovh)));
@@ -911,7 +499,7 @@ static void print_json(const struct result *r)
 		json_object_object_add(ov, "lowering_energy_ratio", r->have_pred &&
 				       r->pred_infer_batch_j > 0 ? json_object_new_double(
 					       r->pred_train_batch_j / r->pred_infer_batch_j) : NULL);
-		json_object_object_add(ov, "training_share", r->ovh != OVH_NONE &&
+		json_object_object_add(ov, "training_share", r->ovh != OPC_OVH_NONE &&
 				       r->lc.overhead > 0 ? json_object_new_double(
 					       1 - 1 / r->lc.overhead) : NULL);
 		json_object_object_add(root, "overhead", ov);
@@ -942,7 +530,7 @@ out:
 	json_object_put(root);
 }
 
-static void print_carbon_line(const struct result *r)
+static void print_carbon_line(const struct opc_prediction *r)
 {
 	char n[48];
 
@@ -959,30 +547,31 @@ static void print_carbon_line(const struct result *r)
 }
 
 /* "  label  IT J  with PUE J  kWh  CO2eq" */
-static void qrow(const struct result *r, const char *label, double it_j)
+static void qrow(const struct opc_prediction *r, const char *label, double it_j)
 {
 	char a[48], b[48], c[48], d[48];
-	double j = it_j * r->o->pue;
+	struct opc_quantity q;
 
-	printf("  %-34s %14s %14s %14s %14s\n", label, num(a, sizeof(a), it_j),
-	       num(b, sizeof(b), j), num(c, sizeof(c), j / OPC_J_PER_KWH),
-	       r->have_carbon ? co2(d, sizeof(d), opc_co2eq_g(j, r->ci.g_per_kwh)) : "-");
+	opc_predict_quantity(r, it_j, &q);
+	printf("  %-34s %14s %14s %14s %14s\n", label, num(a, sizeof(a), q.it_j),
+	       num(b, sizeof(b), q.j), num(c, sizeof(c), q.kwh),
+	       q.have_co2 ? co2(d, sizeof(d), q.co2eq_g) : "-");
 }
 
-static void qhead(const struct result *r)
+static void qhead(const struct opc_prediction *r)
 {
 	char p[48], h[64];
 
-	snprintf(h, sizeof(h), "x PUE %s (J)", num(p, sizeof(p), r->o->pue));
+	snprintf(h, sizeof(h), "x PUE %s (J)", num(p, sizeof(p), r->req.pue));
 	printf("  %-34s %14s %14s %14s %14s\n", "", "IT energy (J)", h, "kWh", "CO2eq");
 }
 
-static void print_table(const struct result *r)
+static void print_table(const struct opc_prediction *r)
 {
-	const struct popts *o = r->o;
+	const struct opc_predict_req *o = &r->req;
 	char a[48], b[48], c[48], buf[512];
 
-	if (GIVEN(o->energy_j)) {
+	if (OPC_GIVEN(o->energy_j)) {
 		printf("# opcount predict: carbon of a given energy\n");
 		print_carbon_line(r);
 		putchar('\n');
@@ -1067,7 +656,7 @@ static void print_table(const struct result *r)
 	       !r->have_infer_tr && r->lower_bound ? "; a LOWER BOUND, see the notes" : "");
 	qhead(r);
 	qrow(r, "inference I", r->lc.infer_j);
-	if (r->ovh != OVH_NONE) {
+	if (r->ovh != OPC_OVH_NONE) {
 		qrow(r, "training (forward + backward)", r->lc.train_sample_j);
 		printf("  training overhead %sx (%s): %s%% of a training sample's energy goes "
 		       "beyond inference\n", num(a, sizeof(a), r->lc.overhead), ovh_desc(r->ovh),
@@ -1076,13 +665,13 @@ static void print_table(const struct result *r)
 	if (r->have_pred && r->have_infer_tr)
 		printf("  the coefficients predict I = %s J per inference\n",
 		       num(a, sizeof(a), r->pred_infer_batch_j / r->lw.batch));
-	if (r->have_arch && r->ovh != OVH_FLOPS)
+	if (r->have_arch && r->ovh != OPC_OVH_FLOPS)
 		printf("  the lowering's FLOPs give an overhead of %sx%s%s%s\n",
 		       num(a, sizeof(a), (double)r->lw.train.flops / r->lw.infer.flops),
-		       r->have_pred && r->ovh != OVH_LOWERING ? ", the coefficients " : "",
-		       r->have_pred && r->ovh != OVH_LOWERING ?
+		       r->have_pred && r->ovh != OPC_OVH_LOWERING ? ", the coefficients " : "",
+		       r->have_pred && r->ovh != OPC_OVH_LOWERING ?
 		       num(b, sizeof(b), r->pred_train_batch_j / r->pred_infer_batch_j) : "",
-		       r->have_pred && r->ovh != OVH_LOWERING ? "x" : "");
+		       r->have_pred && r->ovh != OPC_OVH_LOWERING ? "x" : "");
 
 	if (r->have_lifecycle) {
 		printf("\nlife cycle: D = %s samples, E = %s epochs, H = %s tuning runs, "
@@ -1101,53 +690,35 @@ notes:
 	for (size_t i = 0; i < r->nnotes; i++)
 		printf("# note: %s\n", r->notes[i]);
 }
-
-static void result_free(struct result *r)
-{
-	opc_arch_free(&r->arch);
-	opc_lowering_free(&r->lw);
-	opc_coeffs_free(&r->co);
-	opc_coeffs_free(&r->tco);
-	free(r->cost);
-	free(r->op_j);
-	free(r->op_static_j);
-	for (size_t i = 0; i < r->nnotes; i++)
-		free(r->notes[i]);
-	free(r->notes);
-}
-
 int cmd_predict(int argc, char **argv)
 {
-	struct popts o = {
-		.power_w = -1, .trace_inferences = -1, .train_samples = -1, .overhead = -1,
-		.samples = -1, .epochs = -1, .tuning_runs = -1, .inferences = -1,
-		.intensity = -1, .pue = OPC_PUE_DEFAULT, .energy_j = -1,
-	};
-	struct result r;
+	struct popts o = { .json = 0 };
+	struct opc_prediction r;
+	char err[4096];
 	int ret;
 
+	opc_predict_req_init(&o.q);
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if (check_opts(&o) < 0)
+	if (opc_predict_check(&o.q, err, sizeof(err)) < 0) {
+		pr_err("%s", err);
 		return 2;
-	memset(&r, 0, sizeof(r));
-	r.o = &o;
-	ret = 0;
-	if (!GIVEN(o.energy_j) && compute(&r) < 0)
-		ret = 1;
-	if (ret == 0 && carbon(&r) < 0)
-		ret = 1;
-	if (ret == 0) {
-		if (o.json)
-			print_json(&r);
-		else
-			print_table(&r);
-		if (fflush(stdout) != 0) {
-			pr_err("cannot write the prediction");
-			ret = 1;
-		}
 	}
-	result_free(&r);
+	if (opc_predict(&o.q, &r, err, sizeof(err)) < 0) {
+		if (err[0])	/* else the trace reader said what is wrong */
+			pr_err("%s", err);
+		return 1;
+	}
+	if (o.json)
+		print_json(&r);
+	else
+		print_table(&r);
+	ret = 0;
+	if (fflush(stdout) != 0) {
+		pr_err("cannot write the prediction");
+		ret = 1;
+	}
+	opc_prediction_free(&r);
 	return ret;
 }

@@ -6,15 +6,23 @@
  * validation scores, a plot's path) that prediction does not need: unknown
  * fields are ignored, while every field that prediction uses is checked
  * and a bad one is reported with the file and its JSON path.
+ *
+ * opc_predict() is the engine of `opcount predict` (analysis/cmd_predict.c
+ * parses its options and prints what this computes).
  */
+#define PR_FMT "predict"
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "datadir.h"
+#include "log.h"
 #include "predict.h"
+#include "profile.h"
 #include "util.h"
 
 const char *opc_coeffs_model_desc(char model)
@@ -331,4 +339,437 @@ void opc_lifecycle_compute(struct opc_lifecycle *lc)
 	lc->tuning_j = lc->tuning_runs * lc->training_j;
 	lc->inference_j = lc->inferences * lc->infer_j;
 	lc->total_j = lc->tuning_j + lc->training_j + lc->inference_j;
+}
+
+/* ---- the engine of `opcount predict` ------------------------------------ */
+
+void opc_predict_req_init(struct opc_predict_req *q)
+{
+	*q = (struct opc_predict_req){
+		.power_w = -1, .trace_inferences = -1, .train_samples = -1, .overhead = -1,
+		.samples = -1, .epochs = -1, .tuning_runs = -1, .inferences = -1,
+		.intensity = -1, .pue = OPC_PUE_DEFAULT, .energy_j = -1,
+	};
+}
+
+__attribute__((format(printf, 2, 3)))
+static void note(struct opc_prediction *p, const char *fmt, ...)
+{
+	char buf[1024], **n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = realloc(p->notes, (p->nnotes + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	p->notes = n;
+	p->notes[p->nnotes] = strdup(buf);
+	if (p->notes[p->nnotes])
+		p->nnotes++;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
+{
+	int lifecycle = OPC_GIVEN(o->samples) || OPC_GIVEN(o->epochs) ||
+			OPC_GIVEN(o->tuning_runs) || OPC_GIVEN(o->inferences);
+
+	if (OPC_GIVEN(o->energy_j)) {
+		if (o->coeffs || o->arch || o->from_trace || o->train_trace || lifecycle ||
+		    OPC_GIVEN(o->overhead))
+			return fail(err, len, "--energy-kwh/--energy-j is plain carbon arithmetic "
+				    "on a given energy; it does not combine with --coeffs, --arch, "
+				    "traces or life-cycle options");
+		if (!o->region && !OPC_GIVEN(o->intensity))
+			return fail(err, len, "--energy-kwh/--energy-j needs --region R or "
+				    "--intensity G (gCO2eq/kWh) to give CO2eq");
+		return 0;
+	}
+	if (!o->coeffs && !o->from_trace)
+		return fail(err, len, "nothing gives energy: use --coeffs COEFFS.json --arch "
+			    "MODEL.json to predict, --from-trace TRACE --trace-inferences N to "
+			    "measure, or --energy-kwh X for plain carbon arithmetic (opcount "
+			    "predict --help)");
+	if (o->coeffs && !o->arch)
+		return fail(err, len, "--coeffs needs --arch MODEL.json: the coefficients price "
+			    "the operations of an architecture");
+	if (o->model && !o->coeffs)
+		return fail(err, len, "--model selects a model of --coeffs, which is not given");
+	if (o->time_coeffs && !o->coeffs)
+		return fail(err, len, "--time-coeffs completes --coeffs (static power x time), "
+			    "which is not given");
+	if (OPC_GIVEN(o->power_w) && !o->coeffs)
+		return fail(err, len, "--power turns a time fit given as --coeffs into energy; "
+			    "no --coeffs given");
+	if (o->batch && !o->arch)
+		return fail(err, len, "--batch sets the batch of --arch, which is not given");
+	if (o->from_trace && !OPC_GIVEN(o->trace_inferences))
+		return fail(err, len, "--from-trace needs --trace-inferences N: how many "
+			    "inferences (samples through the forward pass) the trace ran; a "
+			    "trace does not know it");
+	if (OPC_GIVEN(o->trace_inferences) && !o->from_trace)
+		return fail(err, len, "--trace-inferences counts the inferences of --from-trace, "
+			    "which is not given");
+	if (o->train_trace && !o->from_trace)
+		return fail(err, len, "--train-trace needs --from-trace INFER.opc: the measured "
+			    "overhead is the ratio of the training and inference traces of the "
+			    "same model");
+	if (o->train_trace && !OPC_GIVEN(o->train_samples))
+		return fail(err, len, "--train-trace needs --train-trace-samples N: the samples "
+			    "it trained on times its epochs");
+	if (OPC_GIVEN(o->train_samples) && !o->train_trace)
+		return fail(err, len, "--train-trace-samples counts the samples of "
+			    "--train-trace, which is not given");
+	if (o->train_trace && OPC_GIVEN(o->overhead))
+		return fail(err, len, "--overhead and --train-trace both give the training "
+			    "overhead; keep one");
+	if (lifecycle && (!OPC_GIVEN(o->samples) || !OPC_GIVEN(o->epochs)))
+		return fail(err, len, "the life cycle needs both --samples D and --epochs E (0 "
+			    "for no training)");
+	if (lifecycle && o->samples > 0 && o->epochs > 0 && !o->train_trace &&
+	    !OPC_GIVEN(o->overhead) && !o->arch)
+		return fail(err, len, "training energy needs the training overhead: give "
+			    "--train-trace TRACE --train-trace-samples N (measured), --arch "
+			    "MODEL.json (derived from the lowering) or --overhead X");
+	return 0;
+}
+
+/* The energy of a trace; the trace reader reports its own errors (err empty). */
+static int load_trace(const char *path, double samples, struct opc_trace_energy *m, char *err,
+		      size_t len)
+{
+	struct opc_profile p;
+	char *paths[1] = { (char *)path };
+	const char *cmd;
+
+	memset(m, 0, sizeof(*m));
+	err[0] = 0;
+	if (opc_profile_load(&p, paths, 1) < 0 || opc_profile_group(&p, OPC_BY_OP, 0) < 0) {
+		opc_profile_free(&p);
+		return -EINVAL;
+	}
+	if (!p.have_energy) {
+		opc_profile_free(&p);
+		return fail(err, len, "%s: no energy samples in this trace (recorded with "
+			    "--energy none, or too short to sample): record it with an energy "
+			    "source", path);
+	}
+	m->path = path;
+	snprintf(m->source, sizeof(m->source), "%s", p.source);
+	cmd = opc_trace_info(&p.traces[0], "cmdline");
+	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmd ? cmd : "?");
+	m->measured = p.measured;
+	m->complete = p.traces[0].ended;
+	m->energy_j = p.energy_j;
+	m->duration_s = p.duration_s;
+	m->flops = p.flops;
+	m->calls = p.calls;
+	m->samples = samples;
+	opc_profile_free(&p);
+	if (!m->complete)
+		pr_warn("%s: incomplete trace (the program was killed): its energy covers only "
+			"part of the run", path);
+	return 0;
+}
+
+/* The static power of the energy fit applied to the time fit's busy time, or why not. */
+static void static_power_notes(struct opc_prediction *p, const struct opc_op_cost *tc)
+{
+	if (!p->co.time && p->co.static_w > 0) {
+		if (tc) {
+			p->static_applied = 1;
+			note(p, "LOWER BOUND: static power %g W is applied to the busy time %s "
+			     "predicts for the calls, but a run's wall time also holds the "
+			     "program's own code", p->co.static_w, p->tco.path);
+		} else {
+			note(p, "LOWER BOUND: the static power of model %c (%g W) is not applied, "
+			     "since it needs the run's time; --time-coeffs TIME.json (opcount fit "
+			     "--target time) adds static power x predicted busy time", p->co.model,
+			     p->co.static_w);
+		}
+		p->lower_bound = 1;
+	} else if (tc) {
+		note(p, "--time-coeffs unused: model %c has no static power", p->co.model);
+	}
+}
+
+/* One note per layer type that the fit never saw. */
+static void fallback_notes(struct opc_prediction *p)
+{
+	for (size_t i = 0; i < p->lw.nops; i++) {
+		const char *type = p->arch.layers[p->lw.ops[i].layer].type;
+		int seen = 0;
+
+		if (!p->cost[i].fallback)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			seen |= p->cost[j].fallback &&
+				!strcmp(type, p->arch.layers[p->lw.ops[j].layer].type);
+		if (seen)
+			continue;
+		if (p->cost[i].untyped)
+			note(p, "layer type %s was never seen by the fit of %s, nor the routine "
+			     "class \"gemm\": its calls are priced by the per-FLOP coefficient "
+			     "over all types only", type, p->co.path);
+		else
+			note(p, "layer type %s was never seen by the fit of %s: its calls are "
+			     "priced with the routine class \"gemm\"", type, p->co.path);
+	}
+}
+
+/* A time fit's busy time per operation (tc, lw.nops entries), for static power. */
+static int load_time_coeffs(struct opc_prediction *p, struct opc_op_cost **tc, char *err,
+			    size_t len)
+{
+	const struct opc_predict_req *o = &p->req;
+	int ret;
+
+	if (opc_coeffs_load(o->time_coeffs, 0, &p->tco, err, len) < 0)
+		return -EINVAL;
+	p->have_tco = 1;
+	if (!p->tco.time)
+		return fail(err, len, "--time-coeffs: %s is an energy fit; it needs a time fit "
+			    "(opcount fit --target time)", o->time_coeffs);
+	*tc = calloc(p->lw.nops, sizeof(**tc));
+	if (*tc == NULL) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	ret = opc_coeffs_eval(&p->tco, &p->arch, &p->lw, *tc, err, len);
+	return ret < 0 ? -EINVAL : 0;
+}
+
+/* Predicted energies of the lowering under the coefficients. */
+static int predict_from_coeffs(struct opc_prediction *p, char *err, size_t len)
+{
+	const struct opc_predict_req *o = &p->req;
+	struct opc_op_cost *tc = NULL;
+
+	if (opc_coeffs_load(o->coeffs, o->model, &p->co, err, len) < 0)
+		return -EINVAL;
+	p->have_coeffs = 1;
+	if (p->co.time && !OPC_GIVEN(o->power_w))
+		return fail(err, len, "%s: fitted for time (target \"time\"), not energy: give "
+			    "--power W to turn predicted seconds into an energy estimate, or fit "
+			    "energy", o->coeffs);
+	if (!p->co.time && OPC_GIVEN(o->power_w))
+		return fail(err, len, "--power: %s is already an energy fit", o->coeffs);
+	p->cost = calloc(p->lw.nops, sizeof(*p->cost));
+	p->op_j = calloc(p->lw.nops, sizeof(*p->op_j));
+	p->op_static_j = calloc(p->lw.nops, sizeof(*p->op_static_j));
+	if (!p->cost || !p->op_j || !p->op_static_j) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	if (opc_coeffs_eval(&p->co, &p->arch, &p->lw, p->cost, err, len) < 0)
+		return -EINVAL;
+	if (o->time_coeffs) {
+		int ret = load_time_coeffs(p, &tc, err, len);
+
+		if (ret < 0) {
+			free(tc);
+			return ret;
+		}
+	}
+	static_power_notes(p, tc);
+	for (size_t i = 0; i < p->lw.nops; i++) {
+		const struct opc_lop *op = &p->lw.ops[i];
+
+		if (p->co.time)
+			p->op_j[i] = p->cost[i].total * o->power_w;
+		else
+			p->op_j[i] = p->cost[i].total;
+		if (p->static_applied) {
+			p->op_static_j[i] = p->co.static_w * tc[i].total;
+			p->op_j[i] += p->op_static_j[i];
+		}
+		if (op->phase == OPC_PHASE_FORWARD)
+			p->pred_infer_batch_j += p->op_j[i];
+		p->pred_train_batch_j += p->op_j[i];
+	}
+	fallback_notes(p);
+	if (p->co.machine_mixed)
+		note(p, "%s was fitted on traces of several machines", p->co.path);
+	free(tc);
+	p->have_pred = 1;
+	return 0;
+}
+
+/* Do the traces do the work the architecture says? */
+static void flops_notes(struct opc_prediction *p, double b)
+{
+	if (p->have_arch && p->have_infer_tr) {
+		double want = (double)p->lw.infer.flops / b, got = p->infer_tr.flops /
+			      p->infer_tr.samples;
+
+		if (fabs(got - want) > 1e-6 * want)
+			note(p, "%s did %.6g FLOPs per inference, the architecture lowers to %.6g: "
+			     "a different model, or a wrong --trace-inferences?", p->infer_tr.path,
+			     got, want);
+	}
+	if (p->have_arch && p->have_train_tr) {
+		double want = (double)p->lw.train.flops / b, got = p->train_tr.flops /
+			      p->train_tr.samples;
+
+		if (fabs(got - want) > 1e-6 * want)
+			note(p, "%s did %.6g FLOPs per training sample, the architecture lowers to "
+			     "%.6g: a different model, or a wrong --train-trace-samples?",
+			     p->train_tr.path, got, want);
+	}
+}
+
+void opc_predict_lifecycle(struct opc_prediction *p)
+{
+	const struct opc_predict_req *o = &p->req;
+	struct opc_lifecycle *lc = &p->lc;
+	double b = p->have_arch ? (double)p->lw.batch : 1;
+
+	if (p->have_infer_tr)
+		lc->infer_j = p->infer_tr.energy_j / p->infer_tr.samples;
+	else
+		lc->infer_j = p->pred_infer_batch_j / b;
+
+	if (p->have_train_tr) {
+		lc->train_sample_j = p->train_tr.energy_j / p->train_tr.samples;
+		/* a ratio of two estimates is no measurement */
+		p->ovh = p->train_tr.measured && p->infer_tr.measured ? OPC_OVH_MEASURED :
+			 OPC_OVH_TRACES;
+	} else if (OPC_GIVEN(o->overhead)) {
+		lc->train_sample_j = lc->infer_j * o->overhead;
+		p->ovh = OPC_OVH_GIVEN;
+	} else if (p->have_pred && p->pred_infer_batch_j > 0) {
+		lc->train_sample_j = lc->infer_j * (p->pred_train_batch_j / p->pred_infer_batch_j);
+		p->ovh = OPC_OVH_LOWERING;
+	} else if (p->have_arch && p->lw.infer.flops) {
+		lc->train_sample_j = lc->infer_j * ((double)p->lw.train.flops / p->lw.infer.flops);
+		p->ovh = OPC_OVH_FLOPS;
+	} else {
+		p->ovh = OPC_OVH_NONE;
+	}
+	opc_lifecycle_compute(lc);
+	if ((p->ovh == OPC_OVH_MEASURED || p->ovh == OPC_OVH_TRACES) && lc->overhead < 1)
+		note(p, "the measured overhead is below 1: training used less energy per sample "
+		     "than inference; check --trace-inferences and --train-trace-samples");
+	flops_notes(p, b);
+
+	p->have_lifecycle = OPC_GIVEN(o->samples);
+	if (p->have_lifecycle) {
+		lc->samples = o->samples;
+		lc->epochs = o->epochs;
+		lc->tuning_runs = OPC_GIVEN(o->tuning_runs) ? o->tuning_runs : 0;
+		lc->inferences = OPC_GIVEN(o->inferences) ? o->inferences : 0;
+		opc_lifecycle_compute(lc);
+	}
+}
+
+/* The arch, coefficients and traces of the request, then the life cycle. */
+static int compute(struct opc_prediction *p, char *err, size_t len)
+{
+	const struct opc_predict_req *o = &p->req;
+	int ret;
+
+	if (o->arch) {
+		if (opc_arch_load(o->arch, o->batch, &p->arch, err, len) < 0 ||
+		    opc_arch_lower(&p->arch, &p->lw, err, len) < 0)
+			return -EINVAL;
+		p->have_arch = 1;
+	}
+	if (o->coeffs) {
+		ret = predict_from_coeffs(p, err, len);
+		if (ret < 0)
+			return ret;
+	}
+	if (o->from_trace) {
+		if (load_trace(o->from_trace, o->trace_inferences, &p->infer_tr, err, len) < 0)
+			return -EINVAL;
+		p->have_infer_tr = 1;
+	}
+	if (o->train_trace) {
+		if (load_trace(o->train_trace, o->train_samples, &p->train_tr, err, len) < 0)
+			return -EINVAL;
+		p->have_train_tr = 1;
+	}
+	opc_predict_lifecycle(p);
+	return 0;
+}
+
+/* The region's intensity, replaced by --intensity where given. */
+static int carbon(struct opc_prediction *p, char *err, size_t len)
+{
+	const struct opc_predict_req *o = &p->req;
+	char why[2048];
+
+	if (o->region) {
+		if (opc_intensity_lookup(opc_data_dir(), o->region, &p->ci, why, sizeof(why)) < 0)
+			return fail(err, len, "--region: %s", why);
+		p->have_carbon = 1;
+	}
+	if (OPC_GIVEN(o->intensity)) {
+		char was[sizeof(p->ci.source)];
+
+		if (p->have_carbon)
+			snprintf(was, sizeof(was), "--intensity (given; replaces %s's %g from "
+				 "%.1200s)", p->ci.region, p->ci.g_per_kwh, p->ci.source);
+		else
+			snprintf(was, sizeof(was), "--intensity (given)");
+		snprintf(p->ci.source, sizeof(p->ci.source), "%s", was);
+		p->ci.g_per_kwh = o->intensity;
+		p->ci.year = 0;
+		p->have_carbon = 1;
+	}
+	return 0;
+}
+
+int opc_predict(const struct opc_predict_req *q, struct opc_prediction *p, char *err,
+		size_t len)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->req = *q;
+	err[0] = 0;
+	ret = opc_predict_check(q, err, len);
+	if (ret == 0 && !OPC_GIVEN(q->energy_j))
+		ret = compute(p, err, len);
+	if (ret == 0)
+		ret = carbon(p, err, len);
+	if (ret < 0)
+		opc_prediction_free(p);
+	return ret;
+}
+
+void opc_prediction_free(struct opc_prediction *p)
+{
+	opc_arch_free(&p->arch);
+	opc_lowering_free(&p->lw);
+	opc_coeffs_free(&p->co);
+	opc_coeffs_free(&p->tco);
+	free(p->cost);
+	free(p->op_j);
+	free(p->op_static_j);
+	for (size_t i = 0; i < p->nnotes; i++)
+		free(p->notes[i]);
+	free(p->notes);
+	memset(p, 0, sizeof(*p));
+}
+
+void opc_predict_quantity(const struct opc_prediction *p, double it_j, struct opc_quantity *q)
+{
+	q->it_j = it_j;
+	q->j = it_j * p->req.pue;
+	q->kwh = q->j / OPC_J_PER_KWH;
+	q->have_co2 = p->have_carbon;
+	q->co2eq_g = p->have_carbon ? opc_co2eq_g(q->j, p->ci.g_per_kwh) : 0;
 }

@@ -1,14 +1,18 @@
 /*
  * predict.h - fitted coefficients (COEFFS.json, written by `opcount fit`)
- * applied to a lowered architecture, and the life-cycle arithmetic of
- * docs/design.md ("The life-cycle model").
+ * applied to a lowered architecture, the life-cycle arithmetic of
+ * docs/design.md ("The life-cycle model"), and the engine of
+ * `opcount predict` that puts them together with measured traces and a
+ * carbon intensity (opc_predict).
  */
 #ifndef OPC_PREDICT_H
 #define OPC_PREDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arch.h"
+#include "carbon.h"
 
 struct opc_coeff_type {
 	char name[64];		/* layer type ("Linear") or routine class ("gemm") */
@@ -86,5 +90,120 @@ struct opc_lifecycle {
 };
 
 void opc_lifecycle_compute(struct opc_lifecycle *lc);
+
+/* ---- the engine of `opcount predict` ------------------------------------ */
+
+/* A number of struct opc_predict_req is given: "not given" is < 0. */
+#define OPC_GIVEN(x) ((x) >= 0)
+
+/*
+ * What to predict: the options of `opcount predict`, which fills it from
+ * its command line; the engine's messages name those options.  Start from
+ * opc_predict_req_init(): every number "not given" (< 0), every path NULL,
+ * the default PUE.
+ */
+struct opc_predict_req {
+	const char *coeffs;		/* COEFFS.json: predict I and a training step */
+	const char *time_coeffs;	/* a time fit: static power x predicted busy time */
+	const char *arch;		/* MODEL.json, lowered to its BLAS calls */
+	const char *from_trace;		/* a trace of inference only: I measured */
+	const char *train_trace;	/* a trace of training the same model */
+	const char *region;		/* carbon intensity from the tables in data/ */
+	char model;			/* of coeffs: 'a', 'b', 'c'; 0 the file's choice */
+	int64_t batch;			/* of arch; 0 the file's "batch" */
+	double power_w;			/* W: a time fit given as coeffs into energy */
+	double trace_inferences;	/* inferences the from_trace run made */
+	double train_samples;		/* samples x epochs of train_trace */
+	double overhead;		/* the training overhead, given */
+	double samples, epochs, tuning_runs, inferences;	/* D, E, H, N */
+	double intensity;		/* gCO2eq/kWh; replaces the region's */
+	double pue;
+	double energy_j;		/* plain carbon arithmetic on this IT energy */
+};
+
+void opc_predict_req_init(struct opc_predict_req *q);
+
+/* Where the training overhead (train_sample_j / infer_j) comes from. */
+enum opc_overhead_source {
+	OPC_OVH_NONE,		/* not known: no training energy */
+	OPC_OVH_LOWERING,	/* the coefficients on forward + backward over forward */
+	OPC_OVH_FLOPS,		/* the lowering's FLOPs, forward + backward over forward */
+	OPC_OVH_MEASURED,	/* the two traces, both energies measured */
+	OPC_OVH_TRACES,		/* the two traces, some energy estimated */
+	OPC_OVH_GIVEN,		/* req.overhead */
+};
+
+/* A measured run: the energy and work of a trace, and its sample count. */
+struct opc_trace_energy {
+	const char *path;
+	char source[32], cmdline[256];
+	int measured, complete;
+	double energy_j, duration_s, samples;
+	uint64_t flops, calls;
+};
+
+struct opc_prediction {
+	struct opc_predict_req req;	/* answered (its strings are the caller's) */
+	struct opc_arch arch;
+	struct opc_lowering lw;
+	struct opc_coeffs co, tco;
+	struct opc_op_cost *cost;	/* per op, in the coefficients' unit */
+	double *op_j;			/* per op: energy of its calls in one batch */
+	double *op_static_j;		/* per op: static power x predicted time */
+	int have_arch, have_coeffs, have_tco, have_pred, static_applied;
+	int lower_bound;		/* static power not (fully) applied */
+	double pred_infer_batch_j, pred_train_batch_j;	/* from the coefficients */
+	struct opc_trace_energy infer_tr, train_tr;
+	int have_infer_tr, have_train_tr;
+	struct opc_lifecycle lc;	/* IT energies, before the PUE */
+	int have_lifecycle;
+	enum opc_overhead_source ovh;
+	struct opc_intensity ci;
+	int have_carbon;
+	char **notes;			/* what the reader must know about the numbers */
+	size_t nnotes;
+};
+
+/*
+ * Check that the request makes sense: -EINVAL with one message naming
+ * the options for each combination that does not.
+ */
+int opc_predict_check(const struct opc_predict_req *q, char *err, size_t len);
+
+/*
+ * Answer q (checked first): lower the architecture, price it with the
+ * coefficients, measure the traces, choose I and the training overhead
+ * (opc_predict_lifecycle) and look up the carbon intensity.  With
+ * req.energy_j given, only the carbon intensity.  On error a negative
+ * errno with the message in err, empty where the trace reader has
+ * printed its own; p is then freed.  Warnings (an incomplete trace) go to
+ * stderr as they are found.
+ */
+int opc_predict(const struct opc_predict_req *q, struct opc_prediction *p, char *err,
+		size_t len);
+
+/*
+ * From what opc_predict loaded into p (the traces' energies, the
+ * coefficients' prediction, the lowering), choose the energy of one
+ * inference and the training overhead, and compute the life cycle of
+ * p->req.  I is measured when there is an inference trace, else
+ * predicted.  The overhead, in this order of preference: the training
+ * trace; --overhead; the coefficients (training step over inference
+ * batch); the lowering's FLOPs; none.
+ */
+void opc_predict_lifecycle(struct opc_prediction *p);
+
+void opc_prediction_free(struct opc_prediction *p);
+
+/* One IT energy as the output gives it: with PUE, in kWh, in CO2eq. */
+struct opc_quantity {
+	double it_j;
+	double j;		/* it_j x PUE */
+	double kwh;
+	int have_co2;		/* a carbon intensity is known */
+	double co2eq_g;
+};
+
+void opc_predict_quantity(const struct opc_prediction *p, double it_j, struct opc_quantity *q);
 
 #endif

@@ -804,8 +804,9 @@ void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
  *       dscale 2, dx 4; reads x, dy, scale (and the saved statistics),
  *       writes dx, dscale, dbias.
  * The graph API's execution plans are counted but not costed (0, 0: the
- * key is marked unknown, OPC_FLOPS_UNKNOWN) unless opcount saw their operation graph built:
- * then preload/gpu_cudnn.c adds up, per convolution node, the legacy
+ * key is marked unknown, OPC_FLOPS_UNKNOWN) unless opcount saw their
+ * operation graph built (preload/gpu_cudnn_graph.c): then
+ * opc_cudnn_graph_add adds up, per convolution node, the legacy
  * convolution's count above (2 * y * red, and the same tensors read and
  * written, each of its own type, virtual tensors of a fused graph 0
  * bytes) and per matmul node 2 * batch * m * n * k, reading A and B and
@@ -1028,7 +1029,7 @@ void opc_cost_cudnn_backend_exec(const struct opc_shape *s, char prec, struct op
 }
 
 /* d[0] FLOPs, d[1] bytes of the plan's graph, d[2] the plan, d[3] nodes not
- * counted; worked out in preload/gpu_cudnn.c when the plan was finalised */
+ * counted; worked out by opc_cudnn_graph_add when the plan was finalised */
 void opc_cost_cudnn_graph(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	(void)prec;
@@ -1036,6 +1037,79 @@ void opc_cost_cudnn_graph(const struct opc_shape *s, char prec, struct opc_cost 
 		return;
 	o->flops = (uint64_t)s->d[0];
 	o->bytes = (uint64_t)s->d[1];
+}
+
+static int64_t gtensor_elems(const struct opc_cudnn_tensor *t, int from, int to)
+{
+	int64_t n = 1;
+
+	if (!t->set || from < 0 || to > t->nbdims)
+		return 0;
+	for (int i = from; i < to; i++) {
+		if (t->dims[i] <= 0)
+			return 0;
+		n *= t->dims[i];
+	}
+	return n;
+}
+
+static double gtensor_bytes(const struct opc_cudnn_tensor *t)
+{
+	if (t->virt)
+		return 0;
+	return (double)gtensor_elems(t, 0, t->nbdims) * cudnn_tsize(t->type);
+}
+
+/* A convolution or a matmul whose tensors are all known is costed; any
+ * other node is counted as other. */
+void opc_cudnn_graph_add(struct opc_cudnn_graph_cost *c, enum opc_cudnn_node node,
+			 const struct opc_cudnn_tensor io[3], int beta)
+{
+	int64_t flops = 0;
+	double bytes = 0;
+	int wr = -1;		/* the operand written */
+
+	switch (node) {
+	case OPC_CUDNN_NODE_CONV_FWD:
+		wr = 2;
+		/* fall through */
+	case OPC_CUDNN_NODE_CONV_BWD_DATA:
+		if (wr < 0)
+			wr = 0;
+		/* fall through */
+	case OPC_CUDNN_NODE_CONV_BWD_FILTER:
+		if (wr < 0)
+			wr = 1;
+		/* y (dy) elements times the filter's reduction length, as the
+		 * legacy calls: C/groups times the filter taps */
+		flops = 2 * gtensor_elems(&io[2], 0, io[2].nbdims) *
+			gtensor_elems(&io[1], 1, io[1].nbdims);
+		if (!io[0].set || flops <= 0)
+			break;
+		for (int i = 0; i < 3; i++)
+			bytes += (i == wr && beta ? 2 : 1) * gtensor_bytes(&io[i]);
+		break;
+	case OPC_CUDNN_NODE_MATMUL: {
+		/* C[batch.., m, n] = A[batch.., m, k] B[batch.., k, n] */
+		int nb = io[2].nbdims, na = io[0].nbdims;
+
+		if (nb < 2 || na < 2 || !io[1].set)
+			break;
+		flops = 2 * gtensor_elems(&io[2], 0, nb) * gtensor_elems(&io[0], na - 1, na);
+		for (int i = 0; i < 3; i++)
+			bytes += gtensor_bytes(&io[i]);
+		break;
+	}
+	case OPC_CUDNN_NODE_OTHER:
+		break;
+	}
+	if (flops > 0) {
+		c->counted++;
+		c->flops += flops;
+		c->bytes += bytes;
+	} else {
+		c->other++;
+	}
 }
 
 /* ---- CUDA runtime ---- */

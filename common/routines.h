@@ -114,4 +114,36 @@ const char *opc_iface_name(int iface);
 int opc_routine_find(const char *symbol);
 void opc_routine_cost(int rid, const struct opc_shape *s, struct opc_cost *out);
 
+/*
+ * The cost of a cuDNN operation graph (common/cost.c), node by node, as
+ * preload/gpu_cudnn_graph.c mirrors the graph the program builds.
+ */
+#define OPC_CUDNN_GRAPH_DIMS 8	/* CUDNN_DIM_MAX */
+
+struct opc_cudnn_tensor {
+	int set;		/* dimensions known */
+	int nbdims;
+	char type;		/* type letter, as the cuDNN shape flags; '?' unknown */
+	int virt;		/* never in memory: an intermediate of a fused graph */
+	int64_t dims[OPC_CUDNN_GRAPH_DIMS];
+};
+
+enum opc_cudnn_node {
+	OPC_CUDNN_NODE_OTHER,		/* pointwise, reduction, unknown: not costed */
+	OPC_CUDNN_NODE_CONV_FWD,	/* operands x, w, y */
+	OPC_CUDNN_NODE_CONV_BWD_DATA,	/* dx, w, dy */
+	OPC_CUDNN_NODE_CONV_BWD_FILTER,	/* x, dw, dy */
+	OPC_CUDNN_NODE_MATMUL,		/* a, b, c */
+};
+
+struct opc_cudnn_graph_cost {
+	int counted, other;	/* nodes costed, nodes not */
+	int64_t flops;
+	double bytes;		/* rounded once, for the whole graph */
+};
+
+/* Add one node to c; beta: its output is read as well as written. */
+void opc_cudnn_graph_add(struct opc_cudnn_graph_cost *c, enum opc_cudnn_node node,
+			 const struct opc_cudnn_tensor io[3], int beta);
+
 #endif

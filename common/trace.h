@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hashtab.h"
+
 #define OPC_TRACE_MAGIC		"OPCTRACE"
 #define OPC_TRACE_VERSION	1
 #define OPC_TRACE_MIN_VERSION	1
@@ -239,10 +241,8 @@ void opc_writer_release(struct opc_writer *w);
  * record, the first time they are asked for.
  */
 struct opc_strtab {
-	struct opc_strtab_ent {
-		char *s;
-		uint32_t id;
-	} *e;
+	struct opc_hashtab index;	/* string -> id */
+	char **s;			/* by id - 1 */
 	uint32_t cap, n;
 };
 

@@ -161,67 +161,64 @@ void opc_writer_release(struct opc_writer *w)
 	w->len = w->cap = 0;
 }
 
-static uint32_t str_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
+struct strtab_key {
+	const struct opc_strtab *t;
+	const char *s;
+};
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+static int strtab_is(const void *arg, uint32_t id)
+{
+	const struct strtab_key *k = arg;
+
+	return !strcmp(k->t->s[id - 1], k->s);
 }
 
 /* Returns 0 only when out of memory (ids start at 1). */
 uint32_t opc_writer_string(struct opc_writer *w, struct opc_strtab *t, const char *s)
 {
-	uint32_t i;
+	struct strtab_key k = { t, s ? s : "" };
+	uint32_t h = opc_hash_str(OPC_HASH_SEED, k.s), id;
+	char *copy;
 
-	if (s == NULL)
-		s = "";
-	if ((t->n + 1) * 2 > t->cap) {
-		struct opc_strtab_ent *e, *old = t->e;
+	id = opc_hashtab_find(&t->index, h, strtab_is, &k);
+	if (id)
+		return id;
+	if (t->n == t->cap) {
 		uint32_t cap = t->cap ? t->cap * 2 : 256;
+		char **ss = realloc(t->s, cap * sizeof(*ss));
 
-		e = calloc(cap, sizeof(*e));
-		if (e == NULL)
+		if (ss == NULL)
 			return 0;
-		for (uint32_t j = 0; j < t->cap; j++) {
-			if (!old[j].s)
-				continue;
-			i = str_hash(old[j].s) & (cap - 1);
-			while (e[i].s)
-				i = (i + 1) & (cap - 1);
-			e[i] = old[j];
-		}
-		free(old);
-		t->e = e;
+		t->s = ss;
 		t->cap = cap;
 	}
-	i = str_hash(s) & (t->cap - 1);
-	while (t->e[i].s) {
-		if (!strcmp(t->e[i].s, s))
-			return t->e[i].id;
-		i = (i + 1) & (t->cap - 1);
-	}
-	t->e[i].s = strdup(s);
-	if (t->e[i].s == NULL)
+	copy = strdup(k.s);
+	if (copy == NULL)
 		return 0;
-	t->e[i].id = ++t->n;
+	id = t->n + 1;
+	t->s[id - 1] = copy;
+	if (opc_hashtab_insert(&t->index, h, id) < 0) {
+		free(copy);
+		return 0;
+	}
+	t->n = id;
 
 	struct opc_rec_string *r = opc_writer_begin(w, OPC_REC_STRING, sizeof(*r));
 
 	if (r) {
-		r->id = t->e[i].id;
-		opc_writer_append(w, s, strlen(s) + 1);
+		r->id = id;
+		opc_writer_append(w, k.s, strlen(k.s) + 1);
 		opc_writer_end(w);
 	}
-	return t->e[i].id;
+	return id;
 }
 
 void opc_strtab_free(struct opc_strtab *t)
 {
-	for (uint32_t i = 0; i < t->cap; i++)
-		free(t->e[i].s);
-	free(t->e);
+	for (uint32_t i = 0; i < t->n; i++)
+		free(t->s[i]);
+	free(t->s);
+	opc_hashtab_free(&t->index);
 	memset(t, 0, sizeof(*t));
 }
 

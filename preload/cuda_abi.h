@@ -181,8 +181,8 @@ typedef int (*opc_cudnn_get_pooling_nd_t)(void *desc, int req, int *mode, int *n
 
 /*
  * cuDNN 9 graph (backend) API, cudnn_graph.h: the descriptor types,
- * attribute names and attribute types that preload/gpu_cudnn.c mirrors to
- * cost an execution plan (checked by tests/gpu/cudnn_graph.c).
+ * attribute names and attribute types that preload/gpu_cudnn_graph.c
+ * mirrors to cost an execution plan (checked by tests/gpu/cudnn_graph.c).
  */
 /* cudnnBackendDescriptorType_t */
 #define OPC_CUDNN_BACKEND_ENGINE		2

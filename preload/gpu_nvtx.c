@@ -83,7 +83,7 @@ static uint64_t next_id;
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* fork: as gpu_cudnn.c's mirror */
+/* fork: as gpu_cudnn_graph.c's mirror */
 void opc_nvtx_atfork_prepare(void)
 {
 	pthread_mutex_lock(&pending_lock);

@@ -16,11 +16,11 @@
 
 #define OPCOUNT_BUILDING_LIBRARY
 #include "opcount.h"
+#include "hashtab.h"
 #include "log.h"
 #include "shim.h"
 
 #define LAYERS_MAX	65536	/* beyond: work goes to the parent layer */
-#define LAYER_HASH	131072
 
 struct layer {
 	uint32_t parent;
@@ -30,54 +30,51 @@ struct layer {
 static pthread_mutex_t layer_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct layer *layers;		/* index 0 unused: "no layer" */
 static uint32_t nlayers = 1;		/* published with release */
-static uint32_t *hash;			/* layer id, 0 = empty */
+static struct opc_hashtab layer_index;	/* (parent, name, type) -> layer id */
 
-static uint32_t layer_hash(uint32_t parent, const char *name, const char *type)
+struct layer_key {
+	uint32_t parent;
+	const char *name, *type;
+};
+
+static uint32_t layer_hash(const struct layer_key *k)
 {
-	uint32_t h = 2166136261u ^ parent;
+	uint32_t h = opc_hash_str(OPC_HASH_SEED ^ k->parent, k->name);
 
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (const char *p = type; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h;
+	h = (h ^ 0xff) * 16777619u;	/* so that "ab", "c" is not "a", "bc" */
+	return opc_hash_str(h, k->type);
+}
+
+static int layer_is(const void *arg, uint32_t id)
+{
+	const struct layer_key *k = arg;
+	const struct layer *l = &layers[id];
+
+	return l->parent == k->parent && !strcmp(l->name, k->name) && !strcmp(l->type, k->type);
 }
 
 static uint32_t layer_intern(uint32_t parent, const char *name, const char *type)
 {
-	uint32_t i, id = 0;
+	struct layer_key k = { parent, name, type };
+	uint32_t h = layer_hash(&k), id = 0;
 
 	pthread_mutex_lock(&layer_lock);
-	if (layers == NULL) {
-		layers = calloc(LAYERS_MAX, sizeof(*layers));
-		hash = calloc(LAYER_HASH, sizeof(*hash));
-		if (!layers || !hash)
-			goto out;
-	}
-	i = layer_hash(parent, name, type) & (LAYER_HASH - 1);
-	while (hash[i]) {
-		struct layer *l = &layers[hash[i]];
-
-		if (l->parent == parent && !strcmp(l->name, name) && !strcmp(l->type, type)) {
-			id = hash[i];
-			goto out;
-		}
-		i = (i + 1) & (LAYER_HASH - 1);
-	}
-	if (nlayers >= LAYERS_MAX)
+	if (layers == NULL && (layers = calloc(LAYERS_MAX, sizeof(*layers))) == NULL)
+		goto out;
+	id = opc_hashtab_find(&layer_index, h, layer_is, &k);
+	if (id || nlayers >= LAYERS_MAX)
 		goto out;
 	id = nlayers;
 	layers[id].parent = parent;
 	layers[id].name = strdup(name);
 	layers[id].type = strdup(type);
-	if (!layers[id].name || !layers[id].type) {
+	if (!layers[id].name || !layers[id].type ||
+	    opc_hashtab_insert(&layer_index, h, id) < 0) {
 		free(layers[id].name);
 		free(layers[id].type);
 		id = 0;
 		goto out;
 	}
-	hash[i] = id;
 	__atomic_store_n(&nlayers, id + 1, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&layer_lock);

@@ -205,7 +205,7 @@ void pt_on_entry(struct tracer *tr, pid_t tid, struct user_regs_struct *regs,
 void pt_on_return(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, int *deliver);
 
 /* pt_module.c */
-void pt_rnames_init(void);
+int pt_rnames_init(void);	/* 0 or -ENOMEM */
 int pt_rname_find(const char *s);
 void pt_module_scan(struct tracer *tr, int mi);
 void pt_maps_scan(struct tracer *tr);

@@ -6,6 +6,7 @@
  * .symtab and .dynsym, so a statically linked program is covered), and
  * gets an int3, or with --inject a jump to the library's wrapper.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -14,52 +15,40 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hashtab.h"
 #include "log.h"
 #include "pt_internal.h"
 
 /* ---- routine names ---------------------------------------------------- */
 
-static int *rname_idx;		/* hash of opc_routines[].symbol: rid + 1 */
-static uint32_t rname_cap;
+static struct opc_hashtab rnames;	/* opc_routines[].symbol -> rid + 1 */
 
-static uint32_t str_hash(const char *s)
+static int rname_is(const void *arg, uint32_t id)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	return !strcmp(opc_routines[id - 1].symbol, arg);
 }
 
-void pt_rnames_init(void)
+int pt_rnames_init(void)
 {
-	rname_cap = 2048;
-	while (rname_cap < 4u * opc_nroutines)
-		rname_cap *= 2;
-	rname_idx = calloc(rname_cap, sizeof(*rname_idx));
+	if (rnames.slot)	/* built already */
+		return 0;
+	if (opc_hashtab_reserve(&rnames, opc_nroutines) < 0)
+		return -ENOMEM;
 	for (int rid = 0; rid < opc_nroutines; rid++) {
-		uint32_t i = str_hash(opc_routines[rid].symbol) & (rname_cap - 1);
-
 		/* GPU calls return before their work is done: a breakpoint
 		 * would time nothing; they are the preload library's */
 		if (opc_iface_gpu(opc_routines[rid].iface))
 			continue;
-		while (rname_idx[i])
-			i = (i + 1) & (rname_cap - 1);
-		rname_idx[i] = rid + 1;
+		/* reserved: cannot fail */
+		opc_hashtab_insert(&rnames, opc_hash_str(OPC_HASH_SEED, opc_routines[rid].symbol),
+				   rid + 1);
 	}
+	return 0;
 }
 
 int pt_rname_find(const char *s)
 {
-	uint32_t i = str_hash(s) & (rname_cap - 1);
-
-	while (rname_idx[i]) {
-		if (!strcmp(opc_routines[rname_idx[i] - 1].symbol, s))
-			return rname_idx[i] - 1;
-		i = (i + 1) & (rname_cap - 1);
-	}
-	return -1;
+	return (int)opc_hashtab_find(&rnames, opc_hash_str(OPC_HASH_SEED, s), rname_is, s) - 1;
 }
 
 /* ---- symbols ---------------------------------------------------------- */

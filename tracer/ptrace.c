@@ -771,7 +771,10 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 		return -1;
 	}
 	elf_version(EV_CURRENT);
-	pt_rnames_init();
+	if (pt_rnames_init() < 0) {
+		pr_err("out of memory");
+		return -1;
+	}
 	pt.opts = *o;
 	fflush(NULL);
 	pid = fork();
@@ -926,7 +929,10 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 		return -1;
 	}
 	elf_version(EV_CURRENT);
-	pt_rnames_init();
+	if (pt_rnames_init() < 0) {
+		pr_err("out of memory");
+		return -1;
+	}
 	pt.opts = *o;
 	tr = proc_new(pid);
 	tr->ppid = status_field(pid, "PPid:");

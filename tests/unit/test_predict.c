@@ -8,6 +8,11 @@
  * predict.sh ties it to the programs' printed counts as well.  Bytes are
  * counted here element by element (A and B read, C written, C read when
  * beta != 0), independently of common/cost.c.
+ *
+ * The engine (opc_predict) is checked on a network small enough to price
+ * by hand, with coefficients that are powers of two so that every energy
+ * is exact: which training overhead wins, the life cycle, static power,
+ * a time fit, and the carbon of a given energy.
  */
 #include <errno.h>
 #include <math.h>
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "arch.h"
@@ -460,6 +466,503 @@ static void test_regions(void **state)
 	assert_non_null(strstr(err, "/nonexistent/grid-carbon-intensity.csv"));
 }
 
+/* ---- the engine ---------------------------------------------------------- */
+
+/*
+ * input [4], batch 2: dense 3, relu, dense 2.  Its sgemm calls (m n k,
+ * FLOPs 2mnk, bytes 4(mk + kn + mn)):
+ *   dense1 forward  2 3 4   48 FLOPs  104 bytes
+ *   dense2 forward  2 2 3   24        64
+ *   dense2 grad_w   2 3 2   24        64
+ *   dense2 grad_x   2 3 2   24        64
+ *   dense1 grad_w   3 4 2   48        104
+ * Under 0.5 J/FLOP, 0.25 J/byte and 1 J/call: 51, 29, 29, 29, 51 J, so an
+ * inference batch costs 80 J (I = 40 J) and a training step 189 J (94.5 J
+ * a sample, overhead 189/80 = 2.3625); the FLOPs alone give 168/72.
+ */
+static const char tiny_arch[] =
+	"{\"input\": [4], \"batch\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 3},"
+	" {\"type\": \"activation\", \"function\": \"relu\"}, {\"type\": \"dense\", \"units\": 2}]}";
+
+static const char tiny_coeffs[] =
+	"{\"opcount_coeffs\": 1, \"target\": \"energy\", \"unit\": \"J\", \"energy_source\": \"rapl\","
+	" \"energy_measured\": true, \"model\": \"c\", \"models\": {\"c\": {\"per_flop\": 0,"
+	" \"per_type\": {\"Linear\": {\"per_flop\": 0.5, \"per_byte\": 0.25}},"
+	" \"per_call\": 1, \"static_w\": %s}}}";
+
+/* 0.125 s per FLOP: the busy time of each call */
+static const char tiny_time[] =
+	"{\"opcount_coeffs\": 1, \"target\": \"time\", \"unit\": \"s\", \"energy_source\": \"none\","
+	" \"energy_measured\": false, \"model\": \"a\", \"models\": {\"a\": {\"per_flop\": 0.125,"
+	" \"per_type\": {}, \"per_call\": 0, \"static_w\": 0}}}";
+
+static char arch_path[64], coeffs_path[64], static_path[64], time_path[64];
+
+static void write_tmp(char *path, const char *text)
+{
+	int fd;
+
+	strcpy(path, "/tmp/opc-test-predict-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int files_setup(void **state)
+{
+	char text[1024];
+
+	(void)state;
+	write_tmp(arch_path, tiny_arch);
+	snprintf(text, sizeof(text), tiny_coeffs, "0");
+	write_tmp(coeffs_path, text);
+	snprintf(text, sizeof(text), tiny_coeffs, "4");
+	write_tmp(static_path, text);
+	write_tmp(time_path, tiny_time);
+	return 0;
+}
+
+static int files_teardown(void **state)
+{
+	(void)state;
+	unlink(arch_path);
+	unlink(coeffs_path);
+	unlink(static_path);
+	unlink(time_path);
+	return 0;
+}
+
+static int has_note(const struct opc_prediction *p, const char *part)
+{
+	for (size_t i = 0; i < p->nnotes; i++)
+		if (strstr(p->notes[i], part))
+			return 1;
+	return 0;
+}
+
+/* opc_predict, failing the test with its message */
+static void predict(const struct opc_predict_req *q, struct opc_prediction *p)
+{
+	int ret = opc_predict(q, p, err, sizeof(err));
+
+	if (ret)
+		fail_msg("opc_predict: %d: %s", ret, err);
+}
+
+static void test_predict_coeffs(void **state)
+{
+	static const double op_j[] = { 51, 29, 29, 29, 51 };
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.coeffs = coeffs_path;
+	q.arch = arch_path;
+	predict(&q, &p);
+	assert_true(p.have_arch && p.have_coeffs && p.have_pred);
+	assert_false(p.have_infer_tr || p.have_train_tr || p.have_lifecycle || p.have_carbon);
+	assert_int_equal(p.lw.nops, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(p.op_j[i] == op_j[i]);
+		assert_true(p.op_static_j[i] == 0);
+	}
+	assert_true(p.pred_infer_batch_j == 80);
+	assert_true(p.pred_train_batch_j == 189);
+	assert_true(p.lc.infer_j == 40);
+	assert_true(p.lc.train_sample_j == 94.5);
+	assert_true(p.lc.overhead == 2.3625);
+	assert_int_equal(p.ovh, OPC_OVH_LOWERING);
+	assert_false(p.lower_bound);
+	assert_int_equal(p.nnotes, 0);
+	opc_prediction_free(&p);
+
+	/*
+	 * --batch 8: dense1 forward 8 3 4, 192 FLOPs, 272 bytes: 165 J;
+	 * dense2 forward 8 2 3, 96 FLOPs, 184 bytes: 95 J.  The weights are
+	 * read once a batch, so a sample costs less than at batch 2.
+	 */
+	q.batch = 8;
+	predict(&q, &p);
+	assert_int_equal(p.lw.batch, 8);
+	assert_true(p.op_j[0] == 165 && p.op_j[1] == 95);
+	assert_true(p.pred_infer_batch_j == 260);
+	assert_true(p.lc.infer_j == 32.5);
+	opc_prediction_free(&p);
+}
+
+/* docs/design.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I */
+static void test_predict_lifecycle(void **state)
+{
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.coeffs = coeffs_path;
+	q.arch = arch_path;
+	q.samples = 1000;
+	q.epochs = 3;
+	q.tuning_runs = 4;
+	q.inferences = 1e6;
+	predict(&q, &p);
+	assert_true(p.have_lifecycle);
+	assert_true(p.lc.samples == 1000 && p.lc.epochs == 3);
+	assert_true(p.lc.tuning_runs == 4 && p.lc.inferences == 1e6);
+	assert_true(p.lc.training_j == 94.5 * 1000 * 3);		/* I*D*E*overhead */
+	assert_true(p.lc.training_j == 40 * 1000 * 3 * 2.3625);
+	assert_true(p.lc.tuning_j == 4 * 283500.0);
+	assert_true(p.lc.inference_j == 40e6);
+	assert_true(p.lc.total_j == 1134000 + 283500 + 40e6);
+	opc_prediction_free(&p);
+
+	/* the tuning runs and the inferences default to none */
+	q.tuning_runs = -1;
+	q.inferences = -1;
+	q.epochs = 0;
+	predict(&q, &p);
+	assert_true(p.lc.tuning_runs == 0 && p.lc.inferences == 0);
+	assert_true(p.lc.training_j == 0 && p.lc.total_j == 0);
+	opc_prediction_free(&p);
+}
+
+/* --overhead, given, wins over the coefficients' ratio */
+static void test_predict_overhead_given(void **state)
+{
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.coeffs = coeffs_path;
+	q.arch = arch_path;
+	q.overhead = 3;
+	q.samples = 10;
+	q.epochs = 2;
+	predict(&q, &p);
+	assert_int_equal(p.ovh, OPC_OVH_GIVEN);
+	assert_true(p.lc.infer_j == 40);
+	assert_true(p.lc.train_sample_j == 120);
+	assert_true(p.lc.overhead == 3);
+	assert_true(p.lc.training_j == 120 * 10 * 2);
+	opc_prediction_free(&p);
+}
+
+/*
+ * Static power (4 W) on the busy time a time fit predicts (0.125 s per
+ * FLOP): 0.5 J more per FLOP; a lower bound, and a note says so.
+ */
+static void test_predict_static_power(void **state)
+{
+	static const double flops[] = { 48, 24, 24, 24, 48 };
+	static const double op_j[] = { 51, 29, 29, 29, 51 };
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.coeffs = static_path;
+	q.arch = arch_path;
+	q.time_coeffs = time_path;
+	predict(&q, &p);
+	assert_true(p.static_applied && p.lower_bound && p.have_tco);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(p.op_static_j[i] == 0.5 * flops[i]);
+		assert_true(p.op_j[i] == op_j[i] + 0.5 * flops[i]);
+	}
+	assert_true(p.pred_infer_batch_j == 80 + 36);
+	assert_true(p.pred_train_batch_j == 189 + 84);
+	assert_true(p.lc.infer_j == 58);
+	assert_true(has_note(&p, "LOWER BOUND: static power 4 W is applied"));
+	opc_prediction_free(&p);
+
+	/* without a time fit the static power is left out, and a note says so */
+	q.time_coeffs = NULL;
+	predict(&q, &p);
+	assert_false(p.static_applied);
+	assert_true(p.lower_bound);
+	assert_true(p.pred_infer_batch_j == 80);
+	assert_true(has_note(&p, "LOWER BOUND: the static power of model c (4 W) is not applied"));
+	opc_prediction_free(&p);
+}
+
+/* A time fit as --coeffs: seconds x --power */
+static void test_predict_time_fit(void **state)
+{
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.coeffs = time_path;
+	q.arch = arch_path;
+	q.power_w = 8;
+	predict(&q, &p);
+	assert_true(p.co.time);
+	assert_true(p.pred_infer_batch_j == 72);	/* 8 W x 0.125 s x 72 FLOPs */
+	assert_true(p.pred_train_batch_j == 168);
+	assert_true(p.lc.infer_j == 36);
+	assert_true(p.lc.overhead == 168.0 / 72);
+	opc_prediction_free(&p);
+
+	q.power_w = -1;
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "fitted for time (target \"time\"), not energy"));
+	q.coeffs = coeffs_path;
+	q.power_w = 8;
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--power: "));
+	assert_non_null(strstr(err, "is already an energy fit"));
+	q.power_w = -1;
+	q.time_coeffs = coeffs_path;
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is an energy fit; it needs a time fit"));
+}
+
+/* Requests that do not make sense are refused before anything is read. */
+static void test_predict_check(void **state)
+{
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "nothing gives energy"));
+	q.coeffs = "/nonexistent/k.json";
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--coeffs needs --arch"));
+	q.arch = "/nonexistent/a.json";
+	q.samples = 10;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "needs both --samples D and --epochs E"));
+	q.epochs = 1;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), 0);
+	q.arch = NULL;
+	q.coeffs = NULL;
+	q.from_trace = "x.opc";
+	q.trace_inferences = 5;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "training energy needs the training overhead"));
+	q.overhead = 2;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), 0);
+	q.train_trace = "t.opc";
+	q.train_samples = 5;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--overhead and --train-trace both give"));
+	opc_predict_req_init(&q);
+	q.energy_j = 1;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "needs --region R or --intensity G"));
+	q.intensity = 1;
+	q.arch = arch_path;
+	assert_int_equal(opc_predict_check(&q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "does not combine"));
+}
+
+/*
+ * Which training overhead is used, on a prediction filled by hand as
+ * opc_predict fills it: a lowering of batch 4 (100 FLOPs forward, 300
+ * forward + backward), coefficients predicting 8 J and 24 J for them,
+ * an inference trace of 30 J over 10 inferences (I = 3 J) and a training
+ * trace of 120 J over 10 samples.  In order: the training trace, then
+ * --overhead, then the coefficients, then the lowering's FLOPs, else none.
+ */
+static void fill(struct opc_prediction *p)
+{
+	memset(p, 0, sizeof(*p));
+	opc_predict_req_init(&p->req);
+	p->have_arch = 1;
+	p->lw.batch = 4;
+	p->lw.infer.flops = 100;
+	p->lw.train.flops = 300;
+	p->have_pred = 1;
+	p->pred_infer_batch_j = 8;
+	p->pred_train_batch_j = 24;
+	p->have_infer_tr = 1;
+	p->infer_tr = (struct opc_trace_energy){ .path = "i.opc", .measured = 1, .energy_j = 30,
+						 .samples = 10, .flops = 250 };
+	p->have_train_tr = 1;
+	p->train_tr = (struct opc_trace_energy){ .path = "t.opc", .measured = 1, .energy_j = 120,
+						 .samples = 10, .flops = 750 };
+}
+
+static void free_notes(struct opc_prediction *p)
+{
+	for (size_t i = 0; i < p->nnotes; i++)
+		free(p->notes[i]);
+	free(p->notes);
+	p->notes = NULL;
+	p->nnotes = 0;
+}
+
+static void test_overhead_precedence(void **state)
+{
+	struct opc_prediction p;
+
+	(void)state;
+	/* both traces, measured: the measured ratio 12 J / 3 J */
+	fill(&p);
+	p.req.overhead = 7;	/* opc_predict_check refuses this; the trace would win */
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_MEASURED);
+	assert_true(p.lc.infer_j == 3 && p.lc.train_sample_j == 12 && p.lc.overhead == 4);
+	assert_int_equal(p.nnotes, 0);	/* the traces did the lowering's FLOPs */
+
+	/* a ratio of two traces of which one is estimated is no measurement */
+	fill(&p);
+	p.infer_tr.measured = 0;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_TRACES);
+	assert_true(p.lc.overhead == 4);
+	fill(&p);
+	p.train_tr.measured = 0;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_TRACES);
+
+	/* a measured overhead below 1 is suspicious */
+	fill(&p);
+	p.train_tr.energy_j = 15;
+	opc_predict_lifecycle(&p);
+	assert_true(p.lc.overhead == 0.5);
+	assert_true(has_note(&p, "the measured overhead is below 1"));
+	free_notes(&p);
+
+	/* no training trace: --overhead */
+	fill(&p);
+	p.have_train_tr = 0;
+	p.req.overhead = 2.5;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_GIVEN);
+	assert_true(p.lc.infer_j == 3 && p.lc.train_sample_j == 7.5 && p.lc.overhead == 2.5);
+
+	/* nor --overhead: the coefficients' training step over inference batch */
+	fill(&p);
+	p.have_train_tr = 0;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_LOWERING);
+	assert_true(p.lc.infer_j == 3 && p.lc.train_sample_j == 9 && p.lc.overhead == 3);
+
+	/* the same without a trace: I predicted, 8 J / batch of 4 */
+	p.have_infer_tr = 0;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_LOWERING);
+	assert_true(p.lc.infer_j == 2 && p.lc.train_sample_j == 6);
+
+	/* coefficients that predict nothing: the lowering's FLOPs, 300 / 100 */
+	fill(&p);
+	p.have_train_tr = 0;
+	p.pred_infer_batch_j = 0;
+	p.lw.train.flops = 500;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_FLOPS);
+	assert_true(p.lc.infer_j == 3 && p.lc.train_sample_j == 15 && p.lc.overhead == 5);
+	fill(&p);
+	p.have_train_tr = 0;
+	p.have_pred = 0;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_FLOPS);
+	assert_true(p.lc.train_sample_j == 9);
+
+	/* nothing to derive it from: no training energy */
+	fill(&p);
+	p.have_train_tr = 0;
+	p.have_pred = 0;
+	p.have_arch = 0;
+	opc_predict_lifecycle(&p);
+	assert_int_equal(p.ovh, OPC_OVH_NONE);
+	assert_true(p.lc.infer_j == 3 && p.lc.train_sample_j == 0 && p.lc.overhead == 0);
+
+	/* with the life cycle: T = 12 J x 1000 x 2, CT = 3 T, N I = 5e5 x 3 J */
+	fill(&p);
+	p.req.samples = 1000;
+	p.req.epochs = 2;
+	p.req.tuning_runs = 3;
+	p.req.inferences = 5e5;
+	opc_predict_lifecycle(&p);
+	assert_true(p.have_lifecycle);
+	assert_true(p.lc.training_j == 24000);
+	assert_true(p.lc.training_j == p.lc.infer_j * 1000 * 2 * p.lc.overhead);
+	assert_true(p.lc.tuning_j == 72000);
+	assert_true(p.lc.inference_j == 1.5e6);
+	assert_true(p.lc.total_j == 72000 + 24000 + 1.5e6);
+
+	/* traces that did other work than the lowering say so */
+	fill(&p);
+	p.infer_tr.flops = 500;
+	p.train_tr.flops = 100;
+	opc_predict_lifecycle(&p);
+	assert_true(has_note(&p, "i.opc did 50 FLOPs per inference, the architecture lowers "
+			     "to 25"));
+	assert_true(has_note(&p, "t.opc did 10 FLOPs per training sample, the architecture "
+			     "lowers to 75"));
+	free_notes(&p);
+}
+
+/* CO2eq = energy x PUE / 3.6e6 J/kWh x intensity, with the region's intensity */
+static void test_predict_carbon(void **state)
+{
+	struct opc_predict_req q;
+	struct opc_prediction p;
+	struct opc_quantity qt;
+	struct opc_intensity fra;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.energy_j = 7.2e6;	/* 2 kWh */
+	q.pue = 1.25;
+	q.region = "gcp:us-central1";	/* 430 g/kWh in the table */
+	predict(&q, &p);
+	assert_true(p.have_carbon && !p.have_arch && !p.have_pred);
+	assert_true(p.ci.g_per_kwh == 430);
+	assert_string_equal(p.ci.region, "gcp:us-central1");
+	opc_predict_quantity(&p, q.energy_j, &qt);
+	assert_true(qt.it_j == 7.2e6 && qt.j == 9e6 && qt.kwh == 2.5);
+	assert_true(qt.have_co2 && qt.co2eq_g == 1075);
+	opc_prediction_free(&p);
+
+	/* --intensity replaces the region's, and says what it replaced */
+	q.region = "fra";
+	q.intensity = 20;
+	predict(&q, &p);
+	assert_int_equal(opc_intensity_lookup(opc_data_dir(), "FRA", &fra, err, sizeof(err)), 0);
+	assert_true(p.ci.g_per_kwh == 20);
+	assert_int_equal(p.ci.year, 0);
+	assert_string_equal(p.ci.region, "FRA");
+	snprintf(err, sizeof(err), "--intensity (given; replaces FRA's %g from ", fra.g_per_kwh);
+	assert_true(!strncmp(p.ci.source, err, strlen(err)));
+	opc_predict_quantity(&p, 3.6e6, &qt);
+	assert_true(qt.co2eq_g == 25);	/* 1 kWh x 1.25 x 20 g */
+	opc_prediction_free(&p);
+
+	/* the region alone: the table's value */
+	q.intensity = -1;
+	q.pue = 1;
+	predict(&q, &p);
+	assert_true(p.ci.g_per_kwh == fra.g_per_kwh && p.ci.year == fra.year);
+	assert_string_equal(p.ci.source, fra.source);
+	opc_predict_quantity(&p, 3.6e6, &qt);
+	assert_true(qt.co2eq_g == fra.g_per_kwh);
+	opc_prediction_free(&p);
+
+	/* an unknown region fails with the lookup's message */
+	q.region = "FRX";
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--region: unknown region \"FRX\""));
+
+	/* no intensity: energies, but no CO2eq */
+	opc_predict_req_init(&q);
+	q.coeffs = coeffs_path;
+	q.arch = arch_path;
+	predict(&q, &p);
+	assert_false(p.have_carbon);
+	opc_predict_quantity(&p, p.lc.infer_j, &qt);
+	assert_true(qt.it_j == 40 && qt.j == 40 * OPC_PUE_DEFAULT);
+	assert_false(qt.have_co2);
+	opc_prediction_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +975,16 @@ int main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_carbon_arithmetic),
 		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_overhead_precedence),
+		cmocka_unit_test_setup_teardown(test_predict_coeffs, files_setup, files_teardown),
+		cmocka_unit_test_setup_teardown(test_predict_lifecycle, files_setup, files_teardown),
+		cmocka_unit_test_setup_teardown(test_predict_overhead_given, files_setup,
+						files_teardown),
+		cmocka_unit_test_setup_teardown(test_predict_static_power, files_setup,
+						files_teardown),
+		cmocka_unit_test_setup_teardown(test_predict_time_fit, files_setup, files_teardown),
+		cmocka_unit_test_setup_teardown(test_predict_check, files_setup, files_teardown),
+		cmocka_unit_test_setup_teardown(test_predict_carbon, files_setup, files_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
