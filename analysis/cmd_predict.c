@@ -1143,10 +1143,6 @@ int cmd_predict(int argc, char **argv)
 			print_json(&r);
 		else
 			print_table(&r);
-		if (fflush(stdout) != 0) {
-			pr_err("cannot write the prediction");
-			ret = 1;
-		}
 	}
 	result_free(&r);
 	return ret;
