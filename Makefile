@@ -2,7 +2,7 @@
 #
 #   make            build build/libopcount.so and build/opcount
 #   make deps       install the Debian packages the build and tests need
-#   make test       every test (installs what is missing first)
+#   make test       every test (installs what is missing first); T=PATTERN: those named so
 #   make demo       the main job on an example
 #   make bench      benchmarks (measurements, not tests)
 #   make install PREFIX=/usr/local
@@ -200,7 +200,7 @@ gpu-fakes: $(GPU_TEST_DEPS)
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 		$(GPU_TEST_DEPS)
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
 	@$(MAKE) --no-print-directory all

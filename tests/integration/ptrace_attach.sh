@@ -22,7 +22,7 @@ PY=/usr/bin/python3
 CHECK="$PY $ROOT/tests/python/check_report.py"
 
 fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
+[ -x "$PY" ] || fail "$PY is not installed (the JSON checks need it): run make deps"
 for f in "$OPC" "$LOOP" "$B/tests/progs/threads" "$B/tests/progs/fork_loop"; do
 	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"
 done
@@ -177,7 +177,8 @@ echo "ok fork storm: $(cat "$tmp/storm.out" | tail -1), $kids children traced, $
 grep -q "does not exist\|expected a process id" "$tmp/err.out" || fail "no-such-pid message: $(cat "$tmp/err.out")"
 "$OPC" record --duration 1 -- true >"$tmp/err.out" 2>&1 && fail "--duration without -p succeeded"
 # a process of another user: as root, drop to nobody and try to attach to ours
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+if [ "$(id -u)" = 0 ]; then
+	command -v setpriv >/dev/null || fail "setpriv is missing (Debian's util-linux, always installed)"
 	sleep 10 &
 	sp=$!
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$OPC" record -p $sp --duration 1 \
