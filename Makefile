@@ -154,6 +154,20 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(OPENBLAS_CFLAGS) -Iinclude $< -o $@ -llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
 
+# ---- the wrapper test (tests/integration/wrappers.sh) ----------------------
+# A BLAS/LAPACK/LAPACKE whose every entry point does nothing, and a program
+# calling each entry point of the routine table with chosen shapes and flags
+# (tests/wrappers/gen_calls.py): what the wrappers record is compared with
+# tests/wrappers/model.py.
+WRAP := $(BUILD)/tests/wrappers
+$(WRAP)/calls.c $(WRAP)/fakeblas.c $(WRAP)/calls.json &: common/routines.tbl tests/wrappers/gen_calls.py
+	@mkdir -p $(WRAP)
+	$(PYTHON) tests/wrappers/gen_calls.py common/routines.tbl $(WRAP)
+$(WRAP)/libfakeblas.so: $(WRAP)/fakeblas.c
+	$(CC) -O0 -shared -fPIC -Wl,-soname,libfakeblas.so -o $@ $<
+$(WRAP)/calls: $(WRAP)/calls.c $(WRAP)/libfakeblas.so
+	$(CC) -O0 -g -o $@ $< -L$(WRAP) -lfakeblas -Wl,-rpath,'$$ORIGIN'
+
 # ---- a simulated GPU for the GPU tests (no GPU or driver needed) ------------
 # Fake CUDA runtime, cuBLAS, cublasLt and cuDNN with the real sonames,
 # built from tests/fake/ against the CUDA toolkit's headers where they are
@@ -199,7 +213,7 @@ gpu-fakes: $(GPU_TEST_DEPS)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(GPU_TEST_DEPS)
+		$(WRAP)/calls $(GPU_TEST_DEPS)
 	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
