@@ -87,8 +87,11 @@ awk -F, 'NR > 1 && $1 != "-" {
 	n++ } END { exit bad || n != 2 }' "$tmp/thr.csv" || fail "threads: rows inconsistent: $(cat "$tmp/thr.csv")"
 echo "ok threads: $(awk -F, 'NR > 1 && $1 != "-" { printf "%s %s calls; ", $1, $6 }' "$tmp/thr.csv")finished unchanged"
 
-# a process that exits while attached
-start 200 1000
+# a process that exits while attached: 1000 iterations of at least 1 ms,
+# so that it is still there when record -p attaches on a loaded machine (a
+# pid that exited may be reaped and given to another process, which -p
+# would then attach to)
+start 1000 1000
 "$OPC" record -p $lp --duration 10 -o "$tmp/exit.opc" >"$tmp/rec.out" 2>&1 ||
 	fail "exit while attached: record exited $?: $(cat "$tmp/rec.out")"
 wait $lp; lp=
