@@ -3,7 +3,7 @@
 #   make            build build/libopcount.so and build/opcount
 #   make deps       install the Debian packages the build needs
 #   make test-deps  ... and those the tests and benchmarks need too
-#   make test       every test (installs what is missing first)
+#   make test       every test (installs what is missing first); T=PATTERN: those named so
 #   make demo       the main job on an example (installs what is missing first)
 #   make bench      benchmarks (measurements, not tests)
 #   make check-deps say which packages are missing
@@ -205,6 +205,7 @@ TABLE_OBJS := $(call cli_objs,common/routines.c common/cost.c) $(BUILD)/cli/gen/
 # the trace format, writer and reader
 TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c) $(TABLE_OBJS)
 
+TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,tracer/energy.c common/datadir.c common/log.c \
@@ -242,6 +243,20 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
 		-llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
+
+# ---- the wrapper test (tests/integration/wrappers.sh) ----------------------
+# A BLAS/LAPACK/LAPACKE whose every entry point does nothing, and a program
+# calling each entry point of the routine table with chosen shapes and flags
+# (tests/wrappers/gen_calls.py): what the wrappers record is compared with
+# tests/wrappers/model.py.
+WRAP := $(BUILD)/tests/wrappers
+$(WRAP)/calls.c $(WRAP)/fakeblas.c $(WRAP)/calls.json &: common/routines.tbl tests/wrappers/gen_calls.py
+	@mkdir -p $(WRAP)
+	$(PYTHON) tests/wrappers/gen_calls.py common/routines.tbl $(WRAP)
+$(WRAP)/libfakeblas.so: $(WRAP)/fakeblas.c
+	$(CC) -O0 -shared -fPIC -Wl,-soname,libfakeblas.so -o $@ $<
+$(WRAP)/calls: $(WRAP)/calls.c $(WRAP)/libfakeblas.so
+	$(CC) -O0 -g -o $@ $< -L$(WRAP) -lfakeblas -Wl,-rpath,'$$ORIGIN'
 
 # ---- a simulated GPU for the GPU tests (no GPU or driver needed) ------------
 # Fake CUDA runtime, cuBLAS, cublasLt and cuDNN with the real sonames,
@@ -288,8 +303,8 @@ gpu-fakes: $(GPU_TEST_DEPS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(GPU_TEST_DEPS)
-	@BUILD=$(BUILD) sh tests/run.sh
+		$(WRAP)/calls $(GPU_TEST_DEPS)
+	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -714,11 +714,6 @@ int cmd_predict(int argc, char **argv)
 		print_json(&r);
 	else
 		print_table(&r);
-	ret = 0;
-	if (fflush(stdout) != 0) {
-		pr_err("cannot write the prediction");
-		ret = 1;
-	}
 	opc_prediction_free(&r);
-	return ret;
+	return 0;
 }

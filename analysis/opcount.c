@@ -2,8 +2,10 @@
  * opcount.c - the command-line tool: dispatch to one file per subcommand.
  */
 #define PR_FMT "opcount"
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "opcount_cli.h"
@@ -30,9 +32,43 @@ static void usage(FILE *f)
 		   "`opcount COMMAND --help` for the options of a command.\n");
 }
 
-int main(int argc, char **argv)
+/*
+ * Whatever a command printed is only written when stdout is flushed, so a
+ * full disk or a closed descriptor shows up here, after the command said
+ * it succeeded: check once for every command, as perf's run_builtin does,
+ * rather than in each.  A command that already failed keeps its status.
+ * A reader that went away (a pipe into head) is not an error: a program
+ * that ignores SIGPIPE gets EPIPE there, which it did not ask for.
+ */
+static int stdout_check(int status)
 {
-	opc_log_init();
+	struct stat st;
+	int broken;
+
+	if (status != 0)
+		return status;
+	if (fstat(fileno(stdout), &st) < 0)
+		return status;	/* stdout was closed: nothing to write to */
+	if (fflush(stdout) != 0) {
+		if (errno == EPIPE && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+			return status;
+		pr_err("cannot write to standard output: %s", strerror(errno));
+		return 1;
+	}
+	broken = ferror(stdout);
+	if (fclose(stdout) != 0) {
+		pr_err("cannot close standard output: %s", strerror(errno));
+		return 1;
+	}
+	if (broken) {	/* an earlier write failed, and its errno is gone */
+		pr_err("cannot write to standard output");
+		return 1;
+	}
+	return status;
+}
+
+static int dispatch(int argc, char **argv)
+{
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -51,4 +87,10 @@ int main(int argc, char **argv)
 	pr_err("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	opc_log_init();
+	return stdout_check(dispatch(argc, argv));
 }

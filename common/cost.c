@@ -42,6 +42,12 @@ static uint64_t by(char prec, double elems)
 	return elems > 0 ? (uint64_t)llround(elems * opc_elem_size(prec)) : 0;
 }
 
+/* bytes of eigenvalues or singular values: reals, also of complex matrices */
+static uint64_t by_real(char prec, double elems)
+{
+	return by(prec, elems) / (opc_is_complex(prec) ? 2 : 1);
+}
+
 static int bad(const struct opc_shape *s, int ndims)
 {
 	for (int i = 0; i < ndims; i++)
@@ -629,12 +635,15 @@ void opc_cost_orgqr(const struct opc_shape *s, char prec, struct opc_cost *o)
 
 /*
  * GELS with trans = 'N', m >= n: QR of A, Q^T B, triangular solve; m < n
- * is the transposed problem (LQ).  Deterministic for full-rank A.
+ * is the transposed problem (LQ).  Deterministic for full-rank A.  B holds
+ * m rows of right-hand sides (n with trans 'T' or 'C') and max(m, n) rows
+ * on return (solutions, and residuals when the system is tall).
  */
 void opc_cost_gels(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	double m = s->d[0], n = s->d[1], r = s->d[2];
 	double big = m > n ? m : n, small = m < n ? m : n;
+	double rows_in = s->f[0] == 'N' ? m : n;
 
 	if (bad(s, 3) || query(s))
 		return;	/* zero: set by opc_routine_cost */
@@ -642,7 +651,7 @@ void opc_cost_gels(const struct opc_shape *s, char prec, struct opc_cost *o)
 				    r * small * (small + 1) / 2,
 		      add_geqrf(big, small) + add_ormqr_left(big, r, small) +
 				    r * small * (small - 1) / 2);
-	o->bytes = by(prec, 2 * m * n + 2 * big * r);
+	o->bytes = by(prec, 2 * m * n + (rows_in + big) * r);
 }
 
 /* estimates (Golub and Van Loan; LAPACK Users' Guide), real n^3 terms;
@@ -650,6 +659,18 @@ void opc_cost_gels(const struct opc_shape *s, char prec, struct opc_cost *o)
 static uint64_t est(char prec, double f)
 {
 	return (uint64_t)llround(opc_is_complex(prec) ? 4 * f : f);
+}
+
+/*
+ * Bytes of a symmetric (Hermitian) eigensolver: the triangle of A read;
+ * the eigenvectors written over A (n x n), or without them the triangle
+ * destroyed (written); the eigenvalues, reals.
+ */
+static uint64_t eig_bytes(double n, int vec, char prec)
+{
+	double t = n * (n + 1) / 2;
+
+	return by(prec, t + (vec ? n * n : t)) + by_real(prec, n);
 }
 
 void opc_cost_syev(const struct opc_shape *s, char prec, struct opc_cost *o)
@@ -660,7 +681,7 @@ void opc_cost_syev(const struct opc_shape *s, char prec, struct opc_cost *o)
 	if (bad(s, 1) || query(s))
 		return;	/* zero: set by opc_routine_cost */
 	o->flops = est(prec, vec ? 9 * n * n * n : 4.0 / 3 * n * n * n);
-	o->bytes = by(prec, 2 * n * n + n);
+	o->bytes = eig_bytes(n, vec, prec);
 }
 
 void opc_cost_syevd(const struct opc_shape *s, char prec, struct opc_cost *o)
@@ -671,7 +692,7 @@ void opc_cost_syevd(const struct opc_shape *s, char prec, struct opc_cost *o)
 	if (bad(s, 1) || query(s))
 		return;	/* zero: set by opc_routine_cost */
 	o->flops = est(prec, vec ? 4 * n * n * n : 4.0 / 3 * n * n * n);
-	o->bytes = by(prec, 2 * n * n + n);
+	o->bytes = eig_bytes(n, vec, prec);
 }
 
 static double svd_flops(double m, double n, char ju, char jv)
@@ -715,7 +736,7 @@ void opc_cost_gesvd(const struct opc_shape *s, char prec, struct opc_cost *o)
 		jv = tj;
 	}
 	o->flops = est(prec, svd_flops(m, n, ju, jv));
-	o->bytes = by(prec, 2 * m * n + n + svd_out(m, n, ju) + svd_out(n, n, jv));
+	o->bytes = by(prec, 2 * m * n + svd_out(m, n, ju) + svd_out(n, n, jv)) + by_real(prec, n);
 }
 
 void opc_cost_gesdd(const struct opc_shape *s, char prec, struct opc_cost *o)

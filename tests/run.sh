@@ -1,16 +1,41 @@
 #!/bin/sh
-# tests/run.sh - run every test and print one summary line at the end.
+# tests/run.sh - run the tests and print one summary line at the end.
 #
-# Unit tests: the cmocka binaries $BUILD/tests/test_*.  Integration tests:
-# tests/integration/*.sh, each run from the repository root with BUILD set;
-# exit 0 = passed, 77 = skipped (the script prints why), anything else =
-# failed.  A test's output is shown only when it fails or skips.
+#   tests/run.sh [PATTERN...]     (make test T=PATTERN)
+#
+# With patterns, only the tests whose name (unit/test_cost,
+# integration/ptrace_attach) contains one of them, as a shell pattern
+# (`ptrace`, `unit/`, `gpu_cu*`); a pattern that matches no test fails.
+#
+# Unit tests: the cmocka binaries $BUILD/tests/test_*, one per
+# tests/unit/test_*.c (a missing one failed to build: a failure).
+# Integration tests: tests/integration/*.sh, each run from the repository
+# root with BUILD set; exit 0 = passed, 77 = skipped (the script prints why:
+# only for what the machine lacks, never for something `make test` builds
+# or installs), anything else = failed, 127 (a command not found) included.
+# A test's output is shown only when it fails or skips.
 BUILD=${BUILD:-build}
 export BUILD
 pass=0 fail=0 skip=0
 failed=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+# matches NAME PATTERNS: does NAME contain one of the (space-separated)
+# PATTERNS?  set -f: the patterns are matched, not expanded against files.
+matches() {
+	_n=$1 _hit=1
+	set -f
+	for _p in $2; do
+		case $_n in *$_p*) _hit=0; break ;; esac
+	done
+	set +f
+	return $_hit
+}
+
+wanted() {	# NAME: selected (every test when no pattern was given)?
+	[ -z "$patterns" ] || matches "$1" "$patterns"
+}
 
 run() {	# name, command...
 	name=$1; shift
@@ -22,16 +47,35 @@ run() {	# name, command...
 	0)  pass=$((pass + 1)); echo "PASS  $name (${secs}s)" ;;
 	77) skip=$((skip + 1)); echo "SKIP  $name: $(tail -n 1 "$log")" ;;
 	*)  fail=$((fail + 1)); failed="$failed $name"
-	    echo "FAIL  $name (exit $rc)"; sed 's/^/      /' "$log" | tail -n 40 ;;
+	    why="exit $rc"
+	    [ $rc = 127 ] && why="exit 127: a command was not found"
+	    echo "FAIL  $name ($why)"; sed 's/^/      /' "$log" | tail -n 40 ;;
 	esac
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	run "unit/$(basename "$t")" "$t"
+patterns="$*"
+for p in "$@"; do
+	found=
+	for t in tests/unit/test_*.c tests/integration/*.sh; do
+		n=$(basename "$t")
+		case $t in *.c) n=unit/${n%.c} ;; *) n=integration/${n%.sh} ;; esac
+		matches "$n" "$p" && { found=1; break; }
+	done
+	[ -n "$found" ] || { echo "FAIL  no test name matches '$p'"; exit 1; }
+done
+
+for src in tests/unit/test_*.c; do
+	t=$BUILD/tests/$(basename "$src" .c)
+	wanted "unit/$(basename "$t")" || continue
+	if [ -x "$t" ]; then
+		run "unit/$(basename "$t")" "$t"
+	else
+		run "unit/$(basename "$t")" sh -c "echo '$t was not built (make test builds it)'; exit 1"
+	fi
 done
 for t in tests/integration/*.sh; do
 	[ -f "$t" ] || continue
+	wanted "integration/$(basename "$t" .sh)" || continue
 	run "integration/$(basename "$t" .sh)" sh "$t"
 done
 

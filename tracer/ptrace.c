@@ -37,6 +37,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <signal.h>
@@ -262,6 +263,31 @@ static int status_field(pid_t tid, const char *name)
 			break;
 	fclose(f);
 	return v;
+}
+
+/*
+ * Whether thread tid has exited and waits to be reaped (a zombie, state Z
+ * or X in /proc/TID/stat).  PTRACE_SEIZE refuses it with EPERM, which is
+ * then no question of permission.
+ */
+static int thread_exited(pid_t tid)
+{
+	char path[64], buf[512];
+	const char *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 static int tgid_of(pid_t tid)
@@ -882,7 +908,7 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if (!(d = opendir(path)))
-		return tr->threads ? 0 : -1;
+		return 0;	/* gone: the caller says so if none was seized */
 	while ((de = readdir(d))) {
 		pid_t tid = atoi(de->d_name);
 		int st;
@@ -892,7 +918,7 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 		if (ptrace(PTRACE_SEIZE, tid, NULL,
 			   (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 					  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC)) < 0) {
-			if (errno == ESRCH)
+			if (errno == ESRCH || (errno == EPERM && thread_exited(tid)))
 				continue;	/* exited meanwhile */
 			if (errno == EPERM)
 				explain_eperm(pid);
@@ -928,6 +954,16 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 		pr_err("cannot attach to opcount itself");
 		return -1;
 	}
+	if (thread_exited(pid)) {
+		if (status_field(pid, "Threads:") > 1)
+			pr_err("the main thread of process %d has exited (its other threads run "
+			       "on): opcount reads the process through it and cannot attach",
+			       (int)pid);
+		else
+			pr_err("process %d has exited: a zombie until its parent reaps it",
+			       (int)pid);
+		return -1;
+	}
 	elf_version(EV_CURRENT);
 	if (pt_rnames_init() < 0) {
 		pr_err("out of memory");
@@ -945,7 +981,10 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 	while ((n = seize_threads(tr, pid)) > 0)
 		;
 	if (n < 0 || tr->threads == NULL) {
-		if (n == 0)
+		if (n == 0 && thread_exited(pid))
+			pr_err("process %d has exited: a zombie until its parent reaps it",
+			       (int)pid);
+		else if (n == 0)
 			pr_err("process %d does not exist", (int)pid);
 		for (struct thr *t = tr->threads; t; t = t->next)
 			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pend_sig);

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/energy_common.inc"
 
 CC=${CC:-cc}
-command -v "$CC" >/dev/null 2>&1 || { echo "skip: no C compiler ($CC) to build the fake NVML"; exit 77; }
+command -v "$CC" >/dev/null 2>&1 || fail "no C compiler ($CC) to build the fake NVML: make test needs one"
 NVML=$tmp/lib/libnvidia-ml.so.1
 mkdir -p "$tmp/lib"
 $CC -shared -fPIC -O2 -Wall -Wextra -fvisibility=hidden -Wl,-soname,libnvidia-ml.so.1 \

@@ -14,7 +14,7 @@
 
 if [ "$(id -u)" = 0 ]; then
 	command -v setpriv >/dev/null 2>&1 ||
-		{ echo "skip: setpriv is not installed (needed to run as nobody)"; exit 77; }
+		fail "setpriv is missing (Debian's util-linux, always installed; it runs the program as nobody)"
 	AS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 	mode=0400
 	$AS true 2>/dev/null ||

@@ -14,9 +14,7 @@
 #   and calls, through the expected interface;
 #   any other row (dcopy_ inside solve) has no FLOPs.
 . "$(dirname "$0")/lib.inc"
-need_py
-"$PY" -c 'import numpy' 2>/dev/null ||
-	{ echo "skip: $PY has no numpy (Debian package python3-numpy)"; exit 77; }
+need_py_module numpy python3-numpy
 need "$LIB" "$OPC"
 
 # Single-threaded BLAS: the counts do not depend on it, but the run is

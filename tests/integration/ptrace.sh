@@ -25,7 +25,7 @@ PY=/usr/bin/python3
 CHECK="$PY $ROOT/tests/python/check_report.py"
 
 fail() { echo "FAIL: $*"; exit 1; }
-[ -x "$PY" ] || { echo "skip: $PY is not installed (the JSON checks need it)"; exit 77; }
+[ -x "$PY" ] || fail "$PY is not installed (the JSON checks need it): run make deps"
 for f in "$OPC" "$LIB" "$P/blas_calls" "$P/blas_calls-static" "$P/dlopen_local" "$P/threads" \
 	 "$P/fork_exec"; do
 	[ -e "$f" ] || fail "$f is missing (run make test, which builds it)"

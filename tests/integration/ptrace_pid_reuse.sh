@@ -19,7 +19,7 @@ need "$OPC" "$P/dlopen_local"
 ptrace_or_skip
 
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (a PID namespace whose next pid can be set)"; exit 77; }
-command -v unshare >/dev/null || { echo "skip: unshare is not installed"; exit 77; }
+command -v unshare >/dev/null || fail "unshare is missing (Debian's util-linux, always installed)"
 unshare -fp --mount-proc sh -c 'echo 99 >/proc/sys/kernel/ns_last_pid && sh -c "echo \$\$"' \
 	>"$tmp/ns.out" 2>&1
 [ "$(cat "$tmp/ns.out")" = 100 ] ||

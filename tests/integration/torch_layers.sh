@@ -22,9 +22,7 @@
 #    and parameters, bit for bit, and annotate() installs nothing there.
 . "$(dirname "$0")/lib.inc"
 SCRIPT=$ROOT/tests/python/torch_layers.py
-need_py
-"$PY" -c 'import torch' 2>/dev/null ||
-	{ echo "skip: $PY has no torch (Debian package python3-torch)"; exit 77; }
+need_py_module torch python3-torch
 need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 

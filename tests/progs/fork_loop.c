@@ -20,11 +20,14 @@
  *
  *   fork_loop --storm SECONDS
  *
- * Prints "ready PID", then for SECONDS forks children back to back, each
- * calling cblas_ddot (n = 100) 10 times and exiting 0, and waits for each;
- * prints "children N failed F" (F: those that did not exit 0, e.g. killed
- * by the SIGTRAP of a breakpoint left in their memory).  Attaching and
- * detaching meanwhile lands forks in every state the tracer knows.
+ * Prints "ready PID", then until SIGUSR1 (or SECONDS at most) forks
+ * children back to back, each calling cblas_ddot (n = 100) 10 times and
+ * exiting 0, and waits for each; prints "children N failed F" (F: those
+ * that did not exit 0, e.g. killed by the SIGTRAP of a breakpoint left in
+ * their memory).  Attaching and detaching meanwhile lands forks in every
+ * state the tracer knows.  The end is a signal, not a time, so that a
+ * test attaching several times on a slow machine never attaches to a
+ * storm that is already over.
  */
 #include <cblas.h>
 #include <signal.h>
@@ -39,12 +42,18 @@
 #define BURST	100
 #define AFTER	50
 
-static volatile sig_atomic_t fork_asked;
+static volatile sig_atomic_t fork_asked, stop_asked;
 
 static void on_usr1(int sig)
 {
 	(void)sig;
 	fork_asked = 1;
+}
+
+static void on_usr1_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
 }
 
 static int traced(void)
@@ -95,6 +104,7 @@ static int storm(double secs)
 
 	for (int i = 0; i < 100; i++)
 		x[i] = y[i] = i * 0.5;
+	signal(SIGUSR1, on_usr1_stop);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -111,7 +121,7 @@ static int storm(double secs)
 			failed++;
 		n++;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	} while (!stop_asked && (t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
 	printf("children %ld failed %ld\n", n, failed);
 	return failed != 0;
 }

@@ -1,0 +1,662 @@
+/*
+ * test_attribute.c - the energy attribution arithmetic (analysis/attribute.c)
+ * on hand-built traces whose every joule is known.
+ *
+ * Each trace is described below (keys, call intervals, energy samples,
+ * stack samples), written with common/trace_write.c and read back with
+ * common/trace_read.c, as `opcount report` reads a real one; then
+ * opc_attribute_energy() splits it and each key's energy, its bounds, the
+ * outside energy and each stack sample's share are compared with values
+ * worked out by hand in the comments (to 1e-9 J: the split divides).  The
+ * idle baseline split (static = idle power x time) is checked through
+ * opc_profile_load, which does it.
+ */
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "attribute.h"
+#include "profile.h"
+#include "trace.h"
+
+#define S(x)	((uint64_t)((x) * 1e9 + 0.5))	/* seconds -> ns */
+#define MAXK	8
+#define MAXI	8
+#define MAXE	8
+#define MAXD	4
+
+#define DOM_PACKAGE	1	/* enum opc_energy_kind (tracer/energy.h) */
+#define DOM_CORE	2
+
+/* ---- a trace on paper ----------------------------------------------------- */
+
+struct t_key {
+	uint32_t tid;
+	uint32_t flags;		/* OPC_TKEY_* */
+	uint8_t device;
+};
+
+struct t_entry {
+	int key;		/* index into keys[], from 0 */
+	uint64_t calls;
+	uint64_t busy_ns;	/* of all calls: every call is timed */
+};
+
+struct t_interval {
+	double begin, end;	/* s */
+	struct t_entry e[MAXK];
+	int n;
+};
+
+struct t_dom {
+	const char *name;
+	uint32_t kind, counted;
+};
+
+struct t_esample {
+	double t;		/* s */
+	double j[MAXD];		/* cumulative joules per domain */
+};
+
+struct t_sample {
+	double t;		/* the tick */
+	uint32_t tid;
+	double weight;		/* s of CPU time outside counted calls */
+};
+
+struct spec {
+	struct t_key keys[MAXK];
+	int nkeys;
+	struct t_interval iv[MAXI];
+	int niv;
+	struct t_dom dom[MAXD];
+	int ndom;
+	struct t_esample es[MAXE];
+	int nes;
+	struct t_sample smp[MAXE];
+	int nsmp;
+	double resolution;	/* J */
+	const char *idle_w;	/* INFO idle_w=, or NULL */
+	uint64_t start;		/* header's start_realtime_ns */
+};
+
+static char tmpdir[] = "/tmp/test_attribute.XXXXXX";
+static int ntraces;
+
+static void put(struct opc_writer *w, uint32_t type, const void *fixed, size_t len,
+		const void *tail, size_t tlen)
+{
+	void *p = opc_writer_begin(w, type, len);
+
+	assert_non_null(p);
+	if (len)
+		memcpy(p, fixed, len);
+	if (tlen)
+		assert_int_equal(opc_writer_append(w, tail, tlen), 0);
+	opc_writer_end(w);
+}
+
+/* Write the trace of `s` to a new file; returns its path (static storage
+ * per call: copy it before the next one). */
+static const char *write_spec(const struct spec *s)
+{
+	static char path[256];
+	struct opc_file_header h;
+	struct opc_writer w;
+	struct opc_rec_string rs;
+	const char *strs[] = { "cblas_dgemm", "dgemm", "gemm", "m,n,k", "ta,tb,beta" };
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/t%d.opc", tmpdir, ntraces++);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, OPC_TRACE_MAGIC, 8);
+	h.version = OPC_TRACE_VERSION;
+	h.min_version = OPC_TRACE_MIN_VERSION;
+	h.header_size = sizeof(h);
+	h.byte_order = OPC_BYTE_ORDER_MARK;
+	h.frame_header_size = sizeof(struct opc_frame);
+	h.start_realtime_ns = s->start ? s->start : 1700000000000000000ull;
+	h.pid = 4242;
+	h.ppid = 1;
+	h.interval_ns = S(1);
+	assert_int_equal(opc_writer_open(&w, fd, &h), 0);
+	if (s->idle_w) {
+		char kv[64];
+
+		snprintf(kv, sizeof(kv), "idle_w=%s", s->idle_w);
+		put(&w, OPC_REC_INFO, NULL, 0, kv, strlen(kv) + 1);
+	}
+	for (uint32_t i = 0; i < 5; i++) {
+		rs.id = i + 1;
+		put(&w, OPC_REC_STRING, &rs, sizeof(rs), strs[i], strlen(strs[i]) + 1);
+	}
+	if (s->nsmp) {	/* one stack for every sample: only weights matter */
+		struct opc_rec_stack st = { 1, 1 };
+		uint64_t frame = 0x401000;
+
+		put(&w, OPC_REC_STACK, &st, sizeof(st), &frame, sizeof(frame));
+	}
+	for (int k = 0; k < s->nkeys; k++) {
+		struct opc_rec_key key = {
+			.id = k + 1, .symbol = 1, .op = 2, .family = 3, .dims = 4, .flag_names = 5,
+			.flags = s->keys[k].flags, .level = 3, .prec = 'd',
+			.device = s->keys[k].device, .site = 0x401000 + 16 * k, .flops = 1000,
+			.bytes = 100, .d = { 10, 10, 5, 0 }, .f = { 'N', 'N', '1', 0 },
+			.tid = s->keys[k].tid,
+		};
+
+		put(&w, OPC_REC_KEY, &key, sizeof(key), NULL, 0);
+	}
+	if (s->ndom) {
+		struct opc_rec_energy_info ei = { .resolution_j = s->resolution,
+						  .ndomains = s->ndom, .measured = 1 };
+		struct opc_rec_energy_domain d[MAXD];
+		char tail[sizeof(d) + 1];
+
+		memset(d, 0, sizeof(d));
+		snprintf(ei.source, sizeof(ei.source), "rapl");
+		for (int i = 0; i < s->ndom; i++) {
+			snprintf(d[i].name, sizeof(d[i].name), "%s", s->dom[i].name);
+			d[i].kind = s->dom[i].kind;
+			d[i].counted = s->dom[i].counted;
+		}
+		memcpy(tail, d, s->ndom * sizeof(d[0]));
+		tail[s->ndom * sizeof(d[0])] = 0;	/* an empty note */
+		put(&w, OPC_REC_ENERGY_INFO, &ei, sizeof(ei), tail, s->ndom * sizeof(d[0]) + 1);
+	}
+	for (int i = 0; i < s->niv; i++) {
+		const struct t_interval *in = &s->iv[i];
+		struct opc_rec_interval ri = { S(in->begin), S(in->end), in->n, 0 };
+		void *p = opc_writer_begin(&w, OPC_REC_INTERVAL, sizeof(ri));
+
+		assert_non_null(p);
+		memcpy(p, &ri, sizeof(ri));
+		for (int j = 0; j < in->n; j++) {
+			const struct t_entry *e = &in->e[j];
+
+			opc_writer_varint(&w, e->key + 1);
+			opc_writer_varint(&w, e->calls);
+			opc_writer_varint(&w, e->calls);
+			opc_writer_varint(&w, e->busy_ns);
+			opc_writer_varint(&w, e->calls * 1000);
+			opc_writer_varint(&w, e->calls * 100);
+		}
+		opc_writer_end(&w);
+	}
+	for (int i = 0; i < s->nes; i++) {
+		struct opc_rec_energy re = { S(s->es[i].t), s->ndom, 0 };
+
+		put(&w, OPC_REC_ENERGY, &re, sizeof(re), s->es[i].j, s->ndom * sizeof(double));
+	}
+	if (s->nsmp) {
+		struct opc_rec_sample rsm = { s->nsmp, 0 };
+		struct opc_rec_sample_ent ent[MAXE];
+
+		for (int i = 0; i < s->nsmp; i++)
+			ent[i] = (struct opc_rec_sample_ent){ S(s->smp[i].t), s->smp[i].tid, 1,
+							      S(s->smp[i].weight) };
+		put(&w, OPC_REC_SAMPLE, &rsm, sizeof(rsm), ent, s->nsmp * sizeof(ent[0]));
+	}
+	struct opc_rec_end end = { S(s->nes ? s->es[s->nes - 1].t : 0), 0, 1, 0 };
+
+	put(&w, OPC_REC_END, &end, sizeof(end), NULL, 0);
+	assert_int_equal(opc_writer_flush(&w), 0);
+	opc_writer_release(&w);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+/* Write, read back and attribute. */
+static void attribute(const struct spec *s, struct opc_trace *t, struct opc_attribution *a)
+{
+	char err[1024] = "";
+	const char *path = write_spec(s);
+
+	memset(t, 0, sizeof(*t));
+	if (opc_trace_read(path, t, err, sizeof(err)) < 0 || err[0])
+		fail_msg("reading back %s: %s", path, err);
+	assert_int_equal(t->nkeys, s->nkeys);
+	assert_int_equal(opc_attribute_energy(t, a), 0);
+}
+
+static void near_(double got, double want, const char *what, int line)
+{
+	if (!(fabs(got - want) <= 1e-9))
+		fail_msg("line %d: %s is %.12g J, expected %.12g J", line, what, got, want);
+}
+
+#define NEAR(got, want) near_((got), (want), #got, __LINE__)
+
+/* Every joule is somewhere: the keys' and the outside energy add up. */
+static void conserved(const struct opc_trace *t, const struct opc_attribution *a)
+{
+	double sum = a->outside_j;
+
+	for (size_t k = 0; k < t->nkeys; k++)
+		sum += t->keys[k].energy_j;
+	NEAR(sum, a->total_j);
+}
+
+#define KEY_J(t, k)	((t).keys[k].energy_j)
+#define KEY_LO(t, k)	((t).keys[k].energy_lo_j)
+#define KEY_HI(t, k)	((t).keys[k].energy_hi_j)
+
+static const struct t_dom package = { "package-0", DOM_PACKAGE, 1 };
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/*
+ * One second, 10 J.  Thread 1 busy 0.25 s, thread 2 0.5 s: 2.5 J and 5 J,
+ * 2.5 J outside.  One interval: its power is its own neighbour, 10 W,
+ * so the bounds are the share of 10 W x 1 s, -/+ twice the resolution.
+ */
+static void test_time_proportional(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 }, { 2, 0, 0 } }, .nkeys = 2,
+		.iv = { { 0, 1, { { 0, 10, S(0.25) }, { 1, 5, S(0.5) } }, 2 } }, .niv = 1,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 10 } } }, .nes = 1, .resolution = 0.125,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	assert_int_equal(a.have_energy, 1);
+	NEAR(a.total_j, 10);
+	NEAR(a.duration_s, 1);
+	NEAR(KEY_J(t, 0), 2.5);
+	NEAR(KEY_J(t, 1), 5);
+	NEAR(a.outside_j, 2.5);
+	NEAR(KEY_LO(t, 0), 2.5 - 0.25);
+	NEAR(KEY_HI(t, 0), 2.5 + 0.25);
+	NEAR(KEY_LO(t, 1), 5 - 0.25);
+	NEAR(KEY_HI(t, 1), 5 + 0.25);
+	NEAR(a.outside_lo_j, 2.5);
+	NEAR(a.outside_hi_j, 2.5);
+	NEAR(a.sampled_j, 0);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * Threads busy at once share the interval: two threads busy 0.75 s each
+ * in one second of 12 J take 12 x 0.75 / 1.5 = 6 J each, none is left
+ * outside.  A thread is never more than 100% busy, so this is not spilled.
+ */
+static void test_threads_share(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 }, { 2, 0, 0 } }, .nkeys = 2,
+		.iv = { { 1, 2, { { 0, 3, S(0.75) }, { 1, 3, S(0.75) } }, 2 } }, .niv = 1,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 4 } }, { 2, { 16 } } }, .nes = 2,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(KEY_J(t, 0), 6);
+	NEAR(KEY_J(t, 1), 6);
+	NEAR(a.outside_j, 4);	/* the first second: nothing ran */
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * Spill-back.  Seconds [0,1] 4 J and [1,2] 12 J.  Thread 1 made one call
+ * of 1.5 s that ended in the second interval (it began at 0.5 s): the
+ * thread cannot be busy 1.5 s of a 1 s interval, so 0.5 s goes back to
+ * the first.  Its energy: 4 x 0.5 + 12 x 1 = 14 J (without spill-back it
+ * would be 12 J); outside: 2 J, the first half second.
+ *
+ * Bounds: powers 4 W and 12 W, each interval's range spanning both:
+ * lo = 4 x 0.5 + 4 x 1 = 6 J, hi = 12 x 0.5 + 12 x 1 = 18 J, -/+ 2 x 0.25;
+ * outside 4 x 0.5 = 2 J to 12 x 0.5 = 6 J.
+ */
+static void test_spill_back(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 1, 2, { { 0, 1, S(1.5) } }, 1 } }, .niv = 1,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 4 } }, { 2, { 16 } } }, .nes = 2, .resolution = 0.25,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(KEY_J(t, 0), 14);
+	NEAR(a.outside_j, 2);
+	NEAR(KEY_LO(t, 0), 6 - 0.5);
+	NEAR(KEY_HI(t, 0), 18 + 0.5);
+	NEAR(a.outside_lo_j, 2);
+	NEAR(a.outside_hi_j, 6);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * Spill-back goes on as far as it must, per thread, and stops at the
+ * first interval.  Three seconds of 2, 4 and 8 J.  Thread 1 shows 2.5 s
+ * in the third (1 s stays, 1.5 s goes back; of that 1 s stays in the
+ * second, 0.5 s in the first): 1 + 4 + 8 = 13 J.  Thread 2 shows 0.5 s
+ * in the second and 1.5 s in the first, where it stays (nothing before
+ * it): in the first, threads 1 and 2 share 2 J by 0.5 : 1.5, in the
+ * second 4 J by 1 : 0.5.  So thread 1: 0.5 + 4 x 1/1.5 + 8, thread 2:
+ * 1.5 + 4 x 0.5/1.5; nothing outside.
+ */
+static void test_spill_back_chain(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 }, { 2, 0, 0 } }, .nkeys = 2,
+		.iv = { { 0, 1, { { 1, 3, S(1.5) } }, 1 },
+			{ 1, 2, { { 1, 1, S(0.5) } }, 1 },
+			{ 2, 3, { { 0, 1, S(2.5) } }, 1 } }, .niv = 3,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 2 } }, { 2, { 6 } }, { 3, { 14 } } }, .nes = 3,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(KEY_J(t, 0), 0.5 + 4.0 / 1.5 + 8);
+	NEAR(KEY_J(t, 1), 1.5 + 4 * 0.5 / 1.5);
+	NEAR(a.outside_j, 0);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * A call interval that straddles two energy intervals gives each the part
+ * of its busy time that its overlap is of it: [0.5, 1.5] with 0.5 s busy
+ * puts 0.25 s in [0, 1] (4 J: 1 J) and 0.25 s in [1, 2] (8 J: 2 J).  A
+ * nested key (a BLAS call inside another counted call) is inside its outer
+ * call's time: it takes nothing.
+ */
+static void test_straddle_and_nested(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 }, { 1, OPC_TKEY_NESTED, 0 } }, .nkeys = 2,
+		.iv = { { 0.5, 1.5, { { 0, 2, S(0.5) }, { 1, 9, S(0.25) } }, 2 } }, .niv = 1,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 4 } }, { 2, { 12 } } }, .nes = 2,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(KEY_J(t, 0), 1 + 2);
+	NEAR(KEY_J(t, 1), 0);
+	NEAR(a.outside_j, 12 - 3);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * Bounds are clamped: never below 0, and the split itself always inside
+ * its bounds.  A key with 0.125 J and a resolution of 1 J: lo 0, hi 2.125.
+ * An uncounted domain (a core zone, inside the package) adds nothing.
+ */
+static void test_bounds_clamped(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 0, 1, { { 0, 1, S(0.0125) } }, 1 } }, .niv = 1,
+		.dom = { package, { "core", DOM_CORE, 0 } }, .ndom = 2,
+		.es = { { 1, { 10, 7 } } }, .nes = 1, .resolution = 1,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(a.total_j, 10);
+	NEAR(KEY_J(t, 0), 0.125);
+	NEAR(KEY_LO(t, 0), 0);
+	NEAR(KEY_HI(t, 0), 0.125 + 2);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * GPU pools.  One second; package 8 J, gpu0 20 J, gpu1 40 J.  Host thread
+ * busy 0.5 s: 4 J of the package only.  Two keys on device 0 on two
+ * streams (two host threads), GPU busy 0.25 s and 0.5 s: 5 J and 10 J of
+ * gpu0.  A key on device 1, 0.5 s: 20 J of gpu1.  A key on device 2,
+ * which has no energy domain: nothing (the host's energy is not its).
+ * Outside: 4 + 5 + 20 = 29 J.
+ */
+static void test_gpu_pools(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 }, { 1, OPC_TKEY_GPU, 0 }, { 2, OPC_TKEY_GPU, 0 },
+			  { 1, OPC_TKEY_GPU, 1 }, { 1, OPC_TKEY_GPU, 2 } }, .nkeys = 5,
+		.iv = { { 0, 1, { { 0, 4, S(0.5) }, { 1, 1, S(0.25) }, { 2, 1, S(0.5) },
+				  { 3, 2, S(0.5) }, { 4, 1, S(0.5) } }, 5 } }, .niv = 1,
+		.dom = { package, { "gpu0", OPC_TDOM_GPU, 1 }, { "gpu1", OPC_TDOM_GPU, 1 } },
+		.ndom = 3,
+		.es = { { 1, { 8, 20, 40 } } }, .nes = 1,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(a.total_j, 68);
+	NEAR(KEY_J(t, 0), 4);
+	NEAR(KEY_J(t, 1), 5);
+	NEAR(KEY_J(t, 2), 10);
+	NEAR(KEY_J(t, 3), 20);
+	NEAR(KEY_J(t, 4), 0);
+	NEAR(a.outside_j, 29);
+	/* the bounds of each pool are its own power's: gpu1 at 40 W */
+	NEAR(KEY_LO(t, 3), 20);
+	NEAR(KEY_HI(t, 3), 20);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * A GPU is one engine whatever the threads that queued its work: two keys
+ * on device 0 from two threads, 0.75 s each of a 1 s interval, are 1.5 s
+ * of one device: 0.5 s goes back to the interval before, shared 1 : 1.
+ * gpu0: 8 J then 16 J.  Each key: 8 x 0.25 + 16 x 0.5 = 10 J.  (Were they
+ * two engines, each would be 8 J of the second second and nothing of the
+ * first.)
+ */
+static void test_gpu_one_engine(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, OPC_TKEY_GPU, 0 }, { 2, OPC_TKEY_GPU, 0 } }, .nkeys = 2,
+		.iv = { { 1, 2, { { 0, 3, S(0.75) }, { 1, 3, S(0.75) } }, 2 } }, .niv = 1,
+		.dom = { package, { "gpu0", OPC_TDOM_GPU, 1 } }, .ndom = 2,
+		.es = { { 1, { 1, 8 } }, { 2, { 2, 24 } } }, .nes = 2,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(KEY_J(t, 0), 10);
+	NEAR(KEY_J(t, 1), 10);
+	NEAR(a.outside_j, 2 + 4);	/* the package's, and gpu0's idle half second */
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * Without GPU keys every counted domain is one pool: a GPU's energy goes
+ * to whatever host work ran.  Package 6 J + gpu0 10 J, thread busy 0.25 s:
+ * 4 J.
+ */
+static void test_one_pool_without_gpu_keys(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 0, 1, { { 0, 1, S(0.25) } }, 1 } }, .niv = 1,
+		.dom = { package, { "gpu0", OPC_TDOM_GPU, 1 } }, .ndom = 2,
+		.es = { { 1, { 6, 10 } } }, .nes = 1,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(KEY_J(t, 0), 4);
+	NEAR(a.outside_j, 12);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * Stack samples take what the calls left, each by its CPU time, at most
+ * E x weight / len of an interval.  Seconds [0,1] and [1,2], 10 J each.
+ * First: calls 0.25 s (2.5 J), rest 7.5 J; samples of 0.25 s and 0.5 s
+ * could take 7.5 J: 2.5 J and 5 J.  Second: calls 0.75 s (7.5 J), rest
+ * 2.5 J; two samples of 0.25 s could take 5 J, get the 2.5 J: 1.25 J each.
+ * A sample at time 0 (before the first reading) weighs no interval.
+ */
+static void test_stack_samples(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 0, 1, { { 0, 1, S(0.25) } }, 1 }, { 1, 2, { { 0, 3, S(0.75) } }, 1 } },
+		.niv = 2,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 10 } }, { 2, { 20 } } }, .nes = 2,
+		.smp = { { 0, 1, 0.5 }, { 1, 1, 0.25 }, { 1, 2, 0.5 }, { 2, 1, 0.25 },
+			 { 2, 2, 0.25 } }, .nsmp = 5,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	assert_int_equal(t.nsamples, 5);
+	NEAR(t.samples[0].energy_j, 0);
+	NEAR(t.samples[1].energy_j, 2.5);
+	NEAR(t.samples[2].energy_j, 5);
+	NEAR(t.samples[3].energy_j, 1.25);
+	NEAR(t.samples[4].energy_j, 1.25);
+	NEAR(a.sampled_j, 10);
+	NEAR(KEY_J(t, 0), 10);
+	NEAR(a.outside_j, 10);	/* sampled energy is part of the outside */
+	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/* No energy samples: nothing to split, and nothing is made up. */
+static void test_no_energy(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 0, 1, { { 0, 1, S(0.25) } }, 1 } }, .niv = 1,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	assert_int_equal(a.have_energy, 0);
+	NEAR(a.total_j, 0);
+	NEAR(KEY_J(t, 0), 0);
+	opc_trace_free(&t);
+}
+
+/*
+ * The idle baseline: `record --idle-baseline` writes the idle power into
+ * the trace (INFO idle_w); the static energy is that power over the time
+ * the energy samples cover, summed over traces; the rest is dynamic.  Two
+ * traces (an hour apart: not overlapping) of 2 s at 2.5 W idle and 3 s at
+ * 1.5 W: 5 + 4.5 J static of 20 + 30 J.  A trace without the baseline
+ * says so (idle_w < 0).
+ */
+static void test_idle_baseline(void **state)
+{
+	struct spec s1 = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 0, 1, { { 0, 1, S(0.5) } }, 1 } }, .niv = 1,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 10 } }, { 2, { 20 } } }, .nes = 2, .idle_w = "2.5",
+	};
+	struct spec s2 = s1;
+	char p1[256], p2[256];
+	char *paths[2] = { p1, p2 };
+	struct opc_profile p;
+
+	(void)state;
+	s2.es[1] = (struct t_esample){ 3, { 30 } };
+	s2.idle_w = "1.5";
+	s2.start = 1700000000000000000ull + 3600000000000ull;
+	snprintf(p1, sizeof(p1), "%s", write_spec(&s1));
+	snprintf(p2, sizeof(p2), "%s", write_spec(&s2));
+	assert_int_equal(opc_profile_load(&p, paths, 2), 0);
+	assert_int_equal(p.have_energy, 1);
+	NEAR(p.energy_j, 50);
+	NEAR(p.static_j, 2.5 * 2 + 1.5 * 3);
+	assert_true(p.idle_w > 0);
+	/* each trace's key took 0.5 s of a 10 W second: 5 J, the rest outside */
+	NEAR(p.outside_j, 50 - 10);
+	opc_profile_free(&p);
+
+	s1.idle_w = NULL;
+	snprintf(p1, sizeof(p1), "%s", write_spec(&s1));
+	assert_int_equal(opc_profile_load(&p, paths, 1), 0);
+	assert_true(p.idle_w < 0);
+	NEAR(p.static_j, 0);
+	opc_profile_free(&p);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char path[300];
+
+	(void)state;
+	for (int i = 0; i < ntraces; i++) {
+		snprintf(path, sizeof(path), "%s/t%d.opc", tmpdir, i);
+		unlink(path);
+	}
+	return rmdir(tmpdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_proportional),
+		cmocka_unit_test(test_threads_share),
+		cmocka_unit_test(test_spill_back),
+		cmocka_unit_test(test_spill_back_chain),
+		cmocka_unit_test(test_straddle_and_nested),
+		cmocka_unit_test(test_bounds_clamped),
+		cmocka_unit_test(test_gpu_pools),
+		cmocka_unit_test(test_gpu_one_engine),
+		cmocka_unit_test(test_one_pool_without_gpu_keys),
+		cmocka_unit_test(test_stack_samples),
+		cmocka_unit_test(test_no_energy),
+		cmocka_unit_test(test_idle_baseline),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
