@@ -32,24 +32,25 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -Werror=implicit-function-declaration -Werror=int-conversion
 DATADIR ?= $(CURDIR)/data
 CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DATADIR)"' \
-                -Iinclude -Icommon -Itracer -I$(BUILD)/gen
+                -Iinclude -Icommon -I$(BUILD)/gen
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS_ALL)
 
 GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
-COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c
+COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c \
+              common/energy.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
-            preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) tracer/energy.c $(COMMON_LIB)
+            preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS := -lunwind -lz -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
-            analysis/carbon.c analysis/predict.c tracer/energy.c $(COMMON_CLI) \
+            analysis/carbon.c analysis/predict.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c
@@ -116,7 +117,7 @@ $(BUILD)/libopcount.so: $(LIB_OBJS)
 # ---- the command-line tool -------------------------------------------------
 $(BUILD)/cli/%.o: %.c $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -Ianalysis -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Ianalysis -Itracer -c $< -o $@
 
 $(BUILD)/cli/gen/%.o: $(BUILD)/gen/%.c $(GEN)
 	@mkdir -p $(dir $@)
@@ -139,7 +140,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(filter-out $(BUILD)/cli/analysis/opcount.o,$(CLI_OBJS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ianalysis $^ -o $@ -lcmocka $(CLI_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ianalysis -Itracer $^ -o $@ -lcmocka $(CLI_LIBS)
 
 $(BUILD)/tests/progs/%: tests/progs/%.c include/opcount.h
 	@mkdir -p $(dir $@)

@@ -239,7 +239,7 @@ int pt_trace_open(const char *path)
 	}
 	emit_info();
 	/* The tracee's energy from its trace's time 0, like the library's:
-	 * the same sources, options and records (tracer/energy.c). */
+	 * the same sources, options and records (common/energy.c). */
 	T.energy_on = opc_energy_start(&T.energy, pt.opts.energy, T.pid, T.t0_ns, msg, sizeof(msg));
 	if (msg[0] && !energy_warned++)
 		pr_warn("energy: %s", msg);
