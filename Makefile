@@ -39,7 +39,7 @@ GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrap
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
 COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c \
-              common/energy.c
+              common/energy.c common/producer.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \

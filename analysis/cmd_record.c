@@ -30,6 +30,7 @@
 #include "energy.h"
 #include "log.h"
 #include "opcount_cli.h"
+#include "producer.h"
 #include "ptrace.h"
 
 static volatile sig_atomic_t child_pid;
@@ -71,26 +72,6 @@ static int find_library(char *out, size_t len)
 		return 0;
 	snprintf(out, len, "%s/../lib/libopcount.so", exe);
 	return file_exists(out) ? 0 : -ENOENT;
-}
-
-static void expand(char *out, size_t len, const char *pattern, pid_t pid)
-{
-	char host[256] = "unknown";
-	size_t o = 0;
-
-	gethostname(host, sizeof(host) - 1);
-	for (const char *p = pattern; *p && o + 1 < len; p++) {
-		if (p[0] == '%' && p[1] == 'p') {
-			o += snprintf(out + o, len - o, "%d", (int)pid);
-			p++;
-		} else if (p[0] == '%' && p[1] == 'h') {
-			o += snprintf(out + o, len - o, "%s", host);
-			p++;
-		} else {
-			out[o++] = *p;
-		}
-	}
-	out[o < len ? o : len - 1] = 0;
 }
 
 /* Mean power of the idle machine over `secs`, to split static from
@@ -138,33 +119,14 @@ static double idle_baseline(const char *source, double secs)
 static void count_other_traces(const char *output, const char *main_path, pid_t pid,
 			       time_t started)
 {
-	char pattern[PATH_MAX], dir[PATH_MAX], glob[PATH_MAX], *slash, *dot;
+	struct opc_producer p = { .output = output, .root_pid = pid };
+	char pattern[PATH_MAX], dir[PATH_MAX], glob[PATH_MAX], *slash;
 	int nchild = 0;
 	struct dirent *de;
 	DIR *d;
 
-	if (strstr(output, "%p")) {
-		char tmp[PATH_MAX];
-		size_t o = 0;
-
-		for (const char *p = output; *p && o + 1 < sizeof(tmp); p++) {
-			if (p[0] == '%' && p[1] == 'p') {
-				tmp[o++] = '*';
-				p++;
-			} else {
-				tmp[o++] = *p;
-			}
-		}
-		tmp[o] = 0;
-		expand(pattern, sizeof(pattern), tmp, pid);
-	} else {
-		expand(pattern, sizeof(pattern), output, pid);
-		dot = strrchr(pattern, '.');
-		slash = strrchr(pattern, '/');
-		if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
-			*dot = 0;
-		strncat(pattern, ".*.opc", sizeof(pattern) - strlen(pattern) - 1);
-	}
+	if (opc_trace_glob(pattern, sizeof(pattern), &p, pid) < 0)
+		return;
 	snprintf(dir, sizeof(dir), "%s", pattern);
 	slash = strrchr(dir, '/');
 	if (slash) {
@@ -358,6 +320,7 @@ int cmd_record(int argc, char **argv)
 	popts.hz = hz ? hz : 100;
 	popts.energy = energy ? energy : getenv("OPCOUNT_ENERGY");
 	popts.stacks = stacks;
+	popts.idle_w = getenv("OPCOUNT_IDLE_W");
 	if (attach_pid) {
 		/* attach to a running process (tracer/ptrace.c) */
 		if (optind < argc) {
@@ -365,8 +328,8 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 		started = time(NULL);
-		int rc = opc_ptrace_attach((pid_t)attach_pid, duration, output, expand, path,
-					   sizeof(path), &popts);
+		int rc = opc_ptrace_attach((pid_t)attach_pid, duration, output, path, sizeof(path),
+					   &popts);
 
 		if (rc < 0)
 			return 1;
@@ -387,8 +350,7 @@ int cmd_record(int argc, char **argv)
 	if (use_ptrace) {
 		/* no preload library: breakpoints (tracer/ptrace.c) */
 		started = time(NULL);
-		int rc = opc_ptrace_run(output, expand, path, sizeof(path), argv + optind,
-					&popts);
+		int rc = opc_ptrace_run(output, path, sizeof(path), argv + optind, &popts);
 
 		if (rc < 0)
 			return 1;
@@ -452,7 +414,9 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
-	expand(path, sizeof(path), output, pid);
+	struct opc_producer prod = { .output = output, .root_pid = pid };
+
+	opc_trace_name(path, sizeof(path), &prod, pid, 0);
 	if (file_exists(path))
 		pr_info("trace written to %s", path);
 	else

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "producer.h"
 #include "pt_internal.h"
 
 static int energy_warned;
@@ -102,6 +103,7 @@ uint32_t pt_key_intern(int rid, pid_t tid, uint64_t site, const struct opc_shape
 	k->stack = pt.opts.stacks ? pt_unwind_stack(tid, 1) : 0;
 	T.keyidx[i] = id;
 	emit_key(id);
+	pt_blas_update(tid);	/* what the INFO says at the end */
 	return id;
 }
 
@@ -148,96 +150,30 @@ void pt_emit_interval(void)
 	opc_writer_flush(&T.w);
 }
 
-static void info_kv(const char *key, const char *val)
-{
-	char line[8192];
-	int n = snprintf(line, sizeof(line), "%s=%s", key, val);
-
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	opc_writer_append(&T.w, line, n + 1);
-}
-
-/* The process's command line, arguments separated by spaces. */
-static void cmdline_of(pid_t pid, char *out, size_t len)
-{
-	char path[64];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if ((f = fopen(path, "re"))) {
-		n = fread(out, 1, len - 1, f);
-		fclose(f);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!out[i])
-			out[i] = ' ';
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = 0;
-}
-
-static void emit_info(void)
-{
-	char buf[4096] = "", host[256] = "";
-
-	if (opc_writer_begin(&T.w, OPC_REC_INFO, 0) == NULL)
-		return;
-	info_kv("opcount_version", OPC_VERSION);
-	info_kv("mode", "ptrace");
-	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)T.pid);
-	char exe[PATH_MAX];
-	ssize_t n = readlink(buf, exe, sizeof(exe) - 1);
-
-	exe[n > 0 ? n : 0] = 0;
-	info_kv("exe", exe);
-	/* read, not passed: a fork child's or an exec'd image's is its own */
-	cmdline_of(T.pid, buf, sizeof(buf));
-	info_kv("cmdline", buf);
-	gethostname(host, sizeof(host) - 1);
-	info_kv("host", host);
-	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	info_kv("ncpu", buf);
-	info_kv("tsc", "0");
-	/* measured by `opcount record --idle-baseline` before the run */
-	if (getenv("OPCOUNT_IDLE_W") && *getenv("OPCOUNT_IDLE_W"))
-		info_kv("idle_w", getenv("OPCOUNT_IDLE_W"));
-	opc_writer_end(&T.w);
-}
-
 int pt_trace_open(const char *path)
 {
-	struct opc_file_header h;
-	struct timespec rt;
+	struct opc_trace_hdr h;
 	char msg[1280];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = opc_trace_create(path, 0);
 
 	if (fd < 0) {
-		pr_err("cannot create trace %s: %s", path, strerror(errno));
+		pr_err("cannot create trace %s: %s", path, strerror(-fd));
 		return -1;
 	}
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, OPC_TRACE_MAGIC, 8);
-	h.version = OPC_TRACE_VERSION;
-	h.min_version = OPC_TRACE_MIN_VERSION;
-	h.header_size = sizeof(h);
-	h.byte_order = OPC_BYTE_ORDER_MARK;
-	h.frame_header_size = sizeof(struct opc_frame);
-	clock_gettime(CLOCK_REALTIME, &rt);
 	T.t0_ns = pt_now_ns();
-	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + rt.tv_nsec;
+	snprintf(T.path, sizeof(T.path), "%s", path);
+	memset(&h, 0, sizeof(h));
 	h.pid = T.pid;
 	h.ppid = T.ppid ? T.ppid : getpid();
-	snprintf(T.path, sizeof(T.path), "%s", path);
 	h.interval_ns = 1000000000u / pt.opts.hz;
 	h.features = pt.opts.stacks ? OPC_FEAT_STACKS | OPC_FEAT_SAMPLES : 0;
-	if (opc_writer_open(&T.w, fd, &h) < 0) {
+	if (opc_trace_begin(&T.w, fd, &h) < 0) {
 		close(fd);
 		T.w.fd = -1;
 		return -1;
 	}
-	emit_info();
+	opc_info_write_machine(&T.w, &pt.prod, T.pid);
+	pt_blas_forget();
 	/* The tracee's energy from its trace's time 0, like the library's:
 	 * the same sources, options and records (common/energy.c). */
 	T.energy_on = opc_energy_start(&T.energy, pt.opts.energy, T.pid, T.t0_ns, msg, sizeof(msg));
@@ -255,6 +191,7 @@ void pt_proc_finish(uint32_t type)
 	if (T.w.fd < 0)
 		return;
 	pt_emit_interval();
+	opc_info_write_blas(&T.w, T.blas[0] ? T.blas : NULL, T.blas_threads, T.nthreads);
 
 	struct opc_rec_end *e = opc_writer_begin(&T.w, type, sizeof(*e));
 
@@ -272,34 +209,15 @@ void pt_proc_finish(uint32_t type)
 	T.energy_on = 0;
 }
 
-/*
- * The trace of a process's image: the command's (or the attached
- * process's) first image writes FILE, every other process FILE's stem +
- * ".<pid>.opc", as the library names them (with %p in FILE, FILE for its
- * pid).  An exec'd image keeps the pid, so image n > 0 (the n-th exec)
- * adds ".exec<n>" before ".opc": it never overwrites the trace of the
- * image before it, and `opcount record` finds it among FILE's stem.*.opc.
- */
-static void name_of(char *out, size_t len, pid_t pid, unsigned image)
+/* How this run names its traces and what their INFO says (pt.root_pid
+ * and pt.opts set). */
+void pt_trace_config(const char *pattern)
 {
-	int per_pid = strstr(pt.out_pattern, "%p") != NULL;
-	char *dot, *slash;
-	size_t o;
-
-	pt.out_expand(out, len, pt.out_pattern, per_pid ? pid : pt.root_pid);
-	if (image == 0 && (per_pid || pid == pt.root_pid))
-		return;
-	dot = strrchr(out, '.');
-	slash = strrchr(out, '/');
-	if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
-		*dot = 0;
-	o = strlen(out);
-	if (!per_pid && o < len)
-		o += snprintf(out + o, len - o, ".%d", (int)pid);
-	if (image && o < len)
-		o += snprintf(out + o, len - o, ".exec%u", image);
-	if (o < len)
-		snprintf(out + o, len - o, ".opc");
+	memset(&pt.prod, 0, sizeof(pt.prod));
+	pt.prod.output = pattern;
+	pt.prod.root_pid = pt.root_pid;
+	pt.prod.mode = "ptrace";
+	pt.prod.idle_w = pt.opts.idle_w;
 }
 
 /* Every name given out in this run: a pid the kernel hands out again
@@ -316,17 +234,20 @@ static int name_taken(const char *path)
 }
 
 /*
- * The name for image `image` of pid (name_of), or, when that was given
- * out earlier in this run (the pid was reused), the next free one of the
- * same pid: ".exec<n>" with n counting on.  The name is taken from then on.
+ * The name for image `image` of pid (opc_trace_name: the command's first
+ * image writes FILE, any other process FILE's stem + ".<pid>.opc", image
+ * n > 0 ".<pid>.exec<n>.opc", as the library names them), or, when that
+ * was given out earlier in this run (the pid was reused), the next free
+ * one of the same pid: ".exec<n>" with n counting on.  The name is taken
+ * from then on.
  */
 void pt_trace_name(char *out, size_t len, pid_t pid, unsigned image)
 {
 	char **grown;
 
-	name_of(out, len, pid, image);
+	opc_trace_name(out, len, &pt.prod, pid, image);
 	while (name_taken(out) && image < UINT_MAX)
-		name_of(out, len, pid, ++image);
+		opc_trace_name(out, len, &pt.prod, pid, ++image);
 	grown = realloc(names, (nnames + 1) * sizeof(*names));
 	if (grown == NULL || (grown[nnames] = strdup(out)) == NULL) {
 		pr_err("out of memory");
