@@ -24,6 +24,7 @@
 #include "datadir.h"
 #include "energy.h"
 #include "log.h"
+#include "producer.h"
 #include "trace.h"
 
 
@@ -517,29 +518,6 @@ double opc_energy_tdp_lookup(const char *table_path, const char *cpu_model)
 	return best;
 }
 
-static void cpu_model(char *out, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[512];
-
-	snprintf(out, len, "unknown");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || p == NULL)
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		p[strcspn(p, "\n")] = 0;
-		snprintf(out, len, "%s", p);
-		break;
-	}
-	fclose(f);
-}
-
 /* CPU time of process pid (0: this one); 0 when it cannot be read (it
  * exited): the caller keeps its last value then. */
 static uint64_t cpu_time_ns(pid_t pid)
@@ -563,7 +541,7 @@ static int estimate_open(struct opc_energy *e, char *msg, size_t len)
 	struct opc_energy_domain *dom = &e->dom[0];
 
 	snprintf(table, sizeof(table), "%s/cpu-tdp-watts.csv", dir);
-	cpu_model(model, sizeof(model));
+	opc_cpu_model(model, sizeof(model));
 	e->tdp_w = opc_energy_tdp_lookup(table, model);
 	e->ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->ncpu < 1)

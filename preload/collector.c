@@ -648,6 +648,11 @@ static void emit_blas_info(void)
 		int rid = opc_routine_find(opc_blas_routines[i]);
 		void *p = rid >= 0 ? opc_real_fn[rid] : NULL;
 
+		/* injected, the pointers lead to the tracer's copies of the
+		 * entries (tracer/pt_inject.c), which are in no object */
+		if (opc_inject_active)
+			p = opc_resolve_name(opc_blas_routines[i]);
+
 		if (p && dladdr(p, &dli) && dli.dli_fname) {
 			blas = dli.dli_fname;
 			break;
