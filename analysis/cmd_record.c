@@ -105,8 +105,15 @@ static double idle_baseline(const char *source, double secs)
 	} while ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 < secs);
 	double dt = (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
 	double w = (opc_energy_total(&e) - j0) / dt;
+	int moved = opc_energy_total(&e) != j0;
 
 	opc_energy_close(&e);
+	if (!moved) {
+		/* a counter that never moves (a VM's energy-psys) */
+		pr_warn("idle baseline: the %s counter did not move in %.1f s: no baseline",
+			e.source, dt);
+		return -1;
+	}
 	pr_info("idle baseline: %.2f W over %.1f s (%s)", w, dt, e.source);
 	return w;
 }

@@ -910,6 +910,8 @@ static void write_end(uint32_t type)
 {
 	struct opc_rec_end *e;
 
+	if (energy_on)
+		opc_energy_write_end(&writer, &energy);
 	emit_blas_info();
 	e = opc_writer_begin(&writer, type, sizeof(*e));
 	if (e) {

@@ -191,6 +191,8 @@ void pt_proc_finish(uint32_t type)
 	if (T.w.fd < 0)
 		return;
 	pt_emit_interval();
+	if (T.energy_on)
+		opc_energy_write_end(&T.w, &T.energy);
 	opc_info_write_blas(&T.w, T.blas[0] ? T.blas : NULL, T.blas_threads, T.nthreads);
 
 	struct opc_rec_end *e = opc_writer_begin(&T.w, type, sizeof(*e));
