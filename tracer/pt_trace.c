@@ -1,11 +1,10 @@
 /*
  * pt_trace.c - the traces the ptrace tracer writes: their names, header
- * and INFO, keys (aggregated per thread, routine, call site and shape),
- * intervals with the energy sample of the same tick, and the END or EXEC
- * record, as preload/collector.c writes them.
+ * and INFO (by common/producer.c's rules, as the library's), keys
+ * (aggregated per thread, routine, call site and shape), intervals with
+ * the energy sample of the same tick, and the END or EXEC record, as
+ * preload/collector.c writes them.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
