@@ -263,7 +263,7 @@ void opc_cpu_model(char *out, size_t len)
 
 void opc_info_write_machine(struct opc_writer *w, const struct opc_producer *p, pid_t pid)
 {
-	char path[64], buf[4096], host[256] = "";
+	char proc[32], path[64], buf[4096], host[256] = "";
 	ssize_t n;
 
 	if (opc_writer_begin(w, OPC_REC_INFO, 0) == NULL)
@@ -271,12 +271,18 @@ void opc_info_write_machine(struct opc_writer *w, const struct opc_producer *p, 
 	info_kv(w, "opcount_version", OPC_VERSION);
 	if (p->mode)
 		info_kv(w, "mode", p->mode);
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	/* this process by "self": right also where /proc is another pid
+	 * namespace's */
+	if (pid == getpid())
+		snprintf(proc, sizeof(proc), "/proc/self");
+	else
+		snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+	snprintf(path, sizeof(path), "%s/exe", proc);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = 0;
 	info_kv(w, "exe", buf);
 	/* read, not passed: a fork child's or an exec'd image's is its own */
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	snprintf(path, sizeof(path), "%s/cmdline", proc);
 	read_text(path, buf, sizeof(buf), 1);
 	info_kv(w, "cmdline", buf);
 	gethostname(host, sizeof(host) - 1);
