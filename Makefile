@@ -34,25 +34,26 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -Werror=implicit-function-declaration -Werror=int-conversion
 DATADIR ?= $(CURDIR)/data
 CPPFLAGS_ALL := -D_GNU_SOURCE -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DATADIR)"' \
-                -Iinclude -Icommon -Itracer -I$(BUILD)/gen
+                -Iinclude -Icommon -I$(BUILD)/gen
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS_ALL)
 
 GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrappers_gen.c
 GEN_STAMP := $(BUILD)/gen/stamp
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
-COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c
+COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c \
+              common/energy.c common/producer.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
-            preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) tracer/energy.c $(COMMON_LIB)
+            preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
-            analysis/carbon.c analysis/predict.c tracer/energy.c $(COMMON_CLI) \
+            analysis/carbon.c analysis/predict.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c
@@ -172,7 +173,7 @@ $(BUILD)/libopcount.so: $(LIB_OBJS)
 	$(CC) $(SAN) -shared -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ $(LIB_LIBS)
 
 # ---- the command-line tool -------------------------------------------------
-CLI_CFLAGS = $(ALL_CFLAGS) $(CLI_PKG_CFLAGS) -Ianalysis
+CLI_CFLAGS = $(ALL_CFLAGS) $(CLI_PKG_CFLAGS) -Ianalysis -Itracer
 
 $(BUILD)/cli/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)
@@ -208,7 +209,7 @@ TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/lo
 TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
-TEST_energy_OBJS    := $(call cli_objs,tracer/energy.c common/datadir.c common/log.c \
+TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/datadir.c common/log.c \
                          common/trace_write.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)

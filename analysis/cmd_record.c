@@ -30,6 +30,7 @@
 #include "energy.h"
 #include "log.h"
 #include "opcount_cli.h"
+#include "producer.h"
 #include "ptrace.h"
 
 static volatile sig_atomic_t child_pid;
@@ -73,26 +74,6 @@ static int find_library(char *out, size_t len)
 	return file_exists(out) ? 0 : -ENOENT;
 }
 
-static void expand(char *out, size_t len, const char *pattern, pid_t pid)
-{
-	char host[256] = "unknown";
-	size_t o = 0;
-
-	gethostname(host, sizeof(host) - 1);
-	for (const char *p = pattern; *p && o + 1 < len; p++) {
-		if (p[0] == '%' && p[1] == 'p') {
-			o += snprintf(out + o, len - o, "%d", (int)pid);
-			p++;
-		} else if (p[0] == '%' && p[1] == 'h') {
-			o += snprintf(out + o, len - o, "%s", host);
-			p++;
-		} else {
-			out[o++] = *p;
-		}
-	}
-	out[o < len ? o : len - 1] = 0;
-}
-
 /* Mean power of the idle machine over `secs`, to split static from
  * dynamic energy.  Returns -1 when the source cannot tell. */
 static double idle_baseline(const char *source, double secs)
@@ -124,8 +105,15 @@ static double idle_baseline(const char *source, double secs)
 	} while ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 < secs);
 	double dt = (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
 	double w = (opc_energy_total(&e) - j0) / dt;
+	int moved = opc_energy_total(&e) != j0;
 
 	opc_energy_close(&e);
+	if (!moved) {
+		/* a counter that never moves (a VM's energy-psys) */
+		pr_warn("idle baseline: the %s counter did not move in %.1f s: no baseline",
+			e.source, dt);
+		return -1;
+	}
 	pr_info("idle baseline: %.2f W over %.1f s (%s)", w, dt, e.source);
 	return w;
 }
@@ -138,33 +126,14 @@ static double idle_baseline(const char *source, double secs)
 static void count_other_traces(const char *output, const char *main_path, pid_t pid,
 			       time_t started)
 {
-	char pattern[PATH_MAX], dir[PATH_MAX], glob[PATH_MAX], *slash, *dot;
+	struct opc_producer p = { .output = output, .root_pid = pid };
+	char pattern[PATH_MAX], dir[PATH_MAX], glob[PATH_MAX], *slash;
 	int nchild = 0;
 	struct dirent *de;
 	DIR *d;
 
-	if (strstr(output, "%p")) {
-		char tmp[PATH_MAX];
-		size_t o = 0;
-
-		for (const char *p = output; *p && o + 1 < sizeof(tmp); p++) {
-			if (p[0] == '%' && p[1] == 'p') {
-				tmp[o++] = '*';
-				p++;
-			} else {
-				tmp[o++] = *p;
-			}
-		}
-		tmp[o] = 0;
-		expand(pattern, sizeof(pattern), tmp, pid);
-	} else {
-		expand(pattern, sizeof(pattern), output, pid);
-		dot = strrchr(pattern, '.');
-		slash = strrchr(pattern, '/');
-		if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
-			*dot = 0;
-		strncat(pattern, ".*.opc", sizeof(pattern) - strlen(pattern) - 1);
-	}
+	if (opc_trace_glob(pattern, sizeof(pattern), &p, pid) < 0)
+		return;
 	snprintf(dir, sizeof(dir), "%s", pattern);
 	slash = strrchr(dir, '/');
 	if (slash) {
@@ -198,7 +167,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: opcount record [options] -- COMMAND [ARGS...]\n"
 		"  -o, --output FILE        trace of the command (default opcount-%%p.opc; %%p pid,\n"
-		"                           %%h host); other processes write FILE's stem.<pid>.opc\n"
+		"                           %%h host, %%%% a %%); other processes write FILE's\n"
+		"                           stem.<pid>.opc\n"
 		"  --energy SRC             auto (default), rapl, perf, nvml, estimate, none;\n"
 		"                           rapl+nvml, perf+nvml, estimate+nvml: CPU and GPUs\n"
 		"  -F, --freq HZ            sampling rate, 1..1000 (default 100)\n"
@@ -217,7 +187,36 @@ static void usage(FILE *f)
 		"                           per call (static programs keep breakpoints)\n");
 }
 
-int cmd_record(int argc, char **argv)
+/* What the command line asked for. */
+struct record_opts {
+	const char *output;	/* -o: a pattern (common/producer.h) */
+	const char *energy;	/* --energy; NULL: the library's default (auto) */
+	double idle_secs;	/* --idle-baseline */
+	long hz;		/* -F; 0: the default */
+	int use_ptrace, stacks, inject;
+	long attach_pid;	/* -p */
+	double duration;	/* --duration */
+	char **cmd;		/* the command and its arguments, NULL-terminated */
+};
+
+/* The energy source named on the command line, checked against the ones
+ * the library knows: 0, or -1 with the message printed. */
+static int parse_energy(const char *arg)
+{
+	static const char *sources[] = { "auto", "rapl", "perf", "nvml", "estimate", "none",
+					 "rapl+nvml", "perf+nvml", "estimate+nvml" };
+
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (!strcmp(arg, sources[i]))
+			return 0;
+	pr_err("--energy: unknown source '%s' (auto, rapl, perf, nvml, "
+	       "estimate, none, rapl+nvml, perf+nvml, estimate+nvml)", arg);
+	return -1;
+}
+
+/* Fills o from argv: -1 to go on, or the exit status (0 after --help, 2
+ * for a bad option).  --nested goes to the environment at once. */
+static int parse_options(int argc, char **argv, struct record_opts *o)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -233,22 +232,10 @@ int cmd_record(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *sources[] = { "auto", "rapl", "perf", "nvml", "estimate", "none",
-					 "rapl+nvml", "perf+nvml", "estimate+nvml" };
-	const char *output = "opcount-%p.opc", *energy = NULL;
-	char lib[2 * PATH_MAX], preload[4 * PATH_MAX + 2], num[64], path[PATH_MAX];
-	double idle_secs = 0;
-	long hz = 0;
-	int use_ptrace = 0, stacks = 0, inject = 0;
-	char injlib[PATH_MAX];
-	long attach_pid = 0;
-	struct opc_ptrace_opts popts;
-	double duration = 0;
-	int c, status;
-	struct sigaction sa;
-	time_t started;
-	pid_t pid;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->output = "opcount-%p.opc";
 	optind = 1;
 	/* '+': options end at the command, whose own options are its own */
 	while ((c = getopt_long(argc, argv, "+o:F:p:h", opts, NULL)) != -1) {
@@ -256,32 +243,23 @@ int cmd_record(int argc, char **argv)
 
 		switch (c) {
 		case 'o':
-			output = optarg;
+			o->output = optarg;
 			break;
-		case 'e': {
-			size_t i;
-
-			for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-				if (!strcmp(optarg, sources[i]))
-					break;
-			if (i == sizeof(sources) / sizeof(sources[0])) {
-				pr_err("--energy: unknown source '%s' (auto, rapl, perf, nvml, "
-				       "estimate, none, rapl+nvml, perf+nvml, estimate+nvml)", optarg);
+		case 'e':
+			if (parse_energy(optarg) < 0)
 				return 2;
-			}
-			energy = optarg;
+			o->energy = optarg;
 			break;
-		}
 		case 'F':
-			hz = strtol(optarg, &end, 10);
-			if (*end || hz < 1 || hz > 1000) {
+			o->hz = strtol(optarg, &end, 10);
+			if (*end || o->hz < 1 || o->hz > 1000) {
 				pr_err("-F: expected a rate from 1 to 1000 Hz, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'I':
-			idle_secs = strtod(optarg, &end);
-			if (*end || idle_secs <= 0 || idle_secs > 3600) {
+			o->idle_secs = strtod(optarg, &end);
+			if (*end || o->idle_secs <= 0 || o->idle_secs > 3600) {
 				pr_err("--idle-baseline: expected seconds in (0, 3600], got '%s'",
 				       optarg);
 				return 2;
@@ -291,27 +269,27 @@ int cmd_record(int argc, char **argv)
 			setenv("OPCOUNT_NESTED", "1", 1);
 			break;
 		case 'P':
-			use_ptrace = 1;
+			o->use_ptrace = 1;
 			break;
 		case 'p':
-			attach_pid = strtol(optarg, &end, 10);
-			if (*end || attach_pid < 1 || attach_pid > INT_MAX) {
+			o->attach_pid = strtol(optarg, &end, 10);
+			if (*end || o->attach_pid < 1 || o->attach_pid > INT_MAX) {
 				pr_err("-p: expected a process id, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'D':
-			duration = strtod(optarg, &end);
-			if (*end || duration <= 0) {
+			o->duration = strtod(optarg, &end);
+			if (*end || o->duration <= 0) {
 				pr_err("--duration: expected seconds > 0, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'S':
-			stacks = 1;
+			o->stacks = 1;
 			break;
 		case 'J':
-			inject = 1;
+			o->inject = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -321,113 +299,158 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (stacks && !use_ptrace && !attach_pid) {
+	o->cmd = argv + optind;
+	return -1;
+}
+
+/* Options that do not go together: 0, or 2 with the message printed. */
+static int check_options(const struct record_opts *o)
+{
+	if (o->stacks && !o->use_ptrace && !o->attach_pid) {
 		pr_err("--stacks samples stacks with ptrace: it needs --ptrace or -p PID "
 		       "(the preload library records the stack of every call site by itself)");
 		return 2;
 	}
-	if (inject && stacks) {
+	if (o->inject && o->stacks) {
 		pr_err("--inject and --stacks do not go together: samples need the threads "
 		       "stopped, which is what --inject avoids");
 		return 2;
 	}
-	if (inject && !use_ptrace && !attach_pid) {
+	if (o->inject && !o->use_ptrace && !o->attach_pid) {
 		pr_err("--inject needs --ptrace (with a command) or -p PID; without them the "
 		       "library is preloaded anyway");
 		return 2;
 	}
-	popts.inject = NULL;
-	if (inject) {
+	return 0;
+}
+
+/* --idle-baseline: measured before the run, handed to every trace's INFO
+ * through OPCOUNT_IDLE_W (the library reads it there, the tracer is given
+ * it). */
+static void measure_idle_baseline(const struct record_opts *o)
+{
+	char num[64];
+	double w;
+
+	if (o->idle_secs <= 0)
+		return;
+	w = idle_baseline(o->energy ? o->energy : "auto", o->idle_secs);
+	if (w >= 0) {
+		snprintf(num, sizeof(num), "%.6f", w);
+		setenv("OPCOUNT_IDLE_W", num, 1);
+	}
+}
+
+/*
+ * The ptrace tracer's options: the same energy choice as the library's.
+ * With --inject, the library's path as the process's maps will show it
+ * (injlib holds it).  0, or 1 with the message printed.
+ */
+static int ptrace_options(const struct record_opts *o, struct opc_ptrace_opts *popts,
+			  char *injlib)
+{
+	char lib[2 * PATH_MAX];
+
+	popts->inject = NULL;
+	if (o->inject) {
 		/* the path the process's maps will show: no symbolic link */
 		if (find_library(lib, sizeof(lib)) < 0 || !realpath(lib, injlib)) {
 			pr_err("--inject: cannot find libopcount.so beside the opcount binary or "
 			       "in ../lib (set OPCOUNT_LIBRARY)");
 			return 1;
 		}
-		popts.inject = injlib;
+		popts->inject = injlib;
 	}
-	if (idle_secs > 0) {
-		double w = idle_baseline(energy ? energy : "auto", idle_secs);
+	popts->hz = o->hz ? o->hz : 100;
+	popts->energy = o->energy ? o->energy : getenv("OPCOUNT_ENERGY");
+	popts->stacks = o->stacks;
+	popts->idle_w = NULL;
+	return 0;
+}
 
-		if (w >= 0) {
-			snprintf(num, sizeof(num), "%.6f", w);
-			setenv("OPCOUNT_IDLE_W", num, 1);
-		}
-	}
-	/* ptrace mode: the same energy choice as the library's */
-	popts.hz = hz ? hz : 100;
-	popts.energy = energy ? energy : getenv("OPCOUNT_ENERGY");
-	popts.stacks = stacks;
-	if (attach_pid) {
-		/* attach to a running process (tracer/ptrace.c) */
-		if (optind < argc) {
-			pr_err("-p takes no command");
-			return 2;
-		}
-		started = time(NULL);
-		int rc = opc_ptrace_attach((pid_t)attach_pid, duration, output, expand, path,
-					   sizeof(path), &popts);
+/* -p PID: attach to a running process (tracer/ptrace.c). */
+static int record_attached(const struct record_opts *o, const struct opc_ptrace_opts *popts)
+{
+	char path[PATH_MAX];
+	time_t started;
+	int rc;
 
-		if (rc < 0)
-			return 1;
-		pr_info("trace written to %s%s", path, rc ? "" : "; the process runs on");
-		/* children it forked while attached, images it exec'd */
-		count_other_traces(output, path, (pid_t)attach_pid, started);
-		return 0;
-	}
-	if (duration > 0) {
-		pr_err("--duration needs -p PID");
+	if (o->cmd[0]) {
+		pr_err("-p takes no command");
 		return 2;
 	}
-	if (optind >= argc) {
-		pr_err("no command to record");
-		usage(stderr);
-		return 2;
-	}
-	if (use_ptrace) {
-		/* no preload library: breakpoints (tracer/ptrace.c) */
-		started = time(NULL);
-		int rc = opc_ptrace_run(output, expand, path, sizeof(path), argv + optind,
-					&popts);
-
-		if (rc < 0)
-			return 1;
-		if (file_exists(path))
-			pr_info("trace written to %s", path);
-		count_other_traces(output, path, 0, started);
-		return rc;
-	}
-	if (find_library(lib, sizeof(lib)) < 0) {
-		pr_err("cannot find libopcount.so beside %s or in ../lib (set OPCOUNT_LIBRARY)",
-		       "the opcount binary");
+	started = time(NULL);
+	rc = opc_ptrace_attach((pid_t)o->attach_pid, o->duration, o->output, path, sizeof(path),
+			       popts);
+	if (rc < 0)
 		return 1;
-	}
+	pr_info("trace written to %s%s", path, rc ? "" : "; the process runs on");
+	/* children it forked while attached, images it exec'd */
+	count_other_traces(o->output, path, (pid_t)o->attach_pid, started);
+	return 0;
+}
+
+/* --ptrace: no preload library, breakpoints (tracer/ptrace.c). */
+static int record_ptraced(const struct record_opts *o, const struct opc_ptrace_opts *popts)
+{
+	char path[PATH_MAX];
+	time_t started = time(NULL);
+	int rc = opc_ptrace_run(o->output, path, sizeof(path), o->cmd, popts);
+
+	if (rc < 0)
+		return 1;
+	if (file_exists(path))
+		pr_info("trace written to %s", path);
+	count_other_traces(o->output, path, 0, started);
+	return rc;
+}
+
+/*
+ * The environment the command and its children inherit: the library
+ * appended to LD_PRELOAD (preload gets the new value, set in the child
+ * only), and what the options say for the library to read.
+ */
+static void preload_environment(const struct record_opts *o, const char *lib, char *preload,
+				size_t len)
+{
+	char num[64];
+
 	if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))
-		snprintf(preload, sizeof(preload), "%s %s", getenv("LD_PRELOAD"), lib);
+		snprintf(preload, len, "%s %s", getenv("LD_PRELOAD"), lib);
 	else
-		snprintf(preload, sizeof(preload), "%s", lib);
-	setenv("OPCOUNT_OUTPUT", output, 1);
-	if (energy)
-		setenv("OPCOUNT_ENERGY", energy, 1);
-	if (hz) {
-		snprintf(num, sizeof(num), "%ld", hz);
+		snprintf(preload, len, "%s", lib);
+	setenv("OPCOUNT_OUTPUT", o->output, 1);
+	if (o->energy)
+		setenv("OPCOUNT_ENERGY", o->energy, 1);
+	if (o->hz) {
+		snprintf(num, sizeof(num), "%ld", o->hz);
 		setenv("OPCOUNT_HZ", num, 1);
 	}
+}
 
-	/* Forward what a terminal or a batch system sends; the command
-	 * decides what to do with it. */
+/*
+ * Runs the command with the library preloaded and waits for it,
+ * forwarding what a terminal or a batch system sends (the command decides
+ * what to do with it).  Its pid in *pid and its wait status in *status:
+ * 0, or 1 with the message printed.
+ */
+static int run_forwarding_signals(char **cmd, const char *lib, const char *preload,
+				  pid_t *pid, int *status)
+{
+	struct sigaction sa;
+	char num[32];
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	started = time(NULL);
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		pr_err("cannot fork: %s", strerror(errno));
 		return 1;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		snprintf(num, sizeof(num), "%d", (int)getpid());
 		setenv("OPCOUNT_ROOT_PID", num, 1);
 		setenv("LD_PRELOAD", preload, 1);
@@ -435,32 +458,91 @@ int cmd_record(int argc, char **argv)
 		 * this names, which is the one already preloaded.  A profiler
 		 * that set its own (nsys) keeps it. */
 		setenv("NVTX_INJECTION64_PATH", lib, 0);
-		execvp(argv[optind], argv + optind);
-		pr_err("cannot run %s: %s", argv[optind], strerror(errno));
+		execvp(cmd[0], cmd);
+		pr_err("cannot run %s: %s", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	child_pid = pid;
+	child_pid = *pid;
 	for (int sig = 1; sig < 32; sig++)
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
 		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM || sig == SIGWINCH ||
 		    sig == SIGCONT || sig == SIGTSTP)
 			sigaction(sig, &sa, NULL);
-	while (waitpid(pid, &status, 0) < 0) {
+	while (waitpid(*pid, status, 0) < 0) {
 		if (errno != EINTR) {
 			pr_err("waitpid: %s", strerror(errno));
 			return 1;
 		}
 	}
+	return 0;
+}
 
-	expand(path, sizeof(path), output, pid);
+/* Where the traces of the run went: the command's (named as the library
+ * named it) and how many the other processes wrote. */
+static void report_traces(const struct record_opts *o, pid_t pid, time_t started)
+{
+	struct opc_producer prod = { .output = o->output, .root_pid = pid };
+	char path[PATH_MAX];
+
+	opc_trace_name(path, sizeof(path), &prod, pid, 0);
 	if (file_exists(path))
 		pr_info("trace written to %s", path);
 	else
-		pr_info("no trace from %s: it made no BLAS or LAPACK call", argv[optind]);
-	count_other_traces(output, path, pid, started);
+		pr_info("no trace from %s: it made no BLAS or LAPACK call", o->cmd[0]);
+	count_other_traces(o->output, path, pid, started);
+}
+
+/* The command under the preload library: its exit status, 128 + the
+ * signal that killed it, or 1 when it could not be run. */
+static int record_preloaded(const struct record_opts *o)
+{
+	char lib[2 * PATH_MAX], preload[4 * PATH_MAX + 2];
+	time_t started;
+	int status;
+	pid_t pid;
+
+	if (find_library(lib, sizeof(lib)) < 0) {
+		pr_err("cannot find libopcount.so beside %s or in ../lib (set OPCOUNT_LIBRARY)",
+		       "the opcount binary");
+		return 1;
+	}
+	preload_environment(o, lib, preload, sizeof(preload));
+	started = time(NULL);
+	if (run_forwarding_signals(o->cmd, lib, preload, &pid, &status))
+		return 1;
+	report_traces(o, pid, started);
 	if (WIFSIGNALED(status)) {
-		pr_info("%s killed by signal %d", argv[optind], WTERMSIG(status));
+		pr_info("%s killed by signal %d", o->cmd[0], WTERMSIG(status));
 		return 128 + WTERMSIG(status);
 	}
 	return WEXITSTATUS(status);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct opc_ptrace_opts popts;
+	struct record_opts o;
+	char injlib[PATH_MAX];
+	int rc;
+
+	if ((rc = parse_options(argc, argv, &o)) >= 0 || (rc = check_options(&o)))
+		return rc;
+	if (ptrace_options(&o, &popts, injlib))
+		return 1;
+	measure_idle_baseline(&o);
+	popts.idle_w = getenv("OPCOUNT_IDLE_W");
+	if (o.attach_pid)
+		return record_attached(&o, &popts);
+	if (o.duration > 0) {
+		pr_err("--duration needs -p PID");
+		return 2;
+	}
+	if (!o.cmd[0]) {
+		pr_err("no command to record");
+		usage(stderr);
+		return 2;
+	}
+	if (o.use_ptrace)
+		return record_ptraced(&o, &popts);
+	return record_preloaded(&o);
 }

@@ -180,7 +180,7 @@ struct opc_rec_energy_info {
 
 struct opc_rec_energy_domain {
 	char name[120];
-	uint32_t kind;		/* enum opc_energy_kind (tracer/energy.h) */
+	uint32_t kind;		/* enum opc_energy_kind (common/energy.h) */
 	uint32_t counted;	/* adds to the total */
 };
 

@@ -14,7 +14,6 @@
 #define PR_FMT "opcount"
 
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -22,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "energy.h"
 #include "gpu.h"
 #include "log.h"
+#include "producer.h"
 #include "resolve.h"
 #include "shim.h"
 #include "trace.h"
@@ -617,237 +616,89 @@ static void *collector_main(void *arg)
 
 /* ---- the trace file ---- */
 
-static void expand_path(char *out, size_t len, const char *pattern, const char *suffix)
-{
-	char host[256] = "unknown";
-	size_t o = 0;
-
-	gethostname(host, sizeof(host) - 1);
-	for (const char *p = pattern; *p && o + 1 < len; p++) {
-		if (p[0] == '%' && (p[1] == 'p' || p[1] == 'h' || p[1] == '%')) {
-			char tmp[300];
-
-			if (p[1] == 'p')
-				snprintf(tmp, sizeof(tmp), "%d", (int)getpid());
-			else if (p[1] == 'h')
-				snprintf(tmp, sizeof(tmp), "%s", host);
-			else
-				snprintf(tmp, sizeof(tmp), "%%");
-			o += snprintf(out + o, len - o, "%s", tmp);
-			p++;
-			continue;
-		}
-		out[o++] = *p;
-	}
-	out[o < len ? o : len - 1] = 0;
-	if (*suffix) {
-		/* trace.opc -> trace.S.opc, other names get .S appended */
-		char *dot = strrchr(out, '.');
-		char *slash = strrchr(out, '/');
-		char tail[64] = "";
-
-		if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc")) {
-			snprintf(tail, sizeof(tail), "%s", dot);
-			*dot = 0;
-		}
-		o = strlen(out);
-		snprintf(out + o, len - o, ".%s%s", suffix, tail);
-	}
-}
-
 /*
- * A file we must not overwrite: one written by this very process before
- * an exec (same pid), or by our parent (a forked child with a fixed
- * OPCOUNT_OUTPUT).  Older files of finished runs are replaced.
+ * The producer's configuration (common/producer.h).  Under `opcount
+ * record` the command is the run's root; injected, the tracer named the
+ * trace and its children are named after the process it injected.
  */
-static int path_in_use(const char *path)
+static void producer_config(struct opc_producer *p)
 {
-	struct opc_file_header h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	const char *root = getenv("OPCOUNT_ROOT_PID");
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, &h, sizeof(h));
-	close(fd);
-	if (n != (ssize_t)sizeof(h) || memcmp(h.magic, OPC_TRACE_MAGIC, 8))
-		return 0;
-	return h.pid == (uint32_t)getpid() || h.pid == (uint32_t)getppid();
-}
-
-static void read_file(const char *path, char *buf, size_t len, int nul_to_space)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		n = 0;
-	buf[n] = 0;
-	if (nul_to_space) {
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] == 0)
-				buf[i] = ' ';
-		while (n > 0 && buf[n - 1] == ' ')
-			buf[--n] = 0;
+	memset(p, 0, sizeof(*p));
+	p->output = opc_cfg_output;
+	p->root_pid = root ? atoi(root) : 0;
+	if (opc_inject_active) {
+		p->output_is_name = 1;
+		p->root_pid = opc_inject_root;
+		p->mode = "inject";
 	}
-}
-
-static void info_kv(const char *key, const char *val)
-{
-	char line[8400];
-	int n = snprintf(line, sizeof(line), "%s=%s", key, val ? val : "");
-
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	opc_writer_append(&writer, line, n + 1);
-}
-
-static void cpu_model(char *out, size_t len)
-{
-	char buf[8192], *p, *e;
-
-	snprintf(out, len, "unknown");
-	read_file("/proc/cpuinfo", buf, sizeof(buf), 0);
-	p = strstr(buf, "model name");
-	if (p && (p = strchr(p, ':'))) {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		e = strchr(p, '\n');
-		if (e)
-			*e = 0;
-		snprintf(out, len, "%s", p);
-	}
-}
-
-static void emit_info(void)
-{
-	char buf[4096], host[256] = "";
-	char num[32];
-
-	if (opc_writer_begin(&writer, OPC_REC_INFO, 0) == NULL)
-		return;
-	info_kv("opcount_version", OPC_VERSION);
-	if (opc_inject_active)
-		info_kv("mode", "inject");
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = 0;
-	info_kv("exe", buf);
-	read_file("/proc/self/cmdline", buf, sizeof(buf), 1);
-	info_kv("cmdline", buf);
-	gethostname(host, sizeof(host) - 1);
-	info_kv("host", host);
-	cpu_model(buf, sizeof(buf));
-	info_kv("cpu", buf);
-	snprintf(num, sizeof(num), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	info_kv("ncpu", num);
-	snprintf(num, sizeof(num), "%d", opc_use_tsc);
-	info_kv("tsc", num);
-	/* measured by `opcount record --idle-baseline` before the run */
-	if (getenv("OPCOUNT_IDLE_W") && *getenv("OPCOUNT_IDLE_W"))
-		info_kv("idle_w", getenv("OPCOUNT_IDLE_W"));
-	opc_writer_end(&writer);
+	p->idle_w = getenv("OPCOUNT_IDLE_W");
+	p->tsc = opc_use_tsc;
 }
 
 /* The library the counted routines came from, known only after calls. */
 static void emit_blas_info(void)
 {
-	const char *names[] = { "cblas_dgemm", "dgemm_", "cblas_sgemm", "sgemm_", "dgetrf_" };
+	const char *blas = NULL;
+	long blas_threads = -1;
 	Dl_info dli;
-	char num[32];
 
-	if (opc_writer_begin(&writer, OPC_REC_INFO, 0) == NULL)
-		return;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int rid = opc_routine_find(names[i]);
+	for (int i = 0; i < OPC_BLAS_ROUTINES; i++) {
+		int rid = opc_routine_find(opc_blas_routines[i]);
 		void *p = rid >= 0 ? opc_real_fn[rid] : NULL;
 
-		if (p && dladdr(p, &dli) && dli.dli_fname) {
-			char real[PATH_MAX];
+		/* injected, the pointers lead to the tracer's copies of the
+		 * entries (tracer/pt_inject.c), which are in no object */
+		if (opc_inject_active)
+			p = opc_resolve_name(opc_blas_routines[i]);
 
-			info_kv("blas", realpath(dli.dli_fname, real) ? real : dli.dli_fname);
+		if (p && dladdr(p, &dli) && dli.dli_fname) {
+			blas = dli.dli_fname;
 			break;
 		}
 	}
 	int (*threads_fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
-	if (threads_fn) {
-		snprintf(num, sizeof(num), "%d", threads_fn());
-		info_kv("blas_threads", num);
-	}
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)nthreads_seen);
-	info_kv("threads", num);
-	opc_writer_end(&writer);
+	if (threads_fn)
+		blas_threads = threads_fn();
+	opc_info_write_blas(&writer, blas, blas_threads, nthreads_seen);
 }
 
 static int trace_open(void)
 {
-	struct opc_file_header h;
-	struct timespec rt;
+	struct opc_producer p;
+	struct opc_trace_hdr h;
 	int fd;
-	char suffix[64] = "", again[96];
-	const char *root = getenv("OPCOUNT_ROOT_PID");
-	int own_pid = strstr(opc_cfg_output, "%p") != NULL;
-	char injroot[32];
 
-	if (opc_inject_active) {
-		/* the tracer named this process's trace; its children are
-		 * named after the process it injected */
-		snprintf(injroot, sizeof(injroot), "%d", opc_inject_root);
-		root = injroot;
-	}
-
+	producer_config(&p);
 	/* Under `opcount record -o FILE`, FILE is the command's; any other
-	 * process of the run writes FILE's stem + ".<pid>.opc".  An image
-	 * exec'd by a process that wrote a trace already adds ".exec<n>", n
-	 * counting the execs, as the ptrace tracer names them: the pid
-	 * stays, and a name of another process's pid is never taken. */
-	if (root && atoi(root) != getpid() && !own_pid)
-		snprintf(suffix, sizeof(suffix), "%d", (int)getpid());
-	expand_path(trace_path, sizeof(trace_path), opc_cfg_output, suffix);
-	for (int n = 1; !(opc_inject_active && getpid() == opc_inject_root) &&
-			path_in_use(trace_path) && n < 10000; n++) {
-		if (own_pid)
-			snprintf(again, sizeof(again), "exec%d", n);
-		else
-			snprintf(again, sizeof(again), "%d.exec%d", (int)getpid(), n);
-		expand_path(trace_path, sizeof(trace_path), opc_cfg_output, again);
-	}
-	fd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	 * process of the run writes FILE's stem + ".<pid>.opc", and an image
+	 * exec'd by a process that wrote a trace already ".<pid>.exec<n>.opc",
+	 * as the ptrace tracer names them.  The process the tracer injected
+	 * writes the name it was given. */
+	if (opc_inject_active && getpid() == opc_inject_root)
+		opc_trace_name(trace_path, sizeof(trace_path), &p, getpid(), 0);
+	else
+		opc_trace_name_unused(trace_path, sizeof(trace_path), &p, getpid(), getppid());
+	/* Kept clear of the low descriptors the program expects to get. */
+	fd = opc_trace_create(trace_path, 1);
 	if (fd < 0) {
-		pr_err("cannot create trace %s: %s; counting disabled", trace_path,
-		       strerror(errno));
+		pr_err("cannot create trace %s: %s; counting disabled", trace_path, strerror(-fd));
 		return -1;
 	}
-	/* Keep clear of the low descriptors the program expects to get. */
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
 	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, OPC_TRACE_MAGIC, 8);
-	h.version = OPC_TRACE_VERSION;
-	h.min_version = OPC_TRACE_MIN_VERSION;
-	h.header_size = sizeof(h);
-	h.byte_order = OPC_BYTE_ORDER_MARK;
-	h.frame_header_size = sizeof(struct opc_frame);
-	h.features = (opc_cfg_stack_depth > 0 ? OPC_FEAT_STACKS : 0) |
-		     (opc_cfg_nested ? OPC_FEAT_NESTED : 0);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + rt.tv_nsec -
-			      (opc_now_ns() - 0);
 	h.pid = getpid();
 	h.ppid = getppid();
+	h.features = (opc_cfg_stack_depth > 0 ? OPC_FEAT_STACKS : 0) |
+		     (opc_cfg_nested ? OPC_FEAT_NESTED : 0);
 	h.interval_ns = opc_cfg_interval_ns;
-	if (opc_writer_open(&writer, fd, &h) < 0) {
+	h.t0_ago_ns = opc_now_ns();	/* time 0 is the library's start */
+	if (opc_trace_begin(&writer, fd, &h) < 0) {
 		close(fd);
 		return -1;
 	}
 	writer_open = 1;
-	emit_info();
+	opc_info_write_machine(&writer, &p, getpid());
 	if (energy_msg[0])
 		pr_warn("energy: %s", energy_msg);
 	if (energy_on || !strcmp(energy.source, "none"))
@@ -1059,6 +910,8 @@ static void write_end(uint32_t type)
 {
 	struct opc_rec_end *e;
 
+	if (energy_on)
+		opc_energy_write_end(&writer, &energy);
 	emit_blas_info();
 	e = opc_writer_begin(&writer, type, sizeof(*e));
 	if (e) {

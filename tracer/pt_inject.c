@@ -481,7 +481,7 @@ begin:
 	strs[0] = tr->path;
 	strs[1] = pt.opts.energy;
 	strs[2] = getenv("OPCOUNT_POWERCAP_ROOT");
-	strs[3] = getenv("OPCOUNT_IDLE_W");
+	strs[3] = pt.opts.idle_w;
 	a = arg + sizeof(cfg);
 	for (int i = 0; i < 4; i++) {
 		size_t n = strs[i] ? strlen(strs[i]) + 1 : 0;

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "energy.h"
+#include "producer.h"
 #include "ptrace.h"
 #include "routines.h"
 #include "trace.h"
@@ -134,6 +135,12 @@ struct tracer {
 	uint64_t dropped;
 	struct opc_energy energy;	/* its own source: opened with its trace */
 	int energy_on;
+	/* the INFO's BLAS (pt_blas_update): its library, OpenBLAS's threads */
+	char blas[PATH_MAX];
+	long blas_threads;	/* -1: unknown */
+	uint64_t blas_threads_addr;	/* of OpenBLAS's blas_cpu_number, 0: none */
+	int blas_threads_mod;	/* the module it is in, -1: none */
+	size_t blas_nmods;	/* modules when last looked for: looked again when more */
 	/* --stacks: interned stacks, samples of the last tick */
 	unw_addr_space_t unw;
 	struct pstack {
@@ -160,8 +167,7 @@ struct tracer {
 struct pt_state {
 	struct opc_ptrace_opts opts;
 	pid_t root_pid;		/* the command, or the process attached to */
-	const char *out_pattern;	/* -o FILE */
-	opc_expand_fn out_expand;
+	struct opc_producer prod;	/* -o FILE, the root, the INFO's idle power */
 	pid_t mem_tid;		/* a stopped thread of the process whose stop is handled */
 };
 
@@ -209,8 +215,11 @@ int pt_rnames_init(void);	/* 0 or -ENOMEM */
 int pt_rname_find(const char *s);
 void pt_module_scan(struct tracer *tr, int mi);
 void pt_maps_scan(struct tracer *tr);
+void pt_blas_forget(struct tracer *tr);
+void pt_blas_update(struct tracer *tr, pid_t tid);
 
 /* pt_trace.c */
+void pt_trace_config(const char *pattern);
 void pt_trace_name(char *out, size_t len, pid_t pid, unsigned image);
 int pt_trace_open(struct tracer *tr, const char *path);
 void pt_emit_module(struct tracer *tr, const struct module *m);

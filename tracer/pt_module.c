@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,4 +222,153 @@ void pt_maps_scan(struct tracer *tr)
 		}
 	if (dropped)
 		pt_bp_drop_gone(tr);
+}
+
+/* ---- the BLAS of the trace's INFO ------------------------------------- */
+
+/* The tracee's address of the symbol `name` (any type) that the ELF file
+ * of module mi defines; 0 if none. */
+static uint64_t module_symbol(struct tracer *tr, int mi, const char *name)
+{
+	struct module *m = &tr->mods[mi];
+	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	Elf_Scn *scn = NULL;
+	uint64_t found = 0;
+	Elf *e;
+
+	if (fd < 0)
+		return 0;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (e && !found && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		if (!(d = elf_getdata(scn, NULL)) || sh.sh_entsize == 0)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *sn;
+
+			if (gelf_getsym(d, (int)i, &sym) && sym.st_shndx != SHN_UNDEF &&
+			    sym.st_value && (sn = elf_strptr(e, sh.sh_link, sym.st_name)) &&
+			    !strcmp(sn, name)) {
+				found = sym.st_value + m->bias;
+				break;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return found;
+}
+
+/*
+ * The modules in the order the dynamic linker loaded them, read from its
+ * list in the tracee (r_debug, found in the module where _dl_debug_state
+ * is), then any module the list does not name (all of them in a program
+ * without one).  Returns how many indices went into order[].
+ */
+static size_t load_order(struct tracer *tr, pid_t tid, size_t *order)
+{
+	void *ctx = (void *)(intptr_t)tid;
+	uint64_t r_debug = 0, lm = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < tr->bpcap && !r_debug; i++)
+		if (tr->bps[i].addr && tr->bps[i].kind == BP_DLSTATE)
+			r_debug = module_symbol(tr, tr->bps[i].mod, "_r_debug");
+	if (r_debug)
+		pt_mem_read(ctx, r_debug + offsetof(struct r_debug, r_map), &lm, sizeof(lm));
+	for (int hops = 0; lm && hops < 4096 && n < tr->nmods; hops++) {
+		struct link_map l;
+
+		if (pt_mem_read(ctx, lm, &l, sizeof(l)) < 0)
+			break;
+		for (size_t i = 0; i < tr->nmods; i++)
+			if (!tr->mods[i].gone && tr->mods[i].bias == (uint64_t)l.l_addr) {
+				order[n++] = i;
+				break;
+			}
+		lm = (uint64_t)(uintptr_t)l.l_next;
+	}
+	for (size_t i = 0; i < tr->nmods; i++) {
+		size_t j;
+
+		for (j = 0; j < n && order[j] != i; j++)
+			;
+		if (j == n && !tr->mods[i].gone)
+			order[n++] = i;
+	}
+	return n;
+}
+
+/* A new trace (an image, a fork child): its BLAS is looked for anew. */
+void pt_blas_forget(struct tracer *tr)
+{
+	tr->blas[0] = 0;
+	tr->blas_threads = -1;
+	tr->blas_threads_addr = 0;
+	tr->blas_threads_mod = -1;
+	tr->blas_nmods = 0;
+}
+
+/*
+ * The trace's BLAS as the preload library finds it (opc_blas_routines[]:
+ * the object defining the first of them any object defines, objects in
+ * load order), and OpenBLAS's thread count (what openblas_get_num_threads
+ * returns).  Called with thread tid stopped, at each new key: the search
+ * runs again when modules were added since, the count is read each time
+ * (OpenBLAS's constructor, which sets it, has run before any call).
+ */
+void pt_blas_update(struct tracer *tr, pid_t tid)
+{
+	int32_t nthreads;
+
+	if (tr->nmods != tr->blas_nmods) {
+		size_t *order = malloc((tr->nmods + 1) * sizeof(*order));
+		uint8_t *defines = calloc(tr->nmods + 1, 1);	/* bit i: routine i */
+		int rid[OPC_BLAS_ROUTINES];
+		size_t n;
+
+		if (order == NULL || defines == NULL) {
+			free(order);
+			free(defines);
+			return;
+		}
+		tr->blas_nmods = tr->nmods;
+		for (int i = 0; i < OPC_BLAS_ROUTINES; i++)
+			rid[i] = pt_rname_find(opc_blas_routines[i]);
+		for (size_t b = 0; b < tr->bpcap; b++)
+			for (int i = 0; i < OPC_BLAS_ROUTINES; i++)
+				if (tr->bps[b].addr && tr->bps[b].kind == BP_ENTRY &&
+				    tr->bps[b].rid == rid[i] && tr->bps[b].mod < tr->nmods)
+					defines[tr->bps[b].mod] |= 1u << i;
+		n = load_order(tr, tid, order);
+		tr->blas[0] = 0;
+		for (int i = 0; i < OPC_BLAS_ROUTINES && !tr->blas[0]; i++)
+			for (size_t j = 0; j < n; j++)
+				if (defines[order[j]] & (1u << i)) {
+					snprintf(tr->blas, sizeof(tr->blas), "%s", tr->mods[order[j]].path);
+					break;
+				}
+		/* OpenBLAS's own count, in the object that defines routines
+		 * (libblas.so.3 may be only OpenBLAS's front); looked up
+		 * again only if that object went */
+		if (tr->blas_threads_mod < 0 || tr->mods[tr->blas_threads_mod].gone) {
+			tr->blas_threads_addr = 0;
+			tr->blas_threads_mod = -1;
+			for (size_t j = 0; j < n && !tr->blas_threads_addr; j++)
+				if (defines[order[j]] && (tr->blas_threads_addr =
+					module_symbol(tr, (int)order[j], "blas_cpu_number")))
+					tr->blas_threads_mod = (int)order[j];
+		}
+		free(order);
+		free(defines);
+	}
+	if (tr->blas_threads_addr &&
+	    pt_mem_read((void *)(intptr_t)tid, tr->blas_threads_addr, &nthreads, sizeof(nthreads)) == 0)
+		tr->blas_threads = nthreads;
 }

@@ -1,17 +1,17 @@
 /*
  * pt_trace.c - the traces the ptrace tracer writes: their names, header
- * and INFO, keys (aggregated per thread, routine, call site and shape),
- * intervals with the energy sample of the same tick, and the END or EXEC
- * record, as preload/collector.c writes them.
+ * and INFO (by common/producer.c's rules, as the library's), keys
+ * (aggregated per thread, routine, call site and shape), intervals with
+ * the energy sample of the same tick, and the END or EXEC record, as
+ * preload/collector.c writes them.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "producer.h"
 #include "pt_internal.h"
 
 static int energy_warned;
@@ -103,6 +103,7 @@ uint32_t pt_key_intern(struct tracer *tr, int rid, pid_t tid, uint64_t site,
 	k->stack = pt.opts.stacks ? pt_unwind_stack(tr, tid, 1) : 0;
 	tr->keyidx[i] = id;
 	emit_key(tr, id);
+	pt_blas_update(tr, tid);	/* what the INFO says at the end */
 	return id;
 }
 
@@ -121,9 +122,7 @@ void pt_emit_interval(struct tracer *tr)
 	for (uint32_t id = 1; id <= tr->nkeys; id++)
 		count += tr->keys[id].calls != tr->keys[id].h_calls;
 	if (count) {
-		struct opc_rec_interval *iv;
-
-		iv = opc_writer_begin(&tr->w, OPC_REC_INTERVAL, sizeof(*iv));
+		struct opc_rec_interval *iv = opc_writer_begin(&tr->w, OPC_REC_INTERVAL, sizeof(*iv));
 
 		if (iv) {
 			iv->t_begin_ns = tr->t_last_ns;
@@ -151,100 +150,33 @@ void pt_emit_interval(struct tracer *tr)
 	opc_writer_flush(&tr->w);
 }
 
-static void info_kv(struct tracer *tr, const char *key, const char *val)
-{
-	char line[8192];
-	int n = snprintf(line, sizeof(line), "%s=%s", key, val);
-
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	opc_writer_append(&tr->w, line, n + 1);
-}
-
-/* The process's command line, arguments separated by spaces. */
-static void cmdline_of(pid_t pid, char *out, size_t len)
-{
-	char path[64];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if ((f = fopen(path, "re"))) {
-		n = fread(out, 1, len - 1, f);
-		fclose(f);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!out[i])
-			out[i] = ' ';
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = 0;
-}
-
-static void emit_info(struct tracer *tr)
-{
-	char buf[4096] = "", host[256] = "";
-
-	if (opc_writer_begin(&tr->w, OPC_REC_INFO, 0) == NULL)
-		return;
-	info_kv(tr, "opcount_version", OPC_VERSION);
-	info_kv(tr, "mode", "ptrace");
-	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)tr->pid);
-	char exe[PATH_MAX];
-	ssize_t n = readlink(buf, exe, sizeof(exe) - 1);
-
-	exe[n > 0 ? n : 0] = 0;
-	info_kv(tr, "exe", exe);
-	/* read, not passed: a fork child's or an exec'd image's is its own */
-	cmdline_of(tr->pid, buf, sizeof(buf));
-	info_kv(tr, "cmdline", buf);
-	gethostname(host, sizeof(host) - 1);
-	info_kv(tr, "host", host);
-	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	info_kv(tr, "ncpu", buf);
-	info_kv(tr, "tsc", "0");
-	/* measured by `opcount record --idle-baseline` before the run */
-	if (getenv("OPCOUNT_IDLE_W") && *getenv("OPCOUNT_IDLE_W"))
-		info_kv(tr, "idle_w", getenv("OPCOUNT_IDLE_W"));
-	opc_writer_end(&tr->w);
-}
-
 int pt_trace_open(struct tracer *tr, const char *path)
 {
-	struct opc_file_header h;
-	struct timespec rt;
+	struct opc_trace_hdr h;
 	char msg[1280];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = opc_trace_create(path, 0);
 
 	if (fd < 0) {
-		pr_err("cannot create trace %s: %s", path, strerror(errno));
+		pr_err("cannot create trace %s: %s", path, strerror(-fd));
 		return -1;
 	}
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, OPC_TRACE_MAGIC, 8);
-	h.version = OPC_TRACE_VERSION;
-	h.min_version = OPC_TRACE_MIN_VERSION;
-	h.header_size = sizeof(h);
-	h.byte_order = OPC_BYTE_ORDER_MARK;
-	h.frame_header_size = sizeof(struct opc_frame);
-	clock_gettime(CLOCK_REALTIME, &rt);
 	tr->t0_ns = pt_now_ns();
-	h.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + rt.tv_nsec;
+	snprintf(tr->path, sizeof(tr->path), "%s", path);
+	memset(&h, 0, sizeof(h));
 	h.pid = tr->pid;
 	h.ppid = tr->ppid ? tr->ppid : getpid();
-	snprintf(tr->path, sizeof(tr->path), "%s", path);
 	h.interval_ns = 1000000000u / pt.opts.hz;
 	h.features = pt.opts.stacks ? OPC_FEAT_STACKS | OPC_FEAT_SAMPLES : 0;
-	if (opc_writer_open(&tr->w, fd, &h) < 0) {
+	if (opc_trace_begin(&tr->w, fd, &h) < 0) {
 		close(fd);
 		tr->w.fd = -1;
 		return -1;
 	}
-	emit_info(tr);
+	opc_info_write_machine(&tr->w, &pt.prod, tr->pid);
+	pt_blas_forget(tr);
 	/* The tracee's energy from its trace's time 0, like the library's:
-	 * the same sources, options and records (tracer/energy.c). */
-	tr->energy_on = opc_energy_start(&tr->energy, pt.opts.energy, tr->pid, tr->t0_ns, msg,
-					 sizeof(msg));
+	 * the same sources, options and records (common/energy.c). */
+	tr->energy_on = opc_energy_start(&tr->energy, pt.opts.energy, tr->pid, tr->t0_ns, msg, sizeof(msg));
 	if (msg[0] && !energy_warned++)
 		pr_warn("energy: %s", msg);
 	if (tr->energy_on || !strcmp(tr->energy.source, "none"))
@@ -253,12 +185,15 @@ int pt_trace_open(struct tracer *tr, const char *path)
 }
 
 /* The last interval and the END record (OPC_REC_END, or OPC_REC_EXEC
- * when an exec replaced the image) of tr's trace. */
+ * when an exec replaced the image) of the current process's trace. */
 void pt_proc_finish(struct tracer *tr, uint32_t type)
 {
 	if (tr->w.fd < 0)
 		return;
 	pt_emit_interval(tr);
+	if (tr->energy_on)
+		opc_energy_write_end(&tr->w, &tr->energy);
+	opc_info_write_blas(&tr->w, tr->blas[0] ? tr->blas : NULL, tr->blas_threads, tr->nthreads);
 
 	struct opc_rec_end *e = opc_writer_begin(&tr->w, type, sizeof(*e));
 
@@ -276,34 +211,15 @@ void pt_proc_finish(struct tracer *tr, uint32_t type)
 	tr->energy_on = 0;
 }
 
-/*
- * The trace of a process's image: the command's (or the attached
- * process's) first image writes FILE, every other process FILE's stem +
- * ".<pid>.opc", as the library names them (with %p in FILE, FILE for its
- * pid).  An exec'd image keeps the pid, so image n > 0 (the n-th exec)
- * adds ".exec<n>" before ".opc": it never overwrites the trace of the
- * image before it, and `opcount record` finds it among FILE's stem.*.opc.
- */
-static void name_of(char *out, size_t len, pid_t pid, unsigned image)
+/* How this run names its traces and what their INFO says (pt.root_pid
+ * and pt.opts set). */
+void pt_trace_config(const char *pattern)
 {
-	int per_pid = strstr(pt.out_pattern, "%p") != NULL;
-	char *dot, *slash;
-	size_t o;
-
-	pt.out_expand(out, len, pt.out_pattern, per_pid ? pid : pt.root_pid);
-	if (image == 0 && (per_pid || pid == pt.root_pid))
-		return;
-	dot = strrchr(out, '.');
-	slash = strrchr(out, '/');
-	if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
-		*dot = 0;
-	o = strlen(out);
-	if (!per_pid && o < len)
-		o += snprintf(out + o, len - o, ".%d", (int)pid);
-	if (image && o < len)
-		o += snprintf(out + o, len - o, ".exec%u", image);
-	if (o < len)
-		snprintf(out + o, len - o, ".opc");
+	memset(&pt.prod, 0, sizeof(pt.prod));
+	pt.prod.output = pattern;
+	pt.prod.root_pid = pt.root_pid;
+	pt.prod.mode = "ptrace";
+	pt.prod.idle_w = pt.opts.idle_w;
 }
 
 /* Every name given out in this run: a pid the kernel hands out again
@@ -320,17 +236,20 @@ static int name_taken(const char *path)
 }
 
 /*
- * The name for image `image` of pid (name_of), or, when that was given
- * out earlier in this run (the pid was reused), the next free one of the
- * same pid: ".exec<n>" with n counting on.  The name is taken from then on.
+ * The name for image `image` of pid (opc_trace_name: the command's first
+ * image writes FILE, any other process FILE's stem + ".<pid>.opc", image
+ * n > 0 ".<pid>.exec<n>.opc", as the library names them), or, when that
+ * was given out earlier in this run (the pid was reused), the next free
+ * one of the same pid: ".exec<n>" with n counting on.  The name is taken
+ * from then on.
  */
 void pt_trace_name(char *out, size_t len, pid_t pid, unsigned image)
 {
 	char **grown;
 
-	name_of(out, len, pid, image);
+	opc_trace_name(out, len, &pt.prod, pid, image);
 	while (name_taken(out) && image < UINT_MAX)
-		name_of(out, len, pid, ++image);
+		opc_trace_name(out, len, &pt.prod, pid, ++image);
 	grown = realloc(names, (nnames + 1) * sizeof(*names));
 	if (grown == NULL || (grown[nnames] = strdup(out)) == NULL) {
 		pr_err("out of memory");

@@ -784,8 +784,8 @@ int opc_ptrace_probe(char *why, unsigned long len)
 	return -EPERM;
 }
 
-int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
-		   char **argv, const struct opc_ptrace_opts *o)
+int opc_ptrace_run(const char *pattern, char *path, size_t len, char **argv,
+		   const struct opc_ptrace_opts *o)
 {
 	int st;
 	char why[512];
@@ -817,8 +817,7 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
 	}
 	tr = proc_new(pid);
 	pt.root_pid = pid;
-	pt.out_pattern = pattern;
-	pt.out_expand = expand;
+	pt_trace_config(pattern);
 	pt_trace_name(path, len, pid, 0);
 	/*
 	 * PTRACE_SEIZE, not PTRACE_TRACEME: only a seized tracee can be
@@ -940,8 +939,8 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 	return n;
 }
 
-int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
-		      char *path, size_t len, const struct opc_ptrace_opts *o)
+int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		      const struct opc_ptrace_opts *o)
 {
 	struct tracer *tr;
 	int n;
@@ -975,8 +974,7 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expan
 	if (tr->ppid < 0)
 		tr->ppid = 0;
 	pt.root_pid = pid;
-	pt.out_pattern = pattern;
-	pt.out_expand = expand;
+	pt_trace_config(pattern);
 	/* threads may start while we attach: until a pass finds none new */
 	while ((n = seize_threads(tr, pid)) > 0)
 		;

@@ -17,15 +17,13 @@ struct opc_ptrace_opts {
 	int stacks;		/* sample the threads' stacks at every tick */
 	const char *inject;	/* libopcount.so (absolute): load it into the process
 				 * and jump to its wrappers; NULL: breakpoints */
+	const char *idle_w;	/* the INFO's idle power (record --idle-baseline), or NULL */
 };
-
-/* Expands an output pattern (%p, %h) for a pid. */
-typedef void (*opc_expand_fn)(char *out, size_t len, const char *pattern, pid_t pid);
 
 /*
  * Runs argv under ptrace, counting every intercepted call of it and its
- * threads into the trace named by `pattern` expanded for its pid (the
- * name is left in path).  Processes it forks, and each image an exec
+ * threads into the trace named by `pattern` (%p its pid, %h the host, %%
+ * a %: common/producer.h; the name is left in path).  Processes it forks, and each image an exec
  * starts, write traces of their own: FILE's stem + ".<pid>.opc", and
  * ".<pid>.exec<n>.opc" for the n-th exec of a pid (n counting on where a
  * pid is reused within the run: no trace overwrites another).  Returns the
@@ -33,8 +31,8 @@ typedef void (*opc_expand_fn)(char *out, size_t len, const char *pattern, pid_t 
  * (128 + signal if it was killed), or -1 with a message printed when it
  * could not be started or traced (ptrace not permitted, say).
  */
-int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t len,
-		   char **argv, const struct opc_ptrace_opts *o);
+int opc_ptrace_run(const char *pattern, char *path, size_t len, char **argv,
+		   const struct opc_ptrace_opts *o);
 
 /*
  * Attaches to every thread of a running process, counts its calls for
@@ -45,8 +43,8 @@ int opc_ptrace_run(const char *pattern, opc_expand_fn expand, char *path, size_t
  * 0 (left running), 1 (it exited meanwhile), or -1 with a message (no
  * such process, not permitted and why).
  */
-int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, opc_expand_fn expand,
-		      char *path, size_t len, const struct opc_ptrace_opts *o);
+int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		      const struct opc_ptrace_opts *o);
 
 /* 0 if this process may trace its children, else -errno with the reason
  * (what blocks it) written to why. */

@@ -132,6 +132,8 @@ PYEOF
 "$PROG" 0.05 0 >"$tmp/plain.txt" 2>&1 || bad "plain run exited $?"
 LD_PRELOAD="$LIB" OPCOUNT_OUTPUT="$tmp/x.opc" "$PROG" 0.05 0 >"$tmp/pre.txt" 2>&1 ||
 	bad "preloaded run exited $?"
-cmp -s "$tmp/plain.txt" "$tmp/pre.txt" && ok "output identical with and without opcount" ||
-	bad "output differs: $(diff "$tmp/plain.txt" "$tmp/pre.txt" | head -5)"
+# (but for the warning of a machine whose energy counter does not move)
+grep -v '^opcount: warning: energy: .* did not move' "$tmp/pre.txt" >"$tmp/pre-own.txt"
+cmp -s "$tmp/plain.txt" "$tmp/pre-own.txt" && ok "output identical with and without opcount" ||
+	bad "output differs: $(diff "$tmp/plain.txt" "$tmp/pre-own.txt" | head -5)"
 finish

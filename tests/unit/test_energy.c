@@ -1,5 +1,5 @@
 /*
- * test_energy.c - tracer/energy.c: the TDP table look-up, the RAPL zones
+ * test_energy.c - common/energy.c: the TDP table look-up, the RAPL zones
  * that make the total, counter wrap-around, and what the user is told
  * when counters are absent or unreadable.
  *

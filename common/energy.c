@@ -24,6 +24,7 @@
 #include "datadir.h"
 #include "energy.h"
 #include "log.h"
+#include "producer.h"
 #include "trace.h"
 
 
@@ -517,29 +518,6 @@ double opc_energy_tdp_lookup(const char *table_path, const char *cpu_model)
 	return best;
 }
 
-static void cpu_model(char *out, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[512];
-
-	snprintf(out, len, "unknown");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || p == NULL)
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		p[strcspn(p, "\n")] = 0;
-		snprintf(out, len, "%s", p);
-		break;
-	}
-	fclose(f);
-}
-
 /* CPU time of process pid (0: this one); 0 when it cannot be read (it
  * exited): the caller keeps its last value then. */
 static uint64_t cpu_time_ns(pid_t pid)
@@ -563,7 +541,7 @@ static int estimate_open(struct opc_energy *e, char *msg, size_t len)
 	struct opc_energy_domain *dom = &e->dom[0];
 
 	snprintf(table, sizeof(table), "%s/cpu-tdp-watts.csv", dir);
-	cpu_model(model, sizeof(model));
+	opc_cpu_model(model, sizeof(model));
 	e->tdp_w = opc_energy_tdp_lookup(table, model);
 	e->ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->ncpu < 1)
@@ -756,21 +734,46 @@ double opc_energy_total(const struct opc_energy *e)
 	return j;
 }
 
-void opc_energy_close(struct opc_energy *e)
+/* Closes the CPU counters of e (the GPUs' are NVML's handles). */
+static void close_cpu_domains(struct opc_energy *e)
 {
 	for (int i = 0; i < e->ndom; i++)
 		if (e->dom[i].fd >= 0 && e->dom[i].kind != OPC_DOM_ESTIMATE &&
 		    e->dom[i].kind != OPC_DOM_GPU)
 			close(e->dom[i].fd);
+}
+
+static void drop_standby(struct opc_energy *e)
+{
+	if (e->standby) {
+		close_cpu_domains(e->standby);
+		free(e->standby);
+		e->standby = NULL;
+	}
+}
+
+void opc_energy_close(struct opc_energy *e)
+{
+	close_cpu_domains(e);
+	drop_standby(e);
 	e->ndom = 0;
 }
 
 /* ---- in a trace ---- */
 
+/* The baseline of every domain: a counter moved when its reading differs. */
+static void set_baseline(struct opc_energy *e, uint64_t now_ns)
+{
+	opc_energy_sample(e, now_ns);
+	for (int i = 0; i < e->ndom; i++)
+		e->dom[i].raw0 = e->dom[i].last_raw;
+}
+
 int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t now_ns,
 		     char *msg, size_t len)
 {
 	int ret = opc_energy_open(e, want, msg, len);
+	int is_auto = want == NULL || *want == 0 || !strcmp(want, "auto");
 
 	if (ret < 0 && ret != -EINVAL) {
 		/* the source asked for cannot be read: say why, estimate */
@@ -789,14 +792,176 @@ int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t
 	}
 	if (e->ndom == 0)
 		return 0;
-	opc_energy_sample(e, now_ns);
+	if (!strncmp(e->source, "rapl", 4) || !strncmp(e->source, "perf", 4)) {
+		e->probe = is_auto ? OPC_PROBE_FALLBACK : OPC_PROBE_WARN;
+		e->t0_ns = now_ns;
+		if (is_auto) {
+			/* what the fallbacks need from time 0 on */
+			e->cpu_pid = pid;
+			e->cpu0_ns = cpu_time_ns(pid);
+			if (!strncmp(e->source, "rapl", 4)) {
+				struct opc_energy *sb = calloc(1, sizeof(*sb));
+				char why[512];
+
+				if (sb && perf_open(sb, why, sizeof(why)) == 0) {
+					e->standby = sb;
+					set_baseline(sb, now_ns);
+				} else {
+					free(sb);
+				}
+			}
+		}
+	}
+	set_baseline(e, now_ns);
 	return 1;
 }
 
-void opc_energy_write_info(struct opc_writer *w, const struct opc_energy *e)
+/* Whether a counted CPU domain of e moved since the baseline. */
+static int cpu_moved(const struct opc_energy *e)
 {
-	struct opc_rec_energy_info *r = opc_writer_begin(w, OPC_REC_ENERGY_INFO, sizeof(*r));
+	for (int i = 0; i < e->ndom; i++) {
+		const struct opc_energy_domain *d = &e->dom[i];
 
+		if (d->counted && d->kind != OPC_DOM_GPU && d->kind != OPC_DOM_ESTIMATE &&
+		    d->last_raw != d->raw0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "perf counter power/energy-psys/", "RAPL counters package-0, dram-0":
+ * e's counted CPU counters, as a user would look them up. */
+static void counter_names(const struct opc_energy *e, char *out, size_t len)
+{
+	int perf = !strncmp(e->source, "perf", 4), k = 0;
+	char names[400];
+	size_t n = 0;
+
+	names[0] = 0;
+	for (int i = 0; i < e->ndom && n < sizeof(names); i++) {
+		const struct opc_energy_domain *d = &e->dom[i];
+
+		if (!d->counted || d->kind == OPC_DOM_GPU)
+			continue;
+		n += (size_t)snprintf(names + n, sizeof(names) - n,
+				      perf ? "%spower/energy-%s/" : "%s%s", k++ ? ", " : "", d->name);
+	}
+	snprintf(out, len, "%s counter%s %s", perf ? "perf" : "RAPL", k > 1 ? "s" : "", names);
+}
+
+/*
+ * Auto's next source after a CPU counter that does not move: perf where it
+ * was opened beside RAPL and moves, else the GPUs alone where there are
+ * any (auto's order: rapl, perf, nvml, estimate), else the estimate.  The
+ * GPUs' domains and their joules stay; the estimate counts from the
+ * baseline.  why (which says what else did not move) goes before the
+ * note.
+ */
+static void fall_back(struct opc_energy *e, uint64_t now_ns, char *why, size_t why_len)
+{
+	struct opc_energy_domain gpus[OPC_ENERGY_MAX_DOMAINS];
+	struct opc_energy *sb = e->standby;
+	char note[sizeof(e->note)];
+	int ngpu = 0;
+
+	for (int i = 0; i < e->ndom; i++)
+		if (e->dom[i].kind == OPC_DOM_GPU)
+			gpus[ngpu++] = e->dom[i];
+	close_cpu_domains(e);
+	if (sb)
+		opc_energy_sample(sb, now_ns);
+	e->standby = NULL;
+	if (sb && !cpu_moved(sb)) {
+		char names[512];
+		size_t n = strlen(why);
+
+		counter_names(sb, names, sizeof(names));
+		snprintf(why + n, why_len - n, ", nor the %s", names);
+	}
+	if (sb && cpu_moved(sb)) {
+		memcpy(e->dom, sb->dom, sb->ndom * sizeof(sb->dom[0]));
+		e->ndom = sb->ndom;
+		snprintf(e->source, sizeof(e->source), "perf");
+		e->resolution_j = sb->resolution_j;
+		e->note[0] = 0;
+		free(sb);	/* its descriptors are e's now */
+		sb = NULL;
+	} else if (ngpu) {
+		e->ndom = 0;
+		snprintf(e->source, sizeof(e->source), "nvml");
+		e->resolution_j = 1e-3;
+		e->note[0] = 0;
+	} else {
+		estimate_open(e, NULL, 0);
+		/* from the baseline: the CPU time since then, over the time */
+		e->last_cpu_ns = e->cpu0_ns;
+		estimate_sample(e, now_ns > e->t0_ns ? (now_ns - e->t0_ns) / 1e9 : 0);
+		e->last_ns = now_ns;
+	}
+	if (sb) {
+		close_cpu_domains(sb);
+		free(sb);
+	}
+	e->measured = strcmp(e->source, "estimate") != 0;
+	for (int i = 0; i < ngpu && e->ndom < OPC_ENERGY_MAX_DOMAINS; i++)
+		e->dom[e->ndom++] = gpus[i];
+	if (ngpu && strcmp(e->source, "nvml")) {
+		size_t n = strlen(e->source);
+
+		snprintf(e->source + n, sizeof(e->source) - n, "+nvml");
+		if (e->resolution_j < 1e-3)
+			e->resolution_j = 1e-3;
+	}
+	memcpy(note, e->note, sizeof(note));
+	/* both fit: the reason is a few names long, the estimate's note one line */
+	snprintf(e->note, sizeof(e->note), "%.300s: not a measurement%s%.440s", why,
+		 note[0] ? "; " : "", note);
+}
+
+/*
+ * The verdict on a probed CPU counter at a sample taken at now_ns: 1 when
+ * it is known (the counter moved, or it did not in OPC_ENERGY_PROBE_NS, or
+ * at the end in OPC_ENERGY_PROBE_MIN_NS, and what follows from that was
+ * done), 0 while still pending.
+ */
+static int probe_verdict(struct opc_energy *e, uint64_t now_ns, int end)
+{
+	static int warned;	/* one warning: a ptrace run has many traces */
+	uint64_t age = now_ns > e->t0_ns ? now_ns - e->t0_ns : 0;
+	char names[512], why[700], *to;
+
+	if (cpu_moved(e) || (end && age < OPC_ENERGY_PROBE_MIN_NS)) {
+		e->probe = OPC_PROBE_NONE;
+		drop_standby(e);
+		return 1;
+	}
+	if (age < OPC_ENERGY_PROBE_NS && !end)
+		return 0;
+	counter_names(e, names, sizeof(names));
+	snprintf(why, sizeof(why), "the %s did not move in %.0f ms", names, age / 1e6);
+	if (e->probe == OPC_PROBE_WARN) {
+		if (!warned++)
+			pr_warn("energy: %s: its joules are not a measurement (kept: --energy %s "
+				"was asked for)", why, e->source);
+	} else {
+		fall_back(e, now_ns, why, sizeof(why));
+		to = !strncmp(e->source, "estimate", 8) ? "the estimate" : e->source;
+		if (!warned++)
+			pr_warn("energy: %s: not a measurement; falling back to %s", why, to);
+	}
+	e->probe = OPC_PROBE_NONE;
+	return 1;
+}
+
+void opc_energy_write_info(struct opc_writer *w, struct opc_energy *e)
+{
+	struct opc_rec_energy_info *r;
+
+	if (e->probe == OPC_PROBE_FALLBACK) {
+		e->info_held = 1;	/* the source may change yet */
+		return;
+	}
+	r = opc_writer_begin(w, OPC_REC_ENERGY_INFO, sizeof(*r));
 	if (r == NULL)
 		return;
 	snprintf(r->source, sizeof(r->source), "%s", e->source);
@@ -816,17 +981,12 @@ void opc_energy_write_info(struct opc_writer *w, const struct opc_energy *e)
 	opc_writer_end(w);
 }
 
-void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,
-			     uint64_t t_ns)
+/* An ENERGY record of the domains' joules as they are. */
+static void write_record(struct opc_writer *w, const struct opc_energy *e, uint64_t t_ns)
 {
-	struct opc_rec_energy *r;
+	struct opc_rec_energy *r = opc_writer_begin(w, OPC_REC_ENERGY, sizeof(*r));
 	double j[OPC_ENERGY_MAX_DOMAINS];
 
-	/* A failed read keeps the domain's last value: the energy shows up
-	 * at the next good reading, nothing is lost. */
-	if (opc_energy_sample(e, now_ns) < 0)
-		pr_dbg(1, "energy counter read failed; retried at the next tick");
-	r = opc_writer_begin(w, OPC_REC_ENERGY, sizeof(*r));
 	if (r == NULL)
 		return;
 	r->t_ns = t_ns;
@@ -835,6 +995,35 @@ void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_
 		j[i] = e->dom[i].joules;
 	opc_writer_append(w, j, e->ndom * sizeof(double));
 	opc_writer_end(w);
+}
+
+void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,
+			     uint64_t t_ns)
+{
+	/* A failed read keeps the domain's last value: the energy shows up
+	 * at the next good reading, nothing is lost. */
+	if (opc_energy_sample(e, now_ns) < 0)
+		pr_dbg(1, "energy counter read failed; retried at the next tick");
+	e->t_last = t_ns;
+	if (e->probe != OPC_PROBE_NONE && !probe_verdict(e, now_ns, 0) &&
+	    e->probe == OPC_PROBE_FALLBACK)
+		return;		/* held: the next sample has this one's joules */
+	if (e->info_held) {
+		e->info_held = 0;
+		opc_energy_write_info(w, e);
+	}
+	write_record(w, e, t_ns);
+}
+
+void opc_energy_write_end(struct opc_writer *w, struct opc_energy *e)
+{
+	if (e->probe != OPC_PROBE_NONE)
+		probe_verdict(e, e->last_ns, 1);
+	if (e->info_held) {
+		e->info_held = 0;
+		opc_energy_write_info(w, e);
+		write_record(w, e, e->t_last);
+	}
 }
 
 _Static_assert(OPC_DOM_GPU == OPC_TDOM_GPU, "trace.h's GPU domain kind follows energy.h");

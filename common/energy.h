@@ -37,6 +37,7 @@ struct opc_energy_domain {
 	int fd;			/* kept open: one pread per sample */
 	uint64_t max_raw;	/* wrap-around point in raw units, 0 = none */
 	uint64_t last_raw;
+	uint64_t raw0;		/* at the baseline: has the counter moved since? */
 	double joules_per_raw;
 	double joules;		/* cumulative since open */
 	int gpu_index;		/* NVML device */
@@ -58,7 +59,29 @@ struct opc_energy {
 	uint64_t last_cpu_ns;
 	pid_t cpu_pid;		/* whose CPU time it follows: 0 = this process */
 	char note[768];		/* how the estimate was made, or why a fallback */
+	/* whether a CPU counter moves (opc_energy_start): known at the first
+	 * sample OPC_ENERGY_PROBE_NS after the baseline */
+	int probe;		/* OPC_PROBE_* */
+	int info_held;		/* ENERGY_INFO waits for the verdict */
+	uint64_t t0_ns;		/* the baseline */
+	uint64_t t_last;	/* the trace time of the last sample taken */
+	uint64_t cpu0_ns;	/* CPU time at the baseline: an estimate from t0 */
+	struct opc_energy *standby;	/* auto over RAPL: perf, the next in order */
 };
+
+#define OPC_PROBE_NONE		0
+#define OPC_PROBE_FALLBACK	1	/* auto: a counter that does not move is not used */
+#define OPC_PROBE_WARN		2	/* asked for by name: kept, with a warning */
+
+/*
+ * A CPU counter (RAPL, perf) that has not moved this long after the
+ * baseline is not a measurement: some VMs expose a perf energy-psys that
+ * reads 0 J for ever.  The hardware updates about every millisecond.
+ */
+#define OPC_ENERGY_PROBE_NS	10000000ull
+/* ... and one that has not moved in a trace shorter than that, but at
+ * least this long, is not either */
+#define OPC_ENERGY_PROBE_MIN_NS	2000000ull
 
 /*
  * Open the source named by `want` ("auto", "rapl", "perf", "nvml",
@@ -81,15 +104,27 @@ const char *opc_energy_kind_name(int kind);
  * of process `pid` (0: this one).  Takes the baseline reading at now_ns
  * (time 0 of the trace's energy).  Returns 1 when there are domains to
  * sample, else 0.
+ *
+ * A RAPL or perf counter must then move: the samples tell
+ * (OPC_ENERGY_PROBE_NS), at no cost to the start.  In auto mode one that
+ * does not is dropped for the next source in auto order (perf, opened
+ * beside RAPL; the GPUs alone; the estimate, from the baseline), with one
+ * warning naming the counter; asked for by name, it is kept, with the
+ * warning.  Until auto's verdict the ENERGY_INFO record and the samples
+ * are held back (samples are cumulative: none is lost).
  */
 int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t now_ns,
 		     char *msg, size_t len);
-/* The ENERGY_INFO record: once, before the first sample. */
-void opc_energy_write_info(struct opc_writer *w, const struct opc_energy *e);
-/* Reads every domain at now_ns (CLOCK_MONOTONIC) and writes an ENERGY
- * record stamped t_ns (the trace's clock). */
+/* The ENERGY_INFO record: once, before the first sample (held back while
+ * auto's verdict is pending, then written with the first sample). */
+void opc_energy_write_info(struct opc_writer *w, struct opc_energy *e);
+/* Reads every domain at now_ns (the clock of opc_energy_start's now_ns)
+ * and writes an ENERGY record stamped t_ns (the trace's clock). */
 void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,
 			     uint64_t t_ns);
+/* Before the trace's END or EXEC record, after its last sample: a verdict
+ * still pending (a short trace) is made, and what it held is written. */
+void opc_energy_write_end(struct opc_writer *w, struct opc_energy *e);
 
 /* for tests: the TDP table look-up used by the estimate */
 double opc_energy_tdp_lookup(const char *table_path, const char *cpu_model);

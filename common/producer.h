@@ -1,0 +1,113 @@
+/*
+ * producer.h - what every writer of traces shares: the preload library
+ * (preload/collector.c), the ptrace tracer (tracer/pt_trace.c), and
+ * `opcount record`, which names the traces the run made.
+ *
+ *   names   the output pattern (%p the pid, %h the host name, %% a %),
+ *           the name of another process's trace (STEM.<pid>.opc) and of an
+ *           exec'd image's (STEM.<pid>.exec<n>.opc), STEM being the name
+ *           without its ".opc"
+ *   files   creating a trace (not over one this process or its parent is
+ *           writing), its header
+ *   INFO    the machine: exe, command line, host, CPU model, CPUs, BLAS
+ *           library, idle power
+ *
+ * Nothing here reads the environment: the caller's configuration comes in
+ * struct opc_producer.
+ */
+#ifndef OPC_PRODUCER_H
+#define OPC_PRODUCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct opc_writer;
+
+/* How a run names its traces, and what its INFO says besides the machine. */
+struct opc_producer {
+	const char *output;	/* -o FILE, OPCOUNT_OUTPUT: a pattern */
+	int output_is_name;	/* output is a file name, used as is (--inject: the
+				 * tracer expanded the pattern) */
+	pid_t root_pid;		/* the run's command: its first image writes the
+				 * output itself, any other process STEM.<pid>.opc;
+				 * 0: no run (a bare LD_PRELOAD), every process the
+				 * output */
+	const char *mode;	/* INFO "mode": "inject", "ptrace"; NULL: preloaded */
+	const char *idle_w;	/* INFO "idle_w", `record --idle-baseline`; NULL: none */
+	int tsc;		/* INFO "tsc": busy time from the TSC */
+};
+
+/* pattern with %p as pid, %h as the host name and %% as %; another % is
+ * kept.  0, or -ENAMETOOLONG with out cut short. */
+int opc_output_expand(char *out, size_t len, const char *pattern, pid_t pid);
+
+/* Whether pattern names each process's trace itself (holds a %p). */
+int opc_output_per_pid(const char *pattern);
+
+/*
+ * The name of the trace of image `image` of process pid (0: the image it
+ * started with, n: the one its n-th exec started): the output expanded for
+ * pid where it holds %p or pid is the root (or there is none), else
+ * STEM.<pid>.opc; an image n > 0 adds ".exec<n>" before ".opc".
+ */
+int opc_trace_name(char *out, size_t len, const struct opc_producer *p, pid_t pid,
+		   unsigned image);
+
+/*
+ * The trace name of process pid (parent ppid) under the library's rule:
+ * opc_trace_name's for image 0, or, while a file of that name is a trace
+ * this process wrote before an exec or its parent is writing, the next
+ * exec name.  Older traces of finished runs are replaced.
+ */
+int opc_trace_name_unused(char *out, size_t len, const struct opc_producer *p, pid_t pid,
+			  pid_t ppid);
+
+/*
+ * A glob for the names the other processes of a run give their traces
+ * (%p as *, or STEM.*.opc), for `opcount record` to count them.
+ */
+int opc_trace_glob(char *out, size_t len, const struct opc_producer *p, pid_t root);
+
+/* Creates (or truncates) the trace file: its descriptor, or -errno.  With
+ * high_fd, the descriptor is moved to 900 or above, clear of the low
+ * numbers a program expects to get (the preload library). */
+int opc_trace_create(const char *path, int high_fd);
+
+/* What the file header says beside the format's constants. */
+struct opc_trace_hdr {
+	pid_t pid, ppid;
+	uint64_t features;	/* OPC_FEAT_* */
+	uint64_t interval_ns;	/* the sampling period */
+	uint64_t t0_ago_ns;	/* the trace's time 0 was that long ago */
+};
+
+/* Writes the header to fd and makes w the trace's writer: 0 or -errno. */
+int opc_trace_begin(struct opc_writer *w, int fd, const struct opc_trace_hdr *h);
+
+/*
+ * The INFO record of the machine and of process pid: opcount_version,
+ * mode, exe, cmdline, host, cpu, ncpu, tsc, idle_w.
+ */
+void opc_info_write_machine(struct opc_writer *w, const struct opc_producer *p, pid_t pid);
+
+/*
+ * The routines whose library is the trace's BLAS, best first: the library
+ * of the first of them that any loaded object defines, objects searched
+ * in load order (how the preload library resolves them).
+ */
+#define OPC_BLAS_ROUTINES 5
+extern const char *const opc_blas_routines[OPC_BLAS_ROUTINES];
+
+/*
+ * The INFO record known only after calls: the BLAS library the counted
+ * routines come from (canonical path; NULL: unknown), its thread count
+ * (< 0: unknown) and the threads the trace's END counts.
+ */
+void opc_info_write_blas(struct opc_writer *w, const char *blas, long blas_threads,
+			 uint64_t threads);
+
+/* The CPU's model name from /proc/cpuinfo, "unknown" where it has none. */
+void opc_cpu_model(char *out, size_t len);
+
+#endif

@@ -1,0 +1,69 @@
+#!/bin/sh
+# output_names.sh - one naming rule for every writer of traces
+# (common/producer.c): the preload library, `record --ptrace` and what
+# `record` reports agree on every name.
+#
+# - %% is a literal %: -o 'run%%x.opc' writes run%x.opc under the library
+#   (bare LD_PRELOAD and `record`) and under --ptrace, and record says so;
+# - %p and %h expand alike in all three;
+# - the other processes of a run write FILE's stem + ".<pid>.opc" (and
+#   ".<pid>.exec<n>.opc" for an exec'd image), also when FILE does not end
+#   in .opc, and record counts them.
+. "$(dirname "$0")/lib.inc"
+. "$(dirname "$0")/ptrace.inc"
+P=$B/tests/progs
+need "$LIB" "$OPC" "$P/blas_calls" "$P/fork_exec"
+cd "$tmp" || exit 1
+host=$(hostname)
+
+# written WHAT NAME ERR: NAME exists and record's stderr ERR names it
+written() {
+	[ -s "$2" ] || bad "$1: no $2 (have: $(ls | tr '\n' ' '))"
+	grep -qF "trace written to $2" "$3" && ok "$1: $2" ||
+		bad "$1: record did not name $2: $(cat "$3")"
+}
+
+# 1. %% under the library
+OPCOUNT_OUTPUT='bare%%x.opc' LD_PRELOAD=$LIB "$P/blas_calls" >/dev/null 2>bare.err ||
+	fail "blas_calls under the library exited $?: $(cat bare.err)"
+[ -s 'bare%x.opc' ] && ok "bare LD_PRELOAD: %% is a %" ||
+	bad "bare LD_PRELOAD, OPCOUNT_OUTPUT='bare%%x.opc': no bare%x.opc (have: $(ls | tr '\n' ' '))"
+"$OPC" record -o 'rec%%x.opc' -- "$P/blas_calls" >/dev/null 2>rec.err ||
+	fail "record exited $?: $(cat rec.err)"
+written "record" 'rec%x.opc' rec.err
+grep -q "no trace" rec.err && bad "record says no trace was made: $(cat rec.err)"
+
+# 2. %p and %h under the library
+"$OPC" record -o 'lib-%h-%p.opc' -- "$P/blas_calls" >/dev/null 2>lib.err ||
+	fail "record exited $?: $(cat lib.err)"
+f=$(ls lib-"$host"-*.opc 2>/dev/null)
+[ -n "$f" ] && written "record %h %p" "$f" lib.err ||
+	bad "record -o 'lib-%h-%p.opc': no lib-$host-<pid>.opc (have: $(ls | tr '\n' ' '))"
+
+# 3. the other processes of a run, FILE without .opc
+"$OPC" record -o plain -- sh -c "\"$P/blas_calls\" >/dev/null; \"$P/blas_calls\" >/dev/null" \
+	2>plain.err || fail "record of two children exited $?: $(cat plain.err)"
+n=$(ls plain.*.opc 2>/dev/null | wc -l)
+[ "$n" -eq 2 ] && ok "children of a run: plain.<pid>.opc" ||
+	bad "record -o plain: expected 2 traces plain.<pid>.opc, found $n: $(ls | tr '\n' ' ')"
+grep -q '2 more traces' plain.err || bad "record did not count the children's traces: $(cat plain.err)"
+
+# 4. the same names under --ptrace
+ptrace_or_skip
+"$OPC" record --ptrace -o 'pt%%x.opc' -- "$P/blas_calls" >/dev/null 2>pt.err ||
+	fail "record --ptrace exited $?: $(cat pt.err)"
+written "record --ptrace" 'pt%x.opc' pt.err
+[ -e 'pt%%x.opc' ] && bad "record --ptrace wrote pt%%x.opc"
+"$OPC" record --ptrace -o 'pt-%h-%p.opc' -- "$P/blas_calls" >/dev/null 2>pth.err ||
+	fail "record --ptrace exited $?: $(cat pth.err)"
+f=$(ls pt-"$host"-*.opc 2>/dev/null)
+[ -n "$f" ] && written "record --ptrace %h %p" "$f" pth.err ||
+	bad "record --ptrace -o 'pt-%h-%p.opc': no pt-$host-<pid>.opc (have: $(ls | tr '\n' ' '))"
+"$OPC" record --ptrace -o 'ptk%%' -- "$P/fork_exec" >/dev/null 2>ptk.err ||
+	fail "record --ptrace of fork_exec exited $?: $(cat ptk.err)"
+[ -s 'ptk%' ] || bad "record --ptrace -o 'ptk%%': no trace ptk% of the command"
+n=$(ls 'ptk%.'*.opc 2>/dev/null | wc -l)
+[ "$n" -ge 2 ] && ok "--ptrace: children write ptk%.<pid>.opc" ||
+	bad "record --ptrace -o 'ptk%%': expected the children's ptk%.<pid>.opc, found $n: $(ls | tr '\n' ' ')"
+grep -q "$n more traces" ptk.err || bad "record --ptrace did not count $n more traces: $(cat ptk.err)"
+finish
