@@ -214,6 +214,7 @@ TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
+TEST_producer_OBJS  := $(call cli_objs,common/producer.c) $(TRACE_OBJS)
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
                          analysis/util.c analysis/profile.c analysis/attribute.c \
                          analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
