@@ -41,7 +41,7 @@ GEN := $(BUILD)/gen/routines_gen.h $(BUILD)/gen/routines_gen.c $(BUILD)/gen/wrap
 COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
-LIB_SRCS := preload/shim.c preload/record.c preload/collector.c preload/layer.c \
+LIB_SRCS := preload/shim.c preload/config.c preload/record.c preload/threads.c preload/collector.c preload/layer.c \
             preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) tracer/energy.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
