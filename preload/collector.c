@@ -354,7 +354,8 @@ static void calibrate(uint64_t now_ns)
 	 * after 0.1 ms, 1e-5 after 10 ms). */
 	if (now_ns - cal_ns0 > 100000 && tsc > cal_tsc0) {
 		ns_per_tick = (double)(now_ns - cal_ns0) / (double)(tsc - cal_tsc0);
-		opc_short_call_ticks = (uint64_t)(1000.0 / ns_per_tick);	/* 1 us */
+		__atomic_store_n(&opc_short_call_ticks, (uint64_t)(1000.0 / ns_per_tick),
+				 __ATOMIC_RELAXED);	/* 1 us */
 	}
 }
 
