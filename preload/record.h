@@ -4,11 +4,11 @@
  *
  * A key is (routine, call site, layer, shape, nesting).  Each thread owns a
  * table of slots, one per key it has seen, and only ever increments its
- * own slots' counters: the hot path takes no lock, allocates nothing and
- * makes no system call.  The collector thread (collector.c) reads the
- * cumulative counters at every tick and writes the per-interval deltas to
- * the trace, so memory and trace size depend on the number of keys and
- * the run time, never on the number of calls.
+ * own slots' counters: the hot path (call.h) takes no lock, allocates
+ * nothing and makes no system call.  The collector thread (collector.c)
+ * reads the cumulative counters at every tick and writes the per-interval
+ * deltas to the trace, so memory and trace size depend on the number of
+ * keys and the run time, never on the number of calls.
  */
 #ifndef OPC_RECORD_H
 #define OPC_RECORD_H

@@ -18,12 +18,14 @@ prev=
 for m in shim collector threads record config; do
 	l=$(layer $m)
 	[ -n "$l" ] || fail "no module $m in the graph"
-	[ -z "$prev" ] || [ "$l" -lt "$prev" ] || fail "$m is not below the module before it: $(sed -n '/^# layers/,$p' "$tmp/graph.txt")"
+	[ -z "$prev" ] || [ "$l" -lt "$prev" ] ||
+		fail "$m is not below the module before it: $(sed -n '/^# layers/,$p' "$tmp/graph.txt")"
 	prev=$l
 done
 # below the collector, nothing calls up into it, shim.c or inject.c
-awk '/^# uses/ { on = 1; next } /^# / { on = 0 } on && ($1 ~ /^(threads|record|config|resolve|layer|gpu)$/) &&
-	($3 ~ /^(collector|shim|inject):$/) { print; bad = 1 } END { exit bad }' "$tmp/graph.txt" ||
+awk '/^# uses/ { on = 1; next } /^# / { on = 0 }
+	on && $1 ~ /^(threads|record|config|resolve|layer|gpu)$/ && $3 ~ /^(collector|shim|inject):$/ {
+		print; bad = 1 } END { exit bad }' "$tmp/graph.txt" ||
 	fail "a lower module calls up"
 ok "no cycle; $(sed -n '/^# layers/,$p' "$tmp/graph.txt" | tail -n +2 | tr '\n' ' ')"
 finish
