@@ -1,5 +1,6 @@
 /*
- * collector.c - the thread registry and the collector thread.
+ * collector.c - the collector thread: harvesting the registered threads'
+ * counts and writing the trace.
  *
  * The collector wakes once per interval (OPCOUNT_HZ, default 100 Hz),
  * reads the cumulative counters of every registered thread's slots,
@@ -8,8 +9,10 @@
  * the trace, so the program's threads never block on I/O; a program
  * killed with SIGKILL leaves everything up to the last tick on disk.
  *
- * Locking: reg_lock protects the thread list and everything the collector
- * owns (maps, writer).  Program threads take it only to register.
+ * Locking: the registry lock (threads.c) protects the thread list and
+ * everything the collector owns (maps, writer).  Program threads take it
+ * only to register; the first to register opens the trace and starts the
+ * collector (collector_start, the registry's hook).
  */
 #define PR_FMT "opcount"
 
@@ -23,12 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector.h"
+#include "config.h"
 #include "energy.h"
 #include "gpu.h"
+#include "layer.h"
 #include "log.h"
 #include "producer.h"
+#include "record.h"
 #include "resolve.h"
-#include "shim.h"
+#include "threads.h"
 #include "trace.h"
 
 /* ---- small open-addressing maps owned by the collector ---- */
@@ -61,9 +68,7 @@ struct gkey {
 	uint64_t calls, timed, ticks, flops, bytes;
 };
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
-static struct opc_thread *threads;
 static int collector_running;
 static int collector_stop;
 static int cond_ready;
@@ -84,7 +89,6 @@ static struct gkey *gkeys;		/* by gid; [0] unused */
 static uint32_t ngkeys = 1, gkeys_cap;
 static uint64_t *mod_seen;		/* bases of modules written */
 static size_t nmod_seen, mod_seen_cap;
-static uint64_t nthreads_seen;
 
 /* the energy source, opened at start-up so the run is covered from t0 */
 static struct opc_energy energy;
@@ -333,7 +337,7 @@ static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
 
 static void calibrate(uint64_t now_ns)
 {
-	if (!opc_use_tsc) {
+	if (!opc_cfg()->use_tsc) {
 		ns_per_tick = 1.0;
 		return;
 	}
@@ -349,7 +353,8 @@ static void calibrate(uint64_t now_ns)
 	 * after 0.1 ms, 1e-5 after 10 ms). */
 	if (now_ns - cal_ns0 > 100000 && tsc > cal_tsc0) {
 		ns_per_tick = (double)(now_ns - cal_ns0) / (double)(tsc - cal_tsc0);
-		opc_short_call_ticks = (uint64_t)(1000.0 / ns_per_tick);	/* 1 us */
+		__atomic_store_n(&opc_short_call_ticks, (uint64_t)(1000.0 / ns_per_tick),
+				 __ATOMIC_RELAXED);	/* 1 us */
 	}
 }
 
@@ -376,6 +381,51 @@ static void pend_add(uint32_t gid, uint64_t calls, uint64_t timed, uint64_t tick
 	pend[npend++] = (struct pending){ gid, calls, timed, ticks, flops, bytes };
 }
 
+/* The FLOPs and bytes of dc more calls of s. */
+static void slot_work(struct opc_slot *s, uint64_t dc, uint64_t *flops, uint64_t *bytes)
+{
+	if (s->key.kflags & OPC_KEY_OVERFLOW) {
+		/* shapes merged: the owner sums the cost per call */
+		*flops = __atomic_load_n(&s->flops_sum, __ATOMIC_RELAXED) - s->h_flops;
+		*bytes = __atomic_load_n(&s->bytes_sum, __ATOMIC_RELAXED) - s->h_bytes;
+		s->h_flops += *flops;
+		s->h_bytes += *bytes;
+	} else {
+		*flops = dc * s->flops;
+		*bytes = dc * s->bytes;
+	}
+}
+
+/* A host key: the calls since the last tick, and the time of those of
+ * them that were timed. */
+static void harvest_host(struct opc_slot *s)
+{
+	/* The owner stores calls, then ticks, then timed: loading in the
+	 * opposite order never sees a timed call that is not also counted. */
+	uint64_t timed = __atomic_load_n(&s->timed, __ATOMIC_ACQUIRE);
+	uint64_t ticks = __atomic_load_n(&s->ticks, __ATOMIC_ACQUIRE);
+	uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
+	uint64_t flops, bytes, dc;
+
+	if (calls == s->h_calls || s->gid == 0)
+		return;
+	dc = calls - s->h_calls;
+	slot_work(s, dc, &flops, &bytes);
+	/* The owner may have counted a call but not yet its time: never
+	 * let timed run ahead of what we saw. */
+	if (timed < s->h_timed)
+		timed = s->h_timed;
+	if (timed - s->h_timed > dc)	/* belt and braces */
+		timed = s->h_timed + dc;
+	if (ticks < s->h_ticks)
+		ticks = s->h_ticks;
+	pend_add(s->gid, dc, timed - s->h_timed,
+		 (uint64_t)((double)(ticks - s->h_ticks) * ns_per_tick), flops, bytes);
+	s->h_calls = calls;
+	s->h_timed = timed;
+	s->h_ticks = ticks;
+}
+
 /*
  * A GPU key's calls are counted when they are made, their GPU time when
  * the device has done them, often a tick or more later: an interval may
@@ -383,21 +433,16 @@ static void pend_add(uint32_t gid, uint64_t calls, uint64_t timed, uint64_t tick
  * time over a key's whole run, see trace.h).  Timing is written by the
  * collector itself (gpu.c), so no ordering against the owner is needed.
  */
-static void harvest_gpu(struct opc_slot *s, uint64_t calls)
+static void harvest_gpu(struct opc_slot *s)
 {
+	uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
 	uint64_t dc = calls - s->h_calls;
 	uint64_t dt = s->gpu_timed - s->h_gpu_timed, dns = s->gpu_ns - s->h_gpu_ns;
-
-	uint64_t flops = dc * s->flops, bytes = dc * s->bytes;
+	uint64_t flops, bytes;
 
 	if ((dc == 0 && dt == 0) || s->gid == 0)
 		return;
-	if (s->key.kflags & OPC_KEY_OVERFLOW) {
-		flops = __atomic_load_n(&s->flops_sum, __ATOMIC_RELAXED) - s->h_flops;
-		bytes = __atomic_load_n(&s->bytes_sum, __ATOMIC_RELAXED) - s->h_bytes;
-		s->h_flops += flops;
-		s->h_bytes += bytes;
-	}
+	slot_work(s, dc, &flops, &bytes);
 	pend_add(s->gid, dc, dt, dns, flops, bytes);
 	s->h_calls = calls;
 	s->h_gpu_timed = s->gpu_timed;
@@ -420,7 +465,7 @@ static void emit_energy_info(void)
  * before any trace exists, is in the first sample.  A counter that exists
  * but cannot be read is reported when the trace is opened, once.
  */
-void opc_collector_energy_init(const char *want)
+void opc_collector_energy_init(void)
 {
 	static int opened;
 
@@ -428,157 +473,149 @@ void opc_collector_energy_init(const char *want)
 	if (opened++)
 		opc_energy_close(&energy);
 	calibrate(opc_now_ns());	/* the start of the TSC calibration */
-	energy_on = opc_energy_start(&energy, want, 0, opc_now_ns(), energy_msg,
+	energy_on = opc_energy_start(&energy, opc_cfg()->energy, 0, opc_now_ns(), energy_msg,
 				     sizeof(energy_msg));
 }
 
+/*
+ * Order matters.  Snapshot every thread's published slot count first: a
+ * slot's layer was interned before the slot was published, so the layers
+ * written next include every layer those keys refer to.  Only a thread
+ * seen dead before its counters are read may be freed after this harvest:
+ * its last calls are then in.
+ */
+static void snapshot_threads(void)
+{
+	for (struct opc_thread *t = opc_registry_threads(); t; t = t->next) {
+		t->h_dead = __atomic_load_n(&t->dead, __ATOMIC_ACQUIRE);
+		t->h_snap = __atomic_load_n(&t->nslots, __ATOMIC_ACQUIRE);
+	}
+}
+
+/* Trace ids for the keys t published since the last harvest, each key
+ * written the first time.  Returns 1 if there was a new one. */
+static int intern_new_keys(struct opc_thread *t)
+{
+	int new_keys = 0;
+
+	for (uint32_t i = t->h_nslots; i < t->h_snap; i++) {
+		struct opc_slot *s = &t->slots[i];
+		int is_new;
+
+		s->gid = keymap_find_or_add(&keys, &s->key, t->tid, &is_new);
+		if (is_new) {
+			emit_key(t, s, s->gid);
+			new_keys = 1;
+		}
+	}
+	t->h_nslots = t->h_snap;
+	return new_keys;
+}
+
+/* One thread's calls since the last tick, added to pend[].  Returns 1 if
+ * it had new keys. */
+static int harvest_thread(struct opc_thread *t)
+{
+	int new_keys;
+
+	/* GPU calls the device has finished since the last tick */
+	opc_gpu_poll(t);
+	new_keys = intern_new_keys(t);
+	for (uint32_t i = 0; i < t->h_snap; i++) {
+		struct opc_slot *s = &t->slots[i];
+
+		if (s->key.kflags >> OPC_KEY_DEV_SHIFT)
+			harvest_gpu(s);
+		else
+			harvest_host(s);
+	}
+	return new_keys;
+}
+
+/* The INTERVAL frame of pend[], from the last tick to now; the keys'
+ * totals follow for the exit summary.  An interval with no calls is not
+ * written: a gap in time is idle. */
+static void write_interval(uint64_t now)
+{
+	struct opc_rec_interval *iv;
+	uint32_t count = 0;
+
+	if (npend == 0)
+		return;
+	iv = opc_writer_begin(&writer, OPC_REC_INTERVAL, sizeof(*iv));
+	if (iv == NULL)
+		return;
+	iv->t_begin_ns = t_last_ns;
+	iv->t_end_ns = now;
+	for (size_t i = 0; i < npend; i++)
+		count += pend[i].calls != 0 || pend[i].timed != 0;
+	iv->count = count;
+	for (size_t i = 0; i < npend; i++) {
+		struct pending *p = &pend[i];
+		struct gkey *g = &gkeys[p->gid];
+
+		opc_writer_varint(&writer, p->gid);
+		opc_writer_varint(&writer, p->calls);
+		opc_writer_varint(&writer, p->timed);
+		opc_writer_varint(&writer, p->ticks);
+		opc_writer_varint(&writer, p->flops);
+		opc_writer_varint(&writer, p->bytes);
+		g->calls += p->calls;
+		g->timed += p->timed;
+		g->ticks += p->ticks;
+		g->flops += p->flops;
+		g->bytes += p->bytes;
+	}
+	opc_writer_end(&writer);
+}
+
+/* One write(2) per tick up to 100 Hz; above that, every 10 ms: a program
+ * killed with SIGKILL loses at most 10 ms. */
+static void flush_tick(uint64_t now)
+{
+	static int warned;
+
+	if (now - last_flush_ns < 10000000 && !final_harvest)
+		return;
+	last_flush_ns = now;
+	if (opc_writer_flush(&writer) < 0 && writer.error != -EBADF) {
+		/* disk full or the like: stop writing, keep the program going */
+		if (!warned++)
+			pr_warn("cannot write %s: %s; tracing stopped", trace_path,
+				strerror(-writer.error));
+	}
+}
+
 /* One tick: new keys, deltas of every slot, one INTERVAL frame.  Called
- * with reg_lock held. */
+ * with the registry lock held. */
 static void harvest(void)
 {
 	uint64_t now = opc_now_ns();
-	struct opc_thread **pp, *t;
 	int new_keys = 0;
 
 	if (!writer_open)
 		return;
 	calibrate(now);
-	/*
-	 * Order matters.  Snapshot every thread's published slot count first:
-	 * a slot's layer was interned before the slot was published, so the
-	 * layers written next include every layer those keys refer to.  Only
-	 * a thread seen dead before its counters are read may be freed after
-	 * this harvest: its last calls are then in.
-	 */
-	for (t = threads; t; t = t->next) {
-		t->h_dead = __atomic_load_n(&t->dead, __ATOMIC_ACQUIRE);
-		t->h_snap = __atomic_load_n(&t->nslots, __ATOMIC_ACQUIRE);
-	}
+	snapshot_threads();
 	emit_layers();
 	npend = 0;
-	for (t = threads; t; t = t->next) {
-		uint32_t n = t->h_snap;
-
-		/* GPU calls the device has finished since the last tick */
-		opc_gpu_poll(t);
-
-		for (uint32_t i = t->h_nslots; i < n; i++) {
-			struct opc_slot *s = &t->slots[i];
-			int is_new;
-
-			s->gid = keymap_find_or_add(&keys, &s->key, t->tid, &is_new);
-			if (is_new) {
-				emit_key(t, s, s->gid);
-				new_keys = 1;
-			}
-		}
-		t->h_nslots = n;
-		for (uint32_t i = 0; i < n; i++) {
-			struct opc_slot *s = &t->slots[i];
-			/* The owner stores calls, then ticks, then timed: loading
-			 * in the opposite order never sees a timed call that is
-			 * not also counted. */
-			uint64_t timed = __atomic_load_n(&s->timed, __ATOMIC_ACQUIRE);
-			uint64_t ticks = __atomic_load_n(&s->ticks, __ATOMIC_ACQUIRE);
-			uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
-			uint64_t flops, bytes, dc;
-
-			if (s->key.kflags >> OPC_KEY_DEV_SHIFT) {
-				harvest_gpu(s, calls);
-				continue;
-			}
-			if (calls == s->h_calls || s->gid == 0)
-				continue;
-			dc = calls - s->h_calls;
-			if (s->key.kflags & OPC_KEY_OVERFLOW) {
-				flops = __atomic_load_n(&s->flops_sum, __ATOMIC_RELAXED) - s->h_flops;
-				bytes = __atomic_load_n(&s->bytes_sum, __ATOMIC_RELAXED) - s->h_bytes;
-				s->h_flops += flops;
-				s->h_bytes += bytes;
-			} else {
-				flops = dc * s->flops;
-				bytes = dc * s->bytes;
-			}
-			/* The owner may have counted a call but not yet its
-			 * time: never let timed run ahead of what we saw. */
-			if (timed < s->h_timed)
-				timed = s->h_timed;
-			if (timed - s->h_timed > dc)	/* belt and braces */
-				timed = s->h_timed + dc;
-			if (ticks < s->h_ticks)
-				ticks = s->h_ticks;
-			pend_add(s->gid, dc, timed - s->h_timed,
-				 (uint64_t)((double)(ticks - s->h_ticks) * ns_per_tick), flops, bytes);
-			s->h_calls = calls;
-			s->h_timed = timed;
-			s->h_ticks = ticks;
-		}
-	}
+	for (struct opc_thread *t = opc_registry_threads(); t; t = t->next)
+		new_keys |= harvest_thread(t);
 	if (new_keys)
 		modules_dirty = 1;
 	if (modules_dirty) {
 		dl_iterate_phdr(module_cb, NULL);
 		modules_dirty = 0;
 	}
-
 	/* Energy at every tick, calls or not: idle time costs energy too.
 	 * Sampled at `now`, the end of this tick's interval. */
 	if (energy_on)
 		emit_energy(now);
-
-	/* An interval with no calls is not written: a gap in time is idle. */
-	struct opc_rec_interval *iv = npend ?
-		opc_writer_begin(&writer, OPC_REC_INTERVAL, sizeof(*iv)) : NULL;
-	uint32_t count = 0;
-
-	if (iv) {
-		iv->t_begin_ns = t_last_ns;
-		iv->t_end_ns = now;
-		for (size_t i = 0; i < npend; i++)
-			count += pend[i].calls != 0 || pend[i].timed != 0;
-		iv->count = count;
-		for (size_t i = 0; i < npend; i++) {
-			struct pending *p = &pend[i];
-			struct gkey *g = &gkeys[p->gid];
-
-			opc_writer_varint(&writer, p->gid);
-			opc_writer_varint(&writer, p->calls);
-			opc_writer_varint(&writer, p->timed);
-			opc_writer_varint(&writer, p->ticks);
-			opc_writer_varint(&writer, p->flops);
-			opc_writer_varint(&writer, p->bytes);
-			g->calls += p->calls;
-			g->timed += p->timed;
-			g->ticks += p->ticks;
-			g->flops += p->flops;
-			g->bytes += p->bytes;
-		}
-		opc_writer_end(&writer);
-	}
+	write_interval(now);
 	t_last_ns = now;
-
 	/* Threads that exited have had their last harvest. */
-	for (pp = &threads; (t = *pp);) {
-		if (t->h_dead) {
-			*pp = t->next;
-			opc_thread_free(t);
-			continue;
-		}
-		pp = &t->next;
-	}
-	/* One write(2) per tick up to 100 Hz; above that, every 10 ms: a
-	 * program killed with SIGKILL loses at most 10 ms. */
-	if (now - last_flush_ns < 10000000 && !final_harvest)
-		return;
-	last_flush_ns = now;
-	if (opc_writer_flush(&writer) < 0 && writer.error != -EBADF) {
-		/* disk full or the like: stop writing, keep the program going */
-		static int warned;
-
-		if (!warned++)
-			pr_warn("cannot write %s: %s; tracing stopped", trace_path,
-				strerror(-writer.error));
-	}
+	opc_registry_reap(opc_gpu_thread_free);
+	flush_tick(now);
 }
 
 static void *collector_main(void *arg)
@@ -588,20 +625,20 @@ static void *collector_main(void *arg)
 
 	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	while (!collector_stop) {
-		next.tv_nsec += opc_cfg_interval_ns;
+		next.tv_nsec += opc_cfg()->interval_ns;
 		while (next.tv_nsec >= 1000000000) {
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;
 		}
-		pthread_cond_timedwait(&stop_cond, &reg_lock, &next);
+		opc_registry_wait(&stop_cond, &next);
 		if (collector_stop)
 			break;
 		harvest();
 		ticks++;
 	}
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 	if (opc_debug_level >= 1) {
 		/* what sampling cost this process: make bench reports it */
 		struct timespec cpu;
@@ -623,18 +660,18 @@ static void *collector_main(void *arg)
  */
 static void producer_config(struct opc_producer *p)
 {
-	const char *root = getenv("OPCOUNT_ROOT_PID");
+	const struct opc_config *cfg = opc_cfg();
 
 	memset(p, 0, sizeof(*p));
-	p->output = opc_cfg_output;
-	p->root_pid = root ? atoi(root) : 0;
-	if (opc_inject_active) {
+	p->output = cfg->output;
+	/* an empty OPCOUNT_ROOT_PID= names no process: every trace adds .<pid> */
+	p->root_pid = cfg->root_set ? (cfg->root_pid ? cfg->root_pid : -1) : 0;
+	if (cfg->inject) {
 		p->output_is_name = 1;
-		p->root_pid = opc_inject_root;
 		p->mode = "inject";
 	}
-	p->idle_w = getenv("OPCOUNT_IDLE_W");
-	p->tsc = opc_use_tsc;
+	p->idle_w = cfg->idle_w;
+	p->tsc = cfg->use_tsc;
 }
 
 /* The library the counted routines came from, known only after calls. */
@@ -650,7 +687,7 @@ static void emit_blas_info(void)
 
 		/* injected, the pointers lead to the tracer's copies of the
 		 * entries (tracer/pt_inject.c), which are in no object */
-		if (opc_inject_active)
+		if (opc_cfg()->inject)
 			p = opc_resolve_name(opc_blas_routines[i]);
 
 		if (p && dladdr(p, &dli) && dli.dli_fname) {
@@ -661,11 +698,12 @@ static void emit_blas_info(void)
 	int (*threads_fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
 	if (threads_fn)
 		blas_threads = threads_fn();
-	opc_info_write_blas(&writer, blas, blas_threads, nthreads_seen);
+	opc_info_write_blas(&writer, blas, blas_threads, opc_registry_seen());
 }
 
 static int trace_open(void)
 {
+	const struct opc_config *cfg = opc_cfg();
 	struct opc_producer p;
 	struct opc_trace_hdr h;
 	int fd;
@@ -676,7 +714,7 @@ static int trace_open(void)
 	 * exec'd by a process that wrote a trace already ".<pid>.exec<n>.opc",
 	 * as the ptrace tracer names them.  The process the tracer injected
 	 * writes the name it was given. */
-	if (opc_inject_active && getpid() == opc_inject_root)
+	if (cfg->inject && getpid() == cfg->root_pid)
 		opc_trace_name(trace_path, sizeof(trace_path), &p, getpid(), 0);
 	else
 		opc_trace_name_unused(trace_path, sizeof(trace_path), &p, getpid(), getppid());
@@ -689,9 +727,9 @@ static int trace_open(void)
 	memset(&h, 0, sizeof(h));
 	h.pid = getpid();
 	h.ppid = getppid();
-	h.features = (opc_cfg_stack_depth > 0 ? OPC_FEAT_STACKS : 0) |
-		     (opc_cfg_nested ? OPC_FEAT_NESTED : 0);
-	h.interval_ns = opc_cfg_interval_ns;
+	h.features = (cfg->stack_depth > 0 ? OPC_FEAT_STACKS : 0) |
+		     (cfg->nested ? OPC_FEAT_NESTED : 0);
+	h.interval_ns = cfg->interval_ns;
 	h.t0_ago_ns = opc_now_ns();	/* time 0 is the library's start */
 	if (opc_trace_begin(&writer, fd, &h) < 0) {
 		close(fd);
@@ -708,7 +746,8 @@ static int trace_open(void)
 	return 0;
 }
 
-/* Called with reg_lock held. */
+/* Called with the registry lock held: before a thread registers (the
+ * registry's hook), or by opc_collector_begin.  0, or -1: no trace. */
 static int collector_start(void)
 {
 	sigset_t all, old;
@@ -755,10 +794,16 @@ int opc_collector_begin(void)
 {
 	int ret;
 
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	ret = collector_start();
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 	return ret;
+}
+
+void opc_collector_init(void)
+{
+	opc_registry_set_hook(collector_start);
+	opc_collector_energy_init();
 }
 
 /* A new trace gives every string, key, stack, module and layer its id
@@ -785,34 +830,19 @@ static void forget_ids(void)
  */
 void opc_collector_restart(void)
 {
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	opc_writer_release(&writer);
 	writer_open = 0;
 	trace_open_failed = 0;
 	final_harvest = 0;
 	collector_stop = 0;
 	forget_ids();
-	for (struct opc_thread *t = threads; t; t = t->next) {
+	for (struct opc_thread *t = opc_registry_threads(); t; t = t->next) {
 		for (uint32_t i = 0; i < t->h_nslots; i++)
 			t->slots[i].gid = 0;
 		t->h_nslots = 0;
 	}
-	pthread_mutex_unlock(&reg_lock);
-}
-
-int opc_registry_add(struct opc_thread *t)
-{
-	int ret;
-
-	pthread_mutex_lock(&reg_lock);
-	ret = collector_start();
-	if (ret == 0) {
-		t->next = threads;
-		threads = t;
-		nthreads_seen++;
-	}
-	pthread_mutex_unlock(&reg_lock);
-	return ret;
+	opc_registry_unlock();
 }
 
 /* ---- the exit summary (OPCOUNT_REPORT=1) ---- */
@@ -897,10 +927,10 @@ static void print_summary(void)
 
 static void stop_collector(void)
 {
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	collector_stop = 1;
 	pthread_cond_broadcast(&stop_cond);
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 	if (collector_running && !pthread_equal(collector_thread, pthread_self()))
 		pthread_join(collector_thread, NULL);
 	collector_running = 0;
@@ -917,7 +947,7 @@ static void write_end(uint32_t type)
 	if (e) {
 		e->t_ns = t_last_ns;
 		e->dropped_calls = opc_dropped_calls;
-		e->threads = (uint32_t)nthreads_seen;
+		e->threads = (uint32_t)opc_registry_seen();
 		opc_writer_end(&writer);
 	}
 }
@@ -925,30 +955,30 @@ static void write_end(uint32_t type)
 void opc_collector_finish(void)
 {
 	stop_collector();
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	if (writer_open) {
 		/* GPU work the program queued and did not wait for */
-		opc_gpu_drain(threads, 200);
+		opc_gpu_drain(opc_registry_threads(), 200);
 		final_harvest = 1;
 		harvest();
 		write_end(OPC_REC_END);
 		opc_writer_flush(&writer);
 		close(writer.fd);
 		writer_open = 0;
-		if (opc_cfg_report)
+		if (opc_cfg()->report)
 			print_summary();
-	} else if (opc_cfg_report) {
+	} else if (opc_cfg()->report) {
 		opc_log_raw("opcount: pid %d made no BLAS or LAPACK call; no trace written\n",
 			    (int)getpid());
 	}
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 }
 
 /* Before exec replaces the image (no atexit then): flush what we have.
  * If exec fails the program goes on and so does the trace. */
 void opc_collector_exec(void)
 {
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	if (writer_open) {
 		final_harvest = 1;
 		harvest();
@@ -956,29 +986,29 @@ void opc_collector_exec(void)
 		write_end(OPC_REC_EXEC);
 		opc_writer_flush(&writer);
 	}
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 }
 
 /* Before a dlclose: record the modules now loaded, so that call sites in
  * the library about to go can still be symbolized. */
 void opc_collector_modules(void)
 {
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 	if (writer_open) {
 		dl_iterate_phdr(module_cb, NULL);
 		opc_writer_flush(&writer);
 	}
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 }
 
 void opc_collector_atfork_prepare(void)
 {
-	pthread_mutex_lock(&reg_lock);
+	opc_registry_lock();
 }
 
 void opc_collector_atfork_parent(void)
 {
-	pthread_mutex_unlock(&reg_lock);
+	opc_registry_unlock();
 }
 
 /*
@@ -988,17 +1018,9 @@ void opc_collector_atfork_parent(void)
  */
 void opc_collector_atfork_child(void)
 {
-	struct opc_thread *t, *next, *self = opc_self;
-
-	pthread_mutex_init(&reg_lock, NULL);
+	/* no CUDA call in a fork child: GPU events are dropped unused */
+	opc_registry_atfork_child(opc_gpu_thread_forget);
 	cond_ready = 0;
-	for (t = threads; t; t = next) {
-		next = t->next;
-		opc_gpu_thread_forget(t);	/* no CUDA call in a fork child */
-		if (t != self)
-			opc_thread_free(t);
-	}
-	threads = NULL;
 	if (writer_open)
 		close(writer.fd);
 	opc_writer_release(&writer);
@@ -1006,13 +1028,5 @@ void opc_collector_atfork_child(void)
 	collector_running = 0;
 	collector_stop = 0;
 	trace_open_failed = 0;
-	forget_ids();
-	nthreads_seen = 0;	/* the TSC calibration stays: same clock */
-	if (self) {
-		opc_thread_reset(self);
-		self->h_nslots = 0;
-		/* re-registered, with its layers, at its next call */
-		opc_fork_self = self;
-		opc_self = NULL;
-	}
+	forget_ids();	/* the TSC calibration stays: same clock */
 }

@@ -30,7 +30,6 @@
 #include "gpu.h"
 #include "log.h"
 #include "resolve.h"
-#include "shim.h"
 
 #define RING 4096	/* calls in flight per thread: a power of two */
 

@@ -30,13 +30,8 @@
 #ifndef OPC_GPU_H
 #define OPC_GPU_H
 
-#include "record.h"
+#include "call.h"
 #include "resolve.h"
-
-/* kflags bits 8..15: CUDA device ordinal + 1 (0: a host call) */
-#define OPC_KEY_DEV_SHIFT 8
-#define OPC_KEY_DEV_MASK  0xff00
-#define OPC_KEY_CAPTURED  0x4	/* enqueued into a CUDA graph being captured */
 
 struct opc_gpu_slot;
 struct opc_cudart;

@@ -48,10 +48,11 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "layer.h"
 #include "log.h"
 #include "nvtx_abi.h"
 #include "record.h"
-#include "shim.h"
+#include "threads.h"
 
 OPC_EXPORT void opcount_api_layer_push(const char *name, const char *type);
 OPC_EXPORT void opcount_api_layer_pop(void);

@@ -15,19 +15,18 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector.h"
+#include "config.h"
 #include "inject_abi.h"
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
 #include "shim.h"
 
-OPC_HIDDEN int opc_inject_active;
-OPC_HIDDEN int opc_inject_root;
 static int injected;	/* 0 never, 1 counting, 2 ended (a detach) */
 
 OPC_EXPORT long opcount_inject_begin(const struct opc_inject_cfg *cfg);
@@ -77,7 +76,7 @@ static int in_global_scope(void)
  */
 OPC_EXPORT long opcount_inject_begin(const struct opc_inject_cfg *cfg)
 {
-	char *pc, *iw;
+	char *pc;
 	int ret;
 
 	if (cfg == NULL || cfg->version != OPC_INJECT_ABI_VERSION ||
@@ -92,24 +91,19 @@ OPC_EXPORT long opcount_inject_begin(const struct opc_inject_cfg *cfg)
 	if (injected == 2)
 		opc_shim_restart();	/* attached again: a new trace */
 	injected = 1;
-	__atomic_store_n(&opc_inject_active, 1, __ATOMIC_RELEASE);
-	opc_inject_root = cfg->root_pid;
-	if (cfg->hz > 0)
-		opc_cfg_interval_ns = 1000000000u / (uint64_t)cfg->hz;
-	snprintf(opc_cfg_output, 2 * PATH_MAX + 2, "%s", (const char *)(uintptr_t)cfg->output);
-	/* the energy source reads these from the environment: the tracer's */
+	opc_config_inject(cfg);
+	/* The energy source (tracer/energy.c) reads its powercap tree from
+	 * the environment: the tracer's, while it opens. */
 	pc = env_push("OPCOUNT_POWERCAP_ROOT", (const char *)(uintptr_t)cfg->powercap_root);
-	iw = env_push("OPCOUNT_IDLE_W", (const char *)(uintptr_t)cfg->idle_w);
-	opc_collector_energy_init((const char *)(uintptr_t)cfg->energy);
-	ret = opc_collector_begin();
-	env_pop("OPCOUNT_IDLE_W", iw);
+	opc_collector_energy_init();
 	env_pop("OPCOUNT_POWERCAP_ROOT", pc);
+	ret = opc_collector_begin();
 	if (ret < 0) {
 		injected = 2;
 		return -EIO;
 	}
 	opc_enabled = 1;
-	pr_dbg(1, "injected: writing %s", opc_cfg_output);
+	pr_dbg(1, "injected: writing %s", opc_cfg()->output);
 	return (long)(uintptr_t)opc_real_fn;
 }
 

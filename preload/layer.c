@@ -17,8 +17,10 @@
 #define OPCOUNT_BUILDING_LIBRARY
 #include "opcount.h"
 #include "hashtab.h"
+#include "layer.h"
 #include "log.h"
-#include "shim.h"
+#include "record.h"
+#include "threads.h"
 
 #define LAYERS_MAX	65536	/* beyond: work goes to the parent layer */
 

@@ -1,132 +1,55 @@
 /*
- * record.c - the slow paths of the recording core: a thread's first call,
- * a key's first call (cost model, stack capture), the switch to sampled
- * timing, and keys that no longer fit.
+ * record.c - the slow paths of the recording core: a key's first call
+ * (cost model, stack capture), the switch to sampled timing, and keys that
+ * no longer fit; and the state the layers above share with the core.
  */
 #define PR_FMT "opcount"
 
-#include <pthread.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <stdint.h>
+#include <time.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "gpu.h"
+#include "config.h"
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
-#include "shim.h"
 
-__thread struct opc_thread *opc_self __attribute__((tls_model("initial-exec")));
 OPC_HIDDEN int opc_enabled;
-OPC_HIDDEN int opc_cfg_nested;
-OPC_HIDDEN int opc_use_tsc;
 OPC_HIDDEN uint32_t opc_global_layer;
-OPC_HIDDEN struct opc_thread *opc_fork_self;
+OPC_HIDDEN uint64_t opc_short_call_ticks = 3000;	/* ~1 us until calibrated */
+OPC_HIDDEN uint64_t opc_dropped_calls;
 
 /* Keys beyond this become per-routine overflow keys; the rest of the
  * table is their reserve, so overflow keys always fit. */
 #define OPC_SLOTS_SOFT (OPC_SLOTS_MAX - 2 * OPC_NROUTINES - 16)
 _Static_assert(OPC_SLOTS_SOFT > OPC_SLOTS_MAX / 2, "slot reserve too large");
 
-#define STACK_POOL_WORDS ((size_t)OPC_SLOTS_MAX * OPC_STACK_MAX)
-
-static void *map_zeroed(size_t size)
+/* An internal problem: warn once and get out of the program's way. */
+void opc_fail(const char *why)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	static int warned;
 
-	return p == MAP_FAILED ? NULL : p;
+	opc_enabled = 0;
+	if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+		pr_err("%s; counting disabled, the program continues", why);
 }
 
-/*
- * A thread's state lives in anonymous mappings rather than the heap: it is
- * touched page by page as keys appear (RSS follows the keys actually
- * seen), and it never calls into an allocator the program may be using
- * at the time.
- */
-static struct opc_thread *thread_new(void)
+uint64_t opc_now_ns(void)
 {
-	struct opc_thread *t = map_zeroed(sizeof(*t));
+	struct timespec ts;
 
-	if (t == NULL)
-		return NULL;
-	t->slots = map_zeroed(sizeof(struct opc_slot) * OPC_SLOTS_MAX);
-	t->stack_pool = map_zeroed(STACK_POOL_WORDS * sizeof(uint64_t));
-	if (t->slots == NULL || t->stack_pool == NULL) {
-		opc_thread_free(t);
-		return NULL;
-	}
-	t->tid = (pid_t)syscall(SYS_gettid);
-	return t;
-}
-
-void opc_thread_free(struct opc_thread *t)
-{
-	if (t == NULL)
-		return;
-	opc_gpu_thread_free(t);
-	if (t->slots)
-		munmap(t->slots, sizeof(struct opc_slot) * OPC_SLOTS_MAX);
-	if (t->stack_pool)
-		munmap(t->stack_pool, STACK_POOL_WORDS * sizeof(uint64_t));
-	munmap(t, sizeof(*t));
-}
-
-/* Forget every key (a forked child starts a trace of its own). */
-void opc_thread_reset(struct opc_thread *t)
-{
-	memset(t->slots, 0, sizeof(struct opc_slot) * t->nslots);
-	memset(t->index, 0, sizeof(t->index));
-	t->nslots = 0;
-	t->stack_used = 0;
-	t->last = NULL;
-	t->gpu = NULL;	/* the parent's events: CUDA does not survive fork */
-	t->tid = (pid_t)syscall(SYS_gettid);
-}
-
-/* The first intercepted call or layer push of a thread. */
-struct opc_thread *opc_thread_attach(void)
-{
-	struct opc_thread *t;
-	int saved_errno = errno;
-
-	if (!opc_enabled || !opc_shim_ready())
-		return NULL;
-	t = opc_fork_self;
-	if (t)
-		opc_fork_self = NULL;
-	else
-		t = thread_new();
-	if (t == NULL) {
-		opc_fail("cannot allocate per-thread state");
-		errno = saved_errno;
-		return NULL;
-	}
-	opc_self = t;
-	t->depth++;	/* registration may start the collector */
-	if (opc_registry_add(t) < 0) {
-		opc_self = NULL;
-		opc_thread_free(t);
-		t = NULL;
-	} else {
-		/* at thread exit: marked dead, harvested once more, freed */
-		opc_thread_set_exit_hook(t);
-		t->depth--;
-	}
-	errno = saved_errno;
-	return t;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec - opc_cfg()->t0_ns;
 }
 
 static void capture_stack(struct opc_thread *t, struct opc_slot *s)
 {
 	void *frames[OPC_STACK_MAX + 8];
-	int n, first = -1;
+	int n, first = -1, depth = opc_cfg()->stack_depth;
 
-	if (opc_cfg_stack_depth <= 0 || t->stack_used + OPC_STACK_MAX > STACK_POOL_WORDS)
+	if (depth <= 0 || t->stack_used + OPC_STACK_MAX > OPC_STACK_POOL_WORDS)
 		return;
 	n = unw_backtrace(frames, OPC_STACK_MAX + 8);
 	/* Drop our own frames: the stack starts at the call site. */
@@ -141,8 +64,8 @@ static void capture_stack(struct opc_thread *t, struct opc_slot *s)
 			;
 	}
 	n -= first;
-	if (n > opc_cfg_stack_depth)
-		n = opc_cfg_stack_depth;
+	if (n > depth)
+		n = depth;
 	if (n <= 0)
 		return;
 	s->stack_off = t->stack_used;
@@ -236,6 +159,7 @@ void opc_slot_tune(struct opc_slot *s)
 {
 	uint64_t mean = s->ticks / (s->timed ? s->timed : 1);
 
-	if (mean < opc_short_call_ticks)
+	/* calibrated by the collector meanwhile: any recent value will do */
+	if (mean < __atomic_load_n(&opc_short_call_ticks, __ATOMIC_RELAXED))
 		s->sample_mask = 15;
 }

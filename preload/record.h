@@ -4,11 +4,11 @@
  *
  * A key is (routine, call site, layer, shape, nesting).  Each thread owns a
  * table of slots, one per key it has seen, and only ever increments its
- * own slots' counters: the hot path takes no lock, allocates nothing and
- * makes no system call.  The collector thread (collector.c) reads the
- * cumulative counters at every tick and writes the per-interval deltas to
- * the trace, so memory and trace size depend on the number of keys and
- * the run time, never on the number of calls.
+ * own slots' counters: the hot path (call.h) takes no lock, allocates
+ * nothing and makes no system call.  The collector thread (collector.c)
+ * reads the cumulative counters at every tick and writes the per-interval
+ * deltas to the trace, so memory and trace size depend on the number of
+ * keys and the run time, never on the number of calls.
  */
 #ifndef OPC_RECORD_H
 #define OPC_RECORD_H
@@ -22,21 +22,24 @@
 #include <x86intrin.h>
 #endif
 
+#include "config.h"
+#include "export.h"
 #include "routines.h"
 #include "shape_norm.h"
 
-#define OPC_EXPORT __attribute__((visibility("default")))
-#define OPC_HIDDEN __attribute__((visibility("hidden")))
-
 #define OPC_SLOTS_MAX	8192	/* distinct keys per thread */
 #define OPC_INDEX_SIZE	16384	/* hash index, power of two, load <= 1/2 */
-#define OPC_STACK_MAX	32	/* frames kept per key */
 #define OPC_LAYER_DEPTH	64
 #define OPC_TIMING_WARMUP 64	/* calls timed before sampling may start */
+#define OPC_STACK_POOL_WORDS ((size_t)OPC_SLOTS_MAX * OPC_STACK_MAX)
 
 /* kflags */
 #define OPC_KEY_NESTED	 0x1	/* called from inside another intercepted call */
 #define OPC_KEY_OVERFLOW 0x2	/* key table full: site, shape, layer merged */
+#define OPC_KEY_CAPTURED 0x4	/* enqueued into a CUDA graph being captured */
+/* bits 8..15: CUDA device ordinal + 1 (0: a host call), see gpu.h */
+#define OPC_KEY_DEV_SHIFT 8
+#define OPC_KEY_DEV_MASK  0xff00
 
 struct opc_key {
 	uint64_t site;
@@ -94,22 +97,20 @@ struct opc_thread {
 	uint32_t index[OPC_INDEX_SIZE];	/* slot number + 1, 0 = empty */
 };
 
-struct opc_call {
-	struct opc_thread *t;
-	struct opc_slot *slot;
-	uint64_t t0;
-	struct opc_key key;
-	int timed;
-};
+/*
+ * State of the core shared with the layers above it.  opc_enabled is
+ * cleared on an internal error (opc_fail) or at finish; opc_global_layer
+ * is the layer for threads that push none of their own (layer.c);
+ * opc_short_call_ticks is calibrated by the collector.
+ */
+extern int opc_enabled;
+extern uint32_t opc_global_layer;
+extern uint64_t opc_short_call_ticks;	/* calls shorter get sampled timing */
+extern uint64_t opc_dropped_calls;	/* no room for their key */
 
-extern __thread struct opc_thread *opc_self
-	__attribute__((tls_model("initial-exec")));
-extern int opc_enabled;		/* cleared on an internal error or at finish */
-extern int opc_cfg_nested;	/* count nested calls too (OPCOUNT_NESTED) */
-extern int opc_use_tsc;
-extern uint32_t opc_global_layer; /* for threads that push no layer of their own */
+void opc_fail(const char *why);
+uint64_t opc_now_ns(void);		/* CLOCK_MONOTONIC since load */
 
-struct opc_thread *opc_thread_attach(void);
 struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key *k);
 void opc_slot_overflow_account(struct opc_slot *s, const struct opc_key *k);
 void opc_slot_tune(struct opc_slot *s);
@@ -117,7 +118,7 @@ void opc_slot_tune(struct opc_slot *s);
 static inline uint64_t opc_ticks(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	if (__builtin_expect(opc_use_tsc, 1))
+	if (__builtin_expect(opc_cfg()->use_tsc, 1))
 		return __rdtsc();
 #endif
 	struct timespec ts;
@@ -142,90 +143,6 @@ static inline uint32_t opc_key_hash(const struct opc_key *k)
 static inline int opc_key_equal(const struct opc_key *a, const struct opc_key *b)
 {
 	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
-/*
- * Returns 1 if this call is to be counted; the caller then fills
- * call->shape and brackets the real call with enter/exit.  Returns 0 to
- * forward the call untouched: opcount disabled, or a call made from inside
- * another intercepted call (LAPACK calling GEMM) when nested calls are not
- * wanted, so that work is counted once, at the outermost call.
- */
-static inline int opc_call_begin(struct opc_call *c, int rid, void *site)
-{
-	struct opc_thread *t = opc_self;
-
-	if (__builtin_expect(t == NULL, 0)) {
-		t = opc_thread_attach();
-		if (t == NULL)
-			return 0;
-	}
-	if (__builtin_expect(t->depth != 0, 0) && !opc_cfg_nested)
-		return 0;
-	if (__builtin_expect(!opc_enabled, 0))
-		return 0;
-	c->t = t;
-	memset(&c->key, 0, sizeof(c->key));
-	c->key.site = (uintptr_t)site;
-	c->key.rid = rid;
-	c->key.kflags = t->depth ? OPC_KEY_NESTED : 0;
-	c->key.layer = t->own_layers ? t->cur_layer :
-		__atomic_load_n(&opc_global_layer, __ATOMIC_ACQUIRE);
-	return 1;
-}
-
-static inline void opc_call_enter(struct opc_call *c)
-{
-	struct opc_thread *t = c->t;
-	struct opc_slot *s = t->last;
-	int saved_errno = errno;
-
-	t->depth++;
-	if (s == NULL || !opc_key_equal(&s->key, &c->key)) {
-		uint32_t h = opc_key_hash(&c->key);
-		uint32_t i = h & (OPC_INDEX_SIZE - 1);
-
-		s = NULL;
-		while (t->index[i]) {
-			struct opc_slot *cand = &t->slots[t->index[i] - 1];
-
-			if (opc_key_equal(&cand->key, &c->key)) {
-				s = cand;
-				break;
-			}
-			i = (i + 1) & (OPC_INDEX_SIZE - 1);
-		}
-		if (s == NULL)
-			s = opc_slot_lookup_slow(t, &c->key);
-		t->last = s;
-	}
-	c->slot = s;
-	c->timed = s && (s->calls & s->sample_mask) == 0;
-	errno = saved_errno;
-	if (c->timed)
-		c->t0 = opc_ticks();
-}
-
-static inline void opc_call_exit(struct opc_call *c)
-{
-	struct opc_slot *s = c->slot;
-	uint64_t t1 = c->timed ? opc_ticks() : 0;
-
-	if (__builtin_expect(s != NULL, 1)) {
-		/* Release stores: plain moves on x86-64, but they order the
-		 * counters for the collector (see harvest()). */
-		__atomic_store_n(&s->calls, s->calls + 1, __ATOMIC_RELEASE);
-		if (c->timed) {
-			__atomic_store_n(&s->ticks, s->ticks + (t1 - c->t0),
-					 __ATOMIC_RELEASE);
-			__atomic_store_n(&s->timed, s->timed + 1, __ATOMIC_RELEASE);
-			if (__builtin_expect(s->timed == OPC_TIMING_WARMUP, 0))
-				opc_slot_tune(s);
-		}
-		if (__builtin_expect(s->key.kflags & OPC_KEY_OVERFLOW, 0))
-			opc_slot_overflow_account(s, &c->key);
-	}
-	c->t->depth--;
 }
 
 #endif

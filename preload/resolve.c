@@ -18,15 +18,18 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "config.h"
+#include "export.h"
 #include "log.h"
-#include "record.h"
 #include "resolve.h"
-#include "shim.h"
+#include "routines.h"
 
 OPC_HIDDEN void *opc_real_fn[OPC_NROUTINES];
 OPC_HIDDEN unsigned opc_resolve_gen;
@@ -267,7 +270,7 @@ void *opc_resolve(int rid)
 
 	/* Injected: the tracer set every pointer its jumps lead to, and a
 	 * search would find the patched entry itself (inject.c). */
-	if (__atomic_load_n(&opc_inject_active, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&opc_cfg()->inject, __ATOMIC_ACQUIRE))
 		return opc_real_fn[rid];
 	pthread_mutex_lock(&resolve_lock);
 	self_bounds();

@@ -162,6 +162,7 @@ got="$($CHECK get "$tmp/s.json" totals.flops) $($CHECK get "$tmp/s.json" totals.
 ok "static: breakpoints, $want (FLOPs calls)"
 
 # ---- a process that preloads the library already ------------------------------
+rm -f "$tmp/loop.out"	# an earlier loop's "ready" (see start_loop)
 OPCOUNT_OUTPUT=$tmp/pre.opc LD_PRELOAD=$LIB "$P/blas_loop" 600 500 >"$tmp/loop.out" 2>&1 &
 lp=$!
 while ! grep -q ready "$tmp/loop.out" 2>/dev/null; do sleep 0.05; done

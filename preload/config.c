@@ -1,0 +1,134 @@
+/*
+ * config.c - the configuration of libopcount.so: the environment, read
+ * once in the constructor, and the tracer's settings at the injected
+ * start (see config.h).
+ */
+#define PR_FMT "opcount"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "inject_abi.h"
+#include "log.h"
+
+struct opc_config opc_config_store = {
+	.stack_depth = OPC_STACK_MAX,
+	.hz = 100,
+	.interval_ns = 10000000,	/* 100 Hz */
+	.output = "opcount-%p.opc",
+};
+
+static long env_long(const char *name, long def, long lo, long hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == 0)
+		return def;
+	v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi) {
+		pr_warn("ignoring %s=%s: expected an integer in [%ld, %ld]", name, s, lo, hi);
+		return def;
+	}
+	return v;
+}
+
+/* A string setting, copied: the program may change its environment. */
+static void env_str(char *out, size_t len, const char *name)
+{
+	const char *s = getenv(name);
+
+	snprintf(out, len, "%s", s ? s : "");
+}
+
+/* Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
+ * clock_gettime.  Otherwise time with CLOCK_MONOTONIC. */
+static int tsc_usable(void)
+{
+#if defined(__x86_64__)
+	char buf[65536];
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	size_t n;
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	ok = strstr(buf, " constant_tsc") && strstr(buf, " nonstop_tsc");
+	return ok;
+#else
+	return 0;
+#endif
+}
+
+int opc_config_load(void)
+{
+	struct opc_config *c = &opc_config_store;
+	const char *out = getenv("OPCOUNT_OUTPUT");
+	const char *root = getenv("OPCOUNT_ROOT_PID");
+	char cwd[PATH_MAX];
+	struct timespec ts;
+
+	/* first: the energy baseline and the trace's clock start here */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->t0_ns = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	if (getenv("OPCOUNT_DISABLE") && atoi(getenv("OPCOUNT_DISABLE"))) {
+		c->disabled = 1;
+		return -1;
+	}
+	c->report = env_long("OPCOUNT_REPORT", 0, 0, 1);
+	c->nested = env_long("OPCOUNT_NESTED", 0, 0, 1);
+	c->stack_depth = env_long("OPCOUNT_STACK_DEPTH", OPC_STACK_MAX, 0, OPC_STACK_MAX);
+	c->hz = env_long("OPCOUNT_HZ", 100, 1, 10000);
+	c->interval_ns = 1000000000 / c->hz;
+	c->use_tsc = tsc_usable() && !getenv("OPCOUNT_NO_TSC");
+	/* set by `opcount record`: any value, even one atoi reads as 0,
+	 * names the command's trace FILE and gives other processes .<pid> */
+	c->root_set = root != NULL;
+	c->root_pid = root ? atoi(root) : 0;
+	env_str(c->energy, sizeof(c->energy), "OPCOUNT_ENERGY");
+	env_str(c->idle_w, sizeof(c->idle_w), "OPCOUNT_IDLE_W");
+
+	/* The output path is fixed now, relative to the starting directory,
+	 * even if the program changes directory before its first call. */
+	if (out == NULL || *out == 0)
+		out = "opcount-%p.opc";
+	if (out[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		snprintf(c->output, sizeof(c->output), "%s/%s", cwd, out);
+	else
+		snprintf(c->output, sizeof(c->output), "%s", out);
+	return 0;
+}
+
+/*
+ * The tracer's choices replace the environment's for what it decides:
+ * the trace's name, the rate, the energy source, the idle power, and the
+ * root process (its children name their traces after it).  Counting
+ * options (nested calls, stacks, timing) stay the process's own.
+ */
+void opc_config_inject(const struct opc_inject_cfg *ic)
+{
+	struct opc_config *c = &opc_config_store;
+	const char *s;
+
+	c->root_set = 1;
+	c->root_pid = ic->root_pid;
+	if (ic->hz > 0) {
+		c->hz = ic->hz;
+		c->interval_ns = 1000000000u / (uint64_t)ic->hz;
+	}
+	snprintf(c->output, sizeof(c->output), "%s", (const char *)(uintptr_t)ic->output);
+	s = (const char *)(uintptr_t)ic->energy;
+	snprintf(c->energy, sizeof(c->energy), "%s", s ? s : "");
+	s = (const char *)(uintptr_t)ic->idle_w;
+	snprintf(c->idle_w, sizeof(c->idle_w), "%s", s ? s : "");
+	/* last: resolve.c stops resolving once it sees this */
+	__atomic_store_n(&c->inject, 1, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,54 @@
+/*
+ * config.h - the configuration of libopcount.so, written once at start.
+ *
+ * The constructor (shim.c) fills it from the environment; the injected
+ * start (inject.c, `opcount record --ptrace --inject`) overwrites what the
+ * tracer decides, from its struct opc_inject_cfg, with every thread of the
+ * process stopped.  Everything else only reads it, through opc_cfg(): the
+ * environment is read in one place, and a variable the program sets or
+ * unsets later changes nothing.
+ */
+#ifndef OPC_CONFIG_H
+#define OPC_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct opc_inject_cfg;
+
+#define OPC_STACK_MAX	32	/* frames kept per key: OPCOUNT_STACK_DEPTH's most */
+
+struct opc_config {
+	int disabled;		/* OPCOUNT_DISABLE=1: the library does nothing */
+	int report;		/* OPCOUNT_REPORT: a summary on stderr at exit */
+	int nested;		/* OPCOUNT_NESTED: count calls made inside calls too */
+	int stack_depth;	/* OPCOUNT_STACK_DEPTH, 0 = no stacks */
+	int use_tsc;		/* time with rdtsc: invariant TSC, no OPCOUNT_NO_TSC */
+	long hz;		/* OPCOUNT_HZ, or the tracer's */
+	uint64_t interval_ns;	/* 1e9 / hz */
+	uint64_t t0_ns;		/* CLOCK_MONOTONIC at load: time 0 of the trace */
+	int inject;		/* started by `opcount record --inject` (inject.c) */
+	int root_set;		/* OPCOUNT_ROOT_PID was given (or injected) */
+	pid_t root_pid;		/* whose trace is `output` as it is; others add .<pid> */
+	char output[2 * PATH_MAX + 2];	/* OPCOUNT_OUTPUT, made absolute at load */
+	char energy[256];	/* OPCOUNT_ENERGY or --energy; "" = auto */
+	char idle_w[64];	/* OPCOUNT_IDLE_W (record --idle-baseline); "" = none */
+};
+
+/* The one instance.  Only config.c writes it; read it through opc_cfg(). */
+extern struct opc_config opc_config_store;
+
+static inline const struct opc_config *opc_cfg(void)
+{
+	return &opc_config_store;
+}
+
+/* From the environment, in the constructor.  Returns -1 if
+ * OPCOUNT_DISABLE is set (nothing else is read then), else 0. */
+int opc_config_load(void);
+
+/* The tracer's settings, at the injected start. */
+void opc_config_inject(const struct opc_inject_cfg *ic);
+
+#endif
