@@ -32,7 +32,7 @@
 
 #include "cuda_abi.h"
 #include "gpu.h"
-#include "gpu_cudnn.h"
+#include "gpu_cudnn_graph.h"
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
@@ -94,34 +94,6 @@ static void filter_get(void *desc, struct cudnn_tensor *t)
 		return;
 	}
 	t->elems = dims_product(t->dims, 0, t->nbdims);
-}
-
-char opc_cudnn_type_letter(int type)
-{
-	switch (type) {
-	case OPC_CUDNN_DATA_FLOAT: return 's';
-	case OPC_CUDNN_DATA_DOUBLE: return 'd';
-	case OPC_CUDNN_DATA_HALF: return 'h';
-	case OPC_CUDNN_DATA_BFLOAT16: return 'b';
-	case OPC_CUDNN_DATA_INT8:
-	case OPC_CUDNN_DATA_INT8x4:
-	case OPC_CUDNN_DATA_INT8x32: return 'i';
-	case OPC_CUDNN_DATA_UINT8:
-	case OPC_CUDNN_DATA_UINT8x4: return 'u';
-	case OPC_CUDNN_DATA_INT32:
-	case OPC_CUDNN_DATA_UINT32: return 'I';
-	case OPC_CUDNN_DATA_INT64: return 'l';
-	case OPC_CUDNN_DATA_BOOLEAN: return 'B';
-	case OPC_CUDNN_DATA_FP8_E4M3:
-	case OPC_CUDNN_DATA_FP8_E5M2:
-	case OPC_CUDNN_DATA_FP8_E8M0: return '8';
-	case OPC_CUDNN_DATA_FP4_E2M1:
-	case OPC_CUDNN_DATA_INT4:
-	case OPC_CUDNN_DATA_UINT4: return '4';
-	case OPC_CUDNN_DATA_COMPLEX_FP32: return 'c';
-	case OPC_CUDNN_DATA_COMPLEX_FP64: return 'z';
-	}
-	return '?';
 }
 
 /* '0' if a host scaling factor is zero, '1' otherwise (or unknown) */

@@ -30,7 +30,7 @@
 
 #include "cuda_abi.h"
 #include "gpu.h"
-#include "gpu_cudnn.h"
+#include "gpu_cudnn_graph.h"
 #include "hashtab.h"
 #include "log.h"
 #include "record.h"
