@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "collector.h"
 #include "config.h"
@@ -28,6 +29,27 @@
 static int shim_ready;
 static int finished;
 
+/*
+ * The process this state belongs to: the one that loaded the library, or
+ * the fork child that took its copy over (atfork_child).  A vfork child
+ * (Python's subprocess since 3.11, any program that calls vfork) runs in
+ * its parent's memory until it execs or exits, and no atfork handler
+ * runs in it: anything it wrote, a flush, an EXEC record, a flag, a
+ * malloc, would be written into the parent's state, through the parent's
+ * descriptor or one the child has closed.  A child cloned without fork()
+ * has a copy that no atfork handler reset, with the parent's frames
+ * buffered.  Neither may touch the trace; the image a child execs, if
+ * preloaded, writes its own.  Compared by getpid() (a system call: glibc
+ * caches no pid) where the program exits, execs or unloads a library,
+ * never on the hot path.
+ */
+static pid_t owner_pid;
+
+static int shim_owner(void)
+{
+	return getpid() == owner_pid;
+}
+
 int opc_shim_ready(void)
 {
 	return shim_ready;
@@ -35,6 +57,9 @@ int opc_shim_ready(void)
 
 static void shim_finish(void)
 {
+	/* exit() in a vfork child or a clone()d copy: not its trace */
+	if (!shim_owner())
+		return;
 	if (__atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
 	opc_collector_finish();
@@ -71,16 +96,21 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+	owner_pid = getpid();
 	opc_cudnn_atfork_child();
 	opc_nvtx_atfork_child();
 	opc_layer_atfork_child();
 	opc_collector_atfork_child();
 }
 
+static void exec_resolve(void);
+
 __attribute__((constructor)) static void shim_init(void)
 {
 	const struct opc_config *cfg = opc_cfg();
 
+	owner_pid = getpid();
+	exec_resolve();
 	opc_log_init();
 	if (opc_config_load() < 0)
 		return;	/* OPCOUNT_DISABLE */
@@ -107,33 +137,48 @@ __attribute__((destructor)) static void shim_fini(void)
  * exec replaces the image without running exit handlers: flush first.
  * The exec'd program, if preloaded too, writes its own trace.  glibc's
  * execl* and execvp call execve internally, not through the PLT, hence a
- * wrapper for each entry point programs use.
+ * wrapper for each entry point programs use.  The real functions are
+ * found in the constructor: a vfork child that execs then only reads
+ * them (dlsym may take the loader's lock and allocate).
  */
-#define EXEC_WRAPPER(name, proto, args)					\
-	OPC_EXPORT int name proto					\
-	{								\
-		static int (*real) proto;				\
-		if (real == NULL)					\
-			real = (int (*) proto)dlsym(RTLD_NEXT, #name);	\
-		if (real == NULL) {					\
-			errno = ENOSYS;					\
-			return -1;					\
-		}							\
-		if (shim_ready && !finished) {				\
-			int saved_errno = errno;			\
-			opc_collector_exec();				\
-			errno = saved_errno;				\
-		}							\
-		return real args;					\
+#define EXEC_FUNCTIONS(X)							\
+	X(execve, (const char *path, char *const argv[], char *const envp[]),	\
+	  (path, argv, envp))							\
+	X(execv, (const char *path, char *const argv[]), (path, argv))		\
+	X(execvp, (const char *file, char *const argv[]), (file, argv))		\
+	X(execvpe, (const char *file, char *const argv[], char *const envp[]),	\
+	  (file, argv, envp))							\
+	X(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
+
+#define EXEC_REAL(name, proto, args) static int (*real_##name) proto;
+EXEC_FUNCTIONS(EXEC_REAL)
+
+#define EXEC_RESOLVE(name, proto, args)						\
+	real_##name = (int (*) proto)dlsym(RTLD_NEXT, #name);
+
+static void exec_resolve(void)
+{
+	EXEC_FUNCTIONS(EXEC_RESOLVE)
+}
+
+#define EXEC_WRAPPER(name, proto, args)						\
+	OPC_EXPORT int name proto						\
+	{									\
+		if (real_##name == NULL)	/* exec'd before our constructor */ \
+			exec_resolve();						\
+		if (real_##name == NULL) {					\
+			errno = ENOSYS;						\
+			return -1;						\
+		}								\
+		if (shim_ready && !finished && shim_owner()) {			\
+			int saved_errno = errno;				\
+			opc_collector_exec();					\
+			errno = saved_errno;					\
+		}								\
+		return real_##name args;					\
 	}
 
-EXEC_WRAPPER(execve, (const char *path, char *const argv[], char *const envp[]),
-	     (path, argv, envp))
-EXEC_WRAPPER(execv, (const char *path, char *const argv[]), (path, argv))
-EXEC_WRAPPER(execvp, (const char *file, char *const argv[]), (file, argv))
-EXEC_WRAPPER(execvpe, (const char *file, char *const argv[], char *const envp[]),
-	     (file, argv, envp))
-EXEC_WRAPPER(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
+EXEC_FUNCTIONS(EXEC_WRAPPER)
 
 /* dlclose may unmap the library our pointers lead into. */
 OPC_EXPORT int dlclose(void *handle)
@@ -145,7 +190,7 @@ OPC_EXPORT int dlclose(void *handle)
 		real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
 	if (real == NULL)
 		return -1;
-	if (shim_ready && !finished)
+	if (shim_ready && !finished && shim_owner())
 		opc_collector_modules();
 	ret = real(handle);
 	saved_errno = errno;
