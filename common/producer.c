@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,21 +168,39 @@ int opc_trace_glob(char *out, size_t len, const struct opc_producer *p, pid_t ro
 
 /* ---- the file --------------------------------------------------------- */
 
+/* fd moved to 900 or above where it can be; fd otherwise. */
+static int move_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
 int opc_trace_create(const char *path, int high_fd)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -errno;
-	if (high_fd) {
-		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+	return high_fd ? move_high(fd) : fd;
+}
 
-		if (hi >= 0) {
-			close(fd);
-			fd = hi;
-		}
+int opc_trace_reopen(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	/* non-blocking: a FIFO put at the path must not hang the program */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+		close(fd);
+		return -ESTALE;
 	}
-	return fd;
+	return move_high(fd);
 }
 
 int opc_trace_begin(struct opc_writer *w, int fd, const struct opc_trace_hdr *t)

@@ -74,6 +74,15 @@ int opc_trace_glob(char *out, size_t len, const struct opc_producer *p, pid_t ro
  * numbers a program expects to get (the preload library). */
 int opc_trace_create(const char *path, int high_fd);
 
+/*
+ * The trace at path opened again, appending, if it is still the file
+ * (st_dev, st_ino) it was created as: the descriptor, moved high as
+ * opc_trace_create moves it; -ESTALE where path is another file now (or
+ * no regular file), -errno where it cannot be opened.  For a writer whose
+ * descriptor the program closed or replaced (the preload library).
+ */
+int opc_trace_reopen(const char *path, dev_t dev, ino_t ino);
+
 /* What the file header says beside the format's constants. */
 struct opc_trace_hdr {
 	pid_t pid, ppid;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector.h"
@@ -77,6 +78,9 @@ static int trace_open_failed;
 static struct opc_writer writer;
 static int writer_open;
 static char trace_path[PATH_MAX];
+static dev_t trace_dev;			/* what the trace file is: trace_fd_ours() */
+static ino_t trace_ino;
+static int write_warned;		/* the writer's error was reported */
 static uint64_t t_last_ns;
 static uint64_t last_flush_ns;
 static int final_harvest;		/* flush whatever the rate */
@@ -569,21 +573,85 @@ static void write_interval(uint64_t now)
 	opc_writer_end(&writer);
 }
 
+/*
+ * The trace's descriptor is a number the program may close like any
+ * other: closefrom(3) or close_range before it opens its own files, a
+ * dup2 onto the number.  The number may then be no file, or one of the
+ * program's, which the trace must never be written into (nor closed).
+ * Whether it is still the trace is checked before every write, by the
+ * device and inode the trace was created with: one fstat per flush, at
+ * most 100 a second, ~0.3 us each.  (A program that closes it in another
+ * thread between the check and the write, a window of microseconds,
+ * remains possible.)
+ */
+static int trace_fd_ours(void)
+{
+	struct stat st;
+
+	return writer.fd >= 0 && fstat(writer.fd, &st) == 0 && st.st_dev == trace_dev &&
+	       st.st_ino == trace_ino;
+}
+
+/*
+ * Lost, the trace is opened again by its path, appending, if the path is
+ * still the same file: every frame flushed so far is in it, whole, so the
+ * trace goes on as if nothing happened.  If the file was removed or
+ * replaced, the trace stops there (readable up to its last flush) and
+ * says so.  0, or the writer's error.
+ */
+static int trace_fd_check(void)
+{
+	int fd;
+
+	if (trace_fd_ours())
+		return 0;
+	fd = opc_trace_reopen(trace_path, trace_dev, trace_ino);
+	if (fd >= 0) {
+		pr_dbg(1, "the program closed or reused the trace's descriptor %d; %s reopened as %d",
+		       writer.fd, trace_path, fd);
+		writer.fd = fd;
+		return 0;
+	}
+	pr_warn("%s: the program closed the trace's descriptor %d or put a file of its own on it,"
+		" and the trace cannot be opened again (%s); tracing stopped at %.3f s", trace_path,
+		writer.fd, fd == -ESTALE ? "the path is another file now" : strerror(-fd),
+		t_last_ns / 1e9);
+	writer.fd = -1;		/* whatever has that number is not ours to close */
+	writer.error = -EBADF;
+	write_warned = 1;
+	return writer.error;
+}
+
+/* The trace's descriptor closed, if it still is the trace. */
+static void trace_close(void)
+{
+	if (trace_fd_ours())
+		close(writer.fd);
+	writer.fd = -1;
+}
+
+/*
+ * Writes the frames buffered.  A write that fails stops the trace for
+ * good (a frame cut in two cannot be followed by another), and says so
+ * once: what failed, why and where.
+ */
+static void trace_flush(void)
+{
+	if (writer.len && !writer.error)
+		trace_fd_check();
+	if (opc_writer_flush(&writer) < 0 && !write_warned++)
+		pr_warn("cannot write the trace %s: %s; tracing stopped at %.3f s", trace_path,
+			strerror(-writer.error), t_last_ns / 1e9);
+}
+
 /* One write(2) per tick up to 100 Hz; above that, every 10 ms: a program
  * killed with SIGKILL loses at most 10 ms. */
 static void flush_tick(uint64_t now)
 {
-	static int warned;
-
 	if (now - last_flush_ns < 10000000 && !final_harvest)
 		return;
 	last_flush_ns = now;
-	if (opc_writer_flush(&writer) < 0 && writer.error != -EBADF) {
-		/* disk full or the like: stop writing, keep the program going */
-		if (!warned++)
-			pr_warn("cannot write %s: %s; tracing stopped", trace_path,
-				strerror(-writer.error));
-	}
+	trace_flush();
 }
 
 /* One tick: new keys, deltas of every slot, one INTERVAL frame.  Called
@@ -706,6 +774,7 @@ static int trace_open(void)
 	const struct opc_config *cfg = opc_cfg();
 	struct opc_producer p;
 	struct opc_trace_hdr h;
+	struct stat st;
 	int fd;
 
 	producer_config(&p);
@@ -724,6 +793,14 @@ static int trace_open(void)
 		pr_err("cannot create trace %s: %s; counting disabled", trace_path, strerror(-fd));
 		return -1;
 	}
+	if (fstat(fd, &st) < 0) {
+		pr_err("cannot stat trace %s: %s; counting disabled", trace_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	trace_dev = st.st_dev;
+	trace_ino = st.st_ino;
+	write_warned = 0;
 	memset(&h, 0, sizeof(h));
 	h.pid = getpid();
 	h.ppid = getppid();
@@ -741,7 +818,7 @@ static int trace_open(void)
 		pr_warn("energy: %s", energy_msg);
 	if (energy_on || !strcmp(energy.source, "none"))
 		emit_energy_info();
-	opc_writer_flush(&writer);
+	trace_flush();
 	pr_dbg(1, "writing %s", trace_path);
 	return 0;
 }
@@ -962,8 +1039,8 @@ void opc_collector_finish(void)
 		final_harvest = 1;
 		harvest();
 		write_end(OPC_REC_END);
-		opc_writer_flush(&writer);
-		close(writer.fd);
+		trace_flush();
+		trace_close();
 		writer_open = 0;
 		if (opc_cfg()->report)
 			print_summary();
@@ -984,7 +1061,7 @@ void opc_collector_exec(void)
 		harvest();
 		final_harvest = 0;
 		write_end(OPC_REC_EXEC);
-		opc_writer_flush(&writer);
+		trace_flush();
 	}
 	opc_registry_unlock();
 }
@@ -996,7 +1073,7 @@ void opc_collector_modules(void)
 	opc_registry_lock();
 	if (writer_open) {
 		dl_iterate_phdr(module_cb, NULL);
-		opc_writer_flush(&writer);
+		trace_flush();
 	}
 	opc_registry_unlock();
 }
@@ -1022,7 +1099,7 @@ void opc_collector_atfork_child(void)
 	opc_registry_atfork_child(opc_gpu_thread_forget);
 	cond_ready = 0;
 	if (writer_open)
-		close(writer.fd);
+		trace_close();	/* the parent's, unless the program put its own file there */
 	opc_writer_release(&writer);
 	writer_open = 0;
 	collector_running = 0;

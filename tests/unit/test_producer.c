@@ -2,9 +2,11 @@
  * test_producer.c - the rules every writer of traces shares
  * (common/producer.c): the output pattern, the names of the other
  * processes' and the exec'd images' traces, the glob `opcount record`
- * counts them with, the in-use rule, and the header and INFO records.
+ * counts them with, the in-use rule, reopening a trace, and the header
+ * and INFO records.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -132,6 +135,47 @@ static void test_unused(void **state)
 	rmdir(dir);
 }
 
+/* The trace opened again only while its path is the same file: appending,
+ * moved high; never another file, never a FIFO, never blocking. */
+static void test_reopen(void **state)
+{
+	char dir[] = "/tmp/test_producer.XXXXXX", path[128], moved[128], buf[16];
+	struct stat st;
+	int fd, fd2;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.opc", dir);
+	snprintf(moved, sizeof(moved), "%s/t.moved", dir);
+	fd = opc_trace_create(path, 1);
+	assert_true(fd >= 900);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(fstat(fd, &st), 0);
+	fd2 = opc_trace_reopen(path, st.st_dev, st.st_ino);
+	assert_true(fd2 >= 900 && fd2 != fd);
+	assert_int_equal(write(fd2, "def", 3), 3);	/* appended, not over "abc" */
+	close(fd2);
+	fd2 = open(path, O_RDONLY);
+	assert_int_equal(read(fd2, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "abcdef", 6);
+	close(fd2);
+	/* renamed away: nothing at the path */
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(opc_trace_reopen(path, st.st_dev, st.st_ino), -ENOENT);
+	/* another file at the path */
+	fd2 = open(path, O_WRONLY | O_CREAT, 0644);
+	close(fd2);
+	assert_int_equal(opc_trace_reopen(path, st.st_dev, st.st_ino), -ESTALE);
+	unlink(path);
+	/* a FIFO with no reader: refused at once */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(opc_trace_reopen(path, st.st_dev, st.st_ino), -ENXIO);
+	close(fd);
+	unlink(path);
+	unlink(moved);
+	rmdir(dir);
+}
+
 static void test_header_and_info(void **state)
 {
 	char dir[] = "/tmp/test_producer.XXXXXX", path[128], err[256];
@@ -186,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_unused),
+		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_header_and_info),
 	};
 
