@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,30 +114,57 @@ int opc_trace_name(char *out, size_t len, const struct opc_producer *p, pid_t pi
 	return ret;
 }
 
-/* A trace this process wrote before an exec (its pid), or one its parent
- * is writing (a forked child with a fixed output name). */
-static int trace_in_use(const char *path, pid_t pid, pid_t ppid)
+/* Who writes the trace at path, by its header. */
+enum { TRACE_NONE, TRACE_OURS, TRACE_LIVE };
+
+/*
+ * TRACE_OURS: this process, before an exec.  TRACE_LIVE: another process
+ * that still runs (its parent, a grandparent, a sibling: a fixed name is
+ * every process's).  TRACE_NONE: no trace, or one of a process that has
+ * finished, which is replaced.  A pid reused since is taken as running:
+ * the cost is another name, never a trace overwritten.
+ */
+static int trace_writer(const char *path, pid_t pid, pid_t ppid)
 {
 	struct opc_file_header h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	ssize_t n;
 
 	if (fd < 0)
-		return 0;
+		return TRACE_NONE;
 	n = read(fd, &h, sizeof(h));
 	close(fd);
-	if (n != (ssize_t)sizeof(h) || memcmp(h.magic, OPC_TRACE_MAGIC, 8))
-		return 0;
-	return h.pid == (uint32_t)pid || h.pid == (uint32_t)ppid;
+	if (n != (ssize_t)sizeof(h) || memcmp(h.magic, OPC_TRACE_MAGIC, 8) || h.pid == 0)
+		return TRACE_NONE;
+	if (h.pid == (uint32_t)pid)
+		return TRACE_OURS;
+	if (h.pid == (uint32_t)ppid || kill((pid_t)h.pid, 0) == 0 || errno == EPERM)
+		return TRACE_LIVE;
+	return TRACE_NONE;
 }
 
 int opc_trace_name_unused(char *out, size_t len, const struct opc_producer *p, pid_t pid,
 			  pid_t ppid)
 {
 	int ret = opc_trace_name(out, len, p, pid, 0);
+	int who = trace_writer(out, pid, ppid);
 
-	for (unsigned n = 1; trace_in_use(out, pid, ppid) && n < 10000; n++)
+	/*
+	 * Another process writes the output (a fixed name, no run: the
+	 * parent that forked this process before it exec'd, or any other):
+	 * this one is another process of the run, STEM.<pid>.opc.
+	 */
+	if (who == TRACE_LIVE) {
+		struct opc_producer other = *p;
+
+		other.root_pid = -1;
+		ret = opc_trace_name(out, len, &other, pid, 0);
+		who = trace_writer(out, pid, ppid);
+	}
+	for (unsigned n = 1; who != TRACE_NONE && n < 10000; n++) {
 		ret = opc_trace_name(out, len, p, pid, n);
+		who = trace_writer(out, pid, ppid);
+	}
 	return ret;
 }
 

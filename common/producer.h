@@ -7,8 +7,8 @@
  *           the name of another process's trace (STEM.<pid>.opc) and of an
  *           exec'd image's (STEM.<pid>.exec<n>.opc), STEM being the name
  *           without its ".opc"
- *   files   creating a trace (not over one this process or its parent is
- *           writing), its header
+ *   files   creating a trace (not over one this process or another that
+ *           runs is writing), opening it again, its header
  *   INFO    the machine: exe, command line, host, CPU model, CPUs, BLAS
  *           library, idle power
  *
@@ -32,7 +32,7 @@ struct opc_producer {
 	pid_t root_pid;		/* the run's command: its first image writes the
 				 * output itself, any other process STEM.<pid>.opc;
 				 * 0: no run (a bare LD_PRELOAD), every process the
-				 * output */
+				 * output; -1: no process the output */
 	const char *mode;	/* INFO "mode": "inject", "ptrace"; NULL: preloaded */
 	const char *idle_w;	/* INFO "idle_w", `record --idle-baseline`; NULL: none */
 	int tsc;		/* INFO "tsc": busy time from the TSC */
@@ -56,9 +56,10 @@ int opc_trace_name(char *out, size_t len, const struct opc_producer *p, pid_t pi
 
 /*
  * The trace name of process pid (parent ppid) under the library's rule:
- * opc_trace_name's for image 0, or, while a file of that name is a trace
- * this process wrote before an exec or its parent is writing, the next
- * exec name.  Older traces of finished runs are replaced.
+ * opc_trace_name's for image 0; where that is a trace another running
+ * process writes (its parent, with a fixed name), STEM.<pid>.opc; and
+ * while the name is a trace this process wrote before an exec, the next
+ * exec name.  Older traces of finished processes are replaced.
  */
 int opc_trace_name_unused(char *out, size_t len, const struct opc_producer *p, pid_t pid,
 			  pid_t ppid);

@@ -81,6 +81,7 @@ static char trace_path[PATH_MAX];
 static dev_t trace_dev;			/* what the trace file is: trace_fd_ours() */
 static ino_t trace_ino;
 static int write_warned;		/* the writer's error was reported */
+static int forked;			/* this process is a fork child */
 static uint64_t t_last_ns;
 static uint64_t last_flush_ns;
 static int final_harvest;		/* flush whatever the rate */
@@ -734,6 +735,10 @@ static void producer_config(struct opc_producer *p)
 	p->output = cfg->output;
 	/* an empty OPCOUNT_ROOT_PID= names no process: every trace adds .<pid> */
 	p->root_pid = cfg->root_set ? (cfg->root_pid ? cfg->root_pid : -1) : 0;
+	/* a forked child is another process even with no run: FILE is its
+	 * parent's, written or not yet */
+	if (forked && p->root_pid == 0)
+		p->root_pid = -1;
 	if (cfg->inject) {
 		p->output_is_name = 1;
 		p->mode = "inject";
@@ -1098,6 +1103,7 @@ void opc_collector_atfork_child(void)
 	/* no CUDA call in a fork child: GPU events are dropped unused */
 	opc_registry_atfork_child(opc_gpu_thread_forget);
 	cond_ready = 0;
+	forked = 1;
 	if (writer_open)
 		trace_close();	/* the parent's, unless the program put its own file there */
 	opc_writer_release(&writer);

@@ -12,6 +12,11 @@
 #     one with the pre-exec work and one with the exec'd work, neither
 #     overwriting the other.
 #  4. All traces together: the report sums them.
+#  5. A fixed name (no %p), -o run.opc, under a bare LD_PRELOAD and under
+#     `opcount record`, with --work-before-exec: the parent writes
+#     run.opc, the forked child run.<pid>.opc, the second child
+#     run.<pid>.opc before its exec and run.<pid>.exec1.opc after, as the
+#     README names them.
 . "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/fork_exec
 need_py "the JSON checks need it"
@@ -103,5 +108,28 @@ done
 	fail "pid $pid: need one pre-exec and one exec'd trace, got pre=$found_pre exec=$found_exec"
 [ "$(ls "$d" | grep -c '\.opc$')" = 4 ] || fail "expected 4 traces: $(ls "$d")"
 echo "ok work before exec: $found_pre and $found_exec"
+
+# 5. a fixed name: FILE for the parent, FILE's stem + .<pid>.opc for the
+# others, + .<pid>.exec1.opc for the image a process execs after writing
+for how in bare record; do
+	d=$tmp/fixed-$how
+	mkdir "$d"
+	if [ $how = bare ]; then
+		(cd "$d" && OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PROG" --work-before-exec \
+			>out.txt 2>err.txt)
+	else
+		(cd "$d" && "$OPC" record -o run.opc -- "$PROG" --work-before-exec >out.txt 2>err.txt)
+	fi || fail "$how, -o run.opc: fork_exec exited $?: $(cat "$d/err.txt")"
+	cpid=$(pid_of "$d/out.txt" child)
+	epid=$(pid_of "$d/out.txt" exec)
+	for want in "parent run.opc" "child run.$cpid.opc" "preexec run.$epid.opc" \
+		"exec run.$epid.exec1.opc"; do
+		set -- $want
+		[ -s "$d/$2" ] || fail "$how, -o run.opc: no $2 for the $1 (have: $(ls "$d" | tr '\n' ' '))"
+		check_role "$d" "$d/out.txt" $1 "$d/$2"
+	done
+	[ "$(ls "$d" | grep -c '\.opc$')" = 4 ] || fail "$how, -o run.opc: expected 4 traces: $(ls "$d")"
+	echo "ok $how, -o run.opc: run.opc, run.$cpid.opc, run.$epid.opc, run.$epid.exec1.opc"
+done
 
 echo "every process counted its own calls"

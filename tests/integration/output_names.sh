@@ -8,7 +8,8 @@
 # - %p and %h expand alike in all three;
 # - the other processes of a run write FILE's stem + ".<pid>.opc" (and
 #   ".<pid>.exec<n>.opc" for an exec'd image), also when FILE does not end
-#   in .opc, and record counts them.
+#   in .opc, and record counts them; under --ptrace exactly the names
+#   fork_exec.sh checks for the library.
 . "$(dirname "$0")/lib.inc"
 . "$(dirname "$0")/ptrace.inc"
 P=$B/tests/progs
@@ -66,4 +67,18 @@ n=$(ls 'ptk%.'*.opc 2>/dev/null | wc -l)
 [ "$n" -ge 2 ] && ok "--ptrace: children write ptk%.<pid>.opc" ||
 	bad "record --ptrace -o 'ptk%%': expected the children's ptk%.<pid>.opc, found $n: $(ls | tr '\n' ' ')"
 grep -q "$n more traces" ptk.err || bad "record --ptrace did not count $n more traces: $(cat ptk.err)"
+
+# 5. exactly the library's names under --ptrace (fork_exec.sh checks the
+# library's): the forked child FILE's stem + .<pid>.opc, the image a
+# process execs after writing a trace + .<pid>.exec1.opc
+mkdir ptf && cd ptf || exit 1
+"$OPC" record --ptrace -o run.opc -- "$P/fork_exec" --work-before-exec >out.txt 2>err.txt ||
+	fail "record --ptrace of fork_exec --work-before-exec exited $?: $(cat err.txt)"
+c=$(awk '$1 == "pid" && $2 == "child" { print $3 }' out.txt)
+e=$(awk '$1 == "pid" && $2 == "exec" { print $3 }' out.txt)
+want="run.$c.opc run.$e.exec1.opc run.$e.opc run.opc"
+have=$(ls | grep '\.opc$' | sort | tr '\n' ' ')
+[ "$have" = "$(echo $want | tr ' ' '\n' | sort | tr '\n' ' ')" ] &&
+	ok "--ptrace, -o run.opc: $want" || bad "--ptrace, -o run.opc: expected $want, have $have"
+cd ..
 finish

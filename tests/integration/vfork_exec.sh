@@ -15,6 +15,8 @@
 #     image has a trace of its own with its own calls; nothing on stderr.
 #  2. The same from Python: NumPy's dgemm, subprocess.run(['true']), a
 #     child Python calling dgemm, dgemm again (tests/python/subprocess_blas.py).
+#  3. A fixed name, OPCOUNT_OUTPUT=run.opc: the parent writes run.opc, each
+#     child's image run.<pid>.opc, as the README names another process's.
 . "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/vfork_exec
 need_py_module numpy python3-numpy
@@ -58,15 +60,15 @@ for opt in "" --close-fds; do
 	d=$tmp/c$opt
 	mkdir "$d"
 	(cd "$d" && LD_PRELOAD=$LIB "$PROG" $opt >out.txt 2>err.txt) ||
-		fail "vfork_exec $opt exited $?: $(cat "$d/err.txt")"
-	[ -s "$d/err.txt" ] && bad "vfork_exec $opt: stderr: $(cat "$d/err.txt")"
+		fail "vfork_exec${opt:+ $opt} exited $?: $(cat "$d/err.txt")"
+	[ -s "$d/err.txt" ] && bad "vfork_exec${opt:+ $opt}: stderr: $(cat "$d/err.txt")"
 	for role in parent vfork spawn; do
 		pid=$(pid_of "$d/out.txt" $role)
-		[ -n "$pid" ] || fail "vfork_exec $opt: no pid line for $role"
-		check "vfork_exec $opt: $role" "$d/opcount-$pid.opc" $(expect_of "$d/out.txt" $role)
+		[ -n "$pid" ] || fail "vfork_exec${opt:+ $opt}: no pid line for $role"
+		check "vfork_exec${opt:+ $opt}: $role" "$d/opcount-$pid.opc" $(expect_of "$d/out.txt" $role)
 	done
 	n=$(ls "$d" | grep -c '\.opc$')
-	[ "$n" = 3 ] || bad "vfork_exec $opt: expected 3 traces, found $n: $(ls "$d" | tr '\n' ' ')"
+	[ "$n" = 3 ] || bad "vfork_exec${opt:+ $opt}: expected 3 traces, found $n: $(ls "$d" | tr '\n' ' ')"
 done
 
 # 2. Python's subprocess (vfork, close_fds=True)
@@ -82,4 +84,16 @@ set -- $(awk '$1 == "child" && $2 == "dgemm" { print $3, $4 }' "$d/out.txt")
 check "python subprocess: child" "$d/opcount-$(pid_of "$d/out.txt" child).opc" "$1" "$2" dgemm
 n=$(ls "$d" | grep -c '\.opc$')
 [ "$n" = 2 ] || bad "python subprocess: expected 2 traces, found $n: $(ls "$d" | tr '\n' ' ')"
+
+# 3. a fixed name
+d=$tmp/fixed
+mkdir "$d"
+(cd "$d" && OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PROG" --close-fds >out.txt 2>err.txt) ||
+	fail "vfork_exec, OPCOUNT_OUTPUT=run.opc, exited $?: $(cat "$d/err.txt")"
+check "run.opc: parent" "$d/run.opc" $(expect_of "$d/out.txt" parent)
+for role in vfork spawn; do
+	check "run.opc: $role" "$d/run.$(pid_of "$d/out.txt" $role).opc" $(expect_of "$d/out.txt" $role)
+done
+n=$(ls "$d" | grep -c '\.opc$')
+[ "$n" = 3 ] || bad "run.opc: expected 3 traces, found $n: $(ls "$d" | tr '\n' ' ')"
 finish

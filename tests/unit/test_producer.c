@@ -119,8 +119,8 @@ static void test_unused(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(pattern, sizeof(pattern), "%s/run.opc", dir);
 	snprintf(path, sizeof(path), "%s/run.opc", dir);
-	/* a finished run's trace is replaced */
-	write_trace(path, 7, 1);
+	/* a finished process's trace is replaced (no pid is that high) */
+	write_trace(path, 0x7ffffff0, 1);
 	assert_int_equal(opc_trace_name_unused(out, sizeof(out), &p, 100, 1), 0);
 	assert_string_equal(out, path);
 	/* this process's trace before an exec is not: the exec name */
@@ -128,8 +128,26 @@ static void test_unused(void **state)
 	assert_int_equal(opc_trace_name_unused(out, sizeof(out), &p, 100, 1), 0);
 	snprintf(want, sizeof(want), "%s/run.100.exec1.opc", dir);
 	assert_string_equal(out, want);
-	/* nor is the trace the parent is writing */
 	assert_int_equal(opc_trace_name_unused(out, sizeof(out), &p, 100, 100), 0);
+	assert_string_equal(out, want);
+	unlink(path);
+
+	/* no run (a bare LD_PRELOAD, a fixed name): the trace another process
+	 * writes, its parent (ppid 200) or any that runs (this test), is not
+	 * replaced; this process is another process of the run */
+	p.root_pid = 0;
+	write_trace(path, 200, 1);
+	assert_int_equal(opc_trace_name_unused(out, sizeof(out), &p, 100, 200), 0);
+	snprintf(want, sizeof(want), "%s/run.100.opc", dir);
+	assert_string_equal(out, want);
+	write_trace(path, getpid(), 1);
+	assert_int_equal(opc_trace_name_unused(out, sizeof(out), &p, 100, 200), 0);
+	assert_string_equal(out, want);
+	/* ... and where it wrote that before an exec, the exec name */
+	write_trace(want, 100, 200);
+	assert_int_equal(opc_trace_name_unused(out, sizeof(out), &p, 100, 200), 0);
+	unlink(want);
+	snprintf(want, sizeof(want), "%s/run.100.exec1.opc", dir);
 	assert_string_equal(out, want);
 	unlink(path);
 	rmdir(dir);
