@@ -17,6 +17,10 @@
 #     child Python calling dgemm, dgemm again (tests/python/subprocess_blas.py).
 #  3. A fixed name, OPCOUNT_OUTPUT=run.opc: the parent writes run.opc, each
 #     child's image run.<pid>.opc, as the README names another process's.
+#  4. The same with the vfork child's work done by a child of a shell it
+#     execs (--shell): the grandchild, whose parent wrote no trace, still
+#     leaves run.opc to the parent that writes it (it used to truncate it
+#     under the running parent: a corrupt trace).
 . "$(dirname "$0")/lib.inc"
 PROG=$B/tests/progs/vfork_exec
 need_py_module numpy python3-numpy
@@ -96,4 +100,16 @@ for role in vfork spawn; do
 done
 n=$(ls "$d" | grep -c '\.opc$')
 [ "$n" = 3 ] || bad "run.opc: expected 3 traces, found $n: $(ls "$d" | tr '\n' ' ')"
+
+# 4. a grandchild
+d=$tmp/shell
+mkdir "$d"
+(cd "$d" && OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PROG" --shell >out.txt 2>err.txt) ||
+	fail "vfork_exec --shell exited $?: $(cat "$d/err.txt")"
+check "--shell, run.opc: parent" "$d/run.opc" $(expect_of "$d/out.txt" parent)
+check "--shell, run.opc: spawn" "$d/run.$(pid_of "$d/out.txt" spawn).opc" \
+	$(expect_of "$d/out.txt" spawn)
+others=$(ls "$d" | grep '^run\.[0-9]*\.opc$' | grep -v "^run.$(pid_of "$d/out.txt" spawn).opc$")
+[ "$(echo "$others" | wc -w)" = 1 ] || fail "--shell: expected one grandchild's trace: $(ls "$d")"
+check "--shell, run.opc: grandchild" "$d/$others" $(expect_of "$d/out.txt" vfork)
 finish

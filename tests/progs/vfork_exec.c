@@ -3,6 +3,8 @@
  * subprocess (vfork since 3.11), system() and posix_spawn start them.
  *
  *   vfork_exec [--close-fds]   the parent (see below)
+ *   vfork_exec --shell         the same, the vfork child running the
+ *                              work through a shell (a grandchild)
  *   vfork_exec --exec-child    what each child runs: BLAS work of its own
  *
  * The parent calls BLAS, then starts a child with vfork.  The child shares
@@ -12,14 +14,18 @@
  * of PATH before the right one), then execs this program with
  * --exec-child.  The parent calls BLAS again, starts a second child with
  * posix_spawn (closing descriptors >= 3 in it with --close-fds), calls
- * BLAS a third time and waits for both.  It prints
+ * BLAS a third time and waits for both.  With --shell the vfork child
+ * execs /bin/sh, which runs this program with --exec-child as a child of
+ * its own.  It prints
  *
- *   pid ROLE PID               ROLE: parent, vfork, spawn
+ *   pid ROLE PID               ROLE: parent, vfork (the shell's with
+ *                              --shell), spawn
  *   expect ROLE FLOPS CALLS    what ROLE's own trace must hold
  */
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,7 +96,11 @@ static int wait_ok(pid_t pid, const char *what)
 int main(int argc, char **argv)
 {
 	int close_all = argc > 1 && !strcmp(argv[1], "--close-fds");
+	int shell = argc > 1 && !strcmp(argv[1], "--shell");
 	char *child_argv[] = { argv[0], "--exec-child", NULL };
+	/* "; true": the shell may not exec the last command in its place */
+	char self[PATH_MAX];
+	char *shell_argv[] = { "sh", "-c", "\"$0\" --exec-child; true", self, NULL };
 	char *missing_argv[] = { "opcount-no-such-program", NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t vchild, schild;
@@ -104,8 +114,12 @@ int main(int argc, char **argv)
 		child_work();
 		return 0;
 	}
-	if (argc > 1 && !close_all) {
-		fprintf(stderr, "usage: vfork_exec [--close-fds | --exec-child]\n");
+	if (argc > 1 && !close_all && !shell) {
+		fprintf(stderr, "usage: vfork_exec [--close-fds | --shell | --exec-child]\n");
+		return 2;
+	}
+	if (realpath("/proc/self/exe", self) == NULL) {
+		perror("vfork_exec: /proc/self/exe");
 		return 2;
 	}
 	fflush(stdout);
@@ -120,7 +134,10 @@ int main(int argc, char **argv)
 		if (close_all)
 			close_fds();
 		execv("/nonexistent/opcount-no-such-program", missing_argv);
-		execv("/proc/self/exe", child_argv);
+		if (shell)
+			execv("/bin/sh", shell_argv);
+		else
+			execv("/proc/self/exe", child_argv);
 		_exit(127);
 	}
 	parent_between();
