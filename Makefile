@@ -314,7 +314,8 @@ demo: deps
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 bench: test-deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/shapes_loop \
+		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh

@@ -31,3 +31,20 @@ awk -v b="$b" -v s="$s" 'BEGIN { printf "  added:           %.2f ns/call (ratio 
 awk -v a="$r0" -v b="$r1" 'BEGIN { printf "  peak RSS:        %d KiB without, %d KiB with (+%.2f MiB)\n", a, b, (b - a) / 1024 }'
 echo "  trace size:      $size bytes"
 "$BUILD/opcount" report "$dir/t.opc" --by op | grep -E '^(ddot|total|# exact)'
+
+# A new key every call: each call is looked up in the thread's key index
+# (above, every call has the key of the one before).  Thread CPU time, as
+# the machine may be busy.
+SHAPES=${SHAPES:-1000}
+prog=$BUILD/bench/shapes_loop
+: >"$dir/base"; : >"$dir/shim"
+for i in $(seq "$REPS"); do
+	"$prog" $((CALLS / 10)) "$SHAPES" | awk '{print $12}' >>"$dir/base"
+	OPCOUNT_OUTPUT="$dir/t.opc" LD_PRELOAD="$lib" "$prog" $((CALLS / 10)) "$SHAPES" |
+		awk '{print $12}' >>"$dir/shim"
+done
+b=$(median <"$dir/base"); s=$(median <"$dir/shim")
+echo "cblas_ddot cycling through $SHAPES shapes, $((CALLS / 10)) calls, median of $REPS runs (CPU time)"
+echo "  without opcount: $b ns/call"
+echo "  with opcount:    $s ns/call"
+awk -v b="$b" -v s="$s" 'BEGIN { printf "  added:           %.2f ns/call\n", s - b }'

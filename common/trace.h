@@ -248,6 +248,20 @@ struct opc_strtab {
 
 uint32_t opc_writer_string(struct opc_writer *w, struct opc_strtab *t, const char *s);
 void opc_strtab_free(struct opc_strtab *t);
+
+/* Stacks (arrays of frames) are interned the same way, as STACK records. */
+struct opc_stacktab {
+	struct opc_hashtab index;	/* frames -> id */
+	struct opc_stacktab_ent {
+		uint64_t *frames;
+		uint32_t depth;
+	} *e;				/* by id - 1 */
+	uint32_t cap, n;
+};
+
+uint32_t opc_writer_stack(struct opc_writer *w, struct opc_stacktab *t, const uint64_t *frames,
+			  uint32_t depth);
+void opc_stacktab_free(struct opc_stacktab *t);
 void opc_writer_module(struct opc_writer *w, uint64_t base, uint64_t lo, uint64_t hi,
 		       const char *path);
 /* Open a KEY record with the routine's names and class filled in (their

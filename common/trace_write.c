@@ -222,6 +222,79 @@ void opc_strtab_free(struct opc_strtab *t)
 	memset(t, 0, sizeof(*t));
 }
 
+struct stacktab_key {
+	const struct opc_stacktab *t;
+	const uint64_t *frames;
+	uint32_t depth;
+};
+
+static int stacktab_is(const void *arg, uint32_t id)
+{
+	const struct stacktab_key *k = arg;
+	const struct opc_stacktab_ent *e = &k->t->e[id - 1];
+
+	return e->depth == k->depth && !memcmp(e->frames, k->frames, k->depth * sizeof(*k->frames));
+}
+
+/* The id of a stack (ids start at 1), written the first time; 0 for an
+ * empty stack (no stack), or when out of memory. */
+uint32_t opc_writer_stack(struct opc_writer *w, struct opc_stacktab *t, const uint64_t *frames,
+			  uint32_t depth)
+{
+	struct stacktab_key k = { t, frames, depth };
+	uint64_t h = depth;
+	uint64_t *copy;
+	uint32_t id;
+
+	if (depth == 0)
+		return 0;
+	for (uint32_t i = 0; i < depth; i++)
+		h = opc_hash_mix64(h ^ frames[i]);
+	id = opc_hashtab_find(&t->index, (uint32_t)h, stacktab_is, &k);
+	if (id)
+		return id;
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 256;
+		struct opc_stacktab_ent *e = realloc(t->e, cap * sizeof(*e));
+
+		if (e == NULL)
+			return 0;
+		t->e = e;
+		t->cap = cap;
+	}
+	copy = malloc(depth * sizeof(*frames));
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, frames, depth * sizeof(*frames));
+	id = t->n + 1;
+	t->e[id - 1].frames = copy;
+	t->e[id - 1].depth = depth;
+	if (opc_hashtab_insert(&t->index, (uint32_t)h, id) < 0) {
+		free(copy);
+		return 0;
+	}
+	t->n = id;
+
+	struct opc_rec_stack *r = opc_writer_begin(w, OPC_REC_STACK, sizeof(*r));
+
+	if (r) {
+		r->id = id;
+		r->depth = depth;
+		opc_writer_append(w, frames, depth * sizeof(*frames));
+		opc_writer_end(w);
+	}
+	return id;
+}
+
+void opc_stacktab_free(struct opc_stacktab *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		free(t->e[i].frames);
+	free(t->e);
+	opc_hashtab_free(&t->index);
+	memset(t, 0, sizeof(*t));
+}
+
 void opc_writer_module(struct opc_writer *w, uint64_t base, uint64_t lo, uint64_t hi,
 		       const char *path)
 {

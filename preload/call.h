@@ -69,19 +69,7 @@ static inline void opc_call_enter(struct opc_call *c)
 
 	t->depth++;
 	if (s == NULL || !opc_key_equal(&s->key, &c->key)) {
-		uint32_t h = opc_key_hash(&c->key);
-		uint32_t i = h & (OPC_INDEX_SIZE - 1);
-
-		s = NULL;
-		while (t->index[i]) {
-			struct opc_slot *cand = &t->slots[t->index[i] - 1];
-
-			if (opc_key_equal(&cand->key, &c->key)) {
-				s = cand;
-				break;
-			}
-			i = (i + 1) & (OPC_INDEX_SIZE - 1);
-		}
+		s = opc_slot_find(t, &c->key, opc_key_hash(&c->key));
 		if (s == NULL)
 			s = opc_slot_lookup_slow(t, &c->key);
 		t->last = s;

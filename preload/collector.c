@@ -31,6 +31,7 @@
 #include "config.h"
 #include "energy.h"
 #include "gpu.h"
+#include "hashtab.h"
 #include "layer.h"
 #include "log.h"
 #include "producer.h"
@@ -39,33 +40,15 @@
 #include "threads.h"
 #include "trace.h"
 
-/* ---- small open-addressing maps owned by the collector ---- */
-
-struct keymap_ent {
+/*
+ * What the collector knows about each trace key: what it stands for, and
+ * its totals for the exit summary.  Trace keys are per thread: the
+ * analysis needs each thread's busy time on its own (a thread is busy at
+ * most 100% of an interval).
+ */
+struct gkey {
 	struct opc_key key;
 	pid_t tid;
-	uint32_t gid;		/* 0 = empty */
-};
-
-struct keymap {
-	struct keymap_ent *e;
-	uint32_t cap, n;
-};
-
-struct stackmap_ent {
-	uint64_t *frames;
-	uint32_t depth, id;
-};
-
-struct stackmap {
-	struct stackmap_ent *e;
-	uint32_t cap, n;
-};
-
-/* what the collector knows about each trace key, for the exit summary */
-struct gkey {
-	uint16_t rid;
-	uint16_t kflags;
 	uint64_t calls, timed, ticks, flops, bytes;
 };
 
@@ -88,10 +71,10 @@ static int final_harvest;		/* flush whatever the rate */
 static uint32_t layers_emitted = 1;
 static int modules_dirty = 1;
 static struct opc_strtab strings;
-static struct keymap keys;
-static struct stackmap stacks;
+static struct opc_stacktab stacks;
 static struct gkey *gkeys;		/* by gid; [0] unused */
 static uint32_t ngkeys = 1, gkeys_cap;
+static struct opc_hashtab gkey_index;	/* (key, tid) -> gid */
 static uint64_t *mod_seen;		/* bases of modules written */
 static size_t nmod_seen, mod_seen_cap;
 
@@ -104,68 +87,35 @@ static char energy_msg[1280];
 static uint64_t cal_tsc0, cal_ns0;
 static double ns_per_tick = 1.0;
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* The id of a string in the trace, writing it the first time. */
 static uint32_t string_id(const char *s)
 {
 	return opc_writer_string(&writer, &strings, s);
 }
 
-/* Trace keys are per thread: the analysis needs each thread's busy time
- * on its own (a thread is busy at most 100% of an interval). */
-struct tkey {
-	struct opc_key key;
+struct gkey_arg {
+	const struct opc_key *key;
 	pid_t tid;
 };
 
-static uint32_t key_hash_full(const struct tkey *k)
+static int gkey_is(const void *arg, uint32_t gid)
 {
-	return opc_key_hash(&k->key) ^ ((uint32_t)k->tid * 0x9e3779b9u);
+	const struct gkey_arg *a = arg;
+
+	return gkeys[gid].tid == a->tid && opc_key_equal(&gkeys[gid].key, a->key);
 }
 
-static uint32_t keymap_find_or_add(struct keymap *m, const struct opc_key *kk, pid_t tid,
-				   int *is_new)
+/* The trace id of thread tid's key k; *is_new if it has just been given
+ * one.  0 when out of memory. */
+static uint32_t gkey_intern(const struct opc_key *k, pid_t tid, int *is_new)
 {
-	struct tkey k = { *kk, tid };
-	uint32_t i;
+	struct gkey_arg a = { k, tid };
+	uint32_t h = opc_key_hash(k) ^ ((uint32_t)tid * 0x9e3779b9u);
+	uint32_t gid = opc_hashtab_find(&gkey_index, h, gkey_is, &a);
 
 	*is_new = 0;
-	if (m->n * 2 >= m->cap) {
-		struct keymap old = *m;
-
-		m->cap = old.cap ? old.cap * 2 : 1024;
-		m->e = calloc(m->cap, sizeof(*m->e));
-		if (m->e == NULL) {
-			*m = old;
-			return 0;
-		}
-		m->n = 0;
-		for (uint32_t j = 0; j < old.cap; j++) {
-			if (!old.e[j].gid)
-				continue;
-			struct tkey ok = { old.e[j].key, old.e[j].tid };
-
-			i = key_hash_full(&ok) & (m->cap - 1);
-			while (m->e[i].gid)
-				i = (i + 1) & (m->cap - 1);
-			m->e[i] = old.e[j];
-			m->n++;
-		}
-		free(old.e);
-	}
-	i = key_hash_full(&k) & (m->cap - 1);
-	while (m->e[i].gid) {
-		if (m->e[i].tid == tid && opc_key_equal(&m->e[i].key, kk))
-			return m->e[i].gid;
-		i = (i + 1) & (m->cap - 1);
-	}
+	if (gid)
+		return gid;
 	if (ngkeys >= gkeys_cap) {
 		uint32_t cap = gkeys_cap ? gkeys_cap * 2 : 1024;
 		struct gkey *g = realloc(gkeys, cap * sizeof(*g));
@@ -175,74 +125,13 @@ static uint32_t keymap_find_or_add(struct keymap *m, const struct opc_key *kk, p
 		gkeys = g;
 		gkeys_cap = cap;
 	}
-	m->e[i].key = *kk;
-	m->e[i].tid = tid;
-	m->e[i].gid = ngkeys;
+	if (opc_hashtab_insert(&gkey_index, h, ngkeys) < 0)
+		return 0;
 	memset(&gkeys[ngkeys], 0, sizeof(gkeys[0]));
-	gkeys[ngkeys].rid = kk->rid;
-	gkeys[ngkeys].kflags = kk->kflags;
-	m->n++;
+	gkeys[ngkeys].key = *k;
+	gkeys[ngkeys].tid = tid;
 	*is_new = 1;
 	return ngkeys++;
-}
-
-static uint32_t stack_id(const uint64_t *frames, uint32_t depth)
-{
-	uint64_t h = depth;
-	uint32_t i;
-
-	if (depth == 0)
-		return 0;
-	for (uint32_t j = 0; j < depth; j++)
-		h = hash64(h ^ frames[j]);
-	if (stacks.n * 2 >= stacks.cap) {
-		struct stackmap old = stacks;
-
-		stacks.cap = old.cap ? old.cap * 2 : 1024;
-		stacks.e = calloc(stacks.cap, sizeof(*stacks.e));
-		if (stacks.e == NULL) {
-			stacks = old;
-			return 0;
-		}
-		stacks.n = 0;
-		for (uint32_t j = 0; j < old.cap; j++) {
-			if (!old.e[j].id)
-				continue;
-			uint64_t hh = old.e[j].depth;
-
-			for (uint32_t f = 0; f < old.e[j].depth; f++)
-				hh = hash64(hh ^ old.e[j].frames[f]);
-			i = hh & (stacks.cap - 1);
-			while (stacks.e[i].id)
-				i = (i + 1) & (stacks.cap - 1);
-			stacks.e[i] = old.e[j];
-			stacks.n++;
-		}
-		free(old.e);
-	}
-	i = h & (stacks.cap - 1);
-	while (stacks.e[i].id) {
-		if (stacks.e[i].depth == depth &&
-		    !memcmp(stacks.e[i].frames, frames, depth * sizeof(*frames)))
-			return stacks.e[i].id;
-		i = (i + 1) & (stacks.cap - 1);
-	}
-	stacks.e[i].frames = malloc(depth * sizeof(*frames));
-	if (stacks.e[i].frames == NULL)
-		return 0;
-	memcpy(stacks.e[i].frames, frames, depth * sizeof(*frames));
-	stacks.e[i].depth = depth;
-	stacks.e[i].id = ++stacks.n;
-
-	struct opc_rec_stack *r = opc_writer_begin(&writer, OPC_REC_STACK, sizeof(*r));
-
-	if (r) {
-		r->id = stacks.e[i].id;
-		r->depth = depth;
-		opc_writer_append(&writer, frames, depth * sizeof(*frames));
-		opc_writer_end(&writer);
-	}
-	return stacks.e[i].id;
 }
 
 static void emit_layers(void)
@@ -316,7 +205,8 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
 {
-	uint32_t stack = stack_id(t->stack_pool + s->stack_off, s->stack_depth);
+	uint32_t stack = opc_writer_stack(&writer, &stacks, t->stack_pool + s->stack_off,
+					  s->stack_depth);
 	struct opc_rec_key *k = opc_writer_key(&writer, &strings, gid, s->key.rid);
 
 	if (k == NULL)
@@ -507,7 +397,7 @@ static int intern_new_keys(struct opc_thread *t)
 		struct opc_slot *s = &t->slots[i];
 		int is_new;
 
-		s->gid = keymap_find_or_add(&keys, &s->key, t->tid, &is_new);
+		s->gid = gkey_intern(&s->key, t->tid, &is_new);
 		if (is_new) {
 			emit_key(t, s, s->gid);
 			new_keys = 1;
@@ -893,12 +783,8 @@ void opc_collector_init(void)
 static void forget_ids(void)
 {
 	opc_strtab_free(&strings);
-	free(keys.e);
-	memset(&keys, 0, sizeof(keys));
-	for (uint32_t i = 0; i < stacks.cap; i++)
-		free(stacks.e[i].frames);
-	free(stacks.e);
-	memset(&stacks, 0, sizeof(stacks));
+	opc_stacktab_free(&stacks);
+	opc_hashtab_free(&gkey_index);
 	ngkeys = 1;
 	nmod_seen = 0;
 	modules_dirty = 1;
@@ -956,10 +842,10 @@ static void print_summary(void)
 		return;
 	for (uint32_t g = 1; g < ngkeys; g++) {
 		struct gkey *k = &gkeys[g];
-		const char *op = opc_routines[k->rid].op;
+		const char *op = opc_routines[k->key.rid].op;
 		int i;
 
-		if (k->kflags & OPC_KEY_NESTED)
+		if (k->key.kflags & OPC_KEY_NESTED)
 			continue;
 		for (i = 0; i < nrows && strcmp(rows[i].op, op); i++)
 			;

@@ -25,6 +25,7 @@ OPC_HIDDEN uint64_t opc_dropped_calls;
  * table is their reserve, so overflow keys always fit. */
 #define OPC_SLOTS_SOFT (OPC_SLOTS_MAX - 2 * OPC_NROUTINES - 16)
 _Static_assert(OPC_SLOTS_SOFT > OPC_SLOTS_MAX / 2, "slot reserve too large");
+_Static_assert(2 * OPC_SLOTS_MAX <= OPC_INDEX_SIZE, "a fixed index takes ids up to half its slots");
 
 /* An internal problem: warn once and get out of the program's way. */
 void opc_fail(const char *why)
@@ -75,29 +76,6 @@ static void capture_stack(struct opc_thread *t, struct opc_slot *s)
 	t->stack_used += n;
 }
 
-static void index_insert(struct opc_thread *t, const struct opc_key *k, uint32_t slotno)
-{
-	uint32_t i = opc_key_hash(k) & (OPC_INDEX_SIZE - 1);
-
-	while (t->index[i])
-		i = (i + 1) & (OPC_INDEX_SIZE - 1);
-	t->index[i] = slotno + 1;
-}
-
-static struct opc_slot *index_find(struct opc_thread *t, const struct opc_key *k)
-{
-	uint32_t i = opc_key_hash(k) & (OPC_INDEX_SIZE - 1);
-
-	while (t->index[i]) {
-		struct opc_slot *s = &t->slots[t->index[i] - 1];
-
-		if (opc_key_equal(&s->key, k))
-			return s;
-		i = (i + 1) & (OPC_INDEX_SIZE - 1);
-	}
-	return NULL;
-}
-
 /*
  * A key this thread has not seen.  Runs inside the wrapper's recursion
  * guard, so the unwinder and the cost model may call anything.
@@ -115,7 +93,7 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 		memset(&ok, 0, sizeof(ok));
 		ok.rid = k->rid;
 		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_DEV_MASK)) | OPC_KEY_OVERFLOW;
-		s = index_find(t, &ok);
+		s = opc_slot_find(t, &ok, opc_key_hash(&ok));
 		if (s)
 			return s;
 		if (n >= OPC_SLOTS_MAX) {
@@ -132,7 +110,8 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 		s->bytes = cost.bytes;
 		capture_stack(t, s);
 	}
-	index_insert(t, k, n);
+	/* cannot fail: OPC_SLOTS_MAX keys fill at most half the index */
+	opc_hashtab_insert(&t->index, opc_key_hash(k), n + 1);
 	/* Publish: the collector reads nslots with acquire semantics and
 	 * must see the key written above. */
 	__atomic_store_n(&t->nslots, n + 1, __ATOMIC_RELEASE);

@@ -51,6 +51,7 @@ static struct opc_thread *thread_new(void)
 		opc_thread_free(t);
 		return NULL;
 	}
+	opc_hashtab_init_fixed(&t->index, t->index_slots, OPC_INDEX_SIZE);
 	t->tid = (pid_t)syscall(SYS_gettid);
 	return t;
 }
@@ -71,7 +72,7 @@ void opc_thread_free(struct opc_thread *t)
 static void thread_reset(struct opc_thread *t)
 {
 	memset(t->slots, 0, sizeof(struct opc_slot) * t->nslots);
-	memset(t->index, 0, sizeof(t->index));
+	opc_hashtab_free(&t->index);	/* a fixed table: zeroed */
 	t->nslots = 0;
 	t->stack_used = 0;
 	t->last = NULL;

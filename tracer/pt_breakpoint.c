@@ -86,88 +86,125 @@ int pt_mem_write(pid_t tid, uint64_t addr, const void *buf, size_t n)
 
 /* ---- breakpoints ------------------------------------------------------ */
 
-struct bp *pt_bp_find(struct tracer *tr, uint64_t addr)
+static uint32_t bp_hash(uint64_t addr)
 {
-	if (tr->bpcap == 0)
-		return NULL;
-	size_t i = pt_hash64(addr) & (tr->bpcap - 1);
-
-	while (tr->bps[i].addr) {
-		if (tr->bps[i].addr == addr)
-			return &tr->bps[i];
-		i = (i + 1) & (tr->bpcap - 1);
-	}
-	return NULL;
+	return (uint32_t)opc_hash_mix64(addr);
 }
 
-struct bp *pt_bp_slot(struct tracer *tr, uint64_t addr)
+struct bp_arg {
+	const struct tracer *tr;
+	uint64_t addr;
+};
+
+static int bp_is(const void *arg, uint32_t id)
 {
-	if ((tr->nbp + 1) * 2 > tr->bpcap) {
-		struct bp *old = tr->bps;
-		size_t oldcap = tr->bpcap;
+	const struct bp_arg *a = arg;
 
-		tr->bpcap = oldcap ? oldcap * 2 : 1024;
-		tr->bps = calloc(tr->bpcap, sizeof(*tr->bps));
-		if (tr->bps == NULL) {
-			pr_err("out of memory");
-			exit(1);
-		}
-		for (size_t j = 0; j < oldcap; j++) {
-			if (!old[j].addr)
-				continue;
-			size_t i = pt_hash64(old[j].addr) & (tr->bpcap - 1);
+	return a->tr->bps[id - 1].addr == a->addr;
+}
 
-			while (tr->bps[i].addr)
-				i = (i + 1) & (tr->bpcap - 1);
-			tr->bps[i] = old[j];
-		}
-		free(old);
+struct bp *pt_bp_find(struct tracer *tr, uint64_t addr)
+{
+	struct bp_arg a = { tr, addr };
+	uint32_t id = opc_hashtab_find(&tr->bp_index, bp_hash(addr), bp_is, &a);
+
+	return id ? &tr->bps[id - 1] : NULL;
+}
+
+static void bp_index_rebuild(struct tracer *tr)
+{
+	opc_hashtab_free(&tr->bp_index);
+	if (opc_hashtab_reserve(&tr->bp_index, (uint32_t)tr->nbp) < 0)
+		goto oom;
+	for (size_t i = 0; i < tr->nbp; i++)
+		if (opc_hashtab_insert(&tr->bp_index, bp_hash(tr->bps[i].addr), (uint32_t)i + 1) < 0)
+			goto oom;
+	return;
+oom:
+	pr_err("out of memory");
+	exit(1);
+}
+
+/* A new breakpoint at addr, which has none yet: zeroed but for its
+ * address; the caller fills in the rest. */
+struct bp *pt_bp_add(struct tracer *tr, uint64_t addr)
+{
+	struct bp *b;
+
+	if (tr->nbp == tr->bpcap) {
+		size_t cap = tr->bpcap ? tr->bpcap * 2 : 512;
+
+		b = realloc(tr->bps, cap * sizeof(*b));
+		if (b == NULL)
+			goto oom;
+		tr->bps = b;
+		tr->bpcap = cap;
 	}
-	size_t i = pt_hash64(addr) & (tr->bpcap - 1);
-
-	while (tr->bps[i].addr && tr->bps[i].addr != addr)
-		i = (i + 1) & (tr->bpcap - 1);
-	return &tr->bps[i];
+	if (opc_hashtab_insert(&tr->bp_index, bp_hash(addr), (uint32_t)tr->nbp + 1) < 0)
+		goto oom;
+	b = &tr->bps[tr->nbp++];
+	memset(b, 0, sizeof(*b));
+	b->addr = addr;
+	return b;
+oom:
+	pr_err("out of memory");
+	exit(1);
 }
 
 int pt_bp_plant(struct tracer *tr, uint64_t addr, int kind, int rid, int mod)
 {
-	struct bp *b = pt_bp_slot(tr, addr);
+	struct bp *b;
 	uint8_t orig;
 	int err;
 
-	if (b->addr)
+	if (pt_bp_find(tr, addr))
 		return 0;	/* an alias of a routine already planted */
 	if ((err = pt_poke_byte(tr->pid, addr, 0xcc, &orig)) < 0)
 		return err;
-	b->addr = addr;
+	b = pt_bp_add(tr, addr);
 	b->orig = orig;
 	b->kind = kind;
 	b->rid = rid;
 	b->mod = mod;
 	b->ool = -1;
-	tr->nbp++;
 	return 0;
 }
 
-/* Rebuilds the table without the breakpoints of modules that are gone
- * (their addresses may be reused by the next library mapped). */
+/* Drops the breakpoints of modules that are gone (their addresses may be
+ * reused by the next library mapped). */
 void pt_bp_drop_gone(struct tracer *tr)
 {
-	struct bp *old = tr->bps;
-	size_t oldcap = tr->bpcap;
+	size_t n = 0;
 
+	for (size_t i = 0; i < tr->nbp; i++)
+		if (!tr->mods[tr->bps[i].mod].gone)
+			tr->bps[n++] = tr->bps[i];
+	if (n == tr->nbp)
+		return;
+	tr->nbp = n;
+	bp_index_rebuild(tr);
+}
+
+/* A fork child's breakpoints: its memory is a copy of its parent's. */
+void pt_bp_copy(struct tracer *to, const struct tracer *from)
+{
+	to->bps = malloc((from->nbp + 1) * sizeof(*to->bps));
+	if (to->bps == NULL) {
+		pr_err("out of memory");
+		exit(1);
+	}
+	memcpy(to->bps, from->bps, from->nbp * sizeof(*to->bps));
+	to->nbp = from->nbp;
+	to->bpcap = from->nbp + 1;
+	bp_index_rebuild(to);
+}
+
+void pt_bp_forget(struct tracer *tr)
+{
+	free(tr->bps);
 	tr->bps = NULL;
-	tr->bpcap = 0;
-	tr->nbp = 0;
-	for (size_t j = 0; j < oldcap; j++)
-		if (old[j].addr && !tr->mods[old[j].mod].gone) {
-			struct bp *b = pt_bp_slot(tr, old[j].addr);
-
-			*b = old[j];
-			tr->nbp++;
-		}
-	free(old);
+	tr->nbp = tr->bpcap = 0;
+	opc_hashtab_free(&tr->bp_index);
 }
 
 /* ---- stops ------------------------------------------------------------ */

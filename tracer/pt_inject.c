@@ -383,21 +383,18 @@ void pt_patch_entry(struct tracer *tr, int mi, uint64_t addr, int rid, uint64_t 
 	if (pt_mem_write(pt.mem_tid, at, buf, TRAMP_SIZE) < 0 ||
 	    pt_poke_u64(pt.mem_tid, tr->lib_real + 8 * (uint64_t)rid, at) < 0)
 		return;
-	b = pt_bp_slot(tr, addr);
-	memset(b, 0, sizeof(*b));
-	memcpy(b->porig, code, 5);
-	b->plen = 5;
-	b->orig = code[0];
 	if (pt_mem_write(pt.mem_tid, addr, jmp, 5) < 0) {
 		tr->rid_done[rid] = 0;
 		return;
 	}
-	b->addr = addr;
+	b = pt_bp_add(tr, addr);
+	memcpy(b->porig, code, 5);
+	b->plen = 5;
+	b->orig = code[0];
 	b->kind = BP_PATCH;
 	b->rid = rid;
 	b->mod = mi;
 	b->ool = 0;
-	tr->nbp++;
 	tr->npatched++;
 }
 

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "energy.h"
+#include "hashtab.h"
 #include "producer.h"
 #include "ptrace.h"
 #include "routines.h"
@@ -37,7 +38,7 @@
 #define BP_REDIRECT	5	/* an int3 that sends the thread to the injected wrapper */
 
 struct bp {
-	uint64_t addr;		/* 0: empty slot */
+	uint64_t addr;
 	uint8_t orig;
 	uint8_t kind;
 	uint16_t mod;		/* module index */
@@ -119,16 +120,16 @@ struct tracer {
 	struct tracer *next;
 	uint64_t scratch;	/* its address in the tracee, 0 if none */
 	uint32_t nslots;
-	struct bp *bps;
+	struct bp *bps;		/* in the order they were planted */
 	size_t nbp, bpcap;
+	struct opc_hashtab bp_index;	/* address -> index in bps + 1 */
 	struct module *mods;
 	size_t nmods;
 	struct thr *threads;
 	uint64_t nthreads;
 	struct pkey *keys;	/* [0] unused: ids start at 1 */
 	uint32_t nkeys, keycap;
-	uint32_t *keyidx;	/* hash: key id, 0 = empty */
-	uint32_t keyidx_cap;
+	struct opc_hashtab key_index;	/* (rid, tid, site, shape) -> key id */
 	struct opc_strtab strs;
 	struct opc_writer w;
 	uint64_t t0_ns, t_last_ns;
@@ -143,12 +144,7 @@ struct tracer {
 	size_t blas_nmods;	/* modules when last looked for: looked again when more */
 	/* --stacks: interned stacks, samples of the last tick */
 	unw_addr_space_t unw;
-	struct pstack {
-		uint64_t hash;
-		uint32_t id, depth;
-		uint64_t *frames;
-	} *stk;			/* open addressing, id 0 = empty */
-	uint32_t stkcap, nstk;
+	struct opc_stacktab stacks;
 	struct opc_rec_sample_ent *smp;
 	size_t nsmp, smpcap;
 	uint64_t smp_last_t;	/* time of the last sample written */
@@ -181,14 +177,6 @@ static inline uint64_t pt_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-static inline uint64_t pt_hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* ptrace.c: the threads of process tr */
 struct thr *pt_thr_get(struct tracer *tr, pid_t tid);
 struct thr *pt_thr_find(struct tracer *tr, pid_t tid);
@@ -199,7 +187,9 @@ int pt_mem_write(pid_t tid, uint64_t addr, const void *buf, size_t n);
 int pt_poke_byte(pid_t tid, uint64_t addr, uint8_t b, uint8_t *old);
 int pt_poke_u64(pid_t tid, uint64_t addr, uint64_t v);
 struct bp *pt_bp_find(struct tracer *tr, uint64_t addr);
-struct bp *pt_bp_slot(struct tracer *tr, uint64_t addr);
+struct bp *pt_bp_add(struct tracer *tr, uint64_t addr);
+void pt_bp_copy(struct tracer *to, const struct tracer *from);
+void pt_bp_forget(struct tracer *tr);
 int pt_bp_plant(struct tracer *tr, uint64_t addr, int kind, int rid, int mod);
 void pt_bp_drop_gone(struct tracer *tr);
 int pt_step_over(struct tracer *tr, pid_t tid, const struct bp *b, int *deliver);

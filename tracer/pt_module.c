@@ -277,8 +277,8 @@ static size_t load_order(struct tracer *tr, pid_t tid, size_t *order)
 	uint64_t r_debug = 0, lm = 0;
 	size_t n = 0;
 
-	for (size_t i = 0; i < tr->bpcap && !r_debug; i++)
-		if (tr->bps[i].addr && tr->bps[i].kind == BP_DLSTATE)
+	for (size_t i = 0; i < tr->nbp && !r_debug; i++)
+		if (tr->bps[i].kind == BP_DLSTATE)
 			r_debug = module_symbol(tr, tr->bps[i].mod, "_r_debug");
 	if (r_debug)
 		pt_mem_read(ctx, r_debug + offsetof(struct r_debug, r_map), &lm, sizeof(lm));
@@ -341,9 +341,9 @@ void pt_blas_update(struct tracer *tr, pid_t tid)
 		tr->blas_nmods = tr->nmods;
 		for (int i = 0; i < OPC_BLAS_ROUTINES; i++)
 			rid[i] = pt_rname_find(opc_blas_routines[i]);
-		for (size_t b = 0; b < tr->bpcap; b++)
+		for (size_t b = 0; b < tr->nbp; b++)
 			for (int i = 0; i < OPC_BLAS_ROUTINES; i++)
-				if (tr->bps[b].addr && tr->bps[b].kind == BP_ENTRY &&
+				if (tr->bps[b].kind == BP_ENTRY &&
 				    tr->bps[b].rid == rid[i] && tr->bps[b].mod < tr->nmods)
 					defines[tr->bps[b].mod] |= 1u << i;
 		n = load_order(tr, tid, order);

@@ -12,62 +12,6 @@
 #include "log.h"
 #include "pt_internal.h"
 
-/* The id of a stack in the trace, writing it the first time. */
-static uint32_t stack_intern(struct tracer *tr, const uint64_t *frames, uint32_t depth)
-{
-	uint64_t h = depth;
-	uint32_t i;
-
-	if (depth == 0)
-		return 0;
-	for (uint32_t j = 0; j < depth; j++)
-		h = pt_hash64(h ^ frames[j]);
-	if ((tr->nstk + 1) * 2 > tr->stkcap) {
-		struct pstack *old = tr->stk;
-		uint32_t oldcap = tr->stkcap;
-
-		tr->stkcap = oldcap ? oldcap * 2 : 256;
-		tr->stk = calloc(tr->stkcap, sizeof(*tr->stk));
-		if (tr->stk == NULL) {
-			pr_err("out of memory");
-			exit(1);
-		}
-		for (uint32_t j = 0; j < oldcap; j++) {
-			if (!old[j].id)
-				continue;
-			i = old[j].hash & (tr->stkcap - 1);
-			while (tr->stk[i].id)
-				i = (i + 1) & (tr->stkcap - 1);
-			tr->stk[i] = old[j];
-		}
-		free(old);
-	}
-	i = h & (tr->stkcap - 1);
-	while (tr->stk[i].id) {
-		if (tr->stk[i].hash == h && tr->stk[i].depth == depth &&
-		    !memcmp(tr->stk[i].frames, frames, depth * sizeof(*frames)))
-			return tr->stk[i].id;
-		i = (i + 1) & (tr->stkcap - 1);
-	}
-	tr->stk[i].frames = malloc(depth * sizeof(*frames));
-	if (tr->stk[i].frames == NULL)
-		return 0;
-	memcpy(tr->stk[i].frames, frames, depth * sizeof(*frames));
-	tr->stk[i].hash = h;
-	tr->stk[i].depth = depth;
-	tr->stk[i].id = ++tr->nstk;
-
-	struct opc_rec_stack *r = opc_writer_begin(&tr->w, OPC_REC_STACK, sizeof(*r));
-
-	if (r) {
-		r->id = tr->stk[i].id;
-		r->depth = depth;
-		opc_writer_append(&tr->w, frames, depth * sizeof(*frames));
-		opc_writer_end(&tr->w);
-	}
-	return tr->stk[i].id;
-}
-
 #define SAMPLE_DEPTH 64
 
 /*
@@ -103,7 +47,7 @@ uint32_t pt_unwind_stack(struct tracer *tr, pid_t tid, int skip)
 		} while (n < SAMPLE_DEPTH && unw_step(&c) > 0);
 	}
 	_UPT_destroy(upt);
-	return stack_intern(tr, frames, n);
+	return opc_writer_stack(&tr->w, &tr->stacks, frames, n);
 }
 
 /* The interrupted thread's stack, with the weight asked for at the tick. */

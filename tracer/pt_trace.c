@@ -45,48 +45,57 @@ static void emit_key(struct tracer *tr, uint32_t id)
 
 static uint32_t key_hash(int rid, pid_t tid, uint64_t site, const struct opc_shape *s)
 {
-	uint64_t h = pt_hash64(site ^ ((uint64_t)rid << 48) ^ ((uint64_t)(uint32_t)tid << 16));
+	uint64_t h = opc_hash_mix64(site ^ ((uint64_t)rid << 48) ^ ((uint64_t)(uint32_t)tid << 16));
 
 	for (int i = 0; i < OPC_SHAPE_DIMS; i++)
-		h = pt_hash64(h ^ (uint64_t)s->d[i]);
+		h = opc_hash_mix64(h ^ (uint64_t)s->d[i]);
 	uint32_t f;
 
 	memcpy(&f, s->f, 4);
-	return (uint32_t)pt_hash64(h ^ f);
+	return (uint32_t)opc_hash_mix64(h ^ f);
 }
 
+struct key_arg {
+	const struct tracer *tr;
+	int rid;
+	pid_t tid;
+	uint64_t site;
+	const struct opc_shape *shape;
+};
+
+static int key_is(const void *arg, uint32_t id)
+{
+	const struct key_arg *a = arg;
+	const struct pkey *k = &a->tr->keys[id];
+
+	return k->rid == a->rid && k->tid == a->tid && k->site == a->site &&
+	       !memcmp(&k->shape, a->shape, sizeof(*a->shape));
+}
+
+/* The id of thread tid's key, written the first time.  0 when out of
+ * memory (the call is not counted). */
 uint32_t pt_key_intern(struct tracer *tr, int rid, pid_t tid, uint64_t site,
 		       const struct opc_shape *s)
 {
-	uint32_t i;
+	struct key_arg a = { tr, rid, tid, site, s };
+	uint32_t h = key_hash(rid, tid, site, s);
+	uint32_t id = opc_hashtab_find(&tr->key_index, h, key_is, &a);
 
-	if ((tr->nkeys + 2) * 2 > tr->keyidx_cap) {
-		tr->keyidx_cap = tr->keyidx_cap ? tr->keyidx_cap * 2 : 1024;
-		free(tr->keyidx);
-		tr->keyidx = calloc(tr->keyidx_cap, sizeof(*tr->keyidx));
-		for (uint32_t id = 1; id <= tr->nkeys; id++) {
-			struct pkey *k = &tr->keys[id];
-
-			i = key_hash(k->rid, k->tid, k->site, &k->shape) & (tr->keyidx_cap - 1);
-			while (tr->keyidx[i])
-				i = (i + 1) & (tr->keyidx_cap - 1);
-			tr->keyidx[i] = id;
-		}
-	}
-	i = key_hash(rid, tid, site, s) & (tr->keyidx_cap - 1);
-	while (tr->keyidx[i]) {
-		struct pkey *k = &tr->keys[tr->keyidx[i]];
-
-		if (k->rid == rid && k->tid == tid && k->site == site &&
-		    !memcmp(&k->shape, s, sizeof(*s)))
-			return tr->keyidx[i];
-		i = (i + 1) & (tr->keyidx_cap - 1);
-	}
+	if (id)
+		return id;
 	if (tr->nkeys + 2 > tr->keycap) {
-		tr->keycap = tr->keycap ? tr->keycap * 2 : 256;
-		tr->keys = realloc(tr->keys, tr->keycap * sizeof(*tr->keys));
+		uint32_t cap = tr->keycap ? tr->keycap * 2 : 256;
+		struct pkey *keys = realloc(tr->keys, cap * sizeof(*keys));
+
+		if (keys == NULL)
+			return 0;
+		tr->keys = keys;
+		tr->keycap = cap;
 	}
-	uint32_t id = ++tr->nkeys;
+	if (opc_hashtab_insert(&tr->key_index, h, tr->nkeys + 1) < 0)
+		return 0;
+	id = ++tr->nkeys;
+
 	struct pkey *k = &tr->keys[id];
 	struct opc_cost c;
 
@@ -101,7 +110,6 @@ uint32_t pt_key_intern(struct tracer *tr, int rid, pid_t tid, uint64_t site,
 	/* the stack of its first call, from the call site up, as the library
 	 * records it (the thread is at the routine's entry: frame 0 skipped) */
 	k->stack = pt.opts.stacks ? pt_unwind_stack(tr, tid, 1) : 0;
-	tr->keyidx[i] = id;
 	emit_key(tr, id);
 	pt_blas_update(tr, tid);	/* what the INFO says at the end */
 	return id;

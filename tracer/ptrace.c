@@ -192,8 +192,8 @@ static void release_fork_child(struct tracer *tr, pid_t child, int vfork)
 	}
 	/* The jumps to the injected library stay: the child has its copy of
 	 * the library too, which writes a trace of its own (--inject). */
-	for (size_t i = 0; i < tr->bpcap; i++)
-		if (tr->bps[i].addr && tr->bps[i].kind != BP_PATCH)
+	for (size_t i = 0; i < tr->nbp; i++)
+		if (tr->bps[i].kind != BP_PATCH)
 			pt_poke_byte(child, tr->bps[i].addr, tr->bps[i].orig, NULL);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 }
@@ -327,10 +327,7 @@ static void adopt(struct tracer *parent, pid_t child)
 	char path[PATH_MAX];
 
 	c->ppid = parent->pid;
-	c->bpcap = parent->bpcap;
-	c->nbp = parent->nbp;
-	c->bps = malloc(c->bpcap * sizeof(*c->bps));
-	memcpy(c->bps, parent->bps, c->bpcap * sizeof(*c->bps));
+	pt_bp_copy(c, parent);
 	c->nmods = parent->nmods;
 	c->mods = malloc((c->nmods + 1) * sizeof(*c->mods));
 	for (size_t i = 0; i < c->nmods; i++) {
@@ -357,9 +354,7 @@ static void adopt(struct tracer *parent, pid_t child)
  * modules, threads, scratch area, and the ids its trace gave out. */
 static void image_forget(struct tracer *tr)
 {
-	free(tr->bps);
-	tr->bps = NULL;
-	tr->bpcap = tr->nbp = 0;
+	pt_bp_forget(tr);
 	for (size_t i = 0; i < tr->nmods; i++)
 		free(tr->mods[i].path);
 	free(tr->mods);
@@ -369,16 +364,11 @@ static void image_forget(struct tracer *tr)
 		thr_forget(tr, tr->threads->tid);
 	tr->nthreads = 0;
 	free(tr->keys);
-	free(tr->keyidx);
 	tr->keys = NULL;
-	tr->keyidx = NULL;
-	tr->nkeys = tr->keycap = tr->keyidx_cap = 0;
+	tr->nkeys = tr->keycap = 0;
+	opc_hashtab_free(&tr->key_index);
 	opc_strtab_free(&tr->strs);
-	for (uint32_t i = 0; i < tr->stkcap; i++)
-		free(tr->stk[i].frames);
-	free(tr->stk);
-	tr->stk = NULL;
-	tr->stkcap = tr->nstk = 0;
+	opc_stacktab_free(&tr->stacks);
 	tr->nsmp = 0;
 	tr->smp_last_t = 0;
 	/* libunwind caches the old image's unwind tables */
@@ -602,11 +592,11 @@ static void detach_all(void)
 			}
 		/* The library and the trampolines stay mapped: a thread may
 		 * be in them, and returns through them to the original code. */
-		for (size_t i = 0; i < tr->bpcap; i++)
-			if (tr->bps[i].addr && tr->bps[i].kind == BP_PATCH)
+		for (size_t i = 0; i < tr->nbp; i++)
+			if (tr->bps[i].kind == BP_PATCH)
 				pt_mem_write(mem, tr->bps[i].addr, tr->bps[i].porig,
 					     tr->bps[i].plen);
-			else if (tr->bps[i].addr)
+			else
 				pt_poke_byte(mem, tr->bps[i].addr, tr->bps[i].orig, NULL);
 		for (t = tr->threads; t; t = t->next)
 			if (t->stopped > 0)

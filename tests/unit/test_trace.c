@@ -878,6 +878,70 @@ static void test_varints(void **state)
 	unlink(path);
 }
 
+/*
+ * The writers' interned tables (opc_writer_string, opc_writer_stack): the
+ * same content gets the same id, ids are given in first-seen order from
+ * 1, each is written once, and the reader finds them under those ids.
+ * Enough stacks to grow the index several times; stacks that share a
+ * prefix, and one that is another's prefix, are different stacks.
+ */
+#define NSTACKS 3000
+
+static void test_interned_tables(void **state)
+{
+	struct opc_strtab strs = { 0 };
+	struct opc_stacktab stacks = { 0 };
+	struct opc_file_header h;
+	struct opc_writer w;
+	struct opc_trace t;
+	uint64_t frames[8];
+	char path[512], err[512], name[32];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), tmpdir, "interned.opc");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	header_init(&h, V_GOOD);
+	assert_int_equal(opc_writer_open(&w, fd, &h), 0);
+	assert_int_equal(opc_writer_stack(&w, &stacks, frames, 0), 0);	/* no stack */
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 1; i <= NSTACKS; i++) {
+			uint32_t depth = 1 + i % 8;
+
+			for (uint32_t f = 0; f < depth; f++)
+				frames[f] = 0x400000 + 16 * (i / 8) + f;
+			assert_int_equal(opc_writer_stack(&w, &stacks, frames, depth), i);
+			snprintf(name, sizeof(name), "s%u", i);
+			assert_int_equal(opc_writer_string(&w, &strs, name), i);
+		}
+	}
+	assert_int_equal(stacks.n, NSTACKS);
+	assert_int_equal(strs.n, NSTACKS);
+	assert_int_equal(opc_writer_flush(&w), 0);
+	opc_writer_release(&w);
+	close(fd);
+	opc_stacktab_free(&stacks);
+	opc_strtab_free(&strs);
+	assert_int_equal(stacks.n, 0);
+	assert_null(stacks.e);
+
+	assert_int_equal(read_trace(path, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.nstacks, NSTACKS);
+	for (uint32_t i = 1; i <= NSTACKS; i++) {
+		const struct opc_tstack *st = opc_trace_stack(&t, i);
+
+		assert_non_null(st);
+		assert_int_equal(st->depth, 1 + i % 8);
+		for (uint32_t f = 0; f < st->depth; f++)
+			assert_true(st->frames[f] == 0x400000 + 16 * (i / 8) + f);
+		snprintf(name, sizeof(name), "s%u", i);
+		assert_string_equal(t.strings[i], name);
+	}
+	opc_trace_free(&t);
+	unlink(path);
+}
+
 /* A data case, made fresh by the generator (state: the case). */
 static void test_generated_case(void **state)
 {
@@ -1317,6 +1381,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_writer_flushes_whole_frames),
 		cmocka_unit_test(test_writer_reports_errors),
 		cmocka_unit_test(test_varints),
+		cmocka_unit_test(test_interned_tables),
 		cmocka_unit_test(test_key_string_fields),
 		cmocka_unit_test(test_truncation_keeps_earlier_frames),
 		cmocka_unit_test(test_frames_are_aligned),
