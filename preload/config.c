@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "datadir.h"
+#include "energy.h"
 #include "inject_abi.h"
 #include "log.h"
 
@@ -95,6 +97,12 @@ int opc_config_load(void)
 	c->root_pid = root ? atoi(root) : 0;
 	env_str(c->energy, sizeof(c->energy), "OPCOUNT_ENERGY");
 	env_str(c->idle_w, sizeof(c->idle_w), "OPCOUNT_IDLE_W");
+	env_str(c->powercap_root, sizeof(c->powercap_root), "OPCOUNT_POWERCAP_ROOT");
+	env_str(c->nvml_library, sizeof(c->nvml_library), "OPCOUNT_NVML_LIBRARY");
+	/* set but empty is no GPU at all, as for CUDA */
+	c->visible_gpus_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
+	env_str(c->visible_gpus, sizeof(c->visible_gpus), "CUDA_VISIBLE_DEVICES");
+	snprintf(c->data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 
 	/* The output path is fixed now, relative to the starting directory,
 	 * even if the program changes directory before its first call. */
@@ -109,9 +117,10 @@ int opc_config_load(void)
 
 /*
  * The tracer's choices replace the environment's for what it decides:
- * the trace's name, the rate, the energy source, the idle power, and the
- * root process (its children name their traces after it).  Counting
- * options (nested calls, stacks, timing) stay the process's own.
+ * the trace's name, the rate, the energy source and its powercap tree,
+ * the idle power, and the root process (its children name their traces
+ * after it).  Counting options (nested calls, stacks, timing) stay the
+ * process's own, and so do its GPUs and NVML.
  */
 void opc_config_inject(const struct opc_inject_cfg *ic)
 {
@@ -129,6 +138,19 @@ void opc_config_inject(const struct opc_inject_cfg *ic)
 	snprintf(c->energy, sizeof(c->energy), "%s", s ? s : "");
 	s = (const char *)(uintptr_t)ic->idle_w;
 	snprintf(c->idle_w, sizeof(c->idle_w), "%s", s ? s : "");
+	s = (const char *)(uintptr_t)ic->powercap_root;
+	snprintf(c->powercap_root, sizeof(c->powercap_root), "%s", s ? s : "");
 	/* last: resolve.c stops resolving once it sees this */
 	__atomic_store_n(&c->inject, 1, __ATOMIC_RELEASE);
+}
+
+void opc_config_energy(struct opc_energy_opts *o)
+{
+	const struct opc_config *c = opc_cfg();
+
+	o->source = c->energy;
+	o->powercap_root = c->powercap_root;
+	o->nvml_library = c->nvml_library;
+	o->visible_gpus = c->visible_gpus_set ? c->visible_gpus : NULL;
+	o->data_dir = c->data_dir;
 }

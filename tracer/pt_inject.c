@@ -479,8 +479,8 @@ begin:
 	cfg.root_pid = pt.root_pid;
 	cfg.hz = (int32_t)pt.opts.hz;
 	strs[0] = tr->path;
-	strs[1] = pt.opts.energy;
-	strs[2] = getenv("OPCOUNT_POWERCAP_ROOT");
+	strs[1] = pt.opts.energy.source;
+	strs[2] = pt.opts.energy.powercap_root;
 	strs[3] = pt.opts.idle_w;
 	a = arg + sizeof(cfg);
 	for (int i = 0; i < 4; i++) {
