@@ -48,6 +48,29 @@ static void env_str(char *out, size_t len, const char *name)
 	snprintf(out, len, "%s", s ? s : "");
 }
 
+/*
+ * The output pattern, made absolute from the working directory: the path
+ * is fixed now, even if the program changes directory before its first
+ * call.  A % in the directory's name is a %, not the %p or %h of the
+ * pattern.
+ */
+static void output_absolute(char *out, size_t len, const char *pattern)
+{
+	char cwd[PATH_MAX];
+	size_t o = 0;
+
+	if (pattern[0] == '/' || !getcwd(cwd, sizeof(cwd))) {
+		snprintf(out, len, "%s", pattern);
+		return;
+	}
+	for (const char *p = cwd; *p && o + 3 < len; p++) {
+		if (*p == '%')
+			out[o++] = '%';
+		out[o++] = *p;
+	}
+	snprintf(out + o, len - o, "/%s", pattern);
+}
+
 /* Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
  * clock_gettime.  Otherwise time with CLOCK_MONOTONIC. */
 static int tsc_usable(void)
@@ -75,7 +98,6 @@ int opc_config_load(void)
 	struct opc_config *c = &opc_config_store;
 	const char *out = getenv("OPCOUNT_OUTPUT");
 	const char *root = getenv("OPCOUNT_ROOT_PID");
-	char cwd[PATH_MAX];
 	struct timespec ts;
 
 	/* first: the energy baseline and the trace's clock start here */
@@ -104,14 +126,7 @@ int opc_config_load(void)
 	env_str(c->visible_gpus, sizeof(c->visible_gpus), "CUDA_VISIBLE_DEVICES");
 	snprintf(c->data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 
-	/* The output path is fixed now, relative to the starting directory,
-	 * even if the program changes directory before its first call. */
-	if (out == NULL || *out == 0)
-		out = "opcount-%p.opc";
-	if (out[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		snprintf(c->output, sizeof(c->output), "%s/%s", cwd, out);
-	else
-		snprintf(c->output, sizeof(c->output), "%s", out);
+	output_absolute(c->output, sizeof(c->output), out && *out ? out : "opcount-%p.opc");
 	return 0;
 }
 

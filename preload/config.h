@@ -32,7 +32,7 @@ struct opc_config {
 	int inject;		/* started by `opcount record --inject` (inject.c) */
 	int root_set;		/* OPCOUNT_ROOT_PID was given (or injected) */
 	pid_t root_pid;		/* whose trace is `output` as it is; others add .<pid> */
-	char output[2 * PATH_MAX + 2];	/* OPCOUNT_OUTPUT, made absolute at load */
+	char output[3 * PATH_MAX];	/* OPCOUNT_OUTPUT, made absolute at load */
 	char energy[256];	/* OPCOUNT_ENERGY or --energy; "" = auto */
 	char idle_w[64];	/* OPCOUNT_IDLE_W (record --idle-baseline); "" = none */
 	/* where the energy counters are (common/energy.h), "" = the default */

@@ -413,6 +413,7 @@ int pt_inject_start(struct tracer *tr, pid_t tid, int attached, char *why, size_
 	uint64_t dl = 0, begin, h = 0, res = 0;
 	uint64_t arg = tr->scratch + SCRATCH_SIZE - ARG_AREA, a;
 	int released = 0, rc, loaded = 0;
+	char output[2 * PATH_MAX], cwd[PATH_MAX];
 	const char *strs[4];
 	uint64_t *dst[4] = { &cfg.output, &cfg.energy, &cfg.powercap_root, &cfg.idle_w };
 
@@ -478,7 +479,12 @@ begin:
 	cfg.nroutines = opc_nroutines;
 	cfg.root_pid = pt.root_pid;
 	cfg.hz = (int32_t)pt.opts.hz;
+	/* the process's working directory is not ours (-p PID): a name
+	 * relative to ours is made absolute */
 	strs[0] = tr->path;
+	if (tr->path[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+	    snprintf(output, sizeof(output), "%s/%s", cwd, tr->path) < (int)sizeof(output))
+		strs[0] = output;
 	strs[1] = pt.opts.energy.source;
 	strs[2] = pt.opts.energy.powercap_root;
 	strs[3] = pt.opts.idle_w;
