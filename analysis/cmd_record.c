@@ -74,16 +74,30 @@ static int find_library(char *out, size_t len)
 	return file_exists(out) ? 0 : -ENOENT;
 }
 
+/* The energy options from this process's environment, which the command
+ * inherits: what the library reads there (preload/config.c). */
+static void energy_options(struct opc_energy_opts *eo, const char *source)
+{
+	memset(eo, 0, sizeof(*eo));
+	eo->source = source;
+	eo->powercap_root = getenv("OPCOUNT_POWERCAP_ROOT");
+	eo->nvml_library = getenv("OPCOUNT_NVML_LIBRARY");
+	eo->visible_gpus = getenv("CUDA_VISIBLE_DEVICES");
+	eo->data_dir = NULL;	/* opc_data_dir(), when the estimate opens */
+}
+
 /* Mean power of the idle machine over `secs`, to split static from
  * dynamic energy.  Returns -1 when the source cannot tell. */
 static double idle_baseline(const char *source, double secs)
 {
+	struct opc_energy_opts eo;
 	struct opc_energy e;
 	struct timespec ts, start, now;
 	char msg[1280];
 	double j0;
 
-	if (opc_energy_open(&e, source, msg, sizeof(msg)) < 0 || e.ndom == 0) {
+	energy_options(&eo, source);
+	if (opc_energy_open(&e, &eo, msg, sizeof(msg)) < 0 || e.ndom == 0) {
 		pr_warn("idle baseline: %s", msg[0] ? msg : "no energy source");
 		return -1;
 	}
@@ -362,7 +376,7 @@ static int ptrace_options(const struct record_opts *o, struct opc_ptrace_opts *p
 		popts->inject = injlib;
 	}
 	popts->hz = o->hz ? o->hz : 100;
-	popts->energy = o->energy ? o->energy : getenv("OPCOUNT_ENERGY");
+	energy_options(&popts->energy, o->energy ? o->energy : getenv("OPCOUNT_ENERGY"));
 	popts->stacks = o->stacks;
 	popts->idle_w = NULL;
 	return 0;

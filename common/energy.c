@@ -1,12 +1,13 @@
 /*
  * energy.c - RAPL (powercap), the perf power PMU, NVML and the estimate.
  *
- * RAPL is read through the powercap tree (OPCOUNT_POWERCAP_ROOT, default
- * /sys/class/powercap), the same files on Intel and AMD.  The perf power
- * PMU serves kernels and permissions where it is readable but powercap is
- * not.  NVML is loaded with dlopen, never linked.  When nothing can be
- * read, the estimate (TDP x CPU utilisation of this process) keeps the
- * tool useful, and it says everywhere that it is an estimate.
+ * RAPL is read through the powercap tree (default /sys/class/powercap),
+ * the same files on Intel and AMD.  The perf power PMU serves kernels and
+ * permissions where it is readable but powercap is not.  NVML is loaded
+ * with dlopen, never linked.  When nothing can be read, the estimate (TDP
+ * x CPU utilisation of this process) keeps the tool useful, and it says
+ * everywhere that it is an estimate.  Where to look is the caller's
+ * struct opc_energy_opts: nothing here reads the environment.
  */
 #define PR_FMT "opcount"
 #include <dirent.h>
@@ -103,9 +104,8 @@ static int zone_cmp(const void *a, const void *b)
  * same names.  The mmio interface duplicates the package counter and is
  * skipped.
  */
-static int rapl_open(struct opc_energy *e, char *msg, size_t len)
+static int rapl_open(struct opc_energy *e, const char *root, char *msg, size_t len)
 {
-	const char *root = getenv("OPCOUNT_POWERCAP_ROOT");
 	char *names[OPC_ENERGY_MAX_DOMAINS];
 	int nnames = 0, denied = 0, have_psys = 0;
 	char denied_path[1024] = "";
@@ -321,10 +321,10 @@ static struct {
 	void *handle[OPC_ENERGY_MAX_DOMAINS];
 } nvml;
 
-/* GPUs belong to the run according to CUDA_VISIBLE_DEVICES when set. */
-static int gpu_visible(unsigned int index, const char *uuid)
+/* GPUs belong to the run according to CUDA_VISIBLE_DEVICES when set
+ * (v, NULL when not). */
+static int gpu_visible(const char *v, unsigned int index, const char *uuid)
 {
-	const char *v = getenv("CUDA_VISIBLE_DEVICES");
 	char list[1024], *tok, *save;
 
 	if (v == NULL)
@@ -343,9 +343,10 @@ static int gpu_visible(unsigned int index, const char *uuid)
 	return 0;
 }
 
-static int nvml_open(struct opc_energy *e, char *msg, size_t len)
+static int nvml_open(struct opc_energy *e, const struct opc_energy_opts *o, char *msg,
+		     size_t len)
 {
-	const char *path = getenv("OPCOUNT_NVML_LIBRARY");
+	const char *path = o->nvml_library;
 	nvml_init_t init;
 	nvml_count_t count;
 	nvml_handle_t handle;
@@ -384,7 +385,7 @@ static int nvml_open(struct opc_energy *e, char *msg, size_t len)
 			continue;
 		if (uuid)
 			uuid(h, id, sizeof(id));
-		if (!gpu_visible(i, id))
+		if (!gpu_visible(o->visible_gpus, i, id))
 			continue;
 		if (name)
 			name(h, nm, sizeof(nm));
@@ -534,13 +535,12 @@ static uint64_t cpu_time_ns(pid_t pid)
 
 #define DEFAULT_TDP_W 85.0	/* codecarbon's default for an unknown CPU */
 
-static int estimate_open(struct opc_energy *e, char *msg, size_t len)
+static int estimate_open(struct opc_energy *e, const char *dir, char *msg, size_t len)
 {
-	const char *dir = opc_data_dir();
 	char model[256], table[1024];
 	struct opc_energy_domain *dom = &e->dom[0];
 
-	snprintf(table, sizeof(table), "%s/cpu-tdp-watts.csv", dir);
+	snprintf(table, sizeof(table), "%s/cpu-tdp-watts.csv", dir && *dir ? dir : opc_data_dir());
 	opc_cpu_model(model, sizeof(model));
 	e->tdp_w = opc_energy_tdp_lookup(table, model);
 	e->ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -584,7 +584,8 @@ static void estimate_sample(struct opc_energy *e, double dt)
 
 /* ---- the interface ---- */
 
-static int energy_open_one(struct opc_energy *e, const char *want, char *msg, size_t len);
+static int energy_open_one(struct opc_energy *e, const char *want,
+			   const struct opc_energy_opts *o, char *msg, size_t len);
 
 /*
  * The GPUs' domains beside the CPU's: "auto" adds NVML to whatever it
@@ -592,13 +593,14 @@ static int energy_open_one(struct opc_energy *e, const char *want, char *msg, si
  * "SOURCE+nvml" asks for both.  GPU work is then attributed the GPUs'
  * energy and CPU work the rest (analysis/attribute.c).
  */
-static void add_gpus(struct opc_energy *e, int required, char *msg, size_t len)
+static void add_gpus(struct opc_energy *e, const struct opc_energy_opts *o, int required,
+		     char *msg, size_t len)
 {
 	static struct opc_energy g;	/* big: not on the stack */
 	char why[512] = "";
 	size_t n;
 
-	if (nvml_open(&g, why, sizeof(why)) < 0) {
+	if (nvml_open(&g, o, why, sizeof(why)) < 0) {
 		if (required && len > (n = strlen(msg)))
 			snprintf(msg + n, len - n, "%s%s", n ? "; " : "", why);
 		return;
@@ -611,19 +613,21 @@ static void add_gpus(struct opc_energy *e, int required, char *msg, size_t len)
 		e->resolution_j = g.resolution_j;
 }
 
-int opc_energy_open(struct opc_energy *e, const char *want, char *msg, size_t len)
+int opc_energy_open(struct opc_energy *e, const struct opc_energy_opts *o, char *msg,
+		    size_t len)
 {
-	char first[16];
+	const char *want = o->source;
 	const char *plus = want ? strchr(want, '+') : NULL;
+	char first[16];
 	int ret;
 
 	if (want == NULL || *want == 0)
 		want = "auto";
 	if (plus == NULL) {
-		ret = energy_open_one(e, want, msg, len);
+		ret = energy_open_one(e, want, o, msg, len);
 		if (ret == 0 && !strcmp(want, "auto") && strcmp(e->source, "nvml") &&
 		    strcmp(e->source, "none"))
-			add_gpus(e, 0, msg, len);
+			add_gpus(e, o, 0, msg, len);
 		return ret;
 	}
 	if (strcmp(plus, "+nvml") || (size_t)(plus - want) >= sizeof(first) ||
@@ -633,13 +637,14 @@ int opc_energy_open(struct opc_energy *e, const char *want, char *msg, size_t le
 		return -EINVAL;
 	}
 	snprintf(first, sizeof(first), "%.*s", (int)(plus - want), want);
-	ret = energy_open_one(e, first, msg, len);
+	ret = energy_open_one(e, first, o, msg, len);
 	if (ret == 0)
-		add_gpus(e, 1, msg, len);
+		add_gpus(e, o, 1, msg, len);
 	return ret;
 }
 
-static int energy_open_one(struct opc_energy *e, const char *want, char *msg, size_t len)
+static int energy_open_one(struct opc_energy *e, const char *want,
+			   const struct opc_energy_opts *o, char *msg, size_t len)
 {
 	char why[1024] = "";
 	int ret = -ENOENT;
@@ -653,7 +658,7 @@ static int energy_open_one(struct opc_energy *e, const char *want, char *msg, si
 		return 0;
 	}
 	if (!strcmp(want, "rapl") || !strcmp(want, "auto")) {
-		ret = rapl_open(e, why, sizeof(why));
+		ret = rapl_open(e, o->powercap_root, why, sizeof(why));
 		if (ret == 0 || strcmp(want, "auto"))
 			goto out;
 		if (ret == -EACCES)	/* exists but unreadable: say so */
@@ -667,13 +672,13 @@ static int energy_open_one(struct opc_energy *e, const char *want, char *msg, si
 		memset(e, 0, sizeof(*e));
 	}
 	if (!strcmp(want, "nvml") || !strcmp(want, "auto")) {
-		ret = nvml_open(e, why, sizeof(why));
+		ret = nvml_open(e, o, why, sizeof(why));
 		if (ret == 0 || strcmp(want, "auto"))
 			goto out;
 		memset(e, 0, sizeof(*e));
 	}
 	if (!strcmp(want, "estimate") || !strcmp(want, "auto")) {
-		ret = estimate_open(e, why, sizeof(why));
+		ret = estimate_open(e, o->data_dir, why, sizeof(why));
 		if (ret == 0 && msg[0]) {
 			size_t n = strlen(msg);
 
@@ -769,23 +774,28 @@ static void set_baseline(struct opc_energy *e, uint64_t now_ns)
 		e->dom[i].raw0 = e->dom[i].last_raw;
 }
 
-int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t now_ns,
-		     char *msg, size_t len)
+int opc_energy_start(struct opc_energy *e, const struct opc_energy_opts *o, pid_t pid,
+		     uint64_t now_ns, char *msg, size_t len)
 {
-	int ret = opc_energy_open(e, want, msg, len);
+	const char *want = o->source;
 	int is_auto = want == NULL || *want == 0 || !strcmp(want, "auto");
+	struct opc_energy_opts other = *o;
+	int ret = opc_energy_open(e, o, msg, len);
 
 	if (ret < 0 && ret != -EINVAL) {
 		/* the source asked for cannot be read: say why, estimate */
 		size_t n = strlen(msg);
 
 		snprintf(msg + n, len - n, "; falling back to the estimate");
-		ret = opc_energy_open(e, "estimate", msg + strlen(msg), 1);
+		other.source = "estimate";
+		ret = opc_energy_open(e, &other, msg + strlen(msg), 1);
 	}
 	if (ret < 0) {
-		opc_energy_open(e, "none", msg + strlen(msg), 1);
+		other.source = "none";
+		opc_energy_open(e, &other, msg + strlen(msg), 1);
 		return 0;
 	}
+	e->data_dir = o->data_dir;
 	if (pid && !strncmp(e->source, "estimate", 8)) {
 		e->cpu_pid = pid;
 		e->last_cpu_ns = cpu_time_ns(pid);
@@ -892,7 +902,7 @@ static void fall_back(struct opc_energy *e, uint64_t now_ns, char *why, size_t w
 		e->resolution_j = 1e-3;
 		e->note[0] = 0;
 	} else {
-		estimate_open(e, NULL, 0);
+		estimate_open(e, e->data_dir, NULL, 0);
 		/* from the baseline: the CPU time since then, over the time */
 		e->last_cpu_ns = e->cpu0_ns;
 		estimate_sample(e, now_ns > e->t0_ns ? (now_ns - e->t0_ns) / 1e9 : 0);

@@ -66,6 +66,7 @@ struct opc_energy {
 	uint64_t t0_ns;		/* the baseline */
 	uint64_t t_last;	/* the trace time of the last sample taken */
 	uint64_t cpu0_ns;	/* CPU time at the baseline: an estimate from t0 */
+	const char *data_dir;	/* opc_energy_start's o->data_dir: a fallback's estimate */
 	struct opc_energy *standby;	/* auto over RAPL: perf, the next in order */
 };
 
@@ -84,12 +85,29 @@ struct opc_energy {
 #define OPC_ENERGY_PROBE_MIN_NS	2000000ull
 
 /*
- * Open the source named by `want` ("auto", "rapl", "perf", "nvml",
- * "estimate", "none").  "auto" takes the best readable one; a counter that
- * exists but cannot be read is explained in msg (once, by the caller) and
- * the next is tried.  Returns 0, or -errno with msg saying why.
+ * Which source, and where its counters are: what the writer of the trace
+ * was told by its environment or options.  energy.c reads no environment:
+ * in the preload library it is the program's (read once, in
+ * preload/config.c), and an injected start must not touch it.  NULL or ""
+ * gives each default.
  */
-int opc_energy_open(struct opc_energy *e, const char *want, char *msg, size_t len);
+struct opc_energy_opts {
+	const char *source;		/* --energy, OPCOUNT_ENERGY: "auto" */
+	const char *powercap_root;	/* OPCOUNT_POWERCAP_ROOT: /sys/class/powercap */
+	const char *nvml_library;	/* OPCOUNT_NVML_LIBRARY: libnvidia-ml.so.1 */
+	const char *visible_gpus;	/* CUDA_VISIBLE_DEVICES: NULL every GPU, "" none */
+	const char *data_dir;		/* the estimate's TDP table: opc_data_dir() */
+};
+
+/*
+ * Open o->source ("auto", "rapl", "perf", "nvml", "estimate", "none", or
+ * "rapl+nvml", "perf+nvml", "estimate+nvml").  "auto" takes the best
+ * readable one; a counter that exists but cannot be read is explained in
+ * msg (once, by the caller) and the next is tried.  Returns 0, or -errno
+ * with msg saying why.
+ */
+int opc_energy_open(struct opc_energy *e, const struct opc_energy_opts *o, char *msg,
+		    size_t len);
 /* Update every domain's cumulative joules; now_ns on CLOCK_MONOTONIC. */
 int opc_energy_sample(struct opc_energy *e, uint64_t now_ns);
 double opc_energy_total(const struct opc_energy *e);
@@ -98,12 +116,14 @@ const char *opc_energy_kind_name(int kind);
 
 /*
  * What a trace writer does with a source (the preload collector and the
- * ptrace tracer alike).  opc_energy_start opens `want` (NULL: auto); a
+ * ptrace tracer alike).  opc_energy_start opens o->source (NULL: auto); a
  * source asked for that cannot be read falls back to the estimate, saying
  * why in msg, anything else to "none".  The estimate follows the CPU time
  * of process `pid` (0: this one).  Takes the baseline reading at now_ns
  * (time 0 of the trace's energy).  Returns 1 when there are domains to
- * sample, else 0.
+ * sample, else 0.  o's strings are read now, but for o->data_dir, which
+ * must outlive e: the estimate a fallback opens later reads its table
+ * there.
  *
  * A RAPL or perf counter must then move: the samples tell
  * (OPC_ENERGY_PROBE_NS), at no cost to the start.  In auto mode one that
@@ -113,8 +133,8 @@ const char *opc_energy_kind_name(int kind);
  * warning.  Until auto's verdict the ENERGY_INFO record and the samples
  * are held back (samples are cumulative: none is lost).
  */
-int opc_energy_start(struct opc_energy *e, const char *want, pid_t pid, uint64_t now_ns,
-		     char *msg, size_t len);
+int opc_energy_start(struct opc_energy *e, const struct opc_energy_opts *o, pid_t pid,
+		     uint64_t now_ns, char *msg, size_t len);
 /* The ENERGY_INFO record: once, before the first sample (held back while
  * auto's verdict is pending, then written with the first sample). */
 void opc_energy_write_info(struct opc_writer *w, struct opc_energy *e);

@@ -1,6 +1,7 @@
 /*
  * hashtab.h - the hash index of the tables that intern things (strings,
- * layers, routine names, keys, stacks, breakpoints, cuDNN plans): open
+ * common/trace_write.c; layers, preload/layer.c; the tracer's routine
+ * names, tracer/pt_module.c; cuDNN plans, preload/gpu_cudnn_graph.c): open
  * addressing with linear probing over a power-of-two array of slots.
  *
  * The table maps a key to an id; it does not hold the entries.  Each slot

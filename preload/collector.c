@@ -363,12 +363,14 @@ static void emit_energy_info(void)
 void opc_collector_energy_init(void)
 {
 	static int opened;
+	struct opc_energy_opts eo;
 
 	/* injected (inject.c): opened again with the tracer's choice */
 	if (opened++)
 		opc_energy_close(&energy);
 	calibrate(opc_now_ns());	/* the start of the TSC calibration */
-	energy_on = opc_energy_start(&energy, opc_cfg()->energy, 0, opc_now_ns(), energy_msg,
+	opc_config_energy(&eo);
+	energy_on = opc_energy_start(&energy, &eo, 0, opc_now_ns(), energy_msg,
 				     sizeof(energy_msg));
 }
 

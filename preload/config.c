@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "datadir.h"
+#include "energy.h"
 #include "inject_abi.h"
 #include "log.h"
 
@@ -46,6 +48,29 @@ static void env_str(char *out, size_t len, const char *name)
 	snprintf(out, len, "%s", s ? s : "");
 }
 
+/*
+ * The output pattern, made absolute from the working directory: the path
+ * is fixed now, even if the program changes directory before its first
+ * call.  A % in the directory's name is a %, not the %p or %h of the
+ * pattern.
+ */
+static void output_absolute(char *out, size_t len, const char *pattern)
+{
+	char cwd[PATH_MAX];
+	size_t o = 0;
+
+	if (pattern[0] == '/' || !getcwd(cwd, sizeof(cwd))) {
+		snprintf(out, len, "%s", pattern);
+		return;
+	}
+	for (const char *p = cwd; *p && o + 3 < len; p++) {
+		if (*p == '%')
+			out[o++] = '%';
+		out[o++] = *p;
+	}
+	snprintf(out + o, len - o, "/%s", pattern);
+}
+
 /* Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
  * clock_gettime.  Otherwise time with CLOCK_MONOTONIC. */
 static int tsc_usable(void)
@@ -73,7 +98,6 @@ int opc_config_load(void)
 	struct opc_config *c = &opc_config_store;
 	const char *out = getenv("OPCOUNT_OUTPUT");
 	const char *root = getenv("OPCOUNT_ROOT_PID");
-	char cwd[PATH_MAX];
 	struct timespec ts;
 
 	/* first: the energy baseline and the trace's clock start here */
@@ -95,23 +119,23 @@ int opc_config_load(void)
 	c->root_pid = root ? atoi(root) : 0;
 	env_str(c->energy, sizeof(c->energy), "OPCOUNT_ENERGY");
 	env_str(c->idle_w, sizeof(c->idle_w), "OPCOUNT_IDLE_W");
+	env_str(c->powercap_root, sizeof(c->powercap_root), "OPCOUNT_POWERCAP_ROOT");
+	env_str(c->nvml_library, sizeof(c->nvml_library), "OPCOUNT_NVML_LIBRARY");
+	/* set but empty is no GPU at all, as for CUDA */
+	c->visible_gpus_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
+	env_str(c->visible_gpus, sizeof(c->visible_gpus), "CUDA_VISIBLE_DEVICES");
+	snprintf(c->data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 
-	/* The output path is fixed now, relative to the starting directory,
-	 * even if the program changes directory before its first call. */
-	if (out == NULL || *out == 0)
-		out = "opcount-%p.opc";
-	if (out[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		snprintf(c->output, sizeof(c->output), "%s/%s", cwd, out);
-	else
-		snprintf(c->output, sizeof(c->output), "%s", out);
+	output_absolute(c->output, sizeof(c->output), out && *out ? out : "opcount-%p.opc");
 	return 0;
 }
 
 /*
  * The tracer's choices replace the environment's for what it decides:
- * the trace's name, the rate, the energy source, the idle power, and the
- * root process (its children name their traces after it).  Counting
- * options (nested calls, stacks, timing) stay the process's own.
+ * the trace's name, the rate, the energy source and its powercap tree,
+ * the idle power, and the root process (its children name their traces
+ * after it).  Counting options (nested calls, stacks, timing) stay the
+ * process's own, and so do its GPUs and NVML.
  */
 void opc_config_inject(const struct opc_inject_cfg *ic)
 {
@@ -129,6 +153,19 @@ void opc_config_inject(const struct opc_inject_cfg *ic)
 	snprintf(c->energy, sizeof(c->energy), "%s", s ? s : "");
 	s = (const char *)(uintptr_t)ic->idle_w;
 	snprintf(c->idle_w, sizeof(c->idle_w), "%s", s ? s : "");
+	s = (const char *)(uintptr_t)ic->powercap_root;
+	snprintf(c->powercap_root, sizeof(c->powercap_root), "%s", s ? s : "");
 	/* last: resolve.c stops resolving once it sees this */
 	__atomic_store_n(&c->inject, 1, __ATOMIC_RELEASE);
+}
+
+void opc_config_energy(struct opc_energy_opts *o)
+{
+	const struct opc_config *c = opc_cfg();
+
+	o->source = c->energy;
+	o->powercap_root = c->powercap_root;
+	o->nvml_library = c->nvml_library;
+	o->visible_gpus = c->visible_gpus_set ? c->visible_gpus : NULL;
+	o->data_dir = c->data_dir;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct opc_energy_opts;
 struct opc_inject_cfg;
 
 #define OPC_STACK_MAX	32	/* frames kept per key: OPCOUNT_STACK_DEPTH's most */
@@ -31,9 +32,15 @@ struct opc_config {
 	int inject;		/* started by `opcount record --inject` (inject.c) */
 	int root_set;		/* OPCOUNT_ROOT_PID was given (or injected) */
 	pid_t root_pid;		/* whose trace is `output` as it is; others add .<pid> */
-	char output[2 * PATH_MAX + 2];	/* OPCOUNT_OUTPUT, made absolute at load */
+	char output[3 * PATH_MAX];	/* OPCOUNT_OUTPUT, made absolute at load */
 	char energy[256];	/* OPCOUNT_ENERGY or --energy; "" = auto */
 	char idle_w[64];	/* OPCOUNT_IDLE_W (record --idle-baseline); "" = none */
+	/* where the energy counters are (common/energy.h), "" = the default */
+	char powercap_root[PATH_MAX];	/* OPCOUNT_POWERCAP_ROOT, or the tracer's */
+	char nvml_library[PATH_MAX];	/* OPCOUNT_NVML_LIBRARY */
+	int visible_gpus_set;		/* CUDA_VISIBLE_DEVICES is set ... */
+	char visible_gpus[1024];	/* ... to this: the GPUs of the run */
+	char data_dir[PATH_MAX];	/* opc_data_dir(): the estimate's TDP table */
 };
 
 /* The one instance.  Only config.c writes it; read it through opc_cfg(). */
@@ -50,5 +57,8 @@ int opc_config_load(void);
 
 /* The tracer's settings, at the injected start. */
 void opc_config_inject(const struct opc_inject_cfg *ic);
+
+/* The energy options of the configuration; o points into it. */
+void opc_config_energy(struct opc_energy_opts *o);
 
 #endif

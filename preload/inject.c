@@ -16,8 +16,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "collector.h"
 #include "config.h"
@@ -30,30 +28,6 @@
 static int injected;	/* 0 never, 1 counting, 2 ended (a detach) */
 
 OPC_EXPORT long opcount_inject_begin(const struct opc_inject_cfg *cfg);
-
-/* Sets an environment variable for the length of a call; the previous
- * value is given back (copied, since setenv may free the old string). */
-static char *env_push(const char *name, const char *val)
-{
-	const char *old = getenv(name);
-	char *copy = old ? strdup(old) : NULL;
-
-	if (val)
-		setenv(name, val, 1);
-	else
-		unsetenv(name);
-	return copy ? copy : (old ? NULL : (char *)-1);
-}
-
-static void env_pop(const char *name, char *old)
-{
-	if (old == (char *)-1) {
-		unsetenv(name);
-	} else if (old) {
-		setenv(name, old, 1);
-		free(old);
-	}
-}
 
 /* The program's handle searches the global scope only (RTLD_DEFAULT
  * would search our own local scope too). */
@@ -76,7 +50,6 @@ static int in_global_scope(void)
  */
 OPC_EXPORT long opcount_inject_begin(const struct opc_inject_cfg *cfg)
 {
-	char *pc;
 	int ret;
 
 	if (cfg == NULL || cfg->version != OPC_INJECT_ABI_VERSION ||
@@ -91,12 +64,8 @@ OPC_EXPORT long opcount_inject_begin(const struct opc_inject_cfg *cfg)
 	if (injected == 2)
 		opc_shim_restart();	/* attached again: a new trace */
 	injected = 1;
-	opc_config_inject(cfg);
-	/* The energy source (tracer/energy.c) reads its powercap tree from
-	 * the environment: the tracer's, while it opens. */
-	pc = env_push("OPCOUNT_POWERCAP_ROOT", (const char *)(uintptr_t)cfg->powercap_root);
+	opc_config_inject(cfg);	/* the energy opens with the tracer's choice */
 	opc_collector_energy_init();
-	env_pop("OPCOUNT_POWERCAP_ROOT", pc);
 	ret = opc_collector_begin();
 	if (ret < 0) {
 		injected = 2;

@@ -23,9 +23,6 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,45 +46,35 @@
 static uint64_t *inj_rips;	/* where the stopped threads are, while patching */
 static size_t inj_nrips;
 
+struct dynsym {
+	struct tracer *tr;
+	const char *name;
+	uint64_t addr;
+	int lib;
+};
+
+static int dynsym_func(const struct pt_sym *s, void *arg)
+{
+	struct dynsym *ds = arg;
+	int rid;
+
+	if (s->type != STT_FUNC)
+		return 0;
+	if (!strcmp(s->name, ds->name))
+		ds->addr = s->addr;
+	else if (ds->lib && (rid = pt_rname_find(s->name)) >= 0)
+		ds->tr->wrap[rid] = s->addr;
+	return 0;	/* to the end: of a name listed twice (two versions), the last */
+}
+
 /* The tracee's address of function `name` in module mi's dynamic symbols;
  * with lib set, also fills tr->wrap[] with every wrapper it exports. */
 static uint64_t module_dynsym(struct tracer *tr, int mi, const char *name, int lib)
 {
-	struct module *m = &tr->mods[mi];
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	Elf_Scn *scn = NULL;
-	uint64_t found = 0;
-	Elf *e;
+	struct dynsym ds = { tr, name, 0, lib };
 
-	if (fd < 0)
-		return 0;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (e && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || sh.sh_entsize == 0 ||
-		    !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *sn;
-			int rid;
-
-			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    !(sn = elf_strptr(e, sh.sh_link, sym.st_name)))
-				continue;
-			if (!strcmp(sn, name))
-				found = sym.st_value + m->bias;
-			else if (lib && (rid = pt_rname_find(sn)) >= 0)
-				tr->wrap[rid] = sym.st_value + m->bias;
-		}
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return found;
+	pt_module_symbols(tr, mi, PT_DYNSYM, dynsym_func, &ds);
+	return ds.addr;
 }
 
 /*
@@ -410,6 +397,7 @@ int pt_inject_start(struct tracer *tr, pid_t tid, int attached, char *why, size_
 	uint64_t dl = 0, begin, h = 0, res = 0;
 	uint64_t arg = tr->scratch + SCRATCH_SIZE - ARG_AREA, a;
 	int released = 0, rc, loaded = 0;
+	char output[2 * PATH_MAX], cwd[PATH_MAX];
 	const char *strs[4];
 	uint64_t *dst[4] = { &cfg.output, &cfg.energy, &cfg.powercap_root, &cfg.idle_w };
 
@@ -475,9 +463,14 @@ begin:
 	cfg.nroutines = opc_nroutines;
 	cfg.root_pid = pt.root_pid;
 	cfg.hz = (int32_t)pt.opts.hz;
+	/* the process's working directory is not ours (-p PID): a name
+	 * relative to ours is made absolute */
 	strs[0] = tr->path;
-	strs[1] = pt.opts.energy;
-	strs[2] = getenv("OPCOUNT_POWERCAP_ROOT");
+	if (tr->path[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+	    snprintf(output, sizeof(output), "%s/%s", cwd, tr->path) < (int)sizeof(output))
+		strs[0] = output;
+	strs[1] = pt.opts.energy.source;
+	strs[2] = pt.opts.energy.powercap_root;
 	strs[3] = pt.opts.idle_w;
 	a = arg + sizeof(cfg);
 	for (int i = 0; i < 4; i++) {

@@ -203,6 +203,23 @@ void pt_on_return(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, i
 /* pt_module.c */
 int pt_rnames_init(void);	/* 0 or -ENOMEM */
 int pt_rname_find(const char *s);
+
+/* A symbol an ELF file defines, where the tracee has it. */
+struct pt_sym {
+	const char *name;
+	uint64_t addr;		/* st_value + the module's load bias */
+	uint64_t size;
+	int type;		/* STT_FUNC, STT_OBJECT, ... */
+};
+#define PT_SYMTAB	1	/* .symtab: every symbol of an unstripped file */
+#define PT_DYNSYM	2	/* .dynsym: what it exports */
+/*
+ * Calls fn for every symbol with a name and an address (defined, value
+ * not 0) in the tables (PT_SYMTAB | PT_DYNSYM) of module mi's ELF file,
+ * until fn returns nonzero.  0, or -errno if the file cannot be read.
+ */
+int pt_module_symbols(struct tracer *tr, int mi, int tables,
+		      int (*fn)(const struct pt_sym *s, void *arg), void *arg);
 void pt_module_scan(struct tracer *tr, int mi);
 void pt_maps_scan(struct tracer *tr);
 void pt_blas_forget(struct tracer *tr);

@@ -54,62 +54,86 @@ int pt_rname_find(const char *s)
 
 /* ---- symbols ---------------------------------------------------------- */
 
-/* Plants a breakpoint on every routine (and on _dl_debug_state) that the
- * ELF file of module mi defines. */
-void pt_module_scan(struct tracer *tr, int mi)
+/* The one walk over a module's symbol tables (libelf on the mapped file). */
+int pt_module_symbols(struct tracer *tr, int mi, int tables,
+		      int (*fn)(const struct pt_sym *s, void *arg), void *arg)
 {
-	struct module *m = &tr->mods[mi];
+	const struct module *m = &tr->mods[mi];
 	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	Elf *e;
 	Elf_Scn *scn = NULL;
-	int planted = 0;
+	int stop = 0, ret;
+	Elf *e;
 
 	if (fd < 0)
-		return;
+		return -errno;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (e && (scn = elf_nextscn(e, scn))) {
+	ret = e ? 0 : -EIO;
+	while (e && !stop && (scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_entsize == 0 ||
+		    !((sh.sh_type == SHT_SYMTAB && (tables & PT_SYMTAB)) ||
+		      (sh.sh_type == SHT_DYNSYM && (tables & PT_DYNSYM))) ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
-		if (!(d = elf_getdata(scn, NULL)) || sh.sh_entsize == 0)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && !stop; i++) {
+			struct pt_sym s;
 			GElf_Sym sym;
-			const char *name;
-			int rid, kind = BP_ENTRY;
 
 			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    sym.st_value == 0 || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			    sym.st_value == 0 || !(s.name = elf_strptr(e, sh.sh_link, sym.st_name)))
 				continue;
-			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (name == NULL)
-				continue;
-			rid = pt_rname_find(name);
-			if (rid < 0) {
-				if (strcmp(name, "_dl_debug_state"))
-					continue;
-				kind = BP_DLSTATE;
-			}
-			uint64_t addr = sym.st_value + m->bias;
-
-			if (addr < m->lo || addr >= m->hi)
-				continue;
-			if (kind == BP_ENTRY && tr->inj == INJ_PENDING)
-				continue;	/* the library is not loaded yet */
-			if (kind == BP_ENTRY && tr->inj == INJ_ACTIVE) {
-				pt_patch_entry(tr, mi, addr, rid, sym.st_size);
-				continue;
-			}
-			if (pt_bp_plant(tr, addr, kind, rid, mi) == 0)
-				planted++;
+			s.addr = sym.st_value + m->bias;
+			s.size = sym.st_size;
+			s.type = GELF_ST_TYPE(sym.st_info);
+			stop = fn(&s, arg);
 		}
 	}
 	if (e)
 		elf_end(e);
 	close(fd);
-	pr_dbg(1, "%s: %d breakpoints", m->path, planted);
+	return ret;
+}
+
+struct scan {
+	struct tracer *tr;
+	int mi;
+	int planted;
+};
+
+static int scan_sym(const struct pt_sym *s, void *arg)
+{
+	struct scan *sc = arg;
+	struct tracer *tr = sc->tr;
+	const struct module *m = &tr->mods[sc->mi];
+	int rid, kind = BP_ENTRY;
+
+	if (s->type != STT_FUNC || s->addr < m->lo || s->addr >= m->hi)
+		return 0;
+	rid = pt_rname_find(s->name);
+	if (rid < 0) {
+		if (strcmp(s->name, "_dl_debug_state"))
+			return 0;
+		kind = BP_DLSTATE;
+	}
+	if (kind == BP_ENTRY && tr->inj == INJ_PENDING)
+		return 0;	/* the library is not loaded yet */
+	if (kind == BP_ENTRY && tr->inj == INJ_ACTIVE)
+		pt_patch_entry(tr, sc->mi, s->addr, rid, s->size);
+	else if (pt_bp_plant(tr, s->addr, kind, rid, sc->mi) == 0)
+		sc->planted++;
+	return 0;
+}
+
+/* Plants a breakpoint on every routine (and on _dl_debug_state) that the
+ * ELF file of module mi defines. */
+void pt_module_scan(struct tracer *tr, int mi)
+{
+	struct scan sc = { tr, mi, 0 };
+
+	pt_module_symbols(tr, mi, PT_SYMTAB | PT_DYNSYM, scan_sym, &sc);
+	pr_dbg(1, "%s: %d breakpoints", tr->mods[mi].path, sc.planted);
 }
 
 /* The load bias of an ELF file whose lowest mapping starts at `lo`. */
@@ -226,43 +250,29 @@ void pt_maps_scan(struct tracer *tr)
 
 /* ---- the BLAS of the trace's INFO ------------------------------------- */
 
+struct lookup {
+	const char *name;
+	uint64_t addr;
+};
+
+static int lookup_sym(const struct pt_sym *s, void *arg)
+{
+	struct lookup *l = arg;
+
+	if (strcmp(s->name, l->name))
+		return 0;
+	l->addr = s->addr;
+	return 1;
+}
+
 /* The tracee's address of the symbol `name` (any type) that the ELF file
  * of module mi defines; 0 if none. */
 static uint64_t module_symbol(struct tracer *tr, int mi, const char *name)
 {
-	struct module *m = &tr->mods[mi];
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	Elf_Scn *scn = NULL;
-	uint64_t found = 0;
-	Elf *e;
+	struct lookup l = { name, 0 };
 
-	if (fd < 0)
-		return 0;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	while (e && !found && (scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		if (!(d = elf_getdata(scn, NULL)) || sh.sh_entsize == 0)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *sn;
-
-			if (gelf_getsym(d, (int)i, &sym) && sym.st_shndx != SHN_UNDEF &&
-			    sym.st_value && (sn = elf_strptr(e, sh.sh_link, sym.st_name)) &&
-			    !strcmp(sn, name)) {
-				found = sym.st_value + m->bias;
-				break;
-			}
-		}
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return found;
+	pt_module_symbols(tr, mi, PT_SYMTAB | PT_DYNSYM, lookup_sym, &l);
+	return l.addr;
 }
 
 /*

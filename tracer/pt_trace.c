@@ -184,7 +184,8 @@ int pt_trace_open(struct tracer *tr, const char *path)
 	pt_blas_forget(tr);
 	/* The tracee's energy from its trace's time 0, like the library's:
 	 * the same sources, options and records (common/energy.c). */
-	tr->energy_on = opc_energy_start(&tr->energy, pt.opts.energy, tr->pid, tr->t0_ns, msg, sizeof(msg));
+	tr->energy_on = opc_energy_start(&tr->energy, &pt.opts.energy, tr->pid, tr->t0_ns, msg,
+					 sizeof(msg));
 	if (msg[0] && !energy_warned++)
 		pr_warn("energy: %s", msg);
 	if (tr->energy_on || !strcmp(tr->energy.source, "none"))

@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "energy.h"
+
 struct opc_ptrace_opts {
 	long hz;		/* ticks per second: intervals, energy samples */
-	const char *energy;	/* source as for --energy; NULL: auto */
+	struct opc_energy_opts energy;	/* every trace's, and the injected library's */
 	int stacks;		/* sample the threads' stacks at every tick */
 	const char *inject;	/* libopcount.so (absolute): load it into the process
 				 * and jump to its wrappers; NULL: breakpoints */

@@ -10,10 +10,17 @@
 #   ".<pid>.exec<n>.opc" for an exec'd image), also when FILE does not end
 #   in .opc, and record counts them; under --ptrace exactly the names
 #   fork_exec.sh checks for the library.
+# - a % in the working directory's name is a %: a relative FILE in the
+#   directory a%pb is a%pb/FILE under the library, `record`, --ptrace and
+#   --ptrace --inject;
+# - `record -p PID --inject -o FILE`: FILE relative to record's directory,
+#   not the process's.
 . "$(dirname "$0")/lib.inc"
 . "$(dirname "$0")/ptrace.inc"
 P=$B/tests/progs
-need "$LIB" "$OPC" "$P/blas_calls" "$P/fork_exec"
+need "$LIB" "$OPC" "$P/blas_calls" "$P/fork_exec" "$P/blas_loop"
+lp=
+on_exit() { [ -n "$lp" ] && kill "$lp" 2>/dev/null; }
 cd "$tmp" || exit 1
 host=$(hostname)
 
@@ -49,7 +56,20 @@ n=$(ls plain.*.opc 2>/dev/null | wc -l)
 	bad "record -o plain: expected 2 traces plain.<pid>.opc, found $n: $(ls | tr '\n' ' ')"
 grep -q '2 more traces' plain.err || bad "record did not count the children's traces: $(cat plain.err)"
 
-# 4. the same names under --ptrace
+# 4. a % in the working directory, under the library
+mkdir 'a%pb' && cd 'a%pb' || fail "cannot make a%pb"
+OPCOUNT_OUTPUT=bare.opc LD_PRELOAD=$LIB "$P/blas_calls" >/dev/null 2>bare.err ||
+	fail "blas_calls in a%pb exited $?: $(cat bare.err)"
+[ -s bare.opc ] && ok "bare LD_PRELOAD in a%pb: a%pb/bare.opc" ||
+	bad "bare LD_PRELOAD in a%pb: no a%pb/bare.opc: $(cat bare.err)"
+"$OPC" record -o rec.opc -- sh -c "\"$P/blas_calls\" >/dev/null; \"$P/blas_calls\" >/dev/null" \
+	2>rec.err || fail "record in a%pb exited $?: $(cat rec.err)"
+n=$(ls rec.*.opc 2>/dev/null | wc -l)
+[ "$n" -eq 2 ] && grep -q '2 more traces' rec.err && ok "record in a%pb: rec.<pid>.opc" ||
+	bad "record in a%pb: expected 2 traces rec.<pid>.opc, found $n: $(cat rec.err)"
+cd "$tmp" || exit 1
+
+# 5. the same names under --ptrace
 ptrace_or_skip
 "$OPC" record --ptrace -o 'pt%%x.opc' -- "$P/blas_calls" >/dev/null 2>pt.err ||
 	fail "record --ptrace exited $?: $(cat pt.err)"
@@ -81,4 +101,31 @@ have=$(ls | grep '\.opc$' | sort | tr '\n' ' ')
 [ "$have" = "$(echo $want | tr ' ' '\n' | sort | tr '\n' ' ')" ] &&
 	ok "--ptrace, -o run.opc: $want" || bad "--ptrace, -o run.opc: expected $want, have $have"
 cd ..
+
+# 6. a % in the working directory, under --ptrace and --ptrace --inject
+cd 'a%pb' || exit 1
+"$OPC" record --ptrace -o pt.opc -- "$P/blas_calls" >/dev/null 2>pt.err ||
+	fail "record --ptrace in a%pb exited $?: $(cat pt.err)"
+written "record --ptrace in a%pb" pt.opc pt.err
+OPENBLAS_NUM_THREADS=1 "$OPC" record --ptrace --inject -o inj.opc -- "$P/blas_calls" \
+	>/dev/null 2>inj.err || fail "record --ptrace --inject in a%pb exited $?: $(cat inj.err)"
+grep -q "breakpoints instead" inj.err && bad "record --ptrace --inject: not injected: $(cat inj.err)"
+written "record --ptrace --inject in a%pb" inj.opc inj.err
+cd "$tmp" || exit 1
+
+# 7. -p PID --inject: FILE is relative to record's directory
+mkdir elsewhere
+(cd elsewhere && exec "$P/blas_loop" 3000 500) >loop.out 2>&1 &
+lp=$!
+i=0
+while ! grep -q ready loop.out 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "blas_loop did not start: $(cat loop.out)"
+	sleep 0.05
+done
+"$OPC" record -p $lp --inject --duration 0.2 -o att.opc >att.err 2>&1 ||
+	fail "record -p --inject exited $?: $(cat att.err)"
+kill $lp; wait $lp 2>/dev/null; lp=
+grep -q "breakpoints instead" att.err && bad "record -p --inject: not injected: $(cat att.err)"
+written "record -p PID --inject, the process elsewhere" att.opc att.err
+[ -e elsewhere/att.opc ] && bad "record -p --inject wrote the process's elsewhere/att.opc"
 finish

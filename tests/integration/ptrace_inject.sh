@@ -18,7 +18,9 @@
 #   threads    4 threads in dgemm and ddot, attached: per op FLOPs =
 #              calls x FLOPs per call, output unchanged
 #   energy     a synthetic powercap tree at 35 W: the injected library
-#              samples it (source rapl, measured; 35 W x busy_s per site)
+#              samples it (source rapl, measured; 35 W x busy_s per site);
+#              attached to a process whose OPCOUNT_POWERCAP_ROOT leads
+#              nowhere, it reads the tracer's tree
 #   static     a static program under --ptrace --inject keeps breakpoints
 #              (no dynamic linker to load a library into), counted exactly
 #   preloaded  a process that preloads libopcount.so already: --inject
@@ -139,7 +141,6 @@ done
 env OPENBLAS_NUM_THREADS=1 OPC_FAKE_PHASE="$d/phase" OPCOUNT_POWERCAP_ROOT="$d/pc" \
 	"$OPC" record --ptrace --inject --energy rapl -F 100 -o "$d/t.opc" -- "$P/energy_work" 0.2 \
 	>"$d/out.txt" 2>"$d/err.txt" || fail "energy: energy_work exited $?: $(cat "$d/err.txt")"
-kill "$fake_pid"; wait "$fake_pid" 2>/dev/null; fake_pid=
 injected energy "$d/err.txt"
 "$OPC" report "$d/t.opc" --by site --format json >"$d/site.json" 2>"$d/rep.err" ||
 	fail "energy: report exited $?: $(cat "$d/rep.err")"
@@ -149,6 +150,22 @@ $CHECK validate "$d/site.json" || fail "energy: report does not follow the JSON 
 $PY "$ROOT/tests/python/check_energy.py" "$d/site.json" --label inject --source rapl \
 	--measured true --power 35 --in-interval || fail "energy: a site's energy is not 35 W x busy_s"
 ok "energy: rapl sampled by the injected library, 35 W x busy_s per site"
+
+# attached: the tree is the tracer's (the inject ABI's powercap_root), not
+# the one the process was started with
+OPCOUNT_POWERCAP_ROOT=$d/no-such-tree start 3000 500
+OPCOUNT_POWERCAP_ROOT="$d/pc" "$OPC" record -p $lp --inject --energy rapl --duration 0.3 \
+	-o "$d/a.opc" >"$d/rec.out" 2>&1 || fail "energy attach: record exited $?: $(cat "$d/rec.out")"
+kill $lp; wait $lp 2>/dev/null; lp=
+kill "$fake_pid"; wait "$fake_pid" 2>/dev/null; fake_pid=
+injected "energy attach" "$d/rec.out"
+# the library warns on the process's stderr
+grep -q "no-such-tree\\|falling back" "$tmp/loop.out" && fail "energy attach: $(cat "$tmp/loop.out")"
+"$OPC" report "$d/a.opc" --format json >"$d/a.json" 2>"$d/rep.err" ||
+	fail "energy attach: report exited $?: $(cat "$d/rep.err")"
+[ "$($CHECK get "$d/a.json" energy.source)" = rapl ] ||
+	fail "energy attach: source $($CHECK get "$d/a.json" energy.source), expected rapl"
+ok "energy attach: the injected library reads the tracer's powercap tree"
 
 # ---- static: breakpoints ---------------------------------------------------------
 "$OPC" record --ptrace --inject -o "$tmp/s.opc" -- "$P/blas_calls-static" >"$tmp/s.out" \

@@ -33,7 +33,7 @@
 #define MAXE	8
 #define MAXD	4
 
-#define DOM_PACKAGE	1	/* enum opc_energy_kind (tracer/energy.h) */
+#define DOM_PACKAGE	1	/* enum opc_energy_kind (common/energy.h) */
 #define DOM_CORE	2
 
 /* ---- a trace on paper ----------------------------------------------------- */

@@ -3,7 +3,7 @@
  * that make the total, counter wrap-around, and what the user is told
  * when counters are absent or unreadable.
  *
- * RAPL is exercised on temporary powercap trees (OPCOUNT_POWERCAP_ROOT)
+ * RAPL is exercised on temporary powercap trees (opts.powercap_root)
  * whose energy_uj files are rewritten in place, the way sysfs changes
  * under an open descriptor.  The TDP look-up runs on the project's table
  * (data/cpu-tdp-watts.csv, through OPC_DATADIR) and on small tables
@@ -42,6 +42,18 @@
 /* ---- helpers -------------------------------------------------------- */
 
 static char tmpdir[256];
+/* where the sources look: the tree made here, never a real GPU */
+static struct opc_energy_opts opts = {
+	.powercap_root = tmpdir,
+	.nvml_library = "/nonexistent/libnvidia-ml.so.1",
+};
+
+/* Open `source` with opts. */
+static int open_source(struct opc_energy *e, const char *source, char *msg, size_t len)
+{
+	opts.source = source;
+	return opc_energy_open(e, &opts, msg, len);
+}
 
 static void put_file(const char *path, const char *text)
 {
@@ -94,9 +106,6 @@ static int setup_tree(void **state)
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	chmod(tmpdir, 0755);	/* readable by the unprivileged child below */
-	setenv("OPCOUNT_POWERCAP_ROOT", tmpdir, 1);
-	/* never pick up a real GPU when "auto" falls through */
-	setenv("OPCOUNT_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
 	return 0;
 }
 
@@ -122,7 +131,7 @@ static const struct opc_energy_domain *dom_named(const struct opc_energy *e, con
 static void open_rapl(struct opc_energy *e)
 {
 	char msg[1024];
-	int ret = opc_energy_open(e, "rapl", msg, sizeof(msg));
+	int ret = open_source(e, "rapl", msg, sizeof(msg));
 
 	if (ret != 0)
 		fail_msg("opc_energy_open(rapl) = %d: %s", ret, msg);
@@ -316,18 +325,18 @@ static void test_absent_tree(void **state)
 
 	(void)state;
 	snprintf(root, sizeof(root), "%s/no-such-dir", tmpdir);
-	setenv("OPCOUNT_POWERCAP_ROOT", root, 1);
-	assert_int_equal(opc_energy_open(&e, "rapl", msg, sizeof(msg)), -ENOENT);
+	opts.powercap_root = root;
+	assert_int_equal(open_source(&e, "rapl", msg, sizeof(msg)), -ENOENT);
 	assert_non_null(strstr(msg, root));
 	/* absent is not worth a message when auto falls through */
-	assert_int_equal(opc_energy_open(&e, "auto", msg, sizeof(msg)), 0);
+	assert_int_equal(open_source(&e, "auto", msg, sizeof(msg)), 0);
 	assert_string_not_equal(e.source, "rapl");
 	assert_string_equal(msg, "");
 	opc_energy_close(&e);
 
 	/* a tree without RAPL zones: absent too */
-	setenv("OPCOUNT_POWERCAP_ROOT", tmpdir, 1);
-	assert_int_equal(opc_energy_open(&e, "rapl", msg, sizeof(msg)), -ENOENT);
+	opts.powercap_root = tmpdir;
+	assert_int_equal(open_source(&e, "rapl", msg, sizeof(msg)), -ENOENT);
 	assert_non_null(strstr(msg, "no RAPL zones"));
 }
 
@@ -342,12 +351,12 @@ static int unreadable_checks(char *why, size_t len)
 	char msg[1024], path[512];
 
 	snprintf(path, sizeof(path), "%s/intel-rapl:0/energy_uj", tmpdir);
-	if (opc_energy_open(&e, "rapl", msg, sizeof(msg)) != -EACCES)
+	if (open_source(&e, "rapl", msg, sizeof(msg)) != -EACCES)
 		return snprintf(why, len, "rapl: not -EACCES: %.300s", msg), __LINE__;
 	if (strstr(msg, path) == NULL || strstr(msg, "chmod") == NULL)
 		return snprintf(why, len, "rapl: message without %.300s or chmod: %.300s", path, msg),
 		       __LINE__;
-	if (opc_energy_open(&e, "auto", msg, sizeof(msg)) != 0)
+	if (open_source(&e, "auto", msg, sizeof(msg)) != 0)
 		return snprintf(why, len, "auto failed: %.300s", msg), __LINE__;
 	if (!strcmp(e.source, "rapl"))
 		return snprintf(why, len, "auto: source rapl"), __LINE__;
@@ -406,9 +415,9 @@ static void test_unknown_and_none(void **state)
 	char msg[1024];
 
 	(void)state;
-	assert_int_equal(opc_energy_open(&e, "bogus", msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(open_source(&e, "bogus", msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "bogus"));
-	assert_int_equal(opc_energy_open(&e, "none", msg, sizeof(msg)), 0);
+	assert_int_equal(open_source(&e, "none", msg, sizeof(msg)), 0);
 	assert_string_equal(e.source, "none");
 	assert_int_equal(e.ndom, 0);
 	assert_int_equal(e.measured, 0);
@@ -425,7 +434,7 @@ static void test_estimate(void **state)
 	uint64_t a, b;
 
 	(void)state;
-	assert_int_equal(opc_energy_open(&e, "estimate", msg, sizeof(msg)), 0);
+	assert_int_equal(open_source(&e, "estimate", msg, sizeof(msg)), 0);
 	assert_string_equal(e.source, "estimate");
 	assert_int_equal(e.measured, 0);
 	assert_int_equal(e.ndom, 1);
