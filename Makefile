@@ -82,12 +82,16 @@ BUILD_DEPS := /usr/bin/pkg-config:pkg-config \
               zlib:zlib1g-dev \
               gsl:libgsl-dev \
               cairo:libcairo2-dev
+# the reference BLAS and LAPACK: tests/integration/rejected.sh runs under them too
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 TEST_DEPS := cmocka:libcmocka-dev \
              lapacke:liblapacke-dev \
              /usr/bin/time:time \
              /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
-             /usr/bin/ltrace:ltrace
+             /usr/bin/ltrace:ltrace \
+             /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
+             /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
 dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))
