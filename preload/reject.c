@@ -77,6 +77,10 @@ static void reject_in_progress(struct opc_thread *t)
 
 	if (d < 0 || d >= OPC_CALL_DEPTH || t->calls[d] == NULL)
 		return;		/* no counted call in progress */
+	/* a GPU call's slot is handed to the collector with its events
+	 * (gpu.c), and no GPU library reports through the host's xerbla_ */
+	if (opc_iface_gpu(opc_routines[t->calls[d]->key.rid].iface))
+		return;
 	op = opc_routines[t->calls[d]->key.rid].op;
 	opc_call_reject(t->calls[d]);
 	while (--d >= 0 && strcmp(opc_routines[t->calls[d]->key.rid].op, op) == 0)

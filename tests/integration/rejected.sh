@@ -16,6 +16,9 @@
 #    says 1;
 #  - OPCOUNT_NESTED=1: LAPACKE_dgesv's refused inner dgesv_ is a nested
 #    rejected row, and the totals do not move.
+# With OpenBLAS only in a local scope (a helper opened with RTLD_LOCAL by a
+# program with no BLAS, as NumPy does), its xerbla_ is still the one whose
+# message the program prints.
 # Under the reference BLAS and LAPACK (preloaded ahead of OpenBLAS), whose
 # cblas xerbla ends the program: same exit status and output with the
 # library, and the refused call that ended it is in the trace, rejected.
@@ -113,6 +116,45 @@ head -n 1 "$tmp/all.csv" | grep -q ',rejected$' || fail "no rejected column at t
 grep -q '^dgemm,.*,1$' "$tmp/all.csv" && grep -q '^dgemm,.*,0$' "$tmp/all.csv" ||
 	fail "CSV: no dgemm row with rejected 1 and one with 0: $(cat "$tmp/all.csv")"
 ok "table marker and CSV column"
+
+# OpenBLAS in a local scope only
+cat >"$tmp/helper.c" <<'EOF'
+#include <cblas.h>
+void refuse(void)
+{
+	static double a[64], b[64], c[64];
+
+	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, 8, 8, 8, 1, a, 4, b, 8, 0, c, 8);
+}
+EOF
+cat >"$tmp/local.c" <<'EOF'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+	void (*refuse)(void) = h ? (void (*)(void))dlsym(h, "refuse") : NULL;
+
+	if (refuse == NULL)
+		return 1;
+	refuse();
+	printf("returned\n");
+	return 0;
+}
+EOF
+cc -O2 -fPIC -shared -I/usr/include/x86_64-linux-gnu/openblas-pthread "$tmp/helper.c" \
+	-o "$tmp/helper.so" -lopenblas || fail "cannot build the helper"
+cc -O2 "$tmp/local.c" -o "$tmp/local" -ldl || fail "cannot build the program with no BLAS"
+"$tmp/local" "$tmp/helper.so" >"$tmp/local0.out" 2>&1 || fail "the local-scope program failed"
+grep -q DGEMM "$tmp/local0.out" || fail "OpenBLAS said nothing about the refused call"
+OPCOUNT_ENERGY=none OPCOUNT_OUTPUT=$tmp/local.opc LD_PRELOAD=$LIB "$tmp/local" "$tmp/helper.so" \
+	>"$tmp/local1.out" 2>&1 || fail "the local-scope program failed under the library"
+cmp -s "$tmp/local0.out" "$tmp/local1.out" ||
+	fail "BLAS in a local scope: the output differs with the library: $(cat "$tmp/local1.out")"
+"$OPC" report "$tmp/local.opc" --by op --format json >"$tmp/local.json" || fail "report of the local-scope run"
+[ "$($CHECK row "$tmp/local.json" op=dgemm,rejected=true calls)" = 1 ] ||
+	fail "BLAS in a local scope: the refused dgemm is not a rejected row"
+ok "BLAS in a local scope: its own xerbla_ speaks, the call is rejected"
 
 # The reference BLAS and LAPACK, ahead of OpenBLAS in the global scope.
 ARCH=$(cc -print-multiarch)
