@@ -47,7 +47,7 @@ COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
-            $(COMMON_LIB)
+            preload/reject.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
@@ -82,12 +82,16 @@ BUILD_DEPS := /usr/bin/pkg-config:pkg-config \
               zlib:zlib1g-dev \
               gsl:libgsl-dev \
               cairo:libcairo2-dev
+# the reference BLAS and LAPACK: tests/integration/rejected.sh runs under them too
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 TEST_DEPS := cmocka:libcmocka-dev \
              lapacke:liblapacke-dev \
              /usr/bin/time:time \
              /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
-             /usr/bin/ltrace:ltrace
+             /usr/bin/ltrace:ltrace \
+             /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
+             /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
 dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))

@@ -86,7 +86,8 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
-		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0);
+		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0) +
+			(r->rejected ? 11 : 0);
 		int o = (int)strlen(by == OPC_BY_OP ? r->type : r->op);
 
 		if (w > width)
@@ -115,6 +116,11 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(rate, sizeof(rate), "-");
 		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
 			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
+		if (r->rejected) {	/* a mark the column's width never cuts */
+			size_t at = strlen(name) < (size_t)width - 11 ? strlen(name) : (size_t)width - 11;
+
+			snprintf(name + at, sizeof(name) - at, " (rejected)");
+		}
 		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
 		       opw, opw, by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
@@ -163,6 +169,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		       "their calls and GPU time are exact\n");
 	if (p->estimated)
 		printf("# ~ FLOPs of data-dependent solvers are leading-order estimates\n");
+	if (p->rejected)
+		printf("# (rejected): calls the BLAS/LAPACK refused (illegal arguments, xerbla or "
+		       "info < 0): counted as calls, with 0 FLOPs and 0 bytes\n");
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
 	if (p->gpu)
@@ -213,7 +222,7 @@ static void print_csv(const struct opc_profile *p, size_t top)
 {
 	/* new columns go at the end: scripts that read by position keep working */
 	printf("op,type,layer,site,iface,calls,flops,bytes,busy_s,energy_j,nested,estimated,"
-	       "gpu_s,device,flops_unknown\n");
+	       "gpu_s,device,flops_unknown,rejected\n");
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		const struct opc_row *r = &p->rows[i];
 
@@ -232,7 +241,7 @@ static void print_csv(const struct opc_profile *p, size_t top)
 			printf("%.9f", r->energy_j);
 		printf(",%d,%d,%.9f,", r->nested, r->estimated, r->gpu_s);
 		csv_field(r->outside ? NULL : r->device);
-		printf(",%d\n", r->unknown);
+		printf(",%d,%d\n", r->unknown, r->rejected);
 	}
 }
 
@@ -350,6 +359,8 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
 		if (r->unknown)
 			json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
+		if (r->rejected)
+			json_object_object_add(o, "rejected", json_object_new_boolean(1));
 		if (r->nstack) {
 			json_object *st = json_object_new_array();
 

@@ -317,6 +317,8 @@ static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc
 	r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
 	r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
 	r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
+	r->rejected = !!(k->rec.flags & OPC_TKEY_REJECTED);	/* alike in a row */
+	p->rejected |= r->rejected;
 	if (k->timed < k->calls && !gpu)
 		p->sampled = 1;
 	if (k->rec.flags & OPC_TKEY_NESTED)
@@ -340,14 +342,17 @@ static int group_trace(struct opc_profile *p, size_t *cap, struct opc_trace *t,
 	for (size_t ki = 0; ki < t->nkeys; ki++) {
 		const struct opc_tkey *k = &t->keys[ki];
 		struct key_labels lb;
-		char group[2048];
+		char group[2048 + sizeof("\t(rejected)")];
 		struct opc_row *r;
 		int is_new;
 
 		if (k->calls == 0)
 			continue;
 		key_labels(t, sym, k, &lb);
-		group_value(by, k, &lb, group, sizeof(group));
+		group_value(by, k, &lb, group, 2048);
+		/* refused calls never share a row with calls that did work */
+		if (k->rec.flags & OPC_TKEY_REJECTED)
+			strcat(group, "\t(rejected)");
 		is_new = row_add(p, cap, group, !!(k->rec.flags & OPC_TKEY_NESTED), &r);
 		if (is_new < 0) {
 			opc_sym_free(sym);

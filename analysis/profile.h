@@ -31,6 +31,7 @@ struct opc_row {
 	double gpu_s;		/* the GPU part of busy_s */
 	double energy_j, energy_lo_j, energy_hi_j;
 	int nested, estimated, overflow, outside, captured, unknown;
+	int rejected;		/* calls the library refused: a row of their own */
 	size_t nkeys;
 };
 
@@ -49,6 +50,7 @@ struct opc_profile {
 	int gpu;		/* some work ran on a GPU */
 	int gpu_untimed;	/* some GPU calls have no GPU time */
 	int captured;		/* some GPU calls went into a CUDA graph */
+	int rejected;		/* some calls were refused by the library */
 	/* energy */
 	int have_energy;	/* some trace has samples */
 	int measured;		/* every trace with samples read a hardware counter */

@@ -113,6 +113,10 @@ struct opc_rec_stack {
 #define OPC_TKEY_CAPTURED	0x10	/* enqueued into a CUDA graph being captured:
 					   runs at the graph's launch, untimed */
 #define OPC_TKEY_UNKNOWN	0x20	/* FLOPs not known (kernel launch): 0 */
+#define OPC_TKEY_REJECTED	0x40	/* the library refused the arguments: no
+					   work, 0 FLOPs and 0 bytes */
+/* A reader keeps bits it does not know and ignores them (trace_read.c):
+ * a new flag needs no new version as long as ignoring it is safe. */
 
 struct opc_rec_key {
 	uint32_t id;

@@ -243,6 +243,8 @@ static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned cha
 		return -ENOMEM;
 	tk = &t->keys[t->nkeys];
 	memset(tk, 0, sizeof(*tk));
+	/* flags as written: a bit this reader does not know (a newer writer's
+	 * flag) is kept and ignored, which is what makes new flags compatible */
 	tk->rec = k;
 	tk->symbol = str(t, k.symbol);
 	tk->op = str(t, k.op);

@@ -15,6 +15,9 @@
  *	opc_call_enter(&c);
  *	real(...);
  *	opc_call_exit(&c);
+ *
+ * A call the library refuses (bad arguments) is moved to a key of its own
+ * between enter and exit by opc_call_reject() (reject.h).
  */
 #ifndef OPC_CALL_H
 #define OPC_CALL_H
@@ -66,8 +69,10 @@ static inline void opc_call_enter(struct opc_call *c)
 	struct opc_thread *t = c->t;
 	struct opc_slot *s = t->last;
 	int saved_errno = errno;
+	int d = t->depth++;
 
-	t->depth++;
+	if (__builtin_expect(d < OPC_CALL_DEPTH, 1))
+		t->calls[d] = c;
 	if (s == NULL || !opc_key_equal(&s->key, &c->key)) {
 		s = opc_slot_find(t, &c->key, opc_key_hash(&c->key));
 		if (s == NULL)
@@ -81,6 +86,8 @@ static inline void opc_call_enter(struct opc_call *c)
 		c->t0 = opc_ticks();
 }
 
+/* A NULL slot counts nothing here: no room for the key, or a rejected
+ * call, already counted under its rejected key (reject.h). */
 static inline void opc_call_exit(struct opc_call *c)
 {
 	struct opc_slot *s = c->slot;

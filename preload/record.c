@@ -76,6 +76,15 @@ static void capture_stack(struct opc_thread *t, struct opc_slot *s)
 	t->stack_used += n;
 }
 
+/* What a call of key k costs; a refused call did no work (reject.h). */
+static void key_cost(const struct opc_key *k, struct opc_cost *cost)
+{
+	if (k->kflags & OPC_KEY_REJECTED)
+		*cost = (struct opc_cost){ 0, 0 };
+	else
+		opc_routine_cost(k->rid, &k->shape, cost);
+}
+
 /*
  * A key this thread has not seen.  Runs inside the wrapper's recursion
  * guard, so the unwinder and the cost model may call anything.
@@ -88,11 +97,12 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 	uint32_t n = t->nslots;
 
 	if (n >= OPC_SLOTS_SOFT) {
-		/* Table full: merge into one key per routine (and nesting).
-		 * Counts stay exact; site, layer and shape are lost. */
+		/* Table full: merge into one key per routine (and nesting,
+		 * refusal).  Counts stay exact; site, layer and shape are lost. */
 		memset(&ok, 0, sizeof(ok));
 		ok.rid = k->rid;
-		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_DEV_MASK)) | OPC_KEY_OVERFLOW;
+		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_REJECTED | OPC_KEY_DEV_MASK)) |
+			    OPC_KEY_OVERFLOW;
 		s = opc_slot_find(t, &ok, opc_key_hash(&ok));
 		if (s)
 			return s;
@@ -105,7 +115,7 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 	s = &t->slots[n];
 	s->key = *k;
 	if (!(k->kflags & OPC_KEY_OVERFLOW)) {
-		opc_routine_cost(k->rid, &k->shape, &cost);
+		key_cost(k, &cost);
 		s->flops = cost.flops;
 		s->bytes = cost.bytes;
 		capture_stack(t, s);
@@ -123,7 +133,7 @@ void opc_slot_overflow_account(struct opc_slot *s, const struct opc_key *k)
 {
 	struct opc_cost cost;
 
-	opc_routine_cost(k->rid, &k->shape, &cost);
+	key_cost(k, &cost);
 	__atomic_store_n(&s->flops_sum, s->flops_sum + cost.flops, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->bytes_sum, s->bytes_sum + cost.bytes, __ATOMIC_RELAXED);
 }

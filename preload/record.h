@@ -33,11 +33,14 @@
 #define OPC_LAYER_DEPTH	64
 #define OPC_TIMING_WARMUP 64	/* calls timed before sampling may start */
 #define OPC_STACK_POOL_WORDS ((size_t)OPC_SLOTS_MAX * OPC_STACK_MAX)
+#define OPC_CALL_DEPTH	8	/* counted calls in progress a rejection can find */
 
 /* kflags */
 #define OPC_KEY_NESTED	 0x1	/* called from inside another intercepted call */
 #define OPC_KEY_OVERFLOW 0x2	/* key table full: site, shape, layer merged */
 #define OPC_KEY_CAPTURED 0x4	/* enqueued into a CUDA graph being captured */
+#define OPC_KEY_REJECTED 0x8	/* the library refused its arguments: no work
+				   (reject.h), 0 FLOPs and 0 bytes */
 /* bits 8..15: CUDA device ordinal + 1 (0: a host call), see gpu.h */
 #define OPC_KEY_DEV_SHIFT 8
 #define OPC_KEY_DEV_MASK  0xff00
@@ -77,6 +80,8 @@ struct opc_slot {
 	uint32_t h_seen;
 };
 
+struct opc_call;
+
 struct opc_thread {
 	int depth;		/* recursion guard: >0 inside a wrapper */
 	int layer_depth;
@@ -95,6 +100,9 @@ struct opc_thread {
 	uint64_t *stack_pool;
 	struct opc_gpu_ring *gpu;	/* GPU calls in flight (gpu.c), or NULL */
 	struct opc_thread *next;
+	/* calls[d]: the counted call that entered at depth d, valid while
+	 * d < depth (call.h): how xerbla_ finds the call it reports on */
+	struct opc_call *calls[OPC_CALL_DEPTH];
 	uint32_t layer_stack[OPC_LAYER_DEPTH];
 	uint64_t index_slots[OPC_INDEX_SIZE];
 };

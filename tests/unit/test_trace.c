@@ -60,7 +60,10 @@ enum variant {
 	V_INTERVAL_BACKWARDS,	/* ends before it begins */
 	V_TIMED_GT_CALLS,	/* more timed calls than calls */
 	V_INTERVAL_COUNT,	/* 5 entries claimed, 2 written: 52 bytes hold at most 4 */
+	V_KEY_FLAGS,		/* key 2 rejected, with a flag bit no writer sets yet */
 };
+
+#define KEY_FLAG_NEWER 0x80000000u	/* a key flag of a newer writer */
 
 struct writer_ctx {
 	struct opc_writer w;
@@ -264,6 +267,8 @@ static void write_trace(int fd, enum variant v)
 		k2.layer = 3;
 	if (v == V_KEY_BAD_STACK)
 		k2.stack = 2;
+	if (v == V_KEY_FLAGS)
+		k2.flags = OPC_TKEY_REJECTED | KEY_FLAG_NEWER;
 	w_key(&w, &k1);
 	if (v == V_SEQ_GAP)
 		w.seq++;	/* as if the frame written here had been lost */
@@ -775,6 +780,32 @@ static void test_round_trip(void **state)
 	assert_true(t.ended);
 	assert_false(t.truncated);
 	check_golden(&t, V_GOOD, 3);
+	opc_trace_free(&t);
+	unlink(path);
+}
+
+/* Key flags are kept as written, bits this reader does not know too
+ * (trace.h): a newer writer adds a flag without a new version, and the
+ * trace reads as before, the flag ignored. */
+static void test_key_flags_kept(void **state)
+{
+	char path[512];
+	struct opc_trace t;
+	char err[512];
+	int fd;
+
+	(void)state;
+	path_in(path, sizeof(path), tmpdir, "key-flags.opc");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	write_trace(fd, V_KEY_FLAGS);
+	close(fd);
+	assert_int_equal(read_trace(path, &t, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(t.nkeys, 3);
+	assert_int_equal(t.keys[1].rec.flags, OPC_TKEY_REJECTED | KEY_FLAG_NEWER);
+	assert_int_equal(t.keys[1].calls, 150001);
+	assert_int_equal(t.keys[0].rec.flags, 0);
 	opc_trace_free(&t);
 	unlink(path);
 }
@@ -1378,6 +1409,7 @@ int main(int argc, char **argv)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_key_flags_kept),
 		cmocka_unit_test(test_writer_flushes_whole_frames),
 		cmocka_unit_test(test_writer_reports_errors),
 		cmocka_unit_test(test_varints),

@@ -8,7 +8,8 @@ calls.json: the calls made (tests/wrappers/gen_calls.py); report.json:
 made from a line of its own, which the report names in each row's site,
 so each row is one call.  For each: the routine and interface, calls == 1,
 and FLOPs, bytes and the estimated mark as tests/wrappers/model.py works
-them out.  Prints the mismatches (the first 60; SHOW=N for more) and
+them out; a call the fake library refused is marked rejected, and no
+other is.  Prints the mismatches (the first 60; SHOW=N for more) and
 exits 1 if there is any.
 """
 import json
@@ -48,14 +49,15 @@ def main():
     checked = 0
     for c in calls:
         op = op_of(c["symbol"])
-        want = model.cost(op, c["args"])
+        want = model.cost(op, c["args"], c["rejected"])
         if want is None:
             nomodel.add(op)
             continue
         flops, nbytes, estimated = want
         got = rows.pop(c["line"], [])
         args = " ".join("%s=%s" % (k, v) for k, v in sorted(c["args"].items()))
-        where = "calls.c:%d %s(%s)" % (c["line"], c["symbol"], args)
+        where = "calls.c:%d %s(%s)%s" % (c["line"], c["symbol"], args,
+                                          " refused" if c["rejected"] else "")
         if len(got) != 1:
             bad.append("%s: %d rows in the report, expected 1" % (where, len(got)))
             continue
@@ -71,6 +73,8 @@ def main():
             diffs.append("bytes %s, expected %s" % (r["bytes"], nbytes))
         if bool(r.get("estimated")) != estimated:
             diffs.append("estimated %s, expected %s" % (r.get("estimated"), estimated))
+        if bool(r.get("rejected")) != c["rejected"]:
+            diffs.append("rejected %s, expected %s" % (bool(r.get("rejected")), c["rejected"]))
         if diffs:
             bad.append("%s [key: %s]: %s" % (where, r.get("shape"), "; ".join(diffs)))
         checked += 1
@@ -83,8 +87,9 @@ def main():
         print("FAIL: " + b)
     if len(bad) > 60:
         print("... and %d more" % (len(bad) - 60))
-    print("%d calls of %d entry points checked: calls, FLOPs, bytes; %d mismatches" %
-          (checked, len({c["symbol"] for c in calls}), len(bad)))
+    print("%d calls of %d entry points checked (%d refused): calls, FLOPs, bytes; "
+          "%d mismatches" % (checked, len({c["symbol"] for c in calls}),
+                             sum(c["rejected"] for c in calls), len(bad)))
     return 1 if bad else 0
 
 

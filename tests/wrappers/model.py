@@ -21,11 +21,13 @@ common/cost.c or tools/genwrap.py:
           estimates of Golub and Van Loan, complex arithmetic 4x real.
 
 A dimension <= 0 is a quick return: nothing.  A Fortran workspace query
-(lwork == -1) does no arithmetic and moves nothing.
+(lwork == -1) does no arithmetic and moves nothing.  A call the library
+refused (its xerbla, info < 0, a negative LAPACKE value) did nothing at
+all: 0 FLOPs, 0 bytes, and nothing estimated.
 
-cost(op, prec, args) -> (flops, bytes, estimated), args by parameter name
-as the routine's documentation names them (m, n, k, kl, ku, nrhs, rows,
-cols, trans, ta, tb, side, diag, jobz, jobu, jobvt, beta, lwork).
+cost(op, args, rejected) -> (flops, bytes, estimated), args by parameter
+name as the routine's documentation names them (m, n, k, kl, ku, nrhs,
+rows, cols, trans, ta, tb, side, diag, jobz, jobu, jobvt, beta, lwork).
 """
 from fractions import Fraction as Fr
 import re
@@ -540,12 +542,14 @@ def lookup(op):
     return None
 
 
-def cost(op, args):
+def cost(op, args, rejected=False):
     """(flops, bytes, estimated) of routine op called with args; None if
     the routine has no model here."""
     found = lookup(op)
     if found is None:
         return None
+    if rejected:
+        return 0, 0, False
     fn, prec, estimated = found
     flops, nbytes = fn(prec, args)
     return flops, nbytes, estimated
