@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -354,6 +355,11 @@ static int nvml_open(struct opc_energy *e, const struct opc_energy_opts *o, char
 	nvml_uuid_t uuid;
 	unsigned int n = 0;
 
+	/* a library a user names is code run with the process's rights: never
+	 * in secure execution (setuid; the preload library is off there
+	 * anyway), where only the system's NVML is loaded */
+	if (getauxval(AT_SECURE))
+		path = NULL;
 	nvml.lib = dlopen(path && *path ? path : "libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (nvml.lib == NULL) {
 		snprintf(msg, len, "NVML not available (%s)", path && *path ? path

@@ -21,7 +21,7 @@ struct opc_inject_cfg;
 #define OPC_STACK_MAX	32	/* frames kept per key: OPCOUNT_STACK_DEPTH's most */
 
 struct opc_config {
-	int disabled;		/* OPCOUNT_DISABLE=1: the library does nothing */
+	int disabled;		/* OPCOUNT_DISABLE=1 or AT_SECURE: the library does nothing */
 	int report;		/* OPCOUNT_REPORT: a summary on stderr at exit */
 	int nested;		/* OPCOUNT_NESTED: count calls made inside calls too */
 	int stack_depth;	/* OPCOUNT_STACK_DEPTH, 0 = no stacks */
@@ -52,7 +52,8 @@ static inline const struct opc_config *opc_cfg(void)
 }
 
 /* From the environment, in the constructor.  Returns -1 if
- * OPCOUNT_DISABLE is set (nothing else is read then), else 0. */
+ * OPCOUNT_DISABLE is set or the process is a secure-execution one
+ * (setuid, setgid, AT_SECURE: nothing else is read then), else 0. */
 int opc_config_load(void);
 
 /* The tracer's settings, at the injected start. */
