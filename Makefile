@@ -42,7 +42,7 @@ GEN_STAMP := $(BUILD)/gen/stamp
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
 COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c \
-              common/energy.c common/producer.c
+              common/energy.c common/producer.c common/file.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/record.c preload/threads.c preload/collector.c \
@@ -209,13 +209,14 @@ cli_objs = $(patsubst %.c,$(BUILD)/cli/%.o,$(1))
 # the routine table (names, interfaces, cost functions)
 TABLE_OBJS := $(call cli_objs,common/routines.c common/cost.c) $(BUILD)/cli/gen/routines_gen.o
 # the trace format, writer and reader
-TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c) $(TABLE_OBJS)
+TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c common/file.c) \
+              $(TABLE_OBJS)
 
 TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/datadir.c common/log.c \
-                         common/trace_write.c) $(TABLE_OBJS)
+                         common/trace_write.c common/file.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=

@@ -8,10 +8,13 @@
  * address in no known module stays "0x7f...".
  */
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "file.h"
 #include "symbolize.h"
 
 struct cache_ent {
@@ -53,8 +56,16 @@ struct opc_symbolizer *opc_sym_new(const struct opc_trace *t)
 		const struct opc_tmodule *m = &t->modules[i];
 
 		/* A file that changed or vanished since the run is skipped:
-		 * its addresses print as module+offset. */
-		dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->base, false);
+		 * its addresses print as module+offset.  The path is the
+		 * trace's word, so it is opened here, without blocking, and
+		 * used only if it is a regular file (libdwfl would open a FIFO
+		 * and wait for ever); libdwfl keeps the descriptor. */
+		int fd = opc_open_regular(m->path, O_RDONLY, 0);
+
+		if (fd < 0)
+			continue;
+		if (dwfl_report_elf(s->dwfl, m->path, m->path, fd, m->base, false) == NULL)
+			close(fd);
 	}
 	dwfl_report_end(s->dwfl, NULL, NULL);
 	return s;

@@ -690,7 +690,8 @@ static int trace_open(void)
 	/* Kept clear of the low descriptors the program expects to get. */
 	fd = opc_trace_create(trace_path, 1);
 	if (fd < 0) {
-		pr_err("cannot create trace %s: %s; counting disabled", trace_path, strerror(-fd));
+		pr_err("cannot create trace %s: %s; counting disabled", trace_path,
+		       opc_open_strerror(-fd));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
