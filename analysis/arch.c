@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "file.h"
 #include "util.h"
 #include "routines.h"
 
@@ -476,12 +477,13 @@ int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc
 /* The whole file as a string, or NULL with the message in err. */
 static char *slurp(const char *path, char *err, size_t len)
 {
-	FILE *f = fopen(path, "r");
+	/* regular files only, opened without blocking: a FIFO fails here */
+	FILE *f = opc_fopen_regular(path);
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 
 	if (f == NULL) {
-		snprintf(err, len, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, len, "%s: cannot open: %s", path, opc_open_strerror(errno));
 		return NULL;
 	}
 	for (;;) {

@@ -14,6 +14,7 @@
 
 #include "carbon.h"
 #include "datadir.h"
+#include "file.h"
 
 #define GRID_CSV "grid-carbon-intensity.csv"
 #define CLOUD_CSV "cloud-region-carbon-intensity.csv"
@@ -167,10 +168,10 @@ static FILE *open_table(const char *dir, const char *name, char *path, size_t pl
 	FILE *f;
 
 	snprintf(path, plen, "%s/%s", dir, name);
-	f = fopen(path, "re");
+	f = opc_fopen_regular(path);	/* never blocks on a FIFO */
 	if (f == NULL)
 		snprintf(err, len, "cannot open %s: %s (OPCOUNT_DATA_DIR names the directory "
-			 "that holds opcount's data/ files)", path, strerror(errno));
+			 "that holds opcount's data/ files)", path, opc_open_strerror(errno));
 	return f;
 }
 

@@ -25,6 +25,7 @@
 
 #include "datadir.h"
 #include "energy.h"
+#include "file.h"
 #include "log.h"
 #include "producer.h"
 #include "trace.h"
@@ -492,7 +493,7 @@ double opc_energy_tdp_lookup(const char *table_path, const char *cpu_model)
 	char want[256], line[512], name[256];
 	double best = 0;
 	size_t best_len = 0;
-	FILE *f = fopen(table_path, "re");
+	FILE *f = opc_fopen_regular(table_path);	/* a FIFO must not hang the program */
 
 	if (f == NULL)
 		return 0;

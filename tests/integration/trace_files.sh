@@ -28,7 +28,7 @@ umask 022
 # run WHAT TRACE: blas_calls under the library writing TRACE, under
 # timeout; its output must be the plain run's and a warning name TRACE
 run() {
-	OPCOUNT_OUTPUT=$2 LD_PRELOAD=$LIB timeout 10 "$PROG" >"$tmp/$1.out" 2>"$tmp/$1.err"
+	timeout 10 env OPCOUNT_OUTPUT="$2" LD_PRELOAD="$LIB" "$PROG" >"$tmp/$1.out" 2>"$tmp/$1.err"
 	rc=$?
 	[ $rc = 124 ] && { bad "$1: the program hangs (killed after 10 s)"; return 1; }
 	[ $rc = 0 ] || bad "$1: the program exited $rc: $(head -n 3 "$tmp/$1.err")"
