@@ -1,7 +1,8 @@
 /*
  * record.c - the slow paths of the recording core: a key's first call
- * (cost model, stack capture), the switch to sampled timing, and keys that
- * no longer fit; and the state the layers above share with the core.
+ * (cost model, stack capture, room for its slot), the switch to sampled
+ * timing, and keys over the cap; and the state the layers above share
+ * with the core.
  */
 #define PR_FMT "opcount"
 
@@ -15,17 +16,16 @@
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
+#include "threads.h"
 
 OPC_HIDDEN int opc_enabled;
 OPC_HIDDEN uint32_t opc_global_layer;
 OPC_HIDDEN uint64_t opc_short_call_ticks = 3000;	/* ~1 us until calibrated */
 OPC_HIDDEN uint64_t opc_dropped_calls;
 
-/* Keys beyond this become per-routine overflow keys; the rest of the
- * table is their reserve, so overflow keys always fit. */
-#define OPC_SLOTS_SOFT (OPC_SLOTS_MAX - 2 * OPC_NROUTINES - 16)
-_Static_assert(OPC_SLOTS_SOFT > OPC_SLOTS_MAX / 2, "slot reserve too large");
-_Static_assert(2 * OPC_SLOTS_MAX <= OPC_INDEX_SIZE, "a fixed index takes ids up to half its slots");
+/* OPCOUNT_MAX_KEYS leaves this many slots at least to overflow keys */
+_Static_assert(OPC_MAX_KEYS_LIMIT + 4 * OPC_NROUTINES * 256 <= OPC_SLOTS_LIMIT,
+	       "no room for the overflow keys past the cap");
 
 /* An internal problem: warn once and get out of the program's way. */
 void opc_fail(const char *why)
@@ -45,12 +45,14 @@ uint64_t opc_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec - opc_cfg()->t0_ns;
 }
 
-static void capture_stack(struct opc_thread *t, struct opc_slot *s)
+/* The stack of slot number ns (s), into its chunk's frames. */
+static void capture_stack(struct opc_thread *t, uint32_t ns, struct opc_slot *s)
 {
 	void *frames[OPC_STACK_MAX + 8];
+	uint64_t *pool = (uint64_t *)(t->chunk[ns >> OPC_CHUNK_SHIFT] + OPC_CHUNK_SLOTS);
 	int n, first = -1, depth = opc_cfg()->stack_depth;
 
-	if (depth <= 0 || t->stack_used + OPC_STACK_MAX > OPC_STACK_POOL_WORDS)
+	if (depth <= 0 || t->stack_used + OPC_STACK_MAX > OPC_CHUNK_STACK_WORDS)
 		return;
 	n = unw_backtrace(frames, OPC_STACK_MAX + 8);
 	/* Drop our own frames: the stack starts at the call site. */
@@ -72,7 +74,7 @@ static void capture_stack(struct opc_thread *t, struct opc_slot *s)
 	s->stack_off = t->stack_used;
 	s->stack_depth = n;
 	for (int i = 0; i < n; i++)
-		t->stack_pool[t->stack_used + i] = (uintptr_t)frames[first + i];
+		pool[t->stack_used + i] = (uintptr_t)frames[first + i];
 	t->stack_used += n;
 }
 
@@ -85,20 +87,56 @@ static void key_cost(const struct opc_key *k, struct opc_cost *cost)
 		opc_routine_cost(k->rid, &k->shape, cost);
 }
 
+/* Room for slot n: its chunk mapped, and the index able to take it.
+ * NULL if there is none (no memory, or the directory is full). */
+static struct opc_slot *slot_room(struct opc_thread *t, uint32_t n)
+{
+	if ((n & (OPC_CHUNK_SLOTS - 1)) == 0) {
+		if (opc_thread_add_chunk(t, n >> OPC_CHUNK_SHIFT) < 0)
+			return NULL;
+		t->stack_used = 0;	/* a new chunk's frames */
+	}
+	/* a fixed table refuses past half full: grow it first */
+	if (2 * (t->index.n + 1) > t->index.mask + 1 && opc_thread_grow_index(t) < 0)
+		return NULL;
+	return opc_slot_at(t, n);
+}
+
+/* Once per process: the first thread whose keys pass the cap, or find no
+ * memory for one, says so. */
+static void warn_full(const struct opc_thread *t, uint32_t n)
+{
+	static int warned;
+
+	if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+		return;
+	if (n >= opc_cfg()->max_keys)
+		pr_warn("thread %d reached OPCOUNT_MAX_KEYS=%u distinct keys: later new keys are "
+			"merged into one per routine (counts exact; site, shape and layer lost, "
+			"marked overflow)", (int)t->tid, opc_cfg()->max_keys);
+	else
+		pr_warn("thread %d: no memory for key %u: later new keys are merged into one "
+			"per routine (marked overflow)", (int)t->tid, n + 1);
+}
+
 /*
  * A key this thread has not seen.  Runs inside the wrapper's recursion
- * guard, so the unwinder and the cost model may call anything.
+ * guard, so the unwinder and the cost model may call anything; memory
+ * for keys comes from mmap (threads.c), never the heap.
  */
 struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key *k)
 {
 	struct opc_key ok;
-	struct opc_slot *s;
+	struct opc_slot *s = NULL;
 	struct opc_cost cost;
 	uint32_t n = t->nslots;
 
-	if (n >= OPC_SLOTS_SOFT) {
-		/* Table full: merge into one key per routine (and nesting,
-		 * refusal).  Counts stay exact; site, layer and shape are lost. */
+	if (n < opc_cfg()->max_keys)
+		s = slot_room(t, n);
+	if (s == NULL) {
+		/* Over the cap (or out of memory): merge into one key per
+		 * routine (and nesting, refusal, device).  Counts stay exact;
+		 * site, layer and shape are lost. */
 		memset(&ok, 0, sizeof(ok));
 		ok.rid = k->rid;
 		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_REJECTED | OPC_KEY_DEV_MASK)) |
@@ -106,24 +144,25 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 		s = opc_slot_find(t, &ok, opc_key_hash(&ok));
 		if (s)
 			return s;
-		if (n >= OPC_SLOTS_MAX) {
+		warn_full(t, n);
+		s = slot_room(t, n);
+		if (s == NULL) {
 			__atomic_add_fetch(&opc_dropped_calls, 1, __ATOMIC_RELAXED);
 			return NULL;
 		}
 		k = &ok;
 	}
-	s = &t->slots[n];
 	s->key = *k;
 	if (!(k->kflags & OPC_KEY_OVERFLOW)) {
 		key_cost(k, &cost);
 		s->flops = cost.flops;
 		s->bytes = cost.bytes;
-		capture_stack(t, s);
+		capture_stack(t, n, s);
 	}
-	/* cannot fail: OPC_SLOTS_MAX keys fill at most half the index */
+	/* cannot fail: slot_room() made room */
 	opc_hashtab_insert(&t->index, opc_key_hash(k), n + 1);
 	/* Publish: the collector reads nslots with acquire semantics and
-	 * must see the key written above. */
+	 * must see the key (and its chunk) written above. */
 	__atomic_store_n(&t->nslots, n + 1, __ATOMIC_RELEASE);
 	return s;
 }
