@@ -7,6 +7,7 @@
 #define PR_FMT "opcount"
 
 #include <stdint.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define UNW_LOCAL_ONLY
@@ -16,7 +17,6 @@
 #include "log.h"
 #include "record.h"
 #include "resolve.h"
-#include "threads.h"
 
 OPC_HIDDEN int opc_enabled;
 OPC_HIDDEN uint32_t opc_global_layer;
@@ -87,17 +87,96 @@ static void key_cost(const struct opc_key *k, struct opc_cost *cost)
 		opc_routine_cost(k->rid, &k->shape, cost);
 }
 
+/*
+ * Slots and index are anonymous mappings, never the heap: a key may first
+ * appear inside the program's malloc, and pages are touched only as keys
+ * fill them.
+ */
+static void *map_zeroed(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Chunk c of t's slots, mapped unless it is: 0, -ENOSPC past the
+ * directory, -ENOMEM. */
+static int add_chunk(struct opc_thread *t, uint32_t c)
+{
+	struct opc_slot *chunk;
+
+	if (c >= OPC_CHUNKS)
+		return -ENOSPC;
+	if (t->chunk[c])	/* kept from before a fork */
+		return 0;
+	chunk = map_zeroed(OPC_CHUNK_BYTES);
+	if (chunk == NULL)
+		return -ENOMEM;
+	/* Readers load it only after an nslots that covers it (release). */
+	t->chunk[c] = chunk;
+	return 0;
+}
+
+/* The key index, twice the size: only the owner probes it, so the old
+ * one is unmapped at once.  0 or -ENOMEM. */
+static int grow_index(struct opc_thread *t)
+{
+	uint32_t size = 2 * (t->index.mask + 1), n = t->index.n;
+	uint64_t *slot = map_zeroed((size_t)size * sizeof(uint64_t));
+
+	if (slot == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= t->index.mask; i++)
+		if (t->index.slot[i])
+			opc_hashtab_put(slot, size - 1, t->index.slot[i]);
+	munmap(t->index.slot, ((size_t)t->index.mask + 1) * sizeof(uint64_t));
+	opc_hashtab_init_fixed(&t->index, slot, size);
+	t->index.n = n;
+	return 0;
+}
+
+int opc_slots_init(struct opc_thread *t)
+{
+	uint64_t *index = map_zeroed(OPC_INDEX_INIT * sizeof(uint64_t));
+
+	if (index == NULL)
+		return -ENOMEM;
+	opc_hashtab_init_fixed(&t->index, index, OPC_INDEX_INIT);
+	return add_chunk(t, 0);
+}
+
+void opc_slots_free(struct opc_thread *t)
+{
+	for (uint32_t c = 0; c < OPC_CHUNKS && t->chunk[c]; c++)
+		munmap(t->chunk[c], OPC_CHUNK_BYTES);
+	if (t->index.slot)
+		munmap(t->index.slot, ((size_t)t->index.mask + 1) * sizeof(uint64_t));
+}
+
+void opc_slots_reset(struct opc_thread *t)
+{
+	for (uint32_t i = 0; i < t->nslots; i += OPC_CHUNK_SLOTS) {
+		uint32_t n = t->nslots - i < OPC_CHUNK_SLOTS ? t->nslots - i : OPC_CHUNK_SLOTS;
+
+		memset(opc_slot_at(t, i), 0, sizeof(struct opc_slot) * n);
+	}
+	opc_hashtab_free(&t->index);	/* a fixed table: zeroed */
+	t->nslots = 0;
+	t->stack_used = 0;
+}
+
 /* Room for slot n: its chunk mapped, and the index able to take it.
  * NULL if there is none (no memory, or the directory is full). */
 static struct opc_slot *slot_room(struct opc_thread *t, uint32_t n)
 {
 	if ((n & (OPC_CHUNK_SLOTS - 1)) == 0) {
-		if (opc_thread_add_chunk(t, n >> OPC_CHUNK_SHIFT) < 0)
+		if (add_chunk(t, n >> OPC_CHUNK_SHIFT) < 0)
 			return NULL;
 		t->stack_used = 0;	/* a new chunk's frames */
 	}
 	/* a fixed table refuses past half full: grow it first */
-	if (2 * (t->index.n + 1) > t->index.mask + 1 && opc_thread_grow_index(t) < 0)
+	if (2 * (t->index.n + 1) > t->index.mask + 1 && grow_index(t) < 0)
 		return NULL;
 	return opc_slot_at(t, n);
 }
@@ -122,7 +201,7 @@ static void warn_full(const struct opc_thread *t, uint32_t n)
 /*
  * A key this thread has not seen.  Runs inside the wrapper's recursion
  * guard, so the unwinder and the cost model may call anything; memory
- * for keys comes from mmap (threads.c), never the heap.
+ * for keys comes from mmap (map_zeroed), never the heap.
  */
 struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key *k)
 {

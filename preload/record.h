@@ -150,6 +150,12 @@ extern uint64_t opc_dropped_calls;	/* no memory for their key */
 void opc_fail(const char *why);
 uint64_t opc_now_ns(void);		/* CLOCK_MONOTONIC since load */
 
+/* A new thread's slots and key index (0 or -ENOMEM), their release, and
+ * in a forked child the loss of every key (the memory kept). */
+int opc_slots_init(struct opc_thread *t);
+void opc_slots_free(struct opc_thread *t);
+void opc_slots_reset(struct opc_thread *t);
+
 struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key *k);
 void opc_slot_overflow_account(struct opc_slot *s, const struct opc_key *k);
 void opc_slot_tune(struct opc_slot *s);

@@ -4,7 +4,6 @@
  */
 #define PR_FMT "opcount"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -38,61 +37,20 @@ static void *map_zeroed(size_t size)
  * A thread's state lives in anonymous mappings rather than the heap: it is
  * touched page by page as keys appear (RSS follows the keys actually
  * seen), and it never calls into an allocator the program may be using
- * at the time (a key may first appear inside the program's malloc).
+ * at the time.  Its slots and key index are record.c's.
  */
 static struct opc_thread *thread_new(void)
 {
 	struct opc_thread *t = map_zeroed(sizeof(*t));
-	uint64_t *index;
 
 	if (t == NULL)
 		return NULL;
-	index = map_zeroed(OPC_INDEX_INIT * sizeof(uint64_t));
-	if (index == NULL || opc_thread_add_chunk(t, 0) < 0) {
-		if (index)
-			munmap(index, OPC_INDEX_INIT * sizeof(uint64_t));
+	if (opc_slots_init(t) < 0) {
 		opc_thread_free(t);
 		return NULL;
 	}
-	opc_hashtab_init_fixed(&t->index, index, OPC_INDEX_INIT);
 	t->tid = (pid_t)syscall(SYS_gettid);
 	return t;
-}
-
-int opc_thread_add_chunk(struct opc_thread *t, uint32_t c)
-{
-	struct opc_slot *chunk;
-
-	if (c >= OPC_CHUNKS)
-		return -ENOSPC;
-	if (t->chunk[c])	/* kept from before a fork */
-		return 0;
-	chunk = map_zeroed(OPC_CHUNK_BYTES);
-	if (chunk == NULL)
-		return -ENOMEM;
-	/* Readers load it only after an nslots that covers it (release). */
-	t->chunk[c] = chunk;
-	return 0;
-}
-
-/*
- * The owner's key index, twice the size: only the owner probes it, so
- * the old one can be unmapped at once.
- */
-int opc_thread_grow_index(struct opc_thread *t)
-{
-	uint32_t size = 2 * (t->index.mask + 1), n = t->index.n;
-	uint64_t *slot = map_zeroed((size_t)size * sizeof(uint64_t));
-
-	if (slot == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i <= t->index.mask; i++)
-		if (t->index.slot[i])
-			opc_hashtab_put(slot, size - 1, t->index.slot[i]);
-	munmap(t->index.slot, ((size_t)t->index.mask + 1) * sizeof(uint64_t));
-	opc_hashtab_init_fixed(&t->index, slot, size);
-	t->index.n = n;
-	return 0;
 }
 
 /* The caller has released what others hold for t (its GPU events). */
@@ -100,25 +58,14 @@ void opc_thread_free(struct opc_thread *t)
 {
 	if (t == NULL)
 		return;
-	for (uint32_t c = 0; c < OPC_CHUNKS && t->chunk[c]; c++)
-		munmap(t->chunk[c], OPC_CHUNK_BYTES);
-	if (t->index.slot)
-		munmap(t->index.slot, ((size_t)t->index.mask + 1) * sizeof(uint64_t));
+	opc_slots_free(t);
 	munmap(t, sizeof(*t));
 }
 
-/* Forget every key (a forked child starts a trace of its own); the
- * chunks and the index stay mapped for the keys to come. */
+/* Forget every key (a forked child starts a trace of its own). */
 static void thread_reset(struct opc_thread *t)
 {
-	for (uint32_t i = 0; i < t->nslots; i += OPC_CHUNK_SLOTS) {
-		uint32_t n = t->nslots - i < OPC_CHUNK_SLOTS ? t->nslots - i : OPC_CHUNK_SLOTS;
-
-		memset(opc_slot_at(t, i), 0, sizeof(struct opc_slot) * n);
-	}
-	opc_hashtab_free(&t->index);	/* a fixed table: zeroed */
-	t->nslots = 0;
-	t->stack_used = 0;
+	opc_slots_reset(t);
 	t->last = NULL;
 	t->gpu = NULL;	/* the parent's events: CUDA does not survive fork */
 	t->tid = (pid_t)syscall(SYS_gettid);

@@ -40,14 +40,6 @@ void opc_registry_set_hook(int (*before_add)(void));
 struct opc_thread *opc_thread_attach(void);
 void opc_thread_free(struct opc_thread *t);
 
-/*
- * The owner's slow path, when a key is new (record.c): map chunk c of t's
- * slots unless it is (0, -ENOSPC past the directory, -ENOMEM), and double
- * t's key index (0 or -ENOMEM).  With mmap, never the heap.
- */
-int opc_thread_add_chunk(struct opc_thread *t, uint32_t c);
-int opc_thread_grow_index(struct opc_thread *t);
-
 /* ---- for the collector, with the registry lock held ---- */
 void opc_registry_lock(void);
 void opc_registry_unlock(void);
