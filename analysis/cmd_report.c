@@ -87,7 +87,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
 		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0) +
-			(r->rejected ? 11 : 0);
+			(r->rejected ? 11 : 0) + (r->overflow ? 11 : 0);
 		int o = (int)strlen(by == OPC_BY_OP ? r->type : r->op);
 
 		if (w > width)
@@ -105,7 +105,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	putchar('\n');
 	for (size_t i = 0; i < p->nrows && (top == 0 || shown < top); i++) {
 		const struct opc_row *r = &p->rows[i];
-		char name[512];
+		char name[512], mark[32];
 
 		opc_si(f, sizeof(f), (double)r->flops);
 		opc_si(b, sizeof(b), (double)r->bytes);
@@ -116,10 +116,13 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(rate, sizeof(rate), "-");
 		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
 			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
-		if (r->rejected) {	/* a mark the column's width never cuts */
-			size_t at = strlen(name) < (size_t)width - 11 ? strlen(name) : (size_t)width - 11;
+		snprintf(mark, sizeof(mark), "%s%s", r->rejected ? " (rejected)" : "",
+			 r->overflow ? " (overflow)" : "");
+		if (*mark) {	/* marks the column's width never cuts */
+			size_t ml = strlen(mark);
+			size_t at = strlen(name) < (size_t)width - ml ? strlen(name) : (size_t)width - ml;
 
-			snprintf(name + at, sizeof(name) - at, " (rejected)");
+			snprintf(name + at, sizeof(name) - at, "%s", mark);
 		}
 		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
 		       opw, opw, by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
@@ -172,6 +175,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->rejected)
 		printf("# (rejected): calls the BLAS/LAPACK refused (illegal arguments, xerbla or "
 		       "info < 0): counted as calls, with 0 FLOPs and 0 bytes\n");
+	if (p->overflow)
+		printf("# (overflow): a thread passed OPCOUNT_MAX_KEYS distinct keys; its later keys "
+		       "are merged per routine: calls and FLOPs exact, site, shape and layer lost\n");
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
 	if (p->gpu)
@@ -361,6 +367,8 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 			json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
 		if (r->rejected)
 			json_object_object_add(o, "rejected", json_object_new_boolean(1));
+		if (r->overflow)
+			json_object_object_add(o, "overflow", json_object_new_boolean(1));
 		if (r->nstack) {
 			json_object *st = json_object_new_array();
 

@@ -143,6 +143,10 @@ void opc_key_shape(const struct opc_tkey *k, char *buf, size_t len)
 	int i = 0;
 
 	o += snprintf(buf + o, len - o, "%s", k->op);
+	if (k->rec.flags & OPC_TKEY_OVERFLOW) {	/* the shapes of many keys */
+		snprintf(buf + o, len - o, " (shapes merged)");
+		return;
+	}
 	snprintf(names, sizeof(names), "%s", k->dims);
 	for (char *tok = strtok(names, ","); tok && i < 4 && o < len; tok = strtok(NULL, ","), i++)
 		o += snprintf(buf + o, len - o, " %s=%lld", tok, (long long)k->rec.d[i]);
@@ -317,6 +321,7 @@ static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc
 	r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
 	r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
 	r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
+	p->overflow |= r->overflow;
 	r->rejected = !!(k->rec.flags & OPC_TKEY_REJECTED);	/* alike in a row */
 	p->rejected |= r->rejected;
 	if (k->timed < k->calls && !gpu)

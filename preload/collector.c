@@ -203,9 +203,11 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
+/* Slot number n of thread t, as key gid. */
+static void emit_key(struct opc_thread *t, uint32_t n, uint32_t gid)
 {
-	uint32_t stack = opc_writer_stack(&writer, &stacks, t->stack_pool + s->stack_off,
+	struct opc_slot *s = opc_slot_at(t, n);
+	uint32_t stack = opc_writer_stack(&writer, &stacks, opc_slot_frames(t, n),
 					  s->stack_depth);
 	struct opc_rec_key *k = opc_writer_key(&writer, &strings, gid, s->key.rid);
 
@@ -399,12 +401,12 @@ static int intern_new_keys(struct opc_thread *t)
 	int new_keys = 0;
 
 	for (uint32_t i = t->h_nslots; i < t->h_snap; i++) {
-		struct opc_slot *s = &t->slots[i];
+		struct opc_slot *s = opc_slot_at(t, i);
 		int is_new;
 
 		s->gid = gkey_intern(&s->key, t->tid, &is_new);
 		if (is_new) {
-			emit_key(t, s, s->gid);
+			emit_key(t, i, s->gid);
 			new_keys = 1;
 		}
 	}
@@ -422,7 +424,7 @@ static int harvest_thread(struct opc_thread *t)
 	opc_gpu_poll(t);
 	new_keys = intern_new_keys(t);
 	for (uint32_t i = 0; i < t->h_snap; i++) {
-		struct opc_slot *s = &t->slots[i];
+		struct opc_slot *s = opc_slot_at(t, i);
 
 		if (s->key.kflags >> OPC_KEY_DEV_SHIFT)
 			harvest_gpu(s);
@@ -813,7 +815,7 @@ void opc_collector_restart(void)
 	forget_ids();
 	for (struct opc_thread *t = opc_registry_threads(); t; t = t->next) {
 		for (uint32_t i = 0; i < t->h_nslots; i++)
-			t->slots[i].gid = 0;
+			opc_slot_at(t, i)->gid = 0;
 		t->h_nslots = 0;
 	}
 	opc_registry_unlock();

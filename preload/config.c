@@ -20,6 +20,7 @@
 
 struct opc_config opc_config_store = {
 	.stack_depth = OPC_STACK_MAX,
+	.max_keys = OPC_MAX_KEYS_DEFAULT,
 	.hz = 100,
 	.interval_ns = 10000000,	/* 100 Hz */
 	.output = "opcount-%p.opc",
@@ -130,6 +131,7 @@ int opc_config_load(void)
 	c->report = env_long("OPCOUNT_REPORT", 0, 0, 1);
 	c->nested = env_long("OPCOUNT_NESTED", 0, 0, 1);
 	c->stack_depth = env_long("OPCOUNT_STACK_DEPTH", OPC_STACK_MAX, 0, OPC_STACK_MAX);
+	c->max_keys = env_long("OPCOUNT_MAX_KEYS", OPC_MAX_KEYS_DEFAULT, 1, OPC_MAX_KEYS_LIMIT);
 	c->hz = env_long("OPCOUNT_HZ", 100, 1, 10000);
 	c->interval_ns = 1000000000 / c->hz;
 	c->use_tsc = tsc_usable() && !secure_getenv("OPCOUNT_NO_TSC");
