@@ -207,12 +207,14 @@ TABLE_OBJS := $(call cli_objs,common/routines.c common/cost.c) $(BUILD)/cli/gen/
 # the trace format, writer and reader
 TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c) $(TABLE_OBJS)
 
-TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c) $(TRACE_OBJS)
+TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c \
+                         analysis/util.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/datadir.c common/log.c \
                          common/trace_write.c) $(TABLE_OBJS)
-TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
+TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
+                         analysis/util.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c) $(TRACE_OBJS)

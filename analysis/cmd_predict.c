@@ -13,6 +13,7 @@
  */
 #define PR_FMT "predict"
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "opcount_cli.h"
 #include "predict.h"
+#include "util.h"
 
 struct popts {
 	struct opc_predict_req q;
@@ -67,15 +69,11 @@ static void usage(FILE *f)
 /* A number >= min; integral when `integer`; plain decimal or 1e9 form. */
 static int parse_num(const char *opt, const char *arg, double min, int integer, double *out)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < min ||
-	    (integer && v != floor(v))) {
+	if (opc_parse_double(arg, min, DBL_MAX, &v) < 0 || (integer && v != floor(v))) {
 		pr_err("--%s: expected %s >= %g, got '%s'", opt,
-		       integer ? "a whole number" : "a number", min, arg);
+		       integer ? "a whole number" : "a number", min, opc_tty(arg));
 		return -EINVAL;
 	}
 	*out = v;

@@ -32,6 +32,7 @@
 #include "opcount_cli.h"
 #include "producer.h"
 #include "ptrace.h"
+#include "util.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -176,8 +177,9 @@ static void usage(FILE *f)
 		"  --nested                 also record calls made inside intercepted calls\n"
 		"  --ptrace                 count with breakpoints instead of LD_PRELOAD (static\n"
 		"                           programs, BLAS bound with dlopen+dlsym)\n"
-		"  -p PID [--duration S]    attach to a running process for S seconds (or until\n"
-		"                           Ctrl-C), then detach and leave it running\n"
+		"  -p PID [--duration S]    attach to a running process for S seconds (without\n"
+		"                           one, or with inf: until it exits or Ctrl-C), then\n"
+		"                           detach and leave it running\n"
 		"  --stacks                 with --ptrace or -p: sample every running thread's\n"
 		"                           stack at each tick, so that the energy outside\n"
 		"                           intercepted calls goes to code (report --format folded)\n"
@@ -195,7 +197,8 @@ struct record_opts {
 	long hz;		/* -F; 0: the default */
 	int use_ptrace, stacks, inject;
 	long attach_pid;	/* -p */
-	double duration;	/* --duration */
+	double duration;	/* --duration; 0: until the process exits or Ctrl-C */
+	int duration_given;
 	char **cmd;		/* the command and its arguments, NULL-terminated */
 };
 
@@ -212,6 +215,27 @@ static int parse_energy(const char *arg)
 	pr_err("--energy: unknown source '%s' (auto, rapl, perf, nvml, "
 	       "estimate, none, rapl+nvml, perf+nvml, estimate+nvml)", arg);
 	return -1;
+}
+
+/*
+ * --duration: seconds > 0, or "inf" for no limit (until the process exits
+ * or Ctrl-C), which is what the tracer does without a duration (0).  A
+ * finite duration must give a deadline the tracer's nanosecond clock can
+ * hold: anything from 1 ns to about 31 years.  0, or -1 with the message
+ * printed.
+ */
+static int parse_duration(const char *arg, double *out)
+{
+	if (!strcmp(arg, "inf") || !strcmp(arg, "infinity")) {
+		*out = 0;
+		return 0;
+	}
+	if (opc_parse_double(arg, 1e-9, 1e9, out) < 0) {
+		pr_err("--duration: expected seconds from 1e-9 to 1e9, or inf (until the process "
+		       "exits or Ctrl-C), got '%s'", opc_tty(arg));
+		return -1;
+	}
+	return 0;
 }
 
 /* Fills o from argv: -1 to go on, or the exit status (0 after --help, 2
@@ -239,8 +263,6 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 	optind = 1;
 	/* '+': options end at the command, whose own options are its own */
 	while ((c = getopt_long(argc, argv, "+o:F:p:h", opts, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -251,15 +273,14 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			o->energy = optarg;
 			break;
 		case 'F':
-			o->hz = strtol(optarg, &end, 10);
-			if (*end || o->hz < 1 || o->hz > 1000) {
+			if (opc_parse_long(optarg, 1, 1000, &o->hz) < 0) {
 				pr_err("-F: expected a rate from 1 to 1000 Hz, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'I':
-			o->idle_secs = strtod(optarg, &end);
-			if (*end || o->idle_secs <= 0 || o->idle_secs > 3600) {
+			if (opc_parse_double(optarg, 0, 3600, &o->idle_secs) < 0 ||
+			    o->idle_secs <= 0) {
 				pr_err("--idle-baseline: expected seconds in (0, 3600], got '%s'",
 				       optarg);
 				return 2;
@@ -272,18 +293,15 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			o->use_ptrace = 1;
 			break;
 		case 'p':
-			o->attach_pid = strtol(optarg, &end, 10);
-			if (*end || o->attach_pid < 1 || o->attach_pid > INT_MAX) {
+			if (opc_parse_long(optarg, 1, INT_MAX, &o->attach_pid) < 0) {
 				pr_err("-p: expected a process id, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'D':
-			o->duration = strtod(optarg, &end);
-			if (*end || o->duration <= 0) {
-				pr_err("--duration: expected seconds > 0, got '%s'", optarg);
+			if (parse_duration(optarg, &o->duration) < 0)
 				return 2;
-			}
+			o->duration_given = 1;
 			break;
 		case 'S':
 			o->stacks = 1;
@@ -533,7 +551,7 @@ int cmd_record(int argc, char **argv)
 	popts.idle_w = getenv("OPCOUNT_IDLE_W");
 	if (o.attach_pid)
 		return record_attached(&o, &popts);
-	if (o.duration > 0) {
+	if (o.duration_given) {
 		pr_err("--duration needs -p PID");
 		return 2;
 	}

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,16 +582,12 @@ int cmd_report(int argc, char **argv)
 			sort_by = i;
 			break;
 		}
-		case 't': {
-			char *end;
-
-			top = strtol(optarg, &end, 10);
-			if (*end || top < 0) {
-				pr_err("--top: expected a number >= 0, got '%s'", optarg);
+		case 't':
+			if (opc_parse_long(optarg, 0, LONG_MAX, &top) < 0) {
+				pr_err("--top: expected a number >= 0, got '%s'", opc_tty(optarg));
 				return 2;
 			}
 			break;
-		}
 		case 'S':
 			stacks = 1;
 			break;

@@ -9,6 +9,7 @@
  */
 #define PR_FMT "fit"
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "fit.h"
 #include "log.h"
 #include "nnls.h"
+#include "util.h"
 
 static const char *const model_short[OPC_FIT_NMODELS] = {
 	"FLOPs alone", "per-type FLOPs", "per-type FLOPs+bytes",
@@ -110,13 +112,9 @@ static char *dup_or_null(const char *s)
 static long info_long(const struct opc_trace *t, const char *key)
 {
 	const char *v = opc_trace_info(t, key);
-	char *end;
 	long n;
 
-	if (v == NULL || *v == 0)
-		return -1;
-	n = strtol(v, &end, 10);
-	return *end == 0 && n >= 0 ? n : -1;
+	return v && opc_parse_long(v, 0, LONG_MAX, &n) == 0 ? n : -1;
 }
 
 static int same_str(const char *a, const char *b)

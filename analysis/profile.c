@@ -15,6 +15,7 @@
 #include "routines.h"
 #include "attribute.h"
 #include "symbolize.h"
+#include "util.h"
 
 static const char *group_names[] = { "site", "layer", "op", "type", "key", "path", "device" };
 
@@ -61,10 +62,14 @@ static int energy_load(struct opc_profile *p)
 		p->have_energy = 1;
 		p->measured &= t->energy.measured;
 		const char *idle = opc_trace_info(t, "idle_w");
+		double w;
 
-		if (idle) {
+		if (idle && opc_parse_double(idle, 0, 1e9, &w) < 0) {
+			pr_warn("%s: idle power '%s' is not a number of watts: no static energy",
+				opc_tty(t->path), opc_tty(idle));
+		} else if (idle) {
 			/* static energy: what the idle machine would have used */
-			p->idle_w = atof(idle);
+			p->idle_w = w;
 			p->static_j += p->idle_w * a.duration_s;
 		}
 		p->energy_j += a.total_j;
