@@ -308,7 +308,7 @@ gpu-fakes: $(GPU_TEST_DEPS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(WRAP)/calls $(GPU_TEST_DEPS)
+		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
 	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
@@ -327,6 +327,12 @@ $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) -Wl,-rpath,$(abspath $(FAKE)) \
 		-lcublas -lcublasLt -lcudart -lm
+
+# synthetic traces written with the trace writer (bench/report.sh, and the
+# tests of what report does with large and hostile traces)
+$(BUILD)/bench/gentrace: bench/gentrace.c $(TRACE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -MMD -MP $< $(TRACE_OBJS) -o $@ $(CLI_LIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -52,7 +52,7 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(x->group, y->group);
 }
 
-static const char *first_column(const struct opc_row *r, enum opc_group by)
+static const char *first_column_raw(const struct opc_row *r, enum opc_group by)
 {
 	if (r->outside)
 		return r->site;
@@ -68,6 +68,22 @@ static const char *first_column(const struct opc_row *r, enum opc_group by)
 	return "?";
 }
 
+/*
+ * What a table shows comes from the trace, which anyone may have written:
+ * its text goes through opc_tty (control characters and bytes that are
+ * not UTF-8 as \xNN), so that it cannot drive the terminal.
+ */
+static const char *first_column(const struct opc_row *r, enum opc_group by)
+{
+	return opc_tty(first_column_raw(r, by));
+}
+
+/* The op column, or the type column of a table --by op. */
+static const char *op_column(const struct opc_row *r, enum opc_group by)
+{
+	return opc_tty(by == OPC_BY_OP ? r->type : r->op);
+}
+
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
 {
 	char f[32], b[32], c[32], rate[32];
@@ -79,16 +95,16 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		const char *exe = opc_trace_info(t, "cmdline");
 		const char *blas = opc_trace_info(t, "blas");
 
-		printf("# trace %s: pid %u, %s, %.3f s%s\n", t->path, t->hdr.pid,
-		       exe ? exe : "?", t->end_ns / 1e9,
+		printf("# trace %s: pid %u, %s, %.3f s%s\n", opc_tty(t->path), t->hdr.pid,
+		       exe ? opc_tty(exe) : "?", t->end_ns / 1e9,
 		       t->ended ? "" : " (incomplete)");
 		if (blas)
-			printf("#   blas %s\n", blas);
+			printf("#   blas %s\n", opc_tty(blas));
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
 		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0);
-		int o = (int)strlen(by == OPC_BY_OP ? r->type : r->op);
+		int o = (int)strlen(op_column(r, by));
 
 		if (w > width)
 			width = w;
@@ -117,7 +133,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
 			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
 		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
-		       opw, opw, by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
+		       opw, opw, op_column(r, by), c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
 		if (p->have_energy && r->nested) {
 			printf(" %11s", "(in outer)");
@@ -172,7 +188,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		       p->gpu_s);
 	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
 		printf("# GPU work gets no energy: this trace has no GPU energy source (NVML); "
-		       "the %s energy is the host's\n", p->source);
+		       "the %s energy is the host's\n", opc_tty(p->source));
 	if (p->captured)
 		printf("# some GPU calls were captured into a CUDA graph (\"captured\" in JSON): "
 		       "counted once, at capture, untimed; the graph's launches are not seen\n");
@@ -184,20 +200,23 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	else if (p->measured)
 		printf("# energy: %.4f J measured by %s, split among calls by busy time "
 		       "(time-proportional); +/- from the power of neighbouring intervals and "
-		       "the counter resolution\n", p->energy_j, p->source);
+		       "the counter resolution\n", p->energy_j, opc_tty(p->source));
 	else
 		printf("# energy: %.4f J ESTIMATED, not measured (%s), split by busy time\n",
-		       p->energy_j, p->note && p->note[0] ? p->note : p->source);
+		       p->energy_j, opc_tty(p->note && p->note[0] ? p->note : p->source));
 	if (p->have_energy && p->idle_w >= 0)
 		printf("# idle baseline %.2f W: static %.4f J, dynamic %.4f J\n", p->idle_w,
 		       p->static_j, p->energy_j - p->static_j);
 }
 
+/* A CSV field, escaped like a table's text (opc_tty: no line breaks
+ * either), quoted where it holds a comma or a quote. */
 static void csv_field(const char *s)
 {
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\n")) {
+	s = opc_tty(s);
+	if (strpbrk(s, ",\"")) {
 		putchar('"');
 		for (; *s; s++) {
 			if (*s == '"')
@@ -237,9 +256,16 @@ static void print_csv(const struct opc_profile *p, size_t top)
 	}
 }
 
+/* Text from a trace: valid UTF-8 whatever the trace holds (opc_json_string). */
 static json_object *jstr(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return opc_json_string(s);
+}
+
+/* JSON has no inf nor NaN: null for what a hostile trace could make so. */
+static json_object *jnum(double v)
+{
+	return opc_json_double(v);
 }
 
 static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
@@ -253,11 +279,11 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 	json_object_object_add(totals, "calls", json_object_new_uint64(p->calls));
 	json_object_object_add(totals, "flops", json_object_new_uint64(p->flops));
 	json_object_object_add(totals, "bytes", json_object_new_uint64(p->bytes));
-	json_object_object_add(totals, "busy_s", json_object_new_double(p->busy_s));
-	json_object_object_add(totals, "gpu_s", json_object_new_double(p->gpu_s));
+	json_object_object_add(totals, "busy_s", jnum(p->busy_s));
+	json_object_object_add(totals, "gpu_s", jnum(p->gpu_s));
 	json_object_object_add(totals, "energy_j",
-			       p->have_energy ? json_object_new_double(p->energy_j) : NULL);
-	json_object_object_add(totals, "duration_s", json_object_new_double(p->duration_s));
+			       p->have_energy ? jnum(p->energy_j) : NULL);
+	json_object_object_add(totals, "duration_s", jnum(p->duration_s));
 	json_object_object_add(totals, "flops_estimated", json_object_new_boolean(p->estimated));
 	json_object_object_add(root, "totals", totals);
 	/* "source" stays one of the five names of the contract: the host's
@@ -269,24 +295,24 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 
 		snprintf(buf, sizeof(buf), "%s", p->source);
 		for (char *s = strtok_r(buf, "+", &save); s; s = strtok_r(NULL, "+", &save))
-			json_object_array_add(srcs, json_object_new_string(s));
+			json_object_array_add(srcs, jstr(s));
 		snprintf(buf, sizeof(buf), "%s", p->source);
 		buf[strcspn(buf, "+")] = 0;
-		json_object_object_add(energy, "source", json_object_new_string(buf));
+		json_object_object_add(energy, "source", jstr(buf));
 		json_object_object_add(energy, "sources", srcs);
 	}
 	json_object_object_add(energy, "measured", json_object_new_boolean(p->measured));
 	if (p->have_energy) {
 		json_object_object_add(energy, "split", json_object_new_string("time"));
-		json_object_object_add(energy, "total_j", json_object_new_double(p->energy_j));
-		json_object_object_add(energy, "outside_j", json_object_new_double(p->outside_j));
+		json_object_object_add(energy, "total_j", jnum(p->energy_j));
+		json_object_object_add(energy, "outside_j", jnum(p->outside_j));
 		json_object_object_add(energy, "note", jstr(p->note));
 		json_object_object_add(energy, "traces_overlap", json_object_new_boolean(p->overlap));
 		if (p->idle_w >= 0) {
-			json_object_object_add(energy, "idle_w", json_object_new_double(p->idle_w));
-			json_object_object_add(energy, "static_j", json_object_new_double(p->static_j));
+			json_object_object_add(energy, "idle_w", jnum(p->idle_w));
+			json_object_object_add(energy, "static_j", jnum(p->static_j));
 			json_object_object_add(energy, "dynamic_j",
-					       json_object_new_double(p->energy_j - p->static_j));
+					       jnum(p->energy_j - p->static_j));
 		}
 	}
 	json_object_object_add(root, "energy", energy);
@@ -298,13 +324,13 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		const struct opc_trace *t = &p->traces[i];
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "path", json_object_new_string(t->path));
+		json_object_object_add(o, "path", jstr(t->path));
 		json_object_object_add(o, "pid", json_object_new_int64(t->hdr.pid));
 		json_object_object_add(o, "cmdline", jstr(opc_trace_info(t, "cmdline")));
 		json_object_object_add(o, "host", jstr(opc_trace_info(t, "host")));
 		json_object_object_add(o, "cpu", jstr(opc_trace_info(t, "cpu")));
 		json_object_object_add(o, "blas", jstr(opc_trace_info(t, "blas")));
-		json_object_object_add(o, "duration_s", json_object_new_double(t->end_ns / 1e9));
+		json_object_object_add(o, "duration_s", jnum(t->end_ns / 1e9));
 		json_object_object_add(o, "complete", json_object_new_boolean(t->ended));
 		json_object_array_add(traces, o);
 	}
@@ -313,40 +339,40 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		const struct opc_row *r = &p->rows[i];
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "op", json_object_new_string(r->op));
-		json_object_object_add(o, "type", json_object_new_string(r->type));
+		json_object_object_add(o, "op", jstr(r->op));
+		json_object_object_add(o, "type", jstr(r->type));
 		json_object_object_add(o, "layer", jstr(r->layer));
 		json_object_object_add(o, "layer_path", jstr(r->layer_path));
-		json_object_object_add(o, "site", json_object_new_string(r->site));
-		json_object_object_add(o, "iface", r->outside ? NULL : json_object_new_string(r->iface));
+		json_object_object_add(o, "site", jstr(r->site));
+		json_object_object_add(o, "iface", r->outside ? NULL : jstr(r->iface));
 		if (by == OPC_BY_KEY)
-			json_object_object_add(o, "shape", json_object_new_string(r->shape));
+			json_object_object_add(o, "shape", jstr(r->shape));
 		json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
 		json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
 		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
-		json_object_object_add(o, "busy_s", json_object_new_double(r->busy_s));
-		json_object_object_add(o, "gpu_s", json_object_new_double(r->gpu_s));
-		json_object_object_add(o, "device", r->outside ? NULL : json_object_new_string(r->device));
+		json_object_object_add(o, "busy_s", jnum(r->busy_s));
+		json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
+		json_object_object_add(o, "device", r->outside ? NULL : jstr(r->device));
 		if (r->captured)
 			json_object_object_add(o, "captured", json_object_new_boolean(1));
 		if (p->have_energy && !r->nested) {
 			json_object *iv = json_object_new_array();
 
-			json_object_object_add(o, "energy_j", json_object_new_double(r->energy_j));
-			json_object_array_add(iv, json_object_new_double(r->energy_lo_j));
-			json_object_array_add(iv, json_object_new_double(r->energy_hi_j));
+			json_object_object_add(o, "energy_j", jnum(r->energy_j));
+			json_object_array_add(iv, jnum(r->energy_lo_j));
+			json_object_array_add(iv, jnum(r->energy_hi_j));
 			json_object_object_add(o, "energy_interval_j", iv);
-			json_object_object_add(o, "energy_share", json_object_new_double(
+			json_object_object_add(o, "energy_share", jnum(
 				p->energy_j > 0 ? r->energy_j / p->energy_j : 0));
 			json_object_object_add(o, "avg_power_w", r->busy_s > 0 ?
-				json_object_new_double(r->energy_j / r->busy_s) : NULL);
+				jnum(r->energy_j / r->busy_s) : NULL);
 			json_object_object_add(o, "flops_per_j", r->energy_j > 0 ?
-				json_object_new_double(r->flops / r->energy_j) : NULL);
+				jnum(r->flops / r->energy_j) : NULL);
 		} else {
 			json_object_object_add(o, "energy_j", NULL);
 		}
 		json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
-		json_object_object_add(o, "arithmetic_intensity", json_object_new_double(ai(r)));
+		json_object_object_add(o, "arithmetic_intensity", jnum(ai(r)));
 		json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
 		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
 		if (r->unknown)
@@ -355,7 +381,7 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 			json_object *st = json_object_new_array();
 
 			for (size_t f = 0; f < r->nstack; f++)
-				json_object_array_add(st, json_object_new_string(r->stack[f]));
+				json_object_array_add(st, jstr(r->stack[f]));
 			json_object_object_add(o, "stack", st);
 		}
 		json_object_array_add(rows, o);
@@ -380,13 +406,14 @@ struct folded {
 	size_t len;
 };
 
-/* Appends one frame to the line being built; ';' would split it. */
+/* Appends one frame to the line being built, escaped like a table's text
+ * (opc_tty: no line breaks); ';' would split it. */
 static void fold_frame(struct folded *f, const char *name)
 {
 	if (f->len && f->len + 1 < sizeof(f->buf))
 		f->buf[f->len++] = ';';
-	for (; *name && f->len + 1 < sizeof(f->buf); name++)
-		f->buf[f->len++] = *name == ';' || *name == '\n' ? ':' : *name;
+	for (name = opc_tty(name); *name && f->len + 1 < sizeof(f->buf); name++)
+		f->buf[f->len++] = *name == ';' ? ':' : *name;
 	f->buf[f->len] = 0;
 }
 

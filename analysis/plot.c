@@ -16,6 +16,7 @@
 #include <cairo/cairo-svg.h>
 
 #include "plot.h"
+#include "util.h"
 
 #define FIG_W	1200
 #define FIG_H	700
@@ -186,11 +187,11 @@ static void coef_lines(const struct opc_fit_data *d, const struct opc_fit_model 
 			break;
 		}
 		if (model == 1)
-			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP", d->types[t].name,
+			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP", opc_tty(d->types[t].name),
 				 m->type_flop[t], u);
 		else
 			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP + %.3g %s/B",
-				 d->types[t].name, m->type_flop[t], u, m->type_byte[t], u);
+				 opc_tty(d->types[t].name), m->type_flop[t], u, m->type_byte[t], u);
 	}
 	if (model == 2) {
 		snprintf(lines[k++], 128, "per call: %.3g %s", m->per_call, u);
@@ -279,7 +280,7 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 		if (d->nruns <= 12) {
 			const char *base = strrchr(run->path, '/');
 
-			snprintf(buf, sizeof(buf), "%s", base ? base + 1 : run->path);
+			snprintf(buf, sizeof(buf), "%s", opc_tty(base ? base + 1 : run->path));
 			if (strlen(buf) > 4 && !strcmp(buf + strlen(buf) - 4, ".opc"))
 				buf[strlen(buf) - 4] = 0;
 			cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
@@ -353,11 +354,11 @@ static void draw(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit
 			 "predicted = in sample");
 	text_at(cr, FIG_W / 2, FIG_H - 62, 12.5, 0.5, buf);
 	if (d->measured)
-		snprintf(buf, sizeof(buf), "energy source: %s (measured)", d->source);
+		snprintf(buf, sizeof(buf), "energy source: %s (measured)", opc_tty(d->source));
 	else if (!strcmp(d->source, "none"))
 		snprintf(buf, sizeof(buf), "energy source: none");
 	else
-		snprintf(buf, sizeof(buf), "energy source: %s (NOT measured)%s", d->source,
+		snprintf(buf, sizeof(buf), "energy source: %s (NOT measured)%s", opc_tty(d->source),
 			 d->target == OPC_FIT_TIME ? ", not used by a time fit" : "");
 	if (!d->measured && strcmp(d->source, "none") && d->target == OPC_FIT_ENERGY) {
 		cairo_set_source_rgb(cr, 0.8, 0, 0);
@@ -367,8 +368,8 @@ static void draw(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	snprintf(buf, sizeof(buf), "machine: %s%s, %ld CPUs, BLAS %s", d->machine.cpu ?
-		 d->machine.cpu : "unknown CPU", d->machine.mixed ? " (and others)" : "",
-		 d->machine.ncpu, d->machine.blas ? d->machine.blas : "unknown");
+		 opc_tty(d->machine.cpu) : "unknown CPU", d->machine.mixed ? " (and others)" : "",
+		 d->machine.ncpu, d->machine.blas ? opc_tty(d->machine.blas) : "unknown");
 	text_at(cr, FIG_W / 2, FIG_H - 22, 11, 0.5, buf);
 }
 

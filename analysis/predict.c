@@ -480,7 +480,7 @@ static int load_trace(const char *path, double samples, struct opc_trace_energy 
 	opc_profile_free(&p);
 	if (!m->complete)
 		pr_warn("%s: incomplete trace (the program was killed): its energy covers only "
-			"part of the run", path);
+			"part of the run", opc_tty(path));
 	return 0;
 }
 

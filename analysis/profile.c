@@ -57,7 +57,7 @@ static int energy_load(struct opc_profile *p)
 			p->note = t->energy.note;
 		} else if (strcmp(p->source, t->energy.source)) {
 			pr_warn("traces use different energy sources (%s, %s): totals mix them",
-				p->source, t->energy.source);
+				opc_tty(p->source), opc_tty(t->energy.source));
 		}
 		p->have_energy = 1;
 		p->measured &= t->energy.measured;
@@ -105,17 +105,18 @@ int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
 		struct opc_trace *t = &p->traces[i];
 		int ret = opc_trace_read(paths[i], t, err, sizeof(err));
 
+		/* the reader's messages quote the trace (domain names) */
 		if (ret < 0) {
-			pr_err("%s", err);
+			pr_err("%s", opc_tty(err));
 			opc_trace_free(t);
 			return -1;
 		}
 		p->ntraces++;
 		if (err[0])
-			pr_warn("%s", err);
+			pr_warn("%s", opc_tty(err));
 		if (t->dropped_calls)
-			pr_warn("%s: %llu calls could not be keyed (key table full)", paths[i],
-				(unsigned long long)t->dropped_calls);
+			pr_warn("%s: %llu calls could not be keyed (key table full)",
+				opc_tty(paths[i]), (unsigned long long)t->dropped_calls);
 		if (t->end_ns / 1e9 > p->duration_s)
 			p->duration_s = t->end_ns / 1e9;
 	}

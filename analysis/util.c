@@ -226,27 +226,21 @@ const char *opc_tty(const char *s)
 	return buf;
 }
 
-json_object *opc_json_string(const char *s)
+char *opc_utf8_dup(const char *s)
 {
 	static const char fffd[] = "\xef\xbf\xbd";
-	size_t len, o = 0, bad = 0;
-	json_object *j;
+	size_t o = 0, bad = 0;
 	char *buf;
 
-	if (s == NULL)
-		return NULL;
 	for (const char *p = s; *p;) {
 		int n = opc_utf8_len(p);
 
 		bad += n == 0;
 		p += n ? n : 1;
 	}
-	if (bad == 0)
-		return json_object_new_string(s);
-	len = strlen(s);
-	buf = malloc(len + 2 * bad + 1);
+	buf = malloc(strlen(s) + 2 * bad + 1);
 	if (buf == NULL)
-		return json_object_new_string("(out of memory)");
+		return NULL;
 	for (const char *p = s; *p;) {
 		int n = opc_utf8_len(p);
 
@@ -261,8 +255,21 @@ json_object *opc_json_string(const char *s)
 		}
 	}
 	buf[o] = 0;
-	j = json_object_new_string(buf);
-	free(buf);
+	return buf;
+}
+
+json_object *opc_json_string(const char *s)
+{
+	json_object *j;
+	char *v;
+
+	if (s == NULL)
+		return NULL;
+	v = opc_utf8_dup(s);
+	if (v == NULL)
+		return json_object_new_string("(out of memory)");
+	j = json_object_new_string(v);
+	free(v);
 	return j;
 }
 

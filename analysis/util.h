@@ -66,6 +66,9 @@ int opc_utf8_len(const char *s);
  * escaped by json-c (\u001b).  NULL for NULL (a JSON null).
  */
 json_object *opc_json_string(const char *s);
+/* The same text as a malloc'd C string (NULL when out of memory), for a
+ * JSON object's key. */
+char *opc_utf8_dup(const char *s);
 
 /* A JSON number, or null where v is not finite (JSON has no inf nor NaN). */
 json_object *opc_json_double(double v);
