@@ -145,14 +145,23 @@ static void draw_tick(cairo_t *cr, const struct axis *ax, double v, int major)
 	text_at(cr, PLOT_L - 9, PLOT_T + PLOT_S - p + 4, 12, 1, lab);
 }
 
+/*
+ * Ticks are counted, never stepped to a bound: a step below the precision
+ * of the values (a range of 1e-5 around 1e20, where v + step == v) would
+ * never reach it.  An axis has at most some 13 linear ticks, and a log
+ * axis at most the decades a double holds.
+ */
+#define MAX_TICKS 64
+
 static void draw_ticks(cairo_t *cr, const struct axis *ax)
 {
 	if (ax->log) {
 		double decades = log10(ax->hi) - log10(ax->lo);
+		double e0 = floor(log10(ax->lo)), e1 = ceil(log10(ax->hi));
 
-		for (double e = floor(log10(ax->lo)); e <= ceil(log10(ax->hi)); e++)
+		for (int i = 0; i <= 700 && e0 + i <= e1; i++)
 			for (int m = 1; m < 10; m++) {
-				double v = m * pow(10, e);
+				double v = m * pow(10, e0 + i);
 				int major = m == 1 || (decades < 2.5 && (m == 2 || m == 5));
 
 				if (v >= ax->lo * 0.999 && v <= ax->hi * 1.001)
@@ -161,13 +170,23 @@ static void draw_ticks(cairo_t *cr, const struct axis *ax)
 		return;
 	}
 	double span = ax->hi - ax->lo, step = pow(10, floor(log10(span / 5)));
+	double first, last = NAN;
 
+	if (!(span > 0) || !isfinite(span) || !(step > 0))
+		return;
 	if (span / step > 12)
 		step *= 5;
 	else if (span / step > 6)
 		step *= 2;
-	for (double v = ceil(ax->lo / step) * step; v <= ax->hi * 1.0001; v += step)
+	first = ceil(ax->lo / step) * step;
+	for (int i = 0; i < MAX_TICKS; i++) {
+		double v = first + i * step;
+
+		if (v > ax->hi * 1.0001 || v == last)
+			break;	/* past the end, or the step is below v's precision */
 		draw_tick(cr, ax, fabs(v) < step * 1e-9 ? 0 : v, 1);
+		last = v;
+	}
 }
 
 static void coef_lines(const struct opc_fit_data *d, const struct opc_fit_model *m, int model,
