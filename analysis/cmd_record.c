@@ -15,6 +15,7 @@
 #define PR_FMT "opcount"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,6 +33,7 @@
 #include "opcount_cli.h"
 #include "producer.h"
 #include "ptrace.h"
+#include "trace.h"
 #include "util.h"
 
 static volatile sig_atomic_t child_pid;
@@ -495,18 +497,123 @@ static int run_forwarding_signals(char **cmd, const char *lib, const char *prelo
 	return 0;
 }
 
+/* What the trace the command should have written holds. */
+enum trace_state {
+	TRACE_ENDED,		/* a header, frames, an END (or EXEC) record */
+	TRACE_NO_END,		/* a header and frames, no END record */
+	TRACE_NO_HEADER,	/* a file without a whole, valid header: empty */
+	TRACE_NOT_FILE,		/* something that is not a regular file */
+	TRACE_MISSING,		/* nothing */
+	TRACE_UNWRITABLE,	/* nothing, and its directory takes no file */
+};
+
+/*
+ * Walks the frames of the trace at path (their headers only: the reader
+ * checks the rest) to see whether the library finished it.  A library
+ * that could not write warns itself; this tells "it could not write" from
+ * "the program never called BLAS", which both leave no complete trace.
+ */
+static enum trace_state trace_state(const char *path)
+{
+	struct opc_file_header h;
+	struct stat st;
+	char dir[PATH_MAX], *slash;
+	unsigned char *buf;
+	size_t have = 0, at = 0;
+	int fd, ended = 0;
+
+	if (stat(path, &st) < 0) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+		return access(dir, W_OK | X_OK) == 0 ? TRACE_MISSING : TRACE_UNWRITABLE;
+	}
+	if (!S_ISREG(st.st_mode))
+		return TRACE_NOT_FILE;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return TRACE_NO_HEADER;
+	buf = malloc(1 << 20);
+	if (buf == NULL || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, OPC_TRACE_MAGIC, 8) || h.header_crc != opc_header_crc(&h) ||
+	    h.header_size < sizeof(h) || lseek(fd, h.header_size, SEEK_SET) < 0) {
+		free(buf);
+		close(fd);
+		return TRACE_NO_HEADER;
+	}
+	for (;;) {
+		struct opc_frame fr;
+		ssize_t n;
+
+		if (have - at < sizeof(fr)) {
+			memmove(buf, buf + at, have - at);
+			have -= at;
+			at = 0;
+			n = read(fd, buf + have, (1 << 20) - have);
+			if (n <= 0 || (have += n) < sizeof(fr))
+				break;
+		}
+		memcpy(&fr, buf + at, sizeof(fr));
+		ended = fr.type == OPC_REC_END || fr.type == OPC_REC_EXEC;
+		if (fr.size > OPC_FRAME_MAX)
+			break;
+		/* skip the payload: within the buffer, or past it */
+		size_t skip = OPC_FRAME_ALIGN(sizeof(fr) + fr.size);
+
+		if (skip <= have - at) {
+			at += skip;
+		} else {
+			if (lseek(fd, skip - (have - at), SEEK_CUR) < 0)
+				break;
+			have = at = 0;
+		}
+	}
+	free(buf);
+	close(fd);
+	return ended ? TRACE_ENDED : TRACE_NO_END;
+}
+
 /* Where the traces of the run went: the command's (named as the library
- * named it) and how many the other processes wrote. */
-static void report_traces(const struct record_opts *o, pid_t pid, time_t started)
+ * named it), whether the library could write it, and how many the other
+ * processes wrote.  `killed`: the command died of a signal, which leaves
+ * its trace without an END record. */
+static void report_traces(const struct record_opts *o, pid_t pid, time_t started, int killed)
 {
 	struct opc_producer prod = { .output = o->output, .root_pid = pid };
 	char path[PATH_MAX];
 
 	opc_trace_name(path, sizeof(path), &prod, pid, 0);
-	if (file_exists(path))
-		pr_info("trace written to %s", path);
-	else
-		pr_info("no trace from %s: it made no BLAS or LAPACK call", o->cmd[0]);
+	switch (trace_state(path)) {
+	case TRACE_ENDED:
+		pr_info("trace written to %s", opc_tty(path));
+		break;
+	case TRACE_NO_END:
+		if (killed)
+			pr_info("trace written to %s (incomplete: the command was killed)",
+				opc_tty(path));
+		else
+			pr_warn("the trace %s is incomplete: it has no end record, so it could "
+				"not be written to the end (see the library's messages above); "
+				"opcount report reads what is there", opc_tty(path));
+		break;
+	case TRACE_NO_HEADER:
+		pr_err("the trace %s could not be written: the file holds no trace header "
+		       "(see the library's messages above)", opc_tty(path));
+		break;
+	case TRACE_NOT_FILE:
+		pr_err("the trace could not be written: %s is not a regular file", opc_tty(path));
+		break;
+	case TRACE_UNWRITABLE:
+		pr_err("the trace %s could not be written: its directory does not exist or "
+		       "takes no new file", opc_tty(path));
+		break;
+	case TRACE_MISSING:
+		pr_info("no trace from %s: it made no BLAS or LAPACK call", opc_tty(o->cmd[0]));
+		break;
+	}
 	count_other_traces(o->output, path, pid, started);
 }
 
@@ -528,7 +635,7 @@ static int record_preloaded(const struct record_opts *o)
 	started = time(NULL);
 	if (run_forwarding_signals(o->cmd, lib, preload, &pid, &status))
 		return 1;
-	report_traces(o, pid, started);
+	report_traces(o, pid, started, WIFSIGNALED(status));
 	if (WIFSIGNALED(status)) {
 		pr_info("%s killed by signal %d", o->cmd[0], WTERMSIG(status));
 		return 128 + WTERMSIG(status);
