@@ -222,6 +222,7 @@ TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analys
                          analysis/util.c analysis/profile.c analysis/attribute.c \
                          analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
+TEST_trace_edges_OBJS := $(TRACE_OBJS)
 
 TEST_PKG_CFLAGS = $(eval TEST_PKG_CFLAGS := $$(call pkg,--cflags,$(TEST_PKGS)))$(TEST_PKG_CFLAGS)
 TEST_PKG_LIBS = $(eval TEST_PKG_LIBS := $$(call pkg,--libs,$(TEST_PKGS)))$(TEST_PKG_LIBS)

@@ -643,7 +643,8 @@ int cmd_report(int argc, char **argv)
 	}
 	ret = opc_profile_group(&p, by, stacks);
 	if (ret == 0) {
-		qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
+		if (p.nrows)	/* a trace without calls: rows is NULL */
+			qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
 		if (fmt == FMT_FOLDED)
 			ret = print_folded(&p);
 		else if (fmt == FMT_TABLE)

@@ -7,8 +7,8 @@
  *   gentrace -o FILE [--keys N] [--intervals M] [--per-interval K]
  *            [--threads T] [--sites S] [--layers L] [--no-energy] [--hostile]
  *
- * N keys (distinct dgemm shapes), spread over T threads, S call sites and
- * L layers; M sampling intervals of 10 ms, each with K entries: the keys
+ * N keys (distinct dgemm shapes; 0: a trace without calls), spread over T
+ * threads, S call sites and L layers; M sampling intervals of 10 ms, each with K entries: the keys
  * are taken in turn, so that every key appears once M x K >= N.  With
  * energy (the default), a "rapl" package domain sampled at every
  * interval's end, 20 W plus 1 nJ per FLOP.  --hostile gives every name the
@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "-o") && v)
 			o.out = argv[++i];
 		else if (!strcmp(a, "--keys"))
-			o.keys = num(a, v, 1), i++;
+			o.keys = num(a, v, 0), i++;
 		else if (!strcmp(a, "--intervals"))
 			o.intervals = num(a, v, 1), i++;
 		else if (!strcmp(a, "--per-interval"))
@@ -259,6 +259,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gentrace: -o FILE is needed\n");
 		return 2;
 	}
+	if (o.keys == 0)	/* a trace without calls */
+		o.per_interval = 0;
 	fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		perror(o.out);
