@@ -5,11 +5,14 @@
  * what the analysis does with text a trace may hold.
  *
  *   gentrace -o FILE [--keys N] [--intervals M] [--per-interval K]
- *            [--threads T] [--sites S] [--layers L] [--no-energy] [--hostile]
+ *            [--threads T] [--sites S] [--layers L] [--busy-ns B] [--no-energy]
+ *            [--hostile]
  *
  * N keys (distinct dgemm shapes; 0: a trace without calls), spread over T
  * threads, S call sites and L layers; M sampling intervals of 10 ms, each with K entries: the keys
- * are taken in turn, so that every key appears once M x K >= N.  With
+ * are taken in turn, so that every key appears once M x K >= N; each call
+ * is busy B ns (default 1000) plus up to 5 us (more than the interval holds
+ * makes the analysis move the excess to the interval before).  With
  * energy (the default), a "rapl" package domain sampled at every
  * interval's end, 20 W plus 1 nJ per FLOP.  --hostile gives every name the
  * trace carries (command line, layer names and types, routine names,
@@ -31,7 +34,7 @@
 
 struct opts {
 	const char *out;
-	unsigned long keys, intervals, per_interval, threads, sites, layers;
+	unsigned long keys, intervals, per_interval, threads, sites, layers, busy_ns;
 	int energy, hostile;
 };
 
@@ -184,7 +187,7 @@ static void write_intervals(const struct opts *o)
 			opc_writer_varint(&w, k + 1);
 			opc_writer_varint(&w, 1);
 			opc_writer_varint(&w, 1);
-			opc_writer_varint(&w, 1000 + k % 5000);
+			opc_writer_varint(&w, o->busy_ns + k % 5000);
 			opc_writer_varint(&w, f);
 			opc_writer_varint(&w, 8 * (m * kk + kk * n + 2 * m * n));
 			flops += f;
@@ -220,7 +223,7 @@ static unsigned long num(const char *opt, const char *v, unsigned long min)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { NULL, 1000, 100, 100, 1, 10, 0, 1, 0 };
+	struct opts o = { NULL, 1000, 100, 100, 1, 10, 0, 1000, 1, 0 };
 	struct opc_file_header h;
 	struct opc_rec_end *end;
 	struct stat st;
@@ -244,6 +247,8 @@ int main(int argc, char **argv)
 			o.sites = num(a, v, 1), i++;
 		else if (!strcmp(a, "--layers"))
 			o.layers = num(a, v, 0), i++;
+		else if (!strcmp(a, "--busy-ns"))
+			o.busy_ns = num(a, v, 0), i++;
 		else if (!strcmp(a, "--no-energy"))
 			o.energy = 0;
 		else if (!strcmp(a, "--hostile"))
@@ -251,7 +256,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: gentrace -o FILE [--keys N] [--intervals M] "
 				"[--per-interval K] [--threads T] [--sites S] [--layers L] "
-				"[--no-energy] [--hostile]\n");
+				"[--busy-ns B] [--no-energy] [--hostile]\n");
 			return 2;
 		}
 	}
