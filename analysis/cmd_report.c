@@ -268,6 +268,139 @@ static json_object *jnum(double v)
 	return opc_json_double(v);
 }
 
+/* One row of the JSON report. */
+static json_object *row_json(const struct opc_profile *p, const struct opc_row *r,
+			     enum opc_group by)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", jstr(r->op));
+	json_object_object_add(o, "type", jstr(r->type));
+	json_object_object_add(o, "layer", jstr(r->layer));
+	json_object_object_add(o, "layer_path", jstr(r->layer_path));
+	json_object_object_add(o, "site", jstr(r->site));
+	json_object_object_add(o, "iface", r->outside ? NULL : jstr(r->iface));
+	if (by == OPC_BY_KEY)
+		json_object_object_add(o, "shape", jstr(r->shape));
+	json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
+	json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
+	json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
+	json_object_object_add(o, "busy_s", jnum(r->busy_s));
+	json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
+	json_object_object_add(o, "device", r->outside ? NULL : jstr(r->device));
+	if (r->captured)
+		json_object_object_add(o, "captured", json_object_new_boolean(1));
+	if (p->have_energy && !r->nested) {
+		json_object *iv = json_object_new_array();
+
+		json_object_object_add(o, "energy_j", jnum(r->energy_j));
+		json_object_array_add(iv, jnum(r->energy_lo_j));
+		json_object_array_add(iv, jnum(r->energy_hi_j));
+		json_object_object_add(o, "energy_interval_j", iv);
+		json_object_object_add(o, "energy_share", jnum(
+			p->energy_j > 0 ? r->energy_j / p->energy_j : 0));
+		json_object_object_add(o, "avg_power_w", r->busy_s > 0 ?
+			jnum(r->energy_j / r->busy_s) : NULL);
+		json_object_object_add(o, "flops_per_j", r->energy_j > 0 ?
+			jnum(r->flops / r->energy_j) : NULL);
+	} else {
+		json_object_object_add(o, "energy_j", NULL);
+	}
+	json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
+	json_object_object_add(o, "arithmetic_intensity", jnum(ai(r)));
+	json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
+	json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
+	if (r->unknown)
+		json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
+	if (r->nstack) {
+		json_object *st = json_object_new_array();
+
+		for (size_t f = 0; f < r->nstack; f++)
+			json_object_array_add(st, jstr(r->stack[f]));
+		json_object_object_add(o, "stack", st);
+	}
+	return o;
+}
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static char *rowbuf;
+static size_t rowcap;
+
+/* text, of `lines` lines, each indented by four spaces, into rowbuf:
+ * 0 with its length in *len, or -1 when out of memory. */
+static int indent_row(const char *text, size_t lines, size_t *len)
+{
+	size_t need = strlen(text) + 4 * lines, o = 0;
+
+	if (need > rowcap) {
+		char *b = realloc(rowbuf, need);
+
+		if (b == NULL)
+			return -1;
+		rowbuf = b;
+		rowcap = need;
+	}
+	for (;;) {
+		const char *nl = strchr(text, '\n');
+		size_t l = nl ? (size_t)(nl + 1 - text) : strlen(text);
+
+		memcpy(rowbuf + o, "    ", 4);
+		memcpy(rowbuf + o + 4, text, l);
+		o += 4 + l;
+		if (nl == NULL)
+			break;
+		text = nl + 1;
+	}
+	*len = o;
+	return 0;
+}
+
+/*
+ * The document root, whose last member is an empty "rows", with the rows
+ * written one at a time: a report --by key of millions of rows would
+ * otherwise hold them all as JSON objects (gigabytes).  The text is what
+ * printing the whole document at once gives: json-c writes an array
+ * member of the root as "[\n", its elements each indented by four spaces
+ * and separated by ",\n", then "\n  ]"; an element printed alone is
+ * indented by four spaces more on each line (strings hold no raw line
+ * breaks: JSON escapes them).
+ */
+static void print_json_rows(const struct opc_profile *p, enum opc_group by, size_t top,
+			    json_object *root)
+{
+	static const char empty_rows[] = "\"rows\":[\n  ]\n}";
+	const char *doc = json_object_to_json_string_ext(root, JSON_FLAGS);
+	size_t len = strlen(doc), n = sizeof(empty_rows) - 1;
+
+	if (len < n || strcmp(doc + len - n, empty_rows)) {
+		/* not the shape expected: "rows" must be the root's last member */
+		pr_err("internal error: the JSON report does not end with its rows");
+		return;
+	}
+	fwrite(doc, 1, len - n + sizeof("\"rows\":[") - 1, stdout);
+	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
+		json_object *o = row_json(p, &p->rows[i], by);
+		const char *text = json_object_to_json_string_ext(o, JSON_FLAGS);
+		size_t lines = 1, o_len = 0;
+
+		for (const char *c = text; (c = strchr(c, '\n')); c++)
+			lines++;
+		if (indent_row(text, lines, &o_len) < 0) {
+			pr_err("out of memory");
+			json_object_put(o);
+			return;
+		}
+		fputs(i ? ",\n" : "\n", stdout);
+		fwrite(rowbuf, 1, o_len, stdout);
+		json_object_put(o);
+	}
+	fputs("\n  ]\n}\n", stdout);
+	free(rowbuf);
+	rowbuf = NULL;
+	rowcap = 0;
+}
+
 static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
 {
 	json_object *root = json_object_new_object();
@@ -335,60 +468,8 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		json_object_array_add(traces, o);
 	}
 	json_object_object_add(root, "traces", traces);
-	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
-		const struct opc_row *r = &p->rows[i];
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "op", jstr(r->op));
-		json_object_object_add(o, "type", jstr(r->type));
-		json_object_object_add(o, "layer", jstr(r->layer));
-		json_object_object_add(o, "layer_path", jstr(r->layer_path));
-		json_object_object_add(o, "site", jstr(r->site));
-		json_object_object_add(o, "iface", r->outside ? NULL : jstr(r->iface));
-		if (by == OPC_BY_KEY)
-			json_object_object_add(o, "shape", jstr(r->shape));
-		json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
-		json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
-		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
-		json_object_object_add(o, "busy_s", jnum(r->busy_s));
-		json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
-		json_object_object_add(o, "device", r->outside ? NULL : jstr(r->device));
-		if (r->captured)
-			json_object_object_add(o, "captured", json_object_new_boolean(1));
-		if (p->have_energy && !r->nested) {
-			json_object *iv = json_object_new_array();
-
-			json_object_object_add(o, "energy_j", jnum(r->energy_j));
-			json_object_array_add(iv, jnum(r->energy_lo_j));
-			json_object_array_add(iv, jnum(r->energy_hi_j));
-			json_object_object_add(o, "energy_interval_j", iv);
-			json_object_object_add(o, "energy_share", jnum(
-				p->energy_j > 0 ? r->energy_j / p->energy_j : 0));
-			json_object_object_add(o, "avg_power_w", r->busy_s > 0 ?
-				jnum(r->energy_j / r->busy_s) : NULL);
-			json_object_object_add(o, "flops_per_j", r->energy_j > 0 ?
-				jnum(r->flops / r->energy_j) : NULL);
-		} else {
-			json_object_object_add(o, "energy_j", NULL);
-		}
-		json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
-		json_object_object_add(o, "arithmetic_intensity", jnum(ai(r)));
-		json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
-		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
-		if (r->unknown)
-			json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
-		if (r->nstack) {
-			json_object *st = json_object_new_array();
-
-			for (size_t f = 0; f < r->nstack; f++)
-				json_object_array_add(st, jstr(r->stack[f]));
-			json_object_object_add(o, "stack", st);
-		}
-		json_object_array_add(rows, o);
-	}
 	json_object_object_add(root, "rows", rows);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	print_json_rows(p, by, top, root);
 	json_object_put(root);
 }
 
