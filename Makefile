@@ -317,8 +317,10 @@ demo: deps
 	@BUILD=$(BUILD) sh examples/demo.sh
 
 bench: test-deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups \
+		$(BUILD)/bench/gentrace
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
