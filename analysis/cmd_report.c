@@ -324,36 +324,40 @@ static json_object *row_json(const struct opc_profile *p, const struct opc_row *
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-static char *rowbuf;
-static size_t rowcap;
+/* A growing buffer. */
+struct textbuf {
+	char *s;
+	size_t len, cap;
+};
 
-/* text, of `lines` lines, each indented by four spaces, into rowbuf:
- * 0 with its length in *len, or -1 when out of memory. */
-static int indent_row(const char *text, size_t lines, size_t *len)
+/* text with each of its lines indented by four spaces, into b: 0, or -1
+ * when out of memory. */
+static int indent_lines(struct textbuf *b, const char *text)
 {
-	size_t need = strlen(text) + 4 * lines, o = 0;
+	size_t need = strlen(text) + 4;
 
-	if (need > rowcap) {
-		char *b = realloc(rowbuf, need);
+	for (const char *c = text; (c = strchr(c, '\n')); c++)
+		need += 4;
+	if (need > b->cap) {
+		char *s = realloc(b->s, need);
 
-		if (b == NULL)
+		if (s == NULL)
 			return -1;
-		rowbuf = b;
-		rowcap = need;
+		b->s = s;
+		b->cap = need;
 	}
+	b->len = 0;
 	for (;;) {
 		const char *nl = strchr(text, '\n');
 		size_t l = nl ? (size_t)(nl + 1 - text) : strlen(text);
 
-		memcpy(rowbuf + o, "    ", 4);
-		memcpy(rowbuf + o + 4, text, l);
-		o += 4 + l;
+		memcpy(b->s + b->len, "    ", 4);
+		memcpy(b->s + b->len + 4, text, l);
+		b->len += 4 + l;
 		if (nl == NULL)
-			break;
+			return 0;
 		text = nl + 1;
 	}
-	*len = o;
-	return 0;
 }
 
 /*
@@ -372,6 +376,7 @@ static void print_json_rows(const struct opc_profile *p, enum opc_group by, size
 	static const char empty_rows[] = "\"rows\":[\n  ]\n}";
 	const char *doc = json_object_to_json_string_ext(root, JSON_FLAGS);
 	size_t len = strlen(doc), n = sizeof(empty_rows) - 1;
+	struct textbuf b = { NULL, 0, 0 };
 
 	if (len < n || strcmp(doc + len - n, empty_rows)) {
 		/* not the shape expected: "rows" must be the root's last member */
@@ -381,24 +386,18 @@ static void print_json_rows(const struct opc_profile *p, enum opc_group by, size
 	fwrite(doc, 1, len - n + sizeof("\"rows\":[") - 1, stdout);
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		json_object *o = row_json(p, &p->rows[i], by);
-		const char *text = json_object_to_json_string_ext(o, JSON_FLAGS);
-		size_t lines = 1, o_len = 0;
 
-		for (const char *c = text; (c = strchr(c, '\n')); c++)
-			lines++;
-		if (indent_row(text, lines, &o_len) < 0) {
+		if (indent_lines(&b, json_object_to_json_string_ext(o, JSON_FLAGS)) < 0) {
 			pr_err("out of memory");
 			json_object_put(o);
-			return;
+			break;
 		}
 		fputs(i ? ",\n" : "\n", stdout);
-		fwrite(rowbuf, 1, o_len, stdout);
+		fwrite(b.s, 1, b.len, stdout);
 		json_object_put(o);
 	}
 	fputs("\n  ]\n}\n", stdout);
-	free(rowbuf);
-	rowbuf = NULL;
-	rowcap = 0;
+	free(b.s);
 }
 
 static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
