@@ -212,12 +212,14 @@ TABLE_OBJS := $(call cli_objs,common/routines.c common/cost.c) $(BUILD)/cli/gen/
 TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c common/file.c) \
               $(TABLE_OBJS)
 
-TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c) $(TRACE_OBJS)
+TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c \
+                         analysis/util.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/datadir.c common/log.c \
                          common/trace_write.c common/file.c) $(TABLE_OBJS)
-TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
+TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
+                         analysis/util.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c) $(TRACE_OBJS)
@@ -225,6 +227,7 @@ TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analys
                          analysis/util.c analysis/profile.c analysis/attribute.c \
                          analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
+TEST_trace_edges_OBJS := $(TRACE_OBJS)
 
 TEST_PKG_CFLAGS = $(eval TEST_PKG_CFLAGS := $$(call pkg,--cflags,$(TEST_PKGS)))$(TEST_PKG_CFLAGS)
 TEST_PKG_LIBS = $(eval TEST_PKG_LIBS := $$(call pkg,--libs,$(TEST_PKGS)))$(TEST_PKG_LIBS)
@@ -311,7 +314,7 @@ gpu-fakes: $(GPU_TEST_DEPS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(WRAP)/calls $(GPU_TEST_DEPS)
+		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
 	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
@@ -320,8 +323,9 @@ demo: deps
 
 bench: test-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/shapes_loop \
-		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
+		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
@@ -331,6 +335,12 @@ $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) -Wl,-rpath,$(abspath $(FAKE)) \
 		-lcublas -lcublasLt -lcudart -lm
+
+# synthetic traces written with the trace writer (bench/report.sh, and the
+# tests of what report does with large and hostile traces)
+$(BUILD)/bench/gentrace: bench/gentrace.c $(TRACE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -MMD -MP $< $(TRACE_OBJS) -o $@ $(CLI_LIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
