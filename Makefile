@@ -323,8 +323,10 @@ demo: deps
 
 bench: test-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/shapes_loop \
-		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace
+		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace \
+		$(BUILD)/bench/spawn
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
@@ -341,6 +343,10 @@ $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 $(BUILD)/bench/gentrace: bench/gentrace.c $(TRACE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -MMD -MP $< $(TRACE_OBJS) -o $@ $(CLI_LIBS)
+
+$(BUILD)/bench/spawn: bench/spawn.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $< -o $@
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -360,20 +360,24 @@ static void emit_energy_info(void)
 }
 
 /*
- * Called once at start-up.  Opening is cheap (a few sysfs files); the
- * baseline reading is time 0, so the energy before the first BLAS call,
- * before any trace exists, is in the first sample.  A counter that exists
- * but cannot be read is reported when the trace is opened, once.
+ * Called at the first intercepted call (collector_start), or by inject.c
+ * with the tracer's choice.  Not at load: probing (powercap, perf, the
+ * NVML search through the loader's path, the TDP table) costs a process
+ * that never calls BLAS more than the rest of loading together.  The
+ * baseline reading is therefore the first call, not the library's load:
+ * the energy of the start-up before it is in no sample (design.md).  A
+ * counter that exists but cannot be read is reported when the trace is
+ * opened, once.
  */
+static int energy_opened;
+
 void opc_collector_energy_init(void)
 {
-	static int opened;
 	struct opc_energy_opts eo;
 
 	/* injected (inject.c): opened again with the tracer's choice */
-	if (opened++)
+	if (energy_opened++)
 		opc_energy_close(&energy);
-	calibrate(opc_now_ns());	/* the start of the TSC calibration */
 	opc_config_energy(&eo);
 	energy_on = opc_energy_start(&energy, &eo, 0, opc_now_ns(), energy_msg,
 				     sizeof(energy_msg));
@@ -737,6 +741,8 @@ static int collector_start(void)
 		return 0;
 	if (trace_open_failed)
 		return -1;
+	if (!energy_opened)
+		opc_collector_energy_init();
 	if (!writer_open && trace_open() < 0) {
 		trace_open_failed = 1;
 		opc_enabled = 0;
@@ -783,7 +789,7 @@ int opc_collector_begin(void)
 void opc_collector_init(void)
 {
 	opc_registry_set_hook(collector_start);
-	opc_collector_energy_init();
+	calibrate(opc_now_ns());	/* the start of the TSC calibration */
 }
 
 /* A new trace gives every string, key, stack, module and layer its id

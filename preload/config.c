@@ -146,7 +146,6 @@ int opc_config_load(void)
 	/* set but empty is no GPU at all, as for CUDA */
 	c->visible_gpus_set = secure_getenv("CUDA_VISIBLE_DEVICES") != NULL;
 	env_str(c->visible_gpus, sizeof(c->visible_gpus), "CUDA_VISIBLE_DEVICES");
-	snprintf(c->data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 
 	output_absolute(c->output, sizeof(c->output), out && *out ? out : "opcount-%p.opc");
 	return 0;
@@ -189,5 +188,8 @@ void opc_config_energy(struct opc_energy_opts *o)
 	o->powercap_root = c->powercap_root;
 	o->nvml_library = c->nvml_library;
 	o->visible_gpus = c->visible_gpus_set ? c->visible_gpus : NULL;
+	/* here, not at load: the search resolves the library's path */
+	if (!c->data_dir[0])
+		snprintf(opc_config_store.data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 	o->data_dir = c->data_dir;
 }
