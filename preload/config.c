@@ -73,22 +73,29 @@ static void output_absolute(char *out, size_t len, const char *pattern)
 	snprintf(out + o, len - o, "/%s", pattern);
 }
 
-/* Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
- * clock_gettime.  Otherwise time with CLOCK_MONOTONIC. */
+/*
+ * Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
+ * clock_gettime.  Otherwise time with CLOCK_MONOTONIC.  Only the first
+ * CPU's flags are read: the kernel generates /proc/cpuinfo as it is read,
+ * and the whole of it, on a machine of many CPUs, costs every process
+ * that loads the library a millisecond or more.
+ */
 static int tsc_usable(void)
 {
 #if defined(__x86_64__)
-	char buf[65536];
+	char line[8192];
 	FILE *f = fopen("/proc/cpuinfo", "re");
-	size_t n;
-	int ok;
+	int ok = 0;
 
 	if (f == NULL)
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		ok = strstr(line, " constant_tsc") && strstr(line, " nonstop_tsc");
+		break;
+	}
 	fclose(f);
-	buf[n] = 0;
-	ok = strstr(buf, " constant_tsc") && strstr(buf, " nonstop_tsc");
 	return ok;
 #else
 	return 0;
