@@ -44,6 +44,14 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
+/* What a terminal or a batch system sends, passed on to the command. */
+static int forwarded(int sig)
+{
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
+	       sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM || sig == SIGWINCH ||
+	       sig == SIGCONT || sig == SIGTSTP;
+}
+
 static int file_exists(const char *p)
 {
 	struct stat st;
@@ -471,20 +479,41 @@ static void preload_environment(const struct record_opts *o, const char *lib, ch
 static int run_forwarding_signals(char **cmd, const char *lib, const char *preload,
 				  pid_t *pid, int *status)
 {
-	struct sigaction sa;
+	struct sigaction sa, saved[32];
+	sigset_t fwd, old;
 	char num[32];
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	/*
+	 * The handlers before the fork, the signals blocked until the child's
+	 * pid is known: a command that starts fast (it prints that it is
+	 * ready) may be signalled before this process would otherwise have
+	 * installed them, and the signal would end the recorder instead.
+	 * The child gets back what this process had (nohup's ignored SIGHUP).
+	 */
+	sigemptyset(&fwd);
+	for (int sig = 1; sig < 32; sig++)
+		if (forwarded(sig))
+			sigaddset(&fwd, sig);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
+	for (int sig = 1; sig < 32; sig++)
+		if (forwarded(sig))
+			sigaction(sig, &sa, &saved[sig]);
 	fflush(NULL);
 	*pid = fork();
 	if (*pid < 0) {
 		pr_err("cannot fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
 	if (*pid == 0) {
+		for (int sig = 1; sig < 32; sig++)
+			if (forwarded(sig))
+				sigaction(sig, &saved[sig], NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		snprintf(num, sizeof(num), "%d", (int)getpid());
 		setenv("OPCOUNT_ROOT_PID", num, 1);
 		setenv("LD_PRELOAD", preload, 1);
@@ -497,11 +526,7 @@ static int run_forwarding_signals(char **cmd, const char *lib, const char *prelo
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	child_pid = *pid;
-	for (int sig = 1; sig < 32; sig++)
-		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
-		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM || sig == SIGWINCH ||
-		    sig == SIGCONT || sig == SIGTSTP)
-			sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);	/* a pending one is forwarded now */
 	while (waitpid(*pid, status, 0) < 0) {
 		if (errno != EINTR) {
 			pr_err("waitpid: %s", strerror(errno));
