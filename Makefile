@@ -6,6 +6,7 @@
 #   make test       every test (installs what is missing first); T=PATTERN: those named so
 #   make demo       the main job on an example (installs what is missing first)
 #   make bench      benchmarks (measurements, not tests)
+#   make fuzz       the fuzz targets (tests/fuzz/), SECONDS=N each (60)
 #   make check-deps say which packages are missing
 #   make install PREFIX=/usr/local
 #   ASAN=1 / UBSAN=1 / TSAN=1 for sanitizer builds (out of tree: build-asan/ ...)
@@ -63,7 +64,7 @@ CLI_LIBS = $(CLI_PKG_LIBS) -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
-.PHONY: all deps test-deps test demo bench install clean examples check-deps gpu-fakes
+.PHONY: all deps test-deps test demo bench install clean examples check-deps gpu-fakes fuzz fuzz-build
 all: $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 
 # ---- dependencies ----------------------------------------------------------
@@ -91,7 +92,9 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
-             /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3
+             /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
+             /usr/bin/clang:clang \
+             /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
 dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))
@@ -314,8 +317,8 @@ gpu-fakes: $(GPU_TEST_DEPS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
-	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
+		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace $(if $(FUZZ_OK),$(FUZZ_TARGETS))
+	@BUILD=$(BUILD) FUZZ=$(FUZZ) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -352,6 +355,62 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall $(BLAS_CFLAGS) $< -o $@ $(BLAS_LIBS)
 
+# ---- fuzz targets (tests/fuzz/, libFuzzer) ---------------------------------
+# The trace reader and the architecture/coefficient readers under libFuzzer
+# with ASan+UBSan, built out of tree with clang from objects of their own.
+# `make fuzz SECONDS=N` runs each N seconds from the seed corpus in
+# tests/fuzz/corpus/ (what it finds goes to $(FUZZ)/corpus/, crashes to
+# $(FUZZ)/); `make test` runs each briefly (tests/integration/fuzz.sh).
+FUZZ    := build-fuzz
+FUZZ_CC ?= clang
+SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -D_GNU_SOURCE \
+              -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DATADIR)"' \
+              -Iinclude -Icommon -I$(FUZZ)/gen -Ianalysis -Itracer $(CLI_PKG_CFLAGS)
+# does clang link a libFuzzer program here?  (asked only by recipes)
+FUZZ_OK = $(eval FUZZ_OK := $$(shell printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null && echo y))$(FUZZ_OK)
+fuzz_objs = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
+FUZZ_TRACE_OBJS := $(call fuzz_objs,common/trace_read.c common/trace_write.c common/log.c common/file.c \
+                     common/routines.c common/cost.c analysis/profile.c analysis/attribute.c \
+                     analysis/symbolize.c analysis/util.c) $(FUZZ)/obj/gen/routines_gen.o
+FUZZ_arch_OBJS  := $(call fuzz_objs,analysis/arch.c analysis/predict.c analysis/carbon.c \
+                     common/datadir.c) $(FUZZ_TRACE_OBJS)
+FUZZ_trace_OBJS := $(FUZZ_TRACE_OBJS)
+FUZZ_TARGETS := $(FUZZ)/fuzz_trace $(FUZZ)/fuzz_arch
+# (named through a second expansion, they would be deleted as intermediates)
+.SECONDARY: $(FUZZ_arch_OBJS)
+
+$(FUZZ)/gen/stamp: common/routines.tbl tools/genwrap.py
+	@mkdir -p $(FUZZ)/gen
+	$(PYTHON) tools/genwrap.py common/routines.tbl $(FUZZ)/gen
+	@touch $@
+$(FUZZ)/gen/routines_gen.c: $(FUZZ)/gen/stamp ;
+
+$(FUZZ)/obj/%.o: %.c | $(FUZZ)/gen/stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ)/obj/gen/%.o: $(FUZZ)/gen/%.c | $(FUZZ)/gen/stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_$*_OBJS) -o $@ $(CLI_LIBS)
+
+fuzz-build: test-deps
+	@$(if $(FUZZ_OK),,echo "opcount: $(FUZZ_CC) cannot link a libFuzzer program (make test-deps installs clang and libclang-rt-14-dev)" >&2; exit 1)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@for t in $(notdir $(FUZZ_TARGETS)); do \
+		c=$${t#fuzz_}; mkdir -p $(FUZZ)/corpus/$$c; \
+		echo "opcount: $$t for $(SECONDS) s"; \
+		$(FUZZ)/$$t -max_total_time=$(SECONDS) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ)/$$t- $(FUZZ)/corpus/$$c tests/fuzz/corpus/$$c || exit 1; \
+	done
+
 # The binaries find the data in ../share/opcount (common/datadir.c).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
@@ -365,6 +424,6 @@ install: all
 	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/opcount/docs/
 
 clean:
-	rm -rf build build-asan build-ubsan build-tsan
+	rm -rf build build-asan build-ubsan build-tsan build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(wildcard $(FUZZ)) -name '*.d' 2>/dev/null)

@@ -504,10 +504,16 @@ int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc
 	if (a->path == NULL)
 		return opc_errctx_fail(&c, "out of memory");
 	root = opc_json_parse_strict(text, why, sizeof(why));
-	if (root == NULL)
-		return opc_errctx_fail(&c, "%s", why);
-	ret = parse_root(&c, root, batch, a);
-	json_object_put(root);
+	if (root == NULL) {
+		ret = opc_errctx_fail(&c, "%s", why);
+	} else {
+		ret = parse_root(&c, root, batch, a);
+		json_object_put(root);
+	}
+	/* after an error the caller has nothing to free (the fuzzer found
+	 * the path and the layers left behind) */
+	if (ret)
+		opc_arch_free(a);
 	return ret;
 }
 
@@ -715,6 +721,9 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 		if (ret == 0)
 			ret = work_add(&lw->train, &lw->ops[i]);
 	}
+	/* after an error the caller has nothing to free */
+	if (ret)
+		opc_lowering_free(lw);
 	if (ret == -ENOMEM)
 		return opc_errctx_fail(&c, "out of memory");
 	if (ret == -ENOENT)

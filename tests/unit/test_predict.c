@@ -56,6 +56,10 @@ static void bad(const char *json, const char *want)
 		fail_msg("accepted: %s", json);
 	}
 	assert_true(ret < 0);
+	/* nothing left to free after an error (the arch fuzzer found leaks) */
+	assert_null(a.path);
+	assert_null(a.layers);
+	assert_int_equal(a.nlayers, 0);
 	if (strncmp(err, "bad.json: ", 10) || !strstr(err, want))
 		fail_msg("for %s\n  message: %s\n  wanted: %s", json, err, want);
 	opc_arch_free(&a);
@@ -990,6 +994,9 @@ static void test_lowering_overflow(void **state)
 	if (!strstr(err, "big.json: layers[1] (dense \"wide\"): its GEMMs for a batch of "
 		    "4 do not fit 64-bit counters"))
 		fail_msg("message: %s", err);
+	/* nothing left to free after an error */
+	assert_null(lw.ops);
+	assert_int_equal(lw.nops, 0);
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 }
