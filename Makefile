@@ -46,7 +46,7 @@ COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c 
               common/energy.c common/producer.c common/file.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
-LIB_SRCS := preload/shim.c preload/config.c preload/record.c preload/threads.c preload/collector.c \
+LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
             preload/reject.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \

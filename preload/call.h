@@ -110,4 +110,11 @@ static inline void opc_call_exit(struct opc_call *c)
 	c->t->depth--;
 }
 
+/*
+ * Between opc_call_enter() and opc_call_exit(): the library refused the
+ * call (reject.h).  Counts c, once, under its rejected key instead of its
+ * own; opc_call_exit(c) then adds nothing.  Not on the hot path (call.c).
+ */
+void opc_call_reject(struct opc_call *c);
+
 #endif

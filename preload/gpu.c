@@ -258,11 +258,10 @@ void opc_gpu_exit(struct opc_gpu_call *g, int queued)
 		}
 	}
 	errno = saved_errno;
-	if (!queued) {
-		/* The library refused the call: no work, nothing counted. */
-		g->call.t->depth--;
-		return;
-	}
+	/* The library refused the call (an error status): no work, counted
+	 * as a call with 0 FLOPs under its rejected key, as the host's are. */
+	if (!queued && g->call.slot != NULL)
+		opc_call_reject(&g->call);
 	opc_call_exit(&g->call);
 }
 

@@ -1,6 +1,6 @@
 /*
- * reject.c - counting calls the BLAS or LAPACK refused (see reject.h), and
- * the xerbla_ through which a BLAS says it refused one.
+ * reject.c - the xerbla_ through which a BLAS says it refused a call (see
+ * reject.h); opc_call_reject() in call.c counts it.
  */
 #define PR_FMT "opcount"
 
@@ -14,26 +14,6 @@
 #include "reject.h"
 #include "routines.h"
 #include "threads.h"
-
-void opc_call_reject(struct opc_call *c)
-{
-	struct opc_call r;
-
-	/* xerbla_ and then info < 0: one refusal, counted once */
-	if (c->key.kflags & OPC_KEY_REJECTED)
-		return;
-	c->key.kflags |= OPC_KEY_REJECTED;
-	memset(&r, 0, sizeof(r));
-	r.t = c->t;
-	r.key = c->key;
-	opc_call_enter(&r);
-	/* Its time is the refused call's so far, timed as the call was: a
-	 * rejected key's own sampling would time its first call from here. */
-	r.timed = c->timed && r.slot != NULL;
-	r.t0 = c->t0;
-	opc_call_exit(&r);
-	c->slot = NULL;		/* counted: opc_call_exit(c) adds nothing */
-}
 
 typedef void (*xerbla_fn)(const char *srname, const int *info, size_t len);
 

@@ -20,14 +20,14 @@
  *    progress on the thread marks that call rejected, before the real
  *    xerbla_ prints its message (or ends the program, as the reference
  *    BLAS's does: the call is in the trace all the same).
+ *  - CUDA libraries return an error status (cuBLAS, cuDNN, the runtime):
+ *    the GPU wrappers count such a call rejected (gpu.c).
+ *
+ * opc_call_reject() (call.h) moves a call in progress to its rejected key.
  */
 #ifndef OPC_REJECT_H
 #define OPC_REJECT_H
 
 #include "call.h"
-
-/* Between opc_call_enter() and opc_call_exit(): counts c, once, under its
- * rejected key instead of its own.  Not on the hot path. */
-void opc_call_reject(struct opc_call *c);
 
 #endif

@@ -174,7 +174,7 @@ int main(void)
 	expect("cudaLaunchCooperativeKernel", 1, 0);
 	CHECK(cudaStreamSynchronize(s));
 
-	/* calls the runtime refuses queue nothing and are not counted */
+	/* calls the runtime refuses queue nothing: a rejected call each, 0 bytes */
 	if (cudaLaunchKernel(NULL, dim3_make(1, 1, 1), dim3_make(1, 1, 1), args, 0, s) ==
 	    cudaSuccess)
 		return 1;

@@ -12,7 +12,7 @@
 #             dst=): 2 x 1 MiB H2D synchronous, 3 x 512 KiB H2D
 #             asynchronous, 3 MiB D2D, a 512 x 256 2D copy, 4 MiB D2H;
 #             fills 2 x 1 MiB and 2 MiB; calls the runtime refuses (a NULL
-#             kernel, an invalid copy kind) are not counted
+#             kernel, an invalid copy kind) are a call each, rejected, 0 bytes
 #   time      each group's GPU time (gpu_s, and busy_s of the GPU rows):
 #             asynchronous calls queued behind other work, the simulated
 #             device's own account of it (0.2% + 2 us per call);
@@ -48,6 +48,8 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 prog = sys.argv[3]
 rows = [x for x in r["rows"] if not x.get("outside")]
+rejected = [x for x in rows if x.get("rejected")]
+rows = [x for x in rows if not x.get("rejected")]
 bad = 0
 
 
@@ -101,11 +103,20 @@ for line in open(sys.argv[2]):
     hi_total += int(wall[0]) / 1e9 if wall else want
     check(abs(busy - gpu) <= 1e-9, "%s: busy_s %.6f s is the GPU time" % (name, busy))
 
+# the refused calls: one row each, a call with 0 FLOPs, 0 bytes, no GPU time
+got = sorted((x["op"].split("_pt")[0], x["calls"], x["flops"], x["bytes"], x.get("gpu_s", 0))
+             for x in rejected)
+want = [("cudaLaunchKernel", 1, 0, 0, 0), ("cudaMemcpy", 1, 0, 0, 0)]
+check(got == want, "refused calls %s (want %s)" % (got, want))
+check(all(not x.get("flops_unknown") and not x["estimated"] for x in rejected),
+      "refused calls are neither FLOPs-unknown nor estimated")
+
 # every counted call is in a group, and nothing else was counted
 counted = sum(x["calls"] for x in rows)
 grouped = sum(x["calls"] for _, sel in groups for x in sel)
-check(counted == grouped == r["totals"]["calls"],
-      "%d calls counted, %d expected, totals.calls %d" % (counted, grouped, r["totals"]["calls"]))
+check(counted == grouped == r["totals"]["calls"] - len(rejected),
+      "%d calls counted, %d expected, totals.calls %d with %d refused" %
+      (counted, grouped, r["totals"]["calls"], len(rejected)))
 n = sum(int(l.split()[2]) for l in open(sys.argv[2]))
 check(lo_total * 0.999 - 2e-6 * n <= r["totals"]["busy_s"] <= hi_total + 2e-6 * n,
       "total GPU time %.6f s, simulated %.6f s, at most %.6f s" %
