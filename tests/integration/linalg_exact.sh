@@ -5,9 +5,9 @@
 # NumPy's extension modules (_multiarray_umath, _umath_linalg, lapack_lite)
 # call their BLAS and LAPACK through the PLT, where ltrace sees every call:
 # a count that owes nothing to the library.  The part run
-# (test_regression.py, TestSolve, test_sdot_bug_8577) is deterministic and
-# has children: four subprocess.check_call (vfork + exec, close_fds; two of
-# the children import NumPy and call BLAS).  With and without the library
+# (test_sdot_bug_8577, test_regression.py, TestSolve, in this order) is
+# deterministic and has children: four subprocess.check_call first (vfork
+# + exec, close_fds; two of the children import NumPy and call BLAS).  With and without the library
 # (ltrace's run):
 #   the same test outcomes and exit status;
 #   every trace (the parent's and each child's) read without a warning,
@@ -28,8 +28,9 @@
 command -v ltrace >/dev/null || fail "ltrace is not installed (Debian package ltrace, which make test-deps installs)"
 
 MODULES=_multiarray_umath,_umath_linalg,lapack_lite
-set -- "$NPT/test_regression.py" "$NPT/test_linalg.py::TestSolve" \
-	"$NPT/test_linalg.py::test_sdot_bug_8577"
+# the subprocesses first: a trace that stopped at them would lose the rest
+set -- "$NPT/test_linalg.py::test_sdot_bug_8577" "$NPT/test_regression.py" \
+	"$NPT/test_linalg.py::TestSolve"
 
 # the entry points the library intercepts: ltrace's count of any other is
 # no business of ours
