@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages the build needs
 #   make test-deps  ... and those the tests and benchmarks need too
 #   make test       every test (installs what is missing first); T=PATTERN: those named so
+#   make test-long  NumPy's and SciPy's linalg test suites under the library (minutes)
 #   make demo       the main job on an example (installs what is missing first)
 #   make bench      benchmarks (measurements, not tests)
 #   make fuzz       the fuzz targets (tests/fuzz/), SECONDS=N each (60)
@@ -64,7 +65,7 @@ CLI_LIBS = $(CLI_PKG_LIBS) -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
-.PHONY: all deps test-deps test demo bench install clean examples check-deps gpu-fakes fuzz fuzz-build
+.PHONY: all deps test-deps test test-long demo bench install clean examples check-deps gpu-fakes fuzz fuzz-build
 all: $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 
 # ---- dependencies ----------------------------------------------------------
@@ -89,6 +90,8 @@ TEST_DEPS := cmocka:libcmocka-dev \
              lapacke:liblapacke-dev \
              /usr/bin/time:time \
              /usr/lib/python3/dist-packages/numpy/__init__.py:python3-numpy \
+             /usr/lib/python3/dist-packages/scipy/__init__.py:python3-scipy \
+             /usr/lib/python3/dist-packages/pytest/__init__.py:python3-pytest \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
@@ -319,6 +322,11 @@ test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace $(if $(FUZZ_OK),$(FUZZ_TARGETS))
 	@BUILD=$(BUILD) FUZZ=$(FUZZ) sh tests/run.sh $(if $(T),"$(T)")
+
+# tests/long/: whole test suites of other projects under the library
+test-long: test-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) LONG=1 sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -6,7 +6,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <link.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "call.h"
@@ -19,12 +22,77 @@ typedef void (*xerbla_fn)(const char *srname, const int *info, size_t len);
 
 OPC_EXPORT void xerbla_(const char *srname, const int *info, size_t len);
 
+struct nth_object {
+	unsigned i;
+	char *name;
+	size_t len;
+	int found;
+};
+
+static int nth_object_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct nth_object *n = arg;
+
+	if (n->i) {
+		n->i--;
+		return 0;
+	}
+	snprintf(n->name, n->len, "%s", info->dlpi_name ? info->dlpi_name : "");
+	n->found = 1;
+	return 1;
+}
+
+/* The name of the I-th loaded object, in load order, copied out: nothing
+ * may be opened while dl_iterate_phdr holds the loader's lock. */
+static int loaded_object(unsigned i, char *name, size_t len)
+{
+	struct nth_object n = { i, name, len, 0 };
+
+	dl_iterate_phdr(nth_object_cb, &n);
+	return n.found;
+}
+
+/*
+ * The xerbla_ the dynamic linker binds for X, an object outside the global
+ * scope: the one found first in the group of objects X was opened with (a
+ * dlopen and its dependencies), searched from the object opened.  NumPy's
+ * extension modules each define xerbla_ (raising a Python ValueError) and
+ * load LAPACK as their dependency: the one in LAPACK itself, which only
+ * prints, is not what they get.  A group's first object precedes its
+ * dependencies in load order, so X's group starts at the first object
+ * from which a lookup of the symbol around the call (dladdr's name) finds
+ * X's own definition.
+ */
+static xerbla_fn group_xerbla(const Dl_info *x)
+{
+	char name[PATH_MAX];
+
+	if (x->dli_sname == NULL || x->dli_saddr == NULL)
+		return NULL;
+	for (unsigned i = 0; loaded_object(i, name, sizeof(name)); i++) {
+		void *h, *p = NULL;
+
+		if (name[0] == 0)
+			continue;	/* the program: the global scope */
+		h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+		if (h == NULL)
+			continue;
+		if (dlsym(h, x->dli_sname) == x->dli_saddr)
+			p = dlsym(h, "xerbla_");
+		dlclose(h);
+		if (p != NULL && p != (void *)xerbla_)
+			return (xerbla_fn)p;
+	}
+	return NULL;
+}
+
 /*
  * The xerbla_ the caller would have called without us: the next in the
  * global scope (the one the dynamic linker binds), else, for a library
- * opened with RTLD_LOCAL (NumPy, PyTorch), the one of the caller's own
- * scope, as the linker searches it after the global one.  Looked up per
- * refusal, which is rare, so that nothing goes stale after a dlclose.
+ * opened with RTLD_LOCAL (NumPy, PyTorch), the one of the caller's group
+ * (group_xerbla), else the one of the caller's own dependencies.  Looked
+ * up per refusal, which is rare, so that nothing goes stale after a
+ * dlclose.
  */
 static xerbla_fn real_xerbla(void *caller)
 {
@@ -36,6 +104,9 @@ static xerbla_fn real_xerbla(void *caller)
 		return (xerbla_fn)p;
 	if (dladdr(caller, &dli) == 0 || dli.dli_fname == NULL)
 		return NULL;
+	p = group_xerbla(&dli);
+	if (p)
+		return (xerbla_fn)p;
 	h = dlopen(dli.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
 	if (h == NULL)
 		return NULL;

@@ -14,6 +14,10 @@
 # only for what the machine lacks, never for something `make test` builds
 # or installs), anything else = failed, 127 (a command not found) included.
 # A test's output is shown only when it fails or skips.
+#
+# LONG=1 (make test-long): the tests in tests/long/*.sh instead, long/NAME,
+# run like the integration tests: other projects' whole test suites under
+# the library, minutes each.
 BUILD=${BUILD:-build}
 export BUILD
 pass=0 fail=0 skip=0
@@ -53,18 +57,24 @@ run() {	# name, command...
 	esac
 }
 
+if [ "${LONG:-0}" = 1 ]; then
+	units= scripts=long
+else
+	units='tests/unit/test_*.c' scripts=integration
+fi
+
 patterns="$*"
 for p in "$@"; do
 	found=
-	for t in tests/unit/test_*.c tests/integration/*.sh; do
+	for t in $units tests/$scripts/*.sh; do
 		n=$(basename "$t")
-		case $t in *.c) n=unit/${n%.c} ;; *) n=integration/${n%.sh} ;; esac
+		case $t in *.c) n=unit/${n%.c} ;; *) n=$scripts/${n%.sh} ;; esac
 		matches "$n" "$p" && { found=1; break; }
 	done
 	[ -n "$found" ] || { echo "FAIL  no test name matches '$p'"; exit 1; }
 done
 
-for src in tests/unit/test_*.c; do
+for src in $units; do
 	t=$BUILD/tests/$(basename "$src" .c)
 	wanted "unit/$(basename "$t")" || continue
 	if [ -x "$t" ]; then
@@ -73,10 +83,10 @@ for src in tests/unit/test_*.c; do
 		run "unit/$(basename "$t")" sh -c "echo '$t was not built (make test builds it)'; exit 1"
 	fi
 done
-for t in tests/integration/*.sh; do
+for t in tests/$scripts/*.sh; do
 	[ -f "$t" ] || continue
-	wanted "integration/$(basename "$t" .sh)" || continue
-	run "integration/$(basename "$t" .sh)" sh "$t"
+	wanted "$scripts/$(basename "$t" .sh)" || continue
+	run "$scripts/$(basename "$t" .sh)" sh "$t"
 done
 
 [ -n "$failed" ] && echo "failed:$failed"
