@@ -17,9 +17,11 @@
 #define PR_FMT "opcount"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,8 @@ static int forked;			/* this process is a fork child */
 static uint64_t t_last_ns;
 static uint64_t last_flush_ns;
 static int final_harvest;		/* flush whatever the rate */
+static int exit_asked;			/* _exit: finish the trace (quick_exit) */
+static sem_t exit_done;
 static uint32_t layers_emitted = 1;
 static int modules_dirty = 1;
 static struct opc_strtab strings;
@@ -588,6 +592,8 @@ static void harvest(void)
 	flush_tick(now);
 }
 
+static void finish_trace(void);
+
 static void *collector_main(void *arg)
 {
 	struct timespec next;
@@ -605,6 +611,11 @@ static void *collector_main(void *arg)
 		opc_registry_wait(&stop_cond, &next);
 		if (collector_stop)
 			break;
+		if (__atomic_load_n(&exit_asked, __ATOMIC_ACQUIRE)) {
+			finish_trace();
+			sem_post(&exit_done);
+			break;
+		}
 		harvest();
 		ticks++;
 	}
@@ -770,7 +781,7 @@ static int collector_start(void)
 		pr_warn("cannot start the collector thread: %s", strerror(ret));
 		return 0;
 	}
-	collector_running = 1;
+	__atomic_store_n(&collector_running, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -788,6 +799,7 @@ int opc_collector_begin(void)
 
 void opc_collector_init(void)
 {
+	sem_init(&exit_done, 0, 0);
 	opc_registry_set_hook(collector_start);
 	calibrate(opc_now_ns());	/* the start of the TSC calibration */
 }
@@ -915,7 +927,7 @@ static void stop_collector(void)
 	opc_registry_unlock();
 	if (collector_running && !pthread_equal(collector_thread, pthread_self()))
 		pthread_join(collector_thread, NULL);
-	collector_running = 0;
+	__atomic_store_n(&collector_running, 0, __ATOMIC_RELEASE);
 }
 
 static void write_end(uint32_t type)
@@ -934,10 +946,9 @@ static void write_end(uint32_t type)
 	}
 }
 
-void opc_collector_finish(void)
+/* The end of the trace, with the registry lock held. */
+static void finish_trace(void)
 {
-	stop_collector();
-	opc_registry_lock();
 	if (writer_open) {
 		/* GPU work the program queued and did not wait for */
 		opc_gpu_drain(opc_registry_threads(), 200);
@@ -953,7 +964,43 @@ void opc_collector_finish(void)
 		opc_log_raw("opcount: pid %d made no BLAS or LAPACK call; no trace written\n",
 			    (int)getpid());
 	}
+}
+
+void opc_collector_finish(void)
+{
+	stop_collector();
+	opc_registry_lock();
+	finish_trace();
 	opc_registry_unlock();
+}
+
+/*
+ * _exit (shim.c): no exit handler runs, and the caller may be anywhere: a
+ * signal handler that interrupted the program's malloc, or a thread that
+ * holds the registry lock.  Nothing here takes a lock or allocates: the
+ * collector thread ends the trace (finish_trace) while the caller waits
+ * for it at most wait_ms.  Past that the process ends all the same, and
+ * the trace keeps what the last tick wrote, without its END.
+ */
+void opc_collector_quick_exit(unsigned wait_ms)
+{
+	struct timespec until;
+
+	if (!__atomic_load_n(&collector_running, __ATOMIC_ACQUIRE) || pthread_equal(collector_thread, pthread_self()))
+		return;
+	__atomic_store_n(&exit_asked, 1, __ATOMIC_RELEASE);
+	/* Without the lock, so a wake-up may be missed: the collector then
+	 * sees exit_asked at its next tick. */
+	pthread_cond_broadcast(&stop_cond);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_nsec -= 1000000000;
+		until.tv_sec++;
+	}
+	while (sem_timedwait(&exit_done, &until) < 0 && errno == EINTR)
+		;
 }
 
 /* Before exec replaces the image (no atexit then): flush what we have.
@@ -1010,6 +1057,8 @@ void opc_collector_atfork_child(void)
 	writer_open = 0;
 	collector_running = 0;
 	collector_stop = 0;
+	exit_asked = 0;
+	sem_init(&exit_done, 0, 0);
 	trace_open_failed = 0;
 	forget_ids();	/* the TSC calibration stays: same clock */
 }

@@ -14,6 +14,8 @@ void opc_collector_energy_init(void);
 /* Opens the trace and starts the collector now: 0 or -1. */
 int opc_collector_begin(void);
 void opc_collector_finish(void);
+/* The end of the trace at _exit, waiting for the collector at most wait_ms. */
+void opc_collector_quick_exit(unsigned wait_ms);
 void opc_collector_restart(void);
 void opc_collector_exec(void);
 void opc_collector_modules(void);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "collector.h"
@@ -156,9 +157,12 @@ EXEC_FUNCTIONS(EXEC_REAL)
 #define EXEC_RESOLVE(name, proto, args)						\
 	real_##name = (int (*) proto)dlsym(RTLD_NEXT, #name);
 
+static void (*real__exit)(int);
+
 static void exec_resolve(void)
 {
 	EXEC_FUNCTIONS(EXEC_RESOLVE)
+	real__exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
 }
 
 #define EXEC_WRAPPER(name, proto, args)						\
@@ -179,6 +183,41 @@ static void exec_resolve(void)
 	}
 
 EXEC_FUNCTIONS(EXEC_WRAPPER)
+
+/*
+ * _exit and _Exit end the process with no exit handler: a fork child's
+ * usual way out (Python's os._exit, its multiprocessing workers), and a
+ * signal handler's.  The calls since the collector's last tick would be
+ * lost and the trace left without its END.  The caller may have
+ * interrupted anything (malloc, our registry lock), so the collector
+ * thread ends the trace and the caller waits for it at most
+ * OPC_EXIT_WAIT_MS (opc_collector_quick_exit).  glibc's exit() reaches
+ * its own _exit directly, never this one, after the atexit handler.
+ */
+#define OPC_EXIT_WAIT_MS 1000
+
+static __attribute__((noreturn)) void quick_exit_trace(int status)
+{
+	if (shim_ready && shim_owner() &&
+	    !__atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL)) {
+		opc_collector_quick_exit(OPC_EXIT_WAIT_MS);
+		opc_enabled = 0;
+	}
+	if (real__exit)
+		real__exit(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+OPC_EXPORT void _exit(int status)
+{
+	quick_exit_trace(status);
+}
+
+OPC_EXPORT void _Exit(int status)
+{
+	quick_exit_trace(status);
+}
 
 /* dlclose may unmap the library our pointers lead into. */
 OPC_EXPORT int dlclose(void *handle)
