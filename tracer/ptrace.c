@@ -69,6 +69,7 @@ static size_t nforks;
 static int detaching;		/* fork children are let go, not adopted */
 
 static volatile sig_atomic_t tick_due, stop_due;
+static int stop_on_alarm;	/* attached: a SIGALRM not from the timer ends it too */
 
 static void on_stop(int sig)
 {
@@ -430,10 +431,53 @@ static void proc_exec(struct tracer *tr, pid_t tid)
 	pr_dbg(1, "pid %d exec'd: its new image writes %s", (int)tr->pid, path);
 }
 
-static void on_tick(int sig)
+static void on_tick(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
-	tick_due = 1;
+	(void)uc;
+	/* the interval timer's is SI_KERNEL; kill(1)'s SI_USER */
+	if (stop_on_alarm && si && si->si_code <= 0 && si->si_code != SI_KERNEL)
+		stop_due = 1;
+	else
+		tick_due = 1;
+}
+
+/*
+ * Attached, every signal whose default action would end opcount (a
+ * terminal's SIGHUP when the ssh connection drops, SIGPIPE from a closed
+ * stderr, a batch system's SIGXCPU or SIGUSR1, kill's SIGTERM) ends the
+ * recording instead, with a clean detach: dying with the breakpoints in
+ * place would kill the process at its next BLAS call.  Faults (SIGSEGV,
+ * SIGBUS, ...) are opcount's own bugs and cannot be carried on from; the
+ * watchdog (pt_watchdog.c) covers them and SIGKILL.  Under `record -- CMD`
+ * the terminal sends SIGINT, SIGQUIT and SIGTERM to the command too:
+ * ignored, the command decides.
+ */
+static void set_signals(int attached)
+{
+	static const int ends[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
+				    SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
+				    SIGSTKFLT };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = on_tick;	/* no SA_RESTART: waitpid returns for a tick */
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGALRM, &sa, NULL);
+	stop_on_alarm = attached;
+	sa.sa_flags = 0;
+	sa.sa_handler = attached ? on_stop : SIG_IGN;
+	if (!attached) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		sigaction(ends[i], &sa, NULL);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaction(sig, &sa, NULL);
 }
 
 /* ---- detach and the event loop ---------------------------------------- */
@@ -610,22 +654,12 @@ static void detach_all(void)
  */
 static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 {
-	struct sigaction sa;
 	struct itimerval it;
 	int st, exit_status = -1;
 	struct tracer *tr;
 	pid_t pid = root->pid;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_tick;	/* no SA_RESTART: waitpid returns for a tick */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	/* Under `record -- CMD` the terminal sends them to the command too;
-	 * attached, they end the recording. */
-	sa.sa_handler = attached ? on_stop : SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	set_signals(attached);
 	it.it_interval.tv_sec = 0;
 	it.it_interval.tv_usec = 1000000 / pt.opts.hz;
 	it.it_value = it.it_interval;
@@ -863,14 +897,38 @@ static int yama_scope(void)
 	return atoi(buf);
 }
 
-static void explain_eperm(pid_t pid)
+/* The command name of process pid ("?" if gone), from /proc/PID/comm. */
+static void comm_of(pid_t pid, char *out, size_t len)
 {
 	char path[64];
-	struct stat st;
-	int scope = yama_scope();
+	FILE *f;
 
+	snprintf(out, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		if (fgets(out, (int)len, f))
+			out[strcspn(out, "\n")] = 0;
+		fclose(f);
+	}
+}
+
+/* Why thread tid of process pid cannot be seized (EPERM). */
+static void explain_eperm(pid_t pid, pid_t tid)
+{
+	char path[64], comm[64];
+	struct stat st;
+	int scope = yama_scope(), tracer = status_field(tid, "TracerPid:");
+
+	if (tracer <= 0)
+		tracer = status_field(pid, "TracerPid:");
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (stat(path, &st) == 0 && st.st_uid != geteuid() && geteuid() != 0)
+	if (tracer > 0) {
+		/* one tracer at a time: a debugger, strace, another opcount */
+		comm_of(tracer, comm, sizeof(comm));
+		pr_err("cannot attach to %d: it is already traced by process %d (%s); only one "
+		       "tracer may hold a process: detach that one first (quit gdb or strace, "
+		       "stop the other opcount record -p)", (int)pid, tracer, comm);
+	} else if (stat(path, &st) == 0 && st.st_uid != geteuid() && geteuid() != 0)
 		pr_err("cannot attach to %d: it belongs to uid %u, not to you", (int)pid,
 		       (unsigned)st.st_uid);
 	else if (scope == 1)
@@ -910,7 +968,7 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 			if (errno == ESRCH || (errno == EPERM && thread_exited(tid)))
 				continue;	/* exited meanwhile */
 			if (errno == EPERM)
-				explain_eperm(pid);
+				explain_eperm(pid, tid);
 			else
 				pr_err("cannot attach to %d: %s", (int)tid, strerror(errno));
 			closedir(d);
@@ -929,8 +987,38 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 	return n;
 }
 
+/* In the watchdog, after opcount died while attached (pt_watchdog.c):
+ * every process traced, and every fork child still held, set free. */
+static void watchdog_rescue(void)
+{
+	for (struct tracer *p = procs; p; p = p->next)
+		if (!p->exited)
+			pt_watchdog_rescue(p, p->pid);
+	for (size_t i = 0; i < nforks; i++)
+		if (forks[i].parent && !forks[i].vfork)
+			pt_watchdog_rescue(forks[i].parent, forks[i].pid);
+}
+
+static int attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		  const struct opc_ptrace_opts *o);
+
 int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
 		      const struct opc_ptrace_opts *o)
+{
+	int rc, err;
+
+	/* from here on, a signal ends the recording (a clean detach) */
+	set_signals(1);
+	if ((err = pt_watchdog_start(watchdog_rescue)) < 0)
+		pr_warn("no watchdog (%s): if opcount is killed with SIGKILL while attached, "
+			"process %d dies at its next BLAS call", strerror(-err), (int)pid);
+	rc = attach(pid, duration, pattern, path, len, o);
+	pt_watchdog_stop();
+	return rc;
+}
+
+static int attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		  const struct opc_ptrace_opts *o)
 {
 	struct tracer *tr;
 	int n;

@@ -1,0 +1,293 @@
+/*
+ * pt_watchdog.c - a process attached to with `record -p` survives a
+ * tracer killed with SIGKILL (or dead of a crash).
+ *
+ * When its tracer dies, the kernel detaches every tracee and lets it run
+ * on, with the int3s, the jumps of --inject and the return addresses the
+ * tracer replaced still in its memory: it would die of SIGTRAP at its next
+ * BLAS call.  So before attaching, the tracer starts a watchdog with
+ * clone(CLONE_VM): a separate process sharing the tracer's memory, which
+ * can therefore read the tracer's own tables (procs, their breakpoints and
+ * threads: nothing is copied or mirrored) after the tracer is gone.  It
+ * waits for the end of a pipe whose only writer is the tracer; at EOF, if
+ * the tracer did not say that it detached cleanly, it seizes every thread
+ * of every process that was traced, puts a thread found at a breakpoint
+ * back onto its instruction (or a returning call onto its real return
+ * address), gives every counted call its return address back, restores
+ * every byte the tracer changed, and detaches.
+ *
+ * What it cannot save: a thread that was inside a SIGTRAP stop at the
+ * moment the tracer died (an int3 hit, not yet handled) is restarted by
+ * the kernel with the SIGTRAP delivered, and the default action ends the
+ * process before anyone can attach again; the same for a thread being
+ * single-stepped, and for the few instructions the tracer writes at a
+ * thread's rip to make it run a system call (at attach).  The window is
+ * the time the tracer spends on a stop (README: measured).
+ *
+ * The watchdog runs on a stack of its own, in memory a dead process may
+ * have left in any state: it calls no malloc, no stdio (a lock the tracer
+ * held is never released), only system calls, and reads the tables
+ * without writing them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pt_internal.h"
+
+#define WD_STACK	(256 * 1024)
+#define WD_MAXTHR	4096
+
+static pid_t wd_pid;
+static int wd_fd = -1;			/* the tracer's end of the pipe */
+static volatile int wd_done;		/* the tracer detached cleanly */
+static void (*wd_rescue)(void);
+static void *wd_stack;
+
+/* the watchdog's own tables (it allocates nothing) */
+static pid_t wd_tids[WD_MAXTHR];
+static int wd_pend[WD_MAXTHR];
+static int wd_ntids;
+
+static void wd_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Like sigtrap_pending in ptrace.c, without stdio. */
+static int wd_sigtrap_pending(pid_t tid)
+{
+	char path[64], buf[4096];
+	unsigned long long mask = 0;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if ((p = strstr(buf, "\nSigPnd:")) && sscanf(p + 8, "%llx", &mask) != 1)
+		mask = 0;
+	return (mask >> (SIGTRAP - 1)) & 1;
+}
+
+static int wd_known(pid_t tid)
+{
+	for (int i = 0; i < wd_ntids; i++)
+		if (wd_tids[i] == tid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Seizes every thread of pid not seized yet: the number of new ones.  The
+ * kernel detaches the dead tracer's tracees only after its files are
+ * closed (which is how the watchdog learns of its death): until then
+ * PTRACE_SEIZE fails with EPERM, so it is tried again for up to 2 s.
+ */
+static int wd_seize_all(pid_t pid)
+{
+	char path[64], buf[4096];
+	int fd, n = 0;
+	long len;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	while ((len = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < len;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			pid_t tid = 0;
+
+			off += de->d_reclen;
+			sscanf(de->d_name, "%d", &tid);
+			if (tid <= 0 || wd_known(tid) || wd_ntids == WD_MAXTHR)
+				continue;
+			for (int tries = 0; ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0; tries++) {
+				if (errno != EPERM || tries == 2000)
+					goto next;
+				wd_sleep_ms(1);
+			}
+			wd_pend[wd_ntids] = 0;
+			wd_tids[wd_ntids++] = tid;
+			ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+			n++;
+next:
+			;
+		}
+	}
+	close(fd);
+	return n;
+}
+
+/*
+ * Waits for thread tid's stop; one found on a breakpoint of tr (its
+ * SIGTRAP taken after the tracer died, before the seize) is put back onto
+ * the instruction, one returning from a counted call onto its return
+ * address, and the SIGTRAP is dropped.  Another signal is kept in *pend
+ * for the detach.  0 once stopped, -1 if it exited.
+ */
+static int wd_stop(struct tracer *tr, pid_t tid, int *pend)
+{
+	struct user_regs_struct regs;
+	int st;
+
+	for (;;) {
+		if (waitpid(tid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (!WIFSTOPPED(st))
+			return -1;
+		if ((st >> 16) == PTRACE_EVENT_STOP && wd_sigtrap_pending(tid)) {
+			ptrace(PTRACE_CONT, tid, NULL, NULL);	/* let it take that first */
+			continue;
+		}
+		if ((st >> 16) || WSTOPSIG(st) == SIGSTOP)
+			return 0;
+		if (WSTOPSIG(st) != SIGTRAP || ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0) {
+			*pend = WSTOPSIG(st);
+			return 0;
+		}
+		if (tr->scratch && regs.rip - 1 == tr->scratch) {
+			for (struct thr *t = tr->threads; t; t = t->next)
+				if (t->tid == tid && t->in_call && regs.rsp == t->entry_sp + 8) {
+					regs.rip = t->ret;
+					ptrace(PTRACE_SETREGS, tid, NULL, &regs);
+					return 0;
+				}
+		}
+		for (size_t i = 0; i < tr->nbp; i++)
+			if (tr->bps[i].addr == regs.rip - 1 && tr->bps[i].kind != BP_PATCH) {
+				regs.rip--;
+				ptrace(PTRACE_SETREGS, tid, NULL, &regs);
+				return 0;
+			}
+		*pend = SIGTRAP;	/* the program's own */
+		return 0;
+	}
+}
+
+/* Takes everything the tracer changed out of process tr, through stopped
+ * thread mem; the jumps of --inject stay in a fork child (keep_patches),
+ * which has its own copy of the library they jump to. */
+static void wd_restore(struct tracer *tr, pid_t mem, int keep_patches)
+{
+	for (struct thr *t = tr->threads; t; t = t->next) {
+		uint64_t v = 0;
+
+		/* only where the slot still holds the trampoline's address:
+		 * a record the tracer had no time to clear is harmless */
+		if (t->in_call && tr->scratch && pt_mem_read((void *)(intptr_t)mem, t->entry_sp,
+							    &v, 8) == 0 && v == tr->scratch)
+			pt_poke_u64(mem, t->entry_sp, t->ret);
+	}
+	for (size_t i = 0; i < tr->nbp; i++) {
+		const struct bp *b = &tr->bps[i];
+		uint8_t cur = 0;
+
+		if (tr->mods && b->mod < tr->nmods && tr->mods[b->mod].gone)
+			continue;
+		if (b->kind == BP_PATCH && !keep_patches)
+			pt_mem_write(mem, b->addr, b->porig, b->plen);
+		else if (b->kind != BP_PATCH &&
+			 pt_mem_read((void *)(intptr_t)mem, b->addr, &cur, 1) == 0 && cur == 0xcc)
+			pt_poke_byte(mem, b->addr, b->orig, NULL);
+	}
+}
+
+void pt_watchdog_rescue(struct tracer *tr, pid_t pid)
+{
+	pid_t mem = 0;
+
+	wd_ntids = 0;
+	while (wd_seize_all(pid) > 0)
+		;
+	for (int i = 0; i < wd_ntids; i++)
+		if (wd_stop(tr, wd_tids[i], &wd_pend[i]) < 0)
+			wd_tids[i] = 0;
+		else if (!mem)
+			mem = wd_tids[i];
+	if (mem)
+		wd_restore(tr, mem, pid != tr->pid);
+	for (int i = 0; i < wd_ntids; i++)
+		if (wd_tids[i])
+			ptrace(PTRACE_DETACH, wd_tids[i], NULL, (void *)(long)wd_pend[i]);
+}
+
+static int wd_main(void *arg)
+{
+	int rfd = (int)(intptr_t)arg;
+	char c;
+
+	close(wd_fd);	/* its copy of the tracer's end: the tracer holds the only one */
+	/* blocks until the tracer closes its end: at its clean end, or by dying */
+	while (read(rfd, &c, 1) != 0 && errno == EINTR)
+		;
+	if (!wd_done && wd_rescue)
+		wd_rescue();
+	return 0;
+}
+
+int pt_watchdog_start(void (*rescue)(void))
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	wd_stack = mmap(NULL, WD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			MAP_STACK, -1, 0);
+	if (wd_stack == MAP_FAILED) {
+		close(fds[0]);
+		close(fds[1]);
+		return -ENOMEM;
+	}
+	wd_fd = fds[1];
+	wd_done = 0;
+	wd_rescue = rescue;
+	/* no exit signal: trace_loop's waitpid(-1, __WALL) would take it
+	 * for a tracee's; it exits only when the tracer ends anyway */
+	wd_pid = clone(wd_main, (char *)wd_stack + WD_STACK, CLONE_VM,
+		       (void *)(intptr_t)fds[0]);
+	close(fds[0]);
+	if (wd_pid < 0) {
+		int err = -errno;
+
+		close(wd_fd);
+		wd_fd = -1;
+		munmap(wd_stack, WD_STACK);
+		return err;
+	}
+	return 0;
+}
+
+void pt_watchdog_stop(void)
+{
+	if (wd_fd < 0)
+		return;
+	wd_done = 1;
+	close(wd_fd);
+	wd_fd = -1;
+	while (waitpid(wd_pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	munmap(wd_stack, WD_STACK);
+}
