@@ -150,11 +150,19 @@ static int wd_stop(struct tracer *tr, pid_t tid, int *pend)
 	struct user_regs_struct regs;
 	int st;
 
-	for (;;) {
-		if (waitpid(tid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
+	for (int polls = 0;; polls++) {
+		/* polled: a thread group leader whose process is dying is
+		 * reported only once every other thread is gone, which may be
+		 * a thread this same loop holds stopped */
+		pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || polls == 3000)
 			return -1;
+		if (r == 0) {
+			wd_sleep_ms(1);
+			continue;
 		}
 		if (!WIFSTOPPED(st))
 			return -1;
