@@ -195,48 +195,60 @@ static int wd_stop(struct tracer *tr, pid_t tid, int *pend)
 	}
 }
 
-/* Takes everything the tracer changed out of process tr, through stopped
- * thread mem; the jumps of --inject stay in a fork child (keep_patches),
- * which has its own copy of the library they jump to. */
-static void wd_restore(struct tracer *tr, pid_t mem, int keep_patches)
+/*
+ * Takes everything the tracer changed out of process pid (tr's, or a fork
+ * child's copy) through /proc/PID/mem, which needs ptrace permission but
+ * not being the tracer: so it is done at once, while the kernel has not
+ * yet detached the dead tracer's tracees, and no thread runs into an int3
+ * meanwhile.  The jumps of --inject stay in a fork child (keep_patches),
+ * which has its own copy of the library they jump to.
+ */
+static void wd_restore(struct tracer *tr, pid_t pid, int keep_patches)
 {
-	for (struct thr *t = tr->threads; t; t = t->next) {
-		uint64_t v = 0;
+	char path[64];
+	int fd;
 
-		/* only where the slot still holds the trampoline's address:
-		 * a record the tracer had no time to clear is harmless */
-		if (t->in_call && tr->scratch && pt_mem_read((void *)(intptr_t)mem, t->entry_sp,
-							    &v, 8) == 0 && v == tr->scratch)
-			pt_poke_u64(mem, t->entry_sp, t->ret);
-	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return;
 	for (size_t i = 0; i < tr->nbp; i++) {
 		const struct bp *b = &tr->bps[i];
 		uint8_t cur = 0;
 
 		if (tr->mods && b->mod < tr->nmods && tr->mods[b->mod].gone)
 			continue;
-		if (b->kind == BP_PATCH && !keep_patches)
-			pt_mem_write(mem, b->addr, b->porig, b->plen);
-		else if (b->kind != BP_PATCH &&
-			 pt_mem_read((void *)(intptr_t)mem, b->addr, &cur, 1) == 0 && cur == 0xcc)
-			pt_poke_byte(mem, b->addr, b->orig, NULL);
+		if (b->kind == BP_PATCH) {
+			if (!keep_patches)
+				pwrite(fd, b->porig, b->plen, (off_t)b->addr);
+		} else if (pread(fd, &cur, 1, (off_t)b->addr) == 1 && cur == 0xcc) {
+			pwrite(fd, &b->orig, 1, (off_t)b->addr);
+		}
 	}
+	for (struct thr *t = tr->threads; t; t = t->next) {
+		uint64_t v = 0;
+
+		/* only where the slot still holds the trampoline's address:
+		 * a record the tracer had no time to clear is harmless */
+		if (t->in_call && tr->scratch &&
+		    pread(fd, &v, 8, (off_t)t->entry_sp) == 8 && v == tr->scratch)
+			pwrite(fd, &t->ret, 8, (off_t)t->entry_sp);
+	}
+	close(fd);
 }
 
 void pt_watchdog_rescue(struct tracer *tr, pid_t pid)
 {
-	pid_t mem = 0;
-
+	wd_restore(tr, pid, pid != tr->pid);
+	/* then the threads that took an int3's SIGTRAP in between */
 	wd_ntids = 0;
 	while (wd_seize_all(pid) > 0)
 		;
 	for (int i = 0; i < wd_ntids; i++)
 		if (wd_stop(tr, wd_tids[i], &wd_pend[i]) < 0)
 			wd_tids[i] = 0;
-		else if (!mem)
-			mem = wd_tids[i];
-	if (mem)
-		wd_restore(tr, mem, pid != tr->pid);
+	/* a return address replaced meanwhile (a call entered just before
+	 * the death): the threads are stopped now */
+	wd_restore(tr, pid, pid != tr->pid);
 	for (int i = 0; i < wd_ntids; i++)
 		if (wd_tids[i])
 			ptrace(PTRACE_DETACH, wd_tids[i], NULL, (void *)(long)wd_pend[i]);
