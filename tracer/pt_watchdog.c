@@ -50,7 +50,11 @@
 #define WD_MAXTHR	4096
 
 static pid_t wd_pid;
-static int wd_fd = -1;			/* the tracer's end of the pipe */
+/* The pipe, set before the clone and not changed until the watchdog is
+ * reaped: the watchdog reads these from the shared memory, so the tracer
+ * clearing them early would have it close the wrong descriptor. */
+static int wd_pipe[2];
+static int wd_running;
 static volatile int wd_done;		/* the tracer detached cleanly */
 static void (*wd_rescue)(void);
 static void *wd_stack;
@@ -256,12 +260,12 @@ void pt_watchdog_rescue(struct tracer *tr, pid_t pid)
 
 static int wd_main(void *arg)
 {
-	int rfd = (int)(intptr_t)arg;
 	char c;
 
-	close(wd_fd);	/* its copy of the tracer's end: the tracer holds the only one */
+	(void)arg;
+	close(wd_pipe[1]);	/* its copy of the tracer's end: the tracer holds the only one */
 	/* blocks until the tracer closes its end: at its clean end, or by dying */
-	while (read(rfd, &c, 1) != 0 && errno == EINTR)
+	while (read(wd_pipe[0], &c, 1) != 0 && errno == EINTR)
 		;
 	if (!wd_done && wd_rescue)
 		wd_rescue();
@@ -270,44 +274,41 @@ static int wd_main(void *arg)
 
 int pt_watchdog_start(void (*rescue)(void))
 {
-	int fds[2];
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (pipe2(wd_pipe, O_CLOEXEC) < 0)
 		return -errno;
 	wd_stack = mmap(NULL, WD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
 			MAP_STACK, -1, 0);
 	if (wd_stack == MAP_FAILED) {
-		close(fds[0]);
-		close(fds[1]);
+		close(wd_pipe[0]);
+		close(wd_pipe[1]);
 		return -ENOMEM;
 	}
-	wd_fd = fds[1];
 	wd_done = 0;
 	wd_rescue = rescue;
 	/* no exit signal: trace_loop's waitpid(-1, __WALL) would take it
 	 * for a tracee's; it exits only when the tracer ends anyway */
-	wd_pid = clone(wd_main, (char *)wd_stack + WD_STACK, CLONE_VM,
-		       (void *)(intptr_t)fds[0]);
-	close(fds[0]);
+	wd_pid = clone(wd_main, (char *)wd_stack + WD_STACK, CLONE_VM, NULL);
 	if (wd_pid < 0) {
 		int err = -errno;
 
-		close(wd_fd);
-		wd_fd = -1;
+		close(wd_pipe[0]);
+		close(wd_pipe[1]);
 		munmap(wd_stack, WD_STACK);
 		return err;
 	}
+	close(wd_pipe[0]);	/* the tracer's copy of the watchdog's end */
+	wd_running = 1;
 	return 0;
 }
 
 void pt_watchdog_stop(void)
 {
-	if (wd_fd < 0)
+	if (!wd_running)
 		return;
 	wd_done = 1;
-	close(wd_fd);
-	wd_fd = -1;
+	close(wd_pipe[1]);
 	while (waitpid(wd_pid, NULL, __WALL) < 0 && errno == EINTR)
 		;
+	wd_running = 0;
 	munmap(wd_stack, WD_STACK);
 }

@@ -648,6 +648,17 @@ static void detach_all(void)
 	}
 }
 
+/* Whether a traced process is left, or a fork child to settle. */
+static int any_traced(void)
+{
+	if (nforks)
+		return 1;
+	for (struct tracer *p = procs; p; p = p->next)
+		if (!p->exited)
+			return 1;
+	return 0;
+}
+
 /*
  * Handles every stop of every tracee until the command exits or, when
  * attached, until the deadline (monotonic ns, 0 for none) or a signal.
@@ -698,6 +709,9 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			if (tid == tr->pid) {
 				pt_proc_finish(tr, OPC_REC_END);
 				tr->exited = 1;
+				/* not ECHILD: the watchdog (pt_watchdog.c) is a child too */
+				if (!any_traced())
+					break;
 			}
 			continue;
 		}
