@@ -6,6 +6,7 @@
 #   make test       every test (installs what is missing first); T=PATTERN: those named so
 #   make demo       the main job on an example (installs what is missing first)
 #   make bench      benchmarks (measurements, not tests)
+#   make fuzz       the fuzz targets (tests/fuzz/), SECONDS=N each (60)
 #   make check-deps say which packages are missing
 #   make install PREFIX=/usr/local
 #   ASAN=1 / UBSAN=1 / TSAN=1 for sanitizer builds (out of tree: build-asan/ ...)
@@ -42,7 +43,7 @@ GEN_STAMP := $(BUILD)/gen/stamp
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
 COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c \
-              common/energy.c common/producer.c
+              common/energy.c common/producer.c common/file.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/record.c preload/threads.c preload/collector.c \
@@ -64,7 +65,7 @@ CLI_LIBS = $(CLI_PKG_LIBS) -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
-.PHONY: all deps test-deps test demo bench install clean examples check-deps gpu-fakes
+.PHONY: all deps test-deps test demo bench install clean examples check-deps gpu-fakes fuzz fuzz-build
 all: $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 
 # ---- dependencies ----------------------------------------------------------
@@ -92,7 +93,9 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
-             /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3
+             /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
+             /usr/bin/clang:clang \
+             /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
 dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))
@@ -210,14 +213,17 @@ cli_objs = $(patsubst %.c,$(BUILD)/cli/%.o,$(1))
 # the routine table (names, interfaces, cost functions)
 TABLE_OBJS := $(call cli_objs,common/routines.c common/cost.c) $(BUILD)/cli/gen/routines_gen.o
 # the trace format, writer and reader
-TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c) $(TABLE_OBJS)
+TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/log.c common/file.c) \
+              $(TABLE_OBJS)
 
-TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c) $(TRACE_OBJS)
+TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c \
+                         analysis/util.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/datadir.c common/log.c \
-                         common/trace_write.c) $(TABLE_OBJS)
-TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c) $(TRACE_OBJS)
+                         common/trace_write.c common/file.c) $(TABLE_OBJS)
+TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
+                         analysis/util.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c) $(TRACE_OBJS)
@@ -225,6 +231,7 @@ TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analys
                          analysis/util.c analysis/profile.c analysis/attribute.c \
                          analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
+TEST_trace_edges_OBJS := $(TRACE_OBJS)
 
 TEST_PKG_CFLAGS = $(eval TEST_PKG_CFLAGS := $$(call pkg,--cflags,$(TEST_PKGS)))$(TEST_PKG_CFLAGS)
 TEST_PKG_LIBS = $(eval TEST_PKG_LIBS := $$(call pkg,--libs,$(TEST_PKGS)))$(TEST_PKG_LIBS)
@@ -311,8 +318,8 @@ gpu-fakes: $(GPU_TEST_DEPS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(WRAP)/calls $(GPU_TEST_DEPS)
-	@BUILD=$(BUILD) sh tests/run.sh $(if $(T),"$(T)")
+		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace $(if $(FUZZ_OK),$(FUZZ_TARGETS))
+	@BUILD=$(BUILD) FUZZ=$(FUZZ) sh tests/run.sh $(if $(T),"$(T)")
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -320,8 +327,11 @@ demo: deps
 
 bench: test-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/shapes_loop \
-		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups
+		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace \
+		$(BUILD)/bench/spawn
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/load.sh
+	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
@@ -332,9 +342,75 @@ $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 	$(CC) -O2 -g -Wall -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) -Wl,-rpath,$(abspath $(FAKE)) \
 		-lcublas -lcublasLt -lcudart -lm
 
+# synthetic traces written with the trace writer (bench/report.sh, and the
+# tests of what report does with large and hostile traces)
+$(BUILD)/bench/gentrace: bench/gentrace.c $(TRACE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -MMD -MP $< $(TRACE_OBJS) -o $@ $(CLI_LIBS)
+
+$(BUILD)/bench/spawn: bench/spawn.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $< -o $@
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall $(BLAS_CFLAGS) $< -o $@ $(BLAS_LIBS)
+
+# ---- fuzz targets (tests/fuzz/, libFuzzer) ---------------------------------
+# The trace reader and the architecture/coefficient readers under libFuzzer
+# with ASan+UBSan, built out of tree with clang from objects of their own.
+# `make fuzz SECONDS=N` runs each N seconds from the seed corpus in
+# tests/fuzz/corpus/ (what it finds goes to $(FUZZ)/corpus/, crashes to
+# $(FUZZ)/); `make test` runs each briefly (tests/integration/fuzz.sh).
+FUZZ    := build-fuzz
+FUZZ_CC ?= clang
+SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -D_GNU_SOURCE \
+              -DOPC_VERSION='"$(VERSION)"' -DOPC_DATADIR='"$(DATADIR)"' \
+              -Iinclude -Icommon -I$(FUZZ)/gen -Ianalysis -Itracer $(CLI_PKG_CFLAGS)
+# does clang link a libFuzzer program here?  (asked only by recipes)
+FUZZ_OK = $(eval FUZZ_OK := $$(shell printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null && echo y))$(FUZZ_OK)
+fuzz_objs = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
+FUZZ_TRACE_OBJS := $(call fuzz_objs,common/trace_read.c common/trace_write.c common/log.c common/file.c \
+                     common/routines.c common/cost.c analysis/profile.c analysis/attribute.c \
+                     analysis/symbolize.c analysis/util.c) $(FUZZ)/obj/gen/routines_gen.o
+FUZZ_arch_OBJS  := $(call fuzz_objs,analysis/arch.c analysis/predict.c analysis/carbon.c \
+                     common/datadir.c) $(FUZZ_TRACE_OBJS)
+FUZZ_trace_OBJS := $(FUZZ_TRACE_OBJS)
+FUZZ_TARGETS := $(FUZZ)/fuzz_trace $(FUZZ)/fuzz_arch
+# (named through a second expansion, they would be deleted as intermediates)
+.SECONDARY: $(FUZZ_arch_OBJS)
+
+$(FUZZ)/gen/stamp: common/routines.tbl tools/genwrap.py
+	@mkdir -p $(FUZZ)/gen
+	$(PYTHON) tools/genwrap.py common/routines.tbl $(FUZZ)/gen
+	@touch $@
+$(FUZZ)/gen/routines_gen.c: $(FUZZ)/gen/stamp ;
+
+$(FUZZ)/obj/%.o: %.c | $(FUZZ)/gen/stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ)/obj/gen/%.o: $(FUZZ)/gen/%.c | $(FUZZ)/gen/stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_$*_OBJS) -o $@ $(CLI_LIBS)
+
+fuzz-build: test-deps
+	@$(if $(FUZZ_OK),,echo "opcount: $(FUZZ_CC) cannot link a libFuzzer program (make test-deps installs clang and libclang-rt-14-dev)" >&2; exit 1)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@for t in $(notdir $(FUZZ_TARGETS)); do \
+		c=$${t#fuzz_}; mkdir -p $(FUZZ)/corpus/$$c; \
+		echo "opcount: $$t for $(SECONDS) s"; \
+		$(FUZZ)/$$t -max_total_time=$(SECONDS) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ)/$$t- $(FUZZ)/corpus/$$c tests/fuzz/corpus/$$c || exit 1; \
+	done
 
 # The binaries find the data in ../share/opcount (common/datadir.c).
 install: all
@@ -349,6 +425,6 @@ install: all
 	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/opcount/docs/
 
 clean:
-	rm -rf build build-asan build-ubsan build-tsan
+	rm -rf build build-asan build-ubsan build-tsan build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(wildcard $(FUZZ)) -name '*.d' 2>/dev/null)

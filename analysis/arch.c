@@ -32,6 +32,8 @@
 #include <string.h>
 
 #include "arch.h"
+#include "file.h"
+#include "hashtab.h"
 #include "util.h"
 #include "routines.h"
 
@@ -293,9 +295,14 @@ static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct 
 		l->out[0] = l->filters;
 		l->out[1] = (in[1] + 2 * l->ph - l->kh) / l->sh + 1;
 		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
+		/* padding lets the output outgrow an int: its area is checked
+		 * without wrapping (2^32 x 2^32 wraps to 0 in 64 bits) */
 		if (!mul_ok(in[0], l->kh, &q) || !mul_ok(q, l->kw, &q) || q > DIM_MAX ||
-		    (uint64_t)l->out[1] * l->out[2] > DIM_MAX || !mul_ok(q, l->filters, &w))
-			return opc_errctx_fail(c, "%s: the im2col matrix is too large for a BLAS call", where);
+		    l->out[1] > DIM_MAX || l->out[2] > DIM_MAX ||
+		    !mul_ok(l->out[1], l->out[2], &w) || w > DIM_MAX || !mul_ok(q, l->filters, &w))
+			return opc_errctx_fail(c, "%s: the im2col matrix (%llu x %lld x %lld) is too "
+					       "large for a BLAS call", where, (unsigned long long)q,
+					       (long long)l->out[1], (long long)l->out[2]);
 		l->params = w + l->filters;
 		break;
 	}
@@ -355,6 +362,42 @@ static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct 
 		break;
 	}
 	return 0;
+}
+
+struct name_key {
+	const struct opc_arch *a;
+	const char *name;
+};
+
+static int name_is(const void *arg, uint32_t id)
+{
+	const struct name_key *k = arg;
+
+	return !strcmp(k->a->layers[id - 1].name, k->name);
+}
+
+/* No two layers of one name: a hash of the names seen, so that a file of
+ * many layers is checked in linear time. */
+static int unique_names(struct opc_errctx *c, const struct opc_arch *a)
+{
+	struct opc_hashtab seen = { 0 };
+	int ret = 0;
+
+	if (a->nlayers > UINT32_MAX / 2 || opc_hashtab_reserve(&seen, (uint32_t)a->nlayers) < 0)
+		return opc_errctx_fail(c, "out of memory");
+	for (size_t i = 0; i < a->nlayers && ret == 0; i++) {
+		struct name_key k = { a, a->layers[i].name };
+		uint32_t h = opc_hash_str(OPC_HASH_SEED, k.name);
+		uint32_t j = opc_hashtab_find(&seen, h, name_is, &k);
+
+		if (j)
+			ret = opc_errctx_fail(c, "layers[%u] and layers[%zu] are both named \"%s\"",
+					      j - 1, i, a->layers[i].name);
+		else
+			opc_hashtab_insert(&seen, h, (uint32_t)i + 1);
+	}
+	opc_hashtab_free(&seen);
+	return ret;
 }
 
 static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, struct opc_arch *a)
@@ -444,12 +487,7 @@ static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, st
 	}
 	if (!weighted)
 		return opc_errctx_fail(c, "no dense or conv2d layer: nothing for BLAS to do");
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(a->layers[i].name, a->layers[j].name))
-				return opc_errctx_fail(c, "layers[%zu] and layers[%zu] are both named \"%s\"",
-					    j, i, a->layers[i].name);
-	return 0;
+	return unique_names(c, a);
 }
 
 int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc_arch *a,
@@ -466,22 +504,29 @@ int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc
 	if (a->path == NULL)
 		return opc_errctx_fail(&c, "out of memory");
 	root = opc_json_parse_strict(text, why, sizeof(why));
-	if (root == NULL)
-		return opc_errctx_fail(&c, "%s", why);
-	ret = parse_root(&c, root, batch, a);
-	json_object_put(root);
+	if (root == NULL) {
+		ret = opc_errctx_fail(&c, "%s", why);
+	} else {
+		ret = parse_root(&c, root, batch, a);
+		json_object_put(root);
+	}
+	/* after an error the caller has nothing to free (the fuzzer found
+	 * the path and the layers left behind) */
+	if (ret)
+		opc_arch_free(a);
 	return ret;
 }
 
 /* The whole file as a string, or NULL with the message in err. */
 static char *slurp(const char *path, char *err, size_t len)
 {
-	FILE *f = fopen(path, "r");
+	/* regular files only, opened without blocking: a FIFO fails here */
+	FILE *f = opc_fopen_regular(path);
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 
 	if (f == NULL) {
-		snprintf(err, len, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, len, "%s: cannot open: %s", path, opc_open_strerror(errno));
 		return NULL;
 	}
 	for (;;) {
@@ -551,6 +596,22 @@ void opc_arch_free(struct opc_arch *a)
 
 /* ---- lowering ------------------------------------------------------------ */
 
+/*
+ * The cost model counts in doubles rounded to 64 bits: a GEMM whose 2mnk
+ * FLOPs or whose bytes, (mk + kn + 2mn) elements of at most 8 bytes, reach
+ * 2^63 would come out as garbage.  Exact products decide.
+ */
+static int gemm_fits(uint64_t m, uint64_t n, uint64_t k)
+{
+	uint64_t mn, flops, elems, kn;
+
+	return mul_ok(m, n, &mn) && mul_ok(mn, k, &flops) && mul_ok(flops, 2, &flops) &&
+	       flops <= INT64_MAX && mul_ok(m, k, &elems) && mul_ok(k, n, &kn) &&
+	       !__builtin_add_overflow(elems, kn, &elems) && mul_ok(mn, 2, &mn) &&
+	       !__builtin_add_overflow(elems, mn, &elems) && mul_ok(elems, 8, &elems) &&
+	       elems <= INT64_MAX;
+}
+
 static int add_op(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a, size_t layer,
 		  enum opc_phase phase, int64_t m, int64_t n, int64_t k, uint64_t calls,
 		  uint64_t c_read_calls)
@@ -563,6 +624,8 @@ static int add_op(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a
 
 	if (calls == 0)
 		return 0;
+	if (!gemm_fits(m, n, k))
+		return -EOVERFLOW;
 	if (lw->nops == *cap) {
 		size_t nc = *cap ? 2 * *cap : 16;
 		struct opc_lop *no = realloc(lw->ops, nc * sizeof(*no));
@@ -608,18 +671,22 @@ static int work_add(struct opc_work *w, const struct opc_lop *op)
 int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err, size_t len)
 {
 	int64_t b = a->batch;
-	size_t cap = 0;
+	size_t cap = 0, at = 0, first_weighted = a->nlayers;
 	struct opc_errctx c;
 	int ret = 0;
 
 	opc_errctx_init(&c, a->path ? a->path : "architecture", err, len);
 	memset(lw, 0, sizeof(*lw));
 	lw->batch = b;
+	for (size_t i = 0; i < a->nlayers && first_weighted == a->nlayers; i++)
+		if (a->layers[i].kind == OPC_LAYER_DENSE || a->layers[i].kind == OPC_LAYER_CONV2D)
+			first_weighted = i;
 	/* forward first, then backward from the last layer, as the programs
 	 * issue them; the order only shows in the listing */
 	for (size_t i = 0; i < a->nlayers && ret == 0; i++) {
 		const struct opc_arch_layer *l = &a->layers[i];
 
+		at = i;
 		if (l->kind == OPC_LAYER_DENSE)
 			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, b, l->units, l->in[0], 1, 0);
 		else if (l->kind == OPC_LAYER_CONV2D)
@@ -628,11 +695,10 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 	}
 	for (size_t i = a->nlayers; i-- > 0 && ret == 0;) {
 		const struct opc_arch_layer *l = &a->layers[i];
-		int dx = 0;
+		/* an input gradient only behind a layer that learns */
+		int dx = first_weighted < i;
 
-		for (size_t j = 0; j < i; j++)
-			dx |= a->layers[j].kind == OPC_LAYER_DENSE ||
-			      a->layers[j].kind == OPC_LAYER_CONV2D;
+		at = i;
 		if (l->kind == OPC_LAYER_DENSE) {
 			ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_W, l->units, l->in[0], b, 1, 0);
 			if (ret == 0 && dx)
@@ -649,18 +715,24 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 		}
 	}
 	for (size_t i = 0; i < lw->nops && ret == 0; i++) {
+		at = lw->ops[i].layer;
 		if (lw->ops[i].phase == OPC_PHASE_FORWARD)
 			ret = work_add(&lw->infer, &lw->ops[i]);
 		if (ret == 0)
 			ret = work_add(&lw->train, &lw->ops[i]);
 	}
+	/* after an error the caller has nothing to free */
+	if (ret)
+		opc_lowering_free(lw);
 	if (ret == -ENOMEM)
 		return opc_errctx_fail(&c, "out of memory");
 	if (ret == -ENOENT)
 		return opc_errctx_fail(&c, "no GEMM in the routine table");
 	if (ret)
-		return opc_errctx_fail(&c, "the work of one batch of %lld does not fit 64-bit counters",
-			    (long long)b);
+		return opc_errctx_fail(&c, "layers[%zu] (%s \"%s\"): its GEMMs for a batch of %lld "
+				       "do not fit 64-bit counters of FLOPs and bytes", at,
+				       opc_layer_kind_name(a->layers[at].kind), a->layers[at].name,
+				       (long long)b);
 	return 0;
 }
 

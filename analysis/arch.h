@@ -80,7 +80,8 @@ struct opc_lowering {
 /*
  * Read and check an architecture file.  On error returns -EINVAL (or
  * -errno) and writes into err a message naming the file, the layer and
- * the field.  batch > 0 overrides the file's batch size.
+ * the field; *a then holds nothing to free.  batch > 0 overrides the
+ * file's batch size.
  */
 int opc_arch_load(const char *path, int64_t batch, struct opc_arch *a, char *err, size_t len);
 /* The same from a string; path only names it in messages. */

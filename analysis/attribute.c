@@ -44,7 +44,14 @@
 #include <string.h>
 
 #include "attribute.h"
+#include "hashtab.h"
 
+/*
+ * Time linear in the trace: an interval's cells are found by key through
+ * an index over all keys (the interval that last indexed a key, and its
+ * cell there), not by a search of the interval's cells; and spilling
+ * walks the intervals once for all engines, not once per engine.
+ */
 struct cell {
 	uint32_t key;
 	double busy;
@@ -55,14 +62,51 @@ struct cells {
 	size_t n, cap;
 };
 
+/* Where each key's cell is in the cells being filled: valid where stamp
+ * is the current stamp. */
+struct cell_index {
+	uint32_t *stamp, *pos;
+	uint32_t now;
+	size_t nkeys;
+};
 
-static int cell_add(struct cells *cs, uint32_t key, double busy)
+static int index_init(struct cell_index *ix, size_t nkeys)
 {
-	for (size_t i = 0; i < cs->n; i++)
-		if (cs->c[i].key == key) {
-			cs->c[i].busy += busy;
-			return 0;
-		}
+	ix->nkeys = nkeys;
+	ix->now = 0;
+	ix->stamp = calloc(nkeys ? nkeys : 1, sizeof(uint32_t));
+	ix->pos = malloc((nkeys ? nkeys : 1) * sizeof(uint32_t));
+	return ix->stamp && ix->pos ? 0 : -1;
+}
+
+static void index_free(struct cell_index *ix)
+{
+	free(ix->stamp);
+	free(ix->pos);
+}
+
+/* From now on, the index is of cs (empty, or holding cells already). */
+static void index_start(struct cell_index *ix, const struct cells *cs)
+{
+	if (++ix->now == 0) {	/* wrapped: forget every stamp */
+		memset(ix->stamp, 0, ix->nkeys * sizeof(uint32_t));
+		ix->now = 1;
+	}
+	for (size_t i = 0; i < cs->n; i++) {
+		ix->stamp[cs->c[i].key] = ix->now;
+		ix->pos[cs->c[i].key] = (uint32_t)i;
+	}
+}
+
+/* Adds busy to key's cell in cs, the cells the index is of (a new cell at
+ * the end if it has none): the same cells in the same order, and the same
+ * sums, as a search from the first cell would give. */
+static int cell_add(struct cells *cs, struct cell_index *ix, uint32_t key, double busy)
+{
+	if (ix->stamp[key] == ix->now) {
+		cs->c[ix->pos[key]].busy += busy;
+		return 0;
+	}
 	if (cs->n == cs->cap) {
 		size_t cap = cs->cap ? cs->cap * 2 : 8;
 		struct cell *c = realloc(cs->c, cap * sizeof(*c));
@@ -72,6 +116,8 @@ static int cell_add(struct cells *cs, uint32_t key, double busy)
 		cs->c = c;
 		cs->cap = cap;
 	}
+	ix->stamp[key] = ix->now;
+	ix->pos[key] = (uint32_t)cs->n;
 	cs->c[cs->n++] = (struct cell){ key, busy };
 	return 0;
 }
@@ -79,7 +125,8 @@ static int cell_add(struct cells *cs, uint32_t key, double busy)
 /* Busy time of every key of pool `pool` (kpool[]) in every energy
  * interval, calls weighed by how much of their call interval overlaps
  * the energy interval. */
-static int collect(const struct opc_trace *t, struct cells *iv, const int *kpool, int pool)
+static int collect(const struct opc_trace *t, struct cells *iv, struct cell_index *ix,
+		   const int *kpool, int pool)
 {
 	const struct opc_tenergy *en = &t->energy;
 	size_t ci = 0;
@@ -87,6 +134,7 @@ static int collect(const struct opc_trace *t, struct cells *iv, const int *kpool
 	for (size_t i = 1; i < en->nsamples; i++) {
 		uint64_t a = en->t_ns[i - 1], b = en->t_ns[i];
 
+		index_start(ix, &iv[i]);
 		while (ci < t->nintervals && t->intervals[ci].t_end_ns <= a)
 			ci++;
 		for (size_t c = ci; c < t->nintervals && t->intervals[c].t_begin_ns < b; c++) {
@@ -103,7 +151,8 @@ static int collect(const struct opc_trace *t, struct cells *iv, const int *kpool
 					continue;	/* inside an outer call's time */
 				if (kpool[e->key] != pool)
 					continue;
-				if (w > 0 && cell_add(&iv[i], e->key, w * opc_tentry_busy_s(t, e)))
+				if (w > 0 && cell_add(&iv[i], ix, e->key,
+						      w * opc_tentry_busy_s(t, e)))
 					return -1;
 			}
 		}
@@ -117,66 +166,149 @@ static uint32_t engine_of(const struct opc_tkey *k)
 	return k->rec.flags & OPC_TKEY_GPU ? 0x80000000u | k->rec.device : k->rec.tid;
 }
 
-/* Move each engine's busy time beyond 100% of an interval back to the
- * interval before, proportionally over that engine's keys. */
-static int spill_back(const struct opc_trace *t, struct cells *iv)
+struct engine_key {
+	const uint32_t *ids;
+	uint32_t id;
+};
+
+static int engine_is(const void *arg, uint32_t n)
+{
+	const struct engine_key *k = arg;
+
+	return k->ids[n - 1] == k->id;
+}
+
+/* Each key's engine as a rank: engines numbered in the order their first
+ * key comes (the order spilling handles them in).  The number of engines,
+ * or -1. */
+static long engine_ranks(const struct opc_trace *t, uint32_t *rank)
+{
+	struct opc_hashtab seen = { 0 };
+	uint32_t *ids = malloc((t->nkeys ? t->nkeys : 1) * sizeof(*ids));
+	long n = 0;
+
+	if (ids == NULL)
+		return -1;
+	for (size_t k = 0; k < t->nkeys; k++) {
+		struct engine_key ek = { ids, engine_of(&t->keys[k]) };
+		uint32_t h = (uint32_t)opc_hash_mix64(ek.id);
+		uint32_t r = opc_hashtab_find(&seen, h, engine_is, &ek);
+
+		if (r == 0) {
+			ids[n] = ek.id;
+			r = (uint32_t)++n;
+			if (opc_hashtab_insert(&seen, h, r) < 0) {
+				n = -1;
+				break;
+			}
+		}
+		rank[k] = r - 1;
+	}
+	opc_hashtab_free(&seen);
+	free(ids);
+	return n;
+}
+
+/* A cell moved back to the interval before, in the order it is added
+ * there: by engine, and in each engine in the order of its cells. */
+struct carried {
+	uint32_t key, rank;
+	size_t seq;
+	double busy;
+};
+
+static int carried_cmp(const void *a, const void *b)
+{
+	const struct carried *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Move each engine's busy time beyond 100% of an interval back to the
+ * interval before, proportionally over that engine's keys.  The intervals
+ * are walked once, last to first, for all engines together; what is moved
+ * is added to the interval before engine by engine, so that its cells
+ * come in the order, and sum to the values, that one walk per engine
+ * (each engine's moves added after the engines before it) gives.
+ */
+static int spill_back(const struct opc_trace *t, struct cells *iv, struct cell_index *ix,
+		      const uint32_t *rank, long nengines)
 {
 	const struct opc_tenergy *en = &t->energy;
-	size_t n = en->nsamples;
-	struct cells carry = { 0 };
-	uint32_t *tids = NULL;
-	size_t ntids = 0;
+	size_t n = en->nsamples, ncarry = 0, capcarry = 0, ntouched;
+	struct carried *carry = NULL;
+	double *busy = calloc(nengines ? nengines : 1, sizeof(double));
+	double *keep = malloc((nengines ? nengines : 1) * sizeof(double));
+	uint32_t *touched = malloc((nengines ? nengines : 1) * sizeof(uint32_t));
+	char *is_touched = calloc(nengines ? nengines : 1, 1);
+	int ret = -1;
 
-	for (size_t k = 0; k < t->nkeys; k++) {
-		size_t j;
+	if (!busy || !keep || !touched || !is_touched)
+		goto out;
+	for (size_t i = n - 1; i >= 1; i--) {
+		double len = (en->t_ns[i] - en->t_ns[i - 1]) / 1e9;
+		struct cells *cs = &iv[i];
 
-		for (j = 0; j < ntids && tids[j] != engine_of(&t->keys[k]); j++)
-			;
-		if (j == ntids) {
-			uint32_t *p = realloc(tids, (ntids + 1) * sizeof(*p));
-
-			if (p == NULL) {
-				free(tids);
-				return -1;
-			}
-			tids = p;
-			tids[ntids++] = engine_of(&t->keys[k]);
+		if (ncarry) {
+			index_start(ix, cs);
+			for (size_t j = 0; j < ncarry; j++)
+				if (cell_add(cs, ix, carry[j].key, carry[j].busy))
+					goto out;
+			ncarry = 0;
 		}
-	}
-	for (size_t th = 0; th < ntids; th++) {
-		carry.n = 0;
-		for (size_t i = n - 1; i >= 1; i--) {
-			double len = (en->t_ns[i] - en->t_ns[i - 1]) / 1e9, busy = 0;
+		ntouched = 0;
+		for (size_t j = 0; j < cs->n; j++) {
+			uint32_t r = rank[cs->c[j].key];
 
-			for (size_t j = 0; j < carry.n; j++)
-				if (cell_add(&iv[i], carry.c[j].key, carry.c[j].busy))
-					goto oom;
-			carry.n = 0;
-			for (size_t j = 0; j < iv[i].n; j++)
-				if (engine_of(&t->keys[iv[i].c[j].key]) == tids[th])
-					busy += iv[i].c[j].busy;
-			if (busy <= len || i == 1)
+			if (!is_touched[r]) {
+				is_touched[r] = 1;
+				touched[ntouched++] = r;
+				busy[r] = 0;
+			}
+			busy[r] += cs->c[j].busy;
+		}
+		int spill = 0;
+
+		for (size_t j = 0; j < ntouched; j++) {
+			uint32_t r = touched[j];
+
+			is_touched[r] = 0;
+			keep[r] = busy[r] <= len || i == 1 ? -1 : len / busy[r];
+			spill |= keep[r] >= 0;
+		}
+		for (size_t j = 0; spill && j < cs->n; j++) {
+			struct cell *c = &cs->c[j];
+			uint32_t r = rank[c->key];
+
+			if (keep[r] < 0)
 				continue;
-			double keep = len / busy;
+			if (ncarry == capcarry) {
+				size_t cap = capcarry ? 2 * capcarry : 64;
+				struct carried *nc = realloc(carry, cap * sizeof(*nc));
 
-			for (size_t j = 0; j < iv[i].n; j++) {
-				struct cell *c = &iv[i].c[j];
-
-				if (engine_of(&t->keys[c->key]) != tids[th])
-					continue;
-				if (cell_add(&carry, c->key, c->busy * (1 - keep)))
-					goto oom;
-				c->busy *= keep;
+				if (nc == NULL)
+					goto out;
+				carry = nc;
+				capcarry = cap;
 			}
+			carry[ncarry] = (struct carried){ c->key, r, ncarry, c->busy * (1 - keep[r]) };
+			ncarry++;
+			c->busy *= keep[r];
 		}
+		if (ncarry > 1)
+			qsort(carry, ncarry, sizeof(*carry), carried_cmp);
 	}
-	free(carry.c);
-	free(tids);
-	return 0;
-oom:
-	free(carry.c);
-	free(tids);
-	return -1;
+	ret = 0;
+out:
+	free(carry);
+	free(busy);
+	free(keep);
+	free(touched);
+	free(is_touched);
+	return ret;
 }
 
 /*
@@ -212,10 +344,21 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 }
 
 /* Split pool `pool`'s energy (ptotal[i], cumulative) among its keys. */
+/* What splitting a trace's pools shares: the cells of each interval, the
+ * index over them, and each key's engine. */
+struct split {
+	struct cells *iv;
+	struct cell_index ix;
+	uint32_t *rank;
+	long nengines;
+	double *pw;
+};
+
 static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const double *ptotal,
-			  struct cells *iv, double *pw, struct opc_attribution *out,
-			  double *attributed)
+			  struct split *sp, struct opc_attribution *out, double *attributed)
 {
+	struct cells *iv = sp->iv;
+	double *pw = sp->pw;
 	const struct opc_tenergy *en = &t->energy;
 	size_t n = en->nsamples, si = 0;
 
@@ -229,7 +372,8 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 
 		pw[i] = dt > 0 ? (ptotal[i] - ptotal[i - 1]) / dt : 0;
 	}
-	if (collect(t, iv, kpool, pool) < 0 || spill_back(t, iv) < 0)
+	if (collect(t, iv, &sp->ix, kpool, pool) < 0 ||
+	    spill_back(t, iv, &sp->ix, sp->rank, sp->nengines) < 0)
 		return -1;
 
 	for (size_t i = 1; i < n; i++) {
@@ -289,8 +433,8 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 {
 	const struct opc_tenergy *en = &t->energy;
 	size_t n = en->nsamples;
-	struct cells *iv = NULL;
-	double *pw = NULL, *ptotal = NULL, attributed = 0;
+	struct split sp = { NULL };
+	double *ptotal = NULL, attributed = 0;
 	int dpool[OPC_TRACE_MAX_DOMAINS], *kpool = NULL, npools;
 	int ret = -1;
 
@@ -301,11 +445,13 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 		t->samples[j].energy_j = 0;
 	if (n < 2)
 		return 0;
-	iv = calloc(n, sizeof(*iv));
-	pw = calloc(n, sizeof(double));
+	sp.iv = calloc(n, sizeof(*sp.iv));
+	sp.pw = calloc(n, sizeof(double));
+	sp.rank = malloc((t->nkeys ? t->nkeys : 1) * sizeof(uint32_t));
 	ptotal = calloc(n, sizeof(double));
 	kpool = calloc(t->nkeys ? t->nkeys : 1, sizeof(int));
-	if (!iv || !pw || !ptotal || !kpool)
+	if (!sp.iv || !sp.pw || !sp.rank || !ptotal || !kpool ||
+	    index_init(&sp.ix, t->nkeys) < 0 || (sp.nengines = engine_ranks(t, sp.rank)) < 0)
 		goto out;
 	out->have_energy = 1;
 	out->total_j = en->total[n - 1];
@@ -318,7 +464,7 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 				if (dpool[d] == p)
 					ptotal[i] += en->joules[i * en->ndom + d];
 		}
-		if (attribute_pool(t, kpool, p, ptotal, iv, pw, out, &attributed) < 0)
+		if (attribute_pool(t, kpool, p, ptotal, &sp, out, &attributed) < 0)
 			goto out;
 	}
 	out->outside_j = out->total_j - attributed;
@@ -343,10 +489,12 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 		out->outside_hi_j = out->outside_j;
 	ret = 0;
 out:
-	for (size_t i = 0; iv && i < n; i++)
-		free(iv[i].c);
-	free(iv);
-	free(pw);
+	for (size_t i = 0; sp.iv && i < n; i++)
+		free(sp.iv[i].c);
+	free(sp.iv);
+	free(sp.pw);
+	free(sp.rank);
+	index_free(&sp.ix);
 	free(ptotal);
 	free(kpool);
 	return ret;

@@ -14,6 +14,8 @@
 
 #include "carbon.h"
 #include "datadir.h"
+#include "file.h"
+#include "util.h"
 
 #define GRID_CSV "grid-carbon-intensity.csv"
 #define CLOUD_CSV "cloud-region-carbon-intensity.csv"
@@ -67,10 +69,9 @@ static int csv_split(char *line, char **f, int max)
 /* A positive finite number, or -1. */
 static double number(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
+	double v;
 
-	return end != s && *end == 0 && v >= 0 && v < 1e6 ? v : -1;
+	return opc_parse_double(s, 0, 1e6, &v) == 0 && v < 1e6 ? v : -1;
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -167,10 +168,10 @@ static FILE *open_table(const char *dir, const char *name, char *path, size_t pl
 	FILE *f;
 
 	snprintf(path, plen, "%s/%s", dir, name);
-	f = fopen(path, "re");
+	f = opc_fopen_regular(path);	/* never blocks on a FIFO */
 	if (f == NULL)
 		snprintf(err, len, "cannot open %s: %s (OPCOUNT_DATA_DIR names the directory "
-			 "that holds opcount's data/ files)", path, strerror(errno));
+			 "that holds opcount's data/ files)", path, opc_open_strerror(errno));
 	return f;
 }
 
@@ -181,6 +182,7 @@ static int grid_lookup(const char *dir, const char *want, struct opc_intensity *
 	char path[1024], line[512], *f[NFIELDS], text[160];
 	FILE *fp = open_table(dir, GRID_CSV, path, sizeof(path), err, len);
 	int found = 0, lineno = 0;
+	long year;
 
 	if (fp == NULL)
 		return -errno;
@@ -202,7 +204,7 @@ static int grid_lookup(const char *dir, const char *want, struct opc_intensity *
 			out->g_per_kwh = g;
 			snprintf(out->region, sizeof(out->region), "%s", f[0]);
 			snprintf(out->label, sizeof(out->label), "%s", f[1]);
-			out->year = atoi(f[3]);
+			out->year = opc_parse_long(f[3], 1, 9999, &year) == 0 ? (int)year : 0;
 			snprintf(out->source, sizeof(out->source),
 				 "%s: Our World in Data energy dataset (CC BY 4.0), as compiled by "
 				 "codecarbon (MIT licence), year %s", path, f[3]);

@@ -52,13 +52,13 @@ static void source_line(const struct opc_fit_data *d)
 	const char *unused = d->target == OPC_FIT_TIME ? ", not used by a time fit" : "";
 
 	if (d->measured)
-		printf("energy source: %s (measured)%s\n", d->source, unused);
+		printf("energy source: %s (measured)%s\n", opc_tty(d->source), unused);
 	else if (!strcmp(d->source, "none"))
 		printf("energy source: none (no energy samples)\n");
 	else
-		printf("energy source: %s (NOT measured)%s\n", d->source, unused);
+		printf("energy source: %s (NOT measured)%s\n", opc_tty(d->source), unused);
 	if (d->note && !d->measured)
-		printf("  how: %s\n", d->note);
+		printf("  how: %s\n", opc_tty(d->note));
 }
 
 static const char *base_name(const char *p)
@@ -87,20 +87,20 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 		printf("  !! the energy is an estimate, not a measurement: these coefficients fit the\n"
 		       "  !! estimate's model of the machine; use them to compare, not as joules\n");
 	printf("machine: %s%s, %s CPUs, BLAS %s, BLAS threads %s, host %s\n",
-	       d->machine.cpu ? d->machine.cpu : "unknown CPU",
+	       d->machine.cpu ? opc_tty(d->machine.cpu) : "unknown CPU",
 	       d->machine.mixed ? " (traces from several machines!)" : "",
 	       num(b1, sizeof(b1), "%.0f", d->machine.ncpu >= 0 ? d->machine.ncpu : NAN),
-	       d->machine.blas ? d->machine.blas : "unknown",
+	       d->machine.blas ? opc_tty(d->machine.blas) : "unknown",
 	       num(b2, sizeof(b2), "%.0f",
 		   d->machine.blas_threads >= 0 ? d->machine.blas_threads : NAN),
-	       d->machine.host ? d->machine.host : "?");
+	       d->machine.host ? opc_tty(d->machine.host) : "?");
 
 	printf("\n%-24s %10s %10s %10s %11s\n", "type", "calls", "FLOPs", "bytes", "busy_s");
 	for (size_t t = 0; t < d->ntypes; t++) {
 		opc_si(b1, sizeof(b1), d->types[t].calls);
 		opc_si(b2, sizeof(b2), d->types[t].flops);
 		opc_si(b3, sizeof(b3), d->types[t].bytes);
-		printf("%-24.24s %10s %10s %10s %11.6f\n", d->types[t].name, b1, b2, b3,
+		printf("%-24.24s %10s %10s %10s %11.6f\n", opc_tty(d->types[t].name), b1, b2, b3,
 		       d->types[t].busy_s);
 	}
 
@@ -120,7 +120,8 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 			continue;
 		}
 		for (size_t t = 0; t < d->ntypes; t++) {
-			printf("      %-20.20s %11.4e %s/FLOP", d->types[t].name, fm->type_flop[t], u);
+			printf("      %-20.20s %11.4e %s/FLOP", opc_tty(d->types[t].name),
+			       fm->type_flop[t], u);
 			if (m == 2)
 				printf(" %11.4e %s/byte", fm->type_byte[t], u);
 			putchar('\n');
@@ -158,7 +159,7 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 	for (size_t i = 0; i < d->nruns; i++) {
 		const struct opc_fit_run *run = &d->runs[i];
 
-		printf("%-28.28s %12.5g", base_name(run->path), run->measured);
+		printf("%-28.28s %12.5g", opc_tty(base_name(run->path)), run->measured);
 		for (int m = 0; m < OPC_FIT_NMODELS; m++) {
 			double p = r->cv ? run->predicted[m] : run->fitted[m];
 			double e = run->measured > 0 ? 100 * (p - run->measured) / run->measured : NAN;
@@ -169,7 +170,7 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 		if (run->nunseen) {
 			printf("   (no other run has");
 			for (size_t j = 0; j < run->nunseen; j++)
-				printf(" %s", run->unseen[j]);
+				printf(" %s", opc_tty(run->unseen[j]));
 			printf(")");
 		}
 		putchar('\n');
@@ -177,7 +178,7 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 
 	printf("\nverdict: %s\n", r->verdict);
 	if (estimate)
-		printf("energy source: %s (NOT measured)\n", d->source);
+		printf("energy source: %s (NOT measured)\n", opc_tty(d->source));
 	printf("recommended model: (%c) %s%s\n", 'a' + r->best, opc_fit_model_short(r->best),
 	       r->cv ? ", the lowest cross-validated MAPE" : ", by default (no cross-validation)");
 }
@@ -286,17 +287,17 @@ int cmd_fit(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++) {
 		if (opc_trace_read(argv[optind + i], &traces[i], err, sizeof(err)) < 0) {
-			pr_err("%s", err);
+			pr_err("%s", opc_tty(err));
 			for (int j = 0; j <= i; j++)
 				opc_trace_free(&traces[j]);
 			free(traces);
 			return 1;
 		}
 		if (err[0])
-			pr_warn("%s", err);
+			pr_warn("%s", opc_tty(err));
 	}
 	if (opc_fit_build(&d, traces, n, target, group, err, sizeof(err)) < 0) {
-		pr_err("%s", err);
+		pr_err("%s", opc_tty(err));
 		goto out;
 	}
 	built = 1;
@@ -309,7 +310,7 @@ int cmd_fit(int argc, char **argv)
 	if (out && write_json(doc, out) < 0)
 		goto out;
 	if (plot && opc_fit_plot(&d, &r, plot, err, sizeof(err)) < 0) {
-		pr_err("%s", err);
+		pr_err("%s", opc_tty(err));
 		goto out;
 	}
 	if (json) {

@@ -13,6 +13,7 @@
  */
 #define PR_FMT "predict"
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "opcount_cli.h"
 #include "predict.h"
+#include "util.h"
 
 struct popts {
 	struct opc_predict_req q;
@@ -67,15 +69,11 @@ static void usage(FILE *f)
 /* A number >= min; integral when `integer`; plain decimal or 1e9 form. */
 static int parse_num(const char *opt, const char *arg, double min, int integer, double *out)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < min ||
-	    (integer && v != floor(v))) {
+	if (opc_parse_double(arg, min, DBL_MAX, &v) < 0 || (integer && v != floor(v))) {
 		pr_err("--%s: expected %s >= %g, got '%s'", opt,
-		       integer ? "a whole number" : "a number", min, arg);
+		       integer ? "a whole number" : "a number", min, opc_tty(arg));
 		return -EINVAL;
 	}
 	*out = v;
@@ -281,6 +279,18 @@ static const char *basis(const struct opc_prediction *r, char *buf, size_t len)
 	return buf;
 }
 
+/* Text from the user's files and traces: valid UTF-8 (opc_json_string). */
+static json_object *jstr(const char *s)
+{
+	return opc_json_string(s);
+}
+
+/* JSON has no inf nor NaN: null (opcount predict refuses such results). */
+static json_object *jnum(double v)
+{
+	return opc_json_double(v);
+}
+
 /* one quantity: IT energy, with PUE, kWh, CO2eq */
 static json_object *jq(const struct opc_prediction *r, double it_j)
 {
@@ -288,15 +298,15 @@ static json_object *jq(const struct opc_prediction *r, double it_j)
 	struct opc_quantity q;
 
 	opc_predict_quantity(r, it_j, &q);
-	json_object_object_add(o, "it_j", json_object_new_double(q.it_j));
-	json_object_object_add(o, "j", json_object_new_double(q.j));
-	json_object_object_add(o, "kwh", json_object_new_double(q.kwh));
+	json_object_object_add(o, "it_j", jnum(q.it_j));
+	json_object_object_add(o, "j", jnum(q.j));
+	json_object_object_add(o, "kwh", jnum(q.kwh));
 	json_object_object_add(o, "co2eq_g", q.have_co2 ?
-			       json_object_new_double(q.co2eq_g) : NULL);
+			       jnum(q.co2eq_g) : NULL);
 	json_object_object_add(o, "co2eq_kg", q.have_co2 ?
-			       json_object_new_double(q.co2eq_g / 1e3) : NULL);
+			       jnum(q.co2eq_g / 1e3) : NULL);
 	json_object_object_add(o, "co2eq_t", q.have_co2 ?
-			       json_object_new_double(q.co2eq_g / 1e6) : NULL);
+			       jnum(q.co2eq_g / 1e6) : NULL);
 	return o;
 }
 
@@ -323,18 +333,18 @@ static json_object *jtrace(const struct opc_trace_energy *m, const char *count_n
 {
 	json_object *t = json_object_new_object();
 
-	json_object_object_add(t, "path", json_object_new_string(m->path));
-	json_object_object_add(t, "cmdline", json_object_new_string(m->cmdline));
-	json_object_object_add(t, "energy_source", json_object_new_string(m->source));
+	json_object_object_add(t, "path", jstr(m->path));
+	json_object_object_add(t, "cmdline", jstr(m->cmdline));
+	json_object_object_add(t, "energy_source", jstr(m->source));
 	json_object_object_add(t, "energy_measured", json_object_new_boolean(m->measured));
 	json_object_object_add(t, "complete", json_object_new_boolean(m->complete));
-	json_object_object_add(t, "energy_j", json_object_new_double(m->energy_j));
-	json_object_object_add(t, "duration_s", json_object_new_double(m->duration_s));
+	json_object_object_add(t, "energy_j", jnum(m->energy_j));
+	json_object_object_add(t, "duration_s", jnum(m->duration_s));
 	json_object_object_add(t, "flops", json_object_new_uint64(m->flops));
 	json_object_object_add(t, "calls", json_object_new_uint64(m->calls));
-	json_object_object_add(t, count_name, json_object_new_double(m->samples));
+	json_object_object_add(t, count_name, jnum(m->samples));
 	json_object_object_add(t, "energy_per_sample_j",
-			       json_object_new_double(m->energy_j / m->samples));
+			       jnum(m->energy_j / m->samples));
 	return t;
 }
 
@@ -345,12 +355,12 @@ static json_object *jcarbon(const struct opc_prediction *r)
 	if (!r->have_carbon)
 		return NULL;
 	c = json_object_new_object();
-	json_object_object_add(c, "intensity_g_per_kwh", json_object_new_double(r->ci.g_per_kwh));
+	json_object_object_add(c, "intensity_g_per_kwh", jnum(r->ci.g_per_kwh));
 	json_object_object_add(c, "region", r->ci.region[0] ?
-			       json_object_new_string(r->ci.region) : NULL);
+			       jstr(r->ci.region) : NULL);
 	json_object_object_add(c, "label", r->ci.label[0] ?
-			       json_object_new_string(r->ci.label) : NULL);
-	json_object_object_add(c, "source", json_object_new_string(r->ci.source));
+			       jstr(r->ci.label) : NULL);
+	json_object_object_add(c, "source", jstr(r->ci.source));
 	json_object_object_add(c, "year", r->ci.year ? json_object_new_int(r->ci.year) : NULL);
 	return c;
 }
@@ -362,16 +372,16 @@ static void print_json(const struct opc_prediction *r)
 	char buf[512];
 
 	json_object_object_add(root, "opcount_predict", json_object_new_int(1));
-	json_object_object_add(root, "pue", json_object_new_double(o->pue));
+	json_object_object_add(root, "pue", jnum(o->pue));
 	json_object_object_add(root, "carbon", jcarbon(r));
 	if (OPC_GIVEN(o->energy_j)) {
-		json_object_object_add(root, "mode", json_object_new_string("energy"));
+		json_object_object_add(root, "mode", jstr("energy"));
 		json_object_object_add(root, "energy", jq(r, o->energy_j));
 		goto out;
 	}
-	json_object_object_add(root, "mode", json_object_new_string(r->have_infer_tr ? "trace" :
+	json_object_object_add(root, "mode", jstr(r->have_infer_tr ? "trace" :
 								     "coeffs"));
-	json_object_object_add(root, "energy_basis", json_object_new_string(basis(r, buf,
+	json_object_object_add(root, "energy_basis", jstr(basis(r, buf,
 								sizeof(buf))));
 	json_object_object_add(root, "lower_bound", json_object_new_boolean(
 		!r->have_infer_tr && r->lower_bound));
@@ -381,22 +391,22 @@ static void print_json(const struct opc_prediction *r)
 		json_object *a = json_object_new_object(), *layers = json_object_new_array();
 		json_object *l = json_object_new_object(), *ops = json_object_new_array();
 
-		json_object_object_add(a, "path", json_object_new_string(r->arch.path));
+		json_object_object_add(a, "path", jstr(r->arch.path));
 		json_object_object_add(a, "name", r->arch.name[0] ?
-				       json_object_new_string(r->arch.name) : NULL);
+				       jstr(r->arch.name) : NULL);
 		json_object_object_add(a, "input", jshape(r->arch.input_rank, r->arch.input));
 		json_object_object_add(a, "batch", json_object_new_int64(r->arch.batch));
-		json_object_object_add(a, "dtype", json_object_new_string(
+		json_object_object_add(a, "dtype", jstr(
 			r->arch.prec == 'd' ? "float64" : "float32"));
 		json_object_object_add(a, "params", json_object_new_uint64(r->arch.params));
 		for (size_t i = 0; i < r->arch.nlayers; i++) {
 			const struct opc_arch_layer *ly = &r->arch.layers[i];
 			json_object *x = json_object_new_object();
 
-			json_object_object_add(x, "name", json_object_new_string(ly->name));
-			json_object_object_add(x, "kind", json_object_new_string(
+			json_object_object_add(x, "name", jstr(ly->name));
+			json_object_object_add(x, "kind", jstr(
 				opc_layer_kind_name(ly->kind)));
-			json_object_object_add(x, "type", json_object_new_string(ly->type));
+			json_object_object_add(x, "type", jstr(ly->type));
 			json_object_object_add(x, "input", jshape(ly->in_rank, ly->in));
 			json_object_object_add(x, "output", jshape(ly->out_rank, ly->out));
 			json_object_object_add(x, "params", json_object_new_uint64(ly->params));
@@ -410,13 +420,13 @@ static void print_json(const struct opc_prediction *r)
 			const struct opc_lop *op = &r->lw.ops[i];
 			json_object *x = json_object_new_object();
 
-			json_object_object_add(x, "layer", json_object_new_string(
+			json_object_object_add(x, "layer", jstr(
 				r->arch.layers[op->layer].name));
-			json_object_object_add(x, "type", json_object_new_string(
+			json_object_object_add(x, "type", jstr(
 				r->arch.layers[op->layer].type));
-			json_object_object_add(x, "phase", json_object_new_string(
+			json_object_object_add(x, "phase", jstr(
 				opc_phase_name(op->phase)));
-			json_object_object_add(x, "routine", json_object_new_string(op->routine));
+			json_object_object_add(x, "routine", jstr(op->routine));
 			json_object_object_add(x, "m", json_object_new_int64(op->m));
 			json_object_object_add(x, "n", json_object_new_int64(op->n));
 			json_object_object_add(x, "k", json_object_new_int64(op->k));
@@ -427,21 +437,21 @@ static void print_json(const struct opc_prediction *r)
 			json_object_object_add(x, "bytes", json_object_new_uint64(op->bytes));
 			if (r->have_pred) {
 				json_object_object_add(x, "coeff_type", r->cost[i].coeff_type ?
-					json_object_new_string(r->cost[i].coeff_type) : NULL);
+					jstr(r->cost[i].coeff_type) : NULL);
 				json_object_object_add(x, "fallback",
 					json_object_new_boolean(r->cost[i].fallback));
-				json_object_object_add(x, "energy_j", json_object_new_double(r->op_j[i]));
+				json_object_object_add(x, "energy_j", jnum(r->op_j[i]));
 				json_object_object_add(x, "static_j",
-					json_object_new_double(r->op_static_j[i]));
+					jnum(r->op_static_j[i]));
 			}
 			json_object_array_add(ops, x);
 		}
 		json_object_object_add(l, "ops", ops);
 		json_object_object_add(l, "inference_batch", jwork(&r->lw.infer));
 		json_object_object_add(l, "training_step", jwork(&r->lw.train));
-		json_object_object_add(l, "inference_flops_per_sample", json_object_new_double(
+		json_object_object_add(l, "inference_flops_per_sample", jnum(
 			(double)r->lw.infer.flops / r->lw.batch));
-		json_object_object_add(l, "training_flops_per_sample", json_object_new_double(
+		json_object_object_add(l, "training_flops_per_sample", jnum(
 			(double)r->lw.train.flops / r->lw.batch));
 		json_object_object_add(root, "lowering", l);
 	} else {
@@ -451,27 +461,27 @@ static void print_json(const struct opc_prediction *r)
 	if (r->have_coeffs) {
 		json_object *c = json_object_new_object();
 
-		json_object_object_add(c, "path", json_object_new_string(r->co.path));
-		json_object_object_add(c, "target", json_object_new_string(r->co.time ? "time" :
+		json_object_object_add(c, "path", jstr(r->co.path));
+		json_object_object_add(c, "target", jstr(r->co.time ? "time" :
 									     "energy"));
-		json_object_object_add(c, "model", json_object_new_string((char[]){ r->co.model, 0 }));
-		json_object_object_add(c, "model_description", json_object_new_string(
+		json_object_object_add(c, "model", jstr((char[]){ r->co.model, 0 }));
+		json_object_object_add(c, "model_description", jstr(
 			opc_coeffs_model_desc(r->co.model)));
-		json_object_object_add(c, "energy_source", json_object_new_string(r->co.energy_source));
+		json_object_object_add(c, "energy_source", jstr(r->co.energy_source));
 		json_object_object_add(c, "energy_measured",
 				       json_object_new_boolean(r->co.energy_measured));
-		json_object_object_add(c, "machine", json_object_new_string(r->co.machine));
+		json_object_object_add(c, "machine", jstr(r->co.machine));
 		json_object_object_add(c, "cv_mape", r->co.cv_mape >= 0 ?
-				       json_object_new_double(r->co.cv_mape) : NULL);
+				       jnum(r->co.cv_mape) : NULL);
 		json_object_object_add(c, "static_applied",
 				       json_object_new_boolean(r->static_applied));
 		json_object_object_add(c, "power_w", r->co.time ?
-				       json_object_new_double(o->power_w) : NULL);
+				       jnum(o->power_w) : NULL);
 		json_object_object_add(c, "inference_batch_j",
-				       json_object_new_double(r->pred_infer_batch_j));
+				       jnum(r->pred_infer_batch_j));
 		json_object_object_add(c, "training_step_j",
-				       json_object_new_double(r->pred_train_batch_j));
-		json_object_object_add(c, "inference_j", json_object_new_double(
+				       jnum(r->pred_train_batch_j));
+		json_object_object_add(c, "inference_j", jnum(
 			r->pred_infer_batch_j / r->lw.batch));
 		json_object_object_add(root, "coeffs", c);
 	} else {
@@ -490,27 +500,27 @@ static void print_json(const struct opc_prediction *r)
 		json_object *ov = json_object_new_object();
 
 		json_object_object_add(ov, "value", r->ovh != OPC_OVH_NONE ?
-				       json_object_new_double(r->lc.overhead) : NULL);
-		json_object_object_add(ov, "source", json_object_new_string(ovh_name(r->ovh)));
-		json_object_object_add(ov, "description", json_object_new_string(ovh_desc(r->ovh)));
+				       jnum(r->lc.overhead) : NULL);
+		json_object_object_add(ov, "source", jstr(ovh_name(r->ovh)));
+		json_object_object_add(ov, "description", jstr(ovh_desc(r->ovh)));
 		json_object_object_add(ov, "lowering_flops_ratio", r->have_arch ?
-				       json_object_new_double((double)r->lw.train.flops /
+				       jnum((double)r->lw.train.flops /
 							      r->lw.infer.flops) : NULL);
 		json_object_object_add(ov, "lowering_energy_ratio", r->have_pred &&
-				       r->pred_infer_batch_j > 0 ? json_object_new_double(
+				       r->pred_infer_batch_j > 0 ? jnum(
 					       r->pred_train_batch_j / r->pred_infer_batch_j) : NULL);
 		json_object_object_add(ov, "training_share", r->ovh != OPC_OVH_NONE &&
-				       r->lc.overhead > 0 ? json_object_new_double(
+				       r->lc.overhead > 0 ? jnum(
 					       1 - 1 / r->lc.overhead) : NULL);
 		json_object_object_add(root, "overhead", ov);
 	}
 	if (r->have_lifecycle) {
 		json_object *l = json_object_new_object();
 
-		json_object_object_add(l, "samples", json_object_new_double(r->lc.samples));
-		json_object_object_add(l, "epochs", json_object_new_double(r->lc.epochs));
-		json_object_object_add(l, "tuning_runs", json_object_new_double(r->lc.tuning_runs));
-		json_object_object_add(l, "inferences", json_object_new_double(r->lc.inferences));
+		json_object_object_add(l, "samples", jnum(r->lc.samples));
+		json_object_object_add(l, "epochs", jnum(r->lc.epochs));
+		json_object_object_add(l, "tuning_runs", jnum(r->lc.tuning_runs));
+		json_object_object_add(l, "inferences", jnum(r->lc.inferences));
 		json_object_object_add(l, "training", jq(r, r->lc.training_j));
 		json_object_object_add(l, "tuning", jq(r, r->lc.tuning_j));
 		json_object_object_add(l, "serving", jq(r, r->lc.inference_j));
@@ -521,7 +531,7 @@ static void print_json(const struct opc_prediction *r)
 	}
 out:
 	for (size_t i = 0; i < r->nnotes; i++)
-		json_object_array_add(notes, json_object_new_string(r->notes[i]));
+		json_object_array_add(notes, jstr(r->notes[i]));
 	json_object_object_add(root, "notes", notes);
 	/* 15 digits: 552.123 prints as such, not 552.12300000000005 */
 	json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_THREAD);
@@ -540,9 +550,10 @@ static void print_carbon_line(const struct opc_prediction *r)
 	}
 	printf("# carbon intensity %s gCO2eq/kWh", num(n, sizeof(n), r->ci.g_per_kwh));
 	if (r->ci.label[0] && strncmp(r->ci.source, "--intensity", 11))
-		printf(": %s, %s, %s", r->ci.region, r->ci.label, r->ci.source);
+		printf(": %s, %s, %s", opc_tty(r->ci.region), opc_tty(r->ci.label),
+		       opc_tty(r->ci.source));
 	else
-		printf(": %s", r->ci.source);
+		printf(": %s", opc_tty(r->ci.source));
 	putchar('\n');
 }
 
@@ -581,7 +592,7 @@ static void print_table(const struct opc_prediction *r)
 	}
 	if (r->have_arch) {
 		printf("# opcount predict: %s (%s), input %s, batch %lld, %s, %s parameters\n",
-		       r->arch.name[0] ? r->arch.name : "model", r->arch.path,
+		       r->arch.name[0] ? opc_tty(r->arch.name) : "model", opc_tty(r->arch.path),
 		       (opc_arch_shape_str(r->arch.input_rank, r->arch.input, a, sizeof(a)), a),
 		       (long long)r->arch.batch, r->arch.prec == 'd' ? "float64" : "float32",
 		       num(b, sizeof(b), (double)r->arch.params));
@@ -590,30 +601,32 @@ static void print_table(const struct opc_prediction *r)
 	}
 	if (r->have_coeffs) {
 		if (r->co.time)
-			printf("# coefficients: %s, model %c (%s), fitted to time\n", r->co.path,
+			printf("# coefficients: %s, model %c (%s), fitted to time\n", opc_tty(r->co.path),
 			       r->co.model, opc_coeffs_model_desc(r->co.model));
 		else
 			printf("# coefficients: %s, model %c (%s), fitted to energy %s by %s\n",
-			       r->co.path, r->co.model, opc_coeffs_model_desc(r->co.model),
+			       opc_tty(r->co.path), r->co.model, opc_coeffs_model_desc(r->co.model),
 			       r->co.energy_measured ? "measured" : "ESTIMATED (not measured)",
-			       r->co.energy_source);
+			       opc_tty(r->co.energy_source));
 		if (r->co.cv_mape >= 0)
 			printf("#   model %c predicted the runs it was not fitted on with a mean "
 			       "absolute error of %.1f%% (leave-one-out)\n", r->co.model,
 			       r->co.cv_mape);
 		if (r->co.machine[0])
 			printf("#   fitted on %s; coefficients do not transfer to other machines\n",
-			       r->co.machine);
+			       opc_tty(r->co.machine));
 	}
 	if (r->have_infer_tr)
 		printf("# inference trace: %s (%s): %s J %s by %s over %s inferences\n",
-		       r->infer_tr.path, r->infer_tr.cmdline, num(a, sizeof(a), r->infer_tr.energy_j),
-		       r->infer_tr.measured ? "measured" : "ESTIMATED", r->infer_tr.source,
+		       opc_tty(r->infer_tr.path), opc_tty(r->infer_tr.cmdline),
+		       num(a, sizeof(a), r->infer_tr.energy_j),
+		       r->infer_tr.measured ? "measured" : "ESTIMATED", opc_tty(r->infer_tr.source),
 		       num(b, sizeof(b), r->infer_tr.samples));
 	if (r->have_train_tr)
 		printf("# training trace: %s (%s): %s J %s by %s over %s samples\n",
-		       r->train_tr.path, r->train_tr.cmdline, num(a, sizeof(a), r->train_tr.energy_j),
-		       r->train_tr.measured ? "measured" : "ESTIMATED", r->train_tr.source,
+		       opc_tty(r->train_tr.path), opc_tty(r->train_tr.cmdline),
+		       num(a, sizeof(a), r->train_tr.energy_j),
+		       r->train_tr.measured ? "measured" : "ESTIMATED", opc_tty(r->train_tr.source),
 		       num(b, sizeof(b), r->train_tr.samples));
 
 	if (r->have_arch) {
@@ -629,13 +642,14 @@ static void print_table(const struct opc_prediction *r)
 			const struct opc_arch_layer *ly = &r->arch.layers[op->layer];
 
 			printf("%-16.16s %-9s %-8s %-6s %8lld %8lld %8lld %7llu %14llu %14llu",
-			       ly->name, ly->type, opc_phase_name(op->phase), op->routine,
+			       opc_tty(ly->name), ly->type, opc_phase_name(op->phase), op->routine,
 			       (long long)op->m, (long long)op->n, (long long)op->k,
 			       (unsigned long long)op->calls, (unsigned long long)op->flops,
 			       (unsigned long long)op->bytes);
 			if (r->have_pred)
-				printf(" %-10s %12s", r->cost[i].coeff_type ? r->cost[i].coeff_type :
-				       "(all)", num(a, sizeof(a), r->op_j[i]));
+				printf(" %-10s %12s", r->cost[i].coeff_type ?
+				       opc_tty(r->cost[i].coeff_type) : "(all)",
+				       num(a, sizeof(a), r->op_j[i]));
 			putchar('\n');
 		}
 		printf("%-16s %-9s %-8s %-6s %8s %8s %8s %7llu %14llu %14llu", "inference", "", "",
@@ -652,7 +666,7 @@ static void print_table(const struct opc_prediction *r)
 		putchar('\n');
 	}
 
-	printf("\nper sample (energy %s%s)\n", basis(r, buf, sizeof(buf)),
+	printf("\nper sample (energy %s%s)\n", opc_tty(basis(r, buf, sizeof(buf))),
 	       !r->have_infer_tr && r->lower_bound ? "; a LOWER BOUND, see the notes" : "");
 	qhead(r);
 	qrow(r, "inference I", r->lc.infer_j);
@@ -688,7 +702,7 @@ static void print_table(const struct opc_prediction *r)
 	print_carbon_line(r);
 notes:
 	for (size_t i = 0; i < r->nnotes; i++)
-		printf("# note: %s\n", r->notes[i]);
+		printf("# note: %s\n", opc_tty(r->notes[i]));
 }
 int cmd_predict(int argc, char **argv)
 {
@@ -702,12 +716,12 @@ int cmd_predict(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	if (opc_predict_check(&o.q, err, sizeof(err)) < 0) {
-		pr_err("%s", err);
+		pr_err("%s", opc_tty(err));
 		return 2;
 	}
 	if (opc_predict(&o.q, &r, err, sizeof(err)) < 0) {
 		if (err[0])	/* else the trace reader said what is wrong */
-			pr_err("%s", err);
+			pr_err("%s", opc_tty(err));
 		return 1;
 	}
 	if (o.json)

@@ -15,6 +15,7 @@
 #define PR_FMT "opcount"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,6 +33,8 @@
 #include "opcount_cli.h"
 #include "producer.h"
 #include "ptrace.h"
+#include "trace.h"
+#include "util.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -39,6 +42,14 @@ static void forward(int sig)
 {
 	if (child_pid > 0)
 		kill(child_pid, sig);
+}
+
+/* What a terminal or a batch system sends, passed on to the command. */
+static int forwarded(int sig)
+{
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
+	       sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM || sig == SIGWINCH ||
+	       sig == SIGCONT || sig == SIGTSTP;
 }
 
 static int file_exists(const char *p)
@@ -190,8 +201,9 @@ static void usage(FILE *f)
 		"  --nested                 also record calls made inside intercepted calls\n"
 		"  --ptrace                 count with breakpoints instead of LD_PRELOAD (static\n"
 		"                           programs, BLAS bound with dlopen+dlsym)\n"
-		"  -p PID [--duration S]    attach to a running process for S seconds (or until\n"
-		"                           Ctrl-C), then detach and leave it running\n"
+		"  -p PID [--duration S]    attach to a running process for S seconds (without\n"
+		"                           one, or with inf: until it exits or Ctrl-C), then\n"
+		"                           detach and leave it running\n"
 		"  --stacks                 with --ptrace or -p: sample every running thread's\n"
 		"                           stack at each tick, so that the energy outside\n"
 		"                           intercepted calls goes to code (report --format folded)\n"
@@ -209,7 +221,8 @@ struct record_opts {
 	long hz;		/* -F; 0: the default */
 	int use_ptrace, stacks, inject;
 	long attach_pid;	/* -p */
-	double duration;	/* --duration */
+	double duration;	/* --duration; 0: until the process exits or Ctrl-C */
+	int duration_given;
 	char **cmd;		/* the command and its arguments, NULL-terminated */
 };
 
@@ -226,6 +239,27 @@ static int parse_energy(const char *arg)
 	pr_err("--energy: unknown source '%s' (auto, rapl, perf, nvml, "
 	       "estimate, none, rapl+nvml, perf+nvml, estimate+nvml)", arg);
 	return -1;
+}
+
+/*
+ * --duration: seconds > 0, or "inf" for no limit (until the process exits
+ * or Ctrl-C), which is what the tracer does without a duration (0).  A
+ * finite duration must give a deadline the tracer's nanosecond clock can
+ * hold: anything from 1 ns to about 31 years.  0, or -1 with the message
+ * printed.
+ */
+static int parse_duration(const char *arg, double *out)
+{
+	if (!strcmp(arg, "inf") || !strcmp(arg, "infinity")) {
+		*out = 0;
+		return 0;
+	}
+	if (opc_parse_double(arg, 1e-9, 1e9, out) < 0) {
+		pr_err("--duration: expected seconds from 1e-9 to 1e9, or inf (until the process "
+		       "exits or Ctrl-C), got '%s'", opc_tty(arg));
+		return -1;
+	}
+	return 0;
 }
 
 /* Fills o from argv: -1 to go on, or the exit status (0 after --help, 2
@@ -253,8 +287,6 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 	optind = 1;
 	/* '+': options end at the command, whose own options are its own */
 	while ((c = getopt_long(argc, argv, "+o:F:p:h", opts, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -265,15 +297,14 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			o->energy = optarg;
 			break;
 		case 'F':
-			o->hz = strtol(optarg, &end, 10);
-			if (*end || o->hz < 1 || o->hz > 1000) {
+			if (opc_parse_long(optarg, 1, 1000, &o->hz) < 0) {
 				pr_err("-F: expected a rate from 1 to 1000 Hz, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'I':
-			o->idle_secs = strtod(optarg, &end);
-			if (*end || o->idle_secs <= 0 || o->idle_secs > 3600) {
+			if (opc_parse_double(optarg, 0, 3600, &o->idle_secs) < 0 ||
+			    o->idle_secs <= 0) {
 				pr_err("--idle-baseline: expected seconds in (0, 3600], got '%s'",
 				       optarg);
 				return 2;
@@ -286,18 +317,15 @@ static int parse_options(int argc, char **argv, struct record_opts *o)
 			o->use_ptrace = 1;
 			break;
 		case 'p':
-			o->attach_pid = strtol(optarg, &end, 10);
-			if (*end || o->attach_pid < 1 || o->attach_pid > INT_MAX) {
+			if (opc_parse_long(optarg, 1, INT_MAX, &o->attach_pid) < 0) {
 				pr_err("-p: expected a process id, got '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'D':
-			o->duration = strtod(optarg, &end);
-			if (*end || o->duration <= 0) {
-				pr_err("--duration: expected seconds > 0, got '%s'", optarg);
+			if (parse_duration(optarg, &o->duration) < 0)
 				return 2;
-			}
+			o->duration_given = 1;
 			break;
 		case 'S':
 			o->stacks = 1;
@@ -451,20 +479,41 @@ static void preload_environment(const struct record_opts *o, const char *lib, ch
 static int run_forwarding_signals(char **cmd, const char *lib, const char *preload,
 				  pid_t *pid, int *status)
 {
-	struct sigaction sa;
+	struct sigaction sa, saved[32];
+	sigset_t fwd, old;
 	char num[32];
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	/*
+	 * The handlers before the fork, the signals blocked until the child's
+	 * pid is known: a command that starts fast (it prints that it is
+	 * ready) may be signalled before this process would otherwise have
+	 * installed them, and the signal would end the recorder instead.
+	 * The child gets back what this process had (nohup's ignored SIGHUP).
+	 */
+	sigemptyset(&fwd);
+	for (int sig = 1; sig < 32; sig++)
+		if (forwarded(sig))
+			sigaddset(&fwd, sig);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
+	for (int sig = 1; sig < 32; sig++)
+		if (forwarded(sig))
+			sigaction(sig, &sa, &saved[sig]);
 	fflush(NULL);
 	*pid = fork();
 	if (*pid < 0) {
 		pr_err("cannot fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
 	if (*pid == 0) {
+		for (int sig = 1; sig < 32; sig++)
+			if (forwarded(sig))
+				sigaction(sig, &saved[sig], NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		snprintf(num, sizeof(num), "%d", (int)getpid());
 		setenv("OPCOUNT_ROOT_PID", num, 1);
 		setenv("LD_PRELOAD", preload, 1);
@@ -477,11 +526,7 @@ static int run_forwarding_signals(char **cmd, const char *lib, const char *prelo
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	child_pid = *pid;
-	for (int sig = 1; sig < 32; sig++)
-		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
-		    sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGALRM || sig == SIGWINCH ||
-		    sig == SIGCONT || sig == SIGTSTP)
-			sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);	/* a pending one is forwarded now */
 	while (waitpid(*pid, status, 0) < 0) {
 		if (errno != EINTR) {
 			pr_err("waitpid: %s", strerror(errno));
@@ -491,18 +536,123 @@ static int run_forwarding_signals(char **cmd, const char *lib, const char *prelo
 	return 0;
 }
 
+/* What the trace the command should have written holds. */
+enum trace_state {
+	TRACE_ENDED,		/* a header, frames, an END (or EXEC) record */
+	TRACE_NO_END,		/* a header and frames, no END record */
+	TRACE_NO_HEADER,	/* a file without a whole, valid header: empty */
+	TRACE_NOT_FILE,		/* something that is not a regular file */
+	TRACE_MISSING,		/* nothing */
+	TRACE_UNWRITABLE,	/* nothing, and its directory takes no file */
+};
+
+/*
+ * Walks the frames of the trace at path (their headers only: the reader
+ * checks the rest) to see whether the library finished it.  A library
+ * that could not write warns itself; this tells "it could not write" from
+ * "the program never called BLAS", which both leave no complete trace.
+ */
+static enum trace_state trace_state(const char *path)
+{
+	struct opc_file_header h;
+	struct stat st;
+	char dir[PATH_MAX], *slash;
+	unsigned char *buf;
+	size_t have = 0, at = 0;
+	int fd, ended = 0;
+
+	if (stat(path, &st) < 0) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+		return access(dir, W_OK | X_OK) == 0 ? TRACE_MISSING : TRACE_UNWRITABLE;
+	}
+	if (!S_ISREG(st.st_mode))
+		return TRACE_NOT_FILE;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return TRACE_NO_HEADER;
+	buf = malloc(1 << 20);
+	if (buf == NULL || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, OPC_TRACE_MAGIC, 8) || h.header_crc != opc_header_crc(&h) ||
+	    h.header_size < sizeof(h) || lseek(fd, h.header_size, SEEK_SET) < 0) {
+		free(buf);
+		close(fd);
+		return TRACE_NO_HEADER;
+	}
+	for (;;) {
+		struct opc_frame fr;
+		ssize_t n;
+
+		if (have - at < sizeof(fr)) {
+			memmove(buf, buf + at, have - at);
+			have -= at;
+			at = 0;
+			n = read(fd, buf + have, (1 << 20) - have);
+			if (n <= 0 || (have += n) < sizeof(fr))
+				break;
+		}
+		memcpy(&fr, buf + at, sizeof(fr));
+		ended = fr.type == OPC_REC_END || fr.type == OPC_REC_EXEC;
+		if (fr.size > OPC_FRAME_MAX)
+			break;
+		/* skip the payload: within the buffer, or past it */
+		size_t skip = OPC_FRAME_ALIGN(sizeof(fr) + fr.size);
+
+		if (skip <= have - at) {
+			at += skip;
+		} else {
+			if (lseek(fd, skip - (have - at), SEEK_CUR) < 0)
+				break;
+			have = at = 0;
+		}
+	}
+	free(buf);
+	close(fd);
+	return ended ? TRACE_ENDED : TRACE_NO_END;
+}
+
 /* Where the traces of the run went: the command's (named as the library
- * named it) and how many the other processes wrote. */
-static void report_traces(const struct record_opts *o, pid_t pid, time_t started)
+ * named it), whether the library could write it, and how many the other
+ * processes wrote.  `killed`: the command died of a signal, which leaves
+ * its trace without an END record. */
+static void report_traces(const struct record_opts *o, pid_t pid, time_t started, int killed)
 {
 	struct opc_producer prod = { .output = o->output, .root_pid = pid };
 	char path[PATH_MAX];
 
 	opc_trace_name(path, sizeof(path), &prod, pid, 0);
-	if (file_exists(path))
-		pr_info("trace written to %s", path);
-	else
-		pr_info("no trace from %s: it made no BLAS or LAPACK call", o->cmd[0]);
+	switch (trace_state(path)) {
+	case TRACE_ENDED:
+		pr_info("trace written to %s", opc_tty(path));
+		break;
+	case TRACE_NO_END:
+		if (killed)
+			pr_info("trace written to %s (incomplete: the command was killed)",
+				opc_tty(path));
+		else
+			pr_warn("the trace %s is incomplete: it has no end record, so it could "
+				"not be written to the end (see the library's messages above); "
+				"opcount report reads what is there", opc_tty(path));
+		break;
+	case TRACE_NO_HEADER:
+		pr_err("the trace %s could not be written: the file holds no trace header "
+		       "(see the library's messages above)", opc_tty(path));
+		break;
+	case TRACE_NOT_FILE:
+		pr_err("the trace could not be written: %s is not a regular file", opc_tty(path));
+		break;
+	case TRACE_UNWRITABLE:
+		pr_err("the trace %s could not be written: its directory does not exist or "
+		       "takes no new file", opc_tty(path));
+		break;
+	case TRACE_MISSING:
+		pr_info("no trace from %s: it made no BLAS or LAPACK call", opc_tty(o->cmd[0]));
+		break;
+	}
 	count_other_traces(o->output, path, pid, started);
 }
 
@@ -524,7 +674,7 @@ static int record_preloaded(const struct record_opts *o)
 	started = time(NULL);
 	if (run_forwarding_signals(o->cmd, lib, preload, &pid, &status))
 		return 1;
-	report_traces(o, pid, started);
+	report_traces(o, pid, started, WIFSIGNALED(status));
 	if (WIFSIGNALED(status)) {
 		pr_info("%s killed by signal %d", o->cmd[0], WTERMSIG(status));
 		return 128 + WTERMSIG(status);
@@ -547,7 +697,7 @@ int cmd_record(int argc, char **argv)
 	popts.idle_w = getenv("OPCOUNT_IDLE_W");
 	if (o.attach_pid)
 		return record_attached(&o, &popts);
-	if (o.duration > 0) {
+	if (o.duration_given) {
 		pr_err("--duration needs -p PID");
 		return 2;
 	}

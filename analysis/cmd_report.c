@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(x->group, y->group);
 }
 
-static const char *first_column(const struct opc_row *r, enum opc_group by)
+static const char *first_column_raw(const struct opc_row *r, enum opc_group by)
 {
 	if (r->outside)
 		return r->site;
@@ -67,6 +68,22 @@ static const char *first_column(const struct opc_row *r, enum opc_group by)
 	return "?";
 }
 
+/*
+ * What a table shows comes from the trace, which anyone may have written:
+ * its text goes through opc_tty (control characters and bytes that are
+ * not UTF-8 as \xNN), so that it cannot drive the terminal.
+ */
+static const char *first_column(const struct opc_row *r, enum opc_group by)
+{
+	return opc_tty(first_column_raw(r, by));
+}
+
+/* The op column, or the type column of a table --by op. */
+static const char *op_column(const struct opc_row *r, enum opc_group by)
+{
+	return opc_tty(by == OPC_BY_OP ? r->type : r->op);
+}
+
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
 {
 	char f[32], b[32], c[32], rate[32];
@@ -78,17 +95,17 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		const char *exe = opc_trace_info(t, "cmdline");
 		const char *blas = opc_trace_info(t, "blas");
 
-		printf("# trace %s: pid %u, %s, %.3f s%s\n", t->path, t->hdr.pid,
-		       exe ? exe : "?", t->end_ns / 1e9,
+		printf("# trace %s: pid %u, %s, %.3f s%s\n", opc_tty(t->path), t->hdr.pid,
+		       exe ? opc_tty(exe) : "?", t->end_ns / 1e9,
 		       t->ended ? "" : " (incomplete)");
 		if (blas)
-			printf("#   blas %s\n", blas);
+			printf("#   blas %s\n", opc_tty(blas));
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
 		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0) +
-			(r->rejected ? 11 : 0);
-		int o = (int)strlen(by == OPC_BY_OP ? r->type : r->op);
+			(r->rejected ? 11 : 0) + (r->overflow ? 11 : 0);
+		int o = (int)strlen(op_column(r, by));
 
 		if (w > width)
 			width = w;
@@ -105,7 +122,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	putchar('\n');
 	for (size_t i = 0; i < p->nrows && (top == 0 || shown < top); i++) {
 		const struct opc_row *r = &p->rows[i];
-		char name[512];
+		char name[512], mark[32];
 
 		opc_si(f, sizeof(f), (double)r->flops);
 		opc_si(b, sizeof(b), (double)r->bytes);
@@ -116,13 +133,16 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(rate, sizeof(rate), "-");
 		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
 			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
-		if (r->rejected) {	/* a mark the column's width never cuts */
-			size_t at = strlen(name) < (size_t)width - 11 ? strlen(name) : (size_t)width - 11;
+		snprintf(mark, sizeof(mark), "%s%s", r->rejected ? " (rejected)" : "",
+			 r->overflow ? " (overflow)" : "");
+		if (*mark) {	/* marks the column's width never cuts */
+			size_t ml = strlen(mark);
+			size_t at = strlen(name) < (size_t)width - ml ? strlen(name) : (size_t)width - ml;
 
-			snprintf(name + at, sizeof(name) - at, " (rejected)");
+			snprintf(name + at, sizeof(name) - at, "%s", mark);
 		}
 		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
-		       opw, opw, by == OPC_BY_OP ? r->type : r->op, c, f, b, ai(r), r->busy_s, rate,
+		       opw, opw, op_column(r, by), c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
 		if (p->have_energy && r->nested) {
 			printf(" %11s", "(in outer)");
@@ -172,6 +192,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->rejected)
 		printf("# (rejected): calls the BLAS/LAPACK refused (illegal arguments, xerbla or "
 		       "info < 0): counted as calls, with 0 FLOPs and 0 bytes\n");
+	if (p->overflow)
+		printf("# (overflow): a thread passed OPCOUNT_MAX_KEYS distinct keys; its later keys "
+		       "are merged per routine: calls and FLOPs exact, site, shape and layer lost\n");
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
 	if (p->gpu)
@@ -180,7 +203,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		       p->gpu_s);
 	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
 		printf("# GPU work gets no energy: this trace has no GPU energy source (NVML); "
-		       "the %s energy is the host's\n", p->source);
+		       "the %s energy is the host's\n", opc_tty(p->source));
 	if (p->captured)
 		printf("# some GPU calls were captured into a CUDA graph (\"captured\" in JSON): "
 		       "counted once, at capture, untimed; the graph's launches are not seen\n");
@@ -192,20 +215,23 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	else if (p->measured)
 		printf("# energy: %.4f J measured by %s, split among calls by busy time "
 		       "(time-proportional); +/- from the power of neighbouring intervals and "
-		       "the counter resolution\n", p->energy_j, p->source);
+		       "the counter resolution\n", p->energy_j, opc_tty(p->source));
 	else
 		printf("# energy: %.4f J ESTIMATED, not measured (%s), split by busy time\n",
-		       p->energy_j, p->note && p->note[0] ? p->note : p->source);
+		       p->energy_j, opc_tty(p->note && p->note[0] ? p->note : p->source));
 	if (p->have_energy && p->idle_w >= 0)
 		printf("# idle baseline %.2f W: static %.4f J, dynamic %.4f J\n", p->idle_w,
 		       p->static_j, p->energy_j - p->static_j);
 }
 
+/* A CSV field, escaped like a table's text (opc_tty: no line breaks
+ * either), quoted where it holds a comma or a quote. */
 static void csv_field(const char *s)
 {
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\n")) {
+	s = opc_tty(s);
+	if (strpbrk(s, ",\"")) {
 		putchar('"');
 		for (; *s; s++) {
 			if (*s == '"')
@@ -245,9 +271,152 @@ static void print_csv(const struct opc_profile *p, size_t top)
 	}
 }
 
+/* Text from a trace: valid UTF-8 whatever the trace holds (opc_json_string). */
 static json_object *jstr(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return opc_json_string(s);
+}
+
+/* JSON has no inf nor NaN: null for what a hostile trace could make so. */
+static json_object *jnum(double v)
+{
+	return opc_json_double(v);
+}
+
+/* One row of the JSON report. */
+static json_object *row_json(const struct opc_profile *p, const struct opc_row *r,
+			     enum opc_group by)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "op", jstr(r->op));
+	json_object_object_add(o, "type", jstr(r->type));
+	json_object_object_add(o, "layer", jstr(r->layer));
+	json_object_object_add(o, "layer_path", jstr(r->layer_path));
+	json_object_object_add(o, "site", jstr(r->site));
+	json_object_object_add(o, "iface", r->outside ? NULL : jstr(r->iface));
+	if (by == OPC_BY_KEY)
+		json_object_object_add(o, "shape", jstr(r->shape));
+	json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
+	json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
+	json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
+	json_object_object_add(o, "busy_s", jnum(r->busy_s));
+	json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
+	json_object_object_add(o, "device", r->outside ? NULL : jstr(r->device));
+	if (r->captured)
+		json_object_object_add(o, "captured", json_object_new_boolean(1));
+	if (p->have_energy && !r->nested) {
+		json_object *iv = json_object_new_array();
+
+		json_object_object_add(o, "energy_j", jnum(r->energy_j));
+		json_object_array_add(iv, jnum(r->energy_lo_j));
+		json_object_array_add(iv, jnum(r->energy_hi_j));
+		json_object_object_add(o, "energy_interval_j", iv);
+		json_object_object_add(o, "energy_share", jnum(
+			p->energy_j > 0 ? r->energy_j / p->energy_j : 0));
+		json_object_object_add(o, "avg_power_w", r->busy_s > 0 ?
+			jnum(r->energy_j / r->busy_s) : NULL);
+		json_object_object_add(o, "flops_per_j", r->energy_j > 0 ?
+			jnum(r->flops / r->energy_j) : NULL);
+	} else {
+		json_object_object_add(o, "energy_j", NULL);
+	}
+	json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
+	json_object_object_add(o, "arithmetic_intensity", jnum(ai(r)));
+	json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
+	json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
+	if (r->unknown)
+		json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
+	if (r->rejected)
+		json_object_object_add(o, "rejected", json_object_new_boolean(1));
+	if (r->overflow)
+		json_object_object_add(o, "overflow", json_object_new_boolean(1));
+	if (r->nstack) {
+		json_object *st = json_object_new_array();
+
+		for (size_t f = 0; f < r->nstack; f++)
+			json_object_array_add(st, jstr(r->stack[f]));
+		json_object_object_add(o, "stack", st);
+	}
+	return o;
+}
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* A growing buffer. */
+struct textbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* text with each of its lines indented by four spaces, into b: 0, or -1
+ * when out of memory. */
+static int indent_lines(struct textbuf *b, const char *text)
+{
+	size_t need = strlen(text) + 4;
+
+	for (const char *c = text; (c = strchr(c, '\n')); c++)
+		need += 4;
+	if (need > b->cap) {
+		char *s = realloc(b->s, need);
+
+		if (s == NULL)
+			return -1;
+		b->s = s;
+		b->cap = need;
+	}
+	b->len = 0;
+	for (;;) {
+		const char *nl = strchr(text, '\n');
+		size_t l = nl ? (size_t)(nl + 1 - text) : strlen(text);
+
+		memcpy(b->s + b->len, "    ", 4);
+		memcpy(b->s + b->len + 4, text, l);
+		b->len += 4 + l;
+		if (nl == NULL)
+			return 0;
+		text = nl + 1;
+	}
+}
+
+/*
+ * The document root, whose last member is an empty "rows", with the rows
+ * written one at a time: a report --by key of millions of rows would
+ * otherwise hold them all as JSON objects (gigabytes).  The text is what
+ * printing the whole document at once gives: json-c writes an array
+ * member of the root as "[\n", its elements each indented by four spaces
+ * and separated by ",\n", then "\n  ]"; an element printed alone is
+ * indented by four spaces more on each line (strings hold no raw line
+ * breaks: JSON escapes them).
+ */
+static void print_json_rows(const struct opc_profile *p, enum opc_group by, size_t top,
+			    json_object *root)
+{
+	static const char empty_rows[] = "\"rows\":[\n  ]\n}";
+	const char *doc = json_object_to_json_string_ext(root, JSON_FLAGS);
+	size_t len = strlen(doc), n = sizeof(empty_rows) - 1;
+	struct textbuf b = { NULL, 0, 0 };
+
+	if (len < n || strcmp(doc + len - n, empty_rows)) {
+		/* not the shape expected: "rows" must be the root's last member */
+		pr_err("internal error: the JSON report does not end with its rows");
+		return;
+	}
+	fwrite(doc, 1, len - n + sizeof("\"rows\":[") - 1, stdout);
+	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
+		json_object *o = row_json(p, &p->rows[i], by);
+
+		if (indent_lines(&b, json_object_to_json_string_ext(o, JSON_FLAGS)) < 0) {
+			pr_err("out of memory");
+			json_object_put(o);
+			break;
+		}
+		fputs(i ? ",\n" : "\n", stdout);
+		fwrite(b.s, 1, b.len, stdout);
+		json_object_put(o);
+	}
+	fputs("\n  ]\n}\n", stdout);
+	free(b.s);
 }
 
 static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
@@ -261,11 +430,11 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 	json_object_object_add(totals, "calls", json_object_new_uint64(p->calls));
 	json_object_object_add(totals, "flops", json_object_new_uint64(p->flops));
 	json_object_object_add(totals, "bytes", json_object_new_uint64(p->bytes));
-	json_object_object_add(totals, "busy_s", json_object_new_double(p->busy_s));
-	json_object_object_add(totals, "gpu_s", json_object_new_double(p->gpu_s));
+	json_object_object_add(totals, "busy_s", jnum(p->busy_s));
+	json_object_object_add(totals, "gpu_s", jnum(p->gpu_s));
 	json_object_object_add(totals, "energy_j",
-			       p->have_energy ? json_object_new_double(p->energy_j) : NULL);
-	json_object_object_add(totals, "duration_s", json_object_new_double(p->duration_s));
+			       p->have_energy ? jnum(p->energy_j) : NULL);
+	json_object_object_add(totals, "duration_s", jnum(p->duration_s));
 	json_object_object_add(totals, "flops_estimated", json_object_new_boolean(p->estimated));
 	json_object_object_add(root, "totals", totals);
 	/* "source" stays one of the five names of the contract: the host's
@@ -277,24 +446,24 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 
 		snprintf(buf, sizeof(buf), "%s", p->source);
 		for (char *s = strtok_r(buf, "+", &save); s; s = strtok_r(NULL, "+", &save))
-			json_object_array_add(srcs, json_object_new_string(s));
+			json_object_array_add(srcs, jstr(s));
 		snprintf(buf, sizeof(buf), "%s", p->source);
 		buf[strcspn(buf, "+")] = 0;
-		json_object_object_add(energy, "source", json_object_new_string(buf));
+		json_object_object_add(energy, "source", jstr(buf));
 		json_object_object_add(energy, "sources", srcs);
 	}
 	json_object_object_add(energy, "measured", json_object_new_boolean(p->measured));
 	if (p->have_energy) {
 		json_object_object_add(energy, "split", json_object_new_string("time"));
-		json_object_object_add(energy, "total_j", json_object_new_double(p->energy_j));
-		json_object_object_add(energy, "outside_j", json_object_new_double(p->outside_j));
+		json_object_object_add(energy, "total_j", jnum(p->energy_j));
+		json_object_object_add(energy, "outside_j", jnum(p->outside_j));
 		json_object_object_add(energy, "note", jstr(p->note));
 		json_object_object_add(energy, "traces_overlap", json_object_new_boolean(p->overlap));
 		if (p->idle_w >= 0) {
-			json_object_object_add(energy, "idle_w", json_object_new_double(p->idle_w));
-			json_object_object_add(energy, "static_j", json_object_new_double(p->static_j));
+			json_object_object_add(energy, "idle_w", jnum(p->idle_w));
+			json_object_object_add(energy, "static_j", jnum(p->static_j));
 			json_object_object_add(energy, "dynamic_j",
-					       json_object_new_double(p->energy_j - p->static_j));
+					       jnum(p->energy_j - p->static_j));
 		}
 	}
 	json_object_object_add(root, "energy", energy);
@@ -306,73 +475,19 @@ static void print_json(const struct opc_profile *p, enum opc_group by, size_t to
 		const struct opc_trace *t = &p->traces[i];
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "path", json_object_new_string(t->path));
+		json_object_object_add(o, "path", jstr(t->path));
 		json_object_object_add(o, "pid", json_object_new_int64(t->hdr.pid));
 		json_object_object_add(o, "cmdline", jstr(opc_trace_info(t, "cmdline")));
 		json_object_object_add(o, "host", jstr(opc_trace_info(t, "host")));
 		json_object_object_add(o, "cpu", jstr(opc_trace_info(t, "cpu")));
 		json_object_object_add(o, "blas", jstr(opc_trace_info(t, "blas")));
-		json_object_object_add(o, "duration_s", json_object_new_double(t->end_ns / 1e9));
+		json_object_object_add(o, "duration_s", jnum(t->end_ns / 1e9));
 		json_object_object_add(o, "complete", json_object_new_boolean(t->ended));
 		json_object_array_add(traces, o);
 	}
 	json_object_object_add(root, "traces", traces);
-	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
-		const struct opc_row *r = &p->rows[i];
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "op", json_object_new_string(r->op));
-		json_object_object_add(o, "type", json_object_new_string(r->type));
-		json_object_object_add(o, "layer", jstr(r->layer));
-		json_object_object_add(o, "layer_path", jstr(r->layer_path));
-		json_object_object_add(o, "site", json_object_new_string(r->site));
-		json_object_object_add(o, "iface", r->outside ? NULL : json_object_new_string(r->iface));
-		if (by == OPC_BY_KEY)
-			json_object_object_add(o, "shape", json_object_new_string(r->shape));
-		json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
-		json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
-		json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
-		json_object_object_add(o, "busy_s", json_object_new_double(r->busy_s));
-		json_object_object_add(o, "gpu_s", json_object_new_double(r->gpu_s));
-		json_object_object_add(o, "device", r->outside ? NULL : json_object_new_string(r->device));
-		if (r->captured)
-			json_object_object_add(o, "captured", json_object_new_boolean(1));
-		if (p->have_energy && !r->nested) {
-			json_object *iv = json_object_new_array();
-
-			json_object_object_add(o, "energy_j", json_object_new_double(r->energy_j));
-			json_object_array_add(iv, json_object_new_double(r->energy_lo_j));
-			json_object_array_add(iv, json_object_new_double(r->energy_hi_j));
-			json_object_object_add(o, "energy_interval_j", iv);
-			json_object_object_add(o, "energy_share", json_object_new_double(
-				p->energy_j > 0 ? r->energy_j / p->energy_j : 0));
-			json_object_object_add(o, "avg_power_w", r->busy_s > 0 ?
-				json_object_new_double(r->energy_j / r->busy_s) : NULL);
-			json_object_object_add(o, "flops_per_j", r->energy_j > 0 ?
-				json_object_new_double(r->flops / r->energy_j) : NULL);
-		} else {
-			json_object_object_add(o, "energy_j", NULL);
-		}
-		json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
-		json_object_object_add(o, "arithmetic_intensity", json_object_new_double(ai(r)));
-		json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
-		json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
-		if (r->unknown)
-			json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
-		if (r->rejected)
-			json_object_object_add(o, "rejected", json_object_new_boolean(1));
-		if (r->nstack) {
-			json_object *st = json_object_new_array();
-
-			for (size_t f = 0; f < r->nstack; f++)
-				json_object_array_add(st, json_object_new_string(r->stack[f]));
-			json_object_object_add(o, "stack", st);
-		}
-		json_object_array_add(rows, o);
-	}
 	json_object_object_add(root, "rows", rows);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	print_json_rows(p, by, top, root);
 	json_object_put(root);
 }
 
@@ -390,13 +505,14 @@ struct folded {
 	size_t len;
 };
 
-/* Appends one frame to the line being built; ';' would split it. */
+/* Appends one frame to the line being built, escaped like a table's text
+ * (opc_tty: no line breaks); ';' would split it. */
 static void fold_frame(struct folded *f, const char *name)
 {
 	if (f->len && f->len + 1 < sizeof(f->buf))
 		f->buf[f->len++] = ';';
-	for (; *name && f->len + 1 < sizeof(f->buf); name++)
-		f->buf[f->len++] = *name == ';' || *name == '\n' ? ':' : *name;
+	for (name = opc_tty(name); *name && f->len + 1 < sizeof(f->buf); name++)
+		f->buf[f->len++] = *name == ';' ? ':' : *name;
 	f->buf[f->len] = 0;
 }
 
@@ -592,16 +708,12 @@ int cmd_report(int argc, char **argv)
 			sort_by = i;
 			break;
 		}
-		case 't': {
-			char *end;
-
-			top = strtol(optarg, &end, 10);
-			if (*end || top < 0) {
-				pr_err("--top: expected a number >= 0, got '%s'", optarg);
+		case 't':
+			if (opc_parse_long(optarg, 0, LONG_MAX, &top) < 0) {
+				pr_err("--top: expected a number >= 0, got '%s'", opc_tty(optarg));
 				return 2;
 			}
 			break;
-		}
 		case 'S':
 			stacks = 1;
 			break;
@@ -630,7 +742,8 @@ int cmd_report(int argc, char **argv)
 	}
 	ret = opc_profile_group(&p, by, stacks);
 	if (ret == 0) {
-		qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
+		if (p.nrows)	/* a trace without calls: rows is NULL */
+			qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
 		if (fmt == FMT_FOLDED)
 			ret = print_folded(&p);
 		else if (fmt == FMT_TABLE)

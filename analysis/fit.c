@@ -9,6 +9,7 @@
  */
 #define PR_FMT "fit"
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "fit.h"
 #include "log.h"
 #include "nnls.h"
+#include "util.h"
 
 static const char *const model_short[OPC_FIT_NMODELS] = {
 	"FLOPs alone", "per-type FLOPs", "per-type FLOPs+bytes",
@@ -110,13 +112,9 @@ static char *dup_or_null(const char *s)
 static long info_long(const struct opc_trace *t, const char *key)
 {
 	const char *v = opc_trace_info(t, key);
-	char *end;
 	long n;
 
-	if (v == NULL || *v == 0)
-		return -1;
-	n = strtol(v, &end, 10);
-	return *end == 0 && n >= 0 ? n : -1;
+	return v && opc_parse_long(v, 0, LONG_MAX, &n) == 0 ? n : -1;
 }
 
 static int same_str(const char *a, const char *b)
@@ -143,7 +141,7 @@ static void machine_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n)
 				pr_warn("%s was recorded on another machine or BLAS setup than %s "
 					"(CPU, host, BLAS or its threads differ): coefficients do "
 					"not transfer between machines, and these mix them",
-					t->path, tr[0].path);
+					opc_tty(t->path), opc_tty(tr[0].path));
 			d->machine.mixed = 1;
 		}
 	}
@@ -192,7 +190,7 @@ static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, c
 			if (t0 < u1 && u0 < t1) {
 				pr_warn("%s and %s ran at the same time and %s reads the whole "
 					"machine: each one's energy holds the other's work",
-					tr[j].path, tr[i].path, d->source);
+					opc_tty(tr[j].path), opc_tty(tr[i].path), opc_tty(d->source));
 				i = n;
 				break;
 			}
@@ -364,7 +362,8 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		run->row0 = d->nrows;
 		run->nrows = trace_rows(d, t, kt[i], run);
 		if (run->nrows == 0) {
-			pr_warn("%s: no sampling interval with intercepted calls: left out", t->path);
+			pr_warn("%s: no sampling interval with intercepted calls: left out",
+				opc_tty(t->path));
 			continue;
 		}
 		run->path = strdup(t->path);
@@ -778,9 +777,19 @@ static json_object *jnum(double v)
 	return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
+/* Text from a trace: valid UTF-8 whatever it holds (opc_json_string). */
 static json_object *jstr(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return opc_json_string(s);
+}
+
+/* o[key] = v, the key being text from a trace (a layer type). */
+static void add_key(json_object *o, const char *key, json_object *v)
+{
+	char *k = opc_utf8_dup(key);
+
+	json_object_object_add(o, k ? k : "?", v);
+	free(k);
 }
 
 static json_object *jlong(long v)
@@ -809,17 +818,17 @@ static json_object *model_json(const struct opc_fit_data *d, const struct opc_fi
 
 	json_object_object_add(o, "description",
 			       json_object_new_string(opc_fit_model_desc(d, model)));
-	json_object_object_add(o, "per_flop", json_object_new_double(m->per_flop));
+	json_object_object_add(o, "per_flop", jnum(m->per_flop));
 	for (size_t t = 0; model > 0 && t < d->ntypes; t++) {
 		json_object *c = json_object_new_object();
 
-		json_object_object_add(c, "per_flop", json_object_new_double(m->type_flop[t]));
-		json_object_object_add(c, "per_byte", json_object_new_double(m->type_byte[t]));
-		json_object_object_add(pt, d->types[t].name, c);
+		json_object_object_add(c, "per_flop", jnum(m->type_flop[t]));
+		json_object_object_add(c, "per_byte", jnum(m->type_byte[t]));
+		add_key(pt, d->types[t].name, c);
 	}
 	json_object_object_add(o, "per_type", pt);
-	json_object_object_add(o, "per_call", json_object_new_double(m->per_call));
-	json_object_object_add(o, "static_w", json_object_new_double(m->static_w));
+	json_object_object_add(o, "per_call", jnum(m->per_call));
+	json_object_object_add(o, "static_w", jnum(m->static_w));
 	json_object_object_add(fit, "r2", jnum(m->fit_r2));
 	json_object_object_add(fit, "intervals", json_object_new_uint64(m->rows));
 	json_object_object_add(fit, "coefficients", json_object_new_uint64(m->nparams));
@@ -859,7 +868,7 @@ json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_res
 		"total is the sum over its intervals" :
 		"busy time (s) of the intercepted calls, not nested ones, summed over the "
 		"calling threads, per sampling interval; a run's total is the sum"));
-	json_object_object_add(root, "energy_source", json_object_new_string(d->source));
+	json_object_object_add(root, "energy_source", jstr(d->source));
 	json_object_object_add(root, "energy_measured", json_object_new_boolean(d->measured));
 	json_object_object_add(root, "energy_note", jstr(d->note));
 	json_object_object_add(mach, "cpu", jstr(d->machine.cpu));
@@ -889,11 +898,11 @@ json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_res
 	for (size_t t = 0; t < d->ntypes; t++) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "flops", json_object_new_double(d->types[t].flops));
-		json_object_object_add(o, "bytes", json_object_new_double(d->types[t].bytes));
-		json_object_object_add(o, "calls", json_object_new_double(d->types[t].calls));
-		json_object_object_add(o, "busy_s", json_object_new_double(d->types[t].busy_s));
-		json_object_object_add(types, d->types[t].name, o);
+		json_object_object_add(o, "flops", jnum(d->types[t].flops));
+		json_object_object_add(o, "bytes", jnum(d->types[t].bytes));
+		json_object_object_add(o, "calls", jnum(d->types[t].calls));
+		json_object_object_add(o, "busy_s", jnum(d->types[t].busy_s));
+		add_key(types, d->types[t].name, o);
 	}
 	json_object_object_add(root, "types", types);
 	json_object_object_add(cv, "possible", json_object_new_boolean(r->cv));
@@ -912,21 +921,21 @@ json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_res
 			flops += run->x[OPC_FX_FLOPS(d, t)];
 			bytes += run->x[OPC_FX_BYTES(d, t)];
 		}
-		json_object_object_add(o, "path", json_object_new_string(run->path));
+		json_object_object_add(o, "path", jstr(run->path));
 		json_object_object_add(o, "cmdline", jstr(run->cmdline));
 		json_object_object_add(o, "group", json_object_new_uint64(run->group));
 		json_object_object_add(o, "intervals", json_object_new_uint64(run->nrows));
-		json_object_object_add(o, "duration_s", json_object_new_double(run->duration_s));
-		json_object_object_add(o, "busy_s", json_object_new_double(run->busy_s));
-		json_object_object_add(o, "flops", json_object_new_double(flops));
-		json_object_object_add(o, "bytes", json_object_new_double(bytes));
+		json_object_object_add(o, "duration_s", jnum(run->duration_s));
+		json_object_object_add(o, "busy_s", jnum(run->busy_s));
+		json_object_object_add(o, "flops", jnum(flops));
+		json_object_object_add(o, "bytes", jnum(bytes));
 		json_object_object_add(o, "calls",
-				       json_object_new_double(run->x[OPC_FX_CALLS(d)]));
-		json_object_object_add(o, "measured", json_object_new_double(run->measured));
+				       jnum(run->x[OPC_FX_CALLS(d)]));
+		json_object_object_add(o, "measured", jnum(run->measured));
 		json_object_object_add(o, "fitted", per_model(d, run->fitted));
 		json_object_object_add(o, "predicted", r->cv ? per_model(d, run->predicted) : NULL);
 		for (size_t j = 0; j < run->nunseen; j++)
-			json_object_array_add(un, json_object_new_string(run->unseen[j]));
+			json_object_array_add(un, jstr(run->unseen[j]));
 		json_object_object_add(o, "unseen_types", un);
 		json_object_array_add(runs, o);
 	}

@@ -16,6 +16,7 @@
 #include <cairo/cairo-svg.h>
 
 #include "plot.h"
+#include "util.h"
 
 #define FIG_W	1200
 #define FIG_H	700
@@ -144,14 +145,23 @@ static void draw_tick(cairo_t *cr, const struct axis *ax, double v, int major)
 	text_at(cr, PLOT_L - 9, PLOT_T + PLOT_S - p + 4, 12, 1, lab);
 }
 
+/*
+ * Ticks are counted, never stepped to a bound: a step below the precision
+ * of the values (a range of 1e-5 around 1e20, where v + step == v) would
+ * never reach it.  An axis has at most some 13 linear ticks, and a log
+ * axis at most the decades a double holds.
+ */
+#define MAX_TICKS 64
+
 static void draw_ticks(cairo_t *cr, const struct axis *ax)
 {
 	if (ax->log) {
 		double decades = log10(ax->hi) - log10(ax->lo);
+		double e0 = floor(log10(ax->lo)), e1 = ceil(log10(ax->hi));
 
-		for (double e = floor(log10(ax->lo)); e <= ceil(log10(ax->hi)); e++)
+		for (int i = 0; i <= 700 && e0 + i <= e1; i++)
 			for (int m = 1; m < 10; m++) {
-				double v = m * pow(10, e);
+				double v = m * pow(10, e0 + i);
 				int major = m == 1 || (decades < 2.5 && (m == 2 || m == 5));
 
 				if (v >= ax->lo * 0.999 && v <= ax->hi * 1.001)
@@ -160,13 +170,23 @@ static void draw_ticks(cairo_t *cr, const struct axis *ax)
 		return;
 	}
 	double span = ax->hi - ax->lo, step = pow(10, floor(log10(span / 5)));
+	double first, last = NAN;
 
+	if (!(span > 0) || !isfinite(span) || !(step > 0))
+		return;
 	if (span / step > 12)
 		step *= 5;
 	else if (span / step > 6)
 		step *= 2;
-	for (double v = ceil(ax->lo / step) * step; v <= ax->hi * 1.0001; v += step)
+	first = ceil(ax->lo / step) * step;
+	for (int i = 0; i < MAX_TICKS; i++) {
+		double v = first + i * step;
+
+		if (v > ax->hi * 1.0001 || v == last)
+			break;	/* past the end, or the step is below v's precision */
 		draw_tick(cr, ax, fabs(v) < step * 1e-9 ? 0 : v, 1);
+		last = v;
+	}
 }
 
 static void coef_lines(const struct opc_fit_data *d, const struct opc_fit_model *m, int model,
@@ -186,11 +206,11 @@ static void coef_lines(const struct opc_fit_data *d, const struct opc_fit_model 
 			break;
 		}
 		if (model == 1)
-			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP", d->types[t].name,
+			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP", opc_tty(d->types[t].name),
 				 m->type_flop[t], u);
 		else
 			snprintf(lines[k++], 128, "%s: %.3g %s/FLOP + %.3g %s/B",
-				 d->types[t].name, m->type_flop[t], u, m->type_byte[t], u);
+				 opc_tty(d->types[t].name), m->type_flop[t], u, m->type_byte[t], u);
 	}
 	if (model == 2) {
 		snprintf(lines[k++], 128, "per call: %.3g %s", m->per_call, u);
@@ -279,7 +299,7 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 		if (d->nruns <= 12) {
 			const char *base = strrchr(run->path, '/');
 
-			snprintf(buf, sizeof(buf), "%s", base ? base + 1 : run->path);
+			snprintf(buf, sizeof(buf), "%s", opc_tty(base ? base + 1 : run->path));
 			if (strlen(buf) > 4 && !strcmp(buf + strlen(buf) - 4, ".opc"))
 				buf[strlen(buf) - 4] = 0;
 			cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
@@ -353,11 +373,11 @@ static void draw(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit
 			 "predicted = in sample");
 	text_at(cr, FIG_W / 2, FIG_H - 62, 12.5, 0.5, buf);
 	if (d->measured)
-		snprintf(buf, sizeof(buf), "energy source: %s (measured)", d->source);
+		snprintf(buf, sizeof(buf), "energy source: %s (measured)", opc_tty(d->source));
 	else if (!strcmp(d->source, "none"))
 		snprintf(buf, sizeof(buf), "energy source: none");
 	else
-		snprintf(buf, sizeof(buf), "energy source: %s (NOT measured)%s", d->source,
+		snprintf(buf, sizeof(buf), "energy source: %s (NOT measured)%s", opc_tty(d->source),
 			 d->target == OPC_FIT_TIME ? ", not used by a time fit" : "");
 	if (!d->measured && strcmp(d->source, "none") && d->target == OPC_FIT_ENERGY) {
 		cairo_set_source_rgb(cr, 0.8, 0, 0);
@@ -367,8 +387,8 @@ static void draw(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	snprintf(buf, sizeof(buf), "machine: %s%s, %ld CPUs, BLAS %s", d->machine.cpu ?
-		 d->machine.cpu : "unknown CPU", d->machine.mixed ? " (and others)" : "",
-		 d->machine.ncpu, d->machine.blas ? d->machine.blas : "unknown");
+		 opc_tty(d->machine.cpu) : "unknown CPU", d->machine.mixed ? " (and others)" : "",
+		 d->machine.ncpu, d->machine.blas ? opc_tty(d->machine.blas) : "unknown");
 	text_at(cr, FIG_W / 2, FIG_H - 22, 11, 0.5, buf);
 }
 

@@ -293,9 +293,50 @@ static const struct opc_coeff_type *find_type(const struct opc_coeffs *co, const
 	return find_type_exact(co, gpu);
 }
 
+/*
+ * The coefficients of a layer type, and whether they are the fallback
+ * "gemm": looked up once per type.  Layer types are the few names of
+ * arch.c's tables, so a short list of the types seen keeps a lowering of
+ * many layers linear, however many types the file has.
+ */
+struct type_memo {
+	const char *type[32];
+	const struct opc_coeff_type *t[32];
+	int fallback[32];
+	int n;
+};
+
+static const struct opc_coeff_type *memo_type(const struct opc_coeffs *co, struct type_memo *m,
+					      const char *type, int *fallback)
+{
+	const struct opc_coeff_type *t;
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->type[i] == type || !strcmp(m->type[i], type)) {
+			*fallback = m->fallback[i];
+			return m->t[i];
+		}
+	t = find_type(co, type);
+	*fallback = 0;
+	if (t == NULL) {
+		/* what a call outside any annotated layer is fitted as */
+		t = find_type(co, "gemm");
+		*fallback = 1;
+	}
+	if (m->n < 32) {
+		m->type[m->n] = type;
+		m->t[m->n] = t;
+		m->fallback[m->n++] = *fallback;
+	}
+	return t;
+}
+
 int opc_coeffs_eval(const struct opc_coeffs *co, const struct opc_arch *a,
 		    const struct opc_lowering *lw, struct opc_op_cost *out, char *err, size_t len)
 {
+	struct type_memo memo = { .n = 0 };
+
 	for (size_t i = 0; i < lw->nops; i++) {
 		const struct opc_lop *op = &lw->ops[i];
 		const char *type = a->layers[op->layer].type;
@@ -305,12 +346,7 @@ int opc_coeffs_eval(const struct opc_coeffs *co, const struct opc_arch *a,
 		memset(o, 0, sizeof(*o));
 		o->work = co->per_flop * (double)op->flops;
 		if (co->ntypes) {
-			t = find_type(co, type);
-			if (t == NULL) {
-				/* what a call outside any annotated layer is fitted as */
-				t = find_type(co, "gemm");
-				o->fallback = 1;
-			}
+			t = memo_type(co, &memo, type, &o->fallback);
 			if (t == NULL && co->per_flop == 0) {
 				snprintf(err, len, "%s: model %c has no coefficients for layer type "
 					 "\"%s\" (layer %s) nor for the routine class \"gemm\": fit "
@@ -480,7 +516,7 @@ static int load_trace(const char *path, double samples, struct opc_trace_energy 
 	opc_profile_free(&p);
 	if (!m->complete)
 		pr_warn("%s: incomplete trace (the program was killed): its energy covers only "
-			"part of the run", path);
+			"part of the run", opc_tty(path));
 	return 0;
 }
 
@@ -505,20 +541,25 @@ static void static_power_notes(struct opc_prediction *p, const struct opc_op_cos
 	}
 }
 
-/* One note per layer type that the fit never saw. */
+/* One note per layer type that the fit never saw (the types are few:
+ * a short list of those noted). */
 static void fallback_notes(struct opc_prediction *p)
 {
+	const char *noted[32];
+	int nnoted = 0;
+
 	for (size_t i = 0; i < p->lw.nops; i++) {
 		const char *type = p->arch.layers[p->lw.ops[i].layer].type;
 		int seen = 0;
 
 		if (!p->cost[i].fallback)
 			continue;
-		for (size_t j = 0; j < i; j++)
-			seen |= p->cost[j].fallback &&
-				!strcmp(type, p->arch.layers[p->lw.ops[j].layer].type);
+		for (int j = 0; j < nnoted && !seen; j++)
+			seen = !strcmp(type, noted[j]);
 		if (seen)
 			continue;
+		if (nnoted < 32)
+			noted[nnoted++] = type;
 		if (p->cost[i].untyped)
 			note(p, "layer type %s was never seen by the fit of %s, nor the routine "
 			     "class \"gemm\": its calls are priced by the per-FLOP coefficient "
@@ -732,6 +773,56 @@ static int carbon(struct opc_prediction *p, char *err, size_t len)
 	return 0;
 }
 
+/* An energy the output shows, and what it becomes with PUE and carbon:
+ * 0, or -ERANGE when any is not a finite number. */
+static int quantity_finite(const struct opc_prediction *p, double it_j)
+{
+	struct opc_quantity q;
+
+	opc_predict_quantity(p, it_j, &q);
+	return isfinite(q.it_j) && isfinite(q.j) && isfinite(q.kwh) && isfinite(q.co2eq_g) ?
+	       0 : -ERANGE;
+}
+
+/*
+ * Every number the output prints must be one: D x E x ... of numbers each
+ * below 1.8e308 can still overflow a double, and inf x 0 is NaN, which
+ * neither a table nor JSON can give.  Refused, naming what overflowed and
+ * the options that make it.
+ */
+static int results_finite(const struct opc_prediction *p, char *err, size_t len)
+{
+	static const char why[] = "is too large for a double: check --samples, --epochs, "
+				  "--tuning-runs, --inferences, --pue, --intensity and the "
+				  "energies given";
+	const struct opc_lifecycle *lc = &p->lc;
+	const struct {
+		const char *name;
+		double v;
+	} q[] = {
+		{ "the energy given", p->req.energy_j },
+		{ "the inference energy I", lc->infer_j },
+		{ "the training energy per sample", lc->train_sample_j },
+		{ "the training energy T", lc->training_j },
+		{ "the tuning energy CT", lc->tuning_j },
+		{ "the serving energy N*I", lc->inference_j },
+		{ "the life-cycle energy LC", lc->total_j },
+		{ "the predicted energy of a training step", p->pred_train_batch_j },
+		{ "the predicted energy of an inference batch", p->pred_infer_batch_j },
+	};
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if ((i > 0 || OPC_GIVEN(p->req.energy_j)) && quantity_finite(p, q[i].v) < 0)
+			return fail(err, len, "%s %s", q[i].name, why);
+	if (!isfinite(lc->overhead))
+		return fail(err, len, "the training overhead %s", why);
+	for (size_t i = 0; p->have_pred && i < p->lw.nops; i++)
+		if (!isfinite(p->op_j[i]) || !isfinite(p->op_static_j[i]))
+			return fail(err, len, "the predicted energy of layer %s %s",
+				    p->arch.layers[p->lw.ops[i].layer].name, why);
+	return 0;
+}
+
 int opc_predict(const struct opc_predict_req *q, struct opc_prediction *p, char *err,
 		size_t len)
 {
@@ -745,6 +836,8 @@ int opc_predict(const struct opc_predict_req *q, struct opc_prediction *p, char 
 		ret = compute(p, err, len);
 	if (ret == 0)
 		ret = carbon(p, err, len);
+	if (ret == 0)
+		ret = results_finite(p, err, len);
 	if (ret < 0)
 		opc_prediction_free(p);
 	return ret;

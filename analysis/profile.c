@@ -14,7 +14,9 @@
 #include "profile.h"
 #include "routines.h"
 #include "attribute.h"
+#include "hashtab.h"
 #include "symbolize.h"
+#include "util.h"
 
 static const char *group_names[] = { "site", "layer", "op", "type", "key", "path", "device" };
 
@@ -56,15 +58,19 @@ static int energy_load(struct opc_profile *p)
 			p->note = t->energy.note;
 		} else if (strcmp(p->source, t->energy.source)) {
 			pr_warn("traces use different energy sources (%s, %s): totals mix them",
-				p->source, t->energy.source);
+				opc_tty(p->source), opc_tty(t->energy.source));
 		}
 		p->have_energy = 1;
 		p->measured &= t->energy.measured;
 		const char *idle = opc_trace_info(t, "idle_w");
+		double w;
 
-		if (idle) {
+		if (idle && opc_parse_double(idle, 0, 1e9, &w) < 0) {
+			pr_warn("%s: idle power '%s' is not a number of watts: no static energy",
+				opc_tty(t->path), opc_tty(idle));
+		} else if (idle) {
 			/* static energy: what the idle machine would have used */
-			p->idle_w = atof(idle);
+			p->idle_w = w;
 			p->static_j += p->idle_w * a.duration_s;
 		}
 		p->energy_j += a.total_j;
@@ -100,17 +106,18 @@ int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
 		struct opc_trace *t = &p->traces[i];
 		int ret = opc_trace_read(paths[i], t, err, sizeof(err));
 
+		/* the reader's messages quote the trace (domain names) */
 		if (ret < 0) {
-			pr_err("%s", err);
+			pr_err("%s", opc_tty(err));
 			opc_trace_free(t);
 			return -1;
 		}
 		p->ntraces++;
 		if (err[0])
-			pr_warn("%s", err);
+			pr_warn("%s", opc_tty(err));
 		if (t->dropped_calls)
-			pr_warn("%s: %llu calls could not be keyed (key table full)", paths[i],
-				(unsigned long long)t->dropped_calls);
+			pr_warn("%s: %llu calls could not be keyed (key table full)",
+				opc_tty(paths[i]), (unsigned long long)t->dropped_calls);
 		if (t->end_ns / 1e9 > p->duration_s)
 			p->duration_s = t->end_ns / 1e9;
 	}
@@ -143,6 +150,10 @@ void opc_key_shape(const struct opc_tkey *k, char *buf, size_t len)
 	int i = 0;
 
 	o += snprintf(buf + o, len - o, "%s", k->op);
+	if (k->rec.flags & OPC_TKEY_OVERFLOW) {	/* the shapes of many keys */
+		snprintf(buf + o, len - o, " (shapes merged)");
+		return;
+	}
 	snprintf(names, sizeof(names), "%s", k->dims);
 	for (char *tok = strtok(names, ","); tok && i < 4 && o < len; tok = strtok(NULL, ","), i++)
 		o += snprintf(buf + o, len - o, " %s=%lld", tok, (long long)k->rec.d[i]);
@@ -166,28 +177,97 @@ static char *merge(char *have, const char *v)
 	return have;
 }
 
-static int row_add(struct opc_profile *p, size_t *cap, const char *group, int nested,
-		   struct opc_row **out)
+/*
+ * The rows being made, found by their group through a hash (a trace of
+ * millions of keys grouped --by key makes millions of rows), and the
+ * layer paths of the trace being grouped, each made once.
+ */
+struct grouping {
+	struct opc_profile *p;
+	size_t cap;
+	struct opc_hashtab index;	/* (group, nested) -> row + 1 */
+	char **paths;			/* by layer id - 1 */
+	size_t npaths;
+};
+
+struct row_key {
+	const struct opc_row *rows;
+	const char *group;
+	int nested;
+};
+
+static int row_is(const void *arg, uint32_t id)
 {
-	for (size_t i = 0; i < p->nrows; i++)
-		if (p->rows[i].nested == nested && !strcmp(p->rows[i].group, group)) {
-			*out = &p->rows[i];
-			return 0;
-		}
-	if (p->nrows == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
+	const struct row_key *k = arg;
+	const struct opc_row *r = &k->rows[id - 1];
+
+	return r->nested == k->nested && !strcmp(r->group, k->group);
+}
+
+/* The row of group (nested or not): 0 if it was there, 1 if it is new,
+ * or -ENOMEM. */
+static int row_add(struct grouping *g, const char *group, int nested, struct opc_row **out)
+{
+	struct opc_profile *p = g->p;
+	struct row_key k = { p->rows, group, nested };
+	uint32_t h = opc_hash_str(OPC_HASH_SEED, group) ^ (uint32_t)nested;
+	uint32_t id = opc_hashtab_find(&g->index, h, row_is, &k);
+
+	if (id) {
+		*out = &p->rows[id - 1];
+		return 0;
+	}
+	if (p->nrows >= UINT32_MAX / 2)
+		return -ENOMEM;
+	if (p->nrows == g->cap) {
+		size_t c = g->cap ? g->cap * 2 : 64;
 		struct opc_row *r = realloc(p->rows, c * sizeof(*r));
 
 		if (r == NULL)
 			return -ENOMEM;
 		p->rows = r;
-		*cap = c;
+		g->cap = c;
 	}
-	*out = &p->rows[p->nrows++];
+	*out = &p->rows[p->nrows];
 	memset(*out, 0, sizeof(**out));
 	(*out)->group = strdup(group);
 	(*out)->nested = nested;
+	if ((*out)->group == NULL ||
+	    opc_hashtab_insert(&g->index, h, (uint32_t)p->nrows + 1) < 0) {
+		free((*out)->group);
+		return -ENOMEM;
+	}
+	p->nrows++;
 	return 1;
+}
+
+/* Layer id's path "outer/inner", made once per layer of the trace. */
+static const char *layer_path(struct grouping *g, const struct opc_trace *t, uint32_t id)
+{
+	char buf[1024];
+
+	if (id == 0 || id > t->nlayers)
+		return "";
+	if (g->paths == NULL) {
+		g->paths = calloc(t->nlayers, sizeof(char *));
+		if (g->paths == NULL)
+			return "";
+		g->npaths = t->nlayers;
+	}
+	if (g->paths[id - 1] == NULL) {
+		opc_layer_path(t, id, buf, sizeof(buf));
+		g->paths[id - 1] = strdup(buf);
+	}
+	return g->paths[id - 1] ? g->paths[id - 1] : "";
+}
+
+static void paths_free(struct grouping *g)
+{
+	for (size_t i = 0; i < g->npaths; i++)
+		free(g->paths[i]);
+	free(g->paths);
+	g->paths = NULL;
+	g->npaths = 0;
 }
 
 /* What a key is called in a row: its names, each as a report shows it. */
@@ -196,20 +276,27 @@ struct key_labels {
 	const char *layer_name;		/* "" if none */
 	const char *site;		/* symbolized call site */
 	const char *type;		/* the layer's type, else the routine family */
-	char path[1024];		/* the layer path "outer/inner" */
-	char shape[512];		/* "dgemm m=64 ..." */
+	const char *path;		/* the layer path "outer/inner" */
+	char shape[512];		/* "dgemm m=64 ...", --by key only */
+	int want_shape;
 	char device[16];		/* "cpu", "gpu0"... */
 };
 
-static void key_labels(const struct opc_trace *t, struct opc_symbolizer *sym,
-		       const struct opc_tkey *k, struct key_labels *lb)
+/* A key's labels; its shape only where rows show it (--by key): the
+ * other groupings never print it, and it costs a dozen snprintf. */
+static void key_labels(struct grouping *g, const struct opc_trace *t,
+		       struct opc_symbolizer *sym, const struct opc_tkey *k, int want_shape,
+		       struct key_labels *lb)
 {
 	const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
 
 	lb->layer = l;
-	opc_layer_path(t, k->rec.layer, lb->path, sizeof(lb->path));
+	lb->path = layer_path(g, t, k->rec.layer);
 	lb->layer_name = l ? l->name : "";
-	opc_key_shape(k, lb->shape, sizeof(lb->shape));
+	lb->shape[0] = 0;
+	lb->want_shape = want_shape;
+	if (want_shape)
+		opc_key_shape(k, lb->shape, sizeof(lb->shape));
 	if (k->rec.flags & OPC_TKEY_OVERFLOW)
 		lb->site = "(key table full)";
 	else
@@ -218,7 +305,7 @@ static void key_labels(const struct opc_trace *t, struct opc_symbolizer *sym,
 	if (k->rec.flags & OPC_TKEY_GPU)
 		snprintf(lb->device, sizeof(lb->device), "gpu%u", k->rec.device);
 	else
-		snprintf(lb->device, sizeof(lb->device), "cpu");
+		memcpy(lb->device, "cpu", 4);
 }
 
 /* The value keys of one row share under `by`. */
@@ -262,7 +349,7 @@ static void row_label(struct opc_row *r, const struct opc_tkey *k, const struct 
 	r->layer_path = lb->layer ? strdup(lb->path) : NULL;
 	r->site = strdup(lb->site);
 	r->iface = strdup(opc_iface_name(k->rec.iface));
-	r->shape = strdup(lb->shape);
+	r->shape = lb->want_shape ? strdup(lb->shape) : NULL;	/* --by key only */
 	r->device = strdup(lb->device);
 	if (want_stacks && st && sym) {
 		r->stack = calloc(st->depth, sizeof(char *));
@@ -317,6 +404,7 @@ static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc
 	r->estimated |= !!(k->rec.flags & OPC_TKEY_ESTIMATED);
 	r->unknown |= !!(k->rec.flags & OPC_TKEY_UNKNOWN);
 	r->overflow |= !!(k->rec.flags & OPC_TKEY_OVERFLOW);
+	p->overflow |= r->overflow;
 	r->rejected = !!(k->rec.flags & OPC_TKEY_REJECTED);	/* alike in a row */
 	p->rejected |= r->rejected;
 	if (k->timed < k->calls && !gpu)
@@ -334,9 +422,10 @@ static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc
 }
 
 /* Every key of trace t with calls, into the row of its group. */
-static int group_trace(struct opc_profile *p, size_t *cap, struct opc_trace *t,
-		       enum opc_group by, int want_stacks)
+static int group_trace(struct grouping *g, struct opc_trace *t, enum opc_group by,
+		       int want_stacks)
 {
+	struct opc_profile *p = g->p;
 	struct opc_symbolizer *sym = opc_sym_new(t);
 
 	for (size_t ki = 0; ki < t->nkeys; ki++) {
@@ -348,14 +437,15 @@ static int group_trace(struct opc_profile *p, size_t *cap, struct opc_trace *t,
 
 		if (k->calls == 0)
 			continue;
-		key_labels(t, sym, k, &lb);
-		group_value(by, k, &lb, group, 2048);
+		key_labels(g, t, sym, k, by == OPC_BY_KEY, &lb);
+		group_value(by, k, &lb, group, sizeof(group));
 		/* refused calls never share a row with calls that did work */
 		if (k->rec.flags & OPC_TKEY_REJECTED)
-			strcat(group, "\t(rejected)");
-		is_new = row_add(p, cap, group, !!(k->rec.flags & OPC_TKEY_NESTED), &r);
+			snprintf(group + strlen(group), sizeof(group) - strlen(group), "\t(rejected)");
+		is_new = row_add(g, group, !!(k->rec.flags & OPC_TKEY_NESTED), &r);
 		if (is_new < 0) {
 			opc_sym_free(sym);
+			paths_free(g);
 			return -1;
 		}
 		if (is_new)
@@ -365,15 +455,17 @@ static int group_trace(struct opc_profile *p, size_t *cap, struct opc_trace *t,
 		row_count(p, r, k);
 	}
 	opc_sym_free(sym);
+	paths_free(g);
 	return 0;
 }
 
 /* The energy no intercepted call used: a row of its own. */
-static int row_outside(struct opc_profile *p, size_t *cap)
+static int row_outside(struct grouping *g)
 {
+	struct opc_profile *p = g->p;
 	struct opc_row *r;
 
-	if (row_add(p, cap, "(outside intercepted calls)", 0, &r) < 0)
+	if (row_add(g, "(outside intercepted calls)", 0, &r) < 0)
 		return -1;
 	r->op = strdup("-");
 	r->type = strdup("outside");
@@ -391,14 +483,15 @@ static int row_outside(struct opc_profile *p, size_t *cap)
 
 int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 {
-	size_t cap = 0;
+	struct grouping g = { .p = p };
+	int ret = 0;
 
-	for (size_t ti = 0; ti < p->ntraces; ti++)
-		if (group_trace(p, &cap, &p->traces[ti], by, want_stacks) < 0)
-			return -1;
-	if (p->have_energy && row_outside(p, &cap) < 0)
-		return -1;
-	return 0;
+	for (size_t ti = 0; ti < p->ntraces && ret == 0; ti++)
+		ret = group_trace(&g, &p->traces[ti], by, want_stacks);
+	if (ret == 0 && p->have_energy)
+		ret = row_outside(&g);
+	opc_hashtab_free(&g.index);
+	return ret < 0 ? -1 : 0;
 }
 
 void opc_profile_free(struct opc_profile *p)

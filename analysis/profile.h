@@ -51,6 +51,7 @@ struct opc_profile {
 	int gpu_untimed;	/* some GPU calls have no GPU time */
 	int captured;		/* some GPU calls went into a CUDA graph */
 	int rejected;		/* some calls were refused by the library */
+	int overflow;		/* some keys were merged over OPCOUNT_MAX_KEYS */
 	/* energy */
 	int have_energy;	/* some trace has samples */
 	int measured;		/* every trace with samples read a hardware counter */

@@ -8,10 +8,14 @@
  * address in no known module stays "0x7f...".
  */
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "file.h"
+#include "hashtab.h"
 #include "symbolize.h"
 
 struct cache_ent {
@@ -19,9 +23,12 @@ struct cache_ent {
 	char *text;
 };
 
+/* Addresses already resolved, found through a hash: a trace may hold
+ * many thousand distinct sites and stack frames. */
 struct cache {
 	struct cache_ent *e;
 	size_t cap, n;
+	struct opc_hashtab index;	/* key -> e[] + 1 */
 };
 
 struct opc_symbolizer {
@@ -53,8 +60,16 @@ struct opc_symbolizer *opc_sym_new(const struct opc_trace *t)
 		const struct opc_tmodule *m = &t->modules[i];
 
 		/* A file that changed or vanished since the run is skipped:
-		 * its addresses print as module+offset. */
-		dwfl_report_elf(s->dwfl, m->path, m->path, -1, m->base, false);
+		 * its addresses print as module+offset.  The path is the
+		 * trace's word, so it is opened here, without blocking, and
+		 * used only if it is a regular file (libdwfl would open a FIFO
+		 * and wait for ever); libdwfl keeps the descriptor. */
+		int fd = opc_open_regular(m->path, O_RDONLY, 0);
+
+		if (fd < 0)
+			continue;
+		if (dwfl_report_elf(s->dwfl, m->path, m->path, fd, m->base, false) == NULL)
+			close(fd);
 	}
 	dwfl_report_end(s->dwfl, NULL, NULL);
 	return s;
@@ -112,12 +127,29 @@ static char *resolve(struct opc_symbolizer *s, uint64_t addr, int is_return, int
 	return strdup(buf);
 }
 
+struct cache_key {
+	const struct cache *c;
+	uint64_t key;
+};
+
+static int cache_is(const void *arg, uint32_t id)
+{
+	const struct cache_key *k = arg;
+
+	return k->c->e[id - 1].addr == k->key;
+}
+
 static const char *lookup(struct opc_symbolizer *s, struct cache *c, uint64_t key,
 			  uint64_t addr, int is_return, int func_only)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->e[i].addr == key)
-			return c->e[i].text;
+	struct cache_key k = { c, key };
+	uint32_t h = (uint32_t)opc_hash_mix64(key);
+	uint32_t id = opc_hashtab_find(&c->index, h, cache_is, &k);
+
+	if (id)
+		return c->e[id - 1].text;
+	if (c->n >= UINT32_MAX / 2)
+		return "?";
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct cache_ent *e = realloc(c->e, cap * sizeof(*e));
@@ -131,6 +163,10 @@ static const char *lookup(struct opc_symbolizer *s, struct cache *c, uint64_t ke
 
 	if (text == NULL)
 		return "?";
+	if (opc_hashtab_insert(&c->index, h, (uint32_t)c->n + 1) < 0) {
+		free(text);
+		return "?";
+	}
 	c->e[c->n++] = (struct cache_ent){ key, text };
 	return text;
 }
@@ -153,9 +189,11 @@ void opc_sym_free(struct opc_symbolizer *s)
 	for (size_t i = 0; i < s->full.n; i++)
 		free(s->full.e[i].text);
 	free(s->full.e);
+	opc_hashtab_free(&s->full.index);
 	for (size_t i = 0; i < s->func.n; i++)
 		free(s->func.e[i].text);
 	free(s->func.e);
+	opc_hashtab_free(&s->func.index);
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	free(s);

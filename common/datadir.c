@@ -47,9 +47,11 @@ static const char *installed_dir(void)
 	return realpath(share, dir) && is_dir(dir) ? dir : NULL;
 }
 
+/* secure_getenv: in a setuid program (AT_SECURE) the user does not name
+ * the files it reads; the installed data is used. */
 const char *opc_data_dir(void)
 {
-	const char *env = getenv("OPCOUNT_DATA_DIR");
+	const char *env = secure_getenv("OPCOUNT_DATA_DIR");
 	const char *dir;
 
 	if (env && *env) {

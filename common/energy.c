@@ -18,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "datadir.h"
 #include "energy.h"
+#include "file.h"
 #include "log.h"
 #include "producer.h"
 #include "trace.h"
@@ -354,6 +356,11 @@ static int nvml_open(struct opc_energy *e, const struct opc_energy_opts *o, char
 	nvml_uuid_t uuid;
 	unsigned int n = 0;
 
+	/* a library a user names is code run with the process's rights: never
+	 * in secure execution (setuid; the preload library is off there
+	 * anyway), where only the system's NVML is loaded */
+	if (getauxval(AT_SECURE))
+		path = NULL;
 	nvml.lib = dlopen(path && *path ? path : "libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (nvml.lib == NULL) {
 		snprintf(msg, len, "NVML not available (%s)", path && *path ? path
@@ -486,7 +493,7 @@ double opc_energy_tdp_lookup(const char *table_path, const char *cpu_model)
 	char want[256], line[512], name[256];
 	double best = 0;
 	size_t best_len = 0;
-	FILE *f = fopen(table_path, "re");
+	FILE *f = opc_fopen_regular(table_path);	/* a FIFO must not hang the program */
 
 	if (f == NULL)
 		return 0;

@@ -11,9 +11,11 @@
 
 int opc_debug_level;
 
+/* secure_getenv: a setuid program's user does not choose what the
+ * library tells it (in secure execution the library says nothing). */
 void opc_log_init(void)
 {
-	const char *s = getenv("OPCOUNT_DEBUG");
+	const char *s = secure_getenv("OPCOUNT_DEBUG");
 
 	if (s && *s)
 		opc_debug_level = atoi(s);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "producer.h"
 #include "trace.h"
 
@@ -127,7 +128,7 @@ enum { TRACE_NONE, TRACE_OURS, TRACE_LIVE };
 static int trace_writer(const char *path, pid_t pid, pid_t ppid)
 {
 	struct opc_file_header h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = opc_open_regular(path, O_RDONLY | O_NOFOLLOW, 0);
 	ssize_t n;
 
 	if (fd < 0)
@@ -207,9 +208,19 @@ static int move_high(int fd)
 	return hi;
 }
 
+/*
+ * The path of a trace is predictable (opcount-<pid>.opc, often in a shared
+ * directory), so what is there is not trusted: a symbolic link is not
+ * followed (it could point at any file of the user's, to be truncated),
+ * anything but a regular file is refused without blocking (a FIFO would
+ * hang the program at its first call), and a new trace is 0600: it holds
+ * the command line and the environment's choices.  A link the user made
+ * on purpose is refused too, as the library cannot tell it from a planted
+ * one; directories above may be links.
+ */
 int opc_trace_create(const char *path, int high_fd)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = opc_open_regular(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
 		return -errno;
@@ -219,8 +230,9 @@ int opc_trace_create(const char *path, int high_fd)
 int opc_trace_reopen(const char *path, dev_t dev, ino_t ino)
 {
 	struct stat st;
-	/* non-blocking: a FIFO put at the path must not hang the program */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+	/* non-blocking: a FIFO put at the path must not hang the program;
+	 * O_NOFOLLOW as at its creation (a link there now is not the trace) */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 
 	if (fd < 0)
 		return -errno;

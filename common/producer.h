@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "file.h"
+
 struct opc_writer;
 
 /* How a run names its traces, and what its INFO says besides the machine. */
@@ -70,9 +72,12 @@ int opc_trace_name_unused(char *out, size_t len, const struct opc_producer *p, p
  */
 int opc_trace_glob(char *out, size_t len, const struct opc_producer *p, pid_t root);
 
-/* Creates (or truncates) the trace file: its descriptor, or -errno.  With
- * high_fd, the descriptor is moved to 900 or above, clear of the low
- * numbers a program expects to get (the preload library). */
+/* Creates (or truncates) the trace file, mode 0600: its descriptor, or
+ * -errno: -ELOOP where path is a symbolic link (never followed), -ENXIO
+ * where it is no regular file (a FIFO: refused without blocking); say
+ * which with opc_open_strerror (file.h).  With high_fd, the descriptor is
+ * moved to 900 or above, clear of the low numbers a program expects to
+ * get (the preload library). */
 int opc_trace_create(const char *path, int high_fd);
 
 /*

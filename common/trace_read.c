@@ -345,7 +345,9 @@ static int read_energy_info(struct rd *r, const struct opc_frame *fr, const unsi
 	if (fr->size < sizeof(ei))
 		return fail(r, off, "energy info record too short");
 	memcpy(&ei, p, sizeof(ei));
-	if (en->ndom || en->nsamples)
+	/* the note marks a first record even with no domain nor sample, whose
+	 * note a second one would leak */
+	if (en->note || en->ndom || en->nsamples)
 		return fail(r, off, "second energy info record");
 	if (ei.ndomains > OPC_TRACE_MAX_DOMAINS ||
 	    fr->size < sizeof(ei) + ei.ndomains * sizeof(struct opc_rec_energy_domain) + 1)
@@ -364,7 +366,7 @@ static int read_energy_info(struct rd *r, const struct opc_frame *fr, const unsi
 	}
 	note = cstring(q, p + fr->size);
 	en->note = strdup(note ? note : "");
-	return 0;
+	return en->note ? 0 : -ENOMEM;
 }
 
 static int read_energy(struct rd *r, const struct opc_frame *fr, const unsigned char *p,

@@ -203,9 +203,11 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-static void emit_key(struct opc_thread *t, struct opc_slot *s, uint32_t gid)
+/* Slot number n of thread t, as key gid. */
+static void emit_key(struct opc_thread *t, uint32_t n, uint32_t gid)
 {
-	uint32_t stack = opc_writer_stack(&writer, &stacks, t->stack_pool + s->stack_off,
+	struct opc_slot *s = opc_slot_at(t, n);
+	uint32_t stack = opc_writer_stack(&writer, &stacks, opc_slot_frames(t, n),
 					  s->stack_depth);
 	struct opc_rec_key *k = opc_writer_key(&writer, &strings, gid, s->key.rid);
 
@@ -358,20 +360,24 @@ static void emit_energy_info(void)
 }
 
 /*
- * Called once at start-up.  Opening is cheap (a few sysfs files); the
- * baseline reading is time 0, so the energy before the first BLAS call,
- * before any trace exists, is in the first sample.  A counter that exists
- * but cannot be read is reported when the trace is opened, once.
+ * Called at the first intercepted call (collector_start), or by inject.c
+ * with the tracer's choice.  Not at load: probing (powercap, perf, the
+ * NVML search through the loader's path, the TDP table) costs a process
+ * that never calls BLAS more than the rest of loading together.  The
+ * baseline reading is therefore the first call, not the library's load:
+ * the energy of the start-up before it is in no sample (design.md).  A
+ * counter that exists but cannot be read is reported when the trace is
+ * opened, once.
  */
+static int energy_opened;
+
 void opc_collector_energy_init(void)
 {
-	static int opened;
 	struct opc_energy_opts eo;
 
 	/* injected (inject.c): opened again with the tracer's choice */
-	if (opened++)
+	if (energy_opened++)
 		opc_energy_close(&energy);
-	calibrate(opc_now_ns());	/* the start of the TSC calibration */
 	opc_config_energy(&eo);
 	energy_on = opc_energy_start(&energy, &eo, 0, opc_now_ns(), energy_msg,
 				     sizeof(energy_msg));
@@ -399,12 +405,12 @@ static int intern_new_keys(struct opc_thread *t)
 	int new_keys = 0;
 
 	for (uint32_t i = t->h_nslots; i < t->h_snap; i++) {
-		struct opc_slot *s = &t->slots[i];
+		struct opc_slot *s = opc_slot_at(t, i);
 		int is_new;
 
 		s->gid = gkey_intern(&s->key, t->tid, &is_new);
 		if (is_new) {
-			emit_key(t, s, s->gid);
+			emit_key(t, i, s->gid);
 			new_keys = 1;
 		}
 	}
@@ -422,7 +428,7 @@ static int harvest_thread(struct opc_thread *t)
 	opc_gpu_poll(t);
 	new_keys = intern_new_keys(t);
 	for (uint32_t i = 0; i < t->h_snap; i++) {
-		struct opc_slot *s = &t->slots[i];
+		struct opc_slot *s = opc_slot_at(t, i);
 
 		if (s->key.kflags >> OPC_KEY_DEV_SHIFT)
 			harvest_gpu(s);
@@ -690,7 +696,8 @@ static int trace_open(void)
 	/* Kept clear of the low descriptors the program expects to get. */
 	fd = opc_trace_create(trace_path, 1);
 	if (fd < 0) {
-		pr_err("cannot create trace %s: %s; counting disabled", trace_path, strerror(-fd));
+		pr_err("cannot create trace %s: %s; counting disabled", trace_path,
+		       opc_open_strerror(-fd));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -734,6 +741,8 @@ static int collector_start(void)
 		return 0;
 	if (trace_open_failed)
 		return -1;
+	if (!energy_opened)
+		opc_collector_energy_init();
 	if (!writer_open && trace_open() < 0) {
 		trace_open_failed = 1;
 		opc_enabled = 0;
@@ -780,7 +789,7 @@ int opc_collector_begin(void)
 void opc_collector_init(void)
 {
 	opc_registry_set_hook(collector_start);
-	opc_collector_energy_init();
+	calibrate(opc_now_ns());	/* the start of the TSC calibration */
 }
 
 /* A new trace gives every string, key, stack, module and layer its id
@@ -812,7 +821,7 @@ void opc_collector_restart(void)
 	forget_ids();
 	for (struct opc_thread *t = opc_registry_threads(); t; t = t->next) {
 		for (uint32_t i = 0; i < t->h_nslots; i++)
-			t->slots[i].gid = 0;
+			opc_slot_at(t, i)->gid = 0;
 		t->h_nslots = 0;
 	}
 	opc_registry_unlock();

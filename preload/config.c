@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 struct opc_config opc_config_store = {
 	.stack_depth = OPC_STACK_MAX,
+	.max_keys = OPC_MAX_KEYS_DEFAULT,
 	.hz = 100,
 	.interval_ns = 10000000,	/* 100 Hz */
 	.output = "opcount-%p.opc",
@@ -26,7 +28,7 @@ struct opc_config opc_config_store = {
 
 static long env_long(const char *name, long def, long lo, long hi)
 {
-	const char *s = getenv(name);
+	const char *s = secure_getenv(name);
 	char *end;
 	long v;
 
@@ -43,7 +45,7 @@ static long env_long(const char *name, long def, long lo, long hi)
 /* A string setting, copied: the program may change its environment. */
 static void env_str(char *out, size_t len, const char *name)
 {
-	const char *s = getenv(name);
+	const char *s = secure_getenv(name);
 
 	snprintf(out, len, "%s", s ? s : "");
 }
@@ -71,48 +73,75 @@ static void output_absolute(char *out, size_t len, const char *pattern)
 	snprintf(out + o, len - o, "/%s", pattern);
 }
 
-/* Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
- * clock_gettime.  Otherwise time with CLOCK_MONOTONIC. */
+/*
+ * Invariant TSC: rdtsc is then a clock, at half the cost of the vDSO's
+ * clock_gettime.  Otherwise time with CLOCK_MONOTONIC.  Only the first
+ * CPU's flags are read: the kernel generates /proc/cpuinfo as it is read,
+ * and the whole of it, on a machine of many CPUs, costs every process
+ * that loads the library a millisecond or more.
+ */
 static int tsc_usable(void)
 {
 #if defined(__x86_64__)
-	char buf[65536];
+	char line[8192];
 	FILE *f = fopen("/proc/cpuinfo", "re");
-	size_t n;
-	int ok;
+	int ok = 0;
 
 	if (f == NULL)
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		ok = strstr(line, " constant_tsc") && strstr(line, " nonstop_tsc");
+		break;
+	}
 	fclose(f);
-	buf[n] = 0;
-	ok = strstr(buf, " constant_tsc") && strstr(buf, " nonstop_tsc");
 	return ok;
 #else
 	return 0;
 #endif
 }
 
+/*
+ * Secure execution (AT_SECURE: setuid or setgid, file capabilities, an
+ * LSM transition): the environment belongs to a user the process does
+ * not trust, and every setting is a path opened or loaded with the
+ * process's privileges (the trace, the NVML library, the powercap tree,
+ * the data directory).  A careful library does nothing there: it passes
+ * every call through, as with OPCOUNT_DISABLE=1, reads no variable,
+ * opens and loads nothing, and says nothing.  Counting a privileged
+ * program is root's business: run it as root, not setuid.
+ */
+static int secure_exec(void)
+{
+	return getauxval(AT_SECURE) != 0;
+}
+
 int opc_config_load(void)
 {
 	struct opc_config *c = &opc_config_store;
-	const char *out = getenv("OPCOUNT_OUTPUT");
-	const char *root = getenv("OPCOUNT_ROOT_PID");
+	const char *out, *root, *off;
 	struct timespec ts;
 
 	/* first: the energy baseline and the trace's clock start here */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	c->t0_ns = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-	if (getenv("OPCOUNT_DISABLE") && atoi(getenv("OPCOUNT_DISABLE"))) {
+	off = secure_exec() ? "1" : secure_getenv("OPCOUNT_DISABLE");
+	if (off && atoi(off)) {
 		c->disabled = 1;
 		return -1;
 	}
+	/* secure_getenv throughout, though secure_exec() returned already:
+	 * no path below may ever read the environment of a secure process */
+	out = secure_getenv("OPCOUNT_OUTPUT");
+	root = secure_getenv("OPCOUNT_ROOT_PID");
 	c->report = env_long("OPCOUNT_REPORT", 0, 0, 1);
 	c->nested = env_long("OPCOUNT_NESTED", 0, 0, 1);
 	c->stack_depth = env_long("OPCOUNT_STACK_DEPTH", OPC_STACK_MAX, 0, OPC_STACK_MAX);
+	c->max_keys = env_long("OPCOUNT_MAX_KEYS", OPC_MAX_KEYS_DEFAULT, 1, OPC_MAX_KEYS_LIMIT);
 	c->hz = env_long("OPCOUNT_HZ", 100, 1, 10000);
 	c->interval_ns = 1000000000 / c->hz;
-	c->use_tsc = tsc_usable() && !getenv("OPCOUNT_NO_TSC");
+	c->use_tsc = tsc_usable() && !secure_getenv("OPCOUNT_NO_TSC");
 	/* set by `opcount record`: any value, even one atoi reads as 0,
 	 * names the command's trace FILE and gives other processes .<pid> */
 	c->root_set = root != NULL;
@@ -122,9 +151,8 @@ int opc_config_load(void)
 	env_str(c->powercap_root, sizeof(c->powercap_root), "OPCOUNT_POWERCAP_ROOT");
 	env_str(c->nvml_library, sizeof(c->nvml_library), "OPCOUNT_NVML_LIBRARY");
 	/* set but empty is no GPU at all, as for CUDA */
-	c->visible_gpus_set = getenv("CUDA_VISIBLE_DEVICES") != NULL;
+	c->visible_gpus_set = secure_getenv("CUDA_VISIBLE_DEVICES") != NULL;
 	env_str(c->visible_gpus, sizeof(c->visible_gpus), "CUDA_VISIBLE_DEVICES");
-	snprintf(c->data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 
 	output_absolute(c->output, sizeof(c->output), out && *out ? out : "opcount-%p.opc");
 	return 0;
@@ -167,5 +195,8 @@ void opc_config_energy(struct opc_energy_opts *o)
 	o->powercap_root = c->powercap_root;
 	o->nvml_library = c->nvml_library;
 	o->visible_gpus = c->visible_gpus_set ? c->visible_gpus : NULL;
+	/* here, not at load: the search resolves the library's path */
+	if (!c->data_dir[0])
+		snprintf(opc_config_store.data_dir, sizeof(c->data_dir), "%s", opc_data_dir());
 	o->data_dir = c->data_dir;
 }

@@ -19,12 +19,15 @@ struct opc_energy_opts;
 struct opc_inject_cfg;
 
 #define OPC_STACK_MAX	32	/* frames kept per key: OPCOUNT_STACK_DEPTH's most */
+#define OPC_MAX_KEYS_DEFAULT 1048576	/* OPCOUNT_MAX_KEYS: keys per thread */
+#define OPC_MAX_KEYS_LIMIT   (2u << 20)	/* its most: record.h keeps room past it */
 
 struct opc_config {
-	int disabled;		/* OPCOUNT_DISABLE=1: the library does nothing */
+	int disabled;		/* OPCOUNT_DISABLE=1 or AT_SECURE: the library does nothing */
 	int report;		/* OPCOUNT_REPORT: a summary on stderr at exit */
 	int nested;		/* OPCOUNT_NESTED: count calls made inside calls too */
 	int stack_depth;	/* OPCOUNT_STACK_DEPTH, 0 = no stacks */
+	uint32_t max_keys;	/* OPCOUNT_MAX_KEYS: a thread's keys, the rest merged */
 	int use_tsc;		/* time with rdtsc: invariant TSC, no OPCOUNT_NO_TSC */
 	long hz;		/* OPCOUNT_HZ, or the tracer's */
 	uint64_t interval_ns;	/* 1e9 / hz */
@@ -52,7 +55,8 @@ static inline const struct opc_config *opc_cfg(void)
 }
 
 /* From the environment, in the constructor.  Returns -1 if
- * OPCOUNT_DISABLE is set (nothing else is read then), else 0. */
+ * OPCOUNT_DISABLE is set or the process is a secure-execution one
+ * (setuid, setgid, AT_SECURE: nothing else is read then), else 0. */
 int opc_config_load(void);
 
 /* The tracer's settings, at the injected start. */

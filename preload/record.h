@@ -9,6 +9,16 @@
  * reads the cumulative counters at every tick and writes the per-interval
  * deltas to the trace, so memory and trace size depend on the number of
  * keys and the run time, never on the number of calls.
+ *
+ * The slots live in chunks of OPC_CHUNK_SLOTS, each mapped by its owner
+ * when its first key appears and never moved or freed while the thread
+ * lives, so a slot pointer stays valid and the collector reads slot i
+ * through a fixed directory of chunk pointers once it has seen nslots > i
+ * (acquire): the chunk pointer was stored before nslots was published.
+ * The key index is the owner's alone (the collector never probes it), so
+ * the owner may replace it with one twice its size.  A thread's keys stop
+ * at OPCOUNT_MAX_KEYS (opc_cfg()->max_keys); later keys are merged into
+ * one overflow key per routine.
  */
 #ifndef OPC_RECORD_H
 #define OPC_RECORD_H
@@ -28,16 +38,22 @@
 #include "routines.h"
 #include "shape_norm.h"
 
-#define OPC_SLOTS_MAX	8192	/* distinct keys per thread */
-#define OPC_INDEX_SIZE	16384	/* key index slots: a power of two, at least 2 x OPC_SLOTS_MAX */
+#define OPC_CHUNK_SHIFT	10
+#define OPC_CHUNK_SLOTS	(1u << OPC_CHUNK_SHIFT)	/* slots per chunk */
+#define OPC_CHUNKS	4096	/* chunk directory: at most 4,194,304 slots */
+#define OPC_SLOTS_LIMIT	(OPC_CHUNKS * OPC_CHUNK_SLOTS)
+#define OPC_INDEX_INIT	16384	/* key index slots at first: 8192 keys, then doubled */
 #define OPC_LAYER_DEPTH	64
 #define OPC_TIMING_WARMUP 64	/* calls timed before sampling may start */
-#define OPC_STACK_POOL_WORDS ((size_t)OPC_SLOTS_MAX * OPC_STACK_MAX)
+/* a chunk: its slots, then the frames of their stacks, packed */
+#define OPC_CHUNK_STACK_WORDS ((size_t)OPC_CHUNK_SLOTS * OPC_STACK_MAX)
+#define OPC_CHUNK_BYTES (OPC_CHUNK_SLOTS * sizeof(struct opc_slot) + \
+			 OPC_CHUNK_STACK_WORDS * sizeof(uint64_t))
 #define OPC_CALL_DEPTH	8	/* counted calls in progress a rejection can find */
 
 /* kflags */
 #define OPC_KEY_NESTED	 0x1	/* called from inside another intercepted call */
-#define OPC_KEY_OVERFLOW 0x2	/* key table full: site, shape, layer merged */
+#define OPC_KEY_OVERFLOW 0x2	/* over OPCOUNT_MAX_KEYS: site, shape, layer merged */
 #define OPC_KEY_CAPTURED 0x4	/* enqueued into a CUDA graph being captured */
 #define OPC_KEY_REJECTED 0x8	/* the library refused its arguments: no work
 				   (reject.h), 0 FLOPs and 0 bytes */
@@ -58,7 +74,7 @@ struct opc_slot {
 	struct opc_key key;
 	uint64_t flops;		/* per call, from the cost model */
 	uint64_t bytes;
-	uint32_t stack_off;	/* into the thread's stack pool */
+	uint32_t stack_off;	/* into its chunk's frames */
 	uint32_t stack_depth;
 	uint32_t sample_mask;	/* time one call in sample_mask + 1 */
 	uint32_t pad;
@@ -88,24 +104,37 @@ struct opc_thread {
 	uint32_t cur_layer;	/* innermost own layer, 0 if none */
 	int own_layers;		/* this thread has pushed a layer */
 	struct opc_slot *last;	/* last slot hit: tight loops stay here */
-	struct opc_hashtab index;	/* key -> slot number + 1, over index_slots */
+	struct opc_hashtab index;	/* key -> slot number + 1; owner-only, mapped */
 	uint32_t nslots;	/* published with release semantics */
-	uint32_t stack_used;
+	uint32_t stack_used;	/* frames used in the last chunk */
 	pid_t tid;
 	int dead;		/* thread exited: harvest once more, then free */
 	uint32_t h_nslots;	/* collector-private: slots already given ids */
 	int h_dead;		/* collector-private: was dead before the last read */
 	uint32_t h_snap;	/* collector-private: nslots at this harvest */
-	struct opc_slot *slots;
-	uint64_t *stack_pool;
 	struct opc_gpu_ring *gpu;	/* GPU calls in flight (gpu.c), or NULL */
 	struct opc_thread *next;
 	/* calls[d]: the counted call that entered at depth d, valid while
 	 * d < depth (call.h): how xerbla_ finds the call it reports on */
 	struct opc_call *calls[OPC_CALL_DEPTH];
 	uint32_t layer_stack[OPC_LAYER_DEPTH];
-	uint64_t index_slots[OPC_INDEX_SIZE];
+	/* chunk c holds slots c * OPC_CHUNK_SLOTS and up; NULL until used */
+	struct opc_slot *chunk[OPC_CHUNKS];
 };
+
+/* Slot i of t: the owner, or a reader that has seen nslots > i. */
+static inline struct opc_slot *opc_slot_at(const struct opc_thread *t, uint32_t i)
+{
+	return t->chunk[i >> OPC_CHUNK_SHIFT] + (i & (OPC_CHUNK_SLOTS - 1));
+}
+
+/* The frames of slot i's stack (stack_depth of them). */
+static inline const uint64_t *opc_slot_frames(const struct opc_thread *t, uint32_t i)
+{
+	const uint64_t *frames = (const uint64_t *)(t->chunk[i >> OPC_CHUNK_SHIFT] + OPC_CHUNK_SLOTS);
+
+	return frames + opc_slot_at(t, i)->stack_off;
+}
 
 /*
  * State of the core shared with the layers above it.  opc_enabled is
@@ -116,10 +145,16 @@ struct opc_thread {
 extern int opc_enabled;
 extern uint32_t opc_global_layer;
 extern uint64_t opc_short_call_ticks;	/* calls shorter get sampled timing */
-extern uint64_t opc_dropped_calls;	/* no room for their key */
+extern uint64_t opc_dropped_calls;	/* no memory for their key */
 
 void opc_fail(const char *why);
 uint64_t opc_now_ns(void);		/* CLOCK_MONOTONIC since load */
+
+/* A new thread's slots and key index (0 or -ENOMEM), their release, and
+ * in a forked child the loss of every key (the memory kept). */
+int opc_slots_init(struct opc_thread *t);
+void opc_slots_free(struct opc_thread *t);
+void opc_slots_reset(struct opc_thread *t);
 
 struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key *k);
 void opc_slot_overflow_account(struct opc_slot *s, const struct opc_key *k);
@@ -156,7 +191,7 @@ static inline int opc_key_equal(const struct opc_key *a, const struct opc_key *b
 }
 
 struct opc_slot_probe {
-	const struct opc_slot *slots;
+	const struct opc_thread *t;
 	const struct opc_key *key;
 };
 
@@ -164,7 +199,7 @@ static inline int opc_slot_is(const void *arg, uint32_t id)
 {
 	const struct opc_slot_probe *p = arg;
 
-	return opc_key_equal(&p->slots[id - 1].key, p->key);
+	return opc_key_equal(&opc_slot_at(p->t, id - 1)->key, p->key);
 }
 
 /*
@@ -178,10 +213,10 @@ static inline int opc_slot_is(const void *arg, uint32_t id)
 static inline struct opc_slot *opc_slot_find(struct opc_thread *t, const struct opc_key *k,
 					     uint32_t h)
 {
-	struct opc_slot_probe p = { t->slots, k };
+	struct opc_slot_probe p = { t, k };
 	uint32_t id = opc_hashtab_find(&t->index, h, opc_slot_is, &p);
 
-	return id ? &t->slots[id - 1] : NULL;
+	return id ? opc_slot_at(t, id - 1) : NULL;
 }
 
 #endif

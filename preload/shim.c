@@ -113,7 +113,7 @@ __attribute__((constructor)) static void shim_init(void)
 	exec_resolve();
 	opc_log_init();
 	if (opc_config_load() < 0)
-		return;	/* OPCOUNT_DISABLE */
+		return;	/* OPCOUNT_DISABLE, or a setuid program: pass through */
 	if (opc_threads_init() < 0 ||
 	    pthread_atfork(atfork_prepare, atfork_parent, atfork_child) ||
 	    atexit(shim_finish)) {

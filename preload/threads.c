@@ -37,7 +37,7 @@ static void *map_zeroed(size_t size)
  * A thread's state lives in anonymous mappings rather than the heap: it is
  * touched page by page as keys appear (RSS follows the keys actually
  * seen), and it never calls into an allocator the program may be using
- * at the time.
+ * at the time.  Its slots and key index are record.c's.
  */
 static struct opc_thread *thread_new(void)
 {
@@ -45,13 +45,10 @@ static struct opc_thread *thread_new(void)
 
 	if (t == NULL)
 		return NULL;
-	t->slots = map_zeroed(sizeof(struct opc_slot) * OPC_SLOTS_MAX);
-	t->stack_pool = map_zeroed(OPC_STACK_POOL_WORDS * sizeof(uint64_t));
-	if (t->slots == NULL || t->stack_pool == NULL) {
+	if (opc_slots_init(t) < 0) {
 		opc_thread_free(t);
 		return NULL;
 	}
-	opc_hashtab_init_fixed(&t->index, t->index_slots, OPC_INDEX_SIZE);
 	t->tid = (pid_t)syscall(SYS_gettid);
 	return t;
 }
@@ -61,20 +58,14 @@ void opc_thread_free(struct opc_thread *t)
 {
 	if (t == NULL)
 		return;
-	if (t->slots)
-		munmap(t->slots, sizeof(struct opc_slot) * OPC_SLOTS_MAX);
-	if (t->stack_pool)
-		munmap(t->stack_pool, OPC_STACK_POOL_WORDS * sizeof(uint64_t));
+	opc_slots_free(t);
 	munmap(t, sizeof(*t));
 }
 
 /* Forget every key (a forked child starts a trace of its own). */
 static void thread_reset(struct opc_thread *t)
 {
-	memset(t->slots, 0, sizeof(struct opc_slot) * t->nslots);
-	opc_hashtab_free(&t->index);	/* a fixed table: zeroed */
-	t->nslots = 0;
-	t->stack_used = 0;
+	opc_slots_reset(t);
 	t->last = NULL;
 	t->gpu = NULL;	/* the parent's events: CUDA does not survive fork */
 	t->tid = (pid_t)syscall(SYS_gettid);

@@ -165,7 +165,7 @@ int pt_trace_open(struct tracer *tr, const char *path)
 	int fd = opc_trace_create(path, 0);
 
 	if (fd < 0) {
-		pr_err("cannot create trace %s: %s", path, strerror(-fd));
+		pr_err("cannot create trace %s: %s", path, opc_open_strerror(-fd));
 		return -1;
 	}
 	tr->t0_ns = pt_now_ns();

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -909,6 +910,45 @@ static void test_plot(void **state)
 	unload(&f);
 }
 
+static void plot_took_too_long(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "opc_fit_plot did not return in 20 s (a tick loop that never ends)\n");
+	_exit(1);
+}
+
+/* Runs whose totals differ by less than the precision of a tick step (a
+ * range of about 1e5 around 1e20, where 1e20 + 1e4 == 1e20), and runs at
+ * the top of the double range: the plot is drawn, and in bounded time. */
+static void test_plot_degenerate_ranges(void **state)
+{
+	static const double around[] = { 1e20, 1.7e308, 1e-300 };
+	struct synth sy;
+	struct fixture f;
+	char svg[600], err[1024];
+
+	(void)state;
+	synth_default(&sy);
+	load(&f, &sy);
+	fit(&f, OPC_FIT_ENERGY);
+	snprintf(svg, sizeof(svg), "%s/tiny.svg", tmpdir);
+	signal(SIGALRM, plot_took_too_long);
+	for (size_t a = 0; a < sizeof(around) / sizeof(around[0]); a++) {
+		for (size_t i = 0; i < f.d.nruns; i++) {
+			double v = around[a] * (1 + 4e-16 * i);
+
+			f.d.runs[i].measured = v;
+			for (int m = 0; m < OPC_FIT_NMODELS; m++)
+				f.d.runs[i].fitted[m] = f.d.runs[i].predicted[m] = v;
+		}
+		alarm(20);
+		assert_int_equal(opc_fit_plot(&f.d, &f.r, svg, err, sizeof(err)), 0);
+		alarm(0);
+	}
+	unlink(svg);
+	unload(&f);
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 static int make_tmpdir(void **state)
@@ -1021,6 +1061,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_error_no_trace),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_plot),
+		cmocka_unit_test(test_plot_degenerate_ranges),
 	};
 
 	if (argc >= 3 && !strcmp(argv[1], "--write-synth"))

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,10 @@ static void bad(const char *json, const char *want)
 		fail_msg("accepted: %s", json);
 	}
 	assert_true(ret < 0);
+	/* nothing left to free after an error (the arch fuzzer found leaks) */
+	assert_null(a.path);
+	assert_null(a.layers);
+	assert_int_equal(a.nlayers, 0);
 	if (strncmp(err, "bad.json: ", 10) || !strstr(err, want))
 		fail_msg("for %s\n  message: %s\n  wanted: %s", json, err, want);
 	opc_arch_free(&a);
@@ -963,6 +968,125 @@ static void test_predict_carbon(void **state)
 	opc_prediction_free(&p);
 }
 
+/* Products that do not fit: refused, naming the layer, never priced at
+ * the 0 a wrapped product gives. */
+static void test_lowering_overflow(void **state)
+{
+	struct opc_arch a;
+	struct opc_lowering lw;
+
+	(void)state;
+	/* kernel 1, padding 2^30 + 1: a 2^32 x 2^32 output, whose area
+	 * wraps to 0 in 64 bits */
+	bad("{\"input\": [1, 2147483646, 2147483646], \"layers\": [{\"type\": \"conv2d\", "
+	    "\"name\": \"big\", \"filters\": 1, \"kernel\": 1, \"padding\": 1073741825}]}",
+	    "layers[0] (conv2d \"big\"): the im2col matrix (1 x 4294967296 x 4294967296) is too "
+	    "large");
+	bad("{\"input\": [1, 2147483646, 2], \"layers\": [{\"type\": \"conv2d\", "
+	    "\"filters\": 1, \"kernel\": 1, \"padding\": 1}]}", "too large for a BLAS call");
+	/* every dimension fits an int, 2mnk does not fit 64 bits */
+	assert_int_equal(opc_arch_parse("{\"input\": [8], \"batch\": 4, \"layers\": ["
+					"{\"type\": \"dense\", \"units\": 2147483647}, "
+					"{\"type\": \"dense\", \"name\": \"wide\", "
+					"\"units\": 2147483647}]}", "big.json", 0, &a, err,
+					sizeof(err)), 0);
+	assert_true(opc_arch_lower(&a, &lw, err, sizeof(err)) < 0);
+	if (!strstr(err, "big.json: layers[1] (dense \"wide\"): its GEMMs for a batch of "
+		    "4 do not fit 64-bit counters"))
+		fail_msg("message: %s", err);
+	/* nothing left to free after an error */
+	assert_null(lw.ops);
+	assert_int_equal(lw.nops, 0);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+static void took_too_long(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "opc_predict did not return in 30 s: not linear in the layers\n");
+	_exit(1);
+}
+
+/* 20000 dense layers, priced through the "gemm" fallback among 500 other
+ * types: linear, a second or so (quadratic, this took minutes). */
+static void test_predict_many_layers(void **state)
+{
+	const int nl = 20000, nt = 500;
+	char *arch = malloc(64 * nl + 64), *coeffs = malloc(64 * nt + 512);
+	char apath[64], cpath[64];
+	struct opc_predict_req q;
+	struct opc_prediction p;
+	size_t o = 0;
+	int fallback_notes = 0;
+
+	(void)state;
+	assert_non_null(arch);
+	assert_non_null(coeffs);
+	o += sprintf(arch + o, "{\"input\": [8], \"batch\": 2, \"layers\": [");
+	for (int i = 0; i < nl; i++)
+		o += sprintf(arch + o, "%s{\"type\": \"dense\", \"units\": 8}", i ? ", " : "");
+	sprintf(arch + o, "]}");
+	o = sprintf(coeffs, "{\"opcount_coeffs\": 1, \"target\": \"energy\", \"model\": \"b\", "
+		    "\"models\": {\"b\": {\"per_type\": {\"gemm\": {\"per_flop\": 1}");
+	for (int t = 0; t < nt; t++)
+		o += sprintf(coeffs + o, ", \"Type%d\": {\"per_flop\": 2}", t);
+	sprintf(coeffs + o, "}}}}");
+	write_tmp(apath, arch);
+	write_tmp(cpath, coeffs);
+	opc_predict_req_init(&q);
+	q.coeffs = cpath;
+	q.arch = apath;
+	signal(SIGALRM, took_too_long);
+	alarm(30);
+	predict(&q, &p);
+	alarm(0);
+	assert_int_equal(p.lw.nops, 3 * nl - 1);
+	/* 2 x 8 x 8 x 2 FLOPs per GEMM, 1 J per FLOP */
+	assert_true(p.pred_train_batch_j == 256.0 * (3 * nl - 1));
+	for (size_t i = 0; i < p.nnotes; i++)
+		fallback_notes += strstr(p.notes[i], "never seen by the fit") != NULL;
+	assert_int_equal(fallback_notes, 1);
+	opc_prediction_free(&p);
+	unlink(apath);
+	unlink(cpath);
+	free(arch);
+	free(coeffs);
+}
+
+/* A life cycle whose energy overflows a double: refused with a message,
+ * never printed as inf or NaN. */
+static void test_predict_not_finite(void **state)
+{
+	struct opc_predict_req q;
+	struct opc_prediction p;
+
+	(void)state;
+	opc_predict_req_init(&q);
+	q.coeffs = coeffs_path;
+	q.arch = arch_path;
+	q.samples = 1e308;
+	q.epochs = 1e10;
+	q.tuning_runs = 0;
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, "the training energy T is too large for a double: check --samples"))
+		fail_msg("message: %s", err);
+	opc_predict_req_init(&q);
+	q.energy_j = 1e300;
+	q.intensity = 1e300;
+	assert_int_equal(opc_predict(&q, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "the energy given is too large"));
+	/* the largest that fits is still fine */
+	opc_predict_req_init(&q);
+	q.coeffs = coeffs_path;
+	q.arch = arch_path;
+	q.samples = 1e300;
+	q.epochs = 1;
+	predict(&q, &p);
+	assert_true(isfinite(p.lc.total_j) && p.lc.total_j > 1e300);
+	opc_prediction_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -985,6 +1109,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_predict_time_fit, files_setup, files_teardown),
 		cmocka_unit_test_setup_teardown(test_predict_check, files_setup, files_teardown),
 		cmocka_unit_test_setup_teardown(test_predict_carbon, files_setup, files_teardown),
+		cmocka_unit_test(test_lowering_overflow),
+		cmocka_unit_test_setup_teardown(test_predict_not_finite, files_setup,
+						files_teardown),
+		cmocka_unit_test(test_predict_many_layers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
