@@ -215,6 +215,17 @@ static void wd_restore(struct tracer *tr, pid_t pid, int keep_patches)
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return;
+	/* the return addresses first: a thread in a counted call may
+	 * return at any moment, a breakpoint waits for the next call */
+	for (struct thr *t = tr->threads; t; t = t->next) {
+		uint64_t v = 0;
+
+		/* only where the slot still holds the trampoline's address:
+		 * a record the tracer had no time to clear is harmless */
+		if (t->in_call && tr->scratch &&
+		    pread(fd, &v, 8, (off_t)t->entry_sp) == 8 && v == tr->scratch)
+			pwrite(fd, &t->ret, 8, (off_t)t->entry_sp);
+	}
 	for (size_t i = 0; i < tr->nbp; i++) {
 		const struct bp *b = &tr->bps[i];
 		uint8_t cur = 0;
@@ -227,15 +238,6 @@ static void wd_restore(struct tracer *tr, pid_t pid, int keep_patches)
 		} else if (pread(fd, &cur, 1, (off_t)b->addr) == 1 && cur == 0xcc) {
 			pwrite(fd, &b->orig, 1, (off_t)b->addr);
 		}
-	}
-	for (struct thr *t = tr->threads; t; t = t->next) {
-		uint64_t v = 0;
-
-		/* only where the slot still holds the trampoline's address:
-		 * a record the tracer had no time to clear is harmless */
-		if (t->in_call && tr->scratch &&
-		    pread(fd, &v, 8, (off_t)t->entry_sp) == 8 && v == tr->scratch)
-			pwrite(fd, &t->ret, 8, (off_t)t->entry_sp);
 	}
 	close(fd);
 }

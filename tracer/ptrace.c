@@ -660,13 +660,52 @@ static int any_traced(void)
 }
 
 /*
+ * The next stop or exit of a tracee, as waitpid(-1, st, __WALL) gives it,
+ * except that a SIGTRAP signal-delivery-stop (a breakpoint's int3) is only
+ * looked at (*held = 1), not taken.  Taking a stop clears the signal the
+ * kernel keeps for it: were opcount killed (SIGKILL) after that but before
+ * it moves the thread off the int3, the kernel would let the thread run on
+ * from behind the int3, in the middle of the instruction it replaced (a
+ * push of the wrong register, found as a loop that never ended), instead
+ * of delivering the SIGTRAP.  So the stop is taken (stop_take) only once
+ * the registers are right; until then a killed opcount ends the thread
+ * with its SIGTRAP, a death rather than a silent corruption.  -1 with
+ * errno on error.
+ */
+static pid_t next_stop(int *st, int *held)
+{
+	siginfo_t si;
+
+	*held = 0;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT) < 0)
+		return -1;
+	if (si.si_code == CLD_TRAPPED && si.si_status == SIGTRAP) {
+		*st = (SIGTRAP << 8) | 0x7f;
+		*held = 1;
+		return si.si_pid;
+	}
+	return waitpid(si.si_pid, st, __WALL);
+}
+
+/* Takes the stop next_stop left held (never an exit: that is reported
+ * to the loop); nothing if a step since took it. */
+static void stop_take(pid_t tid)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)tid, &si, WSTOPPED | __WALL | WNOHANG) < 0 && errno == EINTR)
+		;
+}
+
+/*
  * Handles every stop of every tracee until the command exits or, when
  * attached, until the deadline (monotonic ns, 0 for none) or a signal.
  */
 static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 {
 	struct itimerval it;
-	int st, exit_status = -1;
+	int st, held, exit_status = -1;
 	struct tracer *tr;
 	pid_t pid = root->pid;
 
@@ -693,7 +732,7 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			detach_all();
 			break;
 		}
-		tid = waitpid(-1, &st, __WALL);
+		tid = next_stop(&st, &held);
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -757,13 +796,17 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			struct bp *b = NULL;
 
 			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
-				continue;	/* gone */
-			if (tr->scratch && regs.rip - 1 == tr->scratch)
+				deliver = SIGTRAP;	/* gone: the resume fails */
+			else if (tr->scratch && regs.rip - 1 == tr->scratch)
 				pt_on_return(tr, tid, &regs, &deliver);
 			else if ((b = pt_bp_find(tr, regs.rip - 1)))
 				pt_on_entry(tr, tid, &regs, b, &deliver);
 			else
 				deliver = SIGTRAP;	/* the program's own */
+			/* its registers are right now: only from here on may a
+			 * dying opcount leave it without its SIGTRAP */
+			if (held && !deliver)
+				stop_take(tid);
 		} else {
 			deliver = sig;
 		}
