@@ -266,6 +266,9 @@ static int wd_main(void *arg)
 
 	(void)arg;
 	close(wd_pipe[1]);	/* its copy of the tracer's end: the tracer holds the only one */
+	/* a process group of its own: `kill -9 -PGID`, a terminal's
+	 * signals, reach opcount and its tracer, not the watchdog */
+	setpgid(0, 0);
 	/* blocks until the tracer closes its end: at its clean end, or by dying */
 	while (read(wd_pipe[0], &c, 1) != 0 && errno == EINTR)
 		;

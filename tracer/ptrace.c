@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -453,11 +454,11 @@ static void on_tick(int sig, siginfo_t *si, void *uc)
  * the terminal sends SIGINT, SIGQUIT and SIGTERM to the command too:
  * ignored, the command decides.
  */
+static const int end_sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
+				SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT };
+
 static void set_signals(int attached)
 {
-	static const int ends[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
-				    SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,
-				    SIGSTKFLT };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -474,8 +475,8 @@ static void set_signals(int attached)
 		sigaction(SIGTERM, &sa, NULL);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
-		sigaction(ends[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(end_sigs) / sizeof(end_sigs[0]); i++)
+		sigaction(end_sigs[i], &sa, NULL);
 	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
 		sigaction(sig, &sa, NULL);
 }
@@ -1059,19 +1060,121 @@ static void watchdog_rescue(void)
 static int attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
 		  const struct opc_ptrace_opts *o);
 
-int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
-		      const struct opc_ptrace_opts *o)
+/* record -p in the process that traces: attach() under the watchdog */
+static int attach_watched(pid_t pid, double duration, const char *pattern, char *path,
+			  size_t len, const struct opc_ptrace_opts *o)
 {
 	int rc, err;
 
 	/* from here on, a signal ends the recording (a clean detach) */
 	set_signals(1);
 	if ((err = pt_watchdog_start(watchdog_rescue)) < 0)
-		pr_warn("no watchdog (%s): if opcount is killed with SIGKILL while attached, "
-			"process %d dies at its next BLAS call", strerror(-err), (int)pid);
+		pr_warn("no watchdog (%s): if opcount's tracer is killed with SIGKILL while "
+			"attached, process %d dies at its next BLAS call", strerror(-err),
+			(int)pid);
 	rc = attach(pid, duration, pattern, path, len, o);
 	pt_watchdog_stop();
 	return rc;
+}
+
+static volatile sig_atomic_t tracer_child;
+
+static void forward_to_tracer(int sig)
+{
+	if (tracer_child > 0)
+		kill(tracer_child, sig);
+}
+
+/* What the tracing child reports to opcount: attach()'s result, the trace. */
+struct attach_result {
+	int rc;
+	char path[PATH_MAX];
+};
+
+/*
+ * record -p: the tracing is done by a child process, and this one (the pid
+ * the user sees, and kills) only waits for it.  The child asks the kernel
+ * for a SIGTERM when its parent dies (PR_SET_PDEATHSIG): `kill -9` of
+ * opcount, the usual way to stop a profiler that does not answer, thus
+ * ends in a clean detach, at any moment, in every mode.  Only a SIGKILL of
+ * the child itself (a kill -9 of the whole process group, the OOM killer)
+ * leaves the rescue to the watchdog (pt_watchdog.c), which cannot save
+ * every thread.  The signals that end the recording are passed on to the
+ * child, which detaches as before.  Without a fork, opcount traces itself.
+ */
+int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		      const struct opc_ptrace_opts *o)
+{
+	struct attach_result *res;
+	pid_t parent = getpid(), child;
+	struct sigaction sa;
+	size_t got = 0;
+	int fds[2], st;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || !(res = calloc(1, sizeof(*res)))) {
+		pr_warn("cannot start a tracing process (%s): a SIGKILL of opcount while "
+			"attached may kill process %d", strerror(errno), (int)pid);
+		return attach_watched(pid, duration, pattern, path, len, o);
+	}
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		pr_warn("cannot start a tracing process (%s): a SIGKILL of opcount while "
+			"attached may kill process %d", strerror(errno), (int)pid);
+		close(fds[0]);
+		close(fds[1]);
+		free(res);
+		return attach_watched(pid, duration, pattern, path, len, o);
+	}
+	if (child == 0) {
+		close(fds[0]);
+		/* opcount may have died before the request: then nothing is
+		 * attached, and nobody waits for the result */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(1);
+		res->rc = attach_watched(pid, duration, pattern, res->path, sizeof(res->path), o);
+		if (getppid() != parent && res->rc >= 0)
+			pr_warn("opcount (pid %d) was killed: detached from %d, trace written to %s",
+				(int)parent, (int)pid, res->path);
+		fflush(NULL);
+		/* fails if opcount is gone: the message above said it */
+		_exit(write(fds[1], res, sizeof(*res)) == (ssize_t)sizeof(*res) ? 0 : 1);
+	}
+	close(fds[1]);
+	tracer_child = child;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = forward_to_tracer;
+	sigaction(SIGALRM, &sa, NULL);
+	for (size_t i = 0; i < sizeof(end_sigs) / sizeof(end_sigs[0]); i++)
+		sigaction(end_sigs[i], &sa, NULL);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaction(sig, &sa, NULL);
+	for (;;) {
+		ssize_t n = read(fds[0], (char *)res + got, sizeof(*res) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	tracer_child = 0;
+	if (got != sizeof(*res)) {
+		if (WIFSIGNALED(st))
+			pr_err("opcount's tracing process (pid %d) was killed (%s): its watchdog "
+			       "took the breakpoints out of process %d (README: what a SIGKILL "
+			       "can still break)", (int)child, strsignal(WTERMSIG(st)), (int)pid);
+		free(res);
+		return -1;
+	}
+	snprintf(path, len, "%s", res->path);
+	st = res->rc;
+	free(res);
+	return st;
 }
 
 static int attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
