@@ -670,14 +670,17 @@ static int any_traced(void)
  * push of the wrong register, found as a loop that never ended), instead
  * of delivering the SIGTRAP.  So the stop is taken (stop_take) only once
  * the registers are right; until then a killed opcount ends the thread
- * with its SIGTRAP, a death rather than a silent corruption.  -1 with
- * errno on error.
+ * with its SIGTRAP, a death rather than a silent corruption.  Only when
+ * attached: a command run under opcount dies with it (PTRACE_O_EXITKILL),
+ * and is spared the extra system call per stop.  -1 with errno on error.
  */
-static pid_t next_stop(int *st, int *held)
+static pid_t next_stop(int attached, int *st, int *held)
 {
 	siginfo_t si;
 
 	*held = 0;
+	if (!attached)
+		return waitpid(-1, st, __WALL);
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT) < 0)
 		return -1;
@@ -733,7 +736,7 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			detach_all();
 			break;
 		}
-		tid = next_stop(&st, &held);
+		tid = next_stop(attached, &st, &held);
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
