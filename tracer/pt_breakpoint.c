@@ -427,6 +427,8 @@ void pt_on_entry(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, co
 		pt_maps_scan(tr);
 	struct bp *live = pt_bp_find(tr, addr);
 
+	if (live)
+		live->hit = 1;
 	if (live && live->ool < 0)
 		ool_prepare(tr, tid, live);
 	if (live && live->ool > 0) {

@@ -42,6 +42,7 @@ struct bp {
 	uint64_t addr;
 	uint8_t orig;
 	uint8_t kind;
+	uint8_t hit;		/* met at least once: the watchdog restores it first */
 	uint16_t mod;		/* module index */
 	int rid;
 	int ool;		/* out-of-line copy: -1 unknown, 0 none, else its slot */

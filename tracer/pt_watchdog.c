@@ -199,6 +199,21 @@ static int wd_stop(struct tracer *tr, pid_t tid, int *pend)
 	}
 }
 
+/* Puts back what breakpoint b replaced, through fd (/proc/PID/mem). */
+static void wd_unplant(const struct tracer *tr, const struct bp *b, int fd, int keep_patches)
+{
+	uint8_t cur = 0;
+
+	if (tr->mods && b->mod < tr->nmods && tr->mods[b->mod].gone)
+		return;
+	if (b->kind == BP_PATCH) {
+		if (!keep_patches)
+			pwrite(fd, b->porig, b->plen, (off_t)b->addr);
+	} else if (pread(fd, &cur, 1, (off_t)b->addr) == 1 && cur == 0xcc) {
+		pwrite(fd, &b->orig, 1, (off_t)b->addr);
+	}
+}
+
 /*
  * Takes everything the tracer changed out of process pid (tr's, or a fork
  * child's copy) through /proc/PID/mem, which needs ptrace permission but
@@ -226,19 +241,14 @@ static void wd_restore(struct tracer *tr, pid_t pid, int keep_patches)
 		    pread(fd, &v, 8, (off_t)t->entry_sp) == 8 && v == tr->scratch)
 			pwrite(fd, &t->ret, 8, (off_t)t->entry_sp);
 	}
-	for (size_t i = 0; i < tr->nbp; i++) {
-		const struct bp *b = &tr->bps[i];
-		uint8_t cur = 0;
-
-		if (tr->mods && b->mod < tr->nmods && tr->mods[b->mod].gone)
-			continue;
-		if (b->kind == BP_PATCH) {
-			if (!keep_patches)
-				pwrite(fd, b->porig, b->plen, (off_t)b->addr);
-		} else if (pread(fd, &cur, 1, (off_t)b->addr) == 1 && cur == 0xcc) {
-			pwrite(fd, &b->orig, 1, (off_t)b->addr);
-		}
-	}
+	/* the breakpoints met so far first: the routines the program calls,
+	 * which a thread let go by the kernel may reach within microseconds */
+	for (size_t i = 0; i < tr->nbp; i++)
+		if (tr->bps[i].hit)
+			wd_unplant(tr, &tr->bps[i], fd, keep_patches);
+	for (size_t i = 0; i < tr->nbp; i++)
+		if (!tr->bps[i].hit)
+			wd_unplant(tr, &tr->bps[i], fd, keep_patches);
 	close(fd);
 }
 
