@@ -2,27 +2,32 @@
  * pt_watchdog.c - a process attached to with `record -p` survives a
  * tracer killed with SIGKILL (or dead of a crash).
  *
- * When its tracer dies, the kernel detaches every tracee and lets it run
- * on, with the int3s, the jumps of --inject and the return addresses the
- * tracer replaced still in its memory: it would die of SIGTRAP at its next
- * BLAS call.  So before attaching, the tracer starts a watchdog with
- * clone(CLONE_VM): a separate process sharing the tracer's memory, which
- * can therefore read the tracer's own tables (procs, their breakpoints and
- * threads: nothing is copied or mirrored) after the tracer is gone.  It
- * waits for the end of a pipe whose only writer is the tracer; at EOF, if
- * the tracer did not say that it detached cleanly, it seizes every thread
- * of every process that was traced, puts a thread found at a breakpoint
- * back onto its instruction (or a returning call onto its real return
- * address), gives every counted call its return address back, restores
- * every byte the tracer changed, and detaches.
+ * The tracer is a child of the opcount the user started, which it
+ * outlives by a clean detach (ptrace.c, opc_ptrace_attach); the watchdog
+ * is for a SIGKILL of the tracer itself.  When its tracer dies, the kernel
+ * detaches every tracee and lets it run on, with the int3s, the jumps of
+ * --inject and the return addresses the tracer replaced still in its
+ * memory: it would die of SIGTRAP at its next BLAS call.  So before
+ * attaching, the tracer starts a watchdog with clone(CLONE_VM): a separate
+ * process sharing the tracer's memory, which can therefore read the
+ * tracer's own tables (procs, their breakpoints and threads: nothing is
+ * copied or mirrored) after the tracer is gone.  It waits for the end of a
+ * pipe whose only writer is the tracer; at EOF, if the tracer did not say
+ * that it detached cleanly, it gives every counted call its return address
+ * back and restores every byte the tracer changed (those of routines
+ * already called first), then seizes every thread of every process that
+ * was traced, puts a thread found at a breakpoint back onto its
+ * instruction (or a returning call onto its real return address), and
+ * detaches.
  *
  * What it cannot save: a thread that was inside a SIGTRAP stop at the
- * moment the tracer died (an int3 hit, not yet handled) is restarted by
- * the kernel with the SIGTRAP delivered, and the default action ends the
- * process before anyone can attach again; the same for a thread being
- * single-stepped, and for the few instructions the tracer writes at a
- * thread's rip to make it run a system call (at attach).  The window is
- * the time the tracer spends on a stop (README: measured).
+ * moment the tracer died (an int3 hit, its stop not yet taken: ptrace.c,
+ * next_stop) is restarted by the kernel with the SIGTRAP delivered, and
+ * the default action ends the process before anyone can attach again; the
+ * same for a thread being single-stepped, and for the few instructions the
+ * tracer writes at a thread's rip to make it run a system call (at
+ * attach).  The window is the time a thread waits for the tracer at a
+ * stop (README: measured).
  *
  * The watchdog runs on a stack of its own, in memory a dead process may
  * have left in any state: it calls no malloc, no stdio (a lock the tracer
