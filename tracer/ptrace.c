@@ -1111,19 +1111,31 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *pat
 	struct attach_result *res;
 	pid_t parent = getpid(), child;
 	struct sigaction sa;
+	sigset_t ends, old;
 	size_t got = 0;
 	int fds[2], st;
 
-	if (pipe2(fds, O_CLOEXEC) < 0 || !(res = calloc(1, sizeof(*res)))) {
+	if (!(res = calloc(1, sizeof(*res))) || pipe2(fds, O_CLOEXEC) < 0) {
 		pr_warn("cannot start a tracing process (%s): a SIGKILL of opcount while "
 			"attached may kill process %d", strerror(errno), (int)pid);
+		free(res);
 		return attach_watched(pid, duration, pattern, path, len, o);
 	}
+	/* held until each side has its handlers: a Ctrl-C at once neither
+	 * kills the child before it can detach nor is lost */
+	sigemptyset(&ends);
+	sigaddset(&ends, SIGALRM);
+	for (size_t i = 0; i < sizeof(end_sigs) / sizeof(end_sigs[0]); i++)
+		sigaddset(&ends, end_sigs[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&ends, sig);
+	sigprocmask(SIG_BLOCK, &ends, &old);
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
 		pr_warn("cannot start a tracing process (%s): a SIGKILL of opcount while "
 			"attached may kill process %d", strerror(errno), (int)pid);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(fds[0]);
 		close(fds[1]);
 		free(res);
@@ -1131,6 +1143,8 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *pat
 	}
 	if (child == 0) {
 		close(fds[0]);
+		set_signals(1);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		/* opcount may have died before the request: then nothing is
 		 * attached, and nobody waits for the result */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
@@ -1153,6 +1167,7 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *pat
 		sigaction(end_sigs[i], &sa, NULL);
 	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
 		sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
 		ssize_t n = read(fds[0], (char *)res + got, sizeof(*res) - got);
 
