@@ -1081,6 +1081,7 @@ static int attach_watched(pid_t pid, double duration, const char *pattern, char 
 }
 
 static volatile sig_atomic_t tracer_child;
+static pid_t opcount_pid;	/* the tracing child's parent, the opcount the user started */
 
 static void forward_to_tracer(int sig)
 {
@@ -1109,7 +1110,7 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *pat
 		      const struct opc_ptrace_opts *o)
 {
 	struct attach_result *res;
-	pid_t parent = getpid(), child;
+	pid_t parent = opcount_pid = getpid(), child;
 	struct sigaction sa;
 	sigset_t ends, old;
 	size_t got = 0;
@@ -1205,7 +1206,7 @@ static int attach(pid_t pid, double duration, const char *pattern, char *path, s
 		pr_err("process %d does not exist", (int)pid);
 		return -1;
 	}
-	if (pid == getpid()) {
+	if (pid == getpid() || pid == opcount_pid) {
 		pr_err("cannot attach to opcount itself");
 		return -1;
 	}
