@@ -59,7 +59,8 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/carbon.c analysis/predict.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
-            tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c
+            tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c \
+            tracer/pt_watchdog.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/cli/%.o,$(CLI_SRCS)) $(BUILD)/cli/gen/routines_gen.o
 CLI_LIBS = $(CLI_PKG_LIBS) -lm
 

@@ -159,14 +159,23 @@ int pt_bp_plant(struct tracer *tr, uint64_t addr, int kind, int rid, int mod)
 
 	if (pt_bp_find(tr, addr))
 		return 0;	/* an alias of a routine already planted */
-	if ((err = pt_poke_byte(tr->pid, addr, 0xcc, &orig)) < 0)
-		return err;
+	errno = 0;
+	orig = (uint8_t)ptrace(PTRACE_PEEKTEXT, tr->pid, (void *)(uintptr_t)addr, NULL);
+	if (errno)
+		return -errno;
+	/* in the table before the int3 is in the tracee: the watchdog
+	 * (pt_watchdog.c) restores what the table holds */
 	b = pt_bp_add(tr, addr);
 	b->orig = orig;
 	b->kind = kind;
 	b->rid = rid;
 	b->mod = mod;
 	b->ool = -1;
+	if ((err = pt_poke_byte(tr->pid, addr, 0xcc, NULL)) < 0) {
+		tr->nbp--;
+		bp_index_rebuild(tr);
+		return err;
+	}
 	return 0;
 }
 
@@ -400,14 +409,17 @@ void pt_on_entry(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, co
 		if (pt_mem_read(ctx, regs->rsp, &ret, 8) == 0 &&
 		    opc_args_decode(b->rid, &ar, pt_mem_read, ctx, &shape) == 0 && tr->scratch)
 			key = pt_key_intern(tr, b->rid, tid, ret, &shape);
+		/* the call is recorded before its return address is replaced:
+		 * the watchdog puts back what the records name */
+		t->ret = ret;
+		t->entry_sp = regs->rsp;
+		t->in_call = key != 0;
 		if (key && pt_poke_u64(tid, regs->rsp, tr->scratch) == 0) {
 			t->key = key;
-			t->in_call = 1;
 			t->entry = addr;
-			t->ret = ret;
-			t->entry_sp = regs->rsp;
 			t->t0 = pt_now_ns();
 		} else {
+			t->in_call = 0;
 			tr->dropped++;
 		}
 	}
@@ -415,6 +427,8 @@ void pt_on_entry(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, co
 		pt_maps_scan(tr);
 	struct bp *live = pt_bp_find(tr, addr);
 
+	if (live)
+		live->hit = 1;
 	if (live && live->ool < 0)
 		ool_prepare(tr, tid, live);
 	if (live && live->ool > 0) {

@@ -13,6 +13,7 @@
  *   pt_trace.c       the trace: names, keys, intervals, energy, END
  *   pt_stacks.c      stacks and stack samples with libunwind-ptrace
  *   pt_inject.c      --inject: dlopen in the tracee, entry patching
+ *   pt_watchdog.c    restores an attached process whose tracer was killed
  */
 #ifndef OPC_PT_INTERNAL_H
 #define OPC_PT_INTERNAL_H
@@ -41,6 +42,7 @@ struct bp {
 	uint64_t addr;
 	uint8_t orig;
 	uint8_t kind;
+	uint8_t hit;		/* met at least once: the watchdog restores it first */
 	uint16_t mod;		/* module index */
 	int rid;
 	int ool;		/* out-of-line copy: -1 unknown, 0 none, else its slot */
@@ -248,5 +250,17 @@ int pt_inject_fallback(struct tracer *tr, const char *why);
 void pt_patch_entry(struct tracer *tr, int mi, uint64_t addr, int rid, uint64_t size);
 void pt_on_start(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, struct bp *b);
 void pt_inject_end(struct tracer *tr, pid_t tid);
+
+/* pt_watchdog.c (record -p) */
+/*
+ * Starts the watchdog (a process sharing this one's memory) that calls
+ * rescue() if this process dies before pt_watchdog_stop(): 0 or -errno.
+ * rescue runs in the watchdog and calls pt_watchdog_rescue for every
+ * process traced: pid is tr's own, or a fork child not yet adopted (whose
+ * memory holds tr's breakpoints).
+ */
+int pt_watchdog_start(void (*rescue)(void));
+void pt_watchdog_stop(void);
+void pt_watchdog_rescue(struct tracer *tr, pid_t pid);
 
 #endif

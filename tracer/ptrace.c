@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -69,6 +70,7 @@ static size_t nforks;
 static int detaching;		/* fork children are let go, not adopted */
 
 static volatile sig_atomic_t tick_due, stop_due;
+static int stop_on_alarm;	/* attached: a SIGALRM not from the timer ends it too */
 
 static void on_stop(int sig)
 {
@@ -430,10 +432,53 @@ static void proc_exec(struct tracer *tr, pid_t tid)
 	pr_dbg(1, "pid %d exec'd: its new image writes %s", (int)tr->pid, path);
 }
 
-static void on_tick(int sig)
+static void on_tick(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
-	tick_due = 1;
+	(void)uc;
+	/* the interval timer's is SI_KERNEL; kill(1)'s SI_USER */
+	if (stop_on_alarm && si && si->si_code <= 0 && si->si_code != SI_KERNEL)
+		stop_due = 1;
+	else
+		tick_due = 1;
+}
+
+/*
+ * Attached, every signal whose default action would end opcount (a
+ * terminal's SIGHUP when the ssh connection drops, SIGPIPE from a closed
+ * stderr, a batch system's SIGXCPU or SIGUSR1, kill's SIGTERM) ends the
+ * recording instead, with a clean detach: dying with the breakpoints in
+ * place would kill the process at its next BLAS call.  Faults (SIGSEGV,
+ * SIGBUS, ...) are opcount's own bugs and cannot be carried on from; the
+ * watchdog (pt_watchdog.c) covers them and SIGKILL.  Under `record -- CMD`
+ * the terminal sends SIGINT, SIGQUIT and SIGTERM to the command too:
+ * ignored, the command decides.
+ */
+static const int end_sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
+				SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT };
+
+static void set_signals(int attached)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = on_tick;	/* no SA_RESTART: waitpid returns for a tick */
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGALRM, &sa, NULL);
+	stop_on_alarm = attached;
+	sa.sa_flags = 0;
+	sa.sa_handler = attached ? on_stop : SIG_IGN;
+	if (!attached) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(end_sigs) / sizeof(end_sigs[0]); i++)
+		sigaction(end_sigs[i], &sa, NULL);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaction(sig, &sa, NULL);
 }
 
 /* ---- detach and the event loop ---------------------------------------- */
@@ -604,28 +649,71 @@ static void detach_all(void)
 	}
 }
 
+/* Whether a traced process is left, or a fork child to settle. */
+static int any_traced(void)
+{
+	if (nforks)
+		return 1;
+	for (struct tracer *p = procs; p; p = p->next)
+		if (!p->exited)
+			return 1;
+	return 0;
+}
+
+/*
+ * The next stop or exit of a tracee, as waitpid(-1, st, __WALL) gives it,
+ * except that a SIGTRAP signal-delivery-stop (a breakpoint's int3) is only
+ * looked at (*held = 1), not taken.  Taking a stop clears the signal the
+ * kernel keeps for it: were opcount killed (SIGKILL) after that but before
+ * it moves the thread off the int3, the kernel would let the thread run on
+ * from behind the int3, in the middle of the instruction it replaced (a
+ * push of the wrong register, found as a loop that never ended), instead
+ * of delivering the SIGTRAP.  So the stop is taken (stop_take) only once
+ * the registers are right; until then a killed opcount ends the thread
+ * with its SIGTRAP, a death rather than a silent corruption.  Only when
+ * attached: a command run under opcount dies with it (PTRACE_O_EXITKILL),
+ * and is spared the extra system call per stop.  -1 with errno on error.
+ */
+static pid_t next_stop(int attached, int *st, int *held)
+{
+	siginfo_t si;
+
+	*held = 0;
+	if (!attached)
+		return waitpid(-1, st, __WALL);
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT) < 0)
+		return -1;
+	if (si.si_code == CLD_TRAPPED && si.si_status == SIGTRAP) {
+		*st = (SIGTRAP << 8) | 0x7f;
+		*held = 1;
+		return si.si_pid;
+	}
+	return waitpid(si.si_pid, st, __WALL);
+}
+
+/* Takes the stop next_stop left held (never an exit: that is reported
+ * to the loop); nothing if a step since took it. */
+static void stop_take(pid_t tid)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)tid, &si, WSTOPPED | __WALL | WNOHANG) < 0 && errno == EINTR)
+		;
+}
+
 /*
  * Handles every stop of every tracee until the command exits or, when
  * attached, until the deadline (monotonic ns, 0 for none) or a signal.
  */
 static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 {
-	struct sigaction sa;
 	struct itimerval it;
-	int st, exit_status = -1;
+	int st, held, exit_status = -1;
 	struct tracer *tr;
 	pid_t pid = root->pid;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_tick;	/* no SA_RESTART: waitpid returns for a tick */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	/* Under `record -- CMD` the terminal sends them to the command too;
-	 * attached, they end the recording. */
-	sa.sa_handler = attached ? on_stop : SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	set_signals(attached);
 	it.it_interval.tv_sec = 0;
 	it.it_interval.tv_usec = 1000000 / pt.opts.hz;
 	it.it_value = it.it_interval;
@@ -648,7 +736,7 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			detach_all();
 			break;
 		}
-		tid = waitpid(-1, &st, __WALL);
+		tid = next_stop(attached, &st, &held);
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -664,6 +752,9 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			if (tid == tr->pid) {
 				pt_proc_finish(tr, OPC_REC_END);
 				tr->exited = 1;
+				/* not ECHILD: the watchdog (pt_watchdog.c) is a child too */
+				if (!any_traced())
+					break;
 			}
 			continue;
 		}
@@ -709,13 +800,17 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 			struct bp *b = NULL;
 
 			if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
-				continue;	/* gone */
-			if (tr->scratch && regs.rip - 1 == tr->scratch)
+				deliver = SIGTRAP;	/* gone: the resume fails */
+			else if (tr->scratch && regs.rip - 1 == tr->scratch)
 				pt_on_return(tr, tid, &regs, &deliver);
 			else if ((b = pt_bp_find(tr, regs.rip - 1)))
 				pt_on_entry(tr, tid, &regs, b, &deliver);
 			else
 				deliver = SIGTRAP;	/* the program's own */
+			/* its registers are right now: only from here on may a
+			 * dying opcount leave it without its SIGTRAP */
+			if (held && !deliver)
+				stop_take(tid);
 		} else {
 			deliver = sig;
 		}
@@ -863,14 +958,38 @@ static int yama_scope(void)
 	return atoi(buf);
 }
 
-static void explain_eperm(pid_t pid)
+/* The command name of process pid ("?" if gone), from /proc/PID/comm. */
+static void comm_of(pid_t pid, char *out, size_t len)
 {
 	char path[64];
-	struct stat st;
-	int scope = yama_scope();
+	FILE *f;
 
+	snprintf(out, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		if (fgets(out, (int)len, f))
+			out[strcspn(out, "\n")] = 0;
+		fclose(f);
+	}
+}
+
+/* Why thread tid of process pid cannot be seized (EPERM). */
+static void explain_eperm(pid_t pid, pid_t tid)
+{
+	char path[64], comm[64];
+	struct stat st;
+	int scope = yama_scope(), tracer = status_field(tid, "TracerPid:");
+
+	if (tracer <= 0)
+		tracer = status_field(pid, "TracerPid:");
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (stat(path, &st) == 0 && st.st_uid != geteuid() && geteuid() != 0)
+	if (tracer > 0) {
+		/* one tracer at a time: a debugger, strace, another opcount */
+		comm_of(tracer, comm, sizeof(comm));
+		pr_err("cannot attach to %d: it is already traced by process %d (%s); only one "
+		       "tracer may hold a process: detach that one first (quit gdb or strace, "
+		       "stop the other opcount record -p)", (int)pid, tracer, comm);
+	} else if (stat(path, &st) == 0 && st.st_uid != geteuid() && geteuid() != 0)
 		pr_err("cannot attach to %d: it belongs to uid %u, not to you", (int)pid,
 		       (unsigned)st.st_uid);
 	else if (scope == 1)
@@ -910,7 +1029,7 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 			if (errno == ESRCH || (errno == EPERM && thread_exited(tid)))
 				continue;	/* exited meanwhile */
 			if (errno == EPERM)
-				explain_eperm(pid);
+				explain_eperm(pid, tid);
 			else
 				pr_err("cannot attach to %d: %s", (int)tid, strerror(errno));
 			closedir(d);
@@ -929,8 +1048,156 @@ static int seize_threads(struct tracer *tr, pid_t pid)
 	return n;
 }
 
+/* In the watchdog, after opcount died while attached (pt_watchdog.c):
+ * every process traced, and every fork child still held, set free. */
+static void watchdog_rescue(void)
+{
+	for (struct tracer *p = procs; p; p = p->next)
+		if (!p->exited)
+			pt_watchdog_rescue(p, p->pid);
+	for (size_t i = 0; i < nforks; i++)
+		if (forks[i].parent && !forks[i].vfork)
+			pt_watchdog_rescue(forks[i].parent, forks[i].pid);
+}
+
+static int attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		  const struct opc_ptrace_opts *o);
+
+/* record -p in the process that traces: attach() under the watchdog */
+static int attach_watched(pid_t pid, double duration, const char *pattern, char *path,
+			  size_t len, const struct opc_ptrace_opts *o)
+{
+	int rc, err;
+
+	/* from here on, a signal ends the recording (a clean detach) */
+	set_signals(1);
+	if ((err = pt_watchdog_start(watchdog_rescue)) < 0)
+		pr_warn("no watchdog (%s): if opcount's tracer is killed with SIGKILL while "
+			"attached, process %d dies at its next BLAS call", strerror(-err),
+			(int)pid);
+	rc = attach(pid, duration, pattern, path, len, o);
+	pt_watchdog_stop();
+	return rc;
+}
+
+static volatile sig_atomic_t tracer_child;
+static pid_t opcount_pid;	/* the tracing child's parent, the opcount the user started */
+
+static void forward_to_tracer(int sig)
+{
+	if (tracer_child > 0)
+		kill(tracer_child, sig);
+}
+
+/* What the tracing child reports to opcount: attach()'s result, the trace. */
+struct attach_result {
+	int rc;
+	char path[PATH_MAX];
+};
+
+/*
+ * record -p: the tracing is done by a child process, and this one (the pid
+ * the user sees, and kills) only waits for it.  The child asks the kernel
+ * for a SIGTERM when its parent dies (PR_SET_PDEATHSIG): `kill -9` of
+ * opcount, the usual way to stop a profiler that does not answer, thus
+ * ends in a clean detach, at any moment, in every mode.  Only a SIGKILL of
+ * the child itself (a kill -9 of the whole process group, the OOM killer)
+ * leaves the rescue to the watchdog (pt_watchdog.c), which cannot save
+ * every thread.  The signals that end the recording are passed on to the
+ * child, which detaches as before.  Without a fork, opcount traces itself.
+ */
 int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
 		      const struct opc_ptrace_opts *o)
+{
+	struct attach_result *res;
+	pid_t parent = opcount_pid = getpid(), child;
+	struct sigaction sa;
+	sigset_t ends, old;
+	size_t got = 0;
+	int fds[2], st;
+
+	if (!(res = calloc(1, sizeof(*res))) || pipe2(fds, O_CLOEXEC) < 0) {
+		pr_warn("cannot start a tracing process (%s): a SIGKILL of opcount while "
+			"attached may kill process %d", strerror(errno), (int)pid);
+		free(res);
+		return attach_watched(pid, duration, pattern, path, len, o);
+	}
+	/* held until each side has its handlers: a Ctrl-C at once neither
+	 * kills the child before it can detach nor is lost */
+	sigemptyset(&ends);
+	sigaddset(&ends, SIGALRM);
+	for (size_t i = 0; i < sizeof(end_sigs) / sizeof(end_sigs[0]); i++)
+		sigaddset(&ends, end_sigs[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&ends, sig);
+	sigprocmask(SIG_BLOCK, &ends, &old);
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		pr_warn("cannot start a tracing process (%s): a SIGKILL of opcount while "
+			"attached may kill process %d", strerror(errno), (int)pid);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(fds[0]);
+		close(fds[1]);
+		free(res);
+		return attach_watched(pid, duration, pattern, path, len, o);
+	}
+	if (child == 0) {
+		close(fds[0]);
+		set_signals(1);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* opcount may have died before the request: then nothing is
+		 * attached, and nobody waits for the result */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(1);
+		res->rc = attach_watched(pid, duration, pattern, res->path, sizeof(res->path), o);
+		if (getppid() != parent && res->rc >= 0)
+			pr_warn("opcount (pid %d) was killed: detached from %d, trace written to %s",
+				(int)parent, (int)pid, res->path);
+		fflush(NULL);
+		/* fails if opcount is gone: the message above said it */
+		_exit(write(fds[1], res, sizeof(*res)) == (ssize_t)sizeof(*res) ? 0 : 1);
+	}
+	close(fds[1]);
+	tracer_child = child;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = forward_to_tracer;
+	sigaction(SIGALRM, &sa, NULL);
+	for (size_t i = 0; i < sizeof(end_sigs) / sizeof(end_sigs[0]); i++)
+		sigaction(end_sigs[i], &sa, NULL);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (;;) {
+		ssize_t n = read(fds[0], (char *)res + got, sizeof(*res) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	tracer_child = 0;
+	if (got != sizeof(*res)) {
+		if (WIFSIGNALED(st))
+			pr_err("opcount's tracing process (pid %d) was killed (%s): its watchdog "
+			       "took the breakpoints out of process %d (README: what a SIGKILL "
+			       "can still break)", (int)child, strsignal(WTERMSIG(st)), (int)pid);
+		free(res);
+		return -1;
+	}
+	snprintf(path, len, "%s", res->path);
+	st = res->rc;
+	free(res);
+	return st;
+}
+
+static int attach(pid_t pid, double duration, const char *pattern, char *path, size_t len,
+		  const struct opc_ptrace_opts *o)
 {
 	struct tracer *tr;
 	int n;
@@ -939,7 +1206,7 @@ int opc_ptrace_attach(pid_t pid, double duration, const char *pattern, char *pat
 		pr_err("process %d does not exist", (int)pid);
 		return -1;
 	}
-	if (pid == getpid()) {
+	if (pid == getpid() || pid == opcount_pid) {
 		pr_err("cannot attach to opcount itself");
 		return -1;
 	}
