@@ -14,6 +14,9 @@
 # only for what the machine lacks, never for something `make test` builds
 # or installs), anything else = failed, 127 (a command not found) included.
 # A test's output is shown only when it fails or skips.
+#
+# SKIP (tests/sanitize.sh) names a file of lines `NAME REASON...`: the
+# tests named there are skipped, with that reason, instead of run.
 BUILD=${BUILD:-build}
 export BUILD
 pass=0 fail=0 skip=0
@@ -39,6 +42,13 @@ wanted() {	# NAME: selected (every test when no pattern was given)?
 
 run() {	# name, command...
 	name=$1; shift
+	if [ -n "${SKIP:-}" ]; then
+		why=$(awk -v n="$name" '$1 == n { $1 = ""; sub(/^ /, ""); print; exit }' "$SKIP")
+		if [ -n "$why" ]; then
+			skip=$((skip + 1)); echo "SKIP  $name: $why"
+			return
+		fi
+	fi
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
