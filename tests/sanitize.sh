@@ -20,16 +20,26 @@
 # named by the program and its pid: a report from a process whose status
 # no test checks fails the run too, and every one is printed at the end.
 # Suppressed (tests/sanitize/lsan.supp, tsan.supp) is only what is not
-# opcount's, each with the reason.
+# opcount's, each with the reason.  The runtimes come with gcc (Debian's
+# libgcc-12-dev depends on libasan8, libubsan1 and libtsan2).
 ASAN_BUILD=${ASAN_BUILD:-build-asan-ubsan}
 TSAN_BUILD=${TSAN_BUILD:-build-tsan}
 CC=${CC:-cc}
-# the tests that start threads: their programs (tests/progs/threads.c,
+# The tests that start threads: their programs (tests/progs/threads.c,
 # collector_stress.c, many_keys.c, tests/gpu/gpu_threads.c, nvtx_layers.c)
-# and the collector thread, which every preloaded run has
+# and the collector thread, which every preloaded run has; energy_stalled
+# for the collector's energy sampling.  Not fork_exec: the library starts
+# its collector again in the forked child of a process with threads, which
+# TSan does not follow ("starting new threads after multi-threaded fork is
+# not supported. Dying"; with die_after_fork=0, "dup thread with used id").
 TSAN_TESTS=${TSAN_TESTS:-"integration/threads integration/collector_stress
 	integration/many_keys integration/gpu_threads integration/gpu_nvtx
-	integration/energy_stalled integration/fork_exec"}
+	integration/energy_stalled"}
+# The simulated GPU's clock counts the host's time between a call's start
+# event and its kernel while its stream is idle: many times slower under a
+# sanitizer, that time takes gpu_threads past its 0.5% on the GPU time
+# (a thread's ring lost or counted twice, 12% or more, still fails at 5%).
+export GPU_TIME_TOLERANCE=0.05
 
 # runtime NAME: the file of the sanitizer runtime the compiler links
 runtime() {
@@ -77,9 +87,9 @@ for sum in "$asan" "$tsan"; do
 	*)	f=$((f + 1)) ;;
 	esac
 done
-# (a file without a report holds a warning, e.g. LSan's about a forked
-# child's threads: not a failure)
-reports=$(grep -l -e '^SUMMARY: ' -e 'ERROR: ' -r "$alogs" "$tlogs" | sort)
+# (a file that names no sanitizer holds a warning, e.g. LSan's about the
+# threads of a forked child's parent: not a failure)
+reports=$(grep -l 'Sanitizer' -r "$alogs" "$tlogs" | sort)
 if [ -n "$reports" ]; then
 	for r in $reports; do
 		echo "== sanitizer report $r"
