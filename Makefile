@@ -8,9 +8,11 @@
 #   make demo       the main job on an example (installs what is missing first)
 #   make bench      benchmarks (measurements, not tests)
 #   make fuzz       the fuzz targets (tests/fuzz/), SECONDS=N each (60)
+#   make check-sanitize  the tests under ASan+UBSan, the threaded ones under TSan
 #   make check-deps say which packages are missing
 #   make install PREFIX=/usr/local
-#   ASAN=1 / UBSAN=1 / TSAN=1 for sanitizer builds (out of tree: build-asan/ ...)
+#   ASAN=1 / UBSAN=1 / TSAN=1 for sanitizer builds (out of tree: build-asan/ ...,
+#                   build-asan-ubsan/ for both)
 
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
@@ -22,7 +24,7 @@ ifeq ($(ASAN),1)
   SAN   := -fsanitize=address -fno-omit-frame-pointer
 endif
 ifeq ($(UBSAN),1)
-  BUILD := build-ubsan
+  BUILD := $(if $(filter 1,$(ASAN)),build-asan-ubsan,build-ubsan)
   SAN   += -fsanitize=undefined -fno-sanitize-recover=all
 endif
 ifeq ($(TSAN),1)
@@ -66,7 +68,8 @@ CLI_LIBS = $(CLI_PKG_LIBS) -lm
 
 EXAMPLES := $(BUILD)/examples/mlp $(BUILD)/examples/cnn
 
-.PHONY: all deps test-deps test test-long demo bench install clean examples check-deps gpu-fakes fuzz fuzz-build
+.PHONY: all deps test-deps test test-long demo bench install clean examples check-deps gpu-fakes fuzz \
+	fuzz-build test-programs check-sanitize
 all: $(BUILD)/libopcount.so $(BUILD)/opcount $(EXAMPLES)
 
 # ---- dependencies ----------------------------------------------------------
@@ -319,15 +322,27 @@ GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS)
 endif
 gpu-fakes: $(GPU_TEST_DEPS)
 
+# what the tests run, in $(BUILD) (make test, make check-sanitize)
+test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
+	$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
+
 test: test-deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
-		$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace $(if $(FUZZ_OK),$(FUZZ_TARGETS))
+	@$(MAKE) --no-print-directory test-programs $(if $(FUZZ_OK),$(FUZZ_TARGETS))
 	@BUILD=$(BUILD) FUZZ=$(FUZZ) sh tests/run.sh $(if $(T),"$(T)")
 
 # tests/long/: whole test suites of other projects under the library
 test-long: test-deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) LONG=1 sh tests/run.sh $(if $(T),"$(T)")
+
+# The tests under the sanitizers (tests/sanitize.sh): every one on an
+# ASan+UBSan build, the threaded ones on a TSan build, each build out of
+# tree with its own test programs.  Not part of make test: it takes longer.
+check-sanitize: test-deps
+	@$(MAKE) --no-print-directory ASAN=1 UBSAN=1 test-programs
+	@$(MAKE) --no-print-directory TSAN=1 test-programs
+	@$(if $(FUZZ_OK),$(MAKE) --no-print-directory $(FUZZ_TARGETS))
+	@ASAN_BUILD=build-asan-ubsan TSAN_BUILD=build-tsan FUZZ=$(FUZZ) CC=$(CC) sh tests/sanitize.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -433,6 +448,6 @@ install: all
 	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/opcount/docs/
 
 clean:
-	rm -rf build build-asan build-ubsan build-tsan build-fuzz
+	rm -rf build build-asan build-ubsan build-asan-ubsan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) $(wildcard $(FUZZ)) -name '*.d' 2>/dev/null)

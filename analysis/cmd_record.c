@@ -14,6 +14,7 @@
  */
 #define PR_FMT "opcount"
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -448,6 +449,31 @@ static int record_ptraced(const struct record_opts *o, const struct opc_ptrace_o
 }
 
 /*
+ * A sanitizer build of opcount (make ASAN=1, TSAN=1) preloads the library
+ * of its own build, which works in a program not built with the sanitizer
+ * only when the sanitizer's runtime is loaded before everything else:
+ * this process's runtime, the file holding its entry point.  NULL in a
+ * plain build.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+extern void __asan_init(void);
+#define SANITIZER_INIT __asan_init
+#elif defined(__SANITIZE_THREAD__)
+extern void __tsan_init(void);
+#define SANITIZER_INIT __tsan_init
+#endif
+static const char *sanitizer_runtime(void)
+{
+#ifdef SANITIZER_INIT
+	Dl_info info;
+
+	if (dladdr((void *)SANITIZER_INIT, &info) && info.dli_fname && info.dli_fname[0] == '/')
+		return info.dli_fname;
+#endif
+	return NULL;
+}
+
+/*
  * The environment the command and its children inherit: the library
  * appended to LD_PRELOAD (preload gets the new value, set in the child
  * only), and what the options say for the library to read.
@@ -455,12 +481,11 @@ static int record_ptraced(const struct record_opts *o, const struct opc_ptrace_o
 static void preload_environment(const struct record_opts *o, const char *lib, char *preload,
 				size_t len)
 {
+	const char *rt = sanitizer_runtime(), *old = getenv("LD_PRELOAD");
 	char num[64];
 
-	if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))
-		snprintf(preload, len, "%s %s", getenv("LD_PRELOAD"), lib);
-	else
-		snprintf(preload, len, "%s", lib);
+	snprintf(preload, len, "%s%s%s%s%s", rt ? rt : "", rt ? " " : "", old && *old ? old : "",
+		 old && *old ? " " : "", lib);
 	setenv("OPCOUNT_OUTPUT", o->output, 1);
 	if (o->energy)
 		setenv("OPCOUNT_ENERGY", o->energy, 1);

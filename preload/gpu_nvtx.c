@@ -84,19 +84,31 @@ static uint64_t next_id;
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* the registered strings (register_string) */
+struct registered {
+	struct registered *next;
+	char s[];
+};
+#define REGISTERED_BUCKETS 256
+static struct registered *registered[REGISTERED_BUCKETS];
+static pthread_mutex_t registered_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* fork: as gpu_cudnn_graph.c's mirror */
 void opc_nvtx_atfork_prepare(void)
 {
 	pthread_mutex_lock(&pending_lock);
+	pthread_mutex_lock(&registered_lock);
 }
 
 void opc_nvtx_atfork_parent(void)
 {
+	pthread_mutex_unlock(&registered_lock);
 	pthread_mutex_unlock(&pending_lock);
 }
 
 void opc_nvtx_atfork_child(void)
 {
+	pthread_mutex_init(&registered_lock, NULL);
 	pthread_mutex_init(&pending_lock, NULL);
 }
 static uint64_t pending[PENDING_MAX];
@@ -468,12 +480,39 @@ static void nvtx_domain_destroy(void *domain)
 	}
 }
 
-/* A registered string's handle is our own copy of it (never freed: the
- * program may use a handle as long as the process lives). */
+/*
+ * A registered string's handle is our own copy of it, kept as long as the
+ * process lives (the program may use a handle that long), and the same
+ * for every registration of the same text: a program that registers its
+ * strings in a loop does not grow.  The copies hang off a table, not only
+ * off handles the program may drop (LSan took those for leaks).
+ */
+static void *register_string(const char *s)
+{
+	struct registered **head, *r;
+	size_t n = strlen(s);
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	head = &registered[h % REGISTERED_BUCKETS];
+	pthread_mutex_lock(&registered_lock);
+	for (r = *head; r; r = r->next)
+		if (!strcmp(r->s, s))
+			break;
+	if (r == NULL && (r = malloc(sizeof(*r) + n + 1)) != NULL) {
+		memcpy(r->s, s, n + 1);
+		r->next = *head;
+		*head = r;
+	}
+	pthread_mutex_unlock(&registered_lock);
+	return r ? r->s : NULL;
+}
+
 static void *nvtx_register_string_a(void *domain, const char *s)
 {
 	(void)domain;
-	return strdup(s ? s : "?");
+	return register_string(s ? s : "?");
 }
 
 static void *nvtx_register_string_w(void *domain, const wchar_t *s)
@@ -482,7 +521,7 @@ static void *nvtx_register_string_w(void *domain, const wchar_t *s)
 
 	(void)domain;
 	utf8_from_wide(s, buf, sizeof(buf));
-	return strdup(buf);
+	return register_string(buf);
 }
 
 static void set_callback(opc_nvtx_fn **table, unsigned size, unsigned id, opc_nvtx_fn fn)

@@ -18,6 +18,8 @@
 # LONG=1 (make test-long): the tests in tests/long/*.sh instead, long/NAME,
 # run like the integration tests: other projects' whole test suites under
 # the library, minutes each.
+# SKIP (tests/sanitize.sh) names a file of lines `NAME REASON...`: the
+# tests named there are skipped, with that reason, instead of run.
 BUILD=${BUILD:-build}
 export BUILD
 pass=0 fail=0 skip=0
@@ -43,6 +45,13 @@ wanted() {	# NAME: selected (every test when no pattern was given)?
 
 run() {	# name, command...
 	name=$1; shift
+	if [ -n "${SKIP:-}" ]; then
+		why=$(awk -v n="$name" '$1 == n { $1 = ""; sub(/^ /, ""); print; exit }' "$SKIP")
+		if [ -n "$why" ]; then
+			skip=$((skip + 1)); echo "SKIP  $name: $why"
+			return
+		fi
+	fi
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?

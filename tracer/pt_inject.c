@@ -401,6 +401,14 @@ int pt_inject_start(struct tracer *tr, pid_t tid, int attached, char *why, size_
 	const char *strs[4];
 	uint64_t *dst[4] = { &cfg.output, &cfg.energy, &cfg.powercap_root, &cfg.idle_w };
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* the library of a sanitizer build needs the sanitizer's runtime
+	 * loaded before everything else, which a running program cannot:
+	 * dlopen would end it */
+	snprintf(why, wlen, "this is a sanitizer build, whose library cannot be loaded into "
+		 "a running program");
+	return -1;
+#endif
 	pt.mem_tid = tid;
 	for (size_t i = 0; i < tr->nmods; i++) {
 		const char *base = strrchr(tr->mods[i].path, '/');

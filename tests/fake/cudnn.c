@@ -25,6 +25,7 @@
  * of work per execution, whatever the graph.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -915,12 +916,29 @@ EXPORT cudnnStatus_t cudnnBatchNormalizationBackward(
 
 /* ---- the graph API, reduced ---- */
 
+/*
+ * Destroyed descriptors are handed out again, the last one first, as
+ * glibc's malloc does: tests/gpu/cudnn_graph.c makes a plan at the address
+ * of one it destroyed (the library must not take it for the old one),
+ * which the test needs under any allocator (ASan's does not reuse an
+ * address soon).
+ */
+static struct backend_desc *desc_free;
+static pthread_mutex_t desc_lock = PTHREAD_MUTEX_INITIALIZER;
+
 EXPORT cudnnStatus_t cudnnBackendCreateDescriptor(cudnnBackendDescriptorType_t type,
 						  cudnnBackendDescriptor_t *d)
 {
-	struct backend_desc *b = calloc(1, sizeof(*b));
+	struct backend_desc *b;
 
-	if (b == NULL)
+	pthread_mutex_lock(&desc_lock);
+	b = desc_free;
+	if (b)
+		desc_free = *(struct backend_desc **)b;
+	pthread_mutex_unlock(&desc_lock);
+	if (b)
+		memset(b, 0, sizeof(*b));
+	else if ((b = calloc(1, sizeof(*b))) == NULL)
 		return CUDNN_STATUS_ALLOC_FAILED;
 	b->type = type;
 	*d = b;
@@ -929,7 +947,12 @@ EXPORT cudnnStatus_t cudnnBackendCreateDescriptor(cudnnBackendDescriptorType_t t
 
 EXPORT cudnnStatus_t cudnnBackendDestroyDescriptor(cudnnBackendDescriptor_t d)
 {
-	free(d);
+	if (d == NULL)
+		return CUDNN_STATUS_SUCCESS;
+	pthread_mutex_lock(&desc_lock);
+	*(struct backend_desc **)d = desc_free;
+	desc_free = d;
+	pthread_mutex_unlock(&desc_lock);
 	return CUDNN_STATUS_SUCCESS;
 }
 

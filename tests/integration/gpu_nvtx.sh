@@ -23,7 +23,7 @@ need "$LIB" "$OPC" "$PROG"
 unset NVTX_INJECTION64_PATH
 
 "$PROG" >"$tmp/plain.out" 2>"$tmp/plain.err" || fail "nvtx_layers exited $? without opcount"
-NVTX_INJECTION64_PATH=$LIB OPCOUNT_OUTPUT="$tmp/p.opc" LD_PRELOAD="$LIB" "$PROG" \
+NVTX_INJECTION64_PATH=$LIBFILE OPCOUNT_OUTPUT="$tmp/p.opc" LD_PRELOAD="$LIB" "$PROG" \
 	>"$tmp/p.out" 2>"$tmp/p.err" || fail "nvtx_layers exited $? under opcount: $(cat "$tmp/p.err")"
 "$OPC" record -o "$tmp/r.opc" -- "$PROG" >"$tmp/r.out" 2>"$tmp/r.err" ||
 	fail "opcount record exited $?: $(cat "$tmp/r.err")"

@@ -56,7 +56,7 @@ exact() {
 # 1. static binary under ptrace = dynamic binary under the preload library
 "$OPC" record --ptrace -o "$tmp/s.opc" -- "$P/blas_calls-static" >"$tmp/s.out" 2>"$tmp/s.err" ||
 	fail "static under ptrace exited $?: $(cat "$tmp/s.err")"
-OPCOUNT_OUTPUT=$tmp/l.opc LD_PRELOAD=$LIB "$P/blas_calls" >"$tmp/l.out" 2>"$tmp/l.err" ||
+OPCOUNT_OUTPUT=$tmp/l.opc LD_PRELOAD=${SAN_RUNTIME:+$SAN_RUNTIME:}$LIB "$P/blas_calls" >"$tmp/l.out" 2>"$tmp/l.err" ||
 	fail "dynamic under the library exited $?: $(cat "$tmp/l.err")"
 cmp -s "$tmp/s.out" "$tmp/l.out" || fail "the static and dynamic programs printed different output"
 exact static "$tmp/s.out" "$tmp/s.opc"

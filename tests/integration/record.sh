@@ -34,12 +34,13 @@ rc=$?
 [ $rc -eq 42 ] || fail "after SIGTERM record returned $rc, not the command's 42"
 grep -q got-term sig.out || fail "the command did not receive SIGTERM"
 
-# an existing LD_PRELOAD is kept, ours appended
+# an existing LD_PRELOAD is kept, ours appended (behind the sanitizer's
+# runtime in a sanitizer build: make check-sanitize)
 cat >show.sh <<'SH'
 echo "$LD_PRELOAD"
 SH
 LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 "$OPC" record -o p.opc -- sh show.sh >pre.txt 2>/dev/null
-grep -q '^/lib/x86_64-linux-gnu/libm.so.6 .*libopcount.so$' pre.txt ||
+grep -q '^\([^ ]*/lib[at]san\.so[^ ]* \)\{0,1\}/lib/x86_64-linux-gnu/libm.so.6 .*libopcount.so$' pre.txt ||
 	fail "LD_PRELOAD not appended: $(cat pre.txt)"
 
 # the other processes of a run write FILE's stem + .<pid>.opc

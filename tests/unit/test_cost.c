@@ -1396,7 +1396,7 @@ static struct opc_cost cudnn_cost(const char *op, const int64_t *d, const char *
 	}
 	memset(&s, 0, sizeof(s));
 	memcpy(s.d, d, sizeof(s.d));
-	memcpy(s.f, f, strlen(f) < 4 ? strlen(f) : 4);
+	memcpy(s.f, f, strnlen(f, sizeof(s.f)));	/* four flags have no NUL (fb) */
 	opc_routine_cost(rid, &s, &c);
 	return c;
 }
