@@ -40,11 +40,14 @@
  * outside, unsampled (idle time, other processes).  Traces with samples
  * (ptrace mode) have no GPU keys: one pool.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attribute.h"
 #include "hashtab.h"
+#include "log.h"
+#include "util.h"
 
 /*
  * Time linear in the trace: an interval's cells are found by key through
@@ -124,12 +127,15 @@ static int cell_add(struct cells *cs, struct cell_index *ix, uint32_t key, doubl
 
 /* Busy time of every key of pool `pool` (kpool[]) in every energy
  * interval, calls weighed by how much of their call interval overlaps
- * the energy interval. */
-static int collect(const struct opc_trace *t, struct cells *iv, struct cell_index *ix,
-		   const int *kpool, int pool)
+ * the energy interval.  Entries are read from the file, each interval's
+ * once (es keeps the last one read: an interval that straddles energy
+ * intervals is read once). */
+static int collect(struct opc_trace *t, struct cells *iv, struct cell_index *ix,
+		   const int *kpool, int pool, struct opc_tentries *es)
 {
 	const struct opc_tenergy *en = &t->energy;
-	size_t ci = 0;
+	size_t ci = 0, have = (size_t)-1;
+	char err[1024];
 
 	for (size_t i = 1; i < en->nsamples; i++) {
 		uint64_t a = en->t_ns[i - 1], b = en->t_ns[i];
@@ -144,15 +150,25 @@ static int collect(const struct opc_trace *t, struct cells *iv, struct cell_inde
 			double w = in->t_end_ns > in->t_begin_ns ?
 				(double)(hi > lo ? hi - lo : 0) / (in->t_end_ns - in->t_begin_ns) : 1;
 
-			for (size_t j = 0; j < in->count; j++) {
-				const struct opc_tentry *e = &t->entries[in->first + j];
+			if (w <= 0)	/* adds nothing: not worth reading */
+				continue;
+			if (c != have) {
+				int ret = opc_trace_entries(t, c, es, err, sizeof(err));
 
-				if (t->keys[e->key].rec.flags & OPC_TKEY_NESTED)
+				if (ret) {
+					pr_err("%s", ret == -ENOMEM ? "out of memory" : opc_tty(err));
+					return -1;
+				}
+				have = c;
+			}
+			for (size_t j = 0; j < es->n; j++) {
+				const struct opc_tentry *e = &es->e[j];
+
+				if (t->keys[e->key].flags & OPC_TKEY_NESTED)
 					continue;	/* inside an outer call's time */
 				if (kpool[e->key] != pool)
 					continue;
-				if (w > 0 && cell_add(&iv[i], ix, e->key,
-						      w * opc_tentry_busy_s(t, e)))
+				if (cell_add(&iv[i], ix, e->key, w * opc_tentry_busy_s(t, e)))
 					return -1;
 			}
 		}
@@ -163,7 +179,7 @@ static int collect(const struct opc_trace *t, struct cells *iv, struct cell_inde
 /* What is at most 100% busy: a thread, or a GPU. */
 static uint32_t engine_of(const struct opc_tkey *k)
 {
-	return k->rec.flags & OPC_TKEY_GPU ? 0x80000000u | k->rec.device : k->rec.tid;
+	return k->flags & OPC_TKEY_GPU ? 0x80000000u | k->device : k->tid;
 }
 
 struct engine_key {
@@ -322,7 +338,7 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 	int gpu_keys = 0, ngpu = 0;
 
 	for (size_t k = 0; k < t->nkeys; k++)
-		gpu_keys |= !!(t->keys[k].rec.flags & OPC_TKEY_GPU);
+		gpu_keys |= !!(t->keys[k].flags & OPC_TKEY_GPU);
 	for (int d = 0; d < en->ndom; d++)
 		ngpu += en->dom[d].counted && en->dom[d].kind == OPC_TDOM_GPU;
 	if (!gpu_keys) {
@@ -336,7 +352,7 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 		dpool[d] = !en->dom[d].counted ? -1 :
 			   en->dom[d].kind == OPC_TDOM_GPU ? 1 + g++ : 0;
 	for (size_t k = 0; k < t->nkeys; k++) {
-		const struct opc_rec_key *r = &t->keys[k].rec;
+		const struct opc_tkey *r = &t->keys[k];
 
 		kpool[k] = !(r->flags & OPC_TKEY_GPU) ? 0 : r->device < ngpu ? 1 + r->device : -1;
 	}
@@ -352,6 +368,7 @@ struct split {
 	uint32_t *rank;
 	long nengines;
 	double *pw;
+	struct opc_tentries es;
 };
 
 static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const double *ptotal,
@@ -372,7 +389,7 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 
 		pw[i] = dt > 0 ? (ptotal[i] - ptotal[i - 1]) / dt : 0;
 	}
-	if (collect(t, iv, &sp->ix, kpool, pool) < 0 ||
+	if (collect(t, iv, &sp->ix, kpool, pool, &sp->es) < 0 ||
 	    spill_back(t, iv, &sp->ix, sp->rank, sp->nengines) < 0)
 		return -1;
 
@@ -492,6 +509,8 @@ out:
 	for (size_t i = 0; sp.iv && i < n; i++)
 		free(sp.iv[i].c);
 	free(sp.iv);
+	opc_tentries_free(&sp.es);
+	opc_trace_close(t);
 	free(sp.pw);
 	free(sp.rank);
 	index_free(&sp.ix);

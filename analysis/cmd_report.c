@@ -24,6 +24,14 @@ enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED };
 enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME, SORT_ENERGY };
 
 static enum sort_key sort_by = SORT_FLOPS;
+static const struct opc_profile *sorting;	/* the rows' profile, for row_cmp */
+
+static int nested(const struct opc_row *r) { return !!(r->bits & OPC_ROW_NESTED); }
+static int estimated(const struct opc_row *r) { return !!(r->bits & OPC_ROW_ESTIMATED); }
+static int unknown(const struct opc_row *r) { return !!(r->bits & OPC_ROW_UNKNOWN); }
+static int rejected(const struct opc_row *r) { return !!(r->bits & OPC_ROW_REJECTED); }
+static int overflow(const struct opc_row *r) { return !!(r->bits & OPC_ROW_OVERFLOW); }
+static int outside(const struct opc_row *r) { return !!(r->bits & OPC_ROW_OUTSIDE); }
 
 static double ai(const struct opc_row *r)
 {
@@ -36,34 +44,36 @@ static int row_cmp(const void *a, const void *b)
 	double vx = 0, vy = 0;
 
 	/* nested rows after the rows that make the totals */
-	if (x->nested != y->nested)
-		return x->nested - y->nested;
+	if ((x->bits ^ y->bits) & OPC_ROW_NESTED)
+		return x->bits & OPC_ROW_NESTED ? 1 : -1;
 	switch (sort_by) {
 	case SORT_FLOPS: vx = x->flops; vy = y->flops; break;
 	case SORT_CALLS: vx = x->calls; vy = y->calls; break;
 	case SORT_BYTES: vx = x->bytes; vy = y->bytes; break;
 	case SORT_BUSY: vx = x->busy_s; vy = y->busy_s; break;
 	case SORT_AI: vx = ai(x); vy = ai(y); break;
-	case SORT_NAME: return strcmp(x->group, y->group);
+	case SORT_NAME: return opc_row_group_cmp(sorting, x, y);
 	case SORT_ENERGY: vx = x->energy_j; vy = y->energy_j; break;
 	}
 	if (vx != vy)
 		return vx < vy ? 1 : -1;
-	return strcmp(x->group, y->group);
+	return opc_row_group_cmp(sorting, x, y);
 }
 
-static const char *first_column_raw(const struct opc_row *r, enum opc_group by)
+static const char *first_column_raw(const struct opc_profile *p, const struct opc_row *r,
+				    enum opc_group by)
 {
-	if (r->outside)
-		return r->site;
+	if (r->bits & OPC_ROW_OUTSIDE)
+		return opc_row_site(p, r);
 	switch (by) {
-	case OPC_BY_SITE: return r->site;
-	case OPC_BY_LAYER: return r->layer ? r->layer : "(no layer)";
-	case OPC_BY_PATH: return r->layer_path ? r->layer_path : "(no layer)";
-	case OPC_BY_OP: return r->op;
-	case OPC_BY_TYPE: return r->type;
-	case OPC_BY_KEY: return r->shape;
-	case OPC_BY_DEVICE: return r->device;
+	case OPC_BY_SITE: return opc_row_site(p, r);
+	case OPC_BY_LAYER: return opc_row_layer(p, r) ? opc_row_layer(p, r) : "(no layer)";
+	case OPC_BY_PATH:
+		return opc_row_layer_path(p, r) ? opc_row_layer_path(p, r) : "(no layer)";
+	case OPC_BY_OP: return opc_row_op(p, r);
+	case OPC_BY_TYPE: return opc_row_type(p, r);
+	case OPC_BY_KEY: return opc_row_shape(p, r);
+	case OPC_BY_DEVICE: return opc_row_device(p, r);
 	}
 	return "?";
 }
@@ -73,15 +83,17 @@ static const char *first_column_raw(const struct opc_row *r, enum opc_group by)
  * its text goes through opc_tty (control characters and bytes that are
  * not UTF-8 as \xNN), so that it cannot drive the terminal.
  */
-static const char *first_column(const struct opc_row *r, enum opc_group by)
+static const char *first_column(const struct opc_profile *p, const struct opc_row *r,
+				enum opc_group by)
 {
-	return opc_tty(first_column_raw(r, by));
+	return opc_tty(first_column_raw(p, r, by));
 }
 
 /* The op column, or the type column of a table --by op. */
-static const char *op_column(const struct opc_row *r, enum opc_group by)
+static const char *op_column(const struct opc_profile *p, const struct opc_row *r,
+			     enum opc_group by)
 {
-	return opc_tty(by == OPC_BY_OP ? r->type : r->op);
+	return opc_tty(by == OPC_BY_OP ? opc_row_type(p, r) : opc_row_op(p, r));
 }
 
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
@@ -103,9 +115,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
-		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0) +
-			(r->rejected ? 11 : 0) + (r->overflow ? 11 : 0);
-		int o = (int)strlen(op_column(r, by));
+		int w = (int)strlen(first_column(p, r, by)) + (nested(r) ? 9 : 0) +
+			(rejected(r) ? 11 : 0) + (overflow(r) ? 11 : 0);
+		int o = (int)strlen(op_column(p, r, by));
 
 		if (w > width)
 			width = w;
@@ -131,10 +143,10 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(rate, sizeof(rate), "%.2f", r->flops / r->busy_s / 1e9);
 		else
 			snprintf(rate, sizeof(rate), "-");
-		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
-			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
-		snprintf(mark, sizeof(mark), "%s%s", r->rejected ? " (rejected)" : "",
-			 r->overflow ? " (overflow)" : "");
+		snprintf(name, sizeof(name), "%s%s%s", first_column(p, r, by),
+			 nested(r) ? " (nested)" : "", estimated(r) ? " ~" : unknown(r) ? " ?" : "");
+		snprintf(mark, sizeof(mark), "%s%s", rejected(r) ? " (rejected)" : "",
+			 overflow(r) ? " (overflow)" : "");
 		if (*mark) {	/* marks the column's width never cuts */
 			size_t ml = strlen(mark);
 			size_t at = strlen(name) < (size_t)width - ml ? strlen(name) : (size_t)width - ml;
@@ -142,9 +154,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(name + at, sizeof(name) - at, "%s", mark);
 		}
 		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
-		       opw, opw, op_column(r, by), c, f, b, ai(r), r->busy_s, rate,
+		       opw, opw, op_column(p, r, by), c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
-		if (p->have_energy && r->nested) {
+		if (p->have_energy && nested(r)) {
 			printf(" %11s", "(in outer)");
 		} else if (p->have_energy) {
 			double pm = r->energy_hi_j - r->energy_j > r->energy_j - r->energy_lo_j ?
@@ -252,22 +264,22 @@ static void print_csv(const struct opc_profile *p, size_t top)
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		const struct opc_row *r = &p->rows[i];
 
-		csv_field(r->op);
+		csv_field(opc_row_op(p, r));
 		putchar(',');
-		csv_field(r->type);
+		csv_field(opc_row_type(p, r));
 		putchar(',');
-		csv_field(r->layer);
+		csv_field(opc_row_layer(p, r));
 		putchar(',');
-		csv_field(r->site);
+		csv_field(opc_row_site(p, r));
 		putchar(',');
-		csv_field(r->iface);
+		csv_field(opc_row_iface(p, r));
 		printf(",%llu,%llu,%llu,%.9f,", (unsigned long long)r->calls,
 		       (unsigned long long)r->flops, (unsigned long long)r->bytes, r->busy_s);
-		if (p->have_energy && !r->nested)
+		if (p->have_energy && !nested(r))
 			printf("%.9f", r->energy_j);
-		printf(",%d,%d,%.9f,", r->nested, r->estimated, r->gpu_s);
-		csv_field(r->outside ? NULL : r->device);
-		printf(",%d,%d\n", r->unknown, r->rejected);
+		printf(",%d,%d,%.9f,", nested(r), estimated(r), r->gpu_s);
+		csv_field(outside(r) ? NULL : opc_row_device(p, r));
+		printf(",%d,%d\n", unknown(r), rejected(r));
 	}
 }
 
@@ -284,28 +296,29 @@ static json_object *jnum(double v)
 }
 
 /* One row of the JSON report. */
-static json_object *row_json(const struct opc_profile *p, const struct opc_row *r,
+static json_object *row_json(struct opc_profile *p, const struct opc_row *r,
 			     enum opc_group by)
 {
 	json_object *o = json_object_new_object();
+	size_t nstack = opc_row_nstack(p, r);
 
-	json_object_object_add(o, "op", jstr(r->op));
-	json_object_object_add(o, "type", jstr(r->type));
-	json_object_object_add(o, "layer", jstr(r->layer));
-	json_object_object_add(o, "layer_path", jstr(r->layer_path));
-	json_object_object_add(o, "site", jstr(r->site));
-	json_object_object_add(o, "iface", r->outside ? NULL : jstr(r->iface));
+	json_object_object_add(o, "op", jstr(opc_row_op(p, r)));
+	json_object_object_add(o, "type", jstr(opc_row_type(p, r)));
+	json_object_object_add(o, "layer", jstr(opc_row_layer(p, r)));
+	json_object_object_add(o, "layer_path", jstr(opc_row_layer_path(p, r)));
+	json_object_object_add(o, "site", jstr(opc_row_site(p, r)));
+	json_object_object_add(o, "iface", outside(r) ? NULL : jstr(opc_row_iface(p, r)));
 	if (by == OPC_BY_KEY)
-		json_object_object_add(o, "shape", jstr(r->shape));
+		json_object_object_add(o, "shape", jstr(opc_row_shape(p, r)));
 	json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
 	json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
 	json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
 	json_object_object_add(o, "busy_s", jnum(r->busy_s));
 	json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
-	json_object_object_add(o, "device", r->outside ? NULL : jstr(r->device));
-	if (r->captured)
+	json_object_object_add(o, "device", outside(r) ? NULL : jstr(opc_row_device(p, r)));
+	if (r->bits & OPC_ROW_CAPTURED)
 		json_object_object_add(o, "captured", json_object_new_boolean(1));
-	if (p->have_energy && !r->nested) {
+	if (p->have_energy && !nested(r)) {
 		json_object *iv = json_object_new_array();
 
 		json_object_object_add(o, "energy_j", jnum(r->energy_j));
@@ -321,21 +334,21 @@ static json_object *row_json(const struct opc_profile *p, const struct opc_row *
 	} else {
 		json_object_object_add(o, "energy_j", NULL);
 	}
-	json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
+	json_object_object_add(o, "outside", json_object_new_boolean(outside(r)));
 	json_object_object_add(o, "arithmetic_intensity", jnum(ai(r)));
-	json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
-	json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
-	if (r->unknown)
+	json_object_object_add(o, "nested", json_object_new_boolean(nested(r)));
+	json_object_object_add(o, "estimated", json_object_new_boolean(estimated(r)));
+	if (unknown(r))
 		json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
-	if (r->rejected)
+	if (rejected(r))
 		json_object_object_add(o, "rejected", json_object_new_boolean(1));
-	if (r->overflow)
+	if (overflow(r))
 		json_object_object_add(o, "overflow", json_object_new_boolean(1));
-	if (r->nstack) {
+	if (nstack) {
 		json_object *st = json_object_new_array();
 
-		for (size_t f = 0; f < r->nstack; f++)
-			json_object_array_add(st, jstr(r->stack[f]));
+		for (size_t f = 0; f < nstack; f++)
+			json_object_array_add(st, jstr(opc_row_frame(p, r, f)));
 		json_object_object_add(o, "stack", st);
 	}
 	return o;
@@ -389,7 +402,7 @@ static int indent_lines(struct textbuf *b, const char *text)
  * indented by four spaces more on each line (strings hold no raw line
  * breaks: JSON escapes them).
  */
-static void print_json_rows(const struct opc_profile *p, enum opc_group by, size_t top,
+static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top,
 			    json_object *root)
 {
 	static const char empty_rows[] = "\"rows\":[\n  ]\n}";
@@ -419,7 +432,7 @@ static void print_json_rows(const struct opc_profile *p, enum opc_group by, size
 	free(b.s);
 }
 
-static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
+static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 {
 	json_object *root = json_object_new_object();
 	json_object *totals = json_object_new_object();
@@ -546,32 +559,42 @@ static int fline_cmp(const void *a, const void *b)
  * neither took, one frame of its own.  Values are attributed energy in
  * microjoules, or without energy busy / CPU time in microseconds.
  */
-static int print_folded(const struct opc_profile *p)
+static int print_folded(struct opc_profile *p)
 {
 	struct folded f = { 0 };
 	double sampled_j = 0;
+	char err[1024];
 	int ret = 0;
 
 	for (size_t ti = 0; ti < p->ntraces && ret == 0; ti++) {
-		const struct opc_trace *t = &p->traces[ti];
+		struct opc_trace *t = &p->traces[ti];
 		struct opc_symbolizer *sym = opc_sym_new(t);
+		struct opc_tkeys *it = opc_tkeys_open(t);
+		const struct opc_tkeydef *d;
 
-		if (sym == NULL)
+		if (sym == NULL) {
+			opc_tkeys_close(it, err, sizeof(err));
 			return -1;
-		for (size_t ki = 0; ki < t->nkeys && ret == 0; ki++) {
+		}
+		for (size_t ki = 0; it && ret == 0 && (d = opc_tkeys_next(it)); ki++) {
 			const struct opc_tkey *k = &t->keys[ki];
-			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
+			const struct opc_tstack *st = opc_trace_stack(t, d->rec.stack);
 
-			if (k->calls == 0 || (k->rec.flags & OPC_TKEY_NESTED))
+			if (k->calls == 0 || (k->flags & OPC_TKEY_NESTED))
 				continue;
 			if (st)
 				for (uint32_t i = st->depth; i-- > 0;)
 					fold_frame(&f, opc_sym_func(sym, st->frames[i], 1));
-			else if (!(k->rec.flags & OPC_TKEY_OVERFLOW))
-				fold_frame(&f, opc_sym_func(sym, k->rec.site, 1));
-			fold_frame(&f, k->op);
+			else if (!(k->flags & OPC_TKEY_OVERFLOW))
+				fold_frame(&f, opc_sym_func(sym, d->rec.site, 1));
+			fold_frame(&f, d->op);
 			ret = fold_end(&f, p->have_energy ? k->energy_j * 1e6 : k->busy_s * 1e6);
 		}
+		if (opc_tkeys_close(it, err, sizeof(err)) < 0 && ret == 0) {
+			pr_err("%s", opc_tty(err));
+			ret = -1;
+		}
+		opc_trace_close(t);
 		for (size_t si = 0; si < t->nsamples && ret == 0; si++) {
 			const struct opc_tsample *sm = &t->samples[si];
 			const struct opc_tstack *st = opc_trace_stack(t, sm->stack);
@@ -742,6 +765,7 @@ int cmd_report(int argc, char **argv)
 	}
 	ret = opc_profile_group(&p, by, stacks);
 	if (ret == 0) {
+		sorting = &p;
 		if (p.nrows)	/* a trace without calls: rows is NULL */
 			qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
 		if (fmt == FMT_FOLDED)
