@@ -329,6 +329,7 @@ struct opc_tinterval {
 	uint64_t off;		/* of the frame */
 	uint32_t count;		/* entries */
 	uint32_t size;		/* of the payload */
+	uint32_t seq;		/* of the frame */
 };
 
 /* Consecutive KEY frames: where they are, for reading them again. */
@@ -336,6 +337,7 @@ struct opc_tkeyrun {
 	uint64_t off;		/* of the first frame */
 	uint64_t end;		/* just past the last one's padding */
 	size_t first;		/* index of its first key */
+	uint32_t seq;		/* of its first frame */
 };
 
 struct opc_tsample {

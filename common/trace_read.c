@@ -138,6 +138,11 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
 {
 	uint64_t x = 0;
 
+	if (*p < end && !(**p & 0x80)) {	/* most are one byte */
+		*v = *(*p)++;
+		return 0;
+	}
+
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (*p >= end)
 			return -1;
@@ -315,7 +320,7 @@ static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned cha
 		if (grow((void **)&t->keyruns, &r->caps.keyruns, t->nkeyruns + 1,
 			 sizeof(*t->keyruns)))
 			return -ENOMEM;
-		t->keyruns[t->nkeyruns++] = (struct opc_tkeyrun){ off, off, t->nkeys };
+		t->keyruns[t->nkeyruns++] = (struct opc_tkeyrun){ off, off, t->nkeys, fr->seq };
 	}
 	r->last_key_end = OPC_FRAME_ALIGN(off + sizeof(*fr) + fr->size);
 	t->keyruns[t->nkeyruns - 1].end = r->last_key_end;
@@ -396,7 +401,7 @@ static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigne
 	if (q != end)
 		return fail(r, off, "%zu stray bytes after interval entries", (size_t)(end - q));
 	t->intervals[t->nintervals++] = (struct opc_tinterval){
-		iv.t_begin_ns, iv.t_end_ns, off, iv.count, fr->size };
+		iv.t_begin_ns, iv.t_end_ns, off, iv.count, fr->size, fr->seq };
 	t->nentries += iv.count;
 	if (iv.t_end_ns > t->end_ns)
 		t->end_ns = iv.t_end_ns;
@@ -877,14 +882,19 @@ static int read_at(int fd, uint64_t off, size_t len, unsigned char **buf, size_t
 	return 0;
 }
 
-/* A frame read again must be the one read first: same type, size, seq
- * (the crc covers it), and checksum. */
-static int frame_again(const unsigned char *p, uint32_t type, uint32_t size)
+/*
+ * A frame read again must be the one read first: same type, size and
+ * sequence number.  Its checksum is not computed again (it was the most
+ * of the time a report took): what is read from it is checked again as
+ * far as memory safety needs (ids against what is defined, lengths), so
+ * a file rewritten in place meanwhile gives wrong numbers, not a crash.
+ */
+static int frame_again(const unsigned char *p, uint32_t type, uint32_t size, uint32_t seq)
 {
 	struct opc_frame fr;
 
 	memcpy(&fr, p, sizeof(fr));
-	return fr.type == type && fr.size == size && opc_frame_crc(&fr, p + sizeof(fr)) == fr.crc;
+	return fr.type == type && fr.size == size && fr.seq == seq;
 }
 
 static int changed(const struct opc_trace *t, uint64_t off, char *err, size_t errlen)
@@ -907,7 +917,7 @@ int opc_trace_entries(struct opc_trace *t, size_t c, struct opc_tentries *es, ch
 	if (reopen(t))
 		return changed(t, iv->off, err, errlen);
 	ret = read_at(t->fd, iv->off, sizeof(struct opc_frame) + iv->size, &es->buf, &es->bufcap);
-	if (ret == -EIO || (ret == 0 && !frame_again(es->buf, OPC_REC_INTERVAL, iv->size)))
+	if (ret == -EIO || (ret == 0 && !frame_again(es->buf, OPC_REC_INTERVAL, iv->size, iv->seq)))
 		return changed(t, iv->off, err, errlen);
 	if (ret)
 		return ret;
@@ -979,6 +989,7 @@ const struct opc_tkeydef *opc_tkeys_next(struct opc_tkeys *it)
 	const unsigned char *p;
 	struct opc_rec_key *k = &it->def.rec;
 	size_t len = OPC_FRAME_ALIGN(sizeof(struct opc_frame) + sizeof(*k));
+	uint32_t seq;
 	int ret;
 
 	if (it->error || it->next >= t->nkeys)
@@ -990,8 +1001,10 @@ const struct opc_tkeydef *opc_tkeys_next(struct opc_tkeys *it)
 		run = &t->keyruns[++it->run];
 		it->off = run->off;
 	}
+	/* keys of a run are in consecutive frames of one size */
 	if (run->first + (it->off - run->off) / len != it->next)
 		return keys_fail(it, -EIO);
+	seq = run->seq + (uint32_t)(it->next - run->first);
 	/* the last frame of the file may lack its padding */
 	if (len > t->size - it->off)
 		len = sizeof(struct opc_frame) + sizeof(*k);
@@ -999,7 +1012,7 @@ const struct opc_tkeydef *opc_tkeys_next(struct opc_tkeys *it)
 		return keys_fail(it, -EIO);
 	if ((ret = window_get(&it->win, it->off, len, &p)))
 		return keys_fail(it, ret);
-	if (!frame_again(p, OPC_REC_KEY, sizeof(*k)))
+	if (!frame_again(p, OPC_REC_KEY, sizeof(*k), seq))
 		return keys_fail(it, -EIO);
 	memcpy(k, p + sizeof(struct opc_frame), sizeof(*k));
 	/* what the first read checked, checked again: the names are looked up */
