@@ -763,14 +763,15 @@ int cmd_report(int argc, char **argv)
 		free(deflt);
 		return 1;
 	}
-	ret = opc_profile_group(&p, by, stacks);
-	if (ret == 0) {
+	/* folded stacks are of keys, not rows (and grouping uses the keys up) */
+	ret = fmt == FMT_FOLDED ? 0 : opc_profile_group(&p, by, stacks);
+	if (ret == 0 && fmt == FMT_FOLDED) {
+		ret = print_folded(&p);
+	} else if (ret == 0) {
 		sorting = &p;
 		if (p.nrows)	/* a trace without calls: rows is NULL */
 			qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
-		if (fmt == FMT_FOLDED)
-			ret = print_folded(&p);
-		else if (fmt == FMT_TABLE)
+		if (fmt == FMT_TABLE)
 			print_table(&p, by, top);
 		else if (fmt == FMT_CSV)
 			print_csv(&p, top);

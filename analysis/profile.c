@@ -777,6 +777,11 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 			row_merge_labels(p, r, &p->sets[set], p->by == OPC_BY_KEY ? shape : NULL);
 		}
 		row_count(p, r, tk);
+		/* the keys are done with as they are counted: a trace of
+		 * millions of keys grouped --by key holds its rows and its
+		 * keys not both at once */
+		if (ki % 65536 == 65535)
+			opc_trace_drop_keys(t, ki + 1);
 	}
 	if (opc_tkeys_close(it, err, sizeof(err)) < 0 && ret == 0) {
 		pr_err("%s", opc_tty(err));

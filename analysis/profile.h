@@ -107,6 +107,8 @@ const char *opc_group_name(enum opc_group g);
 
 /* Load traces; prints warnings, returns -1 after printing an error. */
 int opc_profile_load(struct opc_profile *p, char **paths, int npaths);
+/* Group the keys of the traces into rows.  It is the keys' last user: as
+ * it counts them, their memory goes (opc_trace_drop_keys). */
 int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks);
 void opc_profile_free(struct opc_profile *p);
 

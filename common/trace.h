@@ -374,7 +374,7 @@ struct opc_trace {
 	char **strings;		/* by id */
 	size_t nstrings;
 	struct opc_tkey *keys;	/* by id - 1 (ids are given in sequence) */
-	size_t nkeys;
+	size_t nkeys, capkeys;
 	struct opc_tkeyrun *keyruns;
 	size_t nkeyruns;
 	struct opc_tlayer *layers;
@@ -409,6 +409,9 @@ void opc_trace_free(struct opc_trace *t);
  * opc_trace_free: a report of a thousand traces needs no thousand files
  * open at once. */
 void opc_trace_close(struct opc_trace *t);
+/* The memory of keys[0..upto) goes back to the system: they read as zeros
+ * afterwards.  For a last user of the keys, which walks them in order. */
+void opc_trace_drop_keys(struct opc_trace *t, size_t upto);
 const char *opc_trace_info(const struct opc_trace *t, const char *key);
 
 /*

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +29,7 @@
 
 /* Capacities of the growing arrays of the trace being read. */
 struct caps {
-	size_t strings, keys, keyruns, layers, stacks, modules, intervals, info;
+	size_t strings, keyruns, layers, stacks, modules, intervals, info;
 	size_t samples;
 };
 
@@ -284,6 +285,40 @@ static int read_stack(struct rd *r, const struct opc_frame *fr, const unsigned c
 	return 0;
 }
 
+/*
+ * The keys are in memory of their own (mmap), not the heap's: grown
+ * without copying (mremap), and given back as a report is done with them
+ * (opc_trace_drop_keys), which a heap block cannot be in part.  Pages
+ * are touched only as keys fill them.
+ */
+static int keys_grow(struct opc_trace *t)
+{
+	size_t c = t->capkeys ? 2 * t->capkeys : 4096;
+	void *q;
+
+	if (t->keys == NULL)
+		q = mmap(NULL, c * sizeof(*t->keys), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		q = mremap(t->keys, t->capkeys * sizeof(*t->keys), c * sizeof(*t->keys),
+			   MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		return -ENOMEM;
+	t->keys = q;
+	t->capkeys = c;
+	return 0;
+}
+
+void opc_trace_drop_keys(struct opc_trace *t, size_t upto)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = upto * sizeof(*t->keys);
+
+	len -= len % page;
+	if (t->keys && len)
+		madvise(t->keys, len, MADV_DONTNEED);
+}
+
 static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
 		    size_t off)
 {
@@ -304,17 +339,8 @@ static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned cha
 		return fail(r, off, "key %u refers to undefined layer %u", k.id, k.layer);
 	if (k.stack > t->nstacks)
 		return fail(r, off, "key %u refers to undefined stack %u", k.id, k.stack);
-	/* no grow(): its zeroing would touch every page of a capacity twice
-	 * what millions of keys need */
-	if (t->nkeys == r->caps.keys) {
-		size_t c = r->caps.keys ? 2 * r->caps.keys : 64;
-		struct opc_tkey *q = realloc(t->keys, c * sizeof(*q));
-
-		if (q == NULL)
-			return -ENOMEM;
-		t->keys = q;
-		r->caps.keys = c;
-	}
+	if (t->nkeys == t->capkeys && keys_grow(t) < 0)
+		return -ENOMEM;
 	/* keys come in runs of frames: each run is where to read them again */
 	if (t->nkeyruns == 0 || r->last_key_end != off) {
 		if (grow((void **)&t->keyruns, &r->caps.keyruns, t->nkeyruns + 1,
@@ -813,7 +839,8 @@ void opc_trace_free(struct opc_trace *t)
 	opc_trace_close(t);
 	free(t->info);
 	free(t->strings);
-	free(t->keys);
+	if (t->keys)
+		munmap(t->keys, t->capkeys * sizeof(*t->keys));
 	free(t->keyruns);
 	free(t->layers);
 	free(t->stacks);
