@@ -143,25 +143,92 @@ void opc_layer_path(const struct opc_trace *t, uint32_t id, char *buf, size_t le
 		o += snprintf(buf + o, len - o, "%s%s", i == n - 1 ? "" : "/", chain[i]->name);
 }
 
+/*
+ * Text appended to a buffer of len bytes as snprintf would cut it: what
+ * does not fit is dropped, the text stays terminated.  Shapes and groups
+ * are made once per key of traces with millions of keys: these are what
+ * snprintf's "%s" and "%lld" gave, without parsing a format each time.
+ */
+struct text {
+	char *buf;
+	size_t len, o;	/* o: where the text ends (< len) */
+};
+
+static void put(struct text *x, const char *s, size_t n)
+{
+	if (x->o + 1 >= x->len)
+		return;
+	if (n > x->len - 1 - x->o)
+		n = x->len - 1 - x->o;
+	memcpy(x->buf + x->o, s, n);
+	x->o += n;
+	x->buf[x->o] = 0;
+}
+
+static void puts_(struct text *x, const char *s)
+{
+	put(x, s, strlen(s));
+}
+
+static void put_ll(struct text *x, long long v)
+{
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	put(x, p, d + sizeof(d) - p);
+}
+
+/* The next of the names in "m,n,k" (empty ones skipped, as strtok does):
+ * its length, *s moved past it; 0 at the end. */
+static size_t next_name(const char **s, const char **name)
+{
+	const char *p = *s;
+	size_t n;
+
+	while (*p == ',')
+		p++;
+	n = strcspn(p, ",");
+	*name = p;
+	*s = p + n;
+	return n;
+}
+
 void opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len)
 {
+	struct text x = { buf, len, 0 };
 	char names[256];
-	size_t o = 0;
-	int i = 0;
+	const char *p, *name;
+	size_t n;
+	int i;
 
-	o += snprintf(buf + o, len - o, "%s", k->op);
+	buf[0] = 0;
+	puts_(&x, k->op);
 	if (k->rec.flags & OPC_TKEY_OVERFLOW) {	/* the shapes of many keys */
-		snprintf(buf + o, len - o, " (shapes merged)");
+		puts_(&x, " (shapes merged)");
 		return;
 	}
+	/* the names as a 256-byte buffer held them: longer lists cut */
 	snprintf(names, sizeof(names), "%s", k->dims);
-	for (char *tok = strtok(names, ","); tok && i < 4 && o < len; tok = strtok(NULL, ","), i++)
-		o += snprintf(buf + o, len - o, " %s=%lld", tok, (long long)k->rec.d[i]);
+	for (p = names, i = 0; i < 4 && (n = next_name(&p, &name)); i++) {
+		put(&x, " ", 1);
+		put(&x, name, n);
+		put(&x, "=", 1);
+		put_ll(&x, (long long)k->rec.d[i]);
+	}
 	snprintf(names, sizeof(names), "%s", k->flag_names);
-	i = 0;
-	for (char *tok = strtok(names, ","); tok && i < 4 && o < len; tok = strtok(NULL, ","), i++)
-		if (k->rec.f[i] && k->rec.f[i] != '-')
-			o += snprintf(buf + o, len - o, " %s=%c", tok, k->rec.f[i]);
+	for (p = names, i = 0; i < 4 && (n = next_name(&p, &name)); i++) {
+		if (k->rec.f[i] && k->rec.f[i] != '-') {
+			put(&x, " ", 1);
+			put(&x, name, n);
+			put(&x, "=", 1);
+			put(&x, &k->rec.f[i], 1);
+		}
+	}
 }
 
 /* ---- the strings rows are labelled with, each held once ---- */
@@ -341,43 +408,50 @@ const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r)
 /*
  * The value keys of one row share under `by`, from the labels of the key
  * (set s, shape) that made the row: what the row is found by and sorted
- * by name on.  Cut to 2047 bytes before the rejected mark, as the fixed
- * buffer of the first versions cut it: rows of long names stay as they
- * were.
+ * by name on.  Cut to OPC_GROUP_MAX - 1 bytes, as the fixed buffer of
+ * the first versions cut it: rows of long names stay as they were.
  */
 static void group_text(const struct opc_profile *p, const struct opc_label_set *s,
 		       const char *shape, int rejected, char *group)
 {
-	const size_t len = 2048;
+	struct text x = { group, OPC_GROUP_MAX, 0 };
 	const char *path = s->path ? str_of(p, s->path) : "";
 
+	group[0] = 0;
 	switch (p->by) {
 	case OPC_BY_DEVICE:
-		snprintf(group, len, "%s", str_of(p, s->device));
+		puts_(&x, str_of(p, s->device));
 		break;
 	case OPC_BY_SITE:
-		snprintf(group, len, "%s\t%s", str_of(p, s->site), str_of(p, s->op));
+		puts_(&x, str_of(p, s->site));
+		put(&x, "\t", 1);
+		puts_(&x, str_of(p, s->op));
 		break;
 	case OPC_BY_LAYER:
-		snprintf(group, len, "%s", s->layer ? str_of(p, s->layer) : "(no layer)");
+		puts_(&x, s->layer ? str_of(p, s->layer) : "(no layer)");
 		break;
 	case OPC_BY_PATH:
-		snprintf(group, len, "%s", s->layer ? path : "(no layer)");
+		puts_(&x, s->layer ? path : "(no layer)");
 		break;
 	case OPC_BY_OP:
-		snprintf(group, len, "%s", str_of(p, s->op));
+		puts_(&x, str_of(p, s->op));
 		break;
 	case OPC_BY_TYPE:
-		snprintf(group, len, "%s", str_of(p, s->type));
+		puts_(&x, str_of(p, s->type));
 		break;
 	case OPC_BY_KEY:
-		snprintf(group, len, "%s\t%s\t%s\t%s", str_of(p, s->site), shape ? shape : "",
-			 path, str_of(p, s->iface));
+		puts_(&x, str_of(p, s->site));
+		put(&x, "\t", 1);
+		puts_(&x, shape ? shape : "");
+		put(&x, "\t", 1);
+		puts_(&x, path);
+		put(&x, "\t", 1);
+		puts_(&x, str_of(p, s->iface));
 		break;
 	}
 	/* refused calls never share a row with calls that did work */
 	if (rejected)
-		snprintf(group + strlen(group), OPC_GROUP_MAX - strlen(group), "\t(rejected)");
+		puts_(&x, "\t(rejected)");
 }
 
 static const char outside_group[] = "(outside intercepted calls)";
