@@ -213,14 +213,18 @@ void opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len)
 		return;
 	}
 	/* the names as a 256-byte buffer held them: longer lists cut */
-	snprintf(names, sizeof(names), "%s", k->dims);
+	n = strnlen(k->dims, sizeof(names) - 1);
+	memcpy(names, k->dims, n);
+	names[n] = 0;
 	for (p = names, i = 0; i < 4 && (n = next_name(&p, &name)); i++) {
 		put(&x, " ", 1);
 		put(&x, name, n);
 		put(&x, "=", 1);
 		put_ll(&x, (long long)k->rec.d[i]);
 	}
-	snprintf(names, sizeof(names), "%s", k->flag_names);
+	n = strnlen(k->flag_names, sizeof(names) - 1);
+	memcpy(names, k->flag_names, n);
+	names[n] = 0;
 	for (p = names, i = 0; i < 4 && (n = next_name(&p, &name)); i++) {
 		if (k->rec.f[i] && k->rec.f[i] != '-') {
 			put(&x, " ", 1);
@@ -272,6 +276,18 @@ static uint32_t str_intern(struct opc_profile *p, const char *s, int *nomem)
 	p->strs[p->nstrs] = strdup(s);
 	if (p->strs[p->nstrs] == NULL)
 		goto nomem;
+	if (p->nstrs >= p->caplens) {
+		size_t c = p->capstrs;
+		size_t *q = realloc(p->strlens, c * sizeof(*q));
+
+		if (q == NULL) {
+			free(p->strs[p->nstrs]);
+			goto nomem;
+		}
+		p->strlens = q;
+		p->caplens = c;
+	}
+	p->strlens[p->nstrs] = strlen(s);
 	if (opc_hashtab_insert(&p->strs_index, h, (uint32_t)p->nstrs + 1) < 0) {
 		free(p->strs[p->nstrs]);
 		goto nomem;
@@ -285,6 +301,22 @@ nomem:
 static const char *str_of(const struct opc_profile *p, uint32_t id)
 {
 	return id ? p->strs[id - 1] : NULL;
+}
+
+/* A string of the pool as a part of a group: "" for none. */
+struct part {
+	const char *s;
+	size_t n;
+};
+
+static struct part part_of(const struct opc_profile *p, uint32_t id)
+{
+	return id ? (struct part){ p->strs[id - 1], p->strlens[id - 1] } : (struct part){ "", 0 };
+}
+
+static struct part part_str(const char *s)
+{
+	return (struct part){ s, strlen(s) };
 }
 
 struct set_key {
@@ -411,69 +443,112 @@ const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r)
  * by name on.  Cut to OPC_GROUP_MAX - 1 bytes, as the fixed buffer of
  * the first versions cut it: rows of long names stay as they were.
  */
-static void group_text(const struct opc_profile *p, const struct opc_label_set *s,
-		       const char *shape, int rejected, char *group)
-{
-	struct text x = { group, OPC_GROUP_MAX, 0 };
-	const char *path = s->path ? str_of(p, s->path) : "";
+#define TAB	((struct part){ "\t", 1 })
 
-	group[0] = 0;
+/* The parts the group is made of, in order (at most 8). */
+static int group_parts(const struct opc_profile *p, const struct opc_label_set *s,
+		       const char *shape, int rejected, struct part *pt)
+{
+	int n = 0;
+
 	switch (p->by) {
 	case OPC_BY_DEVICE:
-		puts_(&x, str_of(p, s->device));
+		pt[n++] = part_of(p, s->device);
 		break;
 	case OPC_BY_SITE:
-		puts_(&x, str_of(p, s->site));
-		put(&x, "\t", 1);
-		puts_(&x, str_of(p, s->op));
+		pt[n++] = part_of(p, s->site);
+		pt[n++] = TAB;
+		pt[n++] = part_of(p, s->op);
 		break;
 	case OPC_BY_LAYER:
-		puts_(&x, s->layer ? str_of(p, s->layer) : "(no layer)");
+		pt[n++] = s->layer ? part_of(p, s->layer) : part_str("(no layer)");
 		break;
 	case OPC_BY_PATH:
-		puts_(&x, s->layer ? path : "(no layer)");
+		pt[n++] = s->layer ? part_of(p, s->path) : part_str("(no layer)");
 		break;
 	case OPC_BY_OP:
-		puts_(&x, str_of(p, s->op));
+		pt[n++] = part_of(p, s->op);
 		break;
 	case OPC_BY_TYPE:
-		puts_(&x, str_of(p, s->type));
+		pt[n++] = part_of(p, s->type);
 		break;
 	case OPC_BY_KEY:
-		puts_(&x, str_of(p, s->site));
-		put(&x, "\t", 1);
-		puts_(&x, shape ? shape : "");
-		put(&x, "\t", 1);
-		puts_(&x, path);
-		put(&x, "\t", 1);
-		puts_(&x, str_of(p, s->iface));
+		pt[n++] = part_of(p, s->site);
+		pt[n++] = TAB;
+		pt[n++] = part_str(shape ? shape : "");
+		pt[n++] = TAB;
+		pt[n++] = part_of(p, s->path);
+		pt[n++] = TAB;
+		pt[n++] = part_of(p, s->iface);
 		break;
 	}
 	/* refused calls never share a row with calls that did work */
 	if (rejected)
-		puts_(&x, "\t(rejected)");
+		pt[n++] = part_str("\t(rejected)");
+	return n;
+}
+
+static void group_text(const struct opc_profile *p, const struct opc_label_set *s,
+		       const char *shape, int rejected, char *group)
+{
+	struct text x = { group, OPC_GROUP_MAX, 0 };
+	struct part pt[8];
+	int n = group_parts(p, s, shape, rejected, pt);
+
+	group[0] = 0;
+	for (int i = 0; i < n; i++)
+		put(&x, pt[i].s, pt[i].n);
 }
 
 static const char outside_group[] = "(outside intercepted calls)";
 
-void opc_row_group(const struct opc_profile *p, const struct opc_row *r, char *buf)
+static int row_parts(const struct opc_profile *p, const struct opc_row *r, struct part *pt)
 {
 	/* the outside row is found by a name of its own (row_outside) */
-	if (r->bits & OPC_ROW_OUTSIDE)
-		snprintf(buf, OPC_GROUP_MAX, "%s", outside_group);
-	else
-		group_text(p, set_of(p, r), r->shape ? p->shapes + r->shape - 1 : NULL,
-			   !!(r->bits & OPC_ROW_REJECTED), buf);
+	if (r->bits & OPC_ROW_OUTSIDE) {
+		pt[0] = part_str(outside_group);
+		return 1;
+	}
+	return group_parts(p, set_of(p, r), r->shape ? p->shapes + r->shape - 1 : NULL,
+			   !!(r->bits & OPC_ROW_REJECTED), pt);
 }
 
+void opc_row_group(const struct opc_profile *p, const struct opc_row *r, char *buf)
+{
+	struct text x = { buf, OPC_GROUP_MAX, 0 };
+	struct part pt[8];
+	int n = row_parts(p, r, pt);
+
+	buf[0] = 0;
+	for (int i = 0; i < n; i++)
+		put(&x, pt[i].s, pt[i].n);
+}
+
+/* strcmp of the two groups, walking their parts: rows sorted by group
+ * mostly differ in their first bytes. */
 int opc_row_group_cmp(const struct opc_profile *p, const struct opc_row *a,
 		      const struct opc_row *b)
 {
-	char x[OPC_GROUP_MAX], y[OPC_GROUP_MAX];
+	struct part pa[8], pb[8];
+	int na = row_parts(p, a, pa), nb = row_parts(p, b, pb), i = 0, j = 0;
+	size_t oa = 0, ob = 0;
 
-	opc_row_group(p, a, x);
-	opc_row_group(p, b, y);
-	return strcmp(x, y);
+	/* the groups as made: cut to OPC_GROUP_MAX - 1 bytes */
+	for (size_t at = 0; at < OPC_GROUP_MAX - 1; at++) {
+		int ca, cb;
+
+		while (i < na && oa == pa[i].n)
+			i++, oa = 0;
+		while (j < nb && ob == pb[j].n)
+			j++, ob = 0;
+		ca = i < na ? (unsigned char)pa[i].s[oa++] : 0;
+		cb = j < nb ? (unsigned char)pb[j].s[ob++] : 0;
+		if (ca != cb)
+			return ca - cb;
+		if (ca == 0)
+			return 0;
+	}
+	return 0;
 }
 
 size_t opc_row_nstack(const struct opc_profile *p, const struct opc_row *r)
@@ -931,6 +1006,7 @@ void opc_profile_free(struct opc_profile *p)
 	for (size_t i = 0; i < p->nstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);
+	free(p->strlens);
 	opc_hashtab_free(&p->strs_index);
 	free(p->sets);
 	opc_hashtab_free(&p->sets_index);

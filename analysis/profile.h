@@ -71,7 +71,8 @@ struct opc_profile {
 	enum opc_group by;	/* of the rows */
 	/* what rows refer to: label strings (by id - 1), label sets, shapes */
 	char **strs;
-	size_t nstrs, capstrs;
+	size_t *strlens;
+	size_t nstrs, capstrs, caplens;
 	struct opc_hashtab strs_index;
 	struct opc_label_set *sets;
 	size_t nsets, capsets;
