@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hashtab.h"
 #include "log.h"
 #include "opcount_cli.h"
 #include "profile.h"
@@ -593,12 +594,28 @@ struct fline {
 	double v;
 };
 
+/* The lines, each once: a trace of millions of keys makes few distinct
+ * stacks, and a line's values are summed in the order they come (what
+ * sorting all of them, stably, and summing neighbours gave). */
 struct folded {
 	struct fline *l;
 	size_t n, cap;
+	struct opc_hashtab index;	/* text -> line + 1 */
 	char buf[65536];
 	size_t len;
 };
+
+struct fline_key {
+	const struct fline *l;
+	const char *text;
+};
+
+static int fline_is(const void *arg, uint32_t id)
+{
+	const struct fline_key *k = arg;
+
+	return !strcmp(k->l[id - 1].text, k->text);
+}
 
 /* Appends one frame to the line being built, escaped like a table's text
  * (opc_tty: no line breaks); ';' would split it. */
@@ -613,6 +630,18 @@ static void fold_frame(struct folded *f, const char *name)
 
 static int fold_end(struct folded *f, double v)
 {
+	struct fline_key k = { f->l, f->buf };
+	uint32_t h = opc_hash_str(OPC_HASH_SEED, f->buf);
+	uint32_t id = opc_hashtab_find(&f->index, h, fline_is, &k);
+
+	if (id) {
+		f->l[id - 1].v += v;
+		f->len = 0;
+		f->buf[0] = 0;
+		return 0;
+	}
+	if (f->n >= UINT32_MAX / 2)
+		return -1;
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 256;
 		struct fline *l = realloc(f->l, cap * sizeof(*l));
@@ -623,10 +652,15 @@ static int fold_end(struct folded *f, double v)
 		f->cap = cap;
 	}
 	f->l[f->n].text = strdup(f->buf);
-	f->l[f->n++].v = v;
+	f->l[f->n].v = v;
 	f->len = 0;
 	f->buf[0] = 0;
-	return f->l[f->n - 1].text ? 0 : -1;
+	if (f->l[f->n].text == NULL || opc_hashtab_insert(&f->index, h, (uint32_t)f->n + 1) < 0) {
+		free(f->l[f->n].text);
+		return -1;
+	}
+	f->n++;
+	return 0;
 }
 
 static int fline_cmp(const void *a, const void *b)
@@ -697,17 +731,13 @@ static int print_folded(struct opc_profile *p)
 	}
 	if (f.n)
 		qsort(f.l, f.n, sizeof(*f.l), fline_cmp);
-	for (size_t i = 0; i < f.n; i++) {
-		double v = f.l[i].v;
-
-		while (i + 1 < f.n && !strcmp(f.l[i + 1].text, f.l[i].text))
-			v += f.l[++i].v;
-		if (ret == 0 && v >= 0.5)
-			printf("%s %.0f\n", f.l[i].text, v);
-	}
+	for (size_t i = 0; i < f.n; i++)
+		if (ret == 0 && f.l[i].v >= 0.5)
+			printf("%s %.0f\n", f.l[i].text, f.l[i].v);
 	for (size_t i = 0; i < f.n; i++)
 		free(f.l[i].text);
 	free(f.l);
+	opc_hashtab_free(&f.index);
 	return ret;
 }
 
