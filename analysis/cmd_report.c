@@ -41,26 +41,96 @@ static double ai(const struct opc_row *r)
 	return r->bytes ? (double)r->flops / r->bytes : 0;
 }
 
+/* What a row is sorted by, beside it: a sort of millions of rows then
+ * reads the rows themselves only where two values tie. */
+struct __attribute__((packed)) sort_ent {
+	double v;
+	uint32_t row;		/* index; the top bit: nested */
+};
+
+#define SORT_NESTED	0x80000000u
+
+static double sort_value(const struct opc_row *r)
+{
+	switch (sort_by) {
+	case SORT_FLOPS: return r->flops;
+	case SORT_CALLS: return r->calls;
+	case SORT_BYTES: return r->bytes;
+	case SORT_BUSY: return r->busy_s;
+	case SORT_AI: return ai(r);
+	case SORT_NAME: return 0;
+	case SORT_ENERGY: return r->energy_j;
+	}
+	return 0;
+}
+
 static int row_cmp(const void *a, const void *b)
 {
-	const struct opc_row *x = a, *y = b;
-	double vx = 0, vy = 0;
+	const struct sort_ent *x = a, *y = b;
 
 	/* nested rows after the rows that make the totals */
-	if ((x->bits ^ y->bits) & OPC_ROW_NESTED)
-		return x->bits & OPC_ROW_NESTED ? 1 : -1;
-	switch (sort_by) {
-	case SORT_FLOPS: vx = x->flops; vy = y->flops; break;
-	case SORT_CALLS: vx = x->calls; vy = y->calls; break;
-	case SORT_BYTES: vx = x->bytes; vy = y->bytes; break;
-	case SORT_BUSY: vx = x->busy_s; vy = y->busy_s; break;
-	case SORT_AI: vx = ai(x); vy = ai(y); break;
-	case SORT_NAME: return opc_row_group_cmp(sorting, x, y);
-	case SORT_ENERGY: vx = x->energy_j; vy = y->energy_j; break;
+	if ((x->row ^ y->row) & SORT_NESTED)
+		return x->row & SORT_NESTED ? 1 : -1;
+	if (sort_by != SORT_NAME && x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	return opc_row_group_cmp(sorting, &sorting->rows[x->row & ~SORT_NESTED],
+				 &sorting->rows[y->row & ~SORT_NESTED]);
+}
+
+/* The permutation sort_rows reads, as 32-bit indices in the memory of
+ * the sorted entries (which are packed: accessed bytewise). */
+static uint32_t at_get(const void *at, size_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)at + 4 * i, sizeof(v));
+	return v;
+}
+
+static void at_set(void *at, size_t i, uint32_t v)
+{
+	memcpy((char *)at + 4 * i, &v, sizeof(v));
+}
+
+/* Sort the rows (by sort_by, then by name): 0, or -1 out of memory. */
+static int sort_rows(struct opc_profile *p)
+{
+	struct sort_ent *e;
+
+	if (p->nrows < 2)
+		return 0;
+	e = malloc(p->nrows * sizeof(*e));
+	if (e == NULL)
+		return -1;
+	for (size_t i = 0; i < p->nrows; i++)
+		e[i] = (struct sort_ent){ sort_value(&p->rows[i]),
+					  (uint32_t)i | (p->rows[i].bits & OPC_ROW_NESTED ?
+							 SORT_NESTED : 0) };
+	sorting = p;
+	qsort(e, p->nrows, sizeof(*e), row_cmp);
+	/* rows[i] is to be the row now at e[i].row: the permutation's
+	 * cycles, each walked once (its indices overwrite entries read) */
+	for (size_t i = 0; i < p->nrows; i++)
+		at_set(e, i, e[i].row & ~SORT_NESTED);
+	for (size_t i = 0; i < p->nrows; i++) {
+		struct opc_row tmp;
+		size_t j = i;
+
+		if (at_get(e, i) == i)
+			continue;
+		tmp = p->rows[i];
+		while (at_get(e, j) != i) {
+			size_t k = at_get(e, j);
+
+			p->rows[j] = p->rows[k];
+			at_set(e, j, (uint32_t)j);
+			j = k;
+		}
+		p->rows[j] = tmp;
+		at_set(e, j, (uint32_t)j);
 	}
-	if (vx != vy)
-		return vx < vy ? 1 : -1;
-	return opc_row_group_cmp(sorting, x, y);
+	free(e);
+	return 0;
 }
 
 static const char *first_column_raw(const struct opc_profile *p, const struct opc_row *r,
@@ -879,10 +949,9 @@ int cmd_report(int argc, char **argv)
 	ret = fmt == FMT_FOLDED ? 0 : opc_profile_group(&p, by, stacks);
 	if (ret == 0 && fmt == FMT_FOLDED) {
 		ret = print_folded(&p);
+	} else if (ret == 0 && (ret = sort_rows(&p)) < 0) {
+		pr_err("out of memory");
 	} else if (ret == 0) {
-		sorting = &p;
-		if (p.nrows)	/* a trace without calls: rows is NULL */
-			qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
 		if (fmt == FMT_TABLE)
 			print_table(&p, by, top);
 		else if (fmt == FMT_CSV)

@@ -198,7 +198,7 @@ static size_t next_name(const char **s, const char **name)
 	return n;
 }
 
-void opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len)
+size_t opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len)
 {
 	struct text x = { buf, len, 0 };
 	char names[256];
@@ -210,7 +210,7 @@ void opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len)
 	puts_(&x, k->op);
 	if (k->rec.flags & OPC_TKEY_OVERFLOW) {	/* the shapes of many keys */
 		puts_(&x, " (shapes merged)");
-		return;
+		return x.o;
 	}
 	/* the names as a 256-byte buffer held them: longer lists cut */
 	n = strnlen(k->dims, sizeof(names) - 1);
@@ -233,6 +233,7 @@ void opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len)
 			put(&x, &k->rec.f[i], 1);
 		}
 	}
+	return x.o;
 }
 
 /* ---- the strings rows are labelled with, each held once ---- */
@@ -363,7 +364,8 @@ static long set_intern(struct opc_profile *p, const struct opc_label_set *s)
  * memory. */
 static uint64_t shape_add(struct opc_profile *p, const char *s)
 {
-	size_t n = strlen(s) + 1;
+	uint32_t len = (uint32_t)strlen(s);
+	size_t n = sizeof(len) + len + 1;
 
 	if (p->shapes_len + n > p->shapes_cap) {
 		size_t c = p->shapes_cap ? 2 * p->shapes_cap : 1 << 16;
@@ -377,9 +379,11 @@ static uint64_t shape_add(struct opc_profile *p, const char *s)
 		p->shapes = q;
 		p->shapes_cap = c;
 	}
-	memcpy(p->shapes + p->shapes_len, s, n);
+	/* its length first: groups are made of it millions of times */
+	memcpy(p->shapes + p->shapes_len, &len, sizeof(len));
+	memcpy(p->shapes + p->shapes_len + sizeof(len), s, len + 1);
 	p->shapes_len += n;
-	return p->shapes_len - n + 1;
+	return p->shapes_len - n + sizeof(len) + 1;
 }
 
 /* ---- a row's labels ---- */
@@ -430,6 +434,17 @@ const char *opc_row_device(const struct opc_profile *p, const struct opc_row *r)
 	return label(p, r, OPC_ROW_MIXED_DEVICE, set_of(p, r)->device);
 }
 
+/* The row's shape as a part of its group ("" for none). */
+static struct part row_shape(const struct opc_profile *p, const struct opc_row *r)
+{
+	uint32_t len;
+
+	if (r->shape == 0)
+		return (struct part){ "", 0 };
+	memcpy(&len, p->shapes + r->shape - 1 - sizeof(len), sizeof(len));
+	return (struct part){ p->shapes + r->shape - 1, len };
+}
+
 const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r)
 {
 	if (r->bits & OPC_ROW_MIXED_SHAPE)
@@ -447,7 +462,7 @@ const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r)
 
 /* The parts the group is made of, in order (at most 8). */
 static int group_parts(const struct opc_profile *p, const struct opc_label_set *s,
-		       const char *shape, int rejected, struct part *pt)
+		       struct part shape, int rejected, struct part *pt)
 {
 	int n = 0;
 
@@ -475,7 +490,7 @@ static int group_parts(const struct opc_profile *p, const struct opc_label_set *
 	case OPC_BY_KEY:
 		pt[n++] = part_of(p, s->site);
 		pt[n++] = TAB;
-		pt[n++] = part_str(shape ? shape : "");
+		pt[n++] = shape;
 		pt[n++] = TAB;
 		pt[n++] = part_of(p, s->path);
 		pt[n++] = TAB;
@@ -489,7 +504,7 @@ static int group_parts(const struct opc_profile *p, const struct opc_label_set *
 }
 
 static void group_text(const struct opc_profile *p, const struct opc_label_set *s,
-		       const char *shape, int rejected, char *group)
+		       struct part shape, int rejected, char *group)
 {
 	struct text x = { group, OPC_GROUP_MAX, 0 };
 	struct part pt[8];
@@ -509,8 +524,7 @@ static int row_parts(const struct opc_profile *p, const struct opc_row *r, struc
 		pt[0] = part_str(outside_group);
 		return 1;
 	}
-	return group_parts(p, set_of(p, r), r->shape ? p->shapes + r->shape - 1 : NULL,
-			   !!(r->bits & OPC_ROW_REJECTED), pt);
+	return group_parts(p, set_of(p, r), row_shape(p, r), !!(r->bits & OPC_ROW_REJECTED), pt);
 }
 
 void opc_row_group(const struct opc_profile *p, const struct opc_row *r, char *buf)
@@ -867,7 +881,7 @@ static int row_of_set(struct grouping *g, uint32_t set, int rejected, int nested
 		*out = &p->rows[g->set_row[i] - 1];
 		return 0;
 	}
-	group_text(p, &p->sets[set], NULL, rejected, group);
+	group_text(p, &p->sets[set], (struct part){ "", 0 }, rejected, group);
 	ret = row_add(g, group, nested, out);
 	if (ret >= 0)
 		g->set_row[i] = (uint32_t)(*out - p->rows) + 1;
@@ -904,8 +918,9 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 		if (p->by == OPC_BY_KEY) {
 			/* the other groupings never show the shape, which
 			 * costs a dozen snprintf */
-			opc_key_shape(k, shape, sizeof(shape));
-			group_text(p, &p->sets[set], shape, rejected, group);
+			struct part sh = { shape, opc_key_shape(k, shape, sizeof(shape)) };
+
+			group_text(p, &p->sets[set], sh, rejected, group);
 			is_new = row_add(g, group, nested, &r);
 		} else {
 			is_new = row_of_set(g, (uint32_t)set, rejected, nested, &r);

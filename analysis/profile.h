@@ -114,7 +114,7 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 void opc_profile_free(struct opc_profile *p);
 
 /* "dgemm m=64 n=64 k=64 ta=N tb=N beta=1" */
-void opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len);
+size_t opc_key_shape(const struct opc_tkeydef *k, char *buf, size_t len);	/* its length */
 
 /* A row's labels: "*" where its keys differ; layer and layer_path NULL
  * for calls outside any layer, shape NULL unless grouped --by key. */
