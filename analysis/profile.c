@@ -567,19 +567,12 @@ int opc_row_group_cmp(const struct opc_profile *p, const struct opc_row *a,
 
 size_t opc_row_nstack(const struct opc_profile *p, const struct opc_row *r)
 {
-	const struct opc_tstack *st;
-
-	if (p->syms == NULL || p->syms[r->trace] == NULL)
-		return 0;
-	st = opc_trace_stack(&p->traces[r->trace], r->stack);
-	return st ? st->depth : 0;
+	return r->stack ? p->frames[r->stack - 1] : 0;
 }
 
-const char *opc_row_frame(struct opc_profile *p, const struct opc_row *r, size_t i)
+const char *opc_row_frame(const struct opc_profile *p, const struct opc_row *r, size_t i)
 {
-	const struct opc_tstack *st = opc_trace_stack(&p->traces[r->trace], r->stack);
-
-	return opc_sym_addr(p->syms[r->trace], st->frames[i], 1);
+	return str_of(p, p->frames[r->stack + i]);
 }
 
 /* ---- grouping ---- */
@@ -607,6 +600,7 @@ struct grouping {
 	uint32_t *kind_set;
 	size_t nkinds, capkinds;
 	struct opc_hashtab kinds_index;
+	uint32_t *stack_at;		/* stack id -> 1 + its frames in p->frames */
 	int nomem;
 };
 
@@ -690,6 +684,8 @@ static void kinds_free(struct grouping *g)
 	g->npaths = 0;
 	free(g->kinds);
 	free(g->kind_set);
+	free(g->stack_at);
+	g->stack_at = NULL;
 	opc_hashtab_free(&g->kinds_index);
 	g->kinds = NULL;
 	g->kind_set = NULL;
@@ -888,6 +884,52 @@ static int row_of_set(struct grouping *g, uint32_t set, int rejected, int nested
 	return ret;
 }
 
+/*
+ * Stack `id` of trace t symbolized, its frames' names in the pool: 1 + where
+ * they are in p->frames (the depth, then a string id per frame), made
+ * once per stack of the trace; 0 if it has none, or -1 out of memory.
+ * Names, not addresses: the trace's symbolizer (and the files it holds
+ * open) goes when the trace is grouped.
+ */
+static long stack_frames(struct grouping *g, const struct opc_trace *t,
+			 struct opc_symbolizer *sym, uint32_t id)
+{
+	struct opc_profile *p = g->p;
+	const struct opc_tstack *st = opc_trace_stack(t, id);
+	size_t at;
+
+	if (st == NULL || sym == NULL)
+		return 0;
+	if (g->stack_at == NULL && (g->stack_at = calloc(t->nstacks + 1, sizeof(uint32_t))) == NULL)
+		return -1;
+	if (g->stack_at[id])
+		return g->stack_at[id];
+	if (p->nframes + 1 + st->depth > UINT32_MAX / 2)
+		return -1;
+	if (p->nframes + 1 + st->depth > p->capframes) {
+		size_t c = p->capframes ? 2 * p->capframes : 1024;
+		uint32_t *q;
+
+		while (c < p->nframes + 1 + st->depth)
+			c *= 2;
+		q = realloc(p->frames, c * sizeof(*q));
+		if (q == NULL)
+			return -1;
+		p->frames = q;
+		p->capframes = c;
+	}
+	at = p->nframes;
+	p->frames[at] = st->depth;
+	for (uint32_t f = 0; f < st->depth; f++) {
+		p->frames[at + 1 + f] = str_intern(p, opc_sym_addr(sym, st->frames[f], 1), &g->nomem);
+		if (g->nomem)
+			return -1;
+	}
+	p->nframes += 1 + st->depth;
+	g->stack_at[id] = (uint32_t)at + 1;
+	return g->stack_at[id];
+}
+
 /* Every key of trace ti with calls, into the row of its group. */
 static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 {
@@ -930,10 +972,13 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 			break;
 		}
 		if (is_new) {
+			long frames = want_stacks ? stack_frames(g, t, sym, k->rec.stack) : 0;
+
 			r->labels = (uint32_t)set;
 			r->trace = (uint32_t)ti;
-			r->stack = k->rec.stack;
-			if (p->by == OPC_BY_KEY && (r->shape = shape_add(p, shape)) == 0) {
+			r->stack = (uint32_t)frames;
+			if (frames < 0 ||
+			    (p->by == OPC_BY_KEY && (r->shape = shape_add(p, shape)) == 0)) {
 				ret = -ENOMEM;
 				break;
 			}
@@ -953,10 +998,7 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 	}
 	opc_trace_close(t);
 	kinds_free(g);
-	if (want_stacks && ret == 0)
-		p->syms[ti] = sym;
-	else
-		opc_sym_free(sym);
+	opc_sym_free(sym);
 	return ret;
 }
 
@@ -1001,11 +1043,6 @@ int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks)
 	int ret = 0;
 
 	p->by = by;
-	if (want_stacks && p->ntraces) {
-		p->syms = calloc(p->ntraces, sizeof(*p->syms));
-		if (p->syms == NULL)
-			return -1;
-	}
 	for (size_t ti = 0; ti < p->ntraces && ret == 0; ti++)
 		ret = group_trace(&g, ti, want_stacks);
 	if (ret == 0 && p->have_energy)
@@ -1026,9 +1063,7 @@ void opc_profile_free(struct opc_profile *p)
 	free(p->sets);
 	opc_hashtab_free(&p->sets_index);
 	free(p->shapes);
-	for (size_t i = 0; p->syms && i < p->ntraces; i++)
-		opc_sym_free(p->syms[i]);
-	free(p->syms);
+	free(p->frames);
 	free(p->rows);
 	for (size_t i = 0; i < p->ntraces; i++)
 		opc_trace_free(&p->traces[i]);

@@ -37,8 +37,8 @@ struct opc_row {
 	double energy_j, energy_lo_j, energy_hi_j;
 	uint64_t shape;		/* 1 + its offset in the profile's shapes; 0: none */
 	uint32_t labels;	/* the first key's label set */
-	uint32_t trace;		/* the first key's trace, and stack (--stacks) */
-	uint32_t stack;
+	uint32_t trace;		/* the first key's trace */
+	uint32_t stack;		/* 1 + its stack's frames in the profile's frames (--stacks) */
 	uint32_t bits;		/* OPC_ROW_* */
 };
 
@@ -79,7 +79,8 @@ struct opc_profile {
 	struct opc_hashtab sets_index;
 	char *shapes;
 	size_t shapes_len, shapes_cap;
-	struct opc_symbolizer **syms;	/* per trace, for the rows' stacks (--stacks) */
+	uint32_t *frames;	/* the rows' stacks (--stacks): depth, then string ids */
+	size_t nframes, capframes;
 	/* totals over rows that are not nested */
 	uint64_t calls, flops, bytes;
 	double busy_s, gpu_s;
@@ -134,7 +135,7 @@ int opc_row_group_cmp(const struct opc_profile *p, const struct opc_row *a,
 		      const struct opc_row *b);
 /* The symbolized frames of the row's first key's stack (--stacks). */
 size_t opc_row_nstack(const struct opc_profile *p, const struct opc_row *r);
-const char *opc_row_frame(struct opc_profile *p, const struct opc_row *r, size_t i);
+const char *opc_row_frame(const struct opc_profile *p, const struct opc_row *r, size_t i);
 /* layer path "outer/inner" */
 void opc_layer_path(const struct opc_trace *t, uint32_t id, char *buf, size_t len);
 
