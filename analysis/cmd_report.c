@@ -92,7 +92,64 @@ static void at_set(void *at, size_t i, uint32_t v)
 	memcpy((char *)at + 4 * i, &v, sizeof(v));
 }
 
-/* Sort the rows (by sort_by, then by name): 0, or -1 out of memory. */
+/* row_cmp without the names: rows whose values tie compare equal */
+static int value_cmp(const void *a, const void *b)
+{
+	const struct sort_ent *x = a, *y = b;
+
+	if ((x->row ^ y->row) & SORT_NESTED)
+		return x->row & SORT_NESTED ? 1 : -1;
+	if (x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	return 0;
+}
+
+struct named {
+	const char *group;
+	uint32_t row;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->group, ((const struct named *)b)->group);
+}
+
+#define TIES_NAMED	4096	/* ties sorted by their names made once, up to */
+
+/* Where sort_ties makes the names: TIES_NAMED of them at most, packed. */
+struct ties {
+	struct named *nm;
+	char *text;
+};
+
+/*
+ * Rows whose values tie, e[0..n), in order of their names.  A few, as a
+ * rule (rows of equal FLOPs): each name made once, then compared where it
+ * lies, not made again from the rows' labels for every comparison.
+ */
+static void sort_ties(struct opc_profile *p, struct sort_ent *e, size_t n, struct ties *t)
+{
+	size_t at = 0;
+
+	if (n > TIES_NAMED) {
+		qsort(e, n, sizeof(*e), row_cmp);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *g = t->text + at;
+
+		opc_row_group(p, &p->rows[e[i].row & ~SORT_NESTED], g);
+		t->nm[i] = (struct named){ g, e[i].row };
+		at += strlen(g) + 1;
+	}
+	qsort(t->nm, n, sizeof(*t->nm), named_cmp);
+	for (size_t i = 0; i < n; i++)
+		e[i].row = t->nm[i].row;
+}
+
+/* Sort the rows (by sort_by, then by name): 0, or -1 out of memory.  By
+ * value first, the rows not read; then each run of rows whose values tie
+ * by name: the order row_cmp gives, a total order. */
 static int sort_rows(struct opc_profile *p)
 {
 	struct sort_ent *e;
@@ -107,7 +164,29 @@ static int sort_rows(struct opc_profile *p)
 					  (uint32_t)i | (p->rows[i].bits & OPC_ROW_NESTED ?
 							 SORT_NESTED : 0) };
 	sorting = p;
-	qsort(e, p->nrows, sizeof(*e), row_cmp);
+	if (sort_by == SORT_NAME) {
+		qsort(e, p->nrows, sizeof(*e), row_cmp);
+	} else {
+		/* pages of the names' room are touched as far as used */
+		struct ties t = { malloc(TIES_NAMED * sizeof(*t.nm)),
+				  malloc(TIES_NAMED * OPC_GROUP_MAX) };
+
+		if (t.nm == NULL || t.text == NULL) {
+			free(t.nm);
+			free(t.text);
+			free(e);
+			return -1;
+		}
+		qsort(e, p->nrows, sizeof(*e), value_cmp);
+		for (size_t i = 0, j; i < p->nrows; i = j) {
+			for (j = i + 1; j < p->nrows && value_cmp(&e[i], &e[j]) == 0; j++)
+				;
+			if (j - i > 1)
+				sort_ties(p, e + i, j - i, &t);
+		}
+		free(t.nm);
+		free(t.text);
+	}
 	/* rows[i] is to be the row now at e[i].row: the permutation's
 	 * cycles, each walked once (its indices overwrite entries read) */
 	for (size_t i = 0; i < p->nrows; i++)
