@@ -10,8 +10,6 @@
 #include "hashtab.h"
 #include "trace.h"
 
-struct opc_symbolizer;
-
 enum opc_group {
 	OPC_BY_SITE,
 	OPC_BY_LAYER,
