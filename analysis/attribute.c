@@ -40,11 +40,14 @@
  * outside, unsampled (idle time, other processes).  Traces with samples
  * (ptrace mode) have no GPU keys: one pool.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attribute.h"
 #include "hashtab.h"
+#include "log.h"
+#include "util.h"
 
 /*
  * Time linear in the trace: an interval's cells are found by key through
@@ -122,39 +125,48 @@ static int cell_add(struct cells *cs, struct cell_index *ix, uint32_t key, doubl
 	return 0;
 }
 
-/* Busy time of every key of pool `pool` (kpool[]) in every energy
- * interval, calls weighed by how much of their call interval overlaps
- * the energy interval. */
-static int collect(const struct opc_trace *t, struct cells *iv, struct cell_index *ix,
-		   const int *kpool, int pool)
+/* Busy time of every key of pool `pool` (kpool[]) in energy interval i,
+ * into cs (emptied first): calls weighed by how much of their call
+ * interval overlaps the energy interval.  ci: the first call interval
+ * that may.  Entries are read from the file; es keeps the last interval
+ * read (*have), which the next energy interval often shares. */
+static int collect_one(struct opc_trace *t, size_t i, size_t ci, struct cells *cs,
+		       struct cell_index *ix, const int *kpool, int pool,
+		       struct opc_tentries *es, size_t *have)
 {
 	const struct opc_tenergy *en = &t->energy;
-	size_t ci = 0;
+	uint64_t a = en->t_ns[i - 1], b = en->t_ns[i];
+	char err[1024];
 
-	for (size_t i = 1; i < en->nsamples; i++) {
-		uint64_t a = en->t_ns[i - 1], b = en->t_ns[i];
+	cs->n = 0;
+	index_start(ix, cs);
+	for (size_t c = ci; c < t->nintervals && t->intervals[c].t_begin_ns < b; c++) {
+		const struct opc_tinterval *in = &t->intervals[c];
+		uint64_t lo = in->t_begin_ns > a ? in->t_begin_ns : a;
+		uint64_t hi = in->t_end_ns < b ? in->t_end_ns : b;
+		double w = in->t_end_ns > in->t_begin_ns ?
+			(double)(hi > lo ? hi - lo : 0) / (in->t_end_ns - in->t_begin_ns) : 1;
 
-		index_start(ix, &iv[i]);
-		while (ci < t->nintervals && t->intervals[ci].t_end_ns <= a)
-			ci++;
-		for (size_t c = ci; c < t->nintervals && t->intervals[c].t_begin_ns < b; c++) {
-			const struct opc_tinterval *in = &t->intervals[c];
-			uint64_t lo = in->t_begin_ns > a ? in->t_begin_ns : a;
-			uint64_t hi = in->t_end_ns < b ? in->t_end_ns : b;
-			double w = in->t_end_ns > in->t_begin_ns ?
-				(double)(hi > lo ? hi - lo : 0) / (in->t_end_ns - in->t_begin_ns) : 1;
+		if (w <= 0)	/* adds nothing: not worth reading */
+			continue;
+		if (c != *have) {
+			int ret = opc_trace_entries(t, c, es, err, sizeof(err));
 
-			for (size_t j = 0; j < in->count; j++) {
-				const struct opc_tentry *e = &t->entries[in->first + j];
-
-				if (t->keys[e->key].rec.flags & OPC_TKEY_NESTED)
-					continue;	/* inside an outer call's time */
-				if (kpool[e->key] != pool)
-					continue;
-				if (w > 0 && cell_add(&iv[i], ix, e->key,
-						      w * opc_tentry_busy_s(t, e)))
-					return -1;
+			if (ret) {
+				pr_err("%s", ret == -ENOMEM ? "out of memory" : opc_tty(err));
+				return -1;
 			}
+			*have = c;
+		}
+		for (size_t j = 0; j < es->n; j++) {
+			const struct opc_tentry *e = &es->e[j];
+
+			if (t->keys[e->key].flags & OPC_TKEY_NESTED)
+				continue;	/* inside an outer call's time */
+			if (kpool[e->key] != pool)
+				continue;
+			if (cell_add(cs, ix, e->key, w * opc_tentry_busy_s(t, e)))
+				return -1;
 		}
 	}
 	return 0;
@@ -163,7 +175,7 @@ static int collect(const struct opc_trace *t, struct cells *iv, struct cell_inde
 /* What is at most 100% busy: a thread, or a GPU. */
 static uint32_t engine_of(const struct opc_tkey *k)
 {
-	return k->rec.flags & OPC_TKEY_GPU ? 0x80000000u | k->rec.device : k->rec.tid;
+	return k->flags & OPC_TKEY_GPU ? 0x80000000u | k->device : k->tid;
 }
 
 struct engine_key {
@@ -209,6 +221,20 @@ static long engine_ranks(const struct opc_trace *t, uint32_t *rank)
 	return n;
 }
 
+/* What splitting a trace's pools shares: the cells of the energy
+ * interval at hand, the index over them, each key's engine, where each
+ * energy interval's call intervals begin, and the entries read last. */
+struct split {
+	struct cells cur;
+	struct cell_index ix;
+	uint32_t *rank;
+	long nengines;
+	double *pw;
+	double *keep;		/* per engine, -1 but inside cut() */
+	size_t *ci;		/* energy interval i's first call interval */
+	struct opc_tentries es;
+};
+
 /* A cell moved back to the interval before, in the order it is added
  * there: by engine, and in each engine in the order of its cells. */
 struct carried {
@@ -227,18 +253,119 @@ static int carried_cmp(const void *a, const void *b)
 }
 
 /*
+ * What spilling did to the energy intervals, kept so that they can be
+ * walked forward again without holding every interval's cells (as many
+ * as the trace has interval entries): for each interval that received
+ * busy time from the one after, the cells it received, in order; for
+ * each that gave some away, the share each of its engines kept.  Walking
+ * forward, an interval's cells are collected again, given what they
+ * received and cut to what they kept: the same operations in the same
+ * order, so the same values as when every interval's cells were held.
+ */
+struct spill_step {
+	size_t i;		/* energy interval */
+	size_t first, n;	/* into moves[] or keeps[] */
+};
+
+struct engine_keep {
+	uint32_t rank;
+	double keep;
+};
+
+struct spill_log {
+	struct spill_step *in, *cut;	/* by decreasing i */
+	size_t nin, ncut, capin, capcut;
+	struct cell *moves;
+	size_t nmoves, capmoves;
+	struct engine_keep *keeps;
+	size_t nkeeps, capkeeps;
+};
+
+static int log_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap ? 2 * *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c * elem);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static void spill_log_free(struct spill_log *l)
+{
+	free(l->in);
+	free(l->cut);
+	free(l->moves);
+	free(l->keeps);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Interval i's cells get the moves logged for it, if any (*in: the next
+ * step of log->in, walked down). */
+static int receive(struct cells *cs, struct cell_index *ix, const struct spill_log *log,
+		   size_t i, size_t *in)
+{
+	const struct spill_step *st;
+
+	if (*in == 0 || log->in[*in - 1].i != i)
+		return 0;
+	st = &log->in[--*in];
+	index_start(ix, cs);
+	for (size_t j = 0; j < st->n; j++)
+		if (cell_add(cs, ix, log->moves[st->first + j].key, log->moves[st->first + j].busy))
+			return -1;
+	return 0;
+}
+
+/* Interval i's cells cut to the share their engines kept, if it gave some
+ * away (*cutp: the next step of log->cut, walked down).  keep[] is -1 for
+ * every engine before and after. */
+static void cut(struct cells *cs, const uint32_t *rank, const struct spill_log *log, size_t i,
+		size_t *cutp, double *keep)
+{
+	const struct spill_step *st;
+
+	if (*cutp == 0 || log->cut[*cutp - 1].i != i)
+		return;
+	st = &log->cut[--*cutp];
+	for (size_t j = 0; j < st->n; j++)
+		keep[log->keeps[st->first + j].rank] = log->keeps[st->first + j].keep;
+	for (size_t j = 0; j < cs->n; j++) {
+		double k = keep[rank[cs->c[j].key]];
+
+		if (k >= 0)
+			cs->c[j].busy *= k;
+	}
+	for (size_t j = 0; j < st->n; j++)
+		keep[log->keeps[st->first + j].rank] = -1;
+}
+
+/*
  * Move each engine's busy time beyond 100% of an interval back to the
  * interval before, proportionally over that engine's keys.  The intervals
  * are walked once, last to first, for all engines together; what is moved
  * is added to the interval before engine by engine, so that its cells
  * come in the order, and sum to the values, that one walk per engine
- * (each engine's moves added after the engines before it) gives.
+ * (each engine's moves added after the engines before it) gives.  Each
+ * interval's cells are collected when it is reached and dropped after;
+ * what was moved and kept goes to log.
  */
-static int spill_back(const struct opc_trace *t, struct cells *iv, struct cell_index *ix,
-		      const uint32_t *rank, long nengines)
+static int spill_back(struct opc_trace *t, struct split *sp, const int *kpool, int pool,
+		      struct spill_log *log)
 {
 	const struct opc_tenergy *en = &t->energy;
-	size_t n = en->nsamples, ncarry = 0, capcarry = 0, ntouched;
+	size_t n = en->nsamples, ncarry = 0, capcarry = 0, ntouched, have = (size_t)-1;
+	long nengines = sp->nengines;
+	const uint32_t *rank = sp->rank;
+	struct cell_index *ix = &sp->ix;
+	struct cells *cs = &sp->cur;
 	struct carried *carry = NULL;
 	double *busy = calloc(nengines ? nengines : 1, sizeof(double));
 	double *keep = malloc((nengines ? nengines : 1) * sizeof(double));
@@ -250,13 +377,24 @@ static int spill_back(const struct opc_trace *t, struct cells *iv, struct cell_i
 		goto out;
 	for (size_t i = n - 1; i >= 1; i--) {
 		double len = (en->t_ns[i] - en->t_ns[i - 1]) / 1e9;
-		struct cells *cs = &iv[i];
+		int spill = 0;
 
+		if (collect_one(t, i, sp->ci[i], cs, ix, kpool, pool, &sp->es, &have) < 0)
+			goto out;
 		if (ncarry) {
+			if (log_grow((void **)&log->in, &log->capin, log->nin + 1,
+				     sizeof(*log->in)) ||
+			    log_grow((void **)&log->moves, &log->capmoves, log->nmoves + ncarry,
+				     sizeof(*log->moves)))
+				goto out;
+			log->in[log->nin++] = (struct spill_step){ i, log->nmoves, ncarry };
 			index_start(ix, cs);
-			for (size_t j = 0; j < ncarry; j++)
+			for (size_t j = 0; j < ncarry; j++) {
+				log->moves[log->nmoves++] = (struct cell){ carry[j].key,
+									   carry[j].busy };
 				if (cell_add(cs, ix, carry[j].key, carry[j].busy))
 					goto out;
+			}
 			ncarry = 0;
 		}
 		ntouched = 0;
@@ -270,8 +408,6 @@ static int spill_back(const struct opc_trace *t, struct cells *iv, struct cell_i
 			}
 			busy[r] += cs->c[j].busy;
 		}
-		int spill = 0;
-
 		for (size_t j = 0; j < ntouched; j++) {
 			uint32_t r = touched[j];
 
@@ -279,7 +415,20 @@ static int spill_back(const struct opc_trace *t, struct cells *iv, struct cell_i
 			keep[r] = busy[r] <= len || i == 1 ? -1 : len / busy[r];
 			spill |= keep[r] >= 0;
 		}
-		for (size_t j = 0; spill && j < cs->n; j++) {
+		if (!spill)
+			continue;
+		if (log_grow((void **)&log->cut, &log->capcut, log->ncut + 1, sizeof(*log->cut)) ||
+		    log_grow((void **)&log->keeps, &log->capkeeps, log->nkeeps + ntouched,
+			     sizeof(*log->keeps)))
+			goto out;
+		log->cut[log->ncut] = (struct spill_step){ i, log->nkeeps, 0 };
+		for (size_t j = 0; j < ntouched; j++)
+			if (keep[touched[j]] >= 0)
+				log->keeps[log->nkeeps++] = (struct engine_keep){
+					touched[j], keep[touched[j]] };
+		log->cut[log->ncut].n = log->nkeeps - log->cut[log->ncut].first;
+		log->ncut++;
+		for (size_t j = 0; j < cs->n; j++) {
 			struct cell *c = &cs->c[j];
 			uint32_t r = rank[c->key];
 
@@ -322,7 +471,7 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 	int gpu_keys = 0, ngpu = 0;
 
 	for (size_t k = 0; k < t->nkeys; k++)
-		gpu_keys |= !!(t->keys[k].rec.flags & OPC_TKEY_GPU);
+		gpu_keys |= !!(t->keys[k].flags & OPC_TKEY_GPU);
 	for (int d = 0; d < en->ndom; d++)
 		ngpu += en->dom[d].counted && en->dom[d].kind == OPC_TDOM_GPU;
 	if (!gpu_keys) {
@@ -336,7 +485,7 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 		dpool[d] = !en->dom[d].counted ? -1 :
 			   en->dom[d].kind == OPC_TDOM_GPU ? 1 + g++ : 0;
 	for (size_t k = 0; k < t->nkeys; k++) {
-		const struct opc_rec_key *r = &t->keys[k].rec;
+		const struct opc_tkey *r = &t->keys[k];
 
 		kpool[k] = !(r->flags & OPC_TKEY_GPU) ? 0 : r->device < ngpu ? 1 + r->device : -1;
 	}
@@ -344,26 +493,16 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 }
 
 /* Split pool `pool`'s energy (ptotal[i], cumulative) among its keys. */
-/* What splitting a trace's pools shares: the cells of each interval, the
- * index over them, and each key's engine. */
-struct split {
-	struct cells *iv;
-	struct cell_index ix;
-	uint32_t *rank;
-	long nengines;
-	double *pw;
-};
-
 static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const double *ptotal,
 			  struct split *sp, struct opc_attribution *out, double *attributed)
 {
-	struct cells *iv = sp->iv;
+	struct cells *cs = &sp->cur;
 	double *pw = sp->pw;
 	const struct opc_tenergy *en = &t->energy;
-	size_t n = en->nsamples, si = 0;
+	size_t n = en->nsamples, si = 0, have = (size_t)-1, in, cutp;
+	struct spill_log log = { 0 };
+	int ret = -1;
 
-	for (size_t i = 0; i < n; i++)
-		iv[i].n = 0;
 	/* stack samples before the first energy reading weigh no interval */
 	while (si < t->nsamples && t->samples[si].t_ns <= en->t_ns[0])
 		si++;
@@ -372,15 +511,20 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 
 		pw[i] = dt > 0 ? (ptotal[i] - ptotal[i - 1]) / dt : 0;
 	}
-	if (collect(t, iv, &sp->ix, kpool, pool) < 0 ||
-	    spill_back(t, iv, &sp->ix, sp->rank, sp->nengines) < 0)
-		return -1;
+	if (spill_back(t, sp, kpool, pool, &log) < 0)
+		goto out;
+	in = log.nin;
+	cutp = log.ncut;
 
 	for (size_t i = 1; i < n; i++) {
 		double e = ptotal[i] - ptotal[i - 1];
 		double len = (en->t_ns[i] - en->t_ns[i - 1]) / 1e9, sum = 0;
 		double pmin = pw[i], pmax = pw[i];
 
+		if (collect_one(t, i, sp->ci[i], cs, &sp->ix, kpool, pool, &sp->es, &have) < 0 ||
+		    receive(cs, &sp->ix, &log, i, &in) < 0)
+			goto out;
+		cut(cs, sp->rank, &log, i, &cutp, sp->keep);
 		if (i > 1) {
 			pmin = pw[i - 1] < pmin ? pw[i - 1] : pmin;
 			pmax = pw[i - 1] > pmax ? pw[i - 1] : pmax;
@@ -389,13 +533,13 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 			pmin = pw[i + 1] < pmin ? pw[i + 1] : pmin;
 			pmax = pw[i + 1] > pmax ? pw[i + 1] : pmax;
 		}
-		for (size_t j = 0; j < iv[i].n; j++)
-			sum += iv[i].c[j].busy;
+		for (size_t j = 0; j < cs->n; j++)
+			sum += cs->c[j].busy;
 		double denom = sum > len ? sum : len;
 
-		for (size_t j = 0; j < iv[i].n && denom > 0; j++) {
-			struct opc_tkey *k = &t->keys[iv[i].c[j].key];
-			double share = iv[i].c[j].busy / denom;
+		for (size_t j = 0; j < cs->n && denom > 0; j++) {
+			struct opc_tkey *k = &t->keys[cs->c[j].key];
+			double share = cs->c[j].busy / denom;
 
 			k->energy_j += e * share;
 			k->energy_lo_j += pmin * len * share;
@@ -426,7 +570,10 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 			}
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	spill_log_free(&log);
+	return ret;
 }
 
 int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
@@ -445,14 +592,27 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 		t->samples[j].energy_j = 0;
 	if (n < 2)
 		return 0;
-	sp.iv = calloc(n, sizeof(*sp.iv));
+	sp.ci = calloc(n, sizeof(*sp.ci));
 	sp.pw = calloc(n, sizeof(double));
 	sp.rank = malloc((t->nkeys ? t->nkeys : 1) * sizeof(uint32_t));
 	ptotal = calloc(n, sizeof(double));
 	kpool = calloc(t->nkeys ? t->nkeys : 1, sizeof(int));
-	if (!sp.iv || !sp.pw || !sp.rank || !ptotal || !kpool ||
+	if (!sp.ci || !sp.pw || !sp.rank || !ptotal || !kpool ||
 	    index_init(&sp.ix, t->nkeys) < 0 || (sp.nengines = engine_ranks(t, sp.rank)) < 0)
 		goto out;
+	sp.keep = malloc((sp.nengines ? sp.nengines : 1) * sizeof(double));
+	if (sp.keep == NULL)
+		goto out;
+	for (long r = 0; r < sp.nengines; r++)
+		sp.keep[r] = -1;
+	/* the call intervals that may overlap energy interval i begin at
+	 * ci[i]: found walking forward, whichever way the intervals are
+	 * walked after */
+	for (size_t i = 1, ci = 0; i < n; i++) {
+		while (ci < t->nintervals && t->intervals[ci].t_end_ns <= en->t_ns[i - 1])
+			ci++;
+		sp.ci[i] = ci;
+	}
 	out->have_energy = 1;
 	out->total_j = en->total[n - 1];
 	out->duration_s = en->t_ns[n - 1] / 1e9;
@@ -489,9 +649,11 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 		out->outside_hi_j = out->outside_j;
 	ret = 0;
 out:
-	for (size_t i = 0; sp.iv && i < n; i++)
-		free(sp.iv[i].c);
-	free(sp.iv);
+	free(sp.cur.c);
+	free(sp.ci);
+	free(sp.keep);
+	opc_tentries_free(&sp.es);
+	opc_trace_close(t);
 	free(sp.pw);
 	free(sp.rank);
 	index_free(&sp.ix);

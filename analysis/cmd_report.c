@@ -8,11 +8,14 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hashtab.h"
 #include "log.h"
 #include "opcount_cli.h"
 #include "profile.h"
@@ -24,46 +27,205 @@ enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED };
 enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME, SORT_ENERGY };
 
 static enum sort_key sort_by = SORT_FLOPS;
+static const struct opc_profile *sorting;	/* the rows' profile, for row_cmp */
+
+static int nested(const struct opc_row *r) { return !!(r->bits & OPC_ROW_NESTED); }
+static int estimated(const struct opc_row *r) { return !!(r->bits & OPC_ROW_ESTIMATED); }
+static int unknown(const struct opc_row *r) { return !!(r->bits & OPC_ROW_UNKNOWN); }
+static int rejected(const struct opc_row *r) { return !!(r->bits & OPC_ROW_REJECTED); }
+static int overflow(const struct opc_row *r) { return !!(r->bits & OPC_ROW_OVERFLOW); }
+static int outside(const struct opc_row *r) { return !!(r->bits & OPC_ROW_OUTSIDE); }
 
 static double ai(const struct opc_row *r)
 {
 	return r->bytes ? (double)r->flops / r->bytes : 0;
 }
 
-static int row_cmp(const void *a, const void *b)
-{
-	const struct opc_row *x = a, *y = b;
-	double vx = 0, vy = 0;
+/* What a row is sorted by, beside it: a sort of millions of rows then
+ * reads the rows themselves only where two values tie. */
+struct __attribute__((packed)) sort_ent {
+	double v;
+	uint32_t row;		/* index; the top bit: nested */
+};
 
-	/* nested rows after the rows that make the totals */
-	if (x->nested != y->nested)
-		return x->nested - y->nested;
+#define SORT_NESTED	0x80000000u
+
+static double sort_value(const struct opc_row *r)
+{
 	switch (sort_by) {
-	case SORT_FLOPS: vx = x->flops; vy = y->flops; break;
-	case SORT_CALLS: vx = x->calls; vy = y->calls; break;
-	case SORT_BYTES: vx = x->bytes; vy = y->bytes; break;
-	case SORT_BUSY: vx = x->busy_s; vy = y->busy_s; break;
-	case SORT_AI: vx = ai(x); vy = ai(y); break;
-	case SORT_NAME: return strcmp(x->group, y->group);
-	case SORT_ENERGY: vx = x->energy_j; vy = y->energy_j; break;
+	case SORT_FLOPS: return r->flops;
+	case SORT_CALLS: return r->calls;
+	case SORT_BYTES: return r->bytes;
+	case SORT_BUSY: return r->busy_s;
+	case SORT_AI: return ai(r);
+	case SORT_NAME: return 0;
+	case SORT_ENERGY: return r->energy_j;
 	}
-	if (vx != vy)
-		return vx < vy ? 1 : -1;
-	return strcmp(x->group, y->group);
+	return 0;
 }
 
-static const char *first_column_raw(const struct opc_row *r, enum opc_group by)
+static int row_cmp(const void *a, const void *b)
 {
-	if (r->outside)
-		return r->site;
+	const struct sort_ent *x = a, *y = b;
+
+	/* nested rows after the rows that make the totals */
+	if ((x->row ^ y->row) & SORT_NESTED)
+		return x->row & SORT_NESTED ? 1 : -1;
+	if (sort_by != SORT_NAME && x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	return opc_row_group_cmp(sorting, &sorting->rows[x->row & ~SORT_NESTED],
+				 &sorting->rows[y->row & ~SORT_NESTED]);
+}
+
+/* The permutation sort_rows reads, as 32-bit indices in the memory of
+ * the sorted entries (which are packed: accessed bytewise). */
+static uint32_t at_get(const void *at, size_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)at + 4 * i, sizeof(v));
+	return v;
+}
+
+static void at_set(void *at, size_t i, uint32_t v)
+{
+	memcpy((char *)at + 4 * i, &v, sizeof(v));
+}
+
+/* row_cmp without the names: rows whose values tie compare equal */
+static int value_cmp(const void *a, const void *b)
+{
+	const struct sort_ent *x = a, *y = b;
+
+	if ((x->row ^ y->row) & SORT_NESTED)
+		return x->row & SORT_NESTED ? 1 : -1;
+	if (x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	return 0;
+}
+
+struct named {
+	const char *group;
+	uint32_t row;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->group, ((const struct named *)b)->group);
+}
+
+#define TIES_NAMED	4096	/* ties sorted by their names made once, up to */
+
+/* Where sort_ties makes the names: TIES_NAMED of them at most, packed. */
+struct ties {
+	struct named *nm;
+	char *text;
+};
+
+/*
+ * Rows whose values tie, e[0..n), in order of their names.  A few, as a
+ * rule (rows of equal FLOPs): each name made once, then compared where it
+ * lies, not made again from the rows' labels for every comparison.
+ */
+static void sort_ties(struct opc_profile *p, struct sort_ent *e, size_t n, struct ties *t)
+{
+	size_t at = 0;
+
+	if (n > TIES_NAMED) {
+		qsort(e, n, sizeof(*e), row_cmp);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *g = t->text + at;
+
+		opc_row_group(p, &p->rows[e[i].row & ~SORT_NESTED], g);
+		t->nm[i] = (struct named){ g, e[i].row };
+		at += strlen(g) + 1;
+	}
+	qsort(t->nm, n, sizeof(*t->nm), named_cmp);
+	for (size_t i = 0; i < n; i++)
+		e[i].row = t->nm[i].row;
+}
+
+/* Sort the rows (by sort_by, then by name): 0, or -1 out of memory.  By
+ * value first, the rows not read; then each run of rows whose values tie
+ * by name: the order row_cmp gives, a total order. */
+static int sort_rows(struct opc_profile *p)
+{
+	struct sort_ent *e;
+
+	if (p->nrows < 2)
+		return 0;
+	e = malloc(p->nrows * sizeof(*e));
+	if (e == NULL)
+		return -1;
+	for (size_t i = 0; i < p->nrows; i++)
+		e[i] = (struct sort_ent){ sort_value(&p->rows[i]),
+					  (uint32_t)i | (p->rows[i].bits & OPC_ROW_NESTED ?
+							 SORT_NESTED : 0) };
+	sorting = p;
+	if (sort_by == SORT_NAME) {
+		qsort(e, p->nrows, sizeof(*e), row_cmp);
+	} else {
+		/* pages of the names' room are touched as far as used */
+		struct ties t = { malloc(TIES_NAMED * sizeof(*t.nm)),
+				  malloc(TIES_NAMED * OPC_GROUP_MAX) };
+
+		if (t.nm == NULL || t.text == NULL) {
+			free(t.nm);
+			free(t.text);
+			free(e);
+			return -1;
+		}
+		qsort(e, p->nrows, sizeof(*e), value_cmp);
+		for (size_t i = 0, j; i < p->nrows; i = j) {
+			for (j = i + 1; j < p->nrows && value_cmp(&e[i], &e[j]) == 0; j++)
+				;
+			if (j - i > 1)
+				sort_ties(p, e + i, j - i, &t);
+		}
+		free(t.nm);
+		free(t.text);
+	}
+	/* rows[i] is to be the row now at e[i].row: the permutation's
+	 * cycles, each walked once (its indices overwrite entries read) */
+	for (size_t i = 0; i < p->nrows; i++)
+		at_set(e, i, e[i].row & ~SORT_NESTED);
+	for (size_t i = 0; i < p->nrows; i++) {
+		struct opc_row tmp;
+		size_t j = i;
+
+		if (at_get(e, i) == i)
+			continue;
+		tmp = p->rows[i];
+		while (at_get(e, j) != i) {
+			size_t k = at_get(e, j);
+
+			p->rows[j] = p->rows[k];
+			at_set(e, j, (uint32_t)j);
+			j = k;
+		}
+		p->rows[j] = tmp;
+		at_set(e, j, (uint32_t)j);
+	}
+	free(e);
+	return 0;
+}
+
+static const char *first_column_raw(const struct opc_profile *p, const struct opc_row *r,
+				    enum opc_group by)
+{
+	if (r->bits & OPC_ROW_OUTSIDE)
+		return opc_row_site(p, r);
 	switch (by) {
-	case OPC_BY_SITE: return r->site;
-	case OPC_BY_LAYER: return r->layer ? r->layer : "(no layer)";
-	case OPC_BY_PATH: return r->layer_path ? r->layer_path : "(no layer)";
-	case OPC_BY_OP: return r->op;
-	case OPC_BY_TYPE: return r->type;
-	case OPC_BY_KEY: return r->shape;
-	case OPC_BY_DEVICE: return r->device;
+	case OPC_BY_SITE: return opc_row_site(p, r);
+	case OPC_BY_LAYER: return opc_row_layer(p, r) ? opc_row_layer(p, r) : "(no layer)";
+	case OPC_BY_PATH:
+		return opc_row_layer_path(p, r) ? opc_row_layer_path(p, r) : "(no layer)";
+	case OPC_BY_OP: return opc_row_op(p, r);
+	case OPC_BY_TYPE: return opc_row_type(p, r);
+	case OPC_BY_KEY: return opc_row_shape(p, r);
+	case OPC_BY_DEVICE: return opc_row_device(p, r);
 	}
 	return "?";
 }
@@ -73,15 +235,17 @@ static const char *first_column_raw(const struct opc_row *r, enum opc_group by)
  * its text goes through opc_tty (control characters and bytes that are
  * not UTF-8 as \xNN), so that it cannot drive the terminal.
  */
-static const char *first_column(const struct opc_row *r, enum opc_group by)
+static const char *first_column(const struct opc_profile *p, const struct opc_row *r,
+				enum opc_group by)
 {
-	return opc_tty(first_column_raw(r, by));
+	return opc_tty(first_column_raw(p, r, by));
 }
 
 /* The op column, or the type column of a table --by op. */
-static const char *op_column(const struct opc_row *r, enum opc_group by)
+static const char *op_column(const struct opc_profile *p, const struct opc_row *r,
+			     enum opc_group by)
 {
-	return opc_tty(by == OPC_BY_OP ? r->type : r->op);
+	return opc_tty(by == OPC_BY_OP ? opc_row_type(p, r) : opc_row_op(p, r));
 }
 
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
@@ -103,9 +267,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
-		int w = (int)strlen(first_column(r, by)) + (r->nested ? 9 : 0) +
-			(r->rejected ? 11 : 0) + (r->overflow ? 11 : 0);
-		int o = (int)strlen(op_column(r, by));
+		int w = (int)strlen(first_column(p, r, by)) + (nested(r) ? 9 : 0) +
+			(rejected(r) ? 11 : 0) + (overflow(r) ? 11 : 0);
+		int o = (int)strlen(op_column(p, r, by));
 
 		if (w > width)
 			width = w;
@@ -131,10 +295,10 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(rate, sizeof(rate), "%.2f", r->flops / r->busy_s / 1e9);
 		else
 			snprintf(rate, sizeof(rate), "-");
-		snprintf(name, sizeof(name), "%s%s%s", first_column(r, by),
-			 r->nested ? " (nested)" : "", r->estimated ? " ~" : r->unknown ? " ?" : "");
-		snprintf(mark, sizeof(mark), "%s%s", r->rejected ? " (rejected)" : "",
-			 r->overflow ? " (overflow)" : "");
+		snprintf(name, sizeof(name), "%s%s%s", first_column(p, r, by),
+			 nested(r) ? " (nested)" : "", estimated(r) ? " ~" : unknown(r) ? " ?" : "");
+		snprintf(mark, sizeof(mark), "%s%s", rejected(r) ? " (rejected)" : "",
+			 overflow(r) ? " (overflow)" : "");
 		if (*mark) {	/* marks the column's width never cuts */
 			size_t ml = strlen(mark);
 			size_t at = strlen(name) < (size_t)width - ml ? strlen(name) : (size_t)width - ml;
@@ -142,9 +306,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 			snprintf(name + at, sizeof(name) - at, "%s", mark);
 		}
 		printf("%-*.*s %-*.*s %10s %10s %10s %6.2f %11.6f %9s %6.1f%%", width, width, name,
-		       opw, opw, op_column(r, by), c, f, b, ai(r), r->busy_s, rate,
+		       opw, opw, op_column(p, r, by), c, f, b, ai(r), r->busy_s, rate,
 		       p->flops ? 100.0 * r->flops / p->flops : 0.0);
-		if (p->have_energy && r->nested) {
+		if (p->have_energy && nested(r)) {
 			printf(" %11s", "(in outer)");
 		} else if (p->have_energy) {
 			double pm = r->energy_hi_j - r->energy_j > r->energy_j - r->energy_lo_j ?
@@ -224,24 +388,93 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		       p->static_j, p->energy_j - p->static_j);
 }
 
+/* (CSV: stdout's lock is not taken for each of the dozens of writes of
+ * each of millions of rows; the report is single-threaded.) */
+
 /* A CSV field, escaped like a table's text (opc_tty: no line breaks
  * either), quoted where it holds a comma or a quote. */
 static void csv_field(const char *s)
 {
+	const char *c;
+
 	if (s == NULL)
 		return;
+	/* printable ASCII that needs neither: as it is (most fields of
+	 * reports of millions of rows) */
+	for (c = s; *c >= 0x20 && *c < 0x7f && *c != '\\' && *c != ',' && *c != '"'; c++)
+		;
+	if (*c == 0) {
+		fwrite_unlocked(s, 1, c - s, stdout);
+		return;
+	}
 	s = opc_tty(s);
 	if (strpbrk(s, ",\"")) {
-		putchar('"');
+		putchar_unlocked('"');
 		for (; *s; s++) {
 			if (*s == '"')
-				putchar('"');
-			putchar(*s);
+				putchar_unlocked('"');
+			putchar_unlocked(*s);
 		}
-		putchar('"');
+		putchar_unlocked('"');
 	} else {
-		fputs(s, stdout);
+		fputs_unlocked(s, stdout);
 	}
+}
+
+/*
+ * printf("%.9f", x), made exactly (the exact binary value rounded half to
+ * even, as glibc does) without printf's general machinery, which was most
+ * of the time a CSV of millions of rows took: the value is m * 2^e with m
+ * an integer of 53 bits, and m * 10^9 * 2^e fits 128 bits below 1e17.
+ */
+static void put_fixed9(double x)
+{
+	double a = fabs(x);
+	int ex, shift;
+	unsigned __int128 n, q, r, half;
+	uint64_t m, ip, fp;
+	char d[48], *p = d + sizeof(d);
+
+	if (!isfinite(x) || a >= 1e17) {
+		printf("%.9f", x);
+		return;
+	}
+	m = (uint64_t)ldexp(frexp(a, &ex), 53);
+	shift = 53 - ex;
+	n = (unsigned __int128)m * 1000000000u;
+	if (shift <= 0) {
+		q = n << -shift;
+	} else if (shift >= 120) {	/* below 1e-19: 0 */
+		q = 0;
+	} else {
+		q = n >> shift;
+		r = n & (((unsigned __int128)1 << shift) - 1);
+		half = (unsigned __int128)1 << (shift - 1);
+		if (r > half || (r == half && (q & 1)))
+			q++;
+	}
+	ip = (uint64_t)(q / 1000000000u);
+	fp = (uint64_t)(q % 1000000000u);
+	for (int i = 0; i < 9; i++, fp /= 10)
+		*--p = (char)('0' + fp % 10);
+	*--p = '.';
+	do
+		*--p = (char)('0' + ip % 10);
+	while (ip /= 10);
+	if (signbit(x))
+		*--p = '-';
+	fwrite_unlocked(p, 1, d + sizeof(d) - p, stdout);
+}
+
+/* printf("%llu", v) */
+static void put_u64(uint64_t v)
+{
+	char d[24], *p = d + sizeof(d);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	fwrite_unlocked(p, 1, d + sizeof(d) - p, stdout);
 }
 
 static void print_csv(const struct opc_profile *p, size_t top)
@@ -252,22 +485,33 @@ static void print_csv(const struct opc_profile *p, size_t top)
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		const struct opc_row *r = &p->rows[i];
 
-		csv_field(r->op);
-		putchar(',');
-		csv_field(r->type);
-		putchar(',');
-		csv_field(r->layer);
-		putchar(',');
-		csv_field(r->site);
-		putchar(',');
-		csv_field(r->iface);
-		printf(",%llu,%llu,%llu,%.9f,", (unsigned long long)r->calls,
-		       (unsigned long long)r->flops, (unsigned long long)r->bytes, r->busy_s);
-		if (p->have_energy && !r->nested)
-			printf("%.9f", r->energy_j);
-		printf(",%d,%d,%.9f,", r->nested, r->estimated, r->gpu_s);
-		csv_field(r->outside ? NULL : r->device);
-		printf(",%d,%d\n", r->unknown, r->rejected);
+		csv_field(opc_row_op(p, r));
+		putchar_unlocked(',');
+		csv_field(opc_row_type(p, r));
+		putchar_unlocked(',');
+		csv_field(opc_row_layer(p, r));
+		putchar_unlocked(',');
+		csv_field(opc_row_site(p, r));
+		putchar_unlocked(',');
+		csv_field(opc_row_iface(p, r));
+		putchar_unlocked(',');
+		put_u64(r->calls);
+		putchar_unlocked(',');
+		put_u64(r->flops);
+		putchar_unlocked(',');
+		put_u64(r->bytes);
+		putchar_unlocked(',');
+		put_fixed9(r->busy_s);
+		putchar_unlocked(',');
+		if (p->have_energy && !nested(r))
+			put_fixed9(r->energy_j);
+		fputs_unlocked(nested(r) ? ",1," : ",0,", stdout);
+		fputs_unlocked(estimated(r) ? "1," : "0,", stdout);
+		put_fixed9(r->gpu_s);
+		putchar_unlocked(',');
+		csv_field(outside(r) ? NULL : opc_row_device(p, r));
+		fputs_unlocked(unknown(r) ? ",1," : ",0,", stdout);
+		fputs_unlocked(rejected(r) ? "1\n" : "0\n", stdout);
 	}
 }
 
@@ -284,28 +528,29 @@ static json_object *jnum(double v)
 }
 
 /* One row of the JSON report. */
-static json_object *row_json(const struct opc_profile *p, const struct opc_row *r,
+static json_object *row_json(struct opc_profile *p, const struct opc_row *r,
 			     enum opc_group by)
 {
 	json_object *o = json_object_new_object();
+	size_t nstack = opc_row_nstack(p, r);
 
-	json_object_object_add(o, "op", jstr(r->op));
-	json_object_object_add(o, "type", jstr(r->type));
-	json_object_object_add(o, "layer", jstr(r->layer));
-	json_object_object_add(o, "layer_path", jstr(r->layer_path));
-	json_object_object_add(o, "site", jstr(r->site));
-	json_object_object_add(o, "iface", r->outside ? NULL : jstr(r->iface));
+	json_object_object_add(o, "op", jstr(opc_row_op(p, r)));
+	json_object_object_add(o, "type", jstr(opc_row_type(p, r)));
+	json_object_object_add(o, "layer", jstr(opc_row_layer(p, r)));
+	json_object_object_add(o, "layer_path", jstr(opc_row_layer_path(p, r)));
+	json_object_object_add(o, "site", jstr(opc_row_site(p, r)));
+	json_object_object_add(o, "iface", outside(r) ? NULL : jstr(opc_row_iface(p, r)));
 	if (by == OPC_BY_KEY)
-		json_object_object_add(o, "shape", jstr(r->shape));
+		json_object_object_add(o, "shape", jstr(opc_row_shape(p, r)));
 	json_object_object_add(o, "calls", json_object_new_uint64(r->calls));
 	json_object_object_add(o, "flops", json_object_new_uint64(r->flops));
 	json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
 	json_object_object_add(o, "busy_s", jnum(r->busy_s));
 	json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
-	json_object_object_add(o, "device", r->outside ? NULL : jstr(r->device));
-	if (r->captured)
+	json_object_object_add(o, "device", outside(r) ? NULL : jstr(opc_row_device(p, r)));
+	if (r->bits & OPC_ROW_CAPTURED)
 		json_object_object_add(o, "captured", json_object_new_boolean(1));
-	if (p->have_energy && !r->nested) {
+	if (p->have_energy && !nested(r)) {
 		json_object *iv = json_object_new_array();
 
 		json_object_object_add(o, "energy_j", jnum(r->energy_j));
@@ -321,21 +566,21 @@ static json_object *row_json(const struct opc_profile *p, const struct opc_row *
 	} else {
 		json_object_object_add(o, "energy_j", NULL);
 	}
-	json_object_object_add(o, "outside", json_object_new_boolean(r->outside));
+	json_object_object_add(o, "outside", json_object_new_boolean(outside(r)));
 	json_object_object_add(o, "arithmetic_intensity", jnum(ai(r)));
-	json_object_object_add(o, "nested", json_object_new_boolean(r->nested));
-	json_object_object_add(o, "estimated", json_object_new_boolean(r->estimated));
-	if (r->unknown)
+	json_object_object_add(o, "nested", json_object_new_boolean(nested(r)));
+	json_object_object_add(o, "estimated", json_object_new_boolean(estimated(r)));
+	if (unknown(r))
 		json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
-	if (r->rejected)
+	if (rejected(r))
 		json_object_object_add(o, "rejected", json_object_new_boolean(1));
-	if (r->overflow)
+	if (overflow(r))
 		json_object_object_add(o, "overflow", json_object_new_boolean(1));
-	if (r->nstack) {
+	if (nstack) {
 		json_object *st = json_object_new_array();
 
-		for (size_t f = 0; f < r->nstack; f++)
-			json_object_array_add(st, jstr(r->stack[f]));
+		for (size_t f = 0; f < nstack; f++)
+			json_object_array_add(st, jstr(opc_row_frame(p, r, f)));
 		json_object_object_add(o, "stack", st);
 	}
 	return o;
@@ -389,7 +634,7 @@ static int indent_lines(struct textbuf *b, const char *text)
  * indented by four spaces more on each line (strings hold no raw line
  * breaks: JSON escapes them).
  */
-static void print_json_rows(const struct opc_profile *p, enum opc_group by, size_t top,
+static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top,
 			    json_object *root)
 {
 	static const char empty_rows[] = "\"rows\":[\n  ]\n}";
@@ -419,7 +664,7 @@ static void print_json_rows(const struct opc_profile *p, enum opc_group by, size
 	free(b.s);
 }
 
-static void print_json(const struct opc_profile *p, enum opc_group by, size_t top)
+static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 {
 	json_object *root = json_object_new_object();
 	json_object *totals = json_object_new_object();
@@ -498,12 +743,28 @@ struct fline {
 	double v;
 };
 
+/* The lines, each once: a trace of millions of keys makes few distinct
+ * stacks, and a line's values are summed in the order they come (what
+ * sorting all of them, stably, and summing neighbours gave). */
 struct folded {
 	struct fline *l;
 	size_t n, cap;
+	struct opc_hashtab index;	/* text -> line + 1 */
 	char buf[65536];
 	size_t len;
 };
+
+struct fline_key {
+	const struct fline *l;
+	const char *text;
+};
+
+static int fline_is(const void *arg, uint32_t id)
+{
+	const struct fline_key *k = arg;
+
+	return !strcmp(k->l[id - 1].text, k->text);
+}
 
 /* Appends one frame to the line being built, escaped like a table's text
  * (opc_tty: no line breaks); ';' would split it. */
@@ -518,6 +779,18 @@ static void fold_frame(struct folded *f, const char *name)
 
 static int fold_end(struct folded *f, double v)
 {
+	struct fline_key k = { f->l, f->buf };
+	uint32_t h = opc_hash_str(OPC_HASH_SEED, f->buf);
+	uint32_t id = opc_hashtab_find(&f->index, h, fline_is, &k);
+
+	if (id) {
+		f->l[id - 1].v += v;
+		f->len = 0;
+		f->buf[0] = 0;
+		return 0;
+	}
+	if (f->n >= UINT32_MAX / 2)
+		return -1;
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 256;
 		struct fline *l = realloc(f->l, cap * sizeof(*l));
@@ -528,10 +801,15 @@ static int fold_end(struct folded *f, double v)
 		f->cap = cap;
 	}
 	f->l[f->n].text = strdup(f->buf);
-	f->l[f->n++].v = v;
+	f->l[f->n].v = v;
 	f->len = 0;
 	f->buf[0] = 0;
-	return f->l[f->n - 1].text ? 0 : -1;
+	if (f->l[f->n].text == NULL || opc_hashtab_insert(&f->index, h, (uint32_t)f->n + 1) < 0) {
+		free(f->l[f->n].text);
+		return -1;
+	}
+	f->n++;
+	return 0;
 }
 
 static int fline_cmp(const void *a, const void *b)
@@ -546,32 +824,42 @@ static int fline_cmp(const void *a, const void *b)
  * neither took, one frame of its own.  Values are attributed energy in
  * microjoules, or without energy busy / CPU time in microseconds.
  */
-static int print_folded(const struct opc_profile *p)
+static int print_folded(struct opc_profile *p)
 {
 	struct folded f = { 0 };
 	double sampled_j = 0;
+	char err[1024];
 	int ret = 0;
 
 	for (size_t ti = 0; ti < p->ntraces && ret == 0; ti++) {
-		const struct opc_trace *t = &p->traces[ti];
+		struct opc_trace *t = &p->traces[ti];
 		struct opc_symbolizer *sym = opc_sym_new(t);
+		struct opc_tkeys *it = opc_tkeys_open(t);
+		const struct opc_tkeydef *d;
 
-		if (sym == NULL)
+		if (sym == NULL) {
+			opc_tkeys_close(it, err, sizeof(err));
 			return -1;
-		for (size_t ki = 0; ki < t->nkeys && ret == 0; ki++) {
+		}
+		for (size_t ki = 0; it && ret == 0 && (d = opc_tkeys_next(it)); ki++) {
 			const struct opc_tkey *k = &t->keys[ki];
-			const struct opc_tstack *st = opc_trace_stack(t, k->rec.stack);
+			const struct opc_tstack *st = opc_trace_stack(t, d->rec.stack);
 
-			if (k->calls == 0 || (k->rec.flags & OPC_TKEY_NESTED))
+			if (k->calls == 0 || (k->flags & OPC_TKEY_NESTED))
 				continue;
 			if (st)
 				for (uint32_t i = st->depth; i-- > 0;)
 					fold_frame(&f, opc_sym_func(sym, st->frames[i], 1));
-			else if (!(k->rec.flags & OPC_TKEY_OVERFLOW))
-				fold_frame(&f, opc_sym_func(sym, k->rec.site, 1));
-			fold_frame(&f, k->op);
+			else if (!(k->flags & OPC_TKEY_OVERFLOW))
+				fold_frame(&f, opc_sym_func(sym, d->rec.site, 1));
+			fold_frame(&f, d->op);
 			ret = fold_end(&f, p->have_energy ? k->energy_j * 1e6 : k->busy_s * 1e6);
 		}
+		if (opc_tkeys_close(it, err, sizeof(err)) < 0 && ret == 0) {
+			pr_err("%s", opc_tty(err));
+			ret = -1;
+		}
+		opc_trace_close(t);
 		for (size_t si = 0; si < t->nsamples && ret == 0; si++) {
 			const struct opc_tsample *sm = &t->samples[si];
 			const struct opc_tstack *st = opc_trace_stack(t, sm->stack);
@@ -592,17 +880,13 @@ static int print_folded(const struct opc_profile *p)
 	}
 	if (f.n)
 		qsort(f.l, f.n, sizeof(*f.l), fline_cmp);
-	for (size_t i = 0; i < f.n; i++) {
-		double v = f.l[i].v;
-
-		while (i + 1 < f.n && !strcmp(f.l[i + 1].text, f.l[i].text))
-			v += f.l[++i].v;
-		if (ret == 0 && v >= 0.5)
-			printf("%s %.0f\n", f.l[i].text, v);
-	}
+	for (size_t i = 0; i < f.n; i++)
+		if (ret == 0 && f.l[i].v >= 0.5)
+			printf("%s %.0f\n", f.l[i].text, f.l[i].v);
 	for (size_t i = 0; i < f.n; i++)
 		free(f.l[i].text);
 	free(f.l);
+	opc_hashtab_free(&f.index);
 	return ret;
 }
 
@@ -740,13 +1024,14 @@ int cmd_report(int argc, char **argv)
 		free(deflt);
 		return 1;
 	}
-	ret = opc_profile_group(&p, by, stacks);
-	if (ret == 0) {
-		if (p.nrows)	/* a trace without calls: rows is NULL */
-			qsort(p.rows, p.nrows, sizeof(*p.rows), row_cmp);
-		if (fmt == FMT_FOLDED)
-			ret = print_folded(&p);
-		else if (fmt == FMT_TABLE)
+	/* folded stacks are of keys, not rows (and grouping uses the keys up) */
+	ret = fmt == FMT_FOLDED ? 0 : opc_profile_group(&p, by, stacks);
+	if (ret == 0 && fmt == FMT_FOLDED) {
+		ret = print_folded(&p);
+	} else if (ret == 0 && (ret = sort_rows(&p)) < 0) {
+		pr_err("out of memory");
+	} else if (ret == 0) {
+		if (fmt == FMT_TABLE)
 			print_table(&p, by, top);
 		else if (fmt == FMT_CSV)
 			print_csv(&p, top);

@@ -70,7 +70,7 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 
 /* A layer's type, else the routine class; "@gpu" for work on a GPU, whose
  * cost per FLOP is nothing like the host's. */
-static const char *key_type(const struct opc_trace *t, const struct opc_tkey *k)
+static const char *key_type(const struct opc_trace *t, const struct opc_tkeydef *k)
 {
 	static char buf[256];
 	const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
@@ -204,11 +204,28 @@ static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, c
  * epoch may be queued in one interval): a GPU key's FLOPs, bytes and
  * calls go where its GPU time went, in proportion.
  */
-static void row_add_interval(struct opc_fit_data *d, const struct opc_trace *t, const int *kt,
-			     const struct opc_tinterval *iv, double w, double *row, double *busy)
+/* Interval c's entries, read from the file once however many rows it
+ * straddles: es holds interval *have. */
+struct entries {
+	struct opc_tentries es;
+	size_t have;
+};
+
+static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const int *kt,
+			    size_t c, struct entries *en, double w, double *row, double *busy,
+			    char *err, size_t errlen)
 {
-	for (size_t j = 0; j < iv->count; j++) {
-		const struct opc_tentry *e = &t->entries[iv->first + j];
+	if (en->have != c) {
+		int ret = opc_trace_entries(t, c, &en->es, err, errlen);
+
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		if (ret)
+			return -1;
+		en->have = c;
+	}
+	for (size_t j = 0; j < en->es.n; j++) {
+		const struct opc_tentry *e = &en->es.e[j];
 		const struct opc_tkey *k = &t->keys[e->key];
 		int ty = kt[e->key];
 		double b, flops, bytes, calls;
@@ -216,7 +233,7 @@ static void row_add_interval(struct opc_fit_data *d, const struct opc_trace *t, 
 		if (ty < 0)
 			continue;
 		b = w * opc_tentry_busy_s(t, e);
-		if ((k->rec.flags & OPC_TKEY_GPU) && k->busy_s > 0) {
+		if ((k->flags & OPC_TKEY_GPU) && k->busy_s > 0) {
 			flops = b / k->busy_s * k->flops;
 			bytes = b / k->busy_s * k->bytes;
 			calls = b / k->busy_s * k->calls;
@@ -234,29 +251,33 @@ static void row_add_interval(struct opc_fit_data *d, const struct opc_trace *t, 
 		d->types[ty].busy_s += b;
 		*busy += b;
 	}
+	return 0;
 }
 
-/* Rows of one trace: energy sample intervals, or INTERVAL records. */
-static size_t trace_rows(struct opc_fit_data *d, const struct opc_trace *t, const int *kt,
-			 struct opc_fit_run *run)
+/* Rows of one trace: energy sample intervals, or INTERVAL records.  The
+ * number of rows, or -1 with a message in err (the file changed). */
+static long trace_rows(struct opc_fit_data *d, struct opc_trace *t, const int *kt,
+		       struct opc_fit_run *run, char *err, size_t errlen)
 {
 	size_t r0 = d->nrows;
+	struct entries en = { { NULL, 0, 0, NULL, 0 }, (size_t)-1 };
+	long ret = -1;
 
 	if (d->target == OPC_FIT_ENERGY) {
-		const struct opc_tenergy *en = &t->energy;
+		const struct opc_tenergy *tn = &t->energy;
 		double carry = 0;
 		size_t ci = 0;
 
-		for (size_t i = 1; i < en->nsamples; i++) {
-			uint64_t a = en->t_ns[i - 1], b = en->t_ns[i];
+		for (size_t i = 1; i < tn->nsamples; i++) {
+			uint64_t a = tn->t_ns[i - 1], b = tn->t_ns[i];
 			double *row, busy = 0;
 
 			if (b <= a) {	/* two samples at one time: energy to the next */
-				carry += en->total[i] - en->total[i - 1];
+				carry += tn->total[i] - tn->total[i - 1];
 				continue;
 			}
 			row = &d->x[d->nrows * d->nfeat];
-			d->y[d->nrows] = en->total[i] - en->total[i - 1] + carry;
+			d->y[d->nrows] = tn->total[i] - tn->total[i - 1] + carry;
 			carry = 0;
 			row[OPC_FX_SECONDS(d)] = (b - a) / 1e9;
 			while (ci < t->nintervals && t->intervals[ci].t_end_ns <= a)
@@ -269,7 +290,8 @@ static size_t trace_rows(struct opc_fit_data *d, const struct opc_trace *t, cons
 					(double)(hi > lo ? hi - lo : 0) /
 					(iv->t_end_ns - iv->t_begin_ns) : 1;
 
-				row_add_interval(d, t, kt, iv, w, row, &busy);
+				if (row_add_interval(d, t, kt, c, &en, w, row, &busy, err, errlen))
+					goto out;
 			}
 			run->busy_s += busy;
 			d->nrows++;
@@ -279,7 +301,8 @@ static size_t trace_rows(struct opc_fit_data *d, const struct opc_trace *t, cons
 			const struct opc_tinterval *iv = &t->intervals[c];
 			double *row = &d->x[d->nrows * d->nfeat], busy = 0;
 
-			row_add_interval(d, t, kt, iv, 1, row, &busy);
+			if (row_add_interval(d, t, kt, c, &en, 1, row, &busy, err, errlen))
+				goto out;
 			if (row[OPC_FX_CALLS(d)] == 0) {	/* only nested calls */
 				memset(row, 0, d->nfeat * sizeof(*row));
 				continue;
@@ -290,7 +313,11 @@ static size_t trace_rows(struct opc_fit_data *d, const struct opc_trace *t, cons
 			d->nrows++;
 		}
 	}
-	return d->nrows - r0;
+	ret = (long)(d->nrows - r0);
+out:
+	opc_tentries_free(&en.es);
+	opc_trace_close(t);
+	return ret;
 }
 
 int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
@@ -325,16 +352,29 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		kt[i] = malloc((t->nkeys ? t->nkeys : 1) * sizeof(int));
 		if (kt[i] == NULL)
 			goto nomem;
-		for (size_t k = 0; k < t->nkeys; k++) {
+		struct opc_tkeys *it = opc_tkeys_open(t);
+		const struct opc_tkeydef *def;
+		int bad = 0;
+
+		for (size_t k = 0; it && (def = opc_tkeys_next(it)); k++) {
 			const struct opc_tkey *key = &t->keys[k];
 
 			kt[i][k] = -1;
-			if (key->calls == 0 || (key->rec.flags & OPC_TKEY_NESTED))
+			if (key->calls == 0 || (key->flags & OPC_TKEY_NESTED))
 				continue;
-			kt[i][k] = type_find_or_add(d, key_type(t, key), &cap);
-			if (kt[i][k] < 0)
-				goto nomem;
+			kt[i][k] = type_find_or_add(d, key_type(t, def), &cap);
+			if (kt[i][k] < 0) {
+				bad = 1;
+				break;
+			}
 		}
+		if (opc_tkeys_close(it, err, errlen) < 0 || bad) {
+			opc_trace_close(t);
+			if (bad || it == NULL)
+				goto nomem;
+			goto out;
+		}
+		opc_trace_close(t);
 		maxrows += target == OPC_FIT_ENERGY ?
 			(t->energy.nsamples ? t->energy.nsamples - 1 : 0) : t->nintervals;
 	}
@@ -352,15 +392,19 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		goto nomem;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct opc_trace *t = &tr[i];
+		struct opc_trace *t = &tr[i];
 		struct opc_fit_run *run = &d->runs[d->nruns];
 		const char *cmd = opc_trace_info(t, "cmdline");
 		const char *gk;
+		long rows;
 		size_t g;
 
 		memset(run, 0, sizeof(*run));
 		run->row0 = d->nrows;
-		run->nrows = trace_rows(d, t, kt[i], run);
+		rows = trace_rows(d, t, kt[i], run, err, errlen);
+		if (rows < 0)
+			goto out;
+		run->nrows = (size_t)rows;
 		if (run->nrows == 0) {
 			pr_warn("%s: no sampling interval with intercepted calls: left out",
 				opc_tty(t->path));

@@ -278,14 +278,29 @@ uint32_t opc_header_crc(const struct opc_file_header *h);
 
 /* ---- reader (trace_read.c) ---- */
 
+/*
+ * The reader holds what the analysis needs of a trace, not the trace: a
+ * report of a 1 GB trace must fit in less than 1 GB.  A key is its totals
+ * and the energy given to it; its record (names, shape, site, layer,
+ * stack), each interval's entries and the file itself stay on disk and
+ * are read again, in order, when asked for (opc_tkeys_*, opc_trace_entries),
+ * and checked again: the file may have changed meanwhile.
+ */
 struct opc_tkey {
-	struct opc_rec_key rec;
-	const char *symbol, *op, *family, *dims, *flag_names;
 	/* totals over the file */
 	uint64_t calls, timed, busy_ns, flops, bytes;
 	double busy_s;		/* busy time scaled to all calls */
 	/* attributed by the analysis (analysis/attribute.c) */
 	double energy_j, energy_lo_j, energy_hi_j;
+	uint32_t flags;		/* OPC_TKEY_*, as written */
+	uint32_t tid;
+	uint8_t device;
+};
+
+/* A key's record, read again from the file (opc_tkeys_next). */
+struct opc_tkeydef {
+	struct opc_rec_key rec;
+	const char *symbol, *op, *family, *dims, *flag_names;
 };
 
 struct opc_tlayer {
@@ -308,9 +323,21 @@ struct opc_tentry {
 	uint64_t calls, timed, busy_ns, flops, bytes;
 };
 
+/* An INTERVAL record: its times, and where its frame is in the file. */
 struct opc_tinterval {
 	uint64_t t_begin_ns, t_end_ns;
-	size_t first, count;	/* into entries[] */
+	uint64_t off;		/* of the frame */
+	uint32_t count;		/* entries */
+	uint32_t size;		/* of the payload */
+	uint32_t seq;		/* of the frame */
+};
+
+/* Consecutive KEY frames: where they are, for reading them again. */
+struct opc_tkeyrun {
+	uint64_t off;		/* of the first frame */
+	uint64_t end;		/* just past the last one's padding */
+	size_t first;		/* index of its first key */
+	uint32_t seq;		/* of its first frame */
 };
 
 struct opc_tsample {
@@ -337,16 +364,19 @@ struct opc_tenergy {
 
 struct opc_trace {
 	char *path;
+	int fd;			/* while entries or keys are read again, else -1 */
+	uint64_t size;		/* of the file when it was read */
+	uint64_t dev, ino;	/* which file it was */
 	struct opc_tenergy energy;	/* source "none" when absent */
 	struct opc_file_header hdr;
 	char **info;		/* "key=value" strings */
 	size_t ninfo;
 	char **strings;		/* by id */
 	size_t nstrings;
-	struct opc_tkey *keys;	/* dense; key_index maps ids */
-	size_t nkeys;
-	uint32_t *key_index;	/* id -> keys[] + 1 */
-	size_t key_index_len;
+	struct opc_tkey *keys;	/* by id - 1 (ids are given in sequence) */
+	size_t nkeys, capkeys;
+	struct opc_tkeyrun *keyruns;
+	size_t nkeyruns;
 	struct opc_tlayer *layers;
 	size_t nlayers;
 	struct opc_tstack *stacks;
@@ -355,8 +385,7 @@ struct opc_trace {
 	size_t nmodules;
 	struct opc_tinterval *intervals;
 	size_t nintervals;
-	struct opc_tentry *entries;
-	size_t nentries;
+	size_t nentries;	/* in all intervals */
 	struct opc_tsample *samples;	/* in time order */
 	size_t nsamples;
 	int ended;		/* END or EXEC record present */
@@ -375,7 +404,45 @@ struct opc_trace {
  */
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen);
 void opc_trace_free(struct opc_trace *t);
+/* Reading entries or keys again opens the file (the same file: its device
+ * and inode are checked) and keeps it open until this, or
+ * opc_trace_free: a report of a thousand traces needs no thousand files
+ * open at once. */
+void opc_trace_close(struct opc_trace *t);
+/* The memory of keys[0..upto) goes back to the system: they read as zeros
+ * afterwards.  For a last user of the keys, which walks them in order. */
+void opc_trace_drop_keys(struct opc_trace *t, size_t upto);
 const char *opc_trace_info(const struct opc_trace *t, const char *key);
+
+/*
+ * Interval c's entries, read again from the file into es (whose buffers
+ * are reused from call to call; zero it first, free it with
+ * opc_tentries_free).  0, -ENOMEM, or -EIO with a message in err when the
+ * file no longer holds what opc_trace_read found there.
+ */
+struct opc_tentries {
+	struct opc_tentry *e;
+	size_t n, cap;
+	unsigned char *buf;
+	size_t bufcap;
+};
+
+int opc_trace_entries(struct opc_trace *t, size_t c, struct opc_tentries *es, char *err,
+		      size_t errlen);
+void opc_tentries_free(struct opc_tentries *es);
+
+/*
+ * The keys' records, in order (keys[i] is the i-th): open, then next until
+ * it gives NULL, then close, which returns 0 when every key was read, or
+ * -ENOMEM or -EIO with a message in err (the file changed).  What next
+ * returns is valid until the following call.
+ */
+struct opc_tkeys;
+
+struct opc_tkeys *opc_tkeys_open(struct opc_trace *t);
+const struct opc_tkeydef *opc_tkeys_next(struct opc_tkeys *it);
+int opc_tkeys_close(struct opc_tkeys *it, char *err, size_t errlen);
+
 /* An interval entry's busy time in seconds, scaled from its timed calls
  * (sampled host timing), or for GPU keys by the key's timed share over
  * the whole trace (GPU time arrives when the device finished). */

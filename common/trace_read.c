@@ -6,6 +6,12 @@
  * the file and the byte offset.  A last frame cut short (the program was
  * killed mid-write) is dropped with a warning; anything else that does
  * not check out is an error.
+ *
+ * Memory: the file is read through a window (frames in order, each whole
+ * in memory) and only what the analysis needs is kept: per key its
+ * totals, per interval where its frame is.  Keys' records and intervals'
+ * entries are read again from the file when the analysis asks for them,
+ * and checked again (a file changed meanwhile is an error, not garbage).
  */
 
 #include <errno.h>
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,9 +29,65 @@
 
 /* Capacities of the growing arrays of the trace being read. */
 struct caps {
-	size_t strings, keys, key_index, layers, stacks, modules, intervals, entries, info;
+	size_t strings, keyruns, layers, stacks, modules, intervals, info;
 	size_t samples;
 };
+
+/*
+ * A window on the file: the bytes [start, end) of it, read with pread.
+ * Frames are read in order, so the window slides forward; it is as large
+ * as the largest frame asked for (OPC_FRAME_MAX at most) or WINDOW_MIN.
+ */
+#define WINDOW_MIN	(1u << 20)
+
+struct window {
+	int fd;
+	unsigned char *buf;
+	size_t cap;
+	uint64_t start, end;
+	uint64_t size;		/* of the file */
+};
+
+/* Points *p at the bytes [off, off + len) of the file, len <= size - off:
+ * 0, -ENOMEM, or -EIO if the file no longer has them. */
+static int window_get(struct window *w, uint64_t off, size_t len, const unsigned char **p)
+{
+	size_t want = len > WINDOW_MIN ? len : WINDOW_MIN, have = 0;
+
+	if (off >= w->start && off + len <= w->end) {
+		*p = w->buf + (off - w->start);
+		return 0;
+	}
+	if (want > w->size - off)
+		want = w->size - off;
+	if (want > w->cap) {
+		unsigned char *b = realloc(w->buf, want);
+
+		if (b == NULL)
+			return -ENOMEM;
+		w->buf = b;
+		w->cap = want;
+	}
+	if (off >= w->start && off < w->end) {	/* keep what is read already */
+		have = w->end - off;
+		memmove(w->buf, w->buf + (off - w->start), have);
+	}
+	while (have < want) {
+		ssize_t n = pread(w->fd, w->buf + have, want - have, off + have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->start = w->end = 0;
+			return -EIO;
+		}
+		have += n;
+	}
+	w->start = off;
+	w->end = off + have;
+	*p = w->buf;
+	return 0;
+}
 
 struct rd {
 	struct opc_trace *t;
@@ -32,6 +95,8 @@ struct rd {
 	size_t errlen;
 	const char *path;
 	struct caps caps;
+	struct window win;
+	uint64_t last_key_end;	/* where the last KEY frame ended, padding included */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -73,6 +138,11 @@ static const char *str(const struct opc_trace *t, uint32_t id)
 static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 {
 	uint64_t x = 0;
+
+	if (*p < end && !(**p & 0x80)) {	/* most are one byte */
+		*v = *(*p)++;
+		return 0;
+	}
 
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (*p >= end)
@@ -215,6 +285,40 @@ static int read_stack(struct rd *r, const struct opc_frame *fr, const unsigned c
 	return 0;
 }
 
+/*
+ * The keys are in memory of their own (mmap), not the heap's: grown
+ * without copying (mremap), and given back as a report is done with them
+ * (opc_trace_drop_keys), which a heap block cannot be in part.  Pages
+ * are touched only as keys fill them.
+ */
+static int keys_grow(struct opc_trace *t)
+{
+	size_t c = t->capkeys ? 2 * t->capkeys : 4096;
+	void *q;
+
+	if (t->keys == NULL)
+		q = mmap(NULL, c * sizeof(*t->keys), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		q = mremap(t->keys, t->capkeys * sizeof(*t->keys), c * sizeof(*t->keys),
+			   MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		return -ENOMEM;
+	t->keys = q;
+	t->capkeys = c;
+	return 0;
+}
+
+void opc_trace_drop_keys(struct opc_trace *t, size_t upto)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = upto * sizeof(*t->keys);
+
+	len -= len % page;
+	if (t->keys && len)
+		madvise(t->keys, len, MADV_DONTNEED);
+}
+
 static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
 		    size_t off)
 {
@@ -235,50 +339,58 @@ static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned cha
 		return fail(r, off, "key %u refers to undefined layer %u", k.id, k.layer);
 	if (k.stack > t->nstacks)
 		return fail(r, off, "key %u refers to undefined stack %u", k.id, k.stack);
-	if (grow((void **)&t->key_index, &r->caps.key_index, k.id + 1, sizeof(uint32_t)))
+	if (t->nkeys == t->capkeys && keys_grow(t) < 0)
 		return -ENOMEM;
-	if (t->key_index[k.id])
-		return fail(r, off, "key id %u defined twice", k.id);
-	if (grow((void **)&t->keys, &r->caps.keys, t->nkeys + 1, sizeof(*t->keys)))
-		return -ENOMEM;
-	tk = &t->keys[t->nkeys];
+	/* keys come in runs of frames: each run is where to read them again */
+	if (t->nkeyruns == 0 || r->last_key_end != off) {
+		if (grow((void **)&t->keyruns, &r->caps.keyruns, t->nkeyruns + 1,
+			 sizeof(*t->keyruns)))
+			return -ENOMEM;
+		t->keyruns[t->nkeyruns++] = (struct opc_tkeyrun){ off, off, t->nkeys, fr->seq };
+	}
+	r->last_key_end = OPC_FRAME_ALIGN(off + sizeof(*fr) + fr->size);
+	t->keyruns[t->nkeyruns - 1].end = r->last_key_end;
+	tk = &t->keys[t->nkeys++];
 	memset(tk, 0, sizeof(*tk));
 	/* flags as written: a bit this reader does not know (a newer writer's
 	 * flag) is kept and ignored, which is what makes new flags compatible */
-	tk->rec = k;
-	tk->symbol = str(t, k.symbol);
-	tk->op = str(t, k.op);
-	tk->family = str(t, k.family);
-	tk->dims = str(t, k.dims);
-	tk->flag_names = str(t, k.flag_names);
-	t->key_index[k.id] = ++t->nkeys;
-	if (k.id + 1 > t->key_index_len)
-		t->key_index_len = k.id + 1;
+	tk->flags = k.flags;
+	tk->tid = k.tid;
+	tk->device = k.device;
 	return 0;
 }
 
 /* Interval entry i: six varints at *q (key id, calls, timed calls, busy
- * ns, FLOPs, bytes), into *e. */
-static int read_interval_entry(struct rd *r, const unsigned char **q, const unsigned char *end,
-			       uint32_t i, size_t off, struct opc_tentry *e)
+ * ns, FLOPs, bytes), into *e.  0, or -1 with what is wrong in why. */
+static int interval_entry(const struct opc_trace *t, const unsigned char **q,
+			  const unsigned char *end, uint32_t i, struct opc_tentry *e, char *why,
+			  size_t len)
 {
-	const struct opc_trace *t = r->t;
 	uint64_t v[6];
 
 	for (int j = 0; j < 6; j++)
-		if (get_varint(q, end, &v[j]))
-			return fail(r, off, "interval entry %u is malformed", i);
-	if (v[0] >= t->key_index_len || !t->key_index[v[0]])
-		return fail(r, off, "interval refers to undefined key %llu",
-			    (unsigned long long)v[0]);
+		if (get_varint(q, end, &v[j])) {
+			snprintf(why, len, "interval entry %u is malformed", i);
+			return -1;
+		}
+	if (v[0] == 0 || v[0] > t->nkeys) {
+		snprintf(why, len, "interval refers to undefined key %llu",
+			 (unsigned long long)v[0]);
+		return -1;
+	}
 	/* GPU time arrives when the device finished: later */
-	if (v[2] > v[1] && !(t->keys[t->key_index[v[0]] - 1].rec.flags & OPC_TKEY_GPU))
-		return fail(r, off, "key %llu: more timed calls than calls",
-			    (unsigned long long)v[0]);
-	*e = (struct opc_tentry){ t->key_index[v[0]] - 1, v[1], v[2], v[3], v[4], v[5] };
+	if (v[2] > v[1] && !(t->keys[v[0] - 1].flags & OPC_TKEY_GPU)) {
+		snprintf(why, len, "key %llu: more timed calls than calls",
+			 (unsigned long long)v[0]);
+		return -1;
+	}
+	*e = (struct opc_tentry){ (uint32_t)(v[0] - 1), v[1], v[2], v[3], v[4], v[5] };
 	return 0;
 }
 
+/* The entries are checked and added to their keys' totals, in file order
+ * (the sums are of integers: the order does not matter), and left in the
+ * file. */
 static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
 			 size_t off)
 {
@@ -286,7 +398,7 @@ static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigne
 	const unsigned char *end = p + fr->size;
 	struct opc_rec_interval iv;
 	const unsigned char *q;
-	int ret;
+	char why[128];
 
 	if (fr->size < sizeof(iv))
 		return fail(r, off, "interval record too short");
@@ -296,18 +408,26 @@ static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigne
 	if (iv.count > (fr->size - sizeof(iv)) / 6)	/* an entry is >= 6 bytes */
 		return fail(r, off, "interval claims %u entries in %u bytes", iv.count, fr->size);
 	if (grow((void **)&t->intervals, &r->caps.intervals, t->nintervals + 1,
-		 sizeof(*t->intervals)) ||
-	    grow((void **)&t->entries, &r->caps.entries, t->nentries + iv.count,
-		 sizeof(*t->entries)))
+		 sizeof(*t->intervals)))
 		return -ENOMEM;
 	q = p + sizeof(iv);
-	for (uint32_t i = 0; i < iv.count; i++)
-		if ((ret = read_interval_entry(r, &q, end, i, off, &t->entries[t->nentries + i])))
-			return ret;
+	for (uint32_t i = 0; i < iv.count; i++) {
+		struct opc_tentry e;
+
+		if (interval_entry(t, &q, end, i, &e, why, sizeof(why)))
+			return fail(r, off, "%s", why);
+		struct opc_tkey *k = &t->keys[e.key];
+
+		k->calls += e.calls;
+		k->timed += e.timed;
+		k->busy_ns += e.busy_ns;
+		k->flops += e.flops;
+		k->bytes += e.bytes;
+	}
 	if (q != end)
 		return fail(r, off, "%zu stray bytes after interval entries", (size_t)(end - q));
 	t->intervals[t->nintervals++] = (struct opc_tinterval){
-		iv.t_begin_ns, iv.t_end_ns, t->nentries, iv.count };
+		iv.t_begin_ns, iv.t_end_ns, off, iv.count, fr->size, fr->seq };
 	t->nentries += iv.count;
 	if (iv.t_end_ns > t->end_ns)
 		t->end_ns = iv.t_end_ns;
@@ -535,7 +655,7 @@ double opc_tentry_busy_s(const struct opc_trace *t, const struct opc_tentry *e)
 {
 	const struct opc_tkey *k = &t->keys[e->key];
 
-	if (k->rec.flags & OPC_TKEY_GPU)
+	if (k->flags & OPC_TKEY_GPU)
 		return k->timed ? (double)e->busy_ns * k->calls / k->timed / 1e9 : 0;
 	if (e->timed)
 		return (double)e->busy_ns * e->calls / e->timed / 1e9;
@@ -545,16 +665,6 @@ double opc_tentry_busy_s(const struct opc_trace *t, const struct opc_tentry *e)
 
 static void totals(struct opc_trace *t)
 {
-	for (size_t i = 0; i < t->nentries; i++) {
-		struct opc_tentry *e = &t->entries[i];
-		struct opc_tkey *k = &t->keys[e->key];
-
-		k->calls += e->calls;
-		k->timed += e->timed;
-		k->busy_ns += e->busy_ns;
-		k->flops += e->flops;
-		k->bytes += e->bytes;
-	}
 	for (size_t i = 0; i < t->nkeys; i++) {
 		struct opc_tkey *k = &t->keys[i];
 
@@ -564,31 +674,41 @@ static void totals(struct opc_trace *t)
 
 /* Offset of a valid frame with sequence number `seq` at or after `from`,
  * or 0.  Only on the error path: a byte-by-byte scan is fine. */
-static size_t later_frame(const unsigned char *buf, size_t size, size_t from, uint32_t seq)
+static size_t later_frame(struct window *w, size_t from, uint32_t seq)
 {
-	for (size_t at = from; at + sizeof(struct opc_frame) <= size; at++) {
+	for (size_t at = from; at + sizeof(struct opc_frame) <= w->size; at++) {
+		const unsigned char *p;
 		struct opc_frame fr;
 
-		memcpy(&fr, buf + at, sizeof(fr));
-		if (fr.seq != seq || fr.size > size - at - sizeof(fr))
+		if (window_get(w, at, sizeof(fr), &p))
+			return 0;
+		memcpy(&fr, p, sizeof(fr));
+		if (fr.seq != seq || fr.size > w->size - at - sizeof(fr))
 			continue;
-		if (opc_frame_crc(&fr, buf + at + sizeof(fr)) == fr.crc)
+		if (window_get(w, at, sizeof(fr) + fr.size, &p))
+			return 0;
+		if (opc_frame_crc(&fr, p + sizeof(fr)) == fr.crc)
 			return at;
 	}
 	return 0;
 }
 
-static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn)
+static int parse(struct rd *r, char *warn)
 {
 	struct opc_trace *t = r->t;
-	size_t off;
+	struct window *w = &r->win;
+	size_t size = w->size, off;
+	const unsigned char *p;
 	uint32_t seq = 0;
+	int ret;
 
-	if (size < 8 || memcmp(buf, OPC_TRACE_MAGIC, 8))
-		return fail(r, 0, "not an opcount trace (bad magic)");
+	if (size < 8 || (ret = window_get(w, 0, 8, &p)) || memcmp(p, OPC_TRACE_MAGIC, 8))
+		return size >= 8 && ret ? ret : fail(r, 0, "not an opcount trace (bad magic)");
 	if (size < sizeof(t->hdr))
 		return fail(r, 0, "file too short for the header (%zu bytes)", size);
-	memcpy(&t->hdr, buf, sizeof(t->hdr));
+	if ((ret = window_get(w, 0, sizeof(t->hdr), &p)))
+		return ret;
+	memcpy(&t->hdr, p, sizeof(t->hdr));
 	if (t->hdr.byte_order != OPC_BYTE_ORDER_MARK)
 		return fail(r, offsetof(struct opc_file_header, byte_order), "written with a different byte order");
 	if (t->hdr.min_version > OPC_TRACE_VERSION)
@@ -607,19 +727,21 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 	t->nstrings = 1;
 	for (off = t->hdr.header_size; off < size;) {
 		struct opc_frame fr;
-		int ret;
+		size_t pad_end;
 
 		if (size - off < sizeof(fr)) {
 			t->truncated = 1;
 			break;
 		}
-		memcpy(&fr, buf + off, sizeof(fr));
+		if ((ret = window_get(w, off, sizeof(fr), &p)))
+			return ret;
+		memcpy(&fr, p, sizeof(fr));
 		if (fr.size > OPC_FRAME_MAX)
 			return fail(r, off, "frame claims %u bytes", fr.size);
 		if (fr.size > size - off - sizeof(fr)) {
 			/* A cut-off tail, unless valid frames follow: then the
 			 * length itself is corrupt and data would be lost. */
-			size_t at = later_frame(buf, size, off + sizeof(fr), seq + 1);
+			size_t at = later_frame(w, off + sizeof(fr), seq + 1);
 
 			if (at)
 				return fail(r, off, "frame %u claims %u bytes but a valid frame "
@@ -628,23 +750,27 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 			t->truncated = 1;
 			break;
 		}
-		if (opc_frame_crc(&fr, buf + off + sizeof(fr)) != fr.crc)
+		/* the frame, and its padding where the file has it */
+		pad_end = OPC_FRAME_ALIGN(off + sizeof(fr) + fr.size) <= size ?
+			  OPC_FRAME_ALIGN(off + sizeof(fr) + fr.size) : size;
+		if ((ret = window_get(w, off, pad_end - off, &p)))
+			return ret;
+		if (opc_frame_crc(&fr, p + sizeof(fr)) != fr.crc)
 			return fail(r, off, "checksum mismatch in frame %u (type %u)", fr.seq,
 				    fr.type);
 		if (fr.seq != seq)
 			return fail(r, off, "frame %u found where %u was expected (lost data)",
 				    fr.seq, seq);
 		seq++;
-		ret = read_record(r, &fr, buf + off + sizeof(fr), off);
+		ret = read_record(r, &fr, p + sizeof(fr), off);
 		if (ret)
 			return ret;
 		/* padding may be missing only at the very end of the file; no
 		 * crc covers it, so it must be zeros or a flipped bit there
 		 * would go unnoticed */
-		off += sizeof(fr) + fr.size;
-		for (size_t pad_end = OPC_FRAME_ALIGN(off) <= size ? OPC_FRAME_ALIGN(off) : size;
-		     off < pad_end; off++)
-			if (buf[off])
+		p += sizeof(fr) + fr.size;
+		for (off += sizeof(fr) + fr.size; off < pad_end; off++)
+			if (*p++)
 				return fail(r, off, "nonzero padding after frame %u", fr.seq);
 	}
 	if (t->truncated)
@@ -658,55 +784,43 @@ static int parse(struct rd *r, const unsigned char *buf, size_t size, char *warn
 	totals(t);
 	for (size_t i = 0; i < t->nkeys; i++)
 		if (t->keys[i].timed > t->keys[i].calls)
-			return fail(r, off, "key %u: more timed calls than calls in all",
-				    t->keys[i].rec.id);
+			return fail(r, off, "key %zu: more timed calls than calls in all", i + 1);
 	return energy_finish(t);
 }
 
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen)
 {
-	struct rd r = { t, err, errlen, path, { 0 } };
-	unsigned char *buf = NULL;
+	struct rd r = { t, err, errlen, path, { 0 }, { -1, NULL, 0, 0, 0, 0 }, 0 };
+	char warn[1024] = "";
 	struct stat st;
-	size_t got = 0;
-	int fd, ret;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	err[0] = 0;
 	t->path = strdup(path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (t->fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return ret;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(t->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return -EINVAL;
 	}
-	buf = malloc(st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(fd);
-	char warn[1024] = "";
-
-	ret = parse(&r, buf, got, warn);
-	free(buf);
+	t->size = st.st_size;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	r.win.fd = t->fd;
+	r.win.size = t->size;
+	ret = parse(&r, warn);
+	free(r.win.buf);
+	opc_trace_close(t);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);
+	else if (ret == -EIO)
+		snprintf(err, errlen, "%s: read error or the file shrank while read", path);
 	else if (ret == 0 && warn[0])
 		snprintf(err, errlen, "%s", warn);
 	return ret;
@@ -722,15 +836,16 @@ void opc_trace_free(struct opc_trace *t)
 		free((void *)t->stacks[i].frames);
 	for (size_t i = 0; i < t->nmodules; i++)
 		free((void *)t->modules[i].path);
+	opc_trace_close(t);
 	free(t->info);
 	free(t->strings);
-	free(t->keys);
-	free(t->key_index);
+	if (t->keys)
+		munmap(t->keys, t->capkeys * sizeof(*t->keys));
+	free(t->keyruns);
 	free(t->layers);
 	free(t->stacks);
 	free(t->modules);
 	free(t->intervals);
-	free(t->entries);
 	free(t->samples);
 	free(t->path);
 	free(t->energy.note);
@@ -738,6 +853,227 @@ void opc_trace_free(struct opc_trace *t)
 	free(t->energy.joules);
 	free(t->energy.total);
 	memset(t, 0, sizeof(*t));
+}
+
+/* ---- reading again: what the first read left in the file ---- */
+
+void opc_trace_close(struct opc_trace *t)
+{
+	/* a trace zeroed and never read has no path and no file */
+	if (t->path && t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+/* The file read first, open again: 0, or -EIO if it is not there. */
+static int reopen(struct opc_trace *t)
+{
+	struct stat st;
+
+	if (t->fd >= 0)
+		return 0;
+	t->fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (t->fd < 0)
+		return -EIO;
+	if (fstat(t->fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_dev != t->dev ||
+	    (uint64_t)st.st_ino != t->ino || (uint64_t)st.st_size < t->size) {
+		opc_trace_close(t);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Reads `len` bytes at off into a buffer grown as needed: 0, -ENOMEM or
+ * -EIO. */
+static int read_at(int fd, uint64_t off, size_t len, unsigned char **buf, size_t *cap)
+{
+	size_t got = 0;
+
+	if (len > *cap) {
+		unsigned char *b = realloc(*buf, len);
+
+		if (b == NULL)
+			return -ENOMEM;
+		*buf = b;
+		*cap = len;
+	}
+	while (got < len) {
+		ssize_t n = pread(fd, *buf + got, len - got, off + got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		got += n;
+	}
+	return 0;
+}
+
+/*
+ * A frame read again must be the one read first: same type, size and
+ * sequence number.  Its checksum is not computed again (it was the most
+ * of the time a report took): what is read from it is checked again as
+ * far as memory safety needs (ids against what is defined, lengths), so
+ * a file rewritten in place meanwhile gives wrong numbers, not a crash.
+ */
+static int frame_again(const unsigned char *p, uint32_t type, uint32_t size, uint32_t seq)
+{
+	struct opc_frame fr;
+
+	memcpy(&fr, p, sizeof(fr));
+	return fr.type == type && fr.size == size && fr.seq == seq;
+}
+
+static int changed(const struct opc_trace *t, uint64_t off, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: offset %llu: the file changed while it was read", t->path,
+		 (unsigned long long)off);
+	return -EIO;
+}
+
+int opc_trace_entries(struct opc_trace *t, size_t c, struct opc_tentries *es, char *err,
+		      size_t errlen)
+{
+	const struct opc_tinterval *iv = &t->intervals[c];
+	struct opc_rec_interval ri;
+	const unsigned char *q, *end;
+	char why[128];
+	int ret;
+
+	es->n = 0;
+	if (reopen(t))
+		return changed(t, iv->off, err, errlen);
+	ret = read_at(t->fd, iv->off, sizeof(struct opc_frame) + iv->size, &es->buf, &es->bufcap);
+	if (ret == -EIO || (ret == 0 && !frame_again(es->buf, OPC_REC_INTERVAL, iv->size, iv->seq)))
+		return changed(t, iv->off, err, errlen);
+	if (ret)
+		return ret;
+	q = es->buf + sizeof(struct opc_frame);
+	end = q + iv->size;
+	memcpy(&ri, q, sizeof(ri));
+	if (ri.count != iv->count || ri.t_begin_ns != iv->t_begin_ns ||
+	    ri.t_end_ns != iv->t_end_ns)
+		return changed(t, iv->off, err, errlen);
+	if (iv->count > es->cap) {
+		struct opc_tentry *e = realloc(es->e, iv->count * sizeof(*e));
+
+		if (e == NULL)
+			return -ENOMEM;
+		es->e = e;
+		es->cap = iv->count;
+	}
+	q += sizeof(ri);
+	for (uint32_t i = 0; i < iv->count; i++)
+		if (interval_entry(t, &q, end, i, &es->e[i], why, sizeof(why)))
+			return changed(t, iv->off, err, errlen);
+	es->n = iv->count;
+	return 0;
+}
+
+void opc_tentries_free(struct opc_tentries *es)
+{
+	free(es->e);
+	free(es->buf);
+	memset(es, 0, sizeof(*es));
+}
+
+struct opc_tkeys {
+	const struct opc_trace *t;
+	struct window win;
+	size_t run;		/* the run being read */
+	uint64_t off;		/* the next frame in it */
+	size_t next;		/* index of the next key */
+	struct opc_tkeydef def;
+	int error;
+	uint64_t error_off;
+};
+
+struct opc_tkeys *opc_tkeys_open(struct opc_trace *t)
+{
+	struct opc_tkeys *it = calloc(1, sizeof(*it));
+
+	if (it == NULL)
+		return NULL;
+	it->t = t;
+	if (reopen(t))
+		it->error = -EIO;
+	it->win = (struct window){ t->fd, NULL, 0, 0, 0, t->size };
+	it->off = t->nkeyruns ? t->keyruns[0].off : 0;
+	return it;
+}
+
+static const struct opc_tkeydef *keys_fail(struct opc_tkeys *it, int error)
+{
+	it->error = error;
+	it->error_off = it->off;
+	return NULL;
+}
+
+const struct opc_tkeydef *opc_tkeys_next(struct opc_tkeys *it)
+{
+	const struct opc_trace *t = it->t;
+	const struct opc_tkeyrun *run;
+	const unsigned char *p;
+	struct opc_rec_key *k = &it->def.rec;
+	size_t len = OPC_FRAME_ALIGN(sizeof(struct opc_frame) + sizeof(*k));
+	uint32_t seq;
+	int ret;
+
+	if (it->error || it->next >= t->nkeys)
+		return NULL;
+	run = &t->keyruns[it->run];
+	if (it->off >= run->end) {
+		if (it->run + 1 >= t->nkeyruns)
+			return keys_fail(it, -EIO);
+		run = &t->keyruns[++it->run];
+		it->off = run->off;
+	}
+	/* keys of a run are in consecutive frames of one size */
+	if (run->first + (it->off - run->off) / len != it->next)
+		return keys_fail(it, -EIO);
+	seq = run->seq + (uint32_t)(it->next - run->first);
+	/* the last frame of the file may lack its padding */
+	if (len > t->size - it->off)
+		len = sizeof(struct opc_frame) + sizeof(*k);
+	if (len > t->size - it->off)
+		return keys_fail(it, -EIO);
+	if ((ret = window_get(&it->win, it->off, len, &p)))
+		return keys_fail(it, ret);
+	if (!frame_again(p, OPC_REC_KEY, sizeof(*k), seq))
+		return keys_fail(it, -EIO);
+	memcpy(k, p + sizeof(struct opc_frame), sizeof(*k));
+	/* what the first read checked, checked again: the names are looked up */
+	if (k->id != it->next + 1 || !str(t, k->symbol) || !str(t, k->op) ||
+	    !str(t, k->family) || !str(t, k->dims) || !str(t, k->flag_names) ||
+	    k->layer > t->nlayers || k->stack > t->nstacks ||
+	    k->flags != t->keys[it->next].flags)
+		return keys_fail(it, -EIO);
+	it->def.symbol = str(t, k->symbol);
+	it->def.op = str(t, k->op);
+	it->def.family = str(t, k->family);
+	it->def.dims = str(t, k->dims);
+	it->def.flag_names = str(t, k->flag_names);
+	it->off += len;
+	it->next++;
+	return &it->def;
+}
+
+int opc_tkeys_close(struct opc_tkeys *it, char *err, size_t errlen)
+{
+	int ret;
+
+	if (it == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = it->error;
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", it->t->path);
+	else if (ret)
+		changed(it->t, it->error_off, err, errlen);
+	free(it->win.buf);
+	free(it);
+	return ret;
 }
 
 /* The last value given for key (a later INFO record overrides). */

@@ -72,6 +72,19 @@ static uint64_t last_flush_ns;
 static int final_harvest;		/* flush whatever the rate */
 static int exit_asked;			/* _exit: finish the trace (quick_exit) */
 static sem_t exit_done;
+/*
+ * The trace's growth.  An INTERVAL frame holds an entry (6 to 14 bytes
+ * as a rule) per key called in the tick: a program that calls many
+ * distinct keys fast (millions of shapes) would write about as many
+ * bytes per second as it makes calls, 10 to 50 MB/s.  Its ticks are
+ * stretched instead: after a frame of S bytes the next tick lasts at
+ * least S / OPC_TRACE_RATE seconds, which keeps interval entries under
+ * OPC_TRACE_RATE bytes per second (docs/design.md, "Trace size").
+ * Programs calling a few thousand keys per tick never reach it.
+ */
+#define OPC_TRACE_RATE		(1u << 20)	/* bytes of INTERVAL frames per second */
+#define OPC_TICK_MAX_NS		60000000000ull	/* stretched ticks: 60 s at most */
+static uint64_t tick_stretch_ns;	/* added to the next tick */
 static uint32_t layers_emitted = 1;
 static int modules_dirty = 1;
 static struct opc_strtab strings;
@@ -450,6 +463,10 @@ static void write_interval(uint64_t now)
 	struct opc_rec_interval *iv;
 	uint32_t count = 0;
 
+	size_t before = writer.len;
+	uint64_t need_ns;
+
+	tick_stretch_ns = 0;
 	if (npend == 0)
 		return;
 	iv = opc_writer_begin(&writer, OPC_REC_INTERVAL, sizeof(*iv));
@@ -477,6 +494,11 @@ static void write_interval(uint64_t now)
 		g->bytes += p->bytes;
 	}
 	opc_writer_end(&writer);
+	need_ns = (uint64_t)(writer.len - before) * 1000000000ull / OPC_TRACE_RATE;
+	if (need_ns > OPC_TICK_MAX_NS)
+		need_ns = OPC_TICK_MAX_NS;
+	if (need_ns > opc_cfg()->interval_ns)
+		tick_stretch_ns = need_ns - opc_cfg()->interval_ns;
 }
 
 /*
@@ -603,7 +625,8 @@ static void *collector_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	opc_registry_lock();
 	while (!collector_stop) {
-		next.tv_nsec += opc_cfg()->interval_ns;
+		next.tv_sec += tick_stretch_ns / 1000000000;
+		next.tv_nsec += opc_cfg()->interval_ns + tick_stretch_ns % 1000000000;
 		while (next.tv_nsec >= 1000000000) {
 			next.tv_nsec -= 1000000000;
 			next.tv_sec++;

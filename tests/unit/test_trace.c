@@ -384,9 +384,24 @@ static size_t frame_offset(const struct image *im, uint32_t type, int nth)
 
 static const struct opc_tkey *key_by_id(const struct opc_trace *t, uint32_t id)
 {
-	assert_true(id < t->key_index_len);
-	assert_true(t->key_index[id] > 0);
-	return &t->keys[t->key_index[id] - 1];
+	assert_true(id >= 1 && id <= t->nkeys);
+	return &t->keys[id - 1];
+}
+
+/* Key id's record, read again from the file. */
+static struct opc_tkeydef def_by_id(struct opc_trace *t, uint32_t id)
+{
+	struct opc_tkeys *it = opc_tkeys_open(t);
+	const struct opc_tkeydef *d = NULL;
+	struct opc_tkeydef def;
+	char err[256];
+
+	assert_non_null(it);
+	for (uint32_t i = 1; i <= id; i++)
+		assert_non_null(d = opc_tkeys_next(it));
+	def = *d;
+	assert_int_equal(opc_tkeys_close(it, err, sizeof(err)), 0);
+	return def;
 }
 
 static void assert_near(double a, double b)
@@ -398,9 +413,12 @@ static void assert_near(double a, double b)
 }
 
 /* everything the golden trace holds, up to interval `nintervals` */
-static void check_golden(const struct opc_trace *t, enum variant v, size_t nintervals)
+static void check_golden(struct opc_trace *t, enum variant v, size_t nintervals)
 {
 	const struct opc_tkey *k;
+	struct opc_tkeydef kd;
+	struct opc_tentries es = { 0 };
+	char err[256];
 	const struct opc_tlayer *l;
 	const struct opc_tstack *s;
 
@@ -456,40 +474,44 @@ static void check_golden(const struct opc_trace *t, enum variant v, size_t ninte
 
 	/* keys, with their strings resolved */
 	assert_int_equal(t->nkeys, 3);
-	k = key_by_id(t, 1);
-	assert_string_equal(k->symbol, "cblas_dgemm");
-	assert_string_equal(k->op, "dgemm");
-	assert_string_equal(k->family, "gemm");
-	assert_string_equal(k->dims, "m,n,k");
-	assert_string_equal(k->flag_names, "ta,tb,beta");
-	assert_int_equal(k->rec.layer, 2);
-	assert_int_equal(k->rec.stack, 1);
-	assert_int_equal(k->rec.level, 3);
-	assert_int_equal(k->rec.prec, 'd');
-	assert_int_equal(k->rec.site, 0x402345);
-	assert_int_equal(k->rec.flops, 524288);
-	assert_int_equal(k->rec.d[2], 64);
-	assert_memory_equal(k->rec.f, "NN0", 3);
-	assert_int_equal(k->rec.tid, 100);
-	k = key_by_id(t, 2);
-	assert_string_equal(k->symbol, "ddot_");
-	assert_string_equal(k->flag_names, "");
-	assert_int_equal(k->rec.layer, 0);
-	assert_int_equal(k->rec.iface, OPC_IF_FORTRAN);
-	k = key_by_id(t, 3);
-	assert_int_equal(k->rec.flags, OPC_TKEY_OVERFLOW);
-	assert_int_equal(t->key_index_len, 4);
+	kd = def_by_id(t, 1);
+	assert_string_equal(kd.symbol, "cblas_dgemm");
+	assert_string_equal(kd.op, "dgemm");
+	assert_string_equal(kd.family, "gemm");
+	assert_string_equal(kd.dims, "m,n,k");
+	assert_string_equal(kd.flag_names, "ta,tb,beta");
+	assert_int_equal(kd.rec.layer, 2);
+	assert_int_equal(kd.rec.stack, 1);
+	assert_int_equal(kd.rec.level, 3);
+	assert_int_equal(kd.rec.prec, 'd');
+	assert_int_equal(kd.rec.site, 0x402345);
+	assert_int_equal(kd.rec.flops, 524288);
+	assert_int_equal(kd.rec.d[2], 64);
+	assert_memory_equal(kd.rec.f, "NN0", 3);
+	assert_int_equal(kd.rec.tid, 100);
+	assert_int_equal(key_by_id(t, 1)->tid, 100);
+	kd = def_by_id(t, 2);
+	assert_string_equal(kd.symbol, "ddot_");
+	assert_string_equal(kd.flag_names, "");
+	assert_int_equal(kd.rec.layer, 0);
+	assert_int_equal(kd.rec.iface, OPC_IF_FORTRAN);
+	kd = def_by_id(t, 3);
+	assert_int_equal(kd.rec.flags, OPC_TKEY_OVERFLOW);
+	assert_int_equal(key_by_id(t, 3)->flags, OPC_TKEY_OVERFLOW);
 
-	/* intervals and their entries */
+	/* intervals and their entries, read again from the file */
 	assert_int_equal(t->nintervals, nintervals);
 	assert_int_equal(t->intervals[0].t_begin_ns, 0);
 	assert_int_equal(t->intervals[0].t_end_ns, T_INTERVAL_NS);
 	assert_int_equal(t->intervals[0].count, 2);
-	assert_int_equal(t->intervals[1].first, 2);
 	assert_int_equal(t->intervals[1].count, 3);
-	assert_int_equal(t->entries[4].bytes, KEY3_BYTES);
-	assert_int_equal(t->entries[4].flops, 1ull << 40);
-	assert_int_equal(t->keys[t->entries[4].key].rec.id, 3);
+	assert_int_equal(opc_trace_entries(t, 1, &es, err, sizeof(err)), 0);
+	assert_int_equal(es.n, 3);
+	assert_int_equal(es.e[2].bytes, KEY3_BYTES);
+	assert_int_equal(es.e[2].flops, 1ull << 40);
+	assert_int_equal(es.e[2].key, 2);	/* key id 3 */
+	opc_tentries_free(&es);
+	opc_trace_close(t);
 
 	/* totals per key: busy time scaled by calls / timed */
 	int third = nintervals > 2;
@@ -803,9 +825,9 @@ static void test_key_flags_kept(void **state)
 	assert_int_equal(read_trace(path, &t, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(t.nkeys, 3);
-	assert_int_equal(t.keys[1].rec.flags, OPC_TKEY_REJECTED | KEY_FLAG_NEWER);
+	assert_int_equal(t.keys[1].flags, OPC_TKEY_REJECTED | KEY_FLAG_NEWER);
 	assert_int_equal(t.keys[1].calls, 150001);
-	assert_int_equal(t.keys[0].rec.flags, 0);
+	assert_int_equal(t.keys[0].flags, 0);
 	opc_trace_free(&t);
 	unlink(path);
 }
@@ -900,10 +922,16 @@ static void test_varints(void **state)
 	close(fd);
 	assert_int_equal(read_trace(path, &t, err, sizeof(err)), 0);
 	assert_int_equal(t.nentries, sizeof(values) / sizeof(values[0]));
-	for (size_t i = 0; i < t.nentries; i++) {
-		assert_int_equal(t.entries[i].calls, values[i]);
-		assert_int_equal(t.entries[i].busy_ns, values[i]);
-		assert_int_equal(t.entries[i].bytes, values[i]);
+	assert_int_equal(t.nintervals, t.nentries);
+	for (size_t i = 0; i < t.nintervals; i++) {
+		struct opc_tentries es = { 0 };
+
+		assert_int_equal(opc_trace_entries(&t, i, &es, err, sizeof(err)), 0);
+		assert_int_equal(es.n, 1);
+		assert_int_equal(es.e[0].calls, values[i]);
+		assert_int_equal(es.e[0].busy_ns, values[i]);
+		assert_int_equal(es.e[0].bytes, values[i]);
+		opc_tentries_free(&es);
 	}
 	opc_trace_free(&t);
 	unlink(path);
