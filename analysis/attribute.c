@@ -615,7 +615,7 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 	}
 	out->have_energy = 1;
 	out->total_j = en->total[n - 1];
-	out->duration_s = en->t_ns[n - 1] / 1e9;
+	out->duration_s = (en->t_ns[n - 1] - en->t_ns[0]) / 1e9;
 	npools = make_pools(t, dpool, kpool);
 	for (int p = 0; p < npools; p++) {
 		for (size_t i = 0; i < n; i++) {

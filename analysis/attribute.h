@@ -11,7 +11,7 @@ struct opc_attribution {
 	double outside_j;	/* what no intercepted call used */
 	double outside_lo_j, outside_hi_j;
 	double sampled_j;	/* of outside_j, given to stack samples */
-	double duration_s;	/* covered by energy samples */
+	double duration_s;	/* covered by energy samples: baseline to last */
 	int have_energy;
 };
 

@@ -340,7 +340,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	       p->flops ? 100.0 : 0.0);
 	if (p->have_energy)
 		printf(" %11.4f %9s %5.1f%% %7.2f %8.3f", p->energy_j, "", 100.0,
-		       p->duration_s > 0 ? p->energy_j / p->duration_s : 0,
+		       p->energy_s > 0 ? p->energy_j / p->energy_s : 0,
 		       p->energy_j > 0 ? p->flops / p->energy_j / 1e9 : 0);
 	putchar('\n');
 	printf("\n# exact totals: %llu calls, %llu FLOPs, %llu bytes\n",
@@ -702,6 +702,7 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 		json_object_object_add(energy, "split", json_object_new_string("time"));
 		json_object_object_add(energy, "total_j", jnum(p->energy_j));
 		json_object_object_add(energy, "outside_j", jnum(p->outside_j));
+		json_object_object_add(energy, "duration_s", jnum(p->energy_s));
 		json_object_object_add(energy, "note", jstr(p->note));
 		json_object_object_add(energy, "traces_overlap", json_object_new_boolean(p->overlap));
 		if (p->idle_w >= 0) {

@@ -74,6 +74,8 @@ static int energy_load(struct opc_profile *p)
 			p->static_j += p->idle_w * a.duration_s;
 		}
 		p->energy_j += a.total_j;
+		if (a.duration_s > p->energy_s)
+			p->energy_s = a.duration_s;
 		p->outside_j += a.outside_j;
 		p->outside_lo_j += a.outside_lo_j;
 		p->outside_hi_j += a.outside_hi_j;

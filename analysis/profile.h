@@ -83,6 +83,7 @@ struct opc_profile {
 	uint64_t calls, flops, bytes;
 	double busy_s, gpu_s;
 	double duration_s;	/* longest trace */
+	double energy_s;	/* longest time covered by energy samples */
 	int estimated;		/* some counted FLOPs are estimates */
 	int unknown;		/* some calls' FLOPs are not known (0 counted) */
 	int sampled;		/* some busy times were sampled */

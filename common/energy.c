@@ -803,6 +803,8 @@ int opc_energy_start(struct opc_energy *e, const struct opc_energy_opts *o, pid_
 		return 0;
 	}
 	e->data_dir = o->data_dir;
+	e->base_t = 0;
+	memset(e->base_j, 0, sizeof(e->base_j));
 	if (pid && !strncmp(e->source, "estimate", 8)) {
 		e->cpu_pid = pid;
 		e->last_cpu_ns = cpu_time_ns(pid);
@@ -920,6 +922,8 @@ static void fall_back(struct opc_energy *e, uint64_t now_ns, char *why, size_t w
 		free(sb);
 	}
 	e->measured = strcmp(e->source, "estimate") != 0;
+	/* the new domains count from the baseline */
+	memset(e->base_j, 0, sizeof(e->base_j));
 	for (int i = 0; i < ngpu && e->ndom < OPC_ENERGY_MAX_DOMAINS; i++)
 		e->dom[e->ndom++] = gpus[i];
 	if (ngpu && strcmp(e->source, "nvml")) {
@@ -970,6 +974,20 @@ static int probe_verdict(struct opc_energy *e, uint64_t now_ns, int end)
 	return 1;
 }
 
+/* The baseline's ENERGY record: when and from what the trace counts. */
+static void write_baseline(struct opc_writer *w, const struct opc_energy *e)
+{
+	struct opc_rec_energy *r = opc_writer_begin(w, OPC_REC_ENERGY, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	r->t_ns = e->base_t;
+	r->n = e->ndom;
+	r->flags = OPC_ENERGY_BASELINE;
+	opc_writer_append(w, e->base_j, e->ndom * sizeof(double));
+	opc_writer_end(w);
+}
+
 void opc_energy_write_info(struct opc_writer *w, struct opc_energy *e)
 {
 	struct opc_rec_energy_info *r;
@@ -996,6 +1014,7 @@ void opc_energy_write_info(struct opc_writer *w, struct opc_energy *e)
 	}
 	opc_writer_append(w, e->note, strlen(e->note) + 1);
 	opc_writer_end(w);
+	write_baseline(w, e);
 }
 
 /* An ENERGY record of the domains' joules as they are. */
@@ -1012,6 +1031,14 @@ static void write_record(struct opc_writer *w, const struct opc_energy *e, uint6
 		j[i] = e->dom[i].joules;
 	opc_writer_append(w, j, e->ndom * sizeof(double));
 	opc_writer_end(w);
+}
+
+void opc_energy_rebase(struct opc_energy *e, uint64_t now_ns, uint64_t t_ns)
+{
+	opc_energy_sample(e, now_ns);
+	e->base_t = t_ns;
+	for (int i = 0; i < e->ndom; i++)
+		e->base_j[i] = e->dom[i].joules;
 }
 
 void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,

@@ -64,6 +64,10 @@ struct opc_energy {
 	int probe;		/* OPC_PROBE_* */
 	int info_held;		/* ENERGY_INFO waits for the verdict */
 	uint64_t t0_ns;		/* the baseline */
+	/* the baseline in the trace: its time on the trace's clock (0 unless
+	 * the writer says) and each domain's joules then (0 unless rebased) */
+	uint64_t base_t;
+	double base_j[OPC_ENERGY_MAX_DOMAINS];
 	uint64_t t_last;	/* the trace time of the last sample taken */
 	uint64_t cpu0_ns;	/* CPU time at the baseline: an estimate from t0 */
 	const char *data_dir;	/* opc_energy_start's o->data_dir: a fallback's estimate */
@@ -135,9 +139,16 @@ const char *opc_energy_kind_name(int kind);
  */
 int opc_energy_start(struct opc_energy *e, const struct opc_energy_opts *o, pid_t pid,
 		     uint64_t now_ns, char *msg, size_t len);
-/* The ENERGY_INFO record: once, before the first sample (held back while
- * auto's verdict is pending, then written with the first sample). */
+/* The ENERGY_INFO record and the baseline ENERGY record (common/trace.h):
+ * once, before the first sample (held back while auto's verdict is
+ * pending, then written with the first sample). */
 void opc_energy_write_info(struct opc_writer *w, struct opc_energy *e);
+/*
+ * A new trace from counters already running (a fork child's, at its first
+ * call): reads every domain at now_ns and makes that reading, at trace
+ * time t_ns, the baseline the next ENERGY_INFO writes.
+ */
+void opc_energy_rebase(struct opc_energy *e, uint64_t now_ns, uint64_t t_ns);
 /* Reads every domain at now_ns (the clock of opc_energy_start's now_ns)
  * and writes an ENERGY record stamped t_ns (the trace's clock). */
 void opc_energy_write_sample(struct opc_writer *w, struct opc_energy *e, uint64_t now_ns,

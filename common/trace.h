@@ -190,14 +190,22 @@ struct opc_rec_energy_domain {
 
 /*
  * A sample at a collector tick (the same time as that tick's INTERVAL):
- * each domain's cumulative joules since the library started (time 0),
- * wrap-around already corrected.
+ * each domain's cumulative joules, wrap-around already corrected.
+ *
+ * The first record, flagged OPC_ENERGY_BASELINE, is the baseline reading
+ * and its time: the trace's energy counts from there, each later sample
+ * minus it.  The library reads the counters at its first intercepted
+ * call, not at time 0 (its load), and a fork child's trace starts at its
+ * own first call with counters its parent has been adding to.  A trace
+ * without one (written before it existed) counts from 0 J at time 0.
  */
 struct opc_rec_energy {
 	uint64_t t_ns;
 	uint32_t n;
-	uint32_t pad;
+	uint32_t flags;		/* OPC_ENERGY_* */
 };
+
+#define OPC_ENERGY_BASELINE	1u
 
 /*
  * Stack samples (`opcount record --ptrace --stacks`): at a tick, the

@@ -97,6 +97,7 @@ struct rd {
 	struct caps caps;
 	struct window win;
 	uint64_t last_key_end;	/* where the last KEY frame ended, padding included */
+	double base_j[OPC_TRACE_MAX_DOMAINS];	/* the baseline ENERGY record's */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -511,10 +512,25 @@ static int read_energy(struct rd *r, const struct opc_frame *fr, const unsigned 
 	if (j == NULL)
 		return -ENOMEM;
 	en->joules = j;
-	if (i == 0) {	/* the implicit sample at time 0 */
+	if (i == 0 && (es.flags & OPC_ENERGY_BASELINE)) {
+		/* the baseline: sample 0, every later one counted from it */
+		for (int d = 0; d < en->ndom; d++) {
+			double v;
+
+			memcpy(&v, p + sizeof(es) + d * sizeof(double), sizeof(v));
+			if (!(v >= 0) || v > 1e15)
+				return fail(r, off, "energy baseline: domain %d reads %g J", d, v);
+			r->base_j[d] = v;
+			en->joules[d] = 0;
+		}
+		en->t_ns[0] = es.t_ns;
+		en->nsamples = 1;
+		return 0;
+	}
+	if (i == 0) {	/* no baseline record: 0 J at time 0 */
 		en->t_ns[0] = 0;
 		for (int d = 0; d < en->ndom; d++)
-			en->joules[d] = 0;
+			en->joules[d] = r->base_j[d] = 0;
 		i = en->nsamples = 1;
 	}
 	if (es.t_ns < en->t_ns[i - 1])
@@ -529,6 +545,7 @@ static int read_energy(struct rd *r, const struct opc_frame *fr, const unsigned 
 		if (!(v >= 0) || v > 1e15)
 			return fail(r, off, "energy sample: domain %d reads %g J", d, v);
 		/* cumulative: a decrease is corruption, not negative energy */
+		v -= r->base_j[d];
 		if (v < en->joules[(i - 1) * en->ndom + d] - 1e-6)
 			return fail(r, off, "energy of domain '%s' decreases", en->dom[d].name);
 		en->joules[i * en->ndom + d] = v;

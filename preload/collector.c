@@ -398,6 +398,8 @@ void opc_collector_energy_init(void)
 	opc_config_energy(&eo);
 	energy_on = opc_energy_start(&energy, &eo, 0, opc_now_ns(), energy_msg,
 				     sizeof(energy_msg));
+	/* the trace's clock is opc_now_ns(): the baseline was read just now */
+	energy.base_t = opc_now_ns();
 }
 
 /*
@@ -777,6 +779,8 @@ static int collector_start(void)
 		return -1;
 	if (!energy_opened)
 		opc_collector_energy_init();
+	else if (forked && energy_on && !writer_open)
+		opc_energy_rebase(&energy, opc_now_ns(), opc_now_ns());
 	if (!writer_open && trace_open() < 0) {
 		trace_open_failed = 1;
 		opc_enabled = 0;

@@ -37,9 +37,10 @@ gpu_run() {
 	report "$d" site
 }
 
-# total_is NAME WATTS: totals.energy_j is WATTS x duration_s
+# total_is NAME WATTS: totals.energy_j is WATTS x energy.duration_s (the time
+# the samples cover: from the baseline, the first call, to the last)
 total_is() {
-	_dur=$($CHECK_REPORT get "$d/site.json" totals.duration_s)
+	_dur=$($CHECK_REPORT get "$d/site.json" energy.duration_s)
 	if $CHECK_ENERGY "$d/site.json" --label "$1" --source nvml --measured true \
 		--total "$(awk -v s="$_dur" -v w="$2" 'BEGIN { print w * s }')"; then
 		ok "$1: total within 3% of $2 W x $_dur s"

@@ -46,7 +46,7 @@ if $CHECK_ENERGY "$d/site.json" --label constant --source rapl --measured true \
 else
 	bad "constant: a call site's energy is not 35 W x busy_s within 3%"
 fi
-dur=$($CHECK_REPORT get "$d/site.json" totals.duration_s)
+dur=$($CHECK_REPORT get "$d/site.json" energy.duration_s)
 if $CHECK_ENERGY "$d/site.json" --label constant --total "$(awk -v s="$dur" 'BEGIN { print 35 * s }')"; then
 	ok "constant: total within 3% of 35 W x $dur s"
 else
@@ -99,7 +99,7 @@ wait $wpid || bad "attach: energy_work exited $? after the detach"
 stop_fake
 report "$d" site
 if $CHECK_ENERGY "$d/site.json" --label attach --source rapl --measured true --power 35; then
-	dur=$($CHECK_REPORT get "$d/site.json" totals.duration_s)
+	dur=$($CHECK_REPORT get "$d/site.json" energy.duration_s)
 	if $CHECK_ENERGY "$d/site.json" --label attach \
 		--total "$(awk -v s="$dur" 'BEGIN { print 35 * s }')"; then
 		ok "attach: 35 W x busy_s per site, 35 W x $dur s in all"

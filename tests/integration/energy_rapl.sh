@@ -52,11 +52,45 @@ if $CHECK_ENERGY "$d/site.json" --label constant --source rapl --measured true \
 else
 	bad "constant: a call site's energy is not 35 W x busy_s within 3%"
 fi
-dur=$($CHECK_REPORT get "$d/site.json" totals.duration_s)
+dur=$($CHECK_REPORT get "$d/site.json" energy.duration_s)
 if $CHECK_ENERGY "$d/site.json" --label constant --total "$(awk -v s="$dur" 'BEGIN { print 35 * s }')"; then
 	ok "constant: total within 3% of 35 W x $dur s"
 else
 	bad "constant: total is not 35 W x duration within 3%"
+fi
+
+# ---- a fork child: its own energy, from its own first call ---------------
+# The child's counters are its parent's, already running: its trace must
+# count from its first call (its baseline), not from the parent's.
+d=$tmp/fork
+start_fake "$d" package:0=30 dram:0=5
+traced "$d" "0.2 fork" OPCOUNT_ENERGY=rapl
+stop_fake
+cpid=$(awk '$1 == "child" { print $2 }' "$d/out.txt")
+cwall=$(awk '$1 == "child" { print $4 }' "$d/out.txt")
+[ -n "$cpid" ] && [ -f "$d/t.$cpid.opc" ] || fail "fork: no child trace t.$cpid.opc: $(ls "$d")"
+"$OPC" report "$d/t.$cpid.opc" --format json >"$d/child.json" 2>"$d/rep.err" ||
+	fail "fork: report of the child exited $?: $(cat "$d/rep.err")"
+cdur=$($CHECK_REPORT get "$d/child.json" energy.duration_s)
+if awk -v d="$cdur" -v w="$cwall" 'BEGIN { exit !(d >= w - 0.001 && d <= w + 0.02) }'; then
+	ok "fork: the child's samples cover $cdur s, the $cwall s it ran (+ its exit)"
+else
+	bad "fork: the child's samples cover ${cdur:-no} s, but it ran $cwall s" \
+	    "(counted from its parent's baseline?)"
+fi
+if $CHECK_ENERGY "$d/child.json" --label fork-child \
+	--total "$(awk -v s="$cdur" 'BEGIN { print 35 * s }')"; then
+	ok "fork: the child's energy is 35 W x the $cdur s its samples cover"
+else
+	bad "fork: the child's trace holds energy it did not use (its parent's, before the fork?)"
+fi
+report "$d" site
+dur=$($CHECK_REPORT get "$d/site.json" energy.duration_s)
+if $CHECK_ENERGY "$d/site.json" --label fork-parent \
+	--total "$(awk -v s="$dur" 'BEGIN { print 35 * s }')"; then
+	ok "fork: the parent's energy is 35 W x the $dur s its samples cover"
+else
+	bad "fork: the parent's total is not 35 W x its energy.duration_s"
 fi
 
 # ---- phases of different power -----------------------------------------

@@ -20,13 +20,14 @@
 #             microseconds apart, a run of some seconds has such samples,
 #             and when the first one does, the baselines differ for good)
 #
-# Totals within 3% of power x the report's duration_s.  Every check runs;
+# Totals within 3% of power x the report's energy.duration_s.  Every check runs;
 # the script fails at the end if any did.
 . "$(dirname "$0")/energy_common.inc"
 
-# total_is NAME DIR WATTS: totals.energy_j is WATTS x duration_s
+# total_is NAME DIR WATTS: totals.energy_j is WATTS x energy.duration_s (the
+# time the samples cover: from the baseline, the first call, to the last)
 total_is() {
-	_dur=$($CHECK_REPORT get "$2/site.json" totals.duration_s)
+	_dur=$($CHECK_REPORT get "$2/site.json" energy.duration_s)
 	if $CHECK_ENERGY "$2/site.json" --label "$1" --source rapl --measured true \
 		--total "$(awk -v s="$_dur" -v w="$3" 'BEGIN { print w * s }')"; then
 		ok "$1: total within 3% of $3 W x $_dur s"

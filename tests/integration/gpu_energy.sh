@@ -64,7 +64,7 @@ if r["energy"]["sources"] != ["rapl", "nvml"] or r["energy"]["source"] != "rapl"
 else:
     print("ok sources rapl and nvml")
 check("SGEMM energy = 250 W x GPU time", g["energy_j"], 250 * truth_s, 0.03)
-dur = r["totals"]["duration_s"]
+dur = r["energy"]["duration_s"]
 check("total = 80 W x duration + 200 W x GPU time", r["totals"]["energy_j"],
       80 * dur + 200 * truth_s, 0.03)
 sys.exit(1 if bad else 0)

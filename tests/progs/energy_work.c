@@ -1,7 +1,7 @@
 /*
  * energy_work.c - BLAS work in phases of known power, for the energy tests.
  *
- *   energy_work [SECONDS]          seconds per BLAS phase, default 0.3
+ *   energy_work [SECONDS [fork]]   seconds per BLAS phase, default 0.3
  *
  * Phases, each in its own layer so that `opcount report --by layer` has
  * one row per phase:
@@ -25,13 +25,24 @@
  *
  *   phase K NAME calls N busy_s B wall_s W
  *   cpu_s C               (process CPU time at the end of main)
+ *
+ * With "fork", after phase 4 a fork child runs layer F (cblas_dgemm, as
+ * A) for SECONDS and exits, the parent waiting for it; the child prints
+ *
+ *   child PID wall_s W     (from before its first call to after its last)
+ *
+ * A fork child's trace must hold the energy of its own run, not its
+ * parent's before the fork.  The phase is not announced (the child's
+ * fake counter should have one power).
  */
 #include <cblas.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +55,7 @@ struct fake_phase {		/* as in fake_rapl.c */
 
 static struct fake_phase *shared;
 static double sink;
+static double loop_wall;	/* run_phase's, from before its first call to after its last */
 
 static uint64_t now_ns(void)
 {
@@ -124,6 +136,7 @@ static double run_phase(uint32_t k, const char *layer, const char *type, int wha
 		t = t1;
 	}
 	opcount_layer_pop();
+	loop_wall = (now_ns() - start) / 1e9;
 	*ncalls = n;
 	sink += c[0] + y[0];
 	return busy / 1e9;
@@ -137,8 +150,8 @@ int main(int argc, char **argv)
 	uint64_t w0;
 	long n;
 
-	if (secs <= 0 || secs > 60) {
-		fprintf(stderr, "usage: energy_work [SECONDS per phase, 0 < s <= 60]\n");
+	if (secs <= 0 || secs > 60 || (argc > 2 && strcmp(argv[2], "fork"))) {
+		fprintf(stderr, "usage: energy_work [SECONDS per phase, 0 < s <= 60 [fork]]\n");
 		return 2;
 	}
 	map_phase();
@@ -163,6 +176,23 @@ int main(int argc, char **argv)
 	busy = run_phase(4, "C", "Dot", DOT, secs, &n);
 	printf("phase 4 C calls %ld busy_s %.6f wall_s %.6f\n", n, busy, (now_ns() - w0) / 1e9);
 	set_phase(0);
+
+	if (argc > 2) {
+		pid_t pid;
+		int st;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			run_phase(0, "F", "Dense", GEMM, secs, &n);
+			printf("child %d wall_s %.6f\n", (int)getpid(), loop_wall);
+			exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0) {
+			fprintf(stderr, "energy_work: the fork child failed\n");
+			return 1;
+		}
+	}
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	printf("cpu_s %.6f\n", ts.tv_sec + ts.tv_nsec / 1e9);

@@ -200,7 +200,8 @@ def main(argv):
                         js += float(w[5])
         except (OSError, ValueError) as ex:
             die("%s: %s" % (opts["phases"], ex))
-        dur = t.get("duration_s", 0)
+        # the time the energy samples cover (baseline to last sample)
+        dur = data.get("energy", {}).get("duration_s", 0)
         truth = js + opts["base_watts"] * max(0.0, dur - ss)
         compare("total", total, truth, " (phases %.4f J + %g W x %.4f s)"
                 % (js, opts["base_watts"], max(0.0, dur - ss)))

@@ -86,6 +86,7 @@ struct spec {
 	double resolution;	/* J */
 	const char *idle_w;	/* INFO idle_w=, or NULL */
 	uint64_t start;		/* header's start_realtime_ns */
+	int baseline;		/* es[0] is the baseline record (OPC_ENERGY_BASELINE) */
 };
 
 static char tmpdir[] = "/tmp/test_attribute.XXXXXX";
@@ -194,7 +195,8 @@ static const char *write_spec(const struct spec *s)
 		opc_writer_end(&w);
 	}
 	for (int i = 0; i < s->nes; i++) {
-		struct opc_rec_energy re = { S(s->es[i].t), s->ndom, 0 };
+		struct opc_rec_energy re = { S(s->es[i].t), s->ndom,
+					     i == 0 && s->baseline ? OPC_ENERGY_BASELINE : 0 };
 
 		put(&w, OPC_REC_ENERGY, &re, sizeof(re), s->es[i].j, s->ndom * sizeof(double));
 	}
@@ -287,6 +289,41 @@ static void test_time_proportional(void **state)
 	NEAR(a.outside_hi_j, 2.5);
 	NEAR(a.sampled_j, 0);
 	conserved(&t, &a);
+	opc_trace_free(&t);
+}
+
+/*
+ * A trace that counts from a baseline record (a fork child's, whose
+ * counters read 100 J at its first call, 0.2 s after time 0): 108 J at
+ * 1 s is 8 J over 0.8 s, and a key busy 0.4 s of it takes 4 J, not the
+ * 108 J the same samples would give counted from 0 J at time 0.
+ */
+static void test_baseline_record(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, 0, 0 } }, .nkeys = 1,
+		.iv = { { 0.2, 1, { { 0, 10, S(0.4) } }, 1 } }, .niv = 1,
+		.dom = { package }, .ndom = 1,
+		.es = { { 0.2, { 100 } }, { 1, { 108 } } }, .nes = 2, .resolution = 0.125,
+		.baseline = 1,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	assert_int_equal(a.have_energy, 1);
+	NEAR(a.total_j, 8);
+	NEAR(a.duration_s, 0.8);
+	NEAR(KEY_J(t, 0), 4);
+	NEAR(a.outside_j, 4);
+	conserved(&t, &a);
+	opc_trace_free(&t);
+	/* the same samples without the flag: 0 J at time 0 */
+	s.baseline = 0;
+	attribute(&s, &t, &a);
+	NEAR(a.total_j, 108);
+	NEAR(a.duration_s, 1);
 	opc_trace_free(&t);
 }
 
@@ -646,6 +683,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_proportional),
 		cmocka_unit_test(test_threads_share),
+		cmocka_unit_test(test_baseline_record),
 		cmocka_unit_test(test_spill_back),
 		cmocka_unit_test(test_spill_back_chain),
 		cmocka_unit_test(test_straddle_and_nested),
