@@ -117,6 +117,8 @@ struct tracer {
 	pid_t pid;		/* the process */
 	pid_t ppid;
 	unsigned image;		/* execs since it was first traced */
+	int vfork_pending;	/* a vfork child before its exec: the parent's memory,
+				 * no trace of its own yet (adopt_vfork) */
 	int exited;		/* gone: a process started later may get its pid */
 	char path[PATH_MAX];	/* its trace */
 	struct tracer *next;

@@ -183,9 +183,10 @@ static int image_start(struct tracer *tr, pid_t tid, const char *path)
 }
 
 /* A fork child that is not followed (its fork was reported while
- * detaching) starts with the parent's breakpoints in its copy of the
- * memory: take them out and let it go.  A vfork child shares the parent's
- * memory: it is only let go (it execs or exits). */
+ * detaching, or the library is injected) starts with the parent's
+ * breakpoints in its copy of the memory: take them out and let it go.  A
+ * vfork child shares the parent's memory: it is only let go (it execs or
+ * exits). */
 static void release_fork_child(struct tracer *tr, pid_t child, int vfork)
 {
 	if (vfork) {
@@ -201,6 +202,7 @@ static void release_fork_child(struct tracer *tr, pid_t child, int vfork)
 }
 
 static void adopt(struct tracer *parent, pid_t child);
+static void adopt_vfork(struct tracer *parent, pid_t child);
 
 /* Child's fork event (announced, with the forking process as parent)
  * or its first stop (parent NULL). */
@@ -226,10 +228,12 @@ static void fork_seen(struct tracer *parent, pid_t child, int announced, int vfo
 	if (forks[i].announced && forks[i].stopped) {
 		parent = forks[i].parent;
 		/* with the library injected, the child's copy counts its calls */
-		if (!detaching && !forks[i].vfork && parent->inj == INJ_OFF)
-			adopt(parent, child);
-		else
+		if (detaching || parent->inj != INJ_OFF)
 			release_fork_child(parent, child, forks[i].vfork);
+		else if (forks[i].vfork)
+			adopt_vfork(parent, child);
+		else
+			adopt(parent, child);
 		forks[i] = forks[--nforks];
 	}
 }
@@ -352,6 +356,40 @@ static void adopt(struct tracer *parent, pid_t child)
 	ptrace(PTRACE_CONT, child, NULL, NULL);
 }
 
+/*
+ * A vfork child (posix_spawn, system, a shell running a command) runs in
+ * its parent's memory, the parent stopped, until it execs or exits.  It is
+ * followed for its exec: the new image is traced from its start like any
+ * (proc_exec), its trace named as a child's first one, FILE's stem +
+ * `.<pid>.opc`.  Until then it has no trace; the breakpoints in the shared
+ * memory are the parent's, and one it runs into (a call a vfork child
+ * should not make) is stepped over uncounted (the SIGTRAP case of the
+ * event loop).  One that exits without an exec writes nothing.
+ */
+static void adopt_vfork(struct tracer *parent, pid_t child)
+{
+	struct tracer *c = proc_new(child);
+
+	c->ppid = parent->pid;
+	c->vfork_pending = 1;
+	pt_bp_copy(c, parent);
+	c->scratch = parent->scratch;
+	c->nslots = parent->nslots;
+	pt_thr_get(c, child);
+	ptrace(PTRACE_CONT, child, NULL, NULL);
+}
+
+/* A vfork child at one of its parent's breakpoints (adopt_vfork): the
+ * original instruction is run, nothing counted. */
+static void vfork_step_over(struct tracer *tr, pid_t tid, struct user_regs_struct *regs,
+			    const struct bp *b, int *deliver)
+{
+	regs->rip = b->addr;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, regs) < 0 || pt_step_over(tr, tid, b, deliver) < 0)
+		pr_dbg(1, "vfork child %d: stepping over %#llx failed", (int)tid,
+		       (unsigned long long)b->addr);
+}
+
 /* Forgets what belonged to the image an exec replaced: its breakpoints,
  * modules, threads, scratch area, and the ids its trace gave out. */
 static void image_forget(struct tracer *tr)
@@ -421,7 +459,10 @@ static void proc_exec(struct tracer *tr, pid_t tid)
 	}
 	pt_proc_finish(tr, OPC_REC_EXEC);
 	image_forget(tr);
-	tr->image++;
+	if (tr->vfork_pending)
+		tr->vfork_pending = 0;	/* its first image of its own */
+	else
+		tr->image++;
 	pt_thr_get(tr, tid);
 	exec_step(tid);
 	pt_trace_name(path, sizeof(path), tr->pid, tr->image);
@@ -803,7 +844,9 @@ static int trace_loop(struct tracer *root, int attached, uint64_t deadline)
 				deliver = SIGTRAP;	/* gone: the resume fails */
 			else if (tr->scratch && regs.rip - 1 == tr->scratch)
 				pt_on_return(tr, tid, &regs, &deliver);
-			else if ((b = pt_bp_find(tr, regs.rip - 1)))
+			else if ((b = pt_bp_find(tr, regs.rip - 1)) && tr->vfork_pending)
+				vfork_step_over(tr, tid, &regs, b, &deliver);
+			else if (b)
 				pt_on_entry(tr, tid, &regs, b, &deliver);
 			else
 				deliver = SIGTRAP;	/* the program's own */

@@ -140,4 +140,44 @@ grep -v '^[a-z_]* preexec ' "$tmp/x.out" >"$tmp/x2.out"
 cmp -s "$tmp/x2.out" "$tmp/s.out" || fail "then-exec: blas_calls-static printed other output"
 exact then-exec "$tmp/x2.out" "$tmp/x.$xp.exec1.opc"
 [ "$(ls "$tmp" | grep -c '^x.*\.opc$')" = 2 ] || fail "then-exec: expected 2 traces: $(ls "$tmp")"
+# 6. vfork children (posix_spawn, system, Python's subprocess, a shell
+#    running a command): followed to their exec, the new image traced from
+#    its start as the child's own trace, FILE's stem.<pid>.opc, exactly;
+#    the parent's trace holds its own calls only, and no EXEC record
+check_vfork() {	# NAME TRACE CALLS FLOPS
+	[ -f "$2" ] || fail "$1: no trace $2 (have: $(ls "$tmp" | grep '^v' | tr '\n' ' '))"
+	"$OPC" report "$2" --format json >"$tmp/v.json" 2>"$tmp/rep.err" ||
+		fail "$1: report $2 exited $?: $(cat "$tmp/rep.err")"
+	[ "$($CHECK get "$tmp/v.json" traces.0.complete)" = true ] ||
+		fail "$1: $2 has no END record"
+	got=$(totals "$tmp/v.json")
+	[ "$got" = "$4 $3" ] || fail "$1: $2 holds (FLOPs calls) $got, expected $4 $3"
+	echo "ok $1: $3 calls, $4 FLOPs in $(basename "$2")"
+}
+for opt in "" --close-fds; do
+	rm -f "$tmp"/v*.opc
+	"$OPC" record --ptrace -o "$tmp/v.opc" -- "$P/vfork_exec" $opt >"$tmp/v.out" 2>"$tmp/v.err" ||
+		fail "vfork_exec $opt under ptrace exited $?: $(cat "$tmp/v.err")"
+	for role in parent vfork spawn; do
+		pid=$(awk -v r=$role '$1 == "pid" && $2 == r { print $3 }' "$tmp/v.out")
+		set -- $(awk -v r=$role '$1 == "expect" && $2 == r { print $4, $3 }' "$tmp/v.out")
+		[ -n "$pid" ] && [ $# = 2 ] || fail "vfork_exec $opt: no pid or expect line for $role"
+		tr=$tmp/v.$pid.opc
+		[ $role = parent ] && tr=$tmp/v.opc
+		check_vfork "vfork_exec $opt under ptrace: $role" "$tr" "$1" "$2"
+	done
+	[ "$($PY "$ROOT/tests/python/trace_frames.py" "$tmp/v.opc" | grep -c '^EXEC$')" = 0 ] ||
+		fail "vfork_exec $opt under ptrace: the parent's trace has an EXEC record of a child's exec"
+	n=$(ls "$tmp" | grep -c '^v.*\.opc$')
+	[ "$n" = 3 ] || fail "vfork_exec $opt under ptrace: expected 3 traces: $(ls "$tmp" | grep '^v' | tr '\n' ' ')"
+done
+rm -f "$tmp"/v*.opc
+"$OPC" record --ptrace -o "$tmp/v.opc" -- sh -c "\"$P/blas_calls\"; true" >"$tmp/v.out" 2>"$tmp/v.err" ||
+	fail "sh -c 'blas_calls; true' under ptrace exited $?: $(cat "$tmp/v.err")"
+cmp -s "$tmp/v.out" "$tmp/l.out" || fail "sh -c blas_calls: other output under ptrace"
+set -- $(ls "$tmp" | grep '^v\.[0-9]*\.opc$')
+[ $# = 1 ] || fail "sh -c blas_calls: expected one child trace: $(ls "$tmp" | grep '^v' | tr '\n' ' ')"
+exact "sh -c blas_calls, the shell's child" "$tmp/l.out" "$tmp/$1"
+check_vfork "sh -c blas_calls, the shell" "$tmp/v.opc" 0 0
+
 echo "ptrace mode counted exactly"
