@@ -807,7 +807,7 @@ static int parse(struct rd *r, char *warn)
 
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen)
 {
-	struct rd r = { t, err, errlen, path, { 0 }, { -1, NULL, 0, 0, 0, 0 }, 0 };
+	struct rd r = { t, err, errlen, path, { 0 }, { -1, NULL, 0, 0, 0, 0 }, 0, { 0 } };
 	char warn[1024] = "";
 	struct stat st;
 	int ret;
