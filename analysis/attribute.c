@@ -41,6 +41,7 @@
  * (ptrace mode) have no GPU keys: one pool.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -537,6 +538,8 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 			sum += cs->c[j].busy;
 		double denom = sum > len ? sum : len;
 
+		double calls_j = 0, layers_j = 0, outside_j, resid;
+
 		for (size_t j = 0; j < cs->n && denom > 0; j++) {
 			struct opc_tkey *k = &t->keys[cs->c[j].key];
 			double share = cs->c[j].busy / denom;
@@ -545,6 +548,20 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 			k->energy_lo_j += pmin * len * share;
 			k->energy_hi_j += pmax * len * share;
 			*attributed += e * share;
+			if (k->flags & OPC_TKEY_REGION)
+				layers_j += e * share;
+			else
+				calls_j += e * share;
+		}
+		/* Closure, from the formula rather than from what is left:
+		 * calls + layers + outside = the interval's energy */
+		outside_j = denom > 0 ? e * (len > sum ? len - sum : 0) / denom : e;
+		resid = e - calls_j - layers_j - outside_j;
+		out->layers_j += layers_j;
+		out->closure_intervals++;
+		if (fabs(resid) > fabs(out->closure_worst_j)) {
+			out->closure_worst_j = resid;
+			out->closure_worst_rel = e != 0 ? resid / e : 0;
 		}
 		if (sum < len) {	/* the rest of the interval is outside */
 			out->outside_lo_j += pmin * (len - sum);

@@ -12,6 +12,11 @@ struct opc_attribution {
 	double outside_lo_j, outside_hi_j;
 	double sampled_j;	/* of outside_j, given to stack samples */
 	double duration_s;	/* covered by energy samples: baseline to last */
+	double layers_j;	/* of the attributed energy, layers' own time (region keys) */
+	/* closure: in each interval (of each pool), calls + layers + outside
+	 * against its energy; the worst residual, J and relative */
+	double closure_worst_j, closure_worst_rel;
+	size_t closure_intervals;
 	int have_energy;
 };
 

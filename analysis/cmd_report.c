@@ -356,6 +356,11 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->rejected)
 		printf("# (rejected): calls the BLAS/LAPACK refused (illegal arguments, xerbla or "
 		       "info < 0): counted as calls, with 0 FLOPs and 0 bytes\n");
+	if (p->region)
+		printf("# (other ops): a layer region's own time, outside intercepted calls "
+		       "(activations, optimizer, framework): the wall time of the thread that "
+		       "entered it, its calls there taken out; calls = entries; its work is not "
+		       "seen (FLOPs ?) and not in the totals\n");
 	if (p->overflow)
 		printf("# (overflow): a thread passed OPCOUNT_MAX_KEYS distinct keys; its later keys "
 		       "are merged per routine: calls and FLOPs exact, site, shape and layer lost\n");
@@ -386,6 +391,12 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->have_energy && p->idle_w >= 0)
 		printf("# idle baseline %.2f W: static %.4f J, dynamic %.4f J\n", p->idle_w,
 		       p->static_j, p->energy_j - p->static_j);
+	if (p->have_energy && p->closure_intervals)
+		printf("# closure: calls %.4f J + layers' own time %.4f J + outside %.4f J = %.4f J "
+		       "measured; worst residual of %zu intervals %.3g J (%.2g%%)\n",
+		       p->energy_j - p->layers_j - p->outside_j, p->layers_j, p->outside_j,
+		       p->energy_j, p->closure_intervals, p->closure_worst_j,
+		       100 * p->closure_worst_rel);
 }
 
 /* (CSV: stdout's lock is not taken for each of the dozens of writes of
@@ -574,6 +585,8 @@ static json_object *row_json(struct opc_profile *p, const struct opc_row *r,
 		json_object_object_add(o, "flops_unknown", json_object_new_boolean(1));
 	if (rejected(r))
 		json_object_object_add(o, "rejected", json_object_new_boolean(1));
+	if (r->bits & OPC_ROW_REGION)
+		json_object_object_add(o, "other_ops", json_object_new_boolean(1));
 	if (overflow(r))
 		json_object_object_add(o, "overflow", json_object_new_boolean(1));
 	if (nstack) {
@@ -703,6 +716,14 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 		json_object_object_add(energy, "total_j", jnum(p->energy_j));
 		json_object_object_add(energy, "outside_j", jnum(p->outside_j));
 		json_object_object_add(energy, "duration_s", jnum(p->energy_s));
+		json_object_object_add(energy, "layers_j", jnum(p->layers_j));
+		json_object *cl = json_object_new_object();
+
+		json_object_object_add(cl, "intervals",
+				       json_object_new_int64((int64_t)p->closure_intervals));
+		json_object_object_add(cl, "worst_residual_j", jnum(p->closure_worst_j));
+		json_object_object_add(cl, "worst_residual", jnum(p->closure_worst_rel));
+		json_object_object_add(energy, "closure", cl);
 		json_object_object_add(energy, "note", jstr(p->note));
 		json_object_object_add(energy, "traces_overlap", json_object_new_boolean(p->overlap));
 		if (p->idle_w >= 0) {

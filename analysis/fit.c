@@ -360,7 +360,7 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			const struct opc_tkey *key = &t->keys[k];
 
 			kt[i][k] = -1;
-			if (key->calls == 0 || (key->flags & OPC_TKEY_NESTED))
+			if (key->calls == 0 || (key->flags & (OPC_TKEY_NESTED | OPC_TKEY_REGION)))
 				continue;
 			kt[i][k] = type_find_or_add(d, key_type(t, def), &cap);
 			if (kt[i][k] < 0) {

@@ -6,6 +6,7 @@
  * merge naturally.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,12 @@ static int energy_load(struct opc_profile *p)
 			p->static_j += p->idle_w * a.duration_s;
 		}
 		p->energy_j += a.total_j;
+		p->layers_j += a.layers_j;
+		p->closure_intervals += a.closure_intervals;
+		if (fabs(a.closure_worst_j) >= fabs(p->closure_worst_j)) {
+			p->closure_worst_j = a.closure_worst_j;
+			p->closure_worst_rel = a.closure_worst_rel;
+		}
 		if (a.duration_s > p->energy_s)
 			p->energy_s = a.duration_s;
 		p->outside_j += a.outside_j;
@@ -464,7 +471,7 @@ const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r)
 
 /* The parts the group is made of, in order (at most 8). */
 static int group_parts(const struct opc_profile *p, const struct opc_label_set *s,
-		       struct part shape, int rejected, struct part *pt)
+		       struct part shape, uint32_t marks, struct part *pt)
 {
 	int n = 0;
 
@@ -499,18 +506,21 @@ static int group_parts(const struct opc_profile *p, const struct opc_label_set *
 		pt[n++] = part_of(p, s->iface);
 		break;
 	}
-	/* refused calls never share a row with calls that did work */
-	if (rejected)
+	/* refused calls never share a row with calls that did work, nor a
+	 * layer's own time (its region key) with its calls */
+	if (marks & OPC_ROW_REJECTED)
 		pt[n++] = part_str("\t(rejected)");
+	if ((marks & OPC_ROW_REGION) && p->by != OPC_BY_OP)
+		pt[n++] = part_str(" (other ops)");
 	return n;
 }
 
 static void group_text(const struct opc_profile *p, const struct opc_label_set *s,
-		       struct part shape, int rejected, char *group)
+		       struct part shape, uint32_t marks, char *group)
 {
 	struct text x = { group, OPC_GROUP_MAX, 0 };
 	struct part pt[8];
-	int n = group_parts(p, s, shape, rejected, pt);
+	int n = group_parts(p, s, shape, marks, pt);
 
 	group[0] = 0;
 	for (int i = 0; i < n; i++)
@@ -526,7 +536,8 @@ static int row_parts(const struct opc_profile *p, const struct opc_row *r, struc
 		pt[0] = part_str(outside_group);
 		return 1;
 	}
-	return group_parts(p, set_of(p, r), row_shape(p, r), !!(r->bits & OPC_ROW_REJECTED), pt);
+	return group_parts(p, set_of(p, r), row_shape(p, r),
+			   r->bits & (OPC_ROW_REJECTED | OPC_ROW_REGION), pt);
 }
 
 void opc_row_group(const struct opc_profile *p, const struct opc_row *r, char *buf)
@@ -724,7 +735,7 @@ static long key_set(struct grouping *g, const struct opc_trace *t, struct opc_sy
 	kind.layer = k->rec.layer;
 	kind.op = k->rec.op;
 	kind.family = k->rec.family;
-	kind.flags = k->rec.flags & (OPC_TKEY_OVERFLOW | OPC_TKEY_GPU);
+	kind.flags = k->rec.flags & (OPC_TKEY_OVERFLOW | OPC_TKEY_GPU | OPC_TKEY_REGION);
 	kind.iface = k->rec.iface;
 	kind.device = k->rec.flags & OPC_TKEY_GPU ? k->rec.device : 0;
 	h = (uint32_t)opc_hash_mix64(kind.site ^ opc_hash_mix64(
@@ -744,13 +755,15 @@ static long key_set(struct grouping *g, const struct opc_trace *t, struct opc_sy
 
 	if (k->rec.flags & OPC_TKEY_OVERFLOW)
 		site = "(key table full)";
+	else if (k->rec.flags & OPC_TKEY_REGION)
+		site = "(layer region)";
 	else
 		site = sym ? opc_sym_addr(sym, k->rec.site, 1) : "?";
 	if (k->rec.flags & OPC_TKEY_GPU)
 		snprintf(device, sizeof(device), "gpu%u", k->rec.device);
 	else
 		memcpy(device, "cpu", 4);
-	s.op = str_intern(p, k->op, &g->nomem);
+	s.op = str_intern(p, k->rec.flags & OPC_TKEY_REGION ? "(other ops)" : k->op, &g->nomem);
 	s.type = str_intern(p, l && l->type[0] ? l->type : k->family, &g->nomem);
 	s.layer = l ? str_intern(p, l->name, &g->nomem) : 0;
 	s.path = l ? str_intern(p, path, &g->nomem) : 0;
@@ -835,9 +848,15 @@ static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc
 		r->bits |= OPC_ROW_OVERFLOW;
 	p->overflow |= !!(r->bits & OPC_ROW_OVERFLOW);
 	/* alike in a row: its group says so */
-	r->bits = (r->bits & ~OPC_ROW_REJECTED) |
-		  (k->flags & OPC_TKEY_REJECTED ? OPC_ROW_REJECTED : 0);
+	r->bits = (r->bits & ~(OPC_ROW_REJECTED | OPC_ROW_REGION)) |
+		  (k->flags & OPC_TKEY_REJECTED ? OPC_ROW_REJECTED : 0) |
+		  (k->flags & OPC_TKEY_REGION ? OPC_ROW_REGION : 0);
 	p->rejected |= !!(r->bits & OPC_ROW_REJECTED);
+	if (k->flags & OPC_TKEY_REGION) {
+		/* not calls: the totals are the intercepted calls' */
+		p->region = 1;
+		return;
+	}
 	if (k->timed < k->calls && !gpu)
 		p->sampled = 1;
 	if (k->flags & OPC_TKEY_NESTED)
@@ -854,7 +873,7 @@ static void row_count(struct opc_profile *p, struct opc_row *r, const struct opc
 
 /* The row of a key of set `set` outside --by key: one per (set, rejected,
  * nested), found without making its group text again. */
-static int row_of_set(struct grouping *g, uint32_t set, int rejected, int nested,
+static int row_of_set(struct grouping *g, uint32_t set, int rejected, int region, int nested,
 		      struct opc_row **out)
 {
 	struct opc_profile *p = g->p;
@@ -879,7 +898,8 @@ static int row_of_set(struct grouping *g, uint32_t set, int rejected, int nested
 		*out = &p->rows[g->set_row[i] - 1];
 		return 0;
 	}
-	group_text(p, &p->sets[set], (struct part){ "", 0 }, rejected, group);
+	group_text(p, &p->sets[set], (struct part){ "", 0 },
+		   (rejected ? OPC_ROW_REJECTED : 0) | (region ? OPC_ROW_REGION : 0), group);
 	ret = row_add(g, group, nested, out);
 	if (ret >= 0)
 		g->set_row[i] = (uint32_t)(*out - p->rows) + 1;
@@ -947,6 +967,7 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 		const struct opc_tkey *tk = &t->keys[ki];
 		char shape[512], group[OPC_GROUP_MAX];
 		int rejected = !!(k->rec.flags & OPC_TKEY_REJECTED);
+		int region = !!(k->rec.flags & OPC_TKEY_REGION);
 		int nested = !!(k->rec.flags & OPC_TKEY_NESTED);
 		struct opc_row *r;
 		long set;
@@ -964,10 +985,12 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 			 * costs a dozen snprintf */
 			struct part sh = { shape, opc_key_shape(k, shape, sizeof(shape)) };
 
-			group_text(p, &p->sets[set], sh, rejected, group);
+			group_text(p, &p->sets[set], sh,
+				   (rejected ? OPC_ROW_REJECTED : 0) | (region ? OPC_ROW_REGION : 0),
+				   group);
 			is_new = row_add(g, group, nested, &r);
 		} else {
-			is_new = row_of_set(g, (uint32_t)set, rejected, nested, &r);
+			is_new = row_of_set(g, (uint32_t)set, rejected, region, nested, &r);
 		}
 		if (is_new < 0) {
 			ret = is_new;

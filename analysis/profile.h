@@ -47,6 +47,7 @@ struct opc_row {
 #define OPC_ROW_CAPTURED	(1u << 4)
 #define OPC_ROW_UNKNOWN		(1u << 5)
 #define OPC_ROW_REJECTED	(1u << 6)	/* calls the library refused: a row of their own */
+#define OPC_ROW_REGION		(1u << 7)	/* time in layer regions outside calls: "(other ops)" */
 #define OPC_ROW_MIXED_OP	(1u << 8)	/* the keys differ: "*" */
 #define OPC_ROW_MIXED_TYPE	(1u << 9)
 #define OPC_ROW_MIXED_LAYER	(1u << 10)
@@ -84,6 +85,10 @@ struct opc_profile {
 	double busy_s, gpu_s;
 	double duration_s;	/* longest trace */
 	double energy_s;	/* longest time covered by energy samples */
+	double layers_j;	/* energy of layers' own time (region rows) */
+	/* closure over every interval of every trace (attribute.h) */
+	double closure_worst_j, closure_worst_rel;
+	size_t closure_intervals;
 	int estimated;		/* some counted FLOPs are estimates */
 	int unknown;		/* some calls' FLOPs are not known (0 counted) */
 	int sampled;		/* some busy times were sampled */
@@ -91,6 +96,7 @@ struct opc_profile {
 	int gpu_untimed;	/* some GPU calls have no GPU time */
 	int captured;		/* some GPU calls went into a CUDA graph */
 	int rejected;		/* some calls were refused by the library */
+	int region;		/* some rows are layers' time outside calls */
 	int overflow;		/* some keys were merged over OPCOUNT_MAX_KEYS */
 	/* energy */
 	int have_energy;	/* some trace has samples */

@@ -1149,6 +1149,18 @@ void opc_cost_cuda_launch(const struct opc_shape *s, char prec, struct opc_cost 
 	o->bytes = 0;
 }
 
+/* ---- layer regions ---- */
+
+/* The time in a layer region outside intercepted calls (layer.c): the
+ * work done there is not seen, 0 and 0, marked unknown. */
+void opc_cost_region(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	(void)prec;
+	o->flops = 0;
+	o->bytes = 0;
+}
+
 /*
  * Copies count their payload once, whatever the direction: d[0] bytes
  * (d[0] x d[1] for the 2D forms).  Unlike DCOPY's read plus write, because

@@ -115,6 +115,12 @@ struct opc_rec_stack {
 #define OPC_TKEY_UNKNOWN	0x20	/* FLOPs not known (kernel launch): 0 */
 #define OPC_TKEY_REJECTED	0x40	/* the library refused the arguments: no
 					   work, 0 FLOPs and 0 bytes */
+#define OPC_TKEY_REGION		0x100	/* not calls: the wall time of thread `tid`
+					   in layer `layer` (its innermost region),
+					   busy ns = that time; readers take the
+					   calls of the same thread and layer in the
+					   intervals out of it (trace_read.c,
+					   region_totals) */
 /* A reader keeps bits it does not know and ignores them (trace_read.c):
  * a new flag needs no new version as long as ignoring it is safe. */
 
@@ -302,6 +308,7 @@ struct opc_tkey {
 	double energy_j, energy_lo_j, energy_hi_j;
 	uint32_t flags;		/* OPC_TKEY_*, as written */
 	uint32_t tid;
+	uint32_t layer;
 	uint8_t device;
 };
 
@@ -401,6 +408,12 @@ struct opc_trace {
 	uint64_t end_ns;	/* last time seen */
 	uint64_t dropped_calls;
 	uint32_t threads;
+	int regions;		/* some keys are OPC_TKEY_REGION */
+	/* their entries' own time, by interval (the entries of interval c
+	 * are excl[excl_at[c]] up to excl[excl_at[c + 1]]): what
+	 * opc_trace_entries returns for them */
+	uint64_t *excl;
+	size_t *excl_at;
 };
 
 /*
@@ -411,6 +424,7 @@ struct opc_trace {
  * err (err[0] != 0 with a 0 return).
  */
 int opc_trace_read(const char *path, struct opc_trace *t, char *err, size_t errlen);
+
 void opc_trace_free(struct opc_trace *t);
 /* Reading entries or keys again opens the file (the same file: its device
  * and inode are checked) and keeps it open until this, or

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hashtab.h"
 #include "trace.h"
 
 /* Capacities of the growing arrays of the trace being read. */
@@ -357,7 +358,9 @@ static int read_key(struct rd *r, const struct opc_frame *fr, const unsigned cha
 	 * flag) is kept and ignored, which is what makes new flags compatible */
 	tk->flags = k.flags;
 	tk->tid = k.tid;
+	tk->layer = k.layer;
 	tk->device = k.device;
+	t->regions |= !!(k.flags & OPC_TKEY_REGION);
 	return 0;
 }
 
@@ -392,6 +395,17 @@ static int interval_entry(const struct opc_trace *t, const unsigned char **q,
 /* The entries are checked and added to their keys' totals, in file order
  * (the sums are of integers: the order does not matter), and left in the
  * file. */
+static void add_entry(struct opc_trace *t, const struct opc_tentry *e)
+{
+	struct opc_tkey *k = &t->keys[e->key];
+
+	k->calls += e->calls;
+	k->timed += e->timed;
+	k->busy_ns += e->busy_ns;
+	k->flops += e->flops;
+	k->bytes += e->bytes;
+}
+
 static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
 			 size_t off)
 {
@@ -417,13 +431,7 @@ static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigne
 
 		if (interval_entry(t, &q, end, i, &e, why, sizeof(why)))
 			return fail(r, off, "%s", why);
-		struct opc_tkey *k = &t->keys[e.key];
-
-		k->calls += e.calls;
-		k->timed += e.timed;
-		k->busy_ns += e.busy_ns;
-		k->flops += e.flops;
-		k->bytes += e.bytes;
+		add_entry(t, &e);
 	}
 	if (q != end)
 		return fail(r, off, "%zu stray bytes after interval entries", (size_t)(end - q));
@@ -672,6 +680,8 @@ double opc_tentry_busy_s(const struct opc_trace *t, const struct opc_tentry *e)
 {
 	const struct opc_tkey *k = &t->keys[e->key];
 
+	if (k->flags & OPC_TKEY_REGION)
+		return e->busy_ns / 1e9;
 	if (k->flags & OPC_TKEY_GPU)
 		return k->timed ? (double)e->busy_ns * k->calls / k->timed / 1e9 : 0;
 	if (e->timed)
@@ -685,7 +695,10 @@ static void totals(struct opc_trace *t)
 	for (size_t i = 0; i < t->nkeys; i++) {
 		struct opc_tkey *k = &t->keys[i];
 
-		k->busy_s = k->timed ? (double)k->busy_ns * k->calls / k->timed / 1e9 : 0;
+		if (k->flags & OPC_TKEY_REGION)	/* wall time, not sampled calls */
+			k->busy_s = k->busy_ns / 1e9;
+		else
+			k->busy_s = k->timed ? (double)k->busy_ns * k->calls / k->timed / 1e9 : 0;
 	}
 }
 
@@ -709,6 +722,8 @@ static size_t later_frame(struct window *w, size_t from, uint32_t seq)
 	}
 	return 0;
 }
+
+static int region_totals(struct opc_trace *t, char *err, size_t errlen);
 
 static int parse(struct rd *r, char *warn)
 {
@@ -802,6 +817,8 @@ static int parse(struct rd *r, char *warn)
 	for (size_t i = 0; i < t->nkeys; i++)
 		if (t->keys[i].timed > t->keys[i].calls)
 			return fail(r, off, "key %zu: more timed calls than calls in all", i + 1);
+	if (t->regions && (ret = region_totals(t, r->err, r->errlen)) < 0)
+		return ret;
 	return energy_finish(t);
 }
 
@@ -863,6 +880,8 @@ void opc_trace_free(struct opc_trace *t)
 	free(t->stacks);
 	free(t->modules);
 	free(t->intervals);
+	free(t->excl);
+	free(t->excl_at);
 	free(t->samples);
 	free(t->path);
 	free(t->energy.note);
@@ -984,7 +1003,145 @@ int opc_trace_entries(struct opc_trace *t, size_t c, struct opc_tentries *es, ch
 		if (interval_entry(t, &q, end, i, &es->e[i], why, sizeof(why)))
 			return changed(t, iv->off, err, errlen);
 	es->n = iv->count;
+	if (t->excl)	/* region keys: their own time (region_totals) */
+		for (uint32_t i = 0, j = 0; i < es->n; i++)
+			if (t->keys[es->e[i].key].flags & OPC_TKEY_REGION &&
+			    t->excl_at[c] + j < t->excl_at[c + 1])
+				es->e[i].busy_ns = t->excl[t->excl_at[c] + j++];
 	return 0;
+}
+
+/*
+ * A region key's time is its own only once the calls of its thread and
+ * layer are taken out.  A call's time is written in the interval where it
+ * ends, though it may have begun intervals before (a long call, or one
+ * the scheduler stopped), while the region's time is spread over the
+ * intervals it was open in: what an interval's calls hold beyond its
+ * region time is taken from the intervals before it, walking back, as
+ * spill-back does for threads (analysis/attribute.c).  Each region
+ * entry's own time is kept (excl, by interval) for opc_trace_entries,
+ * and summed into its key.  Needs the calls' totals (an interval's
+ * untimed calls weigh their key's mean), hence a second walk, in traces
+ * that have region keys.
+ */
+static int region_totals(struct opc_trace *t, char *err, size_t errlen)
+{
+	struct opc_tentries es = { 0 };
+	size_t cap = 16, nv = 0, capv = 0, *count = NULL;
+	uint64_t *ids = NULL, *vals = NULL;
+	uint32_t *rk = NULL;
+	double *carry = NULL, *calls = NULL;
+	int ret = -ENOMEM;
+
+	for (size_t k = 0; k < t->nkeys; k++)
+		if (t->keys[k].flags & OPC_TKEY_REGION)
+			cap += 2;
+	while (cap & (cap - 1))
+		cap++;
+	ids = calloc(cap, sizeof(*ids));
+	rk = calloc(cap, sizeof(*rk));
+	carry = calloc(t->nkeys ? t->nkeys : 1, sizeof(*carry));
+	calls = calloc(t->nkeys ? t->nkeys : 1, sizeof(*calls));
+	count = calloc(t->nintervals + 1, sizeof(*count));
+	t->excl_at = calloc(t->nintervals + 1, sizeof(*t->excl_at));
+	if (!ids || !rk || !carry || !calls || !count || !t->excl_at)
+		goto out;
+	/* (thread, layer) -> its region key */
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const struct opc_tkey *key = &t->keys[k];
+		uint64_t id = (uint64_t)key->tid << 32 | key->layer;
+		size_t h;
+
+		if (!(key->flags & OPC_TKEY_REGION) || key->layer == 0)
+			continue;
+		for (h = opc_hash_mix64(id) & (cap - 1); ids[h] && ids[h] != id; h = (h + 1) & (cap - 1))
+			;
+		ids[h] = id;
+		rk[h] = (uint32_t)k;
+		t->keys[k].busy_ns = 0;
+	}
+	ret = 0;
+	for (size_t c = t->nintervals; c-- > 0 && ret == 0;) {
+		if ((ret = opc_trace_entries(t, c, &es, err, errlen)) < 0)
+			break;
+		for (size_t i = 0; i < es.n; i++) {
+			const struct opc_tentry *e = &es.e[i];
+			const struct opc_tkey *key = &t->keys[e->key];
+			uint64_t id = (uint64_t)key->tid << 32 | key->layer;
+			size_t h;
+
+			if (key->flags & (OPC_TKEY_REGION | OPC_TKEY_NESTED | OPC_TKEY_GPU) ||
+			    key->layer == 0)
+				continue;
+			for (h = opc_hash_mix64(id) & (cap - 1); ids[h] && ids[h] != id;
+			     h = (h + 1) & (cap - 1))
+				;
+			if (ids[h])
+				calls[rk[h]] += opc_tentry_busy_s(t, e) * 1e9;
+		}
+		for (size_t i = 0; i < es.n; i++) {
+			const struct opc_tentry *e = &es.e[i];
+			double r = (double)e->busy_ns, need;
+			uint64_t own;
+
+			if (!(t->keys[e->key].flags & OPC_TKEY_REGION))
+				continue;
+			need = calls[e->key] + carry[e->key];
+			own = r > need ? (uint64_t)(r - need) : 0;
+			carry[e->key] = need > r ? need - r : 0;
+			calls[e->key] = 0;
+			if (nv == capv) {
+				uint64_t *q = realloc(vals, (capv ? 2 * capv : 256) * sizeof(*q));
+
+				if (q == NULL) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				vals = q;
+				capv = capv ? 2 * capv : 256;
+			}
+			vals[nv++] = own;
+			count[c]++;
+			t->keys[e->key].busy_ns += own;
+		}
+		/* calls of a region not open in this interval: from before */
+		for (size_t i = 0; i < es.n; i++)
+			if (calls[es.e[i].key] != 0) {
+				carry[es.e[i].key] += calls[es.e[i].key];
+				calls[es.e[i].key] = 0;
+			}
+	}
+	if (ret < 0)
+		goto out;
+	/* the values were kept walking back: put them in interval order */
+	t->excl = malloc((nv ? nv : 1) * sizeof(*t->excl));
+	if (t->excl == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t c = 0; c < t->nintervals; c++)
+		t->excl_at[c + 1] = t->excl_at[c] + count[c];
+	for (size_t c = t->nintervals, v = 0; c-- > 0;)
+		for (size_t j = 0; j < count[c]; j++)
+			t->excl[t->excl_at[c] + j] = vals[v++];
+	for (size_t k = 0; k < t->nkeys; k++)
+		if (t->keys[k].flags & OPC_TKEY_REGION)
+			t->keys[k].busy_s = t->keys[k].busy_ns / 1e9;
+out:
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", t->path);
+	if (ret < 0) {
+		free(t->excl_at);
+		t->excl_at = NULL;
+	}
+	opc_tentries_free(&es);
+	free(ids);
+	free(rk);
+	free(carry);
+	free(calls);
+	free(count);
+	free(vals);
+	return ret;
 }
 
 void opc_tentries_free(struct opc_tentries *es)

@@ -234,7 +234,8 @@ static void emit_key(struct opc_thread *t, uint32_t n, uint32_t gid)
 	k->stack = stack;
 	k->flags |= (s->key.kflags & OPC_KEY_NESTED ? OPC_TKEY_NESTED : 0) |
 		    (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0) |
-		    (s->key.kflags & OPC_KEY_CAPTURED ? OPC_TKEY_CAPTURED : 0);
+		    (s->key.kflags & OPC_KEY_CAPTURED ? OPC_TKEY_CAPTURED : 0) |
+		    (s->key.kflags & OPC_KEY_REGION ? OPC_TKEY_REGION : 0);
 	if (s->key.kflags & OPC_KEY_REJECTED)	/* 0 FLOPs, exactly */
 		k->flags = (k->flags & ~(OPC_TKEY_ESTIMATED | OPC_TKEY_UNKNOWN)) |
 			   OPC_TKEY_REJECTED;
@@ -437,19 +438,70 @@ static int intern_new_keys(struct opc_thread *t)
 	return new_keys;
 }
 
+/*
+ * A region key's time since the last tick (OPC_KEY_REGION, layer.c): its
+ * closed stretches (ticks), and for the thread's open region the part
+ * that has passed.  That part is written now and counted as harvested
+ * (h_ticks), so that when the region closes only the rest follows: a
+ * region's total, closed plus open, only grows.  Entries are calls (the
+ * entries into the region), no timed calls, and busy ns = wall time.
+ */
+static void harvest_region(struct opc_slot *s, struct opc_slot *open, uint64_t open_ticks)
+{
+	uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
+	uint64_t ticks = s == open ? open_ticks : __atomic_load_n(&s->ticks, __ATOMIC_ACQUIRE);
+
+	if (s->gid == 0 || ticks < s->h_ticks || (calls == s->h_calls && ticks == s->h_ticks))
+		return;
+	pend_add(s->gid, calls - s->h_calls, 0,
+		 (uint64_t)((double)(ticks - s->h_ticks) * ns_per_tick), 0, 0);
+	s->h_calls = calls;
+	s->h_ticks = ticks;
+}
+
+/* The thread's open region and its total (closed stretches plus the open
+ * one up to now), read as one through the seqlock; NULL if none (or if
+ * the owner kept switching: the next tick has it). */
+static struct opc_slot *open_region(struct opc_thread *t, uint64_t *total)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t seq = __atomic_load_n(&t->region_seq, __ATOMIC_ACQUIRE);
+		struct opc_slot *s;
+		uint64_t t0, ticks, now;
+
+		if (seq & 1)
+			continue;
+		s = __atomic_load_n(&t->region_slot, __ATOMIC_RELAXED);
+		t0 = __atomic_load_n(&t->region_t0, __ATOMIC_RELAXED);
+		ticks = s ? __atomic_load_n(&s->ticks, __ATOMIC_RELAXED) : 0;
+		now = opc_ticks();
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&t->region_seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		*total = ticks + (now > t0 ? now - t0 : 0);
+		return s;
+	}
+	return NULL;
+}
+
 /* One thread's calls since the last tick, added to pend[].  Returns 1 if
  * it had new keys. */
 static int harvest_thread(struct opc_thread *t)
 {
+	struct opc_slot *open;
+	uint64_t open_ticks = 0;
 	int new_keys;
 
 	/* GPU calls the device has finished since the last tick */
 	opc_gpu_poll(t);
 	new_keys = intern_new_keys(t);
+	open = t->own_layers ? open_region(t, &open_ticks) : NULL;
 	for (uint32_t i = 0; i < t->h_snap; i++) {
 		struct opc_slot *s = opc_slot_at(t, i);
 
-		if (s->key.kflags >> OPC_KEY_DEV_SHIFT)
+		if (s->key.kflags & OPC_KEY_REGION)
+			harvest_region(s, open, open_ticks);
+		else if (s->key.kflags >> OPC_KEY_DEV_SHIFT)
 			harvest_gpu(s);
 		else
 			harvest_host(s);
@@ -476,13 +528,16 @@ static void write_interval(uint64_t now)
 		return;
 	iv->t_begin_ns = t_last_ns;
 	iv->t_end_ns = now;
+	/* an entry says something: calls, GPU time, or a region's time */
 	for (size_t i = 0; i < npend; i++)
-		count += pend[i].calls != 0 || pend[i].timed != 0;
+		count += pend[i].calls != 0 || pend[i].timed != 0 || pend[i].ticks != 0;
 	iv->count = count;
 	for (size_t i = 0; i < npend; i++) {
 		struct pending *p = &pend[i];
 		struct gkey *g = &gkeys[p->gid];
 
+		if (p->calls == 0 && p->timed == 0 && p->ticks == 0)
+			continue;
 		opc_writer_varint(&writer, p->gid);
 		opc_writer_varint(&writer, p->calls);
 		opc_writer_varint(&writer, p->timed);

@@ -7,6 +7,15 @@
  * regions; a thread that never pushed one (a BLAS or OpenMP worker of a
  * framework) inherits the region most recently entered by any thread,
  * which is the layer whose work was handed to it.
+ *
+ * Each push and pop also ends the time the thread spent in its innermost
+ * region since the last one: it goes to the thread's region key of that
+ * layer (OPC_KEY_REGION), which readers then take the thread's calls in
+ * that layer out of, leaving the layer's own time outside intercepted
+ * calls (activations, the optimizer, framework overhead).  The collector
+ * adds the part of an open region that has passed at each tick
+ * (collector.c, harvest_region), so a region that lasts seconds is
+ * spread over its intervals.
  */
 #define PR_FMT "opcount"
 
@@ -115,6 +124,7 @@ OPC_EXPORT void opcount_api_layer_push(const char *name, const char *type)
 	if (t->layer_depth <= OPC_LAYER_DEPTH)
 		t->cur_layer = t->layer_stack[t->layer_depth - 1];
 	__atomic_store_n(&opc_global_layer, t->cur_layer, __ATOMIC_RELEASE);
+	opc_region_switch(t, t->cur_layer, 1);
 	errno = saved_errno;
 }
 
@@ -128,12 +138,16 @@ OPC_EXPORT void opcount_api_layer_pop(void)
 			pr_warn("opcount_layer_pop() without a matching push (ignored)");
 		return;
 	}
+	int saved_errno = errno;
+
 	t->layer_depth--;
 	if (t->layer_depth == 0)
 		t->cur_layer = 0;
 	else if (t->layer_depth <= OPC_LAYER_DEPTH)
 		t->cur_layer = t->layer_stack[t->layer_depth - 1];
 	__atomic_store_n(&opc_global_layer, t->cur_layer, __ATOMIC_RELEASE);
+	opc_region_switch(t, t->cur_layer, 0);
+	errno = saved_errno;
 }
 
 void opc_layer_atfork_prepare(void)

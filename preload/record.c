@@ -164,6 +164,10 @@ void opc_slots_reset(struct opc_thread *t)
 	opc_hashtab_free(&t->index);	/* a fixed table: zeroed */
 	t->nslots = 0;
 	t->stack_used = 0;
+	/* the region key is gone with the rest: the child's region time
+	 * starts at its next push or pop */
+	t->region_slot = NULL;
+	t->region_seq = 0;
 }
 
 /* Room for slot n: its chunk mapped, and the index able to take it.
@@ -218,8 +222,8 @@ struct opc_slot *opc_slot_lookup_slow(struct opc_thread *t, const struct opc_key
 		 * site, layer and shape are lost. */
 		memset(&ok, 0, sizeof(ok));
 		ok.rid = k->rid;
-		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_REJECTED | OPC_KEY_DEV_MASK)) |
-			    OPC_KEY_OVERFLOW;
+		ok.kflags = (k->kflags & (OPC_KEY_NESTED | OPC_KEY_REJECTED | OPC_KEY_REGION |
+					  OPC_KEY_DEV_MASK)) | OPC_KEY_OVERFLOW;
 		s = opc_slot_find(t, &ok, opc_key_hash(&ok));
 		if (s)
 			return s;

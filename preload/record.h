@@ -57,6 +57,8 @@
 #define OPC_KEY_CAPTURED 0x4	/* enqueued into a CUDA graph being captured */
 #define OPC_KEY_REJECTED 0x8	/* the library refused its arguments: no work
 				   (reject.h), 0 FLOPs and 0 bytes */
+#define OPC_KEY_REGION	 0x10	/* not calls: the thread's time in layer `layer`
+				   (layer.c); ticks is wall time */
 /* bits 8..15: CUDA device ordinal + 1 (0: a host call), see gpu.h */
 #define OPC_KEY_DEV_SHIFT 8
 #define OPC_KEY_DEV_MASK  0xff00
@@ -113,6 +115,13 @@ struct opc_thread {
 	int h_dead;		/* collector-private: was dead before the last read */
 	uint32_t h_snap;	/* collector-private: nslots at this harvest */
 	struct opc_gpu_ring *gpu;	/* GPU calls in flight (gpu.c), or NULL */
+	/* Time in layer regions (layer.c): the region key of the innermost
+	 * region (NULL outside every region) and when it was entered, both
+	 * changed by the owner inside region_seq's odd values (a seqlock the
+	 * collector reads them through) */
+	struct opc_slot *region_slot;
+	uint64_t region_t0;
+	uint32_t region_seq;
 	struct opc_thread *next;
 	/* calls[d]: the counted call that entered at depth d, valid while
 	 * d < depth (call.h): how xerbla_ finds the call it reports on */

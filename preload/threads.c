@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "record.h"
+#include "routines_gen.h"
 #include "threads.h"
 
 __thread struct opc_thread *opc_self __attribute__((tls_model("initial-exec")));
@@ -71,10 +72,55 @@ static void thread_reset(struct opc_thread *t)
 	t->tid = (pid_t)syscall(SYS_gettid);
 }
 
+/* The region key of layer `layer` on thread t, or NULL (no room). */
+static struct opc_slot *region_slot(struct opc_thread *t, uint32_t layer)
+{
+	struct opc_key k;
+	struct opc_slot *s;
+
+	memset(&k, 0, sizeof(k));
+	k.rid = OPC_R_opcount_other_ops;
+	k.layer = layer;
+	k.kflags = OPC_KEY_REGION;
+	t->depth++;	/* a new key's stack and cost: nothing counted meanwhile */
+	s = opc_slot_find(t, &k, opc_key_hash(&k));
+	if (s == NULL)
+		s = opc_slot_lookup_slow(t, &k);
+	t->depth--;
+	return s;
+}
+
+/*
+ * The thread's innermost region becomes `layer` (0: none): the time since
+ * the last switch goes to the region it leaves; `entered` counts one
+ * entry of the new one (a push).  The seqlock lets the collector read
+ * (region_slot, region_t0, the slot's ticks) as one.
+ */
+void opc_region_switch(struct opc_thread *t, uint32_t layer, int entered)
+{
+	struct opc_slot *from = t->region_slot;
+	struct opc_slot *to = layer && opc_enabled ? region_slot(t, layer) : NULL;
+	uint64_t now = opc_ticks();
+
+	__atomic_store_n(&t->region_seq, t->region_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (from)
+		__atomic_store_n(&from->ticks, from->ticks + (now - t->region_t0),
+				 __ATOMIC_RELAXED);
+	if (to && entered)
+		__atomic_store_n(&to->calls, to->calls + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->region_slot, to, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->region_t0, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->region_seq, t->region_seq + 1, __ATOMIC_RELEASE);
+}
+
 /* The pthread key's destructor, at the thread's exit. */
 static void thread_exit(void *arg)
 {
 	struct opc_thread *t = arg;
+
+	if (t->region_slot)	/* its open region ends with it */
+		opc_region_switch(t, 0, 0);
 
 	/* The collector harvests it once more, then frees it. */
 	if (opc_self == t)

@@ -38,6 +38,13 @@ void opc_registry_set_hook(int (*before_add)(void));
 /* The first intercepted call or layer push of a thread: its state, or NULL
  * (counting is off, or no memory). */
 struct opc_thread *opc_thread_attach(void);
+
+/*
+ * Time in layer regions (layer.c): thread t's innermost region becomes
+ * `layer` (0: none).  The time since its last switch goes to the region
+ * key of the layer it leaves; `entered` counts an entry (a push).
+ */
+void opc_region_switch(struct opc_thread *t, uint32_t layer, int entered);
 void opc_thread_free(struct opc_thread *t);
 
 /* ---- for the collector, with the registry lock held ---- */

@@ -20,11 +20,12 @@ CHAR_TOKENS = {"T": "trans", "U": "uplo", "S": "side", "D": "diag", "J": "job"}
 # G: cuBLAS (handle first, enums, scalars by pointer), generated like the
 # CPU interfaces.  L (cublasLt), N (cuDNN) and R (CUDA runtime) lines only
 # declare a routine: its wrapper is written by hand in preload/gpu_*.c,
-# because its shape comes from descriptors, not from its arguments.
+# because its shape comes from descriptors, not from its arguments.  X
+# declares the key of the time in layer regions (preload/layer.c).
 IFACE = {"C": "OPC_IF_CBLAS", "F": "OPC_IF_FORTRAN", "E": "OPC_IF_LAPACKE",
          "G": "OPC_IF_CUBLAS", "L": "OPC_IF_CUBLASLT", "N": "OPC_IF_CUDNN",
-         "R": "OPC_IF_CUDART"}
-HANDWRITTEN = "LNR"
+         "R": "OPC_IF_CUDART", "X": "OPC_IF_REGION"}
+HANDWRITTEN = "LNRX"
 
 
 class TableError(Exception):
@@ -71,7 +72,7 @@ def parse(path):
         if fam is None or words[0] not in IFACE:
             raise TableError("%s: expected 'family' or an interface line (%s)" %
                              (where, "/".join(IFACE)))
-        m = re.match(r"^([CFEGLNR])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
+        m = re.match(r"^([CFEGLNRX])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
         if not m:
             raise TableError("%s: cannot parse signature" % where)
         iface, ret, sym, args = m.groups()

@@ -79,7 +79,7 @@ def layers(path):
     r = json.load(open(path))
     got, none = {}, 0
     for x in r["rows"]:
-        if x.get("outside"):
+        if x.get("outside") or x.get("other_ops"):
             continue
         if x["layer"] is None:
             none += x["calls"]

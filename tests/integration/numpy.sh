@@ -58,7 +58,7 @@ for line in open(sys.argv[3]):
 def rows(rep):
     out = {}
     for r in rep["rows"]:
-        if not r.get("nested"):
+        if not r.get("nested") and not r.get("other_ops"):
             f, c = out.get(r["op"], (0, 0))
             out[r["op"]] = (f + r["flops"], c + r["calls"])
     return out

@@ -16,14 +16,16 @@ estimated.  Counts are compared as exact integers.
   check_report.py row REPORT.json MATCH COLUMN
       Print COLUMN of the one row matching MATCH, a comma-separated list of
       FIELD=VALUE (e.g. op=dgesv,nested=true).  Rows are taken as not
-      nested unless MATCH says otherwise.  Prints "none" when no row
+      nested unless MATCH says otherwise, and as calls, not a layer's own
+      time ("other_ops" rows), unless MATCH names other_ops.  Prints "none" when no row
       matches; exits 3 when several do.
   check_report.py compare REPORT.json FIELD EXPECT.txt [--tag T] [--only]
       [--calls]
       EXPECT.txt holds lines "T NAME FLOPS [CALLS]" (T defaults to
       "expect"); other lines are ignored.  Each NAME must be the FIELD of
       exactly one row that is not nested, with exactly FLOPS (and CALLS,
-      with --calls).  --only: no other row may have calls.
+      with --calls).  --only: no other row may have calls.  Rows of a
+      layer's own time ("other_ops") are not calls: left out.
   check_report.py rows REPORT.json FIELD
       Print "FIELD-value calls flops nested iface" per row, for messages.
 
@@ -33,7 +35,7 @@ stderr), 2 on bad usage or unreadable JSON.
 import json
 import sys
 
-IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart")
+IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart", "region")
 SOURCES = ("rapl", "perf", "nvml", "estimate", "none")
 
 
@@ -125,7 +127,13 @@ def validate(data):
         if isinstance(op, str) and (op.startswith("cblas_") or op.startswith("LAPACKE_")
                                     or op.endswith("_")):
             errs.append("%s.op %r still has its interface decoration" % (where, op))
-        if r.get("nested") is False:
+        # a layer's own time ("other_ops": true, iface "region") is not
+        # calls: the totals are the intercepted calls'
+        if r.get("other_ops") is not None and (r.get("other_ops") is not True or
+                                               r.get("iface") not in ("region", "*")):
+            errs.append("%s.other_ops is %r with iface %r" % (where, r.get("other_ops"),
+                                                             r.get("iface")))
+        if r.get("nested") is False and not r.get("other_ops"):
             for k in sums:
                 if is_int(r.get(k)):
                     sums[k] += r[k]
@@ -157,7 +165,9 @@ def field_str(v):
 
 
 def matching(rows, m):
-    return [r for r in rows if all(field_str(r.get(k)) == v for k, v in m.items())]
+    # a layer's own time ("other_ops") is not calls: only asked for by name
+    return [r for r in rows if all(field_str(r.get(k)) == v for k, v in m.items())
+            and ("other_ops" in m or not r.get("other_ops"))]
 
 
 def cmd_get(data, path):
@@ -201,7 +211,8 @@ def cmd_compare(data, field, expect_path, tag, only, calls):
         die("%s: %s" % (expect_path, e), 2)
     if not want:
         die("%s has no '%s' lines" % (expect_path, tag), 2)
-    rows = [r for r in data.get("rows", []) if r.get("nested") is False]
+    rows = [r for r in data.get("rows", []) if r.get("nested") is False
+            and not r.get("other_ops")]
     bad = []
     for name, (flops, ncalls) in sorted(want.items()):
         got = [r for r in rows if r.get(field) == name]

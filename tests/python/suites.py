@@ -81,7 +81,7 @@ def sites(symfile, modules, reports):
             rep = json.load(f)
         for row in rep["rows"]:
             site = row.get("site") or ""
-            if row["nested"] or not site.startswith(mods):
+            if row["nested"] or row.get("other_ops") or not site.startswith(mods):
                 continue
             sym = symbol(row["op"], row["iface"])
             if sym in want:

@@ -42,6 +42,7 @@ struct t_key {
 	uint32_t tid;
 	uint32_t flags;		/* OPC_TKEY_* */
 	uint8_t device;
+	uint32_t layer;		/* 0, or 1: the one layer "L" every trace has */
 };
 
 struct t_entry {
@@ -141,6 +142,11 @@ static const char *write_spec(const struct spec *s)
 		rs.id = i + 1;
 		put(&w, OPC_REC_STRING, &rs, sizeof(rs), strs[i], strlen(strs[i]) + 1);
 	}
+	{	/* layer 1: named and typed by strings 1 and 2 */
+		struct opc_rec_layer l = { 1, 0, 1, 2 };
+
+		put(&w, OPC_REC_LAYER, &l, sizeof(l), NULL, 0);
+	}
 	if (s->nsmp) {	/* one stack for every sample: only weights matter */
 		struct opc_rec_stack st = { 1, 1 };
 		uint64_t frame = 0x401000;
@@ -153,7 +159,7 @@ static const char *write_spec(const struct spec *s)
 			.flags = s->keys[k].flags, .level = 3, .prec = 'd',
 			.device = s->keys[k].device, .site = 0x401000 + 16 * k, .flops = 1000,
 			.bytes = 100, .d = { 10, 10, 5, 0 }, .f = { 'N', 'N', '1', 0 },
-			.tid = s->keys[k].tid,
+			.tid = s->keys[k].tid, .layer = s->keys[k].layer,
 		};
 
 		put(&w, OPC_REC_KEY, &key, sizeof(key), NULL, 0);
@@ -324,6 +330,43 @@ static void test_baseline_record(void **state)
 	attribute(&s, &t, &a);
 	NEAR(a.total_j, 108);
 	NEAR(a.duration_s, 1);
+	opc_trace_free(&t);
+}
+
+/*
+ * A layer region's own time (OPC_TKEY_REGION): 10 W for 2 s.  Thread 1 is
+ * in layer L throughout (the region key holds 1 s in each interval) and
+ * makes one call in L that ends at 1.5 s having begun at 0.5 s: its 1 s
+ * is written in the second interval.  The reader takes the call out of
+ * the region's time walking back (0.5 s of the second interval, the 0.5 s
+ * beyond it from the first), the attribution spills the call's excess
+ * back alike: the call gets 10 J, the region its own 1 s, 10 J, nothing
+ * is outside, and every interval closes.  Reading the call's 1 s out of
+ * the second interval alone would leave the region 1.5 s.
+ */
+static void test_region_own_time(void **state)
+{
+	struct spec s = {
+		.keys = { { 1, OPC_TKEY_REGION, 0, 1 }, { 1, 0, 0, 1 } }, .nkeys = 2,
+		.iv = { { 0, 1, { { 0, 1, S(1) } }, 1 },
+			{ 1, 2, { { 0, 0, S(1) }, { 1, 1, S(1.5) } }, 2 } }, .niv = 2,
+		.dom = { package }, .ndom = 1,
+		.es = { { 1, { 10 } }, { 2, { 20 } } }, .nes = 2, .resolution = 0.125,
+	};
+	struct opc_trace t;
+	struct opc_attribution a;
+
+	(void)state;
+	attribute(&s, &t, &a);
+	NEAR(t.keys[0].busy_s, 0.5);
+	NEAR(t.keys[1].busy_s, 1.5);
+	NEAR(KEY_J(t, 0), 5);
+	NEAR(KEY_J(t, 1), 15);
+	NEAR(a.outside_j, 0);
+	NEAR(a.layers_j, 5);
+	assert_true(fabs(a.closure_worst_j) < 1e-12);
+	assert_int_equal(a.closure_intervals, 2);
+	conserved(&t, &a);
 	opc_trace_free(&t);
 }
 
@@ -684,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_time_proportional),
 		cmocka_unit_test(test_threads_share),
 		cmocka_unit_test(test_baseline_record),
+		cmocka_unit_test(test_region_own_time),
 		cmocka_unit_test(test_spill_back),
 		cmocka_unit_test(test_spill_back_chain),
 		cmocka_unit_test(test_straddle_and_nested),

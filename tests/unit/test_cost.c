@@ -513,6 +513,7 @@ enum kind {
 	K_GETRF, K_GETRS, K_GESV, K_POTRF, K_POTRS, K_POSV, K_GEQRF, K_ORGQR, K_GELS,
 	K_SYEV, K_SYEVD, K_GESVD, K_GESDD, K_GETRI, K_TRTRI,
 	K_LAUNCH, K_MEMCPY, K_MEMCPY2D, K_MEMSET, K_MEMSET2D,
+	K_REGION,
 	K_COUNT
 };
 
@@ -612,6 +613,9 @@ static const struct kind_info kinds[K_COUNT] = {
 			 { "HDA?", "HDA?" } },
 	[K_MEMSET] = { "memset", 1, EXACT, "bytes", "", { v_l1 }, { 0 } },
 	[K_MEMSET2D] = { "memset 2D", 1, EXACT, "width,height", "", { v_l2, v_l2 }, { 0 } },
+
+	/* not a routine: a layer region's own time (layer.c) */
+	[K_REGION] = { "region", 0, UNKNOWN, "", "", { 0 }, { 0 } },
 };
 
 /*
@@ -688,6 +692,7 @@ static const struct name names[] = {
 	{ "cudaMemsetAsync", "x", K_MEMSET },	{ "cudaMemsetAsync_ptsz", "x", K_MEMSET },
 	{ "cudaMemset2D", "x", K_MEMSET2D },	{ "cudaMemset2D_ptds", "x", K_MEMSET2D },
 	{ "cudaMemset2DAsync", "x", K_MEMSET2D }, { "cudaMemset2DAsync_ptsz", "x", K_MEMSET2D },
+	{ "opcount_other_ops", "x", K_REGION },
 
 	/* cuBLAS (GPU): the same work as the BLAS routine of that name */
 	{ "cublas!rot", "sd", K_ROT },	{ "cublasCsrot", "c", K_RROT },
@@ -1132,6 +1137,7 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		el = 2 * count_band_triangle(d0, d0);
 		break;
 	case K_LAUNCH:		/* the kernel's work is not visible: nothing */
+	case K_REGION:		/* nor the work in a layer outside calls */
 		return 0;
 	case K_MEMCPY:		/* the payload, moved once; no arithmetic */
 	case K_MEMSET:		/* each byte written once */
