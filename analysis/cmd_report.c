@@ -20,6 +20,7 @@
 #include "opcount_cli.h"
 #include "profile.h"
 #include "symbolize.h"
+#include "unseen.h"
 #include "util.h"
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED };
@@ -248,6 +249,57 @@ static const char *op_column(const struct opc_profile *p, const struct opc_row *
 	return opc_tty(by == OPC_BY_OP ? opc_row_type(p, r) : opc_row_op(p, r));
 }
 
+/*
+ * Each module of the traces that opcount knows it does not see into
+ * (unseen.c), once: f(path, why, arg) per distinct path.
+ */
+static void each_unseen(const struct opc_profile *p,
+			void (*f)(const char *path, const char *why, void *arg), void *arg)
+{
+	const char **done = NULL;
+	size_t ndone = 0;
+	char why[256];
+
+	for (size_t i = 0; i < p->ntraces; i++) {
+		const struct opc_trace *t = &p->traces[i];
+
+		for (size_t m = 0; m < t->nmodules; m++) {
+			const char *path = t->modules[m].path;
+			size_t j;
+
+			if (path == NULL || !opc_unseen(path, why, sizeof(why)))
+				continue;
+			for (j = 0; j < ndone && strcmp(done[j], path); j++)
+				;
+			if (j < ndone)
+				continue;
+			const char **q = realloc(done, (ndone + 1) * sizeof(*q));
+
+			if (q == NULL)
+				break;
+			done = q;
+			done[ndone++] = path;
+			f(path, why, arg);
+		}
+	}
+	free(done);
+}
+
+static void print_unseen(const char *path, const char *why, void *arg)
+{
+	(void)arg;
+	printf("#   not seen: %s (%s)\n", opc_tty(path), why);
+}
+
+static void json_unseen(const char *path, const char *why, void *arg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "path", opc_json_string(path));
+	json_object_object_add(o, "why", opc_json_string(why));
+	json_object_array_add(arg, o);
+}
+
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
 {
 	char f[32], b[32], c[32], rate[32];
@@ -265,6 +317,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		if (blas)
 			printf("#   blas %s\n", opc_tty(blas));
 	}
+	each_unseen(p, print_unseen, NULL);
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
 		int w = (int)strlen(first_column(p, r, by)) + (nested(r) ? 9 : 0) +
@@ -753,6 +806,10 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 		json_object_array_add(traces, o);
 	}
 	json_object_object_add(root, "traces", traces);
+	json_object *unseen = json_object_new_array();
+
+	each_unseen(p, json_unseen, unseen);
+	json_object_object_add(root, "not_seen", unseen);
 	json_object_object_add(root, "rows", rows);
 	print_json_rows(p, by, top, root);
 	json_object_put(root);

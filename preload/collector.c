@@ -1052,6 +1052,11 @@ void opc_collector_finish(void)
 {
 	stop_collector();
 	opc_registry_lock();
+	/* every module loaded at the end, with or without new keys: the
+	 * report says which known libraries it did not see into.  Not in
+	 * _exit's path (the collector thread): the loader's lock may be held
+	 * by what the signal handler that called _exit interrupted. */
+	modules_dirty = 1;
 	finish_trace();
 	opc_registry_unlock();
 }
@@ -1092,6 +1097,7 @@ void opc_collector_exec(void)
 	opc_registry_lock();
 	if (writer_open) {
 		final_harvest = 1;
+		modules_dirty = 1;
 		harvest();
 		final_harvest = 0;
 		write_end(OPC_REC_EXEC);
