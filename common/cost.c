@@ -1183,3 +1183,90 @@ void opc_cost_cuda_memset2d(const struct opc_shape *s, char prec, struct opc_cos
 {
 	opc_cost_cuda_memcpy2d(s, prec, o);
 }
+
+/* ---- oneDNN (preload/dnnl.c) ----
+ *
+ * Shapes are logical element counts of the primitive's memory descriptors
+ * and the element types are flags with the cuDNN letters (cudnn_tsize).
+ *
+ * Contractions (convolution, deconvolution, inner product, matmul), in
+ * the terms of a forward convolution: d[0] y output elements, d[1] red
+ * multiply-adds per output element (C/groups x filter taps; K of a
+ * matmul), d[2] x input elements, d[3] w weights elements.  Every pass
+ * does y x red multiply-adds, 2 y red FLOPs, the count of the cuDNN rows
+ * and of torch.profiler (padding included: a padded zero is multiplied
+ * like any other); bytes are the two tensors read (f[0] their type) and
+ * the one written (f[1]).  Forward: reads x and w, writes y; backward
+ * data: reads y and w, writes x; backward weights: reads x and y, writes
+ * w.  The bias and the post-ops are not in these rows (dnnl_epilogue).
+ */
+static int dnnl_contraction(const struct opc_shape *s, struct opc_cost *o)
+{
+	if (bad(s, 4))
+		return 0;
+	o->flops = 2 * (uint64_t)s->d[0] * (uint64_t)s->d[1];
+	return 1;
+}
+
+void opc_cost_dnnl_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (dnnl_contraction(s, o))
+		o->bytes = cudnn_by((x + w) * cudnn_tsize(s->f[0]) + y * cudnn_tsize(s->f[1]));
+}
+
+void opc_cost_dnnl_bwd_data(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (dnnl_contraction(s, o))
+		o->bytes = cudnn_by((y + w) * cudnn_tsize(s->f[0]) + x * cudnn_tsize(s->f[1]));
+}
+
+void opc_cost_dnnl_bwd_weights(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (dnnl_contraction(s, o))
+		o->bytes = cudnn_by((y + x) * cudnn_tsize(s->f[0]) + w * cudnn_tsize(s->f[1]));
+}
+
+/*
+ * The bias and fused post-ops of one contraction: d[0] n output elements,
+ * d[1] per FLOPs per output element (the bias add 1, and 1 per sum,
+ * eltwise, binary or prelu post-op), d[2] bias elements read (written, for
+ * a backward-weights pass's diff_bias), d[3] elements the post-ops read
+ * (sum: the destination; binary and prelu: their second source); f[0] the
+ * output's type.  The output itself is counted by the contraction.
+ */
+void opc_cost_dnnl_epilogue(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2) || s->d[2] < 0 || s->d[3] < 0)
+		return;
+	o->flops = (uint64_t)s->d[0] * (uint64_t)s->d[1];
+	o->bytes = cudnn_by(((double)s->d[2] + (double)s->d[3]) * cudnn_tsize(s->f[0]));
+}
+
+/* A reorder: d[0] elements, read in f[0] and written in f[1]; no FLOPs. */
+void opc_cost_dnnl_reorder(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 1))
+		return;
+	o->bytes = cudnn_by((double)s->d[0] * (cudnn_tsize(s->f[0]) + cudnn_tsize(s->f[1])));
+}
+
+/* d[0] the primitive kind, d[1] the propagation kind: not costed (the
+ * family is marked unknown) */
+void opc_cost_dnnl_primitive_execute(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	(void)prec;
+	o->flops = 0;
+	o->bytes = 0;
+}

@@ -19,13 +19,14 @@ enum opc_iface {
 	OPC_IF_CUBLAS = 3,	/* GPU interfaces from here on */
 	OPC_IF_CUBLASLT = 4,
 	OPC_IF_CUDNN = 5,
-	OPC_IF_CUDART = 6,
+	OPC_IF_CUDART = 6,	/* GPU interfaces up to here */
+	OPC_IF_DNNL = 7,	/* oneDNN primitives (host) */
 };
 
 /* Work done on a GPU: timed there, its energy is the GPU's. */
 static inline int opc_iface_gpu(int iface)
 {
-	return iface >= OPC_IF_CUBLAS;
+	return iface >= OPC_IF_CUBLAS && iface <= OPC_IF_CUDART;
 }
 
 #define OPC_SHAPE_DIMS  4

@@ -57,6 +57,8 @@
 #define OPC_KEY_CAPTURED 0x4	/* enqueued into a CUDA graph being captured */
 #define OPC_KEY_REJECTED 0x8	/* the library refused its arguments: no work
 				   (reject.h), 0 FLOPs and 0 bytes */
+#define OPC_KEY_UNKNOWN	 0x10	/* its shape could not be read (a oneDNN
+				   descriptor): FLOPs unknown, 0 counted */
 /* bits 8..15: CUDA device ordinal + 1 (0: a host call), see gpu.h */
 #define OPC_KEY_DEV_SHIFT 8
 #define OPC_KEY_DEV_MASK  0xff00

@@ -1,0 +1,471 @@
+/*
+ * dnnl.c - oneDNN primitive executions (dnnl_primitive_execute).
+ *
+ * Every oneDNN computation, whichever API the program uses (the C API, the
+ * C++ API's inline wrappers, PyTorch's ideep), ends in one exported call,
+ * dnnl_primitive_execute(primitive, stream, nargs, args).  Its shape is in
+ * the primitive's descriptor: the wrapper asks oneDNN for it (the
+ * primitive kind, the propagation kind and the logical dimensions and data
+ * types of the memory descriptors, whatever their memory format) through
+ * oneDNN's own query functions, looked up at run time among the loaded
+ * objects (OPC_AUX): no link-time dependency, nothing to keep in step with
+ * primitive creation.  Strides, padding, dilation and groups need not be
+ * read: the destination's and the weights' dimensions already hold them
+ * (the weights of a grouped convolution are G x K/G x C/G x taps).
+ *
+ * The execution is recorded under a row named after its kind and
+ * propagation (routines.tbl's oneDNN block); the bias and the fused
+ * post-ops of a contraction under a second row, dnnl_epilogue, right
+ * after it.  A primitive whose kind opcount does not cost, or whose
+ * descriptor it cannot read (a oneDNN other than 2.x, a runtime
+ * dimension), is still counted and timed, with its FLOPs unknown.
+ *
+ * What a primitive costs is worked out at its first execution and kept in
+ * a small table indexed by the primitive's address (a seqlock per entry,
+ * no lock on the hot path); dnnl_primitive_destroy, wrapped too, drops
+ * the entry, so an address reused by a new primitive is described anew.
+ */
+#define PR_FMT "opcount"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "call.h"
+#include "dnnl_abi.h"
+#include "export.h"
+#include "log.h"
+#include "record.h"
+#include "resolve.h"
+#include "routines_gen.h"
+
+/* What an execution of one primitive records. */
+struct dnnl_desc {
+	uint16_t rid;
+	uint16_t epi_kflags;	/* OPC_KEY_UNKNOWN: a post-op not costed */
+	int epilogue;		/* a dnnl_epilogue row follows */
+	struct opc_shape shape, epi;
+};
+
+#define DNNL_CACHE 512	/* entries, a power of two */
+
+struct dnnl_entry {
+	unsigned seq;		/* odd while being written */
+	const void *prim;
+	struct dnnl_desc d;
+};
+
+static struct dnnl_entry cache[DNNL_CACHE];
+
+static unsigned cache_index(const void *prim)
+{
+	uint64_t h = (uintptr_t)prim * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(h >> 40) & (DNNL_CACHE - 1);
+}
+
+static int cache_get(const void *prim, struct dnnl_desc *d)
+{
+	struct dnnl_entry *e = &cache[cache_index(prim)];
+	unsigned s0 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+	if ((s0 & 1) || __atomic_load_n(&e->prim, __ATOMIC_RELAXED) != prim)
+		return 0;
+	memcpy(d, &e->d, sizeof(*d));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == s0;
+}
+
+/* d NULL: forget prim.  A writer that finds the entry busy gives up. */
+static void cache_put(const void *prim, const struct dnnl_desc *d)
+{
+	struct dnnl_entry *e = &cache[cache_index(prim)];
+	unsigned s0 = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+
+	if (d == NULL && __atomic_load_n(&e->prim, __ATOMIC_RELAXED) != prim)
+		return;
+	if ((s0 & 1) || !__atomic_compare_exchange_n(&e->seq, &s0, s0 + 1, 0,
+						     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (d) {
+		e->d = *d;
+		__atomic_store_n(&e->prim, prim, __ATOMIC_RELAXED);
+	} else if (__atomic_load_n(&e->prim, __ATOMIC_RELAXED) == prim) {
+		__atomic_store_n(&e->prim, NULL, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&e->seq, s0 + 2, __ATOMIC_RELEASE);
+}
+
+/* ---- reading a primitive descriptor ---- */
+
+/* The type letters of routines.tbl's cuDNN and oneDNN blocks. */
+static char type_letter(int t)
+{
+	switch (t) {
+	case OPC_DNNL_F16: return 'h';
+	case OPC_DNNL_BF16: return 'b';
+	case OPC_DNNL_F32: return 's';
+	case OPC_DNNL_S32: return 'I';
+	case OPC_DNNL_S8: return 'i';
+	case OPC_DNNL_U8: return 'u';
+	case OPC_DNNL_F64: return 'd';
+	}
+	return '?';
+}
+
+/* A memory descriptor's dimensions: ndims 0 if absent or unreadable. */
+struct md {
+	int ndims;
+	char type;
+	int64_t dims[OPC_DNNL_MAX_NDIMS];
+	int64_t elems;		/* 0 if absent, -1 if unreadable (runtime dims) */
+};
+
+struct pd {
+	const void *pd;
+	opc_dnnl_pd_query_md_t query_md;
+};
+
+static void md_get(const struct pd *p, int what, int index, struct md *m)
+{
+	const struct opc_dnnl_md2 *d = p->query_md(p->pd, what, index);
+
+	m->ndims = 0;
+	m->type = '?';
+	m->elems = 0;
+	if (d == NULL || d->ndims <= 0)
+		return;
+	if (d->ndims > OPC_DNNL_MAX_NDIMS) {
+		m->elems = -1;
+		return;
+	}
+	m->ndims = d->ndims;
+	m->type = type_letter(d->data_type);
+	m->elems = 1;
+	for (int i = 0; i < d->ndims; i++) {
+		m->dims[i] = d->dims[i];
+		/* DNNL_RUNTIME_DIM_VAL (INT64_MIN): known only at execution */
+		if (d->dims[i] < 0 || (d->dims[i] > 0 && m->elems > INT64_MAX / d->dims[i])) {
+			m->elems = -1;
+			return;
+		}
+		m->elems *= d->dims[i];
+	}
+}
+
+/* The tensors of a contraction in the terms of a forward convolution. */
+struct contraction {
+	struct md y, x, w, bias;
+	int64_t red;		/* multiply-adds per element of y */
+	int64_t out;		/* output elements (for the epilogue) */
+	char out_type;
+};
+
+/* Sum, eltwise, binary and prelu post-ops: FLOPs per output element and
+ * elements read; 0 if there are none, -1 if one cannot be costed. */
+static int post_ops(const struct pd *p, int64_t out, int64_t *read)
+{
+	opc_dnnl_pd_get_attr_t get_attr = OPC_AUX(get_attr, "dnnl_primitive_desc_get_attr");
+	opc_dnnl_attr_get_post_ops_t get_po =
+		OPC_AUX(get_po, "dnnl_primitive_attr_get_post_ops");
+	opc_dnnl_post_ops_len_t po_len = OPC_AUX(po_len, "dnnl_post_ops_len");
+	opc_dnnl_post_ops_get_kind_t po_kind = OPC_AUX(po_kind, "dnnl_post_ops_get_kind");
+	const void *attr = NULL, *po = NULL;
+	int n, per = 0;
+
+	*read = 0;
+	if (!get_attr || !get_po || !po_len || !po_kind)
+		return 0;
+	if (get_attr(p->pd, &attr) != OPC_DNNL_SUCCESS || attr == NULL ||
+	    get_po(attr, &po) != OPC_DNNL_SUCCESS || po == NULL)
+		return 0;
+	n = po_len(po);
+	for (int i = 0; i < n; i++) {
+		struct md src1;
+
+		switch (po_kind(po, i)) {
+		case OPC_DNNL_SUM:
+			per++;
+			*read += out;
+			break;
+		case OPC_DNNL_ELTWISE:
+			per++;
+			break;
+		case OPC_DNNL_BINARY:
+		case OPC_DNNL_PRELU:
+			per++;
+			md_get(p, OPC_DNNL_QUERY_EXEC_ARG_MD,
+			       OPC_DNNL_ARG_POST_OP(i) | OPC_DNNL_ARG_SRC_1, &src1);
+			if (src1.elems > 0)
+				*read += src1.elems;
+			break;
+		default:	/* a depthwise convolution: not costed */
+			return -1;
+		}
+	}
+	return per;
+}
+
+static int contraction_shape(const struct pd *p, const struct contraction *c, struct dnnl_desc *d,
+			     int rid, int bias_read)
+{
+	int64_t read = 0;
+	int per;
+
+	if (c->y.elems <= 0 || c->x.elems <= 0 || c->w.elems <= 0 || c->red <= 0 ||
+	    c->bias.elems < 0)
+		return -1;
+	d->rid = rid;
+	d->shape.d[0] = c->y.elems;
+	d->shape.d[1] = c->red;
+	d->shape.d[2] = c->x.elems;
+	d->shape.d[3] = c->w.elems;
+	/* the tensor written: y forward, x backward data, w backward weights */
+	switch (rid) {
+	case OPC_R_dnnl_convolution_backward_data:
+	case OPC_R_dnnl_deconvolution_forward:
+	case OPC_R_dnnl_inner_product_backward_data:
+		d->shape.f[0] = c->y.type;
+		d->shape.f[1] = c->x.type;
+		break;
+	case OPC_R_dnnl_convolution_backward_weights:
+	case OPC_R_dnnl_deconvolution_backward_weights:
+	case OPC_R_dnnl_inner_product_backward_weights:
+		d->shape.f[0] = c->x.type;
+		d->shape.f[1] = c->w.type;
+		break;
+	default:
+		d->shape.f[0] = c->x.type;
+		d->shape.f[1] = c->y.type;
+	}
+	per = bias_read ? post_ops(p, c->out, &read) : 0;
+	if (per < 0) {		/* counted, FLOPs unknown */
+		d->epi_kflags = OPC_KEY_UNKNOWN;
+		per = 0;
+	}
+	if (c->bias.elems > 0 || per > 0 || d->epi_kflags) {
+		d->epilogue = 1;
+		d->epi.d[0] = c->out;
+		d->epi.d[1] = per + (c->bias.elems > 0);
+		d->epi.d[2] = c->bias.elems;
+		d->epi.d[3] = read;
+		d->epi.f[0] = c->out_type;
+	}
+	return 0;
+}
+
+/*
+ * Convolution, deconvolution and inner product: the weights' first
+ * dimension pair is the output channels (with groups: G, K/G), so the
+ * multiply-adds per output element are w / K, K being the channels of
+ * the convolution-side output y.
+ */
+static int conv_like(const struct pd *p, int kind, int prop, struct dnnl_desc *d)
+{
+	struct contraction c;
+	int deconv = kind == OPC_DNNL_DECONVOLUTION, ip = kind == OPC_DNNL_INNER_PRODUCT;
+	int rid;
+
+	memset(&c, 0, sizeof(c));
+	switch (prop) {
+	case OPC_DNNL_FORWARD_TRAINING:
+	case OPC_DNNL_FORWARD_INFERENCE: {
+		struct md src, dst;
+
+		md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &src);
+		md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &dst);
+		md_get(p, OPC_DNNL_QUERY_WEIGHTS_MD, 0, &c.w);
+		md_get(p, OPC_DNNL_QUERY_WEIGHTS_MD, 1, &c.bias);
+		c.y = deconv ? src : dst;
+		c.x = deconv ? dst : src;
+		c.out = dst.elems;
+		c.out_type = dst.type;
+		rid = deconv ? OPC_R_dnnl_deconvolution_forward :
+		      ip ? OPC_R_dnnl_inner_product_forward : OPC_R_dnnl_convolution_forward;
+		break;
+	}
+	case OPC_DNNL_BACKWARD_DATA: {
+		struct md dsrc, ddst;
+
+		md_get(p, OPC_DNNL_QUERY_DIFF_SRC_MD, 0, &dsrc);
+		md_get(p, OPC_DNNL_QUERY_DIFF_DST_MD, 0, &ddst);
+		md_get(p, OPC_DNNL_QUERY_WEIGHTS_MD, 0, &c.w);
+		c.y = deconv ? dsrc : ddst;
+		c.x = deconv ? ddst : dsrc;
+		c.out = dsrc.elems;
+		c.out_type = dsrc.type;
+		rid = deconv ? OPC_R_dnnl_deconvolution_backward_data :
+		      ip ? OPC_R_dnnl_inner_product_backward_data :
+		      OPC_R_dnnl_convolution_backward_data;
+		break;
+	}
+	case OPC_DNNL_BACKWARD_WEIGHTS: {
+		struct md src, ddst;
+
+		md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &src);
+		md_get(p, OPC_DNNL_QUERY_DIFF_DST_MD, 0, &ddst);
+		md_get(p, OPC_DNNL_QUERY_DIFF_WEIGHTS_MD, 0, &c.w);
+		md_get(p, OPC_DNNL_QUERY_DIFF_WEIGHTS_MD, 1, &c.bias);
+		c.y = deconv ? src : ddst;
+		c.x = deconv ? ddst : src;
+		/* diff_bias: one add per diff_dst element */
+		c.out = ddst.elems;
+		c.out_type = c.bias.type;
+		rid = deconv ? OPC_R_dnnl_deconvolution_backward_weights :
+		      ip ? OPC_R_dnnl_inner_product_backward_weights :
+		      OPC_R_dnnl_convolution_backward_weights;
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (c.y.ndims < 2 || c.y.dims[1] <= 0 || c.w.elems <= 0 || c.w.elems % c.y.dims[1])
+		return -1;
+	c.red = c.w.elems / c.y.dims[1];
+	return contraction_shape(p, &c, d, rid, prop != OPC_DNNL_BACKWARD_WEIGHTS);
+}
+
+/* dst[batch.., M, N] = src[batch.., M, K] x weights[batch.., K, N], the
+ * batch dimensions broadcast (1 in src or weights): 2 x dst x K. */
+static int matmul(const struct pd *p, struct dnnl_desc *d)
+{
+	struct contraction c;
+
+	memset(&c, 0, sizeof(c));
+	md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &c.x);
+	md_get(p, OPC_DNNL_QUERY_WEIGHTS_MD, 0, &c.w);
+	md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &c.y);
+	md_get(p, OPC_DNNL_QUERY_WEIGHTS_MD, 1, &c.bias);
+	if (c.x.ndims < 2 || c.y.ndims != c.x.ndims)
+		return -1;
+	c.red = c.x.dims[c.x.ndims - 1];
+	c.out = c.y.elems;
+	c.out_type = c.y.type;
+	return contraction_shape(p, &c, d, OPC_R_dnnl_matmul, 1);
+}
+
+static int reorder(const struct pd *p, struct dnnl_desc *d)
+{
+	struct md src, dst;
+
+	md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &src);
+	md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &dst);
+	if (dst.elems <= 0)
+		return -1;
+	d->rid = OPC_R_dnnl_reorder;
+	d->shape.d[0] = dst.elems;
+	d->shape.f[0] = src.type;
+	d->shape.f[1] = dst.type;
+	return 0;
+}
+
+/* oneDNN 2.x: the version whose descriptors this file reads */
+static int dnnl_readable(void)
+{
+	static int readable = -1;
+	opc_dnnl_version_t version;
+	const struct opc_dnnl_version *v;
+
+	if (__atomic_load_n(&readable, __ATOMIC_RELAXED) >= 0)
+		return readable;
+	version = OPC_AUX(version, "dnnl_version");
+	v = version ? version() : NULL;
+	__atomic_store_n(&readable, v && v->major == 2, __ATOMIC_RELAXED);
+	if (!readable)
+		pr_dbg(1, "oneDNN %d.%d: descriptors not read, executions counted with FLOPs "
+		       "unknown\n", v ? v->major : -1, v ? v->minor : -1);
+	return readable;
+}
+
+static void describe(const void *prim, struct dnnl_desc *d)
+{
+	opc_dnnl_get_pd_t get_pd = OPC_AUX(get_pd, "dnnl_primitive_get_primitive_desc");
+	opc_dnnl_pd_query_t query = OPC_AUX(query, "dnnl_primitive_desc_query");
+	opc_dnnl_pd_query_md_t query_md = OPC_AUX(query_md, "dnnl_primitive_desc_query_md");
+	struct pd p = { NULL, query_md };
+	int kind = 0, prop = 0, ret = -1;
+
+	memset(d, 0, sizeof(*d));
+	d->rid = OPC_R_dnnl_primitive_execute;
+	if (!get_pd || !query || !p.query_md || !dnnl_readable() ||
+	    get_pd(prim, &p.pd) != OPC_DNNL_SUCCESS || p.pd == NULL ||
+	    query(p.pd, OPC_DNNL_QUERY_PRIMITIVE_KIND, 0, &kind) != OPC_DNNL_SUCCESS)
+		return;
+	if (query(p.pd, OPC_DNNL_QUERY_PROP_KIND, 0, &prop) != OPC_DNNL_SUCCESS)
+		prop = 0;
+	switch (kind) {
+	case OPC_DNNL_CONVOLUTION:
+	case OPC_DNNL_DECONVOLUTION:
+	case OPC_DNNL_INNER_PRODUCT:
+		ret = conv_like(&p, kind, prop, d);
+		break;
+	case OPC_DNNL_MATMUL:
+		ret = matmul(&p, d);
+		break;
+	case OPC_DNNL_REORDER:
+		ret = reorder(&p, d);
+		break;
+	}
+	if (ret < 0) {		/* not costed: the kind is in the shape */
+		memset(d, 0, sizeof(*d));
+		d->rid = OPC_R_dnnl_primitive_execute;
+		d->shape.d[0] = kind;
+		d->shape.d[1] = prop;
+	}
+}
+
+OPC_EXPORT int dnnl_primitive_execute(const void *primitive, void *stream, int nargs,
+				      const void *args)
+{
+	opc_dnnl_execute_t real = (opc_dnnl_execute_t)opc_real(OPC_R_dnnl_primitive_execute);
+	void *site = __builtin_return_address(0);
+	struct opc_call c;
+	struct dnnl_desc d;
+	int ret;
+
+	if (__builtin_expect(real == NULL, 0)) {
+		opc_real_missing(OPC_R_dnnl_primitive_execute);
+		return OPC_DNNL_RUNTIME_ERROR;
+	}
+	if (!opc_call_begin(&c, OPC_R_dnnl_primitive_execute, site))
+		return real(primitive, stream, nargs, args);
+	if (!cache_get(primitive, &d)) {
+		int saved_errno = errno;
+
+		describe(primitive, &d);
+		cache_put(primitive, &d);
+		errno = saved_errno;
+	}
+	c.key.rid = d.rid;
+	c.key.shape = d.shape;
+	opc_call_enter(&c);
+	ret = real(primitive, stream, nargs, args);
+	if (__builtin_expect(ret != OPC_DNNL_SUCCESS, 0))
+		opc_call_reject(&c);
+	opc_call_exit(&c);
+	if (d.epilogue && ret == OPC_DNNL_SUCCESS) {
+		struct opc_call e;
+
+		/* fused into the execution just counted: its time is there */
+		if (opc_call_begin(&e, OPC_R_dnnl_epilogue, site)) {
+			e.key.shape = d.epi;
+			e.key.kflags |= d.epi_kflags;
+			opc_call_enter(&e);
+			opc_call_exit(&e);
+		}
+	}
+	return ret;
+}
+
+OPC_EXPORT int dnnl_primitive_destroy(void *primitive)
+{
+	opc_dnnl_destroy_t real = OPC_AUX(real, "dnnl_primitive_destroy");
+
+	if (primitive)
+		cache_put(primitive, NULL);
+	if (__builtin_expect(real == NULL, 0))
+		return OPC_DNNL_RUNTIME_ERROR;
+	return real(primitive);
+}

@@ -1,0 +1,108 @@
+/*
+ * dnnl_abi.h - the part of oneDNN's C API that preload/dnnl.c uses, written
+ * out so that libopcount.so builds without oneDNN's headers and links
+ * nothing of it: every function is looked up at run time among the objects
+ * already loaded.  Values are oneDNN 2.x's (include/oneapi/dnnl/
+ * dnnl_types.h of 2.6, checked against the real header by
+ * tests/progs/dnnl_abi.c where it is installed).  oneDNN 3.x renumbered
+ * the primitive kinds and made memory descriptors opaque: dnnl.c reads
+ * descriptors only from a 2.x library (dnnl_version()).
+ */
+#ifndef OPC_DNNL_ABI_H
+#define OPC_DNNL_ABI_H
+
+#include <stdint.h>
+
+#define OPC_DNNL_SUCCESS	0
+#define OPC_DNNL_RUNTIME_ERROR	5
+
+/* dnnl_primitive_kind_t (2.x) */
+enum {
+	OPC_DNNL_REORDER = 1,
+	OPC_DNNL_SHUFFLE = 2,
+	OPC_DNNL_CONCAT = 3,
+	OPC_DNNL_SUM = 4,
+	OPC_DNNL_CONVOLUTION = 5,
+	OPC_DNNL_DECONVOLUTION = 6,
+	OPC_DNNL_ELTWISE = 7,
+	OPC_DNNL_SOFTMAX = 8,
+	OPC_DNNL_POOLING = 9,
+	OPC_DNNL_LRN = 10,
+	OPC_DNNL_BATCH_NORMALIZATION = 11,
+	OPC_DNNL_LAYER_NORMALIZATION = 12,
+	OPC_DNNL_INNER_PRODUCT = 13,
+	OPC_DNNL_RNN = 14,
+	OPC_DNNL_GEMM = 15,
+	OPC_DNNL_BINARY = 16,
+	OPC_DNNL_LOGSOFTMAX = 17,
+	OPC_DNNL_MATMUL = 18,
+	OPC_DNNL_RESAMPLING = 19,
+	OPC_DNNL_POOLING_V2 = 20,
+	OPC_DNNL_REDUCTION = 21,
+	OPC_DNNL_PRELU = 22,
+	OPC_DNNL_SOFTMAX_V2 = 23,
+};
+
+/* dnnl_prop_kind_t */
+enum {
+	OPC_DNNL_FORWARD_TRAINING = 64,
+	OPC_DNNL_FORWARD_INFERENCE = 96,
+	OPC_DNNL_BACKWARD = 128,
+	OPC_DNNL_BACKWARD_DATA = 160,
+	OPC_DNNL_BACKWARD_WEIGHTS = 192,
+	OPC_DNNL_BACKWARD_BIAS = 193,
+};
+
+/* dnnl_query_t */
+enum {
+	OPC_DNNL_QUERY_PRIMITIVE_KIND = 2,
+	OPC_DNNL_QUERY_PROP_KIND = 11,
+	OPC_DNNL_QUERY_SRC_MD = 129,
+	OPC_DNNL_QUERY_DIFF_SRC_MD = 130,
+	OPC_DNNL_QUERY_WEIGHTS_MD = 131,
+	OPC_DNNL_QUERY_DIFF_WEIGHTS_MD = 132,
+	OPC_DNNL_QUERY_DST_MD = 133,
+	OPC_DNNL_QUERY_DIFF_DST_MD = 134,
+	OPC_DNNL_QUERY_EXEC_ARG_MD = 255,
+};
+
+/* dnnl_data_type_t */
+enum {
+	OPC_DNNL_F16 = 1,
+	OPC_DNNL_BF16 = 2,
+	OPC_DNNL_F32 = 3,
+	OPC_DNNL_S32 = 4,
+	OPC_DNNL_S8 = 5,
+	OPC_DNNL_U8 = 6,
+	OPC_DNNL_F64 = 7,
+};
+
+#define OPC_DNNL_MAX_NDIMS 12
+#define OPC_DNNL_ARG_SRC_1 2
+#define OPC_DNNL_ARG_POST_OP(i) (16384 * ((i) + 1))	/* DNNL_ARG_ATTR_MULTIPLE_POST_OP */
+
+/* The head of a 2.x dnnl_memory_desc_t (the rest: padding, format). */
+struct opc_dnnl_md2 {
+	int ndims;
+	int64_t dims[OPC_DNNL_MAX_NDIMS];	/* logical dims, any format */
+	int data_type;
+};
+
+struct opc_dnnl_version {
+	int major, minor, patch;
+	const char *hash;
+	unsigned cpu_runtime, gpu_runtime;
+};
+
+typedef int (*opc_dnnl_execute_t)(const void *prim, void *stream, int nargs, const void *args);
+typedef int (*opc_dnnl_destroy_t)(void *prim);
+typedef const struct opc_dnnl_version *(*opc_dnnl_version_t)(void);
+typedef int (*opc_dnnl_get_pd_t)(const void *prim, const void **pd);
+typedef int (*opc_dnnl_pd_query_t)(const void *pd, int what, int index, void *result);
+typedef const void *(*opc_dnnl_pd_query_md_t)(const void *pd, int what, int index);
+typedef int (*opc_dnnl_pd_get_attr_t)(const void *pd, const void **attr);
+typedef int (*opc_dnnl_attr_get_post_ops_t)(const void *attr, const void **post_ops);
+typedef int (*opc_dnnl_post_ops_len_t)(const void *post_ops);
+typedef int (*opc_dnnl_post_ops_get_kind_t)(const void *post_ops, int index);
+
+#endif
