@@ -33,7 +33,7 @@ stderr), 2 on bad usage or unreadable JSON.
 import json
 import sys
 
-IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart")
+IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart", "dnnl")
 SOURCES = ("rapl", "perf", "nvml", "estimate", "none")
 
 
