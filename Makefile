@@ -101,6 +101,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \
+             /usr/include/dnnl.h:libdnnl-dev \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
@@ -265,6 +266,15 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
 		-llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
 
+# oneDNN programs (tests/integration/dnnl_ops.sh): built only where oneDNN's
+# headers are (libdnnl-dev, in TEST_DEPS); the test skips without them.
+# dnnl_abi compares preload/dnnl_abi.h with the real header.
+DNNL_PROGS := $(if $(wildcard /usr/include/dnnl.h),$(patsubst tests/dnnl/%.c,$(BUILD)/tests/dnnl/%, \
+              $(wildcard tests/dnnl/*.c)))
+$(BUILD)/tests/dnnl/%: tests/dnnl/%.c preload/dnnl_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Ipreload $< -o $@ -ldnnl
+
 # ---- the wrapper test (tests/integration/wrappers.sh) ----------------------
 # A BLAS/LAPACK/LAPACKE whose every entry point does nothing, and a program
 # calling each entry point of the routine table with chosen shapes and flags
@@ -323,7 +333,7 @@ endif
 gpu-fakes: $(GPU_TEST_DEPS)
 
 # what the tests run, in $(BUILD) (make test, make check-sanitize)
-test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
+test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(DNNL_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 	$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
 
 test: test-deps

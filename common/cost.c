@@ -1252,6 +1252,208 @@ void opc_cost_dnnl_epilogue(const struct opc_shape *s, char prec, struct opc_cos
 	o->bytes = cudnn_by(((double)s->d[2] + (double)s->d[3]) * cudnn_tsize(s->f[0]));
 }
 
+/*
+ * Element-wise and normalisation primitives (d[0] n elements, f[0] type):
+ * a count per element, and bytes as the tensors read and written, n
+ * elements each: forward reads the source and writes the destination (2),
+ * backward reads the source (or destination) and diff_dst and writes
+ * diff_src (3).
+ */
+static void dnnl_per_elem(const struct opc_shape *s, int ndims, double per, double tensors,
+			  double extra, struct opc_cost *o)
+{
+	if (bad(s, ndims))
+		return;
+	o->flops = (uint64_t)llround(per * (double)s->d[0]);
+	o->bytes = cudnn_by((tensors * (double)s->d[0] + extra) * cudnn_tsize(s->f[0]));
+}
+
+void opc_cost_dnnl_eltwise_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 1, 2, 0, o);
+}
+
+void opc_cost_dnnl_eltwise_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 2, 3, 0, o);
+}
+
+void opc_cost_dnnl_softmax_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 5, 2, 0, o);
+}
+
+void opc_cost_dnnl_softmax_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 4, 3, 0, o);
+}
+
+/* d[1] w the slope elements (read; written too, diff_weights, backward) */
+void opc_cost_dnnl_prelu_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 2, 2, 2, (double)s->d[1], o);
+}
+
+void opc_cost_dnnl_prelu_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 2, 4, 3, 2 * (double)s->d[1], o);
+}
+
+/* d[0] y, d[1] window, d[2] x: forward reads x, writes y; backward reads
+ * dy, writes dx (a max pooling's workspace is not counted) */
+void opc_cost_dnnl_pooling_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)s->d[0] * (uint64_t)s->d[1];
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[2]) * cudnn_tsize(s->f[0]));
+}
+
+void opc_cost_dnnl_pooling_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_dnnl_pooling_fwd(s, prec, o);
+}
+
+/* d[1] size: taps of the window; per element 2 size (the squares and
+ * their sum) + 5 (k + alpha/size x sum: 3, the power, the division) */
+void opc_cost_dnnl_lrn_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[1] > 0)
+		dnnl_per_elem(s, 2, 2 * (double)s->d[1] + 5, 2, 0, o);
+}
+
+void opc_cost_dnnl_lrn_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[1] > 0)
+		dnnl_per_elem(s, 2, 2 * (2 * (double)s->d[1] + 5), 3, 0, o);
+}
+
+/*
+ * Normalisation, d[1] c statistics (f32 whatever the data type): forward
+ * with given statistics ('g') 2n + 5c, reading mean, variance, scale and
+ * shift; computing them 6n + 8c, writing mean and variance and reading
+ * scale and shift; backward 9n + 6c, reading mean, variance and scale,
+ * writing diff_scale and diff_shift.
+ */
+void opc_cost_dnnl_norm_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double c = (double)s->d[1];
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	if (s->f[1] == 'g')
+		dnnl_per_elem(s, 2, 2, 2, 0, o), o->flops += 5 * (uint64_t)s->d[1];
+	else
+		dnnl_per_elem(s, 2, 6, 2, 0, o), o->flops += 8 * (uint64_t)s->d[1];
+	o->bytes += cudnn_by(4 * c * 4);
+}
+
+void opc_cost_dnnl_norm_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	dnnl_per_elem(s, 2, 9, 3, 0, o);
+	o->flops += 6 * (uint64_t)s->d[1];
+	o->bytes += cudnn_by(5 * (double)s->d[1] * 4);
+}
+
+/* d[0] n, d[1] a, d[2] b: one operation per destination element */
+void opc_cost_dnnl_binary(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)s->d[0];
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[1] + (double)s->d[2]) *
+			    cudnn_tsize(s->f[0]));
+}
+
+/* d[0] n, d[1] k sources */
+void opc_cost_dnnl_sum(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = (uint64_t)(s->d[1] - 1) * (uint64_t)s->d[0];
+	o->bytes = cudnn_by((double)(s->d[1] + 1) * (double)s->d[0] * cudnn_tsize(s->f[0]));
+}
+
+/* concat, shuffle: each element read and written once */
+void opc_cost_dnnl_move(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 0, 2, 0, o);
+}
+
+/* d[0] y, d[1] x, d[2] sp; f[1] 'n' nearest, 'l' linear */
+void opc_cost_dnnl_resampling(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 3) || s->d[2] > 3)
+		return;
+	if (s->f[1] == 'l')
+		o->flops = (uint64_t)s->d[0] * ((2u << s->d[2]) - 1);
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[1]) * cudnn_tsize(s->f[0]));
+}
+
+/* d[0] y, d[1] x; f[1] 'm' max/min/sum/mul, 'a' mean, 'n' norms */
+void opc_cost_dnnl_reduction(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	uint64_t y = (uint64_t)s->d[0], x = (uint64_t)s->d[1];
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = s->f[1] == 'a' ? x + y : s->f[1] == 'n' ? 2 * x + y : x;
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[1]) * cudnn_tsize(s->f[0]));
+}
+
+/* FLOPs per cell element: f[1] 'R' vanilla, 'L' LSTM, 'G' GRU, 'B' LBR-GRU */
+static int dnnl_cell_flops(char cell)
+{
+	switch (cell) {
+	case 'R': return 3;	/* bias, the two GEMMs' sum, activation */
+	case 'L': return 17;	/* 4 gates x (bias, sum, activation); c: 3; h: 2 */
+	case 'G': return 14;	/* 3 gates x 3; r h: 1; h = u h + (1 - u) c: 4 */
+	case 'B': return 15;	/* GRU's, and the extra bias of the linear gate */
+	}
+	return 0;
+}
+
+/* d[0] tn, d[1] weights, d[2] cells, d[3] io; weights and io once each */
+void opc_cost_dnnl_rnn_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 4) || !dnnl_cell_flops(s->f[1]))
+		return;
+	o->flops = 2 * (uint64_t)s->d[0] * (uint64_t)s->d[1] +
+		   (uint64_t)dnnl_cell_flops(s->f[1]) * (uint64_t)s->d[2];
+	o->bytes = cudnn_by(((double)s->d[1] + (double)s->d[3]) * cudnn_tsize(s->f[0]));
+}
+
+/* the data and the weights gradients: twice the forward; the weights read
+ * and their gradients written */
+void opc_cost_dnnl_rnn_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 4) || !dnnl_cell_flops(s->f[1]))
+		return;
+	o->flops = 4 * (uint64_t)s->d[0] * (uint64_t)s->d[1] +
+		   2 * (uint64_t)dnnl_cell_flops(s->f[1]) * (uint64_t)s->d[2];
+	o->bytes = cudnn_by((2 * (double)s->d[1] + 2 * (double)s->d[3]) * cudnn_tsize(s->f[0]));
+}
+
 /* A reorder: d[0] elements, read in f[0] and written in f[1]; no FLOPs. */
 void opc_cost_dnnl_reorder(const struct opc_shape *s, char prec, struct opc_cost *o)
 {

@@ -125,7 +125,9 @@ struct md {
 
 struct pd {
 	const void *pd;
+	opc_dnnl_pd_query_t query;
 	opc_dnnl_pd_query_md_t query_md;
+	int prop;
 };
 
 static void md_get(const struct pd *p, int what, int index, struct md *m)
@@ -361,6 +363,267 @@ static int reorder(const struct pd *p, struct dnnl_desc *d)
 	return 0;
 }
 
+/* An int-sized field of the operation descriptor (2.x), 0 if unreadable. */
+static int64_t op_field(const struct pd *p, int query, size_t off, size_t size)
+{
+	const char *od = NULL;
+	int64_t v = 0;
+	int32_t v32;
+
+	if (p->query(p->pd, query, 0, &od) != OPC_DNNL_SUCCESS || od == NULL)
+		return 0;
+	if (size == 4) {
+		memcpy(&v32, od + off, 4);
+		return v32;
+	}
+	memcpy(&v, od + off, 8);
+	return v;
+}
+
+static int forward(int prop)
+{
+	return prop == OPC_DNNL_FORWARD_TRAINING || prop == OPC_DNNL_FORWARD_INFERENCE;
+}
+
+/* The data tensor of an element-wise primitive: the destination forward,
+ * diff_src backward. */
+static void data_md(const struct pd *p, struct md *m)
+{
+	md_get(p, forward(p->prop) ? OPC_DNNL_QUERY_DST_MD : OPC_DNNL_QUERY_DIFF_SRC_MD, 0, m);
+}
+
+/* n elements of the data tensor, d[0]; rid_fwd or rid_bwd by propagation */
+static int elementwise(const struct pd *p, struct dnnl_desc *d, int rid_fwd, int rid_bwd)
+{
+	struct md m;
+
+	data_md(p, &m);
+	if (m.elems <= 0)
+		return -1;
+	d->rid = forward(p->prop) ? rid_fwd : rid_bwd;
+	d->shape.d[0] = m.elems;
+	d->shape.f[0] = m.type;
+	return 0;
+}
+
+static int softmax(const struct pd *p, int kind, struct dnnl_desc *d)
+{
+	int logsm = kind == OPC_DNNL_LOGSOFTMAX ||
+		    (kind == OPC_DNNL_SOFTMAX_V2 &&
+		     op_field(p, OPC_DNNL_QUERY_SOFTMAX_V2_D, OPC_DNNL_OFF_SOFTMAX_V2_ALG, 4) ==
+			     OPC_DNNL_SOFTMAX_LOG);
+
+	return logsm ? elementwise(p, d, OPC_R_dnnl_logsoftmax_forward,
+				   OPC_R_dnnl_logsoftmax_backward) :
+		       elementwise(p, d, OPC_R_dnnl_softmax_forward, OPC_R_dnnl_softmax_backward);
+}
+
+static int prelu(const struct pd *p, struct dnnl_desc *d)
+{
+	struct md w;
+
+	md_get(p, OPC_DNNL_QUERY_WEIGHTS_MD, 0, &w);
+	if (w.elems <= 0 || elementwise(p, d, OPC_R_dnnl_prelu_forward, OPC_R_dnnl_prelu_backward))
+		return -1;
+	d->shape.d[1] = w.elems;
+	return 0;
+}
+
+static int pooling(const struct pd *p, int kind, struct dnnl_desc *d)
+{
+	int fwd = forward(p->prop);
+	int q = kind == OPC_DNNL_POOLING ? OPC_DNNL_QUERY_POOLING_D : OPC_DNNL_QUERY_POOLING_V2_D;
+	const char *od = NULL;
+	struct md y, x;
+	int64_t window = 1;
+
+	md_get(p, fwd ? OPC_DNNL_QUERY_DST_MD : OPC_DNNL_QUERY_DIFF_DST_MD, 0, &y);
+	md_get(p, fwd ? OPC_DNNL_QUERY_SRC_MD : OPC_DNNL_QUERY_DIFF_SRC_MD, 0, &x);
+	if (y.elems <= 0 || x.elems <= 0 || x.ndims < 3 ||
+	    p->query(p->pd, q, 0, &od) != OPC_DNNL_SUCCESS || od == NULL)
+		return -1;
+	for (int i = 0; i < x.ndims - 2; i++) {
+		int64_t k;
+
+		memcpy(&k, od + OPC_DNNL_OFF_POOL_KERNEL + 8 * i, 8);
+		if (k <= 0 || k > 1 << 20)
+			return -1;
+		window *= k;
+	}
+	d->rid = fwd ? OPC_R_dnnl_pooling_forward : OPC_R_dnnl_pooling_backward;
+	d->shape.d[0] = y.elems;
+	d->shape.d[1] = window;
+	d->shape.d[2] = x.elems;
+	d->shape.f[0] = x.type;
+	return 0;
+}
+
+static int lrn(const struct pd *p, struct dnnl_desc *d)
+{
+	int64_t size = op_field(p, OPC_DNNL_QUERY_LRN_D, OPC_DNNL_OFF_LRN_SIZE, 8), taps = size;
+	struct md m;
+
+	data_md(p, &m);
+	if (size <= 0 || size > 1 << 16 || m.ndims < 2 ||
+	    elementwise(p, d, OPC_R_dnnl_lrn_forward, OPC_R_dnnl_lrn_backward))
+		return -1;
+	if (op_field(p, OPC_DNNL_QUERY_LRN_D, OPC_DNNL_OFF_ALG, 4) == OPC_DNNL_LRN_WITHIN_CHANNEL)
+		for (int i = 2; i < m.ndims; i++)
+			taps *= size;
+	d->shape.d[1] = taps;
+	return 0;
+}
+
+/* c: channels (batch normalisation), rows over the last dim (layer) */
+static int normalization(const struct pd *p, int kind, struct dnnl_desc *d)
+{
+	int bn = kind == OPC_DNNL_BATCH_NORMALIZATION;
+	int q = bn ? OPC_DNNL_QUERY_BATCH_NORMALIZATION_D : OPC_DNNL_QUERY_LAYER_NORMALIZATION_D;
+	int fwd = forward(p->prop);
+	struct md m;
+	int64_t c;
+
+	md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &m);
+	if (m.elems <= 0 || m.ndims < 2)
+		return -1;
+	c = bn ? m.dims[1] : m.elems / m.dims[m.ndims - 1];
+	d->rid = bn ? (fwd ? OPC_R_dnnl_batch_normalization_forward :
+		       OPC_R_dnnl_batch_normalization_backward) :
+		      (fwd ? OPC_R_dnnl_layer_normalization_forward :
+		       OPC_R_dnnl_layer_normalization_backward);
+	d->shape.d[0] = m.elems;
+	d->shape.d[1] = c;
+	d->shape.f[0] = m.type;
+	if (fwd)
+		d->shape.f[1] = op_field(p, q, OPC_DNNL_OFF_NORM_FLAGS, 4) &
+					OPC_DNNL_USE_GLOBAL_STATS ? 'g' : 'c';
+	return 0;
+}
+
+static int binary(const struct pd *p, struct dnnl_desc *d)
+{
+	struct md a, b, y;
+
+	md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &a);
+	md_get(p, OPC_DNNL_QUERY_SRC_MD, 1, &b);
+	md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &y);
+	if (a.elems <= 0 || b.elems <= 0 || y.elems <= 0)
+		return -1;
+	d->rid = OPC_R_dnnl_binary;
+	d->shape.d[0] = y.elems;
+	d->shape.d[1] = a.elems;
+	d->shape.d[2] = b.elems;
+	d->shape.f[0] = y.type;
+	return 0;
+}
+
+/* sum, concat: the destination, and sum's number of sources */
+static int gather(const struct pd *p, int kind, struct dnnl_desc *d)
+{
+	struct md y;
+	int k = 0;
+
+	md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &y);
+	if (y.elems <= 0)
+		return -1;
+	d->shape.d[0] = y.elems;
+	d->shape.f[0] = y.type;
+	if (kind == OPC_DNNL_CONCAT) {
+		d->rid = OPC_R_dnnl_concat;
+		return 0;
+	}
+	if (p->query(p->pd, OPC_DNNL_QUERY_NUM_OF_INPUTS_S32, 0, &k) != OPC_DNNL_SUCCESS || k < 1)
+		return -1;
+	d->rid = OPC_R_dnnl_sum;
+	d->shape.d[1] = k;
+	return 0;
+}
+
+static int shuffle(const struct pd *p, struct dnnl_desc *d)
+{
+	return elementwise(p, d, OPC_R_dnnl_shuffle_forward, OPC_R_dnnl_shuffle_backward);
+}
+
+static int resampling(const struct pd *p, struct dnnl_desc *d)
+{
+	int fwd = forward(p->prop);
+	struct md y, x;
+
+	md_get(p, fwd ? OPC_DNNL_QUERY_DST_MD : OPC_DNNL_QUERY_DIFF_DST_MD, 0, &y);
+	md_get(p, fwd ? OPC_DNNL_QUERY_SRC_MD : OPC_DNNL_QUERY_DIFF_SRC_MD, 0, &x);
+	if (y.elems <= 0 || x.elems <= 0 || x.ndims < 3)
+		return -1;
+	d->rid = fwd ? OPC_R_dnnl_resampling_forward : OPC_R_dnnl_resampling_backward;
+	d->shape.d[0] = y.elems;
+	d->shape.d[1] = x.elems;
+	d->shape.d[2] = x.ndims - 2;
+	d->shape.f[0] = x.type;
+	d->shape.f[1] = op_field(p, OPC_DNNL_QUERY_RESAMPLING_D, OPC_DNNL_OFF_ALG, 4) ==
+				OPC_DNNL_RESAMPLING_LINEAR ? 'l' : 'n';
+	return 0;
+}
+
+static int reduction(const struct pd *p, struct dnnl_desc *d)
+{
+	int64_t alg = op_field(p, OPC_DNNL_QUERY_REDUCTION_D, OPC_DNNL_OFF_ALG_NOPROP, 4);
+	struct md y, x;
+
+	md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &y);
+	md_get(p, OPC_DNNL_QUERY_SRC_MD, 0, &x);
+	if (y.elems <= 0 || x.elems <= 0 || alg == 0)
+		return -1;
+	d->rid = OPC_R_dnnl_reduction;
+	d->shape.d[0] = y.elems;
+	d->shape.d[1] = x.elems;
+	d->shape.f[0] = x.type;
+	d->shape.f[1] = alg == OPC_DNNL_REDUCTION_MEAN ? 'a' :
+			alg >= OPC_DNNL_REDUCTION_NORM_FIRST && alg <= OPC_DNNL_REDUCTION_NORM_LAST ?
+			'n' : 'm';
+	return 0;
+}
+
+/* weights_layer L x D x SLC x G x DHC: the cells are T x N x L x D x DHC */
+static int rnn(const struct pd *p, struct dnnl_desc *d)
+{
+	static const int io_args[] = {
+		OPC_DNNL_ARG_SRC_LAYER, OPC_DNNL_ARG_SRC_ITER, OPC_DNNL_ARG_SRC_ITER_C,
+		OPC_DNNL_ARG_DST_LAYER, OPC_DNNL_ARG_DST_ITER, OPC_DNNL_ARG_DST_ITER_C,
+		OPC_DNNL_ARG_BIAS,
+	};
+	int64_t cell = op_field(p, OPC_DNNL_QUERY_RNN_D, OPC_DNNL_OFF_RNN_CELL, 4), io = 0;
+	struct md src, wl, wi;
+	char c;
+
+	switch (cell) {
+	case OPC_DNNL_VANILLA_RNN: c = 'R'; break;
+	case OPC_DNNL_VANILLA_LSTM: c = 'L'; break;
+	case OPC_DNNL_VANILLA_GRU: c = 'G'; break;
+	case OPC_DNNL_LBR_GRU: c = 'B'; break;
+	default: return -1;	/* AUGRU and later cells: not costed */
+	}
+	md_get(p, OPC_DNNL_QUERY_EXEC_ARG_MD, OPC_DNNL_ARG_SRC_LAYER, &src);
+	md_get(p, OPC_DNNL_QUERY_EXEC_ARG_MD, OPC_DNNL_ARG_WEIGHTS_LAYER, &wl);
+	md_get(p, OPC_DNNL_QUERY_EXEC_ARG_MD, OPC_DNNL_ARG_WEIGHTS_ITER, &wi);
+	if (src.ndims != 3 || wl.ndims != 5 || src.elems <= 0 || wl.elems <= 0 || wi.elems <= 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(io_args) / sizeof(io_args[0]); i++) {
+		struct md m;
+
+		md_get(p, OPC_DNNL_QUERY_EXEC_ARG_MD, io_args[i], &m);
+		if (m.elems < 0)
+			return -1;
+		io += m.elems;
+	}
+	d->rid = forward(p->prop) ? OPC_R_dnnl_rnn_forward : OPC_R_dnnl_rnn_backward;
+	d->shape.d[0] = src.dims[0] * src.dims[1];
+	d->shape.d[1] = wl.elems + wi.elems;
+	d->shape.d[2] = d->shape.d[0] * wl.dims[0] * wl.dims[1] * wl.dims[4];
+	d->shape.d[3] = io;
+	d->shape.f[0] = src.type;
+	d->shape.f[1] = c;
+	return 0;
+}
+
 /* oneDNN 2.x: the version whose descriptors this file reads */
 static int dnnl_readable(void)
 {
@@ -384,7 +647,7 @@ static void describe(const void *prim, struct dnnl_desc *d)
 	opc_dnnl_get_pd_t get_pd = OPC_AUX(get_pd, "dnnl_primitive_get_primitive_desc");
 	opc_dnnl_pd_query_t query = OPC_AUX(query, "dnnl_primitive_desc_query");
 	opc_dnnl_pd_query_md_t query_md = OPC_AUX(query_md, "dnnl_primitive_desc_query_md");
-	struct pd p = { NULL, query_md };
+	struct pd p = { NULL, query, query_md, 0 };
 	int kind = 0, prop = 0, ret = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -395,6 +658,7 @@ static void describe(const void *prim, struct dnnl_desc *d)
 		return;
 	if (query(p.pd, OPC_DNNL_QUERY_PROP_KIND, 0, &prop) != OPC_DNNL_SUCCESS)
 		prop = 0;
+	p.prop = prop;
 	switch (kind) {
 	case OPC_DNNL_CONVOLUTION:
 	case OPC_DNNL_DECONVOLUTION:
@@ -406,6 +670,47 @@ static void describe(const void *prim, struct dnnl_desc *d)
 		break;
 	case OPC_DNNL_REORDER:
 		ret = reorder(&p, d);
+		break;
+	case OPC_DNNL_ELTWISE:
+		ret = elementwise(&p, d, OPC_R_dnnl_eltwise_forward, OPC_R_dnnl_eltwise_backward);
+		break;
+	case OPC_DNNL_SOFTMAX:
+	case OPC_DNNL_SOFTMAX_V2:
+	case OPC_DNNL_LOGSOFTMAX:
+		ret = softmax(&p, kind, d);
+		break;
+	case OPC_DNNL_PRELU:
+		ret = prelu(&p, d);
+		break;
+	case OPC_DNNL_POOLING:
+	case OPC_DNNL_POOLING_V2:
+		ret = pooling(&p, kind, d);
+		break;
+	case OPC_DNNL_LRN:
+		ret = lrn(&p, d);
+		break;
+	case OPC_DNNL_BATCH_NORMALIZATION:
+	case OPC_DNNL_LAYER_NORMALIZATION:
+		ret = normalization(&p, kind, d);
+		break;
+	case OPC_DNNL_BINARY:
+		ret = binary(&p, d);
+		break;
+	case OPC_DNNL_SUM:
+	case OPC_DNNL_CONCAT:
+		ret = gather(&p, kind, d);
+		break;
+	case OPC_DNNL_SHUFFLE:
+		ret = shuffle(&p, d);
+		break;
+	case OPC_DNNL_RESAMPLING:
+		ret = resampling(&p, d);
+		break;
+	case OPC_DNNL_REDUCTION:
+		ret = reduction(&p, d);
+		break;
+	case OPC_DNNL_RNN:
+		ret = rnn(&p, d);
 		break;
 	}
 	if (ret < 0) {		/* not costed: the kind is in the shape */

@@ -66,6 +66,58 @@ enum {
 	OPC_DNNL_QUERY_EXEC_ARG_MD = 255,
 };
 
+/* dnnl_query_t: operation descriptors (2.x), and a count */
+enum {
+	OPC_DNNL_QUERY_NUM_OF_INPUTS_S32 = 3,
+	OPC_DNNL_QUERY_SHUFFLE_D = 68,
+	OPC_DNNL_QUERY_ELTWISE_D = 69,
+	OPC_DNNL_QUERY_POOLING_D = 71,
+	OPC_DNNL_QUERY_LRN_D = 72,
+	OPC_DNNL_QUERY_BATCH_NORMALIZATION_D = 73,
+	OPC_DNNL_QUERY_LAYER_NORMALIZATION_D = 74,
+	OPC_DNNL_QUERY_RNN_D = 76,
+	OPC_DNNL_QUERY_RESAMPLING_D = 81,
+	OPC_DNNL_QUERY_POOLING_V2_D = 82,
+	OPC_DNNL_QUERY_REDUCTION_D = 83,
+	OPC_DNNL_QUERY_SOFTMAX_V2_D = 85,
+};
+
+/* Offsets of the fields read in 2.x operation descriptors (2.6's
+ * dnnl_*_desc_t; tests/progs/dnnl_abi.c compares them with the header). */
+#define OPC_DNNL_OFF_ALG		8	/* eltwise, pooling(_v2), lrn, resampling */
+#define OPC_DNNL_OFF_ALG_NOPROP		4	/* binary, reduction: no prop_kind */
+#define OPC_DNNL_OFF_POOL_KERNEL	2896	/* pooling(_v2): dnnl_dims_t kernel */
+#define OPC_DNNL_OFF_LRN_SIZE		1408	/* lrn: dnnl_dim_t local_size */
+#define OPC_DNNL_OFF_NORM_FLAGS		3492	/* batch, layer normalisation: unsigned flags */
+#define OPC_DNNL_OFF_RNN_CELL		8	/* rnn: dnnl_alg_kind_t cell_kind */
+#define OPC_DNNL_OFF_SOFTMAX_V2_ALG	1404	/* softmax_v2: dnnl_alg_kind_t */
+
+/* dnnl_alg_kind_t and flags */
+#define OPC_DNNL_USE_GLOBAL_STATS	0x1
+#define OPC_DNNL_LRN_WITHIN_CHANNEL	0xbff
+#define OPC_DNNL_VANILLA_RNN		0x1fff
+#define OPC_DNNL_VANILLA_LSTM		0x2fff
+#define OPC_DNNL_VANILLA_GRU		0x3fff
+#define OPC_DNNL_LBR_GRU		0x4fff
+#define OPC_DNNL_RESAMPLING_LINEAR	0x2fff1
+#define OPC_DNNL_REDUCTION_MEAN		0x2fff6
+#define OPC_DNNL_REDUCTION_NORM_FIRST	0x2fff7	/* norm_lp_max .. norm_lp_power_p_sum */
+#define OPC_DNNL_REDUCTION_NORM_LAST	0x2fffa
+#define OPC_DNNL_SOFTMAX_LOG		0x30001
+
+/* execution argument ids (DNNL_ARG_*) */
+enum {
+	OPC_DNNL_ARG_SRC_LAYER = 1,
+	OPC_DNNL_ARG_SRC_ITER = 2,
+	OPC_DNNL_ARG_SRC_ITER_C = 3,
+	OPC_DNNL_ARG_DST_LAYER = 17,
+	OPC_DNNL_ARG_DST_ITER = 18,
+	OPC_DNNL_ARG_DST_ITER_C = 19,
+	OPC_DNNL_ARG_WEIGHTS_LAYER = 33,
+	OPC_DNNL_ARG_WEIGHTS_ITER = 34,
+	OPC_DNNL_ARG_BIAS = 41,
+};
+
 /* dnnl_data_type_t */
 enum {
 	OPC_DNNL_F16 = 1,

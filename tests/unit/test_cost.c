@@ -1673,6 +1673,32 @@ static struct cudnn_model dnnl_models[] = {
 	{ "dnnl_epilogue", 1, EXACT, "n,per,bias,read", "type", 0 },
 	{ "dnnl_reorder", 1, EXACT, "n", "rtype,wtype", 0 },
 	{ "dnnl_primitive_execute", 3, UNKNOWN, "kind,prop", "", 0 },
+	{ "dnnl_eltwise_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_eltwise_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_softmax_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_logsoftmax_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_softmax_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_logsoftmax_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_prelu_forward", 1, EXACT, "n,w", "type", 0 },
+	{ "dnnl_prelu_backward", 1, EXACT, "n,w", "type", 0 },
+	{ "dnnl_pooling_forward", 2, EXACT, "y,window,x", "type", 0 },
+	{ "dnnl_pooling_backward", 2, EXACT, "y,window,x", "type", 0 },
+	{ "dnnl_lrn_forward", 1, EXACT, "n,size", "type", 0 },
+	{ "dnnl_lrn_backward", 1, EXACT, "n,size", "type", 0 },
+	{ "dnnl_batch_normalization_forward", 1, EXACT, "n,c", "type,stats", 0 },
+	{ "dnnl_layer_normalization_forward", 1, EXACT, "n,c", "type,stats", 0 },
+	{ "dnnl_batch_normalization_backward", 1, EXACT, "n,c", "type", 0 },
+	{ "dnnl_layer_normalization_backward", 1, EXACT, "n,c", "type", 0 },
+	{ "dnnl_binary", 1, EXACT, "n,a,b", "type", 0 },
+	{ "dnnl_sum", 1, EXACT, "n,k", "type", 0 },
+	{ "dnnl_concat", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_shuffle_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_shuffle_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_resampling_forward", 1, EXACT, "y,x,sp", "type,alg", 0 },
+	{ "dnnl_resampling_backward", 1, EXACT, "y,x,sp", "type,alg", 0 },
+	{ "dnnl_reduction", 1, EXACT, "y,x", "type,alg", 0 },
+	{ "dnnl_rnn_forward", 3, EXACT, "tn,weights,cells,io", "type,cell", 0 },
+	{ "dnnl_rnn_backward", 3, EXACT, "tn,weights,cells,io", "type,cell", 0 },
 };
 
 #define N_DNNL_MODELS (sizeof(dnnl_models) / sizeof(dnnl_models[0]))
@@ -1799,6 +1825,160 @@ static void test_dnnl_contractions(void **state)
 		checked += 2;
 	}
 	print_message("%d oneDNN contraction costs compared, %d mismatches\n", checked, failures);
+	assert_int_equal(failures, 0);
+}
+
+/*
+ * The element-wise, normalisation, pooling and RNN models, each recounted
+ * from its parts: pooling by visiting every window tap of a real
+ * geometry, resampling by the 2^sp corners each output interpolates, the
+ * RNN by visiting every gate of every cell (one multiply-add per input and
+ * state channel) in a multi-layer, bidirectional network.
+ */
+static void test_dnnl_elementwise(void **state)
+{
+	int failures = 0, checked = 0;
+	static const char *types = "sbhd";
+
+	(void)state;
+	for (const char *t = types; *t; t++) {
+		int64_t z = cudnn_size2(*t);
+		char f[4] = { *t, 0, 0, 0 };
+
+		for (int64_t n = 1; n <= 1000; n *= 10) {
+			int64_t d[4] = { n, 0, 0, 0 };
+
+			/* eltwise: the function; backward its derivative and the product */
+			failures += dnnl_check("dnnl_eltwise_forward", d, f, n, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_eltwise_backward", d, f, 2 * n, 3 * n * z, "n");
+			/* softmax: max, subtract, exp, sum, divide; backward: product,
+			 * sum, subtract, product (logsoftmax: sum, exp, product, subtract) */
+			failures += dnnl_check("dnnl_softmax_forward", d, f, 5 * n, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_logsoftmax_forward", d, f, 5 * n, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_softmax_backward", d, f, 4 * n, 3 * n * z, "n");
+			failures += dnnl_check("dnnl_logsoftmax_backward", d, f, 4 * n, 3 * n * z, "n");
+			failures += dnnl_check("dnnl_concat", d, f, 0, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_shuffle_forward", d, f, 0, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_shuffle_backward", d, f, 0, 2 * n * z, "n");
+			checked += 9;
+			/* prelu with c slopes: compare and multiply; backward 4 */
+			for (int64_t c = 1; c <= n; c *= 10) {
+				int64_t dp[4] = { n, c, 0, 0 };
+
+				failures += dnnl_check("dnnl_prelu_forward", dp, f, 2 * n,
+						       (2 * n + c) * z, "prelu");
+				failures += dnnl_check("dnnl_prelu_backward", dp, f, 4 * n,
+						       (3 * n + 2 * c) * z, "prelu");
+				/* normalisation, c statistics of f32 */
+				char fg[4] = { *t, 'g', 0, 0 }, fc[4] = { *t, 'c', 0, 0 };
+
+				failures += dnnl_check("dnnl_batch_normalization_forward", dp, fg,
+						       2 * n + 5 * c, 2 * n * z + 4 * c * 8, "given");
+				failures += dnnl_check("dnnl_layer_normalization_forward", dp, fc,
+						       6 * n + 8 * c, 2 * n * z + 4 * c * 8, "computed");
+				failures += dnnl_check("dnnl_batch_normalization_backward", dp, f,
+						       9 * n + 6 * c, 3 * n * z + 5 * c * 8, "bwd");
+				failures += dnnl_check("dnnl_layer_normalization_backward", dp, f,
+						       9 * n + 6 * c, 3 * n * z + 5 * c * 8, "bwd");
+				/* binary with a broadcast second source; sum of c sources */
+				int64_t db[4] = { n, n, c, 0 }, ds[4] = { n, c, 0, 0 };
+
+				failures += dnnl_check("dnnl_binary", db, f, n, (2 * n + c) * z, "bin");
+				failures += dnnl_check("dnnl_sum", ds, f, (c - 1) * n, (c + 1) * n * z,
+						       "sum");
+				checked += 8;
+			}
+			/* LRN across 5 channels, and within a 3x3 window */
+			for (int64_t size = 5; size <= 9; size += 4) {
+				int64_t dl[4] = { n, size, 0, 0 };
+				int64_t per = 0;
+
+				for (int64_t j = 0; j < size; j++)
+					per += 2;	/* square, add */
+				per += 5;
+				failures += dnnl_check("dnnl_lrn_forward", dl, f, per * n, 2 * n * z,
+						       "lrn");
+				failures += dnnl_check("dnnl_lrn_backward", dl, f, 2 * per * n,
+						       3 * n * z, "lrn");
+				checked += 2;
+			}
+		}
+	}
+	/* pooling: 2x3x9x9, 3x3 window, stride 2, padding 1, every tap visited */
+	{
+		int64_t taps = 0, out = (9 + 2 - 3) / 2 + 1;
+
+		for (int64_t o = 0; o < 2 * 3 * out * out; o++)
+			for (int r = 0; r < 3; r++)
+				for (int c = 0; c < 3; c++)
+					taps++;
+		int64_t d[4] = { 2 * 3 * out * out, 9, 2 * 3 * 9 * 9, 0 };
+
+		failures += dnnl_check("dnnl_pooling_forward", d, "s", taps, (d[0] + d[2]) * 8,
+				       "pool");
+		failures += dnnl_check("dnnl_pooling_backward", d, "s", taps, (d[0] + d[2]) * 8,
+				       "pool");
+		checked += 2;
+	}
+	/* resampling 1 to 3 spatial dims: nearest copies, linear weighs 2^sp */
+	for (int sp = 1; sp <= 3; sp++) {
+		int64_t y = 100, x = 37, corners = 1;
+
+		for (int i = 0; i < sp; i++)
+			corners *= 2;
+		int64_t d[4] = { y, x, sp, 0 };
+
+		failures += dnnl_check("dnnl_resampling_forward", d, "sn", 0, (y + x) * 8, "near");
+		failures += dnnl_check("dnnl_resampling_forward", d, "sl", y * (2 * corners - 1),
+				       (y + x) * 8, "linear");
+		failures += dnnl_check("dnnl_resampling_backward", d, "sl", y * (2 * corners - 1),
+				       (y + x) * 8, "linear");
+		checked += 3;
+	}
+	/* reduction of 600 elements to 20 */
+	failures += dnnl_check("dnnl_reduction", (int64_t[4]){ 20, 600, 0, 0 }, "sm", 600,
+			       620 * 8, "max");
+	failures += dnnl_check("dnnl_reduction", (int64_t[4]){ 20, 600, 0, 0 }, "sa", 620,
+			       620 * 8, "mean");
+	failures += dnnl_check("dnnl_reduction", (int64_t[4]){ 20, 600, 0, 0 }, "sn", 1220,
+			       620 * 8, "norm");
+	checked += 3;
+	/* RNN: T 4, N 3, 2 layers, 2 directions, SLC = SIC = DHC = 5 */
+	{
+		static const struct {
+			char cell;
+			int gates, per;
+		} cells[] = { { 'R', 1, 3 }, { 'L', 4, 17 }, { 'G', 3, 14 }, { 'B', 3, 15 } };
+		const int T = 4, N = 3, L = 2, D = 2, C = 5;
+
+		for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+			int64_t macs = 0, ncell = 0, g = cells[i].gates;
+			int64_t w = 2 * (int64_t)L * D * C * g * C, io = 12345;
+
+			for (int l = 0; l < L; l++)
+				for (int dir = 0; dir < D; dir++)
+					for (int t = 0; t < T; t++)
+						for (int b = 0; b < N; b++)
+							for (int h = 0; h < C; h++) {
+								ncell++;
+								macs += g * 2 * C;
+							}
+			int64_t d[4] = { T * N, w, ncell, io };
+			char f[4] = { 's', cells[i].cell, 0, 0 };
+
+			failures += dnnl_check("dnnl_rnn_forward", d, f,
+					       2 * macs + cells[i].per * ncell, (w + io) * 8, "rnn");
+			failures += dnnl_check("dnnl_rnn_backward", d, f,
+					       2 * (2 * macs + cells[i].per * ncell),
+					       2 * (w + io) * 8, "rnn");
+			checked += 2;
+		}
+		/* an unknown cell is not costed */
+		failures += dnnl_check("dnnl_rnn_forward", (int64_t[4]){ 12, 400, 120, 99 }, "sA", 0,
+				       0, "cell A");
+	}
+	print_message("%d oneDNN element-wise, pooling and RNN costs compared, %d mismatches\n",
+		      checked, failures);
 	assert_int_equal(failures, 0);
 }
 
@@ -2130,6 +2310,7 @@ int main(void)
 		cmocka_unit_test(test_cudnn_elementwise),
 		cmocka_unit_test(test_cudnn_anchors),
 		cmocka_unit_test(test_dnnl_contractions),
+		cmocka_unit_test(test_dnnl_elementwise),
 		cmocka_unit_test(test_dnnl_other),
 	};
 
