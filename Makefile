@@ -261,6 +261,14 @@ $(BUILD)/tests/progs/dlopen_local: tests/progs/dlopen_local.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall $< -o $@ -ldl
 
+# with its own oneDNN, libdnnl_fake.so: the functions the library binds to
+$(BUILD)/tests/progs/dnnl_fake: tests/progs/dnnl_fake.c $(BUILD)/tests/progs/libdnnl_fake.so
+	$(CC) -O2 -g -Wall $< -o $@ -L$(BUILD)/tests/progs -Wl,-rpath,'$$ORIGIN' -ldnnl_fake
+
+$(BUILD)/tests/progs/libdnnl_fake.so: tests/progs/dnnl_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -shared -fPIC -DDNNL_FAKE_LIB $< -o $@
+
 $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
