@@ -371,12 +371,19 @@ bench: test-deps
 		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace \
 		$(BUILD)/bench/spawn
 	@BUILD=$(BUILD) sh bench/run.sh
+	@$(if $(wildcard /usr/include/dnnl.h),$(MAKE) --no-print-directory $(BUILD)/bench/dnnl_loop)
+	@BUILD=$(BUILD) sh bench/dnnl.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
 	@BUILD=$(BUILD) sh bench/gpu.sh
+
+# a tiny oneDNN primitive in a loop (bench/dnnl.sh)
+$(BUILD)/bench/dnnl_loop: bench/dnnl_loop.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $< -o $@ -ldnnl
 
 $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 	@mkdir -p $(dir $@)
