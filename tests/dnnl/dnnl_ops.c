@@ -4,7 +4,8 @@
  *
  * Each primitive is created and executed REPS times; the program prints
  * what opcount must count for it, from brute force where the work is a
- * loop nest (convolution, matmul, inner product, pooling, LSTM: every
+ * loop nest (convolution, deconvolution, matmul, inner product, pooling,
+ * LSTM: every
  * multiply-add or window tap visited and counted) and from the documented
  * per-element conventions otherwise (docs/counting.md):
  *   expect OP CALLS FLOPS BYTES      (over REPS executions; an op's lines add up)
@@ -175,6 +176,51 @@ static void convolution(int with_post_ops)
 	/* the forward's bias adds and the backward's diff_bias sums: one per
 	 * output element each, the k biases read or written */
 	printf("expect dnnl_epilogue %d %lld %lld\n", 2 * REPS, 2 * REPS * y, 2 * REPS * k * 4LL);
+	dnnl_primitive_desc_destroy(fwd);
+	dnnl_primitive_desc_destroy(bwd_d);
+	dnnl_primitive_desc_destroy(bwd_w);
+}
+
+/* ---- deconvolution (transposed convolution), grouped, stride 2: every
+ * source element times every tap of its group's filter, scattered ---- */
+
+static void deconvolution(void)
+{
+	const int n = 2, ic = 8, oc = 6, g = 2, ih = 7, f = 3, st = 2, pad = 1;
+	const int oh = (ih - 1) * st - 2 * pad + f;
+	dnnl_dim_t sd[4] = { n, ic, ih, ih }, dd[4] = { n, oc, oh, oh };
+	dnnl_dim_t wd[5] = { g, oc / g, ic / g, f, f };
+	dnnl_dims_t strides = { st, st }, dils = { 0, 0 }, pl = { pad, pad }, pr = { pad, pad };
+	dnnl_memory_desc_t src = md_of(4, sd, dnnl_nchw), dst = md_of(4, dd, dnnl_nchw);
+	dnnl_memory_desc_t w = md_of(5, wd, dnnl_goihw);
+	dnnl_deconvolution_desc_t d;
+	dnnl_primitive_desc_t fwd, bwd_d, bwd_w;
+	long long macs = 0, x = elems(&src), y = elems(&dst), we = elems(&w);
+
+	for (int a = 0; a < n; a++)
+		for (int c = 0; c < ic; c++)
+			for (int i = 0; i < ih * ih; i++)
+				for (int o = 0; o < oc / g; o++)
+					for (int t = 0; t < f * f; t++)
+						macs++;
+	CHK(dnnl_dilated_deconvolution_forward_desc_init(&d, dnnl_forward_training,
+							 dnnl_deconvolution_direct, &src, &w, NULL,
+							 &dst, strides, dils, pl, pr));
+	CHK(dnnl_primitive_desc_create(&fwd, &d, NULL, eng, NULL));
+	run(fwd, (int[]){ DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST }, 3);
+	CHK(dnnl_dilated_deconvolution_backward_data_desc_init(&d, dnnl_deconvolution_direct, &src,
+							       &w, &dst, strides, dils, pl, pr));
+	CHK(dnnl_primitive_desc_create(&bwd_d, &d, NULL, eng, fwd));
+	run(bwd_d, (int[]){ DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC }, 3);
+	CHK(dnnl_dilated_deconvolution_backward_weights_desc_init(&d, dnnl_deconvolution_direct,
+								  &src, &w, NULL, &dst, strides,
+								  dils, pl, pr));
+	CHK(dnnl_primitive_desc_create(&bwd_w, &d, NULL, eng, fwd));
+	run(bwd_w, (int[]){ DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS }, 3);
+	/* source x (read forward), destination y (written forward) */
+	expect("dnnl_deconvolution_forward", 2 * macs, (x + we + y) * 4);
+	expect("dnnl_deconvolution_backward_data", 2 * macs, (y + we + x) * 4);
+	expect("dnnl_deconvolution_backward_weights", 2 * macs, (x + y + we) * 4);
 	dnnl_primitive_desc_destroy(fwd);
 	dnnl_primitive_desc_destroy(bwd_d);
 	dnnl_primitive_desc_destroy(bwd_w);
@@ -370,6 +416,7 @@ int main(void)
 	CHK(dnnl_engine_create(&eng, dnnl_cpu, 0));
 	CHK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
 	convolution(0);
+	deconvolution();
 	matmul();
 	inner_product();
 	pooling();

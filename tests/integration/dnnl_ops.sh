@@ -6,7 +6,8 @@
 #    preload/dnnl.c uses without oneDNN's headers are the installed
 #    oneDNN's.
 # 2. tests/dnnl/dnnl_ops (convolution forward, backward data and weights,
-#    with groups, stride, padding and dilation; matmul with a broadcast
+#    with groups, stride, padding and dilation; grouped strided
+#    deconvolution, all three passes; matmul with a broadcast
 #    batch; inner product; max pooling; batch normalisation, training and
 #    inference; a 2-layer bidirectional LSTM; eltwise, softmax, binary,
 #    sum, concat, reorder; a convolution with sum and ReLU post-ops) under
