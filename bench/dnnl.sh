@@ -34,3 +34,16 @@ echo "  with opcount:    $s ns/call"
 awk -v b="$b" -v s="$s" 'BEGIN { printf "  added:           %.1f ns/call\n", s - b }'
 awk -v b="$db" -v s="$ds" 'BEGIN { printf "  (cblas_ddot n=1 beside it: %.2f -> %.2f ns/call, +%.2f ns)\n", b, s, s - b }'
 "$BUILD/opcount" report "$dir/t.opc" --by op | grep -E '^(dnnl_eltwise_forward|total)'
+
+# a new primitive for every execution: the descriptor read every time
+: >"$dir/base"; : >"$dir/shim"
+for i in $(seq "$REPS"); do
+	"$prog" $((CALLS / 10)) 1 fresh | awk '{print $8}' >>"$dir/base"
+	OPCOUNT_OUTPUT="$dir/f.opc" LD_PRELOAD="$lib" "$prog" $((CALLS / 10)) 1 fresh |
+		awk '{print $8}' >>"$dir/shim"
+done
+b=$(median <"$dir/base"); s=$(median <"$dir/shim")
+echo "the same with a new primitive each time (create, execute, destroy), $((CALLS / 10)) calls"
+echo "  without opcount: $b ns/call"
+echo "  with opcount:    $s ns/call"
+awk -v b="$b" -v s="$s" 'BEGIN { printf "  added:           %.1f ns/call (the descriptor read and cached each time)\n", s - b }'

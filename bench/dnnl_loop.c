@@ -2,12 +2,15 @@
  * dnnl_loop.c - a tight loop of executions of one tiny oneDNN primitive
  * (ReLU of N floats, forward inference), to measure what the
  * dnnl_primitive_execute wrapper adds per call.  Prints ns per call
- * (wall) and thread CPU ns per call.
+ * (wall) and thread CPU ns per call.  With "fresh", each call executes a
+ * primitive made for it (created, executed, destroyed: the wrapper reads
+ * every descriptor anew, its cache never hits).
  *
- *   dnnl_loop [CALLS] [N]
+ *   dnnl_loop [CALLS] [N] [fresh]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <dnnl.h>
@@ -25,6 +28,7 @@ int main(int argc, char **argv)
 	long calls = argc > 1 ? atol(argv[1]) : 1000000L;
 	dnnl_dim_t n = argc > 2 ? atol(argv[2]) : 1;
 	dnnl_dims_t dims = { n };	/* the API reads DNNL_MAX_NDIMS */
+	int fresh = argc > 3 && !strcmp(argv[3], "fresh");
 	dnnl_engine_t eng;
 	dnnl_stream_t strm;
 	dnnl_memory_desc_t md;
@@ -51,11 +55,16 @@ int main(int argc, char **argv)
 
 	t0 = now(CLOCK_MONOTONIC);
 	c0 = now(CLOCK_THREAD_CPUTIME_ID);
-	for (long i = 0; i < calls; i++)
+	for (long i = 0; i < calls; i++) {
+		if (fresh && (dnnl_primitive_destroy(prim) || dnnl_primitive_create(&prim, pd))) {
+			fprintf(stderr, "dnnl_loop: primitive creation failed\n");
+			return 1;
+		}
 		if (dnnl_primitive_execute(prim, strm, 2, args)) {
 			fprintf(stderr, "dnnl_loop: execution failed\n");
 			return 1;
 		}
+	}
 	c1 = now(CLOCK_THREAD_CPUTIME_ID);
 	t1 = now(CLOCK_MONOTONIC);
 	printf("calls %ld n %ld ns_per_call %.1f cpu_ns_per_call %.1f\n", calls, (long)n,
