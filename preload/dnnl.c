@@ -17,8 +17,16 @@
  * propagation (routines.tbl's oneDNN block); the bias and the fused
  * post-ops of a contraction under a second row, dnnl_epilogue, right
  * after it.  A primitive whose kind opcount does not cost, or whose
- * descriptor it cannot read (a oneDNN other than 2.x, a runtime
+ * descriptor it cannot read (a oneDNN other than 2.x and 3.x, a runtime
  * dimension), is still counted and timed, with its FLOPs unknown.
+ *
+ * oneDNN 2.x and 3.x (dnnl_version()) are read alike: the same queries
+ * of the primitive descriptor for its memory descriptors; a 2.x memory
+ * descriptor is a structure, a 3.x one is opaque and read with
+ * dnnl_memory_desc_query; an operation's parameters (algorithm, pooling
+ * kernel, flags) are fields of a 2.x operation descriptor and queries of
+ * a 3.x primitive descriptor; 3.x renumbered the primitive kinds, mapped
+ * here to 2.x's.
  *
  * What a primitive costs is worked out at its first execution and kept in
  * a small table indexed by the primitive's address (a seqlock per entry,
@@ -127,12 +135,35 @@ struct pd {
 	const void *pd;
 	opc_dnnl_pd_query_t query;
 	opc_dnnl_pd_query_md_t query_md;
+	opc_dnnl_md_query_t md_query;	/* 3.x only */
+	int v3;
 	int prop;
 };
 
+/* A 3.x memory descriptor, into the 2.x structure's head. */
+static const struct opc_dnnl_md2 *md3_read(const struct pd *p, const void *md,
+					   struct opc_dnnl_md2 *out)
+{
+	const int64_t *dims = NULL;
+
+	if (md == NULL || p->md_query == NULL ||
+	    p->md_query(md, OPC_DNNL3_QUERY_NDIMS_S32, &out->ndims) != OPC_DNNL_SUCCESS)
+		return NULL;
+	if (out->ndims <= 0)
+		return out;
+	if (out->ndims > OPC_DNNL_MAX_NDIMS ||
+	    p->md_query(md, OPC_DNNL3_QUERY_DIMS, &dims) != OPC_DNNL_SUCCESS || dims == NULL ||
+	    p->md_query(md, OPC_DNNL3_QUERY_DATA_TYPE, &out->data_type) != OPC_DNNL_SUCCESS)
+		return NULL;
+	memcpy(out->dims, dims, sizeof(int64_t) * out->ndims);
+	return out;
+}
+
 static void md_get(const struct pd *p, int what, int index, struct md *m)
 {
-	const struct opc_dnnl_md2 *d = p->query_md(p->pd, what, index);
+	const void *raw = p->query_md(p->pd, what, index);
+	struct opc_dnnl_md2 buf;
+	const struct opc_dnnl_md2 *d = p->v3 ? md3_read(p, raw, &buf) : raw;
 
 	m->ndims = 0;
 	m->type = '?';
@@ -187,7 +218,12 @@ static int post_ops(const struct pd *p, int64_t out, int64_t *read)
 	for (int i = 0; i < n; i++) {
 		struct md src1;
 
-		switch (po_kind(po, i)) {
+		int k = po_kind(po, i);
+
+		if (p->v3)	/* the kinds post-ops use, as 2.x numbers them */
+			k = k == OPC_DNNL3_BINARY ? OPC_DNNL_BINARY :
+			    k == OPC_DNNL3_PRELU ? OPC_DNNL_PRELU : k > OPC_DNNL_ELTWISE ? -1 : k;
+		switch (k) {
 		case OPC_DNNL_SUM:
 			per++;
 			*read += out;
@@ -199,7 +235,8 @@ static int post_ops(const struct pd *p, int64_t out, int64_t *read)
 		case OPC_DNNL_PRELU:
 			per++;
 			md_get(p, OPC_DNNL_QUERY_EXEC_ARG_MD,
-			       OPC_DNNL_ARG_POST_OP(i) | OPC_DNNL_ARG_SRC_1, &src1);
+			       (p->v3 ? OPC_DNNL3_ARG_POST_OP(i) : OPC_DNNL_ARG_POST_OP(i)) |
+				       OPC_DNNL_ARG_SRC_1, &src1);
 			if (src1.elems > 0)
 				*read += src1.elems;
 			break;
@@ -363,13 +400,21 @@ static int reorder(const struct pd *p, struct dnnl_desc *d)
 	return 0;
 }
 
-/* An int-sized field of the operation descriptor (2.x), 0 if unreadable. */
-static int64_t op_field(const struct pd *p, int query, size_t off, size_t size)
+/* A parameter of the operation, 0 if unreadable: 2.x, the field at off
+ * (of size 4 or 8) of the operation descriptor query gives; 3.x, the
+ * primitive descriptor's query q3. */
+static int64_t op_field(const struct pd *p, int query, size_t off, size_t size, int q3)
 {
 	const char *od = NULL;
 	int64_t v = 0;
-	int32_t v32;
+	int32_t v32 = 0;
 
+	if (p->v3) {
+		if (p->query(p->pd, q3, 0, size == 4 ? (void *)&v32 : (void *)&v) !=
+		    OPC_DNNL_SUCCESS)
+			return 0;
+		return size == 4 ? v32 : v;
+	}
 	if (p->query(p->pd, query, 0, &od) != OPC_DNNL_SUCCESS || od == NULL)
 		return 0;
 	if (size == 4) {
@@ -410,7 +455,8 @@ static int softmax(const struct pd *p, int kind, struct dnnl_desc *d)
 {
 	int logsm = kind == OPC_DNNL_LOGSOFTMAX ||
 		    (kind == OPC_DNNL_SOFTMAX_V2 &&
-		     op_field(p, OPC_DNNL_QUERY_SOFTMAX_V2_D, OPC_DNNL_OFF_SOFTMAX_V2_ALG, 4) ==
+		     op_field(p, OPC_DNNL_QUERY_SOFTMAX_V2_D, OPC_DNNL_OFF_SOFTMAX_V2_ALG, 4,
+			      OPC_DNNL3_QUERY_ALG_KIND) ==
 			     OPC_DNNL_SOFTMAX_LOG);
 
 	return logsm ? elementwise(p, d, OPC_R_dnnl_logsoftmax_forward,
@@ -434,18 +480,25 @@ static int pooling(const struct pd *p, int kind, struct dnnl_desc *d)
 	int fwd = forward(p->prop);
 	int q = kind == OPC_DNNL_POOLING ? OPC_DNNL_QUERY_POOLING_D : OPC_DNNL_QUERY_POOLING_V2_D;
 	const char *od = NULL;
+	const int64_t *kernel = NULL;
 	struct md y, x;
 	int64_t window = 1;
 
 	md_get(p, fwd ? OPC_DNNL_QUERY_DST_MD : OPC_DNNL_QUERY_DIFF_DST_MD, 0, &y);
 	md_get(p, fwd ? OPC_DNNL_QUERY_SRC_MD : OPC_DNNL_QUERY_DIFF_SRC_MD, 0, &x);
-	if (y.elems <= 0 || x.elems <= 0 || x.ndims < 3 ||
-	    p->query(p->pd, q, 0, &od) != OPC_DNNL_SUCCESS || od == NULL)
+	if (y.elems <= 0 || x.elems <= 0 || x.ndims < 3)
+		return -1;
+	if (p->v3 ? p->query(p->pd, OPC_DNNL3_QUERY_KERNEL, 0, &kernel) != OPC_DNNL_SUCCESS ||
+			    kernel == NULL :
+		    p->query(p->pd, q, 0, &od) != OPC_DNNL_SUCCESS || od == NULL)
 		return -1;
 	for (int i = 0; i < x.ndims - 2; i++) {
 		int64_t k;
 
-		memcpy(&k, od + OPC_DNNL_OFF_POOL_KERNEL + 8 * i, 8);
+		if (kernel)
+			k = kernel[i];
+		else
+			memcpy(&k, od + OPC_DNNL_OFF_POOL_KERNEL + 8 * i, 8);
 		if (k <= 0 || k > 1 << 20)
 			return -1;
 		window *= k;
@@ -460,14 +513,16 @@ static int pooling(const struct pd *p, int kind, struct dnnl_desc *d)
 
 static int lrn(const struct pd *p, struct dnnl_desc *d)
 {
-	int64_t size = op_field(p, OPC_DNNL_QUERY_LRN_D, OPC_DNNL_OFF_LRN_SIZE, 8), taps = size;
+	int64_t size = op_field(p, OPC_DNNL_QUERY_LRN_D, OPC_DNNL_OFF_LRN_SIZE, 8,
+				OPC_DNNL3_QUERY_LOCAL_SIZE_S64), taps = size;
 	struct md m;
 
 	data_md(p, &m);
 	if (size <= 0 || size > 1 << 16 || m.ndims < 2 ||
 	    elementwise(p, d, OPC_R_dnnl_lrn_forward, OPC_R_dnnl_lrn_backward))
 		return -1;
-	if (op_field(p, OPC_DNNL_QUERY_LRN_D, OPC_DNNL_OFF_ALG, 4) == OPC_DNNL_LRN_WITHIN_CHANNEL)
+	if (op_field(p, OPC_DNNL_QUERY_LRN_D, OPC_DNNL_OFF_ALG, 4, OPC_DNNL3_QUERY_ALG_KIND) ==
+	    OPC_DNNL_LRN_WITHIN_CHANNEL)
 		for (int i = 2; i < m.ndims; i++)
 			taps *= size;
 	d->shape.d[1] = taps;
@@ -495,7 +550,7 @@ static int normalization(const struct pd *p, int kind, struct dnnl_desc *d)
 	d->shape.d[1] = c;
 	d->shape.f[0] = m.type;
 	if (fwd)
-		d->shape.f[1] = op_field(p, q, OPC_DNNL_OFF_NORM_FLAGS, 4) &
+		d->shape.f[1] = op_field(p, q, OPC_DNNL_OFF_NORM_FLAGS, 4, OPC_DNNL3_QUERY_FLAGS) &
 					OPC_DNNL_USE_GLOBAL_STATS ? 'g' : 'c';
 	return 0;
 }
@@ -558,14 +613,16 @@ static int resampling(const struct pd *p, struct dnnl_desc *d)
 	d->shape.d[1] = x.elems;
 	d->shape.d[2] = x.ndims - 2;
 	d->shape.f[0] = x.type;
-	d->shape.f[1] = op_field(p, OPC_DNNL_QUERY_RESAMPLING_D, OPC_DNNL_OFF_ALG, 4) ==
+	d->shape.f[1] = op_field(p, OPC_DNNL_QUERY_RESAMPLING_D, OPC_DNNL_OFF_ALG, 4,
+				 OPC_DNNL3_QUERY_ALG_KIND) ==
 				OPC_DNNL_RESAMPLING_LINEAR ? 'l' : 'n';
 	return 0;
 }
 
 static int reduction(const struct pd *p, struct dnnl_desc *d)
 {
-	int64_t alg = op_field(p, OPC_DNNL_QUERY_REDUCTION_D, OPC_DNNL_OFF_ALG_NOPROP, 4);
+	int64_t alg = op_field(p, OPC_DNNL_QUERY_REDUCTION_D, OPC_DNNL_OFF_ALG_NOPROP, 4,
+			       OPC_DNNL3_QUERY_ALG_KIND);
 	struct md y, x;
 
 	md_get(p, OPC_DNNL_QUERY_DST_MD, 0, &y);
@@ -590,7 +647,8 @@ static int rnn(const struct pd *p, struct dnnl_desc *d)
 		OPC_DNNL_ARG_DST_LAYER, OPC_DNNL_ARG_DST_ITER, OPC_DNNL_ARG_DST_ITER_C,
 		OPC_DNNL_ARG_BIAS,
 	};
-	int64_t cell = op_field(p, OPC_DNNL_QUERY_RNN_D, OPC_DNNL_OFF_RNN_CELL, 4), io = 0;
+	int64_t cell = op_field(p, OPC_DNNL_QUERY_RNN_D, OPC_DNNL_OFF_RNN_CELL, 4,
+				OPC_DNNL3_QUERY_CELL_KIND), io = 0;
 	struct md src, wl, wi;
 	char c;
 
@@ -624,22 +682,46 @@ static int rnn(const struct pd *p, struct dnnl_desc *d)
 	return 0;
 }
 
-/* oneDNN 2.x: the version whose descriptors this file reads */
-static int dnnl_readable(void)
+/* The major version of the loaded oneDNN if its descriptors can be read
+ * (2 or 3), 0 otherwise. */
+static int dnnl_major(void)
 {
-	static int readable = -1;
+	static int major = -1;
 	opc_dnnl_version_t version;
 	const struct opc_dnnl_version *v;
+	int m;
 
-	if (__atomic_load_n(&readable, __ATOMIC_RELAXED) >= 0)
-		return readable;
+	if ((m = __atomic_load_n(&major, __ATOMIC_RELAXED)) >= 0)
+		return m;
 	version = OPC_AUX(version, "dnnl_version");
 	v = version ? version() : NULL;
-	__atomic_store_n(&readable, v && v->major == 2, __ATOMIC_RELAXED);
-	if (!readable)
+	m = v && (v->major == 2 || v->major == 3) ? v->major : 0;
+	__atomic_store_n(&major, m, __ATOMIC_RELAXED);
+	if (!m)
 		pr_dbg(1, "oneDNN %d.%d: descriptors not read, executions counted with FLOPs "
 		       "unknown\n", v ? v->major : -1, v ? v->minor : -1);
-	return readable;
+	return m;
+}
+
+/* A 3.x primitive kind as 2.x numbers it (-1: none there) */
+static int kind_from3(int k)
+{
+	switch (k) {
+	case OPC_DNNL3_LRN: return OPC_DNNL_LRN;
+	case OPC_DNNL3_BATCH_NORMALIZATION: return OPC_DNNL_BATCH_NORMALIZATION;
+	case OPC_DNNL3_INNER_PRODUCT: return OPC_DNNL_INNER_PRODUCT;
+	case OPC_DNNL3_RNN: return OPC_DNNL_RNN;
+	case OPC_DNNL3_GEMM: return OPC_DNNL_GEMM;
+	case OPC_DNNL3_BINARY: return OPC_DNNL_BINARY;
+	case OPC_DNNL3_MATMUL: return OPC_DNNL_MATMUL;
+	case OPC_DNNL3_RESAMPLING: return OPC_DNNL_RESAMPLING;
+	case OPC_DNNL3_POOLING: return OPC_DNNL_POOLING;
+	case OPC_DNNL3_REDUCTION: return OPC_DNNL_REDUCTION;
+	case OPC_DNNL3_PRELU: return OPC_DNNL_PRELU;
+	case OPC_DNNL3_SOFTMAX: return OPC_DNNL_SOFTMAX_V2;
+	case OPC_DNNL3_LAYER_NORMALIZATION: return OPC_DNNL_LAYER_NORMALIZATION;
+	}
+	return k >= OPC_DNNL_REORDER && k <= OPC_DNNL_ELTWISE ? k : -1;
 }
 
 static void describe(const void *prim, struct dnnl_desc *d)
@@ -647,18 +729,26 @@ static void describe(const void *prim, struct dnnl_desc *d)
 	opc_dnnl_get_pd_t get_pd = OPC_AUX(get_pd, "dnnl_primitive_get_primitive_desc");
 	opc_dnnl_pd_query_t query = OPC_AUX(query, "dnnl_primitive_desc_query");
 	opc_dnnl_pd_query_md_t query_md = OPC_AUX(query_md, "dnnl_primitive_desc_query_md");
-	struct pd p = { NULL, query, query_md, 0 };
-	int kind = 0, prop = 0, ret = -1;
+	int major = dnnl_major();
+	struct pd p = { NULL, query, query_md, NULL, major == 3, 0 };
+	int raw_kind = 0, kind, prop = 0, ret = -1;
 
 	memset(d, 0, sizeof(*d));
 	d->rid = OPC_R_dnnl_primitive_execute;
-	if (!get_pd || !query || !p.query_md || !dnnl_readable() ||
+	if (p.v3) {
+		opc_dnnl_md_query_t md_query = NULL;
+
+		md_query = OPC_AUX(md_query, "dnnl_memory_desc_query");
+		p.md_query = md_query;
+	}
+	if (!get_pd || !query || !p.query_md || !major || (p.v3 && !p.md_query) ||
 	    get_pd(prim, &p.pd) != OPC_DNNL_SUCCESS || p.pd == NULL ||
-	    query(p.pd, OPC_DNNL_QUERY_PRIMITIVE_KIND, 0, &kind) != OPC_DNNL_SUCCESS)
+	    query(p.pd, OPC_DNNL_QUERY_PRIMITIVE_KIND, 0, &raw_kind) != OPC_DNNL_SUCCESS)
 		return;
 	if (query(p.pd, OPC_DNNL_QUERY_PROP_KIND, 0, &prop) != OPC_DNNL_SUCCESS)
 		prop = 0;
 	p.prop = prop;
+	kind = p.v3 ? kind_from3(raw_kind) : raw_kind;
 	switch (kind) {
 	case OPC_DNNL_CONVOLUTION:
 	case OPC_DNNL_DECONVOLUTION:
@@ -713,10 +803,10 @@ static void describe(const void *prim, struct dnnl_desc *d)
 		ret = rnn(&p, d);
 		break;
 	}
-	if (ret < 0) {		/* not costed: the kind is in the shape */
+	if (ret < 0) {		/* not costed: the kind, as oneDNN numbers it */
 		memset(d, 0, sizeof(*d));
 		d->rid = OPC_R_dnnl_primitive_execute;
-		d->shape.d[0] = kind;
+		d->shape.d[0] = raw_kind;
 		d->shape.d[1] = prop;
 	}
 }

@@ -4,9 +4,12 @@
  * nothing of it: every function is looked up at run time among the objects
  * already loaded.  Values are oneDNN 2.x's (include/oneapi/dnnl/
  * dnnl_types.h of 2.6, checked against the real header by
- * tests/progs/dnnl_abi.c where it is installed).  oneDNN 3.x renumbered
- * the primitive kinds and made memory descriptors opaque: dnnl.c reads
- * descriptors only from a 2.x library (dnnl_version()).
+ * tests/dnnl/dnnl_abi.c where it is installed).  oneDNN 3.x renumbered
+ * the primitive kinds, made memory descriptors opaque (read with
+ * dnnl_memory_desc_query) and replaced the operation descriptors with
+ * queries of the primitive descriptor: its values are at the end, from
+ * 3.x's include/oneapi/dnnl/dnnl_types.h (not installed here: tested
+ * against a simulated library only, tests/progs/dnnl_fake.c).
  */
 #ifndef OPC_DNNL_ABI_H
 #define OPC_DNNL_ABI_H
@@ -156,5 +159,40 @@ typedef int (*opc_dnnl_pd_get_attr_t)(const void *pd, const void **attr);
 typedef int (*opc_dnnl_attr_get_post_ops_t)(const void *attr, const void **post_ops);
 typedef int (*opc_dnnl_post_ops_len_t)(const void *post_ops);
 typedef int (*opc_dnnl_post_ops_get_kind_t)(const void *post_ops, int index);
+typedef int (*opc_dnnl_md_query_t)(const void *md, int what, void *result);
+
+/* ---- oneDNN 3.x ---- */
+
+/* dnnl_primitive_kind_t (3.x); 1 to 7 as 2.x */
+enum {
+	OPC_DNNL3_LRN = 8,
+	OPC_DNNL3_BATCH_NORMALIZATION = 9,
+	OPC_DNNL3_INNER_PRODUCT = 10,
+	OPC_DNNL3_RNN = 11,
+	OPC_DNNL3_GEMM = 12,
+	OPC_DNNL3_BINARY = 13,
+	OPC_DNNL3_MATMUL = 14,
+	OPC_DNNL3_RESAMPLING = 15,
+	OPC_DNNL3_POOLING = 16,
+	OPC_DNNL3_REDUCTION = 17,
+	OPC_DNNL3_PRELU = 18,
+	OPC_DNNL3_SOFTMAX = 19,
+	OPC_DNNL3_LAYER_NORMALIZATION = 20,
+};
+
+/* dnnl_query_t (3.x): the operation's parameters, and a memory
+ * descriptor's (dnnl_memory_desc_query); the others as 2.x */
+enum {
+	OPC_DNNL3_QUERY_FLAGS = 19,		/* unsigned * */
+	OPC_DNNL3_QUERY_ALG_KIND = 20,		/* dnnl_alg_kind_t * */
+	OPC_DNNL3_QUERY_LOCAL_SIZE_S64 = 24,	/* dnnl_dim_t * */
+	OPC_DNNL3_QUERY_CELL_KIND = 28,		/* dnnl_alg_kind_t * */
+	OPC_DNNL3_QUERY_KERNEL = 31,		/* const dnnl_dims_t ** */
+	OPC_DNNL3_QUERY_NDIMS_S32 = 256,	/* int * */
+	OPC_DNNL3_QUERY_DIMS = 257,		/* const dnnl_dims_t ** */
+	OPC_DNNL3_QUERY_DATA_TYPE = 258,	/* dnnl_data_type_t * */
+};
+
+#define OPC_DNNL3_ARG_POST_OP(i) (32768 * ((i) + 1))	/* DNNL_ARG_ATTR_MULTIPLE_POST_OP */
 
 #endif
