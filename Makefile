@@ -51,7 +51,7 @@ COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
-            preload/reject.c $(COMMON_LIB)
+            preload/reject.c preload/dnnl.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
@@ -101,6 +101,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \
+             /usr/include/dnnl.h:libdnnl-dev \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
@@ -260,10 +261,27 @@ $(BUILD)/tests/progs/dlopen_local: tests/progs/dlopen_local.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall $< -o $@ -ldl
 
+# with its own oneDNN, libdnnl_fake.so: the functions the library binds to
+$(BUILD)/tests/progs/dnnl_fake: tests/progs/dnnl_fake.c $(BUILD)/tests/progs/libdnnl_fake.so
+	$(CC) -O2 -g -Wall $< -o $@ -L$(BUILD)/tests/progs -Wl,-rpath,'$$ORIGIN' -ldnnl_fake
+
+$(BUILD)/tests/progs/libdnnl_fake.so: tests/progs/dnnl_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -shared -fPIC -DDNNL_FAKE_LIB $< -o $@
+
 $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
 		-llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
+
+# oneDNN programs (tests/integration/dnnl_ops.sh): built only where oneDNN's
+# headers are (libdnnl-dev, in TEST_DEPS); the test skips without them.
+# dnnl_abi compares preload/dnnl_abi.h with the real header.
+DNNL_PROGS := $(if $(wildcard /usr/include/dnnl.h),$(patsubst tests/dnnl/%.c,$(BUILD)/tests/dnnl/%, \
+              $(wildcard tests/dnnl/*.c)))
+$(BUILD)/tests/dnnl/%: tests/dnnl/%.c preload/dnnl_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Ipreload $< -o $@ -ldnnl
 
 # ---- the wrapper test (tests/integration/wrappers.sh) ----------------------
 # A BLAS/LAPACK/LAPACKE whose every entry point does nothing, and a program
@@ -323,7 +341,7 @@ endif
 gpu-fakes: $(GPU_TEST_DEPS)
 
 # what the tests run, in $(BUILD) (make test, make check-sanitize)
-test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(BUILD)/tests/progs/blas_calls-static \
+test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(DNNL_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 	$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
 
 test: test-deps
@@ -353,12 +371,19 @@ bench: test-deps
 		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace \
 		$(BUILD)/bench/spawn
 	@BUILD=$(BUILD) sh bench/run.sh
+	@$(if $(wildcard /usr/include/dnnl.h),$(MAKE) --no-print-directory $(BUILD)/bench/dnnl_loop)
+	@BUILD=$(BUILD) sh bench/dnnl.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
 	@BUILD=$(BUILD) sh bench/gpu.sh
+
+# a tiny oneDNN primitive in a loop (bench/dnnl.sh)
+$(BUILD)/bench/dnnl_loop: bench/dnnl_loop.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall $< -o $@ -ldnnl
 
 $(BUILD)/bench/gpu_overhead: bench/gpu_overhead.c $(FAKE_LIBS)
 	@mkdir -p $(dir $@)

@@ -18,8 +18,7 @@ static const struct {
 	const char *name;	/* the file name before ".so" */
 	const char *why;
 } libraries[] = {
-	{ "libdnnl", "oneDNN: its primitives (convolution, matmul, ...) are not intercepted" },
-	{ "libmkldnn", "oneDNN (as MKL-DNN): its primitives are not intercepted" },
+	{ "libmkldnn", "MKL-DNN (oneDNN before 2.0): its primitives are not intercepted" },
 	{ "libXNNPACK", "XNNPACK: neural-network operators, not intercepted" },
 	{ "libnnpack", "NNPACK: convolutions, not intercepted" },
 	{ "libpytorch_qnnpack", "QNNPACK: quantised operators, not intercepted" },
@@ -59,6 +58,17 @@ int opc_unseen(const char *path, char *why, size_t len)
 			snprintf(why, len, "%s", libraries[i].why);
 			return 1;
 		}
+	/* oneDNN 2.x and 3.x are read (preload/dnnl.c); another one's
+	 * executions are counted with FLOPs unknown */
+	if (n == 7 && !strncmp(base, "libdnnl", 7) && so[3] == '.') {
+		int major = atoi(so + 4);
+
+		if (major != 2 && major != 3) {
+			snprintf(why, len, "oneDNN %d: its executions are counted, their work not "
+				 "(FLOPs unknown): opcount reads oneDNN 2 and 3", major);
+			return 1;
+		}
+	}
 	if (n == 8 && !strncmp(base, "libcudnn", 8) && so[3] == '.') {
 		int major = atoi(so + 4);
 

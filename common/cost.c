@@ -1195,3 +1195,292 @@ void opc_cost_cuda_memset2d(const struct opc_shape *s, char prec, struct opc_cos
 {
 	opc_cost_cuda_memcpy2d(s, prec, o);
 }
+
+/* ---- oneDNN (preload/dnnl.c) ----
+ *
+ * Shapes are logical element counts of the primitive's memory descriptors
+ * and the element types are flags with the cuDNN letters (cudnn_tsize).
+ *
+ * Contractions (convolution, deconvolution, inner product, matmul), in
+ * the terms of a forward convolution: d[0] y output elements, d[1] red
+ * multiply-adds per output element (C/groups x filter taps; K of a
+ * matmul), d[2] x input elements, d[3] w weights elements.  Every pass
+ * does y x red multiply-adds, 2 y red FLOPs, the count of the cuDNN rows
+ * and of torch.profiler (padding included: a padded zero is multiplied
+ * like any other); bytes are the two tensors read (f[0] their type) and
+ * the one written (f[1]).  Forward: reads x and w, writes y; backward
+ * data: reads y and w, writes x; backward weights: reads x and y, writes
+ * w.  The bias and the post-ops are not in these rows (dnnl_epilogue).
+ */
+static int dnnl_contraction(const struct opc_shape *s, struct opc_cost *o)
+{
+	if (bad(s, 4))
+		return 0;
+	o->flops = 2 * (uint64_t)s->d[0] * (uint64_t)s->d[1];
+	return 1;
+}
+
+void opc_cost_dnnl_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (dnnl_contraction(s, o))
+		o->bytes = cudnn_by((x + w) * cudnn_tsize(s->f[0]) + y * cudnn_tsize(s->f[1]));
+}
+
+void opc_cost_dnnl_bwd_data(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (dnnl_contraction(s, o))
+		o->bytes = cudnn_by((y + w) * cudnn_tsize(s->f[0]) + x * cudnn_tsize(s->f[1]));
+}
+
+void opc_cost_dnnl_bwd_weights(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double y = s->d[0], x = s->d[2], w = s->d[3];
+
+	(void)prec;
+	if (dnnl_contraction(s, o))
+		o->bytes = cudnn_by((y + x) * cudnn_tsize(s->f[0]) + w * cudnn_tsize(s->f[1]));
+}
+
+/*
+ * The bias and fused post-ops of one contraction: d[0] n output elements,
+ * d[1] per FLOPs per output element (the bias add 1, and 1 per sum,
+ * eltwise, binary or prelu post-op), d[2] bias elements read (written, for
+ * a backward-weights pass's diff_bias), d[3] elements the post-ops read
+ * (sum: the destination; binary and prelu: their second source); f[0] the
+ * output's type.  The output itself is counted by the contraction.
+ */
+void opc_cost_dnnl_epilogue(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2) || s->d[2] < 0 || s->d[3] < 0)
+		return;
+	o->flops = (uint64_t)s->d[0] * (uint64_t)s->d[1];
+	o->bytes = cudnn_by(((double)s->d[2] + (double)s->d[3]) * cudnn_tsize(s->f[0]));
+}
+
+/*
+ * Element-wise and normalisation primitives (d[0] n elements, f[0] type):
+ * a count per element, and bytes as the tensors read and written, n
+ * elements each: forward reads the source and writes the destination (2),
+ * backward reads the source (or destination) and diff_dst and writes
+ * diff_src (3).
+ */
+static void dnnl_per_elem(const struct opc_shape *s, int ndims, double per, double tensors,
+			  double extra, struct opc_cost *o)
+{
+	if (bad(s, ndims))
+		return;
+	o->flops = (uint64_t)llround(per * (double)s->d[0]);
+	o->bytes = cudnn_by((tensors * (double)s->d[0] + extra) * cudnn_tsize(s->f[0]));
+}
+
+void opc_cost_dnnl_eltwise_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 1, 2, 0, o);
+}
+
+void opc_cost_dnnl_eltwise_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 2, 3, 0, o);
+}
+
+void opc_cost_dnnl_softmax_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 5, 2, 0, o);
+}
+
+void opc_cost_dnnl_softmax_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 4, 3, 0, o);
+}
+
+/* d[1] w the slope elements (read; written too, diff_weights, backward) */
+void opc_cost_dnnl_prelu_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 2, 2, 2, (double)s->d[1], o);
+}
+
+void opc_cost_dnnl_prelu_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 2, 4, 3, 2 * (double)s->d[1], o);
+}
+
+/* d[0] y, d[1] window, d[2] x: forward reads x, writes y; backward reads
+ * dy, writes dx (a max pooling's workspace is not counted) */
+void opc_cost_dnnl_pooling_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)s->d[0] * (uint64_t)s->d[1];
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[2]) * cudnn_tsize(s->f[0]));
+}
+
+void opc_cost_dnnl_pooling_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	opc_cost_dnnl_pooling_fwd(s, prec, o);
+}
+
+/* d[1] size: taps of the window; per element 2 size (the squares and
+ * their sum) + 5 (k + alpha/size x sum: 3, the power, the division) */
+void opc_cost_dnnl_lrn_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[1] > 0)
+		dnnl_per_elem(s, 2, 2 * (double)s->d[1] + 5, 2, 0, o);
+}
+
+void opc_cost_dnnl_lrn_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[1] > 0)
+		dnnl_per_elem(s, 2, 2 * (2 * (double)s->d[1] + 5), 3, 0, o);
+}
+
+/*
+ * Normalisation, d[1] c statistics (f32 whatever the data type): forward
+ * with given statistics ('g') 2n + 5c, reading mean, variance, scale and
+ * shift; computing them 6n + 8c, writing mean and variance and reading
+ * scale and shift; backward 9n + 6c, reading mean, variance and scale,
+ * writing diff_scale and diff_shift.
+ */
+void opc_cost_dnnl_norm_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double c = (double)s->d[1];
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	if (s->f[1] == 'g')
+		dnnl_per_elem(s, 2, 2, 2, 0, o), o->flops += 5 * (uint64_t)s->d[1];
+	else
+		dnnl_per_elem(s, 2, 6, 2, 0, o), o->flops += 8 * (uint64_t)s->d[1];
+	o->bytes += cudnn_by(4 * c * 4);
+}
+
+void opc_cost_dnnl_norm_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	dnnl_per_elem(s, 2, 9, 3, 0, o);
+	o->flops += 6 * (uint64_t)s->d[1];
+	o->bytes += cudnn_by(5 * (double)s->d[1] * 4);
+}
+
+/* d[0] n, d[1] a, d[2] b: one operation per destination element */
+void opc_cost_dnnl_binary(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 3))
+		return;
+	o->flops = (uint64_t)s->d[0];
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[1] + (double)s->d[2]) *
+			    cudnn_tsize(s->f[0]));
+}
+
+/* d[0] n, d[1] k sources */
+void opc_cost_dnnl_sum(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = (uint64_t)(s->d[1] - 1) * (uint64_t)s->d[0];
+	o->bytes = cudnn_by((double)(s->d[1] + 1) * (double)s->d[0] * cudnn_tsize(s->f[0]));
+}
+
+/* concat, shuffle: each element read and written once */
+void opc_cost_dnnl_move(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	dnnl_per_elem(s, 1, 0, 2, 0, o);
+}
+
+/* d[0] y, d[1] x, d[2] sp; f[1] 'n' nearest, 'l' linear */
+void opc_cost_dnnl_resampling(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 3) || s->d[2] > 3)
+		return;
+	if (s->f[1] == 'l')
+		o->flops = (uint64_t)s->d[0] * ((2u << s->d[2]) - 1);
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[1]) * cudnn_tsize(s->f[0]));
+}
+
+/* d[0] y, d[1] x; f[1] 'm' max/min/sum/mul, 'a' mean, 'n' norms */
+void opc_cost_dnnl_reduction(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	uint64_t y = (uint64_t)s->d[0], x = (uint64_t)s->d[1];
+
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->flops = s->f[1] == 'a' ? x + y : s->f[1] == 'n' ? 2 * x + y : x;
+	o->bytes = cudnn_by(((double)s->d[0] + (double)s->d[1]) * cudnn_tsize(s->f[0]));
+}
+
+/* FLOPs per cell element: f[1] 'R' vanilla, 'L' LSTM, 'G' GRU, 'B' LBR-GRU */
+static int dnnl_cell_flops(char cell)
+{
+	switch (cell) {
+	case 'R': return 3;	/* bias, the two GEMMs' sum, activation */
+	case 'L': return 17;	/* 4 gates x (bias, sum, activation); c: 3; h: 2 */
+	case 'G': return 14;	/* 3 gates x 3; r h: 1; h = u h + (1 - u) c: 4 */
+	case 'B': return 15;	/* GRU's, and the extra bias of the linear gate */
+	}
+	return 0;
+}
+
+/* d[0] tn, d[1] weights, d[2] cells, d[3] io; weights and io once each */
+void opc_cost_dnnl_rnn_fwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 4) || !dnnl_cell_flops(s->f[1]))
+		return;
+	o->flops = 2 * (uint64_t)s->d[0] * (uint64_t)s->d[1] +
+		   (uint64_t)dnnl_cell_flops(s->f[1]) * (uint64_t)s->d[2];
+	o->bytes = cudnn_by(((double)s->d[1] + (double)s->d[3]) * cudnn_tsize(s->f[0]));
+}
+
+/* the data and the weights gradients: twice the forward; the weights read
+ * and their gradients written */
+void opc_cost_dnnl_rnn_bwd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 4) || !dnnl_cell_flops(s->f[1]))
+		return;
+	o->flops = 4 * (uint64_t)s->d[0] * (uint64_t)s->d[1] +
+		   2 * (uint64_t)dnnl_cell_flops(s->f[1]) * (uint64_t)s->d[2];
+	o->bytes = cudnn_by((2 * (double)s->d[1] + 2 * (double)s->d[3]) * cudnn_tsize(s->f[0]));
+}
+
+/* A reorder: d[0] elements, read in f[0] and written in f[1]; no FLOPs. */
+void opc_cost_dnnl_reorder(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 1))
+		return;
+	o->bytes = cudnn_by((double)s->d[0] * (cudnn_tsize(s->f[0]) + cudnn_tsize(s->f[1])));
+}
+
+/* d[0] the primitive kind, d[1] the propagation kind: not costed (the
+ * family is marked unknown) */
+void opc_cost_dnnl_primitive_execute(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	(void)prec;
+	o->flops = 0;
+	o->bytes = 0;
+}

@@ -15,6 +15,7 @@ const char *opc_iface_name(int iface)
 	case OPC_IF_CUBLASLT: return "cublaslt";
 	case OPC_IF_CUDNN: return "cudnn";
 	case OPC_IF_CUDART: return "cudart";
+	case OPC_IF_DNNL: return "dnnl";
 	case OPC_IF_REGION: return "region";
 	}
 	return "?";

@@ -19,7 +19,8 @@ enum opc_iface {
 	OPC_IF_CUBLAS = 3,	/* GPU interfaces from here on */
 	OPC_IF_CUBLASLT = 4,
 	OPC_IF_CUDNN = 5,
-	OPC_IF_CUDART = 6,
+	OPC_IF_CUDART = 6,	/* GPU interfaces up to here */
+	OPC_IF_DNNL = 7,	/* oneDNN primitives (host) */
 	OPC_IF_REGION = 8,	/* not a library: time in layer regions (layer.c) */
 };
 

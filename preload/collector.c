@@ -235,6 +235,7 @@ static void emit_key(struct opc_thread *t, uint32_t n, uint32_t gid)
 	k->flags |= (s->key.kflags & OPC_KEY_NESTED ? OPC_TKEY_NESTED : 0) |
 		    (s->key.kflags & OPC_KEY_OVERFLOW ? OPC_TKEY_OVERFLOW : 0) |
 		    (s->key.kflags & OPC_KEY_CAPTURED ? OPC_TKEY_CAPTURED : 0) |
+		    (s->key.kflags & OPC_KEY_UNKNOWN ? OPC_TKEY_UNKNOWN : 0) |
 		    (s->key.kflags & OPC_KEY_REGION ? OPC_TKEY_REGION : 0);
 	if (s->key.kflags & OPC_KEY_REJECTED)	/* 0 FLOPs, exactly */
 		k->flags = (k->flags & ~(OPC_TKEY_ESTIMATED | OPC_TKEY_UNKNOWN)) |

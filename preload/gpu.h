@@ -56,31 +56,6 @@ int opc_gpu_begin(struct opc_gpu_call *g, int rid, void *site);
 void opc_gpu_enter(struct opc_gpu_call *g);
 void opc_gpu_exit(struct opc_gpu_call *g, int queued);
 
-/*
- * A symbol of another loaded object (libcudart's cudaEventRecord,
- * libcublas's cublasGetStream_v2), never our own, cached: looked up again
- * after a dlclose (opc_resolve_gen) or, while missing, when objects were
- * loaded since (opc_resolve_epoch).
- */
-#define OPC_AUX(var, name)                                                     \
-	({                                                                     \
-		static void *var##_p;                                          \
-		static unsigned var##_gen = ~0u;                               \
-		static unsigned long long var##_ep;                            \
-		unsigned _g = __atomic_load_n(&opc_resolve_gen, __ATOMIC_ACQUIRE); \
-		void *_p = __atomic_load_n(&var##_p, __ATOMIC_ACQUIRE);       \
-		if (__builtin_expect(__atomic_load_n(&var##_gen, __ATOMIC_ACQUIRE) != _g, 0) || \
-		    (_p == NULL &&                                             \
-		     __atomic_load_n(&var##_ep, __ATOMIC_RELAXED) != opc_resolve_epoch())) { \
-			/* racing threads store the same values */             \
-			__atomic_store_n(&var##_ep, opc_resolve_epoch(), __ATOMIC_RELAXED); \
-			_p = opc_resolve_name(name);                           \
-			__atomic_store_n(&var##_p, _p, __ATOMIC_RELEASE);      \
-			__atomic_store_n(&var##_gen, _g, __ATOMIC_RELEASE);    \
-		}                                                              \
-		(__typeof__(var))_p;                                           \
-	})
-
 /* fork handlers of the GPU files' own locks (called from shim.c) */
 void opc_cudnn_atfork_prepare(void);
 void opc_cudnn_atfork_parent(void);

@@ -81,7 +81,7 @@ static void capture_stack(struct opc_thread *t, uint32_t ns, struct opc_slot *s)
 /* What a call of key k costs; a refused call did no work (reject.h). */
 static void key_cost(const struct opc_key *k, struct opc_cost *cost)
 {
-	if (k->kflags & OPC_KEY_REJECTED)
+	if (k->kflags & (OPC_KEY_REJECTED | OPC_KEY_UNKNOWN))
 		*cost = (struct opc_cost){ 0, 0 };
 	else
 		opc_routine_cost(k->rid, &k->shape, cost);

@@ -57,7 +57,9 @@
 #define OPC_KEY_CAPTURED 0x4	/* enqueued into a CUDA graph being captured */
 #define OPC_KEY_REJECTED 0x8	/* the library refused its arguments: no work
 				   (reject.h), 0 FLOPs and 0 bytes */
-#define OPC_KEY_REGION	 0x10	/* not calls: the thread's time in layer `layer`
+#define OPC_KEY_UNKNOWN	 0x10	/* its shape could not be read (a oneDNN
+				   descriptor): FLOPs unknown, 0 counted */
+#define OPC_KEY_REGION	 0x20	/* not calls: the thread's time in layer `layer`
 				   (layer.c); ticks is wall time */
 /* bits 8..15: CUDA device ordinal + 1 (0: a host call), see gpu.h */
 #define OPC_KEY_DEV_SHIFT 8

@@ -20,12 +20,14 @@ CHAR_TOKENS = {"T": "trans", "U": "uplo", "S": "side", "D": "diag", "J": "job"}
 # G: cuBLAS (handle first, enums, scalars by pointer), generated like the
 # CPU interfaces.  L (cublasLt), N (cuDNN) and R (CUDA runtime) lines only
 # declare a routine: its wrapper is written by hand in preload/gpu_*.c,
-# because its shape comes from descriptors, not from its arguments.  X
+# because its shape comes from descriptors, not from its arguments.  D
+# (oneDNN) lines name the rows of preload/dnnl.c's one wrapper of
+# dnnl_primitive_execute, one per primitive kind and propagation.  X
 # declares the key of the time in layer regions (preload/layer.c).
 IFACE = {"C": "OPC_IF_CBLAS", "F": "OPC_IF_FORTRAN", "E": "OPC_IF_LAPACKE",
          "G": "OPC_IF_CUBLAS", "L": "OPC_IF_CUBLASLT", "N": "OPC_IF_CUDNN",
-         "R": "OPC_IF_CUDART", "X": "OPC_IF_REGION"}
-HANDWRITTEN = "LNRX"
+         "R": "OPC_IF_CUDART", "D": "OPC_IF_DNNL", "X": "OPC_IF_REGION"}
+HANDWRITTEN = "LNRDX"
 
 
 class TableError(Exception):
@@ -72,7 +74,7 @@ def parse(path):
         if fam is None or words[0] not in IFACE:
             raise TableError("%s: expected 'family' or an interface line (%s)" %
                              (where, "/".join(IFACE)))
-        m = re.match(r"^([CFEGLNRX])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
+        m = re.match(r"^([CFEGLNRDX])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
         if not m:
             raise TableError("%s: cannot parse signature" % where)
         iface, ret, sym, args = m.groups()
@@ -231,7 +233,7 @@ def gen_argdescs(routines):
     for r in routines:
         params = r["sig"]["params"]
         index = {n: i for i, (_, n) in enumerate(params)}
-        if r["sig"]["iface"] in "GLNR":	# GPU: not decoded by the ptrace tracer
+        if r["sig"]["iface"] in "GLNRD":	# GPU, oneDNN: not decoded by the ptrace tracer
             out.append('\t{ "", { -1, -1, -1, -1 }, { -1, -1, -1, -1 } },')
             continue
         dims = [index[d] for d in r["fam"]["dims"]]

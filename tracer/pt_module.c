@@ -40,6 +40,10 @@ int pt_rnames_init(void)
 		 * would time nothing; they are the preload library's */
 		if (opc_iface_gpu(opc_routines[rid].iface))
 			continue;
+		/* oneDNN: the shape is in descriptors the tracer cannot
+		 * query from outside; the preload library's alone */
+		if (opc_routines[rid].iface == OPC_IF_DNNL)
+			continue;
 		/* reserved: cannot fail */
 		opc_hashtab_insert(&rnames, opc_hash_str(OPC_HASH_SEED, opc_routines[rid].symbol),
 				   rid + 1);

@@ -35,7 +35,8 @@ stderr), 2 on bad usage or unreadable JSON.
 import json
 import sys
 
-IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart", "region")
+IFACES = ("cblas", "fortran", "lapacke", "cublas", "cublaslt", "cudnn", "cudart", "dnnl",
+          "region")
 SOURCES = ("rapl", "perf", "nvml", "estimate", "none")
 
 

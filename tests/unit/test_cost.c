@@ -1656,6 +1656,367 @@ static void test_cudnn_anchors(void **state)
 			 (200704 + 200704 + 2 * 36864) * 2);
 }
 
+/* ---- oneDNN (preload/dnnl.c) -----------------------------------------------
+ *
+ * Rows named after the primitive kind and propagation; contractions take
+ * the forward convolution's terms (y, red, x, w), whatever the pass.  The
+ * models: multiply-adds by walking real geometries (conv_walk, a matmul's
+ * every output element and reduction index with broadcast batches), and
+ * bytes as each tensor read or written once in its type.
+ */
+
+static struct cudnn_model dnnl_models[] = {
+	{ "dnnl_convolution_forward", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_deconvolution_backward_data", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_inner_product_forward", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_matmul", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_convolution_backward_data", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_deconvolution_forward", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_inner_product_backward_data", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_convolution_backward_weights", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_deconvolution_backward_weights", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_inner_product_backward_weights", 3, EXACT, "y,red,x,w", "rtype,wtype", 0 },
+	{ "dnnl_epilogue", 1, EXACT, "n,per,bias,read", "type", 0 },
+	{ "dnnl_reorder", 1, EXACT, "n", "rtype,wtype", 0 },
+	{ "dnnl_primitive_execute", 3, UNKNOWN, "kind,prop", "", 0 },
+	{ "dnnl_eltwise_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_eltwise_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_softmax_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_logsoftmax_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_softmax_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_logsoftmax_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_prelu_forward", 1, EXACT, "n,w", "type", 0 },
+	{ "dnnl_prelu_backward", 1, EXACT, "n,w", "type", 0 },
+	{ "dnnl_pooling_forward", 2, EXACT, "y,window,x", "type", 0 },
+	{ "dnnl_pooling_backward", 2, EXACT, "y,window,x", "type", 0 },
+	{ "dnnl_lrn_forward", 1, EXACT, "n,size", "type", 0 },
+	{ "dnnl_lrn_backward", 1, EXACT, "n,size", "type", 0 },
+	{ "dnnl_batch_normalization_forward", 1, EXACT, "n,c", "type,stats", 0 },
+	{ "dnnl_layer_normalization_forward", 1, EXACT, "n,c", "type,stats", 0 },
+	{ "dnnl_batch_normalization_backward", 1, EXACT, "n,c", "type", 0 },
+	{ "dnnl_layer_normalization_backward", 1, EXACT, "n,c", "type", 0 },
+	{ "dnnl_binary", 1, EXACT, "n,a,b", "type", 0 },
+	{ "dnnl_sum", 1, EXACT, "n,k", "type", 0 },
+	{ "dnnl_concat", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_shuffle_forward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_shuffle_backward", 1, EXACT, "n", "type", 0 },
+	{ "dnnl_resampling_forward", 1, EXACT, "y,x,sp", "type,alg", 0 },
+	{ "dnnl_resampling_backward", 1, EXACT, "y,x,sp", "type,alg", 0 },
+	{ "dnnl_reduction", 1, EXACT, "y,x", "type,alg", 0 },
+	{ "dnnl_rnn_forward", 3, EXACT, "tn,weights,cells,io", "type,cell", 0 },
+	{ "dnnl_rnn_backward", 3, EXACT, "tn,weights,cells,io", "type,cell", 0 },
+};
+
+#define N_DNNL_MODELS (sizeof(dnnl_models) / sizeof(dnnl_models[0]))
+
+static int dnnl_model_check(const struct opc_routine *r)
+{
+	for (size_t i = 0; i < N_DNNL_MODELS; i++) {
+		struct cudnn_model *m = &dnnl_models[i];
+
+		if (strcmp(m->op, r->op))
+			continue;
+		m->used++;
+		if (r->prec != 'x' || r->level != m->level || r->flops_kind != m->flops_kind ||
+		    strcmp(r->dims, m->dims) || strcmp(r->flags, m->flags) || r->cost == NULL ||
+		    opc_routine_find(r->symbol) < 0) {
+			print_error("%s: table says prec %c level %d flops kind %d dims \"%s\" "
+				    "flags \"%s\"; expected x %d %d \"%s\" \"%s\"\n", r->symbol,
+				    r->prec, r->level, r->flops_kind, r->dims, r->flags, m->level,
+				    m->flops_kind, m->dims, m->flags);
+			return 1;
+		}
+		return 0;
+	}
+	print_error("%s: no independent oneDNN cost model in test_cost.c\n", r->symbol);
+	return 1;
+}
+
+static int dnnl_check(const char *op, const int64_t *d, const char *f, int64_t flops,
+		      int64_t bytes2, const char *what)
+{
+	struct opc_cost c = cudnn_cost(op, d, f);
+
+	if (c.flops == (uint64_t)flops && c.bytes == (uint64_t)(bytes2 + 1) / 2)
+		return 0;
+	print_error("%s %s types %s: %llu flops %llu bytes, want %lld %lld/2\n", op, what, f,
+		    (unsigned long long)c.flops, (unsigned long long)c.bytes, (long long)flops,
+		    (long long)bytes2);
+	return 1;
+}
+
+/*
+ * Convolution passes, and the deconvolution (the transposed convolution:
+ * its forward pass is the walked convolution's backward data pass, its
+ * source the walked convolution's output), and the inner product (a
+ * convolution whose filter covers the whole input: one output pixel).
+ */
+static void test_dnnl_contractions(void **state)
+{
+	static const char *types[] = { "ss", "dd", "hh", "bb", "ui", "is", "bs" };
+	int failures = 0, checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(conv_geoms) / sizeof(conv_geoms[0]); i++) {
+		int64_t y, x, w, padded, macs = conv_walk(&conv_geoms[i], &y, &x, &w, &padded);
+		int64_t d[4] = { y, w / conv_geoms[i].k, x, w };
+
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+			int64_t r2 = cudnn_size2(types[t][0]), w2 = cudnn_size2(types[t][1]);
+			char what[32];
+
+			snprintf(what, sizeof(what), "geometry %zu", i);
+			failures += dnnl_check("dnnl_convolution_forward", d, types[t], 2 * macs,
+					       (x + w) * r2 + y * w2, what);
+			failures += dnnl_check("dnnl_convolution_backward_data", d, types[t],
+					       2 * macs, (y + w) * r2 + x * w2, what);
+			failures += dnnl_check("dnnl_convolution_backward_weights", d, types[t],
+					       2 * macs, (x + y) * r2 + w * w2, what);
+			/* deconvolution: source y (read), destination x (written) */
+			failures += dnnl_check("dnnl_deconvolution_forward", d, types[t], 2 * macs,
+					       (y + w) * r2 + x * w2, what);
+			failures += dnnl_check("dnnl_deconvolution_backward_data", d, types[t],
+					       2 * macs, (x + w) * r2 + y * w2, what);
+			failures += dnnl_check("dnnl_deconvolution_backward_weights", d, types[t],
+					       2 * macs, (x + y) * r2 + w * w2, what);
+			checked += 6;
+		}
+	}
+	/* inner product: N x IC x spatial -> N x OC, every weight once per image */
+	for (int n = 1; n <= 5; n += 2)
+		for (int ic = 1; ic <= 9; ic += 4)
+			for (int oc = 1; oc <= 7; oc += 3)
+				for (int sp = 1; sp <= 16; sp *= 4) {
+					int64_t macs = 0, d[4];
+
+					for (int a = 0; a < n; a++)
+						for (int o = 0; o < oc; o++)
+							for (int k = 0; k < ic * sp; k++)
+								macs++;
+					d[0] = (int64_t)n * oc;
+					d[1] = (int64_t)ic * sp;
+					d[2] = (int64_t)n * ic * sp;
+					d[3] = (int64_t)oc * ic * sp;
+					failures += dnnl_check("dnnl_inner_product_forward", d, "ss",
+							       2 * macs, (d[2] + d[3] + d[0]) * 8, "ip");
+					failures += dnnl_check("dnnl_inner_product_backward_data", d,
+							       "ss", 2 * macs,
+							       (d[0] + d[3] + d[2]) * 8, "ip");
+					failures += dnnl_check("dnnl_inner_product_backward_weights",
+							       d, "ss", 2 * macs,
+							       (d[2] + d[0] + d[3]) * 8, "ip");
+					checked += 3;
+				}
+	/* matmul: batches broadcast from 1 in the source or the weights */
+	static const int mm[][5] = {	/* batch_src, batch_wei, M, K, N */
+		{ 1, 1, 3, 4, 5 }, { 4, 4, 2, 3, 2 }, { 4, 1, 5, 2, 3 }, { 1, 3, 2, 6, 1 },
+		{ 2, 2, 1, 1, 1 }, { 6, 1, 7, 7, 7 },
+	};
+	for (size_t i = 0; i < sizeof(mm) / sizeof(mm[0]); i++) {
+		int bs = mm[i][0], bw = mm[i][1], m = mm[i][2], k = mm[i][3], n = mm[i][4];
+		int b = bs > bw ? bs : bw;
+		int64_t macs = 0;
+
+		for (int a = 0; a < b; a++)
+			for (int r = 0; r < m; r++)
+				for (int c = 0; c < n; c++)
+					for (int j = 0; j < k; j++)
+						macs++;
+		int64_t d[4] = { (int64_t)b * m * n, k, (int64_t)bs * m * k, (int64_t)bw * k * n };
+
+		failures += dnnl_check("dnnl_matmul", d, "ss", 2 * macs, (d[2] + d[3] + d[0]) * 8,
+				       "matmul");
+		failures += dnnl_check("dnnl_matmul", d, "uI", 2 * macs,
+				       (d[2] + d[3]) * 2 + d[0] * 8, "matmul int8");
+		checked += 2;
+	}
+	print_message("%d oneDNN contraction costs compared, %d mismatches\n", checked, failures);
+	assert_int_equal(failures, 0);
+}
+
+/*
+ * The element-wise, normalisation, pooling and RNN models, each recounted
+ * from its parts: pooling by visiting every window tap of a real
+ * geometry, resampling by the 2^sp corners each output interpolates, the
+ * RNN by visiting every gate of every cell (one multiply-add per input and
+ * state channel) in a multi-layer, bidirectional network.
+ */
+static void test_dnnl_elementwise(void **state)
+{
+	int failures = 0, checked = 0;
+	static const char *types = "sbhd";
+
+	(void)state;
+	for (const char *t = types; *t; t++) {
+		int64_t z = cudnn_size2(*t);
+		char f[4] = { *t, 0, 0, 0 };
+
+		for (int64_t n = 1; n <= 1000; n *= 10) {
+			int64_t d[4] = { n, 0, 0, 0 };
+
+			/* eltwise: the function; backward its derivative and the product */
+			failures += dnnl_check("dnnl_eltwise_forward", d, f, n, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_eltwise_backward", d, f, 2 * n, 3 * n * z, "n");
+			/* softmax: max, subtract, exp, sum, divide; backward: product,
+			 * sum, subtract, product (logsoftmax: sum, exp, product, subtract) */
+			failures += dnnl_check("dnnl_softmax_forward", d, f, 5 * n, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_logsoftmax_forward", d, f, 5 * n, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_softmax_backward", d, f, 4 * n, 3 * n * z, "n");
+			failures += dnnl_check("dnnl_logsoftmax_backward", d, f, 4 * n, 3 * n * z, "n");
+			failures += dnnl_check("dnnl_concat", d, f, 0, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_shuffle_forward", d, f, 0, 2 * n * z, "n");
+			failures += dnnl_check("dnnl_shuffle_backward", d, f, 0, 2 * n * z, "n");
+			checked += 9;
+			/* prelu with c slopes: compare and multiply; backward 4 */
+			for (int64_t c = 1; c <= n; c *= 10) {
+				int64_t dp[4] = { n, c, 0, 0 };
+
+				failures += dnnl_check("dnnl_prelu_forward", dp, f, 2 * n,
+						       (2 * n + c) * z, "prelu");
+				failures += dnnl_check("dnnl_prelu_backward", dp, f, 4 * n,
+						       (3 * n + 2 * c) * z, "prelu");
+				/* normalisation, c statistics of f32 */
+				char fg[4] = { *t, 'g', 0, 0 }, fc[4] = { *t, 'c', 0, 0 };
+
+				failures += dnnl_check("dnnl_batch_normalization_forward", dp, fg,
+						       2 * n + 5 * c, 2 * n * z + 4 * c * 8, "given");
+				failures += dnnl_check("dnnl_layer_normalization_forward", dp, fc,
+						       6 * n + 8 * c, 2 * n * z + 4 * c * 8, "computed");
+				failures += dnnl_check("dnnl_batch_normalization_backward", dp, f,
+						       9 * n + 6 * c, 3 * n * z + 5 * c * 8, "bwd");
+				failures += dnnl_check("dnnl_layer_normalization_backward", dp, f,
+						       9 * n + 6 * c, 3 * n * z + 5 * c * 8, "bwd");
+				/* binary with a broadcast second source; sum of c sources */
+				int64_t db[4] = { n, n, c, 0 }, ds[4] = { n, c, 0, 0 };
+
+				failures += dnnl_check("dnnl_binary", db, f, n, (2 * n + c) * z, "bin");
+				failures += dnnl_check("dnnl_sum", ds, f, (c - 1) * n, (c + 1) * n * z,
+						       "sum");
+				checked += 8;
+			}
+			/* LRN across 5 channels, and within a 3x3 window */
+			for (int64_t size = 5; size <= 9; size += 4) {
+				int64_t dl[4] = { n, size, 0, 0 };
+				int64_t per = 0;
+
+				for (int64_t j = 0; j < size; j++)
+					per += 2;	/* square, add */
+				per += 5;
+				failures += dnnl_check("dnnl_lrn_forward", dl, f, per * n, 2 * n * z,
+						       "lrn");
+				failures += dnnl_check("dnnl_lrn_backward", dl, f, 2 * per * n,
+						       3 * n * z, "lrn");
+				checked += 2;
+			}
+		}
+	}
+	/* pooling: 2x3x9x9, 3x3 window, stride 2, padding 1, every tap visited */
+	{
+		int64_t taps = 0, out = (9 + 2 - 3) / 2 + 1;
+
+		for (int64_t o = 0; o < 2 * 3 * out * out; o++)
+			for (int r = 0; r < 3; r++)
+				for (int c = 0; c < 3; c++)
+					taps++;
+		int64_t d[4] = { 2 * 3 * out * out, 9, 2 * 3 * 9 * 9, 0 };
+
+		failures += dnnl_check("dnnl_pooling_forward", d, "s", taps, (d[0] + d[2]) * 8,
+				       "pool");
+		failures += dnnl_check("dnnl_pooling_backward", d, "s", taps, (d[0] + d[2]) * 8,
+				       "pool");
+		checked += 2;
+	}
+	/* resampling 1 to 3 spatial dims: nearest copies, linear weighs 2^sp */
+	for (int sp = 1; sp <= 3; sp++) {
+		int64_t y = 100, x = 37, corners = 1;
+
+		for (int i = 0; i < sp; i++)
+			corners *= 2;
+		int64_t d[4] = { y, x, sp, 0 };
+
+		failures += dnnl_check("dnnl_resampling_forward", d, "sn", 0, (y + x) * 8, "near");
+		failures += dnnl_check("dnnl_resampling_forward", d, "sl", y * (2 * corners - 1),
+				       (y + x) * 8, "linear");
+		failures += dnnl_check("dnnl_resampling_backward", d, "sl", y * (2 * corners - 1),
+				       (y + x) * 8, "linear");
+		checked += 3;
+	}
+	/* reduction of 600 elements to 20 */
+	failures += dnnl_check("dnnl_reduction", (int64_t[4]){ 20, 600, 0, 0 }, "sm", 600,
+			       620 * 8, "max");
+	failures += dnnl_check("dnnl_reduction", (int64_t[4]){ 20, 600, 0, 0 }, "sa", 620,
+			       620 * 8, "mean");
+	failures += dnnl_check("dnnl_reduction", (int64_t[4]){ 20, 600, 0, 0 }, "sn", 1220,
+			       620 * 8, "norm");
+	checked += 3;
+	/* RNN: T 4, N 3, 2 layers, 2 directions, SLC = SIC = DHC = 5 */
+	{
+		static const struct {
+			char cell;
+			int gates, per;
+		} cells[] = { { 'R', 1, 3 }, { 'L', 4, 17 }, { 'G', 3, 14 }, { 'B', 3, 15 } };
+		const int T = 4, N = 3, L = 2, D = 2, C = 5;
+
+		for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+			int64_t macs = 0, ncell = 0, g = cells[i].gates;
+			int64_t w = 2 * (int64_t)L * D * C * g * C, io = 12345;
+
+			for (int l = 0; l < L; l++)
+				for (int dir = 0; dir < D; dir++)
+					for (int t = 0; t < T; t++)
+						for (int b = 0; b < N; b++)
+							for (int h = 0; h < C; h++) {
+								ncell++;
+								macs += g * 2 * C;
+							}
+			int64_t d[4] = { T * N, w, ncell, io };
+			char f[4] = { 's', cells[i].cell, 0, 0 };
+
+			failures += dnnl_check("dnnl_rnn_forward", d, f,
+					       2 * macs + cells[i].per * ncell, (w + io) * 8, "rnn");
+			failures += dnnl_check("dnnl_rnn_backward", d, f,
+					       2 * (2 * macs + cells[i].per * ncell),
+					       2 * (w + io) * 8, "rnn");
+			checked += 2;
+		}
+		/* an unknown cell is not costed */
+		failures += dnnl_check("dnnl_rnn_forward", (int64_t[4]){ 12, 400, 120, 99 }, "sA", 0,
+				       0, "cell A");
+	}
+	print_message("%d oneDNN element-wise, pooling and RNN costs compared, %d mismatches\n",
+		      checked, failures);
+	assert_int_equal(failures, 0);
+}
+
+/* Epilogue (bias and post-ops), reorder, and the not-costed row. */
+static void test_dnnl_other(void **state)
+{
+	int failures = 0;
+
+	(void)state;
+	/* a conv's bias over 2x4x5x5 outputs: 200 adds, the 4 biases read */
+	failures += dnnl_check("dnnl_epilogue", (int64_t[4]){ 200, 1, 4, 0 }, "s", 200, 16 * 2,
+			       "bias");
+	/* bias + sum + relu: 3 per element, the destination read for the sum */
+	failures += dnnl_check("dnnl_epilogue", (int64_t[4]){ 200, 3, 4, 200 }, "b", 600,
+			       (4 + 200) * 2 * 2, "bias+sum+relu");
+	failures += dnnl_check("dnnl_epilogue", (int64_t[4]){ 200, 1, 0, 0 }, "s", 200, 0,
+			       "eltwise only");
+	failures += dnnl_check("dnnl_reorder", (int64_t[4]){ 1000, 0, 0, 0 }, "sb", 0,
+			       1000 * (8 + 4), "f32 -> bf16");
+	failures += dnnl_check("dnnl_reorder", (int64_t[4]){ 7, 0, 0, 0 }, "ss", 0, 7 * 16,
+			       "f32");
+	failures += dnnl_check("dnnl_primitive_execute", (int64_t[4]){ 99, 64, 0, 0 }, "", 0, 0,
+			       "unknown kind");
+	assert_int_equal(failures, 0);
+	for (size_t i = 0; i < N_DNNL_MODELS; i++)
+		if (!dnnl_models[i].used) {
+			print_error("oneDNN model %s matches no routine in the table\n",
+				    dnnl_models[i].op);
+			fail();
+		}
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_every_routine_is_checked(void **state)
@@ -1671,6 +2032,10 @@ static void test_every_routine_is_checked(void **state)
 
 		if (r->iface == OPC_IF_CUDNN) {	/* models of their own, below */
 			missing += cudnn_model_check(r);
+			continue;
+		}
+		if (r->iface == OPC_IF_DNNL) {
+			missing += dnnl_model_check(r);
 			continue;
 		}
 		if (k < 0) {
@@ -1950,6 +2315,9 @@ int main(void)
 		cmocka_unit_test(test_cudnn_convolutions),
 		cmocka_unit_test(test_cudnn_elementwise),
 		cmocka_unit_test(test_cudnn_anchors),
+		cmocka_unit_test(test_dnnl_contractions),
+		cmocka_unit_test(test_dnnl_elementwise),
+		cmocka_unit_test(test_dnnl_other),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
