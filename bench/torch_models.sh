@@ -1,0 +1,112 @@
+#!/bin/sh
+# bench/torch_models.sh - issue 12's figures for Debian's PyTorch: a small
+# CNN, a TransformerEncoder and an LSTM (bench/torch_models.py), at default
+# settings (oneDNN on) but one intra-op thread, each trained with SGD:
+#
+#   FLOPs    one training forward of each model: torch.profiler's FLOPs
+#            (with_flops=True, a run without the library) against what
+#            opcount counts for the same forward (a run with it, the
+#            forward in a region of its own); share = sum over op classes
+#            (convolution, matrix products, elementwise) of
+#            min(opcount, profiler), over the profiler's total
+#   energy   the training loop under the library at a constant WATTS
+#            (tests/progs/fake_rapl, OPCOUNT_ENERGY=rapl), the model
+#            annotated with python/opcount_torch.py, the loss and the
+#            optimizer step in regions: share = energy of every row but
+#            "(outside intercepted calls)" / (WATTS x the loop's wall time)
+#   time     the three training loops (2 warm-up steps, then the timed
+#            steps) with and without LD_PRELOAD, no annotation in either,
+#            REPS interleaved runs: ratio of the medians of wall time
+#
+# The machine may be shared: the time ratio is only as good as the
+# medians.  PY=other python3 with torch.
+BUILD=${BUILD:-build}
+REPS=${REPS:-7}
+WATTS=${WATTS:-35}
+PY=${PY:-/usr/bin/python3}
+DRIVER=bench/torch_models.py
+FAKE=$BUILD/tests/progs/fake_rapl
+if ! "$PY" -c "import torch" 2>/dev/null; then
+	echo "PyTorch models: skipped, $PY has no torch (python3-torch)"
+	exit 0
+fi
+if [ ! -x "$FAKE" ]; then
+	echo "PyTorch models: skipped, $FAKE not built (make $FAKE)"
+	exit 0
+fi
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+dir=$(mktemp -d)
+fake=
+trap '[ -n "$fake" ] && kill "$fake" 2>/dev/null; rm -rf "$dir"' EXIT
+lib=$(readlink -f "$BUILD/libopcount.so")
+opc=$BUILD/opcount
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+die() { echo "PyTorch models: $*" >&2; exit 1; }
+
+echo "PyTorch $("$PY" -c 'import torch; print(torch.__version__)'), oneDNN on" \
+	"(torch.backends.mkldnn), one intra-op thread, CPU, float32"
+
+# FLOPs: one forward each, under the profiler, then under the library
+"$PY" $DRIVER profile >"$dir/prof.txt" 2>"$dir/err" || die "profile: $(tail -3 "$dir/err")"
+OPCOUNT_ENERGY=none OPCOUNT_OUTPUT="$dir/c.opc" LD_PRELOAD="$lib" "$PY" $DRIVER count \
+	2>"$dir/err" || die "count: $(tail -3 "$dir/err")"
+"$opc" report "$dir/c.opc" --by key --format json >"$dir/c.json" || die "report of the count"
+"$PY" $DRIVER flops "$dir/prof.txt" "$dir/c.json" >"$dir/flops.txt" || die "flops"
+grep -v '^flops_share' "$dir/flops.txt"
+
+# energy: each model's training loop at WATTS, annotated
+for m in cnn transformer lstm; do
+	d=$dir/e.$m
+	mkdir -p "$d"
+	"$FAKE" -u 1000 -r "$d/ready" "$d/pc" package:0="$WATTS" 2>"$d/fake.err" &
+	fake=$!
+	n=0
+	while [ ! -e "$d/ready" ]; do
+		n=$((n + 1))
+		[ $n -lt 500 ] || die "fake_rapl: no tree after 5 s: $(cat "$d/fake.err")"
+		sleep 0.01
+	done
+	OPCOUNT_ENERGY=rapl OPCOUNT_POWERCAP_ROOT="$d/pc" OPCOUNT_OUTPUT="$d/t.opc" \
+		LD_PRELOAD="$lib" "$PY" $DRIVER train "$m" --annotate >"$d/out" 2>"$d/err" ||
+		die "train $m: $(tail -3 "$d/err")"
+	kill "$fake"
+	wait "$fake" 2>/dev/null
+	fake=
+	"$opc" report "$d/t.opc" --by path --format json >"$d/r.json" || die "report of $m"
+	"$opc" report "$d/t.opc" --by path >"$d/r.txt" || die "report of $m"
+	loop=$(awk '$1 == "loop" { print $3 }' "$d/out")
+	echo "$m $loop $("$PY" $DRIVER energy "$d/r.json" "$loop" "$WATTS")" >>"$dir/energy.txt"
+done
+echo "energy of the training loop at a constant $WATTS W (fake_rapl), annotated model,"
+echo "loss and optimizer step in regions; named = every row but (outside intercepted calls)"
+awk '{ printf "  %-12s loop %.3f s: named rows %.2f J of %.2f J = %.1f%%, of which (other ops) %.2f J;" \
+	" worst closure residual %s\n", $1, $2, $6, $12, 100 * $4, $8, $16 }' "$dir/energy.txt"
+
+# time: interleaved runs of the three loops, unannotated, with and without
+: >"$dir/base"; : >"$dir/shim"
+for i in $(seq "$REPS"); do
+	"$PY" $DRIVER loops >>"$dir/base" 2>"$dir/err" || die "loops: $(tail -3 "$dir/err")"
+	OPCOUNT_OUTPUT="$dir/l.opc" LD_PRELOAD="$lib" "$PY" $DRIVER loops >>"$dir/shim" \
+		2>"$dir/err" || die "loops under the library: $(tail -3 "$dir/err")"
+done
+echo "training loop wall time, medians of $REPS interleaved runs (min-max), no annotation," \
+	"default energy source"
+for m in cnn transformer lstm; do
+	b=$(awk -v m=$m '$2 == m { print $3 }' "$dir/base" | median)
+	s=$(awk -v m=$m '$2 == m { print $3 }' "$dir/shim" | median)
+	br=$(awk -v m=$m '$2 == m { print $3 }' "$dir/base" | sort -n | sed -n '1p;$p' | paste -sd-)
+	sr=$(awk -v m=$m '$2 == m { print $3 }' "$dir/shim" | sort -n | sed -n '1p;$p' | paste -sd-)
+	echo "$m $b $s $br $sr" >>"$dir/time.txt"
+	awk -v m=$m -v b="$b" -v s="$s" -v br="$br" -v sr="$sr" 'BEGIN {
+		printf "  %-12s without %.3f s (%s), with %.3f s (%s): ratio %.3f\n", m, b, br, s, sr, s / b }'
+done
+
+echo "summary (PyTorch, one thread)"
+printf "  %-12s %12s %12s %12s\n" model "FLOPs share" "energy named" "time ratio"
+for m in cnn transformer lstm; do
+	f=$(awk -v m=$m '$1 == "flops_share" && $2 == m { print $3 }' "$dir/flops.txt")
+	e=$(awk -v m=$m '$1 == m { print $4 }' "$dir/energy.txt")
+	t=$(awk -v m=$m '$1 == m { print $3 / $2 }' "$dir/time.txt")
+	awk -v m=$m -v f="$f" -v e="$e" -v t="$t" 'BEGIN {
+		printf "  %-12s %11.2f%% %11.1f%% %12.3f\n", m, 100 * f, 100 * e, t }'
+done
