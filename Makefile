@@ -369,10 +369,11 @@ demo: deps
 bench: test-deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/ddot_loop $(BUILD)/bench/shapes_loop \
 		$(BUILD)/bench/idle_loop $(BUILD)/bench/wakeups $(BUILD)/bench/gentrace \
-		$(BUILD)/bench/spawn
+		$(BUILD)/bench/spawn $(BUILD)/tests/progs/fake_rapl
 	@BUILD=$(BUILD) sh bench/run.sh
 	@$(if $(wildcard /usr/include/dnnl.h),$(MAKE) --no-print-directory $(BUILD)/bench/dnnl_loop)
 	@BUILD=$(BUILD) sh bench/dnnl.sh
+	@BUILD=$(BUILD) sh bench/torch_models.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh

@@ -5,7 +5,7 @@ bench/torch_models.sh (issue 12's closing figures).
   torch_models.py profile                 one forward per model under torch.profiler
   torch_models.py count                   one forward per model in a region of its own
   torch_models.py train MODEL [--annotate]  one model's training loop
-  torch_models.py loops                   the three training loops, unannotated
+  torch_models.py loops [--annotate]      the three training loops
   torch_models.py flops PROFILE.txt REPORT.json
   torch_models.py energy REPORT.json LOOP_S WATTS
 
@@ -36,7 +36,9 @@ train    the training loop of one model; --annotate: opcount_torch.annotate
          nothing else.  No warm-up: the loop is the whole work of the
          process, the import aside.  Prints `loop MODEL SECONDS`.
 loops    each model: 2 warm-up steps, then its steps, timed; prints
-         `loop MODEL SECONDS` per model.
+         `loop MODEL SECONDS CPU_SECONDS` per model (wall time, and the
+         CPU time of the process, all its threads).  --annotate: as train's (the
+         annotation is inert without the library).
 flops    the FLOPs table (see flops_share below).
 energy   the share of LOOP_S x WATTS in the report's named rows.
 """
@@ -177,18 +179,24 @@ def cmd_train(name, annotate):
     return 0
 
 
-def cmd_loops():
+def cmd_loops(annotate):
     setup()
     for name in MODELS:
         model, x, y = build(name)
-        step = step_fn(model, x, y, False)
+        h = None
+        if annotate:
+            import opcount_torch
+            h = opcount_torch.annotate(model, name=name)
+        step = step_fn(model, x, y, annotate)
         for _ in range(2):
             step()
-        t0 = time.monotonic()
+        c0, t0 = time.process_time(), time.monotonic()
         for _ in range(STEPS[name]):
             step()
-        t1 = time.monotonic()
-        print("loop %s %.6f" % (name, t1 - t0))
+        t1, c1 = time.monotonic(), time.process_time()
+        if h is not None:
+            h.remove()
+        print("loop %s %.6f %.6f" % (name, t1 - t0, c1 - c0))
     return 0
 
 
@@ -308,8 +316,8 @@ def main(argv):
     if cmd == "train" and len(argv) >= 3 and argv[2] in MODELS and \
             argv[3:] in ([], ["--annotate"]):
         return cmd_train(argv[2], len(argv) > 3)
-    if cmd == "loops" and len(argv) == 2:
-        return cmd_loops()
+    if cmd == "loops" and argv[2:] in ([], ["--annotate"]):
+        return cmd_loops(len(argv) > 2)
     if cmd == "flops" and len(argv) == 4:
         return flops_share(argv[2], argv[3])
     if cmd == "energy" and len(argv) == 5:

@@ -13,15 +13,19 @@
 #            (tests/progs/fake_rapl, OPCOUNT_ENERGY=rapl), the model
 #            annotated with python/opcount_torch.py, the loss and the
 #            optimizer step in regions: share = energy of every row but
-#            "(outside intercepted calls)" / (WATTS x the loop's wall time)
+#            "(outside intercepted calls)" / (WATTS x the loop's wall time);
+#            EREPS runs of each model, the median share and the range
 #   time     the three training loops (2 warm-up steps, then the timed
-#            steps) with and without LD_PRELOAD, no annotation in either,
-#            REPS interleaved runs: ratio of the medians of wall time
+#            steps) without LD_PRELOAD, with it (no annotation), and with
+#            it and the energy runs' annotation (inert without the
+#            library), REPS interleaved runs: ratios of the medians of
+#            wall time to the one without
 #
 # The machine may be shared: the time ratio is only as good as the
 # medians.  PY=other python3 with torch.
 BUILD=${BUILD:-build}
 REPS=${REPS:-7}
+EREPS=${EREPS:-3}
 WATTS=${WATTS:-35}
 PY=${PY:-/usr/bin/python3}
 DRIVER=bench/torch_models.py
@@ -43,6 +47,7 @@ opc=$BUILD/opcount
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 die() { echo "PyTorch models: $*" >&2; exit 1; }
 
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) on $(getconf _NPROCESSORS_ONLN) CPUs"
 echo "PyTorch $("$PY" -c 'import torch; print(torch.__version__)'), oneDNN on" \
 	"(torch.backends.mkldnn), one intra-op thread, CPU, float32"
 
@@ -54,59 +59,91 @@ OPCOUNT_ENERGY=none OPCOUNT_OUTPUT="$dir/c.opc" LD_PRELOAD="$lib" "$PY" $DRIVER 
 "$PY" $DRIVER flops "$dir/prof.txt" "$dir/c.json" >"$dir/flops.txt" || die "flops"
 grep -v '^flops_share' "$dir/flops.txt"
 
-# energy: each model's training loop at WATTS, annotated
-for m in cnn transformer lstm; do
-	d=$dir/e.$m
-	mkdir -p "$d"
-	"$FAKE" -u 1000 -r "$d/ready" "$d/pc" package:0="$WATTS" 2>"$d/fake.err" &
-	fake=$!
-	n=0
-	while [ ! -e "$d/ready" ]; do
-		n=$((n + 1))
-		[ $n -lt 500 ] || die "fake_rapl: no tree after 5 s: $(cat "$d/fake.err")"
-		sleep 0.01
+# energy: each model's training loop at WATTS, annotated, EREPS times
+for i in $(seq "$EREPS"); do
+	for m in cnn transformer lstm; do
+		d=$dir/e.$m.$i
+		mkdir -p "$d"
+		"$FAKE" -u 1000 -r "$d/ready" "$d/pc" package:0="$WATTS" 2>"$d/fake.err" &
+		fake=$!
+		n=0
+		while [ ! -e "$d/ready" ]; do
+			n=$((n + 1))
+			[ $n -lt 500 ] || die "fake_rapl: no tree after 5 s: $(cat "$d/fake.err")"
+			sleep 0.01
+		done
+		OPCOUNT_ENERGY=rapl OPCOUNT_POWERCAP_ROOT="$d/pc" OPCOUNT_OUTPUT="$d/t.opc" \
+			LD_PRELOAD="$lib" "$PY" $DRIVER train "$m" --annotate >"$d/out" 2>"$d/err" ||
+			die "train $m: $(tail -3 "$d/err")"
+		kill "$fake"
+		wait "$fake" 2>/dev/null
+		fake=
+		"$opc" report "$d/t.opc" --by path --format json >"$d/r.json" || die "report of $m"
+		loop=$(awk '$1 == "loop" { print $3 }' "$d/out")
+		echo "$m $loop $("$PY" $DRIVER energy "$d/r.json" "$loop" "$WATTS")" >>"$dir/energy.txt"
 	done
-	OPCOUNT_ENERGY=rapl OPCOUNT_POWERCAP_ROOT="$d/pc" OPCOUNT_OUTPUT="$d/t.opc" \
-		LD_PRELOAD="$lib" "$PY" $DRIVER train "$m" --annotate >"$d/out" 2>"$d/err" ||
-		die "train $m: $(tail -3 "$d/err")"
-	kill "$fake"
-	wait "$fake" 2>/dev/null
-	fake=
-	"$opc" report "$d/t.opc" --by path --format json >"$d/r.json" || die "report of $m"
-	"$opc" report "$d/t.opc" --by path >"$d/r.txt" || die "report of $m"
-	loop=$(awk '$1 == "loop" { print $3 }' "$d/out")
-	echo "$m $loop $("$PY" $DRIVER energy "$d/r.json" "$loop" "$WATTS")" >>"$dir/energy.txt"
 done
-echo "energy of the training loop at a constant $WATTS W (fake_rapl), annotated model,"
-echo "loss and optimizer step in regions; named = every row but (outside intercepted calls)"
-awk '{ printf "  %-12s loop %.3f s: named rows %.2f J of %.2f J = %.1f%%, of which (other ops) %.2f J;" \
-	" worst closure residual %s\n", $1, $2, $6, $12, 100 * $4, $8, $16 }' "$dir/energy.txt"
-
-# time: interleaved runs of the three loops, unannotated, with and without
-: >"$dir/base"; : >"$dir/shim"
-for i in $(seq "$REPS"); do
-	"$PY" $DRIVER loops >>"$dir/base" 2>"$dir/err" || die "loops: $(tail -3 "$dir/err")"
-	OPCOUNT_OUTPUT="$dir/l.opc" LD_PRELOAD="$lib" "$PY" $DRIVER loops >>"$dir/shim" \
-		2>"$dir/err" || die "loops under the library: $(tail -3 "$dir/err")"
-done
-echo "training loop wall time, medians of $REPS interleaved runs (min-max), no annotation," \
-	"default energy source"
+echo "energy of the training loop at a constant $WATTS W (fake_rapl), annotated model, loss and"
+echo "optimizer step in regions; named = every row but (outside intercepted calls); $EREPS runs"
 for m in cnn transformer lstm; do
-	b=$(awk -v m=$m '$2 == m { print $3 }' "$dir/base" | median)
-	s=$(awk -v m=$m '$2 == m { print $3 }' "$dir/shim" | median)
-	br=$(awk -v m=$m '$2 == m { print $3 }' "$dir/base" | sort -n | sed -n '1p;$p' | paste -sd-)
-	sr=$(awk -v m=$m '$2 == m { print $3 }' "$dir/shim" | sort -n | sed -n '1p;$p' | paste -sd-)
-	echo "$m $b $s $br $sr" >>"$dir/time.txt"
-	awk -v m=$m -v b="$b" -v s="$s" -v br="$br" -v sr="$sr" 'BEGIN {
-		printf "  %-12s without %.3f s (%s), with %.3f s (%s): ratio %.3f\n", m, b, br, s, sr, s / b }'
+	awk -v m=$m '$1 == m' "$dir/energy.txt" | sort -n -k4 >"$dir/energy.$m"
+	# the median run by share, and the range of the shares
+	sed -n "$(( (EREPS + 1) / 2 ))p" "$dir/energy.$m" >>"$dir/energy.med"
+	awk -v lo="$(sed -n '1p' "$dir/energy.$m" | awk '{ print $4 }')" \
+		-v hi="$(sed -n '$p' "$dir/energy.$m" | awk '{ print $4 }')" '{
+		printf "  %-12s loop %.3f s: named rows %.2f J of %.2f J = %.1f%% (%.1f-%.1f%%),\n" \
+			"  %-12s of which (other ops) %.2f J; worst closure residual %.2g\n",
+			$1, $2, $6, $12, 100 * $4, 100 * lo, 100 * hi, "", $8, $16 }' \
+		"$dir/energy.med" | tail -2
+done
+
+# time: interleaved runs of the three loops without the library, with it
+# (no annotation) and with it and the annotation of the energy runs; the
+# order of the three turns at every round
+variant() {	# base | shim | ann
+	case $1 in
+	base) "$PY" $DRIVER loops ;;
+	shim) OPCOUNT_OUTPUT="$dir/l.opc" LD_PRELOAD="$lib" "$PY" $DRIVER loops ;;
+	ann) OPCOUNT_OUTPUT="$dir/l.opc" LD_PRELOAD="$lib" "$PY" $DRIVER loops --annotate ;;
+	esac >>"$dir/$1" 2>"$dir/err" || die "loops ($1): $(tail -3 "$dir/err")"
+}
+: >"$dir/base"; : >"$dir/shim"; : >"$dir/ann"
+for i in $(seq "$REPS"); do
+	case $((i % 3)) in
+	1) variant base; variant shim; variant ann ;;
+	2) variant shim; variant ann; variant base ;;
+	0) variant ann; variant base; variant shim ;;
+	esac
+done
+echo "training loop time, medians of $REPS interleaved runs (min-max), default energy source;"
+echo "wall time, and the process's CPU time (all threads: the library's collector too)"
+for m in cnn transformer lstm; do
+	for v in base shim ann; do
+		awk -v m=$m '$2 == m { print $3 }' "$dir/$v" | sort -n >"$dir/$v.$m"
+		awk -v m=$m '$2 == m { print $4 }' "$dir/$v" | median >"$dir/$v.$m.cpu"
+	done
+	b=$(median <"$dir/base.$m"); s=$(median <"$dir/shim.$m"); a=$(median <"$dir/ann.$m")
+	bc=$(cat "$dir/base.$m.cpu"); sc=$(cat "$dir/shim.$m.cpu"); ac=$(cat "$dir/ann.$m.cpu")
+	echo "$m $b $s $a $bc $sc $ac" >>"$dir/time.txt"
+	awk -v m=$m -v b="$b" -v s="$s" -v a="$a" -v bc="$bc" -v sc="$sc" -v ac="$ac" \
+		-v br="$(sed -n '1p;$p' "$dir/base.$m" | paste -sd-)" \
+		-v sr="$(sed -n '1p;$p' "$dir/shim.$m" | paste -sd-)" \
+		-v ar="$(sed -n '1p;$p' "$dir/ann.$m" | paste -sd-)" 'BEGIN {
+		printf "  %-12s without %.3f s (%s), CPU %.3f s\n", m, b, br, bc
+		printf "  %-12s with    %.3f s (%s), CPU %.3f s, no annotation: ratio %.3f (CPU %.3f)\n",
+			"", s, sr, sc, s / b, sc / bc
+		printf "  %-12s with    %.3f s (%s), CPU %.3f s, annotated:     ratio %.3f (CPU %.3f)\n",
+			"", a, ar, ac, a / b, ac / bc }'
 done
 
 echo "summary (PyTorch, one thread)"
-printf "  %-12s %12s %12s %12s\n" model "FLOPs share" "energy named" "time ratio"
+printf "  %-12s %12s %12s %12s %12s\n" model "FLOPs share" "energy named" "time ratio" \
+	"annotated"
 for m in cnn transformer lstm; do
 	f=$(awk -v m=$m '$1 == "flops_share" && $2 == m { print $3 }' "$dir/flops.txt")
-	e=$(awk -v m=$m '$1 == m { print $4 }' "$dir/energy.txt")
+	e=$(awk -v m=$m '$1 == m { print $4 }' "$dir/energy.med")
 	t=$(awk -v m=$m '$1 == m { print $3 / $2 }' "$dir/time.txt")
-	awk -v m=$m -v f="$f" -v e="$e" -v t="$t" 'BEGIN {
-		printf "  %-12s %11.2f%% %11.1f%% %12.3f\n", m, 100 * f, 100 * e, t }'
+	a=$(awk -v m=$m '$1 == m { print $4 / $2 }' "$dir/time.txt")
+	awk -v m=$m -v f="$f" -v e="$e" -v t="$t" -v a="$a" 'BEGIN {
+		printf "  %-12s %11.2f%% %11.1f%% %12.3f %12.3f\n", m, 100 * f, 100 * e, t, a }'
 done
