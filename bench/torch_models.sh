@@ -136,14 +136,13 @@ for m in cnn transformer lstm; do
 			"", a, ar, ac, a / b, ac / bc }'
 done
 
-echo "summary (PyTorch, one thread)"
-printf "  %-12s %12s %12s %12s %12s\n" model "FLOPs share" "energy named" "time ratio" \
-	"annotated"
+echo "summary (PyTorch, one thread): time = ratio of medians, with the library to without,"
+echo "of the loop's wall time and of the process's CPU time, without and with the annotation"
+printf "  %-12s %8s %8s %8s %8s %9s %9s\n" model FLOPs energy wall CPU "wall ann" "CPU ann"
 for m in cnn transformer lstm; do
 	f=$(awk -v m=$m '$1 == "flops_share" && $2 == m { print $3 }' "$dir/flops.txt")
 	e=$(awk -v m=$m '$1 == m { print $4 }' "$dir/energy.med")
-	t=$(awk -v m=$m '$1 == m { print $3 / $2 }' "$dir/time.txt")
-	a=$(awk -v m=$m '$1 == m { print $4 / $2 }' "$dir/time.txt")
-	awk -v m=$m -v f="$f" -v e="$e" -v t="$t" -v a="$a" 'BEGIN {
-		printf "  %-12s %11.2f%% %11.1f%% %12.3f %12.3f\n", m, 100 * f, 100 * e, t, a }'
+	awk -v m=$m -v f="$f" -v e="$e" '$1 == m {
+		printf "  %-12s %7.2f%% %7.1f%% %8.3f %8.3f %9.3f %9.3f\n", m, 100 * f, 100 * e,
+			$3 / $2, $6 / $5, $4 / $2, $7 / $5 }' "$dir/time.txt"
 done
