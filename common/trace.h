@@ -303,7 +303,14 @@ uint32_t opc_header_crc(const struct opc_file_header *h);
 struct opc_tkey {
 	/* totals over the file */
 	uint64_t calls, timed, busy_ns, flops, bytes;
-	double busy_s;		/* busy time scaled to all calls */
+	/* Busy time scaled to all calls, as the sum of what each interval's
+	 * entry gives (opc_tentry_busy_s): an entry with timed calls scales
+	 * its own, one without takes the key's mean, so that a row's busy
+	 * time is the time its energy was split by.  (Scaling the key's
+	 * totals at once differs where intervals time different shares of
+	 * their calls: a row's mean power then went above the source's.) */
+	double busy_s;
+	uint64_t untimed;	/* calls in entries with no timed call */
 	/* attributed by the analysis (analysis/attribute.c) */
 	double energy_j, energy_lo_j, energy_hi_j;
 	uint32_t flags;		/* OPC_TKEY_*, as written */

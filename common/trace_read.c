@@ -404,6 +404,11 @@ static void add_entry(struct opc_trace *t, const struct opc_tentry *e)
 	k->busy_ns += e->busy_ns;
 	k->flops += e->flops;
 	k->bytes += e->bytes;
+	/* host calls: each entry scales its own timed calls (totals) */
+	if (e->timed)
+		k->busy_s += (double)e->busy_ns * e->calls / e->timed / 1e9;
+	else
+		k->untimed += e->calls;
 }
 
 static int read_interval(struct rd *r, const struct opc_frame *fr, const unsigned char *p,
@@ -697,8 +702,12 @@ static void totals(struct opc_trace *t)
 
 		if (k->flags & OPC_TKEY_REGION)	/* wall time, not sampled calls */
 			k->busy_s = k->busy_ns / 1e9;
-		else
+		else if (k->flags & OPC_TKEY_GPU)	/* GPU time arrives late: over the run */
 			k->busy_s = k->timed ? (double)k->busy_ns * k->calls / k->timed / 1e9 : 0;
+		else if (k->timed == 0 || k->untimed >= k->calls)
+			k->busy_s = 0;
+		else	/* the entries' sum: untimed ones at the mean, k->busy_s / calls */
+			k->busy_s *= (double)k->calls / (k->calls - k->untimed);
 	}
 }
 
