@@ -496,7 +496,7 @@ static int harvest_thread(struct opc_thread *t)
 	/* GPU calls the device has finished since the last tick */
 	opc_gpu_poll(t);
 	new_keys = intern_new_keys(t);
-	open = t->own_layers ? open_region(t, &open_ticks) : NULL;
+	open = open_region(t, &open_ticks);
 	for (uint32_t i = 0; i < t->h_snap; i++) {
 		struct opc_slot *s = opc_slot_at(t, i);
 

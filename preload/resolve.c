@@ -172,11 +172,13 @@ static int dso_syms_init(struct dl_phdr_info *info, struct dso_syms *d)
 
 static int object_is_self(struct dl_phdr_info *info)
 {
+	uintptr_t self = __atomic_load_n(&self_lo, __ATOMIC_ACQUIRE);
+
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 
-		if (ph->p_type == PT_LOAD && self_lo >= lo && self_lo < lo + ph->p_memsz)
+		if (ph->p_type == PT_LOAD && self >= lo && self < lo + ph->p_memsz)
 			return 1;
 	}
 	return 0;
@@ -221,18 +223,21 @@ static int scan_object(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* Computed whole, then published (self_hi before self_lo): another
+ * thread's opc_in_self (a stack captured at a layer push, say) sees
+ * either no bounds or the final ones, never a half-extended range. */
 static void self_bounds(void)
 {
 	Dl_info dli;
 	ElfW(Ehdr) *eh;
+	uintptr_t slo, shi;
 
-	if (self_lo)
+	if (__atomic_load_n(&self_lo, __ATOMIC_ACQUIRE))
 		return;
 	if (dladdr((void *)self_bounds, &dli) == 0 || dli.dli_fbase == NULL)
 		return;
 	eh = dli.dli_fbase;
-	self_lo = (uintptr_t)self_bounds;
-	self_hi = self_lo;
+	slo = shi = (uintptr_t)self_bounds;
 	/* Extend to every PT_LOAD of our own image. */
 	for (int i = 0; i < eh->e_phnum; i++) {
 		const ElfW(Phdr) *ph = (const void *)((char *)eh + eh->e_phoff +
@@ -241,16 +246,20 @@ static void self_bounds(void)
 
 		if (ph->p_type != PT_LOAD)
 			continue;
-		if (lo < self_lo)
-			self_lo = lo;
-		if (lo + ph->p_memsz > self_hi)
-			self_hi = lo + ph->p_memsz;
+		if (lo < slo)
+			slo = lo;
+		if (lo + ph->p_memsz > shi)
+			shi = lo + ph->p_memsz;
 	}
+	__atomic_store_n(&self_hi, shi, __ATOMIC_RELAXED);
+	__atomic_store_n(&self_lo, slo, __ATOMIC_RELEASE);
 }
 
 int opc_in_self(uintptr_t addr)
 {
-	return addr >= self_lo && addr < self_hi;
+	uintptr_t lo = __atomic_load_n(&self_lo, __ATOMIC_ACQUIRE);
+
+	return lo && addr >= lo && addr < __atomic_load_n(&self_hi, __ATOMIC_RELAXED);
 }
 
 static int probe_adds(struct dl_phdr_info *info, size_t size, void *arg)

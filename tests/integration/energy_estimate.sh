@@ -8,7 +8,8 @@
 #             says ESTIMATED, and the figures are sane
 #   known     a TDP table (OPCOUNT_DATA_DIR) that lists this machine's CPU
 #             at 123 W: the note names 123 W and the model, and the total
-#             is 123 W x CPU time / CPUs (10%; the program's own CPU time)
+#             is 123 W x CPU time / CPUs (10%; the program's own CPU time
+#             from just before its first call, where the energy starts)
 #   unknown   a table without this CPU: the note says the TDP is unknown
 #             and which wattage was assumed
 #
@@ -61,7 +62,7 @@ case $note in
 *"123 W"*"$model"*) ok "known: the note names the table's TDP: $note" ;;
 *) bad "known: the note does not name 123 W and '$model': $note" ;;
 esac
-cpu=$(awk '$1 == "cpu_s" { print $2 }' "$d/out.txt")
+cpu=$(awk '$1 == "cpu0_s" { c0 = $2 } $1 == "cpu_s" { printf "%.6f", $2 - c0 }' "$d/out.txt")
 want=$(awk -v c="$cpu" -v n="$ncpu" 'BEGIN { print 123 * c / n }')
 if $CHECK_ENERGY "$d/site.json" --label known --tol 10 --total "$want"; then
 	ok "known: total within 10% of 123 W x $cpu s CPU / $ncpu CPUs"

@@ -34,7 +34,7 @@ set -- "$NPT/test_linalg.py::test_sdot_bug_8577" "$NPT/test_regression.py" \
 
 # the entry points the library intercepts: ltrace's count of any other is
 # no business of ours
-nm -D --defined-only "$LIB" | awk '{ print $3 }' >"$tmp/symbols"
+nm -D --defined-only "$LIBFILE" | awk '{ print $3 }' >"$tmp/symbols"
 [ -s "$tmp/symbols" ] || fail "cannot list the symbols of $LIB"
 
 # ltrace -f: the children too; -e: only calls from NumPy's modules to

@@ -144,7 +144,8 @@ for mode in inject inject bp bp bp; do
 	[ $r = 1 ] || fail "tracer -9 $mode: opcount exited $r, not 1: $(cat "$tmp/rec.out")"
 	grep -q "tracing process ($tp) was killed\|tracing process (pid $tp) was killed" "$tmp/rec.out" ||
 		fail "tracer -9 $mode: no word of the tracer's death: $(cat "$tmp/rec.out")"
-	if [ $mode = inject ]; then
+	# a sanitizer build's --inject falls back to breakpoints (record says so)
+	if [ $mode = inject ] && [ -z "${SAN_RUNTIME:-}" ]; then
 		loop_same "tracer -9 $mode"
 		echo "ok kill -9 of the tracer ($mode): the loop finished unchanged"
 	else

@@ -24,6 +24,8 @@
  * (busy) and in the phase (wall):
  *
  *   phase K NAME calls N busy_s B wall_s W
+ *   cpu0_s C0             (process CPU time before the first call: the
+ *                          library's energy counts from its first call)
  *   cpu_s C               (process CPU time at the end of main)
  *
  * With "fork", after phase 4 a fork child runs layer F (cblas_dgemm, as
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
 	}
 	map_phase();
 
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	printf("cpu0_s %.6f\n", ts.tv_sec + ts.tv_nsec / 1e9);
 	w0 = now_ns();
 	busy = run_phase(1, "A", "Dense", GEMM, secs, &n);
 	printf("phase 1 A calls %ld busy_s %.6f wall_s %.6f\n", n, busy, (now_ns() - w0) / 1e9);
