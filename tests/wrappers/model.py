@@ -479,6 +479,146 @@ def trtri(p, a):
             n * (n + 1) * ESIZE[p])
 
 
+# ---- LAPACK, second round (issue 12) ------------------------------------------
+# LAWN 41 where it has the routine; the leading-order models documented in
+# docs/counting.md for the rest (estimated).
+
+def trtrs(p, a):
+    n, r = a["n"], a["nrhs"]
+    if not pos(a, "n", "nrhs"):
+        return 0, 0
+    # r triangular solves of order n: the i-th unknown n - i multiplies
+    # (the division included) and n - i - 1 adds
+    mul = r * sum(n - i for i in range(n))
+    add = r * sum(n - i - 1 for i in range(n))
+    return fl(p, mul, add), (n * (n + 1) // 2 + 2 * n * r) * ESIZE[p]
+
+
+def ormqr(p, a):
+    m, n, k = a["m"], a["n"], a["k"]
+    nq = n if a["side"] == "R" else m
+    if not pos(a, "m", "n", "k") or query(a) or k > nq:
+        return 0, 0
+    M, N, K = Fr(m), Fr(n), Fr(k)
+    if a["side"] == "R":	# LAWN 41, C Q: m rows, reflectors of length n
+        mul = K * (M * (2 * N - K + 1) + N - K / 2 + Fr(1, 2))
+        add = M * K * (2 * N - K + 1)
+    else:
+        mul = N * K * (2 * M - K + 2)
+        add = N * K * (2 * M - K + 1)
+    return fl(p, mul, add), (nq * k + k + 2 * m * n) * ESIZE[p]
+
+
+def sytrf(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    return (fl(p, N ** 3 / 6 + N * N / 2 + Fr(10, 3) * N, N ** 3 / 6 - N / 6),
+            n * (n + 1) * ESIZE[p] + PIVOT * n)
+
+
+def gehrd(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    f = 0 if n < 3 else fl(p, Fr(5, 3) * N ** 3 + N * N / 2 - Fr(7, 6) * N - 13,
+                           Fr(5, 3) * N ** 3 - N * N - Fr(2, 3) * N - 8)
+    return f, (2 * n * n + n - 1) * ESIZE[p]
+
+
+def geqp3(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n") or query(a):
+        return 0, 0
+    return fl(p, *qr_ops(m, n)), (2 * m * n + min(m, n)) * ESIZE[p] + PIVOT * n
+
+
+def gecon(p, a):
+    n = a["n"]
+    if n <= 0:
+        return 0, 0
+    # five products with the inverse, two triangular solves each
+    return fl(p, 10 * n * (n + 1) // 2, 10 * n * (n - 1) // 2), n * n * ESIZE[p]
+
+
+def lange(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n"):
+        return 0, 0
+    frob = a["norm"] in ("F", "E")
+    per = (4 if frob else 5) if cplx(p) else (2 if frob else 1)
+    return per * m * n, m * n * ESIZE[p]
+
+
+def trsyl(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n"):
+        return 0, 0
+    half = Fr(m * n * (m + n), 2)
+    return (fl(p, half, half),
+            (m * (m + 1) // 2 + n * (n + 1) // 2 + 2 * m * n) * ESIZE[p])
+
+
+def eig_general(p, a, kind):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    if kind == "gees":
+        sides = 1 if a["jobvs"] == "V" else 0
+        f = (25 if sides else 10) * N ** 3
+        el = 2 * n * n + sides * n * n
+    else:
+        sides = (a["jobvl"] == "V") + (a["jobvr"] == "V")
+        if kind == "geev":
+            f = (25 + sides * Fr(4, 3)) * N ** 3 if sides else 10 * N ** 3
+            el = 2 * n * n + sides * n * n
+        else:
+            f = (66 if sides else 30) * N ** 3
+            el = 4 * n * n + sides * n * n + n
+    return est(p, f), el * ESIZE[p] + 2 * n * RSIZE[p]
+
+
+def eig_sym(p, a, vec_f, val_f, extra_triangles):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    vec = a["jobz"] == "V"
+    t = n * (n + 1) // 2
+    f = (vec_f if vec else val_f) * Fr(n) ** 3
+    el = t + (n * n if vec else t) + extra_triangles * t
+    return est(p, f), el * ESIZE[p] + n * RSIZE[p]
+
+
+def svd_ls(p, a, solver):
+    m, n, r = a["m"], a["n"], a["nrhs"]
+    if not pos(a, "m", "n", "nrhs") or query(a):
+        return 0, 0
+    B, S = Fr(max(m, n)), Fr(min(m, n))
+    f = 4 * B * S * S - Fr(4, 3) * S ** 3 + 4 * B * S * r + 4 * S * S * r + solver * S ** 3
+    return est(p, f), (2 * m * n + (m + max(m, n)) * r) * ESIZE[p] + min(m, n) * RSIZE[p]
+
+
+def gelsy(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n", "nrhs") or query(a):
+        return 0, 0
+    f, b = gels(p, dict(a, trans="N"))
+    return f, b + PIVOT * n
+
+
+def gejsv(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n") or query(a) or m < n:
+        return 0, 0
+    u, v = a["jobu"] in ("U", "F"), a["jobv"] in ("V", "J")
+    f = svd_flops(m, n, "S" if u else "N", "S" if v else "N")
+    el = 2 * m * n + (m * m if a["jobu"] == "F" else m * n if u else 0) + (n * n if v else 0)
+    return est(p, f), el * ESIZE[p] + n * RSIZE[p]
+
+
 # ---- which routine is which ---------------------------------------------------
 # (pattern of the routine's name, with (?P<p>) the precision letter of its
 # element type where the name has one; the model; estimated)
@@ -528,6 +668,23 @@ MODELS = [
     (r"(?P<p>[sd])syevd|(?P<q>[cz])heevd", lambda p, a: syev(p, a, 4), True),
     (r"(?P<p>[sdcz])gesvd", gesvd, True), (r"(?P<p>[sdcz])gesdd", gesdd, True),
     (r"(?P<p>[sdcz])getri", getri, False), (r"(?P<p>[sdcz])trtri", trtri, False),
+
+    (r"(?P<p>[sdcz])trtrs", trtrs, False),
+    (r"(?P<p>[sd])ormqr|(?P<q>[cz])unmqr", ormqr, False),
+    (r"(?P<p>[sdcz])sytrf|(?P<q>[cz])hetrf", sytrf, True),
+    (r"(?P<p>[sdcz])gehrd", gehrd, True), (r"(?P<p>[sdcz])geqp3", geqp3, True),
+    (r"(?P<p>[sdcz])gecon", gecon, True), (r"(?P<p>[sdcz])lange", lange, False),
+    (r"(?P<p>[sdcz])trsyl", trsyl, True),
+    (r"(?P<p>[sdcz])gees", lambda p, a: eig_general(p, a, "gees"), True),
+    (r"(?P<p>[sdcz])geev", lambda p, a: eig_general(p, a, "geev"), True),
+    (r"(?P<p>[sdcz])ggev", lambda p, a: eig_general(p, a, "ggev"), True),
+    (r"(?P<p>[sd])syevr|(?P<q>[cz])heevr",
+     lambda p, a: eig_sym(p, a, Fr(10, 3), Fr(4, 3), 0), True),
+    (r"(?P<p>[sd])sygvd|(?P<q>[cz])hegvd",
+     lambda p, a: eig_sym(p, a, Fr(19, 3), Fr(8, 3), 2), True),
+    (r"(?P<p>[sdcz])gelsd", lambda p, a: svd_ls(p, a, Fr(8, 3)), True),
+    (r"(?P<p>[sdcz])gelss", lambda p, a: svd_ls(p, a, 8), True),
+    (r"(?P<p>[sdcz])gelsy", gelsy, True), (r"(?P<p>[sd])gejsv", gejsv, True),
 ]
 
 
