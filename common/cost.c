@@ -1036,6 +1036,56 @@ void opc_cost_gejsv(const struct opc_shape *s, char prec, struct opc_cost *o)
 				    (jv == 'S' ? n * n : 0)) + by_real(prec, n);
 }
 
+/* LAPACK's crot, zrot: x' = c x + s y, y' = c y - conj(s) x with c real and
+ * s complex: per element and output a real times a complex (2), a complex
+ * multiply (6) and a complex add (2) */
+void opc_cost_lrot(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = (uint64_t)llround(20 * n);
+	o->bytes = by(prec, 4 * n);
+}
+
+/* a Householder reflector of order n (LAWN 41, as MAGMA counts xLARFG): 2n
+ * multiplies, n adds; estimated (a tiny norm is rescaled in a loop) */
+void opc_cost_larfg(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 2 * n, n);
+	o->bytes = by(prec, 2 * n + 1);	/* alpha and x in and out, tau */
+}
+
+/* C (m x n) := H C or C H, H = I - tau v v': w = C' v and C - tau v w', 2mn
+ * multiplies and 2mn adds; estimated (trailing zeros of v and of C's
+ * columns or rows are skipped) */
+void opc_cost_larf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 2 * m * n, 2 * m * n);
+	o->bytes = by(prec, (s->f[0] == 'R' ? n : m) + 1 + 2 * m * n);
+}
+
+/* row interchanges k1..k2 of an n-column matrix: no arithmetic; each
+ * interchange reads and writes two rows (an upper bound: a row that stays
+ * is not moved), and the pivots are read */
+void opc_cost_laswp(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], rows = (double)s->d[2] - s->d[1] + 1;
+
+	if (bad(s, 3) || rows <= 0)
+		return;	/* zero: set by opc_routine_cost */
+	o->bytes = by(prec, 4 * n * rows) + 4 * (uint64_t)rows;
+}
+
 /* ---- cuDNN (preload/gpu_cudnn.c) ----
  *
  * Shapes are element counts read from the descriptors, and the element

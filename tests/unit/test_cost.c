@@ -515,6 +515,7 @@ enum kind {
 	/* LAPACK, second round (issue 12) */
 	K_TRTRS, K_ORMQR, K_SYTRF, K_GEHRD, K_GEQP3, K_GECON, K_LANGE, K_TRSYL, K_GEES,
 	K_GEEV, K_GGEV, K_SYEVR, K_SYGVD, K_GELSD, K_GELSS, K_GELSY, K_GEJSV,
+	K_LROT, K_LARFG, K_LARF, K_LASWP,
 	K_LAUNCH, K_MEMCPY, K_MEMCPY2D, K_MEMSET, K_MEMSET2D,
 	K_COUNT
 };
@@ -632,6 +633,10 @@ static const struct kind_info kinds[K_COUNT] = {
 		      { "-Q" } },
 	[K_GEJSV] = { "gejsv", 4, ESTIM, "m,n", "jobu,jobv,lwork", { v_lapack, v_lapack },
 		      { "UFWN", "VJWN", "-Q" } },
+	[K_LROT] = { "rot (real c, complex s)", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_LARFG] = { "larfg", 4, ESTIM, "n", "", { v_lapack }, { 0 } },
+	[K_LARF] = { "larf", 4, ESTIM, "m,n", "side", { v_lapack, v_lapack }, { "LR" } },
+	[K_LASWP] = { "laswp", 4, EXACT, "n,k1,k2", "", { v_lapack, v_lapack, v_lapack }, { 0 } },
 
 	/* CUDA runtime: src, dst H host, D device, A inferred, ? invalid */
 	[K_LAUNCH] = { "kernel launch", 3, UNKNOWN, "blocks,threads,smem", "",
@@ -715,6 +720,9 @@ static const struct name names[] = {
 	{ "?hegvd", "cz", K_SYGVD },	{ "?gelsd", "sdcz", K_GELSD },
 	{ "?gelss", "sdcz", K_GELSS },	{ "?gelsy", "sdcz", K_GELSY },
 	{ "?gejsv", "sd", K_GEJSV },
+	{ "?lartg", "sdcz", K_ROTG },	{ "?rot", "cz", K_LROT },
+	{ "?larfg", "sdcz", K_LARFG },	{ "?larf", "sdcz", K_LARF },
+	{ "?laswp", "sdcz", K_LASWP },
 
 	/* CUDA runtime, and its per-thread default stream entry points */
 	{ "cudaLaunchKernel", "x", K_LAUNCH },	{ "cudaLaunchKernel_ptsz", "x", K_LAUNCH },
@@ -1318,6 +1326,31 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		e->bytes = (uint64_t)el * elem_bytes(prec) + (uint64_t)d1 * real_bytes(prec);
 		return 0;
 	}
+	case K_LROT:	/* per element, for x' and y': c x (2), s y (complex: 4 mul 2 add), add (2) */
+		use_real = 1;
+		for (int64_t i = 0; i < d0; i++)
+			for (int v = 0; v < 2; v++)
+				real_flops += 2 + (4 + 2) + 2;
+		el = 4 * d0;
+		break;
+	case K_LARFG:	/* 2n multiplies, n adds; alpha and x in and out, tau */
+		if (d0 == 0)
+			return 0;
+		o = (struct ops){ (uint64_t)(2 * d0), (uint64_t)d0 };
+		el = 2 * d0 + 1;
+		break;
+	case K_LARF:	/* w = C' v (walk_gemm), C -= tau v w' (a rank-1 update) */
+		if (any_zero(s, 2))
+			return 0;
+		o = ops_sum(walk_gemm(d0, d1, 1), walk_gemm(d0, d1, 1));
+		el = (s->f[0] == 'R' ? d1 : d0) + 1 + 2 * d0 * d1;
+		break;
+	case K_LASWP:	/* two rows of n read and written per interchange, pivots */
+		if (any_zero(s, 3) || d2 < d1)
+			return 0;
+		el = 4 * d0 * (d2 - d1 + 1);
+		ints = d2 - d1 + 1;
+		break;
 
 	case K_LAUNCH:		/* the kernel's work is not visible: nothing */
 		return 0;

@@ -56,7 +56,7 @@ Q_SHAPE = {"n": 6, "m": 9, "k": 6}
 OTHER_INTS = {"lda": 31, "ldb": 37, "ldc": 41, "ldu": 43, "ldvt": 47, "incx": 2,
               "incy": 3, "liwork": 1000, "lrwork": 1000, "ldvs": 53, "ldvl": 59,
               "ldvr": 61, "ldz": 67, "ldv": 71, "ilo": 2, "ihi": 3, "il": 1, "iu": 2,
-              "isgn": -1, "itype": 1}
+              "isgn": -1, "itype": 1, "incv": 5, "k1": 2, "k2": 4}
 LWORK = 1000
 
 CHARS = {"T": "NTC", "S": "LR", "D": "NU"}

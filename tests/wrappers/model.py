@@ -619,6 +619,34 @@ def gejsv(p, a):
     return est(p, f), el * ESIZE[p] + n * RSIZE[p]
 
 
+def lrot(p, a):
+    """LAPACK's crot and zrot: real c, complex s; per element and output
+    a real x complex (2), a complex multiply (6) and a complex add (2)."""
+    n = a["n"]
+    return (20 * n, 4 * n * ESIZE[p]) if n > 0 else (0, 0)
+
+
+def larfg(p, a):
+    n = a["n"]
+    return (fl(p, 2 * n, n), (2 * n + 1) * ESIZE[p]) if n > 0 else (0, 0)
+
+
+def larf(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n"):
+        return 0, 0
+    v = n if a["side"] == "R" else m
+    return fl(p, 2 * m * n, 2 * m * n), (v + 1 + 2 * m * n) * ESIZE[p]
+
+
+def laswp(p, a):
+    n, k1, k2 = a["n"], a["k1"], a["k2"]
+    if not pos(a, "n", "k1", "k2") or k2 < k1:
+        return 0, 0
+    rows = k2 - k1 + 1
+    return 0, 4 * n * rows * ESIZE[p] + PIVOT * rows
+
+
 # ---- which routine is which ---------------------------------------------------
 # (pattern of the routine's name, with (?P<p>) the precision letter of its
 # element type where the name has one; the model; estimated)
@@ -685,6 +713,9 @@ MODELS = [
     (r"(?P<p>[sdcz])gelsd", lambda p, a: svd_ls(p, a, Fr(8, 3)), True),
     (r"(?P<p>[sdcz])gelss", lambda p, a: svd_ls(p, a, 8), True),
     (r"(?P<p>[sdcz])gelsy", gelsy, True), (r"(?P<p>[sd])gejsv", gejsv, True),
+    (r"(?P<p>[sdcz])lartg", rotg, True), (r"(?P<p>[cz])rot", lrot, False),
+    (r"(?P<p>[sdcz])larfg", larfg, True), (r"(?P<p>[sdcz])larf", larf, True),
+    (r"(?P<p>[sdcz])laswp", laswp, False),
 ]
 
 
