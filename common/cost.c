@@ -1086,6 +1086,69 @@ void opc_cost_laswp(const struct opc_shape *s, char prec, struct opc_cost *o)
 	o->bytes = by(prec, 4 * n * rows) + 4 * (uint64_t)rows;
 }
 
+/* LAWN 41 xGERQF (xGELQF alike) */
+void opc_cost_gerqf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], mn = m < n ? m : n;
+
+	if (bad(s, 2) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	if (m > n)
+		o->flops = fl(prec, n * (n * (0.5 - n / 3 + m) + m + 29.0 / 6),
+			      n * (n * (-0.5 - n / 3 + m) + m + 5.0 / 6));
+	else
+		o->flops = fl(prec, m * (m * (-0.5 - m / 3 + n) + 2 * n + 29.0 / 6),
+			      m * (m * (0.5 - m / 3 + n) + 5.0 / 6));
+	o->bytes = by(prec, 2 * m * n + mn);
+}
+
+/* LAWN 41 xORGRQ / xUNGRQ: the last m rows of Q, m <= n, k <= m */
+void opc_cost_orgrq(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], k = s->d[2];
+
+	if (bad(s, 2) || s->d[2] < 0 || query(s) || m > n || k > m)
+		return;	/* zero: set by opc_routine_cost (refused shapes too) */
+	o->flops = fl(prec, k * (2 * m * n + m + n - 2.0 / 3 + k * (2.0 / 3 * k - (m + n) - 1)),
+		      k * (2 * m * n + m - n + 1.0 / 3 + k * (2.0 / 3 * k - (m + n))));
+	o->bytes = by(prec, 2 * m * n + k);
+}
+
+/* LAWN 41 xSYTRD / xHETRD (0 below n = 2, where there is no reflector):
+ * the triangle in and out, d and e (reals), tau */
+void opc_cost_sytrd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = n < 2 ? 0 : fl(prec, n * (n * (2.0 / 3 * n + 2.5) - 1.0 / 6) - 15,
+				  n * (n * (2.0 / 3 * n + 1) - 8.0 / 3) - 4);
+	o->bytes = by(prec, n * (n + 1) + n - 1) + by_real(prec, 2 * n - 1);
+}
+
+/* LAWN 41 xPOTRI: the inverse from the Cholesky factor (trtri, then lauum) */
+void opc_cost_potri(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (2.0 / 3 + n * (n / 3 + 1)), n * (1.0 / 6 + n * (n / 3 - 0.5)));
+	o->bytes = by(prec, n * (n + 1));
+}
+
+/* xLAUUM, U U' or L' L: LAWN 41's potri less trtri */
+void opc_cost_lauum(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (n * n / 6 + n / 2 + 1.0 / 3), n * (n * n / 6 - 1.0 / 6));
+	o->bytes = by(prec, n * (n + 1));
+}
+
 /* ---- cuDNN (preload/gpu_cudnn.c) ----
  *
  * Shapes are element counts read from the descriptors, and the element

@@ -515,7 +515,7 @@ enum kind {
 	/* LAPACK, second round (issue 12) */
 	K_TRTRS, K_ORMQR, K_SYTRF, K_GEHRD, K_GEQP3, K_GECON, K_LANGE, K_TRSYL, K_GEES,
 	K_GEEV, K_GGEV, K_SYEVR, K_SYGVD, K_GELSD, K_GELSS, K_GELSY, K_GEJSV,
-	K_LROT, K_LARFG, K_LARF, K_LASWP,
+	K_LROT, K_LARFG, K_LARF, K_LASWP, K_GERQF, K_ORGRQ, K_SYTRD, K_POTRI, K_LAUUM,
 	K_LAUNCH, K_MEMCPY, K_MEMCPY2D, K_MEMSET, K_MEMSET2D,
 	K_COUNT
 };
@@ -637,6 +637,12 @@ static const struct kind_info kinds[K_COUNT] = {
 	[K_LARFG] = { "larfg", 4, ESTIM, "n", "", { v_lapack }, { 0 } },
 	[K_LARF] = { "larf", 4, ESTIM, "m,n", "side", { v_lapack, v_lapack }, { "LR" } },
 	[K_LASWP] = { "laswp", 4, EXACT, "n,k1,k2", "", { v_lapack, v_lapack, v_lapack }, { 0 } },
+	[K_GERQF] = { "gerqf", 4, EXACT, "m,n", "lwork", { v_lapack, v_lapack }, { "-Q" } },
+	[K_ORGRQ] = { "orgrq", 4, EXACT, "m,n,k", "lwork", { v_lapack, v_lapack, v_lapack },
+		      { "-Q" } },
+	[K_SYTRD] = { "sytrd", 4, EXACT, "n", "lwork", { v_lapack }, { "-Q" } },
+	[K_POTRI] = { "potri", 4, EXACT, "n", "", { v_lapack }, { 0 } },
+	[K_LAUUM] = { "lauum", 4, EXACT, "n", "", { v_lapack }, { 0 } },
 
 	/* CUDA runtime: src, dst H host, D device, A inferred, ? invalid */
 	[K_LAUNCH] = { "kernel launch", 3, UNKNOWN, "blocks,threads,smem", "",
@@ -722,7 +728,10 @@ static const struct name names[] = {
 	{ "?gejsv", "sd", K_GEJSV },
 	{ "?lartg", "sdcz", K_ROTG },	{ "?rot", "cz", K_LROT },
 	{ "?larfg", "sdcz", K_LARFG },	{ "?larf", "sdcz", K_LARF },
-	{ "?laswp", "sdcz", K_LASWP },
+	{ "?laswp", "sdcz", K_LASWP },	{ "?gerqf", "sdcz", K_GERQF },
+	{ "?orgrq", "sd", K_ORGRQ },	{ "?ungrq", "cz", K_ORGRQ },
+	{ "?sytrd", "sd", K_SYTRD },	{ "?hetrd", "cz", K_SYTRD },
+	{ "?potri", "sdcz", K_POTRI },	{ "?lauum", "sdcz", K_LAUUM },
 
 	/* CUDA runtime, and its per-thread default stream entry points */
 	{ "cudaLaunchKernel", "x", K_LAUNCH },	{ "cudaLaunchKernel_ptsz", "x", K_LAUNCH },
@@ -1351,6 +1360,64 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		el = 4 * d0 * (d2 - d1 + 1);
 		ints = d2 - d1 + 1;
 		break;
+	case K_GERQF: {	/* LAWN 41 xGERQF, times 6 */
+		__int128 M = d0, N = d1;
+
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		if (d0 > d1)
+			o = (struct ops){ exact(3 * N * N - 2 * N * N * N + 6 * M * N * N + 6 * M * N + 29 * N,
+						6, "gerqf", d0, d1),
+					  exact(-3 * N * N - 2 * N * N * N + 6 * M * N * N + 6 * M * N + 5 * N,
+						6, "gerqf", d0, d1) };
+		else
+			o = (struct ops){ exact(-3 * M * M - 2 * M * M * M + 6 * M * M * N + 12 * M * N +
+							29 * M, 6, "gerqf", d0, d1),
+					  exact(3 * M * M - 2 * M * M * M + 6 * M * M * N + 5 * M, 6, "gerqf",
+						d0, d1) };
+		el = 2 * d0 * d1 + min64(d0, d1);
+		break;
+	}
+	case K_ORGRQ: {	/* LAWN 41 xORGRQ, times 3; m <= n, k <= m */
+		__int128 M = d0, N = d1, K = d2;
+
+		if (d0 > 0 && d1 > 0 && (d0 > d1 || d2 > d0))
+			return 1;	/* LAPACK rejects it; not modelled */
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		o = (struct ops){ exact(6 * M * N * K + 3 * (M + N) * K - 2 * K + 2 * K * K * K -
+						3 * (M + N) * K * K - 3 * K * K, 3, "orgrq", d0, d1),
+				  exact(6 * M * N * K + 3 * (M - N) * K + K + 2 * K * K * K -
+						3 * (M + N) * K * K, 3, "orgrq", d0, d1) };
+		el = 2 * d0 * d1 + d2;
+		break;
+	}
+	case K_SYTRD: {	/* LAWN 41 xSYTRD; nothing below n = 2; d, e reals */
+		__int128 N = d0;
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		if (d0 >= 2)
+			o = (struct ops){ exact(4 * N * N * N + 15 * N * N - N - 90, 6, "sytrd", d0, 0),
+					  exact(2 * N * N * N + 3 * N * N - 8 * N - 12, 3, "sytrd", d0, 0) };
+		e->flops = weigh(prec, o);
+		e->bytes = (uint64_t)(2 * count_band_triangle(d0, d0) + d0 - 1) * elem_bytes(prec) +
+			   (uint64_t)(2 * d0 - 1) * real_bytes(prec);
+		return 0;
+	}
+	case K_POTRI:	/* trtri, then the product of the triangle and its transpose */
+	case K_LAUUM: {
+		__int128 N = d0;
+
+		if (d0 == 0)
+			return 0;
+		o = (struct ops){ exact(N * (N + 1) * (N + 2), 6, "lauum", d0, 0),
+				  exact(N * N * N - N, 6, "lauum", d0, 0) };
+		if (k == K_POTRI)
+			o = ops_sum(o, lawn_trtri(d0));
+		el = 2 * count_band_triangle(d0, d0);
+		break;
+	}
 
 	case K_LAUNCH:		/* the kernel's work is not visible: nothing */
 		return 0;
@@ -1475,6 +1542,9 @@ static const struct big_shape big_shapes[] = {
 	{ K_SYEVR, { 1000 } },		  { K_SYGVD, { 1001 } },
 	{ K_GELSD, { 4000, 300, 7 } },	  { K_GELSS, { 300, 4000, 7 } },
 	{ K_GELSY, { 4000, 300, 7 } },	  { K_GEJSV, { 4000, 300 } },
+	{ K_GERQF, { 4000, 300 } },	  { K_GERQF, { 300, 4001 } },
+	{ K_ORGRQ, { 300, 4000, 200 } },  { K_SYTRD, { 1001 } },
+	{ K_POTRI, { 1000 } },		  { K_LAUUM, { 999 } },
 };
 
 static void sweep_flags_only(int rid, enum kind k, char prec, struct opc_shape *s, int f,
@@ -2003,6 +2073,10 @@ static void test_workspace_query_costs_nothing(void **state)
 			struct opc_shape s = { { 50, 40, 30, 0 }, { job, job, job, job } };
 			struct opc_cost c;
 
+			if (!strcmp(r->family, "orgrq")) {	/* the last rows of Q: m <= n */
+				s.d[0] = 40;
+				s.d[1] = 50;
+			}
 			s.f[lwork] = 'Q';
 			opc_routine_cost(rid, &s, &c);
 			queries++;

@@ -52,6 +52,8 @@ LAPACK_SHAPES = [
 ]
 SQUARE_Q = {"orgqr", "ungqr"}	# need m >= n >= k: the second shape is tall too
 Q_SHAPE = {"n": 6, "m": 9, "k": 6}
+RQ_SHAPES = [{"n": 12, "m": 7, "k": 5}, {"n": 9, "m": 6, "k": 6}]	# orgrq: n >= m >= k
+WIDE_Q = {"orgrq", "ungrq"}
 # other integer arguments: distinct from every dimension above
 OTHER_INTS = {"lda": 31, "ldb": 37, "ldc": 41, "ldu": 43, "ldvt": 47, "incx": 2,
               "incy": 3, "liwork": 1000, "lrwork": 1000, "ldvs": 53, "ldvl": 59,
@@ -160,6 +162,8 @@ def variants(fam_name, sig, prec):
     shapes = LAPACK_SHAPES if lapack else SHAPES
     if fam_name in SQUARE_Q:
         shapes = [LAPACK_SHAPES[0], Q_SHAPE]
+    if fam_name in WIDE_Q:
+        shapes = RQ_SHAPES
     out = []
     combos = list(itertools.product(*[c for _, c in enum])) or [()]
     for si, shape in enumerate(shapes):

@@ -647,6 +647,60 @@ def laswp(p, a):
     return 0, 4 * n * rows * ESIZE[p] + PIVOT * rows
 
 
+def gerqf(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n") or query(a):
+        return 0, 0
+    M, N = Fr(m), Fr(n)
+    if m > n:	# LAWN 41
+        mul = N * N / 2 - N ** 3 / 3 + M * N * N + M * N + Fr(29, 6) * N
+        add = -N * N / 2 - N ** 3 / 3 + M * N * N + M * N + Fr(5, 6) * N
+    else:
+        mul = -M * M / 2 - M ** 3 / 3 + M * M * N + 2 * M * N + Fr(29, 6) * M
+        add = M * M / 2 - M ** 3 / 3 + M * M * N + Fr(5, 6) * M
+    return fl(p, mul, add), (2 * m * n + min(m, n)) * ESIZE[p]
+
+
+def orgrq(p, a):
+    m, n, k = a["m"], a["n"], a["k"]
+    if not pos(a, "m", "n") or k < 0 or query(a) or m > n or k > m:
+        return 0, 0
+    M, N, K = Fr(m), Fr(n), Fr(k)
+    mul = 2 * M * N * K + (M + N) * K - Fr(2, 3) * K + Fr(2, 3) * K ** 3 - (M + N) * K * K - K * K
+    add = 2 * M * N * K + (M - N) * K + K / 3 + Fr(2, 3) * K ** 3 - (M + N) * K * K
+    return fl(p, mul, add), (2 * m * n + k) * ESIZE[p]
+
+
+def sytrd(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    f = 0 if n < 2 else fl(p, Fr(2, 3) * N ** 3 + Fr(5, 2) * N * N - N / 6 - 15,
+                           Fr(2, 3) * N ** 3 + N * N - Fr(8, 3) * N - 4)
+    return f, (n * (n + 1) + n - 1) * ESIZE[p] + (2 * n - 1) * RSIZE[p]
+
+
+def lauum_ops(n):
+    N = Fr(n)
+    return N ** 3 / 6 + N * N / 2 + N / 3, N ** 3 / 6 - N / 6
+
+
+def lauum(p, a):
+    n = a["n"]
+    return (fl(p, *lauum_ops(n)), n * (n + 1) * ESIZE[p]) if n > 0 else (0, 0)
+
+
+def potri(p, a):
+    n = a["n"]
+    if n <= 0:
+        return 0, 0
+    N = Fr(n)
+    lm, la = lauum_ops(n)	# the inverse of the factor (trtri), then lauum
+    return (fl(p, lm + N ** 3 / 6 + N * N / 2 + N / 3, la + N ** 3 / 6 - N * N / 2 + N / 3),
+            n * (n + 1) * ESIZE[p])
+
+
 # ---- which routine is which ---------------------------------------------------
 # (pattern of the routine's name, with (?P<p>) the precision letter of its
 # element type where the name has one; the model; estimated)
@@ -715,7 +769,10 @@ MODELS = [
     (r"(?P<p>[sdcz])gelsy", gelsy, True), (r"(?P<p>[sd])gejsv", gejsv, True),
     (r"(?P<p>[sdcz])lartg", rotg, True), (r"(?P<p>[cz])rot", lrot, False),
     (r"(?P<p>[sdcz])larfg", larfg, True), (r"(?P<p>[sdcz])larf", larf, True),
-    (r"(?P<p>[sdcz])laswp", laswp, False),
+    (r"(?P<p>[sdcz])laswp", laswp, False), (r"(?P<p>[sdcz])gerqf", gerqf, False),
+    (r"(?P<p>[sd])orgrq|(?P<q>[cz])ungrq", orgrq, False),
+    (r"(?P<p>[sd])sytrd|(?P<q>[cz])hetrd", sytrd, False),
+    (r"(?P<p>[sdcz])potri", potri, False), (r"(?P<p>[sdcz])lauum", lauum, False),
 ]
 
 
