@@ -2139,6 +2139,18 @@ static void test_anchors(void **state)
 	/* 2/3 n^3 - 1/2 n^2 + 5/6 n at n = 100 */
 	assert_int_equal(cost_of("dgetrf_", 100, 100, 0, "").flops, 661750);
 	assert_int_equal(cost_of("LAPACKE_dgetrf", 100, 100, 0, "").bytes, 2 * 10000 * 8 + 400);
+	/* issue 12's routines: a triangular solve, Q' C, a norm, the solvers' models */
+	assert_int_equal(cost_of("dtrtrs_", 100, 1, 0, "").flops, 5050 + 4950);
+	assert_int_equal(cost_of("dormqr_", 100, 10, 5, "L-").flops, 10 * 5 * 197 + 10 * 5 * 196);
+	assert_int_equal(cost_of("dlange_", 10, 10, 0, "F").flops, 200);
+	assert_int_equal(cost_of("LAPACKE_zlange", 10, 10, 0, "M").flops, 500);
+	assert_int_equal(cost_of("dgeev_", 10, 0, 0, "NN-").flops, 10000);
+	assert_int_equal(cost_of("dgeev_", 10, 0, 0, "VV-").flops, 27667);	/* (25 + 8/3) n^3 */
+	assert_int_equal(cost_of("zgeev_", 10, 0, 0, "NV-").flops, 105333);	/* 4 (25 + 4/3) n^3 */
+	assert_int_equal(cost_of("dgees_", 10, 0, 0, "V-").flops, 25000);
+	/* 4BS^2 - 4S^3/3 + 4BSr + 4S^2r + 8S^3/3 = 40000 - 1333.3 + 4000 + 400 + 2666.7 */
+	assert_int_equal(cost_of("dgelsd_", 100, 10, 1, "-").flops, 45733);
+	assert_int_equal(cost_of("dgeev_", 10, 0, 0, "VVQ").flops, 0);	/* workspace query */
 	/* n^3/3 + n^2/2 + n/6 at n = 100 */
 	assert_int_equal(cost_of("dpotrf_", 100, 0, 0, "L").flops, 338350);
 	/* 4/3 n^3 + 2 n^2 + 14/3 n at n = 30 */
