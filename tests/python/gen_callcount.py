@@ -18,7 +18,9 @@ an interposed symbol sees every call.
 At exit the library writes $CALLCOUNT_OUT.<pid>: "SYMBOL FROM ALL", FROM
 the calls made by modules whose path contains one of the ':'-separated
 substrings of $CALLCOUNT_FROM, ALL every call (also from inside the
-libraries: dgeev_ calling dgemm_).  x86-64 only.
+libraries: dgeev_ calling dgemm_).  A routine a library routine calls
+last, as a tail call (dpotri_ ending with dlauum_), returns straight to
+the module and is counted as the module's call.  x86-64 only.
 """
 import sys
 
