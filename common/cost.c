@@ -1149,6 +1149,19 @@ void opc_cost_lauum(const struct opc_shape *s, char prec, struct opc_cost *o)
 	o->bytes = by(prec, n * (n + 1));
 }
 
+/* QZ to the generalised Schur form (Golub and Van Loan): 30n^3, with one
+ * side's Schur vectors 46n^3, with both 66n^3 */
+void opc_cost_gges(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int sides = (s->f[0] == 'V') + (s->f[1] == 'V');
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, (sides == 2 ? 66 : sides ? 46 : 30) * n * n * n);
+	o->bytes = by(prec, 4 * n * n + sides * n * n + n) + eigval_bytes(prec, n);
+}
+
 /* ---- cuDNN (preload/gpu_cudnn.c) ----
  *
  * Shapes are element counts read from the descriptors, and the element

@@ -515,7 +515,7 @@ enum kind {
 	/* LAPACK, second round (issue 12) */
 	K_TRTRS, K_ORMQR, K_SYTRF, K_GEHRD, K_GEQP3, K_GECON, K_LANGE, K_TRSYL, K_GEES,
 	K_GEEV, K_GGEV, K_SYEVR, K_SYGVD, K_GELSD, K_GELSS, K_GELSY, K_GEJSV,
-	K_LROT, K_LARFG, K_LARF, K_LASWP, K_GERQF, K_ORGRQ, K_SYTRD, K_POTRI, K_LAUUM,
+	K_LROT, K_LARFG, K_LARF, K_LASWP, K_GERQF, K_ORGRQ, K_SYTRD, K_POTRI, K_LAUUM, K_GGES,
 	K_LAUNCH, K_MEMCPY, K_MEMCPY2D, K_MEMSET, K_MEMSET2D,
 	K_COUNT
 };
@@ -643,6 +643,8 @@ static const struct kind_info kinds[K_COUNT] = {
 	[K_SYTRD] = { "sytrd", 4, EXACT, "n", "lwork", { v_lapack }, { "-Q" } },
 	[K_POTRI] = { "potri", 4, EXACT, "n", "", { v_lapack }, { 0 } },
 	[K_LAUUM] = { "lauum", 4, EXACT, "n", "", { v_lapack }, { 0 } },
+	[K_GGES] = { "gges", 4, ESTIM, "n", "jobvsl,jobvsr,lwork", { v_lapack },
+		     { "NV", "NV", "-Q" } },
 
 	/* CUDA runtime: src, dst H host, D device, A inferred, ? invalid */
 	[K_LAUNCH] = { "kernel launch", 3, UNKNOWN, "blocks,threads,smem", "",
@@ -732,6 +734,7 @@ static const struct name names[] = {
 	{ "?orgrq", "sd", K_ORGRQ },	{ "?ungrq", "cz", K_ORGRQ },
 	{ "?sytrd", "sd", K_SYTRD },	{ "?hetrd", "cz", K_SYTRD },
 	{ "?potri", "sdcz", K_POTRI },	{ "?lauum", "sdcz", K_LAUUM },
+	{ "?gges", "sdcz", K_GGES },
 
 	/* CUDA runtime, and its per-thread default stream entry points */
 	{ "cudaLaunchKernel", "x", K_LAUNCH },	{ "cudaLaunchKernel_ptsz", "x", K_LAUNCH },
@@ -1266,6 +1269,17 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		o.mul = o.add = exact((__int128)d0 * d1 * (d0 + d1), 2, "trsyl", d0, d1);
 		el = count_band_triangle(d0, d0) + count_band_triangle(d1, d1) + 2 * d0 * d1;
 		break;
+	case K_GGES: {	/* QZ, thirds of n^3: 90, 138 with one side's vectors, 198 both */
+		__int128 n3 = (__int128)d0 * d0 * d0;
+		int vs = (s->f[0] == 'V') + (s->f[1] == 'V');
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		e->flops = nearest((cplx(prec) ? 4 : 1) * (vs == 2 ? 198 : vs ? 138 : 90) * n3, 3);
+		e->bytes = (uint64_t)(4 * d0 * d0 + vs * d0 * d0 + d0) * elem_bytes(prec) +
+			   (uint64_t)(2 * d0) * real_bytes(prec);
+		return 0;
+	}
 	case K_GEES:
 	case K_GEEV:
 	case K_GGEV: {	/* n^3 estimates in thirds; eigenvalues 2n reals */
@@ -1545,6 +1559,7 @@ static const struct big_shape big_shapes[] = {
 	{ K_GERQF, { 4000, 300 } },	  { K_GERQF, { 300, 4001 } },
 	{ K_ORGRQ, { 300, 4000, 200 } },  { K_SYTRD, { 1001 } },
 	{ K_POTRI, { 1000 } },		  { K_LAUUM, { 999 } },
+	{ K_GGES, { 1001 } },
 };
 
 static void sweep_flags_only(int rid, enum kind k, char prec, struct opc_shape *s, int f,

@@ -58,13 +58,14 @@ WIDE_Q = {"orgrq", "ungrq"}
 OTHER_INTS = {"lda": 31, "ldb": 37, "ldc": 41, "ldu": 43, "ldvt": 47, "incx": 2,
               "incy": 3, "liwork": 1000, "lrwork": 1000, "ldvs": 53, "ldvl": 59,
               "ldvr": 61, "ldz": 67, "ldv": 71, "ilo": 2, "ihi": 3, "il": 1, "iu": 2,
-              "isgn": -1, "itype": 1, "incv": 5, "k1": 2, "k2": 4}
+              "isgn": -1, "itype": 1, "incv": 5, "k1": 2, "k2": 4, "ldvsl": 73,
+              "ldvsr": 79}
 LWORK = 1000
 
 CHARS = {"T": "NTC", "S": "LR", "D": "NU"}
 JOBS = {"jobz": "NV", "jobu": "ASON", "jobvt": "ASON", "order": "CR", "trans": "NT",
         "jobvs": "NV", "sort": "NS", "jobvl": "NV", "jobvr": "NV", "range": "AI",
-        "norm": "M1OIFE", "trana": "NT", "tranb": "NT"}
+        "norm": "M1OIFE", "trana": "NT", "tranb": "NT", "jobvsl": "NV", "jobvsr": "NV"}
 JOBS_OF = {"gesdd": {"jobz": "ASON"}, "zgesdd": {"jobz": "ASON"},	# a job's values by family
            "gejsv": {"joba": "C", "jobu": "UFN", "jobv": "VJN", "jobr": "R", "jobt": "N",
                      "jobp": "N"}}

@@ -701,6 +701,15 @@ def potri(p, a):
             n * (n + 1) * ESIZE[p])
 
 
+def gges(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    sides = (a["jobvsl"] == "V") + (a["jobvsr"] == "V")
+    f = {0: 30, 1: 46, 2: 66}[sides] * Fr(n) ** 3
+    return est(p, f), (4 * n * n + sides * n * n + n) * ESIZE[p] + 2 * n * RSIZE[p]
+
+
 # ---- which routine is which ---------------------------------------------------
 # (pattern of the routine's name, with (?P<p>) the precision letter of its
 # element type where the name has one; the model; estimated)
@@ -773,6 +782,7 @@ MODELS = [
     (r"(?P<p>[sd])orgrq|(?P<q>[cz])ungrq", orgrq, False),
     (r"(?P<p>[sd])sytrd|(?P<q>[cz])hetrd", sytrd, False),
     (r"(?P<p>[sdcz])potri", potri, False), (r"(?P<p>[sdcz])lauum", lauum, False),
+    (r"(?P<p>[sdcz])gges", gges, True),
 ]
 
 
