@@ -98,6 +98,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/pytest/__init__.py:python3-pytest \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
+             /usr/bin/nm:binutils \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \

@@ -776,6 +776,392 @@ void opc_cost_trtri(const struct opc_shape *s, char prec, struct opc_cost *o)
 	o->bytes = by(prec, n * (n + 1));
 }
 
+/* ---- LAPACK, second round (issue 12) ----
+ *
+ * LAWN 41 where it has the routine (trtrs, ormqr/unmqr, sytrf, gehrd, and
+ * the QR pieces of the least-squares drivers); leading-order models of the
+ * LAPACK Users' Guide and Golub and Van Loan for the iterative solvers
+ * (real n^3 terms, complex four times as many, as syev).  Estimated
+ * families (routines.tbl) are the ones whose work follows the data:
+ * Bunch-Kaufman pivots (sytrf), balancing's ilo and ihi (gehrd: the count
+ * is that of ilo = 1, ihi = n), column pivoting (geqp3), rank (gelsy),
+ * iterations (the rest).  docs/counting.md has the table.
+ */
+
+void opc_cost_trtrs(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], r = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, r * n * (n + 1) / 2, r * n * (n - 1) / 2);
+	o->bytes = by(prec, n * (n + 1) / 2 + 2 * n * r);
+}
+
+/* C (m x n) := op(Q) C or C op(Q), Q of k reflectors of length m (side L)
+ * or n (side R), stored in A (nq x k) and tau */
+void opc_cost_ormqr(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], k = s->d[2];
+	int right = s->f[0] == 'R';
+	double nq = right ? n : m;
+
+	if (bad(s, 3) || query(s) || k > nq)
+		return;	/* zero: set by opc_routine_cost (k > nq: refused) */
+	if (right)
+		o->flops = fl(prec, k * (m * (2 * n - k + 1) + n - k / 2 + 0.5),
+			      m * k * (2 * n - k + 1));
+	else
+		o->flops = fl(prec, n * k * (2 * m - k + 2), n * k * (2 * m - k + 1));
+	o->bytes = by(prec, nq * k + k + 2 * m * n);
+}
+
+void opc_cost_sytrf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * ((n / 6 + 0.5) * n + 10.0 / 3), n * (n * n / 6 - 1.0 / 6));
+	o->bytes = by(prec, n * (n + 1)) + 4 * (uint64_t)n;
+}
+
+void opc_cost_gehrd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	double mul = n * (n * (5.0 / 3 * n + 0.5) - 7.0 / 6) - 13;
+	double add = n * (n * (5.0 / 3 * n - 1) - 2.0 / 3) - 8;
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	/* LAWN 41's form is negative below n = 3, where there is no reflector */
+	o->flops = n < 3 ? 0 : fl(prec, mul, add);
+	o->bytes = by(prec, 2 * n * n + n - 1);
+}
+
+void opc_cost_geqp3(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], mn = m < n ? m : n;
+
+	if (bad(s, 2) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, mul_geqrf(m, n), add_geqrf(m, n));
+	o->bytes = by(prec, 2 * m * n + mn) + 4 * (uint64_t)n;	/* + jpvt */
+}
+
+/* 1-norm condition estimate: typically five products with A^-1 or its
+ * transpose (xLACN2), each two triangular solves with the LU factors */
+void opc_cost_gecon(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 5 * n * (n + 1), 5 * n * (n - 1));
+	o->bytes = by(prec, n * n);
+}
+
+/* max |a|, one or infinity norm: one operation per element (a comparison
+ * or an add), the Frobenius norm two (square, add); the modulus of a
+ * complex element is four more (two squares, an add, a square root), except
+ * in the Frobenius norm, which squares both parts: 4 per element */
+void opc_cost_lange(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double mn = (double)s->d[0] * s->d[1];
+	int frob = s->f[0] == 'F' || s->f[0] == 'E';
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	if (opc_is_complex(prec))
+		o->flops = (uint64_t)llround((frob ? 4 : 5) * mn);
+	else
+		o->flops = (uint64_t)llround((frob ? 2 : 1) * mn);
+	o->bytes = by(prec, mn);
+}
+
+/* A X + isgn X B = scale C, A m x m and B n x n (quasi-)triangular: per
+ * column of X a triangular solve and the update by the columns before it,
+ * mn(m+n)/2 multiplies and as many adds to leading order (2 x 2 blocks and
+ * scaling against overflow follow the data) */
+void opc_cost_trsyl(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, m * n * (m + n) / 2, m * n * (m + n) / 2);
+	o->bytes = by(prec, m * (m + 1) / 2 + n * (n + 1) / 2 + 2 * m * n);
+}
+
+/* eigenvalues: reals (wr, wi: 2n) or n complex ones, the same bytes */
+static uint64_t eigval_bytes(char prec, double n)
+{
+	return by_real(prec, 2 * n);
+}
+
+/* Schur form: Hessenberg reduction and QR iteration, 10n^3; with the Schur
+ * vectors 25n^3 (Golub and Van Loan) */
+void opc_cost_gees(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int vs = s->f[0] == 'V';
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, (vs ? 25 : 10) * n * n * n);
+	o->bytes = by(prec, 2 * n * n + (vs ? n * n : 0)) + eigval_bytes(prec, n);
+}
+
+/* eigenvalues 10n^3; with eigenvectors of either side the Schur vectors
+ * (25n^3), then per side 4n^3/3 (xTREVC: the triangular solves n^3/3, the
+ * back-transformation n^3) */
+void opc_cost_geev(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int sides = (s->f[0] == 'V') + (s->f[1] == 'V');
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, sides ? (25 + sides * 4.0 / 3) * n * n * n : 10 * n * n * n);
+	o->bytes = by(prec, 2 * n * n + sides * n * n) + eigval_bytes(prec, n);
+}
+
+/* QZ: eigenvalues 30n^3, with eigenvectors 66n^3 (Golub and Van Loan) */
+void opc_cost_ggev(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int sides = (s->f[0] == 'V') + (s->f[1] == 'V');
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, (sides ? 66 : 30) * n * n * n);
+	/* A and B read and destroyed; alpha (2n reals or n complex) and beta */
+	o->bytes = by(prec, 4 * n * n + sides * n * n + n) + eigval_bytes(prec, n);
+}
+
+/* MRRR: tridiagonal reduction 4n^3/3, the tridiagonal problem O(n^2), the
+ * back-transformation of the eigenvectors 2n^3 (all eigenvalues assumed:
+ * range is not in the shape) */
+void opc_cost_syevr(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int vec = s->f[0] == 'V';
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, (vec ? 10.0 / 3 : 4.0 / 3) * n * n * n);
+	o->bytes = eig_bytes(n, vec, prec);
+}
+
+/* A x = lambda B x: Cholesky of B (n^3/3), reduction to standard form
+ * (n^3), syevd (4n^3 with vectors, 4n^3/3 without), and with vectors their
+ * back-transformation (n^3) */
+void opc_cost_sygvd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int vec = s->f[0] == 'V';
+	double t = n * (n + 1) / 2;
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, (vec ? 19.0 / 3 : 8.0 / 3) * n * n * n);
+	o->bytes = eig_bytes(n, vec, prec) + by(prec, 2 * t);	/* + B's triangle */
+}
+
+/*
+ * Least squares through an SVD, for big = max(m, n), small = min(m, n):
+ * the bidiagonalisation 4 big small^2 - 4/3 small^3, Q' B and the
+ * solution's transformations 4 big small nrhs + 4 small^2 nrhs, and the
+ * bidiagonal SVD: divide and conquer (gelsd) 8/3 small^3, QR iteration
+ * with the right vectors (gelss) 8 small^3.
+ */
+static double svd_ls(double m, double n, double r, double solver)
+{
+	double big = m > n ? m : n, small = m < n ? m : n;
+
+	return 4 * big * small * small - 4.0 / 3 * small * small * small +
+	       4 * big * small * r + 4 * small * small * r + solver * small * small * small;
+}
+
+/* A destroyed, B's m rows in and max(m, n) out, the singular values */
+static uint64_t ls_bytes(char prec, double m, double n, double r)
+{
+	double big = m > n ? m : n, small = m < n ? m : n;
+
+	return by(prec, 2 * m * n + (m + big) * r) + by_real(prec, small);
+}
+
+void opc_cost_gelsd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 3) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, svd_ls(s->d[0], s->d[1], s->d[2], 8.0 / 3));
+	o->bytes = ls_bytes(prec, s->d[0], s->d[1], s->d[2]);
+}
+
+void opc_cost_gelss(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	if (bad(s, 3) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, svd_ls(s->d[0], s->d[1], s->d[2], 8));
+	o->bytes = ls_bytes(prec, s->d[0], s->d[1], s->d[2]);
+}
+
+/* complete orthogonal factorisation: for a full-rank A the work of gels
+ * (QR, Q' B, triangular solve); a lower rank does less */
+void opc_cost_gelsy(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	struct opc_shape t = *s;
+	double m = s->d[0], n = s->d[1], r = s->d[2], big = m > n ? m : n;
+
+	t.f[0] = 'N';
+	t.f[1] = s->f[0];	/* lwork */
+	opc_cost_gels(&t, prec, o);
+	if (o->flops)
+		o->bytes = by(prec, 2 * m * n + (m + big) * r) + 4 * (uint64_t)n;	/* + jpvt */
+}
+
+/* one-sided Jacobi SVD (m >= n): counted as gesvd with thin vectors where
+ * they are wanted (jobu U or F, jobv V or J) */
+void opc_cost_gejsv(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+	char ju = s->f[0] == 'U' || s->f[0] == 'F' ? 'S' : 'N';
+	char jv = s->f[1] == 'V' || s->f[1] == 'J' ? 'S' : 'N';
+
+	if (bad(s, 2) || query(s) || m < n)
+		return;	/* zero: set by opc_routine_cost (m < n: refused) */
+	o->flops = est(prec, svd_flops(m, n, ju, jv));
+	o->bytes = by(prec, 2 * m * n + (s->f[0] == 'F' ? m * m : ju == 'S' ? m * n : 0) +
+				    (jv == 'S' ? n * n : 0)) + by_real(prec, n);
+}
+
+/* LAPACK's crot, zrot: x' = c x + s y, y' = c y - conj(s) x with c real and
+ * s complex: per element and output a real times a complex (2), a complex
+ * multiply (6) and a complex add (2) */
+void opc_cost_lrot(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = (uint64_t)llround(20 * n);
+	o->bytes = by(prec, 4 * n);
+}
+
+/* a Householder reflector of order n (LAWN 41, as MAGMA counts xLARFG): 2n
+ * multiplies, n adds; estimated (a tiny norm is rescaled in a loop) */
+void opc_cost_larfg(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 2 * n, n);
+	o->bytes = by(prec, 2 * n + 1);	/* alpha and x in and out, tau */
+}
+
+/* C (m x n) := H C or C H, H = I - tau v v': w = C' v and C - tau v w', 2mn
+ * multiplies and 2mn adds; estimated (trailing zeros of v and of C's
+ * columns or rows are skipped) */
+void opc_cost_larf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1];
+
+	if (bad(s, 2))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, 2 * m * n, 2 * m * n);
+	o->bytes = by(prec, (s->f[0] == 'R' ? n : m) + 1 + 2 * m * n);
+}
+
+/* row interchanges k1..k2 of an n-column matrix: no arithmetic; each
+ * interchange reads and writes two rows (an upper bound: a row that stays
+ * is not moved), and the pivots are read */
+void opc_cost_laswp(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0], rows = (double)s->d[2] - s->d[1] + 1;
+
+	if (bad(s, 3) || rows <= 0)
+		return;	/* zero: set by opc_routine_cost */
+	o->bytes = by(prec, 4 * n * rows) + 4 * (uint64_t)rows;
+}
+
+/* LAWN 41 xGERQF (xGELQF alike) */
+void opc_cost_gerqf(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], mn = m < n ? m : n;
+
+	if (bad(s, 2) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	if (m > n)
+		o->flops = fl(prec, n * (n * (0.5 - n / 3 + m) + m + 29.0 / 6),
+			      n * (n * (-0.5 - n / 3 + m) + m + 5.0 / 6));
+	else
+		o->flops = fl(prec, m * (m * (-0.5 - m / 3 + n) + 2 * n + 29.0 / 6),
+			      m * (m * (0.5 - m / 3 + n) + 5.0 / 6));
+	o->bytes = by(prec, 2 * m * n + mn);
+}
+
+/* LAWN 41 xORGRQ / xUNGRQ: the last m rows of Q, m <= n, k <= m */
+void opc_cost_orgrq(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double m = s->d[0], n = s->d[1], k = s->d[2];
+
+	if (bad(s, 2) || s->d[2] < 0 || query(s) || m > n || k > m)
+		return;	/* zero: set by opc_routine_cost (refused shapes too) */
+	o->flops = fl(prec, k * (2 * m * n + m + n - 2.0 / 3 + k * (2.0 / 3 * k - (m + n) - 1)),
+		      k * (2 * m * n + m - n + 1.0 / 3 + k * (2.0 / 3 * k - (m + n))));
+	o->bytes = by(prec, 2 * m * n + k);
+}
+
+/* LAWN 41 xSYTRD / xHETRD (0 below n = 2, where there is no reflector):
+ * the triangle in and out, d and e (reals), tau */
+void opc_cost_sytrd(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = n < 2 ? 0 : fl(prec, n * (n * (2.0 / 3 * n + 2.5) - 1.0 / 6) - 15,
+				  n * (n * (2.0 / 3 * n + 1) - 8.0 / 3) - 4);
+	o->bytes = by(prec, n * (n + 1) + n - 1) + by_real(prec, 2 * n - 1);
+}
+
+/* LAWN 41 xPOTRI: the inverse from the Cholesky factor (trtri, then lauum) */
+void opc_cost_potri(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (2.0 / 3 + n * (n / 3 + 1)), n * (1.0 / 6 + n * (n / 3 - 0.5)));
+	o->bytes = by(prec, n * (n + 1));
+}
+
+/* xLAUUM, U U' or L' L: LAWN 41's potri less trtri */
+void opc_cost_lauum(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+
+	if (bad(s, 1))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = fl(prec, n * (n * n / 6 + n / 2 + 1.0 / 3), n * (n * n / 6 - 1.0 / 6));
+	o->bytes = by(prec, n * (n + 1));
+}
+
+/* QZ to the generalised Schur form (Golub and Van Loan): 30n^3, with one
+ * side's Schur vectors 46n^3, with both 66n^3 */
+void opc_cost_gges(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	double n = s->d[0];
+	int sides = (s->f[0] == 'V') + (s->f[1] == 'V');
+
+	if (bad(s, 1) || query(s))
+		return;	/* zero: set by opc_routine_cost */
+	o->flops = est(prec, (sides == 2 ? 66 : sides ? 46 : 30) * n * n * n);
+	o->bytes = by(prec, 4 * n * n + sides * n * n + n) + eigval_bytes(prec, n);
+}
+
 /* ---- cuDNN (preload/gpu_cudnn.c) ----
  *
  * Shapes are element counts read from the descriptors, and the element

@@ -284,8 +284,10 @@ def gen_wrapper(r):
     if iface == "F" and "info" in byname:
         refused = "*(const int *)info < 0"
     elif iface == "E":
-        if rtype != "int":
-            raise TableError("%s: LAPACKE functions return lapack_int (N)" % sig["where"])
+        # lapack_int, or the value of a norm (LAPACKE_?lange: -1 refused)
+        if sig["ret"] not in ("N", "R"):
+            raise TableError("%s: LAPACKE functions return lapack_int (N) or a real (R)" %
+                             sig["where"])
         refused = "ret < 0"
     o = []
     o.append("OPC_EXPORT %s %s(%s)" % (rtype, r["sym"], ", ".join(decl) or "void"))

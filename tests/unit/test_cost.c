@@ -512,6 +512,10 @@ enum kind {
 	K_MATCOPY, K_GEADD,
 	K_GETRF, K_GETRS, K_GESV, K_POTRF, K_POTRS, K_POSV, K_GEQRF, K_ORGQR, K_GELS,
 	K_SYEV, K_SYEVD, K_GESVD, K_GESDD, K_GETRI, K_TRTRI,
+	/* LAPACK, second round (issue 12) */
+	K_TRTRS, K_ORMQR, K_SYTRF, K_GEHRD, K_GEQP3, K_GECON, K_LANGE, K_TRSYL, K_GEES,
+	K_GEEV, K_GGEV, K_SYEVR, K_SYGVD, K_GELSD, K_GELSS, K_GELSY, K_GEJSV,
+	K_LROT, K_LARFG, K_LARF, K_LASWP, K_GERQF, K_ORGRQ, K_SYTRD, K_POTRI, K_LAUUM, K_GGES,
 	K_LAUNCH, K_MEMCPY, K_MEMCPY2D, K_MEMSET, K_MEMSET2D,
 	K_REGION,
 	K_COUNT
@@ -605,6 +609,44 @@ static const struct kind_info kinds[K_COUNT] = {
 	[K_GETRI] = { "getri", 4, EXACT, "n", "lwork", { v_lapack }, { "-Q" } },
 	[K_TRTRI] = { "trtri", 4, EXACT, "n", "diag", { v_lapack }, { "NU" } },
 
+	/* LAPACK, second round (issue 12) */
+	[K_TRTRS] = { "trtrs", 4, EXACT, "n,nrhs", "", { v_lapack, v_lapack }, { 0 } },
+	[K_ORMQR] = { "ormqr", 4, EXACT, "m,n,k", "side,lwork", { v_lapack, v_lapack, v_lapack },
+		      { "LR", "-Q" } },
+	[K_SYTRF] = { "sytrf", 4, ESTIM, "n", "lwork", { v_lapack }, { "-Q" } },
+	[K_GEHRD] = { "gehrd", 4, ESTIM, "n", "lwork", { v_lapack }, { "-Q" } },
+	[K_GEQP3] = { "geqp3", 4, ESTIM, "m,n", "lwork", { v_lapack, v_lapack }, { "-Q" } },
+	[K_GECON] = { "gecon", 4, ESTIM, "n", "", { v_lapack }, { 0 } },
+	[K_LANGE] = { "lange", 4, EXACT, "m,n", "norm", { v_lapack, v_lapack }, { "M1OIFE" } },
+	[K_TRSYL] = { "trsyl", 4, ESTIM, "m,n", "", { v_lapack, v_lapack }, { 0 } },
+	[K_GEES] = { "gees", 4, ESTIM, "n", "jobvs,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_GEEV] = { "geev", 4, ESTIM, "n", "jobvl,jobvr,lwork", { v_lapack },
+		     { "NV", "NV", "-Q" } },
+	[K_GGEV] = { "ggev", 4, ESTIM, "n", "jobvl,jobvr,lwork", { v_lapack },
+		     { "NV", "NV", "-Q" } },
+	[K_SYEVR] = { "syevr", 4, ESTIM, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_SYGVD] = { "sygvd", 4, ESTIM, "n", "jobz,lwork", { v_lapack }, { "NV", "-Q" } },
+	[K_GELSD] = { "gelsd", 4, ESTIM, "m,n,nrhs", "lwork", { v_lapack, v_lapack, v_lapack },
+		      { "-Q" } },
+	[K_GELSS] = { "gelss", 4, ESTIM, "m,n,nrhs", "lwork", { v_lapack, v_lapack, v_lapack },
+		      { "-Q" } },
+	[K_GELSY] = { "gelsy", 4, ESTIM, "m,n,nrhs", "lwork", { v_lapack, v_lapack, v_lapack },
+		      { "-Q" } },
+	[K_GEJSV] = { "gejsv", 4, ESTIM, "m,n", "jobu,jobv,lwork", { v_lapack, v_lapack },
+		      { "UFWN", "VJWN", "-Q" } },
+	[K_LROT] = { "rot (real c, complex s)", 1, EXACT, "n", "", { v_l1 }, { 0 } },
+	[K_LARFG] = { "larfg", 4, ESTIM, "n", "", { v_lapack }, { 0 } },
+	[K_LARF] = { "larf", 4, ESTIM, "m,n", "side", { v_lapack, v_lapack }, { "LR" } },
+	[K_LASWP] = { "laswp", 4, EXACT, "n,k1,k2", "", { v_lapack, v_lapack, v_lapack }, { 0 } },
+	[K_GERQF] = { "gerqf", 4, EXACT, "m,n", "lwork", { v_lapack, v_lapack }, { "-Q" } },
+	[K_ORGRQ] = { "orgrq", 4, EXACT, "m,n,k", "lwork", { v_lapack, v_lapack, v_lapack },
+		      { "-Q" } },
+	[K_SYTRD] = { "sytrd", 4, EXACT, "n", "lwork", { v_lapack }, { "-Q" } },
+	[K_POTRI] = { "potri", 4, EXACT, "n", "", { v_lapack }, { 0 } },
+	[K_LAUUM] = { "lauum", 4, EXACT, "n", "", { v_lapack }, { 0 } },
+	[K_GGES] = { "gges", 4, ESTIM, "n", "jobvsl,jobvsr,lwork", { v_lapack },
+		     { "NV", "NV", "-Q" } },
+
 	/* CUDA runtime: src, dst H host, D device, A inferred, ? invalid */
 	[K_LAUNCH] = { "kernel launch", 3, UNKNOWN, "blocks,threads,smem", "",
 		       { v_gpu, v_gpu, v_gpu }, { 0 } },
@@ -678,6 +720,25 @@ static const struct name names[] = {
 	{ "?syevd", "sd", K_SYEVD },	{ "?heevd", "cz", K_SYEVD },
 	{ "?gesvd", "sdcz", K_GESVD },	{ "?gesdd", "sdcz", K_GESDD },
 	{ "?getri", "sdcz", K_GETRI },	{ "?trtri", "sdcz", K_TRTRI },
+	/* LAPACK, second round (issue 12) */
+	{ "?trtrs", "sdcz", K_TRTRS },	{ "?ormqr", "sd", K_ORMQR },
+	{ "?unmqr", "cz", K_ORMQR },	{ "?sytrf", "sdcz", K_SYTRF },
+	{ "?hetrf", "cz", K_SYTRF },	{ "?gehrd", "sdcz", K_GEHRD },
+	{ "?geqp3", "sdcz", K_GEQP3 },	{ "?gecon", "sdcz", K_GECON },
+	{ "?lange", "sdcz", K_LANGE },	{ "?trsyl", "sdcz", K_TRSYL },
+	{ "?gees", "sdcz", K_GEES },	{ "?geev", "sdcz", K_GEEV },
+	{ "?ggev", "sdcz", K_GGEV },	{ "?syevr", "sd", K_SYEVR },
+	{ "?heevr", "cz", K_SYEVR },	{ "?sygvd", "sd", K_SYGVD },
+	{ "?hegvd", "cz", K_SYGVD },	{ "?gelsd", "sdcz", K_GELSD },
+	{ "?gelss", "sdcz", K_GELSS },	{ "?gelsy", "sdcz", K_GELSY },
+	{ "?gejsv", "sd", K_GEJSV },
+	{ "?lartg", "sdcz", K_ROTG },	{ "?rot", "cz", K_LROT },
+	{ "?larfg", "sdcz", K_LARFG },	{ "?larf", "sdcz", K_LARF },
+	{ "?laswp", "sdcz", K_LASWP },	{ "?gerqf", "sdcz", K_GERQF },
+	{ "?orgrq", "sd", K_ORGRQ },	{ "?ungrq", "cz", K_ORGRQ },
+	{ "?sytrd", "sd", K_SYTRD },	{ "?hetrd", "cz", K_SYTRD },
+	{ "?potri", "sdcz", K_POTRI },	{ "?lauum", "sdcz", K_LAUUM },
+	{ "?gges", "sdcz", K_GGES },
 
 	/* CUDA runtime, and its per-thread default stream entry points */
 	{ "cudaLaunchKernel", "x", K_LAUNCH },	{ "cudaLaunchKernel_ptsz", "x", K_LAUNCH },
@@ -1136,6 +1197,247 @@ static int expect(enum kind k, char prec, const struct opc_shape *s, struct opc_
 		o = lawn_trtri(d0);
 		el = 2 * count_band_triangle(d0, d0);
 		break;
+
+	/* LAPACK, second round (issue 12) */
+	case K_TRTRS:	/* trsm from the left: n x n triangle, nrhs columns */
+		if (any_zero(s, 2))
+			return 0;
+		o = walk_trmm(d0, d1, 'L');
+		el = count_band_triangle(d0, d0) + 2 * d0 * d1;
+		break;
+	case K_ORMQR: {	/* LAWN 41 xORMQR, k reflectors of length nq */
+		int64_t nq = s->f[0] == 'R' ? d1 : d0;
+		__int128 M = d0, N = d1, K = d2;
+
+		if (d2 > nq && nq > 0)
+			return 1;	/* LAPACK rejects it; not modelled */
+		if (any_zero(s, 3) || has_flag(s, 'Q'))
+			return 0;
+		if (s->f[0] == 'R')
+			o = (struct ops){ exact(2 * K * M * (2 * N - K + 1) + 2 * K * N - K * K + K, 2,
+						"ormqr", d0, d1),
+					  (uint64_t)(M * K * (2 * N - K + 1)) };
+		else
+			o = lawn_ormqr_left(d0, d1, d2);
+		el = nq * d2 + d2 + 2 * d0 * d1;
+		break;
+	}
+	case K_SYTRF: {	/* LAWN 41 xSYTRF; the triangle in and out, pivots */
+		__int128 N = d0;
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		o = (struct ops){ exact(N * N * N + 3 * N * N + 20 * N, 6, "sytrf", d0, 0),
+				  exact(N * N * N - N, 6, "sytrf", d0, 0) };
+		el = 2 * count_band_triangle(d0, d0);
+		ints = d0;
+		break;
+	}
+	case K_GEHRD: {	/* LAWN 41 xGEHRD (ilo = 1, ihi = n); nothing below n = 3 */
+		__int128 N = d0;
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		if (d0 >= 3)
+			o = (struct ops){ exact(10 * N * N * N + 3 * N * N - 7 * N - 78, 6, "gehrd", d0, 0),
+					  exact(10 * N * N * N - 6 * N * N - 4 * N - 48, 6, "gehrd", d0,
+						0) };
+		el = 2 * d0 * d0 + d0 - 1;	/* A, tau */
+		break;
+	}
+	case K_GEQP3:	/* counted as xGEQRF; jpvt in and out */
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		o = lawn_geqrf(d0, d1);
+		el = 2 * d0 * d1 + min64(d0, d1);
+		ints = d1;
+		break;
+	case K_GECON:	/* five solve pairs with the LU factors, each 2 x walk_trmv */
+		if (d0 == 0)
+			return 0;
+		for (int i = 0; i < 10; i++)
+			o = ops_sum(o, walk_trmv(d0));
+		el = d0 * d0;
+		break;
+	case K_LANGE: {	/* per element: real 1 (2 Frobenius), complex 5 (4 Frobenius) */
+		int frob = s->f[0] == 'F' || s->f[0] == 'E';
+
+		if (any_zero(s, 2))
+			return 0;
+		e->flops = (uint64_t)(d0 * d1) * (cplx(prec) ? (frob ? 4 : 5) : (frob ? 2 : 1));
+		e->bytes = (uint64_t)(d0 * d1) * elem_bytes(prec);
+		return 0;
+	}
+	case K_TRSYL:	/* mn(m+n)/2 multiplies and adds */
+		if (any_zero(s, 2))
+			return 0;
+		o.mul = o.add = exact((__int128)d0 * d1 * (d0 + d1), 2, "trsyl", d0, d1);
+		el = count_band_triangle(d0, d0) + count_band_triangle(d1, d1) + 2 * d0 * d1;
+		break;
+	case K_GGES: {	/* QZ, thirds of n^3: 90, 138 with one side's vectors, 198 both */
+		__int128 n3 = (__int128)d0 * d0 * d0;
+		int vs = (s->f[0] == 'V') + (s->f[1] == 'V');
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		e->flops = nearest((cplx(prec) ? 4 : 1) * (vs == 2 ? 198 : vs ? 138 : 90) * n3, 3);
+		e->bytes = (uint64_t)(4 * d0 * d0 + vs * d0 * d0 + d0) * elem_bytes(prec) +
+			   (uint64_t)(2 * d0) * real_bytes(prec);
+		return 0;
+	}
+	case K_GEES:
+	case K_GEEV:
+	case K_GGEV: {	/* n^3 estimates in thirds; eigenvalues 2n reals */
+		__int128 n3 = (__int128)d0 * d0 * d0, f3;
+		int vs = (s->f[0] == 'V') + (k != K_GEES && s->f[1] == 'V');
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		if (k == K_GEES)
+			f3 = (vs ? 75 : 30) * n3, el = 2 * d0 * d0 + vs * d0 * d0;
+		else if (k == K_GEEV)
+			f3 = (vs ? 75 + 4 * vs : 30) * n3, el = 2 * d0 * d0 + vs * d0 * d0;
+		else
+			f3 = (vs ? 198 : 90) * n3, el = 4 * d0 * d0 + vs * d0 * d0 + d0;
+		e->flops = nearest((cplx(prec) ? 4 : 1) * f3, 3);
+		e->bytes = (uint64_t)el * elem_bytes(prec) + (uint64_t)(2 * d0) * real_bytes(prec);
+		return 0;
+	}
+	case K_SYEVR:
+	case K_SYGVD: {	/* 10/3 or 19/3 n^3 with vectors, 4/3 or 8/3 without */
+		__int128 n3 = (__int128)d0 * d0 * d0;
+		int vec = s->f[0] == 'V';
+		int64_t t = count_band_triangle(d0, d0);
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		e->flops = nearest((cplx(prec) ? 4 : 1) *
+					   (k == K_SYEVR ? (vec ? 10 : 4) : (vec ? 19 : 8)) * n3, 3);
+		el = t + (vec ? d0 * d0 : t) + (k == K_SYGVD ? 2 * t : 0);
+		e->bytes = (uint64_t)el * elem_bytes(prec) + (uint64_t)d0 * real_bytes(prec);
+		return 0;
+	}
+	case K_GELSD:
+	case K_GELSS: {	/* bidiagonal SVD: thirds of n^3 */
+		__int128 B = max64(d0, d1), S = min64(d0, d1), r = d2;
+
+		if (any_zero(s, 3) || has_flag(s, 'Q'))
+			return 0;
+		e->flops = nearest((cplx(prec) ? 4 : 1) *
+					   (12 * B * S * S - 4 * S * S * S + 12 * B * S * r +
+					    12 * S * S * r + (k == K_GELSD ? 8 : 24) * S * S * S),
+				   3);
+		e->bytes = (uint64_t)(2 * d0 * d1 + (d0 + max64(d0, d1)) * d2) * elem_bytes(prec) +
+			   (uint64_t)min64(d0, d1) * real_bytes(prec);
+		return 0;
+	}
+	case K_GELSY: {	/* full rank: QR, Q' B, triangular solve (as gels) */
+		int64_t big = max64(d0, d1), small = min64(d0, d1);
+
+		if (any_zero(s, 3) || has_flag(s, 'Q'))
+			return 0;
+		o = ops_sum(lawn_geqrf(big, small), lawn_ormqr_left(big, d2, small));
+		o = ops_sum(o, walk_trmm(small, d2, 'L'));
+		el = 2 * d0 * d1 + (d0 + big) * d2;
+		ints = d1;
+		break;
+	}
+	case K_GEJSV: {	/* as gesvd with thin vectors where wanted, m >= n */
+		int u = s->f[0] == 'U' || s->f[0] == 'F', v = s->f[1] == 'V' || s->f[1] == 'J';
+
+		if (d0 < d1 && d1 > 0)
+			return 1;	/* LAPACK rejects it; not modelled */
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		e->flops = nearest((cplx(prec) ? 4 : 1) * svd3(d0, d1, u, 0, v), 3);
+		el = 2 * d0 * d1 + (s->f[0] == 'F' ? d0 * d0 : u ? d0 * d1 : 0) + (v ? d1 * d1 : 0);
+		e->bytes = (uint64_t)el * elem_bytes(prec) + (uint64_t)d1 * real_bytes(prec);
+		return 0;
+	}
+	case K_LROT:	/* per element, for x' and y': c x (2), s y (complex: 4 mul 2 add), add (2) */
+		use_real = 1;
+		for (int64_t i = 0; i < d0; i++)
+			for (int v = 0; v < 2; v++)
+				real_flops += 2 + (4 + 2) + 2;
+		el = 4 * d0;
+		break;
+	case K_LARFG:	/* 2n multiplies, n adds; alpha and x in and out, tau */
+		if (d0 == 0)
+			return 0;
+		o = (struct ops){ (uint64_t)(2 * d0), (uint64_t)d0 };
+		el = 2 * d0 + 1;
+		break;
+	case K_LARF:	/* w = C' v (walk_gemm), C -= tau v w' (a rank-1 update) */
+		if (any_zero(s, 2))
+			return 0;
+		o = ops_sum(walk_gemm(d0, d1, 1), walk_gemm(d0, d1, 1));
+		el = (s->f[0] == 'R' ? d1 : d0) + 1 + 2 * d0 * d1;
+		break;
+	case K_LASWP:	/* two rows of n read and written per interchange, pivots */
+		if (any_zero(s, 3) || d2 < d1)
+			return 0;
+		el = 4 * d0 * (d2 - d1 + 1);
+		ints = d2 - d1 + 1;
+		break;
+	case K_GERQF: {	/* LAWN 41 xGERQF, times 6 */
+		__int128 M = d0, N = d1;
+
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		if (d0 > d1)
+			o = (struct ops){ exact(3 * N * N - 2 * N * N * N + 6 * M * N * N + 6 * M * N + 29 * N,
+						6, "gerqf", d0, d1),
+					  exact(-3 * N * N - 2 * N * N * N + 6 * M * N * N + 6 * M * N + 5 * N,
+						6, "gerqf", d0, d1) };
+		else
+			o = (struct ops){ exact(-3 * M * M - 2 * M * M * M + 6 * M * M * N + 12 * M * N +
+							29 * M, 6, "gerqf", d0, d1),
+					  exact(3 * M * M - 2 * M * M * M + 6 * M * M * N + 5 * M, 6, "gerqf",
+						d0, d1) };
+		el = 2 * d0 * d1 + min64(d0, d1);
+		break;
+	}
+	case K_ORGRQ: {	/* LAWN 41 xORGRQ, times 3; m <= n, k <= m */
+		__int128 M = d0, N = d1, K = d2;
+
+		if (d0 > 0 && d1 > 0 && (d0 > d1 || d2 > d0))
+			return 1;	/* LAPACK rejects it; not modelled */
+		if (any_zero(s, 2) || has_flag(s, 'Q'))
+			return 0;
+		o = (struct ops){ exact(6 * M * N * K + 3 * (M + N) * K - 2 * K + 2 * K * K * K -
+						3 * (M + N) * K * K - 3 * K * K, 3, "orgrq", d0, d1),
+				  exact(6 * M * N * K + 3 * (M - N) * K + K + 2 * K * K * K -
+						3 * (M + N) * K * K, 3, "orgrq", d0, d1) };
+		el = 2 * d0 * d1 + d2;
+		break;
+	}
+	case K_SYTRD: {	/* LAWN 41 xSYTRD; nothing below n = 2; d, e reals */
+		__int128 N = d0;
+
+		if (d0 == 0 || has_flag(s, 'Q'))
+			return 0;
+		if (d0 >= 2)
+			o = (struct ops){ exact(4 * N * N * N + 15 * N * N - N - 90, 6, "sytrd", d0, 0),
+					  exact(2 * N * N * N + 3 * N * N - 8 * N - 12, 3, "sytrd", d0, 0) };
+		e->flops = weigh(prec, o);
+		e->bytes = (uint64_t)(2 * count_band_triangle(d0, d0) + d0 - 1) * elem_bytes(prec) +
+			   (uint64_t)(2 * d0 - 1) * real_bytes(prec);
+		return 0;
+	}
+	case K_POTRI:	/* trtri, then the product of the triangle and its transpose */
+	case K_LAUUM: {
+		__int128 N = d0;
+
+		if (d0 == 0)
+			return 0;
+		o = (struct ops){ exact(N * (N + 1) * (N + 2), 6, "lauum", d0, 0),
+				  exact(N * N * N - N, 6, "lauum", d0, 0) };
+		if (k == K_POTRI)
+			o = ops_sum(o, lawn_trtri(d0));
+		el = 2 * count_band_triangle(d0, d0);
+		break;
+	}
+
 	case K_LAUNCH:		/* the kernel's work is not visible: nothing */
 	case K_REGION:		/* nor the work in a layer outside calls */
 		return 0;
@@ -1251,6 +1553,19 @@ static const struct big_shape big_shapes[] = {
 	{ K_GESVD, { 10, 10000 } },	  { K_GESDD, { 10000, 10 } },
 	{ K_GESDD, { 10, 10000 } },	  { K_GETRI, { 1001 } },
 	{ K_TRTRI, { 1001 } },
+	{ K_TRTRS, { 1000, 3 } },	  { K_ORMQR, { 4000, 300, 200 } },
+	{ K_ORMQR, { 300, 4000, 200 } },  { K_SYTRF, { 1001 } },
+	{ K_GEHRD, { 1000 } },		  { K_GEQP3, { 4000, 300 } },
+	{ K_GECON, { 1000 } },		  { K_LANGE, { 1000, 37 } },
+	{ K_TRSYL, { 300, 71 } },	  { K_GEES, { 1001 } },
+	{ K_GEEV, { 1000 } },		  { K_GGEV, { 1001 } },
+	{ K_SYEVR, { 1000 } },		  { K_SYGVD, { 1001 } },
+	{ K_GELSD, { 4000, 300, 7 } },	  { K_GELSS, { 300, 4000, 7 } },
+	{ K_GELSY, { 4000, 300, 7 } },	  { K_GEJSV, { 4000, 300 } },
+	{ K_GERQF, { 4000, 300 } },	  { K_GERQF, { 300, 4001 } },
+	{ K_ORGRQ, { 300, 4000, 200 } },  { K_SYTRD, { 1001 } },
+	{ K_POTRI, { 1000 } },		  { K_LAUUM, { 999 } },
+	{ K_GGES, { 1001 } },
 };
 
 static void sweep_flags_only(int rid, enum kind k, char prec, struct opc_shape *s, int f,
@@ -2144,6 +2459,10 @@ static void test_workspace_query_costs_nothing(void **state)
 			struct opc_shape s = { { 50, 40, 30, 0 }, { job, job, job, job } };
 			struct opc_cost c;
 
+			if (!strcmp(r->family, "orgrq")) {	/* the last rows of Q: m <= n */
+				s.d[0] = 40;
+				s.d[1] = 50;
+			}
 			s.f[lwork] = 'Q';
 			opc_routine_cost(rid, &s, &c);
 			queries++;
@@ -2206,6 +2525,18 @@ static void test_anchors(void **state)
 	/* 2/3 n^3 - 1/2 n^2 + 5/6 n at n = 100 */
 	assert_int_equal(cost_of("dgetrf_", 100, 100, 0, "").flops, 661750);
 	assert_int_equal(cost_of("LAPACKE_dgetrf", 100, 100, 0, "").bytes, 2 * 10000 * 8 + 400);
+	/* issue 12's routines: a triangular solve, Q' C, a norm, the solvers' models */
+	assert_int_equal(cost_of("dtrtrs_", 100, 1, 0, "").flops, 5050 + 4950);
+	assert_int_equal(cost_of("dormqr_", 100, 10, 5, "L-").flops, 10 * 5 * 197 + 10 * 5 * 196);
+	assert_int_equal(cost_of("dlange_", 10, 10, 0, "F").flops, 200);
+	assert_int_equal(cost_of("LAPACKE_zlange", 10, 10, 0, "M").flops, 500);
+	assert_int_equal(cost_of("dgeev_", 10, 0, 0, "NN-").flops, 10000);
+	assert_int_equal(cost_of("dgeev_", 10, 0, 0, "VV-").flops, 27667);	/* (25 + 8/3) n^3 */
+	assert_int_equal(cost_of("zgeev_", 10, 0, 0, "NV-").flops, 105333);	/* 4 (25 + 4/3) n^3 */
+	assert_int_equal(cost_of("dgees_", 10, 0, 0, "V-").flops, 25000);
+	/* 4BS^2 - 4S^3/3 + 4BSr + 4S^2r + 8S^3/3 = 40000 - 1333.3 + 4000 + 400 + 2666.7 */
+	assert_int_equal(cost_of("dgelsd_", 100, 10, 1, "-").flops, 45733);
+	assert_int_equal(cost_of("dgeev_", 10, 0, 0, "VVQ").flops, 0);	/* workspace query */
 	/* n^3/3 + n^2/2 + n/6 at n = 100 */
 	assert_int_equal(cost_of("dpotrf_", 100, 0, 0, "L").flops, 338350);
 	/* 4/3 n^3 + 2 n^2 + 14/3 n at n = 30 */

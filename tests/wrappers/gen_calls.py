@@ -52,14 +52,23 @@ LAPACK_SHAPES = [
 ]
 SQUARE_Q = {"orgqr", "ungqr"}	# need m >= n >= k: the second shape is tall too
 Q_SHAPE = {"n": 6, "m": 9, "k": 6}
+RQ_SHAPES = [{"n": 12, "m": 7, "k": 5}, {"n": 9, "m": 6, "k": 6}]	# orgrq: n >= m >= k
+WIDE_Q = {"orgrq", "ungrq"}
 # other integer arguments: distinct from every dimension above
 OTHER_INTS = {"lda": 31, "ldb": 37, "ldc": 41, "ldu": 43, "ldvt": 47, "incx": 2,
-              "incy": 3, "liwork": 1000, "lrwork": 1000}
+              "incy": 3, "liwork": 1000, "lrwork": 1000, "ldvs": 53, "ldvl": 59,
+              "ldvr": 61, "ldz": 67, "ldv": 71, "ilo": 2, "ihi": 3, "il": 1, "iu": 2,
+              "isgn": -1, "itype": 1, "incv": 5, "k1": 2, "k2": 4, "ldvsl": 73,
+              "ldvsr": 79}
 LWORK = 1000
 
 CHARS = {"T": "NTC", "S": "LR", "D": "NU"}
-JOBS = {"jobz": "NV", "jobu": "ASON", "jobvt": "ASON", "order": "CR", "trans": "NT"}
-JOBS_OF = {"gesdd": {"jobz": "ASON"}, "zgesdd": {"jobz": "ASON"}}	# a job's values by family
+JOBS = {"jobz": "NV", "jobu": "ASON", "jobvt": "ASON", "order": "CR", "trans": "NT",
+        "jobvs": "NV", "sort": "NS", "jobvl": "NV", "jobvr": "NV", "range": "AI",
+        "norm": "M1OIFE", "trana": "NT", "tranb": "NT", "jobvsl": "NV", "jobvsr": "NV"}
+JOBS_OF = {"gesdd": {"jobz": "ASON"}, "zgesdd": {"jobz": "ASON"},	# a job's values by family
+           "gejsv": {"joba": "C", "jobu": "UFN", "jobv": "VJN", "jobr": "R", "jobt": "N",
+                     "jobp": "N"}}
 CBLAS_ENUM = {"T": {"N": 111, "T": 112, "C": 113}, "U": {"U": 121, "L": 122},
               "D": {"N": 131, "U": 132}, "S": {"L": 141, "R": 142}}
 LAYOUTS = (102, 101)	# CblasColMajor / LAPACK_COL_MAJOR, then row major
@@ -145,7 +154,7 @@ def variants(fam_name, sig, prec):
         if tok in CHARS:
             enum.append((name, CHARS[tok]))
         elif tok == "J":
-            enum.append((name, JOBS_OF.get(fam_name, {}).get(name, JOBS[name])))
+            enum.append((name, JOBS_OF.get(fam_name, {}).get(name) or JOBS[name]))
         elif name == "beta" and tok in ("A", "R"):
             enum.append((name, ("zero", "nonzero")))
         elif name == "lwork":
@@ -154,6 +163,8 @@ def variants(fam_name, sig, prec):
     shapes = LAPACK_SHAPES if lapack else SHAPES
     if fam_name in SQUARE_Q:
         shapes = [LAPACK_SHAPES[0], Q_SHAPE]
+    if fam_name in WIDE_Q:
+        shapes = RQ_SHAPES
     out = []
     combos = list(itertools.product(*[c for _, c in enum])) or [()]
     for si, shape in enumerate(shapes):
@@ -350,8 +361,9 @@ def main():
             "\t\txerbla_(\"FAKE  \", &fake_info, 6);", "}", ""]
     for fam, sig, prec, sym in body:
         info = lapack_info(sig)
-        if sig["iface"] == "E":
-            fake.append("int %s(void) { refuse(); return fake_info; }" % sym)
+        if sig["iface"] == "E":	# lapack_int, or a norm's value (LAPACKE_?lange)
+            fake.append("%s %s(void) { refuse(); return fake_info; }" %
+                        (ret_type(sig["ret"], prec), sym))
         elif info is not None:
             params = ", ".join(["void *p%d" % i for i in range(info)] + ["int *info"])
             fake.append("void %s(%s) { refuse(); *info = fake_info; }" % (sym, params))

@@ -479,6 +479,237 @@ def trtri(p, a):
             n * (n + 1) * ESIZE[p])
 
 
+# ---- LAPACK, second round (issue 12) ------------------------------------------
+# LAWN 41 where it has the routine; the leading-order models documented in
+# docs/counting.md for the rest (estimated).
+
+def trtrs(p, a):
+    n, r = a["n"], a["nrhs"]
+    if not pos(a, "n", "nrhs"):
+        return 0, 0
+    # r triangular solves of order n: the i-th unknown n - i multiplies
+    # (the division included) and n - i - 1 adds
+    mul = r * sum(n - i for i in range(n))
+    add = r * sum(n - i - 1 for i in range(n))
+    return fl(p, mul, add), (n * (n + 1) // 2 + 2 * n * r) * ESIZE[p]
+
+
+def ormqr(p, a):
+    m, n, k = a["m"], a["n"], a["k"]
+    nq = n if a["side"] == "R" else m
+    if not pos(a, "m", "n", "k") or query(a) or k > nq:
+        return 0, 0
+    M, N, K = Fr(m), Fr(n), Fr(k)
+    if a["side"] == "R":	# LAWN 41, C Q: m rows, reflectors of length n
+        mul = K * (M * (2 * N - K + 1) + N - K / 2 + Fr(1, 2))
+        add = M * K * (2 * N - K + 1)
+    else:
+        mul = N * K * (2 * M - K + 2)
+        add = N * K * (2 * M - K + 1)
+    return fl(p, mul, add), (nq * k + k + 2 * m * n) * ESIZE[p]
+
+
+def sytrf(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    return (fl(p, N ** 3 / 6 + N * N / 2 + Fr(10, 3) * N, N ** 3 / 6 - N / 6),
+            n * (n + 1) * ESIZE[p] + PIVOT * n)
+
+
+def gehrd(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    f = 0 if n < 3 else fl(p, Fr(5, 3) * N ** 3 + N * N / 2 - Fr(7, 6) * N - 13,
+                           Fr(5, 3) * N ** 3 - N * N - Fr(2, 3) * N - 8)
+    return f, (2 * n * n + n - 1) * ESIZE[p]
+
+
+def geqp3(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n") or query(a):
+        return 0, 0
+    return fl(p, *qr_ops(m, n)), (2 * m * n + min(m, n)) * ESIZE[p] + PIVOT * n
+
+
+def gecon(p, a):
+    n = a["n"]
+    if n <= 0:
+        return 0, 0
+    # five products with the inverse, two triangular solves each
+    return fl(p, 10 * n * (n + 1) // 2, 10 * n * (n - 1) // 2), n * n * ESIZE[p]
+
+
+def lange(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n"):
+        return 0, 0
+    frob = a["norm"] in ("F", "E")
+    per = (4 if frob else 5) if cplx(p) else (2 if frob else 1)
+    return per * m * n, m * n * ESIZE[p]
+
+
+def trsyl(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n"):
+        return 0, 0
+    half = Fr(m * n * (m + n), 2)
+    return (fl(p, half, half),
+            (m * (m + 1) // 2 + n * (n + 1) // 2 + 2 * m * n) * ESIZE[p])
+
+
+def eig_general(p, a, kind):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    if kind == "gees":
+        sides = 1 if a["jobvs"] == "V" else 0
+        f = (25 if sides else 10) * N ** 3
+        el = 2 * n * n + sides * n * n
+    else:
+        sides = (a["jobvl"] == "V") + (a["jobvr"] == "V")
+        if kind == "geev":
+            f = (25 + sides * Fr(4, 3)) * N ** 3 if sides else 10 * N ** 3
+            el = 2 * n * n + sides * n * n
+        else:
+            f = (66 if sides else 30) * N ** 3
+            el = 4 * n * n + sides * n * n + n
+    return est(p, f), el * ESIZE[p] + 2 * n * RSIZE[p]
+
+
+def eig_sym(p, a, vec_f, val_f, extra_triangles):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    vec = a["jobz"] == "V"
+    t = n * (n + 1) // 2
+    f = (vec_f if vec else val_f) * Fr(n) ** 3
+    el = t + (n * n if vec else t) + extra_triangles * t
+    return est(p, f), el * ESIZE[p] + n * RSIZE[p]
+
+
+def svd_ls(p, a, solver):
+    m, n, r = a["m"], a["n"], a["nrhs"]
+    if not pos(a, "m", "n", "nrhs") or query(a):
+        return 0, 0
+    B, S = Fr(max(m, n)), Fr(min(m, n))
+    f = 4 * B * S * S - Fr(4, 3) * S ** 3 + 4 * B * S * r + 4 * S * S * r + solver * S ** 3
+    return est(p, f), (2 * m * n + (m + max(m, n)) * r) * ESIZE[p] + min(m, n) * RSIZE[p]
+
+
+def gelsy(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n", "nrhs") or query(a):
+        return 0, 0
+    f, b = gels(p, dict(a, trans="N"))
+    return f, b + PIVOT * n
+
+
+def gejsv(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n") or query(a) or m < n:
+        return 0, 0
+    u, v = a["jobu"] in ("U", "F"), a["jobv"] in ("V", "J")
+    f = svd_flops(m, n, "S" if u else "N", "S" if v else "N")
+    el = 2 * m * n + (m * m if a["jobu"] == "F" else m * n if u else 0) + (n * n if v else 0)
+    return est(p, f), el * ESIZE[p] + n * RSIZE[p]
+
+
+def lrot(p, a):
+    """LAPACK's crot and zrot: real c, complex s; per element and output
+    a real x complex (2), a complex multiply (6) and a complex add (2)."""
+    n = a["n"]
+    return (20 * n, 4 * n * ESIZE[p]) if n > 0 else (0, 0)
+
+
+def larfg(p, a):
+    n = a["n"]
+    return (fl(p, 2 * n, n), (2 * n + 1) * ESIZE[p]) if n > 0 else (0, 0)
+
+
+def larf(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n"):
+        return 0, 0
+    v = n if a["side"] == "R" else m
+    return fl(p, 2 * m * n, 2 * m * n), (v + 1 + 2 * m * n) * ESIZE[p]
+
+
+def laswp(p, a):
+    n, k1, k2 = a["n"], a["k1"], a["k2"]
+    if not pos(a, "n", "k1", "k2") or k2 < k1:
+        return 0, 0
+    rows = k2 - k1 + 1
+    return 0, 4 * n * rows * ESIZE[p] + PIVOT * rows
+
+
+def gerqf(p, a):
+    m, n = a["m"], a["n"]
+    if not pos(a, "m", "n") or query(a):
+        return 0, 0
+    M, N = Fr(m), Fr(n)
+    if m > n:	# LAWN 41
+        mul = N * N / 2 - N ** 3 / 3 + M * N * N + M * N + Fr(29, 6) * N
+        add = -N * N / 2 - N ** 3 / 3 + M * N * N + M * N + Fr(5, 6) * N
+    else:
+        mul = -M * M / 2 - M ** 3 / 3 + M * M * N + 2 * M * N + Fr(29, 6) * M
+        add = M * M / 2 - M ** 3 / 3 + M * M * N + Fr(5, 6) * M
+    return fl(p, mul, add), (2 * m * n + min(m, n)) * ESIZE[p]
+
+
+def orgrq(p, a):
+    m, n, k = a["m"], a["n"], a["k"]
+    if not pos(a, "m", "n") or k < 0 or query(a) or m > n or k > m:
+        return 0, 0
+    M, N, K = Fr(m), Fr(n), Fr(k)
+    mul = 2 * M * N * K + (M + N) * K - Fr(2, 3) * K + Fr(2, 3) * K ** 3 - (M + N) * K * K - K * K
+    add = 2 * M * N * K + (M - N) * K + K / 3 + Fr(2, 3) * K ** 3 - (M + N) * K * K
+    return fl(p, mul, add), (2 * m * n + k) * ESIZE[p]
+
+
+def sytrd(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    N = Fr(n)
+    f = 0 if n < 2 else fl(p, Fr(2, 3) * N ** 3 + Fr(5, 2) * N * N - N / 6 - 15,
+                           Fr(2, 3) * N ** 3 + N * N - Fr(8, 3) * N - 4)
+    return f, (n * (n + 1) + n - 1) * ESIZE[p] + (2 * n - 1) * RSIZE[p]
+
+
+def lauum_ops(n):
+    N = Fr(n)
+    return N ** 3 / 6 + N * N / 2 + N / 3, N ** 3 / 6 - N / 6
+
+
+def lauum(p, a):
+    n = a["n"]
+    return (fl(p, *lauum_ops(n)), n * (n + 1) * ESIZE[p]) if n > 0 else (0, 0)
+
+
+def potri(p, a):
+    n = a["n"]
+    if n <= 0:
+        return 0, 0
+    N = Fr(n)
+    lm, la = lauum_ops(n)	# the inverse of the factor (trtri), then lauum
+    return (fl(p, lm + N ** 3 / 6 + N * N / 2 + N / 3, la + N ** 3 / 6 - N * N / 2 + N / 3),
+            n * (n + 1) * ESIZE[p])
+
+
+def gges(p, a):
+    n = a["n"]
+    if n <= 0 or query(a):
+        return 0, 0
+    sides = (a["jobvsl"] == "V") + (a["jobvsr"] == "V")
+    f = {0: 30, 1: 46, 2: 66}[sides] * Fr(n) ** 3
+    return est(p, f), (4 * n * n + sides * n * n + n) * ESIZE[p] + 2 * n * RSIZE[p]
+
+
 # ---- which routine is which ---------------------------------------------------
 # (pattern of the routine's name, with (?P<p>) the precision letter of its
 # element type where the name has one; the model; estimated)
@@ -528,6 +759,30 @@ MODELS = [
     (r"(?P<p>[sd])syevd|(?P<q>[cz])heevd", lambda p, a: syev(p, a, 4), True),
     (r"(?P<p>[sdcz])gesvd", gesvd, True), (r"(?P<p>[sdcz])gesdd", gesdd, True),
     (r"(?P<p>[sdcz])getri", getri, False), (r"(?P<p>[sdcz])trtri", trtri, False),
+
+    (r"(?P<p>[sdcz])trtrs", trtrs, False),
+    (r"(?P<p>[sd])ormqr|(?P<q>[cz])unmqr", ormqr, False),
+    (r"(?P<p>[sdcz])sytrf|(?P<q>[cz])hetrf", sytrf, True),
+    (r"(?P<p>[sdcz])gehrd", gehrd, True), (r"(?P<p>[sdcz])geqp3", geqp3, True),
+    (r"(?P<p>[sdcz])gecon", gecon, True), (r"(?P<p>[sdcz])lange", lange, False),
+    (r"(?P<p>[sdcz])trsyl", trsyl, True),
+    (r"(?P<p>[sdcz])gees", lambda p, a: eig_general(p, a, "gees"), True),
+    (r"(?P<p>[sdcz])geev", lambda p, a: eig_general(p, a, "geev"), True),
+    (r"(?P<p>[sdcz])ggev", lambda p, a: eig_general(p, a, "ggev"), True),
+    (r"(?P<p>[sd])syevr|(?P<q>[cz])heevr",
+     lambda p, a: eig_sym(p, a, Fr(10, 3), Fr(4, 3), 0), True),
+    (r"(?P<p>[sd])sygvd|(?P<q>[cz])hegvd",
+     lambda p, a: eig_sym(p, a, Fr(19, 3), Fr(8, 3), 2), True),
+    (r"(?P<p>[sdcz])gelsd", lambda p, a: svd_ls(p, a, Fr(8, 3)), True),
+    (r"(?P<p>[sdcz])gelss", lambda p, a: svd_ls(p, a, 8), True),
+    (r"(?P<p>[sdcz])gelsy", gelsy, True), (r"(?P<p>[sd])gejsv", gejsv, True),
+    (r"(?P<p>[sdcz])lartg", rotg, True), (r"(?P<p>[cz])rot", lrot, False),
+    (r"(?P<p>[sdcz])larfg", larfg, True), (r"(?P<p>[sdcz])larf", larf, True),
+    (r"(?P<p>[sdcz])laswp", laswp, False), (r"(?P<p>[sdcz])gerqf", gerqf, False),
+    (r"(?P<p>[sd])orgrq|(?P<q>[cz])ungrq", orgrq, False),
+    (r"(?P<p>[sd])sytrd|(?P<q>[cz])hetrd", sytrd, False),
+    (r"(?P<p>[sdcz])potri", potri, False), (r"(?P<p>[sdcz])lauum", lauum, False),
+    (r"(?P<p>[sdcz])gges", gges, True),
 ]
 
 
