@@ -53,7 +53,9 @@ run() {	# name, command...
 		fi
 	fi
 	start=$(date +%s)
-	"$@" >"$log" 2>&1
+	# a hung test fails after TEST_TIMEOUT seconds (default 900), the run
+	# goes on
+	timeout -k 10 "${TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	case $rc in
@@ -62,6 +64,7 @@ run() {	# name, command...
 	*)  fail=$((fail + 1)); failed="$failed $name"
 	    why="exit $rc"
 	    [ $rc = 127 ] && why="exit 127: a command was not found"
+	    [ $rc = 124 ] || [ $rc = 137 ] && why="timed out after ${TEST_TIMEOUT:-900} s"
 	    echo "FAIL  $name ($why)"; sed 's/^/      /' "$log" | tail -n 40 ;;
 	esac
 }
