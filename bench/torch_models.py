@@ -31,9 +31,8 @@ profile  prints, per model, `prof MODEL OP COUNT FLOPS` for every op that
 count    runs each model's forward inside opcount_torch.region("fwd_MODEL"):
          every intercepted call of the forward has that layer.  Run WITH it.
 train    the training loop of one model; --annotate: opcount_torch.annotate
-         on the model, the loss and the optimizer step in regions "loss"
-         and "optimizer" (tests/python/torch_regions.py does the same),
-         nothing else.  No warm-up: the loop is the whole work of the
+         on the model, the loss, loss.backward() and the optimizer step in
+         regions "loss", "backward" and "optimizer", nothing else.  No warm-up: the loop is the whole work of the
          process, the import aside.  Prints `loop MODEL SECONDS`.
 loops    each model: 2 warm-up steps, then its steps, timed; prints
          `loop MODEL SECONDS CPU_SECONDS` per model (wall time, and the
@@ -146,7 +145,11 @@ def step_fn(model, x, y, regions):
             with opcount_torch.region("loss", "CrossEntropyLoss"):
                 loss = loss_fn(out, y)
             opt.zero_grad()
-            loss.backward()
+            # the autograd engine's own work (the loss's backward, walking
+            # a graph of hundreds of nodes before the first module's
+            # backward hook) is named, not outside
+            with opcount_torch.region("backward", "autograd"):
+                loss.backward()
             with opcount_torch.region("optimizer", "SGD"):
                 opt.step()
     else:

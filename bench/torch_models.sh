@@ -11,8 +11,8 @@
 #            min(opcount, profiler), over the profiler's total
 #   energy   the training loop under the library at a constant WATTS
 #            (tests/progs/fake_rapl, OPCOUNT_ENERGY=rapl), the model
-#            annotated with python/opcount_torch.py, the loss and the
-#            optimizer step in regions: share = energy of every row but
+#            annotated with python/opcount_torch.py, the loss,
+#            loss.backward() and the optimizer step in regions: share = energy of every row but
 #            "(outside intercepted calls)" / (WATTS x the loop's wall time);
 #            EREPS runs of each model, the median share and the range
 #   time     the three training loops (2 warm-up steps, then the timed
@@ -83,8 +83,8 @@ for i in $(seq "$EREPS"); do
 		echo "$m $loop $("$PY" $DRIVER energy "$d/r.json" "$loop" "$WATTS")" >>"$dir/energy.txt"
 	done
 done
-echo "energy of the training loop at a constant $WATTS W (fake_rapl), annotated model, loss and"
-echo "optimizer step in regions; named = every row but (outside intercepted calls); $EREPS runs"
+echo "energy of the training loop at a constant $WATTS W (fake_rapl), annotated model, loss,"
+echo "backward and optimizer step in regions; named = every row but (outside intercepted calls); $EREPS runs"
 for m in cnn transformer lstm; do
 	awk -v m=$m '$1 == m' "$dir/energy.txt" | sort -n -k4 >"$dir/energy.$m"
 	# the median run by share, and the range of the shares
