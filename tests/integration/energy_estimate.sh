@@ -9,7 +9,7 @@
 #   known     a TDP table (OPCOUNT_DATA_DIR) that lists this machine's CPU
 #             at 123 W: the note names 123 W and the model, and the total
 #             is 123 W x CPU time / CPUs (10%; the program's own CPU time
-#             from just before its first call, where the energy starts)
+#             from once the library has started, where the energy starts)
 #   unknown   a table without this CPU: the note says the TDP is unknown
 #             and which wattage was assumed
 #
