@@ -21,7 +21,7 @@ print(" ".join(sorted(glob.glob(s + "/linalg/*.so") + glob.glob(n + "/linalg/*.s
 	fail "cannot find NumPy's and SciPy's modules"
 [ -n "$mods" ] || fail "no NumPy or SciPy linalg module found"
 # shellcheck disable=SC2086
-if "$PY" "$ROOT/tests/python/lapack_imports.py" "$LIB" "$ROOT/docs/counting.md" $mods \
+if "$PY" "$ROOT/tests/python/lapack_imports.py" "$LIBFILE" "$ROOT/docs/counting.md" $mods \
 	>"$tmp/out" 2>&1; then
 	ok "NumPy's and SciPy's linalg modules: $(head -n 1 "$tmp/out")"
 else

@@ -40,7 +40,7 @@ done | grep -E '^[a-z][a-z0-9]*_$|^cblas_|^LAPACKE_' | sort -u >"$tmp/imports"
 "$PY" "$ROOT/tests/python/gen_callcount.py" "$tmp/imports" "$tmp/callcount.c" &&
 	cc -O2 -shared -fPIC -o "$tmp/libcallcount.so" "$tmp/callcount.c" -ldl -lpthread ||
 	fail "cannot build the call counter"
-nm -D --defined-only "$LIB" | awk '{ print $3 }' | sort -u >"$tmp/symbols"
+nm -D --defined-only "$LIBFILE" | awk '{ print $3 }' | sort -u >"$tmp/symbols"
 FROM=scipy/linalg/:numpy/linalg/:numpy/core/_multiarray_umath
 MODULES=_flapack,_fblas,_flinalg,_interpolative,_decomp_update,_matfuncs_expm,_matfuncs_sqrtm_triu
 MODULES=$MODULES,_solve_toeplitz,_cythonized_array_utils,cython_blas,cython_lapack
