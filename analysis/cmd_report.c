@@ -700,6 +700,99 @@ static int indent_lines(struct textbuf *b, const char *text)
  * indented by four spaces more on each line (strings hold no raw line
  * breaks: JSON escapes them).
  */
+/*
+ * --by path: each path's inclusive time and energy, its own rows (calls and
+ * its region's own time) and every path below it (P/...), found in the
+ * rows sorted by path: [P, P] and [P "/", P "0") ('0' follows '/').
+ */
+struct path_at {
+	const char *path;
+	double s, j;
+};
+
+static int path_at_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct path_at *)a)->path, ((const struct path_at *)b)->path);
+}
+
+/* The first of v (sorted) not below key. */
+static size_t path_lower(const struct path_at *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* incl_s[i], incl_j[i] for row i (NaN where it has no path); 0 or -1. */
+static int path_inclusive(const struct opc_profile *p, double *incl_s, double *incl_j)
+{
+	struct path_at *v = malloc((p->nrows + 1) * sizeof(*v));
+	double *ps = malloc((p->nrows + 1) * sizeof(double));
+	double *pj = malloc((p->nrows + 1) * sizeof(double));
+	size_t n = 0;
+
+	if (!v || !ps || !pj) {
+		free(v);
+		free(ps);
+		free(pj);
+		return -1;
+	}
+	for (size_t i = 0; i < p->nrows; i++) {
+		const struct opc_row *r = &p->rows[i];
+		const char *path = outside(r) ? NULL : opc_row_layer_path(p, r);
+
+		incl_s[i] = incl_j[i] = NAN;
+		if (path && strcmp(path, "*"))
+			v[n++] = (struct path_at){ path, r->busy_s, r->energy_j };
+	}
+	qsort(v, n, sizeof(*v), path_at_cmp);
+	ps[0] = pj[0] = 0;
+	for (size_t k = 0; k < n; k++) {
+		ps[k + 1] = ps[k] + v[k].s;
+		pj[k + 1] = pj[k] + v[k].j;
+	}
+	for (size_t i = 0; i < p->nrows; i++) {
+		const struct opc_row *r = &p->rows[i];
+		const char *path = outside(r) ? NULL : opc_row_layer_path(p, r);
+		size_t len, a, c, d;
+		char *key;
+
+		if (path == NULL || !strcmp(path, "*"))
+			continue;
+		len = strlen(path);
+		if ((key = malloc(len + 2)) == NULL)
+			break;
+		a = path_lower(v, n, path);		/* == path */
+		memcpy(key, path, len);
+		key[len] = '/';
+		key[len + 1] = 0;
+		c = path_lower(v, n, key);		/* path/... */
+		key[len] = '0';
+		d = path_lower(v, n, key);		/* past them */
+		free(key);
+		incl_s[i] = 0;
+		incl_j[i] = 0;
+		for (size_t k = a; k < n && !strcmp(v[k].path, path); k++) {
+			incl_s[i] += v[k].s;
+			incl_j[i] += v[k].j;
+		}
+		incl_s[i] += ps[d] - ps[c];
+		incl_j[i] += pj[d] - pj[c];
+	}
+	free(v);
+	free(ps);
+	free(pj);
+	return 0;
+}
+
 static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top,
 			    json_object *root)
 {
@@ -713,9 +806,26 @@ static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top
 		pr_err("internal error: the JSON report does not end with its rows");
 		return;
 	}
+	double *incl_s = NULL, *incl_j = NULL;
+
+	if (by == OPC_BY_PATH) {
+		incl_s = malloc((p->nrows + 1) * sizeof(double));
+		incl_j = malloc((p->nrows + 1) * sizeof(double));
+		if (!incl_s || !incl_j || path_inclusive(p, incl_s, incl_j) < 0) {
+			free(incl_s);
+			free(incl_j);
+			incl_s = incl_j = NULL;
+		}
+	}
 	fwrite(doc, 1, len - n + sizeof("\"rows\":[") - 1, stdout);
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		json_object *o = row_json(p, &p->rows[i], by);
+
+		if (incl_s && !isnan(incl_s[i])) {
+			json_object_object_add(o, "inclusive_busy_s", jnum(incl_s[i]));
+			json_object_object_add(o, "inclusive_energy_j",
+					       p->have_energy ? jnum(incl_j[i]) : NULL);
+		}
 
 		if (indent_lines(&b, json_object_to_json_string_ext(o, JSON_FLAGS)) < 0) {
 			pr_err("out of memory");
@@ -728,6 +838,8 @@ static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top
 	}
 	fputs("\n  ]\n}\n", stdout);
 	free(b.s);
+	free(incl_s);
+	free(incl_j);
 }
 
 static void print_json(struct opc_profile *p, enum opc_group by, size_t top)

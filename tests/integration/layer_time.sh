@@ -18,6 +18,8 @@
 #   spread   the 0.15 s region has its time in >= 10 intervals, none more
 #            than its interval: an open region is written at every tick
 #   totals   (other ops) rows are not calls: totals are the dgemm's alone
+#   inclusive --by path rows give inclusive_busy_s and inclusive_energy_j,
+#            the sums of the path's rows and of every path below it
 #   none     a program without regions has no (other ops) row
 #   torch    a PyTorch CNN trained 20 steps (tests/python/torch_regions.py:
 #            the model annotated with opcount_torch, the loss and the
@@ -106,6 +108,22 @@ lay = en.get("layers_j", 0)
 ot = sum(x["energy_j"] for x in r["rows"] if x.get("other_ops"))
 if abs(lay - ot) > 1e-9 * max(1, lay):
     fail("energy.layers_j %r is not the sum of the (other ops) rows %r" % (lay, ot))
+# inclusive (--by path): a path's own rows and every path below it
+by_path = {}
+for x in r["rows"]:
+    if x.get("layer_path"):
+        by_path.setdefault(x["layer_path"], []).append(x)
+for path in ("net", "net/dense", "net/act", "worker"):
+    mine = [x for p, xs in by_path.items() if p == path or p.startswith(path + "/") for x in xs]
+    ws, wj = sum(x["busy_s"] for x in mine), sum(x["energy_j"] for x in mine)
+    for x in by_path.get(path, []):
+        if abs(x.get("inclusive_busy_s", -1) - ws) > 1e-9 or \
+                abs(x.get("inclusive_energy_j", -1) - wj) > 1e-9:
+            fail("inclusive: %s %s: %r s, %r J; its subtree holds %r s, %r J"
+                 % (path, x["op"], x.get("inclusive_busy_s"), x.get("inclusive_energy_j"), ws, wj))
+            break
+    else:
+        print("ok inclusive: %s %.6f s, %.4f J (itself and below)" % (path, ws, wj))
 t = r["totals"]
 dg = [x for x in calls if x["op"] == "dgemm"]
 if len(dg) != 1 or t["calls"] != dg[0]["calls"] or t["flops"] != dg[0]["flops"] or \
