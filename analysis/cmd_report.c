@@ -446,10 +446,10 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		       p->static_j, p->energy_j - p->static_j);
 	if (p->have_energy && p->closure_intervals)
 		printf("# closure: calls %.4f J + layers' own time %.4f J + outside %.4f J = %.4f J "
-		       "measured; worst residual of %zu intervals %.3g J (%.2g%%)\n",
+		       "%s; worst residual of %zu intervals %.3g J (%.2g%%)\n",
 		       p->energy_j - p->layers_j - p->outside_j, p->layers_j, p->outside_j,
-		       p->energy_j, p->closure_intervals, p->closure_worst_j,
-		       100 * p->closure_worst_rel);
+		       p->energy_j, p->measured ? "measured" : "estimated", p->closure_intervals,
+		       p->closure_worst_j, 100 * p->closure_worst_rel);
 }
 
 /* (CSV: stdout's lock is not taken for each of the dozens of writes of
