@@ -74,9 +74,7 @@ static inline void opc_call_enter(struct opc_call *c)
 	if (__builtin_expect(d < OPC_CALL_DEPTH, 1))
 		t->calls[d] = c;
 	if (s == NULL || !opc_key_equal(&s->key, &c->key)) {
-		s = opc_slot_find(t, &c->key, opc_key_hash(&c->key));
-		if (s == NULL)
-			s = opc_slot_lookup_slow(t, &c->key);
+		s = opc_slot_get(t, &c->key);
 		t->last = s;
 	}
 	c->slot = s;

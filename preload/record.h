@@ -230,4 +230,14 @@ static inline struct opc_slot *opc_slot_find(struct opc_thread *t, const struct 
 	return id ? opc_slot_at(t, id - 1) : NULL;
 }
 
+/* Key k's slot on thread t, made if new (NULL: no room).  The caller is
+ * inside its recursion guard (t->depth > 0): a new key's stack and cost
+ * may call anything. */
+static inline struct opc_slot *opc_slot_get(struct opc_thread *t, const struct opc_key *k)
+{
+	struct opc_slot *s = opc_slot_find(t, k, opc_key_hash(k));
+
+	return s ? s : opc_slot_lookup_slow(t, k);
+}
+
 #endif

@@ -83,9 +83,7 @@ static struct opc_slot *region_slot(struct opc_thread *t, uint32_t layer)
 	k.layer = layer;
 	k.kflags = OPC_KEY_REGION;
 	t->depth++;	/* a new key's stack and cost: nothing counted meanwhile */
-	s = opc_slot_find(t, &k, opc_key_hash(&k));
-	if (s == NULL)
-		s = opc_slot_lookup_slow(t, &k);
+	s = opc_slot_get(t, &k);
 	t->depth--;
 	return s;
 }
