@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
 	{ "report", cmd_report, "show where the work and energy went, from trace files" },
 	{ "fit", cmd_fit, "fit per-type cost coefficients; do FLOPs predict energy?" },
 	{ "predict", cmd_predict, "life-cycle energy and CO2eq of a model, predicted or measured" },
+	{ "calibrate", cmd_calibrate, "measure this machine's compute and memory ceilings (roofline)" },
 };
 
 static void usage(FILE *f)
