@@ -60,6 +60,8 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
+            analysis/calibrate.c analysis/picture.c analysis/roofline.c analysis/timeline.c \
+            analysis/html.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c \
             tracer/pt_watchdog.c
@@ -192,6 +194,14 @@ $(BUILD)/libopcount.so: $(LIB_OBJS)
 
 # ---- the command-line tool -------------------------------------------------
 CLI_CFLAGS = $(ALL_CFLAGS) $(CLI_PKG_CFLAGS) -Ianalysis -Itracer
+
+# the HTML pages' CSS and JavaScript, written as files, compiled into html.c
+HTML_ASSETS := analysis/html/style.css analysis/html/common.js analysis/html/report.js \
+               analysis/html/fit.js
+$(BUILD)/gen/html_assets.h: $(HTML_ASSETS) tools/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/embed.py $@ $(HTML_ASSETS)
+$(BUILD)/cli/analysis/html.o: $(BUILD)/gen/html_assets.h
 
 $(BUILD)/cli/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)

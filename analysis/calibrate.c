@@ -632,3 +632,27 @@ int opc_calib_load(const char *path, struct opc_calib *c, int missing_ok, char *
 	json_object_put(root);
 	return ret;
 }
+
+int opc_calib_for_report(const char *given, struct opc_calib *c, char *note, size_t notelen,
+			 char *err, size_t errlen)
+{
+	char deflt[4096];
+	int r;
+
+	if (given)
+		return opc_calib_load(given, c, 0, err, errlen) < 0 ? -1 : 1;
+	if (opc_calib_default_path(deflt, sizeof(deflt)) < 0) {
+		snprintf(note, notelen, "no calibration file (HOME unset): run `opcount calibrate "
+			 "-o FILE` on the machine that ran it, then --calibration FILE");
+		return 0;
+	}
+	r = opc_calib_load(deflt, c, 1, err, errlen);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		snprintf(note, notelen, "no calibration file (%s): run `opcount calibrate` on the "
+			 "machine that ran it, or pass --calibration FILE", deflt);
+		return 0;
+	}
+	return 1;
+}

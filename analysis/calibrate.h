@@ -31,4 +31,13 @@ int opc_calib_default_path(char *buf, size_t len);
 int opc_calib_load(const char *path, struct opc_calib *c, int missing_ok, char *err,
 		   size_t errlen);
 
+/*
+ * The calibration a report uses: the file given (which must be a good
+ * one), else the default file where there is one.  1 with c filled, 0
+ * for none (note says so, and how to make one), -1 with err for a file
+ * that is not a calibration.
+ */
+int opc_calib_for_report(const char *given, struct opc_calib *c, char *note, size_t notelen,
+			 char *err, size_t errlen);
+
 #endif

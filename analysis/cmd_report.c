@@ -16,14 +16,16 @@
 #include <sys/stat.h>
 
 #include "hashtab.h"
+#include "html.h"
 #include "log.h"
 #include "opcount_cli.h"
+#include "plot.h"
 #include "profile.h"
 #include "symbolize.h"
 #include "unseen.h"
 #include "util.h"
 
-enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED };
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED, FMT_ROOFLINE, FMT_HTML };
 
 enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME, SORT_ENERGY };
 
@@ -1081,6 +1083,67 @@ static int print_folded(struct opc_profile *p)
 	return ret;
 }
 
+/*
+ * The JSON report, as --format json prints it, as text: the pictures
+ * (roofline.c, html.c) are drawn from it and embed it, so that every
+ * number they show is the report's.  (glibc's stdout is a variable that
+ * may be set: print_json is not made to take a FILE for this.)
+ */
+static char *json_text(struct opc_profile *p, enum opc_group by, size_t top)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len), *saved = stdout;
+
+	if (mem == NULL)
+		return NULL;
+	stdout = mem;
+	print_json(p, by, top);
+	stdout = saved;
+	if (fclose(mem) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* --format roofline|html: to the file out (html.c) */
+static int pictures(struct opc_profile *p, enum opc_group by, size_t top, enum fmt fmt,
+		    struct opc_pictures *pic, char **paths, int npaths)
+{
+	struct opc_profile q;
+	char *json = json_text(p, by, top), *layer = NULL;
+	int ret;
+
+	if (json == NULL) {
+		pr_err("out of memory");
+		return -1;
+	}
+	/* the page's per-layer table: the traces grouped again (grouping uses
+	 * the keys up), by layer */
+	if (fmt == FMT_HTML) {
+		ret = opc_profile_load(&q, paths, npaths);
+		if (ret == 0)
+			ret = opc_profile_group(&q, OPC_BY_LAYER, 0);
+		if (ret == 0)
+			ret = sort_rows(&q);
+		if (ret == 0)
+			layer = json_text(&q, OPC_BY_LAYER, top);
+		opc_profile_free(&q);
+		if (layer == NULL) {
+			free(json);
+			pr_err("cannot group the traces by layer");
+			return -1;
+		}
+	}
+	pic->paths = paths;
+	pic->npaths = npaths;
+	ret = fmt == FMT_HTML ? opc_html_report(pic, json, layer) : opc_roofline_report(pic, json);
+	free(json);
+	free(layer);
+	return ret;
+}
+
 /* Without FILE arguments: the newest opcount-*.opc here, like perf.data. */
 static char *newest_trace(void)
 {
@@ -1123,6 +1186,11 @@ static void usage(FILE *f)
 		"  --sort flops|calls|bytes|busy|ai|name|energy   (default: flops)\n"
 		"  --top N                       show the first N rows (default 30 in a table, 0 = all)\n"
 		"  --stacks                      include symbolized stacks (json)\n"
+		"  --format roofline -o FILE.svg|FILE.png   the rows on this machine's roofline\n"
+		"  --format html -o FILE.html    one self-contained page: summary, tables,\n"
+		"                                roofline, power timeline\n"
+		"  --calibration FILE            the ceilings (opcount calibrate; default\n"
+		"                                ~/.config/opcount/calibration.json)\n"
 		"Without FILE, the newest opcount-*.opc in the current directory.\n");
 }
 
@@ -1134,6 +1202,8 @@ int cmd_report(int argc, char **argv)
 		{ "sort", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 't' },
 		{ "stacks", no_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "calibration", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1143,10 +1213,11 @@ int cmd_report(int argc, char **argv)
 	long top = -1;
 	int stacks = 0, c, ret;
 	struct opc_profile p;
+	struct opc_pictures pic = { 0 };
 	char *deflt = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:f:s:t:Sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:f:s:t:So:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (opc_group_parse(optarg, &by) < 0) {
@@ -1165,8 +1236,13 @@ int cmd_report(int argc, char **argv)
 				fmt = FMT_CSV;
 			else if (!strcmp(optarg, "folded"))
 				fmt = FMT_FOLDED;
+			else if (!strcmp(optarg, "roofline"))
+				fmt = FMT_ROOFLINE;
+			else if (!strcmp(optarg, "html"))
+				fmt = FMT_HTML;
 			else {
-				pr_err("--format: unknown format '%s' (table, json, csv, folded)",
+				pr_err("--format: unknown format '%s' (table, json, csv, folded, "
+				       "roofline, html)",
 				       optarg);
 				return 2;
 			}
@@ -1192,6 +1268,12 @@ int cmd_report(int argc, char **argv)
 		case 'S':
 			stacks = 1;
 			break;
+		case 'o':
+			pic.out = optarg;
+			break;
+		case 'C':
+			pic.calibration = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1202,6 +1284,16 @@ int cmd_report(int argc, char **argv)
 	}
 	if (top < 0)
 		top = fmt == FMT_TABLE ? 30 : 0;
+	if ((fmt == FMT_ROOFLINE || fmt == FMT_HTML) != (pic.out != NULL)) {
+		pr_err(pic.out ? "-o FILE is for --format roofline or html" :
+		       "--format %s writes a file: name it with -o FILE",
+		       fmt == FMT_HTML ? "html" : "roofline");
+		return 2;
+	}
+	if (fmt == FMT_ROOFLINE && opc_plot_format(pic.out) == OPC_PLOT_NONE) {
+		pr_err("-o %s: a roofline's name must end in .svg or .png", opc_tty(pic.out));
+		return 2;
+	}
 	if (optind == argc) {
 		deflt = newest_trace();
 		if (deflt == NULL) {
@@ -1226,8 +1318,10 @@ int cmd_report(int argc, char **argv)
 			print_table(&p, by, top);
 		else if (fmt == FMT_CSV)
 			print_csv(&p, top);
-		else
+		else if (fmt == FMT_JSON)
 			print_json(&p, by, top);
+		else
+			ret = pictures(&p, by, top, fmt, &pic, argv + optind, argc - optind);
 	} else {
 		pr_err("out of memory");
 	}
