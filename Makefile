@@ -242,7 +242,7 @@ TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/job.c common/datadir.c common/log.c \
                          common/trace_write.c common/file.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
-                         analysis/util.c) $(TRACE_OBJS)
+                         analysis/picture.c analysis/util.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c common/job.c) $(TRACE_OBJS)

@@ -4,7 +4,7 @@
  *
  *   opcount fit TRACE... [--target energy|time] [-o COEFFS.json]
  *               [--plot FILE.svg|FILE.png] [--format table|json]
- *               [--group cmdline|file]
+ *               [--group cmdline|file] [--html FILE.html]
  *
  * The data set, the models and COEFFS.json are described in fit.h.
  */
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fit.h"
+#include "html.h"
 #include "log.h"
 #include "util.h"
 #include "opcount_cli.h"
@@ -31,6 +32,8 @@ static void usage(FILE *f)
 		"  -o, --output FILE      write the coefficients (COEFFS.json, docs/coeffs.md)\n"
 		"  --plot FILE.svg|.png   measured vs predicted per run, models (a) and (c)\n"
 		"  --format table|json    stdout: a table (default) or the COEFFS.json document\n"
+		"  --html FILE            one self-contained page: the verdict, the plot, the\n"
+		"                         models and the runs (rendered from the fit's JSON)\n"
 		"  --group cmdline|file   runs left out together in cross-validation: traces\n"
 		"                         with the same command line (default), or each file\n"
 		"Models: (a) FLOPs alone, (b) per-type FLOPs, (c) per-type FLOPs and bytes,\n"
@@ -210,12 +213,13 @@ int cmd_fit(int argc, char **argv)
 		{ "plot", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum opc_fit_target target = OPC_FIT_ENERGY;
 	enum opc_fit_group group = OPC_GROUP_CMDLINE;
-	const char *out = NULL, *plot = NULL;
+	const char *out = NULL, *plot = NULL, *html = NULL;
 	struct opc_trace *traces = NULL;
 	struct opc_fit_data d;
 	struct opc_fit_result r;
@@ -255,6 +259,9 @@ int cmd_fit(int argc, char **argv)
 				pr_err("--format: '%s' is neither table nor json", optarg);
 				return 2;
 			}
+			break;
+		case 'H':
+			html = optarg;
 			break;
 		case 'g':
 			if (!strcmp(optarg, "cmdline"))
@@ -313,6 +320,20 @@ int cmd_fit(int argc, char **argv)
 		pr_err("%s", opc_tty(err));
 		goto out;
 	}
+	if (html) {
+		char *svg = NULL;
+
+		if (opc_fit_plot_svg(&d, &r, "fit-", &svg, err, sizeof(err)) < 0) {
+			pr_err("%s: %s", html, opc_tty(err));
+			goto out;
+		}
+		/* the page embeds the document --format json prints */
+		c = opc_html_fit(html, json_object_to_json_string_ext(doc,
+				 JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), svg);
+		free(svg);
+		if (c < 0)
+			goto out;
+	}
 	if (json) {
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 						    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -324,6 +345,8 @@ int cmd_fit(int argc, char **argv)
 			printf("coefficients not saved (-o COEFFS.json saves them)\n");
 		if (plot)
 			printf("plot written to %s\n", plot);
+		if (html)
+			printf("page written to %s\n", html);
 	}
 	ret = 0;
 out:

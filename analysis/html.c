@@ -186,7 +186,7 @@ int opc_html_fit(const char *path, const char *fit_json, const char *plot_svg)
 
 	page_head(&b, "opcount fit");
 	opc_buf_puts(&b, "<section id=\"verdict-section\"><h2>Verdict</h2>"
-		     "<p id=\"verdict\" class=\"warn\"></p><div id=\"fit-summary\"></div></section>\n"
+		     "<p id=\"verdict\" class=\"verdict\"></p><div id=\"fit-summary\"></div></section>\n"
 		     "<section id=\"plot\"><h2>Measured vs predicted</h2><div class=\"picture\">");
 	opc_buf_puts(&b, plot_svg);
 	opc_buf_puts(&b, "</div></section>\n"

@@ -7,6 +7,8 @@
  * model sizes), linear from zero otherwise.
  */
 #include <dlfcn.h>
+#include <json-c/json.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <cairo/cairo.h>
 #include <cairo/cairo-svg.h>
 
+#include "picture.h"
 #include "plot.h"
 #include "util.h"
 
@@ -434,6 +437,51 @@ int opc_fit_plot(const struct opc_fit_data *d, const struct opc_fit_result *r, c
 	if (st != CAIRO_STATUS_SUCCESS) {
 		snprintf(err, errlen, "%s: cannot write the plot: %s", path,
 			 cairo_status_to_string(st));
+		return -1;
+	}
+	return 0;
+}
+
+int opc_fit_plot_svg(const struct opc_fit_data *d, const struct opc_fit_result *r,
+		     const char *prefix, char **svg_out, char *err, size_t errlen)
+{
+	struct opc_buf b = { 0 };
+	cairo_surface_t *s = cairo_svg_surface_create_for_stream(opc_buf_cairo_write, &b, FIG_W,
+								 FIG_H);
+	cairo_t *cr = cairo_create(s);
+	cairo_status_t st;
+	json_object *meta = json_object_new_object(), *pts = json_object_new_array();
+
+	draw(cr, d, r);
+	st = cairo_status(cr);
+	cairo_destroy(cr);
+	cairo_surface_finish(s);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(s);
+	cairo_surface_destroy(s);
+	/* the points drawn: the fit's JSON runs' measured and predicted */
+	for (size_t i = 0; i < d->nruns; i++) {
+		json_object *o = json_object_new_object(), *pm = json_object_new_object();
+
+		json_object_object_add(o, "path", opc_json_string(d->runs[i].path));
+		json_object_object_add(o, "measured", opc_json_double(d->runs[i].measured));
+		json_object_object_add(pm, "a", opc_json_double(run_pred(r, &d->runs[i], 0)));
+		json_object_object_add(pm, "c", opc_json_double(run_pred(r, &d->runs[i], 2)));
+		json_object_object_add(o, r->cv ? "predicted" : "fitted", pm);
+		json_object_array_add(pts, o);
+	}
+	json_object_object_add(meta, "opcount_fit_plot", json_object_new_int(1));
+	json_object_object_add(meta, "points", pts);
+	*svg_out = NULL;
+	if (st == CAIRO_STATUS_SUCCESS && !b.oom)
+		*svg_out = opc_svg_finish(b.s, prefix, "opcount-fit-plot",
+					  json_object_to_json_string_ext(meta,
+						JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(meta);
+	free(b.s);
+	if (*svg_out == NULL) {
+		snprintf(err, errlen, "cannot draw the plot: %s", st != CAIRO_STATUS_SUCCESS ?
+			 cairo_status_to_string(st) : "out of memory");
 		return -1;
 	}
 	return 0;

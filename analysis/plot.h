@@ -24,4 +24,12 @@ enum opc_plot_format opc_plot_format(const char *path);
 int opc_fit_plot(const struct opc_fit_data *d, const struct opc_fit_result *r, const char *path,
 		 char *err, size_t errlen);
 
+/*
+ * The same picture as an SVG text for a page (opcount fit --html): ids
+ * prefixed with prefix, the points' numbers in <metadata
+ * id="opcount-fit-plot">.  0, or -1 with err.
+ */
+int opc_fit_plot_svg(const struct opc_fit_data *d, const struct opc_fit_result *r,
+		     const char *prefix, char **svg_out, char *err, size_t errlen);
+
 #endif

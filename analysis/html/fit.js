@@ -23,12 +23,19 @@ opc.run(function () {
 			    (f.machine.blas || '?')]);
 	opc.dl(opc.$('fit-summary'), items);
 
-	var models = f.models.map(function (m, i) { m._i = i; return m; });
+	/* models: {"a": {...}, "b": ..., "c": ...} */
+	var names = Object.keys(f.models).sort();
+	var models = names.map(function (k) { var m = f.models[k]; m._name = k; return m; });
 	opc.table(opc.$('table-models'), models, [
-		{ head: 'model', value: function (m) { return m.name || m.description || String(m._i); } },
+		{ head: 'model', value: function (m) { return '(' + m._name + ')' + (m._name === f.model ? ' recommended' : ''); } },
 		{ head: 'description', value: function (m) { return m.description; } },
 		{ head: 'per FLOP (' + u + ')', num: 1, value: function (m) { return m.per_flop; },
 		  show: function (x) { return opc.short(x, 4); } },
+		{ head: 'per type (' + u + '/FLOP, ' + u + '/B)', value: function (m) {
+			return Object.keys(m.per_type || {}).map(function (t) {
+				var c = m.per_type[t];
+				return t + ': ' + opc.short(c.per_flop, 3) + ', ' + opc.short(c.per_byte, 3);
+			}).join('; '); } },
 		{ head: 'per call (' + u + ')', num: 1, value: function (m) { return m.per_call; },
 		  show: function (x) { return opc.short(x, 4); } },
 		{ head: 'static W', num: 1, value: function (m) { return m.static_w; },
@@ -40,16 +47,16 @@ opc.run(function () {
 		{ head: 'CV R\u00b2', num: 1, value: function (m) { return m.cv ? m.cv.r2 : null; },
 		  show: function (x) { return opc.short(x, 4); } }
 	]);
-	var names = f.models.map(function (m, i) { return m.name || String(i); });
 	var cols = [
 		{ head: 'run', value: function (r) { return r.path; } },
 		{ head: 'measured (' + u + ')', num: 1, value: function (r) { return r.measured; },
 		  show: function (x) { return opc.short(x, 5); } }
 	];
-	names.forEach(function (n, i) {
-		cols.push({ head: 'predicted ' + n, num: 1, value: function (r) {
-			var p = r.predicted || r.fitted;
-			return p ? (Array.isArray(p) ? p[i] : p[n]) : null; },
+	names.forEach(function (n) {
+		cols.push({ head: (f.cv.possible ? 'predicted (' : 'fitted (') + n + ')', num: 1,
+			value: function (r) {
+				var p = f.cv.possible && r.predicted ? r.predicted : r.fitted;
+				return p ? p[n] : null; },
 			show: function (x) { return opc.short(x, 5); } });
 	});
 	opc.table(opc.$('table-runs'), f.runs, cols);
