@@ -106,7 +106,8 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \
              /usr/include/dnnl.h:libdnnl-dev \
-             /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
+             /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev \
+             /usr/bin/chromium:chromium
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
 dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))
