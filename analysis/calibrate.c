@@ -137,7 +137,7 @@ static double gemm_once(struct blas *b, int n, const double *A, const double *B,
 }
 
 /*
- * The size grows until one call takes 30 ms (or n = 2048: 17 GFLOP, past
+ * The size grows until one call takes 100 ms (or n = 2048: 17 GFLOP, past
  * any blocking effect), then the median of up to 9 calls or 0.6 s: long
  * enough for the threads to be busy, short enough for a few seconds in all.
  */
@@ -163,7 +163,7 @@ static int gemm_bench(struct blas *b, int threads, struct gemm_result *res)
 	gemm_once(b, 64, A, B, C);	/* the thread pool starts here, not in a sample */
 	for (;;) {
 		t = gemm_once(b, n, A, B, C);
-		if (t >= 0.03 || n >= nmax)
+		if (t >= 0.1 || n >= nmax)
 			break;
 		n = n * 2 > nmax ? nmax : n * 2;
 	}

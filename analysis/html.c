@@ -136,13 +136,15 @@ int opc_html_report(const struct opc_pictures *pic, const char *report_json,
 {
 	struct opc_buf b = { 0 };
 	struct opc_calib cal;
-	char note[4400], err[4200], *roof = NULL, *tl = NULL;
+	char note[4400], err[4200], *roof = NULL, *rlay = NULL, *tl = NULL;
 	int r = calibration(pic, &cal, note, sizeof(note)), ret = -1;
 
 	if (r < 0)
 		return -1;
 	if (opc_roofline(report_json, r ? &cal : NULL, note, NULL, "roof-", &roof, err,
 			 sizeof(err)) < 0 ||
+	    opc_roofline_id(layer_json, r ? &cal : NULL, note, NULL, "rooflayer-",
+			    "opcount-roofline-layer", &rlay, err, sizeof(err)) < 0 ||
 	    opc_timeline_svg(pic->paths, pic->npaths, "power-", &tl, err, sizeof(err)) < 0) {
 		pr_err("%s", opc_tty(err));
 		goto out;
@@ -157,9 +159,12 @@ int opc_html_report(const struct opc_pictures *pic, const char *report_json,
 		"cell's tooltip.</p></section>\n"
 		"<section id=\"rows\"><h2>Per <span id=\"rows-by\">site</span></h2>"
 		"<div id=\"rows-note\"></div>\n<table id=\"table-rows\"></table></section>\n"
-		"<section id=\"roofline\"><h2>Roofline</h2><div id=\"roofline-note\"></div>\n"
-		"<div class=\"picture\">");
+		"<section id=\"roofline\"><h2>Roofline: per <span id=\"roofline-by\">site"
+		"</span></h2><div id=\"roofline-note\"></div>\n<div class=\"picture\">");
 	opc_buf_puts(&b, roof);
+	opc_buf_puts(&b, "</div></section>\n<section id=\"roofline-layer\"><h2>Roofline: per "
+		     "layer</h2><div id=\"roofline-layer-note\"></div>\n<div class=\"picture\">");
+	opc_buf_puts(&b, rlay);
 	opc_buf_puts(&b, "</div></section>\n<section id=\"timeline\"><h2>Power timeline</h2>"
 		     "<div id=\"timeline-note\"></div>\n<div class=\"picture\">");
 	opc_buf_puts(&b, tl);
@@ -173,6 +178,7 @@ int opc_html_report(const struct opc_pictures *pic, const char *report_json,
 	ret = page_write(&b, pic->out);
 out:
 	free(roof);
+	free(rlay);
 	free(tl);
 	free(b.s);
 	opc_pic_cleanup();

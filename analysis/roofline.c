@@ -341,6 +341,14 @@ static void draw(cairo_t *cr, struct pt *pts, size_t n, size_t nrows, const char
 int opc_roofline(const char *report_json, const struct opc_calib *cal, const char *cal_note,
 		 const char *path, const char *prefix, char **svg_out, char *err, size_t errlen)
 {
+	return opc_roofline_id(report_json, cal, cal_note, path, prefix, "opcount-roofline",
+			       svg_out, err, errlen);
+}
+
+int opc_roofline_id(const char *report_json, const struct opc_calib *cal, const char *cal_note,
+		    const char *path, const char *prefix, const char *meta_id, char **svg_out,
+		    char *err, size_t errlen)
+{
 	json_object *report = json_tokener_parse(report_json), *rows, *meta, *jp, *np, *v;
 	enum opc_plot_format fmt = path ? opc_plot_format(path) : OPC_PLOT_SVG;
 	struct pt *pts = NULL;
@@ -524,7 +532,7 @@ int opc_roofline(const char *report_json, const struct opc_calib *cal, const cha
 		if (fmt == OPC_PLOT_SVG) {
 			const char *m = json_object_to_json_string_ext(meta,
 					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-			char *done = opc_svg_finish(svg.s, prefix, "opcount-roofline", m);
+			char *done = opc_svg_finish(svg.s, prefix, meta_id, m);
 
 			free(svg.s);
 			if (done == NULL) {

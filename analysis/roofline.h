@@ -22,5 +22,9 @@
  */
 int opc_roofline(const char *report_json, const struct opc_calib *cal, const char *cal_note,
 		 const char *path, const char *prefix, char **svg_out, char *err, size_t errlen);
+/* The same, its metadata's id meta_id (a page with two: "opcount-roofline-layer") */
+int opc_roofline_id(const char *report_json, const struct opc_calib *cal, const char *cal_note,
+		    const char *path, const char *prefix, const char *meta_id, char **svg_out,
+		    char *err, size_t errlen);
 
 #endif

@@ -111,10 +111,12 @@ opc.run(function () {
 		opc.missing(opc.$('rows-note'), 'no energy in this trace: the tables have no energy columns.');
 
 	/* ---- pictures: what their metadata says is missing, and hover ---- */
-	var roof = opc.data('opcount-roofline');
+	opc.$('roofline-by').textContent = rep.by;
+	[['opcount-roofline', 'roofline-note'], ['opcount-roofline-layer', 'roofline-layer-note']].forEach(function (ids) {
+	var roof = opc.data(ids[0]), note = opc.$(ids[1]);
 	if (roof) {
-		(roof.missing || []).forEach(function (m) { opc.missing(opc.$('roofline-note'), m); });
-		var svg = opc.$('opcount-roofline').parentNode;
+		(roof.missing || []).forEach(function (m) { opc.missing(note, m); });
+		var svg = opc.$(ids[0]).parentNode;
 		opc.hover(svg, roof.points, function (p) {
 			return p.label + ' (' + (p.op || '') + ')\n' + opc.exact(p.flops) + ' FLOPs, ' +
 				opc.exact(p.bytes) + ' bytes, ' + opc.exact(p.busy_s) + ' s busy\n' +
@@ -122,11 +124,12 @@ opc.run(function () {
 				(p.energy_j !== undefined && p.energy_j !== null ? ', ' + opc.exact(p.energy_j) + ' J' : '');
 		});
 		if (roof.not_placed && roof.not_placed.length)
-			opc.$('roofline-note').appendChild(opc.el('p', { class: 'note' }, roof.not_placed.length +
+			note.appendChild(opc.el('p', { class: 'note' }, roof.not_placed.length +
 				' rows are not on it: ' + roof.not_placed.slice(0, 8).map(function (n) {
 					return n.label + ' (' + n.why + ')'; }).join(', ') +
 				(roof.not_placed.length > 8 ? ', ...' : '')));
 	}
+	});
 	var tl = opc.data('opcount-timeline');
 	if (tl) {
 		(tl.missing || []).forEach(function (m) { opc.missing(opc.$('timeline-note'), m); });

@@ -65,6 +65,8 @@ $PICS embedded "$tmp/mlp.html" opcount-report "$tmp/site.json" || bad "embedded 
 $PICS embedded "$tmp/mlp.html" opcount-report-layer "$tmp/layer.json" ||
 	bad "embedded report (layer)"
 $PICS roofline "$tmp/mlp.html" "$tmp/site.json" "$tmp/cal.json" || bad "the page's roofline"
+$PICS roofline "$tmp/mlp.html" "$tmp/layer.json" "$tmp/cal.json" opcount-roofline-layer ||
+	bad "the page's roofline of the layers"
 $PICS timeline "$tmp/mlp.html" "$tmp/site.json" 48 0.05 || bad "the page's power timeline"
 # --by layer: the rows and the roofline are the layers
 "$OPC" report "$tmp/mlp.opc" --by layer --format html -o "$tmp/mlp-layer.html" \
@@ -104,6 +106,8 @@ $PICS embedded "$tmp/bare.html" opcount-report "$tmp/bare-site.json" || bad "bar
 $PICS embedded "$tmp/bare.html" opcount-report-layer "$tmp/bare-layer.json" ||
 	bad "bare: embedded (layer)"
 $PICS roofline "$tmp/bare.html" "$tmp/bare-site.json" - || bad "bare: roofline"
+$PICS roofline "$tmp/bare.html" "$tmp/bare-layer.json" - opcount-roofline-layer ||
+	bad "bare: roofline of the layers"
 $PICS timeline "$tmp/bare.html" "$tmp/bare-site.json" || bad "bare: timeline"
 "$OPC" report "$tmp/bare.opc" --format roofline -o "$tmp/bare.svg" 2>"$tmp/err" ||
 	fail "roofline of a trace without energy: $(cat "$tmp/err")"

@@ -6,8 +6,8 @@ shows must be the JSON report's (docs/design.md, "Pictures").
   check_pictures.py embedded PAGE ID REPORT.json
       <script type="application/json" id=ID> of the page, parsed, equals
       REPORT.json parsed (the same document).
-  check_pictures.py roofline FILE REPORT.json [CAL.json|-]
-      The <metadata id="opcount-roofline"> of FILE (an SVG or a page):
+  check_pictures.py roofline FILE REPORT.json [CAL.json|- [ID]]
+      The <metadata id="opcount-roofline"> (or ID) of FILE (an SVG or a page):
       each point is the row it names, with the row's flops, bytes, busy_s
       and energy_j exactly, ai = flops / bytes and gflops = flops / busy_s
       / 1e9 exactly; every row is a point or not placed (and not placed
@@ -77,8 +77,8 @@ def cmd_embedded(page, id_, report):
         print("embedded %s: %d rows, equal to %s" % (id_, len(got.get("rows", [])), report))
 
 
-def cmd_roofline(path, report, cal):
-    meta = metadata(open(path, encoding="utf-8").read(), "opcount-roofline")
+def cmd_roofline(path, report, cal, id_="opcount-roofline"):
+    meta = metadata(open(path, encoding="utf-8").read(), id_)
     rep = json.load(open(report))
     rows = rep["rows"]
     seen = set()
@@ -230,7 +230,7 @@ def main():
     if cmd == "embedded":
         cmd_embedded(*args)
     elif cmd == "roofline":
-        cmd_roofline(args[0], args[1], args[2] if len(args) > 2 else "-")
+        cmd_roofline(args[0], args[1], args[2] if len(args) > 2 else "-", *args[3:4])
     elif cmd == "timeline":
         cmd_timeline(args[0], args[1], *(float(a) for a in args[2:4]))
     elif cmd == "dom":
