@@ -1138,6 +1138,8 @@ static int pictures(struct opc_profile *p, enum opc_group by, size_t top, enum f
 	}
 	pic->paths = paths;
 	pic->npaths = npaths;
+	pic->traces = p->traces;	/* their energy samples: the power timeline */
+	pic->ntraces = p->ntraces;
 	ret = fmt == FMT_HTML ? opc_html_report(pic, json, layer) : opc_roofline_report(pic, json);
 	free(json);
 	free(layer);

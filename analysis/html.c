@@ -145,7 +145,7 @@ int opc_html_report(const struct opc_pictures *pic, const char *report_json,
 			 sizeof(err)) < 0 ||
 	    opc_roofline_id(layer_json, r ? &cal : NULL, note, NULL, "rooflayer-",
 			    "opcount-roofline-layer", &rlay, err, sizeof(err)) < 0 ||
-	    opc_timeline_svg(pic->paths, pic->npaths, "power-", &tl, err, sizeof(err)) < 0) {
+	    opc_timeline_svg(pic->traces, pic->ntraces, "power-", &tl, err, sizeof(err)) < 0) {
 		pr_err("%s", opc_tty(err));
 		goto out;
 	}

@@ -13,6 +13,8 @@ struct opc_pictures {
 	const char *calibration;	/* --calibration FILE, or NULL: the default file */
 	char **paths;			/* the traces */
 	int npaths;
+	const struct opc_trace *traces;	/* as the report read them */
+	size_t ntraces;
 };
 
 /* --format roofline: report_json is the text --format json prints. */

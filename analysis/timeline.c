@@ -158,30 +158,25 @@ static json_object *jarr(const double *v, size_t n)
 	return a;
 }
 
-int opc_timeline_svg(char **paths, int npaths, const char *prefix, char **svg_out, char *err,
-		     size_t errlen)
+int opc_timeline_svg(const struct opc_trace *tr, size_t npaths, const char *prefix,
+		     char **svg_out, char *err, size_t errlen)
 {
-	struct opc_trace *tr = calloc(npaths, sizeof(*tr));
 	struct series *s = NULL;
 	size_t ns = 0, caps = 0;
 	json_object *meta = json_object_new_object(), *jt = json_object_new_array();
 	json_object *miss = json_object_new_array();
 	uint64_t t0 = UINT64_MAX;
 	double tmax = 0, wmax = 0;
-	int ret = -1, nread = 0, with = 0;
-	char title[256], *names = NULL;
+	int ret = -1, with = 0;
+	char title[256];
 
-	if (tr == NULL)
-		goto out;
-	for (int i = 0; i < npaths; i++, nread++) {
-		if (opc_trace_read(paths[i], &tr[i], err, errlen) < 0)
-			goto out;
+	err[0] = 0;
+	for (size_t i = 0; i < npaths; i++) {
 		if (tr[i].energy.nsamples > 1 &&
 		    tr[i].hdr.start_realtime_ns + tr[i].energy.t_ns[0] < t0)
 			t0 = tr[i].hdr.start_realtime_ns + tr[i].energy.t_ns[0];
 	}
-	err[0] = 0;
-	for (int i = 0; i < npaths; i++) {
+	for (size_t i = 0; i < npaths; i++) {
 		const struct opc_tenergy *en = &tr[i].energy;
 		size_t m = en->nsamples ? en->nsamples - 1 : 0;	/* intervals */
 		size_t k = (m + MAX_POINTS - 1) / MAX_POINTS, nb;
@@ -191,7 +186,7 @@ int opc_timeline_svg(char **paths, int npaths, const char *prefix, char **svg_ou
 		if (m == 0) {
 			char why[600];
 
-			snprintf(why, sizeof(why), "%s: no energy samples (source %s)%s", paths[i],
+			snprintf(why, sizeof(why), "%s: no energy samples (source %s)%s", tr[i].path,
 				 en->source, strcmp(en->source, "none") ? "" :
 				 ": record with opcount record --energy auto|rapl|estimate");
 			json_object_array_add(miss, opc_json_string(why));
@@ -213,7 +208,7 @@ int opc_timeline_svg(char **paths, int npaths, const char *prefix, char **svg_ou
 		o = json_object_new_object();
 		doms = json_object_new_array();
 		pw = json_object_new_object();
-		json_object_object_add(o, "path", opc_json_string(paths[i]));
+		json_object_object_add(o, "path", opc_json_string(tr[i].path));
 		json_object_object_add(o, "source", opc_json_string(en->source));
 		json_object_object_add(o, "measured", json_object_new_boolean(en->measured));
 		json_object_object_add(o, "intervals", json_object_new_uint64(m));
@@ -320,10 +315,6 @@ out:
 		free(s[k].w);
 	}
 	free(s);
-	free(names);
-	for (int i = 0; i < nread; i++)
-		opc_trace_free(&tr[i]);
-	free(tr);
 	json_object_put(jt);
 	json_object_put(miss);
 	json_object_put(meta);
