@@ -217,11 +217,36 @@ static void draw_ceilings(cairo_t *cr, const struct range *x, const struct range
 	}
 }
 
+/*
+ * The ceilings are one machine's: a trace that ran on another CPU model
+ * (its INFO "cpu") is compared with them only with a warning.  NULL, or
+ * the warning, in buf.
+ */
+static const char *other_machine(json_object *report, const struct opc_calib *cal, char *buf,
+				 size_t len)
+{
+	json_object *traces, *t, *v;
+
+	if (!cal || !json_object_object_get_ex(report, "traces", &traces))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(traces); i++) {
+		t = json_object_array_get_idx(traces, i);
+		if (json_object_object_get_ex(t, "cpu", &v) && v &&
+		    strcmp(json_object_get_string(v), cal->cpu)) {
+			snprintf(buf, len, "the ceilings were measured on %s, the trace ran on %s",
+				 cal->cpu, json_object_get_string(v));
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 static void draw(cairo_t *cr, struct pt *pts, size_t n, size_t nrows, const char *by,
 		 json_object *report, const struct opc_calib *cal, const char *cal_note,
 		 int have_energy, char **types, int ntypes, const struct range *x,
 		 const struct range *y)
 {
+	char other[600];
 	struct pt **order = malloc(n * sizeof(*order));
 	double ly = PT;
 	char buf[1024];
@@ -294,6 +319,17 @@ static void draw(cairo_t *cr, struct pt *pts, size_t n, size_t nrows, const char
 	else
 		snprintf(buf, sizeof(buf), " ");
 	opc_pic_text(cr, PL, PT + PH + 68, 11, 0, buf);
+	if (other_machine(report, cal, other, sizeof(other))) {
+		snprintf(buf, sizeof(buf), "WARNING: %.120s", opc_tty(other));
+		cairo_set_source_rgba(cr, 1, 0.93, 0.93, 0.95);
+		cairo_rectangle(cr, PL + 20, PT + PH - 40, PW - 40, 26);
+		cairo_fill_preserve(cr);
+		cairo_set_source_rgb(cr, 0.75, 0.1, 0.1);
+		cairo_set_line_width(cr, 1);
+		cairo_stroke(cr);
+		opc_pic_text(cr, PL + 30, PT + PH - 22, 12, 0, buf);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+	}
 	opc_pic_text(cr, PL, PT + PH + 86, 11, 0,
 		     "bytes are compulsory traffic, a lower bound: true intensity may be lower "
 		     "(points further left)");
@@ -492,6 +528,11 @@ int opc_roofline_id(const char *report_json, const struct opc_calib *cal, const 
 			json_object_array_add(miss, json_object_new_string(
 				"energy: this trace has no energy samples; points are not sized"));
 		json_object_object_add(meta, "missing", miss);
+
+		char other[600];
+
+		json_object_object_add(meta, "warning", other_machine(report, cal, other,
+				       sizeof(other)) ? opc_json_string(other) : NULL);
 	}
 	json_object_object_add(meta, "x_range", json_object_new_array());
 	json_object_array_add(json_object_object_get(meta, "x_range"), opc_json_double(x.lo));

@@ -253,7 +253,12 @@ int opc_timeline_svg(const struct opc_trace *tr, size_t npaths, const char *pref
 						       json_object_new_boolean(en->dom[d].counted));
 				json_object_array_add(doms, dd);
 			}
-			json_object_object_add(pw, q->total ? "total" : nm, jarr(q->w, nb));
+			{	/* a key is text too: valid UTF-8 whatever the trace holds */
+				char *key = q->total ? strdup("total") : opc_utf8_dup(nm);
+
+				json_object_object_add(pw, key ? key : "?", jarr(q->w, nb));
+				free(key);
+			}
 			if (d == en->ndom)
 				json_object_object_add(o, "t_s", jarr(q->t, nb));
 		}

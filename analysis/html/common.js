@@ -126,9 +126,10 @@ opc.sort = function (table, ci, num) {
 		} else {
 			d = x < y ? -1 : x > y ? 1 : 0;
 		}
-		if (d === 0)	/* stable: the report's order */
-			d = Number(a.getAttribute('data-row')) - Number(b.getAttribute('data-row'));
-		return desc ? -d : d;
+		if (d !== 0)
+			return desc ? -d : d;
+		/* ties in the report's order, whichever the direction */
+		return Number(a.getAttribute('data-row')) - Number(b.getAttribute('data-row'));
 	});
 	rows.forEach(function (r) { tbody.appendChild(r); });
 	Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {

@@ -116,6 +116,8 @@ opc.run(function () {
 	var roof = opc.data(ids[0]), note = opc.$(ids[1]);
 	if (roof) {
 		(roof.missing || []).forEach(function (m) { opc.missing(note, m); });
+		if (roof.warning)
+			opc.missing(note, 'warning: ' + roof.warning);
 		var svg = opc.$(ids[0]).parentNode;
 		opc.hover(svg, roof.points, function (p) {
 			return p.label + ' (' + (p.op || '') + ')\n' + opc.exact(p.flops) + ' FLOPs, ' +
@@ -143,6 +145,11 @@ opc.run(function () {
 					': power from the ' + t.source + ' source: ESTIMATED, not measured'));
 		});
 	}
+	/* file:///...html#sort=table-layer:2 opens the page sorted by that
+	 * column, as a click on its header does (and a test can ask for) */
+	var m = /sort=([\w-]+):(\d+)/.exec(location.hash);
+	if (m && opc.$(m[1]) && opc.$(m[1]).tHead && opc.$(m[1]).tHead.rows[0].cells[Number(m[2])])
+		opc.$(m[1]).tHead.rows[0].cells[Number(m[2])].click();
 	var st = opc.$('opcount-status');
 	st.setAttribute('data-rows', String(rep.rows.length));
 	st.setAttribute('data-layer-rows', String(lay.rows.length));

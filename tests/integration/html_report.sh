@@ -13,9 +13,14 @@
 #   no energy, no     examples/cnn without energy nor layers, no calibration:
 #   layers            exports, and the page and pictures say what is missing
 #   PNG               --format roofline -o FILE.png: a 1100 x 760 PNG
+#   hostile names     a trace whose names hold escapes, bytes that are not
+#                     UTF-8 and "</script>": the page is UTF-8, its JSON the
+#                     report's, no <script> more than its own 5
 #   errors            -o missing, a roofline not .svg/.png
 #   browser           where chromium runs headless: the rendered DOM has the
-#                     tables' rows, no JavaScript error; a screenshot
+#                     tables' rows (the hostile trace's names too), no
+#                     JavaScript error; a screenshot; #sort=table-layer:2
+#                     orders the layers by calls, as a click on the header
 . "$(dirname "$0")/lib.inc"
 FAKE=$B/tests/progs/fake_rapl
 PICS="$PY $ROOT/tests/python/check_pictures.py"
@@ -113,6 +118,22 @@ $PICS timeline "$tmp/bare.html" "$tmp/bare-site.json" || bad "bare: timeline"
 	fail "roofline of a trace without energy: $(cat "$tmp/err")"
 $PICS roofline "$tmp/bare.svg" "$tmp/bare-site.json" - || bad "bare: roof.svg"
 
+# ---- a trace whose every name is hostile: escapes, not UTF-8, </script> ------
+"$B/bench/gentrace" -o "$tmp/hostile.opc" --keys 20 --intervals 50 --layers 3 --hostile \
+	>/dev/null || fail "gentrace --hostile"
+for by in site layer; do
+	"$OPC" report "$tmp/hostile.opc" --by $by --format json >"$tmp/hostile-$by.json" \
+		2>"$tmp/err" || fail "report hostile --by $by: $(cat "$tmp/err")"
+done
+"$OPC" report "$tmp/hostile.opc" --format html -o "$tmp/hostile.html" 2>"$tmp/err" ||
+	fail "report --format html of the hostile trace: $(cat "$tmp/err")"
+$PICS embedded "$tmp/hostile.html" opcount-report "$tmp/hostile-site.json" ||
+	bad "hostile: embedded"
+$PICS roofline "$tmp/hostile.html" "$tmp/hostile-site.json" - || bad "hostile: roofline"
+$PICS timeline "$tmp/hostile.html" "$tmp/hostile-site.json" || bad "hostile: timeline"
+[ "$(grep -c '<script' "$tmp/hostile.html")" = 5 ] ||
+	bad "the hostile page has $(grep -c '<script' "$tmp/hostile.html") <script> tags, not 5"
+
 # ---- errors -----------------------------------------------------------------
 "$OPC" report "$tmp/mlp.opc" --format html 2>"$tmp/err" && bad "html without -o succeeded"
 grep -q -- "-o FILE" "$tmp/err" || bad "html without -o: $(cat "$tmp/err")"
@@ -143,6 +164,12 @@ else
 	why=
 	$PICS dom "$tmp/mlp.dom" "$tmp/site.json" "$tmp/layer.json" || bad "the MLP page in chromium"
 	$PICS png "$tmp/mlp.png" 1280 2000 || bad "the MLP page's screenshot"
+	browser "$tmp/mlp.html#sort=table-layer:2" "$tmp/sorted.dom" || bad "chromium, #sort"
+	$PICS sorted "$tmp/sorted.dom" table-layer "$tmp/layer.json" calls ||
+		bad "sorting the layers by calls"
+	browser "$tmp/hostile.html" "$tmp/hostile.dom" || bad "chromium on the hostile page"
+	$PICS dom "$tmp/hostile.dom" "$tmp/hostile-site.json" "$tmp/hostile-layer.json" ||
+		bad "the hostile trace's page in chromium"
 	browser "$tmp/bare.html" "$tmp/bare.dom" || bad "chromium on the bare page"
 	$PICS dom "$tmp/bare.dom" "$tmp/bare-site.json" "$tmp/bare-layer.json" ||
 		bad "the bare page in chromium"

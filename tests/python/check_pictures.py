@@ -23,6 +23,10 @@ shows must be the JSON report's (docs/design.md, "Pictures").
       The DOM chromium rendered: no JavaScript error; the page says it
       rendered; #table-rows has a row per REPORT row, #table-layer one per
       LAYER row, each with its first column and calls, in the report's order.
+  check_pictures.py sorted DOM.html TABLE-ID REPORT.json FIELD
+      The rows of TABLE-ID in the DOM are the report's, ordered by FIELD
+      descending (ties in the report's order): what a click on a numeric
+      header gives (the page opened with #sort=TABLE-ID:COLUMN).
   check_pictures.py png FILE W H
       FILE is a PNG of W x H pixels.
 """
@@ -119,6 +123,9 @@ def cmd_roofline(path, report, cal, id_="opcount-roofline"):
             check(got["compute_gflops_1thread"] == c["compute"].get("gflops_1thread"),
                   "one-thread ceiling")
             check(got["ridge_ai"] == c["compute"]["gflops"] / c["memory"]["gbps"], "ridge")
+        other = [t["cpu"] for t in rep["traces"] if t["cpu"] is not None and t["cpu"] != c["cpu"]]
+        check(bool(meta["warning"]) == bool(other), "warning %r, traces on %r, calibrated on %r" %
+              (meta["warning"], other, c["cpu"]))
     if rep["totals"]["energy_j"] is None:
         check(any(m.startswith("energy") for m in meta["missing"]),
               "no energy, and the roofline does not say so")
@@ -214,9 +221,11 @@ def cmd_dom(dom, report, layer):
         check(len(got) == len(rep["rows"]), "#%s: %d rows, the report %d" %
               (tid, len(got), len(rep["rows"])))
         for i, (tr, r) in enumerate(zip(got, rep["rows"])):
+            # (an HTML parser reads a CR in the DOM's text as a line feed)
+            want = re.sub("\r\n?", "\n", label(r, rep["by"]))
             check(tr["index"] == i, "#%s row %d is row %d" % (tid, i, tr["index"]))
-            check(tr["cells"][0] == label(r, rep["by"]), "#%s row %d: %r, report %r" %
-                  (tid, i, tr["cells"][0], label(r, rep["by"])))
+            check(tr["cells"][0] == want, "#%s row %d: %r, report %r" %
+                  (tid, i, tr["cells"][0], want))
             check(tr["cells"][2] == str(r["calls"]), "#%s row %d: calls %r, report %r" %
                   (tid, i, tr["cells"][2], r["calls"]))
         print("dom #%s: %d rows as in %s" % (tid, len(got), path))
@@ -226,6 +235,16 @@ def cmd_dom(dom, report, layer):
     check(layered or "no layers in this trace" in text, "no layers, and the page does not say so")
     energy = json.load(open(report))["totals"]["energy_j"] is not None
     check(energy or "no energy in this trace" in text, "no energy, and the page does not say so")
+
+
+def cmd_sorted(dom, tid, report, field):
+    d = Dom()
+    d.feed(open(dom, encoding="utf-8").read())
+    rows = json.load(open(report))["rows"]
+    want = sorted(range(len(rows)), key=lambda i: (-(rows[i][field] or 0), i))
+    got = [tr["index"] for tr in d.tables.get(tid, [])]
+    check(got == want, "#%s sorted by %s: rows %s, want %s" % (tid, field, got, want))
+    print("dom #%s sorted by %s: %s" % (tid, field, got))
 
 
 def cmd_png(path, w, h):
@@ -245,6 +264,8 @@ def main():
         cmd_timeline(args[0], args[1], *(float(a) for a in args[2:4]))
     elif cmd == "dom":
         cmd_dom(*args)
+    elif cmd == "sorted":
+        cmd_sorted(*args)
     elif cmd == "png":
         cmd_png(*args)
     else:
