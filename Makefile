@@ -245,6 +245,7 @@ TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
                          analysis/picture.c analysis/util.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
+TEST_picture_OBJS   := $(call cli_objs,analysis/picture.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c common/job.c) $(TRACE_OBJS)
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
