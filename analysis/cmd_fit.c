@@ -21,6 +21,7 @@
 #include "log.h"
 #include "util.h"
 #include "opcount_cli.h"
+#include "picture.h"
 #include "plot.h"
 
 static void usage(FILE *f)
@@ -359,5 +360,7 @@ out:
 	for (int i = 0; i < n; i++)
 		opc_trace_free(&traces[i]);
 	free(traces);
+	if (plot || html)
+		opc_pic_cleanup();	/* last: cairo is not used after it */
 	return ret;
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cairo/cairo-svg.h>
+
 #include "picture.h"
 
 void opc_buf_add(struct opc_buf *b, const char *s, size_t n)
@@ -149,6 +151,32 @@ char *opc_svg_finish(const char *svg, const char *prefix, const char *meta_id, c
 	return b.s;
 }
 
+cairo_status_t opc_pic_render(int w, int h, void (*draw)(cairo_t *cr, void *arg), void *arg,
+			      const char *png_path, struct opc_buf *svg)
+{
+	cairo_surface_t *s;
+	cairo_status_t st;
+	cairo_t *cr;
+
+	if (png_path)
+		s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+	else
+		s = cairo_svg_surface_create_for_stream(opc_buf_cairo_write, svg, w, h);
+	cr = cairo_create(s);
+	draw(cr, arg);
+	st = cairo_status(cr);
+	cairo_destroy(cr);
+	if (st == CAIRO_STATUS_SUCCESS && png_path)
+		st = cairo_surface_write_to_png(s, png_path);
+	cairo_surface_finish(s);	/* an SVG's last bytes are written here */
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(s);
+	cairo_surface_destroy(s);
+	if (st == CAIRO_STATUS_SUCCESS && svg && svg->oom)
+		st = CAIRO_STATUS_NO_MEMORY;
+	return st;
+}
+
 void opc_pic_text(cairo_t *cr, double x, double y, double size, double align, const char *s)
 {
 	cairo_text_extents_t e;
@@ -187,6 +215,12 @@ int opc_pic_write(const char *path, const char *s, size_t len, char *err, size_t
 	return 0;
 }
 
+/*
+ * cairo and fontconfig keep their font caches until exit, which leak
+ * checkers report; in sanitizer builds (ASAN=1), where that would fail the
+ * tests, give them back.  fontconfig came in with cairo, so it is looked
+ * up rather than linked.
+ */
 void opc_pic_cleanup(void)
 {
 #ifdef __SANITIZE_ADDRESS__

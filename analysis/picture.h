@@ -38,6 +38,14 @@ char *opc_json_safe(const char *json);
  */
 char *opc_svg_finish(const char *svg, const char *prefix, const char *meta_id, const char *meta);
 
+/*
+ * Draw a w x h picture with draw(cr, arg): an SVG, its text into svg, or
+ * (png_path) a PNG written there.  cairo's status; out of memory in svg
+ * is CAIRO_STATUS_NO_MEMORY.
+ */
+cairo_status_t opc_pic_render(int w, int h, void (*draw)(cairo_t *cr, void *arg), void *arg,
+			      const char *png_path, struct opc_buf *svg);
+
 /* s at (x, y), its size, aligned: 0 left, 0.5 centred, 1 right */
 void opc_pic_text(cairo_t *cr, double x, double y, double size, double align, const char *s);
 

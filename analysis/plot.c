@@ -6,7 +6,6 @@
  * logarithmic when the runs span more than a factor of 30 (a sweep over
  * model sizes), linear from zero otherwise.
  */
-#include <dlfcn.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <math.h>
@@ -351,8 +350,15 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 	text_at(cr, PLOT_L + 46, ly + 4, 11.5, 0, "y = x: predicted = measured");
 }
 
-static void draw(cairo_t *cr, const struct opc_fit_data *d, const struct opc_fit_result *r)
+struct picture {
+	const struct opc_fit_data *d;
+	const struct opc_fit_result *r;
+};
+
+static void draw(cairo_t *cr, void *arg)
 {
+	const struct opc_fit_data *d = ((struct picture *)arg)->d;
+	const struct opc_fit_result *r = ((struct picture *)arg)->r;
 	double col_a[3] = { 0.90, 0.45, 0.10 }, col_c[3] = { 0.15, 0.40, 0.80 };
 	struct axis ax;
 	char buf[512];
@@ -399,41 +405,21 @@ int opc_fit_plot(const struct opc_fit_data *d, const struct opc_fit_result *r, c
 		 char *err, size_t errlen)
 {
 	enum opc_plot_format fmt = opc_plot_format(path);
-	cairo_surface_t *s;
+	struct picture pic = { d, r };
+	struct opc_buf svg = { 0 };
 	cairo_status_t st;
-	cairo_t *cr;
 
 	if (fmt == OPC_PLOT_NONE) {
 		snprintf(err, errlen, "%s: the plot's name must end in .svg or .png", path);
 		return -1;
 	}
-	if (fmt == OPC_PLOT_SVG)
-		s = cairo_svg_surface_create(path, FIG_W, FIG_H);
-	else
-		s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, FIG_W, FIG_H);
-	cr = cairo_create(s);
-	draw(cr, d, r);
-	st = cairo_status(cr);
-	cairo_destroy(cr);
-	if (st == CAIRO_STATUS_SUCCESS && fmt == OPC_PLOT_PNG)
-		st = cairo_surface_write_to_png(s, path);
-	cairo_surface_finish(s);
-	if (st == CAIRO_STATUS_SUCCESS)
-		st = cairo_surface_status(s);
-	cairo_surface_destroy(s);
-#ifdef __SANITIZE_ADDRESS__
-	/*
-	 * cairo and fontconfig keep their font caches until exit, which leak
-	 * checkers report; in sanitizer builds (ASAN=1), where that would fail
-	 * the tests, give them back.  fontconfig came in with cairo, so it is
-	 * looked up rather than linked.
-	 */
-	void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
-
-	cairo_debug_reset_static_data();
-	if (fc_fini)
-		fc_fini();
-#endif
+	st = opc_pic_render(FIG_W, FIG_H, draw, &pic, fmt == OPC_PLOT_PNG ? path : NULL, &svg);
+	if (st == CAIRO_STATUS_SUCCESS && fmt == OPC_PLOT_SVG &&
+	    opc_pic_write(path, svg.s, svg.len, err, errlen) < 0) {
+		free(svg.s);
+		return -1;
+	}
+	free(svg.s);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		snprintf(err, errlen, "%s: cannot write the plot: %s", path,
 			 cairo_status_to_string(st));
@@ -445,20 +431,11 @@ int opc_fit_plot(const struct opc_fit_data *d, const struct opc_fit_result *r, c
 int opc_fit_plot_svg(const struct opc_fit_data *d, const struct opc_fit_result *r,
 		     const char *prefix, char **svg_out, char *err, size_t errlen)
 {
+	struct picture pic = { d, r };
 	struct opc_buf b = { 0 };
-	cairo_surface_t *s = cairo_svg_surface_create_for_stream(opc_buf_cairo_write, &b, FIG_W,
-								 FIG_H);
-	cairo_t *cr = cairo_create(s);
-	cairo_status_t st;
+	cairo_status_t st = opc_pic_render(FIG_W, FIG_H, draw, &pic, NULL, &b);
 	json_object *meta = json_object_new_object(), *pts = json_object_new_array();
 
-	draw(cr, d, r);
-	st = cairo_status(cr);
-	cairo_destroy(cr);
-	cairo_surface_finish(s);
-	if (st == CAIRO_STATUS_SUCCESS)
-		st = cairo_surface_status(s);
-	cairo_surface_destroy(s);
 	/* the points drawn: the fit's JSON runs' measured and predicted */
 	for (size_t i = 0; i < d->nruns; i++) {
 		json_object *o = json_object_new_object(), *pm = json_object_new_object();
@@ -473,7 +450,7 @@ int opc_fit_plot_svg(const struct opc_fit_data *d, const struct opc_fit_result *
 	json_object_object_add(meta, "opcount_fit_plot", json_object_new_int(1));
 	json_object_object_add(meta, "points", pts);
 	*svg_out = NULL;
-	if (st == CAIRO_STATUS_SUCCESS && !b.oom)
+	if (st == CAIRO_STATUS_SUCCESS)
 		*svg_out = opc_svg_finish(b.s, prefix, "opcount-fit-plot",
 					  json_object_to_json_string_ext(meta,
 						JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

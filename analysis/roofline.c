@@ -241,11 +241,30 @@ static const char *other_machine(json_object *report, const struct opc_calib *ca
 	return NULL;
 }
 
-static void draw(cairo_t *cr, struct pt *pts, size_t n, size_t nrows, const char *by,
-		 json_object *report, const struct opc_calib *cal, const char *cal_note,
-		 int have_energy, char **types, int ntypes, const struct range *x,
-		 const struct range *y)
+struct picture {
+	struct pt *pts;
+	size_t n, nrows;
+	const char *by;
+	json_object *report;
+	const struct opc_calib *cal;
+	const char *cal_note;
+	int have_energy;
+	char **types;
+	int ntypes;
+	const struct range *x, *y;
+};
+
+static void draw(cairo_t *cr, void *arg)
 {
+	const struct picture *pic = arg;
+	struct pt *pts = pic->pts;
+	size_t n = pic->n, nrows = pic->nrows;
+	const char *by = pic->by, *cal_note = pic->cal_note;
+	json_object *report = pic->report;
+	const struct opc_calib *cal = pic->cal;
+	int have_energy = pic->have_energy, ntypes = pic->ntypes;
+	char **types = pic->types;
+	const struct range *x = pic->x, *y = pic->y;
 	char other[600];
 	struct pt **order = malloc(n * sizeof(*order));
 	double ly = PT;
@@ -544,29 +563,15 @@ int opc_roofline_id(const char *report_json, const struct opc_calib *cal, const 
 	json_object_object_add(meta, "not_placed", json_object_get(np));
 
 	{
+		struct picture pic = { pts, n, nrows, by, report, cal, cal_note, have_energy, types,
+				       ntypes, &x, &y };
 		struct opc_buf svg = { 0 };
-		cairo_surface_t *s;
-		cairo_t *cr;
-		cairo_status_t st;
+		cairo_status_t st = opc_pic_render(W, H, draw, &pic,
+						   fmt == OPC_PLOT_PNG ? path : NULL, &svg);
 
-		if (fmt == OPC_PLOT_SVG)
-			s = cairo_svg_surface_create_for_stream(opc_buf_cairo_write, &svg, W, H);
-		else
-			s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
-		cr = cairo_create(s);
-		draw(cr, pts, n, nrows, by, report, cal, cal_note, have_energy, types, ntypes, &x,
-		     &y);
-		st = cairo_status(cr);
-		cairo_destroy(cr);
-		if (st == CAIRO_STATUS_SUCCESS && fmt == OPC_PLOT_PNG)
-			st = cairo_surface_write_to_png(s, path);
-		cairo_surface_finish(s);
-		if (st == CAIRO_STATUS_SUCCESS)
-			st = cairo_surface_status(s);
-		cairo_surface_destroy(s);
-		if (st != CAIRO_STATUS_SUCCESS || svg.oom) {
+		if (st != CAIRO_STATUS_SUCCESS) {
 			snprintf(err, errlen, "%s: cannot draw the roofline: %s", what,
-				 svg.oom ? "out of memory" : cairo_status_to_string(st));
+				 cairo_status_to_string(st));
 			free(svg.s);
 			goto out;
 		}

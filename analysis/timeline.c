@@ -44,9 +44,20 @@ static const double colors[][3] = {
 	{ 0.58, 0.40, 0.74 }, { 0.55, 0.34, 0.29 }, { 0.89, 0.47, 0.76 },
 };
 
-static void draw(cairo_t *cr, struct series *s, size_t ns, double tmax, double wmax,
-		 const char *missing, const char *title)
+struct picture {
+	struct series *s;
+	size_t ns;
+	double tmax, wmax;
+	const char *missing, *title;
+};
+
+static void draw(cairo_t *cr, void *arg)
 {
+	const struct picture *pic = arg;
+	struct series *s = pic->s;
+	size_t ns = pic->ns;
+	double tmax = pic->tmax, wmax = pic->wmax;
+	const char *missing = pic->missing, *title = pic->title;
 	char buf[512], lab[32];
 	double step;
 
@@ -282,23 +293,14 @@ int opc_timeline_svg(const struct opc_trace *tr, size_t npaths, const char *pref
 	else
 		snprintf(title, sizeof(title), "power timeline");
 	{
+		struct picture pic = { s, ns, tmax, wmax, with ? NULL :
+			"no energy samples in this trace: nothing to draw (see the summary)", title };
 		struct opc_buf svg = { 0 };
-		cairo_surface_t *sf = cairo_svg_surface_create_for_stream(opc_buf_cairo_write, &svg,
-									  W, H);
-		cairo_t *cr = cairo_create(sf);
-		cairo_status_t st;
+		cairo_status_t st = opc_pic_render(W, H, draw, &pic, NULL, &svg);
 
-		draw(cr, s, ns, tmax, wmax, with ? NULL :
-		     "no energy samples in this trace: nothing to draw (see the summary)", title);
-		st = cairo_status(cr);
-		cairo_destroy(cr);
-		cairo_surface_finish(sf);
-		if (st == CAIRO_STATUS_SUCCESS)
-			st = cairo_surface_status(sf);
-		cairo_surface_destroy(sf);
-		if (st != CAIRO_STATUS_SUCCESS || svg.oom) {
+		if (st != CAIRO_STATUS_SUCCESS) {
 			snprintf(err, errlen, "power timeline: cannot draw: %s",
-				 svg.oom ? "out of memory" : cairo_status_to_string(st));
+				 cairo_status_to_string(st));
 			free(svg.s);
 			goto out;
 		}
