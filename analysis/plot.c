@@ -26,7 +26,7 @@
 #define PLOT_L	95	/* plot area within a panel */
 #define PLOT_T	95
 #define PLOT_S	450	/* square */
-#define FONT	"DejaVu Sans"
+#define FONT	OPC_PIC_FONT
 
 enum opc_plot_format opc_plot_format(const char *path)
 {
@@ -96,27 +96,6 @@ static void axis_range(const struct opc_fit_data *d, const struct opc_fit_result
 	}
 }
 
-static void text_at(cairo_t *cr, double x, double y, double size, double align,
-		    const char *s)
-{
-	cairo_text_extents_t e;
-
-	cairo_set_font_size(cr, size);
-	cairo_text_extents(cr, s, &e);
-	cairo_move_to(cr, x - align * e.x_advance, y);
-	cairo_show_text(cr, s);
-}
-
-static void tick_label(char *buf, size_t len, double v)
-{
-	if (v == 0)
-		snprintf(buf, len, "0");
-	else if (fabs(v) >= 1e-3 && fabs(v) < 1e5)
-		snprintf(buf, len, "%g", v);
-	else
-		snprintf(buf, len, "%.0e", v);
-}
-
 static void draw_tick(cairo_t *cr, const struct axis *ax, double v, int major)
 {
 	double p = axis_pos(ax, v);
@@ -142,9 +121,9 @@ static void draw_tick(cairo_t *cr, const struct axis *ax, double v, int major)
 	cairo_stroke(cr);
 	if (!major)
 		return;
-	tick_label(lab, sizeof(lab), v);
-	text_at(cr, PLOT_L + p, PLOT_T + PLOT_S + 21, 12, 0.5, lab);
-	text_at(cr, PLOT_L - 9, PLOT_T + PLOT_S - p + 4, 12, 1, lab);
+	opc_pic_tick(lab, sizeof(lab), v);
+	opc_pic_text(cr, PLOT_L + p, PLOT_T + PLOT_S + 21, 12, 0.5, lab);
+	opc_pic_text(cr, PLOT_L - 9, PLOT_T + PLOT_S - p + 4, 12, 1, lab);
 }
 
 /*
@@ -239,7 +218,7 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 	else
 		snprintf(buf, sizeof(buf), "(c) %s, per call%s", opc_fit_model_short(2),
 			 d->target == OPC_FIT_ENERGY ? ", static power" : "");
-	text_at(cr, PLOT_L + PLOT_S / 2, 40, 15, 0.5, buf);
+	opc_pic_text(cr, PLOT_L + PLOT_S / 2, 40, 15, 0.5, buf);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	if (r->cv)
 		snprintf(buf, sizeof(buf),
@@ -248,7 +227,7 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 	else
 		snprintf(buf, sizeof(buf), "in sample (cross-validation needs 3 runs): "
 			 "R\u00b2 %.3f per interval", m->fit_r2);
-	text_at(cr, PLOT_L + PLOT_S / 2, 62, 12, 0.5, buf);
+	opc_pic_text(cr, PLOT_L + PLOT_S / 2, 62, 12, 0.5, buf);
 
 	/* frame, ticks, y = x */
 	cairo_set_source_rgb(cr, 1, 1, 1);
@@ -270,12 +249,12 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 	/* axis labels */
 	snprintf(buf, sizeof(buf), "measured %s per run (%s)%s", q, opc_fit_unit(d),
 		 ax->log ? ", log scale" : "");
-	text_at(cr, PLOT_L + PLOT_S / 2, PLOT_T + PLOT_S + 45, 13, 0.5, buf);
+	opc_pic_text(cr, PLOT_L + PLOT_S / 2, PLOT_T + PLOT_S + 45, 13, 0.5, buf);
 	cairo_save(cr);
 	cairo_translate(cr, PLOT_L - 62, PLOT_T + PLOT_S / 2);
 	cairo_rotate(cr, -M_PI / 2);
 	snprintf(buf, sizeof(buf), "predicted %s (%s)", q, opc_fit_unit(d));
-	text_at(cr, 0, 0, 13, 0.5, buf);
+	opc_pic_text(cr, 0, 0, 13, 0.5, buf);
 	cairo_restore(cr);
 
 	/* points, clipped to the plot area, labelled when there are few */
@@ -305,7 +284,7 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 			if (strlen(buf) > 4 && !strcmp(buf + strlen(buf) - 4, ".opc"))
 				buf[strlen(buf) - 4] = 0;
 			cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
-			text_at(cr, x + 8, y + 4, 10, 0, buf);
+			opc_pic_text(cr, x + 8, y + 4, 10, 0, buf);
 		}
 	}
 	cairo_restore(cr);
@@ -332,10 +311,10 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 	cairo_stroke(cr);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-	text_at(cr, PLOT_L + 12, PLOT_T + 22, 11.5, 0, "fitted on all runs:");
+	opc_pic_text(cr, PLOT_L + 12, PLOT_T + 22, 11.5, 0, "fitted on all runs:");
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	for (int k = 0; k < n; k++)
-		text_at(cr, PLOT_L + 12, PLOT_T + 22 + 16 * (k + 1), 11.5, 0, lines[k]);
+		opc_pic_text(cr, PLOT_L + 12, PLOT_T + 22 + 16 * (k + 1), 11.5, 0, lines[k]);
 	/* the legend of the dashed line */
 	double ly = PLOT_T + 22 + 16 * (n + 1) - 4;
 
@@ -347,7 +326,7 @@ static void draw_panel(cairo_t *cr, const struct opc_fit_data *d, const struct o
 	cairo_line_to(cr, PLOT_L + 40, ly);
 	cairo_stroke(cr);
 	cairo_restore(cr);
-	text_at(cr, PLOT_L + 46, ly + 4, 11.5, 0, "y = x: predicted = measured");
+	opc_pic_text(cr, PLOT_L + 46, ly + 4, 11.5, 0, "y = x: predicted = measured");
 }
 
 struct picture {
@@ -380,7 +359,7 @@ static void draw(cairo_t *cr, void *arg)
 		 opc_fit_unit(d), d->nruns, d->nrows,
 		 r->cv ? "predicted = with that run's model left out of the fit" :
 			 "predicted = in sample");
-	text_at(cr, FIG_W / 2, FIG_H - 62, 12.5, 0.5, buf);
+	opc_pic_text(cr, FIG_W / 2, FIG_H - 62, 12.5, 0.5, buf);
 	if (d->measured)
 		snprintf(buf, sizeof(buf), "energy source: %s (measured)", opc_tty(d->source));
 	else if (!strcmp(d->source, "none"))
@@ -392,13 +371,13 @@ static void draw(cairo_t *cr, void *arg)
 		cairo_set_source_rgb(cr, 0.8, 0, 0);
 		cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
 	}
-	text_at(cr, FIG_W / 2, FIG_H - 42, 12.5, 0.5, buf);
+	opc_pic_text(cr, FIG_W / 2, FIG_H - 42, 12.5, 0.5, buf);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	snprintf(buf, sizeof(buf), "machine: %s%s, %ld CPUs, BLAS %s", d->machine.cpu ?
 		 opc_tty(d->machine.cpu) : "unknown CPU", d->machine.mixed ? " (and others)" : "",
 		 d->machine.ncpu, d->machine.blas ? opc_tty(d->machine.blas) : "unknown");
-	text_at(cr, FIG_W / 2, FIG_H - 22, 11, 0.5, buf);
+	opc_pic_text(cr, FIG_W / 2, FIG_H - 22, 11, 0.5, buf);
 }
 
 int opc_fit_plot(const struct opc_fit_data *d, const struct opc_fit_result *r, const char *path,
