@@ -51,7 +51,7 @@ COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
-            preload/reject.c preload/dnnl.c $(COMMON_LIB)
+            preload/reject.c preload/dnnl.c preload/mpi.c $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
