@@ -1887,11 +1887,14 @@ void opc_cost_comm_p2p(const struct opc_shape *s, char prec, struct opc_cost *o)
 		o->bytes = (uint64_t)s->d[0];
 }
 
-/* d[0] bytes sent, d[1] received (worked out by the wrapper). */
+/* d[0] bytes sent, d[1] received (worked out by the wrapper); d[2] p
+ * where the family has it (0 where not). */
 void opc_cost_comm_xfer(const struct opc_shape *s, char prec, struct opc_cost *o)
 {
 	(void)prec;
-	o->bytes = (uint64_t)(s->d[0] > 0 ? s->d[0] : 0) + (uint64_t)(s->d[1] > 0 ? s->d[1] : 0);
+	if (s->d[0] < 0 || s->d[1] < 0 || s->d[2] < 0)
+		return;
+	o->bytes = (uint64_t)s->d[0] + (uint64_t)s->d[1];
 }
 
 /* Waits, tests, barriers, group ends: no payload of their own. */
