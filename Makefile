@@ -103,6 +103,8 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \
              /usr/include/dnnl.h:libdnnl-dev \
+             /usr/bin/mpirun:openmpi-bin \
+             ompi-c:libopenmpi-dev \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
@@ -212,7 +214,8 @@ examples: $(EXAMPLES)
 
 # ---- tests, demo, bench ----------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(filter-out tests/progs/mpi_%.c, \
+              $(wildcard tests/progs/*.c)))
 
 # Each unit test links the objects of the module it tests and what those
 # need, nothing else: TEST_<name>_OBJS for tests/unit/test_<name>.c (empty
@@ -274,6 +277,16 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
 		-llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
+
+# MPI programs (tests/integration/mpi_comm.sh, bench/mpi.sh): built with
+# mpicc where it is (openmpi-bin and libopenmpi-dev, in TEST_DEPS); the
+# test and the benchmark skip without it.
+MPICC ?= mpicc
+MPI_PROGS := $(if $(shell command -v $(MPICC) 2>/dev/null),$(patsubst tests/progs/%.c, \
+             $(BUILD)/tests/progs/%,$(wildcard tests/progs/mpi_*.c)))
+$(BUILD)/tests/progs/mpi_%: tests/progs/mpi_%.c
+	@mkdir -p $(dir $@)
+	$(MPICC) -O2 -g -Wall $(BLAS_CFLAGS) $< -o $@ $(BLAS_LIBS) -lm
 
 # oneDNN programs (tests/integration/dnnl_ops.sh): built only where oneDNN's
 # headers are (libdnnl-dev, in TEST_DEPS); the test skips without them.
@@ -342,7 +355,7 @@ endif
 gpu-fakes: $(GPU_TEST_DEPS)
 
 # what the tests run, in $(BUILD) (make test, make check-sanitize)
-test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(DNNL_PROGS) $(BUILD)/tests/progs/blas_calls-static \
+test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(DNNL_PROGS) $(MPI_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 	$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
 
 test: test-deps

@@ -401,6 +401,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	       (unsigned long long)p->bytes);
 	printf("# bytes: compulsory traffic (each operand read once, each result written once), "
 	       "a lower-bound model, not a measurement\n");
+	if (p->comm)
+		printf("# comm bytes: sent + received by the rank under the algorithm models of "
+		       "docs/counting.md (ring all-reduce: 2(p-1)/p n each way); FLOPs 0\n");
 	if (p->unknown)
 		printf("# ? FLOPs not known (kernel launches, cuDNN graph plans): counted as 0; "
 		       "their calls and GPU time are exact\n");
@@ -903,6 +906,11 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 	json_object_object_add(root, "bytes_model",
 			       json_object_new_string("compulsory traffic: each operand read "
 						      "once, each result written once"));
+	if (p->comm)
+		json_object_object_add(root, "bytes_model_comm",
+				       json_object_new_string("sent + received by the rank under "
+							      "the algorithm models of "
+							      "docs/counting.md"));
 	for (size_t i = 0; i < p->ntraces; i++) {
 		const struct opc_trace *t = &p->traces[i];
 		json_object *o = json_object_new_object();

@@ -2,8 +2,10 @@
  * mpi_work.c - known work per MPI rank, for tests/integration/mpi_comm.sh
  * (built with mpicc where it is installed).
  *
- *   mpi_work [ROUNDS]
+ *   mpi_work [ROUNDS [STATUS]]
  *
+ * STATUS (default 0): what every rank returns from main, after
+ * MPI_Finalize (so that a test can see mpirun pass a failure on).
  * Rank r of p does ROUNDS (default 3) cblas_dgemm of m = 32 + 8r, n = 24,
  * k = 16 (so 2mnk FLOPs each, different per rank), then one of each of
  * the communication calls below, with the counts that the test's model
@@ -22,6 +24,7 @@
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 3;
+	int status = argc > 2 ? atoi(argv[2]) : 0;
 	int rank, p, m, n = 24, k = 16;
 	double *a, *b, *c, sum = 0, check = 0;
 	MPI_Request req[2];
@@ -196,5 +199,5 @@ int main(int argc, char **argv)
 	free(b);
 	free(c);
 	MPI_Finalize();
-	return 0;
+	return status;
 }
