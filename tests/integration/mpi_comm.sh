@@ -10,7 +10,9 @@
 #             sh wrapper): dgemm calls and FLOPs exact; every MPI row's
 #             calls and bytes exactly the docs/counting.md model's, FLOPs
 #             0, type comm, iface mpi; --by type comm totals; --by key
-#             shapes "MPI_Allreduce n=8000 p=4" (check_mpi_comm.py)
+#             shapes "MPI_Allreduce n=8000 p=4" (check_mpi_comm.py);
+#             MPI_Alltoallw, whose datatype arrays are read in the width
+#             of Open MPI's handles (8 bytes, found at run time)
 #   nested    OPCOUNT_NESTED=1 changes no MPI row: Open MPI makes no MPI
 #             call of its own here that comes back through the wrappers
 . "$(dirname "$0")/lib.inc"

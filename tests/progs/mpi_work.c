@@ -145,6 +145,28 @@ int main(int argc, char **argv)
 		free(sb);
 		free(rb);
 	}
+	/* MPI_Alltoallw: 2 doubles to and from each peer, a datatype per peer
+	 * (arrays of handles: opcount reads them in the ABI's width) */
+	{
+		int *cnt = malloc(sizeof(int) * p), *dsp = malloc(sizeof(int) * p);
+		MPI_Datatype *ty = malloc(sizeof(MPI_Datatype) * p);
+		double *sb = malloc(sizeof(double) * 2 * p), *rb = malloc(sizeof(double) * 2 * p);
+
+		for (int j = 0; j < p; j++) {
+			cnt[j] = 2;
+			dsp[j] = j * 2 * (int)sizeof(double);
+			ty[j] = MPI_DOUBLE;
+			sb[2 * j] = rank;
+			sb[2 * j + 1] = j;
+		}
+		MPI_Alltoallw(sb, cnt, dsp, ty, rb, cnt, dsp, ty, MPI_COMM_WORLD);
+		check += rb[2 * p - 2];
+		free(cnt);
+		free(dsp);
+		free(ty);
+		free(sb);
+		free(rb);
+	}
 	/* MPI_Reduce_scatter_block of 6 doubles per rank; MPI_Scan of 7 ints */
 	{
 		double *x = malloc(sizeof(double) * 6 * p), y[6];

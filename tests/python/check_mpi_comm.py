@@ -48,6 +48,7 @@ expect = {	# op: (calls, bytes), as tests/progs/mpi_work.c makes them
     "MPI_Alltoall": (1, block(p * 5 * I)),
     "MPI_Alltoallv": (1, sum((j + 1) * I for j in range(p) if j != rank) +
                       (p - 1) * (rank + 1) * I),
+    "MPI_Alltoallw": (1, 2 * (p - 1) * 2 * D),
     "MPI_Reduce_scatter_block": (1, block(p * 6 * D)),
     "MPI_Scan": (1, chain(7 * I, 0)),
     "MPI_Sendrecv": (1, 2 * 11 * D),
@@ -91,7 +92,8 @@ check("MPI_All* keys", shapes, sorted([
     "MPI_Allreduce n=8000 p=%d" % p, "MPI_Allgather n=%d p=%d" % (p * 16, p),
     "MPI_Alltoall n=%d p=%d" % (p * 20, p),
     "MPI_Alltoallv send=%d recv=%d p=%d" % (sum((j + 1) * I for j in range(p) if j != rank),
-                                           (p - 1) * (rank + 1) * I, p)]))
+                                           (p - 1) * (rank + 1) * I, p),
+    "MPI_Alltoallw send=%d recv=%d p=%d" % ((p - 1) * 2 * D, (p - 1) * 2 * D, p)]))
 
 if bad:
     print("rank %d:\n  " % rank + "\n  ".join(bad))
