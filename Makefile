@@ -51,7 +51,8 @@ COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
-            preload/reject.c preload/dnnl.c preload/mpi.c $(COMMON_LIB)
+            preload/reject.c preload/dnnl.c preload/mpi.c preload/nccl.c \
+            $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
@@ -324,7 +325,12 @@ FAKE      := $(BUILD)/fake
 FAKE_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -I$(CUDA_HOME)/include -Wl,-rpath,'$$ORIGIN'
 FAKE_LIBS := $(FAKE)/libcudart.so.13 $(FAKE)/libcublas.so.13 $(FAKE)/libcublasLt.so.13 \
              $(FAKE)/libcudnn.so.9 $(FAKE)/libnvidia-ml.so.1
-GPU_PROGS := $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/*.c))
+GPU_PROGS := $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(filter-out tests/gpu/nccl_%.c, \
+             $(wildcard tests/gpu/*.c)))
+# the fake NCCL and its programs, where the toolkit has nccl.h
+NCCL_INC  := $(wildcard $(CUDA_HOME)/include/nccl.h)
+NCCL_PROGS := $(if $(NCCL_INC),$(FAKE)/libnccl.so.2 $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%, \
+              $(wildcard tests/gpu/nccl_*.c)))
 
 $(FAKE)/libcudart.so.13: $(wildcard tests/fake/cudart*.c) tests/fake/fakegpu.h
 	@mkdir -p $(dir $@)
@@ -340,6 +346,15 @@ $(FAKE)/libcudnn.so.9: $(wildcard tests/fake/cudnn*.c) tests/fake/fakegpu.h $(FA
 	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libcudnn.so.9 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart
 	ln -sf libcudnn.so.9 $(FAKE)/libcudnn.so
 
+$(FAKE)/libnccl.so.2: tests/fake/nccl.c tests/fake/fakegpu.h $(FAKE)/libcudart.so.13
+	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libnccl.so.2 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart
+	ln -sf libnccl.so.2 $(FAKE)/libnccl.so
+
+$(BUILD)/tests/gpu/nccl_%: tests/gpu/nccl_%.c $(FAKE)/libnccl.so.2 $(FAKE)/libcudart.so.13
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -MMD -MP -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) \
+		-Wl,-rpath,$(abspath $(FAKE)) -lnccl -lcudart
+
 $(FAKE)/libnvidia-ml.so.1: tests/fake/nvml.c
 	@mkdir -p $(dir $@)
 	$(CC) $(FAKE_CFLAGS) -fvisibility=hidden -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -lpthread
@@ -350,7 +365,7 @@ $(BUILD)/tests/gpu/%: tests/gpu/%.c $(FAKE_LIBS)
 		-Wl,-rpath,$(abspath $(FAKE)) -lcudnn -lcublas -lcublasLt -lcudart -lpthread -lm
 
 ifneq ($(CUDA_INC),)
-GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS)
+GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS) $(NCCL_PROGS)
 endif
 gpu-fakes: $(GPU_TEST_DEPS)
 

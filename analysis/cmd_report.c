@@ -423,7 +423,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
 	if (p->gpu)
-		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime): busy_s is time on the GPU "
+		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime, NCCL): busy_s is time on the GPU "
 		       "(CUDA events), %.6f s of the total; GPU energy goes to GPU work only\n",
 		       p->gpu_s);
 	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
@@ -433,8 +433,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		printf("# some GPU calls were captured into a CUDA graph (\"captured\" in JSON): "
 		       "counted once, at capture, untimed; the graph's launches are not seen\n");
 	if (p->gpu_untimed)
-		printf("# some GPU calls have no GPU time (no CUDA runtime found, or the program "
-		       "exited before the GPU finished)\n");
+		printf("# some GPU calls have no GPU time (no CUDA runtime found, the program "
+		       "exited before the GPU finished, or NCCL calls in a group: the group's "
+		       "time is its ncclGroupEnd row's)\n");
 	if (!p->have_energy)
 		printf("# energy: not measured (no energy source in this trace)\n");
 	else if (p->measured)

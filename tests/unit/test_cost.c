@@ -2385,7 +2385,9 @@ static int comm_model_check(const struct opc_routine *r)
 			continue;
 		comm_used[i]++;
 		if (r->prec != 'x' || r->level != 1 || r->flops_kind != OPC_FLOPS_EXACT ||
-		    strcmp(r->dims, f->dims) || strcmp(r->flags, "") || r->cost == NULL ||
+		    strcmp(r->dims, f->dims) || r->cost == NULL ||
+		    strcmp(r->flags, r->iface == OPC_IF_NCCL && strcmp(r->op, "ncclGroupEnd") ?
+			   "group" : "") ||
 		    strcmp(r->family, "comm") || strcmp(r->op, r->symbol) ||
 		    opc_routine_find(r->symbol) < 0) {
 			print_error("%s: table says family %s prec %c level %d dims \"%s\" flags "
