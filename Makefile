@@ -402,6 +402,8 @@ bench: test-deps
 	@BUILD=$(BUILD) sh bench/run.sh
 	@$(if $(wildcard /usr/include/dnnl.h),$(MAKE) --no-print-directory $(BUILD)/bench/dnnl_loop)
 	@BUILD=$(BUILD) sh bench/dnnl.sh
+	@$(if $(shell command -v $(MPICC) 2>/dev/null),$(MAKE) --no-print-directory $(BUILD)/bench/mpi_loop)
+	@BUILD=$(BUILD) sh bench/mpi.sh
 	@BUILD=$(BUILD) sh bench/torch_models.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
@@ -409,6 +411,11 @@ bench: test-deps
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
 	@BUILD=$(BUILD) sh bench/gpu.sh
+
+# the cheapest MPI calls in a loop (bench/mpi.sh), with mpicc
+$(BUILD)/bench/mpi_loop: bench/mpi_loop.c
+	@mkdir -p $(dir $@)
+	$(MPICC) -O2 -g -Wall $< -o $@
 
 # a tiny oneDNN primitive in a loop (bench/dnnl.sh)
 $(BUILD)/bench/dnnl_loop: bench/dnnl_loop.c
