@@ -274,6 +274,14 @@ $(BUILD)/tests/progs/libdnnl_fake.so: tests/progs/dnnl_fake.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -shared -fPIC -DDNNL_FAKE_LIB $< -o $@
 
+# with its own MPI of the MPICH ABI, libmpich_fake.so (tests/integration/mpi_abi.sh)
+$(BUILD)/tests/progs/mpich_fake: tests/progs/mpich_fake.c $(BUILD)/tests/progs/libmpich_fake.so
+	$(CC) -O2 -g -Wall $< -o $@ -L$(BUILD)/tests/progs -Wl,-rpath,'$$ORIGIN' -lmpich_fake
+
+$(BUILD)/tests/progs/libmpich_fake.so: tests/progs/mpich_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -shared -fPIC -DMPICH_FAKE_LIB $< -o $@
+
 $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
