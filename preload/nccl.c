@@ -45,6 +45,7 @@ struct nccl_group {
 	int have_stream;
 	void *stream;		/* of the first operation */
 	int64_t calls;		/* operations queued */
+	int inside;		/* in the real call of an operation's wrapper */
 };
 
 static __thread struct nccl_group group;
@@ -126,9 +127,12 @@ static void member_enter(struct opc_gpu_call *g, int flag_index)
 	g->rt = NULL;		/* no events: nothing runs before the group's end */
 }
 
+/* An operation NCCL makes inside another (ncclBcast is ncclBroadcast in
+ * place, through the exported symbol) is the outer one's: not a member of
+ * its own. */
 static void member_queued(void *stream)
 {
-	if (group.depth == 0)
+	if (group.depth == 0 || group.inside)
 		return;
 	if (!group.have_stream) {
 		group.stream = stream;
@@ -156,7 +160,9 @@ static void member_queued(void *stream)
 			return OPC_NCCL_SYSTEM_ERROR;                                  \
 		}                                                                      \
 		if (!opc_gpu_begin(&g, OPC_R_##sym, __builtin_return_address(0))) {   \
+			group.inside++;                                                \
 			ret = real ARGS;                                               \
+			group.inside--;                                                \
 			if (ret == OPC_NCCL_SUCCESS || ret == OPC_NCCL_IN_PROGRESS)    \
 				member_queued(stream);                                 \
 			return ret;                                                    \
@@ -169,7 +175,9 @@ static void member_queued(void *stream)
 		g.stream = stream;                                                     \
 		member_enter(&g, 0);                                                   \
 		opc_gpu_enter(&g);                                                     \
+		group.inside++;                                                        \
 		ret = real ARGS;                                                       \
+		group.inside--;                                                        \
 		opc_gpu_exit(&g, ret == OPC_NCCL_SUCCESS || ret == OPC_NCCL_IN_PROGRESS); \
 		if (ret == OPC_NCCL_SUCCESS || ret == OPC_NCCL_IN_PROGRESS)            \
 			member_queued(stream);                                         \

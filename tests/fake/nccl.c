@@ -11,7 +11,7 @@
  * every rank held the same data.  Between ncclGroupStart and the outermost
  * ncclGroupEnd operations are only recorded, as in NCCL: the group's end
  * queues their summed duration as one piece of work on the stream of the
- * group's first operation.
+ * group's first operation.  ncclBcast calls ncclBroadcast, as NCCL does.
  *
  * Written against the CUDA toolkit's nccl.h: the real signatures.
  */
@@ -122,13 +122,12 @@ EXPORT ncclResult_t ncclBroadcast(const void *sbuf, void *rbuf, size_t count, nc
 	return work(s, count * tsize(t));
 }
 
+/* As in NCCL: the in-place broadcast, through the exported symbol (so a
+ * tool that wraps both sees a call inside a call). */
 EXPORT ncclResult_t ncclBcast(void *buf, size_t count, ncclDataType_t t, int root,
 			      ncclComm_t comm, cudaStream_t s)
 {
-	(void)buf;
-	(void)root;
-	(void)comm;
-	return work(s, count * tsize(t));
+	return ncclBroadcast(buf, buf, count, t, root, comm, s);
 }
 
 EXPORT ncclResult_t ncclReduce(const void *sbuf, void *rbuf, size_t count, ncclDataType_t t,

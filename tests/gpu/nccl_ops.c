@@ -7,7 +7,8 @@
  *   nccl_ops [LOOPS]
  *
  * Each of LOOPS rounds: one of each collective and a send and a receive
- * outside any group, then a group of a send, a receive and an all-reduce,
+ * outside any group, then a group of a send, a receive, an all-reduce and
+ * a broadcast (ncclBcast, which calls ncclBroadcast inside the fake),
  * then a group nested in a group with one all-reduce.  Prints a checksum
  * of the received data.
  */
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 		CHECK(ncclSend(a, 300, ncclFloat32, 2, comm, s));
 		CHECK(ncclRecv(b, 300, ncclFloat32, 0, comm, s));
 		CHECK(ncclAllReduce(a, b, 50, ncclFloat64, ncclSum, comm, s));
+		CHECK(ncclBcast(a, 64, ncclInt32, 1, comm, s));
 		CHECK(ncclGroupEnd());
 
 		CHECK(ncclGroupStart());

@@ -16,6 +16,8 @@
 #             time; the outermost ncclGroupEnd a row (calls=<operations>,
 #             0 bytes) with the group's GPU time; a nested group's inner
 #             end is not a row
+#   nested    the fake ncclBcast calls ncclBroadcast through the exported
+#             symbol, as NCCL does: one ncclBcast row, one group member
 #   by type   one type, comm, with every call and byte
 . "$(dirname "$0")/lib.inc"
 gpu_or_skip
@@ -67,7 +69,8 @@ want = {
     "ncclSend n=1200 group=G": (1200, None),
     "ncclRecv n=1200 group=G": (1200, None),
     "ncclAllReduce n=400 p=4 group=G": (ring(400), None),
-    "ncclGroupEnd calls=3": (0, gpu_ns(1200) + gpu_ns(1200) + gpu_ns(400)),
+    "ncclBcast n=256 p=4 q=0 group=G": (chain(256, 1), None),
+    "ncclGroupEnd calls=4": (0, gpu_ns(1200) + gpu_ns(1200) + gpu_ns(400) + gpu_ns(256)),
     "ncclAllReduce n=8000 p=4 group=G": (ring(8000), None),
     "ncclGroupEnd calls=1": (0, gpu_ns(8000)),
 }
