@@ -49,6 +49,17 @@
 typedef uintptr_t opc_mpi_h;	/* any MPI handle: see above */
 typedef int (*opc_mpi_info_t)(opc_mpi_h h, int *out);
 
+/* PMPI_<name>, which every MPI has, else MPI_<name> (neither is ours) */
+#define MPI_INFO_FN(name)                                                      \
+	({                                                                     \
+		opc_mpi_info_t pf_ = OPC_AUX(pf_, "PMPI_" name);               \
+		if (pf_ == NULL) {                                             \
+			opc_mpi_info_t f_ = OPC_AUX(f_, "MPI_" name);          \
+			pf_ = f_;                                              \
+		}                                                              \
+		pf_;                                                           \
+	})
+
 #define OPC_MPI_SUCCESS		0
 #define OPC_MPI_ERR_OTHER	15	/* MPICH's; Open MPI's is 16: both "other" */
 
@@ -60,7 +71,7 @@ static int in_place(const void *buf)
 /* The size in bytes of one element of datatype t; 0 if MPI will not say. */
 static int64_t type_size(opc_mpi_h t)
 {
-	opc_mpi_info_t f = OPC_AUX(f, "PMPI_Type_size");
+	opc_mpi_info_t f = MPI_INFO_FN("Type_size");
 	int sz = 0;
 
 	if (f == NULL || f(t, &sz) != OPC_MPI_SUCCESS || sz < 0)
@@ -76,7 +87,7 @@ static int64_t nbytes(int64_t count, opc_mpi_h t)
 
 static int comm_size(opc_mpi_h comm)
 {
-	opc_mpi_info_t f = OPC_AUX(f, "PMPI_Comm_size");
+	opc_mpi_info_t f = MPI_INFO_FN("Comm_size");
 	int p = 0;
 
 	if (f == NULL || f(comm, &p) != OPC_MPI_SUCCESS)
@@ -86,7 +97,7 @@ static int comm_size(opc_mpi_h comm)
 
 static int comm_rank(opc_mpi_h comm)
 {
-	opc_mpi_info_t f = OPC_AUX(f, "PMPI_Comm_rank");
+	opc_mpi_info_t f = MPI_INFO_FN("Comm_rank");
 	int r = -1;
 
 	if (f == NULL || f(comm, &r) != OPC_MPI_SUCCESS)

@@ -3,8 +3,9 @@
  * handles, MPI_IN_PLACE (void *)-1), for tests/integration/mpi_abi.sh: the
  * other ABI than the Open MPI of mpi_comm.sh.  Built twice: with
  * -DMPICH_FAKE_LIB as libmpich_fake.so, the few MPI functions the program
- * calls and the preload library asks (PMPI_Type_size, PMPI_Comm_size,
- * PMPI_Comm_rank), playing rank 1 of 4; and as the program, linked with
+ * calls and the preload library asks (PMPI_Type_size, PMPI_Comm_size, and
+ * MPI_Comm_rank without its profiling name, which the library must fall
+ * back to), playing rank 1 of 4; and as the program, linked with
  * it.  Handles are MPICH's values (MPI_COMM_WORLD 0x44000000, MPI_INT
  * 0x4c000405, MPI_DOUBLE 0x4c00080b, MPI_FLOAT 0x4c00040a,
  * MPI_DATATYPE_NULL 0x0c000000).
@@ -68,7 +69,8 @@ int PMPI_Comm_size(int c, int *p)
 	return 0;
 }
 
-int PMPI_Comm_rank(int c, int *r)
+/* only the plain name: the library falls back to it */
+int MPI_Comm_rank(int c, int *r)
 {
 	if (c != COMM_WORLD)
 		abort();
