@@ -293,9 +293,9 @@ $(BUILD)/tests/progs/%-static: tests/progs/%.c
 MPICC ?= mpicc
 MPI_PROGS := $(if $(shell command -v $(MPICC) 2>/dev/null),$(patsubst tests/progs/%.c, \
              $(BUILD)/tests/progs/%,$(wildcard tests/progs/mpi_*.c)))
-$(BUILD)/tests/progs/mpi_%: tests/progs/mpi_%.c
+$(BUILD)/tests/progs/mpi_%: tests/progs/mpi_%.c include/opcount.h
 	@mkdir -p $(dir $@)
-	$(MPICC) -O2 -g -Wall $(BLAS_CFLAGS) $< -o $@ $(BLAS_LIBS) -lm
+	$(MPICC) -O2 -g -Wall $(BLAS_CFLAGS) -Iinclude $< -o $@ $(BLAS_LIBS) -ldl -lm
 
 # oneDNN programs (tests/integration/dnnl_ops.sh): built only where oneDNN's
 # headers are (libdnnl-dev, in TEST_DEPS); the test skips without them.

@@ -9,7 +9,9 @@
 #   per rank  each rank's trace (OPCOUNT_OUTPUT per rank, through a tiny
 #             sh wrapper): dgemm calls and FLOPs exact; every MPI row's
 #             calls and bytes exactly the docs/counting.md model's, FLOPs
-#             0, type comm, iface mpi; --by type comm totals; --by key
+#             0, type comm, iface mpi (the two MPI_Allreduce too, made
+#             in a layer region of type Linear, which the dgemm rows
+#             take); --by type comm totals; --by key
 #             shapes "MPI_Allreduce n=8000 p=4" (check_mpi_comm.py);
 #             MPI_Alltoallw, whose datatype arrays are read in the width
 #             of Open MPI's handles (8 bytes, found at run time)

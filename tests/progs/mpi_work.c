@@ -7,14 +7,17 @@
  * STATUS (default 0): what every rank returns from main, after
  * MPI_Finalize (so that a test can see mpirun pass a failure on).
  * Rank r of p does ROUNDS (default 3) cblas_dgemm of m = 32 + 8r, n = 24,
- * k = 16 (so 2mnk FLOPs each, different per rank), then one of each of
- * the communication calls below, with the counts that the test's model
+ * k = 16 (so 2mnk FLOPs each, different per rank) and two MPI_Allreduce,
+ * inside a layer region "fc1" of type "Linear" (the all-reduces must stay
+ * of type comm there), then one of each of the other communication calls
+ * below, with the counts that the test's model
  * check (tests/python/check_mpi_comm.py) repeats: keep the two in step.
  * Rank 0 alone prints, a checksum of everything received, so the output
  * of the job is the same from run to run.
  */
 #include <cblas.h>
 #include <mpi.h>
+#include <opcount.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,6 +44,7 @@ int main(int argc, char **argv)
 		a[i] = (i % 7) * 0.25;
 	for (int i = 0; i < k * n; i++)
 		b[i] = (i % 5) * 0.5;
+	opcount_layer_push("fc1", "Linear");
 	for (int i = 0; i < rounds; i++)
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a, k, b, n,
 			    0.0, c, n);
@@ -58,6 +62,7 @@ int main(int argc, char **argv)
 			check += y[AR_COUNT - 1];
 		}
 	}
+	opcount_layer_pop();
 	/* around the ring: Isend to r+1, Irecv from r-1, one Waitall */
 	{
 		static double out[RING_COUNT], in[RING_COUNT];

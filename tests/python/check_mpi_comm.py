@@ -5,7 +5,8 @@ the byte models of docs/counting.md (tests/integration/mpi_comm.sh).
 
 OP, TYPE, KEY: `opcount report TRACE --by op|type|key --format json` of
 rank RANK's trace.  Exact: the GEMM FLOPs, every MPI row's calls and
-bytes (FLOPs 0), the comm type's totals, and the keys' shapes.
+bytes (FLOPs 0), the comm type's totals (the all-reduces made in the
+"Linear" layer fc1 included), and the keys' shapes.
 """
 import json
 import sys
@@ -66,11 +67,14 @@ def check(what, got, want):
 
 
 rows = {r["op"]: r for r in by_op["rows"] if not r.get("outside")}
-check("ops", sorted(rows), sorted(list(expect) + ["dgemm"]))
+check("ops", sorted(rows), sorted(list(expect) + ["dgemm", "(other ops)"]))
 g = rows.get("dgemm", {})
 check("dgemm calls", g.get("calls"), rounds)
 check("dgemm FLOPs", g.get("flops"), rounds * 2 * m * n * k)
-check("dgemm type", g.get("type"), "gemm")
+check("dgemm type", g.get("type"), "Linear")	# its layer's type
+check("dgemm layer", g.get("layer"), "fc1")
+# the all-reduces are in fc1 too, but of type comm
+check("MPI_Allreduce layer", rows.get("MPI_Allreduce", {}).get("layer"), "fc1")
 for op, (calls, nbytes) in expect.items():
     r = rows.get(op, {})
     check(op + " calls", r.get("calls"), calls)
@@ -80,7 +84,7 @@ for op, (calls, nbytes) in expect.items():
     check(op + " iface", r.get("iface"), "mpi")
 
 types = {r["type"]: r for r in by_type["rows"] if not r.get("outside")}
-check("types", sorted(types), ["comm", "gemm"])
+check("types", sorted(types), ["Linear", "comm"])
 c = types.get("comm", {})
 check("comm calls", c.get("calls"), sum(v[0] for v in expect.values()))
 check("comm bytes", c.get("bytes"), sum(v[1] for v in expect.values()))
