@@ -17,6 +17,8 @@ const char *opc_iface_name(int iface)
 	case OPC_IF_CUDART: return "cudart";
 	case OPC_IF_DNNL: return "dnnl";
 	case OPC_IF_REGION: return "region";
+	case OPC_IF_MPI: return "mpi";
+	case OPC_IF_NCCL: return "nccl";
 	}
 	return "?";
 }
