@@ -51,7 +51,7 @@ COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
-            preload/reject.c preload/dnnl.c preload/mpi.c preload/nccl.c \
+            preload/reject.c preload/dnnl.c preload/mpi.c preload/nccl.c preload/gloo.c \
             $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
@@ -99,7 +99,6 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/pytest/__init__.py:python3-pytest \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
-             /usr/bin/mpirun:openmpi-bin \
              /usr/bin/nm:binutils \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
@@ -107,6 +106,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/include/dnnl.h:libdnnl-dev \
              /usr/bin/mpirun:openmpi-bin \
              ompi-c:libopenmpi-dev \
+             /usr/include/gloo/allreduce.h:libgloo-dev \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
@@ -185,6 +185,9 @@ LIB_CFLAGS = $(ALL_CFLAGS) $(LIB_PKG_CFLAGS) -fPIC -fvisibility=hidden -ftls-mod
 $(BUILD)/lib/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+# Gloo throws C++ exceptions through its wrappers: their cleanups must run
+$(BUILD)/lib/preload/gloo.o: LIB_CFLAGS += -fexceptions
 
 $(BUILD)/lib/gen/%.o: $(BUILD)/gen/%.c | $(GEN)
 	@mkdir -p $(dir $@)

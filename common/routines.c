@@ -19,6 +19,7 @@ const char *opc_iface_name(int iface)
 	case OPC_IF_REGION: return "region";
 	case OPC_IF_MPI: return "mpi";
 	case OPC_IF_NCCL: return "nccl";
+	case OPC_IF_GLOO: return "gloo";
 	}
 	return "?";
 }

@@ -24,6 +24,7 @@ enum opc_iface {
 	OPC_IF_REGION = 8,	/* not a library: time in layer regions (layer.c) */
 	OPC_IF_MPI = 9,		/* MPI (host): communication, type "comm" */
 	OPC_IF_NCCL = 10,	/* NCCL (GPU): communication, type "comm" */
+	OPC_IF_GLOO = 11,	/* Gloo (host, torch.distributed): communication */
 };
 
 /* Work done on a GPU: timed there, its energy is the GPU's. */

@@ -6,8 +6,8 @@
 #
 #   output    mpirun prints the same and returns the same status (0, and a
 #             program that returns 3) with and without the library
-#   per rank  each rank's trace (OPCOUNT_OUTPUT per rank, through a tiny
-#             sh wrapper): dgemm calls and FLOPs exact; every MPI row's
+#   per rank  each rank's trace (one OPCOUNT_OUTPUT for the job: each rank
+#             writes run.rank<N>.opc): dgemm calls and FLOPs exact; every MPI row's
 #             calls and bytes exactly the docs/counting.md model's, FLOPs
 #             0, type comm, iface mpi (the two MPI_Allreduce too, made
 #             in a layer region of type Linear, which the dgemm rows
@@ -40,15 +40,14 @@ $MPIRUN true >"$tmp/probe.txt" 2>&1 ||
 	{ echo "skipped: Open MPI cannot start $NP ranks here: $(tail -n 3 "$tmp/probe.txt")"; exit 77; }
 
 # run OUTDIR PREFIX ARGS...: the job, each rank with its own trace
-# OUTDIR/r<rank>.opc (empty OUTDIR: without the library)
+# OUTDIR/run.rank<N>.opc (empty OUTDIR: without the library)
 run() {
 	_out=$1
 	shift
 	if [ -z "$_out" ]; then
 		$MPIRUN "$PROG" "$@"
 	else
-		$MPIRUN sh -c 'OPCOUNT_OUTPUT=$0/r$OMPI_COMM_WORLD_RANK.opc LD_PRELOAD=$1 exec "$2" "$3" "$4"' \
-			"$_out" "$LIB" "$PROG" "$@"
+		$MPIRUN env OPCOUNT_OUTPUT="$_out/run.opc" LD_PRELOAD="$LIB" "$PROG" "$@"
 	fi
 }
 
@@ -74,23 +73,22 @@ st=$?
 ok "status: a job whose ranks return 3 exits $st with and without the library"
 
 for r in $(seq 0 $((NP - 1))); do
-	[ -s "$tmp/t/r$r.opc" ] || fail "rank $r wrote no trace"
+	[ -s "$tmp/t/run.rank$r.opc" ] || fail "rank $r wrote no trace"
 	for by in op type key; do
-		"$OPC" report "$tmp/t/r$r.opc" --by $by --format json >"$tmp/$r.$by.json" 2>"$tmp/rep.err" ||
+		"$OPC" report "$tmp/t/run.rank$r.opc" --by $by --format json >"$tmp/$r.$by.json" 2>"$tmp/rep.err" ||
 			fail "report rank $r --by $by exited $?: $(cat "$tmp/rep.err")"
 	done
 	$PY "$ROOT/tests/python/check_mpi_comm.py" $r $NP $ROUNDS "$tmp/$r.op.json" \
 		"$tmp/$r.type.json" "$tmp/$r.key.json" || bad "rank $r: counts differ from the model"
 done
-"$OPC" report "$tmp/t/r1.opc" --by type >"$tmp/type.txt" 2>&1
+"$OPC" report "$tmp/t/run.rank1.opc" --by type >"$tmp/type.txt" 2>&1
 grep -q "^comm " "$tmp/type.txt" || bad "report --by type shows no comm row: $(cat "$tmp/type.txt")"
 grep -q "^# comm bytes: sent + received" "$tmp/type.txt" || bad "no comm bytes note under the table"
 
 # nested: the same MPI rows with OPCOUNT_NESTED=1
-$MPIRUN sh -c 'OPCOUNT_NESTED=1 OPCOUNT_OUTPUT=$0/r$OMPI_COMM_WORLD_RANK.opc LD_PRELOAD=$1 exec "$2" "$3"' \
-	"$tmp/n" "$LIB" "$PROG" $ROUNDS >/dev/null 2>"$tmp/nested.err" ||
+$MPIRUN env OPCOUNT_NESTED=1 OPCOUNT_OUTPUT="$tmp/n/run.opc" LD_PRELOAD="$LIB" "$PROG" $ROUNDS >/dev/null 2>"$tmp/nested.err" ||
 	fail "mpi_work failed with OPCOUNT_NESTED=1: $(cat "$tmp/nested.err")"
-"$OPC" report "$tmp/n/r0.opc" --by op --format json >"$tmp/n0.json" 2>"$tmp/rep.err" ||
+"$OPC" report "$tmp/n/run.rank0.opc" --by op --format json >"$tmp/n0.json" 2>"$tmp/rep.err" ||
 	fail "report (nested) exited $?: $(cat "$tmp/rep.err")"
 $PY - "$tmp/0.op.json" "$tmp/n0.json" <<'PYEOF' || bad "OPCOUNT_NESTED=1 changes the MPI rows"
 import json, sys

@@ -2351,13 +2351,15 @@ static const struct comm_family {
 	{ "sendrecv", "send,recv", CM_XFER, "MPI_Sendrecv MPI_Sendrecv_replace" },
 	{ "wait", "count", CM_NONE, "MPI_Wait MPI_Waitall MPI_Waitany MPI_Waitsome MPI_Test "
 	  "MPI_Testall MPI_Testany MPI_Testsome" },
-	{ "barrier", "p", CM_NONE, "MPI_Barrier MPI_Ibarrier" },
+	{ "barrier", "p", CM_NONE, "MPI_Barrier MPI_Ibarrier gloo::barrier" },
 	{ "group", "calls", CM_NONE, "ncclGroupEnd" },
-	{ "ring", "n,p", CM_RING, "MPI_Allreduce MPI_Iallreduce ncclAllReduce" },
+	{ "ring", "n,p", CM_RING, "MPI_Allreduce MPI_Iallreduce ncclAllReduce gloo::allreduce" },
 	{ "block", "n,p", CM_BLOCK, "MPI_Allgather MPI_Iallgather MPI_Alltoall MPI_Ialltoall "
-	  "MPI_Reduce_scatter_block MPI_Ireduce_scatter_block ncclAllGather ncclReduceScatter" },
+	  "MPI_Reduce_scatter_block MPI_Ireduce_scatter_block ncclAllGather ncclReduceScatter "
+	  "gloo::allgather" },
 	{ "chain", "n,p,q", CM_CHAIN, "MPI_Bcast MPI_Ibcast MPI_Reduce MPI_Ireduce MPI_Scan "
-	  "MPI_Iscan MPI_Exscan MPI_Iexscan ncclBroadcast ncclBcast ncclReduce" },
+	  "MPI_Iscan MPI_Exscan MPI_Iexscan ncclBroadcast ncclBcast ncclReduce gloo::broadcast "
+	  "gloo::reduce" },
 	{ "rooted", "n,p,q", CM_ROOTED, "MPI_Gather MPI_Igather MPI_Scatter MPI_Iscatter" },
 	{ "vector", "send,recv,p", CM_XFER, "MPI_Gatherv MPI_Igatherv MPI_Scatterv MPI_Iscatterv "
 	  "MPI_Allgatherv MPI_Iallgatherv MPI_Alltoallv MPI_Ialltoallv MPI_Alltoallw "
@@ -2388,7 +2390,10 @@ static int comm_model_check(const struct opc_routine *r)
 		    strcmp(r->dims, f->dims) || r->cost == NULL ||
 		    strcmp(r->flags, r->iface == OPC_IF_NCCL && strcmp(r->op, "ncclGroupEnd") ?
 			   "group" : "") ||
-		    strcmp(r->family, "comm") || strcmp(r->op, r->symbol) ||
+		    strcmp(r->family, "comm") ||
+		    /* Gloo's symbols are mangled C++: the op is gloo::<function> */
+		    (r->iface == OPC_IF_GLOO ? strncmp(r->op, "gloo::", 6) || !strstr(r->symbol,
+						r->op + 6) : strcmp(r->op, r->symbol) != 0) ||
 		    opc_routine_find(r->symbol) < 0) {
 			print_error("%s: table says family %s prec %c level %d dims \"%s\" flags "
 				    "\"%s\"; expected comm x 1 \"%s\" \"\"\n", r->symbol, r->family,
@@ -2502,7 +2507,7 @@ static void test_every_routine_is_checked(void **state)
 			missing += dnnl_model_check(r);
 			continue;
 		}
-		if (r->iface == OPC_IF_MPI || r->iface == OPC_IF_NCCL) {
+		if (r->iface == OPC_IF_MPI || r->iface == OPC_IF_NCCL || r->iface == OPC_IF_GLOO) {
 			missing += comm_model_check(r);
 			continue;
 		}
