@@ -403,6 +403,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	       (unsigned long long)p->bytes);
 	printf("# bytes: compulsory traffic (each operand read once, each result written once), "
 	       "a lower-bound model, not a measurement\n");
+	if (p->comm)
+		printf("# comm bytes: sent + received by the rank under the algorithm models of "
+		       "docs/counting.md (ring all-reduce: 2(p-1)/p n each way); FLOPs 0\n");
 	if (p->unknown)
 		printf("# ? FLOPs not known (kernel launches, cuDNN graph plans): counted as 0; "
 		       "their calls and GPU time are exact\n");
@@ -422,7 +425,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
 	if (p->gpu)
-		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime): busy_s is time on the GPU "
+		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime, NCCL): busy_s is time on the GPU "
 		       "(CUDA events), %.6f s of the total; GPU energy goes to GPU work only\n",
 		       p->gpu_s);
 	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
@@ -432,8 +435,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		printf("# some GPU calls were captured into a CUDA graph (\"captured\" in JSON): "
 		       "counted once, at capture, untimed; the graph's launches are not seen\n");
 	if (p->gpu_untimed)
-		printf("# some GPU calls have no GPU time (no CUDA runtime found, or the program "
-		       "exited before the GPU finished)\n");
+		printf("# some GPU calls have no GPU time (no CUDA runtime found, the program "
+		       "exited before the GPU finished, or NCCL calls in a group: the group's "
+		       "time is its ncclGroupEnd row's)\n");
 	if (!p->have_energy)
 		printf("# energy: not measured (no energy source in this trace)\n");
 	else if (p->measured)
@@ -905,6 +909,11 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 	json_object_object_add(root, "bytes_model",
 			       json_object_new_string("compulsory traffic: each operand read "
 						      "once, each result written once"));
+	if (p->comm)
+		json_object_object_add(root, "bytes_model_comm",
+				       json_object_new_string("sent + received by the rank under "
+							      "the algorithm models of "
+							      "docs/counting.md"));
 	for (size_t i = 0; i < p->ntraces; i++) {
 		const struct opc_trace *t = &p->traces[i];
 		json_object *o = json_object_new_object();

@@ -23,6 +23,7 @@
 #include "fit.h"
 #include "log.h"
 #include "nnls.h"
+#include "routines.h"
 #include "util.h"
 
 static const char *const model_short[OPC_FIT_NMODELS] = {
@@ -69,12 +70,14 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 
 
 /* A layer's type, else the routine class; "@gpu" for work on a GPU, whose
- * cost per FLOP is nothing like the host's. */
+ * cost per FLOP is nothing like the host's.  Communication (MPI, NCCL) is
+ * "comm" in any layer: bytes and no FLOPs, a cost of its own. */
 static const char *key_type(const struct opc_trace *t, const struct opc_tkeydef *k)
 {
 	static char buf[256];
 	const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
-	const char *type = l && l->type && l->type[0] ? l->type :
+	int comm = k->family && !strcmp(k->family, OPC_CLASS_COMM);
+	const char *type = l && l->type && l->type[0] && !comm ? l->type :
 			   k->family && k->family[0] ? k->family : "?";
 
 	if (!(k->rec.flags & OPC_TKEY_GPU))

@@ -752,6 +752,7 @@ static long key_set(struct grouping *g, const struct opc_trace *t, struct opc_sy
 	char device[16];
 	struct opc_label_set s;
 	long set;
+	int comm;
 
 	if (k->rec.flags & OPC_TKEY_OVERFLOW)
 		site = "(key table full)";
@@ -764,7 +765,11 @@ static long key_set(struct grouping *g, const struct opc_trace *t, struct opc_sy
 	else
 		memcpy(device, "cpu", 4);
 	s.op = str_intern(p, k->rec.flags & OPC_TKEY_REGION ? "(other ops)" : k->op, &g->nomem);
-	s.type = str_intern(p, l && l->type[0] ? l->type : k->family, &g->nomem);
+	/* a layer's type names its calls, except communication, which is
+	 * "comm" wherever it is made (its own coefficient in opcount fit) */
+	comm = !strcmp(k->family, OPC_CLASS_COMM);
+	p->comm |= comm;
+	s.type = str_intern(p, l && l->type[0] && !comm ? l->type : k->family, &g->nomem);
 	s.layer = l ? str_intern(p, l->name, &g->nomem) : 0;
 	s.path = l ? str_intern(p, path, &g->nomem) : 0;
 	s.site = str_intern(p, site, &g->nomem);

@@ -91,6 +91,7 @@ struct opc_profile {
 	size_t closure_intervals;
 	int estimated;		/* some counted FLOPs are estimates */
 	int unknown;		/* some calls' FLOPs are not known (0 counted) */
+	int comm;		/* some rows are communication (MPI, NCCL) */
 	int sampled;		/* some busy times were sampled */
 	int gpu;		/* some work ran on a GPU */
 	int gpu_untimed;	/* some GPU calls have no GPU time */
