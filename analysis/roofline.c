@@ -100,11 +100,12 @@ static const char *row_label(json_object *row, const char *by)
 		{ "site", "site" }, { "layer", "layer" }, { "path", "layer_path" },
 		{ "op", "op" }, { "type", "type" }, { "key", "shape" }, { "device", "device" },
 	};
-	const char *s = NULL;
+	const char *s = NULL, *field = by;	/* a grouping named as its field (rank, node) */
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(by, map[i][0]))
-			s = str(row, map[i][1]);
+			field = map[i][1];
+	s = str(row, field);
 	if (s == NULL && (!strcmp(by, "layer") || !strcmp(by, "path")))
 		s = "(no layer)";
 	return s ? s : "?";

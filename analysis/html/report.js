@@ -65,7 +65,7 @@ opc.run(function () {
 
 	/* ---- tables ---- */
 	function cols(by) {
-		var k = firstKey[by] || 'site';
+		var k = firstKey[by] || by;	/* a grouping named as its field */
 		var c = [
 			{ head: by, value: function (r) {
 				var v = r[k];

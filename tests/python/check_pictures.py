@@ -68,7 +68,7 @@ FIRST = {"site": "site", "layer": "layer", "path": "layer_path", "op": "op", "ty
 def label(row, by):
     if row.get("outside"):
         return row["site"]
-    v = row.get(FIRST.get(by, "site"))
+    v = row.get(FIRST.get(by, by))
     if v is None:
         return "(no layer)" if by in ("layer", "path") else ""
     return v
