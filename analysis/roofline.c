@@ -106,6 +106,13 @@ static const char *row_label(json_object *row, const char *by)
 		if (!strcmp(by, map[i][0]))
 			field = map[i][1];
 	s = str(row, field);
+	{	/* a number (a rank): its text, which json-c keeps with it */
+		json_object *v;
+
+		if (!s && json_object_object_get_ex(row, field, &v) &&
+		    json_object_is_type(v, json_type_int))
+			s = json_object_get_string(v);
+	}
 	if (s == NULL && (!strcmp(by, "layer") || !strcmp(by, "path")))
 		s = "(no layer)";
 	return s ? s : "?";
