@@ -71,7 +71,7 @@ def label(row, by):
     v = row.get(FIRST.get(by, by))
     if v is None:
         return "(no layer)" if by in ("layer", "path") else ""
-    return v
+    return v if isinstance(v, str) else json.dumps(v)
 
 
 def cmd_embedded(page, id_, report):
