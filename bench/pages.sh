@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/pictures.sh - time, peak memory and size of the pictures of a long
+# bench/pages.sh - time, peak memory and size of the pictures of a long
 # run: `opcount report --format html`, `--format roofline` (SVG and PNG)
 # and, for comparison, --format json, on a synthetic trace (bench/gentrace)
 # with as many sampling intervals as a 10-minute run at 1 kHz (600 000),
