@@ -169,6 +169,11 @@ int opc_html_report(const struct opc_pictures *pic, const char *report_json,
 		     "<div id=\"timeline-note\"></div>\n<div class=\"picture\">");
 	opc_buf_puts(&b, tl);
 	opc_buf_puts(&b, "</div></section>\n");
+	if (pic->flame_svg) {
+		opc_buf_puts(&b, "<section id=\"flame\"><h2>Flame graph</h2>\n<div class=\"picture\">");
+		opc_buf_puts(&b, pic->flame_svg);
+		opc_buf_puts(&b, "</div></section>\n");
+	}
 	if (embed_json(&b, "opcount-report", report_json) < 0 ||
 	    embed_json(&b, "opcount-report-layer", layer_json) < 0) {
 		pr_err("%s: out of memory", pic->out);

@@ -15,6 +15,7 @@ struct opc_pictures {
 	int npaths;
 	const struct opc_trace *traces;	/* as the report read them */
 	size_t ntraces;
+	const char *flame_svg;		/* a flame graph's inline <svg>, or NULL: none */
 };
 
 /* --format roofline: report_json is the text --format json prints. */
