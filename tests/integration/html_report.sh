@@ -16,6 +16,9 @@
 #   hostile names     a trace whose names hold escapes, bytes that are not
 #                     UTF-8 and "</script>": the page is UTF-8, its JSON the
 #                     report's, no <script> more than its own 5
+#   fit --html        the fit's page: its JSON is `fit --format json`'s, its
+#                     plot's points the runs' measured and predicted values;
+#                     in chromium the verdict and a row per run
 #   errors            -o missing, a roofline not .svg/.png
 #   browser           where chromium runs headless: the rendered DOM has the
 #                     tables' rows (the hostile trace's names too), no
@@ -25,7 +28,8 @@
 FAKE=$B/tests/progs/fake_rapl
 PICS="$PY $ROOT/tests/python/check_pictures.py"
 need_py "the JSON checks need it"
-need "$LIB" "$OPC" "$FAKE" "$B/examples/mlp" "$B/examples/cnn"
+need "$LIB" "$OPC" "$FAKE" "$B/examples/mlp" "$B/examples/cnn" "$B/bench/gentrace" \
+	"$B/tests/test_fit"
 fake_pid=
 on_exit() { [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; }
 # no calibration but the ones named here
@@ -134,6 +138,17 @@ $PICS timeline "$tmp/hostile.html" "$tmp/hostile-site.json" || bad "hostile: tim
 [ "$(grep -c '<script' "$tmp/hostile.html")" = 5 ] ||
 	bad "the hostile page has $(grep -c '<script' "$tmp/hostile.html") <script> tags, not 5"
 
+# ---- opcount fit --html -----------------------------------------------------
+mkdir -p "$tmp/syn"
+"$B/tests/test_fit" --write-synth "$tmp/syn" --runs 4 --intervals 100 --seed 5 >/dev/null ||
+	fail "test_fit --write-synth"
+"$OPC" fit "$tmp"/syn/run-*.opc --format json >"$tmp/fit.json" 2>"$tmp/err" ||
+	fail "fit --format json: $(cat "$tmp/err")"
+"$OPC" fit "$tmp"/syn/run-*.opc --html "$tmp/fit.html" >"$tmp/fit.out" 2>"$tmp/err" ||
+	fail "fit --html: $(cat "$tmp/err")"
+grep -q "page written to $tmp/fit.html" "$tmp/fit.out" || bad "fit does not say where the page went"
+$PICS fit "$tmp/fit.html" "$tmp/fit.json" || bad "the fit's page"
+
 # ---- errors -----------------------------------------------------------------
 "$OPC" report "$tmp/mlp.opc" --format html 2>"$tmp/err" && bad "html without -o succeeded"
 grep -q -- "-o FILE" "$tmp/err" || bad "html without -o: $(cat "$tmp/err")"
@@ -173,7 +188,9 @@ else
 	browser "$tmp/bare.html" "$tmp/bare.dom" || bad "chromium on the bare page"
 	$PICS dom "$tmp/bare.dom" "$tmp/bare-site.json" "$tmp/bare-layer.json" ||
 		bad "the bare page in chromium"
-	ok "chromium rendered both pages without a JavaScript error"
+	browser "$tmp/fit.html" "$tmp/fit.dom" || bad "chromium on the fit page"
+	$PICS fit "$tmp/fit.html" "$tmp/fit.json" "$tmp/fit.dom" || bad "the fit page in chromium"
+	ok "chromium rendered the pages without a JavaScript error"
 fi
 [ "$nbad" -ne 0 ] && finish
 if [ -n "$why" ]; then

@@ -27,6 +27,12 @@ shows must be the JSON report's (docs/design.md, "Pictures").
       The rows of TABLE-ID in the DOM are the report's, ordered by FIELD
       descending (ties in the report's order): what a click on a numeric
       header gives (the page opened with #sort=TABLE-ID:COLUMN).
+  check_pictures.py fit PAGE FIT.json [DOM.html]
+      The page of `opcount fit --html`: #opcount-fit is FIT.json (what
+      `fit --format json` prints); its plot's <metadata id="opcount-fit-plot">
+      has each run's measured and predicted (or fitted) values of models a
+      and c as FIT.json has them; in the DOM, no JavaScript error, the
+      verdict, a #table-runs row per run.
   check_pictures.py png FILE W H
       FILE is a PNG of W x H pixels.
 """
@@ -247,6 +253,57 @@ def cmd_sorted(dom, tid, report, field):
     print("dom #%s sorted by %s: %s" % (tid, field, got))
 
 
+class FitDom(Dom):
+    def __init__(self):
+        super().__init__()
+        self.in_verdict = False
+        self.verdict = ""
+
+    def handle_starttag(self, tag, attrs):
+        super().handle_starttag(tag, attrs)
+        if dict(attrs).get("id") == "verdict":
+            self.in_verdict = True
+
+    def handle_endtag(self, tag):
+        super().handle_endtag(tag)
+        if tag == "p":
+            self.in_verdict = False
+
+    def handle_data(self, data):
+        super().handle_data(data)
+        if self.in_verdict:
+            self.verdict += data
+
+
+def cmd_fit(page, fitjson, dom=None):
+    text = open(page, encoding="utf-8").read()
+    got = script_json(text, "opcount-fit")
+    want = json.load(open(fitjson))
+    check(got == want, "%s: #opcount-fit is not %s" % (page, fitjson))
+    meta = metadata(text, "opcount-fit-plot")
+    runs = want["runs"]
+    check(len(meta["points"]) == len(runs), "plot: %d points, %d runs" %
+          (len(meta["points"]), len(runs)))
+    for p, r in zip(meta["points"], runs):
+        key = "predicted" if want["cv"]["possible"] else "fitted"
+        check(p["path"] == r["path"] and p["measured"] == r["measured"],
+              "plot point %s %r, run %s %r" % (p["path"], p["measured"], r["path"], r["measured"]))
+        for m in ("a", "c"):
+            check(p[key][m] == r[key][m], "plot point %s %s %s %r, run %r" %
+                  (p["path"], key, m, p[key][m], r[key][m]))
+    print("fit page: %d runs, plot numbers = the fit's JSON" % len(runs))
+    if dom:
+        d = FitDom()
+        d.feed(open(dom, encoding="utf-8").read())
+        check(d.errors is not None and "data-errors" not in d.errors,
+              "JavaScript errors in the fit page: %r" % d.errors)
+        check(d.verdict == want["cv"]["verdict"], "verdict %r, JSON %r" %
+              (d.verdict, want["cv"]["verdict"]))
+        check([tr["index"] for tr in d.tables.get("table-runs", [])] == list(range(len(runs))),
+              "#table-runs is not the runs")
+        print("fit page in the DOM: the verdict, %d runs" % len(runs))
+
+
 def cmd_png(path, w, h):
     data = open(path, "rb").read(32)
     check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
@@ -264,6 +321,8 @@ def main():
         cmd_timeline(args[0], args[1], *(float(a) for a in args[2:4]))
     elif cmd == "dom":
         cmd_dom(*args)
+    elif cmd == "fit":
+        cmd_fit(*args)
     elif cmd == "sorted":
         cmd_sorted(*args)
     elif cmd == "png":
