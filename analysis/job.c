@@ -1,0 +1,293 @@
+/*
+ * job.c - which job, rank and node each trace is of, and whether the
+ * traces given together can be one job.
+ *
+ * A rank's trace carries INFO launcher, rank, world_size, local_rank
+ * and job (the launcher's id of the job, the same for every rank); every
+ * trace carries host and boot_id.  A node is (host, boot_id): two
+ * containers of one name on two machines differ by boot id, a machine
+ * rebooted between two runs too.  A trace without boot_id (older
+ * versions) is on no known node.
+ *
+ * What cannot be one job, given the same job id (ids can repeat: a
+ * launcher that numbers its jobs from 0 on each machine, torchrun's
+ * default rendezvous id):
+ * - one rank from unrelated processes: a rank's traces are one process
+ *   tree (its children name it too), so all but one of them have their
+ *   parent among them; two roots with different pids are two runs;
+ * - ranks apart in time: the ranks of a job run together (they meet in
+ *   their first collective), so sorted by start, each rank starts before
+ *   the ranks before it have all ended;
+ * - world sizes that differ, or a rank past the world size.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "log.h"
+#include "util.h"
+
+static long info_long(const struct opc_trace *t, const char *key)
+{
+	const char *s = opc_trace_info(t, key);
+	long v;
+
+	if (s == NULL || opc_parse_long(s, 0, INT_MAX, &v) < 0)
+		return -1;
+	return v;
+}
+
+static int long_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *job_name(const char *id)
+{
+	return id ? id : "none: not a rank of a job";
+}
+
+static int same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The nodes: one per distinct (host, boot id); labels made once all are
+ * known (a host name two nodes share gets the boot id's start). */
+static int nodes_load(struct opc_job *j, const struct opc_trace *tr, size_t n)
+{
+	j->nodes = calloc(n ? n : 1, sizeof(*j->nodes));
+	if (j->nodes == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *host = opc_trace_info(&tr[i], "host");
+		const char *boot = opc_trace_info(&tr[i], "boot_id");
+		size_t k;
+
+		j->tr[i].node = -1;
+		if (host == NULL || boot == NULL || !boot[0])
+			continue;
+		for (k = 0; k < j->nnodes; k++)
+			if (!strcmp(j->nodes[k].host, host) && !strcmp(j->nodes[k].boot_id, boot))
+				break;
+		if (k == j->nnodes) {
+			j->nodes[k].host = host;
+			j->nodes[k].boot_id = boot;
+			j->nnodes++;
+		}
+		j->tr[i].node = (int)k;
+	}
+	for (size_t k = 0; k < j->nnodes; k++) {
+		struct opc_job_node *nd = &j->nodes[k];
+		int shared = 0;
+		size_t len = strlen(nd->host) + 16;
+
+		for (size_t m = 0; m < j->nnodes; m++)
+			shared |= m != k && !strcmp(j->nodes[m].host, nd->host);
+		nd->label = malloc(len);
+		if (nd->label == NULL)
+			return -1;
+		if (shared)
+			snprintf(nd->label, len, "%s/%.8s", nd->host, nd->boot_id);
+		else
+			snprintf(nd->label, len, "%s", nd->host);
+	}
+	return 0;
+}
+
+/* Traces of one rank from unrelated processes: the first two roots (no
+ * parent among the rank's traces) of different pids, or 0. */
+static int rank_unrelated(const struct opc_job *j, const struct opc_trace *tr, size_t n,
+			  long rank, size_t *a, size_t *b)
+{
+	size_t root = (size_t)-1;
+
+	for (size_t i = 0; i < n; i++) {
+		int parent = 0;
+
+		if (j->tr[i].rank != rank)
+			continue;
+		for (size_t k = 0; k < n && !parent; k++)
+			parent = k != i && j->tr[k].rank == rank && tr[k].hdr.pid == tr[i].hdr.ppid &&
+				 tr[k].hdr.pid != tr[i].hdr.pid;
+		if (parent)
+			continue;
+		if (root == (size_t)-1) {
+			root = i;
+		} else if (tr[root].hdr.pid != tr[i].hdr.pid) {
+			*a = root;
+			*b = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+struct span {
+	long rank;
+	uint64_t t0, t1;
+	size_t trace;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->t0 < y->t0 ? -1 : x->t0 > y->t0;
+}
+
+/* The checks of one job (see the top of the file): 0, or -1 refused. */
+static int job_check(struct opc_job *j, const struct opc_trace *tr, size_t n)
+{
+	struct span *sp = calloc(j->nranks ? j->nranks : 1, sizeof(*sp));
+	int ret = -1;
+
+	if (sp == NULL) {
+		pr_err("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (j->tr[i].world_size != j->tr[0].world_size) {
+			pr_err("%s and %s claim job %s with world sizes %ld and %ld: not one job "
+			       "(--allow-mixed reports them together anyway)",
+			       opc_tty(tr[0].path), opc_tty(tr[i].path), opc_tty(j->id),
+			       j->tr[0].world_size, j->tr[i].world_size);
+			goto out;
+		}
+		if (j->tr[i].world_size >= 0 && j->tr[i].rank >= j->tr[i].world_size) {
+			pr_err("%s: rank %ld of job %s is past its world size %ld",
+			       opc_tty(tr[i].path), j->tr[i].rank, opc_tty(j->id),
+			       j->tr[i].world_size);
+			goto out;
+		}
+	}
+	for (size_t r = 0; r < j->nranks; r++) {
+		size_t a, b;
+
+		if (rank_unrelated(j, tr, n, j->ranks[r], &a, &b)) {
+			pr_err("%s (pid %u) and %s (pid %u) both claim rank %ld of job %s but are "
+			       "unrelated processes: not one job (two runs?  --allow-mixed reports "
+			       "them together anyway)", opc_tty(tr[a].path), tr[a].hdr.pid,
+			       opc_tty(tr[b].path), tr[b].hdr.pid, j->ranks[r], opc_tty(j->id));
+			goto out;
+		}
+		sp[r].rank = j->ranks[r];
+		sp[r].t0 = UINT64_MAX;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t t0 = tr[i].hdr.start_realtime_ns, t1 = t0 + tr[i].end_ns;
+
+			if (j->tr[i].rank != j->ranks[r])
+				continue;
+			if (t0 < sp[r].t0) {
+				sp[r].t0 = t0;
+				sp[r].trace = i;
+			}
+			if (t1 > sp[r].t1)
+				sp[r].t1 = t1;
+		}
+	}
+	qsort(sp, j->nranks, sizeof(*sp), span_cmp);
+	/* each rank starts before the ranks that started before it have all
+	 * ended: by is the one of them that ended last */
+	for (size_t r = 1, by = 0; r < j->nranks; r++) {
+		if (sp[r - 1].t1 > sp[by].t1)
+			by = r - 1;
+		if (sp[r].t0 >= sp[by].t1) {
+			pr_err("%s (rank %ld) started %.3f s after %s (rank %ld) and every rank "
+			       "before it had ended: ranks apart in time are not one job %s "
+			       "(two runs?  --allow-mixed reports them together anyway)",
+			       opc_tty(tr[sp[r].trace].path), sp[r].rank,
+			       (sp[r].t0 - sp[by].t1) / 1e9, opc_tty(tr[sp[by].trace].path),
+			       sp[by].rank, opc_tty(j->id));
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(sp);
+	return ret;
+}
+
+int opc_job_load(struct opc_job *j, const struct opc_trace *tr, size_t n, int allow_mixed)
+{
+	memset(j, 0, sizeof(*j));
+	j->world_size = -1;
+	j->ntraces = n;
+	j->tr = calloc(n ? n : 1, sizeof(*j->tr));
+	j->ranks = calloc(n ? n : 1, sizeof(long));
+	j->truncated = calloc(n ? n : 1, sizeof(size_t));
+	if (!j->tr || !j->ranks || !j->truncated || nodes_load(j, tr, n) < 0)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		struct opc_job_trace *jt = &j->tr[i];
+
+		jt->rank = info_long(&tr[i], "rank");
+		jt->world_size = info_long(&tr[i], "world_size");
+		jt->local_rank = info_long(&tr[i], "local_rank");
+		jt->launcher = opc_trace_info(&tr[i], "launcher");
+		jt->job = jt->rank >= 0 ? opc_trace_info(&tr[i], "job") : NULL;
+		if (jt->rank >= 0 && jt->job == NULL)
+			jt->job = "";	/* a rank of a job without an id */
+		if (!same(jt->job, j->tr[0].job) && !j->mixed) {
+			if (!allow_mixed) {
+				pr_err("%s (job %s) and %s (job %s) are not of one job: report one "
+				       "job's traces, or add --allow-mixed",
+				       opc_tty(tr[0].path), opc_tty(job_name(j->tr[0].job)),
+				       opc_tty(tr[i].path), opc_tty(job_name(jt->job)));
+				return -1;
+			}
+			j->mixed = 1;
+		}
+		if (jt->rank >= 0) {
+			size_t r;
+
+			for (r = 0; r < j->nranks && j->ranks[r] != jt->rank; r++)
+				;
+			if (r == j->nranks)
+				j->ranks[j->nranks++] = jt->rank;
+			if (!tr[i].ended)
+				j->truncated[j->ntruncated++] = i;
+			if (jt->world_size > j->world_size)
+				j->world_size = jt->world_size;
+		}
+	}
+	qsort(j->ranks, j->nranks, sizeof(long), long_cmp);
+	if (!j->mixed && n && j->tr[0].job) {
+		j->id = j->tr[0].job;
+		j->launcher = j->tr[0].launcher;
+		if (job_check(j, tr, n) < 0)
+			return -1;
+	}
+	if (j->world_size > 0 && !j->mixed) {
+		j->missing = calloc(j->world_size, sizeof(long));
+		if (j->missing == NULL)
+			goto nomem;
+		for (long r = 0, at = 0; r < j->world_size; r++) {
+			while ((size_t)at < j->nranks && j->ranks[at] < r)
+				at++;
+			if ((size_t)at == j->nranks || j->ranks[at] != r)
+				j->missing[j->nmissing++] = r;
+		}
+	}
+	return 0;
+nomem:
+	pr_err("out of memory");
+	return -1;
+}
+
+void opc_job_free(struct opc_job *j)
+{
+	for (size_t k = 0; k < j->nnodes; k++)
+		free(j->nodes[k].label);
+	free(j->nodes);
+	free(j->tr);
+	free(j->ranks);
+	free(j->missing);
+	free(j->truncated);
+	memset(j, 0, sizeof(*j));
+}
