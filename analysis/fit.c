@@ -21,6 +21,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "fit.h"
+#include "job.h"
 #include "log.h"
 #include "nnls.h"
 #include "util.h"
@@ -148,9 +149,10 @@ static void machine_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n)
 }
 
 /* Energy source of the data set; for energy every trace must have samples
- * from one source. */
-static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, char *err,
-		       size_t errlen)
+ * from one source.  job: the traces' jobs (ranks of one job are one run,
+ * their nodes' energy counted once). */
+static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
+		       const struct opc_job *job, char *err, size_t errlen)
 {
 	snprintf(d->source, sizeof(d->source), "%s", tr[0].energy.source);
 	d->measured = 1;
@@ -186,7 +188,10 @@ static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, c
 		for (size_t j = 0; j < i; j++) {
 			uint64_t t0 = tr[i].hdr.start_realtime_ns, t1 = t0 + tr[i].end_ns;
 			uint64_t u0 = tr[j].hdr.start_realtime_ns, u1 = u0 + tr[j].end_ns;
+			const char *ji = job->tr[i].job, *jj = job->tr[j].job;
 
+			if (ji && jj && !strcmp(ji, jj))
+				continue;	/* one run: its nodes counted once */
 			if (t0 < u1 && u0 < t1) {
 				pr_warn("%s and %s ran at the same time and %s reads the whole "
 					"machine: each one's energy holds the other's work",
@@ -255,10 +260,18 @@ static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const i
 }
 
 /* Rows of one trace: energy sample intervals, or INTERVAL records.  The
- * number of rows, or -1 with a message in err (the file changed). */
-static long trace_rows(struct opc_fit_data *d, struct opc_trace *t, const int *kt,
+ * number of rows, or -1 with a message in err (the file changed).
+ *
+ * Energy rows of a job's node: the node's counter is read by each of its
+ * ranks, so its rows are the sampling intervals of one of them, the owner
+ * (the one whose samples cover the longest time), and the other ranks'
+ * calls (mem[1..nmem)) go into them by their overlap in real time; what
+ * they did outside the owner's time is left out.  A plain trace is a node
+ * of its own (nmem 1). */
+static long trace_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts, size_t nmem,
 		       struct opc_fit_run *run, char *err, size_t errlen)
 {
+	struct opc_trace *t = mem[0];
 	size_t r0 = d->nrows;
 	struct entries en = { { NULL, 0, 0, NULL, 0 }, (size_t)-1 };
 	long ret = -1;
@@ -266,8 +279,12 @@ static long trace_rows(struct opc_fit_data *d, struct opc_trace *t, const int *k
 	if (d->target == OPC_FIT_ENERGY) {
 		const struct opc_tenergy *tn = &t->energy;
 		double carry = 0;
-		size_t ci = 0;
+		size_t *ci = calloc(nmem, sizeof(size_t));
 
+		if (ci == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
 		for (size_t i = 1; i < tn->nsamples; i++) {
 			uint64_t a = tn->t_ns[i - 1], b = tn->t_ns[i];
 			double *row, busy = 0;
@@ -280,44 +297,140 @@ static long trace_rows(struct opc_fit_data *d, struct opc_trace *t, const int *k
 			d->y[d->nrows] = tn->total[i] - tn->total[i - 1] + carry;
 			carry = 0;
 			row[OPC_FX_SECONDS(d)] = (b - a) / 1e9;
-			while (ci < t->nintervals && t->intervals[ci].t_end_ns <= a)
-				ci++;
-			for (size_t c = ci; c < t->nintervals && t->intervals[c].t_begin_ns < b; c++) {
-				const struct opc_tinterval *iv = &t->intervals[c];
-				uint64_t lo = iv->t_begin_ns > a ? iv->t_begin_ns : a;
-				uint64_t hi = iv->t_end_ns < b ? iv->t_end_ns : b;
-				double w = iv->t_end_ns > iv->t_begin_ns ?
-					(double)(hi > lo ? hi - lo : 0) /
-					(iv->t_end_ns - iv->t_begin_ns) : 1;
+			for (size_t m = 0; m < nmem; m++) {
+				struct opc_trace *u = mem[m];
+				/* the window in u's clock: shifted by the starts */
+				int64_t off = (int64_t)(t->hdr.start_realtime_ns -
+							u->hdr.start_realtime_ns);
+				int64_t ua = (int64_t)a + off, ub = (int64_t)b + off;
 
-				if (row_add_interval(d, t, kt, c, &en, w, row, &busy, err, errlen))
-					goto out;
+				if (nmem > 1)
+					en.have = (size_t)-1;	/* entries are of one trace */
+				if (ub <= 0)
+					continue;
+				if (ua < 0)
+					ua = 0;
+				while (ci[m] < u->nintervals &&
+				       (int64_t)u->intervals[ci[m]].t_end_ns <= ua)
+					ci[m]++;
+				for (size_t c = ci[m]; c < u->nintervals &&
+				     (int64_t)u->intervals[c].t_begin_ns < ub; c++) {
+					const struct opc_tinterval *iv = &u->intervals[c];
+					int64_t lo = (int64_t)iv->t_begin_ns > ua ?
+						     (int64_t)iv->t_begin_ns : ua;
+					int64_t hi = (int64_t)iv->t_end_ns < ub ?
+						     (int64_t)iv->t_end_ns : ub;
+					double w = iv->t_end_ns > iv->t_begin_ns ?
+						(double)(hi > lo ? hi - lo : 0) /
+						(iv->t_end_ns - iv->t_begin_ns) : 1;
+
+					if (row_add_interval(d, u, kts[m], c, &en, w, row, &busy, err,
+							     errlen)) {
+						free(ci);
+						goto out;
+					}
+				}
 			}
 			run->busy_s += busy;
 			d->nrows++;
 		}
+		free(ci);
 	} else {
-		for (size_t c = 0; c < t->nintervals; c++) {
-			const struct opc_tinterval *iv = &t->intervals[c];
-			double *row = &d->x[d->nrows * d->nfeat], busy = 0;
+		for (size_t m = 0; m < nmem; m++) {
+			t = mem[m];
+			en.have = (size_t)-1;
+			for (size_t c = 0; c < t->nintervals; c++) {
+				const struct opc_tinterval *iv = &t->intervals[c];
+				double *row = &d->x[d->nrows * d->nfeat], busy = 0;
 
-			if (row_add_interval(d, t, kt, c, &en, 1, row, &busy, err, errlen))
-				goto out;
-			if (row[OPC_FX_CALLS(d)] == 0) {	/* only nested calls */
-				memset(row, 0, d->nfeat * sizeof(*row));
-				continue;
+				if (row_add_interval(d, t, kts[m], c, &en, 1, row, &busy, err, errlen))
+					goto out;
+				if (row[OPC_FX_CALLS(d)] == 0) {	/* only nested calls */
+					memset(row, 0, d->nfeat * sizeof(*row));
+					continue;
+				}
+				row[OPC_FX_SECONDS(d)] = (iv->t_end_ns - iv->t_begin_ns) / 1e9;
+				d->y[d->nrows] = busy;
+				run->busy_s += busy;
+				d->nrows++;
 			}
-			row[OPC_FX_SECONDS(d)] = (iv->t_end_ns - iv->t_begin_ns) / 1e9;
-			d->y[d->nrows] = busy;
-			run->busy_s += busy;
-			d->nrows++;
+			opc_trace_close(t);
 		}
 	}
 	ret = (long)(d->nrows - r0);
 out:
 	opc_tentries_free(&en.es);
-	opc_trace_close(t);
+	for (size_t m = 0; m < nmem; m++)
+		opc_trace_close(mem[m]);
 	return ret;
+}
+
+/* The time trace t's energy samples cover. */
+static uint64_t energy_span(const struct opc_trace *t)
+{
+	const struct opc_tenergy *en = &t->energy;
+
+	return en->nsamples > 1 ? en->t_ns[en->nsamples - 1] - en->t_ns[0] : 0;
+}
+
+/*
+ * The rows of run `first` (a trace, with every trace of its job when it
+ * is a rank's): one node at a time, its owner first (trace_rows).  The
+ * number of rows, or -1.  done[] marks the traces taken.
+ */
+static long run_rows(struct opc_fit_data *d, struct opc_trace *tr, size_t n, int **kt,
+		     const struct opc_job *job, size_t first, char *done,
+		     struct opc_fit_run *run, char *err, size_t errlen)
+{
+	struct opc_trace **mem = calloc(n, sizeof(*mem));
+	int **kts = calloc(n, sizeof(*kts));
+	const char *id = job->tr[first].job;
+	long rows = 0;
+
+	if (!mem || !kts) {
+		snprintf(err, errlen, "out of memory");
+		rows = -1;
+		goto out;
+	}
+	for (size_t i = first; i < n && rows >= 0; i++) {
+		size_t nm = 0, owner = 0;
+		int node = job->tr[i].node;
+		long r;
+
+		if (done[i] || (i != first && (!id || !job->tr[i].job ||
+					       strcmp(id, job->tr[i].job))))
+			continue;
+		/* this trace's node, in this run: the traces that share its
+		 * counter (only one when the node is not known) */
+		for (size_t k = i; k < n; k++) {
+			if (done[k] || (k != i && (node < 0 || job->tr[k].node != node ||
+						   !id || !job->tr[k].job ||
+						   strcmp(id, job->tr[k].job))))
+				continue;
+			if (d->target == OPC_FIT_ENERGY && k != i && !tr[k].energy.measured)
+				continue;	/* an estimate: per process, its own rows */
+			done[k] = 1;
+			if (nm && energy_span(&tr[k]) > energy_span(mem[owner]))
+				owner = nm;
+			mem[nm] = &tr[k];
+			kts[nm++] = kt[k];
+		}
+		if (owner) {	/* the owner's grid: first */
+			struct opc_trace *tt = mem[0];
+			int *tk = kts[0];
+
+			mem[0] = mem[owner];
+			kts[0] = kts[owner];
+			mem[owner] = tt;
+			kts[owner] = tk;
+		}
+		r = trace_rows(d, mem, kts, nm, run, err, errlen);
+		rows = r < 0 ? -1 : rows + r;
+	}
+out:
+	free(mem);
+	free(kts);
+	return rows;
 }
 
 int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
@@ -325,8 +438,9 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 {
 	size_t cap = 0, maxrows = 0;
 	int **kt = NULL;
-	char **gkeys = NULL;
+	char **gkeys = NULL, *done = NULL;
 	double calls = 0, ysum = 0;
+	struct opc_job job;
 	int ret = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -338,8 +452,16 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		set_err(err, errlen, "no trace to fit");
 		return -1;
 	}
-	if (source_load(d, tr, n, err, errlen) < 0)
+	/* a job's ranks are one run, whatever jobs are given together */
+	if (opc_job_load(&job, tr, n, 1) < 0) {
+		opc_job_free(&job);
+		set_err(err, errlen, "out of memory");
 		return -1;
+	}
+	if (source_load(d, tr, n, &job, err, errlen) < 0) {
+		opc_job_free(&job);
+		return -1;
+	}
 	machine_load(d, tr, n);
 
 	/* types first: they fix the width of a row */
@@ -391,17 +513,24 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 	if (!d->x || !d->y || !d->runs || !gkeys)
 		goto nomem;
 
+	done = calloc(n, 1);
+	if (done == NULL)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		struct opc_trace *t = &tr[i];
 		struct opc_fit_run *run = &d->runs[d->nruns];
 		const char *cmd = opc_trace_info(t, "cmdline");
+		const char *id = job.tr[i].job;
 		const char *gk;
+		char name[512];
 		long rows;
 		size_t g;
 
+		if (done[i])
+			continue;
 		memset(run, 0, sizeof(*run));
 		run->row0 = d->nrows;
-		rows = trace_rows(d, t, kt[i], run, err, errlen);
+		rows = run_rows(d, tr, n, kt, &job, i, done, run, err, errlen);
 		if (rows < 0)
 			goto out;
 		run->nrows = (size_t)rows;
@@ -410,7 +539,10 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 				opc_tty(t->path));
 			continue;
 		}
-		run->path = strdup(t->path);
+		/* a job's run is named by its job and first trace */
+		if (id)
+			snprintf(name, sizeof(name), "%s (job %s)", t->path, id);
+		run->path = strdup(id ? name : t->path);
 		run->cmdline = dup_or_null(cmd);
 		run->x = calloc(d->nfeat, sizeof(double));
 		if (!run->path || !run->x || (cmd && !run->cmdline))
@@ -425,7 +557,7 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			run->fitted[m] = run->predicted[m] = NAN;
 		/* cross-validation folds: repeated recordings of one command
 		 * line are one model, left out together */
-		gk = group_by == OPC_GROUP_CMDLINE && cmd && cmd[0] ? cmd : t->path;
+		gk = group_by == OPC_GROUP_CMDLINE && cmd && cmd[0] ? cmd : run->path;
 		for (g = 0; g < d->ngroups && strcmp(gkeys[g], gk); g++)
 			;
 		if (g == d->ngroups)
@@ -462,6 +594,8 @@ out:
 		free(kt[i]);
 	free(kt);
 	free(gkeys);
+	free(done);
+	opc_job_free(&job);
 	return ret;
 }
 
