@@ -46,7 +46,7 @@ GEN_STAMP := $(BUILD)/gen/stamp
 
 # shared code, compiled twice (-fPIC into the library, plainly into the tool)
 COMMON_LIB := common/log.c common/trace_write.c common/routines.c common/cost.c common/datadir.c \
-              common/energy.c common/producer.c common/file.c
+              common/energy.c common/producer.c common/file.c common/job.c
 COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
@@ -99,6 +99,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/pytest/__init__.py:python3-pytest \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
+             /usr/bin/mpirun:openmpi-bin \
              /usr/bin/nm:binutils \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
@@ -229,13 +230,13 @@ TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c a
                          analysis/util.c analysis/job.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
-TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/datadir.c common/log.c \
+TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/job.c common/datadir.c common/log.c \
                          common/trace_write.c common/file.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
                          analysis/util.c analysis/job.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
-TEST_producer_OBJS  := $(call cli_objs,common/producer.c) $(TRACE_OBJS)
+TEST_producer_OBJS  := $(call cli_objs,common/producer.c common/job.c) $(TRACE_OBJS)
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
                          analysis/util.c analysis/profile.c analysis/attribute.c \
                          analysis/symbolize.c analysis/job.c common/datadir.c) $(TRACE_OBJS)

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "energy.h"
+#include "job.h"
 #include "log.h"
 #include "opcount_cli.h"
 #include "producer.h"
@@ -154,10 +155,12 @@ static void count_other_traces(const char *output, const char *main_path, pid_t 
 {
 	struct opc_producer p = { .output = output, .root_pid = pid };
 	char pattern[PATH_MAX], dir[PATH_MAX], glob[PATH_MAX], *slash;
+	struct opc_job job;
 	int nchild = 0;
 	struct dirent *de;
 	DIR *d;
 
+	opc_producer_job(&p, &job, getenv);
 	if (opc_trace_glob(pattern, sizeof(pattern), &p, pid) < 0)
 		return;
 	snprintf(dir, sizeof(dir), "%s", pattern);
@@ -648,7 +651,9 @@ static void report_traces(const struct record_opts *o, pid_t pid, time_t started
 {
 	struct opc_producer prod = { .output = o->output, .root_pid = pid };
 	char path[PATH_MAX];
+	struct opc_job job;
 
+	opc_producer_job(&prod, &job, getenv);
 	opc_trace_name(path, sizeof(path), &prod, pid, 0);
 	switch (trace_state(path)) {
 	case TRACE_ENDED:

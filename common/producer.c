@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "job.h"
 #include "producer.h"
 #include "trace.h"
 
@@ -77,11 +78,29 @@ static int append(char *out, size_t len, size_t *n, const char *fmt, long v)
 	return 0;
 }
 
-/* The output for pid without its ".opc" (any other name is its own stem). */
+int opc_producer_rank(const struct opc_producer *p)
+{
+	return p->job && p->job->launcher && !p->output_is_name ? (int)p->job->rank : -1;
+}
+
+void opc_producer_job(struct opc_producer *p, struct opc_job *job,
+		      char *(*get)(const char *name))
+{
+	const char *s;
+
+	opc_job_detect(job, get);
+	p->job = job;
+	p->host = (s = get("OPCOUNT_TEST_HOST")) && *s ? s : NULL;
+	p->boot_id = (s = get("OPCOUNT_TEST_BOOT_ID")) && *s ? s : NULL;
+}
+
+/* The output for pid without its ".opc" (any other name is its own
+ * stem), and a rank's ".rank<N>" after it. */
 static int stem(char *out, size_t len, const struct opc_producer *p, pid_t pid)
 {
 	char *dot, *slash;
-	int ret;
+	int ret, rank = opc_producer_rank(p);
+	size_t n;
 
 	if (p->output_is_name)
 		ret = snprintf(out, len, "%s", p->output) < (int)len ? 0 : -ENAMETOOLONG;
@@ -91,6 +110,9 @@ static int stem(char *out, size_t len, const struct opc_producer *p, pid_t pid)
 	slash = strrchr(out, '/');
 	if (dot && (!slash || dot > slash) && !strcmp(dot, ".opc"))
 		*dot = 0;
+	n = strlen(out);
+	if (rank >= 0 && append(out, len, &n, ".rank%ld", rank) < 0)
+		return -ENAMETOOLONG;
 	return ret;
 }
 
@@ -98,13 +120,21 @@ int opc_trace_name(char *out, size_t len, const struct opc_producer *p, pid_t pi
 		   unsigned image)
 {
 	int per_pid = !p->output_is_name && opc_output_per_pid(p->output);
+	int rank = opc_producer_rank(p);
 	size_t n;
 	int ret;
 
-	if (image == 0 && (per_pid || p->root_pid == 0 || pid == p->root_pid)) {
+	/* a rank's own trace is STEM.rank<N>.opc whichever process of the
+	 * run it is (mpirun under `record` is the root, its ranks are not) */
+	if (image == 0 && (per_pid || p->root_pid == 0 || pid == p->root_pid ||
+			   (rank >= 0 && p->root_pid != -1))) {
 		if (p->output_is_name)
 			return snprintf(out, len, "%s", p->output) < (int)len ? 0 : -ENAMETOOLONG;
-		return opc_output_expand(out, len, p->output, pid);
+		if (rank < 0)
+			return opc_output_expand(out, len, p->output, pid);
+		ret = stem(out, len, p, pid);
+		n = strlen(out);
+		return append(out, len, &n, ".opc", 0) < 0 ? -ENAMETOOLONG : ret;
 	}
 	ret = stem(out, len, p, pid);
 	n = strlen(out);
@@ -297,6 +327,17 @@ static void info_kv(struct opc_writer *w, const char *key, const char *val)
 	opc_writer_append(w, line, n + 1);
 }
 
+/* a number known (>= 0) */
+static void info_num(struct opc_writer *w, const char *key, long v)
+{
+	char num[24];
+
+	if (v < 0)
+		return;
+	snprintf(num, sizeof(num), "%ld", v);
+	info_kv(w, key, num);
+}
+
 void opc_cpu_model(char *out, size_t len)
 {
 	FILE *f = fopen("/proc/cpuinfo", "re");
@@ -344,8 +385,25 @@ void opc_info_write_machine(struct opc_writer *w, const struct opc_producer *p, 
 	snprintf(path, sizeof(path), "%s/cmdline", proc);
 	read_text(path, buf, sizeof(buf), 1);
 	info_kv(w, "cmdline", buf);
-	gethostname(host, sizeof(host) - 1);
+	if (p->host)
+		snprintf(host, sizeof(host), "%s", p->host);
+	else
+		gethostname(host, sizeof(host) - 1);
 	info_kv(w, "host", host);
+	if (p->boot_id)
+		snprintf(buf, sizeof(buf), "%s", p->boot_id);
+	else
+		opc_boot_id(buf, sizeof(buf));
+	info_kv(w, "boot_id", buf);
+	if (p->job && p->job->launcher) {
+		const struct opc_job *j = p->job;
+
+		info_kv(w, "launcher", j->launcher);
+		info_num(w, "rank", j->rank);
+		info_num(w, "local_rank", j->local_rank);
+		info_num(w, "world_size", j->world_size);
+		info_kv(w, "job", j->id);
+	}
 	opc_cpu_model(buf, sizeof(buf));
 	info_kv(w, "cpu", buf);
 	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));

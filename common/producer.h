@@ -6,11 +6,15 @@
  *   names   the output pattern (%p the pid, %h the host name, %% a %),
  *           the name of another process's trace (STEM.<pid>.opc) and of an
  *           exec'd image's (STEM.<pid>.exec<n>.opc), STEM being the name
- *           without its ".opc"
+ *           without its ".opc"; a rank N of a distributed job (job.h)
+ *           writes STEM.rank<N>.opc, and its other processes
+ *           STEM.rank<N>.<pid>.opc: ranks never share a name, whatever
+ *           the output is
  *   files   creating a trace (not over one this process or another that
  *           runs is writing), opening it again, its header
- *   INFO    the machine: exe, command line, host, CPU model, CPUs, BLAS
- *           library, idle power
+ *   INFO    the machine: exe, command line, host, boot id, CPU model,
+ *           CPUs, BLAS library, idle power; the job: launcher, rank,
+ *           local rank, world size, job id
  *
  * Nothing here reads the environment: the caller's configuration comes in
  * struct opc_producer.
@@ -25,6 +29,7 @@
 #include "file.h"
 
 struct opc_writer;
+struct opc_job;
 
 /* How a run names its traces, and what its INFO says besides the machine. */
 struct opc_producer {
@@ -38,7 +43,22 @@ struct opc_producer {
 	const char *mode;	/* INFO "mode": "inject", "ptrace"; NULL: preloaded */
 	const char *idle_w;	/* INFO "idle_w", `record --idle-baseline`; NULL: none */
 	int tsc;		/* INFO "tsc": busy time from the TSC */
+	const struct opc_job *job;	/* the job this process is a rank of;
+					 * NULL (or no launcher): none */
+	/* for tests only (OPCOUNT_TEST_HOST, OPCOUNT_TEST_BOOT_ID): the
+	 * node INFO names, to simulate several nodes on one machine; NULL:
+	 * the real ones */
+	const char *host, *boot_id;
 };
+
+/* The rank whose name the producer's traces take, -1 for none. */
+int opc_producer_rank(const struct opc_producer *p);
+
+/* p's job (detected into *job) and node overrides, from the environment
+ * that get reads (the tool's getenv; the library reads its own through
+ * its configuration). */
+void opc_producer_job(struct opc_producer *p, struct opc_job *job,
+		      char *(*get)(const char *name));
 
 /* pattern with %p as pid, %h as the host name and %% as %; another % is
  * kept.  0, or -ENAMETOOLONG with out cut short. */
@@ -51,7 +71,9 @@ int opc_output_per_pid(const char *pattern);
  * The name of the trace of image `image` of process pid (0: the image it
  * started with, n: the one its n-th exec started): the output expanded for
  * pid where it holds %p or pid is the root (or there is none), else
- * STEM.<pid>.opc; an image n > 0 adds ".exec<n>" before ".opc".
+ * STEM.<pid>.opc; an image n > 0 adds ".exec<n>" before ".opc".  A rank
+ * N's STEM ends in ".rank<N>", and its own name is STEM.opc for any pid
+ * but with root_pid -1 (a rank's other processes add .<pid>).
  */
 int opc_trace_name(char *out, size_t len, const struct opc_producer *p, pid_t pid,
 		   unsigned image);
@@ -102,7 +124,8 @@ int opc_trace_begin(struct opc_writer *w, int fd, const struct opc_trace_hdr *h)
 
 /*
  * The INFO record of the machine and of process pid: opcount_version,
- * mode, exe, cmdline, host, cpu, ncpu, tsc, idle_w.
+ * mode, exe, cmdline, host, boot_id, cpu, ncpu, tsc, idle_w, and for a
+ * rank launcher, rank, local_rank and world_size (where known), job.
  */
 void opc_info_write_machine(struct opc_writer *w, const struct opc_producer *p, pid_t pid);
 

@@ -730,7 +730,8 @@ static void producer_config(struct opc_producer *p)
 	p->root_pid = cfg->root_set ? (cfg->root_pid ? cfg->root_pid : -1) : 0;
 	/* a forked child is another process even with no run: FILE is its
 	 * parent's, written or not yet */
-	if (forked && p->root_pid == 0)
+	p->job = &cfg->job;
+	if (forked && (p->root_pid == 0 || opc_producer_rank(p) >= 0))
 		p->root_pid = -1;
 	if (cfg->inject) {
 		p->output_is_name = 1;
@@ -738,6 +739,8 @@ static void producer_config(struct opc_producer *p)
 	}
 	p->idle_w = cfg->idle_w;
 	p->tsc = cfg->use_tsc;
+	p->host = cfg->test_host[0] ? cfg->test_host : NULL;
+	p->boot_id = cfg->test_boot_id[0] ? cfg->test_boot_id : NULL;
 }
 
 /* The library the counted routines came from, known only after calls. */

@@ -153,6 +153,9 @@ int opc_config_load(void)
 	/* set but empty is no GPU at all, as for CUDA */
 	c->visible_gpus_set = secure_getenv("CUDA_VISIBLE_DEVICES") != NULL;
 	env_str(c->visible_gpus, sizeof(c->visible_gpus), "CUDA_VISIBLE_DEVICES");
+	opc_job_detect(&c->job, secure_getenv);
+	env_str(c->test_host, sizeof(c->test_host), "OPCOUNT_TEST_HOST");
+	env_str(c->test_boot_id, sizeof(c->test_boot_id), "OPCOUNT_TEST_BOOT_ID");
 
 	output_absolute(c->output, sizeof(c->output), out && *out ? out : "opcount-%p.opc");
 	return 0;

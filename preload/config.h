@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "job.h"
+
 struct opc_energy_opts;
 struct opc_inject_cfg;
 
@@ -44,6 +46,10 @@ struct opc_config {
 	int visible_gpus_set;		/* CUDA_VISIBLE_DEVICES is set ... */
 	char visible_gpus[1024];	/* ... to this: the GPUs of the run */
 	char data_dir[PATH_MAX];	/* opc_data_dir(): the estimate's TDP table */
+	struct opc_job job;		/* the job this process is a rank of (job.h) */
+	/* OPCOUNT_TEST_HOST, OPCOUNT_TEST_BOOT_ID: the node INFO names, for
+	 * tests that simulate several nodes on one machine; "" = the real one */
+	char test_host[256], test_boot_id[64];
 };
 
 /* The one instance.  Only config.c writes it; read it through opc_cfg(). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "log.h"
 #include "producer.h"
 #include "pt_internal.h"
@@ -220,6 +221,9 @@ void pt_proc_finish(struct tracer *tr, uint32_t type)
 	tr->energy_on = 0;
 }
 
+/* The job the tracer is a rank of: its traced command is that rank. */
+static struct opc_job job;
+
 /* How this run names its traces and what their INFO says (pt.root_pid
  * and pt.opts set). */
 void pt_trace_config(const char *pattern)
@@ -229,6 +233,7 @@ void pt_trace_config(const char *pattern)
 	pt.prod.root_pid = pt.root_pid;
 	pt.prod.mode = "ptrace";
 	pt.prod.idle_w = pt.opts.idle_w;
+	opc_producer_job(&pt.prod, &job, getenv);
 }
 
 /* Every name given out in this run: a pid the kernel hands out again
