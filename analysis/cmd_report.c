@@ -318,7 +318,7 @@ struct rank_sum {
  * time) and max/mean busy time: *slowest -1 without ranks. */
 static struct rank_sum *rank_sums(const struct opc_profile *p, long *slowest, double *imbalance)
 {
-	const struct opc_job *j = &p->job;
+	const struct opc_ranks *j = &p->job;
 	struct rank_sum *rs = calloc(j->nranks ? j->nranks : 1, sizeof(*rs));
 	double sum = 0, max = -1;
 
@@ -372,7 +372,7 @@ static void rank_list(char *buf, size_t len, const long *r, size_t n)
 
 static void print_job_header(const struct opc_profile *p)
 {
-	const struct opc_job *j = &p->job;
+	const struct opc_ranks *j = &p->job;
 	char ranks[512];
 
 	if (j->nranks == 0 && !j->mixed)
@@ -405,7 +405,7 @@ static void print_job_header(const struct opc_profile *p)
 
 static void print_job_footer(const struct opc_profile *p)
 {
-	const struct opc_job *j = &p->job;
+	const struct opc_ranks *j = &p->job;
 	long slowest;
 	double imb;
 	struct rank_sum *rs;
@@ -757,7 +757,7 @@ static json_object *rank_array(const long *r, size_t n)
  */
 static void job_json(const struct opc_profile *p, json_object *root)
 {
-	const struct opc_job *j = &p->job;
+	const struct opc_ranks *j = &p->job;
 	json_object *job = json_object_new_object();
 	json_object *ranks = json_object_new_array();
 	json_object *nodes = json_object_new_array();
@@ -809,7 +809,7 @@ static void job_json(const struct opc_profile *p, json_object *root)
 	}
 	json_object_object_add(job, "nodes", nodes);
 	json_object_object_add(root, "job", job);
-	json_object_object_add(root, "incomplete", json_object_new_boolean(opc_job_incomplete(j)));
+	json_object_object_add(root, "incomplete", json_object_new_boolean(opc_ranks_incomplete(j)));
 	json_object_object_add(root, "missing_ranks", rank_array(j->missing, j->nmissing));
 	for (size_t i = 0; i < j->ntruncated; i++) {
 		json_object *o = json_object_new_object();
@@ -1481,7 +1481,7 @@ int cmd_report(int argc, char **argv)
 	} else {
 		pr_err("out of memory");
 	}
-	if (ret == 0 && opc_job_incomplete(&p.job)) {
+	if (ret == 0 && opc_ranks_incomplete(&p.job)) {
 		char ranks[512];
 
 		rank_list(ranks, sizeof(ranks), p.job.missing, p.job.nmissing);

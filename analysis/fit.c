@@ -21,7 +21,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "fit.h"
-#include "job.h"
+#include "ranks.h"
 #include "log.h"
 #include "nnls.h"
 #include "util.h"
@@ -152,7 +152,7 @@ static void machine_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n)
  * from one source.  job: the traces' jobs (ranks of one job are one run,
  * their nodes' energy counted once). */
 static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
-		       const struct opc_job *job, char *err, size_t errlen)
+		       const struct opc_ranks *job, char *err, size_t errlen)
 {
 	snprintf(d->source, sizeof(d->source), "%s", tr[0].energy.source);
 	d->measured = 1;
@@ -379,7 +379,7 @@ static uint64_t energy_span(const struct opc_trace *t)
  * number of rows, or -1.  done[] marks the traces taken.
  */
 static long run_rows(struct opc_fit_data *d, struct opc_trace *tr, size_t n, int **kt,
-		     const struct opc_job *job, size_t first, char *done,
+		     const struct opc_ranks *job, size_t first, char *done,
 		     struct opc_fit_run *run, char *err, size_t errlen)
 {
 	struct opc_trace **mem = calloc(n, sizeof(*mem));
@@ -440,7 +440,7 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 	int **kt = NULL;
 	char **gkeys = NULL, *done = NULL;
 	double calls = 0, ysum = 0;
-	struct opc_job job;
+	struct opc_ranks job;
 	int ret = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -453,13 +453,13 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		return -1;
 	}
 	/* a job's ranks are one run, whatever jobs are given together */
-	if (opc_job_load(&job, tr, n, 1) < 0) {
-		opc_job_free(&job);
+	if (opc_ranks_load(&job, tr, n, 1) < 0) {
+		opc_ranks_free(&job);
 		set_err(err, errlen, "out of memory");
 		return -1;
 	}
 	if (source_load(d, tr, n, &job, err, errlen) < 0) {
-		opc_job_free(&job);
+		opc_ranks_free(&job);
 		return -1;
 	}
 	machine_load(d, tr, n);
@@ -595,7 +595,7 @@ out:
 	free(kt);
 	free(gkeys);
 	free(done);
-	opc_job_free(&job);
+	opc_ranks_free(&job);
 	return ret;
 }
 

@@ -257,7 +257,7 @@ int opc_profile_load_flags(struct opc_profile *p, char **paths, int npaths, unsi
 		if (t->end_ns / 1e9 > p->duration_s)
 			p->duration_s = t->end_ns / 1e9;
 	}
-	if (opc_job_load(&p->job, p->traces, p->ntraces, !!(flags & OPC_LOAD_ALLOW_MIXED)) < 0)
+	if (opc_ranks_load(&p->job, p->traces, p->ntraces, !!(flags & OPC_LOAD_ALLOW_MIXED)) < 0)
 		return -1;
 	p->sums = calloc(p->ntraces ? p->ntraces : 1, sizeof(*p->sums));
 	p->nodes = calloc(p->job.nnodes ? p->job.nnodes : 1, sizeof(*p->nodes));
@@ -1118,7 +1118,7 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 	struct opc_symbolizer *sym = opc_sym_new(t);
 	struct opc_tkeys *it = opc_tkeys_open(t);
 	const struct opc_tkeydef *k;
-	const struct opc_job_trace *jt = &p->job.tr[ti];
+	const struct opc_rank_trace *jt = &p->job.tr[ti];
 	char err[1024], rank[24];
 	int ret = 0;
 
@@ -1259,6 +1259,6 @@ void opc_profile_free(struct opc_profile *p)
 	free(p->traces);
 	free(p->sums);
 	free(p->nodes);
-	opc_job_free(&p->job);
+	opc_ranks_free(&p->job);
 	memset(p, 0, sizeof(*p));
 }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "hashtab.h"
-#include "job.h"
+#include "ranks.h"
 #include "trace.h"
 
 enum opc_group {
@@ -129,7 +129,7 @@ struct opc_profile {
 	double idle_w;		/* idle baseline power, < 0 if not measured */
 	double static_j;	/* idle_w x time covered by energy samples */
 	/* distributed jobs: ranks and nodes (job.h) */
-	struct opc_job job;
+	struct opc_ranks job;
 	struct opc_trace_sum *sums;	/* per trace */
 	struct opc_node_sum *nodes;	/* per job.nodes */
 };

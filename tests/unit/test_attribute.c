@@ -935,9 +935,16 @@ static void test_job_checks(void **state)
 	assert_int_equal(p.job.mixed, 1);
 	assert_null(p.job.id);
 	opc_profile_free(&p);
-	/* a rank and a trace of no job */
+	/* a rank and a trace of no job: the launcher's, at the same time */
 	job_specs(ss, 2);
 	ss[1].info[2] = NULL;
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	assert_string_equal(p.job.id, "77");
+	assert_int_equal(p.job.nranks, 1);
+	assert_int_equal(p.job.tr[1].rank, -1);
+	opc_profile_free(&p);
+	/* ... or of another time: another run */
+	ss[1].start = T0 + S(3600);
 	assert_int_equal(load_specs(ss, 2, &p, 0), -1);
 	opc_profile_free(&p);
 
@@ -951,7 +958,7 @@ static void test_job_checks(void **state)
 	assert_int_equal(p.job.missing[0], 2);
 	assert_int_equal(p.job.ntruncated, 1);
 	assert_int_equal(p.job.truncated[0], 2);
-	assert_true(opc_job_incomplete(&p.job));
+	assert_true(opc_ranks_incomplete(&p.job));
 	opc_profile_free(&p);
 
 	/* rank 0 twice, pids 100 and 101, neither the other's child */

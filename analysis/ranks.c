@@ -1,5 +1,5 @@
 /*
- * job.c - which job, rank and node each trace is of, and whether the
+ * ranks.c - which job, rank and node each trace is of, and whether the
  * traces given together can be one job.
  *
  * A rank's trace carries INFO launcher, rank, world_size, local_rank
@@ -19,6 +19,9 @@
  *   their first collective), so sorted by start, each rank starts before
  *   the ranks before it have all ended;
  * - world sizes that differ, or a rank past the world size.
+ * A trace of no rank given with a job's (the launcher's own process, mpirun
+ * under `opcount record`) is reported with it if it ran while the ranks
+ * did, and refused as another run if not.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -26,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
+#include "ranks.h"
 #include "log.h"
 #include "util.h"
 
@@ -59,7 +62,7 @@ static int same(const char *a, const char *b)
 
 /* The nodes: one per distinct (host, boot id); labels made once all are
  * known (a host name two nodes share gets the boot id's start). */
-static int nodes_load(struct opc_job *j, const struct opc_trace *tr, size_t n)
+static int nodes_load(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 {
 	j->nodes = calloc(n ? n : 1, sizeof(*j->nodes));
 	if (j->nodes == NULL)
@@ -83,7 +86,7 @@ static int nodes_load(struct opc_job *j, const struct opc_trace *tr, size_t n)
 		j->tr[i].node = (int)k;
 	}
 	for (size_t k = 0; k < j->nnodes; k++) {
-		struct opc_job_node *nd = &j->nodes[k];
+		struct opc_rank_node *nd = &j->nodes[k];
 		int shared = 0;
 		size_t len = strlen(nd->host) + 16;
 
@@ -102,7 +105,7 @@ static int nodes_load(struct opc_job *j, const struct opc_trace *tr, size_t n)
 
 /* Traces of one rank from unrelated processes: the first two roots (no
  * parent among the rank's traces) of different pids, or 0. */
-static int rank_unrelated(const struct opc_job *j, const struct opc_trace *tr, size_t n,
+static int rank_unrelated(const struct opc_ranks *j, const struct opc_trace *tr, size_t n,
 			  long rank, size_t *a, size_t *b)
 {
 	size_t root = (size_t)-1;
@@ -142,7 +145,7 @@ static int span_cmp(const void *a, const void *b)
 }
 
 /* The checks of one job (see the top of the file): 0, or -1 refused. */
-static int job_check(struct opc_job *j, const struct opc_trace *tr, size_t n)
+static int job_check(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 {
 	struct span *sp = calloc(j->nranks ? j->nranks : 1, sizeof(*sp));
 	int ret = -1;
@@ -151,12 +154,16 @@ static int job_check(struct opc_job *j, const struct opc_trace *tr, size_t n)
 		pr_err("out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (j->tr[i].world_size != j->tr[0].world_size) {
+	for (size_t i = 0, f = (size_t)-1; i < n; i++) {
+		if (j->tr[i].rank < 0)
+			continue;
+		if (f == (size_t)-1)
+			f = i;
+		if (j->tr[i].world_size != j->tr[f].world_size) {
 			pr_err("%s and %s claim job %s with world sizes %ld and %ld: not one job "
 			       "(--allow-mixed reports them together anyway)",
-			       opc_tty(tr[0].path), opc_tty(tr[i].path), opc_tty(j->id),
-			       j->tr[0].world_size, j->tr[i].world_size);
+			       opc_tty(tr[f].path), opc_tty(tr[i].path), opc_tty(j->id),
+			       j->tr[f].world_size, j->tr[i].world_size);
 			goto out;
 		}
 		if (j->tr[i].world_size >= 0 && j->tr[i].rank >= j->tr[i].world_size) {
@@ -213,8 +220,11 @@ out:
 	return ret;
 }
 
-int opc_job_load(struct opc_job *j, const struct opc_trace *tr, size_t n, int allow_mixed)
+int opc_ranks_load(struct opc_ranks *j, const struct opc_trace *tr, size_t n, int allow_mixed)
 {
+	size_t first = (size_t)-1;	/* the first rank's trace */
+	uint64_t t0 = UINT64_MAX, t1 = 0;	/* the ranks' time */
+
 	memset(j, 0, sizeof(*j));
 	j->world_size = -1;
 	j->ntraces = n;
@@ -224,7 +234,7 @@ int opc_job_load(struct opc_job *j, const struct opc_trace *tr, size_t n, int al
 	if (!j->tr || !j->ranks || !j->truncated || nodes_load(j, tr, n) < 0)
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
-		struct opc_job_trace *jt = &j->tr[i];
+		struct opc_rank_trace *jt = &j->tr[i];
 
 		jt->rank = info_long(&tr[i], "rank");
 		jt->world_size = info_long(&tr[i], "world_size");
@@ -233,17 +243,21 @@ int opc_job_load(struct opc_job *j, const struct opc_trace *tr, size_t n, int al
 		jt->job = jt->rank >= 0 ? opc_trace_info(&tr[i], "job") : NULL;
 		if (jt->rank >= 0 && jt->job == NULL)
 			jt->job = "";	/* a rank of a job without an id */
-		if (!same(jt->job, j->tr[0].job) && !j->mixed) {
+		if (jt->rank < 0)
+			continue;
+		if (first == (size_t)-1)
+			first = i;
+		if (!same(jt->job, j->tr[first].job) && !j->mixed) {
 			if (!allow_mixed) {
 				pr_err("%s (job %s) and %s (job %s) are not of one job: report one "
 				       "job's traces, or add --allow-mixed",
-				       opc_tty(tr[0].path), opc_tty(job_name(j->tr[0].job)),
+				       opc_tty(tr[first].path), opc_tty(job_name(j->tr[first].job)),
 				       opc_tty(tr[i].path), opc_tty(job_name(jt->job)));
 				return -1;
 			}
 			j->mixed = 1;
 		}
-		if (jt->rank >= 0) {
+		{
 			size_t r;
 
 			for (r = 0; r < j->nranks && j->ranks[r] != jt->rank; r++)
@@ -255,11 +269,34 @@ int opc_job_load(struct opc_job *j, const struct opc_trace *tr, size_t n, int al
 			if (jt->world_size > j->world_size)
 				j->world_size = jt->world_size;
 		}
+		if (tr[i].hdr.start_realtime_ns < t0)
+			t0 = tr[i].hdr.start_realtime_ns;
+		if (tr[i].hdr.start_realtime_ns + tr[i].end_ns > t1)
+			t1 = tr[i].hdr.start_realtime_ns + tr[i].end_ns;
+	}
+	/* A trace of no rank beside a job's: the launcher's own processes
+	 * (mpirun under `opcount record`, its daemons) run while the ranks
+	 * do, and are reported with them; one of another time is another run. */
+	for (size_t i = 0; i < n && first != (size_t)-1 && !j->mixed; i++) {
+		uint64_t u0 = tr[i].hdr.start_realtime_ns, u1 = u0 + tr[i].end_ns;
+
+		if (j->tr[i].rank >= 0)
+			continue;
+		if (u0 < t1 && t0 < u1)
+			continue;
+		if (!allow_mixed) {
+			pr_err("%s (no rank of a job) did not run while the ranks of job %s did "
+			       "(%s...): not one run; report one job's traces, or add "
+			       "--allow-mixed", opc_tty(tr[i].path),
+			       opc_tty(job_name(j->tr[first].job)), opc_tty(tr[first].path));
+			return -1;
+		}
+		j->mixed = 1;
 	}
 	qsort(j->ranks, j->nranks, sizeof(long), long_cmp);
-	if (!j->mixed && n && j->tr[0].job) {
-		j->id = j->tr[0].job;
-		j->launcher = j->tr[0].launcher;
+	if (!j->mixed && first != (size_t)-1) {
+		j->id = j->tr[first].job;
+		j->launcher = j->tr[first].launcher;
 		if (job_check(j, tr, n) < 0)
 			return -1;
 	}
@@ -280,7 +317,7 @@ nomem:
 	return -1;
 }
 
-void opc_job_free(struct opc_job *j)
+void opc_ranks_free(struct opc_ranks *j)
 {
 	for (size_t k = 0; k < j->nnodes; k++)
 		free(j->nodes[k].label);

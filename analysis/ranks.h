@@ -1,31 +1,31 @@
 /*
- * job.h - the ranks of a distributed job and the nodes they ran on, from
+ * ranks.h - the ranks of a distributed job and the nodes they ran on, from
  * the traces' INFO (rank, world_size, local_rank, job, launcher, host,
  * boot_id), checked to be one job.
  */
-#ifndef OPC_JOB_H
-#define OPC_JOB_H
+#ifndef OPC_RANKS_H
+#define OPC_RANKS_H
 
 #include <stddef.h>
 
 #include "trace.h"
 
-struct opc_job_trace {
+struct opc_rank_trace {
 	long rank, world_size, local_rank;	/* -1: unknown (not a rank trace) */
 	const char *job, *launcher;		/* the trace's INFO, or NULL */
 	int node;				/* into opc_job.nodes; -1: unknown */
 };
 
 /* A node: host name + boot id (never the rank's environment alone). */
-struct opc_job_node {
+struct opc_rank_node {
 	const char *host, *boot_id;	/* the first trace's INFO */
 	char *label;			/* the host, or host/boot id where two share it */
 };
 
-struct opc_job {
-	struct opc_job_trace *tr;	/* one per trace */
+struct opc_ranks {
+	struct opc_rank_trace *tr;	/* one per trace */
 	size_t ntraces;
-	struct opc_job_node *nodes;
+	struct opc_rank_node *nodes;
 	size_t nnodes;
 	const char *id, *launcher;	/* of the job; NULL: no rank trace, or mixed */
 	int mixed;			/* several jobs, or jobs and other traces (--allow-mixed) */
@@ -43,12 +43,12 @@ struct opc_job {
  * different jobs, or traces that claim one job but cannot be one (a rank
  * twice from unrelated processes, ranks apart in time, world sizes that
  * differ, a rank past the world size) are refused: -1 after an error
- * that names the traces.  0 otherwise (free with opc_job_free either way).
+ * that names the traces.  0 otherwise (free with opc_ranks_free either way).
  */
-int opc_job_load(struct opc_job *j, const struct opc_trace *tr, size_t n, int allow_mixed);
-void opc_job_free(struct opc_job *j);
+int opc_ranks_load(struct opc_ranks *j, const struct opc_trace *tr, size_t n, int allow_mixed);
+void opc_ranks_free(struct opc_ranks *j);
 /* Missing or truncated ranks. */
-static inline int opc_job_incomplete(const struct opc_job *j)
+static inline int opc_ranks_incomplete(const struct opc_ranks *j)
 {
 	return j->nmissing || j->ntruncated;
 }
