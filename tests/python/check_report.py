@@ -29,8 +29,9 @@ estimated.  Counts are compared as exact integers.
   check_report.py rows REPORT.json FIELD
       Print "FIELD-value calls flops nested iface" per row, for messages.
   check_report.py sum REPORT.json COLUMN
-      Print the sum of COLUMN over the rows that are not nested nor a
-      layer's own time (the outside row included: energy_j sums to the total).
+      Print the sum of COLUMN over the rows that are not nested, nor a
+      layer's own time unless COLUMN is energy_j (whose sum, the outside
+      row and the layers' own time included, is the total energy).
 
 Distributed jobs (opcount report run.rank*.opc): rows carry rank (an
 integer, "*" when the row's keys are of several ranks, null for no rank)
@@ -316,7 +317,7 @@ def main(argv):
     if cmd == "sum" and len(argv) == 4:
         total = 0
         for r in data.get("rows", []):
-            if r.get("nested") or r.get("other_ops"):
+            if r.get("nested") or (r.get("other_ops") and argv[3] != "energy_j"):
                 continue
             total += r.get(argv[3]) or 0
         print(repr(total) if isinstance(total, float) else total)
