@@ -259,15 +259,124 @@ static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const i
 	return 0;
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sample i of trace t in real time. */
+static uint64_t sample_ns(const struct opc_trace *t, size_t i)
+{
+	return t->hdr.start_realtime_ns + t->energy.t_ns[i];
+}
+
+/*
+ * Energy rows of a job's node, whose counter each of its ranks read
+ * (mem[0..nmem)): the time line cut at every sample of every rank, each
+ * stretch a row whose energy is taken once, from the shortest sampling
+ * interval of any rank that covers it, prorated by time (as the report
+ * counts a node's energy: analysis/attribute.c, node_sweep), and whose
+ * calls are every rank's in that stretch, by overlap.  Stretches no rank
+ * sampled are left out.  The number of rows, or -1 with err.
+ */
+static long node_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts, size_t nmem,
+		      struct opc_fit_run *run, char *err, size_t errlen)
+{
+	size_t nb = 0, r0 = d->nrows;
+	uint64_t *b = NULL;
+	size_t *at = calloc(nmem, sizeof(size_t)), *ci = calloc(nmem, sizeof(size_t));
+	struct entries *en = calloc(nmem, sizeof(*en));
+	long ret = -1;
+
+	for (size_t m = 0; m < nmem; m++)
+		nb += mem[m]->energy.nsamples;
+	b = malloc((nb ? nb : 1) * sizeof(*b));
+	if (!b || !at || !ci || !en) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	nb = 0;
+	for (size_t m = 0; m < nmem; m++) {
+		en[m].have = (size_t)-1;
+		at[m] = 1;
+		for (size_t i = 0; i < mem[m]->energy.nsamples; i++)
+			b[nb++] = sample_ns(mem[m], i);
+	}
+	qsort(b, nb, sizeof(*b), u64_cmp);
+	for (size_t k = 1; k < nb; k++) {
+		uint64_t x = b[k - 1], y = b[k];
+		double best = INFINITY, e = 0, busy = 0, *row;
+
+		if (y == x)
+			continue;
+		for (size_t m = 0; m < nmem; m++) {
+			const struct opc_trace *t = mem[m];
+			size_t i = at[m];
+
+			while (i < t->energy.nsamples && sample_ns(t, i) <= x)
+				i++;
+			at[m] = i;
+			if (i >= t->energy.nsamples || sample_ns(t, i - 1) > x)
+				continue;
+			double len = (double)(sample_ns(t, i) - sample_ns(t, i - 1));
+
+			if (len < best) {
+				best = len;
+				e = (t->energy.total[i] - t->energy.total[i - 1]) * (double)(y - x) / len;
+			}
+		}
+		if (best == INFINITY)
+			continue;	/* no rank sampled it */
+		row = &d->x[d->nrows * d->nfeat];
+		d->y[d->nrows] = e;
+		row[OPC_FX_SECONDS(d)] = (y - x) / 1e9;
+		for (size_t m = 0; m < nmem; m++) {
+			struct opc_trace *u = mem[m];
+			int64_t ua = (int64_t)(x - u->hdr.start_realtime_ns);
+			int64_t ub = (int64_t)(y - u->hdr.start_realtime_ns);
+
+			if (x < u->hdr.start_realtime_ns && y <= u->hdr.start_realtime_ns)
+				continue;
+			if (x < u->hdr.start_realtime_ns)
+				ua = 0;
+			while (ci[m] < u->nintervals && (int64_t)u->intervals[ci[m]].t_end_ns <= ua)
+				ci[m]++;
+			for (size_t c = ci[m]; c < u->nintervals &&
+			     (int64_t)u->intervals[c].t_begin_ns < ub; c++) {
+				const struct opc_tinterval *iv = &u->intervals[c];
+				int64_t lo = (int64_t)iv->t_begin_ns > ua ? (int64_t)iv->t_begin_ns : ua;
+				int64_t hi = (int64_t)iv->t_end_ns < ub ? (int64_t)iv->t_end_ns : ub;
+				double w = iv->t_end_ns > iv->t_begin_ns ?
+					(double)(hi > lo ? hi - lo : 0) /
+					(iv->t_end_ns - iv->t_begin_ns) : 1;
+
+				if (w > 0 && row_add_interval(d, u, kts[m], c, &en[m], w, row, &busy,
+							      err, errlen))
+					goto out;
+			}
+		}
+		run->busy_s += busy;
+		d->nrows++;
+	}
+	ret = (long)(d->nrows - r0);
+out:
+	for (size_t m = 0; en && m < nmem; m++) {
+		opc_tentries_free(&en[m].es);
+		opc_trace_close(mem[m]);
+	}
+	free(en);
+	free(b);
+	free(at);
+	free(ci);
+	return ret;
+}
+
 /* Rows of one trace: energy sample intervals, or INTERVAL records.  The
- * number of rows, or -1 with a message in err (the file changed).
- *
- * Energy rows of a job's node: the node's counter is read by each of its
- * ranks, so its rows are the sampling intervals of one of them, the owner
- * (the one whose samples cover the longest time), and the other ranks'
- * calls (mem[1..nmem)) go into them by their overlap in real time; what
- * they did outside the owner's time is left out.  A plain trace is a node
- * of its own (nmem 1). */
+ * number of rows, or -1 with a message in err (the file changed).  With
+ * several traces (a job's ranks on one node, mem[0..nmem)): energy rows
+ * as node_rows makes them, time rows each trace's own. */
 static long trace_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts, size_t nmem,
 		       struct opc_fit_run *run, char *err, size_t errlen)
 {
@@ -276,15 +385,13 @@ static long trace_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts
 	struct entries en = { { NULL, 0, 0, NULL, 0 }, (size_t)-1 };
 	long ret = -1;
 
+	if (d->target == OPC_FIT_ENERGY && nmem > 1)
+		return node_rows(d, mem, kts, nmem, run, err, errlen);
 	if (d->target == OPC_FIT_ENERGY) {
 		const struct opc_tenergy *tn = &t->energy;
 		double carry = 0;
-		size_t *ci = calloc(nmem, sizeof(size_t));
+		size_t ci = 0;
 
-		if (ci == NULL) {
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
 		for (size_t i = 1; i < tn->nsamples; i++) {
 			uint64_t a = tn->t_ns[i - 1], b = tn->t_ns[i];
 			double *row, busy = 0;
@@ -297,44 +404,22 @@ static long trace_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts
 			d->y[d->nrows] = tn->total[i] - tn->total[i - 1] + carry;
 			carry = 0;
 			row[OPC_FX_SECONDS(d)] = (b - a) / 1e9;
-			for (size_t m = 0; m < nmem; m++) {
-				struct opc_trace *u = mem[m];
-				/* the window in u's clock: shifted by the starts */
-				int64_t off = (int64_t)(t->hdr.start_realtime_ns -
-							u->hdr.start_realtime_ns);
-				int64_t ua = (int64_t)a + off, ub = (int64_t)b + off;
+			while (ci < t->nintervals && t->intervals[ci].t_end_ns <= a)
+				ci++;
+			for (size_t c = ci; c < t->nintervals && t->intervals[c].t_begin_ns < b; c++) {
+				const struct opc_tinterval *iv = &t->intervals[c];
+				uint64_t lo = iv->t_begin_ns > a ? iv->t_begin_ns : a;
+				uint64_t hi = iv->t_end_ns < b ? iv->t_end_ns : b;
+				double w = iv->t_end_ns > iv->t_begin_ns ?
+					(double)(hi > lo ? hi - lo : 0) /
+					(iv->t_end_ns - iv->t_begin_ns) : 1;
 
-				if (nmem > 1)
-					en.have = (size_t)-1;	/* entries are of one trace */
-				if (ub <= 0)
-					continue;
-				if (ua < 0)
-					ua = 0;
-				while (ci[m] < u->nintervals &&
-				       (int64_t)u->intervals[ci[m]].t_end_ns <= ua)
-					ci[m]++;
-				for (size_t c = ci[m]; c < u->nintervals &&
-				     (int64_t)u->intervals[c].t_begin_ns < ub; c++) {
-					const struct opc_tinterval *iv = &u->intervals[c];
-					int64_t lo = (int64_t)iv->t_begin_ns > ua ?
-						     (int64_t)iv->t_begin_ns : ua;
-					int64_t hi = (int64_t)iv->t_end_ns < ub ?
-						     (int64_t)iv->t_end_ns : ub;
-					double w = iv->t_end_ns > iv->t_begin_ns ?
-						(double)(hi > lo ? hi - lo : 0) /
-						(iv->t_end_ns - iv->t_begin_ns) : 1;
-
-					if (row_add_interval(d, u, kts[m], c, &en, w, row, &busy, err,
-							     errlen)) {
-						free(ci);
-						goto out;
-					}
-				}
+				if (row_add_interval(d, t, kts[0], c, &en, w, row, &busy, err, errlen))
+					goto out;
 			}
 			run->busy_s += busy;
 			d->nrows++;
 		}
-		free(ci);
 	} else {
 		for (size_t m = 0; m < nmem; m++) {
 			t = mem[m];
@@ -365,17 +450,9 @@ out:
 	return ret;
 }
 
-/* The time trace t's energy samples cover. */
-static uint64_t energy_span(const struct opc_trace *t)
-{
-	const struct opc_tenergy *en = &t->energy;
-
-	return en->nsamples > 1 ? en->t_ns[en->nsamples - 1] - en->t_ns[0] : 0;
-}
-
 /*
  * The rows of run `first` (a trace, with every trace of its job when it
- * is a rank's): one node at a time, its owner first (trace_rows).  The
+ * is a rank's): one node at a time (trace_rows).  The
  * number of rows, or -1.  done[] marks the traces taken.
  */
 static long run_rows(struct opc_fit_data *d, struct opc_trace *tr, size_t n, int **kt,
@@ -393,7 +470,7 @@ static long run_rows(struct opc_fit_data *d, struct opc_trace *tr, size_t n, int
 		goto out;
 	}
 	for (size_t i = first; i < n && rows >= 0; i++) {
-		size_t nm = 0, owner = 0;
+		size_t nm = 0;
 		int node = job->tr[i].node;
 		long r;
 
@@ -410,19 +487,8 @@ static long run_rows(struct opc_fit_data *d, struct opc_trace *tr, size_t n, int
 			if (d->target == OPC_FIT_ENERGY && k != i && !tr[k].energy.measured)
 				continue;	/* an estimate: per process, its own rows */
 			done[k] = 1;
-			if (nm && energy_span(&tr[k]) > energy_span(mem[owner]))
-				owner = nm;
 			mem[nm] = &tr[k];
 			kts[nm++] = kt[k];
-		}
-		if (owner) {	/* the owner's grid: first */
-			struct opc_trace *tt = mem[0];
-			int *tk = kts[0];
-
-			mem[0] = mem[owner];
-			kts[0] = kts[owner];
-			mem[owner] = tt;
-			kts[owner] = tk;
 		}
 		r = trace_rows(d, mem, kts, nm, run, err, errlen);
 		rows = r < 0 ? -1 : rows + r;
@@ -497,8 +563,9 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			goto out;
 		}
 		opc_trace_close(t);
-		maxrows += target == OPC_FIT_ENERGY ?
-			(t->energy.nsamples ? t->energy.nsamples - 1 : 0) : t->nintervals;
+		/* (a node's rows are the stretches between its ranks' samples:
+		 * fewer than all their samples) */
+		maxrows += target == OPC_FIT_ENERGY ? t->energy.nsamples : t->nintervals;
 	}
 	if (d->ntypes == 0) {
 		set_err(err, errlen, "no intercepted calls in %s%s: nothing to fit", tr[0].path,

@@ -17,7 +17,9 @@
  *   parent among them; two roots with different pids are two runs;
  * - ranks apart in time: the ranks of a job run together (they meet in
  *   their first collective), so sorted by start, each rank starts before
- *   the ranks before it have all ended;
+ *   the ranks before it have all ended, or within a second of it (a short
+ *   program's ranks, launched one after the other on a busy node, may
+ *   each end before the next starts);
  * - world sizes that differ, or a rank past the world size.
  * A trace of no rank given with a job's (the launcher's own process, mpirun
  * under `opcount record`) is reported with it if it ran while the ranks
@@ -131,6 +133,8 @@ static int rank_unrelated(const struct opc_ranks *j, const struct opc_trace *tr,
 	return 0;
 }
 
+#define RANK_GAP_NS	1000000000ull	/* between ranks of one job, at most */
+
 struct span {
 	long rank;
 	uint64_t t0, t1;
@@ -204,9 +208,9 @@ static int job_check(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 	for (size_t r = 1, by = 0; r < j->nranks; r++) {
 		if (sp[r - 1].t1 > sp[by].t1)
 			by = r - 1;
-		if (sp[r].t0 >= sp[by].t1) {
+		if (sp[r].t0 > sp[by].t1 + RANK_GAP_NS) {
 			pr_err("%s (rank %ld) started %.3f s after %s (rank %ld) and every rank "
-			       "before it had ended: ranks apart in time are not one job %s "
+			       "before it had ended (> 1 s): ranks apart in time are not one job %s "
 			       "(two runs?  --allow-mixed reports them together anyway)",
 			       opc_tty(tr[sp[r].trace].path), sp[r].rank,
 			       (sp[r].t0 - sp[by].t1) / 1e9, opc_tty(tr[sp[by].trace].path),

@@ -19,6 +19,9 @@
 #              program run alone, the ranks' and nodes' JSON too
 #              (check_report.py validate); the footer names the slowest
 #              rank and the imbalance, the header the job
+#  fit         `opcount fit` of two jobs' traces: two runs, each job's
+#              energy its nodes' as the report counts it (0.01%), its FLOPs
+#              the job's (1%)
 #  mixed       a rank of another job is refused (exit 1, both jobs and
 #              files named) unless --allow-mixed
 #  incomplete  rank 2 missing and rank 3 truncated (its END cut off): both
@@ -195,6 +198,34 @@ t=$($CHECK_REPORT get "$d/node.json" totals.energy_j)
 within "$(awk -v a="$ea" -v b="$eb" 'BEGIN { printf "%.12g", a + b }')" "$t" 0.0001 &&
 	ok "two nodes: the job's energy $t J = node a $ea J + node b $eb J" ||
 	bad "two nodes: the job's energy $t J is not node a $ea J + node b $eb J"
+
+# ---- fit: a job is one run ---------------------------------------------------
+# A node's rows are the stretches between its ranks' samples, each one's
+# energy taken once, its calls every rank's: the run's energy is the
+# job's as the report counts it (0.01%), its FLOPs the job's but for
+# calls outside every sample (1%).
+"$OPC" fit "$tmp/one"/run.rank*.opc "$d"/run.rank*.opc --format json >"$d/fit.json" 2>"$d/fit.err" ||
+	fail "fit of two jobs exited $?: $(cat "$d/fit.err")"
+grep -q "ran at the same time" "$d/fit.err" && bad "fit: warns that a job's ranks overlap: $(cat "$d/fit.err")"
+$PY - "$d/fit.json" "$tmp/one/site.json" "$d/node.json" <<'PYEOF' && ok "fit: $(cat "$d/fit.txt")" || bad "fit: $(cat "$d/fit.txt")"
+import json, sys
+fit = json.load(open(sys.argv[1]))
+out, good = [], True
+runs = fit["runs"]
+if len(runs) != 2:
+    out.append("%d runs, not 2 (one per job)" % len(runs))
+    good = False
+for run, rep in zip(runs, sys.argv[2:]):
+    r = json.load(open(rep))
+    e, f = r["totals"]["energy_j"], r["totals"]["flops"]
+    ok_e = abs(run["measured"] - e) <= 1e-4 * e
+    ok_f = abs(run["flops"] - f) <= 0.01 * f
+    good &= ok_e and ok_f
+    out.append("%s: %.6f J of the job's %.6f J, %.0f FLOPs of %d" %
+               (run["path"].split("/")[-1], run["measured"], e, run["flops"], f))
+open(sys.argv[1].replace(".json", ".txt"), "w").write("; ".join(out))
+sys.exit(0 if good else 1)
+PYEOF
 
 # ---- mixed jobs -------------------------------------------------------------
 d1=$tmp/one
