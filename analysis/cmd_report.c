@@ -421,7 +421,12 @@ static void print_job_footer(const struct opc_profile *p)
 				       imb, j->nranks);
 		free(rs);
 	}
-	for (size_t k = 0; k < j->nnodes && p->have_energy && (j->nranks || j->nnodes > 1); k++) {
+	int joint = 0;
+
+	for (size_t k = 0; k < j->nnodes; k++)
+		joint |= p->nodes[k].joint;
+	for (size_t k = 0; k < j->nnodes && p->have_energy && (j->nranks || j->nnodes > 1 || joint);
+	     k++) {
 		const struct opc_node_sum *ns = &p->nodes[k];
 
 		if (!ns->have_energy)
