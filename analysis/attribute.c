@@ -48,6 +48,7 @@
 #include "attribute.h"
 #include "hashtab.h"
 #include "log.h"
+#include "ranks.h"
 #include "util.h"
 
 /*
@@ -715,71 +716,29 @@ static double overlap_ns(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	return hi > lo ? (double)(hi - lo) : 0;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * The counter's delta over the union of the times the traces' samples
- * cover: the time line cut at every sample of every trace, each stretch
- * taken once, from the shortest interval of any trace that covers it,
- * prorated by time (exact where the power is constant inside an
- * interval).  cum[i]: trace i's host pool, cumulative per sample.
+ * cover: each stretch of the node's time line once (opc_sweep), from the
+ * shortest interval that covers it, prorated by time (exact where the
+ * power is constant inside an interval).  cum[i]: trace i's host pool,
+ * cumulative per sample.  NAN out of memory.
  */
 static double node_sweep(struct opc_trace **ts, size_t n, double *const *cum, double *covered_s)
 {
-	size_t nb = 0, *at = calloc(n ? n : 1, sizeof(size_t));
-	uint64_t *b;
+	struct opc_sweep sw;
+	uint64_t x, y;
+	size_t t, i;
 	double j = 0, cov = 0;
 
-	for (size_t i = 0; i < n; i++)
-		nb += ts[i]->energy.nsamples;
-	b = malloc((nb ? nb : 1) * sizeof(*b));
-	if (b == NULL || at == NULL) {
-		free(b);
-		free(at);
+	if (opc_sweep_init(&sw, ts, n) < 0)
 		return NAN;
+	while (opc_sweep_next(&sw, &x, &y, &t, &i)) {
+		double len = (double)(real_ns(ts[t], i) - real_ns(ts[t], i - 1));
+
+		j += (cum[t][i] - cum[t][i - 1]) * (double)(y - x) / len;
+		cov += (y - x) / 1e9;
 	}
-	nb = 0;
-	for (size_t i = 0; i < n; i++)
-		for (size_t s = 0; s < ts[i]->energy.nsamples; s++)
-			b[nb++] = real_ns(ts[i], s);
-	qsort(b, nb, sizeof(*b), u64_cmp);
-	for (size_t i = 0; i < n; i++)
-		at[i] = 1;
-	for (size_t s = 1; s < nb; s++) {
-		uint64_t x = b[s - 1], y = b[s];
-		double best_len = INFINITY, e = 0;
-
-		if (y == x)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			const struct opc_trace *t = ts[i];
-			size_t m = at[i];
-
-			/* the first interval of t that ends after x */
-			while (m < t->energy.nsamples && real_ns(t, m) <= x)
-				m++;
-			at[i] = m;
-			if (m >= t->energy.nsamples || real_ns(t, m - 1) > x)
-				continue;	/* t does not cover [x, y] */
-			double len = (double)(real_ns(t, m) - real_ns(t, m - 1));
-
-			if (len < best_len) {
-				best_len = len;
-				e = (cum[i][m] - cum[i][m - 1]) * (double)(y - x) / len;
-			}
-		}
-		if (best_len < INFINITY) {
-			j += e;
-			cov += (y - x) / 1e9;
-		}
-	}
-	free(b);
-	free(at);
+	opc_sweep_free(&sw);
 	*covered_s = cov;
 	return j;
 }

@@ -259,88 +259,46 @@ static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const i
 	return 0;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sample i of trace t in real time. */
-static uint64_t sample_ns(const struct opc_trace *t, size_t i)
-{
-	return t->hdr.start_realtime_ns + t->energy.t_ns[i];
-}
-
 /*
  * Energy rows of a job's node, whose counter each of its ranks read
- * (mem[0..nmem)): the time line cut at every sample of every rank, each
- * stretch a row whose energy is taken once, from the shortest sampling
- * interval of any rank that covers it, prorated by time (as the report
- * counts a node's energy: analysis/attribute.c, node_sweep), and whose
- * calls are every rank's in that stretch, by overlap.  Stretches no rank
- * sampled are left out.  The number of rows, or -1 with err.
+ * (mem[0..nmem)): each stretch of the node's time line (opc_sweep) a row
+ * whose energy is taken once, from the shortest sampling interval of any
+ * rank that covers it, prorated by time (as the report counts a node's
+ * energy: attribute.c, node_sweep), and whose calls are every rank's in
+ * that stretch, by overlap.  Stretches no rank sampled are left out.  The
+ * number of rows, or -1 with err.
  */
 static long node_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts, size_t nmem,
 		      struct opc_fit_run *run, char *err, size_t errlen)
 {
-	size_t nb = 0, r0 = d->nrows;
-	uint64_t *b = NULL;
-	size_t *at = calloc(nmem, sizeof(size_t)), *ci = calloc(nmem, sizeof(size_t));
+	size_t r0 = d->nrows, *ci = calloc(nmem, sizeof(size_t)), tm, i;
 	struct entries *en = calloc(nmem, sizeof(*en));
+	struct opc_sweep sw = { NULL };
+	uint64_t x, y;
 	long ret = -1;
 
-	for (size_t m = 0; m < nmem; m++)
-		nb += mem[m]->energy.nsamples;
-	b = malloc((nb ? nb : 1) * sizeof(*b));
-	if (!b || !at || !ci || !en) {
+	if (!ci || !en || opc_sweep_init(&sw, mem, nmem) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	nb = 0;
-	for (size_t m = 0; m < nmem; m++) {
+	for (size_t m = 0; m < nmem; m++)
 		en[m].have = (size_t)-1;
-		at[m] = 1;
-		for (size_t i = 0; i < mem[m]->energy.nsamples; i++)
-			b[nb++] = sample_ns(mem[m], i);
-	}
-	qsort(b, nb, sizeof(*b), u64_cmp);
-	for (size_t k = 1; k < nb; k++) {
-		uint64_t x = b[k - 1], y = b[k];
-		double best = INFINITY, e = 0, busy = 0, *row;
+	while (opc_sweep_next(&sw, &x, &y, &tm, &i)) {
+		const struct opc_tenergy *te = &mem[tm]->energy;
+		double *row = &d->x[d->nrows * d->nfeat], busy = 0;
 
-		if (y == x)
-			continue;
-		for (size_t m = 0; m < nmem; m++) {
-			const struct opc_trace *t = mem[m];
-			size_t i = at[m];
-
-			while (i < t->energy.nsamples && sample_ns(t, i) <= x)
-				i++;
-			at[m] = i;
-			if (i >= t->energy.nsamples || sample_ns(t, i - 1) > x)
-				continue;
-			double len = (double)(sample_ns(t, i) - sample_ns(t, i - 1));
-
-			if (len < best) {
-				best = len;
-				e = (t->energy.total[i] - t->energy.total[i - 1]) * (double)(y - x) / len;
-			}
-		}
-		if (best == INFINITY)
-			continue;	/* no rank sampled it */
-		row = &d->x[d->nrows * d->nfeat];
-		d->y[d->nrows] = e;
+		d->y[d->nrows] = (te->total[i] - te->total[i - 1]) * (double)(y - x) /
+				 (te->t_ns[i] - te->t_ns[i - 1]);
 		row[OPC_FX_SECONDS(d)] = (y - x) / 1e9;
 		for (size_t m = 0; m < nmem; m++) {
 			struct opc_trace *u = mem[m];
-			int64_t ua = (int64_t)(x - u->hdr.start_realtime_ns);
-			int64_t ub = (int64_t)(y - u->hdr.start_realtime_ns);
+			uint64_t u0 = u->hdr.start_realtime_ns;
+			/* the stretch in u's clock */
+			int64_t ua = x > u0 ? (int64_t)(x - u0) : 0;
+			int64_t ub = y > u0 ? (int64_t)(y - u0) : 0;
 
-			if (x < u->hdr.start_realtime_ns && y <= u->hdr.start_realtime_ns)
+			if (ub == 0)
 				continue;
-			if (x < u->hdr.start_realtime_ns)
-				ua = 0;
 			while (ci[m] < u->nintervals && (int64_t)u->intervals[ci[m]].t_end_ns <= ua)
 				ci[m]++;
 			for (size_t c = ci[m]; c < u->nintervals &&
@@ -366,9 +324,8 @@ out:
 		opc_tentries_free(&en[m].es);
 		opc_trace_close(mem[m]);
 	}
+	opc_sweep_free(&sw);
 	free(en);
-	free(b);
-	free(at);
 	free(ci);
 	return ret;
 }

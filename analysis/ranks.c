@@ -25,6 +25,7 @@
  * under `opcount record`) is reported with it if it ran while the ranks
  * did, and refused as another run if not.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -331,4 +332,83 @@ void opc_ranks_free(struct opc_ranks *j)
 	free(j->missing);
 	free(j->truncated);
 	memset(j, 0, sizeof(*j));
+}
+
+/* ---- a node's time line (ranks.h) ---- */
+
+static uint64_t sample_ns(const struct opc_trace *t, size_t i)
+{
+	return t->hdr.start_realtime_ns + t->energy.t_ns[i];
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int opc_sweep_init(struct opc_sweep *s, struct opc_trace *const *ts, size_t n)
+{
+	size_t nb = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->ts = ts;
+	s->n = n;
+	for (size_t i = 0; i < n; i++)
+		nb += ts[i]->energy.nsamples;
+	s->b = malloc((nb ? nb : 1) * sizeof(*s->b));
+	s->at = malloc((n ? n : 1) * sizeof(*s->at));
+	if (s->b == NULL || s->at == NULL) {
+		opc_sweep_free(s);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		s->at[i] = 1;
+		for (size_t k = 0; k < ts[i]->energy.nsamples; k++)
+			s->b[s->nb++] = sample_ns(ts[i], k);
+	}
+	qsort(s->b, s->nb, sizeof(*s->b), u64_cmp);
+	s->k = 0;
+	return 0;
+}
+
+int opc_sweep_next(struct opc_sweep *s, uint64_t *x, uint64_t *y, size_t *t, size_t *i)
+{
+	while (++s->k < s->nb) {
+		uint64_t a = s->b[s->k - 1], b = s->b[s->k], best = UINT64_MAX;
+
+		if (b == a)
+			continue;
+		for (size_t m = 0; m < s->n; m++) {
+			const struct opc_trace *u = s->ts[m];
+			size_t q = s->at[m];
+
+			/* the first interval of u that ends after a */
+			while (q < u->energy.nsamples && sample_ns(u, q) <= a)
+				q++;
+			s->at[m] = q;
+			if (q >= u->energy.nsamples || sample_ns(u, q - 1) > a)
+				continue;	/* u does not cover [a, b] */
+			if (sample_ns(u, q) - sample_ns(u, q - 1) < best) {
+				best = sample_ns(u, q) - sample_ns(u, q - 1);
+				*t = m;
+				*i = q;
+			}
+		}
+		if (best == UINT64_MAX)
+			continue;	/* no trace sampled it */
+		*x = a;
+		*y = b;
+		return 1;
+	}
+	return 0;
+}
+
+void opc_sweep_free(struct opc_sweep *s)
+{
+	free(s->b);
+	free(s->at);
+	s->b = NULL;
+	s->at = NULL;
 }

@@ -53,4 +53,26 @@ static inline int opc_ranks_incomplete(const struct opc_ranks *j)
 	return j->nmissing || j->ntruncated;
 }
 
+/*
+ * The time line of a node's traces cut at every energy sample of every
+ * one (real time: start_realtime_ns + the sample's time), walked stretch
+ * by stretch; each stretch that some trace's sampling interval covers
+ * comes once, with the shortest such interval (the finest power reading
+ * of it).  What a node's energy is counted from, once: the report
+ * (attribute.c) and fit (fit.c) alike.
+ */
+struct opc_sweep {
+	struct opc_trace *const *ts;
+	size_t n;
+	uint64_t *b;		/* every sample, sorted */
+	size_t nb, k;		/* stretch k is [b[k - 1], b[k]] */
+	size_t *at;		/* per trace: its first sample after the stretch's start */
+};
+
+int opc_sweep_init(struct opc_sweep *s, struct opc_trace *const *ts, size_t n);	/* 0 or -ENOMEM */
+/* The next covered stretch [*x, *y] and its interval: trace *t, samples
+ * *i - 1 to *i.  0 when there is none left. */
+int opc_sweep_next(struct opc_sweep *s, uint64_t *x, uint64_t *y, size_t *t, size_t *i);
+void opc_sweep_free(struct opc_sweep *s);
+
 #endif
