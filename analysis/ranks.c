@@ -36,12 +36,16 @@
 #include "log.h"
 #include "util.h"
 
+/* Ranks and world sizes above this are not believed (a trace is anyone's
+ * file): the report lists missing ranks one by one. */
+#define RANK_MAX	(1L << 22)
+
 static long info_long(const struct opc_trace *t, const char *key)
 {
 	const char *s = opc_trace_info(t, key);
 	long v;
 
-	if (s == NULL || opc_parse_long(s, 0, INT_MAX, &v) < 0)
+	if (s == NULL || opc_parse_long(s, 0, RANK_MAX, &v) < 0)
 		return -1;
 	return v;
 }
@@ -106,32 +110,43 @@ static int nodes_load(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 	return 0;
 }
 
-/* Traces of one rank from unrelated processes: the first two roots (no
- * parent among the rank's traces) of different pids, or 0. */
-static int rank_unrelated(const struct opc_ranks *j, const struct opc_trace *tr, size_t n,
-			  long rank, size_t *a, size_t *b)
+/* Traces of one rank (g[0..ng)) from unrelated processes: the first two
+ * roots (no parent among the rank's traces) of different pids, or 0. */
+static int rank_unrelated(const struct opc_trace *tr, const size_t *g, size_t ng, size_t *a,
+			  size_t *b)
 {
 	size_t root = (size_t)-1;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t x = 0; x < ng; x++) {
+		const struct opc_file_header *h = &tr[g[x]].hdr;
 		int parent = 0;
 
-		if (j->tr[i].rank != rank)
-			continue;
-		for (size_t k = 0; k < n && !parent; k++)
-			parent = k != i && j->tr[k].rank == rank && tr[k].hdr.pid == tr[i].hdr.ppid &&
-				 tr[k].hdr.pid != tr[i].hdr.pid;
+		for (size_t y = 0; y < ng && !parent; y++)
+			parent = y != x && tr[g[y]].hdr.pid == h->ppid && tr[g[y]].hdr.pid != h->pid;
 		if (parent)
 			continue;
 		if (root == (size_t)-1) {
-			root = i;
-		} else if (tr[root].hdr.pid != tr[i].hdr.pid) {
+			root = g[x];
+		} else if (tr[root].hdr.pid != h->pid) {
 			*a = root;
-			*b = i;
+			*b = g[x];
 			return 1;
 		}
 	}
 	return 0;
+}
+
+/* Rank traces in order of rank (then of trace), for rank_order */
+static const struct opc_ranks *ordering;
+
+static int rank_order(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	long rx = ordering->tr[x].rank, ry = ordering->tr[y].rank;
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 #define RANK_GAP_NS	1000000000ull	/* between ranks of one job, at most */
@@ -153,9 +168,10 @@ static int span_cmp(const void *a, const void *b)
 static int job_check(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 {
 	struct span *sp = calloc(j->nranks ? j->nranks : 1, sizeof(*sp));
+	size_t *g = malloc((n ? n : 1) * sizeof(*g)), ng = 0;
 	int ret = -1;
 
-	if (sp == NULL) {
+	if (sp == NULL || g == NULL) {
 		pr_err("out of memory");
 		return -1;
 	}
@@ -178,26 +194,32 @@ static int job_check(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 			goto out;
 		}
 	}
-	for (size_t r = 0; r < j->nranks; r++) {
+	/* the rank traces grouped by rank: each group one rank's */
+	for (size_t i = 0; i < n; i++)
+		if (j->tr[i].rank >= 0)
+			g[ng++] = i;
+	ordering = j;
+	qsort(g, ng, sizeof(*g), rank_order);
+	for (size_t x = 0, y, r = 0; x < ng; x = y, r++) {
 		size_t a, b;
 
-		if (rank_unrelated(j, tr, n, j->ranks[r], &a, &b)) {
+		for (y = x + 1; y < ng && j->tr[g[y]].rank == j->tr[g[x]].rank; y++)
+			;
+		if (rank_unrelated(tr, g + x, y - x, &a, &b)) {
 			pr_err("%s (pid %u) and %s (pid %u) both claim rank %ld of job %s but are "
 			       "unrelated processes: not one job (two runs?  --allow-mixed reports "
 			       "them together anyway)", opc_tty(tr[a].path), tr[a].hdr.pid,
-			       opc_tty(tr[b].path), tr[b].hdr.pid, j->ranks[r], opc_tty(j->id));
+			       opc_tty(tr[b].path), tr[b].hdr.pid, j->tr[g[x]].rank, opc_tty(j->id));
 			goto out;
 		}
-		sp[r].rank = j->ranks[r];
+		sp[r].rank = j->tr[g[x]].rank;
 		sp[r].t0 = UINT64_MAX;
-		for (size_t i = 0; i < n; i++) {
-			uint64_t t0 = tr[i].hdr.start_realtime_ns, t1 = t0 + tr[i].end_ns;
+		for (size_t k = x; k < y; k++) {
+			uint64_t t0 = tr[g[k]].hdr.start_realtime_ns, t1 = t0 + tr[g[k]].end_ns;
 
-			if (j->tr[i].rank != j->ranks[r])
-				continue;
 			if (t0 < sp[r].t0) {
 				sp[r].t0 = t0;
-				sp[r].trace = i;
+				sp[r].trace = g[k];
 			}
 			if (t1 > sp[r].t1)
 				sp[r].t1 = t1;
@@ -222,6 +244,7 @@ static int job_check(struct opc_ranks *j, const struct opc_trace *tr, size_t n)
 	ret = 0;
 out:
 	free(sp);
+	free(g);
 	return ret;
 }
 
