@@ -809,7 +809,8 @@ static void job_json(const struct opc_profile *p, json_object *root)
 		json_object_object_add(o, "energy_j", ns->have_energy ? jnum(ns->energy_j) : NULL);
 		json_object_object_add(o, "outside_j", ns->have_energy ? jnum(ns->outside_j) : NULL);
 		json_object_object_add(o, "duration_s", ns->have_energy ? jnum(ns->covered_s) : NULL);
-		json_object_object_add(o, "counted_once", json_object_new_boolean(ns->joint));
+		json_object_object_add(o, "counted_once", json_object_new_boolean(ns->once));
+		json_object_object_add(o, "traces", json_object_new_int64((int64_t)ns->ntraces));
 		json_object_array_add(nodes, o);
 	}
 	json_object_object_add(job, "nodes", nodes);

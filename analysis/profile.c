@@ -134,6 +134,7 @@ static int energy_load(struct opc_profile *p)
 		for (size_t m = 0; m < n; m++)
 			add_trace(p, idx[m], &per[m]);
 		ns->have_energy = 1;
+		ns->once = 1;
 		ns->joint = n > 1;
 		ns->ntraces = n;
 		ns->energy_j = ne.total_j;

@@ -78,7 +78,9 @@ struct opc_trace_sum {
 /* A node's energy in the report: counted once (opc_attribute_node) when
  * its traces were attributed jointly. */
 struct opc_node_sum {
-	int have_energy, joint;
+	int have_energy;
+	int once;		/* a machine-wide counter: its energy counted once */
+	int joint;		/* ... shared by several traces */
 	size_t ntraces;		/* with energy */
 	double energy_j, outside_j, covered_s;
 };
