@@ -899,6 +899,39 @@ static void test_node_apart_and_unknown(void **state)
 	opc_profile_free(&p);
 }
 
+
+/*
+ * Two traces of one node whose intervals do not line up: a's are (0, 1]
+ * and (1, 2], b's start 0.5 s later.  The others' busy time in a window
+ * is prorated by overlap: a busy 0.8 s of each second, b 0.6 s, at 40 W:
+ *   a (0, 1]:     b's first half-interval, 0.3 s: 40 x 0.8 / 1.1
+ *   a (1, 2]:     halves of both of b's, 0.6 s:   40 x 0.8 / 1.4
+ *   b (0.5, 1.5]: halves of both of a's, 0.8 s:   40 x 0.6 / 1.4
+ *   b (1.5, 2.5]: half of a's second, 0.4 s:      40 x 0.6 (1.0 fits)
+ * and the node's counter over (0, 2.5]: 100 J, the rest outside.
+ */
+static void test_node_prorated(void **state)
+{
+	struct spec ss[2];
+	struct opc_profile p;
+	double a = 32 / 1.1 + 32 / 1.4, b = 24 / 1.4 + 24;
+
+	(void)state;
+	node_spec(&ss[0], 0.8, 40, 0);
+	node_spec(&ss[1], 0.6, 40, 0.5);
+	for (int i = 0; i < 2; i++) {
+		ss[i].info[0] = "host=a";
+		ss[i].info[1] = "boot_id=1111aaaa-0000";
+	}
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	NEAR(KEY_J(p.traces[0], 0), a);
+	NEAR(KEY_J(p.traces[1], 0), b);
+	NEAR(p.energy_j, 100);
+	NEAR(p.outside_j, 100 - a - b);
+	NEAR(p.closure_worst_j, 0);
+	opc_profile_free(&p);
+}
+
 /* Four ranks of job 77 (world size 4) on node a, pids 100.. */
 static void job_specs(struct spec *ss, int n)
 {
@@ -1024,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(test_node_oversubscribed),
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_node_apart_and_unknown),
+		cmocka_unit_test(test_node_prorated),
 		cmocka_unit_test(test_job_checks),
 	};
 
