@@ -32,6 +32,14 @@
  * energy then goes to whatever host work ran).  GPU keys of a device with
  * no energy domain get none: the host's energy is not theirs.
  *
+ * Nodes: the traces of one machine (host name + boot id) read the same
+ * machine-wide counter.  opc_attribute_node attributes them together: the
+ * busy time of the other traces in an interval's real-time window (ext,
+ * prorated by overlap) joins its denominator, so that concurrent
+ * processes share the interval's energy by busy time, and the node's
+ * energy is taken once over the union of their times (opc_sweep).  Only
+ * the host pool is joint: GPU pools stay per trace.
+ *
  * Stack samples (ptrace --stacks) take part of the outside energy: a
  * sample at the end of an interval, weighing W seconds of CPU time
  * outside counted calls, gets E x W / (b - a) of what the calls of its
@@ -561,7 +569,8 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 				calls_j += e * share;
 		}
 		/* Closure, from the formula rather than from what is left:
-		 * calls + layers + outside = the interval's energy */
+		 * calls + layers + outside + the node's other traces' share
+		 * = the interval's energy */
 		outside_j = denom > 0 ? e * (len > sum + other ? len - sum - other : 0) / denom : e;
 		others_j = denom > 0 ? e * other / denom : 0;
 		resid = e - calls_j - layers_j - outside_j - others_j;
@@ -806,8 +815,6 @@ int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *
 		formula += per[i].outside_j - per[i].others_j;
 		lo += per[i].outside_lo_j;
 		hi += per[i].outside_hi_j;
-		if (per[i].duration_s > node->covered_s)
-			node->covered_s = per[i].duration_s;
 	}
 	node->attributed_j = attributed;
 	node->outside_j = node->total_j - attributed;
