@@ -34,7 +34,7 @@ need "$PROG"
 unset OMPI_COMM_WORLD_RANK OMPI_COMM_WORLD_SIZE OMPI_COMM_WORLD_LOCAL_RANK PMI_RANK PMI_SIZE \
 	RANK WORLD_SIZE LOCAL_RANK SLURM_PROCID SLURM_STEP_ID SLURM_JOB_ID PMIX_RANK \
 	PMIX_NAMESPACE PBS_JOBID TORCHELASTIC_RUN_ID OMPI_MCA_ess_base_jobid 2>/dev/null
-SECS=0.1
+SECS=0.3	# s per phase: ~1.2 s a rank, so that a stalled fake writer (a loaded machine) stays well inside 1%
 now() { date +%s.%N; }
 
 # rank DIR PC N SIZE JOB HOST BOOT: energy_work as rank N of SIZE of job
