@@ -58,6 +58,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
+            analysis/ranks.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
@@ -244,20 +245,20 @@ TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/lo
               $(TABLE_OBJS)
 
 TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c \
-                         analysis/util.c) $(TRACE_OBJS)
+                         analysis/util.c analysis/ranks.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/job.c common/datadir.c common/log.c \
                          common/trace_write.c common/file.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
-                         analysis/picture.c analysis/util.c) $(TRACE_OBJS)
+                         analysis/picture.c analysis/util.c analysis/ranks.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_picture_OBJS   := $(call cli_objs,analysis/picture.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c common/job.c) $(TRACE_OBJS)
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
                          analysis/util.c analysis/profile.c analysis/attribute.c \
-                         analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
+                         analysis/symbolize.c analysis/ranks.c common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
 TEST_trace_edges_OBJS := $(TRACE_OBJS)
 
@@ -485,7 +486,7 @@ FUZZ_OK = $(eval FUZZ_OK := $$(shell printf 'int LLVMFuzzerTestOneInput(const ch
 fuzz_objs = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
 FUZZ_TRACE_OBJS := $(call fuzz_objs,common/trace_read.c common/trace_write.c common/log.c common/file.c \
                      common/routines.c common/cost.c analysis/profile.c analysis/attribute.c \
-                     analysis/symbolize.c analysis/util.c) $(FUZZ)/obj/gen/routines_gen.o
+                     analysis/symbolize.c analysis/util.c analysis/ranks.c) $(FUZZ)/obj/gen/routines_gen.o
 FUZZ_arch_OBJS  := $(call fuzz_objs,analysis/arch.c analysis/predict.c analysis/carbon.c \
                      common/datadir.c) $(FUZZ_TRACE_OBJS)
 FUZZ_trace_OBJS := $(FUZZ_TRACE_OBJS)

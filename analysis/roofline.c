@@ -115,6 +115,10 @@ static const char *row_label(json_object *row, const char *by)
 	}
 	if (s == NULL && (!strcmp(by, "layer") || !strcmp(by, "path")))
 		s = "(no layer)";
+	if (s == NULL && !strcmp(by, "rank"))
+		s = "(no rank)";
+	if (s == NULL && !strcmp(by, "node"))
+		s = "(unknown node)";
 	return s ? s : "?";
 }
 

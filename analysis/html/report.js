@@ -71,7 +71,10 @@ opc.run(function () {
 				var v = r[k];
 				if (r.outside)
 					return r.site;
-				return v === null || v === undefined ? (by === 'layer' || by === 'path' ? '(no layer)' : '') : v;
+				if (v !== null && v !== undefined)
+					return v;
+				return by === 'layer' || by === 'path' ? '(no layer)' : by === 'rank' ? '(no rank)' :
+					by === 'node' ? '(unknown node)' : '';
 			} },
 			{ head: by === 'op' ? 'type' : 'op', value: function (r) { return by === 'op' ? r.type : r.op; } },
 			{ head: 'calls', num: 1, value: function (r) { return r.calls; }, show: opc.si },

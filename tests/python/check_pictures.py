@@ -76,7 +76,8 @@ def label(row, by):
         return row["site"]
     v = row.get(FIRST.get(by, by))
     if v is None:
-        return "(no layer)" if by in ("layer", "path") else ""
+        return {"layer": "(no layer)", "path": "(no layer)", "rank": "(no rank)",
+                "node": "(unknown node)"}.get(by, "")
     return v if isinstance(v, str) else json.dumps(v)
 
 
