@@ -53,6 +53,19 @@ opc.run(function () {
 		items.push(['energy', 'none: this trace has no energy samples (source ' + E.source +
 			    '); record with opcount record --energy auto (RAPL, perf, NVML) or estimate', 'warn']);
 	}
+	var J = rep.job;
+	if (J && J.ranks_present && J.ranks_present.length) {
+		items.push(['job', (J.launcher || '?') + (J.id ? ' job ' + J.id : '') + ', world size ' +
+			    J.world_size + ', ranks present ' + J.ranks_present.join(',') +
+			    (J.nodes ? ' on ' + J.nodes.length + ' node' + (J.nodes.length === 1 ? '' : 's') : '')]);
+		if (J.slowest_rank !== null && J.slowest_rank !== undefined)
+			items.push(['slowest rank', J.slowest_rank + ' (imbalance ' + opc.short(J.imbalance, 4) +
+				    ', max/mean busy time)']);
+	}
+	if (rep.missing_ranks && rep.missing_ranks.length)
+		items.push(['INCOMPLETE', 'ranks ' + rep.missing_ranks.join(',') + ' missing (no trace given)', 'warn']);
+	if (rep.truncated_ranks && rep.truncated_ranks.length)
+		items.push(['INCOMPLETE', 'ranks ' + rep.truncated_ranks.join(',') + ': truncated traces', 'warn']);
 	rep.traces.forEach(function (t) {
 		items.push(['trace', t.path + ': pid ' + t.pid + ', ' + opc.exact(t.duration_s) + ' s' +
 			    (t.complete ? '' : ', INCOMPLETE') + (t.cpu ? ', ' + t.cpu : '') +
