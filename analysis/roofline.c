@@ -474,6 +474,8 @@ int opc_roofline_id(const char *report_json, const struct opc_calib *cal, const 
 
 			json_object_object_add(o, "row", json_object_new_uint64(i));
 			json_object_object_add(o, "label", opc_json_string(p->label));
+			json_object_object_add(o, "op", json_object_get(
+				json_object_object_get_ex(row, "op", &v) ? v : NULL));
 			json_object_object_add(o, "why", json_object_new_string(why));
 			json_object_array_add(np, o);
 			continue;

@@ -144,7 +144,8 @@ opc.run(function () {
 		if (roof.not_placed && roof.not_placed.length)
 			note.appendChild(opc.el('p', { class: 'note' }, roof.not_placed.length +
 				' rows are not on it: ' + roof.not_placed.slice(0, 8).map(function (n) {
-					return n.label + ' (' + n.why + ')'; }).join(', ') +
+					return n.label + (n.op && n.op !== n.label ? ' ' + n.op : '') + ': ' + n.why;
+				}).join('; ') +
 				(roof.not_placed.length > 8 ? ', ...' : '')));
 	}
 	});
