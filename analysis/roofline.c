@@ -447,8 +447,10 @@ int opc_roofline_id(const char *report_json, const struct opc_calib *cal, const 
 	meta = json_object_new_object();
 	jp = json_object_new_array();
 	np = json_object_new_array();
-	if (pts == NULL)
+	if (pts == NULL) {
+		snprintf(err, errlen, "%s: out of memory", what);
 		goto out;
+	}
 	for (size_t i = 0; i < nrows; i++) {
 		json_object *row = json_object_array_get_idx(rows, i);
 		struct pt *p = &pts[n];
