@@ -59,7 +59,7 @@ LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
-            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
+            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c analysis/flame.c analysis/perfetto.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c \
             tracer/pt_watchdog.c
