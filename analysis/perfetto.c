@@ -183,6 +183,13 @@ static void pf_free(struct pf *f)
 
 static struct pf *sorting;
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* touched keys by track, then layer, then key */
 static int touched_cmp(const void *a, const void *b)
 {
@@ -454,9 +461,74 @@ static void trace_meta(const struct opc_trace *t, uint32_t pid, size_t k, int co
 	printf("]}");
 }
 
+/*
+ * What a bucket can hold at most: a slice per key, a layer slice per
+ * layer and track, and the counters.  The distinct tracks (threads and
+ * devices) of the keys are counted once.
+ */
+static size_t bucket_cap(const struct opc_trace *t)
+{
+	uint64_t *v = malloc((t->nkeys + 1) * sizeof(*v));
+	size_t tracks = 0;
+
+	if (v == NULL)
+		return t->nkeys + t->nlayers * t->nkeys + 3;
+	for (size_t i = 0; i < t->nkeys; i++)
+		v[i] = t->keys[i].flags & OPC_TKEY_GPU ? (1ull << 32) | t->keys[i].device :
+			t->keys[i].tid;
+	qsort(v, t->nkeys, sizeof(*v), u64_cmp);
+	for (size_t i = 0; i < t->nkeys; i++)
+		tracks += i == 0 || v[i] != v[i - 1];
+	free(v);
+	return t->nkeys + t->nlayers * tracks + 3;
+}
+
+/*
+ * k, the intervals merged into a bucket: 1 when every interval fits in
+ * max_events (an event per entry and per layer above it, and the
+ * counters: a bound), else the fewest that make (buckets x what a bucket
+ * can hold) fit, summed over the traces.  A bucket's events are at most
+ * bucket_cap whatever k is, so the bound holds for any k found.
+ */
+static size_t buckets_k(const struct opc_profile *p, size_t max_events)
+{
+	size_t *cap = calloc(p->ntraces + 1, sizeof(*cap)), lo = 1, hi = 1;
+	double all = 0;
+
+	if (max_events == 0 || cap == NULL) {
+		free(cap);
+		return 1;
+	}
+	for (size_t i = 0; i < p->ntraces; i++) {
+		const struct opc_trace *t = &p->traces[i];
+
+		cap[i] = bucket_cap(t);
+		all += (double)t->nentries * (1 + t->nlayers) + 3.0 * t->nintervals;
+		if (t->nintervals > hi)
+			hi = t->nintervals;
+	}
+	if (all <= (double)max_events) {
+		free(cap);
+		return 1;
+	}
+	while (lo < hi) {	/* the events' bound falls as k grows */
+		size_t mid = lo + (hi - lo) / 2;
+		double ev = 0;
+
+		for (size_t i = 0; i < p->ntraces; i++)
+			ev += (double)((p->traces[i].nintervals + mid - 1) / mid) * cap[i];
+		if (ev <= (double)max_events)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	free(cap);
+	return lo;
+}
+
 int opc_perfetto(struct opc_profile *p, size_t max_events)
 {
-	size_t events = 0, *per = calloc(p->ntraces + 1, sizeof(size_t)), nbad = 0;
+	size_t *per = calloc(p->ntraces + 1, sizeof(size_t)), nbad = 0;
 	struct pf f = { .first = 1 };
 	int ret = 0;
 
@@ -464,12 +536,7 @@ int opc_perfetto(struct opc_profile *p, size_t max_events)
 		pr_err("out of memory");
 		return -1;
 	}
-	/* k: the fewest intervals per bucket that keep the events, one per
-	 * interval entry and per counter sample, under max_events */
-	for (size_t i = 0; i < p->ntraces; i++)
-		events += p->traces[i].nentries +
-			  p->traces[i].nintervals * (2 + (p->traces[i].energy.ndom ? 1 : 0));
-	size_t k = max_events && events > max_events ? (events + max_events - 1) / max_events : 1;
+	size_t k = buckets_k(p, max_events);
 
 	printf("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
 	for (size_t i = 0; i < p->ntraces && ret == 0; i++) {
@@ -505,9 +572,11 @@ int opc_perfetto(struct opc_profile *p, size_t max_events)
 	       "calls as '(other ops)'; GPU work is on a track per device\",\n"
 	       "  \"counters\":\"power W per energy domain (mean over each interval), FLOP/s and "
 	       "bytes/s of the calls (sums over the interval / its length)\",\n"
-	       "  \"decimation\":\"k consecutive intervals are merged into one bucket, k = "
-	       "ceil((entries + intervals x counter tracks) / max_events); sums and means over the "
-	       "bucket, never samples of it\",\n"
+	       "  \"decimation\":\"without decimation, at most an event per interval entry, per "
+	       "layer above it and per counter; where that exceeds max_events, k consecutive "
+	       "intervals are merged into one bucket, k the smallest with buckets x (keys + layers "
+	       "x tracks + 3 counters) <= max_events summed over the traces; slices and counters "
+	       "are sums and means over the bucket, never samples of it\",\n"
 	       "  \"max_events\":%zu,\"intervals_per_bucket\":%zu,\"events\":%zu,\n"
 	       "  \"traces\":[", max_events, k, f.events);
 	for (size_t i = 0; i < p->ntraces; i++)
