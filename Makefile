@@ -104,6 +104,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \
              /usr/include/dnnl.h:libdnnl-dev \
+             /usr/bin/chromium:chromium \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))

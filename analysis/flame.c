@@ -293,6 +293,7 @@ static const char flame_js[] =
 	"    document.getElementById('unzoom').addEventListener('click', function () { zoom('0'); });\n"
 	"    var m = /zoom=([0-9]+)/.exec(location.hash);\n"
 	"    if (m) zoom(m[1]); else for (var j = 0; j < frames.length; j++) label(frames[j]);\n"
+	"    if (frames.length) show(byId[m ? m[1] : '0'] || frames[0]);\n"
 	"    svg.setAttribute('data-js-frames', String(frames.length));\n"
 	"    svg.setAttribute('data-js-ready', '1');\n"
 	"  } catch (e) { fail(e); }\n"
