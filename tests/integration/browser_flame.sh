@@ -21,6 +21,11 @@
 #   missing   a synthetic trace (bench/gentrace) without energy, stacks and
 #             layers, and one without calls, still export, and the
 #             pictures say what is missing (SVG text, timeline metadata)
+#   hostile   a trace whose every name holds escape sequences, quotes,
+#             line breaks and bytes that are not UTF-8 (gentrace --hostile):
+#             each SVG is well-formed XML the browser runs, the timeline JSON
+#   gpu       (where the simulated GPU is built) cuBLAS work on a "GPU 0"
+#             track, its FLOPs the report's
 #   options   --by stack with a table, --weight bogus: exit 2
 # No script error may reach the browser's console in any of them.
 . "$(dirname "$0")/energy_common.inc"
@@ -105,6 +110,36 @@ if any(e["ph"] == "X" for e in empty["traceEvents"]):
     sys.exit("FAIL: a trace without calls has slices")
 EOF
 	bad "missing: timeline metadata"
+
+# ---- hostile names ----
+"$GEN" -o "$m/hostile.opc" --keys 30 --intervals 10 --per-interval 5 --layers 4 --hostile \
+	>/dev/null || fail "gentrace --hostile exited $?"
+"$OPC" report "$m/hostile.opc" --format json -o "$m/hostile.json" || bad "hostile: json"
+for by in stack path site; do
+	"$OPC" report "$m/hostile.opc" --by $by --format svg -o "$m/hostile.$by.svg" ||
+		bad "hostile: --by $by --format svg exited $?"
+	$PY -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" \
+		"$m/hostile.$by.svg" || bad "hostile: --by $by: not well-formed XML"
+	$BC note "$m/hostile.$by.svg" "opcount flame graph" >/dev/null ||
+		bad "hostile: --by $by: the browser did not run it"
+done
+"$OPC" report "$m/hostile.opc" --format perfetto -o "$m/hostile.tl.json" &&
+	$PY "$ROOT/tests/browser/check_perfetto.py" "$m/hostile.tl.json" "$m/hostile.json" \
+	>/dev/null && ok "hostile" || bad "hostile: timeline"
+
+# ---- a GPU's track (the simulated GPU, where make test built it) ----
+if [ -x "$B/tests/gpu/cublas_loop" ]; then
+	FAKEGPU_LAUNCH_NS=20000 OPCOUNT_OUTPUT="$m/g.opc" LD_PRELOAD="$LIB" \
+		"$B/tests/gpu/cublas_loop" 50 >/dev/null 2>"$m/g.err" ||
+		fail "cublas_loop exited $?: $(cat "$m/g.err")"
+	"$OPC" report "$m/g.opc" --format json -o "$m/g.json" &&
+		"$OPC" report "$m/g.opc" --format perfetto -o "$m/g.tl.json" &&
+		$PY "$ROOT/tests/browser/check_perfetto.py" "$m/g.tl.json" "$m/g.json" >/dev/null &&
+		grep -q '"name":"GPU 0"' "$m/g.tl.json" &&
+		grep -q '"tid":2130706432,"ts"' "$m/g.tl.json" && ok "gpu" || bad "gpu: no GPU 0 track"
+else
+	echo "(no simulated GPU built: the GPU track is not checked)"
+fi
 
 # ---- options ----
 "$OPC" report "$d/t.opc" --by stack >/dev/null 2>&1
