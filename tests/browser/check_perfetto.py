@@ -10,8 +10,9 @@ wrote, checked against report --format json of the same traces.
             "(other ops)", left out) add up to the report's totals, exactly
             (integers); their busy time to the report's busy_s, within a
             nanosecond per slice (each slice's time is whole nanoseconds)
-  realtime  every ts lies within [start_realtime, start_realtime + duration
-            + 1 s] of a trace in the metadata
+  realtime  every event of a trace's process lies within [start, start +
+            duration + 1 s] of that trace's real time (metadata.traces[i],
+            the report's traces[i]): traces of several processes line up
 
 Prints "events N calls N layers N counters N tracks N" and exits 1 on the
 first failed check.
@@ -78,12 +79,19 @@ def main():
     busy_s = float(busy) / 1e6
     if abs(busy_s - t["busy_s"]) > 1e-9 * (n["call"] + 1):
         fail("call slices hold %.9f s, the report %.9f s" % (busy_s, t["busy_s"]))
-    spans = [(Decimal(tr["start_realtime_ns"]) / 1000, tr) for tr in tl["metadata"]["traces"]]
-    lo = min(s for s, _ in spans)
-    hi = max(s for s, _ in spans) + Decimal(rep["totals"]["duration_s"] + 1) * 1000000
+    meta = tl["metadata"]["traces"]
+    if len(meta) != len(rep["traces"]):
+        fail("%d traces in the metadata, %d in the report" % (len(meta), len(rep["traces"])))
+    span = {}
+    for m, r in zip(meta, rep["traces"]):
+        lo = Decimal(m["start_realtime_ns"]) / 1000
+        span[m["pid"]] = (lo, lo + Decimal(r["duration_s"] + 1) * 1000000)
     for e in evs:
+        if e["pid"] not in span:
+            fail("event of pid %r, which is no trace's" % e["pid"])
+        lo, hi = span[e["pid"]]
         if "ts" in e and not lo <= e["ts"] <= hi:
-            fail("ts %s outside the traces' real time [%s, %s]" % (e["ts"], lo, hi))
+            fail("ts %s outside its trace's real time [%s, %s]" % (e["ts"], lo, hi))
     print("events %d calls %d layers %d counters %d tracks %d" %
           (len(evs), n["call"], n["layer"], n["C"], len(tracks)))
 

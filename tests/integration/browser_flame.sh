@@ -26,13 +26,17 @@
 #             each SVG is well-formed XML the browser runs, the timeline JSON
 #   gpu       (where the simulated GPU is built) cuBLAS work on a "GPU 0"
 #             track, its FLOPs the report's
-#   options   --by stack with a table, --weight bogus: exit 2
+#   ranks     two ranks of a job (Open MPI's variables, examples/mlp run
+#             at once): two processes named with their rank, each one's
+#             events within its own trace's real time, sums exact
+#   options   --by stack with a table, --weight bogus: exit 2; -o into a
+#             directory that does not exist: exit 1, a message
 # No script error may reach the browser's console in any of them.
 . "$(dirname "$0")/energy_common.inc"
 PROG=$B/tests/progs/region_work
 GEN=$B/bench/gentrace
 BC="$PY $ROOT/tests/browser/browser_check.py"
-need "$PROG" "$GEN"
+need "$PROG" "$GEN" "$B/examples/mlp"
 command -v chromium >/dev/null 2>&1 ||
 	{ echo "skip: chromium is not installed (apt-get install chromium)"; exit 77; }
 mkdir -p "$tmp/probe"
@@ -141,6 +145,21 @@ else
 	echo "(no simulated GPU built: the GPU track is not checked)"
 fi
 
+# ---- ranks ----
+k=$tmp/k
+mkdir -p "$k"
+for r in 0 1; do
+	OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_LOCAL_RANK=$r \
+		OPCOUNT_OUTPUT="$k/job.opc" LD_PRELOAD="$LIB" "$B/examples/mlp" >/dev/null 2>&1 &
+done
+wait
+"$OPC" report "$k/job.rank0.opc" "$k/job.rank1.opc" --format json -o "$k/rep.json" &&
+	"$OPC" report "$k/job.rank0.opc" "$k/job.rank1.opc" --format perfetto -o "$k/tl.json" ||
+	fail "report of two ranks exited $?"
+$PY "$ROOT/tests/browser/check_perfetto.py" "$k/tl.json" "$k/rep.json" >/dev/null &&
+	[ "$(grep -c '"process_name".*rank [01])' "$k/tl.json")" -eq 2 ] && ok "ranks" ||
+	bad "ranks: not two processes named by rank, or numbers off"
+
 # ---- options ----
 "$OPC" report "$d/t.opc" --by stack >/dev/null 2>&1
 [ $? -eq 2 ] || bad "--by stack with a table did not exit 2"
@@ -148,4 +167,8 @@ fi
 [ $? -eq 2 ] || bad "--weight bogus did not exit 2"
 "$OPC" report "$d/t.opc" --format svg --weight flops -o "$d/flops.svg" &&
 	grep -q 'data-weight="flops"' "$d/flops.svg" || bad "--weight flops"
+"$OPC" report "$d/t.opc" -o "$tmp/no/such/dir.txt" >/dev/null 2>"$tmp/o.err"
+[ $? -eq 1 ] && grep -q "no/such/dir.txt" "$tmp/o.err" || bad "-o into a missing directory"
+"$OPC" report "$d/t.opc" --by path -o "$d/path.txt" && grep -q "net/dense" "$d/path.txt" ||
+	bad "-o with a table"
 finish
