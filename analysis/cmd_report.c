@@ -800,6 +800,20 @@ static int path_inclusive(const struct opc_profile *p, double *incl_s, double *i
 	return 0;
 }
 
+/* path_inclusive into arrays of its own (free them): 0, or -1 (both NULL)
+ * when out of memory. */
+static int path_inclusive_new(const struct opc_profile *p, double **incl_s, double **incl_j)
+{
+	*incl_s = malloc((p->nrows + 1) * sizeof(double));
+	*incl_j = malloc((p->nrows + 1) * sizeof(double));
+	if (*incl_s && *incl_j && path_inclusive(p, *incl_s, *incl_j) == 0)
+		return 0;
+	free(*incl_s);
+	free(*incl_j);
+	*incl_s = *incl_j = NULL;
+	return -1;
+}
+
 static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top,
 			    json_object *root)
 {
@@ -815,15 +829,8 @@ static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top
 	}
 	double *incl_s = NULL, *incl_j = NULL;
 
-	if (by == OPC_BY_PATH) {
-		incl_s = malloc((p->nrows + 1) * sizeof(double));
-		incl_j = malloc((p->nrows + 1) * sizeof(double));
-		if (!incl_s || !incl_j || path_inclusive(p, incl_s, incl_j) < 0) {
-			free(incl_s);
-			free(incl_j);
-			incl_s = incl_j = NULL;
-		}
-	}
+	if (by == OPC_BY_PATH)
+		path_inclusive_new(p, &incl_s, &incl_j);
 	fwrite(doc, 1, len - n + sizeof("\"rows\":[") - 1, stdout);
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		json_object *o = row_json(p, &p->rows[i], by);
@@ -941,15 +948,9 @@ static int print_svg_rows(struct opc_profile *p, enum opc_group by, enum opc_wei
 	double *incl_s = NULL, *incl_j = NULL;
 	int ret;
 
-	if (by == OPC_BY_PATH) {
-		incl_s = malloc((p->nrows + 1) * sizeof(double));
-		incl_j = malloc((p->nrows + 1) * sizeof(double));
-		if (!incl_s || !incl_j || path_inclusive(p, incl_s, incl_j) < 0) {
-			free(incl_s);
-			free(incl_j);
-			pr_err("out of memory");
-			return -1;
-		}
+	if (by == OPC_BY_PATH && path_inclusive_new(p, &incl_s, &incl_j) < 0) {
+		pr_err("out of memory");
+		return -1;
 	}
 	ret = opc_flame_rows(p, by, incl_s, incl_j, w);
 	free(incl_s);
