@@ -952,7 +952,7 @@ static int print_svg_rows(struct opc_profile *p, enum opc_group by, enum opc_wei
 		pr_err("out of memory");
 		return -1;
 	}
-	ret = opc_flame_rows(p, by, incl_s, incl_j, w);
+	ret = opc_flame_rows(p, by, incl_s, incl_j, w, OPC_FLAME_SVG);
 	free(incl_s);
 	free(incl_j);
 	return ret;
@@ -1301,7 +1301,7 @@ int cmd_report(int argc, char **argv)
 	if (ret == 0 && fmt == FMT_FOLDED) {
 		ret = print_folded(&p);
 	} else if (ret == 0 && by_stack) {
-		ret = opc_flame_stacks(&p, weight, fmt == FMT_SVG);
+		ret = opc_flame_stacks(&p, weight, fmt == FMT_SVG ? OPC_FLAME_SVG : OPC_FLAME_JSON);
 	} else if (ret == 0 && fmt == FMT_PERFETTO) {
 		ret = opc_perfetto(&p, (size_t)max_events);
 	} else if (ret == 0 && (ret = sort_rows(&p)) < 0) {

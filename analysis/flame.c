@@ -233,7 +233,10 @@ static void xml_text(const char *s)
 
 /* The script of the SVG: ES5, no library, nothing loaded. */
 static const char flame_js[] =
-	"var svg = document.documentElement, frames = [], byId = {}, details, W = 0;\n"
+	"(function () {\n"
+	"var cs = document.currentScript;\n"
+	"var svg = cs && cs.closest ? cs.closest('svg') : document.documentElement;\n"
+	"var frames = [], byId = {}, details, W = 0;\n"
 	"function fail(e) { svg.setAttribute('data-js-error', String(e && e.message || e)); }\n"
 	"window.addEventListener('error', function (ev) { fail(ev.message); });\n"
 	"function num(g, a) { var v = g.getAttribute(a); return v === null ? null : Number(v); }\n"
@@ -277,7 +280,7 @@ static const char flame_js[] =
 	"function init() {\n"
 	"  try {\n"
 	"    W = Number(svg.getAttribute('data-plot-width'));\n"
-	"    details = document.getElementById('details');\n"
+	"    details = svg.querySelector('.opcflame-details');\n"
 	"    var gs = svg.querySelectorAll('g.frame');\n"
 	"    for (var i = 0; i < gs.length; i++) {\n"
 	"      var g = gs[i], f = { g: g, id: g.getAttribute('data-id'),\n"
@@ -290,7 +293,7 @@ static const char flame_js[] =
 	"        g.addEventListener('click', function () { zoom(f.id); show(f); });\n"
 	"      })(f);\n"
 	"    }\n"
-	"    document.getElementById('unzoom').addEventListener('click', function () { zoom('0'); });\n"
+	"    svg.querySelector('.opcflame-unzoom').addEventListener('click', function () { zoom('0'); });\n"
 	"    var m = /zoom=([0-9]+)/.exec(location.hash);\n"
 	"    if (m) zoom(m[1]); else for (var j = 0; j < frames.length; j++) label(frames[j]);\n"
 	"    if (frames.length) show(byId[m ? m[1] : '0'] || frames[0]);\n"
@@ -298,7 +301,8 @@ static const char flame_js[] =
 	"    svg.setAttribute('data-js-ready', '1');\n"
 	"  } catch (e) { fail(e); }\n"
 	"}\n"
-	"window.addEventListener('load', init);\n";
+	"if (document.readyState === 'complete') init(); else window.addEventListener('load', init);\n"
+	"})();\n";
 
 /* A frame's colour: warm hues, from a hash of its name, so that a
  * routine has one colour wherever it appears. */
@@ -316,6 +320,7 @@ struct svg_meta {
 	int have_energy;
 	const char *notes[8];		/* what is missing, what the picture is */
 	int nnotes;
+	int inline_svg;			/* in an HTML page: no XML declaration */
 };
 
 static void print_svg(const struct ftree *t, const struct svg_meta *m)
@@ -328,39 +333,42 @@ static void print_svg(const struct ftree *t, const struct svg_meta *m)
 		if (t->n[i].depth > maxdepth)
 			maxdepth = t->n[i].depth;
 	height = PAD_TOP + 14 * m->nnotes + (int)(maxdepth + 1) * FRAME_H + PAD_BOTTOM;
-	printf("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-	       "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
+	if (!m->inline_svg)
+		printf("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
+	printf("<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" class=\"opcflame\" width=\"%d\" "
 	       "height=\"%d\" viewBox=\"0 0 %d %d\" data-opcount-flame=\"1\" data-by=\"%s\" "
 	       "data-weight=\"%s\" data-weight-asked=\"%s\" data-energy=\"%s\" data-frames=\"%zu\" "
 	       "data-plot-width=\"%d\">\n",
 	       SVG_WIDTH, height, SVG_WIDTH, height, m->by, weight_name(m->w),
 	       weight_name(m->asked), m->have_energy ? "measured-or-estimated" : "none", t->len,
 	       plot_w);
+	/* classes, not ids, and rules under svg.opcflame: the SVG may be one
+	 * of several in an HTML page (report --format html) */
 	printf("<style>\n"
-	       "text { font-family: Verdana, sans-serif; font-size: 12px; fill: #000; }\n"
-	       "#title { font-size: 17px; }\n"
-	       ".note { fill: #a00; font-size: 12px; }\n"
-	       "g.frame { cursor: pointer; }\n"
-	       "g.frame:hover rect { stroke: #000; stroke-width: 0.5; }\n"
-	       "g.frame text { font-size: 11px; pointer-events: none; }\n"
-	       "#unzoom { cursor: pointer; fill: #00a; }\n"
+	       "svg.opcflame text { font-family: Verdana, sans-serif; font-size: 12px; fill: #000; }\n"
+	       "svg.opcflame .opcflame-title { font-size: 17px; }\n"
+	       "svg.opcflame .opcflame-note { fill: #a00; font-size: 12px; }\n"
+	       "svg.opcflame g.frame { cursor: pointer; }\n"
+	       "svg.opcflame g.frame:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+	       "svg.opcflame g.frame text { font-size: 11px; pointer-events: none; }\n"
+	       "svg.opcflame .opcflame-unzoom { cursor: pointer; fill: #00a; }\n"
 	       "</style>\n<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n",
 	       flame_js);
 	printf("<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#fdfdf6\"/>\n");
-	printf("<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">opcount flame graph: "
+	printf("<text class=\"opcflame-title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">opcount flame graph: "
 	       "--by %s, width = %s</text>\n", SVG_WIDTH / 2, m->by,
 	       m->w == OPC_WEIGHT_ENERGY ? "energy (J)" : m->w == OPC_WEIGHT_FLOPS ?
 	       "FLOPs" : "busy time (s)");
-	printf("<text id=\"unzoom\" x=\"10\" y=\"24\">Reset zoom</text>\n");
-	printf("<text id=\"subtitle\" x=\"%d\" y=\"44\" text-anchor=\"middle\">hover a frame for "
+	printf("<text class=\"opcflame-unzoom\" x=\"10\" y=\"24\">Reset zoom</text>\n");
+	printf("<text class=\"opcflame-subtitle\" x=\"%d\" y=\"44\" text-anchor=\"middle\">hover a frame for "
 	       "its numbers, click to zoom; the numbers are those of "
 	       "opcount report --format json</text>\n", SVG_WIDTH / 2);
 	for (int i = 0; i < m->nnotes; i++) {
-		printf("<text class=\"note\" id=\"note%d\" x=\"10\" y=\"%d\">", i, PAD_TOP - 8 + 14 * i);
+		printf("<text class=\"opcflame-note\" x=\"10\" y=\"%d\">", PAD_TOP - 8 + 14 * i);
 		xml_text(m->notes[i]);
 		printf("</text>\n");
 	}
-	printf("<text id=\"details\" x=\"10\" y=\"%d\"> </text>\n<g id=\"frames\">\n",
+	printf("<text class=\"opcflame-details\" x=\"10\" y=\"%d\"> </text>\n<g class=\"opcflame-frames\">\n",
 	       height - 14);
 	for (size_t i = 0; i < t->len; i++) {
 		const struct fnode *n = &t->n[i];
@@ -485,10 +493,11 @@ static void energy_notes(struct svg_meta *m, const struct opc_profile *p)
 	}
 }
 
-int opc_flame_stacks(struct opc_profile *p, enum opc_weight w, int svg)
+int opc_flame_stacks(struct opc_profile *p, enum opc_weight w, enum opc_flame_out out)
 {
 	struct ftree t = { 0 };
-	struct svg_meta m = { .by = "stack", .w = w, .asked = w };
+	struct svg_meta m = { .by = "stack", .w = w, .asked = w,
+			      .inline_svg = out == OPC_FLAME_SVG_INLINE };
 	double sampled_j = 0;
 	int nostack = 0, nkeys = 0, ret = 0;
 	char err[1024];
@@ -562,10 +571,10 @@ int opc_flame_stacks(struct opc_profile *p, enum opc_weight w, int svg)
 	if (t.full)
 		m.notes[m.nnotes++] = "more than 200000 frames: deeper ones merged into their parent";
 	layout(&t, m.w, weight_of(&t.n[0], m.w));
-	if (svg)
-		print_svg(&t, &m);
-	else
+	if (out == OPC_FLAME_JSON)
 		print_stacks_json(&t, &m, nkeys > 0 && !nostack);
+	else
+		print_svg(&t, &m);
 	goto out;
 nomem:
 	pr_err("out of memory");
@@ -617,10 +626,11 @@ static void set_row(struct fnode *n, const struct opc_row *r)
 }
 
 int opc_flame_rows(const struct opc_profile *p, enum opc_group by, const double *incl_s,
-		   const double *incl_j, enum opc_weight w)
+		   const double *incl_j, enum opc_weight w, enum opc_flame_out out)
 {
 	struct ftree t = { 0 };
-	struct svg_meta m = { .by = opc_group_name(by), .w = w, .asked = w };
+	struct svg_meta m = { .by = opc_group_name(by), .w = w, .asked = w,
+			      .inline_svg = out == OPC_FLAME_SVG_INLINE };
 	double total;
 	int nested = 0, nolayers = by == OPC_BY_PATH;
 	char buf[OPC_GROUP_MAX];

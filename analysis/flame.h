@@ -25,15 +25,23 @@ enum opc_weight { OPC_WEIGHT_ENERGY, OPC_WEIGHT_FLOPS, OPC_WEIGHT_TIME };
 
 int opc_weight_parse(const char *s, enum opc_weight *w);
 
-/* --by stack: the tree of the loaded (not grouped) traces' stacks, to
- * stdout as an SVG (svg != 0) or as JSON.  0, or -1 after an error. */
-int opc_flame_stacks(struct opc_profile *p, enum opc_weight w, int svg);
+/*
+ * What is written to stdout: an SVG file; the same <svg> element without
+ * the XML declaration, for an HTML page (its style rules, classes and
+ * script are scoped to it: several may share a page); or (--by stack)
+ * the tree as JSON.
+ */
+enum opc_flame_out { OPC_FLAME_SVG, OPC_FLAME_SVG_INLINE, OPC_FLAME_JSON };
+
+/* --by stack: the tree of the loaded (not grouped) traces' stacks.  0, or
+ * -1 after an error. */
+int opc_flame_stacks(struct opc_profile *p, enum opc_weight w, enum opc_flame_out out);
 
 /* Any other grouping: the rows of p (grouped, sorted), with incl_s and
- * incl_j the --by path rows' inclusive numbers (NULL otherwise), to
- * stdout as an SVG. */
+ * incl_j the --by path rows' inclusive numbers (NULL otherwise), as an
+ * SVG (out: OPC_FLAME_SVG or OPC_FLAME_SVG_INLINE). */
 int opc_flame_rows(const struct opc_profile *p, enum opc_group by, const double *incl_s,
-		   const double *incl_j, enum opc_weight w);
+		   const double *incl_j, enum opc_weight w, enum opc_flame_out out);
 
 /* A number as the JSON report writes it ("null" where it is not finite),
  * into buf of at least 64 bytes. */

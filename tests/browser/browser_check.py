@@ -22,6 +22,10 @@ Chromium), the DOM read after their scripts ran and compared with
   browser_check.py timeline PAGE TIMELINE.json
       PAGE (perfetto_check.html) parses the timeline in the browser: its
       counts are the file's
+  browser_check.py embed SVG...
+      the SVGs inline in one HTML page (as report --format html may put
+      them, without their XML declaration): each one's script runs on its
+      own picture (data-js-ready, its own frame count)
   browser_check.py shot SVG PNG
       a screenshot, a PNG of more than 1 kB
 
@@ -274,6 +278,32 @@ def check_timeline(page, tl):
     print("timeline: " + want)
 
 
+def check_embed(svgs):
+    page = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
+    want = []
+    with page:
+        page.write("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>\n")
+        for s in svgs:
+            text = open(s).read()
+            want.append(len(re.findall(r'<g class="frame"', text)))
+            page.write(re.sub(r"^<\?xml[^>]*>\s*", "", text) + "\n<p>between</p>\n")
+        page.write("</body></html>\n")
+    try:
+        dom = browse("file://" + page.name, "--dump-dom")
+    finally:
+        os.unlink(page.name)
+    roots = [attrs(m.group(0)) for m in re.finditer(r"<svg[^>]*>", dom)]
+    if len(roots) != len(svgs):
+        fail("%d pictures in the page, %d embedded" % (len(roots), len(svgs)))
+    for r, n, s in zip(roots, want, svgs):
+        if "data-js-error" in r or r.get("data-js-ready") != "1":
+            fail("%s in a page: the script did not run on it (%r)" % (s, r.get("data-js-error")))
+        if r.get("data-js-frames") != str(n):
+            fail("%s in a page: its script saw %s frames, it has %d" %
+                 (s, r.get("data-js-frames"), n))
+    print("embed: %d pictures in one page, each script on its own" % len(svgs))
+
+
 def check_shot(svg, png):
     prof = tempfile.mkdtemp(prefix="opc-chromium-")
     try:
@@ -302,6 +332,8 @@ def main():
         check_note(args[0], args[1:])
     elif cmd == "timeline":
         check_timeline(*args)
+    elif cmd == "embed":
+        check_embed(args)
     elif cmd == "shot":
         check_shot(*args)
     else:

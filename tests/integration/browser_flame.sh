@@ -13,6 +13,7 @@
 #             inclusive_busy_s and inclusive_energy_j, a leaf per row
 #   zoom      svg#zoom=1 shows frame 1 across the plot, hides the rest
 #   shot      a screenshot: a PNG
+#   embed     both SVGs inline in one HTML page: each script runs on its own
 #   timeline  --format perfetto -o FILE: tests/browser/perfetto_check.html
 #             parses it in the browser (its counts are the file's);
 #             check_perfetto.py: slices nest on every track, the call
@@ -69,6 +70,7 @@ $BC stack "$d/stack.svg" "$d/stack.json" "$d/site.json" && ok "stack" || bad "st
 $BC path "$d/path.svg" "$d/path.json" && ok "path" || bad "path"
 $BC zoom "$d/path.svg" 1 && ok "zoom" || bad "zoom"
 $BC shot "$d/stack.svg" "$d/stack.png" && ok "shot" || bad "shot"
+$BC embed "$d/stack.svg" "$d/path.svg" && ok "embed" || bad "embed"
 $BC timeline "$ROOT/tests/browser/perfetto_check.html" "$d/run.json" &&
 	$PY "$ROOT/tests/browser/check_perfetto.py" "$d/run.json" "$d/site.json" &&
 	ok "timeline" || bad "timeline"
