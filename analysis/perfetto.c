@@ -40,10 +40,25 @@ static char *json_text(const char *s)
 	return r;
 }
 
-/* Real time in microseconds with the nanoseconds: "1733500000000000.123". */
-static void put_us(uint64_t ns)
+/*
+ * Times are whole microseconds of real time.  A viewer reads "ts" as a
+ * double (Perfetto: ts x 1000, rounded; chrome://tracing: a JavaScript
+ * number), which at today's epoch (1.8e15 us) holds a quarter of a
+ * microsecond: nanoseconds in the text would be rounded, ts and dur each
+ * its own way, and a slice could end past the one that holds it.  Whole
+ * microseconds are exact, and a slice's begin and end both rounded down
+ * (floor is monotone) keep every slice inside its parent and after its
+ * predecessor.  The exact time is in the args (busy_s).
+ */
+static void put_span(uint64_t begin_ns, uint64_t end_ns)
 {
-	printf("%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
+	printf("\"ts\":%" PRIu64 ",\"dur\":%" PRIu64, begin_ns / 1000,
+	       end_ns / 1000 - begin_ns / 1000);
+}
+
+static void put_ts(uint64_t ns)
+{
+	printf("\"ts\":%" PRIu64, ns / 1000);
 }
 
 struct track {
@@ -207,11 +222,9 @@ static void slice(struct pf *f, uint32_t tid, const char *cat, const char *name,
 		  uint64_t dur)
 {
 	ev_begin(f);
-	printf("{\"ph\":\"X\",\"cat\":\"%s\",\"name\":%s,\"pid\":%u,\"tid\":%u,\"ts\":", cat, name,
+	printf("{\"ph\":\"X\",\"cat\":\"%s\",\"name\":%s,\"pid\":%u,\"tid\":%u,", cat, name,
 	       f->pid, tid);
-	put_us(f->base_ns + at);
-	printf(",\"dur\":");
-	put_us(dur);
+	put_span(f->base_ns + at, f->base_ns + at + dur);
 }
 
 /* A key's slice at `at`: its time. */
@@ -220,8 +233,9 @@ static uint64_t key_slice(struct pf *f, uint32_t tid, uint32_t k, uint64_t at)
 	const struct acc *a = &f->acc[k];
 
 	slice(f, tid, "call", f->kname[k], at, a->busy_ns);
-	printf(",\"args\":{\"calls\":%" PRIu64 ",\"busy_s\":%.9g,\"flops\":%" PRIu64
-	       ",\"bytes\":%" PRIu64 "}}", a->calls, a->busy_ns / 1e9, a->flops, a->bytes);
+	printf(",\"args\":{\"calls\":%" PRIu64 ",\"busy_s\":%" PRIu64 ".%09u,\"flops\":%" PRIu64
+	       ",\"bytes\":%" PRIu64 "}}", a->calls, a->busy_ns / 1000000000,
+	       (unsigned)(a->busy_ns % 1000000000), a->flops, a->bytes);
 	return at + a->busy_ns;
 }
 
@@ -232,7 +246,8 @@ static uint64_t layer_slice(struct pf *f, uint32_t tid, const uint32_t *keys, ui
 	uint64_t end = at;
 
 	slice(f, tid, "layer", f->lname[li], at, f->lincl[li]);
-	printf(",\"args\":{\"busy_s\":%.9g}}", f->lincl[li] / 1e9);
+	printf(",\"args\":{\"busy_s\":%" PRIu64 ".%09u}}", f->lincl[li] / 1000000000,
+	       (unsigned)(f->lincl[li] % 1000000000));
 	for (uint32_t c = f->lfirst[li]; c; c = f->lnext[c - 1])
 		end = layer_slice(f, tid, keys, c - 1, end);
 	for (uint32_t i = f->lrun_lo[li]; i < f->lrun_hi[li]; i++)
@@ -305,8 +320,8 @@ static uint64_t track_slices(struct pf *f, uint32_t tid, const uint32_t *keys, s
 static void counter(struct pf *f, const char *name, uint64_t at, double v)
 {
 	ev_begin(f);
-	printf("{\"ph\":\"C\",\"name\":\"%s\",\"pid\":%u,\"ts\":", name, f->pid);
-	put_us(f->base_ns + at);
+	printf("{\"ph\":\"C\",\"name\":\"%s\",\"pid\":%u,", name, f->pid);
+	put_ts(f->base_ns + at);
 	printf(",\"args\":{\"value\":%.9g}}", isfinite(v) ? v : 0);
 }
 
@@ -376,9 +391,9 @@ static void power(struct pf *f, size_t i0, size_t i1, char **dname)
 	if (dt <= 0)
 		return;
 	ev_begin(f);
-	printf("{\"ph\":\"C\",\"name\":\"power W%s\",\"pid\":%u,\"ts\":",
+	printf("{\"ph\":\"C\",\"name\":\"power W%s\",\"pid\":%u,",
 	       en->measured ? "" : " (estimated)", f->pid);
-	put_us(f->base_ns + en->t_ns[i0]);
+	put_ts(f->base_ns + en->t_ns[i0]);
 	printf(",\"args\":{");
 	for (int d = 0; d < en->ndom; d++)
 		printf("%s%s:%.9g", d ? "," : "", dname[d],
@@ -562,8 +577,9 @@ int opc_perfetto(struct opc_profile *p, size_t max_events)
 			ret = 0;	/* said; the other traces still go out */
 	}
 	printf("\n],\n\"metadata\":{\"producer\":\"opcount " OPC_VERSION "\",\n"
-	       "  \"clock\":\"ts: CLOCK_REALTIME in microseconds (each trace's start_realtime_ns "
-	       "plus its offsets): traces of one job line up\",\n"
+	       "  \"clock\":\"ts: CLOCK_REALTIME in whole microseconds (each trace's "
+	       "start_realtime_ns plus its offsets, rounded down): traces of one job line up; "
+	       "args.busy_s is exact\",\n"
 	       "  \"slices\":\"a call slice is one key (routine, site, shape, thread) in one "
 	       "sampling interval: its busy time there, its calls counted in args; single calls "
 	       "are not recorded and none is invented. Slices are placed from the interval's "

@@ -3,13 +3,16 @@
 wrote, checked against report --format json of the same traces.
 
   shape     a JSON object with traceEvents and metadata; every event has
-            ph, pid, a name; X events ts and dur >= 0; C events args
+            ph, pid, a name; X events ts and dur >= 0; C events args; every
+            ts and dur a whole number below 2^53 (what a viewer's double
+            holds exactly, so that it sees the nesting checked here)
   nesting   on each (pid, tid) track, slices never overlap without nesting
             (a slice inside another ends within it)
   sums      the call slices' FLOPs, bytes and calls (layers' own time,
             "(other ops)", left out) add up to the report's totals, exactly
-            (integers); their busy time to the report's busy_s, within a
-            nanosecond per slice (each slice's time is whole nanoseconds)
+            (integers); their args.busy_s to the report's busy_s, within
+            half a nanosecond per slice (each holds whole nanoseconds), and
+            each one's dur is its busy_s rounded to microseconds (+-1 us)
   realtime  every event of a trace's process lies within [start, start +
             duration + 1 s] of that trace's real time (metadata.traces[i],
             the report's traces[i]): traces of several processes line up
@@ -45,6 +48,9 @@ def main():
             if f not in e:
                 fail("event without %s: %r" % (f, e))
         n[e["ph"]] += 1
+        for f in ("ts", "dur"):
+            if f in e and (not isinstance(e[f], int) or not 0 <= e[f] < 2 ** 53):
+                fail("%s is not a whole number a double holds: %r" % (f, e))
         if e["ph"] == "X":
             if e["dur"] < 0 or e["ts"] < 0:
                 fail("negative time: %r" % e)
@@ -54,7 +60,9 @@ def main():
                 flops += a["flops"]
                 byts += a["bytes"]
                 calls += a["calls"]
-                busy += e["dur"]
+                busy += a["busy_s"]
+                if abs(e["dur"] - a["busy_s"] * 1000000) > 1:
+                    fail("slice %r: dur %d us for busy_s %s" % (e["name"], e["dur"], a["busy_s"]))
                 n["call"] += 1
             elif e["cat"] == "layer":
                 n["layer"] += 1
@@ -76,9 +84,8 @@ def main():
     if flops != t["flops"] or byts != t["bytes"] or calls != t["calls"]:
         fail("call slices hold %d FLOPs, %d bytes, %d calls; the report %d, %d, %d"
              % (flops, byts, calls, t["flops"], t["bytes"], t["calls"]))
-    busy_s = float(busy) / 1e6
-    if abs(busy_s - t["busy_s"]) > 1e-9 * (n["call"] + 1):
-        fail("call slices hold %.9f s, the report %.9f s" % (busy_s, t["busy_s"]))
+    if abs(float(busy) - t["busy_s"]) > 0.5e-9 * (n["call"] + 1) + 1e-12 * t["busy_s"]:
+        fail("call slices hold %s s, the report %.9f s" % (busy, t["busy_s"]))
     meta = tl["metadata"]["traces"]
     if len(meta) != len(rep["traces"]):
         fail("%d traces in the metadata, %d in the report" % (len(meta), len(rep["traces"])))
