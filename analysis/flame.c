@@ -28,7 +28,10 @@
 #define FRAME_H		17
 #define PAD_TOP		70	/* title and notes */
 #define PAD_BOTTOM	40	/* details line */
-#define MAX_FRAMES	200000	/* frames beyond are merged into their parent */
+#define MAX_FRAMES	50000	/* frames beyond are merged into their parent: a
+				   browser draws 50000 (an SVG of 25 MB) */
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 
 struct fnode {
 	char *name;
@@ -95,13 +98,9 @@ static uint32_t tree_add(struct ftree *t, uint32_t parent, const char *name)
 			free(n->name);
 			return NONE;
 		}
-		/* children in order of their names: siblings are drawn so */
-		uint32_t *at = &t->n[parent].child;
-
-		while (*at != NONE && strcmp(t->n[*at].name, name) < 0)
-			at = &t->n[*at].next;
-		n->next = *at;
-		*at = (uint32_t)t->len;
+		/* first: put in order of names by sort_children, once */
+		n->next = t->n[parent].child;
+		t->n[parent].child = (uint32_t)t->len;
 	}
 	return (uint32_t)t->len++;
 }
@@ -181,6 +180,43 @@ const char *opc_json_num(double v, char *buf, size_t len)
 		 "null");
 	json_object_put(o);
 	return buf;
+}
+
+static const struct ftree *sorting;
+
+static int by_parent_name(const void *a, const void *b)
+{
+	const struct fnode *x = &sorting->n[*(const uint32_t *)a];
+	const struct fnode *y = &sorting->n[*(const uint32_t *)b];
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Each node's children in order of their names, as siblings are drawn (a
+ * sort of all nodes: a root of a million rows has a million children). */
+static int sort_children(struct ftree *t)
+{
+	uint32_t *v = malloc(t->len * sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 1; i < t->len; i++)
+		v[n++] = (uint32_t)i;
+	sorting = t;
+	qsort(v, n, sizeof(*v), by_parent_name);
+	for (size_t i = 0; i < t->len; i++)
+		t->n[i].child = NONE;
+	for (size_t i = n; i-- > 0;) {
+		struct fnode *c = &t->n[v[i]];
+
+		c->next = t->n[c->parent].child;
+		t->n[c->parent].child = v[i];
+	}
+	free(v);
+	return 0;
 }
 
 /*
@@ -569,7 +605,9 @@ int opc_flame_stacks(struct opc_profile *p, enum opc_weight w, enum opc_flame_ou
 		m.notes[m.nnotes++] = "call stacks were not recorded (OPCOUNT_STACK_DEPTH=0, or an "
 				      "older trace): frames are call sites";
 	if (t.full)
-		m.notes[m.nnotes++] = "more than 200000 frames: deeper ones merged into their parent";
+		m.notes[m.nnotes++] = "more than " STR(MAX_FRAMES) " frames: deeper ones merged into their parent";
+	if (sort_children(&t) < 0)
+		goto nomem;
 	layout(&t, m.w, weight_of(&t.n[0], m.w));
 	if (out == OPC_FLAME_JSON)
 		print_stacks_json(&t, &m, nkeys > 0 && !nostack);
@@ -675,6 +713,8 @@ int opc_flame_rows(const struct opc_profile *p, enum opc_group by, const double 
 		if (at == NONE)
 			goto nomem;
 		add_up(&t, at, &v);
+		if (t.full)	/* merged into a frame that holds more than it */
+			continue;
 		set_row(&t.n[at], r);	/* exactly the row's: a leaf is one row */
 		t.n[at].row = 0;
 		if (r->bits & OPC_ROW_OUTSIDE)
@@ -701,7 +741,9 @@ int opc_flame_rows(const struct opc_profile *p, enum opc_group by, const double 
 		m.notes[m.nnotes++] = "nested calls (record --nested) are left out: their work is "
 				      "inside their outer calls' frames";
 	if (t.full)
-		m.notes[m.nnotes++] = "more than 200000 frames: the rest merged into their parent";
+		m.notes[m.nnotes++] = "more than " STR(MAX_FRAMES) " frames: the rest merged into their parent";
+	if (sort_children(&t) < 0)
+		goto nomem;
 	total = m.w == OPC_WEIGHT_ENERGY ? p->energy_j : m.w == OPC_WEIGHT_FLOPS ?
 		(double)p->flops : 0;
 	if (m.w == OPC_WEIGHT_TIME) {

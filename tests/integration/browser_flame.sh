@@ -25,6 +25,8 @@
 #   hostile   a trace whose every name holds escape sequences, quotes,
 #             line breaks and bytes that are not UTF-8 (gentrace --hostile):
 #             each SVG is well-formed XML the browser runs, the timeline JSON
+#   wide      --by key of 50100 keys: 50000 frames at most (the rest merged,
+#             the picture says so), drawn and run by the browser
 #   gpu       (where the simulated GPU is built) cuBLAS work on a "GPU 0"
 #             track, its FLOPs the report's
 #   ranks     two ranks of a job (Open MPI's variables, examples/mlp run
@@ -132,6 +134,13 @@ done
 "$OPC" report "$m/hostile.opc" --format perfetto -o "$m/hostile.tl.json" &&
 	$PY "$ROOT/tests/browser/check_perfetto.py" "$m/hostile.tl.json" "$m/hostile.json" \
 	>/dev/null && ok "hostile" || bad "hostile: timeline"
+
+# ---- wide: more rows than frames ----
+"$GEN" -o "$m/wide.opc" --keys 50100 --intervals 10 --per-interval 5010 --layers 0 \
+	>/dev/null || fail "gentrace (wide) exited $?"
+"$OPC" report "$m/wide.opc" --by key --format svg -o "$m/wide.svg" || bad "wide: exited $?"
+[ "$(grep -c '<g class="frame"' "$m/wide.svg")" -eq 50000 ] || bad "wide: not 50000 frames"
+$BC note "$m/wide.svg" "more than 50000 frames" >/dev/null && ok "wide" || bad "wide"
 
 # ---- a GPU's track (the simulated GPU, where make test built it) ----
 if [ -x "$B/tests/gpu/cublas_loop" ]; then
