@@ -51,12 +51,14 @@ COMMON_CLI := $(COMMON_LIB) common/trace_read.c
 
 LIB_SRCS := preload/shim.c preload/config.c preload/call.c preload/record.c preload/threads.c preload/collector.c \
             preload/layer.c preload/resolve.c preload/inject.c $(sort $(wildcard preload/gpu*.c)) \
-            preload/reject.c preload/dnnl.c $(COMMON_LIB)
+            preload/reject.c preload/dnnl.c preload/mpi.c preload/nccl.c preload/gloo.c \
+            $(COMMON_LIB)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/lib/%.o,$(LIB_SRCS)) \
             $(BUILD)/lib/gen/routines_gen.o $(BUILD)/lib/gen/wrappers_gen.o
 LIB_LIBS = $(LIB_PKG_LIBS) -lpthread -lm -ldl
 
 CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analysis/profile.c \
+            analysis/ranks.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c analysis/flame.c analysis/perfetto.c \
@@ -98,12 +100,14 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/pytest/__init__.py:python3-pytest \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
              /usr/bin/ltrace:ltrace \
-             /usr/bin/mpirun:openmpi-bin \
              /usr/bin/nm:binutils \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \
              /usr/lib/$(MULTIARCH)/lapack/liblapack.so.3:liblapack3 \
              /usr/bin/clang:clang \
              /usr/include/dnnl.h:libdnnl-dev \
+             /usr/bin/mpirun:openmpi-bin \
+             ompi-c:libopenmpi-dev \
+             /usr/include/gloo/allreduce.h:libgloo-dev \
              /usr/bin/chromium:chromium \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
@@ -184,6 +188,9 @@ $(BUILD)/lib/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
+# Gloo throws C++ exceptions through its wrappers: their cleanups must run
+$(BUILD)/lib/preload/gloo.o: LIB_CFLAGS += -fexceptions
+
 $(BUILD)/lib/gen/%.o: $(BUILD)/gen/%.c | $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
@@ -214,7 +221,8 @@ examples: $(EXAMPLES)
 
 # ---- tests, demo, bench ----------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(filter-out tests/progs/mpi_%.c, \
+              $(wildcard tests/progs/*.c)))
 
 # Each unit test links the objects of the module it tests and what those
 # need, nothing else: TEST_<name>_OBJS for tests/unit/test_<name>.c (empty
@@ -227,19 +235,19 @@ TRACE_OBJS := $(call cli_objs,common/trace_write.c common/trace_read.c common/lo
               $(TABLE_OBJS)
 
 TEST_attribute_OBJS := $(call cli_objs,analysis/attribute.c analysis/profile.c analysis/symbolize.c \
-                         analysis/util.c) $(TRACE_OBJS)
+                         analysis/util.c analysis/ranks.c) $(TRACE_OBJS)
 TEST_argdecode_OBJS := $(call cli_objs,tracer/argdecode.c) $(TABLE_OBJS)
 TEST_cost_OBJS      := $(TABLE_OBJS)
 TEST_energy_OBJS    := $(call cli_objs,common/energy.c common/producer.c common/job.c common/datadir.c common/log.c \
                          common/trace_write.c common/file.c) $(TABLE_OBJS)
 TEST_fit_OBJS       := $(call cli_objs,analysis/fit.c analysis/nnls.c analysis/plot.c \
-                         analysis/util.c) $(TRACE_OBJS)
+                         analysis/util.c analysis/ranks.c) $(TRACE_OBJS)
 TEST_insn_OBJS      := $(call cli_objs,tracer/insn.c)
 TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c common/job.c) $(TRACE_OBJS)
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
                          analysis/util.c analysis/profile.c analysis/attribute.c \
-                         analysis/symbolize.c common/datadir.c) $(TRACE_OBJS)
+                         analysis/symbolize.c analysis/ranks.c common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
 TEST_trace_edges_OBJS := $(TRACE_OBJS)
 
@@ -272,10 +280,28 @@ $(BUILD)/tests/progs/libdnnl_fake.so: tests/progs/dnnl_fake.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -shared -fPIC -DDNNL_FAKE_LIB $< -o $@
 
+# with its own MPI of the MPICH ABI, libmpich_fake.so (tests/integration/mpi_abi.sh)
+$(BUILD)/tests/progs/mpich_fake: tests/progs/mpich_fake.c $(BUILD)/tests/progs/libmpich_fake.so
+	$(CC) -O2 -g -Wall $< -o $@ -L$(BUILD)/tests/progs -Wl,-rpath,'$$ORIGIN' -lmpich_fake
+
+$(BUILD)/tests/progs/libmpich_fake.so: tests/progs/mpich_fake.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -shared -fPIC -DMPICH_FAKE_LIB $< -o $@
+
 $(BUILD)/tests/progs/%-static: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -static $(BLAS_CFLAGS) -Iinclude $< -o $@ $(filter -L%,$(BLAS_LIBS)) \
 		-llapacke -lopenblas -lgfortran -lquadmath -lpthread -lm
+
+# MPI programs (tests/integration/mpi_comm.sh, bench/mpi.sh): built with
+# mpicc where it is (openmpi-bin and libopenmpi-dev, in TEST_DEPS); the
+# test and the benchmark skip without it.
+MPICC ?= mpicc
+MPI_PROGS := $(if $(shell command -v $(MPICC) 2>/dev/null),$(patsubst tests/progs/%.c, \
+             $(BUILD)/tests/progs/%,$(wildcard tests/progs/mpi_*.c)))
+$(BUILD)/tests/progs/mpi_%: tests/progs/mpi_%.c include/opcount.h
+	@mkdir -p $(dir $@)
+	$(MPICC) -O2 -g -Wall $(BLAS_CFLAGS) -Iinclude $< -o $@ $(BLAS_LIBS) -ldl -lm
 
 # oneDNN programs (tests/integration/dnnl_ops.sh): built only where oneDNN's
 # headers are (libdnnl-dev, in TEST_DEPS); the test skips without them.
@@ -313,7 +339,12 @@ FAKE      := $(BUILD)/fake
 FAKE_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -I$(CUDA_HOME)/include -Wl,-rpath,'$$ORIGIN'
 FAKE_LIBS := $(FAKE)/libcudart.so.13 $(FAKE)/libcublas.so.13 $(FAKE)/libcublasLt.so.13 \
              $(FAKE)/libcudnn.so.9 $(FAKE)/libnvidia-ml.so.1
-GPU_PROGS := $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/*.c))
+GPU_PROGS := $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(filter-out tests/gpu/nccl_%.c, \
+             $(wildcard tests/gpu/*.c)))
+# the fake NCCL and its programs, where the toolkit has nccl.h
+NCCL_INC  := $(wildcard $(CUDA_HOME)/include/nccl.h)
+NCCL_PROGS := $(if $(NCCL_INC),$(FAKE)/libnccl.so.2 $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%, \
+              $(wildcard tests/gpu/nccl_*.c)))
 
 $(FAKE)/libcudart.so.13: $(wildcard tests/fake/cudart*.c) tests/fake/fakegpu.h
 	@mkdir -p $(dir $@)
@@ -329,6 +360,15 @@ $(FAKE)/libcudnn.so.9: $(wildcard tests/fake/cudnn*.c) tests/fake/fakegpu.h $(FA
 	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libcudnn.so.9 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart
 	ln -sf libcudnn.so.9 $(FAKE)/libcudnn.so
 
+$(FAKE)/libnccl.so.2: tests/fake/nccl.c tests/fake/fakegpu.h $(FAKE)/libcudart.so.13
+	$(CC) $(FAKE_CFLAGS) -Wl,-soname,libnccl.so.2 -o $@ $(filter %.c,$^) -L$(FAKE) -lcudart
+	ln -sf libnccl.so.2 $(FAKE)/libnccl.so
+
+$(BUILD)/tests/gpu/nccl_%: tests/gpu/nccl_%.c $(FAKE)/libnccl.so.2 $(FAKE)/libcudart.so.13
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -MMD -MP -I$(CUDA_HOME)/include $< -o $@ -L$(FAKE) \
+		-Wl,-rpath,$(abspath $(FAKE)) -lnccl -lcudart
+
 $(FAKE)/libnvidia-ml.so.1: tests/fake/nvml.c
 	@mkdir -p $(dir $@)
 	$(CC) $(FAKE_CFLAGS) -fvisibility=hidden -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -lpthread
@@ -339,12 +379,12 @@ $(BUILD)/tests/gpu/%: tests/gpu/%.c $(FAKE_LIBS)
 		-Wl,-rpath,$(abspath $(FAKE)) -lcudnn -lcublas -lcublasLt -lcudart -lpthread -lm
 
 ifneq ($(CUDA_INC),)
-GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS)
+GPU_TEST_DEPS := $(FAKE_LIBS) $(GPU_PROGS) $(NCCL_PROGS)
 endif
 gpu-fakes: $(GPU_TEST_DEPS)
 
 # what the tests run, in $(BUILD) (make test, make check-sanitize)
-test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(DNNL_PROGS) $(BUILD)/tests/progs/blas_calls-static \
+test-programs: all $(UNIT_TESTS) $(TEST_PROGS) $(DNNL_PROGS) $(MPI_PROGS) $(BUILD)/tests/progs/blas_calls-static \
 	$(WRAP)/calls $(GPU_TEST_DEPS) $(BUILD)/bench/gentrace
 
 test: test-deps
@@ -376,6 +416,8 @@ bench: test-deps
 	@BUILD=$(BUILD) sh bench/run.sh
 	@$(if $(wildcard /usr/include/dnnl.h),$(MAKE) --no-print-directory $(BUILD)/bench/dnnl_loop)
 	@BUILD=$(BUILD) sh bench/dnnl.sh
+	@$(if $(shell command -v $(MPICC) 2>/dev/null),$(MAKE) --no-print-directory $(BUILD)/bench/mpi_loop)
+	@BUILD=$(BUILD) sh bench/mpi.sh
 	@BUILD=$(BUILD) sh bench/torch_models.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
@@ -384,6 +426,11 @@ bench: test-deps
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
 	@BUILD=$(BUILD) sh bench/gpu.sh
+
+# the cheapest MPI calls in a loop (bench/mpi.sh), with mpicc
+$(BUILD)/bench/mpi_loop: bench/mpi_loop.c
+	@mkdir -p $(dir $@)
+	$(MPICC) -O2 -g -Wall $< -o $@
 
 # a tiny oneDNN primitive in a loop (bench/dnnl.sh)
 $(BUILD)/bench/dnnl_loop: bench/dnnl_loop.c
@@ -428,7 +475,7 @@ FUZZ_OK = $(eval FUZZ_OK := $$(shell printf 'int LLVMFuzzerTestOneInput(const ch
 fuzz_objs = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
 FUZZ_TRACE_OBJS := $(call fuzz_objs,common/trace_read.c common/trace_write.c common/log.c common/file.c \
                      common/routines.c common/cost.c analysis/profile.c analysis/attribute.c \
-                     analysis/symbolize.c analysis/util.c) $(FUZZ)/obj/gen/routines_gen.o
+                     analysis/symbolize.c analysis/util.c analysis/ranks.c) $(FUZZ)/obj/gen/routines_gen.o
 FUZZ_arch_OBJS  := $(call fuzz_objs,analysis/arch.c analysis/predict.c analysis/carbon.c \
                      common/datadir.c) $(FUZZ_TRACE_OBJS)
 FUZZ_trace_OBJS := $(FUZZ_TRACE_OBJS)

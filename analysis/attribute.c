@@ -32,6 +32,14 @@
  * energy then goes to whatever host work ran).  GPU keys of a device with
  * no energy domain get none: the host's energy is not theirs.
  *
+ * Nodes: the traces of one machine (host name + boot id) read the same
+ * machine-wide counter.  opc_attribute_node attributes them together: the
+ * busy time of the other traces in an interval's real-time window (ext,
+ * prorated by overlap) joins its denominator, so that concurrent
+ * processes share the interval's energy by busy time, and the node's
+ * energy is taken once over the union of their times (opc_sweep).  Only
+ * the host pool is joint: GPU pools stay per trace.
+ *
  * Stack samples (ptrace --stacks) take part of the outside energy: a
  * sample at the end of an interval, weighing W seconds of CPU time
  * outside counted calls, gets E x W / (b - a) of what the calls of its
@@ -48,6 +56,7 @@
 #include "attribute.h"
 #include "hashtab.h"
 #include "log.h"
+#include "ranks.h"
 #include "util.h"
 
 /*
@@ -495,7 +504,8 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 
 /* Split pool `pool`'s energy (ptotal[i], cumulative) among its keys. */
 static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const double *ptotal,
-			  struct split *sp, struct opc_attribution *out, double *attributed)
+			  struct split *sp, struct opc_attribution *out, double *attributed,
+			  const double *ext, double *busy_out)
 {
 	struct cells *cs = &sp->cur;
 	double *pw = sp->pw;
@@ -536,9 +546,14 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 		}
 		for (size_t j = 0; j < cs->n; j++)
 			sum += cs->c[j].busy;
-		double denom = sum > len ? sum : len;
+		if (busy_out)
+			busy_out[i] = sum;
+		/* the busy time of the node's other traces in this window
+		 * shares the window's energy with ours (opc_attribute_node) */
+		double other = ext ? ext[i] : 0;
+		double denom = sum + other > len ? sum + other : len;
 
-		double calls_j = 0, layers_j = 0, outside_j, resid;
+		double calls_j = 0, layers_j = 0, outside_j, others_j, resid;
 
 		for (size_t j = 0; j < cs->n && denom > 0; j++) {
 			struct opc_tkey *k = &t->keys[cs->c[j].key];
@@ -554,24 +569,28 @@ static int attribute_pool(struct opc_trace *t, const int *kpool, int pool, const
 				calls_j += e * share;
 		}
 		/* Closure, from the formula rather than from what is left:
-		 * calls + layers + outside = the interval's energy */
-		outside_j = denom > 0 ? e * (len > sum ? len - sum : 0) / denom : e;
-		resid = e - calls_j - layers_j - outside_j;
+		 * calls + layers + outside + the node's other traces' share
+		 * = the interval's energy */
+		outside_j = denom > 0 ? e * (len > sum + other ? len - sum - other : 0) / denom : e;
+		others_j = denom > 0 ? e * other / denom : 0;
+		resid = e - calls_j - layers_j - outside_j - others_j;
 		out->layers_j += layers_j;
+		out->others_j += others_j;
 		out->closure_intervals++;
 		if (fabs(resid) > fabs(out->closure_worst_j)) {
 			out->closure_worst_j = resid;
 			out->closure_worst_rel = e != 0 ? resid / e : 0;
 		}
-		if (sum < len) {	/* the rest of the interval is outside */
-			out->outside_lo_j += pmin * (len - sum);
-			out->outside_hi_j += pmax * (len - sum);
+		if (sum + other < len) {	/* the rest of the interval is outside */
+			out->outside_lo_j += pmin * (len - sum - other);
+			out->outside_hi_j += pmax * (len - sum - other);
 		}
 		/* Stack samples of this interval share what the calls left,
 		 * each by its CPU time, as a call by its busy time: at most
 		 * e x weight / len, never more than the rest.  Samples are
 		 * of host threads: the host's pool (0) only. */
-		double wsum = 0, rest = e - (sum > 0 && denom > 0 ? e * sum / denom : 0);
+		double wsum = 0, rest = e - (sum + other > 0 && denom > 0 ?
+					     e * (sum + other) / denom : 0);
 		size_t s0 = si;
 
 		while (si < t->nsamples && t->samples[si].t_ns <= en->t_ns[i])
@@ -593,7 +612,10 @@ out:
 	return ret;
 }
 
-int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
+/* ext, busy_out: of the host pool (0), per energy interval, or NULL;
+ * host_cum: the host pool's cumulative joules per sample, or NULL. */
+static int attribute(struct opc_trace *t, struct opc_attribution *out, const double *ext,
+		     double *busy_out, double *host_cum)
 {
 	const struct opc_tenergy *en = &t->energy;
 	size_t n = en->nsamples;
@@ -641,7 +663,13 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 				if (dpool[d] == p)
 					ptotal[i] += en->joules[i * en->ndom + d];
 		}
-		if (attribute_pool(t, kpool, p, ptotal, &sp, out, &attributed) < 0)
+		if (p == 0) {
+			out->host_total_j = ptotal[n - 1];
+			if (host_cum)
+				memcpy(host_cum, ptotal, n * sizeof(double));
+		}
+		if (attribute_pool(t, kpool, p, ptotal, &sp, out, &attributed,
+				   p == 0 ? ext : NULL, p == 0 ? busy_out : NULL) < 0)
 			goto out;
 	}
 	out->outside_j = out->total_j - attributed;
@@ -676,5 +704,136 @@ out:
 	index_free(&sp.ix);
 	free(ptotal);
 	free(kpool);
+	return ret;
+}
+
+int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
+{
+	return attribute(t, out, NULL, NULL, NULL);
+}
+
+/* Energy interval i of trace t in real time (ns since the epoch). */
+static uint64_t real_ns(const struct opc_trace *t, size_t i)
+{
+	return t->hdr.start_realtime_ns + t->energy.t_ns[i];
+}
+
+static double overlap_ns(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+	uint64_t lo = a > c ? a : c, hi = b < d ? b : d;
+
+	return hi > lo ? (double)(hi - lo) : 0;
+}
+
+/*
+ * The counter's delta over the union of the times the traces' samples
+ * cover: each stretch of the node's time line once (opc_sweep), from the
+ * shortest interval that covers it, prorated by time (exact where the
+ * power is constant inside an interval).  cum[i]: trace i's host pool,
+ * cumulative per sample.  NAN out of memory.
+ */
+static double node_sweep(struct opc_trace **ts, size_t n, double *const *cum, double *covered_s)
+{
+	struct opc_sweep sw;
+	uint64_t x, y;
+	size_t t, i;
+	double j = 0, cov = 0;
+
+	if (opc_sweep_init(&sw, ts, n) < 0)
+		return NAN;
+	while (opc_sweep_next(&sw, &x, &y, &t, &i)) {
+		double len = (double)(real_ns(ts[t], i) - real_ns(ts[t], i - 1));
+
+		j += (cum[t][i] - cum[t][i - 1]) * (double)(y - x) / len;
+		cov += (y - x) / 1e9;
+	}
+	opc_sweep_free(&sw);
+	*covered_s = cov;
+	return j;
+}
+
+int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *per,
+		       struct opc_node_energy *node)
+{
+	double **busy = calloc(n ? n : 1, sizeof(double *));
+	double **cum = calloc(n ? n : 1, sizeof(double *));
+	double *ext = NULL, lo = 0, hi = 0, formula = 0, attributed = 0;
+	int ret = -1;
+
+	memset(node, 0, sizeof(*node));
+	if (busy == NULL || cum == NULL)
+		goto out;
+	/* first each trace alone, for its busy time per interval after
+	 * spill-back (what the others' shares are made of) */
+	for (size_t i = 0; i < n; i++) {
+		size_t ns = ts[i]->energy.nsamples;
+
+		busy[i] = calloc(ns ? ns : 1, sizeof(double));
+		cum[i] = calloc(ns ? ns : 1, sizeof(double));
+		if (!busy[i] || !cum[i] || attribute(ts[i], &per[i], NULL, busy[i], cum[i]) < 0)
+			goto out;
+	}
+	/* then each again, its denominators holding the others' busy time
+	 * in the same real-time window, prorated by overlap */
+	for (size_t i = 0; i < n; i++) {
+		const struct opc_trace *t = ts[i];
+		size_t ns = t->energy.nsamples;
+
+		free(ext);
+		ext = calloc(ns ? ns : 1, sizeof(double));
+		if (ext == NULL)
+			goto out;
+		for (size_t j = 0; j < n; j++) {
+			const struct opc_trace *u = ts[j];
+			size_t m = 1;
+
+			if (j == i)
+				continue;
+			for (size_t k = 1; k < ns; k++) {
+				uint64_t a = real_ns(t, k - 1), b = real_ns(t, k);
+
+				while (m < u->energy.nsamples && real_ns(u, m) <= a)
+					m++;
+				for (size_t q = m; q < u->energy.nsamples && real_ns(u, q - 1) < b; q++) {
+					uint64_t c = real_ns(u, q - 1), d = real_ns(u, q);
+
+					if (d > c)
+						ext[k] += busy[j][q] * overlap_ns(a, b, c, d) / (d - c);
+				}
+			}
+		}
+		if (attribute(ts[i], &per[i], ext, NULL, NULL) < 0)
+			goto out;
+	}
+	node->total_j = node_sweep(ts, n, cum, &node->covered_s);
+	if (isnan(node->total_j))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		/* the other pools (GPUs) stay the trace's own */
+		node->total_j += per[i].total_j - per[i].host_total_j;
+		attributed += per[i].total_j - per[i].outside_j;
+		formula += per[i].outside_j - per[i].others_j;
+		lo += per[i].outside_lo_j;
+		hi += per[i].outside_hi_j;
+	}
+	node->attributed_j = attributed;
+	node->outside_j = node->total_j - attributed;
+	/* the traces' bounds on their outside energy (each of which counts
+	 * the node's idle time again), scaled to the node's */
+	node->outside_lo_j = formula > 0 ? node->outside_j * lo / formula : node->outside_j;
+	node->outside_hi_j = formula > 0 ? node->outside_j * hi / formula : node->outside_j;
+	if (node->outside_lo_j > node->outside_j)
+		node->outside_lo_j = node->outside_j;
+	if (node->outside_hi_j < node->outside_j)
+		node->outside_hi_j = node->outside_j;
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++) {
+		free(busy ? busy[i] : NULL);
+		free(cum ? cum[i] : NULL);
+	}
+	free(busy);
+	free(cum);
+	free(ext);
 	return ret;
 }

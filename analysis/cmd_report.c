@@ -234,6 +234,8 @@ static const char *first_column_raw(const struct opc_profile *p, const struct op
 	case OPC_BY_TYPE: return opc_row_type(p, r);
 	case OPC_BY_KEY: return opc_row_shape(p, r);
 	case OPC_BY_DEVICE: return opc_row_device(p, r);
+	case OPC_BY_RANK: return opc_row_rank(p, r) ? opc_row_rank(p, r) : "(no rank)";
+	case OPC_BY_NODE: return opc_row_node(p, r) ? opc_row_node(p, r) : "(unknown node)";
 	}
 	return "?";
 }
@@ -307,6 +309,142 @@ static void json_unseen(const char *path, const char *why, void *arg)
 	json_object_array_add(arg, o);
 }
 
+/* ---- distributed jobs: ranks and nodes ---- */
+
+/* A rank of the job: what its traces (the rank's process and its
+ * children) add up to. */
+struct rank_sum {
+	long rank;
+	int node;		/* its first trace's */
+	double busy_s, energy_j;
+	uint64_t calls, flops;
+	size_t ntraces;
+};
+
+/* The ranks present, ascending (job.ranks), and the slowest (largest busy
+ * time) and max/mean busy time: *slowest -1 without ranks. */
+static struct rank_sum *rank_sums(const struct opc_profile *p, long *slowest, double *imbalance)
+{
+	const struct opc_ranks *j = &p->job;
+	struct rank_sum *rs = calloc(j->nranks ? j->nranks : 1, sizeof(*rs));
+	double sum = 0, max = -1;
+
+	*slowest = -1;
+	*imbalance = NAN;
+	if (rs == NULL)
+		return NULL;
+	for (size_t r = 0; r < j->nranks; r++) {
+		rs[r].rank = j->ranks[r];
+		rs[r].node = -1;
+		for (size_t i = 0; i < p->ntraces; i++) {
+			if (j->tr[i].rank != rs[r].rank)
+				continue;
+			if (rs[r].ntraces++ == 0)
+				rs[r].node = j->tr[i].node;
+			rs[r].busy_s += p->sums[i].busy_s;
+			rs[r].energy_j += p->sums[i].energy_j;
+			rs[r].calls += p->sums[i].calls;
+			rs[r].flops += p->sums[i].flops;
+		}
+		sum += rs[r].busy_s;
+		if (rs[r].busy_s > max) {
+			max = rs[r].busy_s;
+			*slowest = rs[r].rank;
+		}
+	}
+	if (j->nranks && sum > 0)
+		*imbalance = max / (sum / j->nranks);
+	return rs;
+}
+
+/* "0-3,5" */
+static void rank_list(char *buf, size_t len, const long *r, size_t n)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && o + 1 < len; i++) {
+		size_t k = i;
+
+		while (k + 1 < n && r[k + 1] == r[k] + 1)
+			k++;
+		if (k > i + 1)
+			o += snprintf(buf + o, len - o, "%s%ld-%ld", i ? "," : "", r[i], r[k]);
+		else
+			o += snprintf(buf + o, len - o, "%s%ld", i ? "," : "", r[i]);
+		if (k > i + 1)
+			i = k;
+	}
+}
+
+static void print_job_header(const struct opc_profile *p)
+{
+	const struct opc_ranks *j = &p->job;
+	char ranks[512];
+
+	if (j->nranks == 0 && !j->mixed)
+		return;
+	rank_list(ranks, sizeof(ranks), j->ranks, j->nranks);
+	if (j->mixed)
+		printf("# MIXED: traces of several jobs (--allow-mixed); ranks %s\n", ranks);
+	else
+		printf("# job %s (%s): world size %ld, ranks %s present (%zu), %zu node%s:",
+		       opc_tty(j->id), j->launcher ? opc_tty(j->launcher) : "?", j->world_size,
+		       ranks, j->nranks, j->nnodes, j->nnodes == 1 ? "" : "s");
+	if (!j->mixed) {
+		for (size_t k = 0; k < j->nnodes; k++)
+			printf("%s %s", k ? "," : "", opc_tty(j->nodes[k].label));
+		putchar('\n');
+	}
+	if (j->nmissing) {
+		rank_list(ranks, sizeof(ranks), j->missing, j->nmissing);
+		printf("# INCOMPLETE: rank%s %s of %ld missing (no trace given)\n",
+		       j->nmissing == 1 ? "" : "s", ranks, j->world_size);
+	}
+	for (size_t i = 0; i < j->ntruncated; i++) {
+		const struct opc_trace *t = &p->traces[j->truncated[i]];
+
+		printf("# INCOMPLETE: rank %ld's trace %s is truncated (no END record: the process "
+		       "was killed, or is still running); reported as far as it goes\n",
+		       j->tr[j->truncated[i]].rank, opc_tty(t->path));
+	}
+}
+
+static void print_job_footer(const struct opc_profile *p)
+{
+	const struct opc_ranks *j = &p->job;
+	long slowest;
+	double imb;
+	struct rank_sum *rs;
+
+	if (j->nranks) {
+		rs = rank_sums(p, &slowest, &imb);
+		if (rs == NULL)
+			return;
+		for (size_t r = 0; r < j->nranks; r++)
+			if (rs[r].rank == slowest)
+				printf("# ranks: slowest rank %ld (busy %.6f s); imbalance %.3f "
+				       "(max/mean busy time over %zu ranks)\n", slowest, rs[r].busy_s,
+				       imb, j->nranks);
+		free(rs);
+	}
+	int joint = 0;
+
+	for (size_t k = 0; k < j->nnodes; k++)
+		joint |= p->nodes[k].joint;
+	for (size_t k = 0; k < j->nnodes && p->have_energy && (j->nranks || j->nnodes > 1 || joint);
+	     k++) {
+		const struct opc_node_sum *ns = &p->nodes[k];
+
+		if (!ns->have_energy)
+			continue;
+		printf("# node %s: %.4f J over %.3f s, %zu trace%s%s; outside calls %.4f J\n",
+		       opc_tty(j->nodes[k].label), ns->energy_j, ns->covered_s, ns->ntraces,
+		       ns->ntraces == 1 ? "" : "s", ns->joint ? ", counted once, shared by busy time" :
+		       "", ns->outside_j);
+	}
+}
+
 static void print_table(const struct opc_profile *p, enum opc_group by, size_t top)
 {
 	char f[32], b[32], c[32], rate[32];
@@ -324,6 +462,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		if (blas)
 			printf("#   blas %s\n", opc_tty(blas));
 	}
+	print_job_header(p);
 	each_unseen(p, print_unseen, NULL);
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct opc_row *r = &p->rows[i];
@@ -408,6 +547,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	       (unsigned long long)p->bytes);
 	printf("# bytes: compulsory traffic (each operand read once, each result written once), "
 	       "a lower-bound model, not a measurement\n");
+	if (p->comm)
+		printf("# comm bytes: sent + received by the rank under the algorithm models of "
+		       "docs/counting.md (ring all-reduce: 2(p-1)/p n each way); FLOPs 0\n");
 	if (p->unknown)
 		printf("# ? FLOPs not known (kernel launches, cuDNN graph plans): counted as 0; "
 		       "their calls and GPU time are exact\n");
@@ -427,7 +569,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 	if (p->sampled)
 		printf("# busy_s: short calls were timed one in 16 and scaled\n");
 	if (p->gpu)
-		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime): busy_s is time on the GPU "
+		printf("# GPU work (cuBLAS, cublasLt, cuDNN, CUDA runtime, NCCL): busy_s is time on the GPU "
 		       "(CUDA events), %.6f s of the total; GPU energy goes to GPU work only\n",
 		       p->gpu_s);
 	if (p->gpu && p->have_energy && !strstr(p->source, "nvml"))
@@ -437,8 +579,9 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		printf("# some GPU calls were captured into a CUDA graph (\"captured\" in JSON): "
 		       "counted once, at capture, untimed; the graph's launches are not seen\n");
 	if (p->gpu_untimed)
-		printf("# some GPU calls have no GPU time (no CUDA runtime found, or the program "
-		       "exited before the GPU finished)\n");
+		printf("# some GPU calls have no GPU time (no CUDA runtime found, the program "
+		       "exited before the GPU finished, or NCCL calls in a group: the group's "
+		       "time is its ncclGroupEnd row's)\n");
 	if (!p->have_energy)
 		printf("# energy: not measured (no energy source in this trace)\n");
 	else if (p->measured)
@@ -457,6 +600,7 @@ static void print_table(const struct opc_profile *p, enum opc_group by, size_t t
 		       p->energy_j - p->layers_j - p->outside_j, p->layers_j, p->outside_j,
 		       p->energy_j, p->measured ? "measured" : "estimated", p->closure_intervals,
 		       p->closure_worst_j, 100 * p->closure_worst_rel);
+	print_job_footer(p);
 }
 
 /* (CSV: stdout's lock is not taken for each of the dozens of writes of
@@ -598,6 +742,103 @@ static json_object *jnum(double v)
 	return opc_json_double(v);
 }
 
+/* A row's rank: its number, "*" where its keys are of several ranks, null
+ * where of none. */
+static json_object *rank_json(const char *s)
+{
+	long v;
+
+	if (s == NULL)
+		return NULL;
+	if (opc_parse_long(s, 0, LONG_MAX, &v) == 0)
+		return json_object_new_int64(v);
+	return jstr(s);
+}
+
+static json_object *rank_array(const long *r, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int64(r[i]));
+	return a;
+}
+
+/*
+ * The job: its id, launcher and world size, the ranks present and each
+ * one's totals, the nodes and each one's energy, the slowest rank and the
+ * imbalance (max/mean busy time), and what is missing.  At the root:
+ * "incomplete" (ranks missing or truncated), "missing_ranks",
+ * "truncated_ranks".
+ */
+static void job_json(const struct opc_profile *p, json_object *root)
+{
+	const struct opc_ranks *j = &p->job;
+	json_object *job = json_object_new_object();
+	json_object *ranks = json_object_new_array();
+	json_object *nodes = json_object_new_array();
+	json_object *trunc = json_object_new_array();
+	long slowest;
+	double imb;
+	struct rank_sum *rs = rank_sums(p, &slowest, &imb);
+
+	json_object_object_add(job, "id", jstr(j->id));
+	json_object_object_add(job, "launcher", jstr(j->launcher));
+	json_object_object_add(job, "mixed", json_object_new_boolean(j->mixed));
+	json_object_object_add(job, "world_size",
+			       j->world_size >= 0 ? json_object_new_int64(j->world_size) : NULL);
+	json_object_object_add(job, "ranks_present", rank_array(j->ranks, j->nranks));
+	for (size_t r = 0; rs && r < j->nranks; r++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "rank", json_object_new_int64(rs[r].rank));
+		json_object_object_add(o, "node", rs[r].node >= 0 ?
+				       jstr(j->nodes[rs[r].node].label) : NULL);
+		json_object_object_add(o, "traces", json_object_new_int64((int64_t)rs[r].ntraces));
+		json_object_object_add(o, "calls", json_object_new_uint64(rs[r].calls));
+		json_object_object_add(o, "flops", json_object_new_uint64(rs[r].flops));
+		json_object_object_add(o, "busy_s", jnum(rs[r].busy_s));
+		json_object_object_add(o, "energy_j", p->have_energy ? jnum(rs[r].energy_j) : NULL);
+		json_object_array_add(ranks, o);
+	}
+	json_object_object_add(job, "ranks", ranks);
+	json_object_object_add(job, "slowest_rank",
+			       slowest >= 0 ? json_object_new_int64(slowest) : NULL);
+	json_object_object_add(job, "imbalance", isnan(imb) ? NULL : jnum(imb));
+	for (size_t k = 0; k < j->nnodes; k++) {
+		const struct opc_node_sum *ns = &p->nodes[k];
+		json_object *o = json_object_new_object();
+		json_object *nr = json_object_new_array();
+
+		json_object_object_add(o, "node", jstr(j->nodes[k].label));
+		json_object_object_add(o, "host", jstr(j->nodes[k].host));
+		json_object_object_add(o, "boot_id", jstr(j->nodes[k].boot_id));
+		for (size_t r = 0; rs && r < j->nranks; r++)
+			if (rs[r].node == (int)k)
+				json_object_array_add(nr, json_object_new_int64(rs[r].rank));
+		json_object_object_add(o, "ranks", nr);
+		json_object_object_add(o, "energy_j", ns->have_energy ? jnum(ns->energy_j) : NULL);
+		json_object_object_add(o, "outside_j", ns->have_energy ? jnum(ns->outside_j) : NULL);
+		json_object_object_add(o, "duration_s", ns->have_energy ? jnum(ns->covered_s) : NULL);
+		json_object_object_add(o, "counted_once", json_object_new_boolean(ns->once));
+		json_object_object_add(o, "traces", json_object_new_int64((int64_t)ns->ntraces));
+		json_object_array_add(nodes, o);
+	}
+	json_object_object_add(job, "nodes", nodes);
+	json_object_object_add(root, "job", job);
+	json_object_object_add(root, "incomplete", json_object_new_boolean(opc_ranks_incomplete(j)));
+	json_object_object_add(root, "missing_ranks", rank_array(j->missing, j->nmissing));
+	for (size_t i = 0; i < j->ntruncated; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "rank", json_object_new_int64(j->tr[j->truncated[i]].rank));
+		json_object_object_add(o, "path", jstr(p->traces[j->truncated[i]].path));
+		json_object_array_add(trunc, o);
+	}
+	json_object_object_add(root, "truncated_ranks", trunc);
+	free(rs);
+}
+
 /* One row of the JSON report. */
 static json_object *row_json(struct opc_profile *p, const struct opc_row *r,
 			     enum opc_group by)
@@ -619,6 +860,8 @@ static json_object *row_json(struct opc_profile *p, const struct opc_row *r,
 	json_object_object_add(o, "busy_s", jnum(r->busy_s));
 	json_object_object_add(o, "gpu_s", jnum(r->gpu_s));
 	json_object_object_add(o, "device", outside(r) ? NULL : jstr(opc_row_device(p, r)));
+	json_object_object_add(o, "rank", rank_json(opc_row_rank(p, r)));
+	json_object_object_add(o, "node", jstr(opc_row_node(p, r)));
 	if (r->bits & OPC_ROW_CAPTURED)
 		json_object_object_add(o, "captured", json_object_new_boolean(1));
 	if (p->have_energy && !nested(r)) {
@@ -917,6 +1160,11 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 	json_object_object_add(root, "bytes_model",
 			       json_object_new_string("compulsory traffic: each operand read "
 						      "once, each result written once"));
+	if (p->comm)
+		json_object_object_add(root, "bytes_model_comm",
+				       json_object_new_string("sent + received by the rank under "
+							      "the algorithm models of "
+							      "docs/counting.md"));
 	for (size_t i = 0; i < p->ntraces; i++) {
 		const struct opc_trace *t = &p->traces[i];
 		json_object *o = json_object_new_object();
@@ -929,9 +1177,14 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 		json_object_object_add(o, "blas", jstr(opc_trace_info(t, "blas")));
 		json_object_object_add(o, "duration_s", jnum(t->end_ns / 1e9));
 		json_object_object_add(o, "complete", json_object_new_boolean(t->ended));
+		json_object_object_add(o, "rank", p->job.tr[i].rank >= 0 ?
+				       json_object_new_int64(p->job.tr[i].rank) : NULL);
+		json_object_object_add(o, "node", p->job.tr[i].node >= 0 ?
+				       jstr(p->job.nodes[p->job.tr[i].node].label) : NULL);
 		json_object_array_add(traces, o);
 	}
 	json_object_object_add(root, "traces", traces);
+	job_json(p, root);
 	json_object *unseen = json_object_new_array();
 
 	each_unseen(p, json_unseen, unseen);
@@ -1157,6 +1410,9 @@ static void usage(FILE *f)
 		"  --sort flops|calls|bytes|busy|ai|name|energy   (default: flops)\n"
 		"  --top N                       show the first N rows (default 30 in a table, 0 = all)\n"
 		"  --stacks                      include symbolized stacks (json)\n"
+		"  --by rank|node                a distributed job's ranks (run.rank*.opc) or nodes\n"
+		"  --allow-mixed                 report traces of several jobs together\n"
+		"  --strict                      exit 3 when a job's rank is missing or truncated\n"
 		"  --weight energy|flops|time    what a flame graph's widths are (default: energy,\n"
 		"                                busy time without energy)\n"
 		"  --max-events N                perfetto: intervals merged so that about N events\n"
@@ -1176,6 +1432,8 @@ int cmd_report(int argc, char **argv)
 		{ "weight", required_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "max-events", required_argument, NULL, 'E' },
+		{ "allow-mixed", no_argument, NULL, 'M' },
+		{ "strict", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1183,7 +1441,8 @@ int cmd_report(int argc, char **argv)
 	enum opc_group by = OPC_BY_SITE;
 	enum fmt fmt = FMT_TABLE;
 	long top = -1;
-	int stacks = 0, by_stack = 0, c, ret;
+	int stacks = 0, by_stack = 0, c, ret, strict = 0;
+	unsigned flags = 0;
 	enum opc_weight weight = OPC_WEIGHT_ENERGY;
 	long max_events = 500000;
 	const char *output = NULL;
@@ -1191,13 +1450,13 @@ int cmd_report(int argc, char **argv)
 	char *deflt = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:f:s:t:So:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:f:s:t:So:hMX", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			by_stack = !strcmp(optarg, "stack");
 			if (!by_stack && opc_group_parse(optarg, &by) < 0) {
 				pr_err("--by: unknown grouping '%s' (site, layer, path, op, type, key, "
-				       "device, stack)",
+				       "device, rank, node, stack)",
 				       optarg);
 				return 2;
 			}
@@ -1260,6 +1519,12 @@ int cmd_report(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'M':
+			flags |= OPC_LOAD_ALLOW_MIXED;
+			break;
+		case 'X':
+			strict = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1282,7 +1547,7 @@ int cmd_report(int argc, char **argv)
 		}
 		argv[--optind] = deflt;
 	}
-	if (opc_profile_load(&p, argv + optind, argc - optind) < 0) {
+	if (opc_profile_load_flags(&p, argv + optind, argc - optind, flags) < 0) {
 		opc_profile_free(&p);
 		free(deflt);
 		return 1;
@@ -1318,7 +1583,25 @@ int cmd_report(int argc, char **argv)
 	} else {
 		pr_err("out of memory");
 	}
+	if (ret == 0 && opc_ranks_incomplete(&p.job)) {
+		char ranks[512];
+
+		rank_list(ranks, sizeof(ranks), p.job.missing, p.job.nmissing);
+		/* said on stderr too: a JSON or CSV report carries it only inside */
+		if (p.job.nmissing)
+			pr_warn("job %s is incomplete: rank%s %s of %ld missing%s",
+				opc_tty(p.job.id), p.job.nmissing == 1 ? "" : "s", ranks,
+				p.job.world_size, strict ? " (--strict: exit 3)" : "");
+		for (size_t i = 0; i < p.job.ntruncated; i++)
+			pr_warn("job %s is incomplete: rank %ld's trace %s is truncated%s",
+				opc_tty(p.job.id), p.job.tr[p.job.truncated[i]].rank,
+				opc_tty(p.traces[p.job.truncated[i]].path),
+				strict ? " (--strict: exit 3)" : "");
+		if (strict)
+			ret = 3;
+	}
 	opc_profile_free(&p);
 	free(deflt);
-	return ret ? 1 : 0;	/* stdout is checked by main (opcount.c) */
+	/* stdout is checked by main (opcount.c) */
+	return ret == 3 ? 3 : ret ? 1 : 0;
 }

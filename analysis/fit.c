@@ -21,8 +21,10 @@
 #include <gsl/gsl_vector.h>
 
 #include "fit.h"
+#include "ranks.h"
 #include "log.h"
 #include "nnls.h"
+#include "routines.h"
 #include "util.h"
 
 static const char *const model_short[OPC_FIT_NMODELS] = {
@@ -69,12 +71,14 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 
 
 /* A layer's type, else the routine class; "@gpu" for work on a GPU, whose
- * cost per FLOP is nothing like the host's. */
+ * cost per FLOP is nothing like the host's.  Communication (MPI, NCCL) is
+ * "comm" in any layer: bytes and no FLOPs, a cost of its own. */
 static const char *key_type(const struct opc_trace *t, const struct opc_tkeydef *k)
 {
 	static char buf[256];
 	const struct opc_tlayer *l = opc_trace_layer(t, k->rec.layer);
-	const char *type = l && l->type && l->type[0] ? l->type :
+	int comm = k->family && !strcmp(k->family, OPC_CLASS_COMM);
+	const char *type = l && l->type && l->type[0] && !comm ? l->type :
 			   k->family && k->family[0] ? k->family : "?";
 
 	if (!(k->rec.flags & OPC_TKEY_GPU))
@@ -148,9 +152,10 @@ static void machine_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n)
 }
 
 /* Energy source of the data set; for energy every trace must have samples
- * from one source. */
-static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, char *err,
-		       size_t errlen)
+ * from one source.  job: the traces' jobs (ranks of one job are one run,
+ * their nodes' energy counted once). */
+static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
+		       const struct opc_ranks *job, char *err, size_t errlen)
 {
 	snprintf(d->source, sizeof(d->source), "%s", tr[0].energy.source);
 	d->measured = 1;
@@ -186,7 +191,10 @@ static int source_load(struct opc_fit_data *d, struct opc_trace *tr, size_t n, c
 		for (size_t j = 0; j < i; j++) {
 			uint64_t t0 = tr[i].hdr.start_realtime_ns, t1 = t0 + tr[i].end_ns;
 			uint64_t u0 = tr[j].hdr.start_realtime_ns, u1 = u0 + tr[j].end_ns;
+			const char *ji = job->tr[i].job, *jj = job->tr[j].job;
 
+			if (ji && jj && !strcmp(ji, jj))
+				continue;	/* one run: its nodes counted once */
 			if (t0 < u1 && u0 < t1) {
 				pr_warn("%s and %s ran at the same time and %s reads the whole "
 					"machine: each one's energy holds the other's work",
@@ -254,15 +262,91 @@ static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const i
 	return 0;
 }
 
+/*
+ * Energy rows of a job's node, whose counter each of its ranks read
+ * (mem[0..nmem)): each stretch of the node's time line (opc_sweep) a row
+ * whose energy is taken once, from the shortest sampling interval of any
+ * rank that covers it, prorated by time (as the report counts a node's
+ * energy: attribute.c, node_sweep), and whose calls are every rank's in
+ * that stretch, by overlap.  Stretches no rank sampled are left out.  The
+ * number of rows, or -1 with err.
+ */
+static long node_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts, size_t nmem,
+		      struct opc_fit_run *run, char *err, size_t errlen)
+{
+	size_t r0 = d->nrows, *ci = calloc(nmem, sizeof(size_t)), tm, i;
+	struct entries *en = calloc(nmem, sizeof(*en));
+	struct opc_sweep sw = { NULL };
+	uint64_t x, y;
+	long ret = -1;
+
+	if (!ci || !en || opc_sweep_init(&sw, mem, nmem) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t m = 0; m < nmem; m++)
+		en[m].have = (size_t)-1;
+	while (opc_sweep_next(&sw, &x, &y, &tm, &i)) {
+		const struct opc_tenergy *te = &mem[tm]->energy;
+		double *row = &d->x[d->nrows * d->nfeat], busy = 0;
+
+		d->y[d->nrows] = (te->total[i] - te->total[i - 1]) * (double)(y - x) /
+				 (te->t_ns[i] - te->t_ns[i - 1]);
+		row[OPC_FX_SECONDS(d)] = (y - x) / 1e9;
+		for (size_t m = 0; m < nmem; m++) {
+			struct opc_trace *u = mem[m];
+			uint64_t u0 = u->hdr.start_realtime_ns;
+			/* the stretch in u's clock */
+			int64_t ua = x > u0 ? (int64_t)(x - u0) : 0;
+			int64_t ub = y > u0 ? (int64_t)(y - u0) : 0;
+
+			if (ub == 0)
+				continue;
+			while (ci[m] < u->nintervals && (int64_t)u->intervals[ci[m]].t_end_ns <= ua)
+				ci[m]++;
+			for (size_t c = ci[m]; c < u->nintervals &&
+			     (int64_t)u->intervals[c].t_begin_ns < ub; c++) {
+				const struct opc_tinterval *iv = &u->intervals[c];
+				int64_t lo = (int64_t)iv->t_begin_ns > ua ? (int64_t)iv->t_begin_ns : ua;
+				int64_t hi = (int64_t)iv->t_end_ns < ub ? (int64_t)iv->t_end_ns : ub;
+				double w = iv->t_end_ns > iv->t_begin_ns ?
+					(double)(hi > lo ? hi - lo : 0) /
+					(iv->t_end_ns - iv->t_begin_ns) : 1;
+
+				if (w > 0 && row_add_interval(d, u, kts[m], c, &en[m], w, row, &busy,
+							      err, errlen))
+					goto out;
+			}
+		}
+		run->busy_s += busy;
+		d->nrows++;
+	}
+	ret = (long)(d->nrows - r0);
+out:
+	for (size_t m = 0; en && m < nmem; m++) {
+		opc_tentries_free(&en[m].es);
+		opc_trace_close(mem[m]);
+	}
+	opc_sweep_free(&sw);
+	free(en);
+	free(ci);
+	return ret;
+}
+
 /* Rows of one trace: energy sample intervals, or INTERVAL records.  The
- * number of rows, or -1 with a message in err (the file changed). */
-static long trace_rows(struct opc_fit_data *d, struct opc_trace *t, const int *kt,
+ * number of rows, or -1 with a message in err (the file changed).  With
+ * several traces (a job's ranks on one node, mem[0..nmem)): energy rows
+ * as node_rows makes them, time rows each trace's own. */
+static long trace_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts, size_t nmem,
 		       struct opc_fit_run *run, char *err, size_t errlen)
 {
+	struct opc_trace *t = mem[0];
 	size_t r0 = d->nrows;
 	struct entries en = { { NULL, 0, 0, NULL, 0 }, (size_t)-1 };
 	long ret = -1;
 
+	if (d->target == OPC_FIT_ENERGY && nmem > 1)
+		return node_rows(d, mem, kts, nmem, run, err, errlen);
 	if (d->target == OPC_FIT_ENERGY) {
 		const struct opc_tenergy *tn = &t->energy;
 		double carry = 0;
@@ -290,34 +374,89 @@ static long trace_rows(struct opc_fit_data *d, struct opc_trace *t, const int *k
 					(double)(hi > lo ? hi - lo : 0) /
 					(iv->t_end_ns - iv->t_begin_ns) : 1;
 
-				if (row_add_interval(d, t, kt, c, &en, w, row, &busy, err, errlen))
+				if (row_add_interval(d, t, kts[0], c, &en, w, row, &busy, err, errlen))
 					goto out;
 			}
 			run->busy_s += busy;
 			d->nrows++;
 		}
 	} else {
-		for (size_t c = 0; c < t->nintervals; c++) {
-			const struct opc_tinterval *iv = &t->intervals[c];
-			double *row = &d->x[d->nrows * d->nfeat], busy = 0;
+		for (size_t m = 0; m < nmem; m++) {
+			t = mem[m];
+			en.have = (size_t)-1;
+			for (size_t c = 0; c < t->nintervals; c++) {
+				const struct opc_tinterval *iv = &t->intervals[c];
+				double *row = &d->x[d->nrows * d->nfeat], busy = 0;
 
-			if (row_add_interval(d, t, kt, c, &en, 1, row, &busy, err, errlen))
-				goto out;
-			if (row[OPC_FX_CALLS(d)] == 0) {	/* only nested calls */
-				memset(row, 0, d->nfeat * sizeof(*row));
-				continue;
+				if (row_add_interval(d, t, kts[m], c, &en, 1, row, &busy, err, errlen))
+					goto out;
+				if (row[OPC_FX_CALLS(d)] == 0) {	/* only nested calls */
+					memset(row, 0, d->nfeat * sizeof(*row));
+					continue;
+				}
+				row[OPC_FX_SECONDS(d)] = (iv->t_end_ns - iv->t_begin_ns) / 1e9;
+				d->y[d->nrows] = busy;
+				run->busy_s += busy;
+				d->nrows++;
 			}
-			row[OPC_FX_SECONDS(d)] = (iv->t_end_ns - iv->t_begin_ns) / 1e9;
-			d->y[d->nrows] = busy;
-			run->busy_s += busy;
-			d->nrows++;
+			opc_trace_close(t);
 		}
 	}
 	ret = (long)(d->nrows - r0);
 out:
 	opc_tentries_free(&en.es);
-	opc_trace_close(t);
+	for (size_t m = 0; m < nmem; m++)
+		opc_trace_close(mem[m]);
 	return ret;
+}
+
+/*
+ * The rows of run `first` (a trace, with every trace of its job when it
+ * is a rank's): one node at a time (trace_rows).  The
+ * number of rows, or -1.  done[] marks the traces taken.
+ */
+static long run_rows(struct opc_fit_data *d, struct opc_trace *tr, size_t n, int **kt,
+		     const struct opc_ranks *job, size_t first, char *done,
+		     struct opc_fit_run *run, char *err, size_t errlen)
+{
+	struct opc_trace **mem = calloc(n, sizeof(*mem));
+	int **kts = calloc(n, sizeof(*kts));
+	const char *id = job->tr[first].job;
+	long rows = 0;
+
+	if (!mem || !kts) {
+		snprintf(err, errlen, "out of memory");
+		rows = -1;
+		goto out;
+	}
+	for (size_t i = first; i < n && rows >= 0; i++) {
+		size_t nm = 0;
+		int node = job->tr[i].node;
+		long r;
+
+		if (done[i] || (i != first && (!id || !job->tr[i].job ||
+					       strcmp(id, job->tr[i].job))))
+			continue;
+		/* this trace's node, in this run: the traces that share its
+		 * counter (only one when the node is not known) */
+		for (size_t k = i; k < n; k++) {
+			if (done[k] || (k != i && (node < 0 || job->tr[k].node != node ||
+						   !id || !job->tr[k].job ||
+						   strcmp(id, job->tr[k].job))))
+				continue;
+			if (d->target == OPC_FIT_ENERGY && k != i && !tr[k].energy.measured)
+				continue;	/* an estimate: per process, its own rows */
+			done[k] = 1;
+			mem[nm] = &tr[k];
+			kts[nm++] = kt[k];
+		}
+		r = trace_rows(d, mem, kts, nm, run, err, errlen);
+		rows = r < 0 ? -1 : rows + r;
+	}
+out:
+	free(mem);
+	free(kts);
+	return rows;
 }
 
 int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
@@ -325,8 +464,9 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 {
 	size_t cap = 0, maxrows = 0;
 	int **kt = NULL;
-	char **gkeys = NULL;
+	char **gkeys = NULL, *done = NULL;
 	double calls = 0, ysum = 0;
+	struct opc_ranks job;
 	int ret = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -338,8 +478,16 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		set_err(err, errlen, "no trace to fit");
 		return -1;
 	}
-	if (source_load(d, tr, n, err, errlen) < 0)
+	/* a job's ranks are one run, whatever jobs are given together */
+	if (opc_ranks_load(&job, tr, n, 1) < 0) {
+		opc_ranks_free(&job);
+		set_err(err, errlen, "out of memory");
 		return -1;
+	}
+	if (source_load(d, tr, n, &job, err, errlen) < 0) {
+		opc_ranks_free(&job);
+		return -1;
+	}
 	machine_load(d, tr, n);
 
 	/* types first: they fix the width of a row */
@@ -375,8 +523,9 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			goto out;
 		}
 		opc_trace_close(t);
-		maxrows += target == OPC_FIT_ENERGY ?
-			(t->energy.nsamples ? t->energy.nsamples - 1 : 0) : t->nintervals;
+		/* (a node's rows are the stretches between its ranks' samples:
+		 * fewer than all their samples) */
+		maxrows += target == OPC_FIT_ENERGY ? t->energy.nsamples : t->nintervals;
 	}
 	if (d->ntypes == 0) {
 		set_err(err, errlen, "no intercepted calls in %s%s: nothing to fit", tr[0].path,
@@ -391,17 +540,24 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 	if (!d->x || !d->y || !d->runs || !gkeys)
 		goto nomem;
 
+	done = calloc(n, 1);
+	if (done == NULL)
+		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		struct opc_trace *t = &tr[i];
 		struct opc_fit_run *run = &d->runs[d->nruns];
 		const char *cmd = opc_trace_info(t, "cmdline");
+		const char *id = job.tr[i].job;
 		const char *gk;
+		char name[512];
 		long rows;
 		size_t g;
 
+		if (done[i])
+			continue;
 		memset(run, 0, sizeof(*run));
 		run->row0 = d->nrows;
-		rows = trace_rows(d, t, kt[i], run, err, errlen);
+		rows = run_rows(d, tr, n, kt, &job, i, done, run, err, errlen);
 		if (rows < 0)
 			goto out;
 		run->nrows = (size_t)rows;
@@ -410,7 +566,10 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 				opc_tty(t->path));
 			continue;
 		}
-		run->path = strdup(t->path);
+		/* a job's run is named by its job and first trace */
+		if (id)
+			snprintf(name, sizeof(name), "%s (job %s)", t->path, id);
+		run->path = strdup(id ? name : t->path);
 		run->cmdline = dup_or_null(cmd);
 		run->x = calloc(d->nfeat, sizeof(double));
 		if (!run->path || !run->x || (cmd && !run->cmdline))
@@ -425,7 +584,7 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			run->fitted[m] = run->predicted[m] = NAN;
 		/* cross-validation folds: repeated recordings of one command
 		 * line are one model, left out together */
-		gk = group_by == OPC_GROUP_CMDLINE && cmd && cmd[0] ? cmd : t->path;
+		gk = group_by == OPC_GROUP_CMDLINE && cmd && cmd[0] ? cmd : run->path;
 		for (g = 0; g < d->ngroups && strcmp(gkeys[g], gk); g++)
 			;
 		if (g == d->ngroups)
@@ -462,6 +621,8 @@ out:
 		free(kt[i]);
 	free(kt);
 	free(gkeys);
+	free(done);
+	opc_ranks_free(&job);
 	return ret;
 }
 

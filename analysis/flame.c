@@ -634,6 +634,8 @@ static const char *row_label(const struct opc_profile *p, const struct opc_row *
 	case OPC_BY_TYPE: return opc_row_type(p, r);
 	case OPC_BY_KEY: return opc_row_shape(p, r) ? opc_row_shape(p, r) : opc_row_op(p, r);
 	case OPC_BY_DEVICE: return opc_row_device(p, r);
+	case OPC_BY_RANK: return opc_row_rank(p, r) ? opc_row_rank(p, r) : "(no rank)";
+	case OPC_BY_NODE: return opc_row_node(p, r) ? opc_row_node(p, r) : "(unknown node)";
 	case OPC_BY_PATH: return opc_row_op(p, r);
 	}
 	return "?";

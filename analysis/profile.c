@@ -19,7 +19,8 @@
 #include "symbolize.h"
 #include "util.h"
 
-static const char *group_names[] = { "site", "layer", "op", "type", "key", "path", "device" };
+static const char *group_names[] = { "site", "layer", "op", "type", "key", "path", "device",
+				     "rank", "node" };
 
 int opc_group_parse(const char *s, enum opc_group *g)
 {
@@ -36,62 +37,161 @@ const char *opc_group_name(enum opc_group g)
 	return group_names[g];
 }
 
+/* What a trace's attribution adds to the profile (but its total, outside
+ * and static energy, which are its node's where the node was joint). */
+static void add_trace(struct opc_profile *p, size_t i, const struct opc_attribution *a)
+{
+	struct opc_trace *t = &p->traces[i];
+
+	if (!p->have_energy) {
+		snprintf(p->source, sizeof(p->source), "%s", t->energy.source);
+		p->note = t->energy.note;
+	} else if (strcmp(p->source, t->energy.source)) {
+		pr_warn("traces use different energy sources (%s, %s): totals mix them",
+			opc_tty(p->source), opc_tty(t->energy.source));
+	}
+	p->have_energy = 1;
+	p->measured &= t->energy.measured;
+	p->layers_j += a->layers_j;
+	p->closure_intervals += a->closure_intervals;
+	if (fabs(a->closure_worst_j) >= fabs(p->closure_worst_j)) {
+		p->closure_worst_j = a->closure_worst_j;
+		p->closure_worst_rel = a->closure_worst_rel;
+	}
+	if (a->duration_s > p->energy_s)
+		p->energy_s = a->duration_s;
+	p->sums[i].energy_j = a->total_j - a->outside_j;
+}
+
+/* The trace's idle power (INFO idle_w, record --idle-baseline): 1 and *w,
+ * or 0 (none, or not a number: said once). */
+static int idle_power(const struct opc_trace *t, double *w)
+{
+	const char *idle = opc_trace_info(t, "idle_w");
+
+	if (idle && opc_parse_double(idle, 0, 1e9, w) < 0) {
+		pr_warn("%s: idle power '%s' is not a number of watts: no static energy",
+			opc_tty(t->path), opc_tty(idle));
+		return 0;
+	}
+	return idle != NULL;
+}
+
+/* Whether trace i's energy is attributed with its node's other traces:
+ * a hardware counter of the whole machine, on a known node. */
+static int joint_energy(const struct opc_profile *p, size_t i)
+{
+	const struct opc_trace *t = &p->traces[i];
+
+	return t->energy.measured && t->energy.nsamples > 1 && p->job.tr[i].node >= 0;
+}
+
 /*
- * Attribute each trace's energy to its keys.  RAPL, perf and NVML read the
- * whole machine: two processes traced at the same time both saw all of
- * it, so their totals do not add up; we say so rather than sum silently.
+ * Attribute the traces' energy to their keys.  RAPL, perf and NVML read
+ * the whole machine: traces of one node (host name + boot id) are
+ * attributed together (opc_attribute_node), so that processes running at
+ * the same time share its energy by busy time and the node's joules are
+ * counted once.  Traces of no known node (older traces, without a boot
+ * id) are attributed one by one: if such traces overlap in time their
+ * totals do not add up, and we say so rather than sum silently.
  */
 static int energy_load(struct opc_profile *p)
 {
+	struct opc_trace **ts = calloc(p->ntraces ? p->ntraces : 1, sizeof(*ts));
+	struct opc_attribution *per = calloc(p->ntraces ? p->ntraces : 1, sizeof(*per));
+	size_t *idx = calloc(p->ntraces ? p->ntraces : 1, sizeof(*idx));
+	int ret = -1;
+
 	snprintf(p->source, sizeof(p->source), "none");
 	p->measured = 1;
 	p->idle_w = -1;
+	if (!ts || !per || !idx)
+		goto out;
+	for (size_t k = 0; k < p->job.nnodes; k++) {
+		struct opc_node_sum *ns = &p->nodes[k];
+		struct opc_node_energy ne;
+		size_t n = 0;
+		double w;
+
+		for (size_t i = 0; i < p->ntraces; i++)
+			if (p->job.tr[i].node == (int)k && joint_energy(p, i)) {
+				idx[n] = i;
+				ts[n++] = &p->traces[i];
+			}
+		if (n == 0)
+			continue;
+		if (n == 1) {	/* alone: the same, at half the cost */
+			if (opc_attribute_energy(ts[0], &per[0]) < 0)
+				goto out;
+			ne.total_j = per[0].total_j;
+			ne.outside_j = per[0].outside_j;
+			ne.outside_lo_j = per[0].outside_lo_j;
+			ne.outside_hi_j = per[0].outside_hi_j;
+			ne.covered_s = per[0].duration_s;
+		} else if (opc_attribute_node(ts, n, per, &ne) < 0) {
+			goto out;
+		}
+		for (size_t m = 0; m < n; m++)
+			add_trace(p, idx[m], &per[m]);
+		ns->have_energy = 1;
+		ns->once = 1;
+		ns->joint = n > 1;
+		ns->ntraces = n;
+		ns->energy_j = ne.total_j;
+		ns->outside_j = ne.outside_j;
+		ns->covered_s = ne.covered_s;
+		p->energy_j += ne.total_j;
+		p->outside_j += ne.outside_j;
+		p->outside_lo_j += ne.outside_lo_j;
+		p->outside_hi_j += ne.outside_hi_j;
+		if (ne.covered_s > p->energy_s)
+			p->energy_s = ne.covered_s;
+		/* static energy: what the idle node would have used, over
+		 * the time its traces cover, once */
+		if (idle_power(ts[0], &w)) {
+			p->idle_w = w;
+			p->static_j += w * ne.covered_s;
+		}
+	}
 	for (size_t i = 0; i < p->ntraces; i++) {
 		struct opc_trace *t = &p->traces[i];
 		struct opc_attribution a;
-
-		if (opc_attribute_energy(t, &a) < 0)
-			return -1;
-		if (!a.have_energy)
-			continue;
-		if (!p->have_energy) {
-			snprintf(p->source, sizeof(p->source), "%s", t->energy.source);
-			p->note = t->energy.note;
-		} else if (strcmp(p->source, t->energy.source)) {
-			pr_warn("traces use different energy sources (%s, %s): totals mix them",
-				opc_tty(p->source), opc_tty(t->energy.source));
-		}
-		p->have_energy = 1;
-		p->measured &= t->energy.measured;
-		const char *idle = opc_trace_info(t, "idle_w");
 		double w;
 
-		if (idle && opc_parse_double(idle, 0, 1e9, &w) < 0) {
-			pr_warn("%s: idle power '%s' is not a number of watts: no static energy",
-				opc_tty(t->path), opc_tty(idle));
-		} else if (idle) {
-			/* static energy: what the idle machine would have used */
+		if (joint_energy(p, i))
+			continue;
+		if (opc_attribute_energy(t, &a) < 0)
+			goto out;
+		if (!a.have_energy)
+			continue;
+		add_trace(p, i, &a);
+		if (p->job.tr[i].node >= 0) {	/* an estimate: per process, additive */
+			struct opc_node_sum *ns = &p->nodes[p->job.tr[i].node];
+
+			ns->have_energy = 1;
+			ns->ntraces++;
+			ns->energy_j += a.total_j;
+			ns->outside_j += a.outside_j;
+			if (a.duration_s > ns->covered_s)
+				ns->covered_s = a.duration_s;
+		}
+		if (idle_power(t, &w)) {
 			p->idle_w = w;
-			p->static_j += p->idle_w * a.duration_s;
+			p->static_j += w * a.duration_s;
 		}
 		p->energy_j += a.total_j;
-		p->layers_j += a.layers_j;
-		p->closure_intervals += a.closure_intervals;
-		if (fabs(a.closure_worst_j) >= fabs(p->closure_worst_j)) {
-			p->closure_worst_j = a.closure_worst_j;
-			p->closure_worst_rel = a.closure_worst_rel;
-		}
-		if (a.duration_s > p->energy_s)
-			p->energy_s = a.duration_s;
 		p->outside_j += a.outside_j;
 		p->outside_lo_j += a.outside_lo_j;
 		p->outside_hi_j += a.outside_hi_j;
-		for (size_t j = 0; j < i && t->energy.measured; j++) {
+		/* overlapping a trace of the same machine, or one that may be */
+		for (size_t j = 0; j < p->ntraces && t->energy.measured; j++) {
 			const struct opc_trace *u = &p->traces[j];
 			uint64_t t0 = t->hdr.start_realtime_ns, t1 = t0 + t->end_ns;
 			uint64_t u0 = u->hdr.start_realtime_ns, u1 = u0 + u->end_ns;
+			int tn = p->job.tr[i].node, un = p->job.tr[j].node;
 
-			if (u->energy.nsamples > 1 && t0 < u1 && u0 < t1)
+			if (j != i && u->energy.measured && u->energy.nsamples > 1 &&
+			    t0 < u1 && u0 < t1 && (tn < 0 || un < 0 || tn == un))
 				p->overlap = 1;
 		}
 	}
@@ -99,11 +199,39 @@ static int energy_load(struct opc_profile *p)
 		p->measured = 0;
 	if (p->overlap)
 		pr_warn("traces overlap in time and their energy source reads the whole "
-			"machine: per-trace energies are not additive");
-	return 0;
+			"machine, but some have no node identity (boot id; older traces): "
+			"per-trace energies are not additive");
+	ret = 0;
+out:
+	free(ts);
+	free(per);
+	free(idx);
+	return ret;
+}
+
+/* Each trace's own totals (keys that make the report's totals). */
+static void trace_sums(struct opc_profile *p, size_t i)
+{
+	const struct opc_trace *t = &p->traces[i];
+	struct opc_trace_sum *s = &p->sums[i];
+
+	for (size_t k = 0; k < t->nkeys; k++) {
+		const struct opc_tkey *key = &t->keys[k];
+
+		if (key->flags & (OPC_TKEY_NESTED | OPC_TKEY_REGION))
+			continue;
+		s->calls += key->calls;
+		s->flops += key->flops;
+		s->busy_s += key->busy_s;
+	}
 }
 
 int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
+{
+	return opc_profile_load_flags(p, paths, npaths, 0);
+}
+
+int opc_profile_load_flags(struct opc_profile *p, char **paths, int npaths, unsigned flags)
 {
 	char err[2048];
 
@@ -130,6 +258,16 @@ int opc_profile_load(struct opc_profile *p, char **paths, int npaths)
 		if (t->end_ns / 1e9 > p->duration_s)
 			p->duration_s = t->end_ns / 1e9;
 	}
+	if (opc_ranks_load(&p->job, p->traces, p->ntraces, !!(flags & OPC_LOAD_ALLOW_MIXED)) < 0)
+		return -1;
+	p->sums = calloc(p->ntraces ? p->ntraces : 1, sizeof(*p->sums));
+	p->nodes = calloc(p->job.nnodes ? p->job.nnodes : 1, sizeof(*p->nodes));
+	if (p->sums == NULL || p->nodes == NULL) {
+		pr_err("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < p->ntraces; i++)
+		trace_sums(p, i);
 	return energy_load(p);
 }
 
@@ -443,6 +581,16 @@ const char *opc_row_device(const struct opc_profile *p, const struct opc_row *r)
 	return label(p, r, OPC_ROW_MIXED_DEVICE, set_of(p, r)->device);
 }
 
+const char *opc_row_rank(const struct opc_profile *p, const struct opc_row *r)
+{
+	return label(p, r, OPC_ROW_MIXED_RANK, set_of(p, r)->rank);
+}
+
+const char *opc_row_node(const struct opc_profile *p, const struct opc_row *r)
+{
+	return label(p, r, OPC_ROW_MIXED_NODE, set_of(p, r)->node);
+}
+
 /* The row's shape as a part of its group ("" for none). */
 static struct part row_shape(const struct opc_profile *p, const struct opc_row *r)
 {
@@ -478,6 +626,12 @@ static int group_parts(const struct opc_profile *p, const struct opc_label_set *
 	switch (p->by) {
 	case OPC_BY_DEVICE:
 		pt[n++] = part_of(p, s->device);
+		break;
+	case OPC_BY_RANK:
+		pt[n++] = s->rank ? part_of(p, s->rank) : part_str("(no rank)");
+		break;
+	case OPC_BY_NODE:
+		pt[n++] = s->node ? part_of(p, s->node) : part_str("(unknown node)");
 		break;
 	case OPC_BY_SITE:
 		pt[n++] = part_of(p, s->site);
@@ -614,6 +768,7 @@ struct grouping {
 	size_t nkinds, capkinds;
 	struct opc_hashtab kinds_index;
 	uint32_t *stack_at;		/* stack id -> 1 + its frames in p->frames */
+	uint32_t rank, node;		/* of the trace being grouped: string ids */
 	int nomem;
 };
 
@@ -752,6 +907,7 @@ static long key_set(struct grouping *g, const struct opc_trace *t, struct opc_sy
 	char device[16];
 	struct opc_label_set s;
 	long set;
+	int comm;
 
 	if (k->rec.flags & OPC_TKEY_OVERFLOW)
 		site = "(key table full)";
@@ -764,12 +920,18 @@ static long key_set(struct grouping *g, const struct opc_trace *t, struct opc_sy
 	else
 		memcpy(device, "cpu", 4);
 	s.op = str_intern(p, k->rec.flags & OPC_TKEY_REGION ? "(other ops)" : k->op, &g->nomem);
-	s.type = str_intern(p, l && l->type[0] ? l->type : k->family, &g->nomem);
+	/* a layer's type names its calls, except communication, which is
+	 * "comm" wherever it is made (its own coefficient in opcount fit) */
+	comm = !strcmp(k->family, OPC_CLASS_COMM);
+	p->comm |= comm;
+	s.type = str_intern(p, l && l->type[0] && !comm ? l->type : k->family, &g->nomem);
 	s.layer = l ? str_intern(p, l->name, &g->nomem) : 0;
 	s.path = l ? str_intern(p, path, &g->nomem) : 0;
 	s.site = str_intern(p, site, &g->nomem);
 	s.iface = str_intern(p, opc_iface_name(k->rec.iface), &g->nomem);
 	s.device = str_intern(p, device, &g->nomem);
+	s.rank = g->rank;
+	s.node = g->node;
 	if (g->nomem || (set = set_intern(p, &s)) < 0)
 		return -1;
 	if (g->nkinds == g->capkinds) {
@@ -813,6 +975,8 @@ static void row_merge_labels(struct opc_profile *p, struct opc_row *r,
 	b |= rs->site != s->site ? OPC_ROW_MIXED_SITE : 0;
 	b |= rs->iface != s->iface ? OPC_ROW_MIXED_IFACE : 0;
 	b |= rs->device != s->device ? OPC_ROW_MIXED_DEVICE : 0;
+	b |= rs->rank != s->rank ? OPC_ROW_MIXED_RANK : 0;
+	b |= rs->node != s->node ? OPC_ROW_MIXED_NODE : 0;
 	if (r->shape && shape && strcmp(p->shapes + r->shape - 1, shape))
 		b |= OPC_ROW_MIXED_SHAPE;
 	r->bits |= b;
@@ -960,9 +1124,15 @@ static int group_trace(struct grouping *g, size_t ti, int want_stacks)
 	struct opc_symbolizer *sym = opc_sym_new(t);
 	struct opc_tkeys *it = opc_tkeys_open(t);
 	const struct opc_tkeydef *k;
-	char err[1024];
+	const struct opc_rank_trace *jt = &p->job.tr[ti];
+	char err[1024], rank[24];
 	int ret = 0;
 
+	snprintf(rank, sizeof(rank), "%ld", jt->rank);
+	g->rank = jt->rank >= 0 ? str_intern(p, rank, &g->nomem) : 0;
+	g->node = jt->node >= 0 ? str_intern(p, p->job.nodes[jt->node].label, &g->nomem) : 0;
+	if (g->nomem)
+		ret = -ENOMEM;
 	for (size_t ki = 0; it && ret == 0 && (k = opc_tkeys_next(it)); ki++) {
 		const struct opc_tkey *tk = &t->keys[ki];
 		char shape[512], group[OPC_GROUP_MAX];
@@ -1044,7 +1214,7 @@ static int row_outside(struct grouping *g)
 		s.path = set_of(p, r)->path;
 		r->bits &= ~(OPC_ROW_MIXED_OP | OPC_ROW_MIXED_TYPE | OPC_ROW_MIXED_LAYER |
 			     OPC_ROW_MIXED_SITE | OPC_ROW_MIXED_IFACE | OPC_ROW_MIXED_SHAPE |
-			     OPC_ROW_MIXED_DEVICE);
+			     OPC_ROW_MIXED_DEVICE | OPC_ROW_MIXED_RANK | OPC_ROW_MIXED_NODE);
 	}
 	s.op = str_intern(p, "-", &g->nomem);
 	s.type = str_intern(p, "outside", &g->nomem);
@@ -1093,5 +1263,8 @@ void opc_profile_free(struct opc_profile *p)
 	for (size_t i = 0; i < p->ntraces; i++)
 		opc_trace_free(&p->traces[i]);
 	free(p->traces);
+	free(p->sums);
+	free(p->nodes);
+	opc_ranks_free(&p->job);
 	memset(p, 0, sizeof(*p));
 }

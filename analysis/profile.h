@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hashtab.h"
+#include "ranks.h"
 #include "trace.h"
 
 enum opc_group {
@@ -18,6 +19,8 @@ enum opc_group {
 	OPC_BY_KEY,
 	OPC_BY_PATH,
 	OPC_BY_DEVICE,		/* cpu, gpu0, gpu1... */
+	OPC_BY_RANK,		/* a distributed job's rank */
+	OPC_BY_NODE,		/* host name (+ boot id) */
 };
 
 /*
@@ -56,10 +59,30 @@ struct opc_row {
 #define OPC_ROW_MIXED_IFACE	(1u << 13)
 #define OPC_ROW_MIXED_SHAPE	(1u << 14)
 #define OPC_ROW_MIXED_DEVICE	(1u << 15)
+#define OPC_ROW_MIXED_RANK	(1u << 16)
+#define OPC_ROW_MIXED_NODE	(1u << 17)
 
 /* The labels of a key, as string ids in the profile's pool (0: none). */
 struct opc_label_set {
 	uint32_t op, type, layer, path, site, iface, device;
+	uint32_t rank, node;	/* of the key's trace: "3", its node's label */
+};
+
+/* What each trace adds up to (its keys that make the totals). */
+struct opc_trace_sum {
+	uint64_t calls, flops;
+	double busy_s;
+	double energy_j;	/* attributed to its keys */
+};
+
+/* A node's energy in the report: counted once (opc_attribute_node) when
+ * its traces were attributed jointly. */
+struct opc_node_sum {
+	int have_energy;
+	int once;		/* a machine-wide counter: its energy counted once */
+	int joint;		/* ... shared by several traces */
+	size_t ntraces;		/* with energy */
+	double energy_j, outside_j, covered_s;
 };
 
 struct opc_profile {
@@ -91,6 +114,7 @@ struct opc_profile {
 	size_t closure_intervals;
 	int estimated;		/* some counted FLOPs are estimates */
 	int unknown;		/* some calls' FLOPs are not known (0 counted) */
+	int comm;		/* some rows are communication (MPI, NCCL) */
 	int sampled;		/* some busy times were sampled */
 	int gpu;		/* some work ran on a GPU */
 	int gpu_untimed;	/* some GPU calls have no GPU time */
@@ -107,13 +131,21 @@ struct opc_profile {
 	double energy_j, outside_j, outside_lo_j, outside_hi_j;
 	double idle_w;		/* idle baseline power, < 0 if not measured */
 	double static_j;	/* idle_w x time covered by energy samples */
+	/* distributed jobs: ranks and nodes (job.h) */
+	struct opc_ranks job;
+	struct opc_trace_sum *sums;	/* per trace */
+	struct opc_node_sum *nodes;	/* per job.nodes */
 };
+
+#define OPC_LOAD_ALLOW_MIXED	1	/* traces of several jobs reported together */
 
 int opc_group_parse(const char *s, enum opc_group *g);
 const char *opc_group_name(enum opc_group g);
 
 /* Load traces; prints warnings, returns -1 after printing an error. */
 int opc_profile_load(struct opc_profile *p, char **paths, int npaths);
+/* The same, with OPC_LOAD_* flags. */
+int opc_profile_load_flags(struct opc_profile *p, char **paths, int npaths, unsigned flags);
 /* Group the keys of the traces into rows.  It is the keys' last user: as
  * it counts them, their memory goes (opc_trace_drop_keys). */
 int opc_profile_group(struct opc_profile *p, enum opc_group by, int want_stacks);
@@ -132,6 +164,9 @@ const char *opc_row_site(const struct opc_profile *p, const struct opc_row *r);
 const char *opc_row_iface(const struct opc_profile *p, const struct opc_row *r);
 const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r);
 const char *opc_row_device(const struct opc_profile *p, const struct opc_row *r);
+/* NULL where the keys are of no rank / no known node, "*" where mixed */
+const char *opc_row_rank(const struct opc_profile *p, const struct opc_row *r);
+const char *opc_row_node(const struct opc_profile *p, const struct opc_row *r);
 /* The value the row's keys share (the first column), of at most
  * OPC_GROUP_MAX bytes with its NUL; rows compared by it. */
 #define OPC_GROUP_MAX	(2048 + sizeof("\t(rejected)"))

@@ -6,7 +6,8 @@
  * name up to ".so", so that any version matches, and for cuDNN the
  * major version, since the wrappers follow one API.  Libraries whose
  * entry points are intercepted by name (any BLAS, LAPACK, cuBLAS,
- * cublasLt, the CUDA runtime) are not here, whichever file provides them.
+ * cublasLt, the CUDA runtime, MPI, NCCL) are not here, whichever file
+ * provides them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,6 @@ static const struct {
 	{ "libcusolver", "cuSOLVER: dense solvers, not intercepted" },
 	{ "libcurand", "cuRAND: random numbers, not intercepted" },
 	{ "libcutensor", "cuTENSOR: tensor contractions, not intercepted" },
-	{ "libnccl", "NCCL: collective communication, not intercepted" },
-	{ "libmpi", "MPI: communication, not intercepted" },
 };
 
 /* cuDNN: the wrappers follow this major version's API */

@@ -1870,3 +1870,84 @@ void opc_cost_dnnl_primitive_execute(const struct opc_shape *s, char prec, struc
 	o->flops = 0;
 	o->bytes = 0;
 }
+
+/* ---- communication (MPI, NCCL) ------------------------------------------ */
+/*
+ * Bytes this rank sends plus bytes it receives, under the algorithm model
+ * of each family (routines.tbl, docs/counting.md); FLOPs 0: the additions
+ * of a reduction are not counted.  Negative sizes (a bad call, which the
+ * library refuses) count nothing.
+ */
+
+/* A message: d[0] n bytes, one way. */
+void opc_cost_comm_p2p(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[0] > 0)
+		o->bytes = (uint64_t)s->d[0];
+}
+
+/* d[0] bytes sent, d[1] received (worked out by the wrapper); d[2] p
+ * where the family has it (0 where not). */
+void opc_cost_comm_xfer(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (s->d[0] < 0 || s->d[1] < 0 || s->d[2] < 0)
+		return;
+	o->bytes = (uint64_t)s->d[0] + (uint64_t)s->d[1];
+}
+
+/* Waits, tests, barriers, group ends: no payload of their own. */
+void opc_cost_comm_none(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)s;
+	(void)prec;
+	o->bytes = 0;
+}
+
+/* Ring all-reduce of d[0] n bytes over d[1] p ranks: a reduce-scatter
+ * then an all-gather, each moving (p-1)/p n each way: floor(2(p-1)n/p)
+ * sent and as much received. */
+void opc_cost_comm_ring(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->bytes = 2 * (2 * (uint64_t)(s->d[1] - 1) * (uint64_t)s->d[0] / (uint64_t)s->d[1]);
+}
+
+/* p blocks exchanged (all-gather, all-to-all, reduce-scatter), n = p
+ * blocks: floor((p-1)n/p) each way. */
+void opc_cost_comm_block(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2))
+		return;
+	o->bytes = 2 * ((uint64_t)(s->d[1] - 1) * (uint64_t)s->d[0] / (uint64_t)s->d[1]);
+}
+
+/* A chain from the root through the p ranks (broadcast; a reduction and
+ * a scan go the same way backwards or from rank 0): d[2] q the rank's
+ * place in it.  Its ends move n once (the first sends, the last
+ * receives), the ranks between receive n and send it on; alone, nothing. */
+void opc_cost_comm_chain(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	(void)prec;
+	if (bad(s, 2) || s->d[1] == 1 || s->d[2] < 0 || s->d[2] >= s->d[1])
+		return;
+	o->bytes = (uint64_t)s->d[0] * (s->d[2] == 0 || s->d[2] == s->d[1] - 1 ? 1 : 2);
+}
+
+/* Gather and scatter, directly to or from the root (q 0): n = p blocks;
+ * the root moves the p - 1 blocks of the others, each other rank its
+ * own block. */
+void opc_cost_comm_rooted(const struct opc_shape *s, char prec, struct opc_cost *o)
+{
+	uint64_t block;
+
+	(void)prec;
+	if (bad(s, 2) || s->d[2] < 0 || s->d[2] >= s->d[1])
+		return;
+	block = (uint64_t)s->d[0] / (uint64_t)s->d[1];
+	o->bytes = s->d[2] == 0 ? (uint64_t)(s->d[1] - 1) * block : block;
+}

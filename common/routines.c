@@ -17,6 +17,9 @@ const char *opc_iface_name(int iface)
 	case OPC_IF_CUDART: return "cudart";
 	case OPC_IF_DNNL: return "dnnl";
 	case OPC_IF_REGION: return "region";
+	case OPC_IF_MPI: return "mpi";
+	case OPC_IF_NCCL: return "nccl";
+	case OPC_IF_GLOO: return "gloo";
 	}
 	return "?";
 }

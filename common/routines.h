@@ -22,13 +22,21 @@ enum opc_iface {
 	OPC_IF_CUDART = 6,	/* GPU interfaces up to here */
 	OPC_IF_DNNL = 7,	/* oneDNN primitives (host) */
 	OPC_IF_REGION = 8,	/* not a library: time in layer regions (layer.c) */
+	OPC_IF_MPI = 9,		/* MPI (host): communication, type "comm" */
+	OPC_IF_NCCL = 10,	/* NCCL (GPU): communication, type "comm" */
+	OPC_IF_GLOO = 11,	/* Gloo (host, torch.distributed): communication */
 };
 
 /* Work done on a GPU: timed there, its energy is the GPU's. */
 static inline int opc_iface_gpu(int iface)
 {
-	return iface >= OPC_IF_CUBLAS && iface <= OPC_IF_CUDART;
+	return (iface >= OPC_IF_CUBLAS && iface <= OPC_IF_CUDART) || iface == OPC_IF_NCCL;
 }
+
+/* The routine class of every MPI and NCCL row: `--by type` and `opcount
+ * fit` show it as the row's type even inside a typed layer, so that
+ * communication always gets a cost coefficient of its own. */
+#define OPC_CLASS_COMM "comm"
 
 #define OPC_SHAPE_DIMS  4
 #define OPC_SHAPE_FLAGS 4

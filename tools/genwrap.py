@@ -23,11 +23,17 @@ CHAR_TOKENS = {"T": "trans", "U": "uplo", "S": "side", "D": "diag", "J": "job"}
 # because its shape comes from descriptors, not from its arguments.  D
 # (oneDNN) lines name the rows of preload/dnnl.c's one wrapper of
 # dnnl_primitive_execute, one per primitive kind and propagation.  X
-# declares the key of the time in layer regions (preload/layer.c).
+# declares the key of the time in layer regions (preload/layer.c).  M
+# (MPI, preload/mpi.c) and K (NCCL, preload/nccl.c): communication, whose
+# sizes come from run-time queries (MPI_Type_size, ncclCommCount).  O
+# (Gloo, preload/gloo.c): C++ entry points under their mangled names, the
+# op named gloo::<function>.
 IFACE = {"C": "OPC_IF_CBLAS", "F": "OPC_IF_FORTRAN", "E": "OPC_IF_LAPACKE",
          "G": "OPC_IF_CUBLAS", "L": "OPC_IF_CUBLASLT", "N": "OPC_IF_CUDNN",
-         "R": "OPC_IF_CUDART", "D": "OPC_IF_DNNL", "X": "OPC_IF_REGION"}
-HANDWRITTEN = "LNRDX"
+         "R": "OPC_IF_CUDART", "D": "OPC_IF_DNNL", "X": "OPC_IF_REGION",
+         "M": "OPC_IF_MPI", "K": "OPC_IF_NCCL",
+         "O": "OPC_IF_GLOO"}
+HANDWRITTEN = "LNRDXMKO"
 
 
 class TableError(Exception):
@@ -74,7 +80,7 @@ def parse(path):
         if fam is None or words[0] not in IFACE:
             raise TableError("%s: expected 'family' or an interface line (%s)" %
                              (where, "/".join(IFACE)))
-        m = re.match(r"^([CFEGLNRDX])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
+        m = re.match(r"^([CFEGLNRDXMKO])\s+(\w+)\s+([\w{}]+)\((.*)\)$", line)
         if not m:
             raise TableError("%s: cannot parse signature" % where)
         iface, ret, sym, args = m.groups()
@@ -179,6 +185,9 @@ def expand(families):
                 op = op.rstrip("_")
                 if op.endswith("_sub"):
                     op = op[:-4]
+                m = re.match(r"_ZN4gloo\d+([a-z_]+)E", op)
+                if sig["iface"] == "O" and m:	# C++: _ZN4gloo9allreduce... -> gloo::allreduce
+                    op = "gloo::" + m.group(1)
                 if sig["iface"] in "GLNR":	# cublasSgemm_v2(_64) -> cublasSgemm
                     op = re.sub(r"_v2(?=$|_)", "", op)
                     op = re.sub(r"_64$", "", op)	# 64-bit integers, same work
@@ -233,7 +242,7 @@ def gen_argdescs(routines):
     for r in routines:
         params = r["sig"]["params"]
         index = {n: i for i, (_, n) in enumerate(params)}
-        if r["sig"]["iface"] in "GLNRD":	# GPU, oneDNN: not decoded by the ptrace tracer
+        if r["sig"]["iface"] in "GLNRDMKO":	# GPU, oneDNN, MPI, NCCL, Gloo: not decoded by the ptrace tracer
             out.append('\t{ "", { -1, -1, -1, -1 }, { -1, -1, -1, -1 } },')
             continue
         dims = [index[d] for d in r["fam"]["dims"]]

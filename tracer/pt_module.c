@@ -44,6 +44,10 @@ int pt_rnames_init(void)
 		 * query from outside; the preload library's alone */
 		if (opc_routines[rid].iface == OPC_IF_DNNL)
 			continue;
+		/* MPI: sizes from MPI_Type_size in the process; the
+		 * preload library's alone */
+		if (opc_routines[rid].iface == OPC_IF_MPI)
+			continue;
 		/* reserved: cannot fail */
 		opc_hashtab_insert(&rnames, opc_hash_str(OPC_HASH_SEED, opc_routines[rid].symbol),
 				   rid + 1);

@@ -11,6 +11,8 @@
 #             truth below is built on busy_s, so it must be right first
 #   constant  35 W throughout (package 30 + dram 5): every call site gets
 #             35 W x busy_s, the total is 35 W x duration
+#   fork      a fork child's trace counts from its own first call; with
+#             its parent's, reported together, the machine's energy once
 #   phases    the program announces its phases to the writer, which
 #             switches power at exactly that time: layer A (dgemm) runs at
 #             22 W, B (dgemv) at 82 W, an idle sleep at 7 W, C (ddot) at
@@ -91,6 +93,20 @@ if $CHECK_ENERGY "$d/site.json" --label fork-parent \
 	ok "fork: the parent's energy is 35 W x the $dur s its samples cover"
 else
 	bad "fork: the parent's total is not 35 W x its energy.duration_s"
+fi
+# Both together: one machine (host, boot id), the child's time inside the
+# parent's: the machine's energy once, 35 W x the parent's time, not the
+# sum of the two (docs/design.md, "Nodes")
+"$OPC" report "$d/t.opc" "$d/t.$cpid.opc" --format json >"$d/both.json" 2>"$d/both.err" ||
+	fail "fork: report of the parent and the child exited $?: $(cat "$d/both.err")"
+grep -q "not additive" "$d/both.err" && bad "fork: parent and child still warned: $(cat "$d/both.err")"
+bdur=$($CHECK_REPORT get "$d/both.json" energy.duration_s)
+if $CHECK_ENERGY "$d/both.json" --label fork-both --tol 1 \
+	--total "$(awk -v s="$bdur" 'BEGIN { print 35 * s }')" &&
+	awk -v b="$bdur" -v d="$dur" 'BEGIN { exit !(b >= d - 1e-9 && b <= d + 0.02) }'; then
+	ok "fork: parent and child together hold 35 W x the $bdur s they cover, once"
+else
+	bad "fork: parent and child together: not 35 W x $bdur s within 1% (the parent alone covers $dur s)"
 fi
 
 # ---- phases of different power -----------------------------------------

@@ -4,7 +4,9 @@
 # writes the truth).
 #
 #   energy, 5% noise   every model (c) coefficient within 5% of the planted
-#                      one in COEFFS.json (-o) and in --format json, which
+#                      one (communication, type comm: its own per-byte cost,
+#                      per-FLOP 0, though one of its keys is in a Linear
+#                      layer) in COEFFS.json (-o) and in --format json, which
 #                      are the same document; the table names the target
 #                      and the source, and its verdict says (c) is better
 #                      than FLOPs alone; a PNG and an SVG plot are written

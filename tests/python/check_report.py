@@ -28,6 +28,19 @@ estimated.  Counts are compared as exact integers.
       layer's own time ("other_ops") are not calls: left out.
   check_report.py rows REPORT.json FIELD
       Print "FIELD-value calls flops nested iface" per row, for messages.
+  check_report.py sum REPORT.json COLUMN
+      Print the sum of COLUMN over the rows that are not nested, nor a
+      layer's own time unless COLUMN is energy_j (whose sum, the outside
+      row and the layers' own time included, is the total energy).
+
+Distributed jobs (opcount report run.rank*.opc): rows carry rank (an
+integer, "*" when the row's keys are of several ranks, null for no rank)
+and node (a string, "*", or null); traces[] carry rank and node; job is an
+object (id, launcher, mixed, world_size, ranks_present, ranks[], slowest_rank,
+imbalance, nodes[]) and incomplete, missing_ranks and truncated_ranks sit at
+the root.  validate checks their types, that the ranks' calls and FLOPs sum
+to the totals and the nodes' energy to the total energy where every trace
+is a rank's / on a known node, and that imbalance is max/mean busy time.
 
 Exit status: 0 when the check holds, 1 when it does not (with the reason on
 stderr), 2 on bad usage or unreadable JSON.
@@ -138,11 +151,62 @@ def validate(data):
             for k in sums:
                 if is_int(r.get(k)):
                     sums[k] += r[k]
+        if "rank" in r and not (r["rank"] is None or r["rank"] == "*" or
+                                (is_int(r["rank"]) and r["rank"] >= 0)):
+            errs.append("%s.rank is %r" % (where, r["rank"]))
+        if "node" in r and not (r["node"] is None or isinstance(r["node"], str)):
+            errs.append("%s.node is %r" % (where, r["node"]))
     if not errs:
         for k in sums:
             if t[k] != sums[k]:
                 errs.append("totals.%s = %d but the rows that are not nested sum to %d"
                             % (k, t[k], sums[k]))
+    if not errs and "job" in data:
+        errs += validate_job(data)
+    return errs
+
+
+def validate_job(data):
+    errs = []
+    j, t, traces = data["job"], data["totals"], data.get("traces", [])
+    if not isinstance(j, dict):
+        return ["job is not an object"]
+    if not isinstance(data.get("incomplete"), bool):
+        errs.append("incomplete is not a boolean")
+    for k in ("missing_ranks", "truncated_ranks"):
+        if not isinstance(data.get(k), list):
+            errs.append("%s is not a list" % k)
+    if errs:
+        return errs
+    if data["incomplete"] != bool(data["missing_ranks"] or data["truncated_ranks"]):
+        errs.append("incomplete is %r with missing %r, truncated %r" %
+                    (data["incomplete"], data["missing_ranks"], data["truncated_ranks"]))
+    ranks = j.get("ranks", [])
+    if [r.get("rank") for r in ranks] != j.get("ranks_present"):
+        errs.append("job.ranks do not list job.ranks_present")
+    ws = j.get("world_size")
+    if ws is not None and not j.get("mixed"):
+        want = [r for r in range(ws) if r not in j.get("ranks_present", [])]
+        if want != data["missing_ranks"]:
+            errs.append("missing_ranks is %r, expected %r" % (data["missing_ranks"], want))
+    if ranks and all(is_int(x.get("rank")) for x in traces):
+        for k in ("calls", "flops"):
+            if sum(r[k] for r in ranks) != t[k]:
+                errs.append("the ranks' %s sum to %d, not totals.%s %d" %
+                            (k, sum(r[k] for r in ranks), k, t[k]))
+        busy = [r["busy_s"] for r in ranks]
+        if sum(busy) > 0:
+            imb = max(busy) / (sum(busy) / len(busy))
+            if not is_num(j.get("imbalance")) or abs(j["imbalance"] - imb) > 1e-9 * imb:
+                errs.append("job.imbalance is %r, max/mean busy is %r" % (j.get("imbalance"), imb))
+            slow = [r["rank"] for r in ranks if r["busy_s"] == max(busy)]
+            if j.get("slowest_rank") not in slow:
+                errs.append("job.slowest_rank is %r, not of %r" % (j.get("slowest_rank"), slow))
+    nodes = j.get("nodes", [])
+    if nodes and is_num(t.get("energy_j")) and all(isinstance(x.get("node"), str) for x in traces):
+        s = sum(n["energy_j"] or 0 for n in nodes)
+        if abs(s - t["energy_j"]) > 1e-6 * max(1.0, abs(t["energy_j"])):
+            errs.append("the nodes' energy sums to %r, not totals.energy_j %r" % (s, t["energy_j"]))
     return errs
 
 
@@ -250,6 +314,14 @@ def main(argv):
         return 0
     if cmd == "row" and len(argv) == 5:
         return cmd_row(data, argv[3], argv[4])
+    if cmd == "sum" and len(argv) == 4:
+        total = 0
+        for r in data.get("rows", []):
+            if r.get("nested") or (r.get("other_ops") and argv[3] != "energy_j"):
+                continue
+            total += r.get(argv[3]) or 0
+        print(repr(total) if isinstance(total, float) else total)
+        return 0
     if cmd == "rows" and len(argv) == 4:
         for r in data.get("rows", []):
             print(field_str(r.get(argv[3])), r.get("calls"), r.get("flops"),

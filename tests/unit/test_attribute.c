@@ -88,6 +88,9 @@ struct spec {
 	const char *idle_w;	/* INFO idle_w=, or NULL */
 	uint64_t start;		/* header's start_realtime_ns */
 	int baseline;		/* es[0] is the baseline record (OPC_ENERGY_BASELINE) */
+	const char *info[8];	/* more INFO "key=value" (host, boot_id, rank, job...) */
+	uint32_t pid, ppid;	/* 0: 4242 and 1 */
+	int no_end;		/* no END record: a killed process's trace */
 };
 
 static char tmpdir[] = "/tmp/test_attribute.XXXXXX";
@@ -128,8 +131,8 @@ static const char *write_spec(const struct spec *s)
 	h.byte_order = OPC_BYTE_ORDER_MARK;
 	h.frame_header_size = sizeof(struct opc_frame);
 	h.start_realtime_ns = s->start ? s->start : 1700000000000000000ull;
-	h.pid = 4242;
-	h.ppid = 1;
+	h.pid = s->pid ? s->pid : 4242;
+	h.ppid = s->ppid ? s->ppid : 1;
 	h.interval_ns = S(1);
 	assert_int_equal(opc_writer_open(&w, fd, &h), 0);
 	if (s->idle_w) {
@@ -138,6 +141,8 @@ static const char *write_spec(const struct spec *s)
 		snprintf(kv, sizeof(kv), "idle_w=%s", s->idle_w);
 		put(&w, OPC_REC_INFO, NULL, 0, kv, strlen(kv) + 1);
 	}
+	for (int i = 0; i < 8 && s->info[i]; i++)
+		put(&w, OPC_REC_INFO, NULL, 0, s->info[i], strlen(s->info[i]) + 1);
 	for (uint32_t i = 0; i < 5; i++) {
 		rs.id = i + 1;
 		put(&w, OPC_REC_STRING, &rs, sizeof(rs), strs[i], strlen(strs[i]) + 1);
@@ -217,7 +222,8 @@ static const char *write_spec(const struct spec *s)
 	}
 	struct opc_rec_end end = { S(s->nes ? s->es[s->nes - 1].t : 0), 0, 1, 0 };
 
-	put(&w, OPC_REC_END, &end, sizeof(end), NULL, 0);
+	if (!s->no_end)
+		put(&w, OPC_REC_END, &end, sizeof(end), NULL, 0);
 	assert_int_equal(opc_writer_flush(&w), 0);
 	opc_writer_release(&w);
 	assert_int_equal(close(fd), 0);
@@ -703,6 +709,315 @@ static void test_idle_baseline(void **state)
 	opc_profile_free(&p);
 }
 
+
+/* ---- nodes and jobs: traces attributed together ------------------------- */
+
+#define T0	1700000000000000000ull
+
+/* One key busy b in each of two 1 s intervals, at w watts (the counter's
+ * delta: w J a second), starting `late` s after T0, with INFO info. */
+static void node_spec(struct spec *s, double b, double w, double late)
+{
+	memset(s, 0, sizeof(*s));
+	s->keys[0] = (struct t_key){ 1, 0, 0, 0 };
+	s->nkeys = 1;
+	s->iv[0] = (struct t_interval){ 0, 1, { { 0, 10, S(b) } }, 1 };
+	s->iv[1] = (struct t_interval){ 1, 2, { { 0, 10, S(b) } }, 1 };
+	s->niv = 2;
+	s->dom[0] = package;
+	s->ndom = 1;
+	s->es[0] = (struct t_esample){ 1, { w } };
+	s->es[1] = (struct t_esample){ 2, { 2 * w } };
+	s->nes = 2;
+	s->start = T0 + S(late);
+}
+
+/* Write and load n traces together, as `opcount report` does. */
+static int load_specs(const struct spec *ss, int n, struct opc_profile *p, unsigned flags)
+{
+	char paths[8][256], *pp[8];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s", write_spec(&ss[i]));
+		pp[i] = paths[i];
+	}
+	return opc_profile_load_flags(p, pp, n, flags);
+}
+
+#define NODE_A	"host=a", "boot_id=1111aaaa-0000"
+#define NODE_B	"host=b", "boot_id=2222bbbb-0000"
+
+/*
+ * One node, four ranks at a constant 40 W, busy 0.1, 0.2, 0.3 and 0.15 s
+ * of each second; rank 3 starts 0.5 s after the others.  The node's
+ * counter ran over the union of their times, 2.5 s: 100 J, not the 4 x
+ * 80 J the traces hold.  Each rank's key takes 40 W x its busy time (the
+ * ranks' busy times never fill a second), the rest, 100 - 40 x 1.5 =
+ * 40 J, is outside; no warning that they do not add up.
+ */
+static void test_node_four_ranks(void **state)
+{
+	static const double busy[4] = { 0.1, 0.2, 0.3, 0.15 };
+	static const char *ranks[4] = { "rank=0", "rank=1", "rank=2", "rank=3" };
+	struct spec ss[4];
+	struct opc_profile p;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		node_spec(&ss[i], busy[i], 40, i == 3 ? 0.5 : 0);
+		ss[i].info[0] = "host=a";
+		ss[i].info[1] = "boot_id=1111aaaa-0000";
+		ss[i].info[2] = ranks[i];
+		ss[i].info[3] = "world_size=4";
+		ss[i].info[4] = "job=77";
+		ss[i].info[5] = "launcher=openmpi";
+		ss[i].pid = 100 + i;
+	}
+	assert_int_equal(load_specs(ss, 4, &p, 0), 0);
+	NEAR(p.energy_j, 100);
+	for (int i = 0; i < 4; i++) {
+		NEAR(KEY_J(p.traces[i], 0), 40 * 2 * busy[i]);
+		NEAR(p.sums[i].energy_j, 40 * 2 * busy[i]);
+	}
+	NEAR(p.outside_j, 100 - 40 * 2 * 0.75);
+	assert_int_equal(p.overlap, 0);
+	assert_int_equal(p.job.nnodes, 1);
+	assert_int_equal(p.nodes[0].joint, 1);
+	NEAR(p.nodes[0].energy_j, 100);
+	NEAR(p.nodes[0].covered_s, 2.5);
+	NEAR(p.energy_s, 2.5);
+	NEAR(p.closure_worst_j, 0);
+	assert_string_equal(p.job.id, "77");
+	assert_int_equal(p.job.world_size, 4);
+	assert_int_equal(p.job.nranks, 4);
+	assert_int_equal(p.job.nmissing, 0);
+	assert_int_equal(p.job.ntruncated, 0);
+	opc_profile_free(&p);
+}
+
+/*
+ * Four ranks busier than the node's second together (0.2 + 0.4 + 0.6 +
+ * 0.8 = 2 s of calls in 1 s): they share its 40 J by busy time, 40 x
+ * b / 2, and nothing is outside.  Alone, each would have taken 40 x b.
+ */
+static void test_node_oversubscribed(void **state)
+{
+	static const double busy[4] = { 0.2, 0.4, 0.6, 0.8 };
+	struct spec ss[4];
+	struct opc_profile p;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		node_spec(&ss[i], busy[i], 40, 0);
+		ss[i].niv = 1;
+		ss[i].nes = 1;
+		ss[i].info[0] = "host=a";
+		ss[i].info[1] = "boot_id=1111aaaa-0000";
+	}
+	assert_int_equal(load_specs(ss, 4, &p, 0), 0);
+	NEAR(p.energy_j, 40);
+	for (int i = 0; i < 4; i++)
+		NEAR(KEY_J(p.traces[i], 0), 40 * busy[i] / 2);
+	NEAR(p.outside_j, 0);
+	NEAR(p.closure_worst_j, 0);
+	assert_int_equal(p.overlap, 0);
+	/* no rank: not a job */
+	assert_null(p.job.id);
+	assert_int_equal(p.job.nranks, 0);
+	opc_profile_free(&p);
+}
+
+/*
+ * Two nodes of two ranks each, at the same time: node a at 30 W (ranks
+ * busy 0.25 s a second: 15 J each over 2 s, 30 J outside), node b at
+ * 50 W (ranks busy 0.5 s: together the whole second, 50 J each, nothing
+ * outside).  Each node's energy is its own counter's, once: 60 and 100 J.
+ */
+static void test_two_nodes(void **state)
+{
+	struct spec ss[4];
+	struct opc_profile p;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		node_spec(&ss[i], i < 2 ? 0.25 : 0.5, i < 2 ? 30 : 50, 0);
+		ss[i].info[0] = i < 2 ? "host=a" : "host=b";
+		ss[i].info[1] = i < 2 ? "boot_id=1111aaaa-0000" : "boot_id=2222bbbb-0000";
+	}
+	assert_int_equal(load_specs(ss, 4, &p, 0), 0);
+	assert_int_equal(p.job.nnodes, 2);
+	assert_string_equal(p.job.nodes[0].label, "a");
+	assert_string_equal(p.job.nodes[1].label, "b");
+	NEAR(p.nodes[0].energy_j, 60);
+	NEAR(p.nodes[1].energy_j, 100);
+	NEAR(p.nodes[0].outside_j, 30);
+	NEAR(p.nodes[1].outside_j, 0);
+	NEAR(p.energy_j, 160);
+	NEAR(p.outside_j, 30);
+	NEAR(KEY_J(p.traces[0], 0), 15);
+	NEAR(KEY_J(p.traces[1], 0), 15);
+	NEAR(KEY_J(p.traces[2], 0), 50);
+	NEAR(KEY_J(p.traces[3], 0), 50);
+	opc_profile_free(&p);
+}
+
+/*
+ * Traces of one node an hour apart do not share anything: each keeps
+ * what it has alone (20 J of 80 J), and the node's energy is their sum.
+ * Traces of no known node (no boot id: older traces) overlapping in time
+ * are attributed alone as before, and flagged as not additive.
+ */
+static void test_node_apart_and_unknown(void **state)
+{
+	struct spec ss[2];
+	struct opc_profile p;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		node_spec(&ss[i], 0.25, 40, i * 3600.0);
+		ss[i].info[0] = "host=a";
+		ss[i].info[1] = "boot_id=1111aaaa-0000";
+	}
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	NEAR(p.energy_j, 160);
+	NEAR(KEY_J(p.traces[0], 0), 20);
+	NEAR(KEY_J(p.traces[1], 0), 20);
+	NEAR(p.outside_j, 120);
+	NEAR(p.nodes[0].covered_s, 4);
+	assert_int_equal(p.overlap, 0);
+	opc_profile_free(&p);
+
+	for (int i = 0; i < 2; i++) {
+		node_spec(&ss[i], 0.25, 40, 0);
+		ss[i].info[0] = "host=a";
+	}
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	assert_int_equal(p.job.nnodes, 0);
+	assert_int_equal(p.overlap, 1);
+	NEAR(p.energy_j, 160);
+	NEAR(KEY_J(p.traces[0], 0), 20);
+	opc_profile_free(&p);
+}
+
+
+/*
+ * Two traces of one node whose intervals do not line up: a's are (0, 1]
+ * and (1, 2], b's start 0.5 s later.  The others' busy time in a window
+ * is prorated by overlap: a busy 0.8 s of each second, b 0.6 s, at 40 W:
+ *   a (0, 1]:     b's first half-interval, 0.3 s: 40 x 0.8 / 1.1
+ *   a (1, 2]:     halves of both of b's, 0.6 s:   40 x 0.8 / 1.4
+ *   b (0.5, 1.5]: halves of both of a's, 0.8 s:   40 x 0.6 / 1.4
+ *   b (1.5, 2.5]: half of a's second, 0.4 s:      40 x 0.6 (1.0 fits)
+ * and the node's counter over (0, 2.5]: 100 J, the rest outside.
+ */
+static void test_node_prorated(void **state)
+{
+	struct spec ss[2];
+	struct opc_profile p;
+	double a = 32 / 1.1 + 32 / 1.4, b = 24 / 1.4 + 24;
+
+	(void)state;
+	node_spec(&ss[0], 0.8, 40, 0);
+	node_spec(&ss[1], 0.6, 40, 0.5);
+	for (int i = 0; i < 2; i++) {
+		ss[i].info[0] = "host=a";
+		ss[i].info[1] = "boot_id=1111aaaa-0000";
+	}
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	NEAR(KEY_J(p.traces[0], 0), a);
+	NEAR(KEY_J(p.traces[1], 0), b);
+	NEAR(p.energy_j, 100);
+	NEAR(p.outside_j, 100 - a - b);
+	NEAR(p.closure_worst_j, 0);
+	opc_profile_free(&p);
+}
+
+/* Four ranks of job 77 (world size 4) on node a, pids 100.. */
+static void job_specs(struct spec *ss, int n)
+{
+	static const char *ranks[4] = { "rank=0", "rank=1", "rank=2", "rank=3" };
+
+	for (int i = 0; i < n; i++) {
+		node_spec(&ss[i], 0.25, 40, 0);
+		ss[i].info[0] = "host=a";
+		ss[i].info[1] = "boot_id=1111aaaa-0000";
+		ss[i].info[2] = ranks[i];
+		ss[i].info[3] = "world_size=4";
+		ss[i].info[4] = "job=77";
+		ss[i].pid = 100 + i;
+	}
+}
+
+/*
+ * What is one job: traces of two jobs are refused unless allowed; a
+ * rank missing or truncated is counted; one rank from two unrelated
+ * processes, or ranks an hour apart, are refused; a rank's child (its
+ * parent among the rank's traces) is the rank.
+ */
+static void test_job_checks(void **state)
+{
+	struct spec ss[4];
+	struct opc_profile p;
+
+	(void)state;
+	job_specs(ss, 2);
+	ss[1].info[4] = "job=78";
+	assert_int_equal(load_specs(ss, 2, &p, 0), -1);
+	opc_profile_free(&p);
+	assert_int_equal(load_specs(ss, 2, &p, OPC_LOAD_ALLOW_MIXED), 0);
+	assert_int_equal(p.job.mixed, 1);
+	assert_null(p.job.id);
+	opc_profile_free(&p);
+	/* a rank and a trace of no job: the launcher's, at the same time */
+	job_specs(ss, 2);
+	ss[1].info[2] = NULL;
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	assert_string_equal(p.job.id, "77");
+	assert_int_equal(p.job.nranks, 1);
+	assert_int_equal(p.job.tr[1].rank, -1);
+	opc_profile_free(&p);
+	/* ... or of another time: another run */
+	ss[1].start = T0 + S(3600);
+	assert_int_equal(load_specs(ss, 2, &p, 0), -1);
+	opc_profile_free(&p);
+
+	/* ranks 0, 1 and 3: 2 is missing; 3 was killed (no END) */
+	job_specs(ss, 4);
+	ss[2] = ss[3];
+	ss[2].no_end = 1;
+	assert_int_equal(load_specs(ss, 3, &p, 0), 0);
+	assert_int_equal(p.job.nranks, 3);
+	assert_int_equal(p.job.nmissing, 1);
+	assert_int_equal(p.job.missing[0], 2);
+	assert_int_equal(p.job.ntruncated, 1);
+	assert_int_equal(p.job.truncated[0], 2);
+	assert_true(opc_ranks_incomplete(&p.job));
+	opc_profile_free(&p);
+
+	/* rank 0 twice, pids 100 and 101, neither the other's child */
+	job_specs(ss, 2);
+	ss[1].info[2] = "rank=0";
+	assert_int_equal(load_specs(ss, 2, &p, 0), -1);
+	opc_profile_free(&p);
+	/* ... but a child of 100 is rank 0's */
+	ss[1].ppid = 100;
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	assert_int_equal(p.job.nranks, 1);
+	assert_int_equal(p.job.nmissing, 3);
+	opc_profile_free(&p);
+
+	/* rank 1 an hour after rank 0 ended */
+	job_specs(ss, 2);
+	ss[1].start = T0 + S(3600);
+	assert_int_equal(load_specs(ss, 2, &p, 0), -1);
+	opc_profile_free(&p);
+	/* world sizes that differ */
+	job_specs(ss, 2);
+	ss[1].info[3] = "world_size=2";
+	assert_int_equal(load_specs(ss, 2, &p, 0), -1);
+	opc_profile_free(&p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -738,6 +1053,12 @@ int main(void)
 		cmocka_unit_test(test_stack_samples),
 		cmocka_unit_test(test_no_energy),
 		cmocka_unit_test(test_idle_baseline),
+		cmocka_unit_test(test_node_four_ranks),
+		cmocka_unit_test(test_node_oversubscribed),
+		cmocka_unit_test(test_two_nodes),
+		cmocka_unit_test(test_node_apart_and_unknown),
+		cmocka_unit_test(test_node_prorated),
+		cmocka_unit_test(test_job_checks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2332,6 +2332,160 @@ static void test_dnnl_other(void **state)
 		}
 }
 
+/* ---- communication (MPI, NCCL) -------------------------------------------- */
+/*
+ * Every comm row: its dims and the model of its bytes, worked out here by
+ * walking the algorithm (the blocks each step moves), not by the closed
+ * formulas of cost.c.
+ */
+enum comm_model { CM_P2P, CM_XFER, CM_NONE, CM_RING, CM_BLOCK, CM_CHAIN, CM_ROOTED };
+
+static const struct comm_family {
+	const char *family;	/* routines.tbl family name, via the cost dims */
+	const char *dims;
+	enum comm_model model;
+	const char *ops;	/* space-separated ops of the family */
+} comm_families[] = {
+	{ "mpi_p2p", "n", CM_P2P, "MPI_Send MPI_Ssend MPI_Bsend MPI_Rsend MPI_Recv MPI_Isend "
+	  "MPI_Issend MPI_Ibsend MPI_Irsend MPI_Irecv ncclSend ncclRecv" },
+	{ "sendrecv", "send,recv", CM_XFER, "MPI_Sendrecv MPI_Sendrecv_replace" },
+	{ "wait", "count", CM_NONE, "MPI_Wait MPI_Waitall MPI_Waitany MPI_Waitsome MPI_Test "
+	  "MPI_Testall MPI_Testany MPI_Testsome" },
+	{ "barrier", "p", CM_NONE, "MPI_Barrier MPI_Ibarrier gloo::barrier" },
+	{ "group", "calls", CM_NONE, "ncclGroupEnd" },
+	{ "ring", "n,p", CM_RING, "MPI_Allreduce MPI_Iallreduce ncclAllReduce gloo::allreduce" },
+	{ "block", "n,p", CM_BLOCK, "MPI_Allgather MPI_Iallgather MPI_Alltoall MPI_Ialltoall "
+	  "MPI_Reduce_scatter_block MPI_Ireduce_scatter_block ncclAllGather ncclReduceScatter "
+	  "gloo::allgather" },
+	{ "chain", "n,p,q", CM_CHAIN, "MPI_Bcast MPI_Ibcast MPI_Reduce MPI_Ireduce MPI_Scan "
+	  "MPI_Iscan MPI_Exscan MPI_Iexscan ncclBroadcast ncclBcast ncclReduce gloo::broadcast "
+	  "gloo::reduce" },
+	{ "rooted", "n,p,q", CM_ROOTED, "MPI_Gather MPI_Igather MPI_Scatter MPI_Iscatter" },
+	{ "vector", "send,recv,p", CM_XFER, "MPI_Gatherv MPI_Igatherv MPI_Scatterv MPI_Iscatterv "
+	  "MPI_Allgatherv MPI_Iallgatherv MPI_Alltoallv MPI_Ialltoallv MPI_Alltoallw "
+	  "MPI_Reduce_scatter MPI_Ireduce_scatter" },
+};
+#define N_COMM_FAMILIES (sizeof(comm_families) / sizeof(comm_families[0]))
+static int comm_used[N_COMM_FAMILIES];
+
+static int word_in(const char *w, const char *list)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+			return 1;
+	return 0;
+}
+
+static int comm_model_check(const struct opc_routine *r)
+{
+	for (size_t i = 0; i < N_COMM_FAMILIES; i++) {
+		const struct comm_family *f = &comm_families[i];
+
+		if (!word_in(r->op, f->ops))
+			continue;
+		comm_used[i]++;
+		if (r->prec != 'x' || r->level != 1 || r->flops_kind != OPC_FLOPS_EXACT ||
+		    strcmp(r->dims, f->dims) || r->cost == NULL ||
+		    strcmp(r->flags, r->iface == OPC_IF_NCCL && strcmp(r->op, "ncclGroupEnd") ?
+			   "group" : "") ||
+		    strcmp(r->family, "comm") ||
+		    /* Gloo's symbols are mangled C++: the op is gloo::<function> */
+		    (r->iface == OPC_IF_GLOO ? strncmp(r->op, "gloo::", 6) || !strstr(r->symbol,
+						r->op + 6) : strcmp(r->op, r->symbol) != 0) ||
+		    opc_routine_find(r->symbol) < 0) {
+			print_error("%s: table says family %s prec %c level %d dims \"%s\" flags "
+				    "\"%s\"; expected comm x 1 \"%s\" \"\"\n", r->symbol, r->family,
+				    r->prec, r->level, r->dims, r->flags, f->dims);
+			return 1;
+		}
+		return 0;
+	}
+	print_error("%s: no independent communication model in test_cost.c\n", r->symbol);
+	return 1;
+}
+
+/* The bytes rank position q of p moves, n bytes, walked step by step. */
+static uint64_t comm_walk(enum comm_model m, int64_t n, int64_t p, int64_t q)
+{
+	uint64_t b = 0;
+
+	switch (m) {
+	case CM_P2P:
+		return (uint64_t)n;
+	case CM_NONE:
+		return 0;
+	case CM_XFER:	/* n sent, p received (as d[0], d[1]) */
+		return (uint64_t)(n + p);
+	case CM_RING:	/* reduce-scatter then all-gather: p - 1 steps each,
+			   one block of n/p out and one in per step */
+		for (int phase = 0; phase < 2; phase++)
+			for (int64_t step = 0; step < p - 1; step++)
+				b += 2 * (uint64_t)(n / p);
+		return b;
+	case CM_BLOCK:	/* one exchange of p - 1 blocks each way */
+		for (int64_t peer = 0; peer < p; peer++)
+			if (peer != q)
+				b += 2 * (uint64_t)(n / p);
+		return b;
+	case CM_CHAIN:	/* links (i, i+1) for i in 0..p-2 carry n */
+		for (int64_t i = 0; i + 1 < p; i++)
+			if (i == q || i + 1 == q)
+				b += (uint64_t)n;
+		return b;
+	case CM_ROOTED:	/* blocks between the root (0) and each other rank */
+		for (int64_t other = 1; other < p; other++)
+			if (q == 0 || q == other)
+				b += (uint64_t)(n / p);
+		return b;
+	}
+	return ~0ull;
+}
+
+static void test_comm_models(void **state)
+{
+	static const int64_t ns[] = { 8, 8000, 4096 * 3, 1 << 20 };
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N_COMM_FAMILIES; i++) {
+		const struct comm_family *f = &comm_families[i];
+		char op[64];
+		const char *sp = strchr(f->ops, ' ');
+
+		snprintf(op, sizeof(op), "%.*s", sp ? (int)(sp - f->ops) : (int)strlen(f->ops),
+			 f->ops);
+		for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
+			for (int64_t p = 1; p <= 8; p *= 2)
+				for (int64_t q = 0; q < p; q++) {
+					int64_t n = ns[k] * p;	/* divisible by p */
+					int64_t d[4] = { n, p, q, 0 };
+					struct opc_cost c = cudnn_cost(op, d, "");
+					uint64_t want = comm_walk(f->model, n, p, q);
+
+					if (c.flops != 0 || c.bytes != want) {
+						print_error("%s n=%lld p=%lld q=%lld: %llu FLOPs %llu "
+							    "bytes, want 0 %llu\n", op, (long long)n,
+							    (long long)p, (long long)q,
+							    (unsigned long long)c.flops,
+							    (unsigned long long)c.bytes,
+							    (unsigned long long)want);
+						bad++;
+					}
+				}
+	}
+	/* the issue's anchor: a ring all-reduce moves 2(p-1)/p of the buffer
+	 * each way; n not divisible by p: floor(2(p-1)n/p) each way */
+	{
+		int64_t d[4] = { 8000, 4, 0, 0 }, d3[4] = { 1000, 3, 0, 0 };
+
+		bad += cudnn_cost("MPI_Allreduce", d, "").bytes != 2 * 12000;
+		bad += cudnn_cost("ncclAllReduce", d3, "").bytes != 2 * 1333;
+	}
+	assert_int_equal(bad, 0);
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_every_routine_is_checked(void **state)
@@ -2351,6 +2505,10 @@ static void test_every_routine_is_checked(void **state)
 		}
 		if (r->iface == OPC_IF_DNNL) {
 			missing += dnnl_model_check(r);
+			continue;
+		}
+		if (r->iface == OPC_IF_MPI || r->iface == OPC_IF_NCCL || r->iface == OPC_IF_GLOO) {
+			missing += comm_model_check(r);
 			continue;
 		}
 		if (k < 0) {
@@ -2379,6 +2537,12 @@ static void test_every_routine_is_checked(void **state)
 	for (int k = 0; k < K_COUNT; k++)
 		if (!used[k]) {
 			print_error("model %s matches no routine in the table\n", kinds[k].name);
+			missing++;
+		}
+	for (size_t i = 0; i < N_COMM_FAMILIES; i++)
+		if (!comm_used[i]) {
+			print_error("communication family %s matches no routine in the table\n",
+				    comm_families[i].family);
 			missing++;
 		}
 	assert_int_equal(missing, 0);
@@ -2649,6 +2813,7 @@ int main(void)
 		cmocka_unit_test(test_dnnl_contractions),
 		cmocka_unit_test(test_dnnl_elementwise),
 		cmocka_unit_test(test_dnnl_other),
+		cmocka_unit_test(test_comm_models),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,10 @@
  * The synthetic traces are written with the library's own trace writer
  * (as tests/unit/test_trace.c does) and read back with opc_trace_read, so
  * the fit sees exactly what it sees from the preload library.  Each run
- * has three types (layer types "Linear" and "Conv2d", and routine family
- * "gemm" outside any layer), each with a high and a low arithmetic
+ * has four types (layer types "Linear" and "Conv2d", routine family
+ * "gemm" outside any layer, and communication, "comm": an MPI_Allreduce
+ * key with bytes and no FLOPs, made inside the Linear layer, whose type
+ * it must not take), each with a high and a low arithmetic
  * intensity key so that per-FLOP and per-byte costs can be told apart, a
  * tiny key with many calls (the per-call overhead), idle intervals and
  * intervals of varying length (static power), and a nested key with huge
@@ -55,16 +57,18 @@ static char tmpdir[256];
 
 /* ---- planted truth ---------------------------------------------------------- */
 
-enum { TY_LINEAR, TY_CONV, TY_GEMM, NTY };
-static const char *const ty_name[NTY] = { "Linear", "Conv2d", "gemm" };
+enum { TY_LINEAR, TY_CONV, TY_GEMM, TY_COMM, NTY };
+static const char *const ty_name[NTY] = { "Linear", "Conv2d", "gemm", "comm" };
 
 /* energy: J/FLOP, J/byte, J/call, W */
-static const double pf[NTY] = { 4e-10, 5e-10, 4e-10 };
-static const double pb[NTY] = { 6e-10, 1.2e-9, 5e-10 };
+/* communication: no FLOPs, so no per-FLOP cost to find (0 planted, and 0
+ * fitted: its FLOPs column is all zeros) */
+static const double pf[NTY] = { 4e-10, 5e-10, 4e-10, 0 };
+static const double pb[NTY] = { 6e-10, 1.2e-9, 5e-10, 3e-9 };
 static const double pc = 8e-5, ps = 5.0;
 /* time: s/FLOP, s/byte, s/call */
-static const double tf[NTY] = { 1e-10, 2e-10, 5e-11 };
-static const double tb[NTY] = { 5e-11, 1e-10, 2e-11 };
+static const double tf[NTY] = { 1e-10, 2e-10, 5e-11, 0 };
+static const double tb[NTY] = { 5e-11, 1e-10, 2e-11, 4e-10 };
 static const double tc = 1e-6;
 
 struct skey {
@@ -85,6 +89,9 @@ static const struct skey skeys[] = {
 	{ "dgemm", "gemm", 0, TY_GEMM, 33554432, 1572864, 20, 0 },
 	{ "dgemm", "gemm", 0, TY_GEMM, 2097152, 8404992, 60, 0 },	/* k = 1 */
 	{ "dgemm", "gemm", 2, -1, 1000000000, 100000000, 10, 1 },	/* inside a LAPACK call */
+	/* MPI_Allreduce n=800000 p=4 (ring: 2 x 1.2 MB), in fc1 */
+	{ "MPI_Allreduce", "comm", 1, TY_COMM, 0, 2400000, 8, 0 },
+	{ "MPI_Allreduce", "comm", 0, TY_COMM, 0, 24000, 100, 0 },	/* n=8000 */
 };
 #define NSKEYS (sizeof(skeys) / sizeof(skeys[0]))
 
@@ -108,9 +115,9 @@ static void synth_default(struct synth *s)
 static double mix(int r, int t)
 {
 	static const double m[][NTY] = {
-		{ 1.0, 0.2, 0.5 }, { 0.3, 1.0, 0.2 }, { 0.6, 0.6, 1.0 },
-		{ 1.2, 0.1, 0.1 }, { 0.1, 1.3, 0.6 }, { 0.8, 0.4, 0.3 },
-		{ 0.2, 0.2, 1.4 }, { 1.0, 1.0, 1.0 },
+		{ 1.0, 0.2, 0.5, 0.3 }, { 0.3, 1.0, 0.2, 1.0 }, { 0.6, 0.6, 1.0, 0.1 },
+		{ 1.2, 0.1, 0.1, 0.7 }, { 0.1, 1.3, 0.6, 0.4 }, { 0.8, 0.4, 0.3, 1.2 },
+		{ 0.2, 0.2, 1.4, 0.6 }, { 1.0, 1.0, 1.0, 1.0 },
 	};
 
 	return m[r % 8][t];
@@ -233,7 +240,8 @@ static int synth_write(const char *path, const struct synth *sy, int run, gsl_rn
 	for (size_t k = 0; k < NSKEYS; k++) {
 		char sym[32];
 
-		snprintf(sym, sizeof(sym), "cblas_%s", skeys[k].op);
+		snprintf(sym, sizeof(sym), "%s%s", skeys[k].type == TY_COMM ? "" : "cblas_",
+			 skeys[k].op);
 		/* the strings outlive the writer only as far as sw_string
 		 * compares them: intern the symbol by a static copy */
 		static char syms[NSKEYS][32];
@@ -244,7 +252,8 @@ static int synth_write(const char *path, const struct synth *sy, int run, gsl_rn
 			.family = sw_string(&s, skeys[k].family), .dims = sw_string(&s, "m,n,k"),
 			.flag_names = sw_string(&s, ""), .layer = skeys[k].layer,
 			.flags = skeys[k].nested ? OPC_TKEY_NESTED : 0, .level = 3, .prec = 'd',
-			.iface = OPC_IF_CBLAS, .site = 0x401000 + 16 * k, .flops = skeys[k].flops,
+			.iface = skeys[k].type == TY_COMM ? OPC_IF_MPI : OPC_IF_CBLAS,
+			.site = 0x401000 + 16 * k, .flops = skeys[k].flops,
 			.bytes = skeys[k].bytes, .tid = 1,
 		};
 
@@ -426,7 +435,7 @@ static int type_index(const struct opc_fit_data *d, const char *name)
 
 static void assert_rel(double got, double want, double tol, const char *what)
 {
-	double rel = fabs(got - want) / fabs(want);
+	double rel = want == 0 ? (got == 0 ? 0 : INFINITY) : fabs(got - want) / fabs(want);
 
 	if (!(rel <= tol))
 		fail_msg("%s: %.6g, planted %.6g (%.3g%% off, tolerance %.3g%%)", what, got, want,
