@@ -498,6 +498,25 @@ static size_t bucket_cap(const struct opc_trace *t)
 	return t->nkeys + t->nlayers * tracks + 3;
 }
 
+/* The deepest nesting of the trace's layers (a key's slice has that many
+ * layer slices above it at most). */
+static size_t layer_depth(const struct opc_trace *t)
+{
+	size_t max = 0;
+
+	for (size_t i = 0; i < t->nlayers; i++) {
+		size_t d = 1;
+
+		/* (the reader has parents before children: no loop; bounded anyway) */
+		for (const struct opc_tlayer *l = &t->layers[i];
+		     l->parent && d <= t->nlayers && (l = opc_trace_layer(t, l->parent)); d++)
+			;
+		if (d > max)
+			max = d;
+	}
+	return max;
+}
+
 /*
  * k, the intervals merged into a bucket: 1 when every interval fits in
  * max_events (an event per entry and per layer above it, and the
@@ -518,7 +537,7 @@ static size_t buckets_k(const struct opc_profile *p, size_t max_events)
 		const struct opc_trace *t = &p->traces[i];
 
 		cap[i] = bucket_cap(t);
-		all += (double)t->nentries * (1 + t->nlayers) + 3.0 * t->nintervals;
+		all += (double)t->nentries * (1 + layer_depth(t)) + 3.0 * t->nintervals;
 		if (t->nintervals > hi)
 			hi = t->nintervals;
 	}
