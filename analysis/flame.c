@@ -406,6 +406,7 @@ static void print_svg(const struct ftree *t, const struct svg_meta *m)
 	}
 	printf("<text class=\"opcflame-details\" x=\"10\" y=\"%d\"> </text>\n<g class=\"opcflame-frames\">\n",
 	       height - 14);
+	/* a frame's rect at 10 + x * W px, as the script places it (W: data-plot-width) */
 	for (size_t i = 0; i < t->len; i++) {
 		const struct fnode *n = &t->n[i];
 		double wf = t->n[0].lw > 0 ? n->lw / t->n[0].lw : 0;
@@ -436,9 +437,6 @@ static void print_svg(const struct ftree *t, const struct svg_meta *m)
 	}
 	printf("</g>\n</svg>\n");
 }
-
-/* The frames translate into the plot's x: the script places them at
- * x * W; the plot starts 10 px in. */
 
 /* ---- --by stack ---- */
 
