@@ -61,7 +61,7 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/ranks.c \
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
-            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
+            analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c analysis/flame.c analysis/perfetto.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c \
             tracer/pt_watchdog.c
@@ -108,6 +108,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/bin/mpirun:openmpi-bin \
              ompi-c:libopenmpi-dev \
              /usr/include/gloo/allreduce.h:libgloo-dev \
+             /usr/bin/chromium:chromium \
              /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
@@ -420,6 +421,7 @@ bench: test-deps
 	@BUILD=$(BUILD) sh bench/torch_models.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
+	@BUILD=$(BUILD) sh bench/pictures.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh
 	@if [ -n "$(CUDA_INC)" ]; then $(MAKE) --no-print-directory $(BUILD)/bench/gpu_overhead; fi
