@@ -62,8 +62,8 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/symbolize.c analysis/attribute.c analysis/cmd_predict.c analysis/arch.c \
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
-            analysis/calibrate.c analysis/picture.c analysis/roofline.c analysis/timeline.c \
-            analysis/html.c \
+            analysis/flame.c analysis/perfetto.c analysis/calibrate.c analysis/picture.c \
+            analysis/roofline.c analysis/timeline.c analysis/html.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c \
             tracer/pt_watchdog.c
@@ -110,8 +110,8 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/bin/mpirun:openmpi-bin \
              ompi-c:libopenmpi-dev \
              /usr/include/gloo/allreduce.h:libgloo-dev \
-             /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev \
-             /usr/bin/chromium:chromium
+             /usr/bin/chromium:chromium \
+             /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
 dep_probe = $(word 1,$(subst :, ,$(1)))
 dep_have = $(if $(filter /%,$(1)),$(wildcard $(1)),$(shell pkg-config --exists $(1) 2>/dev/null && echo y))
@@ -432,6 +432,7 @@ bench: test-deps
 	@BUILD=$(BUILD) sh bench/torch_models.sh
 	@BUILD=$(BUILD) sh bench/load.sh
 	@BUILD=$(BUILD) sh bench/report.sh
+	@BUILD=$(BUILD) sh bench/pictures.sh
 	@BUILD=$(BUILD) sh bench/pages.sh
 	@BUILD=$(BUILD) sh bench/sampling.sh
 	@BUILD=$(BUILD) sh bench/ptrace.sh

@@ -1,10 +1,15 @@
 /*
  * cmd_report.c - `opcount report`: where the work went.
  *
- *   opcount report [FILE...] [--by site|layer|op|type|key]
- *                  [--format table|json|csv|folded] [--sort KEY] [--top N] [--stacks]
+ *   opcount report [FILE...] [--by site|layer|op|type|key|stack]
+ *                  [--format table|json|csv|folded|svg|perfetto] [--sort KEY] [--top N]
+ *                  [--stacks] [--weight energy|flops|time] [-o FILE]
+ *
+ * The pictures (svg, perfetto, and --by stack) are drawn by flame.c and
+ * perfetto.c; this file parses their options and hands them the profile.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -15,17 +20,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "flame.h"
 #include "hashtab.h"
 #include "html.h"
 #include "log.h"
 #include "opcount_cli.h"
+#include "perfetto.h"
 #include "plot.h"
 #include "profile.h"
 #include "symbolize.h"
 #include "unseen.h"
 #include "util.h"
 
-enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED, FMT_ROOFLINE, FMT_HTML };
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_FOLDED, FMT_SVG, FMT_PERFETTO, FMT_ROOFLINE,
+	   FMT_HTML };
 
 enum sort_key { SORT_FLOPS, SORT_CALLS, SORT_BYTES, SORT_BUSY, SORT_AI, SORT_NAME, SORT_ENERGY };
 
@@ -1038,6 +1046,20 @@ static int path_inclusive(const struct opc_profile *p, double *incl_s, double *i
 	return 0;
 }
 
+/* path_inclusive into arrays of its own (free them): 0, or -1 (both NULL)
+ * when out of memory. */
+static int path_inclusive_new(const struct opc_profile *p, double **incl_s, double **incl_j)
+{
+	*incl_s = malloc((p->nrows + 1) * sizeof(double));
+	*incl_j = malloc((p->nrows + 1) * sizeof(double));
+	if (*incl_s && *incl_j && path_inclusive(p, *incl_s, *incl_j) == 0)
+		return 0;
+	free(*incl_s);
+	free(*incl_j);
+	*incl_s = *incl_j = NULL;
+	return -1;
+}
+
 static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top,
 			    json_object *root)
 {
@@ -1053,15 +1075,8 @@ static void print_json_rows(struct opc_profile *p, enum opc_group by, size_t top
 	}
 	double *incl_s = NULL, *incl_j = NULL;
 
-	if (by == OPC_BY_PATH) {
-		incl_s = malloc((p->nrows + 1) * sizeof(double));
-		incl_j = malloc((p->nrows + 1) * sizeof(double));
-		if (!incl_s || !incl_j || path_inclusive(p, incl_s, incl_j) < 0) {
-			free(incl_s);
-			free(incl_j);
-			incl_s = incl_j = NULL;
-		}
-	}
+	if (by == OPC_BY_PATH)
+		path_inclusive_new(p, &incl_s, &incl_j);
 	fwrite(doc, 1, len - n + sizeof("\"rows\":[") - 1, stdout);
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		json_object *o = row_json(p, &p->rows[i], by);
@@ -1180,6 +1195,23 @@ static void print_json(struct opc_profile *p, enum opc_group by, size_t top)
 	json_object_object_add(root, "rows", rows);
 	print_json_rows(p, by, top, root);
 	json_object_put(root);
+}
+
+/* A flame graph of the rows (flame.c), --by path with the inclusive
+ * numbers the JSON rows carry, made by the same code from the same rows. */
+static int print_svg_rows(struct opc_profile *p, enum opc_group by, enum opc_weight w)
+{
+	double *incl_s = NULL, *incl_j = NULL;
+	int ret;
+
+	if (by == OPC_BY_PATH && path_inclusive_new(p, &incl_s, &incl_j) < 0) {
+		pr_err("out of memory");
+		return -1;
+	}
+	ret = opc_flame_rows(p, by, incl_s, incl_j, w, OPC_FLAME_SVG);
+	free(incl_s);
+	free(incl_j);
+	return ret;
 }
 
 /* ---- folded stacks (flamegraph.pl) ---- */
@@ -1342,22 +1374,49 @@ static int print_folded(struct opc_profile *p)
  * number they show is the report's.  (glibc's stdout is a variable that
  * may be set: print_json is not made to take a FILE for this.)
  */
-static char *json_text(struct opc_profile *p, enum opc_group by, size_t top)
+struct printer {
+	struct opc_profile *p;
+	enum opc_group by;
+	size_t top;
+};
+
+/* What print(pr) writes to stdout, as text; NULL when it failed. */
+static char *stdout_text(int (*print)(const struct printer *), const struct printer *pr)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len), *saved = stdout;
+	int ret;
 
 	if (mem == NULL)
 		return NULL;
 	stdout = mem;
-	print_json(p, by, top);
+	ret = print(pr);
 	stdout = saved;
-	if (fclose(mem) != 0) {
+	if (fclose(mem) != 0 || ret < 0) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+static int json_print(const struct printer *pr)
+{
+	print_json(pr->p, pr->by, pr->top);
+	return 0;
+}
+
+static char *json_text(struct opc_profile *p, enum opc_group by, size_t top)
+{
+	struct printer pr = { p, by, top };
+
+	return stdout_text(json_print, &pr);
+}
+
+/* The energy flame graph of the traces' stacks (flame.c), for a page. */
+static int flame_print(const struct printer *pr)
+{
+	return opc_flame_stacks(pr->p, OPC_WEIGHT_ENERGY, OPC_FLAME_SVG_INLINE);
 }
 
 /* --format roofline|html: to the file out (html.c) */
@@ -1365,7 +1424,7 @@ static int pictures(struct opc_profile *p, enum opc_group by, size_t top, enum f
 		    struct opc_pictures *pic, char **paths, int npaths, unsigned flags)
 {
 	struct opc_profile q;
-	char *json = json_text(p, by, top), *layer = NULL;
+	char *json = json_text(p, by, top), *layer = NULL, *flame = NULL;
 	int ret;
 
 	if (json == NULL) {
@@ -1383,11 +1442,20 @@ static int pictures(struct opc_profile *p, enum opc_group by, size_t top, enum f
 		if (ret == 0)
 			layer = json_text(&q, OPC_BY_LAYER, top);
 		opc_profile_free(&q);
-		if (layer == NULL) {
+		/* and the flame graph: of the keys' stacks, which grouping uses up */
+		if (layer && opc_profile_load_flags(&q, paths, npaths, flags) == 0) {
+			struct printer pr = { &q, OPC_BY_SITE, 0 };
+
+			flame = stdout_text(flame_print, &pr);
+		}
+		opc_profile_free(&q);
+		if (layer == NULL || flame == NULL) {
 			free(json);
-			pr_err("cannot group the traces by layer");
+			free(layer);
+			pr_err("cannot group the traces by layer or by stack");
 			return -1;
 		}
+		pic->flame_svg = flame;
 	}
 	pic->paths = paths;
 	pic->npaths = npaths;
@@ -1396,6 +1464,8 @@ static int pictures(struct opc_profile *p, enum opc_group by, size_t top, enum f
 	ret = fmt == FMT_HTML ? opc_html_report(pic, json, layer) : opc_roofline_report(pic, json);
 	free(json);
 	free(layer);
+	free(flame);
+	pic->flame_svg = NULL;
 	return ret;
 }
 
@@ -1429,10 +1499,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: opcount report [FILE...] [options]\n"
-		"  --by site|layer|path|op|type|key|device   group rows (default: site); layer is\n"
-		"                                the innermost region, path the nesting of regions,\n"
-		"                                device cpu or gpuN\n"
-		"  --format table|json|csv|folded   output format (default: table); folded:\n"
+		"  --by site|layer|path|op|type|key|device|stack   group rows (default: site);\n"
+		"                                layer is the innermost region, path the nesting\n"
+		"                                of regions, device cpu or gpuN, stack the call\n"
+		"                                stacks as a tree (--format svg, json or folded)\n"
+		"  --format table|json|csv|folded|svg|perfetto   output format (default: table);\n"
+		"                                svg: an interactive flame graph; perfetto: a\n"
+		"                                timeline (Chrome trace-event JSON); folded:\n"
 		"                                \"frame;...;frame value\" lines for flamegraph.pl,\n"
 		"                                call stacks with the routine as the leaf and the\n"
 		"                                stack samples of record --stacks; value = energy\n"
@@ -1444,9 +1517,14 @@ static void usage(FILE *f)
 		"  --by rank|node                a distributed job's ranks (run.rank*.opc) or nodes\n"
 		"  --allow-mixed                 report traces of several jobs together\n"
 		"  --strict                      exit 3 when a job's rank is missing or truncated\n"
+		"  --weight energy|flops|time    what a flame graph's widths are (default: energy,\n"
+		"                                busy time without energy)\n"
+		"  --max-events N                perfetto: intervals merged so that about N events\n"
+		"                                are written at most (default 500000, 0: all)\n"
+		"  -o, --output FILE             write the report to FILE, not stdout\n"
 		"  --format roofline -o FILE.svg|FILE.png   the rows on this machine's roofline\n"
 		"  --format html -o FILE.html    one self-contained page: summary, tables,\n"
-		"                                roofline, power timeline\n"
+		"                                rooflines, power timeline, flame graph\n"
 		"  --calibration FILE            the ceilings (opcount calibrate; default\n"
 		"                                ~/.config/opcount/calibration.json)\n"
 		"Without FILE, the newest opcount-*.opc in the current directory.\n");
@@ -1460,7 +1538,9 @@ int cmd_report(int argc, char **argv)
 		{ "sort", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 't' },
 		{ "stacks", no_argument, NULL, 'S' },
+		{ "weight", required_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "max-events", required_argument, NULL, 'E' },
 		{ "calibration", required_argument, NULL, 'C' },
 		{ "allow-mixed", no_argument, NULL, 'M' },
 		{ "strict", no_argument, NULL, 'X' },
@@ -1471,8 +1551,11 @@ int cmd_report(int argc, char **argv)
 	enum opc_group by = OPC_BY_SITE;
 	enum fmt fmt = FMT_TABLE;
 	long top = -1;
-	int stacks = 0, c, ret, strict = 0;
+	int stacks = 0, by_stack = 0, c, ret, strict = 0;
 	unsigned flags = 0;
+	enum opc_weight weight = OPC_WEIGHT_ENERGY;
+	long max_events = 500000;
+	const char *output = NULL;
 	struct opc_profile p;
 	struct opc_pictures pic = { 0 };
 	char *deflt = NULL;
@@ -1481,9 +1564,10 @@ int cmd_report(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:f:s:t:So:hMX", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (opc_group_parse(optarg, &by) < 0) {
+			by_stack = !strcmp(optarg, "stack");
+			if (!by_stack && opc_group_parse(optarg, &by) < 0) {
 				pr_err("--by: unknown grouping '%s' (site, layer, path, op, type, key, "
-				       "device, rank, node)",
+				       "device, rank, node, stack)",
 				       optarg);
 				return 2;
 			}
@@ -1497,13 +1581,17 @@ int cmd_report(int argc, char **argv)
 				fmt = FMT_CSV;
 			else if (!strcmp(optarg, "folded"))
 				fmt = FMT_FOLDED;
+			else if (!strcmp(optarg, "svg"))
+				fmt = FMT_SVG;
+			else if (!strcmp(optarg, "perfetto"))
+				fmt = FMT_PERFETTO;
 			else if (!strcmp(optarg, "roofline"))
 				fmt = FMT_ROOFLINE;
 			else if (!strcmp(optarg, "html"))
 				fmt = FMT_HTML;
 			else {
-				pr_err("--format: unknown format '%s' (table, json, csv, folded, "
-				       "roofline, html)",
+				pr_err("--format: unknown format '%s' (table, json, csv, folded, svg, "
+				       "perfetto, roofline, html)",
 				       optarg);
 				return 2;
 			}
@@ -1529,8 +1617,22 @@ int cmd_report(int argc, char **argv)
 		case 'S':
 			stacks = 1;
 			break;
+		case 'W':
+			if (opc_weight_parse(optarg, &weight) < 0) {
+				pr_err("--weight: unknown weight '%s' (energy, flops, time)",
+				       opc_tty(optarg));
+				return 2;
+			}
+			break;
+		case 'E':
+			if (opc_parse_long(optarg, 0, LONG_MAX, &max_events) < 0) {
+				pr_err("--max-events: expected a number >= 0, got '%s'",
+				       opc_tty(optarg));
+				return 2;
+			}
+			break;
 		case 'o':
-			pic.out = optarg;
+			output = optarg;
 			break;
 		case 'C':
 			pic.calibration = optarg;
@@ -1551,14 +1653,18 @@ int cmd_report(int argc, char **argv)
 	}
 	if (top < 0)
 		top = fmt == FMT_TABLE ? 30 : 0;
-	if ((fmt == FMT_ROOFLINE || fmt == FMT_HTML) != (pic.out != NULL)) {
-		pr_err(pic.out ? "-o FILE is for --format roofline or html" :
-		       "--format %s writes a file: name it with -o FILE",
+	if (by_stack && fmt != FMT_SVG && fmt != FMT_JSON && fmt != FMT_FOLDED) {
+		pr_err("--by stack: only with --format svg, json or folded");
+		return 2;
+	}
+	/* the pictures write their file themselves (a PNG, or a page of parts) */
+	if ((fmt == FMT_ROOFLINE || fmt == FMT_HTML) && output == NULL) {
+		pr_err("--format %s writes a file: name it with -o FILE",
 		       fmt == FMT_HTML ? "html" : "roofline");
 		return 2;
 	}
-	if (fmt == FMT_ROOFLINE && opc_plot_format(pic.out) == OPC_PLOT_NONE) {
-		pr_err("-o %s: a roofline's name must end in .svg or .png", opc_tty(pic.out));
+	if (fmt == FMT_ROOFLINE && opc_plot_format(output) == OPC_PLOT_NONE) {
+		pr_err("-o %s: a roofline's name must end in .svg or .png", opc_tty(output));
 		return 2;
 	}
 	if (optind == argc) {
@@ -1574,14 +1680,31 @@ int cmd_report(int argc, char **argv)
 		free(deflt);
 		return 1;
 	}
-	/* folded stacks are of keys, not rows (and grouping uses the keys up) */
-	ret = fmt == FMT_FOLDED ? 0 : opc_profile_group(&p, by, stacks);
+	/* after loading: a bad trace leaves no half-written FILE behind */
+	pic.out = output;
+	if (output && fmt != FMT_ROOFLINE && fmt != FMT_HTML &&
+	    freopen(output, "w", stdout) == NULL) {
+		pr_err("%s: %s", opc_tty(output), strerror(errno));
+		opc_profile_free(&p);
+		free(deflt);
+		return 1;
+	}
+	/* folded stacks, --by stack and timelines are of keys, not rows (and
+	 * grouping uses the keys up) */
+	ret = fmt == FMT_FOLDED || by_stack || fmt == FMT_PERFETTO ? 0 :
+	      opc_profile_group(&p, by, stacks);
 	if (ret == 0 && fmt == FMT_FOLDED) {
 		ret = print_folded(&p);
+	} else if (ret == 0 && by_stack) {
+		ret = opc_flame_stacks(&p, weight, fmt == FMT_SVG ? OPC_FLAME_SVG : OPC_FLAME_JSON);
+	} else if (ret == 0 && fmt == FMT_PERFETTO) {
+		ret = opc_perfetto(&p, (size_t)max_events);
 	} else if (ret == 0 && (ret = sort_rows(&p)) < 0) {
 		pr_err("out of memory");
 	} else if (ret == 0) {
-		if (fmt == FMT_TABLE)
+		if (fmt == FMT_SVG)
+			ret = print_svg_rows(&p, by, weight);
+		else if (fmt == FMT_TABLE)
 			print_table(&p, by, top);
 		else if (fmt == FMT_CSV)
 			print_csv(&p, top);

@@ -1,12 +1,10 @@
 /*
  * job.c - the rank, job and node of a process (see job.h).
  */
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "job.h"
 
@@ -144,17 +142,4 @@ int opc_job_detect(struct opc_job *j, opc_getenv_fn get)
 	memset(j, 0, sizeof(*j));
 	j->rank = j->local_rank = j->world_size = -1;
 	return 0;
-}
-
-void opc_boot_id(char *out, unsigned len)
-{
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, out, len - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		n = 0;
-	out[n] = 0;
-	out[strcspn(out, "\n")] = 0;
 }

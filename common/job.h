@@ -43,9 +43,4 @@ struct opc_job {
 /* Fills j from the environment get reads; 1 if a launcher was found. */
 int opc_job_detect(struct opc_job *j, opc_getenv_fn get);
 
-/* The running kernel's boot id (36 characters), "" where it cannot be
- * read.  With the host name it names the node: a host name alone is
- * reused by containers and reinstalled machines, a boot id is not. */
-void opc_boot_id(char *out, unsigned len);
-
 #endif

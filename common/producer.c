@@ -390,10 +390,13 @@ void opc_info_write_machine(struct opc_writer *w, const struct opc_producer *p, 
 	else
 		gethostname(host, sizeof(host) - 1);
 	info_kv(w, "host", host);
+	/* with the host name, the node: a host name alone is shared by
+	 * containers and reinstalled machines, a boot id is not */
 	if (p->boot_id)
 		snprintf(buf, sizeof(buf), "%s", p->boot_id);
 	else
-		opc_boot_id(buf, sizeof(buf));
+		read_text("/proc/sys/kernel/random/boot_id", buf, sizeof(buf), 0);
+	buf[strcspn(buf, "\n")] = 0;
 	info_kv(w, "boot_id", buf);
 	if (p->job && p->job->launcher) {
 		const struct opc_job *j = p->job;

@@ -15,6 +15,10 @@
 #             shapes "MPI_Allreduce n=8000 p=4" (check_mpi_comm.py);
 #             MPI_Alltoallw, whose datatype arrays are read in the width
 #             of Open MPI's handles (8 bytes, found at run time)
+#   job       `opcount report run.rank*.opc` merges the 4 ranks: its totals
+#             (calls, FLOPs, bytes) are the ranks' sums exactly, the
+#             --by type comm row the sum of the ranks' comm rows, the job
+#             names world size 4 and ranks 0-3, complete
 #   nested    OPCOUNT_NESTED=1 changes no MPI row: Open MPI makes no MPI
 #             call of its own here that comes back through the wrappers
 . "$(dirname "$0")/lib.inc"
@@ -100,4 +104,32 @@ if a != b:
     sys.exit("plain %s\nnested %s" % (a, b))
 PYEOF
 ok "nested: OPCOUNT_NESTED=1 gives the same MPI rows (no MPI call inside another)"
+
+"$OPC" report "$tmp"/t/run.rank*.opc --format json >"$tmp/job.json" 2>"$tmp/rep.err" ||
+	fail "report of the job exited $?: $(cat "$tmp/rep.err")"
+"$OPC" report "$tmp"/t/run.rank*.opc --by type --format json >"$tmp/jobtype.json" 2>"$tmp/rep.err" ||
+	fail "report of the job --by type exited $?: $(cat "$tmp/rep.err")"
+$PY - "$tmp/job.json" "$tmp/jobtype.json" $NP "$tmp"/*.type.json <<'PYEOF' || bad "the job's merged report"
+import json, sys
+job, jt, np_ = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+ranks = [json.load(open(p)) for p in sys.argv[4:]]
+ok = True
+for k in ("calls", "flops", "bytes"):
+    want = sum(r["totals"][k] for r in ranks)
+    if job["totals"][k] != want:
+        print("job %s %s, the ranks' sum %s" % (k, job["totals"][k], want)); ok = False
+def comm(d):
+    return [(r["calls"], r["bytes"]) for r in d["rows"] if r.get("type") == "comm"]
+want = [sum(x) for x in zip(*[c for r in ranks for c in comm(r)])]
+got = comm(jt)
+if len(got) != 1 or list(got[0]) != want:
+    print("job comm row %s, the ranks' sum %s" % (got, want)); ok = False
+j = job.get("job") or {}
+if j.get("world_size") != np_ or j.get("ranks_present") != list(range(np_)) or job.get("incomplete"):
+    print("job block %s, incomplete %s" % (j, job.get("incomplete"))); ok = False
+print("   job: %d calls, %d FLOPs, %d bytes; comm %s" % (job["totals"]["calls"],
+      job["totals"]["flops"], job["totals"]["bytes"], got))
+sys.exit(0 if ok else 1)
+PYEOF
+ok "job: the merged report's totals and comm row are the $NP ranks' sums"
 finish
