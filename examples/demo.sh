@@ -38,7 +38,7 @@ fi
 for ex in mlp cnn; do
 	rm -rf "$out/ud"
 	if timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$out/ud" \
-		--virtual-time-budget=5000 --window-size=1280,2000 \
+		--virtual-time-budget=5000 --window-size=1280,4800 \
 		--screenshot="$PWD/$demo/$ex.png" "file://$PWD/$demo/$ex.html" >"$out/chromium.log" 2>&1 &&
 		[ -s "$demo/$ex.png" ]; then
 		echo "screenshot: $demo/$ex.png"
