@@ -255,10 +255,18 @@ static void self_bounds(void)
 	__atomic_store_n(&self_lo, slo, __ATOMIC_RELEASE);
 }
 
+/* The bounds are made at the first question if nothing resolved a
+ * routine before (a layer pushed before the first BLAS call captures a
+ * stack): without them our own frames would stay in the stack.  Any
+ * thread may make them: every one computes the same values. */
 int opc_in_self(uintptr_t addr)
 {
 	uintptr_t lo = __atomic_load_n(&self_lo, __ATOMIC_ACQUIRE);
 
+	if (__builtin_expect(lo == 0, 0)) {
+		self_bounds();
+		lo = __atomic_load_n(&self_lo, __ATOMIC_ACQUIRE);
+	}
 	return lo && addr >= lo && addr < __atomic_load_n(&self_hi, __ATOMIC_RELAXED);
 }
 

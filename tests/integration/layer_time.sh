@@ -21,6 +21,10 @@
 #   inclusive --by path rows give inclusive_busy_s and inclusive_energy_j,
 #            the sums of the path's rows and of every path below it
 #   none     a program without regions has no (other ops) row
+#   stacks   the stacks of region rows (--format folded) end in the
+#            program's frames: none of opcount's own (a layer pushed
+#            before the first BLAS call once kept opcount_api_layer_push;
+#            opc_region_switch; ... in them)
 #   torch    a PyTorch CNN trained 20 steps (tests/python/torch_regions.py:
 #            the model annotated with opcount_torch, the loss and the
 #            optimizer step in regions of their own, nothing else): at
@@ -139,6 +143,13 @@ grep -q "^# closure: calls .* + layers' own time .* + outside .* measured; worst
 grep -q "^# (other ops): " "$d/path.txt" || bad "the table's footer does not explain (other ops)"
 
 # spread: the act region (0.15 s) across the intervals it was open in
+"$OPC" report "$d/t.opc" --format folded >"$d/folded" 2>"$d/rep.err" || fail "report --format folded exited $?"
+grep -q ';main;opcount_other_ops ' "$d/folded" || bad "stacks: no main;opcount_other_ops stack: $(cat "$d/folded")"
+if grep -E ';(opc_|opcount_api)' "$d/folded" >"$d/own"; then
+	bad "stacks: opcount's own frames in region stacks: $(head -n 3 "$d/own")"
+else
+	ok "stacks: region rows' stacks end in the program's frames"
+fi
 $FRAMES --entries "$d/t.opc" >"$d/entries" || fail "cannot read the trace's entries"
 act=$(awk '$1 == "string" && $3 == "act" { s = $2 } $1 == "layer" && $4 == s { print $2 }' "$d/entries")
 akey=$(awk -v l="$act" '$1 == "key" && $4 == l && $3 ~ /1..$/ { print $2 }' "$d/entries")
