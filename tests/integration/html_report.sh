@@ -9,7 +9,8 @@
 #                     roofline's points (SVG <metadata>, standalone and in
 #                     the page) are the rows' numbers exactly, ceilings the
 #                     calibration file's; the power timeline's intervals are
-#                     48 W within 5% and add up to the report's energy.total_j
+#                     48 W (package-0 40 W, dram-0 8 W) within 5% and add up
+#                     to the report's energy.total_j
 #   no energy, no     examples/cnn without energy nor layers, no calibration:
 #   layers            exports, and the page and pictures say what is missing
 #   PNG               --format roofline -o FILE.png: a 1100 x 760 PNG
@@ -79,7 +80,8 @@ $PICS embedded "$tmp/mlp.html" opcount-report-layer "$tmp/layer.json" ||
 $PICS roofline "$tmp/mlp.html" "$tmp/site.json" "$tmp/cal.json" || bad "the page's roofline"
 $PICS roofline "$tmp/mlp.html" "$tmp/layer.json" "$tmp/cal.json" opcount-roofline-layer ||
 	bad "the page's roofline of the layers"
-$PICS timeline "$tmp/mlp.html" "$tmp/site.json" 48 0.05 || bad "the page's power timeline"
+$PICS timeline "$tmp/mlp.html" "$tmp/site.json" 48 0.05 package-0=40,dram-0=8 ||
+	bad "the page's power timeline"
 # --by layer: the rows and the roofline are the layers
 "$OPC" report "$tmp/mlp.opc" --by layer --format html -o "$tmp/mlp-layer.html" \
 	--calibration "$tmp/cal.json" 2>"$tmp/err" || fail "report --by layer --format html"

@@ -13,11 +13,12 @@ shows must be the JSON report's (docs/design.md, "Pictures").
       / 1e9 exactly; every row is a point or not placed (and not placed
       exactly when it has no FLOPs, bytes or busy time); the ceilings are
       CAL's numbers, or (-) missing, with a note naming opcount calibrate.
-  check_pictures.py timeline PAGE REPORT.json [WATTS TOL]
+  check_pictures.py timeline PAGE REPORT.json [WATTS TOL [DOMAIN=W,...]]
       The <metadata id="opcount-timeline">: the intervals' energy (power x
       time, summed) is the report's energy.total_j; with WATTS, every
       interval's total power is within TOL (relative) of it, give or take 2 ms
-      of it (the fake counter's updates), and the mean power within TOL.  Without
+      of it (the fake counter's updates), and the mean power within TOL; each
+      DOMAIN named likewise.  Without
       energy: "missing" says so.
   check_pictures.py dom DOM.html REPORT.json LAYER.json
       The DOM chromium rendered: no JavaScript error; the page says it
@@ -141,7 +142,7 @@ def cmd_roofline(path, report, cal, id_="opcount-roofline"):
            "missing" if meta["ceilings"] is None else meta["ceilings"]["file"]))
 
 
-def cmd_timeline(page, report, watts=None, tol=None):
+def cmd_timeline(page, report, watts=None, tol=None, domains=None):
     meta = metadata(open(page, encoding="utf-8").read(), "opcount-timeline")
     rep = json.load(open(report))
     total = rep["totals"]["energy_j"]
@@ -154,6 +155,20 @@ def cmd_timeline(page, report, watts=None, tol=None):
     j = 0.0
     n = 0
     for t in meta["traces"]:
+        want = {"total": watts}
+        for d in (domains.split(",") if domains else []):
+            name, w = d.split("=")
+            want[name] = float(w)
+            check(name in t["power_w"], "no domain %s in %s" % (name, list(t["power_w"])))
+        for name, pw in want.items():
+            if name == "total" or name not in t["power_w"]:
+                continue
+            prev_t = t["start_s"]
+            for ts, w in zip(t["t_s"], t["power_w"][name]):
+                dt = ts - prev_t
+                check(abs(w - pw) * dt <= tol * pw * dt + 0.002 * pw,
+                      "%s, interval ending %.4f s: %.3f W, planted %.3f W" % (name, ts, w, pw))
+                prev_t = ts
         prev = prev_t = t["start_s"]
         for ts, w in zip(t["t_s"], t["power_w"]["total"]):
             j += w * (ts - prev)
@@ -319,7 +334,7 @@ def main():
     elif cmd == "roofline":
         cmd_roofline(args[0], args[1], args[2] if len(args) > 2 else "-", *args[3:4])
     elif cmd == "timeline":
-        cmd_timeline(args[0], args[1], *(float(a) for a in args[2:4]))
+        cmd_timeline(args[0], args[1], *(float(a) for a in args[2:4]), *args[4:5])
     elif cmd == "dom":
         cmd_dom(*args)
     elif cmd == "fit":
