@@ -74,11 +74,6 @@ static void draw(cairo_t *cr, void *arg)
 		cairo_set_source_rgb(cr, 0.75, 0.1, 0.1);
 		opc_pic_text(cr, PL + PW / 2, PT + PH / 2, 13, 0.5, missing);
 	}
-	if (!(tmax > 0))
-		tmax = 1;
-	if (!(wmax > 0))
-		wmax = 1;
-	wmax *= 1.1;
 	/* ticks: about 8 on each axis, at 1, 2 or 5 times a power of ten */
 	for (int axis = 0; axis < 2; axis++) {
 		double span = axis ? wmax : tmax, e = pow(10, floor(log10(span / 8)));
@@ -277,6 +272,20 @@ int opc_timeline_svg(const struct opc_trace *tr, size_t npaths, const char *pref
 		json_object_object_add(o, "domains", doms);
 		json_object_object_add(o, "power_w", pw);
 		json_object_array_add(jt, o);
+	}
+	/* the axes: 0 to the last interval's end, 0 to the highest power + 10% */
+	tmax = tmax > 0 ? tmax : 1;
+	wmax = (wmax > 0 ? wmax : 1) * 1.1;
+	{
+		json_object *pl = json_object_new_object();
+
+		json_object_object_add(pl, "x", json_object_new_int(PL));
+		json_object_object_add(pl, "y", json_object_new_int(PT));
+		json_object_object_add(pl, "w", json_object_new_int(PW));
+		json_object_object_add(pl, "h", json_object_new_int(PH));
+		json_object_object_add(pl, "t_max", opc_json_double(tmax));
+		json_object_object_add(pl, "w_max", opc_json_double(wmax));
+		json_object_object_add(meta, "plot", pl);
 	}
 	json_object_object_add(meta, "opcount_timeline", json_object_new_int(1));
 	json_object_object_add(meta, "unit", json_object_new_string("W"));

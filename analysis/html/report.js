@@ -150,6 +150,42 @@ opc.run(function () {
 	}
 	});
 	var tl = opc.data('opcount-timeline');
+	if (tl && tl.traces.length && tl.plot) {
+		/* hover: the power of every series in the interval under the pointer */
+		var tsvg = opc.$('opcount-timeline').parentNode, at = opc.el('p', { class: 'note', id: 'timeline-at' },
+			'Move the pointer over the timeline: each domain\'s power in that interval.');
+		tsvg.parentNode.parentNode.appendChild(at);
+		var showAt = function (t) {
+			var parts = [];
+
+			if (!(t >= 0 && t <= tl.plot.t_max))
+				return;
+			tl.traces.forEach(function (tr) {
+				var i = 0;
+				while (i < tr.t_s.length - 1 && tr.t_s[i] < t)
+					i++;
+				if (t < tr.start_s || t > tr.t_s[tr.t_s.length - 1])
+					return;
+				Object.keys(tr.power_w).forEach(function (d) {
+					parts.push(d + ' ' + opc.short(tr.power_w[d][i], 4) + ' W');
+				});
+			});
+			at.textContent = 'at ' + opc.short(t, 4) + ' s: ' + (parts.join(', ') || 'no sample');
+			at.setAttribute('data-t', String(t));
+		};
+		tsvg.addEventListener('mousemove', function (ev) {
+			var pt = tsvg.createSVGPoint(), P = tl.plot;
+
+			pt.x = ev.clientX;
+			pt.y = ev.clientY;
+			pt = pt.matrixTransform(tsvg.getScreenCTM().inverse());
+			showAt((pt.x - P.x) / P.w * P.t_max);
+		});
+		/* #power-at=T: as if the pointer were at T seconds (for a link, or a test) */
+		var ma = /power-at=([0-9.eE+-]+)/.exec(location.hash);
+		if (ma)
+			showAt(Number(ma[1]));
+	}
 	if (tl) {
 		(tl.missing || []).forEach(function (m) { opc.missing(opc.$('timeline-note'), m); });
 		tl.traces.forEach(function (t) {

@@ -187,6 +187,8 @@ else
 	why=
 	$PICS dom "$tmp/mlp.dom" "$tmp/site.json" "$tmp/layer.json" || bad "the MLP page in chromium"
 	$PICS png "$tmp/mlp.png" 1280 2000 || bad "the MLP page's screenshot"
+	browser "$tmp/mlp.html#power-at=0.015" "$tmp/at.dom" || bad "chromium, #power-at"
+	$PICS power-at "$tmp/at.dom" "$tmp/mlp.html" 0.015 || bad "the power under the pointer"
 	browser "$tmp/mlp.html#sort=table-layer:2" "$tmp/sorted.dom" || bad "chromium, #sort"
 	$PICS sorted "$tmp/sorted.dom" table-layer "$tmp/layer.json" calls ||
 		bad "sorting the layers by calls"

@@ -34,6 +34,9 @@ shows must be the JSON report's (docs/design.md, "Pictures").
       has each run's measured and predicted (or fitted) values of models a
       and c as FIT.json has them; in the DOM, no JavaScript error, the
       verdict, a #table-runs row per run.
+  check_pictures.py power-at DOM.html PAGE T
+      The page opened with #power-at=T says each series' power in the
+      interval holding T as the timeline's metadata has it (4 digits).
   check_pictures.py png FILE W H
       FILE is a PNG of W x H pixels.
 """
@@ -320,6 +323,24 @@ def cmd_fit(page, fitjson, dom=None):
         print("fit page in the DOM: the verdict, %d runs" % len(runs))
 
 
+def cmd_power_at(dom, page, t):
+    meta = metadata(open(page, encoding="utf-8").read(), "opcount-timeline")
+    m = re.search(r'<p class="note" id="timeline-at" data-t="[^"]*">at ([^<]*)</p>',
+                  open(dom, encoding="utf-8").read())
+    check(m is not None, "no #timeline-at with a time in the DOM")
+    if not m:
+        return
+    t = float(t)
+    got = dict(re.findall(r"([^ ,:]+) (\S+) W", m.group(1).split(": ", 1)[1]))
+    for tr in meta["traces"]:
+        i = next(k for k, ts in enumerate(tr["t_s"]) if ts >= t)
+        for name, v in tr["power_w"].items():
+            want = float("%.4g" % v[i])
+            check(name in got and float(got[name]) == want, "power at %g s of %s: %r, want %r" %
+                  (t, name, got.get(name), want))
+    print("power at %g s: %s" % (t, m.group(1)))
+
+
 def cmd_png(path, w, h):
     data = open(path, "rb").read(32)
     check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
@@ -339,6 +360,8 @@ def main():
         cmd_dom(*args)
     elif cmd == "fit":
         cmd_fit(*args)
+    elif cmd == "power-at":
+        cmd_power_at(*args)
     elif cmd == "sorted":
         cmd_sorted(*args)
     elif cmd == "png":
