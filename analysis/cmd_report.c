@@ -1443,12 +1443,13 @@ static int pictures(struct opc_profile *p, enum opc_group by, size_t top, enum f
 			layer = json_text(&q, OPC_BY_LAYER, top);
 		opc_profile_free(&q);
 		/* and the flame graph: of the keys' stacks, which grouping uses up */
-		if (layer && opc_profile_load_flags(&q, paths, npaths, flags) == 0) {
+		if (layer) {
 			struct printer pr = { &q, OPC_BY_SITE, 0 };
 
-			flame = stdout_text(flame_print, &pr);
+			if (opc_profile_load_flags(&q, paths, npaths, flags) == 0)
+				flame = stdout_text(flame_print, &pr);
+			opc_profile_free(&q);
 		}
-		opc_profile_free(&q);
 		if (layer == NULL || flame == NULL) {
 			free(json);
 			free(layer);
