@@ -23,7 +23,8 @@ shows must be the JSON report's (docs/design.md, "Pictures").
   check_pictures.py dom DOM.html REPORT.json LAYER.json
       The DOM chromium rendered: no JavaScript error; the page says it
       rendered; #table-rows has a row per REPORT row, #table-layer one per
-      LAYER row, each with its first column and calls, in the report's order.
+      LAYER row, each with its first column and calls, in the report's order;
+      the rooflines have a hover circle per point.
   check_pictures.py sorted DOM.html TABLE-ID REPORT.json FIELD
       The rows of TABLE-ID in the DOM are the report's, ordered by FIELD
       descending (ties in the report's order): what a click on a numeric
@@ -205,6 +206,7 @@ class Dom(HTMLParser):
         self.errors = None
         self.status = None
         self.text = []
+        self.hover = 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -217,6 +219,8 @@ class Dom(HTMLParser):
             self.cell = a.get("data-v", "")
         if a.get("id") == "opcount-errors":
             self.errors = a
+        if tag == "circle" and a.get("class") == "opcount-point":
+            self.hover += 1
         if a.get("id") == "opcount-status":
             self.status = a
 
@@ -254,6 +258,10 @@ def cmd_dom(dom, report, layer):
             check(tr["cells"][2] == str(r["calls"]), "#%s row %d: calls %r, report %r" %
                   (tid, i, tr["cells"][2], r["calls"]))
         print("dom #%s: %d rows as in %s" % (tid, len(got), path))
+    page = open(dom, encoding="utf-8").read()
+    npoints = sum(len(metadata(page, id_)["points"])
+                  for id_ in ("opcount-roofline", "opcount-roofline-layer"))
+    check(d.hover == npoints, "%d hover circles on the rooflines, %d points" % (d.hover, npoints))
     text = "".join(d.text)
     layered = any(r["layer"] is not None and not r.get("outside")
                   for r in json.load(open(layer))["rows"])
