@@ -380,20 +380,28 @@ static void rank_list(char *buf, size_t len, const long *r, size_t n)
 	}
 }
 
+
+/* A job as the report names it: its id, or that its launcher gave none. */
+static const char *job_name(const struct opc_ranks *j)
+{
+	return j->id && j->id[0] ? opc_tty(j->id) : "(no id)";
+}
 static void print_job_header(const struct opc_profile *p)
 {
 	const struct opc_ranks *j = &p->job;
-	char ranks[512];
+	char ranks[512], world[24] = "?";
 
 	if (j->nranks == 0 && !j->mixed)
 		return;
 	rank_list(ranks, sizeof(ranks), j->ranks, j->nranks);
+	if (j->world_size > 0)
+		snprintf(world, sizeof(world), "%ld", j->world_size);
 	if (j->mixed)
 		printf("# MIXED: traces of several jobs (--allow-mixed); ranks %s\n", ranks);
 	else
-		printf("# job %s (%s): world size %ld, ranks %s present (%zu), %zu node%s:",
-		       opc_tty(j->id), j->launcher ? opc_tty(j->launcher) : "?", j->world_size,
-		       ranks, j->nranks, j->nnodes, j->nnodes == 1 ? "" : "s");
+		printf("# job %s (%s): world size %s, ranks %s present (%zu), %zu node%s:",
+		       job_name(j), j->launcher ? opc_tty(j->launcher) : "?", world, ranks,
+		       j->nranks, j->nnodes, j->nnodes == 1 ? "" : "s");
 	if (!j->mixed) {
 		for (size_t k = 0; k < j->nnodes; k++)
 			printf("%s %s", k ? "," : "", opc_tty(j->nodes[k].label));
@@ -1723,11 +1731,11 @@ int cmd_report(int argc, char **argv)
 		/* said on stderr too: a JSON or CSV report carries it only inside */
 		if (p.job.nmissing)
 			pr_warn("job %s is incomplete: rank%s %s of %ld missing%s",
-				opc_tty(p.job.id), p.job.nmissing == 1 ? "" : "s", ranks,
+				job_name(&p.job), p.job.nmissing == 1 ? "" : "s", ranks,
 				p.job.world_size, strict ? " (--strict: exit 3)" : "");
 		for (size_t i = 0; i < p.job.ntruncated; i++)
 			pr_warn("job %s is incomplete: rank %ld's trace %s is truncated%s",
-				opc_tty(p.job.id), p.job.tr[p.job.truncated[i]].rank,
+				job_name(&p.job), p.job.tr[p.job.truncated[i]].rank,
 				opc_tty(p.traces[p.job.truncated[i]].path),
 				strict ? " (--strict: exit 3)" : "");
 		if (strict)
