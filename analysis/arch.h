@@ -16,6 +16,13 @@ enum opc_layer_kind {
 	OPC_LAYER_AVGPOOL,
 	OPC_LAYER_ACTIVATION,
 	OPC_LAYER_FLATTEN,
+	/* version 2 (docs/arch.md): lowered to what PyTorch 1.13 runs on a CPU */
+	OPC_LAYER_LAYERNORM,
+	OPC_LAYER_DROPOUT,
+	OPC_LAYER_ATTENTION,	/* self-attention, nn.MultiheadAttention */
+	OPC_LAYER_LSTM,
+	OPC_LAYER_GRU,
+	OPC_LAYER_RESIDUAL,	/* the add that closes a "residual" block */
 };
 
 struct opc_arch_layer {
@@ -28,7 +35,13 @@ struct opc_arch_layer {
 	int64_t sh, sw;		/* stride */
 	int64_t ph, pw;		/* conv2d zero padding */
 	char function[16];	/* activation */
-	int in_rank, out_rank;	/* 1: [features], 3: [channels, height, width] */
+	int64_t heads;		/* attention */
+	int causal;		/* attention: a causal mask (attn_mask) is added */
+	int64_t hidden, num_layers;	/* lstm, gru */
+	int bidirectional;	/* lstm, gru */
+	int bias;		/* dense (v2), attention, lstm, gru: addmm, C read */
+	/* 1: [features], 2: [sequence, features] (v2), 3: [channels, height, width] */
+	int in_rank, out_rank;
 	int64_t in[3], out[3];	/* shapes of one sample */
 	uint64_t params;	/* weights + biases */
 };
@@ -36,6 +49,7 @@ struct opc_arch_layer {
 struct opc_arch {
 	char *path;
 	char name[128];
+	int version;		/* "opcount_arch": 1 (default) or 2 */
 	int input_rank;
 	int64_t input[3];
 	int64_t batch;

@@ -392,6 +392,7 @@ static void print_json(const struct opc_prediction *r)
 		json_object *l = json_object_new_object(), *ops = json_object_new_array();
 
 		json_object_object_add(a, "path", jstr(r->arch.path));
+		json_object_object_add(a, "opcount_arch", json_object_new_int(r->arch.version));
 		json_object_object_add(a, "name", r->arch.name[0] ?
 				       jstr(r->arch.name) : NULL);
 		json_object_object_add(a, "input", jshape(r->arch.input_rank, r->arch.input));

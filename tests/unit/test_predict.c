@@ -279,8 +279,8 @@ static void test_bad_architectures(void **state)
 	    "\"units\": 2}]}", "\"batch\" must be an integer in [1,");
 	bad("{\"input\": [4], \"dtype\": \"float16\", \"layers\": [{\"type\": \"dense\", "
 	    "\"units\": 2}]}", "\"dtype\" must be \"float32\" or \"float64\"");
-	bad("{\"opcount_arch\": 2, \"input\": [4], \"layers\": [{\"type\": \"dense\", "
-	    "\"units\": 2}]}", "this opcount reads version 1");
+	bad("{\"opcount_arch\": 3, \"input\": [4], \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 2}]}", "this opcount reads versions 1 and 2");
 	bad("{\"input\": [65536, 65536, 65536], \"layers\": [{\"type\": \"flatten\"}, "
 	    "{\"type\": \"dense\", \"units\": 2}]}", "too many features");
 }
