@@ -68,9 +68,13 @@ static const struct {
 	[OPC_LAYER_GRU] = { "gru", "GRU", "gru" },
 	/* a block in the file ({"type": "residual", "layers": [...]}) */
 	[OPC_LAYER_RESIDUAL] = { NULL, "Residual", "residual" },
+	[OPC_LAYER_BATCHNORM] = { "batchnorm", "BatchNorm", "bn" },
+	[OPC_LAYER_ADAPTIVE_AVGPOOL] = { "adaptive_avgpool", "AdaptiveAvgPool2d", "pool" },
+	[OPC_LAYER_ADAPTIVE_MAXPOOL] = { "adaptive_maxpool", "AdaptiveMaxPool2d", "pool" },
 };
 #define KINDS_V1 "dense, conv2d, maxpool, avgpool, activation, flatten"
-#define KINDS_V2 KINDS_V1 ", layernorm, dropout, attention, lstm, gru, repeat, residual"
+#define KINDS_V2 KINDS_V1 ", layernorm, batchnorm, dropout, attention, lstm, gru, " \
+	"adaptive_avgpool, adaptive_maxpool, repeat, residual"
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const struct {
@@ -283,7 +287,10 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	static const char *const dense2_keys[] = { "type", "name", "units", "bias", NULL };
 	static const char *const conv_keys[] = { "type", "name", "filters", "kernel", "stride",
 						 "padding", NULL };
+	static const char *const conv2_keys[] = { "type", "name", "filters", "kernel", "stride",
+						  "padding", "dilation", "groups", "bias", NULL };
 	static const char *const pool_keys[] = { "type", "name", "size", "stride", NULL };
+	static const char *const apool_keys[] = { "type", "name", "size", NULL };
 	static const char *const act_keys[] = { "type", "name", "function", NULL };
 	static const char *const flat_keys[] = { "type", "name", NULL };
 	static const char *const drop_keys[] = { "type", "name", "p", NULL };
@@ -293,7 +300,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	char where[1024], shape[96], b[96];
 	json_object *v;
 	const char *s;
-	size_t k;
+	size_t k, ko;
 
 	snprintf(where, sizeof(where), "%.700s", pos);
 	if (!json_object_is_type(o, json_type_object))
@@ -312,9 +319,11 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	l->kind = k;
 	l->type = kinds[k].type;
 	snprintf(where, sizeof(where), "%.700s (%s)", pos, kinds[k].json);
-	ordinal[l->kind == OPC_LAYER_AVGPOOL ? OPC_LAYER_MAXPOOL : l->kind]++;
-	if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, kinds[k].prefix,
-		     ordinal[l->kind == OPC_LAYER_AVGPOOL ? OPC_LAYER_MAXPOOL : l->kind]) >=
+	/* all pooling layers are numbered together: pool1, pool2 */
+	ko = l->kind == OPC_LAYER_AVGPOOL || l->kind == OPC_LAYER_ADAPTIVE_AVGPOOL ||
+	     l->kind == OPC_LAYER_ADAPTIVE_MAXPOOL ? OPC_LAYER_MAXPOOL : l->kind;
+	ordinal[ko]++;
+	if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, kinds[k].prefix, ordinal[ko]) >=
 	    (int)sizeof(l->name))
 		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
 				       sizeof(l->name) - 1);
@@ -358,7 +367,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	case OPC_LAYER_CONV2D: {
 		uint64_t q, w;
 
-		if (check_keys(c, where, o, conv_keys) < 0)
+		if (check_keys(c, where, o, version >= 2 ? conv2_keys : conv_keys) < 0)
 			return -EINVAL;
 		if (in_rank != 3)
 			return opc_errctx_fail(c, "%s: its input is %s; a conv2d layer needs [channels, "
@@ -377,15 +386,35 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		if (json_object_object_get_ex(o, "padding", &v) &&
 		    get_pair(c, where, "padding", v, 0, &l->ph, &l->pw) < 0)
 			return -EINVAL;
-		if (in[1] + 2 * l->ph < l->kh || in[2] + 2 * l->pw < l->kw)
-			return opc_errctx_fail(c, "%s: a %lldx%lld kernel does not fit the %lldx%lld input "
-				    "with padding %lldx%lld", where, (long long)l->kh,
-				    (long long)l->kw, (long long)in[1], (long long)in[2],
-				    (long long)l->ph, (long long)l->pw);
-		l->out_rank = 3;
-		l->out[0] = l->filters;
-		l->out[1] = (in[1] + 2 * l->ph - l->kh) / l->sh + 1;
-		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
+		l->dil_h = l->dil_w = l->groups = 1;
+		if ((json_object_object_get_ex(o, "dilation", &v) &&
+		     get_pair(c, where, "dilation", v, 1, &l->dil_h, &l->dil_w) < 0) ||
+		    (json_object_object_get_ex(o, "groups", &v) &&
+		     get_int(c, where, "groups", v, 1, &l->groups) < 0) ||
+		    opt_bool(c, where, o, "bias", 1, &l->bias) < 0)
+			return -EINVAL;
+		if (in[0] % l->groups || l->filters % l->groups)
+			return opc_errctx_fail(c, "%s: \"groups\": %lld input channels and %lld filters "
+					       "must both be multiples of %lld groups", where,
+					       (long long)in[0], (long long)l->filters,
+					       (long long)l->groups);
+		{
+			/* the span of a dilated kernel; dilations and kernels fit an
+			 * int, so this fits 64 bits */
+			int64_t eh = l->dil_h * (l->kh - 1) + 1, ew = l->dil_w * (l->kw - 1) + 1;
+
+			if (in[1] + 2 * l->ph < eh || in[2] + 2 * l->pw < ew)
+				return opc_errctx_fail(c, "%s: a %lldx%lld kernel%s does not fit the "
+					    "%lldx%lld input with padding %lldx%lld", where,
+					    (long long)l->kh, (long long)l->kw,
+					    eh != l->kh || ew != l->kw ? " (dilated)" : "",
+					    (long long)in[1], (long long)in[2],
+					    (long long)l->ph, (long long)l->pw);
+			l->out_rank = 3;
+			l->out[0] = l->filters;
+			l->out[1] = (in[1] + 2 * l->ph - eh) / l->sh + 1;
+			l->out[2] = (in[2] + 2 * l->pw - ew) / l->sw + 1;
+		}
 		/* padding lets the output outgrow an int: its area is checked
 		 * without wrapping (2^32 x 2^32 wraps to 0 in 64 bits) */
 		if (!mul_ok(in[0], l->kh, &q) || !mul_ok(q, l->kw, &q) || q > DIM_MAX ||
@@ -394,7 +423,8 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 			return opc_errctx_fail(c, "%s: the im2col matrix (%llu x %lld x %lld) is too "
 					       "large for a BLAS call", where, (unsigned long long)q,
 					       (long long)l->out[1], (long long)l->out[2]);
-		l->params = w + l->filters;
+		/* each filter sees its group's channels only */
+		l->params = w / (uint64_t)l->groups + (l->bias ? l->filters : 0);
 		break;
 	}
 	case OPC_LAYER_MAXPOOL:
@@ -529,6 +559,33 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		l->out[1] = l->hidden * (l->bidirectional ? 2 : 1);
 		if (rnn_params(l, l->kind == OPC_LAYER_LSTM ? 4 : 3, &l->params) < 0)
 			return opc_errctx_fail(c, "%s: too many weights to count", where);
+		break;
+	case OPC_LAYER_BATCHNORM:
+		if (check_keys(c, where, o, flat_keys) < 0)
+			return -EINVAL;
+		if (in_rank == 2)
+			return opc_errctx_fail(c, "%s: its input is %s; batchnorm normalises the channels "
+				    "of [channels, height, width] (BatchNorm2d) or [features] "
+				    "(BatchNorm1d); use layernorm on a sequence", where, shape);
+		l->type = in_rank == 3 ? "BatchNorm2d" : "BatchNorm1d";
+		l->out_rank = in_rank;
+		memcpy(l->out, in, sizeof(l->out));
+		l->params = 2 * (uint64_t)in[0];
+		break;
+	case OPC_LAYER_ADAPTIVE_AVGPOOL:
+	case OPC_LAYER_ADAPTIVE_MAXPOOL:
+		if (check_keys(c, where, o, apool_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 3)
+			return opc_errctx_fail(c, "%s: its input is %s; pooling needs [channels, height, "
+				    "width]", where, shape);
+		if (need(c, where, o, "size", &v) < 0 ||
+		    get_pair(c, where, "size", v, 1, &l->kh, &l->kw) < 0)
+			return -EINVAL;
+		l->out_rank = 3;
+		l->out[0] = in[0];
+		l->out[1] = l->kh;
+		l->out[2] = l->kw;
 		break;
 	case OPC_LAYER_RESIDUAL:
 		/* only as a block: parse_list() handles it */
@@ -1115,6 +1172,35 @@ static int lower_rnn(struct opc_lowering *lw, size_t *cap, const struct opc_arch
 	return ret;
 }
 
+/*
+ * conv2d in a version 2 file: torch 1.13's slow_conv2d (and
+ * slow_conv_dilated2d), oneDNN off, per image and per group (a grouped or
+ * depthwise convolution is run group by group), g groups, Q = C/g*KH*KW,
+ * OO = OH*OW, F/g filters each:
+ *
+ *   forward  Y = W col    F/g x OO x Q   b*g sgemm; C is the bias (beta = 1)
+ *   grad W   dW += dY col^T              b*g sgemm, beta = 1 every time
+ *                                        (the gradient starts at zero)
+ *   grad X   dcol = W^T dY               b*g sgemm, when something upstream learns
+ */
+static int lower_conv_v2(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			 size_t i, int backward, int dx)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t g = l->groups, f = l->filters / g, q = l->in[0] / g * l->kh * l->kw;
+	int64_t oo = l->out[1] * l->out[2];
+	uint64_t calls = (uint64_t)a->batch * (uint64_t)g;
+	int ret;
+
+	if (!backward)
+		return add_op(lw, cap, a, i, OPC_PHASE_FORWARD, f, oo, q, calls,
+			      l->bias ? calls : 0);
+	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, f, q, oo, calls, calls);
+	if (ret == 0 && dx)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, q, oo, f, calls, 0);
+	return ret;
+}
+
 static int work_add(struct opc_work *w, const struct opc_lop *op)
 {
 	w->calls += op->calls;
@@ -1133,8 +1219,10 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 	opc_errctx_init(&c, a->path ? a->path : "architecture", err, len);
 	memset(lw, 0, sizeof(*lw));
 	lw->batch = b;
+	/* the first layer that learns: a norm's scale and shift learn too, so
+	 * a GEMM behind a layernorm or batchnorm computes its input gradient */
 	for (size_t i = 0; i < a->nlayers && first_weighted == a->nlayers; i++)
-		if (is_weighted(a->layers[i].kind))
+		if (a->layers[i].params > 0)
 			first_weighted = i;
 	/* forward first, then backward from the last layer, as the programs
 	 * issue them; the order only shows in the listing */
@@ -1150,6 +1238,8 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 			ret = lower_attention(lw, &cap, a, i, 0, 0);
 		else if (l->kind == OPC_LAYER_LSTM || l->kind == OPC_LAYER_GRU)
 			ret = lower_rnn(lw, &cap, a, i, 0, 0);
+		else if (l->kind == OPC_LAYER_CONV2D && a->version >= 2)
+			ret = lower_conv_v2(lw, &cap, a, i, 0, 0);
 		else if (l->kind == OPC_LAYER_CONV2D)
 			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, l->filters,
 				     l->out[1] * l->out[2], l->in[0] * l->kh * l->kw, b, 0);
@@ -1171,6 +1261,8 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 			ret = lower_attention(lw, &cap, a, i, 1, dx);
 		} else if (l->kind == OPC_LAYER_LSTM || l->kind == OPC_LAYER_GRU) {
 			ret = lower_rnn(lw, &cap, a, i, 1, dx);
+		} else if (l->kind == OPC_LAYER_CONV2D && a->version >= 2) {
+			ret = lower_conv_v2(lw, &cap, a, i, 1, dx);
 		} else if (l->kind == OPC_LAYER_CONV2D) {
 			int64_t q = l->in[0] * l->kh * l->kw, oo = l->out[1] * l->out[2];
 

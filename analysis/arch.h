@@ -23,6 +23,9 @@ enum opc_layer_kind {
 	OPC_LAYER_LSTM,
 	OPC_LAYER_GRU,
 	OPC_LAYER_RESIDUAL,	/* the add that closes a "residual" block */
+	OPC_LAYER_BATCHNORM,
+	OPC_LAYER_ADAPTIVE_AVGPOOL,
+	OPC_LAYER_ADAPTIVE_MAXPOOL,
 };
 
 struct opc_arch_layer {
@@ -34,6 +37,8 @@ struct opc_arch_layer {
 	int64_t kh, kw;		/* conv2d kernel, pooling window */
 	int64_t sh, sw;		/* stride */
 	int64_t ph, pw;		/* conv2d zero padding */
+	int64_t dil_h, dil_w;	/* conv2d dilation (v2) */
+	int64_t groups;		/* conv2d groups (v2; channels = groups: depthwise) */
 	char function[16];	/* activation */
 	int64_t heads;		/* attention */
 	int causal;		/* attention: a causal mask (attn_mask) is added */

@@ -36,6 +36,11 @@ The families (batch B, sequence S, features F):
   gru   nn.GRU(12, 10, bias=False) first (no input gradient); Linear(10, 4).
   mlp   [20] -> Linear 32, ReLU, Dropout(0.1), LayerNorm, Linear 32, SiLU,
         Linear 6.  B 4.
+  ln    LayerNorm(20) first, Linear(20, 8): the norm learns, so the Linear
+        computes its input gradient.  B 4.
+  cnn   [4, 8, 8] -> BatchNorm2d (learns), Conv2d 8 3x3 no bias, ReLU,
+        Conv2d 6 groups 2, Conv2d 6 dilation 2, Conv2d 6 depthwise (groups 6)
+        stride 2, AdaptiveAvgPool2d(2), Flatten, Linear(24, 5).  B 3.
 """
 import argparse
 import json
@@ -103,17 +108,25 @@ def build():
             self.mlp = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Dropout(0.1),
                                      nn.LayerNorm(32), nn.Linear(32, 32), nn.SiLU(),
                                      nn.Linear(32, 6))
+            self.ln = nn.Sequential(nn.LayerNorm(20), nn.Linear(20, 8))
+            self.cnn = nn.Sequential(
+                nn.BatchNorm2d(4), nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.ReLU(),
+                nn.Conv2d(8, 6, 3, padding=1, groups=2), nn.Conv2d(6, 6, 3, padding=2, dilation=2),
+                nn.Conv2d(6, 6, 3, padding=1, stride=2, groups=6), nn.AdaptiveAvgPool2d(2),
+                nn.Flatten(), nn.Linear(24, 5))
 
         def forward(self, xs):
             mask = nn.Transformer.generate_square_subsequent_mask(6)
             return [self.enc(xs["enc"]), self.cenc(xs["cenc"], mask), self.tiny(xs["tiny"]),
-                    self.lstm(xs["lstm"]), self.gru(xs["gru"]), self.mlp(xs["mlp"])]
+                    self.lstm(xs["lstm"]), self.gru(xs["gru"]), self.mlp(xs["mlp"]),
+                    self.ln(xs["ln"]), self.cnn(xs["cnn"])]
 
     torch.manual_seed(0)
     # PyTorch's layout: [sequence, batch, features] (batch_first=False)
     xs = {"enc": torch.randn(S, B, F), "cenc": torch.randn(6, 2, 24),
           "tiny": torch.randn(4, 2, 16), "lstm": torch.randn(7, B, F),
-          "gru": torch.randn(5, 2, F), "mlp": torch.randn(4, 20)}
+          "gru": torch.randn(5, 2, F), "mlp": torch.randn(4, 20), "ln": torch.randn(4, 20),
+          "cnn": torch.randn(3, 4, 8, 8)}
     return Zoo(), xs
 
 
@@ -178,6 +191,23 @@ def architectures():
             {"type": "dense", "name": "mlp.4", "units": 32},
             {"type": "activation", "name": "mlp.5", "function": "silu"},
             {"type": "dense", "name": "mlp.6", "units": 6}]),
+        "ln": arch("ln", [20], 4, [
+            {"type": "layernorm", "name": "ln.0"},
+            {"type": "dense", "name": "ln.1", "units": 8}]),
+        "cnn": arch("cnn", [4, 8, 8], 3, [
+            {"type": "batchnorm", "name": "cnn.0"},
+            {"type": "conv2d", "name": "cnn.1", "filters": 8, "kernel": 3, "padding": 1,
+             "bias": False},
+            {"type": "activation", "name": "cnn.2", "function": "relu"},
+            {"type": "conv2d", "name": "cnn.3", "filters": 6, "kernel": 3, "padding": 1,
+             "groups": 2},
+            {"type": "conv2d", "name": "cnn.4", "filters": 6, "kernel": 3, "padding": 2,
+             "dilation": 2},
+            {"type": "conv2d", "name": "cnn.5", "filters": 6, "kernel": 3, "padding": 1,
+             "stride": 2, "groups": 6},
+            {"type": "adaptive_avgpool", "name": "cnn.6", "size": 2},
+            {"type": "flatten", "name": "cnn.7"},
+            {"type": "dense", "name": "cnn.8", "units": 5}]),
     }
 
 
