@@ -306,8 +306,22 @@ static void test_bad_v2_architectures(void **state)
 	    "layers[0] (activation): \"function\": \"silu\" is version 2");
 	/* v2 mistakes */
 	bad(V2 "{\"type\": \"transformer\"}]}", "layers[0]: unknown layer type \"transformer\" "
-	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, layernorm, dropout, "
-	    "attention, lstm, gru, repeat, residual)");
+	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, layernorm, batchnorm, "
+	    "dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, residual)");
+	bad("{\"opcount_arch\": 2, \"input\": [6, 8, 8], \"layers\": [{\"type\": \"conv2d\", "
+	    "\"name\": \"c\", \"filters\": 4, \"kernel\": 3, \"groups\": 4}]}",
+	    "layers[0] (conv2d \"c\"): \"groups\": 6 input channels and 4 filters must both be "
+	    "multiples of 4 groups");
+	bad("{\"opcount_arch\": 2, \"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", "
+	    "\"filters\": 4, \"kernel\": 3, \"dilation\": 4}]}",
+	    "layers[0] (conv2d): a 3x3 kernel (dilated) does not fit the 8x8 input with padding 0x0");
+	bad("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"filters\": 4, "
+	    "\"kernel\": 3, \"groups\": 1}]}", "layers[0] (conv2d): unknown field \"groups\"");
+	bad(V2 "{\"type\": \"batchnorm\"}, {\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[0] (batchnorm): its input is [6, 16]; batchnorm normalises the channels");
+	bad(V2 "{\"type\": \"adaptive_avgpool\", \"size\": 2}]}",
+	    "layers[0] (adaptive_avgpool): its input is [6, 16]; pooling needs [channels, height, "
+	    "width]");
 	bad(V2 "{\"type\": \"attention\", \"name\": \"a\", \"heads\": 5}]}",
 	    "layers[0] (attention \"a\"): \"heads\": the model width 16 is not a multiple of 5 heads");
 	bad(V2 "{\"type\": \"attention\"}]}", "layers[0] (attention): missing \"heads\"");
@@ -449,6 +463,23 @@ static void test_v2_rnn_lowering(void **state)
 	assert_int_equal(lw.infer.bytes, gemm_bytes(b * s, g, in0, 0, 4) +
 			 s * gemm_bytes(b, g, h, 0, 4));
 	assert_int_equal(a.params, g * (in0 + h));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* a grouped convolution: per image and group, F/g = 3 filters over
+	 * C/g*3*3 = 18 rows, 8x8 outputs; the bias and the weight gradient
+	 * read C; behind a batchnorm (which learns) the input gradient too */
+	load("{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"batch\": 3, \"layers\": ["
+	     "{\"type\": \"batchnorm\"}, {\"type\": \"conv2d\", \"filters\": 6, \"kernel\": 3, "
+	     "\"padding\": 1, \"groups\": 2}]}", &a, &lw);
+	assert_int_equal(a.params, 2 * 4 + 6 * 2 * 9 + 6);
+	assert_int_equal(lw.infer.calls, 6);
+	assert_int_equal(lw.infer.flops, 6 * 2 * 3 * 64 * 18);
+	assert_int_equal(lw.infer.bytes, 6 * gemm_bytes(3, 64, 18, 1, 4));
+	assert_int_equal(lw.train.calls, 18);
+	assert_int_equal(lw.train.bytes, 6 * (gemm_bytes(3, 64, 18, 1, 4) +
+					      gemm_bytes(3, 18, 64, 1, 4) +
+					      gemm_bytes(18, 64, 3, 0, 4)));
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 
