@@ -596,7 +596,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 
 /* Repeated blocks multiply layers: a bound keeps a typo (1e9 repeats) from
  * exhausting memory. */
-#define MAX_LAYERS 1000000
+#define MAX_LAYERS 100000
 #define MAX_DEPTH 16
 
 struct builder {
