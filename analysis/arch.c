@@ -71,10 +71,11 @@ static const struct {
 	[OPC_LAYER_BATCHNORM] = { "batchnorm", "BatchNorm", "bn" },
 	[OPC_LAYER_ADAPTIVE_AVGPOOL] = { "adaptive_avgpool", "AdaptiveAvgPool2d", "pool" },
 	[OPC_LAYER_ADAPTIVE_MAXPOOL] = { "adaptive_maxpool", "AdaptiveMaxPool2d", "pool" },
+	[OPC_LAYER_EMBEDDING] = { "embedding", "Embedding", "embedding" },
 };
 #define KINDS_V1 "dense, conv2d, maxpool, avgpool, activation, flatten"
-#define KINDS_V2 KINDS_V1 ", layernorm, batchnorm, dropout, attention, lstm, gru, " \
-	"adaptive_avgpool, adaptive_maxpool, repeat, residual"
+#define KINDS_V2 KINDS_V1 ", embedding, layernorm, batchnorm, dropout, attention, lstm, " \
+	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual"
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const struct {
@@ -281,7 +282,7 @@ static int rnn_params(struct opc_arch_layer *l, int64_t gates, uint64_t *out)
  */
 static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, int version,
 		       const char *prefix, struct opc_arch_layer *l, int in_rank, const int64_t *in,
-		       unsigned *ordinal)
+		       unsigned *ordinal, int first)
 {
 	static const char *const dense_keys[] = { "type", "name", "units", NULL };
 	static const char *const dense2_keys[] = { "type", "name", "units", "bias", NULL };
@@ -291,6 +292,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 						  "padding", "dilation", "groups", "bias", NULL };
 	static const char *const pool_keys[] = { "type", "name", "size", "stride", NULL };
 	static const char *const apool_keys[] = { "type", "name", "size", NULL };
+	static const char *const emb_keys[] = { "type", "name", "vocab", "dim", NULL };
 	static const char *const act_keys[] = { "type", "name", "function", NULL };
 	static const char *const flat_keys[] = { "type", "name", NULL };
 	static const char *const drop_keys[] = { "type", "name", "p", NULL };
@@ -587,6 +589,27 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		l->out[1] = l->kh;
 		l->out[2] = l->kw;
 		break;
+	case OPC_LAYER_EMBEDDING: {
+		uint64_t w;
+
+		if (check_keys(c, where, o, emb_keys) < 0)
+			return -EINVAL;
+		/* token ids are the data: nothing before can have made them */
+		if (!first || in_rank != 1)
+			return opc_errctx_fail(c, "%s: an embedding takes token ids: it must be the first "
+				    "layer, on an \"input\" of [sequence]", where);
+		if (need(c, where, o, "vocab", &v) < 0 ||
+		    get_int(c, where, "vocab", v, 1, &l->vocab) < 0 ||
+		    need(c, where, o, "dim", &v) < 0 || get_int(c, where, "dim", v, 1, &l->dim) < 0)
+			return -EINVAL;
+		if (!mul_ok(l->vocab, l->dim, &w))
+			return opc_errctx_fail(c, "%s: too many weights to count", where);
+		l->out_rank = 2;
+		l->out[0] = in[0];
+		l->out[1] = l->dim;
+		l->params = w;
+		break;
+	}
 	case OPC_LAYER_RESIDUAL:
 		/* only as a block: parse_list() handles it */
 		return opc_errctx_fail(c, "%s: a residual block needs \"layers\"", where);
@@ -764,7 +787,8 @@ static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr
 		}
 		l = new_layer(c, bd, p);
 		if (l == NULL ||
-		    parse_layer(c, o, p, bd->a->version, prefix, l, *rank, shape, bd->ordinal) < 0)
+		    parse_layer(c, o, p, bd->a->version, prefix, l, *rank, shape, bd->ordinal,
+				bd->a->nlayers == 0) < 0)
 			return -EINVAL;
 		bd->a->nlayers++;
 		bd->a->params += l->params;

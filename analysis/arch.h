@@ -26,6 +26,7 @@ enum opc_layer_kind {
 	OPC_LAYER_BATCHNORM,
 	OPC_LAYER_ADAPTIVE_AVGPOOL,
 	OPC_LAYER_ADAPTIVE_MAXPOOL,
+	OPC_LAYER_EMBEDDING,
 };
 
 struct opc_arch_layer {
@@ -43,6 +44,7 @@ struct opc_arch_layer {
 	int64_t heads;		/* attention */
 	int causal;		/* attention: a causal mask (attn_mask) is added */
 	int64_t hidden, num_layers;	/* lstm, gru */
+	int64_t vocab, dim;	/* embedding */
 	int bidirectional;	/* lstm, gru */
 	int bias;		/* dense (v2), attention, lstm, gru: addmm, C read */
 	/* 1: [features], 2: [sequence, features] (v2), 3: [channels, height, width] */

@@ -41,6 +41,8 @@ The families (batch B, sequence S, features F):
   cnn   [4, 8, 8] -> BatchNorm2d (learns), Conv2d 8 3x3 no bias, ReLU,
         Conv2d 6 groups 2, Conv2d 6 dilation 2, Conv2d 6 depthwise (groups 6)
         stride 2, AdaptiveAvgPool2d(2), Flatten, Linear(24, 5).  B 3.
+  emb   nn.Embedding(50, 16) on 7 token ids (no BLAS call, but it learns),
+        Linear(16, 4).  B 3.
 """
 import argparse
 import json
@@ -109,6 +111,7 @@ def build():
                                      nn.LayerNorm(32), nn.Linear(32, 32), nn.SiLU(),
                                      nn.Linear(32, 6))
             self.ln = nn.Sequential(nn.LayerNorm(20), nn.Linear(20, 8))
+            self.emb = nn.Sequential(nn.Embedding(50, 16), nn.Linear(16, 4))
             self.cnn = nn.Sequential(
                 nn.BatchNorm2d(4), nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.ReLU(),
                 nn.Conv2d(8, 6, 3, padding=1, groups=2), nn.Conv2d(6, 6, 3, padding=2, dilation=2),
@@ -119,14 +122,14 @@ def build():
             mask = nn.Transformer.generate_square_subsequent_mask(6)
             return [self.enc(xs["enc"]), self.cenc(xs["cenc"], mask), self.tiny(xs["tiny"]),
                     self.lstm(xs["lstm"]), self.gru(xs["gru"]), self.mlp(xs["mlp"]),
-                    self.ln(xs["ln"]), self.cnn(xs["cnn"])]
+                    self.ln(xs["ln"]), self.cnn(xs["cnn"]), self.emb(xs["emb"])]
 
     torch.manual_seed(0)
     # PyTorch's layout: [sequence, batch, features] (batch_first=False)
     xs = {"enc": torch.randn(S, B, F), "cenc": torch.randn(6, 2, 24),
           "tiny": torch.randn(4, 2, 16), "lstm": torch.randn(7, B, F),
           "gru": torch.randn(5, 2, F), "mlp": torch.randn(4, 20), "ln": torch.randn(4, 20),
-          "cnn": torch.randn(3, 4, 8, 8)}
+          "cnn": torch.randn(3, 4, 8, 8), "emb": torch.randint(0, 50, (3, 7))}
     return Zoo(), xs
 
 
@@ -208,6 +211,9 @@ def architectures():
             {"type": "adaptive_avgpool", "name": "cnn.6", "size": 2},
             {"type": "flatten", "name": "cnn.7"},
             {"type": "dense", "name": "cnn.8", "units": 5}]),
+        "emb": arch("emb", [7], 3, [
+            {"type": "embedding", "name": "emb.0", "vocab": 50, "dim": 16},
+            {"type": "dense", "name": "emb.1", "units": 4}]),
     }
 
 

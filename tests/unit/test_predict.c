@@ -306,8 +306,14 @@ static void test_bad_v2_architectures(void **state)
 	    "layers[0] (activation): \"function\": \"silu\" is version 2");
 	/* v2 mistakes */
 	bad(V2 "{\"type\": \"transformer\"}]}", "layers[0]: unknown layer type \"transformer\" "
-	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, layernorm, batchnorm, "
-	    "dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, residual)");
+	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, embedding, layernorm, "
+	    "batchnorm, dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, "
+	    "residual)");
+	bad(V2 "{\"type\": \"embedding\", \"vocab\": 10, \"dim\": 4}]}",
+	    "layers[0] (embedding): an embedding takes token ids: it must be the first layer, on an "
+	    "\"input\" of [sequence]");
+	bad("{\"opcount_arch\": 2, \"input\": [7], \"layers\": [{\"type\": \"embedding\", "
+	    "\"vocab\": 10}]}", "layers[0] (embedding): missing \"dim\"");
 	bad("{\"opcount_arch\": 2, \"input\": [6, 8, 8], \"layers\": [{\"type\": \"conv2d\", "
 	    "\"name\": \"c\", \"filters\": 4, \"kernel\": 3, \"groups\": 4}]}",
 	    "layers[0] (conv2d \"c\"): \"groups\": 6 input channels and 4 filters must both be "
@@ -480,6 +486,18 @@ static void test_v2_rnn_lowering(void **state)
 	assert_int_equal(lw.train.bytes, 6 * (gemm_bytes(3, 64, 18, 1, 4) +
 					      gemm_bytes(3, 18, 64, 1, 4) +
 					      gemm_bytes(18, 64, 3, 0, 4)));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* an embedding makes no GEMM but learns: the dense behind it computes
+	 * its input gradient (r = 3*7 rows) */
+	load("{\"opcount_arch\": 2, \"input\": [7], \"batch\": 3, \"layers\": [{\"type\": "
+	     "\"embedding\", \"vocab\": 50, \"dim\": 16}, {\"type\": \"dense\", \"units\": 4}]}",
+	     &a, &lw);
+	assert_int_equal(a.params, 50 * 16 + 16 * 4 + 4);
+	assert_int_equal(lw.infer.calls, 1);
+	assert_int_equal(lw.train.calls, 3);
+	assert_int_equal(lw.train.flops, 3 * 2 * 21 * 16 * 4);
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 
