@@ -24,6 +24,13 @@
  * FLOPs and bytes come from the routine table (common/routines.tbl and
  * cost.c), the cost model the recording library applies to the real calls,
  * so the conventions cannot drift.
+ *
+ * Version 2 files ("opcount_arch": 2) add sequences, attention, recurrent
+ * layers, norms, grouped and dilated convolutions and repeat/residual
+ * blocks, and lower every layer to what torch 1.13 calls on a CPU instead
+ * (lower_attention(), lower_rnn(), lower_conv_v2(); dense with its bias as
+ * C), as measured under the library (tests/integration/arch_lowering.sh).
+ * Blocks are expanded while reading: the lowering sees a flat list.
  */
 #include <errno.h>
 #include <json-c/json.h>

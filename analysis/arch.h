@@ -1,7 +1,8 @@
 /*
  * arch.h - a network described in a small JSON format (docs/arch.md), and
  * its lowering to the BLAS calls that examples/mlp.c and examples/cnn.c
- * make for the same layers.
+ * make for the same layers (version 1), or that torch 1.13 makes on a CPU
+ * (version 2).
  */
 #ifndef OPC_ARCH_H
 #define OPC_ARCH_H
