@@ -921,7 +921,7 @@ static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, st
 		weighted |= is_weighted(a->layers[i].kind);
 	if (!weighted)
 		return opc_errctx_fail(c, "%s: nothing for BLAS to do", a->version >= 2 ?
-				       "no layer with weights (dense, conv2d, attention, lstm, gru)" :
+				       "no layer with GEMMs (dense, conv2d, attention, lstm, gru)" :
 				       "no dense or conv2d layer");
 	return unique_names(c, a);
 }

@@ -362,7 +362,7 @@ static void test_bad_v2_architectures(void **state)
 	bad(V2 "{\"type\": \"dense\", \"units\": 4, \"name\": \"blk.1.d\"}, {\"type\": \"repeat\", "
 	    "\"name\": \"blk\", \"repeat\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 4, "
 	    "\"name\": \"d\"}]}]}", "layers[0] and layers[2] are both named \"blk.1.d\"");
-	bad(V2 "{\"type\": \"layernorm\"}]}", "no layer with weights (dense, conv2d, attention, "
+	bad(V2 "{\"type\": \"layernorm\"}]}", "no layer with GEMMs (dense, conv2d, attention, "
 	    "lstm, gru)");
 	bad(V2 "{\"type\": \"residual\", \"layers\": []}]}",
 	    "layers[0] (residual).layers must be a non-empty array of layers");
