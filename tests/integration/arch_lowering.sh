@@ -17,7 +17,8 @@
 # every layer's sgemm calls, FLOPs and bytes must equal what `opcount
 # report --by layer --format json` measured, exactly, forward ops against
 # the inference run, all phases against the training step; no layer may be
-# measured and not predicted or the other way round.
+# measured and not predicted or the other way round.  Again with oneDNN on
+# (torch's default): the same, but the convolutions make no sgemm.
 . "$(dirname "$0")/lib.inc"
 SCRIPT=$ROOT/tests/python/arch_lowering.py
 need_py_module torch python3-torch
@@ -47,6 +48,27 @@ for mode in infer train; do
 		fail "$mode: lowering differs from measurement: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
 	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "$mode: $(tail -n 1 "$d/check.txt")"
 	ok "$mode: 27 layers, sgemm calls, FLOPs and bytes exactly as measured"
+done
+
+# torch's default, oneDNN on: the convolutions run in oneDNN (no sgemm);
+# every other layer is the same sgemm, exactly
+for mode in infer train; do
+	d=$tmp/onednn-$mode
+	mkdir "$d"
+	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --mode $mode \
+		--out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
+		fail "oneDNN $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
+	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
+		fail "oneDNN $mode: report exited $?: $(cat "$d/rep.err")"
+	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
+			>"$d/$f.predict.json" 2>"$d/p.err" || fail "oneDNN $mode: predict $f exited $?"
+	done
+	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
+		--unmeasured cnn.1,cnn.3,cnn.4,cnn.5 >"$d/check.txt" 2>&1 ||
+		fail "oneDNN $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
+	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "oneDNN $mode: $(tail -n 1 "$d/check.txt")"
+	ok "oneDNN on, $mode: 23 layers exactly as lowered, the 4 convolutions in oneDNN (no sgemm)"
 done
 
 # what the lowering says torch does, as measured (calls of one layer):
