@@ -24,6 +24,13 @@
  * FLOPs and bytes come from the routine table (common/routines.tbl and
  * cost.c), the cost model the recording library applies to the real calls,
  * so the conventions cannot drift.
+ *
+ * Version 2 files ("opcount_arch": 2) add sequences, attention, recurrent
+ * layers, norms, grouped and dilated convolutions and repeat/residual
+ * blocks, and lower every layer to what torch 1.13 calls on a CPU instead
+ * (lower_attention(), lower_rnn(), lower_conv_v2(); dense with its bias as
+ * C), as measured under the library (tests/integration/arch_lowering.sh).
+ * Blocks are expanded while reading: the lowering sees a flat list.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -61,7 +68,21 @@ static const struct {
 	[OPC_LAYER_AVGPOOL] = { "avgpool", "AvgPool2d", "pool" },
 	[OPC_LAYER_ACTIVATION] = { "activation", NULL, "act" },
 	[OPC_LAYER_FLATTEN] = { "flatten", "Flatten", "flatten" },
+	[OPC_LAYER_LAYERNORM] = { "layernorm", "LayerNorm", "norm" },
+	[OPC_LAYER_DROPOUT] = { "dropout", "Dropout", "dropout" },
+	[OPC_LAYER_ATTENTION] = { "attention", "MultiheadAttention", "attn" },
+	[OPC_LAYER_LSTM] = { "lstm", "LSTM", "lstm" },
+	[OPC_LAYER_GRU] = { "gru", "GRU", "gru" },
+	/* a block in the file ({"type": "residual", "layers": [...]}) */
+	[OPC_LAYER_RESIDUAL] = { NULL, "Residual", "residual" },
+	[OPC_LAYER_BATCHNORM] = { "batchnorm", "BatchNorm", "bn" },
+	[OPC_LAYER_ADAPTIVE_AVGPOOL] = { "adaptive_avgpool", "AdaptiveAvgPool2d", "pool" },
+	[OPC_LAYER_ADAPTIVE_MAXPOOL] = { "adaptive_maxpool", "AdaptiveMaxPool2d", "pool" },
+	[OPC_LAYER_EMBEDDING] = { "embedding", "Embedding", "embedding" },
 };
+#define KINDS_V1 "dense, conv2d, maxpool, avgpool, activation, flatten"
+#define KINDS_V2 KINDS_V1 ", embedding, layernorm, batchnorm, dropout, attention, lstm, " \
+	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual"
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const struct {
@@ -69,12 +90,14 @@ static const struct {
 } functions[] = {
 	{ "relu", "ReLU" }, { "leaky_relu", "LeakyReLU" }, { "sigmoid", "Sigmoid" },
 	{ "tanh", "Tanh" }, { "gelu", "GELU" }, { "softmax", "Softmax" },
-	{ "identity", "Identity" },
+	{ "identity", "Identity" }, { "silu", "SiLU" },
 };
 #define NFUNCTIONS (sizeof(functions) / sizeof(functions[0]))
 
 const char *opc_layer_kind_name(enum opc_layer_kind k)
 {
+	if (k == OPC_LAYER_RESIDUAL)
+		return "residual";
 	return (size_t)k < NKINDS ? kinds[k].json : "?";
 }
 
@@ -201,73 +224,159 @@ static int mul_ok(uint64_t a, uint64_t b, uint64_t *out)
 	return !__builtin_mul_overflow(a, b, out);
 }
 
-static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct opc_arch_layer *l,
-		       int in_rank, const int64_t *in, unsigned *ordinal)
+static int get_bool(struct opc_errctx *c, const char *where, const char *key, json_object *v,
+		    int *out)
+{
+	char b[96];
+
+	if (!json_object_is_type(v, json_type_boolean))
+		return opc_errctx_fail(c, "%s: \"%s\" must be true or false, got %s", where, key,
+			    show(v, b, sizeof(b)));
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* An optional boolean field. */
+static int opt_bool(struct opc_errctx *c, const char *where, json_object *o, const char *key,
+		    int dflt, int *out)
+{
+	json_object *v;
+
+	*out = dflt;
+	if (json_object_object_get_ex(o, key, &v))
+		return get_bool(c, where, key, v, out);
+	return 0;
+}
+
+static int is_weighted(enum opc_layer_kind k)
+{
+	return k == OPC_LAYER_DENSE || k == OPC_LAYER_CONV2D || k == OPC_LAYER_ATTENTION ||
+	       k == OPC_LAYER_LSTM || k == OPC_LAYER_GRU;
+}
+
+/* The number of elements of one sample's tensor, 0 when it overflows. */
+static uint64_t elems(int rank, const int64_t *d)
+{
+	uint64_t n = 1;
+
+	for (int i = 0; i < rank; i++)
+		if (!mul_ok(n, (uint64_t)d[i], &n))
+			return 0;
+	return n;
+}
+
+/* A recurrent layer's parameters: per layer and direction, the gate
+ * weights of the input and of the hidden state, and two biases. */
+static int rnn_params(struct opc_arch_layer *l, int64_t gates, uint64_t *out)
+{
+	uint64_t dirs = l->bidirectional ? 2 : 1, p = 0, g, w;
+
+	g = (uint64_t)gates * (uint64_t)l->hidden;
+	for (int64_t i = 0; i < l->num_layers; i++) {
+		uint64_t in = i ? (uint64_t)l->hidden * dirs : (uint64_t)l->in[1];
+
+		if (!mul_ok(g, in + (uint64_t)l->hidden + (l->bias ? 2 : 0), &w) ||
+		    !mul_ok(w, dirs, &w) || __builtin_add_overflow(p, w, &p))
+			return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+/*
+ * One layer (not a block).  where is its position ("layers[1].layers[0]"),
+ * prefix what a repeat block puts before its name ("encoder.layers.0.").
+ */
+static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, int version,
+		       const char *prefix, struct opc_arch_layer *l, int in_rank, const int64_t *in,
+		       unsigned *ordinal, int first)
 {
 	static const char *const dense_keys[] = { "type", "name", "units", NULL };
+	static const char *const dense2_keys[] = { "type", "name", "units", "bias", NULL };
 	static const char *const conv_keys[] = { "type", "name", "filters", "kernel", "stride",
 						 "padding", NULL };
+	static const char *const conv2_keys[] = { "type", "name", "filters", "kernel", "stride",
+						  "padding", "dilation", "groups", "bias", NULL };
 	static const char *const pool_keys[] = { "type", "name", "size", "stride", NULL };
+	static const char *const apool_keys[] = { "type", "name", "size", NULL };
+	static const char *const emb_keys[] = { "type", "name", "vocab", "dim", NULL };
 	static const char *const act_keys[] = { "type", "name", "function", NULL };
 	static const char *const flat_keys[] = { "type", "name", NULL };
-	char where[160], shape[96], b[96];
+	static const char *const drop_keys[] = { "type", "name", "p", NULL };
+	static const char *const attn_keys[] = { "type", "name", "heads", "causal", "bias", NULL };
+	static const char *const rnn_keys[] = { "type", "name", "hidden", "num_layers",
+						"bidirectional", "bias", NULL };
+	char where[1024], shape[96], b[96];
 	json_object *v;
 	const char *s;
-	size_t k;
+	size_t k, ko;
 
-	snprintf(where, sizeof(where), "layers[%zu]", idx);
+	snprintf(where, sizeof(where), "%.700s", pos);
 	if (!json_object_is_type(o, json_type_object))
 		return opc_errctx_fail(c, "%s: a layer must be an object like {\"type\": \"dense\", "
 			    "\"units\": 64}, got %s", where, show(o, b, sizeof(b)));
 	if (need(c, where, o, "type", &v) < 0 || get_string(c, where, "type", v, &s) < 0)
 		return -EINVAL;
-	for (k = 0; k < NKINDS && strcmp(s, kinds[k].json); k++)
+	for (k = 0; k < NKINDS && (!kinds[k].json || strcmp(s, kinds[k].json)); k++)
 		;
 	if (k == NKINDS)
-		return opc_errctx_fail(c, "%s: unknown layer type \"%s\" (expected: dense, conv2d, maxpool, "
-			    "avgpool, activation, flatten)", where, s);
+		return opc_errctx_fail(c, "%s: unknown layer type \"%s\" (expected: %s)", where, s,
+				       version >= 2 ? KINDS_V2 : KINDS_V1);
+	if (version < 2 && k > OPC_LAYER_FLATTEN)
+		return opc_errctx_fail(c, "%s: unknown layer type \"%s\" (expected: %s): a version 2 "
+				       "type, the file needs \"opcount_arch\": 2", where, s, KINDS_V1);
 	l->kind = k;
 	l->type = kinds[k].type;
-	snprintf(where, sizeof(where), "layers[%zu] (%s)", idx, kinds[k].json);
-	ordinal[l->kind == OPC_LAYER_AVGPOOL ? OPC_LAYER_MAXPOOL : l->kind]++;
-	snprintf(l->name, sizeof(l->name), "%s%u", kinds[k].prefix,
-		 ordinal[l->kind == OPC_LAYER_AVGPOOL ? OPC_LAYER_MAXPOOL : l->kind]);
+	snprintf(where, sizeof(where), "%.700s (%s)", pos, kinds[k].json);
+	/* all pooling layers are numbered together: pool1, pool2 */
+	ko = l->kind == OPC_LAYER_AVGPOOL || l->kind == OPC_LAYER_ADAPTIVE_AVGPOOL ||
+	     l->kind == OPC_LAYER_ADAPTIVE_MAXPOOL ? OPC_LAYER_MAXPOOL : l->kind;
+	ordinal[ko]++;
+	if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, kinds[k].prefix, ordinal[ko]) >=
+	    (int)sizeof(l->name))
+		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
+				       sizeof(l->name) - 1);
 	if (json_object_object_get_ex(o, "name", &v)) {
 		if (get_string(c, where, "name", v, &s) < 0)
 			return -EINVAL;
-		if (!*s || strlen(s) >= sizeof(l->name))
+		if (!*s || strlen(prefix) + strlen(s) >= sizeof(l->name))
 			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
-				    sizeof(l->name) - 1);
-		snprintf(l->name, sizeof(l->name), "%s", s);
-		snprintf(where, sizeof(where), "layers[%zu] (%s \"%s\")", idx, kinds[k].json, s);
+				    sizeof(l->name) - 1 - strlen(prefix));
+		memcpy(l->name, prefix, strlen(prefix));
+		memcpy(l->name + strlen(prefix), s, strlen(s) + 1);
+		snprintf(where, sizeof(where), "%.700s (%s \"%s\")", pos, kinds[k].json, l->name);
 	}
 	l->in_rank = in_rank;
 	memcpy(l->in, in, sizeof(l->in));
 	opc_arch_shape_str(in_rank, in, shape, sizeof(shape));
+	l->bias = 1;
 
 	switch (l->kind) {
 	case OPC_LAYER_DENSE: {
 		uint64_t w;
 
-		if (check_keys(c, where, o, dense_keys) < 0)
+		if (check_keys(c, where, o, version >= 2 ? dense2_keys : dense_keys) < 0)
 			return -EINVAL;
-		if (in_rank != 1)
+		if (in_rank == 3)
 			return opc_errctx_fail(c, "%s: its input is %s (channels, height, width); put a "
 				    "{\"type\": \"flatten\"} layer before it", where, shape);
 		if (need(c, where, o, "units", &v) < 0 ||
-		    get_int(c, where, "units", v, 1, &l->units) < 0)
+		    get_int(c, where, "units", v, 1, &l->units) < 0 ||
+		    opt_bool(c, where, o, "bias", 1, &l->bias) < 0)
 			return -EINVAL;
-		l->out_rank = 1;
-		l->out[0] = l->units;
-		if (!mul_ok(in[0], l->units, &w))
+		/* on [sequence, features], every position goes through it */
+		l->out_rank = in_rank;
+		memcpy(l->out, in, sizeof(l->out));
+		l->out[in_rank - 1] = l->units;
+		if (!mul_ok(in[in_rank - 1], l->units, &w))
 			return opc_errctx_fail(c, "%s: too many weights to count", where);
-		l->params = w + l->units;
+		l->params = w + (l->bias ? l->units : 0);
 		break;
 	}
 	case OPC_LAYER_CONV2D: {
 		uint64_t q, w;
 
-		if (check_keys(c, where, o, conv_keys) < 0)
+		if (check_keys(c, where, o, version >= 2 ? conv2_keys : conv_keys) < 0)
 			return -EINVAL;
 		if (in_rank != 3)
 			return opc_errctx_fail(c, "%s: its input is %s; a conv2d layer needs [channels, "
@@ -286,15 +395,35 @@ static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct 
 		if (json_object_object_get_ex(o, "padding", &v) &&
 		    get_pair(c, where, "padding", v, 0, &l->ph, &l->pw) < 0)
 			return -EINVAL;
-		if (in[1] + 2 * l->ph < l->kh || in[2] + 2 * l->pw < l->kw)
-			return opc_errctx_fail(c, "%s: a %lldx%lld kernel does not fit the %lldx%lld input "
-				    "with padding %lldx%lld", where, (long long)l->kh,
-				    (long long)l->kw, (long long)in[1], (long long)in[2],
-				    (long long)l->ph, (long long)l->pw);
-		l->out_rank = 3;
-		l->out[0] = l->filters;
-		l->out[1] = (in[1] + 2 * l->ph - l->kh) / l->sh + 1;
-		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
+		l->dil_h = l->dil_w = l->groups = 1;
+		if ((json_object_object_get_ex(o, "dilation", &v) &&
+		     get_pair(c, where, "dilation", v, 1, &l->dil_h, &l->dil_w) < 0) ||
+		    (json_object_object_get_ex(o, "groups", &v) &&
+		     get_int(c, where, "groups", v, 1, &l->groups) < 0) ||
+		    opt_bool(c, where, o, "bias", 1, &l->bias) < 0)
+			return -EINVAL;
+		if (in[0] % l->groups || l->filters % l->groups)
+			return opc_errctx_fail(c, "%s: \"groups\": %lld input channels and %lld filters "
+					       "must both be multiples of %lld groups", where,
+					       (long long)in[0], (long long)l->filters,
+					       (long long)l->groups);
+		{
+			/* the span of a dilated kernel; dilations and kernels fit an
+			 * int, so this fits 64 bits */
+			int64_t eh = l->dil_h * (l->kh - 1) + 1, ew = l->dil_w * (l->kw - 1) + 1;
+
+			if (in[1] + 2 * l->ph < eh || in[2] + 2 * l->pw < ew)
+				return opc_errctx_fail(c, "%s: a %lldx%lld kernel%s does not fit the "
+					    "%lldx%lld input with padding %lldx%lld", where,
+					    (long long)l->kh, (long long)l->kw,
+					    eh != l->kh || ew != l->kw ? " (dilated)" : "",
+					    (long long)in[1], (long long)in[2],
+					    (long long)l->ph, (long long)l->pw);
+			l->out_rank = 3;
+			l->out[0] = l->filters;
+			l->out[1] = (in[1] + 2 * l->ph - eh) / l->sh + 1;
+			l->out[2] = (in[2] + 2 * l->pw - ew) / l->sw + 1;
+		}
 		/* padding lets the output outgrow an int: its area is checked
 		 * without wrapping (2^32 x 2^32 wraps to 0 in 64 bits) */
 		if (!mul_ok(in[0], l->kh, &q) || !mul_ok(q, l->kw, &q) || q > DIM_MAX ||
@@ -303,7 +432,8 @@ static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct 
 			return opc_errctx_fail(c, "%s: the im2col matrix (%llu x %lld x %lld) is too "
 					       "large for a BLAS call", where, (unsigned long long)q,
 					       (long long)l->out[1], (long long)l->out[2]);
-		l->params = w + l->filters;
+		/* each filter sees its group's channels only */
+		l->params = w / (uint64_t)l->groups + (l->bias ? l->filters : 0);
 		break;
 	}
 	case OPC_LAYER_MAXPOOL:
@@ -341,25 +471,336 @@ static int parse_layer(struct opc_errctx *c, json_object *o, size_t idx, struct 
 			;
 		if (k == NFUNCTIONS)
 			return opc_errctx_fail(c, "%s: unknown function \"%s\" (expected: relu, leaky_relu, "
-				    "sigmoid, tanh, gelu, softmax, identity)", where, s);
+				    "sigmoid, tanh, gelu, silu, softmax, identity)", where, s);
+		if (version < 2 && !strcmp(s, "silu"))
+			return opc_errctx_fail(c, "%s: \"function\": \"silu\" is version 2: the file "
+					       "needs \"opcount_arch\": 2", where);
 		snprintf(l->function, sizeof(l->function), "%s", functions[k].name);
 		l->type = functions[k].type;
 		l->out_rank = in_rank;
 		memcpy(l->out, in, sizeof(l->out));
 		break;
-	case OPC_LAYER_FLATTEN:
+	case OPC_LAYER_FLATTEN: {
+		uint64_t n = elems(in_rank, in);
+
 		if (check_keys(c, where, o, flat_keys) < 0)
 			return -EINVAL;
+		if (n == 0 || n > DIM_MAX)
+			return opc_errctx_fail(c, "%s: %s has too many features", where, shape);
 		l->out_rank = 1;
-		l->out[0] = in[0];
-		if (in_rank == 3) {
-			uint64_t n;
-
-			if (!mul_ok(in[0], in[1], &n) || !mul_ok(n, in[2], &n) || n > DIM_MAX)
-				return opc_errctx_fail(c, "%s: %s has too many features", where, shape);
-			l->out[0] = (int64_t)n;
-		}
+		l->out[0] = (int64_t)n;
 		break;
+	}
+	case OPC_LAYER_LAYERNORM:
+		if (check_keys(c, where, o, flat_keys) < 0)
+			return -EINVAL;
+		if (in_rank == 3)
+			return opc_errctx_fail(c, "%s: its input is %s; layernorm normalises the features "
+				    "of [features] or [sequence, features]", where, shape);
+		l->out_rank = in_rank;
+		memcpy(l->out, in, sizeof(l->out));
+		l->params = 2 * (uint64_t)in[in_rank - 1];
+		break;
+	case OPC_LAYER_DROPOUT: {
+		double p;
+
+		if (check_keys(c, where, o, drop_keys) < 0)
+			return -EINVAL;
+		if (json_object_object_get_ex(o, "p", &v)) {
+			if (!json_object_is_type(v, json_type_double) &&
+			    !json_object_is_type(v, json_type_int))
+				return opc_errctx_fail(c, "%s: \"p\" must be a number in [0, 1), got %s",
+						       where, show(v, b, sizeof(b)));
+			p = json_object_get_double(v);
+			if (!(p >= 0 && p < 1))
+				return opc_errctx_fail(c, "%s: \"p\" must be a number in [0, 1), got %s",
+						       where, show(v, b, sizeof(b)));
+		}
+		l->out_rank = in_rank;
+		memcpy(l->out, in, sizeof(l->out));
+		break;
+	}
+	case OPC_LAYER_ATTENTION: {
+		int64_t d = in[1];
+
+		if (check_keys(c, where, o, attn_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 2)
+			return opc_errctx_fail(c, "%s: its input is %s; attention needs [sequence, "
+				    "features] (an \"input\" of two dimensions)", where, shape);
+		if (need(c, where, o, "heads", &v) < 0 ||
+		    get_int(c, where, "heads", v, 1, &l->heads) < 0 ||
+		    opt_bool(c, where, o, "causal", 0, &l->causal) < 0 ||
+		    opt_bool(c, where, o, "bias", 1, &l->bias) < 0)
+			return -EINVAL;
+		if (d % l->heads)
+			return opc_errctx_fail(c, "%s: \"heads\": the model width %lld is not a multiple "
+				    "of %lld heads", where, (long long)d, (long long)l->heads);
+		if (d > DIM_MAX / 3 || (uint64_t)d * (uint64_t)d > UINT64_MAX / 8)
+			return opc_errctx_fail(c, "%s: the model width %lld is too large for a BLAS call",
+					       where, (long long)d);
+		l->out_rank = 2;
+		memcpy(l->out, in, sizeof(l->out));
+		/* in_proj [3d, d] and out_proj [d, d], with their biases */
+		l->params = 4 * (uint64_t)d * (uint64_t)d + (l->bias ? 4 * (uint64_t)d : 0);
+		break;
+	}
+	case OPC_LAYER_LSTM:
+	case OPC_LAYER_GRU:
+		if (check_keys(c, where, o, rnn_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 2)
+			return opc_errctx_fail(c, "%s: its input is %s; a recurrent layer needs "
+				    "[sequence, features] (an \"input\" of two dimensions)", where, shape);
+		l->num_layers = 1;
+		if (need(c, where, o, "hidden", &v) < 0 ||
+		    get_int(c, where, "hidden", v, 1, &l->hidden) < 0 ||
+		    (json_object_object_get_ex(o, "num_layers", &v) &&
+		     get_int(c, where, "num_layers", v, 1, &l->num_layers) < 0) ||
+		    opt_bool(c, where, o, "bidirectional", 0, &l->bidirectional) < 0 ||
+		    opt_bool(c, where, o, "bias", 1, &l->bias) < 0)
+			return -EINVAL;
+		if (l->hidden > DIM_MAX / 8)
+			return opc_errctx_fail(c, "%s: \"hidden\": %lld is too large for a BLAS call",
+					       where, (long long)l->hidden);
+		l->out_rank = 2;
+		l->out[0] = in[0];
+		l->out[1] = l->hidden * (l->bidirectional ? 2 : 1);
+		if (rnn_params(l, l->kind == OPC_LAYER_LSTM ? 4 : 3, &l->params) < 0)
+			return opc_errctx_fail(c, "%s: too many weights to count", where);
+		break;
+	case OPC_LAYER_BATCHNORM:
+		if (check_keys(c, where, o, flat_keys) < 0)
+			return -EINVAL;
+		if (in_rank == 2)
+			return opc_errctx_fail(c, "%s: its input is %s; batchnorm normalises the channels "
+				    "of [channels, height, width] (BatchNorm2d) or [features] "
+				    "(BatchNorm1d); use layernorm on a sequence", where, shape);
+		l->type = in_rank == 3 ? "BatchNorm2d" : "BatchNorm1d";
+		l->out_rank = in_rank;
+		memcpy(l->out, in, sizeof(l->out));
+		l->params = 2 * (uint64_t)in[0];
+		break;
+	case OPC_LAYER_ADAPTIVE_AVGPOOL:
+	case OPC_LAYER_ADAPTIVE_MAXPOOL:
+		if (check_keys(c, where, o, apool_keys) < 0)
+			return -EINVAL;
+		if (in_rank != 3)
+			return opc_errctx_fail(c, "%s: its input is %s; pooling needs [channels, height, "
+				    "width]", where, shape);
+		if (need(c, where, o, "size", &v) < 0 ||
+		    get_pair(c, where, "size", v, 1, &l->kh, &l->kw) < 0)
+			return -EINVAL;
+		l->out_rank = 3;
+		l->out[0] = in[0];
+		l->out[1] = l->kh;
+		l->out[2] = l->kw;
+		break;
+	case OPC_LAYER_EMBEDDING: {
+		uint64_t w;
+
+		if (check_keys(c, where, o, emb_keys) < 0)
+			return -EINVAL;
+		/* token ids are the data: nothing before can have made them */
+		if (!first || in_rank != 1)
+			return opc_errctx_fail(c, "%s: an embedding takes token ids: it must be the first "
+				    "layer, on an \"input\" of [sequence]", where);
+		if (need(c, where, o, "vocab", &v) < 0 ||
+		    get_int(c, where, "vocab", v, 1, &l->vocab) < 0 ||
+		    need(c, where, o, "dim", &v) < 0 || get_int(c, where, "dim", v, 1, &l->dim) < 0)
+			return -EINVAL;
+		if (!mul_ok(l->vocab, l->dim, &w))
+			return opc_errctx_fail(c, "%s: too many weights to count", where);
+		l->out_rank = 2;
+		l->out[0] = in[0];
+		l->out[1] = l->dim;
+		l->params = w;
+		break;
+	}
+	case OPC_LAYER_RESIDUAL:
+		/* only as a block: parse_list() handles it */
+		return opc_errctx_fail(c, "%s: a residual block needs \"layers\"", where);
+	}
+	return 0;
+}
+
+/* Repeated blocks multiply layers: a bound keeps a typo (1e9 repeats) from
+ * exhausting memory. */
+#define MAX_LAYERS 100000
+#define MAX_DEPTH 16
+
+struct builder {
+	struct opc_arch *a;
+	size_t cap;
+	unsigned ordinal[NKINDS];
+};
+
+static struct opc_arch_layer *new_layer(struct opc_errctx *c, struct builder *bd, const char *pos)
+{
+	struct opc_arch *a = bd->a;
+
+	if (a->nlayers >= MAX_LAYERS) {
+		opc_errctx_fail(c, "%s: more than %d layers once blocks are repeated", pos, MAX_LAYERS);
+		return NULL;
+	}
+	if (a->nlayers == bd->cap) {
+		size_t nc = bd->cap ? 2 * bd->cap : 16;
+		struct opc_arch_layer *nl = realloc(a->layers, nc * sizeof(*nl));
+
+		if (nl == NULL) {
+			opc_errctx_fail(c, "out of memory");
+			return NULL;
+		}
+		a->layers = nl;
+		bd->cap = nc;
+	}
+	memset(&a->layers[a->nlayers], 0, sizeof(a->layers[0]));
+	return &a->layers[a->nlayers];
+}
+
+static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr, const char *pos,
+		      const char *prefix, int *rank, int64_t *shape, int depth);
+
+/* {"type": "repeat", "name": N, "repeat": R, "layers": [...]}: the layers R
+ * times, named N.0.x, N.1.x, ... as PyTorch names the modules of an
+ * nn.ModuleList N (nn.TransformerEncoder's "layers"). */
+static int parse_repeat(struct opc_errctx *c, struct builder *bd, json_object *o, const char *pos,
+			const char *prefix, int *rank, int64_t *shape, int depth)
+{
+	static const char *const keys[] = { "type", "name", "repeat", "layers", NULL };
+	char where[1024], inner[768], pfx[256];
+	unsigned saved[NKINDS];
+	json_object *v, *layers;
+	const char *name;
+	int64_t r;
+
+	snprintf(where, sizeof(where), "%.700s (repeat)", pos);
+	if (check_keys(c, where, o, keys) < 0 || need(c, where, o, "name", &v) < 0 ||
+	    get_string(c, where, "name", v, &name) < 0)
+		return -EINVAL;
+	snprintf(where, sizeof(where), "%.700s (repeat \"%s\")", pos, name);
+	if (!*name || strlen(prefix) + strlen(name) + 24 >= sizeof(pfx))
+		return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
+				       sizeof(pfx) - 25 - strlen(prefix));
+	if (need(c, where, o, "repeat", &v) < 0 || get_int(c, where, "repeat", v, 1, &r) < 0 ||
+	    need(c, where, o, "layers", &layers) < 0)
+		return -EINVAL;
+	if (r > MAX_LAYERS)
+		return opc_errctx_fail(c, "%s: \"repeat\": more than %d layers once repeated",
+				       where, MAX_LAYERS);
+	snprintf(inner, sizeof(inner), "%.700s.layers", where);
+	/* every repetition numbers its unnamed layers as the first did */
+	memcpy(saved, bd->ordinal, sizeof(saved));
+	for (int64_t i = 0; i < r; i++) {
+		memcpy(bd->ordinal, saved, sizeof(saved));
+		snprintf(pfx, sizeof(pfx), "%s%s.%lld.", prefix, name, (long long)i);
+		if (parse_list(c, bd, layers, inner, pfx, rank, shape, depth + 1) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* {"type": "residual", "layers": [...]}: y = x + layers(x).  The layers keep
+ * their names (the add is no module in PyTorch); a "residual" layer of no
+ * work follows them. */
+static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object *o, const char *pos,
+			  const char *prefix, int *rank, int64_t *shape, int depth)
+{
+	static const char *const keys[] = { "type", "name", "layers", NULL };
+	char where[1024], inner[768], s0[96], s1[96];
+	int64_t in[3];
+	int in_rank = *rank;
+	json_object *v, *layers;
+	const char *name = NULL;
+	struct opc_arch_layer *l;
+	unsigned ord;
+
+	snprintf(where, sizeof(where), "%.700s (residual)", pos);
+	if (check_keys(c, where, o, keys) < 0)
+		return -EINVAL;
+	if (json_object_object_get_ex(o, "name", &v)) {
+		if (get_string(c, where, "name", v, &name) < 0)
+			return -EINVAL;
+		snprintf(where, sizeof(where), "%.700s (residual \"%s%s\")", pos, prefix, name);
+		if (!*name || strlen(prefix) + strlen(name) >= sizeof(l->name))
+			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
+					       sizeof(l->name) - 1 - strlen(prefix));
+	}
+	if (need(c, where, o, "layers", &layers) < 0)
+		return -EINVAL;
+	memcpy(in, shape, sizeof(in));
+	snprintf(inner, sizeof(inner), "%.700s.layers", where);
+	if (parse_list(c, bd, layers, inner, prefix, rank, shape, depth + 1) < 0)
+		return -EINVAL;
+	if (*rank != in_rank || memcmp(in, shape, (size_t)in_rank * sizeof(in[0]))) {
+		opc_arch_shape_str(in_rank, in, s0, sizeof(s0));
+		opc_arch_shape_str(*rank, shape, s1, sizeof(s1));
+		return opc_errctx_fail(c, "%s: its layers turn %s into %s; the residual add needs "
+				       "the same shape", where, s0, s1);
+	}
+	l = new_layer(c, bd, where);
+	if (l == NULL)
+		return -EINVAL;
+	l->kind = OPC_LAYER_RESIDUAL;
+	l->type = kinds[OPC_LAYER_RESIDUAL].type;
+	ord = ++bd->ordinal[OPC_LAYER_RESIDUAL];
+	if (name) {
+		memcpy(l->name, prefix, strlen(prefix));
+		memcpy(l->name + strlen(prefix), name, strlen(name) + 1);
+	} else if (snprintf(l->name, sizeof(l->name), "%sresidual%u", prefix, ord) >=
+		 (int)sizeof(l->name))
+		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
+				       sizeof(l->name) - 1);
+	l->in_rank = l->out_rank = in_rank;
+	memcpy(l->in, in, sizeof(l->in));
+	memcpy(l->out, in, sizeof(l->out));
+	bd->a->nlayers++;
+	return 0;
+}
+
+static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr, const char *pos,
+		      const char *prefix, int *rank, int64_t *shape, int depth)
+{
+	char p[768], b[96];
+	size_t n;
+
+	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0)
+		return opc_errctx_fail(c, "%s%s must be a non-empty array of layers, got %s",
+				       depth ? "" : "\"", depth ? pos : "layers\"",
+				       show(arr, b, sizeof(b)));
+	if (depth > MAX_DEPTH)
+		return opc_errctx_fail(c, "%s: blocks nested more than %d deep", pos, MAX_DEPTH);
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, (int)i), *t;
+		const char *type = NULL;
+		struct opc_arch_layer *l;
+		int ret;
+
+		snprintf(p, sizeof(p), "%.740s[%zu]", pos, i);
+		if (json_object_is_type(o, json_type_object) &&
+		    json_object_object_get_ex(o, "type", &t) && json_object_is_type(t, json_type_string))
+			type = json_object_get_string(t);
+		if (type && (!strcmp(type, "repeat") || !strcmp(type, "residual"))) {
+			if (bd->a->version < 2)
+				return opc_errctx_fail(c, "%s: \"%s\" is a version 2 block: the file needs "
+						       "\"opcount_arch\": 2", p, type);
+			ret = !strcmp(type, "repeat") ?
+			      parse_repeat(c, bd, o, p, prefix, rank, shape, depth) :
+			      parse_residual(c, bd, o, p, prefix, rank, shape, depth);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		l = new_layer(c, bd, p);
+		if (l == NULL ||
+		    parse_layer(c, o, p, bd->a->version, prefix, l, *rank, shape, bd->ordinal,
+				bd->a->nlayers == 0) < 0)
+			return -EINVAL;
+		bd->a->nlayers++;
+		bd->a->params += l->params;
+		*rank = l->out_rank;
+		memcpy(shape, l->out, 3 * sizeof(shape[0]));
 	}
 	return 0;
 }
@@ -404,9 +845,9 @@ static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, st
 {
 	static const char *const top_keys[] = { "opcount_arch", "name", "description", "input",
 						"batch", "dtype", "layers", NULL };
-	unsigned ordinal[NKINDS] = { 0 };
+	struct builder bd = { .a = a };
 	int rank, weighted = 0;
-	const int64_t *in;
+	int64_t shape[3] = { 0 };
 	json_object *v, *layers;
 	const char *s;
 	char b[96];
@@ -417,10 +858,14 @@ static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, st
 			    show(root, b, sizeof(b)));
 	if (check_keys(c, "top level", root, top_keys) < 0)
 		return -EINVAL;
-	if (json_object_object_get_ex(root, "opcount_arch", &v) &&
-	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) != 1))
-		return opc_errctx_fail(c, "\"opcount_arch\": this opcount reads version 1, got %s",
-			    show(v, b, sizeof(b)));
+	a->version = 1;
+	if (json_object_object_get_ex(root, "opcount_arch", &v)) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    (json_object_get_int64(v) != 1 && json_object_get_int64(v) != 2))
+			return opc_errctx_fail(c, "\"opcount_arch\": this opcount reads versions 1 and "
+					       "2, got %s", show(v, b, sizeof(b)));
+		a->version = (int)json_object_get_int64(v);
+	}
 	if (json_object_object_get_ex(root, "name", &v)) {
 		if (get_string(c, "top level", "name", v, &s) < 0)
 			return -EINVAL;
@@ -432,11 +877,16 @@ static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, st
 
 	if (need(c, "top level", root, "input", &v) < 0)
 		return -EINVAL;
-	if (!json_object_is_type(v, json_type_array) ||
-	    (json_object_array_length(v) != 1 && json_object_array_length(v) != 3))
-		return opc_errctx_fail(c, "\"input\" must be [features] or [channels, height, width], got %s",
-			    show(v, b, sizeof(b)));
-	a->input_rank = (int)json_object_array_length(v);
+	n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+	if (n == 2 && a->version < 2)
+		return opc_errctx_fail(c, "\"input\" must be [features] or [channels, height, width], "
+				       "got %s ([sequence, features] is version 2: the file needs "
+				       "\"opcount_arch\": 2)", show(v, b, sizeof(b)));
+	if (n != 1 && n != 3 && n != 2)
+		return opc_errctx_fail(c, "\"input\" must be [features]%s or [channels, height, "
+				       "width], got %s", a->version >= 2 ? ", [sequence, features]" : "",
+				       show(v, b, sizeof(b)));
+	a->input_rank = (int)n;
 	for (int i = 0; i < a->input_rank; i++)
 		if (get_int(c, "top level", "input", json_object_array_get_idx(v, i), 1,
 			    &a->input[i]) < 0)
@@ -463,30 +913,16 @@ static int parse_root(struct opc_errctx *c, json_object *root, int64_t batch, st
 
 	if (need(c, "top level", root, "layers", &layers) < 0)
 		return -EINVAL;
-	if (!json_object_is_type(layers, json_type_array) ||
-	    json_object_array_length(layers) == 0)
-		return opc_errctx_fail(c, "\"layers\" must be a non-empty array of layers, got %s",
-			    show(layers, b, sizeof(b)));
-	n = json_object_array_length(layers);
-	a->layers = calloc(n, sizeof(*a->layers));
-	if (a->layers == NULL)
-		return opc_errctx_fail(c, "out of memory");
 	rank = a->input_rank;
-	in = a->input;
-	for (size_t i = 0; i < n; i++) {
-		struct opc_arch_layer *l = &a->layers[i];
-
-		if (parse_layer(c, json_object_array_get_idx(layers, (int)i), i, l, rank, in,
-				ordinal) < 0)
-			return -EINVAL;
-		a->nlayers++;
-		a->params += l->params;
-		weighted |= l->kind == OPC_LAYER_DENSE || l->kind == OPC_LAYER_CONV2D;
-		rank = l->out_rank;
-		in = l->out;
-	}
+	memcpy(shape, a->input, sizeof(shape));
+	if (parse_list(c, &bd, layers, "layers", "", &rank, shape, 0) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < a->nlayers; i++)
+		weighted |= is_weighted(a->layers[i].kind);
 	if (!weighted)
-		return opc_errctx_fail(c, "no dense or conv2d layer: nothing for BLAS to do");
+		return opc_errctx_fail(c, "%s: nothing for BLAS to do", a->version >= 2 ?
+				       "no layer with GEMMs (dense, conv2d, attention, lstm, gru)" :
+				       "no dense or conv2d layer");
 	return unique_names(c, a);
 }
 
@@ -660,6 +1096,142 @@ static int add_op(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a
 	return 0;
 }
 
+/* Rows of a dense layer's GEMM: every position of a sequence is a row
+ * (PyTorch folds [batch, sequence, features] into one matrix). */
+static int64_t rows(const struct opc_arch *a, const struct opc_arch_layer *l)
+{
+	return l->in_rank == 2 ? a->batch * l->in[0] : a->batch;
+}
+
+/*
+ * nn.MultiheadAttention (self-attention) as torch 1.13 runs it on a CPU,
+ * F.multi_head_attention_forward, b samples of S positions, width d, h
+ * heads of dh = d/h, r = b*S rows:
+ *
+ *   forward  in_proj  one addmm   r x 3d x d  (q, k, v at once: query is key is value)
+ *            Q K^T    bmm         S x S x dh  b*h sgemm (baddbmm, C = the mask, if causal)
+ *            A V      bmm         S x dh x S  b*h sgemm
+ *            out_proj one addmm   r x d x d
+ *   backward out_proj dW, dX; A V: dA, dV; Q K^T: dQ, dK (b*h sgemm each);
+ *            in_proj dW, and dX when something upstream learns
+ *
+ * A bmm whose product is small (contraction x rows x columns < 400, here
+ * S*S*dh for all six) is a plain loop in ATen (bmm_out_or_baddbmm_), no
+ * BLAS call: none is lowered.
+ */
+static int lower_attention(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			   size_t i, int backward, int dx)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t b = a->batch, s = l->in[0], d = l->in[1], dh = d / l->heads, r = b * s;
+	uint64_t bh = (uint64_t)b * (uint64_t)l->heads, small;
+	int bmm = !mul_ok((uint64_t)s * (uint64_t)s, (uint64_t)dh, &small) || small >= 400;
+	int ret;
+
+	if (!backward) {
+		ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, 3 * d, d, 1, l->bias);
+		if (ret == 0 && bmm)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, s, dh, bh,
+				     l->causal ? bh : 0);
+		if (ret == 0 && bmm)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, dh, s, bh, 0);
+		if (ret == 0)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, d, d, 1, l->bias);
+		return ret;
+	}
+	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, d, 1, 0);
+	/* dA = dO V^T; dV = A^T dO, dQ = dS K, dK = dS^T Q: the activations'
+	 * gradients, needed for the projections' weights whatever comes before */
+	if (ret == 0 && bmm)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, s, dh, bh, 0);
+	if (ret == 0 && bmm)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, s, 3 * bh, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, 3 * d, d, r, 1, 0);
+	if (ret == 0 && dx)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, 3 * d, 1, 0);
+	return ret;
+}
+
+/*
+ * nn.LSTM and nn.GRU (G = 4 and 3 gates) as torch 1.13 runs them on a CPU
+ * (aten/src/ATen/native/RNN.cpp, FullLayer): per layer and direction, the
+ * input projection of all S steps at once, then one GEMM per step for the
+ * hidden state (the first too, on h0 = 0):
+ *
+ *   forward  x W_ih^T + b_ih   one addmm   r x GH x in   (r = b*S)
+ *            h W_hh^T + b_hh   S addmm     b x GH x H
+ *   backward dW_hh  S sgemm (GH x H x b); dh  S-1 sgemm (b x H x GH): h0
+ *            needs none; dW_ih  one (GH x in x r); dx  one (r x in x GH),
+ *            for the first layer only when something upstream learns
+ *
+ * with in = the features for the first layer, H * directions after it.
+ */
+static int lower_rnn(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a, size_t i,
+		     int backward, int dx)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t b = a->batch, s = l->in[0], h = l->hidden, r = b * s;
+	int64_t gh = (l->kind == OPC_LAYER_LSTM ? 4 : 3) * h;
+	int dirs = l->bidirectional ? 2 : 1, ret = 0;
+
+	for (int64_t k = 0; k < l->num_layers && ret == 0; k++) {
+		/* the backward runs from the last layer to the first */
+		int64_t layer = backward ? l->num_layers - 1 - k : k;
+		int64_t in = layer ? h * dirs : l->in[1];
+
+		for (int d = 0; d < dirs && ret == 0; d++) {
+			if (!backward) {
+				ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, gh, in, 1, l->bias);
+				if (ret == 0)
+					ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, b, gh, h,
+						     (uint64_t)s, l->bias ? (uint64_t)s : 0);
+				continue;
+			}
+			ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, gh, h, b, (uint64_t)s, 0);
+			if (ret == 0)
+				ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, b, h, gh,
+					     (uint64_t)s - 1, 0);
+			if (ret == 0)
+				ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, gh, in, r, 1, 0);
+			if (ret == 0 && (layer > 0 || dx))
+				ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, in, gh, 1, 0);
+		}
+	}
+	return ret;
+}
+
+/*
+ * conv2d in a version 2 file: torch 1.13's slow_conv2d (and
+ * slow_conv_dilated2d), oneDNN off, per image and per group (a grouped or
+ * depthwise convolution is run group by group), g groups, Q = C/g*KH*KW,
+ * OO = OH*OW, F/g filters each:
+ *
+ *   forward  Y = W col    F/g x OO x Q   b*g sgemm; C is the bias (beta = 1)
+ *   grad W   dW += dY col^T              b*g sgemm, beta = 1 every time
+ *                                        (the gradient starts at zero)
+ *   grad X   dcol = W^T dY               b*g sgemm, when something upstream learns
+ */
+static int lower_conv_v2(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			 size_t i, int backward, int dx)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t g = l->groups, f = l->filters / g, q = l->in[0] / g * l->kh * l->kw;
+	int64_t oo = l->out[1] * l->out[2];
+	uint64_t calls = (uint64_t)a->batch * (uint64_t)g;
+	int ret;
+
+	if (!backward)
+		return add_op(lw, cap, a, i, OPC_PHASE_FORWARD, f, oo, q, calls,
+			      l->bias ? calls : 0);
+	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, f, q, oo, calls, calls);
+	if (ret == 0 && dx)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, q, oo, f, calls, 0);
+	return ret;
+}
+
 static int work_add(struct opc_work *w, const struct opc_lop *op)
 {
 	w->calls += op->calls;
@@ -678,8 +1250,10 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 	opc_errctx_init(&c, a->path ? a->path : "architecture", err, len);
 	memset(lw, 0, sizeof(*lw));
 	lw->batch = b;
+	/* the first layer that learns: a norm's scale and shift learn too, so
+	 * a GEMM behind a layernorm or batchnorm computes its input gradient */
 	for (size_t i = 0; i < a->nlayers && first_weighted == a->nlayers; i++)
-		if (a->layers[i].kind == OPC_LAYER_DENSE || a->layers[i].kind == OPC_LAYER_CONV2D)
+		if (a->layers[i].params > 0)
 			first_weighted = i;
 	/* forward first, then backward from the last layer, as the programs
 	 * issue them; the order only shows in the listing */
@@ -688,7 +1262,15 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 
 		at = i;
 		if (l->kind == OPC_LAYER_DENSE)
-			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, b, l->units, l->in[0], 1, 0);
+			/* version 2 is PyTorch's addmm: the bias is C (beta = 1) */
+			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, rows(a, l), l->units,
+				     l->in[l->in_rank - 1], 1, a->version >= 2 && l->bias);
+		else if (l->kind == OPC_LAYER_ATTENTION)
+			ret = lower_attention(lw, &cap, a, i, 0, 0);
+		else if (l->kind == OPC_LAYER_LSTM || l->kind == OPC_LAYER_GRU)
+			ret = lower_rnn(lw, &cap, a, i, 0, 0);
+		else if (l->kind == OPC_LAYER_CONV2D && a->version >= 2)
+			ret = lower_conv_v2(lw, &cap, a, i, 0, 0);
 		else if (l->kind == OPC_LAYER_CONV2D)
 			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, l->filters,
 				     l->out[1] * l->out[2], l->in[0] * l->kh * l->kw, b, 0);
@@ -700,10 +1282,18 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 
 		at = i;
 		if (l->kind == OPC_LAYER_DENSE) {
-			ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_W, l->units, l->in[0], b, 1, 0);
+			int64_t in = l->in[l->in_rank - 1];
+
+			ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_W, l->units, in, rows(a, l), 1, 0);
 			if (ret == 0 && dx)
-				ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_X, b, l->in[0], l->units,
+				ret = add_op(lw, &cap, a, i, OPC_PHASE_GRAD_X, rows(a, l), in, l->units,
 					     1, 0);
+		} else if (l->kind == OPC_LAYER_ATTENTION) {
+			ret = lower_attention(lw, &cap, a, i, 1, dx);
+		} else if (l->kind == OPC_LAYER_LSTM || l->kind == OPC_LAYER_GRU) {
+			ret = lower_rnn(lw, &cap, a, i, 1, dx);
+		} else if (l->kind == OPC_LAYER_CONV2D && a->version >= 2) {
+			ret = lower_conv_v2(lw, &cap, a, i, 1, dx);
 		} else if (l->kind == OPC_LAYER_CONV2D) {
 			int64_t q = l->in[0] * l->kh * l->kw, oo = l->out[1] * l->out[2];
 

@@ -1,7 +1,8 @@
 /*
  * arch.h - a network described in a small JSON format (docs/arch.md), and
  * its lowering to the BLAS calls that examples/mlp.c and examples/cnn.c
- * make for the same layers.
+ * make for the same layers (version 1), or that torch 1.13 makes on a CPU
+ * (version 2).
  */
 #ifndef OPC_ARCH_H
 #define OPC_ARCH_H
@@ -16,6 +17,17 @@ enum opc_layer_kind {
 	OPC_LAYER_AVGPOOL,
 	OPC_LAYER_ACTIVATION,
 	OPC_LAYER_FLATTEN,
+	/* version 2 (docs/arch.md): lowered to what PyTorch 1.13 runs on a CPU */
+	OPC_LAYER_LAYERNORM,
+	OPC_LAYER_DROPOUT,
+	OPC_LAYER_ATTENTION,	/* self-attention, nn.MultiheadAttention */
+	OPC_LAYER_LSTM,
+	OPC_LAYER_GRU,
+	OPC_LAYER_RESIDUAL,	/* the add that closes a "residual" block */
+	OPC_LAYER_BATCHNORM,
+	OPC_LAYER_ADAPTIVE_AVGPOOL,
+	OPC_LAYER_ADAPTIVE_MAXPOOL,
+	OPC_LAYER_EMBEDDING,
 };
 
 struct opc_arch_layer {
@@ -27,8 +39,17 @@ struct opc_arch_layer {
 	int64_t kh, kw;		/* conv2d kernel, pooling window */
 	int64_t sh, sw;		/* stride */
 	int64_t ph, pw;		/* conv2d zero padding */
+	int64_t dil_h, dil_w;	/* conv2d dilation (v2) */
+	int64_t groups;		/* conv2d groups (v2; channels = groups: depthwise) */
 	char function[16];	/* activation */
-	int in_rank, out_rank;	/* 1: [features], 3: [channels, height, width] */
+	int64_t heads;		/* attention */
+	int causal;		/* attention: a causal mask (attn_mask) is added */
+	int64_t hidden, num_layers;	/* lstm, gru */
+	int64_t vocab, dim;	/* embedding */
+	int bidirectional;	/* lstm, gru */
+	int bias;		/* dense (v2), attention, lstm, gru: addmm, C read */
+	/* 1: [features], 2: [sequence, features] (v2), 3: [channels, height, width] */
+	int in_rank, out_rank;
 	int64_t in[3], out[3];	/* shapes of one sample */
 	uint64_t params;	/* weights + biases */
 };
@@ -36,6 +57,7 @@ struct opc_arch_layer {
 struct opc_arch {
 	char *path;
 	char name[128];
+	int version;		/* "opcount_arch": 1 (default) or 2 */
 	int input_rank;
 	int64_t input[3];
 	int64_t batch;

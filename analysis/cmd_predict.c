@@ -392,6 +392,7 @@ static void print_json(const struct opc_prediction *r)
 		json_object *l = json_object_new_object(), *ops = json_object_new_array();
 
 		json_object_object_add(a, "path", jstr(r->arch.path));
+		json_object_object_add(a, "opcount_arch", json_object_new_int(r->arch.version));
 		json_object_object_add(a, "name", r->arch.name[0] ?
 				       jstr(r->arch.name) : NULL);
 		json_object_object_add(a, "input", jshape(r->arch.input_rank, r->arch.input));
@@ -632,7 +633,18 @@ static void print_table(const struct opc_prediction *r)
 	if (r->have_arch) {
 		printf("\nlowering, per batch of %lld (calls, FLOPs and bytes as opcount counts them)\n",
 		       (long long)r->lw.batch);
-		printf("%-16s %-9s %-8s %-6s %8s %8s %8s %7s %14s %14s", "layer", "type", "phase",
+		/* columns as wide as the longest name and type (version 2 names
+		 * are qualified: encoder.layers.0.self_attn), up to 48 */
+		int wl = 16, wt = 9;
+
+		for (size_t i = 0; i < r->lw.nops; i++) {
+			const struct opc_arch_layer *ly = &r->arch.layers[r->lw.ops[i].layer];
+			int nl = (int)strlen(ly->name), nt = (int)strlen(ly->type);
+
+			wl = nl > wl ? (nl < 48 ? nl : 48) : wl;
+			wt = nt > wt ? nt : wt;
+		}
+		printf("%-*s %-*s %-8s %-6s %8s %8s %8s %7s %14s %14s", wl, "layer", wt, "type", "phase",
 		       "op", "m", "n", "k", "calls", "FLOPs", "bytes");
 		if (r->have_pred)
 			printf(" %-10s %12s", "coeffs", "energy_J");
@@ -641,8 +653,8 @@ static void print_table(const struct opc_prediction *r)
 			const struct opc_lop *op = &r->lw.ops[i];
 			const struct opc_arch_layer *ly = &r->arch.layers[op->layer];
 
-			printf("%-16.16s %-9s %-8s %-6s %8lld %8lld %8lld %7llu %14llu %14llu",
-			       opc_tty(ly->name), ly->type, opc_phase_name(op->phase), op->routine,
+			printf("%-*.*s %-*s %-8s %-6s %8lld %8lld %8lld %7llu %14llu %14llu",
+			       wl, wl, opc_tty(ly->name), wt, ly->type, opc_phase_name(op->phase), op->routine,
 			       (long long)op->m, (long long)op->n, (long long)op->k,
 			       (unsigned long long)op->calls, (unsigned long long)op->flops,
 			       (unsigned long long)op->bytes);
@@ -652,13 +664,13 @@ static void print_table(const struct opc_prediction *r)
 				       num(a, sizeof(a), r->op_j[i]));
 			putchar('\n');
 		}
-		printf("%-16s %-9s %-8s %-6s %8s %8s %8s %7llu %14llu %14llu", "inference", "", "",
+		printf("%-*s %-*s %-8s %-6s %8s %8s %8s %7llu %14llu %14llu", wl, "inference", wt, "", "",
 		       "", "", "", "", (unsigned long long)r->lw.infer.calls,
 		       (unsigned long long)r->lw.infer.flops, (unsigned long long)r->lw.infer.bytes);
 		if (r->have_pred)
 			printf(" %-10s %12s", "", num(a, sizeof(a), r->pred_infer_batch_j));
 		putchar('\n');
-		printf("%-16s %-9s %-8s %-6s %8s %8s %8s %7llu %14llu %14llu", "training step", "",
+		printf("%-*s %-*s %-8s %-6s %8s %8s %8s %7llu %14llu %14llu", wl, "training step", wt, "",
 		       "", "", "", "", "", (unsigned long long)r->lw.train.calls,
 		       (unsigned long long)r->lw.train.flops, (unsigned long long)r->lw.train.bytes);
 		if (r->have_pred)

@@ -279,10 +279,235 @@ static void test_bad_architectures(void **state)
 	    "\"units\": 2}]}", "\"batch\" must be an integer in [1,");
 	bad("{\"input\": [4], \"dtype\": \"float16\", \"layers\": [{\"type\": \"dense\", "
 	    "\"units\": 2}]}", "\"dtype\" must be \"float32\" or \"float64\"");
-	bad("{\"opcount_arch\": 2, \"input\": [4], \"layers\": [{\"type\": \"dense\", "
-	    "\"units\": 2}]}", "this opcount reads version 1");
+	bad("{\"opcount_arch\": 3, \"input\": [4], \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 2}]}", "this opcount reads versions 1 and 2");
 	bad("{\"input\": [65536, 65536, 65536], \"layers\": [{\"type\": \"flatten\"}, "
 	    "{\"type\": \"dense\", \"units\": 2}]}", "too many features");
+}
+
+/* Version 2 files: the mistakes each name the file, the layer and the field. */
+static void test_bad_v2_architectures(void **state)
+{
+#define V2 "{\"opcount_arch\": 2, \"input\": [6, 16], \"layers\": ["
+	(void)state;
+	/* v2 features in a v1 file */
+	bad("{\"input\": [6, 16], \"layers\": [{\"type\": \"dense\", \"units\": 2}]}",
+	    "[sequence, features] is version 2: the file needs \"opcount_arch\": 2");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"layernorm\"}, {\"type\": \"dense\", "
+	    "\"units\": 2}]}", "layers[0]: unknown layer type \"layernorm\" (expected: dense, "
+	    "conv2d, maxpool, avgpool, activation, flatten): a version 2 type");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"repeat\", \"name\": \"r\", \"repeat\": 2, "
+	    "\"layers\": [{\"type\": \"dense\", \"units\": 4}]}]}",
+	    "layers[0]: \"repeat\" is a version 2 block: the file needs \"opcount_arch\": 2");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"dense\", \"units\": 4, \"bias\": false}]}",
+	    "layers[0] (dense): unknown field \"bias\" (expected: type, name, units)");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"activation\", \"function\": \"silu\"}, "
+	    "{\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[0] (activation): \"function\": \"silu\" is version 2");
+	/* v2 mistakes */
+	bad(V2 "{\"type\": \"transformer\"}]}", "layers[0]: unknown layer type \"transformer\" "
+	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, embedding, layernorm, "
+	    "batchnorm, dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, "
+	    "residual)");
+	bad(V2 "{\"type\": \"embedding\", \"vocab\": 10, \"dim\": 4}]}",
+	    "layers[0] (embedding): an embedding takes token ids: it must be the first layer, on an "
+	    "\"input\" of [sequence]");
+	bad("{\"opcount_arch\": 2, \"input\": [7], \"layers\": [{\"type\": \"embedding\", "
+	    "\"vocab\": 10}]}", "layers[0] (embedding): missing \"dim\"");
+	bad("{\"opcount_arch\": 2, \"input\": [6, 8, 8], \"layers\": [{\"type\": \"conv2d\", "
+	    "\"name\": \"c\", \"filters\": 4, \"kernel\": 3, \"groups\": 4}]}",
+	    "layers[0] (conv2d \"c\"): \"groups\": 6 input channels and 4 filters must both be "
+	    "multiples of 4 groups");
+	bad("{\"opcount_arch\": 2, \"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", "
+	    "\"filters\": 4, \"kernel\": 3, \"dilation\": 4}]}",
+	    "layers[0] (conv2d): a 3x3 kernel (dilated) does not fit the 8x8 input with padding 0x0");
+	bad("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"filters\": 4, "
+	    "\"kernel\": 3, \"groups\": 1}]}", "layers[0] (conv2d): unknown field \"groups\"");
+	bad(V2 "{\"type\": \"batchnorm\"}, {\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[0] (batchnorm): its input is [6, 16]; batchnorm normalises the channels");
+	bad(V2 "{\"type\": \"adaptive_avgpool\", \"size\": 2}]}",
+	    "layers[0] (adaptive_avgpool): its input is [6, 16]; pooling needs [channels, height, "
+	    "width]");
+	bad(V2 "{\"type\": \"attention\", \"name\": \"a\", \"heads\": 5}]}",
+	    "layers[0] (attention \"a\"): \"heads\": the model width 16 is not a multiple of 5 heads");
+	bad(V2 "{\"type\": \"attention\"}]}", "layers[0] (attention): missing \"heads\"");
+	bad(V2 "{\"type\": \"attention\", \"heads\": 2, \"causal\": 1}]}",
+	    "layers[0] (attention): \"causal\" must be true or false, got 1");
+	bad("{\"opcount_arch\": 2, \"input\": [16], \"layers\": [{\"type\": \"attention\", "
+	    "\"heads\": 2}]}", "layers[0] (attention): its input is [16]; attention needs "
+	    "[sequence, features]");
+	bad("{\"opcount_arch\": 2, \"input\": [1, 4, 4], \"layers\": [{\"type\": \"lstm\", "
+	    "\"hidden\": 2}]}", "layers[0] (lstm): its input is [1, 4, 4]; a recurrent layer needs");
+	bad(V2 "{\"type\": \"gru\", \"hidden\": 4, \"num_layers\": 0}]}",
+	    "layers[0] (gru): \"num_layers\" must be an integer in [1,");
+	bad(V2 "{\"type\": \"lstm\", \"hidden\": 4, \"layers\": 2}]}",
+	    "layers[0] (lstm): unknown field \"layers\" (expected: type, name, hidden, num_layers, "
+	    "bidirectional, bias)");
+	bad(V2 "{\"type\": \"dropout\", \"p\": 1}, {\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[0] (dropout): \"p\" must be a number in [0, 1), got 1");
+	bad(V2 "{\"type\": \"residual\", \"name\": \"res\", \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 8}]}]}", "layers[0] (residual \"res\"): its layers turn [6, 16] into "
+	    "[6, 8]; the residual add needs the same shape");
+	bad(V2 "{\"type\": \"repeat\", \"repeat\": 2, \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 8}]}]}", "layers[0] (repeat): missing \"name\"");
+	bad(V2 "{\"type\": \"repeat\", \"name\": \"blk\", \"repeat\": 0, \"layers\": "
+	    "[{\"type\": \"dense\", \"units\": 8}]}]}",
+	    "layers[0] (repeat \"blk\"): \"repeat\" must be an integer in [1,");
+	bad(V2 "{\"type\": \"repeat\", \"name\": \"blk\", \"repeat\": 2, \"layers\": "
+	    "[{\"type\": \"residual\", \"layers\": [{\"type\": \"attention\", \"name\": \"at\", "
+	    "\"heads\": 3}]}]}]}", "layers[0] (repeat \"blk\").layers[0] (residual).layers[0] "
+	    "(attention \"blk.0.at\"): \"heads\": the model width 16 is not a multiple of 3 heads");
+	bad(V2 "{\"type\": \"repeat\", \"name\": \"blk\", \"repeat\": 2000000, \"layers\": "
+	    "[{\"type\": \"dense\", \"units\": 8}]}]}", "more than 100000 layers");
+	bad(V2 "{\"type\": \"dense\", \"units\": 4, \"name\": \"blk.1.d\"}, {\"type\": \"repeat\", "
+	    "\"name\": \"blk\", \"repeat\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 4, "
+	    "\"name\": \"d\"}]}]}", "layers[0] and layers[2] are both named \"blk.1.d\"");
+	bad(V2 "{\"type\": \"layernorm\"}]}", "no layer with GEMMs (dense, conv2d, attention, "
+	    "lstm, gru)");
+	bad(V2 "{\"type\": \"residual\", \"layers\": []}]}",
+	    "layers[0] (residual).layers must be a non-empty array of layers");
+#undef V2
+}
+
+/*
+ * A version 2 transformer encoder, lowered by hand: what torch 1.13 runs
+ * for nn.TransformerEncoderLayer (tests/integration/arch_lowering.sh checks
+ * the same against measurement).  b = 3, S = 10, d = 32, 4 heads of 8,
+ * feed-forward 64, two repeats, r = b*S = 30 rows.
+ */
+static void test_v2_encoder_lowering(void **state)
+{
+	static const char *json =
+		"{\"opcount_arch\": 2, \"input\": [10, 32], \"batch\": 3, \"layers\": ["
+		"{\"type\": \"repeat\", \"name\": \"layers\", \"repeat\": 2, \"layers\": ["
+		" {\"type\": \"residual\", \"layers\": [{\"type\": \"attention\", \"name\": "
+		"  \"self_attn\", \"heads\": 4}, {\"type\": \"dropout\"}]},"
+		" {\"type\": \"layernorm\"},"
+		" {\"type\": \"residual\", \"layers\": [{\"type\": \"dense\", \"units\": 64},"
+		"  {\"type\": \"activation\", \"function\": \"gelu\"}, {\"type\": \"dense\", "
+		"  \"units\": 32}]},"
+		" {\"type\": \"layernorm\"}]}]}";
+	static const char *names[] = {
+		"layers.0.self_attn", "layers.0.dropout1", "layers.0.residual1", "layers.0.norm1",
+		"layers.0.dense1", "layers.0.act1", "layers.0.dense2", "layers.0.residual2",
+		"layers.0.norm2", "layers.1.self_attn", "layers.1.dropout1",
+	};
+	struct opc_arch a;
+	struct opc_lowering lw;
+	uint64_t r = 30, d = 32, ff = 64, s = 10, dh = 8, bh = 12;
+	uint64_t attn_f, ffn_f, attn_b, ffn_b, attn_tf, ffn_tf;
+
+	(void)state;
+	load(json, &a, &lw);
+	assert_int_equal(a.version, 2);
+	assert_int_equal(a.nlayers, 18);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_string_equal(a.layers[i].name, names[i]);
+	assert_string_equal(a.layers[0].type, "MultiheadAttention");
+	assert_int_equal(a.layers[4].out_rank, 2);
+	assert_int_equal(a.layers[4].out[0], 10);
+	assert_int_equal(a.layers[4].out[1], 64);
+	/* in_proj, out_proj, with biases; two layernorms; two dense */
+	assert_int_equal(a.params, 2 * ((4 * d * d + 4 * d) + 2 * 2 * d +
+					(d * ff + ff) + (ff * d + d)));
+	/* forward: in_proj, Q K^T and A V per sample and head, out_proj */
+	attn_f = 2 * r * 3 * d * d + bh * 2 * s * s * dh * 2 + 2 * r * d * d;
+	attn_b = gemm_bytes(r, 3 * d, d, 1, 4) + bh * (gemm_bytes(s, s, dh, 0, 4) +
+		 gemm_bytes(s, dh, s, 0, 4)) + gemm_bytes(r, d, d, 1, 4);
+	ffn_f = 2 * (2 * r * d * ff);
+	ffn_b = gemm_bytes(r, ff, d, 1, 4) + gemm_bytes(r, d, ff, 1, 4);
+	assert_int_equal(lw.infer.flops, 2 * (attn_f + ffn_f));
+	assert_int_equal(lw.infer.calls, 2 * (2 + 2 * bh + 2));
+	assert_int_equal(lw.infer.bytes, 2 * (attn_b + ffn_b));
+	/* backward: out_proj dW dX, four bmm products per sample and head,
+	 * in_proj dW; dX of in_proj only in the second repeat (something
+	 * upstream learns); the feed-forward's dW and dX */
+	attn_tf = 2 * 2 * r * d * d + bh * 4 * 2 * s * s * dh + 2 * r * 3 * d * d;
+	ffn_tf = 2 * 2 * (2 * r * d * ff);
+	assert_int_equal(lw.train.flops, lw.infer.flops + 2 * (attn_tf + ffn_tf) +
+			 2 * r * d * 3 * d);
+	assert_int_equal(lw.train.calls, lw.infer.calls + 2 * (3 + 4 * bh + 4) + 1);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+/*
+ * nn.LSTM (2 layers, bidirectional) and nn.GRU by hand: b = 2, S = 5,
+ * 16 features, hidden 8.  Per layer and direction one input projection
+ * of all steps and one GEMM per step.
+ */
+static void test_v2_rnn_lowering(void **state)
+{
+	struct opc_arch a;
+	struct opc_lowering lw;
+	uint64_t b = 2, s = 5, h = 8, g = 32, in0 = 16, in1 = 16;
+	uint64_t fwd, bwd;
+
+	(void)state;
+	load("{\"opcount_arch\": 2, \"input\": [5, 16], \"batch\": 2, \"layers\": [{\"type\": "
+	     "\"lstm\", \"hidden\": 8, \"num_layers\": 2, \"bidirectional\": true}]}", &a, &lw);
+	assert_int_equal(a.layers[0].out[1], 16);
+	assert_int_equal(a.params, 2 * (g * (in0 + h + 2)) + 2 * (g * (in1 + h + 2)));
+	fwd = 2 * (2 * b * s * g * in0 + s * 2 * b * g * h) +
+	      2 * (2 * b * s * g * in1 + s * 2 * b * g * h);
+	assert_int_equal(lw.infer.flops, fwd);
+	assert_int_equal(lw.infer.calls, 4 * (1 + s));
+	/* dW_hh per step, dh per step but the first, dW_ih; dx of the
+	 * second layer only (the first's input does not learn) */
+	bwd = 4 * (s * 2 * g * h * b + (s - 1) * 2 * b * h * g + 2 * g * in0 * b * s) +
+	      2 * (2 * b * s * in1 * g);
+	assert_int_equal(lw.train.flops, fwd + bwd);
+	assert_int_equal(lw.train.calls, 4 * (1 + s) + 4 * (s + s - 1 + 1) + 2);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* GRU without biases: three gates, beta = 0 (C not read) */
+	load("{\"opcount_arch\": 2, \"input\": [5, 16], \"batch\": 2, \"layers\": [{\"type\": "
+	     "\"gru\", \"hidden\": 8, \"bias\": false}]}", &a, &lw);
+	g = 24;
+	assert_int_equal(lw.infer.flops, 2 * b * s * g * in0 + s * 2 * b * g * h);
+	assert_int_equal(lw.infer.bytes, gemm_bytes(b * s, g, in0, 0, 4) +
+			 s * gemm_bytes(b, g, h, 0, 4));
+	assert_int_equal(a.params, g * (in0 + h));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* a grouped convolution: per image and group, F/g = 3 filters over
+	 * C/g*3*3 = 18 rows, 8x8 outputs; the bias and the weight gradient
+	 * read C; behind a batchnorm (which learns) the input gradient too */
+	load("{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"batch\": 3, \"layers\": ["
+	     "{\"type\": \"batchnorm\"}, {\"type\": \"conv2d\", \"filters\": 6, \"kernel\": 3, "
+	     "\"padding\": 1, \"groups\": 2}]}", &a, &lw);
+	assert_int_equal(a.params, 2 * 4 + 6 * 2 * 9 + 6);
+	assert_int_equal(lw.infer.calls, 6);
+	assert_int_equal(lw.infer.flops, 6 * 2 * 3 * 64 * 18);
+	assert_int_equal(lw.infer.bytes, 6 * gemm_bytes(3, 64, 18, 1, 4));
+	assert_int_equal(lw.train.calls, 18);
+	assert_int_equal(lw.train.bytes, 6 * (gemm_bytes(3, 64, 18, 1, 4) +
+					      gemm_bytes(3, 18, 64, 1, 4) +
+					      gemm_bytes(18, 64, 3, 0, 4)));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* an embedding makes no GEMM but learns: the dense behind it computes
+	 * its input gradient (r = 3*7 rows) */
+	load("{\"opcount_arch\": 2, \"input\": [7], \"batch\": 3, \"layers\": [{\"type\": "
+	     "\"embedding\", \"vocab\": 50, \"dim\": 16}, {\"type\": \"dense\", \"units\": 4}]}",
+	     &a, &lw);
+	assert_int_equal(a.params, 50 * 16 + 16 * 4 + 4);
+	assert_int_equal(lw.infer.calls, 1);
+	assert_int_equal(lw.train.calls, 3);
+	assert_int_equal(lw.train.flops, 3 * 2 * 21 * 16 * 4);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* attention too small for BLAS bmm: S*S*dh = 4*4*4 < 400 */
+	load("{\"opcount_arch\": 2, \"input\": [4, 16], \"batch\": 2, \"layers\": [{\"type\": "
+	     "\"attention\", \"heads\": 4}]}", &a, &lw);
+	assert_int_equal(lw.infer.calls, 2);
+	assert_int_equal(lw.infer.flops, 2 * 8 * 48 * 16 + 2 * 8 * 16 * 16);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
 }
 
 static const char *coeffs_json =
@@ -1094,6 +1319,9 @@ int main(void)
 		cmocka_unit_test(test_cnn_lowering),
 		cmocka_unit_test(test_shapes_and_input_grad),
 		cmocka_unit_test(test_bad_architectures),
+		cmocka_unit_test(test_bad_v2_architectures),
+		cmocka_unit_test(test_v2_encoder_lowering),
+		cmocka_unit_test(test_v2_rnn_lowering),
 		cmocka_unit_test(test_coeffs),
 		cmocka_unit_test(test_bad_coeffs),
 		cmocka_unit_test(test_lifecycle),

@@ -1,0 +1,89 @@
+#!/bin/sh
+# arch_lowering.sh - architecture format version 2 lowered to the GEMMs
+# torch 1.13 really runs, checked against measurement, layer by layer.
+#
+# tests/python/arch_lowering.py builds six PyTorch models (a transformer
+# encoder of 2 repeated nn.TransformerEncoderLayer between two Linear, one
+# layer with a causal mask, a lone nn.MultiheadAttention too small for
+# BLAS bmm, a 2-layer bidirectional LSTM between two Linear, a GRU without
+# biases, an MLP with dropout, LayerNorm and SiLU, a LayerNorm before a
+# Linear, a CNN with BatchNorm2d first, a convolution without bias, grouped,
+# dilated, depthwise strided ones and adaptive pooling, an embedding before
+# a Linear), annotated with
+# opcount_torch, and writes their version 2 architecture files with the
+# modules' names.  It runs them under the library once for inference
+# (eval, no_grad) and once for a training step (forward and backward).
+# For each family, `opcount predict --arch --format json` lowers the file;
+# every layer's sgemm calls, FLOPs and bytes must equal what `opcount
+# report --by layer --format json` measured, exactly, forward ops against
+# the inference run, all phases against the training step; no layer may be
+# measured and not predicted or the other way round.  Again with oneDNN on
+# (torch's default): the same, but the convolutions make no sgemm.
+. "$(dirname "$0")/lib.inc"
+SCRIPT=$ROOT/tests/python/arch_lowering.py
+need_py_module torch python3-torch
+need "$LIB" "$OPC"
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
+# any valid coefficients do: only the lowering's counts are compared
+cat >"$tmp/c.json" <<'EOC'
+{"opcount_coeffs": 1, "target": "energy", "unit": "J", "energy_source": "rapl",
+ "energy_measured": true, "machine": {"cpu": "test"}, "model": "a",
+ "models": {"a": {"per_flop": 1e-9, "per_type": {}, "per_call": 0, "static_w": 0}}}
+EOC
+
+for mode in infer train; do
+	d=$tmp/$mode
+	mkdir "$d"
+	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --mode $mode --out "$d" \
+		>"$d/out.txt" 2>"$d/err.txt" || fail "$mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
+	grep -q '^active 1$' "$d/out.txt" || fail "$mode: opcount_torch.active() is false under the library"
+	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
+		fail "$mode: report exited $?: $(cat "$d/rep.err")"
+	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
+			>"$d/$f.predict.json" 2>"$d/p.err" || fail "$mode: predict --arch $f.json exited $?: $(cat "$d/p.err")"
+	done
+	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" >"$d/check.txt" 2>&1 ||
+		fail "$mode: lowering differs from measurement: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
+	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "$mode: $(tail -n 1 "$d/check.txt")"
+	ok "$mode: 27 layers, sgemm calls, FLOPs and bytes exactly as measured"
+done
+
+# torch's default, oneDNN on: the convolutions run in oneDNN (no sgemm);
+# every other layer is the same sgemm, exactly
+for mode in infer train; do
+	d=$tmp/onednn-$mode
+	mkdir "$d"
+	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --mode $mode \
+		--out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
+		fail "oneDNN $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
+	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
+		fail "oneDNN $mode: report exited $?: $(cat "$d/rep.err")"
+	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
+			>"$d/$f.predict.json" 2>"$d/p.err" || fail "oneDNN $mode: predict $f exited $?"
+	done
+	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
+		--unmeasured cnn.1,cnn.3,cnn.4,cnn.5 >"$d/check.txt" 2>&1 ||
+		fail "oneDNN $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
+	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "oneDNN $mode: $(tail -n 1 "$d/check.txt")"
+	ok "oneDNN on, $mode: 23 layers exactly as lowered, the 4 convolutions in oneDNN (no sgemm)"
+done
+
+# what the lowering says torch does, as measured (calls of one layer):
+#   attention, infer: in_proj + out_proj + 2 bmm x batch 3 x 4 heads = 26;
+#   causal 2 + 2 x 2 x 2 = 10; tiny (S*S*dh = 64 < 400, no BLAS bmm) = 2
+#   lstm, infer: 2 layers x 2 directions x (1 input projection + 7 steps) = 32
+#   gru, train: 1 + 5 steps forward, 5 dW_hh + 4 dh + 1 dW_ih, no dx = 16
+#   ln.1, train: forward, dW and dX (the LayerNorm before it learns) = 3
+#   cnn.1 (behind a BatchNorm2d), train: 3 images x 3 = 9;
+#   cnn.5 (depthwise), infer: 3 images x 6 groups = 18
+#   emb.1 (behind an embedding, which learns), train: 3
+for want in "train emb.1 measured [3," "train ln.1 measured [3," "train cnn.1 measured [9," "infer cnn.5 measured [18," \
+	     "infer enc.encoder.layers.1.self_attn measured [26," \
+	    "infer cenc.encoder.layers.0.self_attn measured [10," "infer tiny.attn measured [2," \
+	    "infer lstm.lstm measured [32," "train gru.gru measured [16,"; do
+	grep -qF "ok $want" "$tmp/${want%% *}/check.txt" || fail "expected '$want'"
+done
+ok "attention's bmm per sample and head (none below 400 multiply-adds), LSTM/GRU one GEMM per step, convolutions per image and group, norms learn"

@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+"""arch_lowering.py - PyTorch models next to their version 2 architecture
+files, for tests/integration/arch_lowering.sh: does `opcount predict
+--arch` lower each layer to the GEMMs torch 1.13 really runs?
+
+  arch_lowering.py run --mode infer|train --out DIR
+      Build the models (one nn.Module "Zoo" holding every family, so that
+      each layer's region is its qualified name, "enc.encoder.layers.0.
+      self_attn"), annotate them with opcount_torch, and run one forward
+      (infer: eval(), torch.no_grad()) or one training step's forward and
+      backward (train: the sum of the outputs as the loss, no optimizer
+      step).  Writes DIR/FAMILY.json, the architecture of each family,
+      with the same layer names.  One intra-op thread, oneDNN off, so that
+      every matrix product is an sgemm the preload library sees (--onednn:
+      on, torch's default, to see what that changes).
+
+  arch_lowering.py check --mode infer|train --report LAYER.json --predict DIR
+      Compare, per layer, the sgemm calls, FLOPs and bytes that `opcount
+      report --by layer --format json` measured with what the predictions
+      DIR/FAMILY.predict.json (`opcount predict --format json`) lowered:
+      forward ops for infer, every phase for train.  Every measured GEMM
+      layer must be predicted and every predicted one measured, exactly
+      (bytes too, unless --loose-bytes).
+      Prints one line per layer and exits 1 on any difference.
+      --unmeasured A,B: those layers must have no sgemm at all (what runs
+      outside BLAS, the convolutions under oneDNN).
+
+The families (batch B, sequence S, features F):
+  enc   Linear(12, 32); nn.TransformerEncoder of 2 nn.TransformerEncoderLayer
+        (d_model 32, 4 heads, feed-forward 64, GELU, dropout 0, post-norm);
+        Linear(32, 5).  S 10, B 3: S*S*dh = 800, the attention's bmm are
+        sgemm per sample and head.
+  cenc  one TransformerEncoderLayer (d_model 24, 2 heads, ReLU) with a
+        causal mask (baddbmm: C is the mask, read).  S 6, B 2: 432.
+  tiny  nn.MultiheadAttention(16, 4 heads) alone, S 4: S*S*dh = 64 < 400,
+        the bmm are ATen's own loops: no BLAS call.
+  lstm  Linear(12, 16); nn.LSTM(16, 8, num_layers 2, bidirectional);
+        Linear(16, 5).  S 7, B 3.
+  gru   nn.GRU(12, 10, bias=False) first (no input gradient); Linear(10, 4).
+  mlp   [20] -> Linear 32, ReLU, Dropout(0.1), LayerNorm, Linear 32, SiLU,
+        Linear 6.  B 4.
+  ln    LayerNorm(20) first, Linear(20, 8): the norm learns, so the Linear
+        computes its input gradient.  B 4.
+  cnn   [4, 8, 8] -> BatchNorm2d (learns), Conv2d 8 3x3 no bias, ReLU,
+        Conv2d 6 groups 2, Conv2d 6 dilation 2, Conv2d 6 depthwise (groups 6)
+        stride 2, AdaptiveAvgPool2d(2), Flatten, Linear(24, 5).  B 3.
+  emb   nn.Embedding(50, 16) on 7 token ids (no BLAS call, but it learns),
+        Linear(16, 4).  B 3.
+"""
+import argparse
+import json
+import os
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+B, S, F = 3, 10, 12
+
+
+def build():
+    import torch
+    import torch.nn as nn
+
+    class Enc(nn.Module):
+        def __init__(self, d, heads, ff, layers, act, fin=None, out=None):
+            super().__init__()
+            self.proj = nn.Linear(fin, d) if fin else None
+            lay = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, activation=act)
+            self.encoder = nn.TransformerEncoder(lay, layers, enable_nested_tensor=False)
+            self.head = nn.Linear(d, out) if out else None
+
+        def forward(self, x, mask=None):
+            if self.proj is not None:
+                x = self.proj(x)
+            x = self.encoder(x, mask=mask)
+            return self.head(x) if self.head is not None else x
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(16, 4)
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+
+    class Rnn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(F, 16)
+            self.lstm = nn.LSTM(16, 8, num_layers=2, bidirectional=True)
+            self.head = nn.Linear(16, 5)
+
+        def forward(self, x):
+            return self.head(self.lstm(self.proj(x))[0])
+
+    class Gru(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(F, 10, bias=False)
+            self.head = nn.Linear(10, 4)
+
+        def forward(self, x):
+            return self.head(self.gru(x)[0])
+
+    class Zoo(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = Enc(32, 4, 64, 2, "gelu", fin=F, out=5)
+            self.cenc = Enc(24, 2, 48, 1, "relu")
+            self.tiny = Tiny()
+            self.lstm = Rnn()
+            self.gru = Gru()
+            self.mlp = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Dropout(0.1),
+                                     nn.LayerNorm(32), nn.Linear(32, 32), nn.SiLU(),
+                                     nn.Linear(32, 6))
+            self.ln = nn.Sequential(nn.LayerNorm(20), nn.Linear(20, 8))
+            self.emb = nn.Sequential(nn.Embedding(50, 16), nn.Linear(16, 4))
+            self.cnn = nn.Sequential(
+                nn.BatchNorm2d(4), nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.ReLU(),
+                nn.Conv2d(8, 6, 3, padding=1, groups=2), nn.Conv2d(6, 6, 3, padding=2, dilation=2),
+                nn.Conv2d(6, 6, 3, padding=1, stride=2, groups=6), nn.AdaptiveAvgPool2d(2),
+                nn.Flatten(), nn.Linear(24, 5))
+
+        def forward(self, xs):
+            mask = nn.Transformer.generate_square_subsequent_mask(6)
+            return [self.enc(xs["enc"]), self.cenc(xs["cenc"], mask), self.tiny(xs["tiny"]),
+                    self.lstm(xs["lstm"]), self.gru(xs["gru"]), self.mlp(xs["mlp"]),
+                    self.ln(xs["ln"]), self.cnn(xs["cnn"]), self.emb(xs["emb"])]
+
+    torch.manual_seed(0)
+    # PyTorch's layout: [sequence, batch, features] (batch_first=False)
+    xs = {"enc": torch.randn(S, B, F), "cenc": torch.randn(6, 2, 24),
+          "tiny": torch.randn(4, 2, 16), "lstm": torch.randn(7, B, F),
+          "gru": torch.randn(5, 2, F), "mlp": torch.randn(4, 20), "ln": torch.randn(4, 20),
+          "cnn": torch.randn(3, 4, 8, 8), "emb": torch.randint(0, 50, (3, 7))}
+    return Zoo(), xs
+
+
+def encoder_block(act, causal=False):
+    """The layers of one nn.TransformerEncoderLayer (post-norm), its names."""
+    return [
+        {"type": "residual", "layers": [
+            {"type": "attention", "name": "self_attn", "heads": None, "causal": causal},
+            {"type": "dropout", "name": "dropout1"}]},
+        {"type": "layernorm", "name": "norm1"},
+        {"type": "residual", "layers": [
+            {"type": "dense", "name": "linear1", "units": None},
+            {"type": "activation", "function": act},
+            {"type": "dropout", "name": "dropout"},
+            {"type": "dense", "name": "linear2", "units": None},
+            {"type": "dropout", "name": "dropout2"}]},
+        {"type": "layernorm", "name": "norm2"},
+    ]
+
+
+def fill(block, heads, ff, d):
+    for l in block:
+        if l["type"] == "residual":
+            fill(l["layers"], heads, ff, d)
+        elif l["type"] == "attention":
+            l["heads"] = heads
+        elif l.get("name") == "linear1":
+            l["units"] = ff
+        elif l.get("name") == "linear2":
+            l["units"] = d
+    return block
+
+
+def architectures():
+    def arch(name, inp, batch, layers):
+        return {"opcount_arch": 2, "name": name, "input": inp, "batch": batch, "layers": layers}
+
+    return {
+        "enc": arch("enc", [S, F], B, [
+            {"type": "dense", "name": "enc.proj", "units": 32},
+            {"type": "repeat", "name": "enc.encoder.layers", "repeat": 2,
+             "layers": fill(encoder_block("gelu"), 4, 64, 32)},
+            {"type": "dense", "name": "enc.head", "units": 5}]),
+        "cenc": arch("cenc", [6, 24], 2, [
+            {"type": "repeat", "name": "cenc.encoder.layers", "repeat": 1,
+             "layers": fill(encoder_block("relu", causal=True), 2, 48, 24)}]),
+        "tiny": arch("tiny", [4, 16], 2, [
+            {"type": "attention", "name": "tiny.attn", "heads": 4}]),
+        "lstm": arch("lstm", [7, F], B, [
+            {"type": "dense", "name": "lstm.proj", "units": 16},
+            {"type": "lstm", "name": "lstm.lstm", "hidden": 8, "num_layers": 2,
+             "bidirectional": True},
+            {"type": "dense", "name": "lstm.head", "units": 5}]),
+        "gru": arch("gru", [5, F], 2, [
+            {"type": "gru", "name": "gru.gru", "hidden": 10, "bias": False},
+            {"type": "dense", "name": "gru.head", "units": 4}]),
+        "mlp": arch("mlp", [20], 4, [
+            {"type": "dense", "name": "mlp.0", "units": 32},
+            {"type": "activation", "name": "mlp.1", "function": "relu"},
+            {"type": "dropout", "name": "mlp.2", "p": 0.1},
+            {"type": "layernorm", "name": "mlp.3"},
+            {"type": "dense", "name": "mlp.4", "units": 32},
+            {"type": "activation", "name": "mlp.5", "function": "silu"},
+            {"type": "dense", "name": "mlp.6", "units": 6}]),
+        "ln": arch("ln", [20], 4, [
+            {"type": "layernorm", "name": "ln.0"},
+            {"type": "dense", "name": "ln.1", "units": 8}]),
+        "cnn": arch("cnn", [4, 8, 8], 3, [
+            {"type": "batchnorm", "name": "cnn.0"},
+            {"type": "conv2d", "name": "cnn.1", "filters": 8, "kernel": 3, "padding": 1,
+             "bias": False},
+            {"type": "activation", "name": "cnn.2", "function": "relu"},
+            {"type": "conv2d", "name": "cnn.3", "filters": 6, "kernel": 3, "padding": 1,
+             "groups": 2},
+            {"type": "conv2d", "name": "cnn.4", "filters": 6, "kernel": 3, "padding": 2,
+             "dilation": 2},
+            {"type": "conv2d", "name": "cnn.5", "filters": 6, "kernel": 3, "padding": 1,
+             "stride": 2, "groups": 6},
+            {"type": "adaptive_avgpool", "name": "cnn.6", "size": 2},
+            {"type": "flatten", "name": "cnn.7"},
+            {"type": "dense", "name": "cnn.8", "units": 5}]),
+        "emb": arch("emb", [7], 3, [
+            {"type": "embedding", "name": "emb.0", "vocab": 50, "dim": 16},
+            {"type": "dense", "name": "emb.1", "units": 4}]),
+    }
+
+
+def run(args):
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import torch
+    import opcount_torch
+
+    torch.set_num_threads(1)
+    model, xs = build()
+    os.makedirs(args.out, exist_ok=True)
+    for name, a in architectures().items():
+        with open(os.path.join(args.out, name + ".json"), "w") as f:
+            json.dump(a, f, indent=1)
+    with torch.backends.mkldnn.flags(enabled=args.onednn), opcount_torch.annotate(model):
+        if args.mode == "infer":
+            model.eval()
+            with torch.no_grad():
+                outs = model(xs)
+        else:
+            model.train()
+            outs = model(xs)
+            sum(o.sum() for o in outs).backward()
+    print("active %d" % opcount_torch.active())
+    print("outputs %s" % " ".join("x".join(map(str, o.shape)) for o in outs))
+    return 0
+
+
+def check(args):
+    rep = json.load(open(args.report))
+    measured = {}
+    for r in rep["rows"]:
+        if r.get("op") not in ("sgemm", "dgemm") or r.get("outside"):
+            continue
+        m = measured.setdefault(r["layer"] or "(no layer)", [0, 0, 0])
+        m[0] += r["calls"]
+        m[1] += r["flops"]
+        m[2] += r["bytes"]
+    predicted = {}
+    for name in architectures():
+        p = json.load(open(os.path.join(args.predict, name + ".predict.json")))
+        for op in p["lowering"]["ops"]:
+            if args.mode == "infer" and op["phase"] != "forward":
+                continue
+            m = predicted.setdefault(op["layer"], [0, 0, 0])
+            m[0] += op["calls"]
+            m[1] += op["flops"]
+            m[2] += op["bytes"]
+    bad = 0
+    unmeasured = set(args.unmeasured.split(",")) if args.unmeasured else set()
+    for layer in sorted(set(measured) | set(predicted)):
+        got, want = measured.get(layer), predicted.get(layer)
+        ok = got == want
+        if layer in unmeasured:
+            # lowered, but known to run outside BLAS (oneDNN): no sgemm
+            ok = got is None and want is not None
+            print("%s %s %s not in sgemm: measured %s predicted %s" % (
+                "ok" if ok else "MISMATCH", args.mode, layer, got, want))
+            bad += not ok
+            continue
+        # bytes differ from FLOPs only by beta (C read): with --loose-bytes
+        # a difference there is reported, not failed on
+        if not ok and got and want and got[:2] == want[:2] and args.loose_bytes:
+            print("bytes %s %s measured %d predicted %d" % (args.mode, layer, got[2], want[2]))
+            ok = True
+        print("%s %s %s measured %s predicted %s" % ("ok" if ok else "MISMATCH", args.mode, layer,
+                                                    got, want))
+        bad += not ok
+    print("layers %d mismatches %d" % (len(set(measured) | set(predicted)), bad))
+    return 1 if bad else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=("run", "check"))
+    ap.add_argument("--mode", choices=("infer", "train"), required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--report")
+    ap.add_argument("--predict")
+    ap.add_argument("--loose-bytes", action="store_true")
+    ap.add_argument("--unmeasured", help="check: layers that must have no sgemm (a,b,...)")
+    ap.add_argument("--onednn", action="store_true",
+                    help="run with oneDNN on (torch's default), to see what it changes")
+    args = ap.parse_args()
+    return run(args) if args.what == "run" else check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
