@@ -22,6 +22,7 @@ need "$OPC" "$LIB" "$B/tests/progs/blas_loop"
 case $BUILD in
 build) san= ;;
 build-asan) san=ASAN=1 ;;
+build-asan-ubsan) san="ASAN=1 UBSAN=1" ;;
 build-ubsan) san=UBSAN=1 ;;
 build-tsan) san=TSAN=1 ;;
 *) san=BUILD=$BUILD ;;
