@@ -107,7 +107,7 @@ import ctypes
 import itertools
 import threading
 
-__all__ = ["active", "annotate", "region", "Annotation"]
+__all__ = ["active", "annotate", "region", "Annotation", "export_arch", "ArchExportError"]
 
 _PUSH_SYM = "opcount_api_layer_push"
 _POP_SYM = "opcount_api_layer_pop"
@@ -489,3 +489,535 @@ class region(object):
         if self.on:
             _leave(self, 0)
         return False
+
+
+# ---------------------------------------------------------------------------
+# export_arch: the version 2 architecture file of a module (docs/arch.md)
+# ---------------------------------------------------------------------------
+#
+# One forward pass on a small batch records every module call (its
+# arguments, keyword arguments included, and its output) as a tree; the
+# tree is then mapped to version 2 layers.  The structure is never guessed:
+#   - a known leaf (Linear, Conv2d, ...) becomes one layer, its fields from
+#     the module's attributes;
+#   - nn.Sequential chains its children;
+#   - nn.TransformerEncoder(Layer) is written as the docs' repeat/residual
+#     blocks, from its attributes and the mask its attention was called with;
+#   - any other module is accepted only if its forward is a plain chain of
+#     its children: each child called once, its input the very tensor the
+#     previous child returned (identity, not equality), the module's output
+#     the last child's.  A functional op in between (F.relu, x + y, a view)
+#     makes a new tensor and breaks the chain: an error, never a skip.
+# Errors are collected (class and qualified name of each) and raised
+# together as ArchExportError; nothing is written then.
+
+class ArchExportError(Exception):
+    """export_arch() could not express the module; .errors lists why."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        Exception.__init__(self, "\n".join(self.errors))
+
+
+class _Call(object):
+    __slots__ = ("mod", "qual", "args", "kwargs", "out", "children")
+
+    def __init__(self, mod, qual, args, kwargs):
+        self.mod, self.qual, self.args, self.kwargs = mod, qual, args, kwargs
+        self.out = None
+        self.children = []
+
+
+def _record(model, x):
+    """Run model(x) once, wrapping every module's forward to record the
+    call tree (forward hooks of torch 1.13 do not see keyword arguments,
+    and the attention mask is one)."""
+    root = _Call(None, None, (), {})
+    stack = [root]
+    patched = []
+
+    def wrap(m, qual):
+        orig = m.forward
+
+        def forward(*args, **kwargs):
+            call = _Call(m, qual, args, kwargs)
+            stack[-1].children.append(call)
+            stack.append(call)
+            try:
+                call.out = orig(*args, **kwargs)
+            finally:
+                stack.pop()
+            return call.out
+        had = "forward" in m.__dict__
+        patched.append((m, had, m.__dict__.get("forward")))
+        m.forward = forward
+
+    for qual, m in model.named_modules():
+        wrap(m, qual)
+    try:
+        model(x)
+    finally:
+        for m, had, old in patched:
+            if had:
+                m.forward = old
+            else:
+                del m.forward
+    return root.children[0]
+
+
+def _first(t):
+    """The tensor a module hands on: LSTM, GRU, MultiheadAttention return
+    (output, state) and the model takes [0]."""
+    if isinstance(t, tuple) and t:
+        return t[0]
+    return t
+
+
+def _pair(v):
+    if isinstance(v, (tuple, list)):
+        return v[0] if len(v) == 2 and v[0] == v[1] else list(v)
+    return v
+
+
+class _Exporter(object):
+    def __init__(self, prefix):
+        import torch
+        self.torch = torch
+        self.nn = torch.nn
+        self.F = torch.nn.functional
+        self.prefix = prefix
+        self.errors = []
+
+    def name(self, qual):
+        if not self.prefix:
+            return qual
+        return self.prefix + "." + qual if qual else self.prefix
+
+    def err(self, call, why):
+        self.errors.append("%s (%s): %s" % (self.name(call.qual) or "(the model)",
+                                            type(call.mod).__name__, why))
+
+    # -- leaves -----------------------------------------------------------
+    def leaf(self, call):
+        """The layer dict of a known leaf, None if its class is not one,
+        or False after an error."""
+        nn, m = self.nn, call.mod
+        t = type(m)
+        L = {}
+        if t is nn.Linear:
+            L = {"type": "dense", "units": m.out_features}
+            if m.bias is None:
+                L["bias"] = False
+        elif t is nn.Conv2d:
+            pad = m.padding
+            if isinstance(pad, str):
+                if pad == "valid":
+                    pad = (0, 0)
+                else:	# "same": stride 1; odd total padding is asymmetric
+                    tot = [d * (k - 1) for d, k in zip(m.dilation, m.kernel_size)]
+                    if any(p % 2 for p in tot):
+                        return self.err(call, "padding='same' with an even kernel is asymmetric, "
+                                        "not expressible") or False
+                    pad = tuple(p // 2 for p in tot)
+            L = {"type": "conv2d", "filters": m.out_channels, "kernel": _pair(m.kernel_size)}
+            if tuple(m.stride) != (1, 1):
+                L["stride"] = _pair(m.stride)
+            if tuple(pad) != (0, 0):
+                L["padding"] = _pair(pad)
+            if tuple(m.dilation) != (1, 1):
+                L["dilation"] = _pair(m.dilation)
+            if m.groups != 1:
+                L["groups"] = m.groups
+            if m.bias is None:
+                L["bias"] = False
+            if m.padding_mode != "zeros":
+                return self.err(call, "padding_mode %r: only zeros padding is expressible"
+                                % m.padding_mode) or False
+        elif t in (nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Identity):
+            if t is nn.GELU and getattr(m, "approximate", "none") != "none":
+                return self.err(call, "GELU(approximate=%r): only the exact GELU"
+                                % m.approximate) or False
+            L = {"type": "activation", "function": {
+                nn.ReLU: "relu", nn.GELU: "gelu", nn.SiLU: "silu", nn.Tanh: "tanh",
+                nn.Sigmoid: "sigmoid", nn.Identity: "identity"}[t]}
+        elif t is nn.Softmax:
+            x = call.args[0] if call.args else None
+            if m.dim is None or (x is not None and m.dim not in (-1, x.dim() - 1)):
+                return self.err(call, "Softmax(dim=%r): only over the last dimension" % m.dim) or False
+            L = {"type": "activation", "function": "softmax"}
+        elif t in (nn.MaxPool2d, nn.AvgPool2d):
+            if (any(p != 0 for p in (m.padding if isinstance(m.padding, tuple) else (m.padding,)))
+                    or m.ceil_mode or (t is nn.MaxPool2d and _pair(m.dilation) != 1)):
+                return self.err(call, "padding, ceil_mode or dilation: not expressible") or False
+            L = {"type": "maxpool" if t is nn.MaxPool2d else "avgpool",
+                 "size": _pair(m.kernel_size)}
+            if _pair(m.stride) != _pair(m.kernel_size):
+                L["stride"] = _pair(m.stride)
+        elif t in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
+            if t is nn.AdaptiveMaxPool2d and m.return_indices:
+                return self.err(call, "return_indices: not expressible") or False
+            size = _pair(m.output_size)
+            if size is None or (isinstance(size, list) and None in size):
+                return self.err(call, "output_size with None: not expressible") or False
+            L = {"type": "adaptive_avgpool" if t is nn.AdaptiveAvgPool2d else "adaptive_maxpool",
+                 "size": size}
+        elif t is nn.Flatten:
+            if m.start_dim != 1 or m.end_dim != -1:
+                return self.err(call, "Flatten(start_dim=%d, end_dim=%d): only the whole sample "
+                                "(1, -1)" % (m.start_dim, m.end_dim)) or False
+            L = {"type": "flatten"}
+        elif t is nn.LayerNorm:
+            if len(m.normalized_shape) != 1 or not m.elementwise_affine:
+                return self.err(call, "only a LayerNorm of the last dimension with its scale "
+                                "and shift is expressible") or False
+            L = {"type": "layernorm"}
+        elif t in (nn.BatchNorm2d, nn.BatchNorm1d):
+            if not m.affine:
+                return self.err(call, "affine=False: not expressible") or False
+            L = {"type": "batchnorm"}
+        elif t is nn.Dropout:
+            L = {"type": "dropout"}
+            if m.p:	# p = 0 (the encoder's dropout=0.0) is written as no p
+                L["p"] = m.p
+        elif t is nn.Embedding:
+            L = {"type": "embedding", "vocab": m.num_embeddings, "dim": m.embedding_dim}
+        elif t is nn.MultiheadAttention:
+            return self.attention(call)
+        elif t in (nn.LSTM, nn.GRU):
+            if getattr(m, "proj_size", 0):
+                return self.err(call, "proj_size: not expressible") or False
+            L = {"type": "lstm" if t is nn.LSTM else "gru", "hidden": m.hidden_size}
+            if m.num_layers != 1:
+                L["num_layers"] = m.num_layers
+            if m.bidirectional:
+                L["bidirectional"] = True
+            if not m.bias:
+                L["bias"] = False
+        else:
+            return None
+        # the model itself: its class name, as annotate() names it
+        L["name"] = self.name(call.qual) or type(m).__name__
+        return self.order(L)
+
+    def order(self, L):
+        """type, name, then the fields: the order the docs write them."""
+        out = {"type": L.pop("type")}
+        if "name" in L:
+            out["name"] = L.pop("name")
+        out.update(L)
+        return out
+
+    def causal(self, call, mask):
+        """True for the causal mask (nn.Transformer.generate_square_
+        subsequent_mask, or its boolean form), False for none, None (after
+        an error) for any other mask."""
+        torch = self.torch
+        if mask is None:
+            return False
+        if mask.dim() == 2 and mask.shape[0] == mask.shape[1]:
+            n = mask.shape[0]
+            upper = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+            if mask.dtype == torch.bool and torch.equal(mask, upper):
+                return True
+            if mask.is_floating_point():
+                want = torch.zeros(n, n, dtype=mask.dtype).masked_fill(upper, float("-inf"))
+                if torch.equal(mask, want):
+                    return True
+        self.err(call, "an attention mask that is not the causal one: not expressible")
+        return None
+
+    def attention(self, call, rel=None):
+        m = call.mod
+        # forward(query, key, value, key_padding_mask, need_weights, attn_mask)
+        a = list(call.args) + [None] * 6
+        q, k, v = a[0], call.kwargs.get("key", a[1]), call.kwargs.get("value", a[2])
+        bad = False
+        if not (q is k and k is v):
+            self.err(call, "query, key and value are not the same tensor (cross-attention): "
+                     "not expressible")
+            bad = True
+        if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+            self.err(call, "kdim/vdim, add_bias_kv or add_zero_attn: not expressible")
+            bad = True
+        if call.kwargs.get("key_padding_mask", a[3]) is not None:
+            self.err(call, "a key_padding_mask: not expressible")
+            bad = True
+        mask = call.kwargs.get("attn_mask", a[5])
+        causal = self.causal(call, mask)
+        if bad or causal is None:
+            return False
+        L = {"type": "attention", "name": rel if rel is not None else self.name(call.qual),
+             "heads": m.num_heads}
+        if causal:
+            L["causal"] = True
+        if m.in_proj_bias is None:
+            L["bias"] = False
+        return L
+
+    # -- containers -------------------------------------------------------
+    def encoder_layer(self, call):
+        """nn.TransformerEncoderLayer as the docs write it: names relative
+        to the layer (the caller prefixes or repeats them)."""
+        F, nn, m = self.F, self.nn, call.mod
+        sa = [c for c in call.children if c.mod is m.self_attn]
+        if len(sa) != 1:
+            self.err(call, "its self_attn ran %d times (the fused fast path?): not expressible"
+                     % len(sa))
+            return None
+        att = self.attention(sa[0], rel="self_attn")
+        if att is False:
+            return None
+        if m.activation is F.relu or type(m.activation) is nn.ReLU:
+            fn = "relu"
+        elif m.activation is F.gelu or type(m.activation) is nn.GELU:
+            fn = "gelu"
+        else:
+            self.err(call, "activation %r: only relu and gelu" % (m.activation,))
+            return None
+        act = {"type": "activation", "function": fn}
+        if isinstance(m.activation, nn.Module):
+            act = {"type": "activation", "name": "activation", "function": fn}
+        sa_block = [att, {"type": "dropout", "name": "dropout1"}]
+        ff_block = [{"type": "dense", "name": "linear1", "units": m.linear1.out_features},
+                    act, {"type": "dropout", "name": "dropout"},
+                    {"type": "dense", "name": "linear2", "units": m.linear2.out_features},
+                    {"type": "dropout", "name": "dropout2"}]
+        for lin in (ff_block[0], ff_block[3]):
+            if getattr(m, lin["name"]).bias is None:
+                lin["bias"] = False
+        for d, mod in ((sa_block[1], m.dropout1), (ff_block[2], m.dropout),
+                       (ff_block[4], m.dropout2)):
+            if mod.p:
+                d["p"] = mod.p
+        for n in ("norm1", "norm2"):
+            if not getattr(m, n).elementwise_affine:
+                self.err(call, "%s without elementwise_affine: not expressible" % n)
+                return None
+        n1, n2 = {"type": "layernorm", "name": "norm1"}, {"type": "layernorm", "name": "norm2"}
+        if m.norm_first:
+            return [{"type": "residual", "layers": [n1] + sa_block},
+                    {"type": "residual", "layers": [n2] + ff_block}]
+        return [{"type": "residual", "layers": sa_block}, n1,
+                {"type": "residual", "layers": ff_block}, n2]
+
+    def prefixed(self, layers, pre):
+        out = []
+        for L in layers:
+            L = dict(L)
+            if "layers" in L:
+                L["layers"] = self.prefixed(L["layers"], pre)
+            if "name" in L:
+                L["name"] = pre + "." + L["name"]
+            out.append(L)
+        return out
+
+    def encoder(self, call):
+        m = call.mod
+        calls = [c for c in call.children if type(c.mod) is self.nn.TransformerEncoderLayer]
+        if len(calls) != len(m.layers) or any(c.mod is not l for c, l in zip(calls, m.layers)):
+            self.err(call, "its layers did not each run once in order (the nested-tensor "
+                     "fast path?): not expressible")
+            return []
+        blocks = [self.encoder_layer(c) for c in calls]
+        if any(b is None for b in blocks):
+            return []
+        base = self.name(call.qual) + ".layers" if self.name(call.qual) else "layers"
+        if all(b == blocks[0] for b in blocks):
+            out = [{"type": "repeat", "name": base, "repeat": len(blocks), "layers": blocks[0]}]
+        else:	# layers that differ: each with its full names
+            out = []
+            for i, b in enumerate(blocks):
+                out += self.prefixed(b, "%s.%d" % (base, i))
+        if m.norm is not None:
+            norm = [c for c in call.children if c.mod is m.norm]
+            L = self.leaf(norm[0]) if norm else None
+            if not L:
+                self.err(call, "its final norm %s: not expressible" % type(m.norm).__name__)
+                return []
+            out.append(L)
+        return out
+
+    def walk(self, call, x):
+        """Layers of call, whose input must be the tensor x; returns
+        (layers, the tensor it hands on)."""
+        nn, m = self.nn, call.mod
+        out = _first(call.out)
+        arg = call.args[0] if call.args else None
+        if arg is not x:
+            self.err(call, "its input is not the output of the module before it "
+                     "(a functional op or a second input in between): not expressible")
+        t = type(m)
+        L = self.leaf(call)
+        if L is not None:
+            return ([L] if L else []), out
+        if t is nn.TransformerEncoderLayer:
+            b = self.encoder_layer(call)
+            return (self.prefixed(b, self.name(call.qual)) if b else []), out
+        if t is nn.TransformerEncoder:
+            return self.encoder(call), out
+        if t is not nn.Sequential:
+            # a module of its own: only a plain chain of its children
+            if not call.children:
+                self.err(call, "unknown module class %s (no mapping, no submodules): not "
+                         "expressible in version 2" % t.__name__)
+                return [], out
+            if any(True for _ in m.parameters(recurse=False)):
+                self.err(call, "a %s computes with its own parameters in its forward: not "
+                         "expressible" % t.__name__)
+        layers, cur = [], x
+        seen = set()
+        for c in call.children:
+            if id(c.mod) in seen:
+                self.err(c, "called twice (a shared module): not expressible")
+            seen.add(id(c.mod))
+            ls, cur = self.walk(c, cur)
+            layers += ls
+        if cur is not out:
+            self.err(call, "its output is not the output of its last module (a functional "
+                     "op after it?): not expressible")
+        return layers, out
+
+
+def _input_tensor(model, shape, batch):
+    """A batch for one forward pass, in the layout the model reads:
+    sequences [S, B, F] unless its attention/RNN modules are batch_first;
+    token ids (integers below the smallest vocabulary) for an Embedding."""
+    import torch
+    nn = torch.nn
+    bf = set()
+    vocab = None
+    for m in model.modules():
+        if type(m) in (nn.MultiheadAttention, nn.LSTM, nn.GRU):
+            bf.add(bool(m.batch_first))
+        if type(m) is nn.Embedding:
+            vocab = m.num_embeddings if vocab is None else min(vocab, m.num_embeddings)
+    if len(bf) > 1:
+        raise ArchExportError(["the model mixes batch_first=True and False modules: "
+                               "no one input layout fits"])
+    seq = len(shape) == (1 if vocab is not None else 2)
+    if seq and bf == {False}:
+        dims = [shape[0], batch] + list(shape[1:])
+    else:
+        dims = [batch] + list(shape)
+    torch.manual_seed(0)
+    if vocab is not None:
+        return torch.randint(0, vocab, dims)
+    return torch.randn(*dims)
+
+
+def export_arch(model, input_shape, batch=1, prefix="", name=None):
+    """The version 2 architecture (docs/arch.md) of model, a dict for
+    json.dump, from one forward pass on a batch of `batch` samples of
+    shape input_shape ([features], [channels, height, width], [sequence,
+    features], or [sequence] token ids before an Embedding).  Layer names
+    are the modules' qualified names, under prefix ("enc": "enc.proj")
+    when model is a submodule of the model that runs annotated.  Raises
+    ArchExportError listing every module it cannot express (class and
+    name), ValueError for a bad shape or batch."""
+    import torch
+    shape = list(input_shape)
+    if not shape or len(shape) > 3 or any(type(d) is not int or d < 1 for d in shape):
+        raise ValueError("input shape %r: 1 to 3 positive integers expected ([features], "
+                         "[sequence, features], [channels, height, width])" % (input_shape,))
+    if type(batch) is not int or batch < 1:
+        raise ValueError("batch %r: a positive integer expected" % (batch,))
+    x = _input_tensor(model, shape, batch)
+    was_training = model.training
+    # eval(): BatchNorm keeps its statistics; grad on: no fused fast path
+    # (TransformerEncoderLayer, nested tensors), every submodule runs
+    model.eval()
+    try:
+        with torch.enable_grad():
+            try:
+                root = _record(model, x)
+            except Exception as e:
+                raise ArchExportError(["the forward pass on input %s failed: %s: %s" % (
+                    "x".join(map(str, x.shape)), type(e).__name__, e)])
+    finally:
+        model.train(was_training)
+    ex = _Exporter(prefix)
+    layers, _ = ex.walk(root, x)
+    if ex.errors:
+        raise ArchExportError(ex.errors)
+    if not layers:
+        raise ArchExportError(["no layer found"])
+    return {"opcount_arch": 2, "name": name if name is not None else (prefix or type(model).__name__),
+            "input": shape, "batch": batch, "layers": layers}
+
+
+def _parse_shape(s):
+    parts = s.replace("x", ",").strip("[] ").split(",")
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError("--input %r: a shape such as 20, 10,12 or 4,8,8 expected" % s)
+    return dims
+
+
+def _main(argv=None):
+    import argparse
+    import importlib.util
+    import json
+    import os
+    import sys
+    ap = argparse.ArgumentParser(
+        prog="python3 -m opcount_torch",
+        description="arch: write the version 2 architecture file (docs/arch.md) of a "
+                    "torch.nn.Module, from one forward pass")
+    sub = ap.add_subparsers(dest="cmd")
+    a = sub.add_parser("arch", help="export the architecture of FILE:FACTORY")
+    a.add_argument("module", metavar="MODULE_FILE:FACTORY",
+                   help="a Python file and a function in it that returns the nn.Module")
+    a.add_argument("--input", required=True, metavar="SHAPE",
+                   help="one sample's shape: 20, 10,12 (sequence, features), 4,8,8")
+    a.add_argument("--batch", type=int, default=1, help="samples per batch (default 1)")
+    a.add_argument("--prefix", default="", help="qualified name of the module in the model "
+                   "that runs annotated (its layers are named PREFIX.x)")
+    a.add_argument("--name", help="the file's name field (default: PREFIX or the class name)")
+    a.add_argument("-o", "--output", required=True, help="the JSON file to write ('-': stdout)")
+    args = ap.parse_args(argv)
+    if args.cmd != "arch":
+        ap.print_help(sys.stderr)
+        return 2
+    me = "opcount_torch arch"
+    path, sep, factory = args.module.rpartition(":")
+    if not sep or not path or not factory:
+        sys.stderr.write("%s: error: %r: MODULE_FILE:FACTORY expected\n" % (me, args.module))
+        return 2
+    try:
+        shape = _parse_shape(args.input)
+        spec = importlib.util.spec_from_file_location(
+            os.path.splitext(os.path.basename(path))[0], path)
+        if spec is None:
+            raise ValueError("%s: not a Python file" % path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        fn = getattr(mod, factory, None)
+        if not callable(fn):
+            raise ValueError("%s: no function %r" % (path, factory))
+        model = fn()
+        import torch
+        if not isinstance(model, torch.nn.Module):
+            raise ValueError("%s:%s returned a %s, not a torch.nn.Module"
+                             % (path, factory, type(model).__name__))
+        arch = export_arch(model, shape, batch=args.batch, prefix=args.prefix, name=args.name)
+    except ArchExportError as e:
+        for line in e.errors:
+            sys.stderr.write("%s: error: %s\n" % (me, line))
+        sys.stderr.write("%s: %d error(s), nothing written\n" % (me, len(e.errors)))
+        return 1
+    except (ValueError, OSError) as e:
+        sys.stderr.write("%s: error: %s\n" % (me, e))
+        return 2
+    text = json.dumps(arch, indent=1) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(_main())
