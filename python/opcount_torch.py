@@ -594,7 +594,8 @@ class _Exporter(object):
         return self.prefix + "." + qual if qual else self.prefix
 
     def err(self, call, why):
-        self.errors.append("%s (%s): %s" % (self.name(call.qual) or "(the model)",
+        # the model itself by its class name, as annotate() labels it
+        self.errors.append("%s (%s): %s" % (self.name(call.qual) or type(call.mod).__name__,
                                             type(call.mod).__name__, why))
 
     # -- leaves -----------------------------------------------------------

@@ -118,9 +118,9 @@ def skip():
 
 
 def unknown():
-    """An nn class it does not map (Conv1d), with known ones around it."""
+    """Two nn classes it does not map (Conv1d, Hardswish) among known ones."""
     nn = _nn()
-    return nn.Sequential(nn.Conv1d(3, 4, 3), nn.Flatten(), nn.Linear(32, 2))
+    return nn.Sequential(nn.Conv1d(3, 4, 3), nn.Hardswish(), nn.Flatten(), nn.Linear(32, 2))
 
 
 def pools():

@@ -1,0 +1,174 @@
+#!/bin/sh
+# arch_export.sh - `python3 -m opcount_torch arch`: the version 2
+# architecture file of a PyTorch module, from one recorded forward pass.
+#
+# 1. The nine families of tests/python/arch_lowering.py (transformer
+#    encoder, causal encoder layer, lone MultiheadAttention, LSTM, GRU, MLP,
+#    LayerNorm + Linear, CNN, embedding), exported with the Zoo's names
+#    (--prefix FAMILY; the causal one through a wrapper that passes the
+#    mask as the Zoo does): each file must equal the hand-written one of
+#    arch_lowering.py, field for field ("causal": false, the default, which
+#    the hand-written encoder spells out, aside), and `opcount predict
+#    --arch --format json` must lower both to the same ops (layer, phase,
+#    m, n, k, calls, FLOPs, bytes), exactly.  Those hand-written files are
+#    the ones arch_lowering.sh checks against measurement.
+# 2. A CNN with Tanh, MaxPool2d, a non-square strided conv, Sigmoid,
+#    AvgPool2d with its own stride, Softmax; a pre-norm batch_first
+#    TransformerEncoder with an activation module, dropout 0.1 and a final
+#    LayerNorm: exactly the expected file, and predict accepts it.
+# 3. Refusals, exit 1, nothing written, every module named with its class:
+#    a module of its own (parameters, own forward), F.relu between two
+#    Linear, x + f(x) written by hand, two unknown nn classes (both listed).
+#    A bad --input: exit 2 (malformed, zero) or 1 (the forward fails), a
+#    message that says so.
+# 4. export_arch() leaves the module as it was: training flag, BatchNorm
+#    statistics, no forward left patched.
+. "$(dirname "$0")/lib.inc"
+need_py_module torch python3-torch
+need "$OPC"
+M=$ROOT/tests/python/arch_export_models.py
+export PYTHONPATH=$ROOT/python:$ROOT/tests/python
+exp() {	# FACTORY OUT ARGS...: the exporter, stderr in OUT.err, exit status in $rc
+	f=$1 out=$2
+	shift 2
+	rc=0
+	"$PY" -m opcount_torch arch "$M:$f" -o "$out" "$@" 2>"$out.err" || rc=$?
+}
+
+cat >"$tmp/c.json" <<'EOC'
+{"opcount_coeffs": 1, "target": "energy", "unit": "J", "energy_source": "rapl",
+ "energy_measured": true, "machine": {"cpu": "test"}, "model": "a",
+ "models": {"a": {"per_flop": 1e-9, "per_type": {}, "per_call": 0, "static_w": 0}}}
+EOC
+
+# 1. the arch_lowering families
+"$PY" -c 'import arch_lowering, json, sys
+for n, a in arch_lowering.architectures().items():
+    json.dump(a, open(sys.argv[1] + "/" + n + ".hand.json", "w"), indent=1)' "$tmp" ||
+	fail "cannot write arch_lowering.py's files"
+for spec in enc:10,12:3 cenc:6,24:2 tiny:4,16:2 lstm:7,12:3 gru:5,12:2 mlp:20:4 ln:20:4 \
+	    cnn:4,8,8:3 emb:7:3; do
+	f=${spec%%:*} rest=${spec#*:}
+	if [ "$f" = cenc ]; then pre="--name cenc"; else pre="--prefix $f"; fi
+	exp "$f" "$tmp/$f.json" --input "${rest%:*}" --batch "${rest#*:}" $pre
+	[ $rc = 0 ] || fail "$f: export exited $rc: $(cat "$tmp/$f.json.err")"
+	"$PY" - "$tmp/$f.hand.json" "$tmp/$f.json" <<'EOP' || fail "$f: the exported file differs from arch_lowering.py's"
+import json, sys
+def norm(x):
+    if isinstance(x, list):
+        return [norm(v) for v in x]
+    if isinstance(x, dict):
+        return {k: norm(v) for k, v in x.items() if not (k == "causal" and v is False)}
+    return x
+a, b = (norm(json.load(open(p))) for p in sys.argv[1:3])
+if a != b:
+    print("hand-written:", json.dumps(a))
+    print("exported:    ", json.dumps(b))
+    sys.exit(1)
+EOP
+	for w in hand exp; do
+		src=$tmp/$f.hand.json
+		[ $w = exp ] && src=$tmp/$f.json
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$src" --format json >"$tmp/$f.$w.p.json" \
+			2>"$tmp/p.err" || fail "$f: predict --arch ($w) exited $?: $(cat "$tmp/p.err")"
+	done
+	"$PY" - "$tmp/$f.hand.p.json" "$tmp/$f.exp.p.json" >"$tmp/$f.ops" <<'EOP' || fail "$f: lowerings differ: $(cat "$tmp/$f.ops")"
+import json, sys
+ops = [[(o["layer"], o["phase"], o["m"], o["n"], o["k"], o["calls"], o["flops"], o["bytes"])
+        for o in json.load(open(p))["lowering"]["ops"]] for p in sys.argv[1:3]]
+print("%d ops, %d calls, %d FLOPs" % (len(ops[1]), sum(o[5] for o in ops[1]),
+                                    sum(o[6] for o in ops[1])))
+sys.exit(ops[0] != ops[1] or not ops[0])
+EOP
+	ok "$f: exported file = arch_lowering.py's; same lowering: $(cat "$tmp/$f.ops")"
+done
+
+# 2. the other poolings and activations; a pre-norm encoder
+exp pools "$tmp/pools.json" --input 1,8,8 --batch 2
+[ $rc = 0 ] || fail "pools: export exited $rc: $(cat "$tmp/pools.json.err")"
+exp prenorm "$tmp/prenorm.json" --input 5,16 --batch 2
+[ $rc = 0 ] || fail "prenorm: export exited $rc: $(cat "$tmp/prenorm.json.err")"
+"$PY" - "$tmp/pools.json" "$tmp/prenorm.json" <<'EOP' || fail "pools/prenorm: not the expected file"
+import json, sys
+pools = [
+    {"type": "conv2d", "name": "0", "filters": 4, "kernel": 3, "padding": 1},
+    {"type": "activation", "name": "1", "function": "tanh"},
+    {"type": "maxpool", "name": "2", "size": 2},
+    {"type": "conv2d", "name": "3", "filters": 4, "kernel": [3, 2], "stride": [1, 2]},
+    {"type": "activation", "name": "4", "function": "sigmoid"},
+    {"type": "avgpool", "name": "5", "size": 2, "stride": 1},
+    {"type": "flatten", "name": "6"},
+    {"type": "dense", "name": "7", "units": 3},
+    {"type": "activation", "name": "8", "function": "softmax"}]
+d = lambda n: {"type": "dropout", "name": n, "p": 0.1}
+prenorm = [
+    {"type": "repeat", "name": "0.layers", "repeat": 2, "layers": [
+        {"type": "residual", "layers": [
+            {"type": "layernorm", "name": "norm1"},
+            {"type": "attention", "name": "self_attn", "heads": 2}, d("dropout1")]},
+        {"type": "residual", "layers": [
+            {"type": "layernorm", "name": "norm2"},
+            {"type": "dense", "name": "linear1", "units": 32},
+            {"type": "activation", "name": "activation", "function": "gelu"}, d("dropout"),
+            {"type": "dense", "name": "linear2", "units": 16}, d("dropout2")]}]},
+    {"type": "layernorm", "name": "0.norm"},
+    {"type": "dense", "name": "1", "units": 3}]
+bad = 0
+for p, inp, layers in ((sys.argv[1], [1, 8, 8], pools), (sys.argv[2], [5, 16], prenorm)):
+    want = {"opcount_arch": 2, "name": "Sequential", "input": inp, "batch": 2, "layers": layers}
+    got = json.load(open(p))
+    if got != want:
+        print("want", json.dumps(want)); print("got ", json.dumps(got)); bad = 1
+sys.exit(bad)
+EOP
+for f in pools prenorm; do
+	"$OPC" predict --coeffs "$tmp/c.json" --arch "$tmp/$f.json" >/dev/null 2>"$tmp/p.err" ||
+		fail "$f: predict exited $?: $(cat "$tmp/p.err")"
+done
+ok "pools (Tanh, MaxPool2d, conv 3x2 stride 1x2, Sigmoid, AvgPool2d stride 1, Softmax) and pre-norm batch_first encoder: the expected files, predict accepts them"
+
+# 3. refusals: exit status, the class and name of each module, no file
+refuse() {	# FACTORY WANT-RC INPUT PATTERN...
+	f=$1 want=$2 in=$3
+	shift 3
+	rm -f "$tmp/r.json"
+	exp "$f" "$tmp/r.json" --input "$in"
+	[ "$rc" = "$want" ] || fail "$f --input $in: exit $rc, want $want: $(cat "$tmp/r.json.err")"
+	[ -e "$tmp/r.json" ] && fail "$f --input $in: a file was written"
+	for pat; do
+		grep -qF "$pat" "$tmp/r.json.err" || fail "$f --input $in: no '$pat' in: $(cat "$tmp/r.json.err")"
+	done
+	:
+}
+refuse custom 1 4 "error: 1 (Scale): unknown module class Scale" "1 error(s), nothing written"
+refuse functional 1 4 "error: b (Linear): its input is not the output of the module before it"
+refuse skip 1 8 "error: Net (Net): its output is not the output of its last module"
+refuse unknown 1 3,10 "error: 0 (Conv1d): unknown module class Conv1d" \
+	"error: 1 (Hardswish): unknown module class Hardswish" "2 error(s), nothing written"
+ok "refused, exit 1, nothing written: a module of its own (Scale), F.relu between Linear, x + f(x), Conv1d and Hardswish both listed"
+refuse mlp 2 "2x,3" "error: --input '2x,3': a shape such as 20, 10,12 or 4,8,8 expected"
+refuse mlp 2 0 "error: input shape [0]: 1 to 3 positive integers expected"
+refuse mlp 2 1,2,3,4 "error: input shape [1, 2, 3, 4]: 1 to 3 positive integers expected"
+refuse mlp 1 21 "error: the forward pass on input 1x21 failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x21 and 20x32)"
+ok "bad --input: malformed, zero, 4 dimensions exit 2; a shape the model rejects exits 1 with torch's reason"
+
+# 4. the module is left as it was
+"$PY" - <<'EOP' >"$tmp/state.txt" 2>&1 || fail "export_arch changed the module: $(cat "$tmp/state.txt")"
+import torch, opcount_torch, arch_export_models as m
+net = m.cnn()
+net.train()
+before = [t.clone() for t in (net[0].running_mean, net[0].running_var)]
+a = opcount_torch.export_arch(net, [4, 8, 8], batch=3, prefix="cnn")
+assert net.training, "training flag"
+assert all(torch.equal(x, y) for x, y in zip(before, (net[0].running_mean, net[0].running_var))), "BN stats"
+assert all("forward" not in mod.__dict__ for mod in net.modules()), "forward left patched"
+assert len(a["layers"]) == 9
+try:
+    opcount_torch.export_arch(m.custom(), [4])
+    raise SystemExit("no error")
+except opcount_torch.ArchExportError as e:
+    assert e.errors == ["1 (Scale): unknown module class Scale (no mapping, no submodules): "
+                        "not expressible in version 2"], e.errors
+EOP
+ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors"
+finish
