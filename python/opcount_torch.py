@@ -519,7 +519,7 @@ class ArchExportError(Exception):
         Exception.__init__(self, "\n".join(self.errors))
 
 
-class _Call(object):
+class _ArchCall(object):
     __slots__ = ("mod", "qual", "args", "kwargs", "out", "children")
 
     def __init__(self, mod, qual, args, kwargs):
@@ -532,7 +532,7 @@ def _record(model, x):
     """Run model(x) once, wrapping every module's forward to record the
     call tree (forward hooks of torch 1.13 do not see keyword arguments,
     and the attention mask is one)."""
-    root = _Call(None, None, (), {})
+    root = _ArchCall(None, None, (), {})
     stack = [root]
     patched = []
 
@@ -540,7 +540,7 @@ def _record(model, x):
         orig = m.forward
 
         def forward(*args, **kwargs):
-            call = _Call(m, qual, args, kwargs)
+            call = _ArchCall(m, qual, args, kwargs)
             stack[-1].children.append(call)
             stack.append(call)
             try:
