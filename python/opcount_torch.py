@@ -102,6 +102,11 @@ operations) on the 2-core development VM; nothing without it.
 
 region(name, type) labels any other block of code (the optimizer step,
 the loss) in the same way as a module's forward.
+
+export_arch(module, input_shape, batch=1, prefix="") returns the version 2
+architecture (docs/arch.md, "From a PyTorch model") of a module from one
+recorded forward pass, for `opcount predict --arch`; from a shell:
+    python3 -m opcount_torch arch FILE.py:FACTORY --input 10,12 --batch 3 -o model.json
 """
 import ctypes
 import itertools
@@ -992,11 +997,19 @@ def _main(argv=None):
         if spec is None:
             raise ValueError("%s: not a Python file" % path)
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)
+        except OSError:
+            raise
+        except Exception as e:
+            raise ValueError("%s: loading it failed: %s: %s" % (path, type(e).__name__, e))
         fn = getattr(mod, factory, None)
         if not callable(fn):
             raise ValueError("%s: no function %r" % (path, factory))
-        model = fn()
+        try:
+            model = fn()
+        except Exception as e:
+            raise ValueError("%s:%s() failed: %s: %s" % (path, factory, type(e).__name__, e))
         import torch
         if not isinstance(model, torch.nn.Module):
             raise ValueError("%s:%s returned a %s, not a torch.nn.Module"

@@ -19,10 +19,10 @@
 # 3. Refusals, exit 1, nothing written, every module named with its class:
 #    a module of its own (parameters, own forward), F.relu between two
 #    Linear, x + f(x) written by hand, two unknown nn classes (both listed).
-#    A bad --input: exit 2 (malformed, zero) or 1 (the forward fails), a
-#    message that says so.
+#    A bad --input: exit 2 (malformed, zero, 4 dimensions) or 1 (the forward
+#    fails), a message that says so; a missing factory: exit 2.
 # 4. export_arch() leaves the module as it was: training flag, BatchNorm
-#    statistics, no forward left patched.
+#    statistics, no forward left patched; a module called twice is refused.
 . "$(dirname "$0")/lib.inc"
 need_py_module torch python3-torch
 need "$OPC"
@@ -150,6 +150,8 @@ refuse mlp 2 "2x,3" "error: --input '2x,3': a shape such as 20, 10,12 or 4,8,8 e
 refuse mlp 2 0 "error: input shape [0]: 1 to 3 positive integers expected"
 refuse mlp 2 1,2,3,4 "error: input shape [1, 2, 3, 4]: 1 to 3 positive integers expected"
 refuse mlp 1 21 "error: the forward pass on input 1x21 failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x21 and 20x32)"
+refuse nope 2 4 "error: $M: no function 'nope'"
+ok "a missing factory: exit 2"
 ok "bad --input: malformed, zero, 4 dimensions exit 2; a shape the model rejects exits 1 with torch's reason"
 
 # 4. the module is left as it was
@@ -169,6 +171,12 @@ try:
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["1 (Scale): unknown module class Scale (no mapping, no submodules): "
                         "not expressible in version 2"], e.errors
+lin = torch.nn.Linear(4, 4)
+try:
+    opcount_torch.export_arch(torch.nn.Sequential(lin, torch.nn.ReLU(), lin), [4])
+    raise SystemExit("no error for a shared module")
+except opcount_torch.ArchExportError as e:
+    assert e.errors == ["0 (Linear): called twice (a shared module): not expressible"], e.errors
 EOP
-ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors"
+ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused"
 finish
