@@ -525,12 +525,21 @@ class ArchExportError(Exception):
 
 
 class _ArchCall(object):
-    __slots__ = ("mod", "qual", "args", "kwargs", "out", "children")
+    __slots__ = ("mod", "qual", "args", "kwargs", "out", "children", "in_ver", "out_ver")
 
     def __init__(self, mod, qual, args, kwargs):
         self.mod, self.qual, self.args, self.kwargs = mod, qual, args, kwargs
         self.out = None
         self.children = []
+        # the version counters of the input at entry and of the output at
+        # return: an in-place op between two modules keeps the tensor but
+        # bumps its version
+        self.in_ver = _version(args[0]) if args else None
+        self.out_ver = None
+
+
+def _version(t):
+    return getattr(t, "_version", None)
 
 
 def _record(model, x):
@@ -550,6 +559,7 @@ def _record(model, x):
             stack.append(call)
             try:
                 call.out = orig(*args, **kwargs)
+                call.out_ver = _version(_first(call.out))
             finally:
                 stack.pop()
             return call.out
@@ -843,45 +853,53 @@ class _Exporter(object):
             out.append(L)
         return out
 
-    def walk(self, call, x):
-        """Layers of call, whose input must be the tensor x; returns
-        (layers, the tensor it hands on)."""
+    def walk(self, call, x, xver):
+        """Layers of call, whose input must be the tensor x at version
+        xver; returns (layers, the tensor it hands on, its version)."""
         nn, m = self.nn, call.mod
         out = _first(call.out)
         arg = call.args[0] if call.args else None
         if arg is not x:
             self.err(call, "its input is not the output of the module before it "
                      "(a functional op or a second input in between): not expressible")
+        elif call.in_ver != xver:
+            self.err(call, "its input was modified in place after the module before it "
+                     "(x.add_(...), ...): not expressible")
+        res = self.walk1(call, x, xver, out)
+        return res, out, call.out_ver
+
+    def walk1(self, call, x, xver, out):
+        nn, m = self.nn, call.mod
         t = type(m)
         L = self.leaf(call)
         if L is not None:
-            return ([L] if L else []), out
+            return [L] if L else []
         if t is nn.TransformerEncoderLayer:
             b = self.encoder_layer(call)
-            return (self.prefixed(b, self.name(call.qual)) if b else []), out
+            return self.prefixed(b, self.name(call.qual)) if b else []
         if t is nn.TransformerEncoder:
-            return self.encoder(call), out
+            return self.encoder(call)
         if t is not nn.Sequential:
             # a module of its own: only a plain chain of its children
             if not call.children:
                 self.err(call, "unknown module class %s (no mapping, no submodules): not "
                          "expressible in version 2" % t.__name__)
-                return [], out
+                return []
             if any(True for _ in m.parameters(recurse=False)):
                 self.err(call, "a %s computes with its own parameters in its forward: not "
                          "expressible" % t.__name__)
-        layers, cur = [], x
+        layers, cur, ver = [], x, xver
         seen = set()
         for c in call.children:
             if id(c.mod) in seen:
                 self.err(c, "called twice (a shared module): not expressible")
             seen.add(id(c.mod))
-            ls, cur = self.walk(c, cur)
+            ls, cur, ver = self.walk(c, cur, ver)
             layers += ls
-        if cur is not out:
+        if cur is not out or ver != call.out_ver:
             self.err(call, "its output is not the output of its last module (a functional "
-                     "op after it?): not expressible")
-        return layers, out
+                     "or in-place op after it?): not expressible")
+        return layers
 
 
 def _input_tensor(model, shape, batch):
@@ -942,7 +960,7 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
     finally:
         model.train(was_training)
     ex = _Exporter(prefix)
-    layers, _ = ex.walk(root, x)
+    layers, _, _ = ex.walk(root, x, root.in_ver)
     if ex.errors:
         raise ArchExportError(ex.errors)
     if not layers:

@@ -142,3 +142,23 @@ def prenorm():
     return nn.Sequential(nn.TransformerEncoder(lay, 2, norm=nn.LayerNorm(16),
                                                enable_nested_tensor=False),
                          nn.Linear(16, 3))
+
+
+def inplace():
+    """An in-place op between two modules (the same tensor, a new
+    version), and a ReLU(inplace=True) module, which is fine."""
+    nn = _nn()
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 8)
+            self.r = nn.ReLU(inplace=True)
+            self.b = nn.Linear(8, 2)
+
+        def forward(self, x):
+            y = self.r(self.a(x))
+            y.mul_(2)
+            return self.b(y)
+
+    return Net()
