@@ -945,7 +945,15 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
                          "[sequence, features], [channels, height, width])" % (input_shape,))
     if type(batch) is not int or batch < 1:
         raise ValueError("batch %r: a positive integer expected" % (batch,))
+    # float32 (sgemm) or float64 (dgemm): the file's dtype, and the batch's
+    dtypes = set(p.dtype for p in model.parameters() if p.is_floating_point())
+    if len(dtypes) > 1 or (dtypes and dtypes.pop() not in (torch.float32, torch.float64)):
+        raise ArchExportError(["parameters of dtype %s: only all float32 or all float64" %
+                               ", ".join(sorted(set(str(p.dtype) for p in model.parameters())))])
+    double = any(p.dtype == torch.float64 for p in model.parameters())
     x = _input_tensor(model, shape, batch)
+    if double and x.is_floating_point():
+        x = x.double()
     was_training = model.training
     # eval(): BatchNorm keeps its statistics; grad on: no fused fast path
     # (TransformerEncoderLayer, nested tensors), every submodule runs
@@ -965,8 +973,12 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
         raise ArchExportError(ex.errors)
     if not layers:
         raise ArchExportError(["no layer found"])
-    return {"opcount_arch": 2, "name": name if name is not None else (prefix or type(model).__name__),
-            "input": shape, "batch": batch, "layers": layers}
+    arch = {"opcount_arch": 2, "name": name if name is not None else (prefix or type(model).__name__),
+            "input": shape, "batch": batch}
+    if double:
+        arch["dtype"] = "float64"
+    arch["layers"] = layers
+    return arch
 
 
 def _parse_shape(s):

@@ -23,7 +23,9 @@
 #    A bad --input: exit 2 (malformed, zero, 4 dimensions) or 1 (the forward
 #    fails), a message that says so; a missing factory: exit 2.
 # 4. export_arch() leaves the module as it was: training flag, BatchNorm
-#    statistics, no forward left patched; a module called twice is refused.
+#    statistics, no forward left patched; a module called twice is refused;
+#    a float64 model (BatchNorm1d, Identity) has "dtype": "float64", a
+#    float16 one is refused.
 . "$(dirname "$0")/lib.inc"
 need_py_module torch python3-torch
 need "$OPC"
@@ -179,6 +181,19 @@ try:
     raise SystemExit("no error for a shared module")
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["0 (Linear): called twice (a shared module): not expressible"], e.errors
+nn = torch.nn
+a = opcount_torch.export_arch(nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Identity(),
+                                            nn.Linear(8, 2)).double(), [6], batch=4)
+assert a == {"opcount_arch": 2, "name": "Sequential", "input": [6], "batch": 4, "dtype": "float64",
+             "layers": [{"type": "dense", "name": "0", "units": 8},
+                        {"type": "batchnorm", "name": "1"},
+                        {"type": "activation", "name": "2", "function": "identity"},
+                        {"type": "dense", "name": "3", "units": 2}]}, a
+try:
+    opcount_torch.export_arch(nn.Linear(2, 2).half(), [2])
+    raise SystemExit("no error for float16")
+except opcount_torch.ArchExportError as e:
+    assert e.errors == ["parameters of dtype torch.float16: only all float32 or all float64"], e.errors
 EOP
-ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused"
+ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
 finish
