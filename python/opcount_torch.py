@@ -817,6 +817,8 @@ class _Exporter(object):
                 {"type": "residual", "layers": ff_block}, n2]
 
     def prefixed(self, layers, pre):
+        if not pre:	# the model itself: its children's names are theirs
+            return layers
         out = []
         for L in layers:
             L = dict(L)

@@ -182,6 +182,10 @@ try:
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["0 (Linear): called twice (a shared module): not expressible"], e.errors
 nn = torch.nn
+a = opcount_torch.export_arch(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), [5, 8], batch=2)
+names = [l.get("name") for b in a["layers"] for l in (b.get("layers") or [b])]
+assert names == ["self_attn", "dropout1", "norm1", "linear1", None, "dropout", "linear2", "dropout2",
+                 "norm2"], names
 a = opcount_torch.export_arch(nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Identity(),
                                             nn.Linear(8, 2)).double(), [6], batch=4)
 assert a == {"opcount_arch": 2, "name": "Sequential", "input": [6], "batch": 4, "dtype": "float64",
@@ -195,5 +199,5 @@ try:
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["parameters of dtype torch.float16: only all float32 or all float64"], e.errors
 EOP
-ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
+ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
 finish
