@@ -25,7 +25,8 @@
 # 4. export_arch() leaves the module as it was: training flag, BatchNorm
 #    statistics, no forward left patched; a module called twice is refused;
 #    a float64 model (BatchNorm1d, Identity) has "dtype": "float64", a
-#    float16 one is refused.
+#    float16 one is refused; encoder layers that differ (heads) are written
+#    one by one with their full names.
 . "$(dirname "$0")/lib.inc"
 need_py_module torch python3-torch
 need "$OPC"
@@ -182,6 +183,15 @@ try:
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["0 (Linear): called twice (a shared module): not expressible"], e.errors
 nn = torch.nn
+enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2,
+                            enable_nested_tensor=False)
+enc.layers[1].self_attn.num_heads = 4	# layers that differ: no repeat, full names
+enc.layers[1].self_attn.head_dim = 2
+a = opcount_torch.export_arch(enc, [5, 8], batch=2)
+assert [l["type"] for l in a["layers"]] == ["residual", "layernorm", "residual", "layernorm"] * 2, a
+assert a["layers"][0]["layers"][0] == {"type": "attention", "name": "layers.0.self_attn", "heads": 2}, a
+assert a["layers"][4]["layers"][0] == {"type": "attention", "name": "layers.1.self_attn", "heads": 4}, a
+assert a["layers"][7] == {"type": "layernorm", "name": "layers.1.norm2"}, a
 a = opcount_torch.export_arch(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), [5, 8], batch=2)
 names = [l.get("name") for b in a["layers"] for l in (b.get("layers") or [b])]
 assert names == ["self_attn", "dropout1", "norm1", "linear1", None, "dropout", "linear2", "dropout2",
@@ -199,5 +209,5 @@ try:
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["parameters of dtype torch.float16: only all float32 or all float64"], e.errors
 EOP
-ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
+ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
 finish
