@@ -711,6 +711,14 @@ class _Exporter(object):
                 L["bias"] = False
         else:
             return None
+        if L["type"] in ("dense", "layernorm"):
+            # torch applies them to the last dimension of any tensor;
+            # version 2 to [in] or [S, in] samples only
+            x = call.args[0] if call.args else None
+            if getattr(x, "dim", None) is not None and x.dim() > 3:
+                return self.err(call, "its input is %s (a sample of %d dimensions): version 2 "
+                                "applies %s to [in] or [sequence, in]; put an nn.Flatten before "
+                                "it" % ("x".join(map(str, x.shape)), x.dim() - 1, L["type"])) or False
         # the model itself: its class name, as annotate() names it
         L["name"] = self.name(call.qual) or type(m).__name__
         return self.order(L)

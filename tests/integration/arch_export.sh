@@ -19,7 +19,8 @@
 # 3. Refusals, exit 1, nothing written, every module named with its class:
 #    a module of its own (parameters, own forward), F.relu between two
 #    Linear, an in-place op between two Linear (not the ReLU(inplace=True)
-#    module before it), x + f(x) written by hand, two unknown nn classes (both listed).
+#    module before it), a Linear on a convolution's output (no Flatten),
+#    x + f(x) written by hand, two unknown nn classes (both listed).
 #    A bad --input: exit 2 (malformed, zero, 4 dimensions) or 1 (the forward
 #    fails), a message that says so; a missing factory: exit 2.
 # 4. export_arch() leaves the module as it was: training flag, BatchNorm
@@ -147,10 +148,11 @@ refuse() {	# FACTORY WANT-RC INPUT PATTERN...
 refuse custom 1 4 "error: 1 (Scale): unknown module class Scale" "1 error(s), nothing written"
 refuse functional 1 4 "error: b (Linear): its input is not the output of the module before it"
 refuse inplace 1 4 "error: b (Linear): its input was modified in place after the module before it" "1 error(s)"
+refuse noflat 1 1,8,8 "error: 1 (Linear): its input is 1x2x6x6 (a sample of 3 dimensions): version 2 applies dense to [in] or [sequence, in]; put an nn.Flatten before it"
 refuse skip 1 8 "error: Net (Net): its output is not the output of its last module"
 refuse unknown 1 3,10 "error: 0 (Conv1d): unknown module class Conv1d" \
 	"error: 1 (Hardswish): unknown module class Hardswish" "2 error(s), nothing written"
-ok "refused, exit 1, nothing written: a module of its own (Scale), F.relu between Linear, y.mul_(2) between Linear, x + f(x), Conv1d and Hardswish both listed"
+ok "refused, exit 1, nothing written: a module of its own (Scale), F.relu between Linear, y.mul_(2) between Linear, a Linear on a conv's [C, H, W], x + f(x), Conv1d and Hardswish both listed"
 refuse mlp 2 "2x,3" "error: --input '2x,3': a shape such as 20, 10,12 or 4,8,8 expected"
 refuse mlp 2 0 "error: input shape [0]: 1 to 3 positive integers expected"
 refuse mlp 2 1,2,3,4 "error: input shape [1, 2, 3, 4]: 1 to 3 positive integers expected"

@@ -162,3 +162,10 @@ def inplace():
             return self.b(y)
 
     return Net()
+
+
+def noflat():
+    """A Linear straight after a convolution: torch applies it to the last
+    dimension, version 2 wants a Flatten first."""
+    nn = _nn()
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(6, 2))
