@@ -964,7 +964,9 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
     x = _input_tensor(model, shape, batch)
     if double and x.is_floating_point():
         x = x.double()
-    was_training = model.training
+    # each module's own mode, given back as it was (a frozen BatchNorm in
+    # eval() inside a model in train() stays so)
+    modes = [(m, m.training) for m in model.modules()]
     # eval(): BatchNorm keeps its statistics; grad on: no fused fast path
     # (TransformerEncoderLayer, nested tensors), every submodule runs
     model.eval()
@@ -976,7 +978,8 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
                 raise ArchExportError(["the forward pass on input %s failed: %s: %s" % (
                     "x".join(map(str, x.shape)), type(e).__name__, e)])
     finally:
-        model.train(was_training)
+        for m, mode in modes:
+            m.training = mode
     ex = _Exporter(prefix)
     layers, _, _ = ex.walk(root, x, root.in_ver)
     if ex.errors:

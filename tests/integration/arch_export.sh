@@ -166,9 +166,10 @@ ok "bad --input: malformed, zero, 4 dimensions exit 2; a shape the model rejects
 import torch, opcount_torch, arch_export_models as m
 net = m.cnn()
 net.train()
+net[0].eval()	# a frozen BatchNorm in a model that trains: stays in eval()
 before = [t.clone() for t in (net[0].running_mean, net[0].running_var)]
 a = opcount_torch.export_arch(net, [4, 8, 8], batch=3, prefix="cnn")
-assert net.training, "training flag"
+assert net.training and not net[0].training and net[1].training, "training flags"
 assert all(torch.equal(x, y) for x, y in zip(before, (net[0].running_mean, net[0].running_var))), "BN stats"
 assert all("forward" not in mod.__dict__ for mod in net.modules()), "forward left patched"
 assert len(a["layers"]) == 9
@@ -211,5 +212,5 @@ try:
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["parameters of dtype torch.float16: only all float32 or all float64"], e.errors
 EOP
-ok "export_arch(): training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
+ok "export_arch(): every module's training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
 finish
