@@ -63,7 +63,7 @@ CLI_SRCS := analysis/opcount.c analysis/cmd_record.c analysis/cmd_report.c analy
             analysis/carbon.c analysis/predict.c analysis/unseen.c $(COMMON_CLI) \
             analysis/cmd_fit.c analysis/fit.c analysis/nnls.c analysis/plot.c analysis/util.c \
             analysis/flame.c analysis/perfetto.c analysis/calibrate.c analysis/picture.c \
-            analysis/roofline.c analysis/timeline.c analysis/html.c \
+            analysis/roofline.c analysis/timeline.c analysis/html.c analysis/steps.c \
             tracer/argdecode.c tracer/ptrace.c tracer/pt_breakpoint.c tracer/pt_module.c \
             tracer/pt_trace.c tracer/pt_stacks.c tracer/pt_inject.c tracer/insn.c \
             tracer/pt_watchdog.c

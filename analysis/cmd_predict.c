@@ -4,6 +4,7 @@
  *
  *   opcount predict --coeffs COEFFS.json --arch MODEL.json [options]
  *   opcount predict --from-trace INFER.opc --trace-inferences N [options]
+ *   opcount predict --from-trace TRAIN.opc --steps TOTAL [--step-layer NAME] [--skip K]
  *   opcount predict --energy-kwh X (--region R | --intensity G) [--pue P]
  *
  * The model is docs/design.md's ("The life-cycle model"), with I the
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: opcount predict --coeffs COEFFS.json --arch MODEL.json [options]\n"
 "       opcount predict --from-trace INFER.opc --trace-inferences N [options]\n"
+"       opcount predict --from-trace TRAIN.opc --steps TOTAL [--step-layer NAME]\n"
+"                       [--skip K] [carbon options]\n"
 "       opcount predict --energy-kwh X (--region R | --intensity G) [--pue P]\n"
 "\n"
 "Energy of one inference I (the forward pass of one batch / batch size):\n"
@@ -53,6 +56,10 @@ static void usage(FILE *f)
 "  --train-trace TRACE      a trace of training the same model: measured overhead\n"
 "  --train-trace-samples N  the samples it trained on, times its epochs\n"
 "  --overhead X             training energy per sample / inference energy, given\n"
+"A whole training run from a trace of its first steps (docs/arch.md):\n"
+"  --steps TOTAL            steps of the whole run; with --from-trace TRAIN.opc\n"
+"  --step-layer NAME        the layer region entered once per step (default step)\n"
+"  --skip K                 warm-up steps left out of the mean (default 0)\n"
 "Life cycle (docs/design.md: T = I*D*E*overhead, CT = H*T, LC = CT + T + N*I):\n"
 "  --samples D --epochs E   training set size and epochs (both needed)\n"
 "  --tuning-runs H          training runs of the architecture search (default 0)\n"
@@ -86,6 +93,7 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 		O_COEFFS = 256, O_TIME_COEFFS, O_ARCH, O_BATCH, O_MODEL, O_POWER, O_FROM_TRACE,
 		O_TRACE_INF, O_TRAIN_TRACE, O_TRAIN_SAMPLES, O_OVERHEAD, O_SAMPLES, O_EPOCHS,
 		O_TUNING, O_INFERENCES, O_REGION, O_INTENSITY, O_PUE, O_KWH, O_J, O_FORMAT,
+		O_STEPS, O_STEP_LAYER, O_SKIP,
 	};
 	static const struct option opts[] = {
 		{ "coeffs", required_argument, NULL, O_COEFFS },
@@ -109,6 +117,9 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 		{ "energy-kwh", required_argument, NULL, O_KWH },
 		{ "energy-j", required_argument, NULL, O_J },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "steps", required_argument, NULL, O_STEPS },
+		{ "step-layer", required_argument, NULL, O_STEP_LAYER },
+		{ "skip", required_argument, NULL, O_SKIP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -162,6 +173,15 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 			o->q.energy_j = v * OPC_J_PER_KWH;
 			break;
 		case O_J: ret = parse_num("energy-j", optarg, 0, 0, &o->q.energy_j); break;
+		case O_STEPS: ret = parse_num("steps", optarg, 1, 1, &o->q.steps); break;
+		case O_STEP_LAYER:
+			if (!optarg[0]) {
+				pr_err("--step-layer: an empty name");
+				ret = -EINVAL;
+			}
+			o->q.step_layer = optarg;
+			break;
+		case O_SKIP: ret = parse_num("skip", optarg, 0, 1, &o->q.skip); break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "json"))
 				o->json = 1;
@@ -365,6 +385,68 @@ static json_object *jcarbon(const struct opc_prediction *r)
 	return c;
 }
 
+static json_object *jrange(const struct opc_prediction *r, const struct opc_steps_total *t,
+			   int energy)
+{
+	json_object *o = energy ? jq(r, t->v) : json_object_new_object();
+
+	if (!energy)
+		json_object_object_add(o, "s", jnum(t->v));
+	json_object_object_add(o, "low", energy ? jq(r, t->lo) : jnum(t->lo));
+	json_object_object_add(o, "high", energy ? jq(r, t->hi) : jnum(t->hi));
+	return o;
+}
+
+/* --from-trace TRACE --steps TOTAL */
+static void steps_json(const struct opc_prediction *r, json_object *root)
+{
+	const struct opc_steps *s = &r->st;
+	json_object *st = json_object_new_object(), *per = json_object_new_array();
+	json_object *m = json_object_new_object(), *tr = json_object_new_object();
+
+	json_object_object_add(m, "host", jstr(s->host));
+	json_object_object_add(m, "cpu", jstr(s->cpu));
+	json_object_object_add(root, "machine", m);
+	json_object_object_add(tr, "path", jstr(r->req.from_trace));
+	json_object_object_add(tr, "cmdline", jstr(s->cmdline));
+	json_object_object_add(tr, "energy_source", jstr(s->source));
+	json_object_object_add(tr, "energy_measured", json_object_new_boolean(s->measured));
+	json_object_object_add(tr, "complete", json_object_new_boolean(s->complete));
+	json_object_object_add(tr, "interval_s", jnum(s->interval_s));
+	json_object_object_add(root, "training_trace", tr);
+	json_object_object_add(root, "estimated", json_object_new_boolean(
+		s->have_energy && !s->measured));
+	json_object_object_add(st, "layer", jstr(s->layer));
+	json_object_object_add(st, "seen", json_object_new_uint64(s->nseen));
+	json_object_object_add(st, "skipped", json_object_new_uint64(s->skip));
+	json_object_object_add(st, "used", json_object_new_uint64(s->n));
+	json_object_object_add(st, "total", jnum(r->req.steps));
+	json_object_object_add(st, "seen_s", jnum(s->seen_s));
+	json_object_object_add(st, "seen_j", s->have_energy ? jnum(s->seen_j) : NULL);
+	json_object_object_add(st, "mean_s", jnum(s->mean_s));
+	json_object_object_add(st, "sd_s", jnum(s->sd_s));
+	json_object_object_add(st, "min_s", jnum(s->min_s));
+	json_object_object_add(st, "max_s", jnum(s->max_s));
+	json_object_object_add(st, "mean_j", s->have_energy ? jnum(s->mean_j) : NULL);
+	json_object_object_add(st, "sd_j", s->have_energy ? jnum(s->sd_j) : NULL);
+	json_object_object_add(st, "min_j", s->have_energy ? jnum(s->min_j) : NULL);
+	json_object_object_add(st, "max_j", s->have_energy ? jnum(s->max_j) : NULL);
+	json_object_object_add(st, "t95", jnum(s->t95));
+	for (size_t i = 0; i < s->nseen; i++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "s", jnum(s->time_s[i]));
+		json_object_object_add(x, "j", s->have_energy ? jnum(s->energy_j[i]) : NULL);
+		json_object_object_add(x, "skipped", json_object_new_boolean(i < s->skip));
+		json_object_array_add(per, x);
+	}
+	json_object_object_add(st, "per_step", per);
+	json_object_object_add(root, "steps", st);
+	json_object_object_add(root, "run_time", jrange(r, &r->steps_s, 0));
+	json_object_object_add(root, "run_energy", s->have_energy ?
+			       jrange(r, &r->steps_j, 1) : NULL);
+}
+
 static void print_json(const struct opc_prediction *r)
 {
 	const struct opc_predict_req *o = &r->req;
@@ -377,6 +459,11 @@ static void print_json(const struct opc_prediction *r)
 	if (OPC_GIVEN(o->energy_j)) {
 		json_object_object_add(root, "mode", jstr("energy"));
 		json_object_object_add(root, "energy", jq(r, o->energy_j));
+		goto out;
+	}
+	if (r->have_steps) {
+		json_object_object_add(root, "mode", jstr("steps"));
+		steps_json(r, root);
 		goto out;
 	}
 	json_object_object_add(root, "mode", jstr(r->have_infer_tr ? "trace" :
@@ -578,6 +665,47 @@ static void qhead(const struct opc_prediction *r)
 	printf("  %-34s %14s %14s %14s %14s\n", "", "IT energy (J)", h, "kWh", "CO2eq");
 }
 
+/* --from-trace TRACE --steps TOTAL */
+static void steps_table(const struct opc_prediction *r)
+{
+	const struct opc_steps *s = &r->st;
+	char a[48], b[48], c[48], d[48];
+
+	printf("# opcount predict: a training run of %s steps from its first %zu (%s)\n",
+	       num(a, sizeof(a), r->req.steps), s->nseen, opc_tty(r->req.from_trace));
+	printf("# machine: %s, %s\n", opc_tty(s->host), opc_tty(s->cpu));
+	printf("# energy: %s\n", !s->have_energy ? "none in the trace: time only" :
+	       s->measured ? "MEASURED" : "ESTIMATED (not measured)");
+	if (s->have_energy)
+		printf("#   by %s\n", opc_tty(s->source));
+	printf("# steps: layer region '%s', %zu seen, first %zu skipped, %zu in the "
+	       "statistics\n\n", opc_tty(s->layer), s->nseen, s->skip, s->n);
+	printf("  %-22s %12s %12s %12s %12s\n", "per step", "mean", "sd", "min", "max");
+	printf("  %-22s %12s %12s %12s %12s\n", "time (s)", num(a, sizeof(a), s->mean_s),
+	       num(b, sizeof(b), s->sd_s), num(c, sizeof(c), s->min_s),
+	       num(d, sizeof(d), s->max_s));
+	if (s->have_energy)
+		printf("  %-22s %12s %12s %12s %12s\n", "IT energy (J)",
+		       num(a, sizeof(a), s->mean_j), num(b, sizeof(b), s->sd_j),
+		       num(c, sizeof(c), s->min_j), num(d, sizeof(d), s->max_j));
+	printf("\nwhole run: the %zu steps seen (%s s", s->nseen, num(a, sizeof(a), s->seen_s));
+	if (s->have_energy)
+		printf(", %s J", num(b, sizeof(b), s->seen_j));
+	printf(") + %s x the mean step\n", num(c, sizeof(c), r->req.steps - (double)s->nseen));
+	printf("  %-34s %14s %14s %14s\n", "time (s)", "estimate", "95% low", "95% high");
+	printf("  %-34s %14s %14s %14s\n", "", num(a, sizeof(a), r->steps_s.v),
+	       num(b, sizeof(b), r->steps_s.lo), num(c, sizeof(c), r->steps_s.hi));
+	if (s->have_energy) {
+		putchar('\n');
+		qhead(r);
+		qrow(r, "training run", r->steps_j.v);
+		qrow(r, "  95% low", r->steps_j.lo);
+		qrow(r, "  95% high", r->steps_j.hi);
+	}
+	putchar('\n');
+	print_carbon_line(r);
+}
+
 static void print_table(const struct opc_prediction *r)
 {
 	const struct opc_predict_req *o = &r->req;
@@ -589,6 +717,10 @@ static void print_table(const struct opc_prediction *r)
 		putchar('\n');
 		qhead(r);
 		qrow(r, "energy", o->energy_j);
+		goto notes;
+	}
+	if (r->have_steps) {
+		steps_table(r);
 		goto notes;
 	}
 	if (r->have_arch) {

@@ -384,7 +384,8 @@ void opc_predict_req_init(struct opc_predict_req *q)
 	*q = (struct opc_predict_req){
 		.power_w = -1, .trace_inferences = -1, .train_samples = -1, .overhead = -1,
 		.samples = -1, .epochs = -1, .tuning_runs = -1, .inferences = -1,
-		.intensity = -1, .pue = OPC_PUE_DEFAULT, .energy_j = -1,
+		.intensity = -1, .pue = OPC_PUE_DEFAULT, .energy_j = -1, .steps = -1,
+		.skip = -1,
 	};
 }
 
@@ -433,6 +434,23 @@ int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
 				    "--intensity G (gCO2eq/kWh) to give CO2eq");
 		return 0;
 	}
+	if ((o->step_layer || OPC_GIVEN(o->skip)) && !OPC_GIVEN(o->steps))
+		return fail(err, len, "--step-layer and --skip go with --from-trace TRACE "
+			    "--steps TOTAL (a short training run extrapolated)");
+	if (OPC_GIVEN(o->steps)) {
+		if (!o->from_trace)
+			return fail(err, len, "--steps TOTAL extrapolates a trace of the first "
+				    "steps of training: give it with --from-trace TRACE");
+		if (o->coeffs || o->arch || o->train_trace || OPC_GIVEN(o->trace_inferences) ||
+		    lifecycle || OPC_GIVEN(o->overhead) || OPC_GIVEN(o->power_w) ||
+		    o->time_coeffs || o->model || o->batch)
+			return fail(err, len, "--from-trace TRACE --steps TOTAL extrapolates a "
+				    "training run from its first steps; it does not combine with "
+				    "--trace-inferences, --coeffs, --arch, --train-trace, "
+				    "--overhead or life-cycle options (run the architecture "
+				    "estimate separately to compare)");
+		return 0;
+	}
 	if (!o->coeffs && !o->from_trace)
 		return fail(err, len, "nothing gives energy: use --coeffs COEFFS.json --arch "
 			    "MODEL.json to predict, --from-trace TRACE --trace-inferences N to "
@@ -454,7 +472,8 @@ int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
 	if (o->from_trace && !OPC_GIVEN(o->trace_inferences))
 		return fail(err, len, "--from-trace needs --trace-inferences N: how many "
 			    "inferences (samples through the forward pass) the trace ran; a "
-			    "trace does not know it");
+			    "trace does not know it (or --steps TOTAL for a trace of the first "
+			    "steps of training)");
 	if (OPC_GIVEN(o->trace_inferences) && !o->from_trace)
 		return fail(err, len, "--trace-inferences counts the inferences of --from-trace, "
 			    "which is not given");
@@ -715,11 +734,54 @@ void opc_predict_lifecycle(struct opc_prediction *p)
 	}
 }
 
+/* --from-trace TRACE --steps TOTAL: the steps seen, the whole run extrapolated. */
+static int compute_steps(struct opc_prediction *p, char *err, size_t len)
+{
+	const struct opc_predict_req *o = &p->req;
+	struct opc_steps *s = &p->st;
+	size_t skip = OPC_GIVEN(o->skip) ? (size_t)o->skip : 0;
+
+	if (opc_steps_load(o->from_trace, o->step_layer ? o->step_layer : "step", skip, s, err,
+			   len) < 0)
+		return -EINVAL;
+	p->have_steps = 1;
+	if (o->steps < (double)s->nseen)
+		return fail(err, len, "--steps %.0f: the trace already has %zu steps of '%s'; "
+			    "TOTAL counts every step of the run, these included", o->steps,
+			    s->nseen, s->layer);
+	opc_steps_extrapolate(s, o->steps, 0, &p->steps_s);
+	if (s->have_energy)
+		opc_steps_extrapolate(s, o->steps, 1, &p->steps_j);
+	else
+		note(p, "%s has no energy samples (recorded with --energy none, or too short): "
+		     "time only", o->from_trace);
+	if (s->have_energy && !s->measured)
+		note(p, "the trace's energy is ESTIMATED by %s, not measured", s->source);
+	if (s->energy_short)
+		note(p, "the energy samples end before the last step does: its energy is short");
+	if (!s->last_closed)
+		note(p, "the last entry of '%s' has no activity after it in the trace: %zu "
+		     "entries give %zu steps", s->layer, s->nseen + 1, s->nseen);
+	if (!s->complete)
+		note(p, "%s is incomplete (the program was killed)", o->from_trace);
+	if (s->mean_s < 10 * s->interval_s)
+		note(p, "a step (%.3g s) lasts less than 10 sampling intervals (%.3g s): each "
+		     "step's time and energy is uncertain by about an interval; record at a "
+		     "higher OPCOUNT_HZ", s->mean_s, s->interval_s);
+	note(p, "range: the whole run with the mean step replaced by its 95%% confidence "
+	     "interval (Student t, %zu steps); it assumes the steps to come are like the "
+	     "steps seen (no drift, same machine load)", s->n);
+	return 0;
+}
+
 /* The arch, coefficients and traces of the request, then the life cycle. */
 static int compute(struct opc_prediction *p, char *err, size_t len)
 {
 	const struct opc_predict_req *o = &p->req;
 	int ret;
+
+	if (OPC_GIVEN(o->steps))
+		return compute_steps(p, err, len);
 
 	if (o->arch) {
 		if (opc_arch_load(o->arch, o->batch, &p->arch, err, len) < 0 ||
@@ -811,6 +873,9 @@ static int results_finite(const struct opc_prediction *p, char *err, size_t len)
 		{ "the predicted energy of an inference batch", p->pred_infer_batch_j },
 	};
 
+	if (p->have_steps && (quantity_finite(p, p->steps_j.hi) < 0 ||
+			      !isfinite(p->steps_s.hi)))
+		return fail(err, len, "the extrapolated run %s", why);
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
 		if ((i > 0 || OPC_GIVEN(p->req.energy_j)) && quantity_finite(p, q[i].v) < 0)
 			return fail(err, len, "%s %s", q[i].name, why);
@@ -849,6 +914,7 @@ void opc_prediction_free(struct opc_prediction *p)
 	opc_lowering_free(&p->lw);
 	opc_coeffs_free(&p->co);
 	opc_coeffs_free(&p->tco);
+	opc_steps_free(&p->st);
 	free(p->cost);
 	free(p->op_j);
 	free(p->op_static_j);

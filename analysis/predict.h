@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "carbon.h"
+#include "steps.h"
 
 struct opc_coeff_type {
 	char name[64];		/* layer type ("Linear") or routine class ("gemm") */
@@ -119,6 +120,10 @@ struct opc_predict_req {
 	double intensity;		/* gCO2eq/kWh; replaces the region's */
 	double pue;
 	double energy_j;		/* plain carbon arithmetic on this IT energy */
+	/* from_trace with steps: a short training run extrapolated (steps.h) */
+	double steps;			/* TOTAL steps of the whole run */
+	const char *step_layer;		/* the region entered once per step; NULL "step" */
+	double skip;			/* warm-up steps left out of the statistics */
 };
 
 void opc_predict_req_init(struct opc_predict_req *q);
@@ -160,6 +165,9 @@ struct opc_prediction {
 	enum opc_overhead_source ovh;
 	struct opc_intensity ci;
 	int have_carbon;
+	struct opc_steps st;		/* req.steps given: the steps of from_trace */
+	int have_steps;
+	struct opc_steps_total steps_j, steps_s;	/* the whole run, IT J and s */
 	char **notes;			/* what the reader must know about the numbers */
 	size_t nnotes;
 };
