@@ -258,7 +258,8 @@ TEST_hashtab_OBJS   :=
 TEST_producer_OBJS  := $(call cli_objs,common/producer.c common/job.c) $(TRACE_OBJS)
 TEST_predict_OBJS   := $(call cli_objs,analysis/predict.c analysis/arch.c analysis/carbon.c \
                          analysis/util.c analysis/profile.c analysis/attribute.c \
-                         analysis/symbolize.c analysis/ranks.c common/datadir.c) $(TRACE_OBJS)
+                         analysis/symbolize.c analysis/ranks.c analysis/steps.c \
+                         common/datadir.c) $(TRACE_OBJS)
 TEST_trace_OBJS     := $(TRACE_OBJS)
 TEST_trace_edges_OBJS := $(TRACE_OBJS)
 
@@ -488,7 +489,7 @@ fuzz_objs = $(patsubst %.c,$(FUZZ)/obj/%.o,$(1))
 FUZZ_TRACE_OBJS := $(call fuzz_objs,common/trace_read.c common/trace_write.c common/log.c common/file.c \
                      common/routines.c common/cost.c analysis/profile.c analysis/attribute.c \
                      analysis/symbolize.c analysis/util.c analysis/ranks.c) $(FUZZ)/obj/gen/routines_gen.o
-FUZZ_arch_OBJS  := $(call fuzz_objs,analysis/arch.c analysis/predict.c analysis/carbon.c \
+FUZZ_arch_OBJS  := $(call fuzz_objs,analysis/arch.c analysis/predict.c analysis/steps.c analysis/carbon.c \
                      common/datadir.c) $(FUZZ_TRACE_OBJS)
 FUZZ_trace_OBJS := $(FUZZ_TRACE_OBJS)
 FUZZ_TARGETS := $(FUZZ)/fuzz_trace $(FUZZ)/fuzz_arch
