@@ -23,6 +23,9 @@
  *
  * Every BLAS call of a layer, forward and backward, runs inside
  * opcount_layer_push("denseL", "Linear") ... opcount_layer_pop().
+ * With --step-region, each batch's whole step (forward, loss, backward and
+ * update) also runs inside a region "step" (type "Step"), the one
+ * `opcount predict --from-trace TRACE --steps TOTAL` delimits steps by.
  *
  * The PRNG, the counted gemm(), the softmax cross-entropy, the parsing of
  * --lr and --seed and the summary lines are in examples/common.h, shared
@@ -56,6 +59,7 @@ struct mlp_opts {
 	int batch;
 	int infer;
 	int quiet;
+	int step_region;	/* each batch's step in a region "step" */
 	float lr;
 	uint64_t seed;
 };
@@ -243,6 +247,7 @@ static void usage(FILE *f)
 		"  -s, --seed SEED   PRNG seed (default 1)\n"
 		"  -I, --infer       forward passes only, no backward or update\n"
 		"  -q, --quiet       no per-epoch lines, only the summary\n"
+		"  -S, --step-region each batch's step inside a layer region \"step\"\n"
 		"  -h, --help\n");
 }
 
@@ -276,12 +281,13 @@ static int parse_opts(int argc, char **argv, struct mlp_opts *o)
 		{ "seed",    required_argument, NULL, 's' },
 		{ "infer",   no_argument,       NULL, 'I' },
 		{ "quiet",   no_argument,       NULL, 'q' },
+		{ "step-region", no_argument,   NULL, 'S' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "l:w:i:o:n:e:b:r:s:Iqh",
+	while ((c = getopt_long(argc, argv, "l:w:i:o:n:e:b:r:s:IqSh",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': ret = parse_int("layers", optarg, 0, &o->layers); break;
@@ -295,6 +301,7 @@ static int parse_opts(int argc, char **argv, struct mlp_opts *o)
 		case 's': ret = parse_seed(optarg, &o->seed); break;
 		case 'I': o->infer = 1; break;
 		case 'q': o->quiet = 1; break;
+		case 'S': o->step_region = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -353,6 +360,8 @@ int main(int argc, char **argv)
 				o.samples - start : o.batch;
 			const float *xb = x + (size_t)start * o.inputs;
 
+			if (o.step_region)
+				opcount_layer_push("step", "Step");
 			forward(net, nlayers, xb, b);
 			sum += b * softmax_xent(net[nlayers - 1].y,
 						label + start, b, o.outputs,
@@ -360,6 +369,8 @@ int main(int argc, char **argv)
 			if (!o.infer)
 				backward(net, nlayers, xb, b, grad, spare,
 					 o.lr);
+			if (o.step_region)
+				opcount_layer_pop();
 		}
 		/* The mean over the epoch's forward passes: it lags the
 		 * weights by up to an epoch but needs no extra GEMMs. */
