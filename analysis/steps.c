@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "steps.h"
 #include "trace.h"
+#include "util.h"
 
 /* Student t, 0.975 quantile, 1 to 30 degrees of freedom (four decimals). */
 static const double t975[30] = {
@@ -135,7 +137,9 @@ int opc_steps_load(const char *path, const char *layer, size_t skip, struct opc_
 	err[0] = 0;
 	if (opc_trace_read(path, &t, err, len) < 0)
 		goto out;
-	err[0] = 0;	/* a truncated last frame: a warning, the steps before it stand */
+	if (err[0])	/* a truncated last frame: a warning, the steps before it stand */
+		pr_warn("%s", opc_tty(err));
+	err[0] = 0;
 	snprintf(s->layer, sizeof(s->layer), "%s", layer);
 	info(&t, "host", s->host, sizeof(s->host));
 	info(&t, "cpu", s->cpu, sizeof(s->cpu));

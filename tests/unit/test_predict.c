@@ -1312,6 +1312,38 @@ static void test_predict_not_finite(void **state)
 	opc_prediction_free(&p);
 }
 
+/*
+ * The Student t quantile of --steps: the table against published values
+ * (scipy.stats.t.ppf(0.975, df)), the expansion past 30 within 1e-4, and
+ * the extrapolation against its formula.
+ */
+static void test_steps_t95_extrapolate(void **state)
+{
+	static const struct { size_t df; double t; } ref[] = {
+		{ 1, 12.706205 }, { 2, 4.302653 }, { 6, 2.446912 }, { 30, 2.042272 },
+		{ 31, 2.039513 }, { 50, 2.008559 }, { 100, 1.983972 }, { 1000, 1.962339 },
+	};
+	double tj[] = { 9, 1, 2, 3 }, ts[] = { 0.9, 0.1, 0.2, 0.3 };
+	struct opc_steps s = { .nseen = 4, .skip = 1, .n = 3, .time_s = ts, .energy_j = tj,
+			       .seen_j = 15, .seen_s = 1.5, .mean_j = 2, .sd_j = 1,
+			       .mean_s = 0.2, .sd_s = 0.1 };
+	struct opc_steps_total t;
+	double hw;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++)
+		assert_true(fabs(opc_t95(ref[i].df) - ref[i].t) < 1e-4);
+	s.t95 = opc_t95(2);
+	hw = 4.302653 / sqrt(3);
+	opc_steps_extrapolate(&s, 10, 1, &t);
+	assert_true(fabs(t.v - (15 + 6 * 2)) < 1e-9);
+	assert_true(fabs(t.lo - (15 + 6 * fmax(2 - hw, 0))) < 1e-3);
+	assert_true(fabs(t.hi - (15 + 6 * (2 + hw))) < 1e-3);
+	opc_steps_extrapolate(&s, 10, 0, &t);
+	assert_true(fabs(t.v - (1.5 + 6 * 0.2)) < 1e-9);
+	assert_true(fabs(t.hi - (1.5 + 6 * (0.2 + 0.1 * hw))) < 1e-4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1341,6 +1373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_predict_not_finite, files_setup,
 						files_teardown),
 		cmocka_unit_test(test_predict_many_layers),
+		cmocka_unit_test(test_steps_t95_extrapolate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
