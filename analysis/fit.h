@@ -31,8 +31,9 @@
  * Fitted on the rows; a run's prediction is the model applied to its
  * totals.  Cross-validation leaves one group of runs out (traces with the
  * same command line, so that repeated recordings of one model never help
- * predict themselves; or one file), fits on the rest and predicts each
- * held-out run's total.  It needs at least 3 groups.
+ * predict themselves; or one file; or one architecture, opc_fit_arch_of),
+ * fits on the rest and predicts each held-out run's total.  It needs at
+ * least 3 groups.
  *
  * COEFFS.json (docs/coeffs.md has the same with an example)
  * ------------
@@ -54,9 +55,17 @@
  *   "models": { "a": MODEL, "b": MODEL, "c": MODEL },
  *   "types": { TYPE: { "flops": n, "bytes": n, "calls": n,
  *                      "busy_s": s } },  totals of the data set
- *   "cv": { "possible": bool, "group_by": "cmdline"|"file",
+ *   "cv": { "possible": bool, "group_by": "cmdline"|"file"|"arch",
  *           "groups": n, "verdict": string },
- *   "runs": [ { "path", "cmdline", "group": n, "intervals": n,
+ *   "heldout": null | {                  only with --group arch and CV
+ *       "group_by": "arch", "definition": string,
+ *       "median_arch_err_pct": {"a","b","c"},  median over architectures
+ *       "max_arch_err_pct": {"a","b","c"},     the worst architecture
+ *       "median_type_err_pct": {"a","b","c"},  median over layer types
+ *       "per_arch": [ { "arch", "runs", "err_pct": {"a","b","c"} } ],
+ *       "per_type": { TYPE: { "runs", "err_pct": {"a","b","c"} } } },
+ *                                        (per_type errors null for energy)
+ *   "runs": [ { "path", "cmdline", "arch", "group": n, "intervals": n,
  *               "duration_s", "busy_s", "flops", "bytes", "calls",
  *               "measured": y, "fitted": {"a","b","c"},
  *               "predicted": {"a","b","c"}|null,   (held out)
