@@ -17,7 +17,7 @@ top=$(cd "$here/../.." && pwd)
 OPC=${OPC:-$top/build/opcount}
 PY=${PY:-/usr/bin/python3}
 out=zoo-out
-steps=20
+steps=60
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
