@@ -1,7 +1,9 @@
 #!/bin/sh
 # zoo.sh - record a sweep of small architectures of several families under
-# opcount (a few training steps each), then fit per-type cost coefficients
-# leaving one architecture out at a time:
+# opcount (300 SGD steps each by default: about 80 s on a 2-core VM;
+# --quick, 7 architectures of 8 steps, about 25 s, checks the pipeline
+# only), then fit per-type cost coefficients leaving one architecture out
+# at a time:
 #
 #   examples/zoo/zoo.sh [--quick] [--out DIR] [--steps N]
 #
@@ -17,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 OPC=${OPC:-$top/build/opcount}
 PY=${PY:-/usr/bin/python3}
 out=zoo-out
-steps=60
+steps=300
 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
