@@ -61,4 +61,15 @@ grep -q "^# coefficients: $tmp/zoo/coeffs.json, model" "$tmp/pred.txt" || bad "p
 grep -q "^#   fitted on cpu=.*host=" "$tmp/pred.txt" || bad "predict names no machine"
 grep -q "energy ESTIMATE: busy time predicted by model" "$tmp/pred.txt" || bad "predict does not say the joules are estimated"
 ok "predict: uncertainty, coefficients, machine, estimated"
+
+# without --group arch there is no held-out error per architecture to give
+"$OPC" fit "$tmp"/zoo/*.opc --target time -o "$tmp/cmd.json" >/dev/null 2>"$tmp/fit.err" ||
+	fail "fit --group cmdline exited $?: $(cat "$tmp/fit.err")"
+$PY -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["heldout"] is not None)' \
+	"$tmp/cmd.json" || bad "\"heldout\" is not null without --group arch"
+"$OPC" predict --arch tests/data/arch/mlp.json --coeffs "$tmp/cmd.json" --power 40 \
+	>"$tmp/pred2.txt" 2>&1 || fail "predict exited $?: $(cat "$tmp/pred2.txt")"
+grep -q "^#   uncertainty: unknown (fit with --group arch" "$tmp/pred2.txt" ||
+	bad "predict does not say the uncertainty is unknown"
+ok "without --group arch: heldout null, uncertainty unknown"
 finish
