@@ -4,7 +4,7 @@
  *
  *   opcount fit TRACE... [--target energy|time] [-o COEFFS.json]
  *               [--plot FILE.svg|FILE.png] [--format table|json]
- *               [--group cmdline|file] [--html FILE.html]
+ *               [--group cmdline|file|arch] [--html FILE.html]
  *
  * The data set, the models and COEFFS.json are described in fit.h.
  */
@@ -36,7 +36,10 @@ static void usage(FILE *f)
 		"  --html FILE            one self-contained page: the verdict, the plot, the\n"
 		"                         models and the runs (rendered from the fit's JSON)\n"
 		"  --group cmdline|file   runs left out together in cross-validation: traces\n"
-		"                         with the same command line (default), or each file\n"
+		"                         with the same command line (default), each file, or\n"
+		"                         (arch) each architecture: the set of its traced\n"
+		"                         layers; prints held-out error per architecture and\n"
+		"                         per layer type\n"
 		"Models: (a) FLOPs alone, (b) per-type FLOPs, (c) per-type FLOPs and bytes,\n"
 		"per-call overhead and static power; non-negative least squares, compared by\n"
 		"leave-one-run-out prediction of each run's total (needs 3 runs or more).\n");
@@ -72,6 +75,46 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+static void print_heldout(const struct opc_fit_data *d, const struct opc_fit_heldout *h)
+{
+	char b1[32], b2[32], b3[32];
+
+	printf("\nheld-out error per architecture (each left out of the fit; median "
+	       "|error| of its runs)\n");
+	printf("%-36s %5s %10s %10s %10s\n", "architecture", "runs", "(a) FLOPs", "(b)",
+	       "(c) type");
+	for (size_t g = 0; g < h->narch; g++)
+		printf("%-36.36s %5zu %9s%% %9s%% %9s%%\n", opc_tty(h->arch[g].name),
+		       h->arch[g].runs, num(b1, sizeof(b1), "%.1f", h->arch[g].err[0]),
+		       num(b2, sizeof(b2), "%.1f", h->arch[g].err[1]),
+		       num(b3, sizeof(b3), "%.1f", h->arch[g].err[2]));
+	printf("%-36s %5s %9s%% %9s%% %9s%%\n", "median over architectures", "",
+	       num(b1, sizeof(b1), "%.1f", h->arch_median[0]),
+	       num(b2, sizeof(b2), "%.1f", h->arch_median[1]),
+	       num(b3, sizeof(b3), "%.1f", h->arch_median[2]));
+	printf("%-36s %5s %9s%% %9s%% %9s%%\n", "worst architecture", "",
+	       num(b1, sizeof(b1), "%.1f", h->arch_max[0]),
+	       num(b2, sizeof(b2), "%.1f", h->arch_max[1]),
+	       num(b3, sizeof(b3), "%.1f", h->arch_max[2]));
+	if (d->target != OPC_FIT_TIME) {
+		printf("(per layer type: only for --target time; a type's energy is not "
+		       "measured)\n");
+		return;
+	}
+	printf("\nheld-out error per layer type (the model's share for the type vs its "
+	       "measured busy time; median over runs)\n");
+	printf("%-36s %5s %10s %10s %10s\n", "type", "runs", "(a) FLOPs", "(b)", "(c) type");
+	for (size_t t = 0; t < d->ntypes; t++)
+		printf("%-36.36s %5zu %9s%% %9s%% %9s%%\n", opc_tty(d->types[t].name),
+		       h->type_runs[t], num(b1, sizeof(b1), "%.1f", h->type_err[t]),
+		       num(b2, sizeof(b2), "%.1f", h->type_err[d->ntypes + t]),
+		       num(b3, sizeof(b3), "%.1f", h->type_err[2 * d->ntypes + t]));
+	printf("%-36s %5s %9s%% %9s%% %9s%%\n", "median over types", "",
+	       num(b1, sizeof(b1), "%.1f", h->type_median[0]),
+	       num(b2, sizeof(b2), "%.1f", h->type_median[1]),
+	       num(b3, sizeof(b3), "%.1f", h->type_median[2]));
+}
+
 static void print_table(const struct opc_fit_data *d, const struct opc_fit_result *r)
 {
 	const char *u = opc_fit_unit(d);
@@ -85,7 +128,8 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 		       "interval, summed per run; wall time outside them is not modelled)\n");
 	printf("data: %zu run%s (%zu distinct by %s), %zu sampling intervals\n", d->nruns,
 	       d->nruns == 1 ? "" : "s", d->ngroups,
-	       d->group_by == OPC_GROUP_CMDLINE ? "command line" : "file", d->nrows);
+	       d->group_by == OPC_GROUP_CMDLINE ? "command line" :
+	       d->group_by == OPC_GROUP_ARCH ? "architecture" : "file", d->nrows);
 	source_line(d);
 	if (estimate)
 		printf("  !! the energy is an estimate, not a measurement: these coefficients fit the\n"
@@ -180,6 +224,8 @@ static void print_table(const struct opc_fit_data *d, const struct opc_fit_resul
 		putchar('\n');
 	}
 
+	if (r->ho.ok)
+		print_heldout(d, &r->ho);
 	printf("\nverdict: %s\n", r->verdict);
 	if (estimate)
 		printf("energy source: %s (NOT measured)\n", opc_tty(d->source));
@@ -269,8 +315,10 @@ int cmd_fit(int argc, char **argv)
 				group = OPC_GROUP_CMDLINE;
 			else if (!strcmp(optarg, "file"))
 				group = OPC_GROUP_FILE;
+			else if (!strcmp(optarg, "arch"))
+				group = OPC_GROUP_ARCH;
 			else {
-				pr_err("--group: '%s' is neither cmdline nor file", optarg);
+				pr_err("--group: '%s' is not cmdline, file or arch", optarg);
 				return 2;
 			}
 			break;

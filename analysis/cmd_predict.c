@@ -561,6 +561,10 @@ static void print_json(const struct opc_prediction *r)
 		json_object_object_add(c, "machine", jstr(r->co.machine));
 		json_object_object_add(c, "cv_mape", r->co.cv_mape >= 0 ?
 				       jnum(r->co.cv_mape) : NULL);
+		json_object_object_add(c, "uncertainty_pct", r->co.ho_median >= 0 ?
+				       jnum(r->co.ho_median) : NULL);
+		json_object_object_add(c, "uncertainty_worst_pct", r->co.ho_max >= 0 ?
+				       jnum(r->co.ho_max) : NULL);
 		json_object_object_add(c, "static_applied",
 				       json_object_new_boolean(r->static_applied));
 		json_object_object_add(c, "power_w", r->co.time ?
@@ -745,6 +749,14 @@ static void print_table(const struct opc_prediction *r)
 			printf("#   model %c predicted the runs it was not fitted on with a mean "
 			       "absolute error of %.1f%% (leave-one-out)\n", r->co.model,
 			       r->co.cv_mape);
+		if (r->co.ho_median >= 0)
+			printf("#   uncertainty: +/-%.1f%% on every value computed from these coefficients "
+			       "(median held-out error of model %c over %ld architectures, each left "
+			       "out of the fit; worst %.1f%%)\n", r->co.ho_median, r->co.model,
+			       r->co.ho_narch, r->co.ho_max);
+		else
+			printf("#   uncertainty: unknown (fit with --group arch to measure it on "
+			       "architectures left out)\n");
 		if (r->co.machine[0])
 			printf("#   fitted on %s; coefficients do not transfer to other machines\n",
 			       opc_tty(r->co.machine));

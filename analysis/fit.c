@@ -257,6 +257,10 @@ static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const i
 		d->types[ty].bytes += bytes;
 		d->types[ty].calls += calls;
 		d->types[ty].busy_s += b;
+		if (d->cur_busy) {
+			d->cur_busy[ty] += b;
+			d->cur_calls[ty] += calls;
+		}
 		*busy += b;
 	}
 	return 0;
@@ -459,6 +463,61 @@ out:
 	return rows;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *opc_fit_arch_of(const struct opc_trace *t)
+{
+	const char *cmd = opc_trace_info(t, "cmdline");
+	char **v, *out, root[200] = "";
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a, 64 bits */
+	size_t nv = 0;
+
+	if (t->nlayers == 0)
+		return strdup(cmd && cmd[0] ? cmd : t->path);
+	v = calloc(t->nlayers, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->nlayers; i++) {
+		const struct opc_tlayer *l = &t->layers[i];
+		const char *nm = l->name ? l->name : "", *ty = l->type ? l->type : "";
+
+		/* the set, not the ids: a layer entered from two parents, or in
+		 * another order, is the same architecture */
+		if (asprintf(&v[nv], "%s\t%s", nm, ty) < 0)
+			goto nomem;
+		nv++;
+		/* the first top region: the model's (a backward's gradient
+		 * regions can be top ones too, entered later) */
+		if (l->parent == 0 && !root[0])
+			snprintf(root, sizeof(root), "%s", nm);
+	}
+	qsort(v, nv, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < nv; i++) {
+		if (i && !strcmp(v[i], v[i - 1]))
+			continue;
+		for (const char *c = v[i]; ; c++) {
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+			if (!*c)
+				break;
+		}
+	}
+	if (asprintf(&out, "%s#%08llx", root[0] ? root : "layers",
+		     (unsigned long long)(h >> 32)) < 0)
+		out = NULL;
+	for (size_t i = 0; i < nv; i++)
+		free(v[i]);
+	free(v);
+	return out;
+nomem:
+	for (size_t i = 0; i < nv; i++)
+		free(v[i]);
+	free(v);
+	return NULL;
+}
+
 int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 		  enum opc_fit_target target, enum opc_fit_group group_by, char *err, size_t errlen)
 {
@@ -557,13 +616,32 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			continue;
 		memset(run, 0, sizeof(*run));
 		run->row0 = d->nrows;
+		run->type_busy = calloc(d->ntypes, sizeof(double));
+		run->type_calls = calloc(d->ntypes, sizeof(double));
+		run->type_pred = malloc(OPC_FIT_NMODELS * d->ntypes * sizeof(double));
+		run->arch = opc_fit_arch_of(t);
+		if (!run->type_busy || !run->type_calls || !run->type_pred || !run->arch) {
+			d->nruns++;	/* freed with the data set */
+			goto nomem;
+		}
+		for (size_t k = 0; k < OPC_FIT_NMODELS * d->ntypes; k++)
+			run->type_pred[k] = NAN;
+		d->cur_busy = run->type_busy;
+		d->cur_calls = run->type_calls;
 		rows = run_rows(d, tr, n, kt, &job, i, done, run, err, errlen);
-		if (rows < 0)
+		d->cur_busy = d->cur_calls = NULL;
+		if (rows < 0) {
+			d->nruns++;
 			goto out;
+		}
 		run->nrows = (size_t)rows;
 		if (run->nrows == 0) {
 			pr_warn("%s: no sampling interval with intercepted calls: left out",
 				opc_tty(t->path));
+			free(run->type_busy);
+			free(run->type_calls);
+			free(run->type_pred);
+			free(run->arch);
 			continue;
 		}
 		/* a job's run is named by its job and first trace */
@@ -584,7 +662,8 @@ int opc_fit_build(struct opc_fit_data *d, struct opc_trace *tr, size_t n,
 			run->fitted[m] = run->predicted[m] = NAN;
 		/* cross-validation folds: repeated recordings of one command
 		 * line are one model, left out together */
-		gk = group_by == OPC_GROUP_CMDLINE && cmd && cmd[0] ? cmd : run->path;
+		gk = group_by == OPC_GROUP_ARCH ? run->arch :
+		     group_by == OPC_GROUP_CMDLINE && cmd && cmd[0] ? cmd : run->path;
 		for (g = 0; g < d->ngroups && strcmp(gkeys[g], gk); g++)
 			;
 		if (g == d->ngroups)
@@ -638,6 +717,10 @@ void opc_fit_data_free(struct opc_fit_data *d)
 		for (size_t j = 0; j < d->runs[i].nunseen; j++)
 			free(d->runs[i].unseen[j]);
 		free(d->runs[i].unseen);
+		free(d->runs[i].arch);
+		free(d->runs[i].type_busy);
+		free(d->runs[i].type_calls);
+		free(d->runs[i].type_pred);
 	}
 	free(d->runs);
 	free(d->x);
@@ -898,7 +981,8 @@ static void verdict(const struct opc_fit_data *d, struct opc_fit_result *r)
 			 "no verdict: leave-one-out cross-validation needs at least 3 runs that "
 			 "are different models (%zu here, grouped by %s); the coefficients are "
 			 "fitted on every run and judged in sample only", d->ngroups,
-			 d->group_by == OPC_GROUP_CMDLINE ? "command line" : "file");
+			 d->group_by == OPC_GROUP_CMDLINE ? "command line" :
+			 d->group_by == OPC_GROUP_ARCH ? "architecture" : "file");
 		return;
 	}
 	if (isnan(a) || isnan(c)) {
@@ -929,6 +1013,118 @@ static void verdict(const struct opc_fit_data *d, struct opc_fit_result *r)
 		 "FLOPs alone (a): %s; per-type FLOPs alone (b): %s", what, pc, pa, cmp, pb);
 }
 
+/* The held-out model's share of each type in a run: the model on a run
+ * that had only that type's FLOPs, bytes and calls (no wall seconds: a
+ * type's energy is not measured, so this is for time fits). */
+static int type_predict(const struct opc_fit_data *d, const struct opc_fit_model *fm, int m,
+			struct opc_fit_run *run)
+{
+	double *x = calloc(d->nfeat, sizeof(double));
+
+	if (x == NULL)
+		return -1;
+	for (size_t t = 0; t < d->ntypes; t++) {
+		memset(x, 0, d->nfeat * sizeof(double));
+		x[OPC_FX_FLOPS(d, t)] = run->x[OPC_FX_FLOPS(d, t)];
+		x[OPC_FX_BYTES(d, t)] = run->x[OPC_FX_BYTES(d, t)];
+		x[OPC_FX_CALLS(d)] = run->type_calls[t];
+		run->type_pred[m * d->ntypes + t] = opc_fit_eval(d, fm, x);
+	}
+	free(x);
+	return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of the finite values of v[0..n) (reordered); NAN if none. */
+static double median(double *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			v[k++] = v[i];
+	if (k == 0)
+		return NAN;
+	qsort(v, k, sizeof(*v), cmp_dbl);
+	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+static double abs_pct(double pred, double meas)
+{
+	return meas > 0 && isfinite(pred) ? 100 * fabs(pred - meas) / meas : NAN;
+}
+
+/* Per-architecture and per-type held-out errors (struct opc_fit_heldout):
+ * a group is an architecture here. */
+static int heldout(const struct opc_fit_data *d, struct opc_fit_heldout *h)
+{
+	size_t T = d->ntypes;
+	double *v = malloc((d->nruns + d->ngroups + T + 1) * sizeof(double));
+
+	h->arch = calloc(d->ngroups, sizeof(*h->arch));
+	h->type_err = malloc((OPC_FIT_NMODELS * T + 1) * sizeof(double));
+	h->type_runs = calloc(T + 1, sizeof(size_t));
+	if (!v || !h->arch || !h->type_err || !h->type_runs) {
+		free(v);
+		return -1;
+	}
+	h->narch = d->ngroups;
+	for (size_t g = 0; g < d->ngroups; g++) {
+		struct opc_fit_arch_err *a = &h->arch[g];
+
+		for (size_t i = 0; i < d->nruns; i++)
+			if (d->runs[i].group == g) {
+				if (a->name == NULL && (a->name = strdup(d->runs[i].arch)) == NULL) {
+					free(v);
+					return -1;
+				}
+				a->runs++;
+			}
+		for (int m = 0; m < OPC_FIT_NMODELS; m++) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < d->nruns; i++)
+				if (d->runs[i].group == g)
+					v[k++] = abs_pct(d->runs[i].predicted[m], d->runs[i].measured);
+			a->err[m] = median(v, k);
+		}
+	}
+	for (int m = 0; m < OPC_FIT_NMODELS; m++) {
+		h->arch_max[m] = NAN;
+		for (size_t g = 0; g < d->ngroups; g++) {
+			v[g] = h->arch[g].err[m];
+			if (isfinite(v[g]) && !(v[g] <= h->arch_max[m]))
+				h->arch_max[m] = v[g];
+		}
+		h->arch_median[m] = median(v, d->ngroups);
+		for (size_t t = 0; t < T; t++) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < d->nruns; i++) {
+				const struct opc_fit_run *run = &d->runs[i];
+
+				if (d->target != OPC_FIT_TIME || !(run->type_busy[t] > 0))
+					continue;
+				v[k++] = abs_pct(run->type_pred[m * T + t], run->type_busy[t]);
+			}
+			h->type_err[m * T + t] = median(v, k);
+			h->type_runs[t] = k;
+		}
+		for (size_t t = 0; t < T; t++)
+			v[t] = h->type_err[m * T + t];
+		h->type_median[m] = median(v, T);
+	}
+	free(v);
+	h->ok = 1;
+	return 0;
+}
+
 int opc_fit_all(struct opc_fit_data *d, struct opc_fit_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -950,13 +1146,20 @@ int opc_fit_all(struct opc_fit_data *d, struct opc_fit_result *r)
 				if (opc_fit_model(d, m, (ssize_t)g, &fold) < 0)
 					goto fail;
 				for (size_t i = 0; i < d->nruns; i++)
-					if (d->runs[i].group == g)
+					if (d->runs[i].group == g) {
 						d->runs[i].predicted[m] =
 							opc_fit_eval(d, &fold, d->runs[i].x);
+						if (type_predict(d, &fold, m, &d->runs[i]) < 0) {
+							opc_fit_model_free(&fold);
+							goto fail;
+						}
+					}
 				opc_fit_model_free(&fold);
 			}
 		for (int m = 0; m < OPC_FIT_NMODELS; m++)
 			cv_metrics(d, m, &r->m[m]);
+		if (d->group_by == OPC_GROUP_ARCH && heldout(d, &r->ho) < 0)
+			goto fail;
 		/* the lowest held-out error; ties go to the richer model */
 		for (int m = 1; m >= 0; m--)
 			if (r->m[m].cv_mape < r->m[r->best].cv_mape)
@@ -971,6 +1174,12 @@ fail:
 
 void opc_fit_result_free(struct opc_fit_result *r)
 {
+	for (size_t g = 0; r->ho.arch && g < r->ho.narch; g++)
+		free(r->ho.arch[g].name);
+	free(r->ho.arch);
+	free(r->ho.type_err);
+	free(r->ho.type_runs);
+	memset(&r->ho, 0, sizeof(r->ho));
 	for (int m = 0; m < OPC_FIT_NMODELS; m++)
 		opc_fit_model_free(&r->m[m]);
 }
@@ -1052,6 +1261,47 @@ static json_object *model_json(const struct opc_fit_data *d, const struct opc_fi
 	return o;
 }
 
+static json_object *heldout_json(const struct opc_fit_data *d, const struct opc_fit_heldout *h)
+{
+	json_object *o, *arch, *types;
+
+	if (!h->ok)
+		return NULL;
+	o = json_object_new_object();
+	arch = json_object_new_array();
+	types = json_object_new_object();
+	json_object_object_add(o, "group_by", json_object_new_string("arch"));
+	json_object_object_add(o, "definition", json_object_new_string(
+		"percent |predicted - measured| / measured of each run's total with its "
+		"architecture left out of the fit; an architecture's error is the median over "
+		"its runs, a type's the median over the runs with that type of the model's "
+		"share for the type against the type's measured busy time (time fits only)"));
+	json_object_object_add(o, "median_arch_err_pct", per_model(d, h->arch_median));
+	json_object_object_add(o, "max_arch_err_pct", per_model(d, h->arch_max));
+	json_object_object_add(o, "median_type_err_pct", per_model(d, h->type_median));
+	for (size_t g = 0; g < h->narch; g++) {
+		json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "arch", jstr(h->arch[g].name));
+		json_object_object_add(a, "runs", json_object_new_uint64(h->arch[g].runs));
+		json_object_object_add(a, "err_pct", per_model(d, h->arch[g].err));
+		json_object_array_add(arch, a);
+	}
+	json_object_object_add(o, "per_arch", arch);
+	for (size_t t = 0; t < d->ntypes; t++) {
+		json_object *a = json_object_new_object();
+		double e[OPC_FIT_NMODELS];
+
+		for (int m = 0; m < OPC_FIT_NMODELS; m++)
+			e[m] = h->type_err[m * d->ntypes + t];
+		json_object_object_add(a, "runs", json_object_new_uint64(h->type_runs[t]));
+		json_object_object_add(a, "err_pct", per_model(d, e));
+		add_key(types, d->types[t].name, a);
+	}
+	json_object_object_add(o, "per_type", types);
+	return o;
+}
+
 json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_result *r)
 {
 	int energy = d->target == OPC_FIT_ENERGY;
@@ -1112,10 +1362,12 @@ json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_res
 	json_object_object_add(root, "types", types);
 	json_object_object_add(cv, "possible", json_object_new_boolean(r->cv));
 	json_object_object_add(cv, "group_by", json_object_new_string(
-		d->group_by == OPC_GROUP_CMDLINE ? "cmdline" : "file"));
+		d->group_by == OPC_GROUP_CMDLINE ? "cmdline" :
+		d->group_by == OPC_GROUP_ARCH ? "arch" : "file"));
 	json_object_object_add(cv, "groups", json_object_new_uint64(d->ngroups));
 	json_object_object_add(cv, "verdict", json_object_new_string(r->verdict));
 	json_object_object_add(root, "cv", cv);
+	json_object_object_add(root, "heldout", heldout_json(d, &r->ho));
 	for (size_t i = 0; i < d->nruns; i++) {
 		const struct opc_fit_run *run = &d->runs[i];
 		json_object *o = json_object_new_object();
@@ -1128,6 +1380,7 @@ json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_res
 		}
 		json_object_object_add(o, "path", jstr(run->path));
 		json_object_object_add(o, "cmdline", jstr(run->cmdline));
+		json_object_object_add(o, "arch", jstr(run->arch));
 		json_object_object_add(o, "group", json_object_new_uint64(run->group));
 		json_object_object_add(o, "intervals", json_object_new_uint64(run->nrows));
 		json_object_object_add(o, "duration_s", jnum(run->duration_s));

@@ -31,8 +31,9 @@
  * Fitted on the rows; a run's prediction is the model applied to its
  * totals.  Cross-validation leaves one group of runs out (traces with the
  * same command line, so that repeated recordings of one model never help
- * predict themselves; or one file), fits on the rest and predicts each
- * held-out run's total.  It needs at least 3 groups.
+ * predict themselves; or one file; or one architecture, opc_fit_arch_of),
+ * fits on the rest and predicts each held-out run's total.  It needs at
+ * least 3 groups.
  *
  * COEFFS.json (docs/coeffs.md has the same with an example)
  * ------------
@@ -54,9 +55,17 @@
  *   "models": { "a": MODEL, "b": MODEL, "c": MODEL },
  *   "types": { TYPE: { "flops": n, "bytes": n, "calls": n,
  *                      "busy_s": s } },  totals of the data set
- *   "cv": { "possible": bool, "group_by": "cmdline"|"file",
+ *   "cv": { "possible": bool, "group_by": "cmdline"|"file"|"arch",
  *           "groups": n, "verdict": string },
- *   "runs": [ { "path", "cmdline", "group": n, "intervals": n,
+ *   "heldout": null | {                  only with --group arch and CV
+ *       "group_by": "arch", "definition": string,
+ *       "median_arch_err_pct": {"a","b","c"},  median over architectures
+ *       "max_arch_err_pct": {"a","b","c"},     the worst architecture
+ *       "median_type_err_pct": {"a","b","c"},  median over layer types
+ *       "per_arch": [ { "arch", "runs", "err_pct": {"a","b","c"} } ],
+ *       "per_type": { TYPE: { "runs", "err_pct": {"a","b","c"} } } },
+ *                                        (per_type errors null for energy)
+ *   "runs": [ { "path", "cmdline", "arch", "group": n, "intervals": n,
  *               "duration_s", "busy_s", "flops", "bytes", "calls",
  *               "measured": y, "fitted": {"a","b","c"},
  *               "predicted": {"a","b","c"}|null,   (held out)
@@ -95,7 +104,7 @@
 #define OPC_FIT_NMODELS 3	/* a, b, c */
 
 enum opc_fit_target { OPC_FIT_ENERGY, OPC_FIT_TIME };
-enum opc_fit_group { OPC_GROUP_CMDLINE, OPC_GROUP_FILE };
+enum opc_fit_group { OPC_GROUP_CMDLINE, OPC_GROUP_FILE, OPC_GROUP_ARCH };
 
 /* Feature layout of a row (and of a run's totals): FLOPs of type 0..T-1,
  * bytes of type 0..T-1, calls, wall seconds. */
@@ -121,6 +130,10 @@ struct opc_fit_run {
 	double predicted[OPC_FIT_NMODELS];	/* held out; NAN without CV */
 	char **unseen;		/* types no other group has */
 	size_t nunseen;
+	char *arch;		/* its architecture (opc_fit_arch_of) */
+	double *type_busy;	/* [ntypes]: measured busy s of each type */
+	double *type_calls;	/* [ntypes]: calls of each type */
+	double *type_pred;	/* [NMODELS * ntypes]: held out, per type */
 };
 
 struct opc_fit_data {
@@ -133,6 +146,7 @@ struct opc_fit_data {
 	double *y;		/* nrows */
 	struct opc_fit_run *runs;
 	size_t nruns, ngroups;
+	double *cur_busy, *cur_calls;	/* the run being built: type_busy/calls */
 	char source[32];	/* energy source, or "mixed" */
 	int measured;		/* every trace read a hardware counter */
 	char *note;		/* the first trace's energy note */
@@ -157,8 +171,33 @@ struct opc_fit_model {
 	size_t cv_runs;		/* runs that entered the MAPE */
 };
 
+/*
+ * Held-out error by architecture and by layer type (--group arch): an
+ * architecture's error is the median over its runs of |predicted - measured|
+ * / measured (percent) with the architecture left out of the fit; a type's
+ * is the same median over the runs that have it, of the model's share for
+ * that type (its FLOPs, bytes and calls) against the type's measured busy
+ * time (time target only: the energy of one type is not measured).
+ */
+struct opc_fit_arch_err {
+	char *name;
+	size_t runs;
+	double err[OPC_FIT_NMODELS];	/* percent; NAN: no run with a target */
+};
+
+struct opc_fit_heldout {
+	int ok;				/* --group arch and cross-validated */
+	struct opc_fit_arch_err *arch;	/* one per group */
+	size_t narch;
+	double *type_err;		/* [NMODELS * ntypes], NAN: none */
+	size_t *type_runs;		/* [ntypes] */
+	double arch_median[OPC_FIT_NMODELS], arch_max[OPC_FIT_NMODELS];
+	double type_median[OPC_FIT_NMODELS];	/* over the types with an error */
+};
+
 struct opc_fit_result {
 	struct opc_fit_model m[OPC_FIT_NMODELS];
+	struct opc_fit_heldout ho;
 	int cv;			/* cross-validation was possible */
 	int best;		/* recommended model, 0..2 */
 	char verdict[512];
@@ -189,6 +228,12 @@ void opc_fit_result_free(struct opc_fit_result *r);
 
 /* The COEFFS.json document (the caller puts it). */
 json_object *opc_fit_json(const struct opc_fit_data *d, const struct opc_fit_result *r);
+
+/* A trace's architecture: "ROOT#HASH", ROOT the name of its first top layer
+ * region (opcount_torch.annotate(model, name) names the model's) and HASH
+ * a hash of the set of its layers' (name, type); a trace without layers is
+ * its command line (or path).  Malloc'ed; NULL when out of memory. */
+char *opc_fit_arch_of(const struct opc_trace *t);
 
 const char *opc_fit_model_desc(const struct opc_fit_data *d, int model);
 const char *opc_fit_model_short(int model);

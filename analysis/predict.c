@@ -216,6 +216,20 @@ static int parse_root(struct opc_errctx *c, json_object *root, char model, struc
 		    (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int)))
 			co->cv_mape = json_object_get_double(x);
 	}
+	co->ho_median = co->ho_max = -1;
+	if (json_object_object_get_ex(root, "heldout", &v) && json_object_is_type(v, json_type_object)) {
+		json_object *x, *y;
+
+		if (json_object_object_get_ex(v, "median_arch_err_pct", &x) &&
+		    json_object_object_get_ex(x, name, &y) && json_object_is_type(y, json_type_double))
+			co->ho_median = json_object_get_double(y);
+		if (json_object_object_get_ex(v, "max_arch_err_pct", &x) &&
+		    json_object_object_get_ex(x, name, &y) && json_object_is_type(y, json_type_double))
+			co->ho_max = json_object_get_double(y);
+		if (json_object_object_get_ex(v, "per_arch", &x) &&
+		    json_object_is_type(x, json_type_array))
+			co->ho_narch = (long)json_object_array_length(x);
+	}
 	if (get_coeff(c, m, where, "per_flop", 0, &co->per_flop) < 0 ||
 	    parse_types(c, m, where, co) < 0 ||
 	    get_coeff(c, m, where, "per_call", 0, &co->per_call) < 0 ||

@@ -40,6 +40,10 @@ struct opc_coeffs {
 	char model;		/* 'a', 'b' or 'c' */
 	char model_desc[160];	/* the file's description of the model */
 	double cv_mape;		/* cross-validated MAPE (percent), < 0 if none */
+	/* held out by architecture (fit --group arch, "heldout"): the median
+	 * and worst architecture's error of this model, percent; < 0 if none */
+	double ho_median, ho_max;
+	long ho_narch;
 	double per_flop;	/* over all FLOPs (model a) */
 	struct opc_coeff_type *types;	/* per type (models b and c) */
 	size_t ntypes;

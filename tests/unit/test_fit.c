@@ -104,6 +104,8 @@ struct synth {
 	int estimate;		/* source "estimate", not measured */
 	int same_cmdline;	/* every run the same command line */
 	int only_type;		/* >= 0: the last run alone has this type */
+	int archs;		/* > 0: run r is architecture r % archs (a top
+				 * layer "arch-<r % archs>" of its own) */
 };
 
 static void synth_default(struct synth *s)
@@ -186,6 +188,7 @@ static void sw_info(struct sw *s, const char *const *kv)
 struct planted {
 	double energy, busy;	/* the run's totals */
 	double type_flops[NTY];
+	double type_busy[NTY];	/* s, from the time coefficients */
 };
 
 /*
@@ -237,6 +240,15 @@ static int synth_write(const char *path, const struct synth *sy, int run, gsl_rn
 		opc_writer_end(&s.w);
 	if (sw_begin(&s, OPC_REC_LAYER, &l2, sizeof(l2)))
 		opc_writer_end(&s.w);
+	if (sy->archs > 0) {
+		static char aname[32];
+
+		snprintf(aname, sizeof(aname), "arch-%d", run % sy->archs);
+		struct opc_rec_layer l3 = { 3, 0, sw_string(&s, aname), sw_string(&s, "Model") };
+
+		if (sw_begin(&s, OPC_REC_LAYER, &l3, sizeof(l3)))
+			opc_writer_end(&s.w);
+	}
 
 	for (size_t k = 0; k < NSKEYS; k++) {
 		char sym[32];
@@ -319,8 +331,10 @@ static int synth_write(const char *path, const struct synth *sy, int run, gsl_rn
 					ns = ty < 0 ? calls[k] * 1000 :
 					     (uint64_t)llround(1e9 * calls[k] *
 						(tf[ty] * skeys[k].flops + tb[ty] * skeys[k].bytes + tc));
-					if (ty >= 0)
+					if (ty >= 0) {
 						busy += ns / 1e9;
+						pl->type_busy[ty] += ns / 1e9;
+					}
 					sw_varint(&s, k + 1);
 					sw_varint(&s, calls[k]);
 					sw_varint(&s, calls[k]);	/* every call timed */
@@ -762,6 +776,160 @@ static void test_unseen_type(void **state)
 	unload(&f);
 }
 
+static double median_of(double *v, int n)
+{
+	for (int i = 1; i < n; i++)	/* insertion sort: a handful */
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * --group arch: 6 runs of 3 architectures (2 each), time target, no noise.
+ * Model (c) recovers the planted coefficients from any 2 architectures, so
+ * its held-out errors are 0; model (a)'s are computed here from the
+ * planted busy times and a least-squares slope through the origin of the
+ * other architectures' intervals (NNLS with one coefficient).
+ */
+static void test_group_arch(void **state)
+{
+	struct synth sy;
+	struct fixture f;
+	const struct opc_fit_heldout *h;
+	double slope[MAXRUNS], archerr[3];
+	char err[256];
+
+	(void)state;
+	synth_default(&sy);
+	sy.energy = 0;
+	sy.archs = 3;
+	load(&f, &sy);
+	assert_int_equal(opc_fit_build(&f.d, f.tr, f.n, OPC_FIT_TIME, OPC_GROUP_ARCH, err,
+				       sizeof(err)), 0);
+	assert_int_equal(opc_fit_all(&f.d, &f.r), 0);
+	h = &f.r.ho;
+	assert_true(h->ok);
+	assert_int_equal(f.d.ngroups, 3);
+	assert_int_equal(h->narch, 3);
+	/* named by the first top layer (fc1 here; the model's own region in
+	 * a PyTorch trace) and told apart by the hash of the layer set */
+	for (size_t g = 0; g < 3; g++) {
+		assert_int_equal(h->arch[g].runs, 2);
+		assert_memory_equal(h->arch[g].name, "fc1#", 4);
+		assert_int_equal(strlen(h->arch[g].name), 4 + 8);
+		for (size_t g2 = 0; g2 < g; g2++)
+			assert_string_not_equal(h->arch[g].name, h->arch[g2].name);
+	}
+	/* runs r and r + 3 are one architecture, and only they */
+	for (int i = 0; i < f.n; i++)
+		for (int j = 0; j < f.n; j++)
+			assert_int_equal(f.d.runs[i].group == f.d.runs[j].group, i % 3 == j % 3);
+	for (int i = 0; i < f.n; i++) {
+		const struct opc_fit_run *run = &f.d.runs[i];
+		double all = 0;
+
+		for (int t = 0; t < NTY; t++) {
+			int ti = type_index(&f.d, ty_name[t]);
+
+			assert_rel(run->type_busy[ti], f.pl[i].type_busy[t], 1e-9, "type busy");
+			all += f.pl[i].type_busy[t];
+		}
+		assert_rel(run->measured, all, 1e-9, "busy = sum of the types");
+	}
+	/* (c): exact, held out */
+	for (size_t g = 0; g < 3; g++)
+		assert_true(h->arch[g].err[2] < 1e-3);
+	for (size_t t = 0; t < f.d.ntypes; t++) {
+		assert_int_equal(h->type_runs[t], 6);
+		assert_true(h->type_err[2 * f.d.ntypes + t] < 1e-3);
+	}
+	assert_true(h->arch_median[2] < 1e-3 && h->type_median[2] < 1e-3);
+	/* (a): slope of busy on FLOPs through the origin without group g */
+	for (size_t g = 0; g < 3; g++) {
+		double sxy = 0, sxx = 0;
+
+		for (int i = 0; i < f.n; i++) {
+			const struct opc_fit_run *run = &f.d.runs[i];
+
+			if (run->group == g)
+				continue;
+			for (size_t r = run->row0; r < run->row0 + run->nrows; r++) {
+				double x = 0;
+
+				for (size_t t = 0; t < f.d.ntypes; t++)
+					x += f.d.x[r * f.d.nfeat + OPC_FX_FLOPS(&f.d, t)];
+				sxy += x * f.d.y[r];
+				sxx += x * x;
+			}
+		}
+		slope[g] = sxy / sxx;
+		assert_true(slope[g] > 0);
+	}
+	for (size_t g = 0; g < 3; g++) {
+		double e[2];
+		int k = 0;
+
+		for (int i = 0; i < f.n; i++) {
+			double fl = 0;
+
+			if (f.d.runs[i].group != g)
+				continue;
+			for (int t = 0; t < NTY; t++)
+				fl += f.pl[i].type_flops[t];
+			e[k++] = 100 * fabs(slope[g] * fl - f.pl[i].busy) / f.pl[i].busy;
+		}
+		archerr[g] = (e[0] + e[1]) / 2;
+		assert_rel(h->arch[g].err[0], archerr[g], 1e-6, "(a) architecture error");
+		assert_true(archerr[g] > 1);	/* FLOPs alone is not exact */
+	}
+	assert_rel(h->arch_median[0], median_of(archerr, 3), 1e-6, "(a) median");
+	for (int t = 0; t < NTY; t++) {
+		int ti = type_index(&f.d, ty_name[t]);
+		double e[MAXRUNS];
+
+		for (int i = 0; i < f.n; i++)
+			e[i] = 100 * fabs(slope[f.d.runs[i].group] * f.pl[i].type_flops[t] -
+					  f.pl[i].type_busy[t]) / f.pl[i].type_busy[t];
+		assert_rel(h->type_err[ti], median_of(e, f.n), 1e-6, "(a) type error");
+	}
+	/* communication has no FLOPs: FLOPs alone gives it nothing */
+	assert_rel(h->type_err[type_index(&f.d, "comm")], 100, 1e-12, "(a) comm");
+	/* in the document */
+	{
+		json_object *doc = opc_fit_json(&f.d, &f.r), *ho, *v;
+
+		assert_true(json_object_object_get_ex(doc, "heldout", &ho) && ho);
+		assert_true(json_object_object_get_ex(ho, "per_arch", &v));
+		assert_int_equal(json_object_array_length(v), 3);
+		assert_true(json_object_object_get_ex(ho, "median_arch_err_pct", &v));
+		assert_true(json_object_object_get_ex(v, "a", &v));
+		assert_rel(json_object_get_double(v), median_of(archerr, 3), 1e-6, "json median");
+		json_object_put(doc);
+	}
+	unload(&f);
+}
+
+/* Without --group arch there is no held-out table. */
+static void test_no_heldout_by_cmdline(void **state)
+{
+	struct synth sy;
+	struct fixture f;
+
+	(void)state;
+	synth_default(&sy);
+	sy.energy = 0;
+	sy.archs = 3;
+	load(&f, &sy);
+	fit(&f, OPC_FIT_TIME);
+	assert_int_equal(f.d.ngroups, 6);
+	assert_false(f.r.ho.ok);
+	unload(&f);
+}
+
 /* ---- errors ------------------------------------------------------------------- */
 
 static void test_error_no_energy(void **state)
@@ -1065,6 +1233,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_time_target),
 		cmocka_unit_test(test_unseen_type),
+		cmocka_unit_test(test_group_arch),
+		cmocka_unit_test(test_no_heldout_by_cmdline),
 		cmocka_unit_test(test_error_no_energy),
 		cmocka_unit_test(test_error_one_interval),
 		cmocka_unit_test(test_error_mixed_sources),
