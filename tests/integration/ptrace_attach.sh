@@ -191,7 +191,7 @@ sh -c 'sleep 0 & echo $! >"$1"; exec sleep 10' sh "$tmp/z.pid" &
 zp=$!
 i=0
 until [ -s "$tmp/z.pid" ] && grep -q '^State:[[:space:]]*Z' "/proc/$(cat "$tmp/z.pid")/status" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 200 ] && { kill $zp; fail "no zombie to attach to"; }
+	i=$((i + 1)); [ $i -gt 500 ] && { kill $zp; fail "no zombie to attach to after 10 s"; }
 	sleep 0.02
 done
 "$OPC" record -p "$(cat "$tmp/z.pid")" --duration 1 -o "$tmp/z.opc" >"$tmp/err.out" 2>&1 &&
