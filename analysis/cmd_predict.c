@@ -355,6 +355,8 @@ static json_object *jtrace(const struct opc_trace_energy *m, const char *count_n
 
 	json_object_object_add(t, "path", jstr(m->path));
 	json_object_object_add(t, "cmdline", jstr(m->cmdline));
+	json_object_object_add(t, "host", jstr(m->host));
+	json_object_object_add(t, "cpu", jstr(m->cpu));
 	json_object_object_add(t, "energy_source", jstr(m->source));
 	json_object_object_add(t, "energy_measured", json_object_new_boolean(m->measured));
 	json_object_object_add(t, "complete", json_object_new_boolean(m->complete));
@@ -762,14 +764,16 @@ static void print_table(const struct opc_prediction *r)
 			       opc_tty(r->co.machine));
 	}
 	if (r->have_infer_tr)
-		printf("# inference trace: %s (%s): %s J %s by %s over %s inferences\n",
+		printf("# inference trace: %s (%s) on %s, %s: %s J %s by %s over %s inferences\n",
 		       opc_tty(r->infer_tr.path), opc_tty(r->infer_tr.cmdline),
+		       opc_tty(r->infer_tr.host), opc_tty(r->infer_tr.cpu),
 		       num(a, sizeof(a), r->infer_tr.energy_j),
 		       r->infer_tr.measured ? "measured" : "ESTIMATED", opc_tty(r->infer_tr.source),
 		       num(b, sizeof(b), r->infer_tr.samples));
 	if (r->have_train_tr)
-		printf("# training trace: %s (%s): %s J %s by %s over %s samples\n",
+		printf("# training trace: %s (%s) on %s, %s: %s J %s by %s over %s samples\n",
 		       opc_tty(r->train_tr.path), opc_tty(r->train_tr.cmdline),
+		       opc_tty(r->train_tr.host), opc_tty(r->train_tr.cpu),
 		       num(a, sizeof(a), r->train_tr.energy_j),
 		       r->train_tr.measured ? "measured" : "ESTIMATED", opc_tty(r->train_tr.source),
 		       num(b, sizeof(b), r->train_tr.samples));

@@ -539,6 +539,10 @@ static int load_trace(const char *path, double samples, struct opc_trace_energy 
 	snprintf(m->source, sizeof(m->source), "%s", p.source);
 	cmd = opc_trace_info(&p.traces[0], "cmdline");
 	snprintf(m->cmdline, sizeof(m->cmdline), "%s", cmd ? cmd : "?");
+	cmd = opc_trace_info(&p.traces[0], "host");
+	snprintf(m->host, sizeof(m->host), "%s", cmd ? cmd : "?");
+	cmd = opc_trace_info(&p.traces[0], "cpu");
+	snprintf(m->cpu, sizeof(m->cpu), "%s", cmd ? cmd : "?");
 	m->measured = p.measured;
 	m->complete = p.traces[0].ended;
 	m->energy_j = p.energy_j;

@@ -146,6 +146,7 @@ enum opc_overhead_source {
 struct opc_trace_energy {
 	const char *path;
 	char source[32], cmdline[256];
+	char host[256], cpu[256];	/* the machine the trace was recorded on */
 	int measured, complete;
 	double energy_j, duration_s, samples;
 	uint64_t flops, calls;

@@ -213,12 +213,18 @@ close(p["lifecycle"]["total"]["it_j"], tr * 2000 + 500 * I, "LC")
 # the traces did the work the architecture lowers to: no note says otherwise
 assert not any("FLOPs per" in n for n in p["notes"]), p["notes"]
 assert p["carbon"]["region"] == "FRA"
+# the machine each trace was recorded on, as the traces' INFO says
+import socket
+for t in (p["inference_trace"], p["training_trace"]):
+    assert t["host"] == socket.gethostname() and t["cpu"] not in ("", "?"), t
 EOF
 # a wrong count of inferences shows as a FLOP mismatch
 "$OPC" predict --from-trace "$d/infer.opc" --trace-inferences 1000 \
 	--arch "$ROOT/tests/data/arch/mlp.json" >"$d/wrong.txt" 2>&1 ||
 	fail "traces: predict with a wrong count exited $?"
 grep -q "FLOPs per inference" "$d/wrong.txt" || fail "traces: no warning for a wrong --trace-inferences"
+grep -q "^# inference trace: .* on $(hostname), " "$d/wrong.txt" ||
+	fail "traces: the text does not name the trace's machine: $(grep 'trace:' "$d/wrong.txt")"
 echo "ok traces"
 
 # ---- what opcount fit writes, predict reads ------------------------------
