@@ -374,10 +374,18 @@ static int write_file(const char *path, const char *text)
 		pr_err("%s: cannot make its directory: %s", path, strerror(errno));
 		return -1;
 	}
-	/* written beside it and renamed: a reader never sees half a file */
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp) ||
-	    (fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+	/* written beside it (mkstemp's template) and renamed: a reader
+	 * never sees half a file */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		pr_err("%s: cannot write: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
 		pr_err("%s: cannot write: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		return -1;
 	}
 	fchmod(fd, 0644);

@@ -16,7 +16,6 @@
 #define PR_FMT "predict"
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,17 +92,6 @@ static void info(const struct opc_trace *t, const char *key, char *out, size_t l
 	const char *v = opc_trace_info(t, key);
 
 	snprintf(out, len, "%s", v && v[0] ? v : "?");
-}
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 static void stats(const double *x, size_t n, double *mean, double *sd, double *mn, double *mx)
@@ -213,8 +201,8 @@ int opc_steps_load(const char *path, const char *layer, size_t skip, struct opc_
 		s->last_closed = 1;
 	}
 	if (s->nseen < skip + 2) {
-		fail(err, len, "%s: %zu step%s of '%s' found%s; the statistics need at least 2 "
-		     "after --skip %zu", path, s->nseen, s->nseen == 1 ? "" : "s", layer,
+		snprintf(err, len, "%s: %zu step%s of '%s' found%s; the statistics need at least 2 "
+			 "after --skip %zu", path, s->nseen, s->nseen == 1 ? "" : "s", layer,
 		     nb > s->nseen ? " (the last entry's end is not in the trace)" : "", skip);
 		goto out;
 	}
