@@ -707,7 +707,7 @@ static void print_csv(const struct opc_profile *p, size_t top)
 {
 	/* new columns go at the end: scripts that read by position keep working */
 	printf("op,type,layer,site,iface,calls,flops,bytes,busy_s,energy_j,nested,estimated,"
-	       "gpu_s,device,flops_unknown,rejected\n");
+	       "gpu_s,device,flops_unknown,rejected,rank,node\n");
 	for (size_t i = 0; i < p->nrows && (top == 0 || i < top); i++) {
 		const struct opc_row *r = &p->rows[i];
 
@@ -737,7 +737,13 @@ static void print_csv(const struct opc_profile *p, size_t top)
 		putchar_unlocked(',');
 		csv_field(outside(r) ? NULL : opc_row_device(p, r));
 		fputs_unlocked(unknown(r) ? ",1," : ",0,", stdout);
-		fputs_unlocked(rejected(r) ? "1\n" : "0\n", stdout);
+		fputs_unlocked(rejected(r) ? "1," : "0,", stdout);
+		/* as in JSON: a number, "*" for keys of several ranks, empty
+		 * for a trace of no rank */
+		csv_field(opc_row_rank(p, r));
+		putchar_unlocked(',');
+		csv_field(opc_row_node(p, r));
+		putchar_unlocked('\n');
 	}
 }
 

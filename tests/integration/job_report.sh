@@ -145,6 +145,17 @@ for r in 0 1 2 3; do
 		bad "--by rank: rank $r has $f FLOPs on node $n, expected $want on nodeA"
 	sum=$((sum + want))
 done
+# CSV: rank and node are its last two columns, as the JSON rows have them
+"$OPC" report "$d"/run.rank*.opc --by rank --format csv >"$d/rank.csv" 2>/dev/null ||
+	fail "report --by rank --format csv failed"
+head -n 1 "$d/rank.csv" | grep -q ',rejected,rank,node$' &&
+	ok "CSV: rank and node columns at the end" || bad "CSV header: $(head -n 1 "$d/rank.csv")"
+for r in 0 1 2 3; do
+	want=$($CHECK_REPORT row "$d/rank.json" rank=$r flops)
+	got=$(awk -F, -v r=$r 'NR > 1 && $(NF-1) == r && $NF == "nodeA" { s += $7 } END { printf "%.0f\n", s }' "$d/rank.csv")
+	[ "$got" = "$want" ] && ok "CSV: rank $r on nodeA, $got FLOPs" ||
+		bad "CSV: rank $r row has FLOPs '$got', expected $want on nodeA: $(cat "$d/rank.csv")"
+done
 f0=$($CHECK_REPORT get "$d/r0.json" totals.flops)
 f=$($CHECK_REPORT get "$d/rank.json" totals.flops)
 [ "$f" = "$sum" ] && ok "the job's FLOPs: the ranks' sum, $sum" || bad "the job's FLOPs are $f, not the ranks' sum $sum"

@@ -112,8 +112,8 @@ ok "$(sed -n 's/^rejected_total //p' "$tmp/plain.out") refused calls counted apa
 grep -q '^dgemm (rejected) ' "$tmp/all.txt" || fail "the table does not mark the refused dgemm calls: $(cat "$tmp/all.txt")"
 grep -q '^# (rejected)' "$tmp/all.txt" || fail "the table does not explain (rejected)"
 "$OPC" report "$tmp/all.opc" --by op --format csv >"$tmp/all.csv" || fail "report --format csv"
-head -n 1 "$tmp/all.csv" | grep -q ',rejected$' || fail "no rejected column at the end of the CSV"
-grep -q '^dgemm,.*,1$' "$tmp/all.csv" && grep -q '^dgemm,.*,0$' "$tmp/all.csv" ||
+head -n 1 "$tmp/all.csv" | grep -q ',rejected,rank,node$' || fail "no rejected, rank, node columns at the end of the CSV"
+grep -q '^dgemm,.*,1,[^,]*,[^,]*$' "$tmp/all.csv" && grep -q '^dgemm,.*,0,[^,]*,[^,]*$' "$tmp/all.csv" ||
 	fail "CSV: no dgemm row with rejected 1 and one with 0: $(cat "$tmp/all.csv")"
 ok "table marker and CSV column"
 
