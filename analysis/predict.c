@@ -483,6 +483,9 @@ int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
 			    "no --coeffs given");
 	if (o->batch && !o->arch)
 		return fail(err, len, "--batch sets the batch of --arch, which is not given");
+	if (o->lower_given && !o->arch)
+		return fail(err, len, "--conv and --torch-threads choose how --arch is lowered, "
+			    "which is not given");
 	if (o->from_trace && !OPC_GIVEN(o->trace_inferences))
 		return fail(err, len, "--from-trace needs --trace-inferences N: how many "
 			    "inferences (samples through the forward pass) the trace ran; a "
@@ -803,7 +806,7 @@ static int compute(struct opc_prediction *p, char *err, size_t len)
 
 	if (o->arch) {
 		if (opc_arch_load(o->arch, o->batch, &p->arch, err, len) < 0 ||
-		    opc_arch_lower(&p->arch, &p->lw, err, len) < 0)
+		    opc_arch_lower_opts(&p->arch, &o->lower, &p->lw, err, len) < 0)
 			return -EINVAL;
 		p->have_arch = 1;
 	}
