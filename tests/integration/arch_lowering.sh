@@ -24,6 +24,8 @@ SCRIPT=$ROOT/tests/python/arch_lowering.py
 need_py_module torch python3-torch
 need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+FAMILIES="enc cenc tiny lstm gru mlp ln cnn emb cnnb1 res"
+NLAYERS=38
 
 # any valid coefficients do: only the lowering's counts are compared
 cat >"$tmp/c.json" <<'EOC'
@@ -38,37 +40,41 @@ for mode in infer train; do
 	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --mode $mode --out "$d" \
 		>"$d/out.txt" 2>"$d/err.txt" || fail "$mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
 	grep -q '^active 1$' "$d/out.txt" || fail "$mode: opcount_torch.active() is false under the library"
-	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
+	"$OPC" report "$d/run.opc" --by layer --by key --format json >"$d/layer.json" 2>"$d/rep.err" ||
 		fail "$mode: report exited $?: $(cat "$d/rep.err")"
-	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
-		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
+	for f in $FAMILIES; do
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --conv gemm --format json \
 			>"$d/$f.predict.json" 2>"$d/p.err" || fail "$mode: predict --arch $f.json exited $?: $(cat "$d/p.err")"
 	done
 	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" >"$d/check.txt" 2>&1 ||
 		fail "$mode: lowering differs from measurement: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
-	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "$mode: $(tail -n 1 "$d/check.txt")"
-	ok "$mode: 27 layers, sgemm calls, FLOPs and bytes exactly as measured"
+	grep -q "^layers $NLAYERS mismatches 0\$" "$d/check.txt" || fail "$mode: $(tail -n 1 "$d/check.txt")"
+	ok "$mode: $NLAYERS layers, sgemm calls, FLOPs and bytes exactly as measured"
 done
 
-# torch's default, oneDNN on: the convolutions run in oneDNN (no sgemm);
-# every other layer is the same sgemm, exactly
+# torch's default, oneDNN on, lowered as predict does by default (one
+# intra-op thread, as the run): every layer exactly as lowered, the
+# convolutions torch gives oneDNN as its rows, key by key
 for mode in infer train; do
 	d=$tmp/onednn-$mode
 	mkdir "$d"
 	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --mode $mode \
 		--out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
 		fail "oneDNN $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
-	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
+	"$OPC" report "$d/run.opc" --by layer --by key --format json >"$d/layer.json" 2>"$d/rep.err" ||
 		fail "oneDNN $mode: report exited $?: $(cat "$d/rep.err")"
-	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
-		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
-			>"$d/$f.predict.json" 2>"$d/p.err" || fail "oneDNN $mode: predict $f exited $?"
+	for f in $FAMILIES; do
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --torch-threads 1 \
+			--format json >"$d/$f.predict.json" 2>"$d/p.err" ||
+			fail "oneDNN $mode: predict $f exited $?: $(cat "$d/p.err")"
 	done
 	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
-		--unmeasured cnn.1,cnn.3,cnn.4,cnn.5 >"$d/check.txt" 2>&1 ||
+		--layout-exact res. >"$d/check.txt" 2>&1 ||
 		fail "oneDNN $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
-	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "oneDNN $mode: $(tail -n 1 "$d/check.txt")"
-	ok "oneDNN on, $mode: 23 layers exactly as lowered, the 4 convolutions in oneDNN (no sgemm)"
+	grep -q "^layers $NLAYERS mismatches 0\$" "$d/check.txt" || fail "oneDNN $mode: $(tail -n 1 "$d/check.txt")"
+	n=$(grep -c ' onednn' "$d/check.txt")
+	[ "$n" = 11 ] || fail "oneDNN $mode: $n layers in oneDNN, expected 11: $(grep onednn "$d/check.txt")"
+	ok "oneDNN on, $mode: $NLAYERS layers exactly as lowered, 11 convolutions as oneDNN rows key by key"
 done
 
 # what the lowering says torch does, as measured (calls of one layer):
