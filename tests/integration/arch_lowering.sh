@@ -52,29 +52,39 @@ for mode in infer train; do
 	ok "$mode: $NLAYERS layers, sgemm calls, FLOPs and bytes exactly as measured"
 done
 
-# torch's default, oneDNN on, lowered as predict does by default (one
-# intra-op thread, as the run): every layer exactly as lowered, the
-# convolutions torch gives oneDNN as its rows, key by key
-for mode in infer train; do
-	d=$tmp/onednn-$mode
-	mkdir "$d"
-	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --mode $mode \
-		--out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
-		fail "oneDNN $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
-	"$OPC" report "$d/run.opc" --by layer --by key --format json >"$d/layer.json" 2>"$d/rep.err" ||
-		fail "oneDNN $mode: report exited $?: $(cat "$d/rep.err")"
-	for f in $FAMILIES; do
-		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --torch-threads 1 \
-			--format json >"$d/$f.predict.json" 2>"$d/p.err" ||
-			fail "oneDNN $mode: predict $f exited $?: $(cat "$d/p.err")"
+# torch's default, oneDNN on: every layer exactly as lowered, the
+# convolutions torch gives oneDNN as its rows, key by key.  On one intra-op
+# thread (`predict --torch-threads 1`: 11 convolutions in oneDNN, res.head,
+# 1x1, in slow_conv2d), and on two (predict's default, several threads:
+# res.head too, 12)
+for run in "1 --torch-threads 1 11" "2 --torch-threads 2 12"; do
+	set -- $run
+	threads=$1 popt="$2 $3" nconv=$4
+	# predict's default is several threads: the second run passes none
+	[ "$threads" = 2 ] && popt=
+	for mode in infer train; do
+		d=$tmp/onednn$threads-$mode
+		mkdir "$d"
+		OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --threads $threads \
+			--mode $mode --out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
+			fail "oneDNN $threads $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
+		"$OPC" report "$d/run.opc" --by layer --by key --format json >"$d/layer.json" \
+			2>"$d/rep.err" || fail "oneDNN $threads $mode: report exited $?: $(cat "$d/rep.err")"
+		for f in $FAMILIES; do
+			"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" $popt --format json \
+				>"$d/$f.predict.json" 2>"$d/p.err" ||
+				fail "oneDNN $threads $mode: predict $f exited $?: $(cat "$d/p.err")"
+		done
+		"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
+			--layout-exact res. >"$d/check.txt" 2>&1 ||
+			fail "oneDNN $threads $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
+		grep -q "^layers $NLAYERS mismatches 0\$" "$d/check.txt" ||
+			fail "oneDNN $threads $mode: $(tail -n 1 "$d/check.txt")"
+		n=$(grep -c ' onednn' "$d/check.txt")
+		[ "$n" = $nconv ] ||
+			fail "oneDNN $threads $mode: $n layers in oneDNN, expected $nconv: $(grep onednn "$d/check.txt")"
+		ok "oneDNN on, $threads thread(s), $mode: $NLAYERS layers exactly as lowered, $nconv convolutions as oneDNN rows key by key"
 	done
-	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
-		--layout-exact res. >"$d/check.txt" 2>&1 ||
-		fail "oneDNN $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
-	grep -q "^layers $NLAYERS mismatches 0\$" "$d/check.txt" || fail "oneDNN $mode: $(tail -n 1 "$d/check.txt")"
-	n=$(grep -c ' onednn' "$d/check.txt")
-	[ "$n" = 11 ] || fail "oneDNN $mode: $n layers in oneDNN, expected 11: $(grep onednn "$d/check.txt")"
-	ok "oneDNN on, $mode: $NLAYERS layers exactly as lowered, 11 convolutions as oneDNN rows key by key"
 done
 
 # what the lowering says torch does, as measured (calls of one layer):
@@ -86,6 +96,17 @@ done
 #   cnn.1 (behind a BatchNorm2d), train: 3 images x 3 = 9;
 #   cnn.5 (depthwise), infer: 3 images x 6 groups = 18
 #   emb.1 (behind an embedding, which learns), train: 3
+#   oneDNN on, one thread: res.blocks.0.conv1, train: reorders of x, w in,
+#   y out; dy, w in, dx out; x, dy in, dW out, and the 3 passes = 12; the
+#   depthwise cnn.5, infer: 3 reorders + convolution + bias epilogue = 5;
+#   cnnb1.0 (one image, 3x3, 256 inputs) is slow_conv2d's sgemm: 1
+#   two threads: res.head (1x1, bias), infer: 3 reorders + 2 = 5
+for want in "onednn1-train res.blocks.0.conv1 measured [12," "onednn1-infer cnn.5 measured [5," \
+	    "onednn1-infer cnnb1.0 measured [1," "onednn2-infer res.head measured [5,"; do
+	dir=${want%% *}
+	grep -qF "ok ${dir#*-} ${want#* }" "$tmp/$dir/check.txt" || fail "expected '$want'"
+done
+ok "oneDNN: a pass and its reorders per convolution, slow_conv2d where torch 1.13 leaves it"
 for want in "train emb.1 measured [3," "train ln.1 measured [3," "train cnn.1 measured [9," "infer cnn.5 measured [18," \
 	     "infer enc.encoder.layers.1.self_attn measured [26," \
 	    "infer cenc.encoder.layers.0.self_attn measured [10," "infer tiny.attn measured [2," \

@@ -10,9 +10,9 @@ files, for tests/integration/arch_lowering.sh: does `opcount predict
       (infer: eval(), torch.no_grad()) or one training step's forward and
       backward (train: the sum of the outputs as the loss, no optimizer
       step).  Writes DIR/FAMILY.json, the architecture of each family,
-      with the same layer names.  One intra-op thread, oneDNN off, so that
-      every matrix product is an sgemm the preload library sees (--onednn:
-      on, torch's default, to see what that changes).
+      with the same layer names.  One intra-op thread (--threads N: N),
+      oneDNN off, so that every matrix product is an sgemm the preload
+      library sees (--onednn: on, torch's default).
 
   arch_lowering.py check --mode infer|train --report LAYER.json --predict DIR
       Compare, per layer, the sgemm calls, FLOPs and bytes that `opcount
@@ -301,7 +301,7 @@ def run(args):
     import torch
     import opcount_torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     model, xs = build()
     os.makedirs(args.out, exist_ok=True)
     for name, a in architectures().items():
@@ -422,6 +422,8 @@ def main():
     ap.add_argument("--unmeasured", help="check: layers that must have no sgemm (a,b,...)")
     ap.add_argument("--layout-exact", help="check: layers (name prefixes a,b,...) whose "
                     "oneDNN reorders must all be measured as lowered")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="run: torch's intra-op threads (default 1)")
     ap.add_argument("--onednn", action="store_true",
                     help="run with oneDNN on (torch's default), to see what it changes")
     args = ap.parse_args()
