@@ -437,6 +437,9 @@ int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
 	int lifecycle = OPC_GIVEN(o->samples) || OPC_GIVEN(o->epochs) ||
 			OPC_GIVEN(o->tuning_runs) || OPC_GIVEN(o->inferences);
 
+	if (o->lower_given && !o->arch)
+		return fail(err, len, "--conv and --torch-threads choose how --arch is lowered, "
+			    "which is not given");
 	if (OPC_GIVEN(o->energy_j)) {
 		if (o->coeffs || o->arch || o->from_trace || o->train_trace || lifecycle ||
 		    OPC_GIVEN(o->overhead))
@@ -483,9 +486,6 @@ int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
 			    "no --coeffs given");
 	if (o->batch && !o->arch)
 		return fail(err, len, "--batch sets the batch of --arch, which is not given");
-	if (o->lower_given && !o->arch)
-		return fail(err, len, "--conv and --torch-threads choose how --arch is lowered, "
-			    "which is not given");
 	if (o->from_trace && !OPC_GIVEN(o->trace_inferences))
 		return fail(err, len, "--from-trace needs --trace-inferences N: how many "
 			    "inferences (samples through the forward pass) the trace ran; a "
