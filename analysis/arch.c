@@ -1257,16 +1257,16 @@ int opc_conv_uses_onednn(const struct opc_arch *a, const struct opc_arch_layer *
 {
 	int64_t n = a->batch;
 	int threads = opts ? opts->threads : 0;
-	uint64_t in;
+	uint64_t e = elems(3, l->in), in;
 
 	if (a->version < 2 || a->prec != 's' || (opts && opts->conv == OPC_CONV_GEMM))
 		return 0;
 	if (!(l->sh > 1 || l->sw > 1 || l->dil_h > 1 || l->dil_w > 1 || n >= 16 || l->kh != 1 ||
 	      l->kw != 1 || threads != 1))
 		return 0;
-	/* N*C*H*W > 20480; a product that overflows is larger */
-	return l->groups > 1 || (l->kh > 3 && l->kw > 3) || n > 1 ||
-	       !mul_ok((uint64_t)n, elems(3, l->in), &in) || in > 20480;
+	/* N*C*H*W > 20480; a product that overflows (elems 0) is larger */
+	return l->groups > 1 || (l->kh > 3 && l->kw > 3) || n > 1 || e == 0 ||
+	       !mul_ok((uint64_t)n, e, &in) || in > 20480;
 }
 
 /* n * m, or -1 past INT64_MAX */
@@ -1345,7 +1345,9 @@ static int lower_conv_onednn(struct opc_lowering *lw, size_t *cap, const struct 
 {
 	const struct opc_arch_layer *l = &a->layers[i];
 	int64_t red = dmul(dmul(l->in[0] / l->groups, l->kh), l->kw);
-	int64_t y = dmul(a->batch, (int64_t)elems(3, l->out)), x = dmul(a->batch, (int64_t)elems(3, l->in));
+	/* elems: 0 when it overflows, then refused below */
+	int64_t y = dmul(a->batch, (int64_t)elems(3, l->out));
+	int64_t x = dmul(a->batch, (int64_t)elems(3, l->in));
 	int64_t w = dmul(l->filters, red), flops = dmul(dmul(y, red), 2), sum = -1;
 	struct opc_shape conv = { .d = { y, red, x, w }, .f = { 's', 's', 0, 0 } };
 	struct opc_shape epi = { .d = { y, 1, l->filters, 0 }, .f = { 's', 0, 0, 0 } };
