@@ -1,6 +1,7 @@
 #!/bin/sh
 # arch_lowering.sh - architecture format version 2 lowered to the GEMMs
-# torch 1.13 really runs, checked against measurement, layer by layer.
+# and oneDNN convolutions torch 1.13 really runs, checked against
+# measurement, layer by layer.
 #
 # tests/python/arch_lowering.py builds six PyTorch models (a transformer
 # encoder of 2 repeated nn.TransformerEncoderLayer between two Linear, one
@@ -9,7 +10,7 @@
 # biases, an MLP with dropout, LayerNorm and SiLU, a LayerNorm before a
 # Linear, a CNN with BatchNorm2d first, a convolution without bias, grouped,
 # dilated, depthwise strided ones and adaptive pooling, an embedding before
-# a Linear), annotated with
+# a Linear, and cnnb1 and res below), annotated with
 # opcount_torch, and writes their version 2 architecture files with the
 # modules' names.  It runs them under the library once for inference
 # (eval, no_grad) and once for a training step (forward and backward).
@@ -17,8 +18,18 @@
 # every layer's sgemm calls, FLOPs and bytes must equal what `opcount
 # report --by layer --format json` measured, exactly, forward ops against
 # the inference run, all phases against the training step; no layer may be
-# measured and not predicted or the other way round.  Again with oneDNN on
-# (torch's default): the same, but the convolutions make no sgemm.
+# measured and not predicted or the other way round.  Those runs are
+# oneDNN off, lowered by `predict --conv gemm`.  Again with oneDNN on
+# (torch's default, predict's default lowering), on one intra-op thread
+# (`--torch-threads 1`) and on two: every Conv2d torch gives oneDNN is
+# checked row key by key, the convolution passes, the bias epilogues and
+# the reorders (those of inputs into a blocked format may be missing where
+# oneDNN's kernel reads the plain layout, except in the ResNet-style
+# family, whose 16 channels take blocked kernels: exact there), every other
+# layer as above.  Two more families: one image (cnnb1: a conv2d oneDNN
+# leaves to slow_conv2d, a grouped and a 5x5 one it takes) and a small
+# ResNet (res: Conv2d + BatchNorm2d + ReLU, two basic blocks with the
+# residual add, a 1x1 head conv2d that oneDNN takes only on several threads).
 . "$(dirname "$0")/lib.inc"
 SCRIPT=$ROOT/tests/python/arch_lowering.py
 need_py_module torch python3-torch
