@@ -586,6 +586,31 @@ static void test_v2_conv_onednn(void **state)
 	assert_non_null(find_op(&lw, OPC_PHASE_GRAD_X, "dnnl_convolution_backward_data", 0));
 	assert_non_null(find_op(&lw, OPC_PHASE_GRAD_W, "dnnl_convolution_backward_weights", 0));
 	assert_null(find_op(&lw, OPC_PHASE_FORWARD, "sgemm", 0));
+	/* priced as opcount fit counts its rows: every one by its layer's
+	 * type, Conv2d, FLOPs and bytes alike, a call each */
+	{
+		struct opc_coeffs co;
+		struct opc_op_cost cost[64];
+		double want = 0, got = 0;
+
+		assert_true(lw.nops <= 64);
+		assert_int_equal(opc_coeffs_parse(
+			"{\"opcount_coeffs\": 1, \"target\": \"energy\", \"unit\": \"J\", "
+			"\"energy_source\": \"rapl\", \"energy_measured\": true, \"model\": "
+			"\"c\", \"models\": {\"c\": {\"per_flop\": 0, \"per_type\": {\"Conv2d\": "
+			"{\"per_flop\": 1e-9, \"per_byte\": 1e-8}}, \"per_call\": 1e-6, "
+			"\"static_w\": 0}}}", "k.json", 0, &co, err, sizeof(err)), 0);
+		assert_int_equal(opc_coeffs_eval(&co, &a, &lw, cost, err, sizeof(err)), 0);
+		for (size_t i = 0; i < lw.nops; i++) {
+			assert_string_equal(cost[i].coeff_type, "Conv2d");
+			assert_false(cost[i].fallback);
+			got += cost[i].total;
+		}
+		want = 1e-9 * (double)lw.train.flops + 1e-8 * (double)lw.train.bytes +
+		       1e-6 * (double)lw.train.calls;
+		assert_true(fabs(got - want) <= 1e-12 * want);
+		opc_coeffs_free(&co);
+	}
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 
