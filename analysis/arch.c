@@ -42,6 +42,7 @@
 #include "file.h"
 #include "hashtab.h"
 #include "util.h"
+#include "profile.h"
 #include "routines.h"
 
 /* Every dimension fits an int, as the BLAS interface needs. */
@@ -1082,6 +1083,7 @@ static int add_op(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a
 	memset(op, 0, sizeof(*op));
 	op->layer = layer;
 	op->phase = phase;
+	op->rid = -1;
 	snprintf(op->routine, sizeof(op->routine), "%cgemm", a->prec);
 	op->m = m;
 	op->n = n;
@@ -1214,8 +1216,8 @@ static int lower_rnn(struct opc_lowering *lw, size_t *cap, const struct opc_arch
  *                                        (the gradient starts at zero)
  *   grad X   dcol = W^T dY               b*g sgemm, when something upstream learns
  */
-static int lower_conv_v2(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
-			 size_t i, int backward, int dx)
+static int lower_conv_gemm(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			   size_t i, int backward, int dx)
 {
 	const struct opc_arch_layer *l = &a->layers[i];
 	int64_t g = l->groups, f = l->filters / g, q = l->in[0] / g * l->kh * l->kw;
@@ -1232,6 +1234,200 @@ static int lower_conv_v2(struct opc_lowering *lw, size_t *cap, const struct opc_
 	return ret;
 }
 
+const char *opc_conv_path_name(enum opc_conv_path p)
+{
+	return p == OPC_CONV_GEMM ? "gemm" : "onednn";
+}
+
+/*
+ * torch 1.13's ConvParams::use_mkldnn (aten/src/ATen/native/Convolution.cpp)
+ * for a float32 CPU tensor, not transposed: oneDNN unless the convolution
+ * is one the native code does faster,
+ *
+ *   (strided || dilated || N >= 16 || a kernel other than 1x1 || threads > 1)
+ *   && (groups > 1 || (KH > 3 && KW > 3) || N > 1 || N*C*H*W > 20480)
+ *
+ * so a 1x1 convolution of a batch under 16 on one thread, and a batch of
+ * one image with a small kernel and input, stay in slow_conv2d (the gemm
+ * lowering).  float64 never goes to oneDNN.  Measured with 1 and 2 threads
+ * (docs/arch.md).
+ */
+int opc_conv_uses_onednn(const struct opc_arch *a, const struct opc_arch_layer *l,
+			 const struct opc_lower_opts *opts)
+{
+	int64_t n = a->batch;
+	int threads = opts ? opts->threads : 0;
+	uint64_t e = elems(3, l->in), in;
+
+	if (a->version < 2 || a->prec != 's' || (opts && opts->conv == OPC_CONV_GEMM))
+		return 0;
+	if (!(l->sh > 1 || l->sw > 1 || l->dil_h > 1 || l->dil_w > 1 || n >= 16 || l->kh != 1 ||
+	      l->kw != 1 || threads != 1))
+		return 0;
+	/* N*C*H*W > 20480; a product that overflows (elems 0) is larger */
+	return l->groups > 1 || (l->kh > 3 && l->kw > 3) || n > 1 || e == 0 ||
+	       !mul_ok((uint64_t)n, e, &in) || in > 20480;
+}
+
+/* n * m, or -1 past INT64_MAX */
+static int64_t dmul(int64_t n, int64_t m)
+{
+	uint64_t r;
+
+	return n >= 0 && m >= 0 && mul_ok((uint64_t)n, (uint64_t)m, &r) && r <= INT64_MAX ?
+	       (int64_t)r : -1;
+}
+
+/* `calls` executions of the oneDNN row `routine` with key shape s, costed
+ * by the recording library's own cost function. */
+static int add_dnnl(struct opc_lowering *lw, size_t *cap, size_t layer, enum opc_phase phase,
+		    const char *routine, const struct opc_shape *s, uint64_t calls, int layout)
+{
+	struct opc_cost c = { 0, 0 };
+	struct opc_lop *op;
+	int rid = opc_routine_find(routine);
+
+	if (rid < 0)
+		return -ENOENT;
+	if (lw->nops == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		struct opc_lop *no = realloc(lw->ops, nc * sizeof(*no));
+
+		if (no == NULL)
+			return -ENOMEM;
+		lw->ops = no;
+		*cap = nc;
+	}
+	opc_routine_cost(rid, s, &c);
+	op = &lw->ops[lw->nops++];
+	memset(op, 0, sizeof(*op));
+	op->layer = layer;
+	op->phase = phase;
+	op->rid = rid;
+	op->layout = layout;
+	op->shape = *s;
+	snprintf(op->routine, sizeof(op->routine), "%s", opc_routines[rid].op);
+	op->calls = calls;
+	if (!mul_ok(c.flops, calls, &op->flops) || !mul_ok(c.bytes, calls, &op->bytes))
+		return -EOVERFLOW;
+	return 0;
+}
+
+static int add_reorder(struct opc_lowering *lw, size_t *cap, size_t layer, enum opc_phase phase,
+		       int64_t n, int layout)
+{
+	struct opc_shape s = { .d = { n, 0, 0, 0 }, .f = { 's', 's', 0, 0 } };
+
+	return add_dnnl(lw, cap, layer, phase, "dnnl_reorder", &s, 1, layout);
+}
+
+/*
+ * conv2d in a version 2 file as torch 1.13 runs it with oneDNN on (its
+ * default), mkldnn_convolution through ideep: one primitive execution per
+ * pass for the whole batch, rows as preload/dnnl.c records them (y = N F OH
+ * OW output elements, red = C/g KH KW multiply-adds per output element, x =
+ * N C H W, w = F C/g KH KW):
+ *
+ *   forward   dnnl_convolution_forward; dnnl_epilogue (the bias)
+ *   grad X    dnnl_convolution_backward_data, when something upstream learns
+ *   grad W    dnnl_convolution_backward_weights; dnnl_epilogue (diff_bias)
+ *
+ * and the reorders around each: every result is reordered once into
+ * torch's plain tensor (mkldnn_to_dense: y, dx, dW and db, even a plain to
+ * plain copy), and each input (x and w forward, dy and w backward data, x
+ * and dy backward weights) once into the blocked format the kernel asks
+ * for.  Those are `layout` ops: a kernel that reads the plain format (few
+ * input channels, grouped GEMM-based kernels) needs none, and which kernel
+ * oneDNN picks depends on the machine's vector ISA.
+ */
+static int lower_conv_onednn(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			     size_t i, int backward, int dx)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t red = dmul(dmul(l->in[0] / l->groups, l->kh), l->kw);
+	/* elems: 0 when it overflows, then refused below */
+	int64_t y = dmul(a->batch, (int64_t)elems(3, l->out));
+	int64_t x = dmul(a->batch, (int64_t)elems(3, l->in));
+	int64_t w = dmul(l->filters, red), flops = dmul(dmul(y, red), 2), sum = -1;
+	struct opc_shape conv = { .d = { y, red, x, w }, .f = { 's', 's', 0, 0 } };
+	struct opc_shape epi = { .d = { y, 1, l->filters, 0 }, .f = { 's', 0, 0, 0 } };
+	int ret;
+
+	/* the cost model counts in doubles: keep FLOPs and bytes exact */
+	if (y > 0 && x > 0 && w > 0 && !__builtin_add_overflow(x, y, &sum) &&
+	    !__builtin_add_overflow(sum, w, &sum))
+		sum = dmul(sum, 8);
+	if (red <= 0 || flops < 0 || sum < 0 || flops >= (int64_t)1 << 53 || sum >= (int64_t)1 << 53)
+		return -EOVERFLOW;
+	if (!backward) {
+		ret = add_reorder(lw, cap, i, OPC_PHASE_FORWARD, x, 1);
+		if (ret == 0)
+			ret = add_reorder(lw, cap, i, OPC_PHASE_FORWARD, w, 1);
+		if (ret == 0)
+			ret = add_dnnl(lw, cap, i, OPC_PHASE_FORWARD, "dnnl_convolution_forward",
+				       &conv, 1, 0);
+		if (ret == 0 && l->bias)
+			ret = add_dnnl(lw, cap, i, OPC_PHASE_FORWARD, "dnnl_epilogue", &epi, 1, 0);
+		if (ret == 0)
+			ret = add_reorder(lw, cap, i, OPC_PHASE_FORWARD, y, 0);
+		return ret;
+	}
+	/* torch's backward computes the input gradient first */
+	ret = 0;
+	if (dx) {
+		ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_X, y, 1);
+		if (ret == 0)
+			ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_X, w, 1);
+		if (ret == 0)
+			ret = add_dnnl(lw, cap, i, OPC_PHASE_GRAD_X,
+				       "dnnl_convolution_backward_data", &conv, 1, 0);
+		if (ret == 0)
+			ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_X, x, 0);
+	}
+	if (ret == 0)
+		ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_W, y, 1);
+	if (ret == 0)
+		ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_W, x, 1);
+	if (ret == 0)
+		ret = add_dnnl(lw, cap, i, OPC_PHASE_GRAD_W, "dnnl_convolution_backward_weights",
+			       &conv, 1, 0);
+	if (ret == 0 && l->bias)
+		ret = add_dnnl(lw, cap, i, OPC_PHASE_GRAD_W, "dnnl_epilogue", &epi, 1, 0);
+	if (ret == 0 && l->bias)
+		ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_W, l->filters, 0);
+	if (ret == 0)
+		ret = add_reorder(lw, cap, i, OPC_PHASE_GRAD_W, w, 0);
+	return ret;
+}
+
+/* A version 2 conv2d: oneDNN's rows where torch would use it, else GEMMs. */
+static int lower_conv_v2(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			 const struct opc_lower_opts *opts, size_t i, int backward, int dx)
+{
+	if (opc_conv_uses_onednn(a, &a->layers[i], opts))
+		return lower_conv_onednn(lw, cap, a, i, backward, dx);
+	return lower_conv_gemm(lw, cap, a, i, backward, dx);
+}
+
+void opc_lop_key(const struct opc_lop *op, char *buf, size_t len)
+{
+	struct opc_tkeydef k;
+
+	if (len)
+		buf[0] = 0;
+	if (op->rid < 0 || len == 0)
+		return;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.rec.d, op->shape.d, sizeof(k.rec.d));
+	memcpy(k.rec.f, op->shape.f, sizeof(k.rec.f));
+	k.symbol = opc_routines[op->rid].symbol;
+	k.op = opc_routines[op->rid].op;
+	k.family = opc_routines[op->rid].family;
+	k.dims = opc_routines[op->rid].dims;
+	k.flag_names = opc_routines[op->rid].flags;
+	opc_key_shape(&k, buf, len);
+}
+
 static int work_add(struct opc_work *w, const struct opc_lop *op)
 {
 	w->calls += op->calls;
@@ -1241,6 +1437,12 @@ static int work_add(struct opc_work *w, const struct opc_lop *op)
 }
 
 int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err, size_t len)
+{
+	return opc_arch_lower_opts(a, NULL, lw, err, len);
+}
+
+int opc_arch_lower_opts(const struct opc_arch *a, const struct opc_lower_opts *opts,
+			struct opc_lowering *lw, char *err, size_t len)
 {
 	int64_t b = a->batch;
 	size_t cap = 0, at = 0, first_weighted = a->nlayers;
@@ -1270,7 +1472,7 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 		else if (l->kind == OPC_LAYER_LSTM || l->kind == OPC_LAYER_GRU)
 			ret = lower_rnn(lw, &cap, a, i, 0, 0);
 		else if (l->kind == OPC_LAYER_CONV2D && a->version >= 2)
-			ret = lower_conv_v2(lw, &cap, a, i, 0, 0);
+			ret = lower_conv_v2(lw, &cap, a, opts, i, 0, 0);
 		else if (l->kind == OPC_LAYER_CONV2D)
 			ret = add_op(lw, &cap, a, i, OPC_PHASE_FORWARD, l->filters,
 				     l->out[1] * l->out[2], l->in[0] * l->kh * l->kw, b, 0);
@@ -1293,7 +1495,7 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 		} else if (l->kind == OPC_LAYER_LSTM || l->kind == OPC_LAYER_GRU) {
 			ret = lower_rnn(lw, &cap, a, i, 1, dx);
 		} else if (l->kind == OPC_LAYER_CONV2D && a->version >= 2) {
-			ret = lower_conv_v2(lw, &cap, a, i, 1, dx);
+			ret = lower_conv_v2(lw, &cap, a, opts, i, 1, dx);
 		} else if (l->kind == OPC_LAYER_CONV2D) {
 			int64_t q = l->in[0] * l->kh * l->kw, oo = l->out[1] * l->out[2];
 
@@ -1317,9 +1519,9 @@ int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err,
 	if (ret == -ENOMEM)
 		return opc_errctx_fail(&c, "out of memory");
 	if (ret == -ENOENT)
-		return opc_errctx_fail(&c, "no GEMM in the routine table");
+		return opc_errctx_fail(&c, "no GEMM or oneDNN row in the routine table");
 	if (ret)
-		return opc_errctx_fail(&c, "layers[%zu] (%s \"%s\"): its GEMMs for a batch of %lld "
+		return opc_errctx_fail(&c, "layers[%zu] (%s \"%s\"): its operations for a batch of %lld "
 				       "do not fit 64-bit counters of FLOPs and bytes", at,
 				       opc_layer_kind_name(a->layers[at].kind), a->layers[at].name,
 				       (long long)b);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "routines.h"
+
 enum opc_layer_kind {
 	OPC_LAYER_DENSE,
 	OPC_LAYER_CONV2D,
@@ -77,18 +79,47 @@ enum opc_phase {
  * One lowered operation: `calls` GEMMs of the same shape, per batch.  The
  * C matrix is read by `c_read_calls` of them (beta != 0): the convolution
  * accumulates its weight gradient over the images of a batch, as cnn.c does.
+ *
+ * Or (rid >= 0) `calls` executions of one oneDNN row of routines.tbl, a
+ * convolution as PyTorch runs it with oneDNN on: `shape` is the row's key
+ * as preload/dnnl.c records it, m, n, k are 0.  `layout` marks a reorder of
+ * an input into the blocked memory format a oneDNN kernel asks for: which
+ * inputs are reordered depends on the kernel oneDNN picks on the machine
+ * (docs/arch.md), the lowering assumes all of them are.
  */
 struct opc_lop {
 	size_t layer;		/* index into opc_arch.layers */
 	enum opc_phase phase;
-	char routine[8];	/* "sgemm", "dgemm" */
+	char routine[40];	/* "sgemm", "dgemm", "dnnl_convolution_forward", ... */
 	int64_t m, n, k;
 	uint64_t calls, c_read_calls;
 	uint64_t flops, bytes;	/* of all the calls */
+	int rid;		/* a oneDNN row: its index in opc_routines[]; -1 a GEMM */
+	int layout;		/* a reorder that depends on the kernel's memory format */
+	struct opc_shape shape;	/* a oneDNN row's key (dims and flags) */
 };
 
 struct opc_work {
 	uint64_t calls, flops, bytes;
+};
+
+/*
+ * How a version 2 conv2d is lowered (version 1 files: always examples/
+ * cnn.c's GEMMs).  PyTorch's default is oneDNN on; the gemm path is torch
+ * with torch.backends.mkldnn disabled (slow_conv2d, one sgemm per image
+ * and group).
+ */
+enum opc_conv_path {
+	OPC_CONV_ONEDNN = 0,
+	OPC_CONV_GEMM,
+};
+
+struct opc_lower_opts {
+	enum opc_conv_path conv;
+	/* torch.get_num_threads(): decides whether oneDNN takes a 1x1
+	 * convolution of a small batch; 0 means several (torch's default on a
+	 * machine of several cores) */
+	int threads;
 };
 
 struct opc_lowering {
@@ -112,6 +143,18 @@ int opc_arch_parse(const char *text, const char *path, int64_t batch, struct opc
 void opc_arch_free(struct opc_arch *a);
 
 int opc_arch_lower(const struct opc_arch *a, struct opc_lowering *lw, char *err, size_t len);
+/* The same with options; opts NULL is opc_arch_lower's defaults (oneDNN on,
+ * several threads). */
+int opc_arch_lower_opts(const struct opc_arch *a, const struct opc_lower_opts *opts,
+			struct opc_lowering *lw, char *err, size_t len);
+/* Would torch 1.13 run this version 2 conv2d in oneDNN (Convolution.cpp,
+ * ConvParams::use_mkldnn)? */
+int opc_conv_uses_onednn(const struct opc_arch *a, const struct opc_arch_layer *l,
+			 const struct opc_lower_opts *opts);
+/* A oneDNN op's key as `opcount report` names a row ("shape"):
+ * "dnnl_reorder n=288 rtype=s wtype=s"; "" for a GEMM. */
+void opc_lop_key(const struct opc_lop *op, char *buf, size_t len);
+const char *opc_conv_path_name(enum opc_conv_path p);
 void opc_lowering_free(struct opc_lowering *lw);
 
 /* A whole text file (at most 64 MiB, no NUL bytes); NULL with a message

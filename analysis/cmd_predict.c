@@ -46,6 +46,10 @@ static void usage(FILE *f)
 "Energy of one inference I (the forward pass of one batch / batch size):\n"
 "  --arch MODEL.json        architecture (docs/arch.md), lowered to its BLAS calls\n"
 "  --batch B                batch size (default: the file's \"batch\", else 1)\n"
+"  --conv onednn|gemm       how a version 2 conv2d is lowered: PyTorch's default,\n"
+"                           oneDNN on (its rows), or oneDNN off (slow_conv2d's sgemm)\n"
+"  --torch-threads N        torch.get_num_threads() of the run (default: several);\n"
+"                           1 keeps a 1x1 conv2d of a batch under 16 out of oneDNN\n"
 "  --coeffs COEFFS.json     coefficients from opcount fit: predict I and a training step\n"
 "  --model a|b|c            which fitted model (default: the one the file recommends)\n"
 "  --time-coeffs TIME.json  a time fit (opcount fit --target time): the static power\n"
@@ -93,7 +97,7 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 		O_COEFFS = 256, O_TIME_COEFFS, O_ARCH, O_BATCH, O_MODEL, O_POWER, O_FROM_TRACE,
 		O_TRACE_INF, O_TRAIN_TRACE, O_TRAIN_SAMPLES, O_OVERHEAD, O_SAMPLES, O_EPOCHS,
 		O_TUNING, O_INFERENCES, O_REGION, O_INTENSITY, O_PUE, O_KWH, O_J, O_FORMAT,
-		O_STEPS, O_STEP_LAYER, O_SKIP,
+		O_STEPS, O_STEP_LAYER, O_SKIP, O_CONV, O_THREADS,
 	};
 	static const struct option opts[] = {
 		{ "coeffs", required_argument, NULL, O_COEFFS },
@@ -120,6 +124,8 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 		{ "steps", required_argument, NULL, O_STEPS },
 		{ "step-layer", required_argument, NULL, O_STEP_LAYER },
 		{ "skip", required_argument, NULL, O_SKIP },
+		{ "conv", required_argument, NULL, O_CONV },
+		{ "torch-threads", required_argument, NULL, O_THREADS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,6 +188,27 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 			o->q.step_layer = optarg;
 			break;
 		case O_SKIP: ret = parse_num("skip", optarg, 0, 1, &o->q.skip); break;
+		case O_CONV:
+			o->q.lower_given = 1;
+			if (!strcmp(optarg, "onednn"))
+				o->q.lower.conv = OPC_CONV_ONEDNN;
+			else if (!strcmp(optarg, "gemm"))
+				o->q.lower.conv = OPC_CONV_GEMM;
+			else {
+				pr_err("--conv: unknown path '%s' (onednn, gemm)", opc_tty(optarg));
+				ret = -EINVAL;
+			}
+			break;
+		case O_THREADS:
+			o->q.lower_given = 1;
+			ret = parse_num("torch-threads", optarg, 1, 1, &v);
+			if (ret == 0 && v > 1 << 20) {
+				pr_err("--torch-threads: at most %d", 1 << 20);
+				ret = -EINVAL;
+			}
+			if (ret == 0)
+				o->q.lower.threads = (int)v;
+			break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "json"))
 				o->json = 1;
@@ -479,6 +506,7 @@ static void print_json(const struct opc_prediction *r)
 	if (r->have_arch) {
 		json_object *a = json_object_new_object(), *layers = json_object_new_array();
 		json_object *l = json_object_new_object(), *ops = json_object_new_array();
+		char key[256];
 
 		json_object_object_add(a, "path", jstr(r->arch.path));
 		json_object_object_add(a, "opcount_arch", json_object_new_int(r->arch.version));
@@ -506,6 +534,9 @@ static void print_json(const struct opc_prediction *r)
 		json_object_object_add(root, "arch", a);
 
 		json_object_object_add(l, "batch", json_object_new_int64(r->lw.batch));
+		json_object_object_add(l, "conv", jstr(opc_conv_path_name(r->req.lower.conv)));
+		json_object_object_add(l, "torch_threads", r->req.lower.threads ?
+				       json_object_new_int(r->req.lower.threads) : NULL);
 		for (size_t i = 0; i < r->lw.nops; i++) {
 			const struct opc_lop *op = &r->lw.ops[i];
 			json_object *x = json_object_new_object();
@@ -525,6 +556,11 @@ static void print_json(const struct opc_prediction *r)
 					       json_object_new_uint64(op->c_read_calls));
 			json_object_object_add(x, "flops", json_object_new_uint64(op->flops));
 			json_object_object_add(x, "bytes", json_object_new_uint64(op->bytes));
+			/* a oneDNN row: its key as `opcount report` shows it */
+			opc_lop_key(op, key, sizeof(key));
+			json_object_object_add(x, "key", key[0] ? jstr(key) : NULL);
+			json_object_object_add(x, "layout_dependent",
+					       json_object_new_boolean(op->layout));
 			if (r->have_pred) {
 				json_object_object_add(x, "coeff_type", r->cost[i].coeff_type ?
 					jstr(r->cost[i].coeff_type) : NULL);
@@ -801,15 +837,26 @@ static void print_table(const struct opc_prediction *r)
 			const struct opc_lop *op = &r->lw.ops[i];
 			const struct opc_arch_layer *ly = &r->arch.layers[op->layer];
 
-			printf("%-*.*s %-*s %-8s %-6s %8lld %8lld %8lld %7llu %14llu %14llu",
-			       wl, wl, opc_tty(ly->name), wt, ly->type, opc_phase_name(op->phase), op->routine,
-			       (long long)op->m, (long long)op->n, (long long)op->k,
-			       (unsigned long long)op->calls, (unsigned long long)op->flops,
-			       (unsigned long long)op->bytes);
+			char key[256];
+
+			/* a oneDNN row: "dnnl" in the op column, its key (routine
+			 * and shape, as `opcount report` shows it) at the end */
+			opc_lop_key(op, key, sizeof(key));
+			printf("%-*.*s %-*s %-8s %-6s ", wl, wl, opc_tty(ly->name), wt, ly->type,
+			       opc_phase_name(op->phase), key[0] ? "dnnl" : op->routine);
+			if (key[0])
+				printf("%8s %8s %8s", "-", "-", "-");
+			else
+				printf("%8lld %8lld %8lld", (long long)op->m, (long long)op->n,
+				       (long long)op->k);
+			printf(" %7llu %14llu %14llu", (unsigned long long)op->calls,
+			       (unsigned long long)op->flops, (unsigned long long)op->bytes);
 			if (r->have_pred)
 				printf(" %-10s %12s", r->cost[i].coeff_type ?
 				       opc_tty(r->cost[i].coeff_type) : "(all)",
 				       num(a, sizeof(a), r->op_j[i]));
+			if (key[0])
+				printf("  %s%s", key, op->layout ? " (layout)" : "");
 			putchar('\n');
 		}
 		printf("%-*s %-*s %-8s %-6s %8s %8s %8s %7llu %14llu %14llu", wl, "inference", wt, "", "",

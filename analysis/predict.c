@@ -437,6 +437,9 @@ int opc_predict_check(const struct opc_predict_req *o, char *err, size_t len)
 	int lifecycle = OPC_GIVEN(o->samples) || OPC_GIVEN(o->epochs) ||
 			OPC_GIVEN(o->tuning_runs) || OPC_GIVEN(o->inferences);
 
+	if (o->lower_given && !o->arch)
+		return fail(err, len, "--conv and --torch-threads choose how --arch is lowered, "
+			    "which is not given");
 	if (OPC_GIVEN(o->energy_j)) {
 		if (o->coeffs || o->arch || o->from_trace || o->train_trace || lifecycle ||
 		    OPC_GIVEN(o->overhead))
@@ -803,7 +806,7 @@ static int compute(struct opc_prediction *p, char *err, size_t len)
 
 	if (o->arch) {
 		if (opc_arch_load(o->arch, o->batch, &p->arch, err, len) < 0 ||
-		    opc_arch_lower(&p->arch, &p->lw, err, len) < 0)
+		    opc_arch_lower_opts(&p->arch, &o->lower, &p->lw, err, len) < 0)
 			return -EINVAL;
 		p->have_arch = 1;
 	}

@@ -116,6 +116,8 @@ struct opc_predict_req {
 	const char *region;		/* carbon intensity from the tables in data/ */
 	char model;			/* of coeffs: 'a', 'b', 'c'; 0 the file's choice */
 	int64_t batch;			/* of arch; 0 the file's "batch" */
+	struct opc_lower_opts lower;	/* version 2 conv2d: oneDNN (default) or gemm */
+	int lower_given;		/* --conv or --torch-threads given */
 	double power_w;			/* W: a time fit given as coeffs into energy */
 	double trace_inferences;	/* inferences the from_trace run made */
 	double train_samples;		/* samples x epochs of train_trace */

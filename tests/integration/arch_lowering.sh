@@ -1,6 +1,7 @@
 #!/bin/sh
 # arch_lowering.sh - architecture format version 2 lowered to the GEMMs
-# torch 1.13 really runs, checked against measurement, layer by layer.
+# and oneDNN convolutions torch 1.13 really runs, checked against
+# measurement, layer by layer.
 #
 # tests/python/arch_lowering.py builds six PyTorch models (a transformer
 # encoder of 2 repeated nn.TransformerEncoderLayer between two Linear, one
@@ -9,7 +10,7 @@
 # biases, an MLP with dropout, LayerNorm and SiLU, a LayerNorm before a
 # Linear, a CNN with BatchNorm2d first, a convolution without bias, grouped,
 # dilated, depthwise strided ones and adaptive pooling, an embedding before
-# a Linear), annotated with
+# a Linear, and cnnb1 and res below), annotated with
 # opcount_torch, and writes their version 2 architecture files with the
 # modules' names.  It runs them under the library once for inference
 # (eval, no_grad) and once for a training step (forward and backward).
@@ -17,13 +18,25 @@
 # every layer's sgemm calls, FLOPs and bytes must equal what `opcount
 # report --by layer --format json` measured, exactly, forward ops against
 # the inference run, all phases against the training step; no layer may be
-# measured and not predicted or the other way round.  Again with oneDNN on
-# (torch's default): the same, but the convolutions make no sgemm.
+# measured and not predicted or the other way round.  Those runs are
+# oneDNN off, lowered by `predict --conv gemm`.  Again with oneDNN on
+# (torch's default, predict's default lowering), on one intra-op thread
+# (`--torch-threads 1`) and on two: every Conv2d torch gives oneDNN is
+# checked row key by key, the convolution passes, the bias epilogues and
+# the reorders (those of inputs into a blocked format may be missing where
+# oneDNN's kernel reads the plain layout, except in the ResNet-style
+# family, whose 16 channels take blocked kernels: exact there), every other
+# layer as above.  Two more families: one image (cnnb1: a conv2d oneDNN
+# leaves to slow_conv2d, a grouped and a 5x5 one it takes) and a small
+# ResNet (res: Conv2d + BatchNorm2d + ReLU, two basic blocks with the
+# residual add, a 1x1 head conv2d that oneDNN takes only on several threads).
 . "$(dirname "$0")/lib.inc"
 SCRIPT=$ROOT/tests/python/arch_lowering.py
 need_py_module torch python3-torch
 need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+FAMILIES="enc cenc tiny lstm gru mlp ln cnn emb cnnb1 res"
+NLAYERS=38
 
 # any valid coefficients do: only the lowering's counts are compared
 cat >"$tmp/c.json" <<'EOC'
@@ -38,37 +51,51 @@ for mode in infer train; do
 	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --mode $mode --out "$d" \
 		>"$d/out.txt" 2>"$d/err.txt" || fail "$mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
 	grep -q '^active 1$' "$d/out.txt" || fail "$mode: opcount_torch.active() is false under the library"
-	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
+	"$OPC" report "$d/run.opc" --by layer --by key --format json >"$d/layer.json" 2>"$d/rep.err" ||
 		fail "$mode: report exited $?: $(cat "$d/rep.err")"
-	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
-		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
+	for f in $FAMILIES; do
+		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --conv gemm --format json \
 			>"$d/$f.predict.json" 2>"$d/p.err" || fail "$mode: predict --arch $f.json exited $?: $(cat "$d/p.err")"
 	done
 	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" >"$d/check.txt" 2>&1 ||
 		fail "$mode: lowering differs from measurement: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
-	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "$mode: $(tail -n 1 "$d/check.txt")"
-	ok "$mode: 27 layers, sgemm calls, FLOPs and bytes exactly as measured"
+	grep -q "^layers $NLAYERS mismatches 0\$" "$d/check.txt" || fail "$mode: $(tail -n 1 "$d/check.txt")"
+	ok "$mode: $NLAYERS layers, sgemm calls, FLOPs and bytes exactly as measured"
 done
 
-# torch's default, oneDNN on: the convolutions run in oneDNN (no sgemm);
-# every other layer is the same sgemm, exactly
-for mode in infer train; do
-	d=$tmp/onednn-$mode
-	mkdir "$d"
-	OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --mode $mode \
-		--out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
-		fail "oneDNN $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
-	"$OPC" report "$d/run.opc" --by layer --format json >"$d/layer.json" 2>"$d/rep.err" ||
-		fail "oneDNN $mode: report exited $?: $(cat "$d/rep.err")"
-	for f in enc cenc tiny lstm gru mlp ln cnn emb; do
-		"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" --format json \
-			>"$d/$f.predict.json" 2>"$d/p.err" || fail "oneDNN $mode: predict $f exited $?"
+# torch's default, oneDNN on: every layer exactly as lowered, the
+# convolutions torch gives oneDNN as its rows, key by key.  On one intra-op
+# thread (`predict --torch-threads 1`: 11 convolutions in oneDNN, res.head,
+# 1x1, in slow_conv2d), and on two (predict's default, several threads:
+# res.head too, 12)
+for run in "1 --torch-threads 1 11" "2 --torch-threads 2 12"; do
+	set -- $run
+	threads=$1 popt="$2 $3" nconv=$4
+	# predict's default is several threads: the second run passes none
+	[ "$threads" = 2 ] && popt=
+	for mode in infer train; do
+		d=$tmp/onednn$threads-$mode
+		mkdir "$d"
+		OPCOUNT_OUTPUT=$d/run.opc LD_PRELOAD=$LIB "$PY" "$SCRIPT" run --onednn --threads $threads \
+			--mode $mode --out "$d" >"$d/out.txt" 2>"$d/err.txt" ||
+			fail "oneDNN $threads $mode: run under the library failed: $(tail -n 5 "$d/err.txt")"
+		"$OPC" report "$d/run.opc" --by layer --by key --format json >"$d/layer.json" \
+			2>"$d/rep.err" || fail "oneDNN $threads $mode: report exited $?: $(cat "$d/rep.err")"
+		for f in $FAMILIES; do
+			"$OPC" predict --coeffs "$tmp/c.json" --arch "$d/$f.json" $popt --format json \
+				>"$d/$f.predict.json" 2>"$d/p.err" ||
+				fail "oneDNN $threads $mode: predict $f exited $?: $(cat "$d/p.err")"
+		done
+		"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
+			--layout-exact res. >"$d/check.txt" 2>&1 ||
+			fail "oneDNN $threads $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
+		grep -q "^layers $NLAYERS mismatches 0\$" "$d/check.txt" ||
+			fail "oneDNN $threads $mode: $(tail -n 1 "$d/check.txt")"
+		n=$(grep -c ' onednn' "$d/check.txt")
+		[ "$n" = $nconv ] ||
+			fail "oneDNN $threads $mode: $n layers in oneDNN, expected $nconv: $(grep onednn "$d/check.txt")"
+		ok "oneDNN on, $threads thread(s), $mode: $NLAYERS layers exactly as lowered, $nconv convolutions as oneDNN rows key by key"
 	done
-	"$PY" "$SCRIPT" check --mode $mode --report "$d/layer.json" --predict "$d" \
-		--unmeasured cnn.1,cnn.3,cnn.4,cnn.5 >"$d/check.txt" 2>&1 ||
-		fail "oneDNN $mode: $(grep -v '^ok' "$d/check.txt" | head -n 10)"
-	grep -q '^layers 27 mismatches 0$' "$d/check.txt" || fail "oneDNN $mode: $(tail -n 1 "$d/check.txt")"
-	ok "oneDNN on, $mode: 23 layers exactly as lowered, the 4 convolutions in oneDNN (no sgemm)"
 done
 
 # what the lowering says torch does, as measured (calls of one layer):
@@ -80,6 +107,17 @@ done
 #   cnn.1 (behind a BatchNorm2d), train: 3 images x 3 = 9;
 #   cnn.5 (depthwise), infer: 3 images x 6 groups = 18
 #   emb.1 (behind an embedding, which learns), train: 3
+#   oneDNN on, one thread: res.blocks.0.conv1, train: reorders of x, w in,
+#   y out; dy, w in, dx out; x, dy in, dW out, and the 3 passes = 12; the
+#   depthwise cnn.5, infer: 3 reorders + convolution + bias epilogue = 5;
+#   cnnb1.0 (one image, 3x3, 256 inputs) is slow_conv2d's sgemm: 1
+#   two threads: res.head (1x1, bias), infer: 3 reorders + 2 = 5
+for want in "onednn1-train res.blocks.0.conv1 measured [12," "onednn1-infer cnn.5 measured [5," \
+	    "onednn1-infer cnnb1.0 measured [1," "onednn2-infer res.head measured [5,"; do
+	dir=${want%% *}
+	grep -qF "ok ${dir#*-} ${want#* }" "$tmp/$dir/check.txt" || fail "expected '$want'"
+done
+ok "oneDNN: a pass and its reorders per convolution, slow_conv2d where torch 1.13 leaves it"
 for want in "train emb.1 measured [3," "train ln.1 measured [3," "train cnn.1 measured [9," "infer cnn.5 measured [18," \
 	     "infer enc.encoder.layers.1.self_attn measured [26," \
 	    "infer cenc.encoder.layers.0.self_attn measured [10," "infer tiny.attn measured [2," \

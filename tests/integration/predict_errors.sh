@@ -80,6 +80,11 @@ expect 2 'needs both --samples D and --epochs E' --coeffs c.json --arch "$ARCH/m
 expect 2 'needs --region R or --intensity G' --energy-kwh 1
 expect 2 'does not combine' --energy-kwh 1 --intensity 3 --arch "$ARCH/mlp.json"
 expect 2 '--pue: expected a number >= 1' --energy-kwh 1 --intensity 3 --pue 0.5
+expect 2 "--conv: unknown path 'cudnn' (onednn, gemm)" --coeffs c.json --arch "$ARCH/mlp.json" --conv cudnn
+expect 2 '--torch-threads: expected a whole number >= 1' --coeffs c.json --arch "$ARCH/mlp.json" \
+	--torch-threads 0
+expect 2 '--conv and --torch-threads choose how --arch is lowered' --energy-kwh 1 --intensity 3 \
+	--conv gemm
 expect 2 '--samples: expected a whole number >= 0' --coeffs c.json --arch "$ARCH/mlp.json" \
 	--samples 2.5 --epochs 1
 expect 2 '--intensity: expected a number >= 0' --energy-kwh 1 --intensity -3

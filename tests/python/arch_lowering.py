@@ -10,20 +10,24 @@ files, for tests/integration/arch_lowering.sh: does `opcount predict
       (infer: eval(), torch.no_grad()) or one training step's forward and
       backward (train: the sum of the outputs as the loss, no optimizer
       step).  Writes DIR/FAMILY.json, the architecture of each family,
-      with the same layer names.  One intra-op thread, oneDNN off, so that
-      every matrix product is an sgemm the preload library sees (--onednn:
-      on, torch's default, to see what that changes).
+      with the same layer names.  One intra-op thread (--threads N: N),
+      oneDNN off, so that every matrix product is an sgemm the preload
+      library sees (--onednn: on, torch's default).
 
   arch_lowering.py check --mode infer|train --report LAYER.json --predict DIR
       Compare, per layer, the sgemm calls, FLOPs and bytes that `opcount
-      report --by layer --format json` measured with what the predictions
-      DIR/FAMILY.predict.json (`opcount predict --format json`) lowered:
-      forward ops for infer, every phase for train.  Every measured GEMM
-      layer must be predicted and every predicted one measured, exactly
-      (bytes too, unless --loose-bytes).
+      report --by layer --by key --format json` measured with what the
+      predictions DIR/FAMILY.predict.json (`opcount predict --format json`)
+      lowered: forward ops for infer, every phase for train.  Every
+      measured GEMM layer must be predicted and every predicted one
+      measured, exactly (bytes too, unless --loose-bytes).  A Conv2d's
+      oneDNN rows (dnnl_*) count too, and each of its oneDNN keys must be
+      measured as lowered; the reorders of inputs into a kernel's blocked
+      format ("layout_dependent" ops) may be missing from the measurement
+      (oneDNN's kernel then reads torch's plain layout), except in layers
+      named by --layout-exact PREFIX,... .
       Prints one line per layer and exits 1 on any difference.
-      --unmeasured A,B: those layers must have no sgemm at all (what runs
-      outside BLAS, the convolutions under oneDNN).
+      --unmeasured A,B: those layers must have no sgemm at all.
 
 The families (batch B, sequence S, features F):
   enc   Linear(12, 32); nn.TransformerEncoder of 2 nn.TransformerEncoderLayer
@@ -46,6 +50,15 @@ The families (batch B, sequence S, features F):
         stride 2, AdaptiveAvgPool2d(2), Flatten, Linear(24, 5).  B 3.
   emb   nn.Embedding(50, 16) on 7 token ids (no BLAS call, but it learns),
         Linear(16, 4).  B 3.
+  cnnb1 one image: [4, 8, 8] -> Conv2d 8 3x3 (slow_conv2d even with oneDNN
+        on: a batch of 1, a small kernel and input), Conv2d 8 groups 2 and
+        Conv2d 6 5x5 (oneDNN), AdaptiveAvgPool2d(1), Flatten, Linear(6, 3).
+  res   ResNet-style, [16, 6, 6], B 2: a stem Conv2d 16 3x3 + BatchNorm2d +
+        ReLU, 2 basic blocks (Conv2d + BatchNorm2d + ReLU + Conv2d +
+        BatchNorm2d, the input added, ReLU: the "residual" block), a 1x1
+        Conv2d 8 head (slow_conv2d on one thread, oneDNN on or off),
+        AdaptiveAvgPool2d(1), Flatten, Linear(8, 4).  16 channels: every
+        oneDNN kernel here reads blocked formats (--layout-exact res.).
 """
 import argparse
 import json
@@ -102,6 +115,35 @@ def build():
         def forward(self, x):
             return self.head(self.gru(x)[0])
 
+    class Block(nn.Module):
+        """torchvision's BasicBlock without downsampling"""
+        def __init__(self, c):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.relu = nn.ReLU()
+            self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+            return self.relu(y + x)
+
+    class Res(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+            self.bn = nn.BatchNorm2d(16)
+            self.relu = nn.ReLU()
+            self.blocks = nn.Sequential(Block(16), Block(16))
+            self.head = nn.Conv2d(16, 8, 1)
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(8, 4)
+
+        def forward(self, x):
+            x = self.blocks(self.relu(self.bn(self.stem(x))))
+            return self.fc(self.pool(self.head(x)).flatten(1))
+
     class Zoo(nn.Module):
         def __init__(self):
             super().__init__()
@@ -120,19 +162,26 @@ def build():
                 nn.Conv2d(8, 6, 3, padding=1, groups=2), nn.Conv2d(6, 6, 3, padding=2, dilation=2),
                 nn.Conv2d(6, 6, 3, padding=1, stride=2, groups=6), nn.AdaptiveAvgPool2d(2),
                 nn.Flatten(), nn.Linear(24, 5))
+            self.cnnb1 = nn.Sequential(
+                nn.Conv2d(4, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1, groups=2),
+                nn.Conv2d(8, 6, 5, padding=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                nn.Linear(6, 3))
+            self.res = Res()
 
         def forward(self, xs):
             mask = nn.Transformer.generate_square_subsequent_mask(6)
             return [self.enc(xs["enc"]), self.cenc(xs["cenc"], mask), self.tiny(xs["tiny"]),
                     self.lstm(xs["lstm"]), self.gru(xs["gru"]), self.mlp(xs["mlp"]),
-                    self.ln(xs["ln"]), self.cnn(xs["cnn"]), self.emb(xs["emb"])]
+                    self.ln(xs["ln"]), self.cnn(xs["cnn"]), self.emb(xs["emb"]),
+                    self.cnnb1(xs["cnnb1"]), self.res(xs["res"])]
 
     torch.manual_seed(0)
     # PyTorch's layout: [sequence, batch, features] (batch_first=False)
     xs = {"enc": torch.randn(S, B, F), "cenc": torch.randn(6, 2, 24),
           "tiny": torch.randn(4, 2, 16), "lstm": torch.randn(7, B, F),
           "gru": torch.randn(5, 2, F), "mlp": torch.randn(4, 20), "ln": torch.randn(4, 20),
-          "cnn": torch.randn(3, 4, 8, 8), "emb": torch.randint(0, 50, (3, 7))}
+          "cnn": torch.randn(3, 4, 8, 8), "emb": torch.randint(0, 50, (3, 7)),
+          "cnnb1": torch.randn(1, 4, 8, 8), "res": torch.randn(2, 16, 6, 6)}
     return Zoo(), xs
 
 
@@ -217,6 +266,33 @@ def architectures():
         "emb": arch("emb", [7], 3, [
             {"type": "embedding", "name": "emb.0", "vocab": 50, "dim": 16},
             {"type": "dense", "name": "emb.1", "units": 4}]),
+        "cnnb1": arch("cnnb1", [4, 8, 8], 1, [
+            {"type": "conv2d", "name": "cnnb1.0", "filters": 8, "kernel": 3, "padding": 1},
+            {"type": "conv2d", "name": "cnnb1.1", "filters": 8, "kernel": 3, "padding": 1,
+             "groups": 2},
+            {"type": "conv2d", "name": "cnnb1.2", "filters": 6, "kernel": 5, "padding": 2},
+            {"type": "adaptive_avgpool", "name": "cnnb1.3", "size": 1},
+            {"type": "flatten", "name": "cnnb1.4"},
+            {"type": "dense", "name": "cnnb1.5", "units": 3}]),
+        "res": arch("res", [16, 6, 6], 2, [
+            {"type": "conv2d", "name": "res.stem", "filters": 16, "kernel": 3, "padding": 1,
+             "bias": False},
+            {"type": "batchnorm", "name": "res.bn"},
+            {"type": "activation", "name": "res.relu", "function": "relu"},
+            {"type": "repeat", "name": "res.blocks", "repeat": 2, "layers": [
+                {"type": "residual", "layers": [
+                    {"type": "conv2d", "name": "conv1", "filters": 16, "kernel": 3,
+                     "padding": 1, "bias": False},
+                    {"type": "batchnorm", "name": "bn1"},
+                    {"type": "activation", "function": "relu"},
+                    {"type": "conv2d", "name": "conv2", "filters": 16, "kernel": 3,
+                     "padding": 1, "bias": False},
+                    {"type": "batchnorm", "name": "bn2"}]},
+                {"type": "activation", "function": "relu"}]},
+            {"type": "conv2d", "name": "res.head", "filters": 8, "kernel": 1},
+            {"type": "adaptive_avgpool", "name": "res.pool", "size": 1},
+            {"type": "flatten"},
+            {"type": "dense", "name": "res.fc", "units": 4}]),
     }
 
 
@@ -225,7 +301,7 @@ def run(args):
     import torch
     import opcount_torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     model, xs = build()
     os.makedirs(args.out, exist_ok=True)
     for name, a in architectures().items():
@@ -245,26 +321,58 @@ def run(args):
     return 0
 
 
+def add(d, key, calls, flops, nbytes):
+    m = d.setdefault(key, [0, 0, 0])
+    m[0] += calls
+    m[1] += flops
+    m[2] += nbytes
+
+
+def check_keys(layer, got, certain, layout, exact):
+    """A Conv2d's oneDNN rows, key by key: each measured as lowered, but
+    for the reorders of inputs into a blocked format (layout), which a
+    kernel that reads torch's plain layout does not need.  Returns the
+    problems, and the layout reorders not measured as [calls, bytes]."""
+    bad, missing = [], [0, 0]
+    for key in sorted(set(got) | set(certain) | set(layout)):
+        g, c, l = got.get(key, [0, 0, 0]), certain.get(key, [0, 0, 0]), layout.get(key, [0, 0, 0])
+        if g == [c[i] + l[i] for i in range(3)]:
+            continue
+        per = (c[2] + l[2]) // max(c[0] + l[0], 1)
+        if not exact and c[0] <= g[0] <= c[0] + l[0] and g[1] == c[1] + l[1] and \
+                g[2] == per * g[0] and key in (set(certain) | set(layout)):
+            missing[0] += c[0] + l[0] - g[0]
+            missing[1] += c[2] + l[2] - g[2]
+            continue
+        bad.append("%s: %s measured %s, lowered %s + %s layout" % (layer, key, g, c, l))
+    return bad, missing
+
+
 def check(args):
     rep = json.load(open(args.report))
-    measured = {}
+    measured, mkeys = {}, {}
     for r in rep["rows"]:
-        if r.get("op") not in ("sgemm", "dgemm") or r.get("outside"):
+        if r.get("outside"):
             continue
-        m = measured.setdefault(r["layer"] or "(no layer)", [0, 0, 0])
-        m[0] += r["calls"]
-        m[1] += r["flops"]
-        m[2] += r["bytes"]
-    predicted = {}
+        dnnl_conv = r.get("op", "").startswith("dnnl_") and r.get("type") == "Conv2d"
+        if r.get("op") not in ("sgemm", "dgemm") and not dnnl_conv:
+            continue
+        layer = r["layer"] or "(no layer)"
+        add(measured, layer, r["calls"], r["flops"], r["bytes"])
+        if dnnl_conv:
+            add(mkeys.setdefault(layer, {}), r["shape"], r["calls"], r["flops"], r["bytes"])
+    predicted, certain, layout = {}, {}, {}
     for name in architectures():
         p = json.load(open(os.path.join(args.predict, name + ".predict.json")))
         for op in p["lowering"]["ops"]:
             if args.mode == "infer" and op["phase"] != "forward":
                 continue
-            m = predicted.setdefault(op["layer"], [0, 0, 0])
-            m[0] += op["calls"]
-            m[1] += op["flops"]
-            m[2] += op["bytes"]
+            add(predicted, op["layer"], op["calls"], op["flops"], op["bytes"])
+            if op.get("key"):
+                d = layout if op.get("layout_dependent") else certain
+                add(d.setdefault(op["layer"], {}), op["key"], op["calls"], op["flops"],
+                    op["bytes"])
+    exact = tuple(args.layout_exact.split(",")) if args.layout_exact else ()
     bad = 0
     unmeasured = set(args.unmeasured.split(",")) if args.unmeasured else set()
     for layer in sorted(set(measured) | set(predicted)):
@@ -275,6 +383,20 @@ def check(args):
             ok = got is None and want is not None
             print("%s %s %s not in sgemm: measured %s predicted %s" % (
                 "ok" if ok else "MISMATCH", args.mode, layer, got, want))
+            bad += not ok
+            continue
+        if layer in mkeys or layer in certain or layer in layout:
+            # oneDNN rows: key by key; the layer's totals then follow
+            probs, missing = check_keys(layer, mkeys.get(layer, {}), certain.get(layer, {}),
+                                        layout.get(layer, {}), layer.startswith(exact))
+            for pr in probs:
+                print("MISMATCH %s key %s" % (args.mode, pr))
+            ok = not probs and got is not None and want is not None and \
+                got == [want[0] - missing[0], want[1], want[2] - missing[1]]
+            print("%s %s %s measured %s predicted %s onednn%s" % (
+                "ok" if ok else "MISMATCH", args.mode, layer, got, want,
+                " layout reorders not run: %d calls, %d bytes" % tuple(missing)
+                if missing[0] else ""))
             bad += not ok
             continue
         # bytes differ from FLOPs only by beta (C read): with --loose-bytes
@@ -298,6 +420,10 @@ def main():
     ap.add_argument("--predict")
     ap.add_argument("--loose-bytes", action="store_true")
     ap.add_argument("--unmeasured", help="check: layers that must have no sgemm (a,b,...)")
+    ap.add_argument("--layout-exact", help="check: layers (name prefixes a,b,...) whose "
+                    "oneDNN reorders must all be measured as lowered")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="run: torch's intra-op threads (default 1)")
     ap.add_argument("--onednn", action="store_true",
                     help="run with oneDNN on (torch's default), to see what it changes")
     args = ap.parse_args()

@@ -34,15 +34,21 @@
 
 static char err[2048];
 
-static void load(const char *json, struct opc_arch *a, struct opc_lowering *lw)
+static void load_opts(const char *json, const struct opc_lower_opts *o, struct opc_arch *a,
+		      struct opc_lowering *lw)
 {
 	int ret = opc_arch_parse(json, "t.json", 0, a, err, sizeof(err));
 
 	if (ret)
 		fail_msg("parse: %s", err);
-	ret = opc_arch_lower(a, lw, err, sizeof(err));
+	ret = opc_arch_lower_opts(a, o, lw, err, sizeof(err));
 	if (ret)
 		fail_msg("lower: %s", err);
+}
+
+static void load(const char *json, struct opc_arch *a, struct opc_lowering *lw)
+{
+	load_opts(json, NULL, a, lw);
 }
 
 /* the error message of a bad architecture, which must mention `want` */
@@ -472,12 +478,14 @@ static void test_v2_rnn_lowering(void **state)
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 
-	/* a grouped convolution: per image and group, F/g = 3 filters over
-	 * C/g*3*3 = 18 rows, 8x8 outputs; the bias and the weight gradient
-	 * read C; behind a batchnorm (which learns) the input gradient too */
-	load("{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"batch\": 3, \"layers\": ["
+	/* a grouped convolution, oneDNN off: per image and group, F/g = 3
+	 * filters over C/g*3*3 = 18 rows, 8x8 outputs; the bias and the weight
+	 * gradient read C; behind a batchnorm (which learns) the input
+	 * gradient too */
+	load_opts("{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"batch\": 3, \"layers\": ["
 	     "{\"type\": \"batchnorm\"}, {\"type\": \"conv2d\", \"filters\": 6, \"kernel\": 3, "
-	     "\"padding\": 1, \"groups\": 2}]}", &a, &lw);
+	     "\"padding\": 1, \"groups\": 2}]}", &(struct opc_lower_opts){ .conv = OPC_CONV_GEMM },
+	     &a, &lw);
 	assert_int_equal(a.params, 2 * 4 + 6 * 2 * 9 + 6);
 	assert_int_equal(lw.infer.calls, 6);
 	assert_int_equal(lw.infer.flops, 6 * 2 * 3 * 64 * 18);
@@ -508,6 +516,167 @@ static void test_v2_rnn_lowering(void **state)
 	assert_int_equal(lw.infer.flops, 2 * 8 * 48 * 16 + 2 * 8 * 16 * 16);
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
+}
+
+/* An op of the lowering: the n-th of routine `r` in phase p, NULL if none */
+static const struct opc_lop *find_op(const struct opc_lowering *lw, enum opc_phase p,
+				     const char *r, int n)
+{
+	for (size_t i = 0; i < lw->nops; i++)
+		if (lw->ops[i].phase == p && !strcmp(lw->ops[i].routine, r) && n-- == 0)
+			return &lw->ops[i];
+	return NULL;
+}
+
+/*
+ * A version 2 conv2d with oneDNN on (the default): one execution per pass
+ * for the batch, costed as preload/dnnl.c records it (docs/counting.md,
+ * "oneDNN"): FLOPs 2 y red; bytes 4 (x + w + y); the epilogue y FLOPs and
+ * 4 F bytes; a reorder 8 n bytes.  The formulas here are the documented
+ * ones, not routines.tbl's code.
+ */
+static void test_v2_conv_onednn(void **state)
+{
+	/* batch 3, [8, 10, 10] -> 16 filters 3x3, stride 2, padding 1: 5x5 */
+	const char *json = "{\"opcount_arch\": 2, \"input\": [8, 10, 10], \"batch\": 3, "
+			   "\"layers\": [{\"type\": \"batchnorm\"}, {\"type\": \"conv2d\", "
+			   "\"filters\": 16, \"kernel\": 3, \"stride\": 2, \"padding\": 1}]}";
+	uint64_t y = 3 * 16 * 25, red = 8 * 9, x = 3 * 8 * 100, w = 16 * 72, f = 2 * y * red;
+	uint64_t conv_b = 4 * (x + w + y), epi_b = 4 * 16;
+	const struct opc_lop *op;
+	struct opc_arch a;
+	struct opc_lowering lw;
+	char key[256];
+
+	(void)state;
+	load(json, &a, &lw);
+	/* forward: reorders of x and w (layout), the convolution, the bias,
+	 * y back to torch's layout */
+	assert_int_equal(lw.infer.calls, 5);
+	assert_int_equal(lw.infer.flops, f + y);
+	assert_int_equal(lw.infer.bytes, 8 * (x + w) + conv_b + epi_b + 8 * y);
+	op = find_op(&lw, OPC_PHASE_FORWARD, "dnnl_convolution_forward", 0);
+	assert_non_null(op);
+	assert_int_equal(op->flops, f);
+	assert_int_equal(op->bytes, conv_b);
+	assert_int_equal(op->m, 0);
+	opc_lop_key(op, key, sizeof(key));
+	assert_string_equal(key, "dnnl_convolution_forward y=1200 red=72 x=2400 w=1152 "
+			    "rtype=s wtype=s");
+	op = find_op(&lw, OPC_PHASE_FORWARD, "dnnl_reorder", 0);
+	assert_non_null(op);
+	assert_true(op->layout);
+	opc_lop_key(op, key, sizeof(key));
+	assert_string_equal(key, "dnnl_reorder n=2400 rtype=s wtype=s");
+	op = find_op(&lw, OPC_PHASE_FORWARD, "dnnl_reorder", 2);
+	assert_non_null(op);
+	assert_false(op->layout);	/* the result, to torch's layout */
+	assert_int_equal(op->bytes, 8 * y);
+	op = find_op(&lw, OPC_PHASE_FORWARD, "dnnl_epilogue", 0);
+	assert_non_null(op);
+	opc_lop_key(op, key, sizeof(key));
+	assert_string_equal(key, "dnnl_epilogue n=1200 per=1 bias=16 read=0 type=s");
+	/* backward data (the batchnorm learns): dy and w in, dx out; backward
+	 * weights: dy and x in, the bias gradient (epilogue), db and dW out */
+	assert_int_equal(lw.train.calls, 5 + 4 + 6);
+	assert_int_equal(lw.train.flops, 3 * f + 2 * y);
+	assert_int_equal(lw.train.bytes, lw.infer.bytes +
+			 8 * (y + w) + conv_b + 8 * x +
+			 8 * (y + x) + conv_b + epi_b + 8 * 16 + 8 * w);
+	assert_non_null(find_op(&lw, OPC_PHASE_GRAD_X, "dnnl_convolution_backward_data", 0));
+	assert_non_null(find_op(&lw, OPC_PHASE_GRAD_W, "dnnl_convolution_backward_weights", 0));
+	assert_null(find_op(&lw, OPC_PHASE_FORWARD, "sgemm", 0));
+	/* priced as opcount fit counts its rows: every one by its layer's
+	 * type, Conv2d, FLOPs and bytes alike, a call each */
+	{
+		struct opc_coeffs co;
+		struct opc_op_cost cost[64];
+		double want = 0, got = 0;
+
+		assert_true(lw.nops <= 64);
+		assert_int_equal(opc_coeffs_parse(
+			"{\"opcount_coeffs\": 1, \"target\": \"energy\", \"unit\": \"J\", "
+			"\"energy_source\": \"rapl\", \"energy_measured\": true, \"model\": "
+			"\"c\", \"models\": {\"c\": {\"per_flop\": 0, \"per_type\": {\"Conv2d\": "
+			"{\"per_flop\": 1e-9, \"per_byte\": 1e-8}}, \"per_call\": 1e-6, "
+			"\"static_w\": 0}}}", "k.json", 0, &co, err, sizeof(err)), 0);
+		assert_int_equal(opc_coeffs_eval(&co, &a, &lw, cost, err, sizeof(err)), 0);
+		for (size_t i = 0; i < lw.nops; i++) {
+			assert_string_equal(cost[i].coeff_type, "Conv2d");
+			assert_false(cost[i].fallback);
+			got += cost[i].total;
+		}
+		want = 1e-9 * (double)lw.train.flops + 1e-8 * (double)lw.train.bytes +
+		       1e-6 * (double)lw.train.calls;
+		assert_true(fabs(got - want) <= 1e-12 * want);
+		opc_coeffs_free(&co);
+	}
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* --conv gemm: slow_conv2d, an sgemm per image */
+	load_opts(json, &(struct opc_lower_opts){ .conv = OPC_CONV_GEMM }, &a, &lw);
+	assert_int_equal(lw.infer.calls, 3);
+	assert_int_equal(lw.infer.flops, f);
+	assert_null(find_op(&lw, OPC_PHASE_FORWARD, "dnnl_convolution_forward", 0));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+/* torch 1.13's use_mkldnn: which convolutions stay in slow_conv2d */
+static void test_v2_conv_onednn_rule(void **state)
+{
+	static const struct {
+		const char *json;
+		int threads, want;
+	} c[] = {
+		/* 1x1, batch 3 < 16: oneDNN only with several threads */
+		{ "\"input\": [8, 6, 6], \"batch\": 3, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 1}]", 1, 0 },
+		{ "\"input\": [8, 6, 6], \"batch\": 3, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 1}]", 0, 1 },
+		{ "\"input\": [8, 6, 6], \"batch\": 16, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 1}]", 1, 1 },
+		{ "\"input\": [8, 6, 6], \"batch\": 3, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 1, \"stride\": 2}]", 1, 1 },
+		/* one image: a small kernel and input stay native */
+		{ "\"input\": [4, 8, 8], \"batch\": 1, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 3}]", 2, 0 },
+		{ "\"input\": [4, 8, 8], \"batch\": 1, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 3, \"groups\": 2}]", 1, 1 },
+		{ "\"input\": [4, 8, 8], \"batch\": 1, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 4}]", 1, 1 },
+		{ "\"input\": [4, 8, 8], \"batch\": 1, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": [4, 3]}]", 1, 0 },
+		/* N*C*H*W = 4*80*80 = 25600 > 20480; 4*71*72 = 20448 is not */
+		{ "\"input\": [4, 80, 80], \"batch\": 1, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 3}]", 1, 1 },
+		{ "\"input\": [4, 71, 72], \"batch\": 1, \"layers\": [{\"type\": \"conv2d\", "
+		  "\"filters\": 4, \"kernel\": 3}]", 1, 0 },
+		/* float64 never */
+		{ "\"input\": [4, 8, 8], \"batch\": 3, \"dtype\": \"float64\", \"layers\": "
+		  "[{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3}]", 1, 0 },
+	};
+	char json[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct opc_lower_opts o = { .conv = OPC_CONV_ONEDNN, .threads = c[i].threads };
+		struct opc_arch a;
+		struct opc_lowering lw;
+
+		snprintf(json, sizeof(json), "{\"opcount_arch\": 2, %s}", c[i].json);
+		load_opts(json, &o, &a, &lw);
+		if (opc_conv_uses_onednn(&a, &a.layers[0], &o) != c[i].want)
+			fail_msg("case %zu: %s: oneDNN %d, want %d", i, json, !c[i].want,
+				 c[i].want);
+		assert_int_equal(find_op(&lw, OPC_PHASE_FORWARD, "dnnl_convolution_forward", 0) !=
+				 NULL, c[i].want);
+		o.conv = OPC_CONV_GEMM;
+		assert_false(opc_conv_uses_onednn(&a, &a.layers[0], &o));
+		opc_lowering_free(&lw);
+		opc_arch_free(&a);
+	}
 }
 
 static const char *coeffs_json =
@@ -1216,7 +1385,7 @@ static void test_lowering_overflow(void **state)
 					"\"units\": 2147483647}]}", "big.json", 0, &a, err,
 					sizeof(err)), 0);
 	assert_true(opc_arch_lower(&a, &lw, err, sizeof(err)) < 0);
-	if (!strstr(err, "big.json: layers[1] (dense \"wide\"): its GEMMs for a batch of "
+	if (!strstr(err, "big.json: layers[1] (dense \"wide\"): its operations for a batch of "
 		    "4 do not fit 64-bit counters"))
 		fail_msg("message: %s", err);
 	/* nothing left to free after an error */
@@ -1354,6 +1523,8 @@ int main(void)
 		cmocka_unit_test(test_bad_v2_architectures),
 		cmocka_unit_test(test_v2_encoder_lowering),
 		cmocka_unit_test(test_v2_rnn_lowering),
+		cmocka_unit_test(test_v2_conv_onednn),
+		cmocka_unit_test(test_v2_conv_onednn_rule),
 		cmocka_unit_test(test_coeffs),
 		cmocka_unit_test(test_bad_coeffs),
 		cmocka_unit_test(test_lifecycle),
