@@ -54,12 +54,14 @@ The families (batch B, sequence S, features F):
   xkv   Linear(12, 16), then nn.MultiheadAttention(16, 2, kdim=10, vdim=6)
         with a key [8, 10] and a value [8, 6] apart (separate weights:
         three projections), S 7: 7*8*8 = 448.  B 3.
-  xg    two cross-attentions over memories that require grad (their
-        projections compute input gradients): nn.MultiheadAttention(16, 2,
-        kdim=12, vdim=12), key is value [10, 12], S 5: 5*10*8 = 400, the
+  xg    three cross-attentions: nn.MultiheadAttention(16, 2, kdim=12,
+        vdim=12) over a memory [10, 12] that requires grad (its k and v
+        projections compute input gradients), S 5: 5*10*8 = 400, the
         smallest product BLAS gets; nn.MultiheadAttention(16, 4) with key and
-        value two tensors [4, 16]: packed weights, three projections,
-        5*4*4 = 80, no BLAS bmm.  B 2.
+        value two tensors [4, 16] (data): packed weights, three projections,
+        5*4*4 = 80, no BLAS bmm; nn.MultiheadAttention(16, 2) over a memory
+        [6, 16] that requires grad, key is value: one kv GEMM and its input
+        gradient, 5*6*8 = 240.  B 2.
   rms   an RMSNorm(20) of one's own (LLaMA's: a scale, no shift; no BLAS
         call, but it learns), Linear(20, 8).  B 4.
 """
@@ -149,9 +151,10 @@ def build():
             super().__init__()
             self.a = Cross(16, 2, kdim=12)
             self.b = Cross(16, 4)
+            self.c = Cross(16, 2)
 
-        def forward(self, x, mem, k, v):
-            return self.b(self.a(x, mem, mem), k, v)
+        def forward(self, x, mem, k, v, mem2):
+            return self.c(self.b(self.a(x, mem, mem), k, v), mem2, mem2)
 
     class RMSNorm(nn.Module):
         """LLaMA's: x / sqrt(mean(x^2) + eps) * weight."""
@@ -193,7 +196,7 @@ def build():
                     self.ln(xs["ln"]), self.cnn(xs["cnn"]), self.emb(xs["emb"]),
                     self.dec(xs["dec"], xs["dec_mem"], mask),
                     self.xkv(xs["xkv"], xs["xkv_k"], xs["xkv_v"]),
-                    self.xg(xs["xg"], xs["xg_mem"], xs["xg_k"], xs["xg_v"]),
+                    self.xg(xs["xg"], xs["xg_mem"], xs["xg_k"], xs["xg_v"], xs["xg_mem2"]),
                     self.rms(xs["rms"])]
 
     torch.manual_seed(0)
@@ -208,6 +211,7 @@ def build():
                "xkv_v": torch.randn(8, B, 6), "xg": torch.randn(5, 2, 16),
                "xg_mem": torch.randn(10, 2, 12, requires_grad=True),
                "xg_k": torch.randn(4, 2, 16), "xg_v": torch.randn(4, 2, 16),
+               "xg_mem2": torch.randn(6, 2, 16, requires_grad=True),
                "rms": torch.randn(4, 20)})
     return Zoo(), xs
 
@@ -326,7 +330,9 @@ def architectures():
             {"type": "attention", "name": "xg.a.attn", "heads": 2, "memory": [10, 12],
              "memory_grad": True},
             {"type": "attention", "name": "xg.b.attn", "heads": 4, "memory": [4, 16],
-             "value": [4, 16]}]),
+             "value": [4, 16]},
+            {"type": "attention", "name": "xg.c.attn", "heads": 2, "memory": [6, 16],
+             "memory_grad": True}]),
         "rms": arch("rms", [20], 4, [
             {"type": "rmsnorm", "name": "rms.0"},
             {"type": "dense", "name": "rms.1", "units": 8}]),
