@@ -1183,6 +1183,42 @@ static int64_t rows(const struct opc_arch *a, const struct opc_arch_layer *l)
 }
 
 /*
+ * The attention's batched products, b*h sgemm each, S queries and S_kv
+ * keys of dh: forward Q K^T (S x S_kv x dh; baddbmm with the mask as C,
+ * read, when causal) and A V (S x dh x S_kv); backward dA (S x S_kv x dh),
+ * dV and dK (S_kv x dh x S), dQ (S x dh x S_kv).  A bmm whose product is
+ * small (contraction x rows x columns < 400, S*S_kv*dh for all six) is a
+ * plain loop in ATen (bmm_out_or_baddbmm_), no BLAS call: none is lowered.
+ */
+static int lower_attention_bmm(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			       size_t i, int64_t s, int64_t skv, int backward)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t dh = l->in[1] / l->heads;
+	uint64_t bh = (uint64_t)a->batch * (uint64_t)l->heads, small;
+	int ret;
+
+	if (mul_ok((uint64_t)s * (uint64_t)skv, (uint64_t)dh, &small) && small < 400)
+		return 0;
+	if (!backward) {
+		ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, skv, dh, bh, l->causal ? bh : 0);
+		if (ret == 0)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, dh, skv, bh, 0);
+		return ret;
+	}
+	/* the activations' gradients, needed for the projections' weights
+	 * whatever comes before */
+	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, skv, dh, bh, 0);
+	if (ret == 0 && s == skv)	/* self-attention: dV, dK, dQ of one shape */
+		return add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, s, 3 * bh, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, skv, dh, s, 2 * bh, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, skv, bh, 0);
+	return ret;
+}
+
+/*
  * Cross-attention: nn.MultiheadAttention called with a query x of S
  * positions and a key/value of S_kv positions (a decoder's memory),
  * b samples, width d, h heads of dh = d/h, r = b*S and rkv = b*S_kv rows,
@@ -1201,20 +1237,17 @@ static int64_t rows(const struct opc_arch *a, const struct opc_arch_layer *l)
  * backward: out_proj dW, dX; dA (S x S_kv x dh), dV (S_kv x dh x S),
  * dQ (S x dh x S_kv), dK (S_kv x dh x S), b*h sgemm each; the query's
  * projection dW, and dX when something upstream learns; the key's and
- * value's dW, and their dX only when the memory requires grad.  ATen's
- * small-bmm loop (bmm_out_or_baddbmm_) takes contraction x rows x columns,
- * S*S_kv*dh for all six products, below 400: no BLAS call.
+ * value's dW, and their dX only when the memory requires grad.  The small
+ * bmm rule takes S*S_kv*dh (lower_attention_bmm).
  */
 static int lower_cross_attention(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
 				 size_t i, int backward, int dx)
 {
 	const struct opc_arch_layer *l = &a->layers[i];
-	int64_t b = a->batch, s = l->in[0], d = l->in[1], dh = d / l->heads, r = b * s;
+	int64_t b = a->batch, s = l->in[0], d = l->in[1], r = b * s;
 	int64_t skv = l->mem_seq, rkv = b * skv, ek = l->mem_dim, ev = l->val_dim;
-	uint64_t bh = (uint64_t)b * (uint64_t)l->heads, small;
 	/* one GEMM for k and v: same width as the query, one tensor */
 	int kv1 = ek == d && ev == d && !l->val_sep;
-	int bmm = !mul_ok((uint64_t)s * (uint64_t)skv, (uint64_t)dh, &small) || small >= 400;
 	int ret;
 
 	if (!backward) {
@@ -1225,10 +1258,8 @@ static int lower_cross_attention(struct opc_lowering *lw, size_t *cap, const str
 			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, rkv, d, ek, 1, l->bias);
 		if (ret == 0 && !kv1)
 			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, rkv, d, ev, 1, l->bias);
-		if (ret == 0 && bmm)
-			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, skv, dh, bh, 0);
-		if (ret == 0 && bmm)
-			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, dh, skv, bh, 0);
+		if (ret == 0)
+			ret = lower_attention_bmm(lw, cap, a, i, s, skv, 0);
 		if (ret == 0)
 			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, d, d, 1, l->bias);
 		return ret;
@@ -1236,12 +1267,8 @@ static int lower_cross_attention(struct opc_lowering *lw, size_t *cap, const str
 	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
 	if (ret == 0)
 		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, d, 1, 0);
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, skv, dh, bh, 0);
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, skv, dh, s, 2 * bh, 0);
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, skv, bh, 0);
+	if (ret == 0)
+		ret = lower_attention_bmm(lw, cap, a, i, s, skv, 1);
 	if (ret == 0)
 		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
 	if (ret == 0 && dx)
@@ -1273,28 +1300,21 @@ static int lower_cross_attention(struct opc_lowering *lw, size_t *cap, const str
  *   backward out_proj dW, dX; A V: dA, dV; Q K^T: dQ, dK (b*h sgemm each);
  *            in_proj dW, and dX when something upstream learns
  *
- * A bmm whose product is small (contraction x rows x columns < 400, here
- * S*S*dh for all six) is a plain loop in ATen (bmm_out_or_baddbmm_), no
- * BLAS call: none is lowered.
+ * The bmm, none when S*S*dh < 400: lower_attention_bmm().
  */
 static int lower_attention(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
 			   size_t i, int backward, int dx)
 {
 	const struct opc_arch_layer *l = &a->layers[i];
-	int64_t b = a->batch, s = l->in[0], d = l->in[1], dh = d / l->heads, r = b * s;
-	uint64_t bh = (uint64_t)b * (uint64_t)l->heads, small;
-	int bmm = !mul_ok((uint64_t)s * (uint64_t)s, (uint64_t)dh, &small) || small >= 400;
+	int64_t b = a->batch, s = l->in[0], d = l->in[1], r = b * s;
 	int ret;
 
 	if (l->mem_seq)
 		return lower_cross_attention(lw, cap, a, i, backward, dx);
 	if (!backward) {
 		ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, 3 * d, d, 1, l->bias);
-		if (ret == 0 && bmm)
-			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, s, dh, bh,
-				     l->causal ? bh : 0);
-		if (ret == 0 && bmm)
-			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, dh, s, bh, 0);
+		if (ret == 0)
+			ret = lower_attention_bmm(lw, cap, a, i, s, s, 0);
 		if (ret == 0)
 			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, d, d, 1, l->bias);
 		return ret;
@@ -1302,12 +1322,9 @@ static int lower_attention(struct opc_lowering *lw, size_t *cap, const struct op
 	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
 	if (ret == 0)
 		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, d, 1, 0);
-	/* dA = dO V^T; dV = A^T dO, dQ = dS K, dK = dS^T Q: the activations'
-	 * gradients, needed for the projections' weights whatever comes before */
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, s, dh, bh, 0);
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, s, 3 * bh, 0);
+	/* dA = dO V^T; dV = A^T dO, dQ = dS K, dK = dS^T Q */
+	if (ret == 0)
+		ret = lower_attention_bmm(lw, cap, a, i, s, s, 1);
 	if (ret == 0)
 		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, 3 * d, d, r, 1, 0);
 	if (ret == 0 && dx)

@@ -849,7 +849,7 @@ class _Exporter(object):
     def encoder_layer(self, call):
         """nn.TransformerEncoderLayer as the docs write it: names relative
         to the layer (the caller prefixes or repeats them)."""
-        F, nn, m = self.F, self.nn, call.mod
+        m = call.mod
         sa = [c for c in call.children if c.mod is m.self_attn]
         if len(sa) != 1:
             self.err(call, "its self_attn ran %d times (the fused fast path?): not expressible"
@@ -858,28 +858,10 @@ class _Exporter(object):
         att = self.attention(sa[0], rel="self_attn")
         if att is False:
             return None
-        if m.activation is F.relu or type(m.activation) is nn.ReLU:
-            fn = "relu"
-        elif m.activation is F.gelu or type(m.activation) is nn.GELU:
-            fn = "gelu"
-        else:
-            self.err(call, "activation %r: only relu and gelu" % (m.activation,))
+        sa_block = [att, self.dropout(m, "dropout1")]
+        ff_block = self.feed_forward(call, "dropout2")
+        if ff_block is None:
             return None
-        act = {"type": "activation", "function": fn}
-        if isinstance(m.activation, nn.Module):
-            act = {"type": "activation", "name": "activation", "function": fn}
-        sa_block = [att, {"type": "dropout", "name": "dropout1"}]
-        ff_block = [{"type": "dense", "name": "linear1", "units": m.linear1.out_features},
-                    act, {"type": "dropout", "name": "dropout"},
-                    {"type": "dense", "name": "linear2", "units": m.linear2.out_features},
-                    {"type": "dropout", "name": "dropout2"}]
-        for lin in (ff_block[0], ff_block[3]):
-            if getattr(m, lin["name"]).bias is None:
-                lin["bias"] = False
-        for d, mod in ((sa_block[1], m.dropout1), (ff_block[2], m.dropout),
-                       (ff_block[4], m.dropout2)):
-            if mod.p:
-                d["p"] = mod.p
         for n in ("norm1", "norm2"):
             if not getattr(m, n).elementwise_affine:
                 self.err(call, "%s without elementwise_affine: not expressible" % n)
@@ -891,12 +873,42 @@ class _Exporter(object):
         return [{"type": "residual", "layers": sa_block}, n1,
                 {"type": "residual", "layers": ff_block}, n2]
 
+    def dropout(self, m, name):
+        d = {"type": "dropout", "name": name}
+        if getattr(m, name).p:
+            d["p"] = getattr(m, name).p
+        return d
+
+    def feed_forward(self, call, last):
+        """An encoder or decoder layer's linear1, activation, dropout,
+        linear2 and its last dropout (dropout2, dropout3); None after an
+        error."""
+        F, nn, m = self.F, self.nn, call.mod
+        if m.activation is F.relu or type(m.activation) is nn.ReLU:
+            fn = "relu"
+        elif m.activation is F.gelu or type(m.activation) is nn.GELU:
+            fn = "gelu"
+        else:
+            self.err(call, "activation %r: only relu and gelu" % (m.activation,))
+            return None
+        act = {"type": "activation", "function": fn}
+        if isinstance(m.activation, nn.Module):
+            act = {"type": "activation", "name": "activation", "function": fn}
+        ff = [{"type": "dense", "name": "linear1", "units": m.linear1.out_features},
+              act, self.dropout(m, "dropout"),
+              {"type": "dense", "name": "linear2", "units": m.linear2.out_features},
+              self.dropout(m, last)]
+        for lin in (ff[0], ff[3]):
+            if getattr(m, lin["name"]).bias is None:
+                lin["bias"] = False
+        return ff
+
     def decoder_layer(self, call):
         """nn.TransformerDecoderLayer: residual [self_attn, dropout1], norm1,
         residual [multihead_attn over the memory, dropout2], norm2,
         residual [linear1, activation, dropout, linear2, dropout3], norm3
         (each norm first inside its residual with norm_first=True)."""
-        F, nn, m = self.F, self.nn, call.mod
+        m = call.mod
         sa = [c for c in call.children if c.mod is m.self_attn]
         ca = [c for c in call.children if c.mod is m.multihead_attn]
         if len(sa) != 1 or len(ca) != 1:
@@ -914,29 +926,11 @@ class _Exporter(object):
             self.err(call, "its multihead_attn did not attend over the memory input "
                      "(--memory): not expressible")
             return None
-        if m.activation is F.relu or type(m.activation) is nn.ReLU:
-            fn = "relu"
-        elif m.activation is F.gelu or type(m.activation) is nn.GELU:
-            fn = "gelu"
-        else:
-            self.err(call, "activation %r: only relu and gelu" % (m.activation,))
+        sa_block = [att, self.dropout(m, "dropout1")]
+        ca_block = [cross, self.dropout(m, "dropout2")]
+        ff_block = self.feed_forward(call, "dropout3")
+        if ff_block is None:
             return None
-        act = {"type": "activation", "function": fn}
-        if isinstance(m.activation, nn.Module):
-            act = {"type": "activation", "name": "activation", "function": fn}
-        sa_block = [att, {"type": "dropout", "name": "dropout1"}]
-        ca_block = [cross, {"type": "dropout", "name": "dropout2"}]
-        ff_block = [{"type": "dense", "name": "linear1", "units": m.linear1.out_features},
-                    act, {"type": "dropout", "name": "dropout"},
-                    {"type": "dense", "name": "linear2", "units": m.linear2.out_features},
-                    {"type": "dropout", "name": "dropout3"}]
-        for lin in (ff_block[0], ff_block[3]):
-            if getattr(m, lin["name"]).bias is None:
-                lin["bias"] = False
-        for d, mod in ((sa_block[1], m.dropout1), (ca_block[1], m.dropout2),
-                       (ff_block[2], m.dropout), (ff_block[4], m.dropout3)):
-            if mod.p:
-                d["p"] = mod.p
         norms = []
         for n in ("norm1", "norm2", "norm3"):
             if not getattr(m, n).elementwise_affine:
