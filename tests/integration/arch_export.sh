@@ -178,12 +178,9 @@ refuse crossproj 1 "5,8 --memory 7,8" "error: attn (MultiheadAttention): cross-a
 refuse rmsbias 1 4 "error: 0 (RMSNorm): an RMS norm is expressible with one weight of the last dimension and no submodules only" "1 error(s)"
 ok "refused: a cross-attention whose key is a Linear of the memory, a decoder's memory_mask, an RMSNorm with a shift"
 refuse dec 2 "6,24 --memory 9x" "error: --memory '9x': a shape such as 20, 10,12 or 4,8,8 expected"
-refuse dec 2 "6,24 --memory 9,24,1" "error: memory shape [9, 24, 1]: [sequence, features], 2 positive integers expected"
 refuse xkv 2 "7,12 --memory 8,10 --value 9,6" "error: value shape [9, 6]: its sequence is not the memory's 8"
-refuse dec 2 "6,24 --value 9,24" "error: a value shape without a memory shape"
 refuse dec 2 "6,24 --memory-grad" "error: --memory-grad needs --memory"
-refuse dec 1 "6,24" "error: the forward pass on input 6x1x24 failed: TypeError"
-ok "bad --memory/--value: malformed, 3 dimensions, sequences that differ, a value or --memory-grad without a memory exit 2; a decoder without its memory exits 1"
+ok "bad --memory/--value: malformed, sequences that differ, --memory-grad without a memory exit 2"
 ok "a missing factory: exit 2"
 ok "bad --input: malformed, zero, 4 dimensions exit 2; a shape the model rejects exits 1 with torch's reason"
 
@@ -269,6 +266,14 @@ a = opcount_torch.export_arch(net, [4])
 assert a["layers"][1] == {"type": "rmsnorm", "name": "1"}, a
 assert [opcount_torch._layer_type(x) for x in net] == ["Linear", "RMSNorm", "Linear"]
 assert opcount_torch._layer_type(m.rmsbias()[0]) == "RMSNorm"	# its class name
+for kw, want in ((dict(memory=[9, 24, 1]), "memory shape [9, 24, 1]: [sequence, features], 2 "
+                  "positive integers expected"),
+                 (dict(value=[9, 24]), "a value shape without a memory shape")):
+    try:
+        opcount_torch.export_arch(m.dec(), [6, 24], **kw)
+        raise SystemExit("no error for %r" % kw)
+    except ValueError as e:
+        assert str(e) == want, e
 EOP
-ok "export_arch(): every module's training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused; a pre-norm batch_first TransformerDecoder with kdim/vdim, memory_grad and a final norm; LlamaRMSNorm exported as rmsnorm, annotated as RMSNorm"
+ok "export_arch(): every module's training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused; a pre-norm batch_first TransformerDecoder with kdim/vdim, memory_grad and a final norm; LlamaRMSNorm exported as rmsnorm, annotated as RMSNorm; a memory of 3 dimensions, a value without a memory: ValueError"
 finish
