@@ -80,9 +80,11 @@ static const struct {
 	[OPC_LAYER_ADAPTIVE_AVGPOOL] = { "adaptive_avgpool", "AdaptiveAvgPool2d", "pool" },
 	[OPC_LAYER_ADAPTIVE_MAXPOOL] = { "adaptive_maxpool", "AdaptiveMaxPool2d", "pool" },
 	[OPC_LAYER_EMBEDDING] = { "embedding", "Embedding", "embedding" },
+	/* opcount_torch.annotate labels LlamaRMSNorm and T5LayerNorm so too */
+	[OPC_LAYER_RMSNORM] = { "rmsnorm", "RMSNorm", "norm" },
 };
 #define KINDS_V1 "dense, conv2d, maxpool, avgpool, activation, flatten"
-#define KINDS_V2 KINDS_V1 ", embedding, layernorm, batchnorm, dropout, attention, lstm, " \
+#define KINDS_V2 KINDS_V1 ", embedding, layernorm, rmsnorm, batchnorm, dropout, attention, lstm, " \
 	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual"
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -284,6 +286,75 @@ static int rnn_params(struct opc_arch_layer *l, int64_t gates, uint64_t *out)
 	return 0;
 }
 
+/* A [sequence, features] field of one sample: the memory or the value of
+ * a cross-attention. */
+static int get_seq_shape(struct opc_errctx *c, const char *where, const char *key, json_object *v,
+			 int64_t *seq, int64_t *feat)
+{
+	char b[96];
+
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 2)
+		return opc_errctx_fail(c, "%s: \"%s\" must be [sequence, features], one sample's "
+				       "shape, got %s", where, key, show(v, b, sizeof(b)));
+	if (get_int(c, where, key, json_object_array_get_idx(v, 0), 1, seq) < 0 ||
+	    get_int(c, where, key, json_object_array_get_idx(v, 1), 1, feat) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * An attention's key and value source: "memory": [S_kv, E_k] makes it a
+ * cross-attention (nn.TransformerDecoderLayer's multihead_attn(x, memory,
+ * memory)), "value": [S_kv, E_v] a value that is another tensor than the
+ * key, "memory_grad": true a memory that requires grad (the output of an
+ * encoder that learns).  Widths other than the model's are
+ * nn.MultiheadAttention's kdim and vdim: separate projection weights.
+ */
+static int parse_memory(struct opc_errctx *c, const char *where, json_object *o,
+			struct opc_arch_layer *l)
+{
+	int64_t d = l->in[1], vs;
+	uint64_t w;
+	json_object *v;
+	int has;
+
+	has = json_object_object_get_ex(o, "memory", &v);
+	if (!has) {
+		if (json_object_object_get_ex(o, "value", &v) ||
+		    json_object_object_get_ex(o, "memory_grad", &v))
+			return opc_errctx_fail(c, "%s: \"%s\" without \"memory\": a self-attention's "
+					       "key and value are its input", where,
+					       json_object_object_get_ex(o, "value", &v) ?
+					       "value" : "memory_grad");
+		return 0;
+	}
+	if (get_seq_shape(c, where, "memory", v, &l->mem_seq, &l->mem_dim) < 0 ||
+	    opt_bool(c, where, o, "memory_grad", 0, &l->mem_grad) < 0)
+		return -EINVAL;
+	l->val_dim = l->mem_dim;
+	if (json_object_object_get_ex(o, "value", &v)) {
+		if (get_seq_shape(c, where, "value", v, &vs, &l->val_dim) < 0)
+			return -EINVAL;
+		if (vs != l->mem_seq)
+			return opc_errctx_fail(c, "%s: \"value\": its sequence of %lld positions is not "
+					       "the memory's %lld (key and value pair up)", where,
+					       (long long)vs, (long long)l->mem_seq);
+		l->val_sep = 1;
+	}
+	/* the causal mask is square: a query position sees the keys before it
+	 * in its own sequence */
+	if (l->causal)
+		return opc_errctx_fail(c, "%s: \"causal\" with \"memory\": a causal mask is "
+				       "self-attention's (a decoder's memory_mask is not expressible)",
+				       where);
+	/* q and out_proj [d, d], k [d, kdim], v [d, vdim]; the biases as before */
+	if (!mul_ok((uint64_t)d, 2 * (uint64_t)d + (uint64_t)l->mem_dim + (uint64_t)l->val_dim,
+		    &w))
+		return opc_errctx_fail(c, "%s: too many weights to count", where);
+	l->params = w + (l->bias ? 4 * (uint64_t)d : 0);
+	return 0;
+}
+
 /*
  * One layer (not a block).  where is its position ("layers[1].layers[0]"),
  * prefix what a repeat block puts before its name ("encoder.layers.0.").
@@ -304,7 +375,8 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	static const char *const act_keys[] = { "type", "name", "function", NULL };
 	static const char *const flat_keys[] = { "type", "name", NULL };
 	static const char *const drop_keys[] = { "type", "name", "p", NULL };
-	static const char *const attn_keys[] = { "type", "name", "heads", "causal", "bias", NULL };
+	static const char *const attn_keys[] = { "type", "name", "heads", "causal", "bias", "memory",
+						 "value", "memory_grad", NULL };
 	static const char *const rnn_keys[] = { "type", "name", "hidden", "num_layers",
 						"bidirectional", "bias", NULL };
 	char where[1024], shape[96], b[96];
@@ -329,9 +401,11 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	l->kind = k;
 	l->type = kinds[k].type;
 	snprintf(where, sizeof(where), "%.700s (%s)", pos, kinds[k].json);
-	/* all pooling layers are numbered together: pool1, pool2 */
+	/* all pooling layers are numbered together: pool1, pool2; norms too */
 	ko = l->kind == OPC_LAYER_AVGPOOL || l->kind == OPC_LAYER_ADAPTIVE_AVGPOOL ||
 	     l->kind == OPC_LAYER_ADAPTIVE_MAXPOOL ? OPC_LAYER_MAXPOOL : l->kind;
+	if (l->kind == OPC_LAYER_RMSNORM)
+		ko = OPC_LAYER_LAYERNORM;
 	ordinal[ko]++;
 	if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, kinds[k].prefix, ordinal[ko]) >=
 	    (int)sizeof(l->name))
@@ -493,14 +567,17 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		break;
 	}
 	case OPC_LAYER_LAYERNORM:
+	case OPC_LAYER_RMSNORM:
 		if (check_keys(c, where, o, flat_keys) < 0)
 			return -EINVAL;
 		if (in_rank == 3)
-			return opc_errctx_fail(c, "%s: its input is %s; layernorm normalises the features "
-				    "of [features] or [sequence, features]", where, shape);
+			return opc_errctx_fail(c, "%s: its input is %s; %s normalises the features "
+				    "of [features] or [sequence, features]", where, shape,
+				    kinds[l->kind].json);
 		l->out_rank = in_rank;
 		memcpy(l->out, in, sizeof(l->out));
-		l->params = 2 * (uint64_t)in[in_rank - 1];
+		/* layernorm: a scale and a shift; RMS norm: a scale only */
+		l->params = (l->kind == OPC_LAYER_RMSNORM ? 1 : 2) * (uint64_t)in[in_rank - 1];
 		break;
 	case OPC_LAYER_DROPOUT: {
 		double p;
@@ -544,6 +621,8 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		memcpy(l->out, in, sizeof(l->out));
 		/* in_proj [3d, d] and out_proj [d, d], with their biases */
 		l->params = 4 * (uint64_t)d * (uint64_t)d + (l->bias ? 4 * (uint64_t)d : 0);
+		if (parse_memory(c, where, o, l) < 0)
+			return -EINVAL;
 		break;
 	}
 	case OPC_LAYER_LSTM:
@@ -1106,6 +1185,112 @@ static int64_t rows(const struct opc_arch *a, const struct opc_arch_layer *l)
 }
 
 /*
+ * The attention's batched products, b*h sgemm each, S queries and S_kv
+ * keys of dh: forward Q K^T (S x S_kv x dh; baddbmm with the mask as C,
+ * read, when causal) and A V (S x dh x S_kv); backward dA (S x S_kv x dh),
+ * dV and dK (S_kv x dh x S), dQ (S x dh x S_kv).  A bmm whose product is
+ * small (contraction x rows x columns < 400, S*S_kv*dh for all six) is a
+ * plain loop in ATen (bmm_out_or_baddbmm_), no BLAS call: none is lowered.
+ */
+static int lower_attention_bmm(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+			       size_t i, int64_t s, int64_t skv, int backward)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t dh = l->in[1] / l->heads;
+	uint64_t bh = (uint64_t)a->batch * (uint64_t)l->heads, small;
+	int ret;
+
+	if (mul_ok((uint64_t)s * (uint64_t)skv, (uint64_t)dh, &small) && small < 400)
+		return 0;
+	if (!backward) {
+		ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, skv, dh, bh, l->causal ? bh : 0);
+		if (ret == 0)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, dh, skv, bh, 0);
+		return ret;
+	}
+	/* the activations' gradients, needed for the projections' weights
+	 * whatever comes before */
+	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, skv, dh, bh, 0);
+	if (ret == 0 && s == skv)	/* self-attention: dV, dK, dQ of one shape */
+		return add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, s, 3 * bh, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, skv, dh, s, 2 * bh, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, skv, bh, 0);
+	return ret;
+}
+
+/*
+ * Cross-attention: nn.MultiheadAttention called with a query x of S
+ * positions and a key/value of S_kv positions (a decoder's memory),
+ * b samples, width d, h heads of dh = d/h, r = b*S and rkv = b*S_kv rows,
+ * E_k and E_v the key's and value's widths.  F.multi_head_attention_forward
+ * projects them apart:
+ *
+ *   _in_projection_packed (E_k = E_v = d, in_proj_weight split in place):
+ *     key is value   q   one addmm  r x d x d
+ *                    kv  one addmm  rkv x 2d x d  (k and v at once)
+ *     key not value  q, k, v        r x d x d, rkv x d x d, rkv x d x d
+ *   _in_projection (kdim or vdim != d, q/k/v_proj_weight):
+ *                    q, k, v        r x d x d, rkv x d x E_k, rkv x d x E_v
+ *   Q K^T  S x S_kv x dh, A V  S x dh x S_kv: b*h sgemm each
+ *   out_proj one addmm r x d x d
+ *
+ * backward: out_proj dW, dX; dA (S x S_kv x dh), dV (S_kv x dh x S),
+ * dQ (S x dh x S_kv), dK (S_kv x dh x S), b*h sgemm each; the query's
+ * projection dW, and dX when something upstream learns; the key's and
+ * value's dW, and their dX only when the memory requires grad.  The small
+ * bmm rule takes S*S_kv*dh (lower_attention_bmm).
+ */
+static int lower_cross_attention(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
+				 size_t i, int backward, int dx)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	int64_t b = a->batch, s = l->in[0], d = l->in[1], r = b * s;
+	int64_t skv = l->mem_seq, rkv = b * skv, ek = l->mem_dim, ev = l->val_dim;
+	/* one GEMM for k and v: same width as the query, one tensor */
+	int kv1 = ek == d && ev == d && !l->val_sep;
+	int ret;
+
+	if (!backward) {
+		ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, d, d, 1, l->bias);
+		if (ret == 0 && kv1)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, rkv, 2 * d, d, 1, l->bias);
+		if (ret == 0 && !kv1)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, rkv, d, ek, 1, l->bias);
+		if (ret == 0 && !kv1)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, rkv, d, ev, 1, l->bias);
+		if (ret == 0)
+			ret = lower_attention_bmm(lw, cap, a, i, s, skv, 0);
+		if (ret == 0)
+			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, d, d, 1, l->bias);
+		return ret;
+	}
+	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, d, 1, 0);
+	if (ret == 0)
+		ret = lower_attention_bmm(lw, cap, a, i, s, skv, 1);
+	if (ret == 0)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
+	if (ret == 0 && dx)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, d, 1, 0);
+	if (ret == 0 && kv1)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, 2 * d, d, rkv, 1, 0);
+	if (ret == 0 && kv1 && l->mem_grad)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, rkv, d, 2 * d, 1, 0);
+	if (ret == 0 && !kv1)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, ek, rkv, 1, 0);
+	if (ret == 0 && !kv1)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, ev, rkv, 1, 0);
+	if (ret == 0 && !kv1 && l->mem_grad)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, rkv, ek, d, 1, 0);
+	if (ret == 0 && !kv1 && l->mem_grad)
+		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, rkv, ev, d, 1, 0);
+	return ret;
+}
+
+/*
  * nn.MultiheadAttention (self-attention) as torch 1.13 runs it on a CPU,
  * F.multi_head_attention_forward, b samples of S positions, width d, h
  * heads of dh = d/h, r = b*S rows:
@@ -1117,26 +1302,21 @@ static int64_t rows(const struct opc_arch *a, const struct opc_arch_layer *l)
  *   backward out_proj dW, dX; A V: dA, dV; Q K^T: dQ, dK (b*h sgemm each);
  *            in_proj dW, and dX when something upstream learns
  *
- * A bmm whose product is small (contraction x rows x columns < 400, here
- * S*S*dh for all six) is a plain loop in ATen (bmm_out_or_baddbmm_), no
- * BLAS call: none is lowered.
+ * The bmm, none when S*S*dh < 400: lower_attention_bmm().
  */
 static int lower_attention(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a,
 			   size_t i, int backward, int dx)
 {
 	const struct opc_arch_layer *l = &a->layers[i];
-	int64_t b = a->batch, s = l->in[0], d = l->in[1], dh = d / l->heads, r = b * s;
-	uint64_t bh = (uint64_t)b * (uint64_t)l->heads, small;
-	int bmm = !mul_ok((uint64_t)s * (uint64_t)s, (uint64_t)dh, &small) || small >= 400;
+	int64_t b = a->batch, s = l->in[0], d = l->in[1], r = b * s;
 	int ret;
 
+	if (l->mem_seq)
+		return lower_cross_attention(lw, cap, a, i, backward, dx);
 	if (!backward) {
 		ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, 3 * d, d, 1, l->bias);
-		if (ret == 0 && bmm)
-			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, s, dh, bh,
-				     l->causal ? bh : 0);
-		if (ret == 0 && bmm)
-			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, s, dh, s, bh, 0);
+		if (ret == 0)
+			ret = lower_attention_bmm(lw, cap, a, i, s, s, 0);
 		if (ret == 0)
 			ret = add_op(lw, cap, a, i, OPC_PHASE_FORWARD, r, d, d, 1, l->bias);
 		return ret;
@@ -1144,12 +1324,9 @@ static int lower_attention(struct opc_lowering *lw, size_t *cap, const struct op
 	ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, d, d, r, 1, 0);
 	if (ret == 0)
 		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, r, d, d, 1, 0);
-	/* dA = dO V^T; dV = A^T dO, dQ = dS K, dK = dS^T Q: the activations'
-	 * gradients, needed for the projections' weights whatever comes before */
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, s, dh, bh, 0);
-	if (ret == 0 && bmm)
-		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_X, s, dh, s, 3 * bh, 0);
+	/* dA = dO V^T; dV = A^T dO, dQ = dS K, dK = dS^T Q */
+	if (ret == 0)
+		ret = lower_attention_bmm(lw, cap, a, i, s, s, 1);
 	if (ret == 0)
 		ret = add_op(lw, cap, a, i, OPC_PHASE_GRAD_W, 3 * d, d, r, 1, 0);
 	if (ret == 0 && dx)

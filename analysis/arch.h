@@ -30,6 +30,7 @@ enum opc_layer_kind {
 	OPC_LAYER_ADAPTIVE_AVGPOOL,
 	OPC_LAYER_ADAPTIVE_MAXPOOL,
 	OPC_LAYER_EMBEDDING,
+	OPC_LAYER_RMSNORM,	/* no nn.RMSNorm in torch 1.13: LLaMA's, T5's own modules */
 };
 
 struct opc_arch_layer {
@@ -54,6 +55,16 @@ struct opc_arch_layer {
 	int in_rank, out_rank;
 	int64_t in[3], out[3];	/* shapes of one sample */
 	uint64_t params;	/* weights + biases */
+	/*
+	 * Cross-attention (an attention with "memory"): the key and value come
+	 * from another tensor of mem_seq positions, mem_dim (kdim) and val_dim
+	 * (vdim) features; val_sep: the value is a tensor of its own ("value"),
+	 * not the memory; mem_grad: the memory requires grad, so the key and
+	 * value projections compute their input gradient.  mem_seq is 0 for
+	 * self-attention.
+	 */
+	int64_t mem_seq, mem_dim, val_dim;
+	int val_sep, mem_grad;
 };
 
 struct opc_arch {

@@ -376,6 +376,17 @@ static json_object *jshape(int rank, const int64_t *d)
 	return a;
 }
 
+/* A cross-attention's key/value source, as the file says it. */
+static void arch_memory_json(json_object *x, const struct opc_arch_layer *ly)
+{
+	int64_t mem[2] = { ly->mem_seq, ly->mem_dim }, val[2] = { ly->mem_seq, ly->val_dim };
+
+	json_object_object_add(x, "memory", jshape(2, mem));
+	if (ly->val_sep)
+		json_object_object_add(x, "value", jshape(2, val));
+	json_object_object_add(x, "memory_grad", json_object_new_boolean(ly->mem_grad));
+}
+
 static json_object *jtrace(const struct opc_trace_energy *m, const char *count_name)
 {
 	json_object *t = json_object_new_object();
@@ -528,6 +539,8 @@ static void print_json(const struct opc_prediction *r)
 			json_object_object_add(x, "input", jshape(ly->in_rank, ly->in));
 			json_object_object_add(x, "output", jshape(ly->out_rank, ly->out));
 			json_object_object_add(x, "params", json_object_new_uint64(ly->params));
+			if (ly->mem_seq)
+				arch_memory_json(x, ly);
 			json_object_array_add(layers, x);
 		}
 		json_object_object_add(a, "layers", layers);

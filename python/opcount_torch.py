@@ -405,6 +405,26 @@ def _recover(st, owner):
         _finish(st)
 
 
+# torch 1.13 has no nn.RMSNorm: LLaMA's LlamaRMSNorm and T5's T5LayerNorm
+# are modules of their own, one scale and no submodule.  They are labelled
+# (and exported) as the version 2 "rmsnorm" layer's type, so that a trace
+# and a prediction name them alike.
+_RMSNORM_CLASSES = ("RMSNorm", "LlamaRMSNorm", "T5LayerNorm")
+
+
+def _is_rmsnorm(m):
+    if type(m).__name__ not in _RMSNORM_CLASSES or any(True for _ in m.children()):
+        return False
+    params = list(m.named_parameters(recurse=False))
+    return len(params) == 1 and params[0][0] == "weight" and params[0][1].dim() == 1
+
+
+def _layer_type(m):
+    """A module's layer type: its class name ("Linear"), "RMSNorm" for an
+    RMS norm of one's own."""
+    return "RMSNorm" if _is_rmsnorm(m) else type(m).__name__
+
+
 class Annotation(object):
     """What annotate() returns: .remove() takes the hooks off again; as a
     context manager it removes them on exit.  .active tells whether hooks
@@ -424,7 +444,7 @@ class Annotation(object):
         for qual, m in model.named_modules():
             label = qual if qual else root_label
             self._install(m, label.encode("utf-8", "replace"),
-                          type(m).__name__.encode("utf-8", "replace"), m is model)
+                          _layer_type(m).encode("utf-8", "replace"), m is model)
 
     def _install(self, m, name, type_, is_root):
         owner = self
@@ -470,7 +490,8 @@ class Annotation(object):
 def annotate(model, name=None):
     """Label the forward and backward pass of every module of model as an
     opcount layer region: its qualified name (the model itself: name, or
-    its class name) and its class name as the type.  Returns an Annotation:
+    its class name) and its class name as the type (LlamaRMSNorm and
+    T5LayerNorm: RMSNorm).  Returns an Annotation:
     call .remove(), or use it in a with statement.  Without the preload
     library it installs nothing."""
     return Annotation(model, name)
@@ -542,8 +563,8 @@ def _version(t):
     return getattr(t, "_version", None)
 
 
-def _record(model, x):
-    """Run model(x) once, wrapping every module's forward to record the
+def _record(model, x, extra=()):
+    """Run model(x, *extra) once, wrapping every module's forward to record the
     call tree (forward hooks of torch 1.13 do not see keyword arguments,
     and the attention mask is one)."""
     root = _ArchCall(None, None, (), {})
@@ -570,7 +591,7 @@ def _record(model, x):
     for qual, m in model.named_modules():
         wrap(m, qual)
     try:
-        model(x)
+        model(x, *extra)
     finally:
         for m, had, old in patched:
             if had:
@@ -595,13 +616,16 @@ def _pair(v):
 
 
 class _Exporter(object):
-    def __init__(self, prefix):
+    def __init__(self, prefix, memory=None, value=None):
         import torch
         self.torch = torch
         self.nn = torch.nn
         self.F = torch.nn.functional
         self.prefix = prefix
         self.errors = []
+        # the model's second (and third) input: what a cross-attention's key
+        # (and value) must be, the very tensors
+        self.memory, self.value = memory, value
 
     def name(self, qual):
         if not self.prefix:
@@ -709,9 +733,16 @@ class _Exporter(object):
                 L["bidirectional"] = True
             if not m.bias:
                 L["bias"] = False
+        elif type(m).__name__ in _RMSNORM_CLASSES:
+            x = call.args[0] if call.args else None
+            if not _is_rmsnorm(m) or (getattr(x, "dim", None) is not None and
+                                      m.weight.shape[0] != x.shape[-1]):
+                return self.err(call, "an RMS norm is expressible with one weight of the last "
+                                "dimension and no submodules only") or False
+            L = {"type": "rmsnorm"}
         else:
             return None
-        if L["type"] in ("dense", "layernorm"):
+        if L["type"] in ("dense", "layernorm", "rmsnorm"):
             # torch applies them to the last dimension of any tensor;
             # version 2 to [in] or [S, in] samples only
             x = call.args[0] if call.args else None
@@ -755,11 +786,9 @@ class _Exporter(object):
         # forward(query, key, value, key_padding_mask, need_weights, attn_mask)
         a = list(call.args) + [None] * 6
         q, k, v = a[0], call.kwargs.get("key", a[1]), call.kwargs.get("value", a[2])
-        bad = False
         if not (q is k and k is v):
-            self.err(call, "query, key and value are not the same tensor (cross-attention): "
-                     "not expressible")
-            bad = True
+            return self.cross_attention(call, rel)
+        bad = False
         if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
             self.err(call, "kdim/vdim, add_bias_kv or add_zero_attn: not expressible")
             bad = True
@@ -778,11 +807,49 @@ class _Exporter(object):
             L["bias"] = False
         return L
 
+    def cross_attention(self, call, rel=None):
+        """query != key: its key the model's memory input (--memory), its
+        value the memory too or the model's value input (--value)."""
+        m = call.mod
+        a = list(call.args) + [None] * 6
+        q, k, v = a[0], call.kwargs.get("key", a[1]), call.kwargs.get("value", a[2])
+        bad = False
+        if k is None or k is not self.memory or (v is not k and v is not self.value):
+            self.err(call, "cross-attention whose key is not the model's memory input (and "
+                     "value the memory or the value input, the very tensors): not expressible")
+            bad = True
+        if q is k:
+            self.err(call, "query and key the same tensor, the value another: not expressible")
+            bad = True
+        if m.bias_k is not None or m.add_zero_attn:
+            self.err(call, "add_bias_kv or add_zero_attn: not expressible")
+            bad = True
+        if call.kwargs.get("key_padding_mask", a[3]) is not None:
+            self.err(call, "a key_padding_mask: not expressible")
+            bad = True
+        if call.kwargs.get("attn_mask", a[5]) is not None:
+            self.err(call, "a mask on cross-attention (memory_mask): not expressible")
+            bad = True
+        if bad:
+            return False
+
+        def sample(t):	# one sample's [S_kv, E]: the batch dimension dropped
+            return [int(t.shape[1 if m.batch_first else 0]), int(t.shape[-1])]
+        L = {"type": "attention", "name": rel if rel is not None else self.name(call.qual),
+             "heads": m.num_heads, "memory": sample(k)}
+        if v is not k:
+            L["value"] = sample(v)
+        if k.requires_grad or v.requires_grad:
+            L["memory_grad"] = True
+        if m.in_proj_bias is None:
+            L["bias"] = False
+        return L
+
     # -- containers -------------------------------------------------------
     def encoder_layer(self, call):
         """nn.TransformerEncoderLayer as the docs write it: names relative
         to the layer (the caller prefixes or repeats them)."""
-        F, nn, m = self.F, self.nn, call.mod
+        m = call.mod
         sa = [c for c in call.children if c.mod is m.self_attn]
         if len(sa) != 1:
             self.err(call, "its self_attn ran %d times (the fused fast path?): not expressible"
@@ -791,28 +858,10 @@ class _Exporter(object):
         att = self.attention(sa[0], rel="self_attn")
         if att is False:
             return None
-        if m.activation is F.relu or type(m.activation) is nn.ReLU:
-            fn = "relu"
-        elif m.activation is F.gelu or type(m.activation) is nn.GELU:
-            fn = "gelu"
-        else:
-            self.err(call, "activation %r: only relu and gelu" % (m.activation,))
+        sa_block = [att, self.dropout(m, "dropout1")]
+        ff_block = self.feed_forward(call, "dropout2")
+        if ff_block is None:
             return None
-        act = {"type": "activation", "function": fn}
-        if isinstance(m.activation, nn.Module):
-            act = {"type": "activation", "name": "activation", "function": fn}
-        sa_block = [att, {"type": "dropout", "name": "dropout1"}]
-        ff_block = [{"type": "dense", "name": "linear1", "units": m.linear1.out_features},
-                    act, {"type": "dropout", "name": "dropout"},
-                    {"type": "dense", "name": "linear2", "units": m.linear2.out_features},
-                    {"type": "dropout", "name": "dropout2"}]
-        for lin in (ff_block[0], ff_block[3]):
-            if getattr(m, lin["name"]).bias is None:
-                lin["bias"] = False
-        for d, mod in ((sa_block[1], m.dropout1), (ff_block[2], m.dropout),
-                       (ff_block[4], m.dropout2)):
-            if mod.p:
-                d["p"] = mod.p
         for n in ("norm1", "norm2"):
             if not getattr(m, n).elementwise_affine:
                 self.err(call, "%s without elementwise_affine: not expressible" % n)
@@ -823,6 +872,77 @@ class _Exporter(object):
                     {"type": "residual", "layers": [n2] + ff_block}]
         return [{"type": "residual", "layers": sa_block}, n1,
                 {"type": "residual", "layers": ff_block}, n2]
+
+    def dropout(self, m, name):
+        d = {"type": "dropout", "name": name}
+        if getattr(m, name).p:
+            d["p"] = getattr(m, name).p
+        return d
+
+    def feed_forward(self, call, last):
+        """An encoder or decoder layer's linear1, activation, dropout,
+        linear2 and its last dropout (dropout2, dropout3); None after an
+        error."""
+        F, nn, m = self.F, self.nn, call.mod
+        if m.activation is F.relu or type(m.activation) is nn.ReLU:
+            fn = "relu"
+        elif m.activation is F.gelu or type(m.activation) is nn.GELU:
+            fn = "gelu"
+        else:
+            self.err(call, "activation %r: only relu and gelu" % (m.activation,))
+            return None
+        act = {"type": "activation", "function": fn}
+        if isinstance(m.activation, nn.Module):
+            act = {"type": "activation", "name": "activation", "function": fn}
+        ff = [{"type": "dense", "name": "linear1", "units": m.linear1.out_features},
+              act, self.dropout(m, "dropout"),
+              {"type": "dense", "name": "linear2", "units": m.linear2.out_features},
+              self.dropout(m, last)]
+        for lin in (ff[0], ff[3]):
+            if getattr(m, lin["name"]).bias is None:
+                lin["bias"] = False
+        return ff
+
+    def decoder_layer(self, call):
+        """nn.TransformerDecoderLayer: residual [self_attn, dropout1], norm1,
+        residual [multihead_attn over the memory, dropout2], norm2,
+        residual [linear1, activation, dropout, linear2, dropout3], norm3
+        (each norm first inside its residual with norm_first=True)."""
+        m = call.mod
+        sa = [c for c in call.children if c.mod is m.self_attn]
+        ca = [c for c in call.children if c.mod is m.multihead_attn]
+        if len(sa) != 1 or len(ca) != 1:
+            self.err(call, "its self_attn and multihead_attn did not each run once: not "
+                     "expressible")
+            return None
+        att = self.attention(sa[0], rel="self_attn")
+        if att is not False and "memory" in att:
+            self.err(call, "its self_attn is not a self-attention: not expressible")
+            att = False
+        cross = self.attention(ca[0], rel="multihead_attn")
+        if att is False or cross is False:
+            return None
+        if "memory" not in cross:	# the memory is the target itself
+            self.err(call, "its multihead_attn did not attend over the memory input "
+                     "(--memory): not expressible")
+            return None
+        sa_block = [att, self.dropout(m, "dropout1")]
+        ca_block = [cross, self.dropout(m, "dropout2")]
+        ff_block = self.feed_forward(call, "dropout3")
+        if ff_block is None:
+            return None
+        norms = []
+        for n in ("norm1", "norm2", "norm3"):
+            if not getattr(m, n).elementwise_affine:
+                self.err(call, "%s without elementwise_affine: not expressible" % n)
+                return None
+            norms.append({"type": "layernorm", "name": n})
+        if m.norm_first:
+            return [{"type": "residual", "layers": [n] + b}
+                    for n, b in zip(norms, (sa_block, ca_block, ff_block))]
+        return [{"type": "residual", "layers": sa_block}, norms[0],
+                {"type": "residual", "layers": ca_block}, norms[1],
+                {"type": "residual", "layers": ff_block}, norms[2]]
 
     def prefixed(self, layers, pre):
         if not pre:	# the model itself: its children's names are theirs
@@ -838,13 +958,17 @@ class _Exporter(object):
         return out
 
     def encoder(self, call):
+        """nn.TransformerEncoder, and nn.TransformerDecoder alike: a repeat
+        of its layers, then its norm."""
         m = call.mod
-        calls = [c for c in call.children if type(c.mod) is self.nn.TransformerEncoderLayer]
+        dec = type(m) is self.nn.TransformerDecoder
+        cls = self.nn.TransformerDecoderLayer if dec else self.nn.TransformerEncoderLayer
+        calls = [c for c in call.children if type(c.mod) is cls]
         if len(calls) != len(m.layers) or any(c.mod is not l for c, l in zip(calls, m.layers)):
             self.err(call, "its layers did not each run once in order (the nested-tensor "
                      "fast path?): not expressible")
             return []
-        blocks = [self.encoder_layer(c) for c in calls]
+        blocks = [self.decoder_layer(c) if dec else self.encoder_layer(c) for c in calls]
         if any(b is None for b in blocks):
             return []
         base = self.name(call.qual) + ".layers" if self.name(call.qual) else "layers"
@@ -887,7 +1011,10 @@ class _Exporter(object):
         if t is nn.TransformerEncoderLayer:
             b = self.encoder_layer(call)
             return self.prefixed(b, self.name(call.qual)) if b else []
-        if t is nn.TransformerEncoder:
+        if t is nn.TransformerDecoderLayer:
+            b = self.decoder_layer(call)
+            return self.prefixed(b, self.name(call.qual)) if b else []
+        if t in (nn.TransformerEncoder, nn.TransformerDecoder):
             return self.encoder(call)
         if t is not nn.Sequential:
             # a module of its own: only a plain chain of its children
@@ -912,10 +1039,12 @@ class _Exporter(object):
         return layers
 
 
-def _input_tensor(model, shape, batch):
+def _input_tensor(model, shape, batch, extra=()):
     """A batch for one forward pass, in the layout the model reads:
     sequences [S, B, F] unless its attention/RNN modules are batch_first;
-    token ids (integers below the smallest vocabulary) for an Embedding."""
+    token ids (integers below the smallest vocabulary) for an Embedding.
+    With extra (the shapes of a memory and a value, [S_kv, E]): the
+    tensors (x, memory, value) in the same layout, drawn after x."""
     import torch
     nn = torch.nn
     bf = set()
@@ -935,17 +1064,28 @@ def _input_tensor(model, shape, batch):
         dims = [batch] + list(shape)
     torch.manual_seed(0)
     if vocab is not None:
-        return torch.randint(0, vocab, dims)
-    return torch.randn(*dims)
+        x = torch.randint(0, vocab, dims)
+    else:
+        x = torch.randn(*dims)
+    if not extra:
+        return x
+    # a memory is a sequence: [S_kv, B, E] unless batch_first, as x
+    return [x] + [torch.randn(*([e[0], batch, e[1]] if bf == {False} else [batch] + list(e)))
+                  for e in extra]
 
 
-def export_arch(model, input_shape, batch=1, prefix="", name=None):
+def export_arch(model, input_shape, batch=1, prefix="", name=None, memory=None, value=None,
+                memory_grad=False):
     """The version 2 architecture (docs/arch.md) of model, a dict for
     json.dump, from one forward pass on a batch of `batch` samples of
     shape input_shape ([features], [channels, height, width], [sequence,
     features], or [sequence] token ids before an Embedding).  Layer names
     are the modules' qualified names, under prefix ("enc": "enc.proj")
-    when model is a submodule of the model that runs annotated.  Raises
+    when model is a submodule of the model that runs annotated.  With
+    memory ([S_kv, E], one sample's), the forward is model(x, memory) (and
+    model(x, memory, value) with value [S_kv, E_v]): an nn.TransformerDecoder
+    (Layer)'s memory, the key (and value) of its cross-attentions;
+    memory_grad: the memory requires grad (an encoder's output).  Raises
     ArchExportError listing every module it cannot express (class and
     name), ValueError for a bad shape or batch."""
     import torch
@@ -953,6 +1093,20 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
     if not shape or len(shape) > 3 or any(type(d) is not int or d < 1 for d in shape):
         raise ValueError("input shape %r: 1 to 3 positive integers expected ([features], "
                          "[sequence, features], [channels, height, width])" % (input_shape,))
+    extra = []
+    for what, e in (("memory", memory), ("value", value)):
+        if e is None:
+            continue
+        e = list(e)
+        if len(e) != 2 or any(type(d) is not int or d < 1 for d in e):
+            raise ValueError("%s shape %r: [sequence, features], 2 positive integers expected"
+                             % (what, e))
+        extra.append(e)
+    if value is not None and memory is None:
+        raise ValueError("a value shape without a memory shape")
+    if extra and extra[-1][0] != extra[0][0]:
+        raise ValueError("value shape %r: its sequence is not the memory's %d"
+                         % (extra[-1], extra[0][0]))
     if type(batch) is not int or batch < 1:
         raise ValueError("batch %r: a positive integer expected" % (batch,))
     # float32 (sgemm) or float64 (dgemm): the file's dtype, and the batch's
@@ -961,9 +1115,14 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
         raise ArchExportError(["parameters of dtype %s: only all float32 or all float64" %
                                ", ".join(sorted(set(str(p.dtype) for p in model.parameters())))])
     double = any(p.dtype == torch.float64 for p in model.parameters())
-    x = _input_tensor(model, shape, batch)
-    if double and x.is_floating_point():
-        x = x.double()
+    xs = _input_tensor(model, shape, batch, extra)
+    if not extra:
+        xs = [xs]
+    if double:
+        xs = [t.double() if t.is_floating_point() else t for t in xs]
+    for t in xs[1:]:
+        t.requires_grad_(bool(memory_grad))
+    x = xs[0]
     # each module's own mode, given back as it was (a frozen BatchNorm in
     # eval() inside a model in train() stays so)
     modes = [(m, m.training) for m in model.modules()]
@@ -973,14 +1132,14 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
     try:
         with torch.enable_grad():
             try:
-                root = _record(model, x)
+                root = _record(model, x, xs[1:])
             except Exception as e:
                 raise ArchExportError(["the forward pass on input %s failed: %s: %s" % (
-                    "x".join(map(str, x.shape)), type(e).__name__, e)])
+                    ", ".join("x".join(map(str, t.shape)) for t in xs), type(e).__name__, e)])
     finally:
         for m, mode in modes:
             m.training = mode
-    ex = _Exporter(prefix)
+    ex = _Exporter(prefix, *(xs[1:] + [None, None])[:2])
     layers, _, _ = ex.walk(root, x, root.in_ver)
     if ex.errors:
         raise ArchExportError(ex.errors)
@@ -994,12 +1153,12 @@ def export_arch(model, input_shape, batch=1, prefix="", name=None):
     return arch
 
 
-def _parse_shape(s):
+def _parse_shape(s, opt="--input"):
     parts = s.replace("x", ",").strip("[] ").split(",")
     try:
         dims = [int(p) for p in parts]
     except ValueError:
-        raise ValueError("--input %r: a shape such as 20, 10,12 or 4,8,8 expected" % s)
+        raise ValueError("%s %r: a shape such as 20, 10,12 or 4,8,8 expected" % (opt, s))
     return dims
 
 
@@ -1019,6 +1178,12 @@ def _main(argv=None):
                    help="a Python file and a function in it that returns the nn.Module")
     a.add_argument("--input", required=True, metavar="SHAPE",
                    help="one sample's shape: 20, 10,12 (sequence, features), 4,8,8")
+    a.add_argument("--memory", metavar="SHAPE", help="one sample's memory, S_kv,E (9,24): the "
+                   "forward is model(x, memory), the key and value of its cross-attentions")
+    a.add_argument("--value", metavar="SHAPE", help="one sample's value apart from the memory, "
+                   "S_kv,E_v: the forward is model(x, memory, value)")
+    a.add_argument("--memory-grad", action="store_true",
+                   help="the memory (and value) require grad (an encoder's output that learns)")
     a.add_argument("--batch", type=int, default=1, help="samples per batch (default 1)")
     a.add_argument("--prefix", default="", help="qualified name of the module in the model "
                    "that runs annotated (its layers are named PREFIX.x)")
@@ -1035,6 +1200,10 @@ def _main(argv=None):
         return 2
     try:
         shape = _parse_shape(args.input)
+        mem = _parse_shape(args.memory, "--memory") if args.memory else None
+        val = _parse_shape(args.value, "--value") if args.value else None
+        if args.memory_grad and mem is None:
+            raise ValueError("--memory-grad needs --memory")
         spec = importlib.util.spec_from_file_location(
             os.path.splitext(os.path.basename(path))[0], path)
         if spec is None:
@@ -1057,7 +1226,8 @@ def _main(argv=None):
         if not isinstance(model, torch.nn.Module):
             raise ValueError("%s:%s returned a %s, not a torch.nn.Module"
                              % (path, factory, type(model).__name__))
-        arch = export_arch(model, shape, batch=args.batch, prefix=args.prefix, name=args.name)
+        arch = export_arch(model, shape, batch=args.batch, prefix=args.prefix, name=args.name,
+                           memory=mem, value=val, memory_grad=args.memory_grad)
     except ArchExportError as e:
         for line in e.errors:
             sys.stderr.write("%s: error: %s\n" % (me, line))

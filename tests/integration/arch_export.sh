@@ -2,10 +2,12 @@
 # arch_export.sh - `python3 -m opcount_torch arch`: the version 2
 # architecture file of a PyTorch module, from one recorded forward pass.
 #
-# 1. The nine families of tests/python/arch_lowering.py (transformer
+# 1. Twelve families of tests/python/arch_lowering.py (transformer
 #    encoder, causal encoder layer, lone MultiheadAttention, LSTM, GRU, MLP,
-#    LayerNorm + Linear, CNN, embedding), exported with the Zoo's names
-#    (--prefix FAMILY; the causal one through a wrapper that passes the
+#    LayerNorm + Linear, CNN, embedding; a TransformerDecoder over a memory,
+#    --memory; Linear + cross-attention with kdim/vdim and a value apart,
+#    --memory --value; RMSNorm + Linear), exported with the Zoo's names
+#    (--prefix FAMILY; the causal ones through a wrapper that passes the
 #    mask as the Zoo does): each file must equal the hand-written one of
 #    arch_lowering.py, field for field ("causal": false, the default, which
 #    the hand-written encoder spells out, aside), and `opcount predict
@@ -20,14 +22,17 @@
 #    a module of its own (parameters, own forward), F.relu between two
 #    Linear, an in-place op between two Linear (not the ReLU(inplace=True)
 #    module before it), a Linear on a convolution's output (no Flatten),
-#    x + f(x) written by hand, two unknown nn classes (both listed).
+#    x + f(x) written by hand, two unknown nn classes (both listed), a
+#    cross-attention whose key is not the memory input, a memory_mask, an
+#    RMSNorm with a shift.  Bad --memory, --value, --memory-grad: exit 2.
 #    A bad --input: exit 2 (malformed, zero, 4 dimensions) or 1 (the forward
 #    fails), a message that says so; a missing factory: exit 2.
 # 4. export_arch() leaves the module as it was: training flag, BatchNorm
 #    statistics, no forward left patched; a module called twice is refused;
 #    a float64 model (BatchNorm1d, Identity) has "dtype": "float64", a
 #    float16 one is refused; encoder layers that differ (heads) are written
-#    one by one with their full names.
+#    one by one with their full names; a pre-norm batch_first decoder with
+#    kdim/vdim over a memory that requires grad; LLaMA's RMS norm.
 . "$(dirname "$0")/lib.inc"
 need_py_module torch python3-torch
 need "$OPC"
@@ -51,11 +56,10 @@ EOC
 for n, a in arch_lowering.architectures().items():
     json.dump(a, open(sys.argv[1] + "/" + n + ".hand.json", "w"), indent=1)' "$tmp" ||
 	fail "cannot write arch_lowering.py's files"
-for spec in enc:10,12:3 cenc:6,24:2 tiny:4,16:2 lstm:7,12:3 gru:5,12:2 mlp:20:4 ln:20:4 \
-	    cnn:4,8,8:3 emb:7:3; do
-	f=${spec%%:*} rest=${spec#*:}
-	if [ "$f" = cenc ]; then pre="--name cenc"; else pre="--prefix $f"; fi
-	exp "$f" "$tmp/$f.json" --input "${rest%:*}" --batch "${rest#*:}" $pre
+family() {	# FAMILY INPUT BATCH EXPORTER-OPTIONS...
+	f=$1 in=$2 b=$3
+	shift 3
+	exp "$f" "$tmp/$f.json" --input "$in" --batch "$b" "$@"
 	[ $rc = 0 ] || fail "$f: export exited $rc: $(cat "$tmp/$f.json.err")"
 	"$PY" - "$tmp/$f.hand.json" "$tmp/$f.json" <<'EOP' || fail "$f: the exported file differs from arch_lowering.py's"
 import json, sys
@@ -86,7 +90,18 @@ print("%d ops, %d calls, %d FLOPs" % (len(ops[1]), sum(o[5] for o in ops[1]),
 sys.exit(ops[0] != ops[1] or not ops[0])
 EOP
 	ok "$f: exported file = arch_lowering.py's; same lowering: $(cat "$tmp/$f.ops")"
+}
+for spec in enc:10,12:3 cenc:6,24:2 tiny:4,16:2 lstm:7,12:3 gru:5,12:2 mlp:20:4 ln:20:4 \
+	    cnn:4,8,8:3 emb:7:3; do
+	f=${spec%%:*} rest=${spec#*:}
+	if [ "$f" = cenc ]; then pre="--name cenc"; else pre="--prefix $f"; fi
+	family "$f" "${rest%:*}" "${rest#*:}" $pre
 done
+# a decoder over a memory (the Zoo's causal tgt_mask passed by a wrapper), a
+# cross-attention with kdim/vdim and a value apart, an RMSNorm of one's own
+family dec 6,24 2 --name dec --memory 9,24
+family xkv 7,12 3 --prefix xkv --memory 8,10 --value 8,6
+family rms 20 4 --prefix rms
 
 # 2. the other poolings and activations; a pre-norm encoder
 exp pools "$tmp/pools.json" --input 1,8,8 --batch 2
@@ -137,7 +152,7 @@ refuse() {	# FACTORY WANT-RC INPUT PATTERN...
 	f=$1 want=$2 in=$3
 	shift 3
 	rm -f "$tmp/r.json"
-	exp "$f" "$tmp/r.json" --input "$in"
+	exp "$f" "$tmp/r.json" --input $in	# INPUT may carry --memory SHAPE ...
 	[ "$rc" = "$want" ] || fail "$f --input $in: exit $rc, want $want: $(cat "$tmp/r.json.err")"
 	[ -e "$tmp/r.json" ] && fail "$f --input $in: a file was written"
 	for pat; do
@@ -158,6 +173,14 @@ refuse mlp 2 0 "error: input shape [0]: 1 to 3 positive integers expected"
 refuse mlp 2 1,2,3,4 "error: input shape [1, 2, 3, 4]: 1 to 3 positive integers expected"
 refuse mlp 1 21 "error: the forward pass on input 1x21 failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x21 and 20x32)"
 refuse nope 2 4 "error: $M: no function 'nope'"
+refuse crossproj 1 "5,8 --memory 7,8" "error: attn (MultiheadAttention): cross-attention whose key is not the model's memory input" \
+	"error: dec.multihead_attn (MultiheadAttention): a mask on cross-attention (memory_mask): not expressible"
+refuse rmsbias 1 4 "error: 0 (RMSNorm): an RMS norm is expressible with one weight of the last dimension and no submodules only" "1 error(s)"
+ok "refused: a cross-attention whose key is a Linear of the memory, a decoder's memory_mask, an RMSNorm with a shift"
+refuse dec 2 "6,24 --memory 9x" "error: --memory '9x': a shape such as 20, 10,12 or 4,8,8 expected"
+refuse xkv 2 "7,12 --memory 8,10 --value 9,6" "error: value shape [9, 6]: its sequence is not the memory's 8"
+refuse dec 2 "6,24 --memory-grad" "error: --memory-grad needs --memory"
+ok "bad --memory/--value: malformed, sequences that differ, --memory-grad without a memory exit 2"
 ok "a missing factory: exit 2"
 ok "bad --input: malformed, zero, 4 dimensions exit 2; a shape the model rejects exits 1 with torch's reason"
 
@@ -211,6 +234,46 @@ try:
     raise SystemExit("no error for float16")
 except opcount_torch.ArchExportError as e:
     assert e.errors == ["parameters of dtype torch.float16: only all float32 or all float64"], e.errors
+# a pre-norm batch_first decoder with a final norm, over a memory that
+# requires grad (an encoder's output), of another width (kdim = vdim = 6)
+class KDec(nn.Module):
+    def __init__(self):
+        super().__init__()
+        lay = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.1, norm_first=True, batch_first=True)
+        lay.multihead_attn = nn.MultiheadAttention(8, 2, kdim=6, vdim=6, batch_first=True)
+        self.dec = nn.TransformerDecoder(lay, 2, norm=nn.LayerNorm(8))
+    def forward(self, x, memory):
+        return self.dec(x, memory)
+a = opcount_torch.export_arch(KDec(), [5, 8], batch=2, memory=[7, 6], memory_grad=True)
+d = lambda n: {"type": "dropout", "name": n, "p": 0.1}
+want = [{"type": "repeat", "name": "dec.layers", "repeat": 2, "layers": [
+    {"type": "residual", "layers": [{"type": "layernorm", "name": "norm1"},
+                                    {"type": "attention", "name": "self_attn", "heads": 2},
+                                    d("dropout1")]},
+    {"type": "residual", "layers": [{"type": "layernorm", "name": "norm2"},
+                                    {"type": "attention", "name": "multihead_attn", "heads": 2,
+                                     "memory": [7, 6], "memory_grad": True}, d("dropout2")]},
+    {"type": "residual", "layers": [{"type": "layernorm", "name": "norm3"},
+                                    {"type": "dense", "name": "linear1", "units": 16},
+                                    {"type": "activation", "function": "relu"}, d("dropout"),
+                                    {"type": "dense", "name": "linear2", "units": 8},
+                                    d("dropout3")]}]},
+    {"type": "layernorm", "name": "dec.norm"}]
+assert a["layers"] == want, a["layers"]
+# LLaMA's RMS norm: exported as rmsnorm, annotated with the type RMSNorm
+net = m.llama()
+a = opcount_torch.export_arch(net, [4])
+assert a["layers"][1] == {"type": "rmsnorm", "name": "1"}, a
+assert [opcount_torch._layer_type(x) for x in net] == ["Linear", "RMSNorm", "Linear"]
+assert opcount_torch._layer_type(m.rmsbias()[0]) == "RMSNorm"	# its class name
+for kw, want in ((dict(memory=[9, 24, 1]), "memory shape [9, 24, 1]: [sequence, features], 2 "
+                  "positive integers expected"),
+                 (dict(value=[9, 24]), "a value shape without a memory shape")):
+    try:
+        opcount_torch.export_arch(m.dec(), [6, 24], **kw)
+        raise SystemExit("no error for %r" % kw)
+    except ValueError as e:
+        assert str(e) == want, e
 EOP
-ok "export_arch(): every module's training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused"
+ok "export_arch(): every module's training flag, BatchNorm statistics kept, no forward left patched; ArchExportError.errors; a shared module refused; a lone encoder layer's names are its children's; encoder layers that differ are written one by one; float64 (BatchNorm1d, Identity) written as dtype float64, float16 refused; a pre-norm batch_first TransformerDecoder with kdim/vdim, memory_grad and a final norm; LlamaRMSNorm exported as rmsnorm, annotated as RMSNorm; a memory of 3 dimensions, a value without a memory: ValueError"
 finish

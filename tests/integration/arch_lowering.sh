@@ -3,14 +3,19 @@
 # and oneDNN convolutions torch 1.13 really runs, checked against
 # measurement, layer by layer.
 #
-# tests/python/arch_lowering.py builds six PyTorch models (a transformer
+# tests/python/arch_lowering.py builds fifteen PyTorch models (a transformer
 # encoder of 2 repeated nn.TransformerEncoderLayer between two Linear, one
 # layer with a causal mask, a lone nn.MultiheadAttention too small for
 # BLAS bmm, a 2-layer bidirectional LSTM between two Linear, a GRU without
 # biases, an MLP with dropout, LayerNorm and SiLU, a LayerNorm before a
 # Linear, a CNN with BatchNorm2d first, a convolution without bias, grouped,
 # dilated, depthwise strided ones and adaptive pooling, an embedding before
-# a Linear, and cnnb1 and res below), annotated with
+# a Linear, cnnb1 and res below; a transformer decoder of 2
+# nn.TransformerDecoderLayer with a causal self-attention and
+# cross-attention over a memory, an nn.MultiheadAttention with kdim/vdim
+# and a key and value apart, three cross-attentions over memories that
+# require grad and over a key and value apart, an RMSNorm of one's own
+# before a Linear), annotated with
 # opcount_torch, and writes their version 2 architecture files with the
 # modules' names.  It runs them under the library once for inference
 # (eval, no_grad) and once for a training step (forward and backward).
@@ -35,8 +40,8 @@ SCRIPT=$ROOT/tests/python/arch_lowering.py
 need_py_module torch python3-torch
 need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-FAMILIES="enc cenc tiny lstm gru mlp ln cnn emb cnnb1 res"
-NLAYERS=38
+FAMILIES="enc cenc tiny lstm gru mlp ln cnn emb cnnb1 res dec xkv xg rms"
+NLAYERS=52
 
 # any valid coefficients do: only the lowering's counts are compared
 cat >"$tmp/c.json" <<'EOC'
@@ -125,3 +130,23 @@ for want in "train emb.1 measured [3," "train ln.1 measured [3," "train cnn.1 me
 	grep -qF "ok $want" "$tmp/${want%% *}/check.txt" || fail "expected '$want'"
 done
 ok "attention's bmm per sample and head (none below 400 multiply-adds), LSTM/GRU one GEMM per step, convolutions per image and group, norms learn"
+
+# cross-attention (calls of one layer), as measured:
+#   decoder multihead_attn, infer: q + kv (key is value: one addmm) + out_proj
+#     + 2 bmm x batch 2 x 2 heads = 11; train: + out_proj dW, dX, 4 x 4 bmm,
+#     q dW, dX, kv dW (the memory is data: no kv dX) = 32
+#   xkv.attn (kdim 10, vdim 6: q, k, v apart), infer: 4 + 2 x 3 x 2 = 16
+#   xg.a.attn (S*S_kv*dh = 400: BLAS bmm), infer: 4 + 2 x 2 x 2 = 12; train,
+#     first layer (no q dX) but its memory requires grad (k dX, v dX): 35
+#   xg.b.attn (5*4*4 = 80: no BLAS bmm), key and value apart: q, k, v, out = 4
+#   xg.c.attn (key is value, 5*6*8 = 240), train: q, kv, out; out dW, dX;
+#     q dW, dX; kv dW and, the memory requiring grad, kv dX = 9
+#   rms.1 (behind an RMSNorm, which learns), train: 3
+for want in "infer dec.dec.layers.1.multihead_attn measured [11," \
+	    "train dec.dec.layers.0.multihead_attn measured [32," "infer xkv.attn measured [16," \
+	    "infer xg.a.attn measured [12," "train xg.a.attn measured [35," \
+	    "infer xg.b.attn measured [4," "train xg.c.attn measured [9," \
+	    "train rms.1 measured [3,"; do
+	grep -qF "ok $want" "$tmp/${want%% *}/check.txt" || fail "expected '$want'"
+done
+ok "cross-attention: q and kv projections apart (one kv addmm when key is value, three with kdim/vdim), bmm S x S_kv, memory's input gradient only when it requires grad; RMSNorm learns"

@@ -63,6 +63,30 @@ def emb():
     return _zoo().emb
 
 
+def dec():
+    """The Zoo passes the causal tgt_mask to dec: so does this wrapper, whose
+    child is named dec (export without --prefix, --memory 9,24)."""
+    nn = _nn()
+
+    class Causal(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dec = _zoo().dec
+
+        def forward(self, x, memory):
+            return self.dec(x, memory, nn.Transformer.generate_square_subsequent_mask(x.shape[0]))
+
+    return Causal()
+
+
+def xkv():
+    return _zoo().xkv
+
+
+def rms():
+    return _zoo().rms
+
+
 def _nn():
     import torch.nn as nn
     return nn
@@ -169,3 +193,61 @@ def noflat():
     dimension, version 2 wants a Flatten first."""
     nn = _nn()
     return nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(6, 2))
+
+
+def crossproj():
+    """Cross-attention whose key is a Linear of the memory, not the memory
+    input itself; and a decoder called with a memory_mask: both refused."""
+    import torch
+    nn = _nn()
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = nn.Linear(8, 8)
+            self.attn = nn.MultiheadAttention(8, 2)
+            self.dec = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0)
+
+        def forward(self, x, memory):
+            km = self.k(memory)
+            y = self.attn(x, km, km, need_weights=False)[0]
+            return self.dec(y, memory, memory_mask=torch.zeros(x.shape[0], memory.shape[0]))
+
+    return Net()
+
+
+def rmsbias():
+    """An RMSNorm of one's own with a shift too: not an RMS norm of
+    version 2; an LlamaRMSNorm as it is: rmsnorm."""
+    import torch
+    nn = _nn()
+
+    class RMSNorm(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(n))
+            self.bias = nn.Parameter(torch.zeros(n))
+
+        def forward(self, x):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.weight + self.bias
+
+    return nn.Sequential(RMSNorm(4), nn.Linear(4, 2))
+
+
+def llama():
+    """LLaMA's RMS norm (transformers' LlamaRMSNorm, its variance_epsilon),
+    between two Linear."""
+    import torch
+    nn = _nn()
+
+    class LlamaRMSNorm(nn.Module):
+        def __init__(self, n, eps=1e-6):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(n))
+            self.variance_epsilon = eps
+
+        def forward(self, x):
+            v = x.pow(2).mean(-1, keepdim=True)
+            return self.weight * (x * torch.rsqrt(v + self.variance_epsilon))
+
+    return nn.Sequential(nn.Linear(4, 8), LlamaRMSNorm(8), nn.Linear(8, 2))

@@ -59,6 +59,24 @@ The families (batch B, sequence S, features F):
         Conv2d 8 head (slow_conv2d on one thread, oneDNN on or off),
         AdaptiveAvgPool2d(1), Flatten, Linear(8, 4).  16 channels: every
         oneDNN kernel here reads blocked formats (--layout-exact res.).
+  dec   nn.TransformerDecoder of 2 nn.TransformerDecoderLayer (d_model 24,
+        2 heads, feed-forward 48, ReLU, dropout 0): self-attention with the
+        causal tgt_mask (S 6: 6*6*12 = 432), cross-attention over a memory
+        of 9 positions that is data (no grad): q one addmm, k and v one
+        (key is value), 6*9*12 = 648.  B 2.
+  xkv   Linear(12, 16), then nn.MultiheadAttention(16, 2, kdim=10, vdim=6)
+        with a key [8, 10] and a value [8, 6] apart (separate weights:
+        three projections), S 7: 7*8*8 = 448.  B 3.
+  xg    three cross-attentions: nn.MultiheadAttention(16, 2, kdim=12,
+        vdim=12) over a memory [10, 12] that requires grad (its k and v
+        projections compute input gradients), S 5: 5*10*8 = 400, the
+        smallest product BLAS gets; nn.MultiheadAttention(16, 4) with key and
+        value two tensors [4, 16] (data): packed weights, three projections,
+        5*4*4 = 80, no BLAS bmm; nn.MultiheadAttention(16, 2) over a memory
+        [6, 16] that requires grad, key is value: one kv GEMM and its input
+        gradient, 5*6*8 = 240.  B 2.
+  rms   an RMSNorm(20) of one's own (LLaMA's: a scale, no shift; no BLAS
+        call, but it learns), Linear(20, 8).  B 4.
 """
 import argparse
 import json
@@ -143,6 +161,51 @@ def build():
         def forward(self, x):
             x = self.blocks(self.relu(self.bn(self.stem(x))))
             return self.fc(self.pool(self.head(x)).flatten(1))
+    class Dec(nn.Module):
+        def __init__(self):
+            super().__init__()
+            lay = nn.TransformerDecoderLayer(24, 2, 48, dropout=0.0)
+            self.dec = nn.TransformerDecoder(lay, 2)
+
+        def forward(self, x, memory, mask):
+            return self.dec(x, memory, tgt_mask=mask)
+
+    class XKv(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(F, 16)
+            self.attn = nn.MultiheadAttention(16, 2, kdim=10, vdim=6)
+
+        def forward(self, x, key, value):
+            return self.attn(self.proj(x), key, value, need_weights=False)[0]
+
+    class Cross(nn.Module):
+        def __init__(self, d, heads, kdim=None):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(d, heads, kdim=kdim, vdim=kdim)
+
+        def forward(self, x, key, value):
+            return self.attn(x, key, value, need_weights=False)[0]
+
+    class XG(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = Cross(16, 2, kdim=12)
+            self.b = Cross(16, 4)
+            self.c = Cross(16, 2)
+
+        def forward(self, x, mem, k, v, mem2):
+            return self.c(self.b(self.a(x, mem, mem), k, v), mem2, mem2)
+
+    class RMSNorm(nn.Module):
+        """LLaMA's: x / sqrt(mean(x^2) + eps) * weight."""
+        def __init__(self, n, eps=1e-6):
+            super().__init__()
+            self.eps = eps
+            self.weight = nn.Parameter(torch.ones(n))
+
+        def forward(self, x):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
     class Zoo(nn.Module):
         def __init__(self):
@@ -167,13 +230,21 @@ def build():
                 nn.Conv2d(8, 6, 5, padding=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                 nn.Linear(6, 3))
             self.res = Res()
+            self.dec = Dec()
+            self.xkv = XKv()
+            self.xg = XG()
+            self.rms = nn.Sequential(RMSNorm(20), nn.Linear(20, 8))
 
         def forward(self, xs):
             mask = nn.Transformer.generate_square_subsequent_mask(6)
             return [self.enc(xs["enc"]), self.cenc(xs["cenc"], mask), self.tiny(xs["tiny"]),
                     self.lstm(xs["lstm"]), self.gru(xs["gru"]), self.mlp(xs["mlp"]),
                     self.ln(xs["ln"]), self.cnn(xs["cnn"]), self.emb(xs["emb"]),
-                    self.cnnb1(xs["cnnb1"]), self.res(xs["res"])]
+                    self.cnnb1(xs["cnnb1"]), self.res(xs["res"]),
+                    self.dec(xs["dec"], xs["dec_mem"], mask),
+                    self.xkv(xs["xkv"], xs["xkv_k"], xs["xkv_v"]),
+                    self.xg(xs["xg"], xs["xg_mem"], xs["xg_k"], xs["xg_v"], xs["xg_mem2"]),
+                    self.rms(xs["rms"])]
 
     torch.manual_seed(0)
     # PyTorch's layout: [sequence, batch, features] (batch_first=False)
@@ -182,6 +253,14 @@ def build():
           "gru": torch.randn(5, 2, F), "mlp": torch.randn(4, 20), "ln": torch.randn(4, 20),
           "cnn": torch.randn(3, 4, 8, 8), "emb": torch.randint(0, 50, (3, 7)),
           "cnnb1": torch.randn(1, 4, 8, 8), "res": torch.randn(2, 16, 6, 6)}
+    # cross-attention: the memory is data (no grad) except xg's first one
+    xs.update({"dec": torch.randn(6, 2, 24), "dec_mem": torch.randn(9, 2, 24),
+               "xkv": torch.randn(7, B, F), "xkv_k": torch.randn(8, B, 10),
+               "xkv_v": torch.randn(8, B, 6), "xg": torch.randn(5, 2, 16),
+               "xg_mem": torch.randn(10, 2, 12, requires_grad=True),
+               "xg_k": torch.randn(4, 2, 16), "xg_v": torch.randn(4, 2, 16),
+               "xg_mem2": torch.randn(6, 2, 16, requires_grad=True),
+               "rms": torch.randn(4, 20)})
     return Zoo(), xs
 
 
@@ -199,6 +278,28 @@ def encoder_block(act, causal=False):
             {"type": "dense", "name": "linear2", "units": None},
             {"type": "dropout", "name": "dropout2"}]},
         {"type": "layernorm", "name": "norm2"},
+    ]
+
+
+def decoder_block(act, memory, causal=True):
+    """The layers of one nn.TransformerDecoderLayer (post-norm), its names:
+    self-attention, cross-attention over the memory, feed-forward."""
+    return [
+        {"type": "residual", "layers": [
+            {"type": "attention", "name": "self_attn", "heads": None, "causal": causal},
+            {"type": "dropout", "name": "dropout1"}]},
+        {"type": "layernorm", "name": "norm1"},
+        {"type": "residual", "layers": [
+            {"type": "attention", "name": "multihead_attn", "heads": None, "memory": memory},
+            {"type": "dropout", "name": "dropout2"}]},
+        {"type": "layernorm", "name": "norm2"},
+        {"type": "residual", "layers": [
+            {"type": "dense", "name": "linear1", "units": None},
+            {"type": "activation", "function": act},
+            {"type": "dropout", "name": "dropout"},
+            {"type": "dense", "name": "linear2", "units": None},
+            {"type": "dropout", "name": "dropout3"}]},
+        {"type": "layernorm", "name": "norm3"},
     ]
 
 
@@ -293,6 +394,23 @@ def architectures():
             {"type": "adaptive_avgpool", "name": "res.pool", "size": 1},
             {"type": "flatten"},
             {"type": "dense", "name": "res.fc", "units": 4}]),
+        "dec": arch("dec", [6, 24], 2, [
+            {"type": "repeat", "name": "dec.dec.layers", "repeat": 2,
+             "layers": fill(decoder_block("relu", [9, 24]), 2, 48, 24)}]),
+        "xkv": arch("xkv", [7, F], B, [
+            {"type": "dense", "name": "xkv.proj", "units": 16},
+            {"type": "attention", "name": "xkv.attn", "heads": 2, "memory": [8, 10],
+             "value": [8, 6]}]),
+        "xg": arch("xg", [5, 16], 2, [
+            {"type": "attention", "name": "xg.a.attn", "heads": 2, "memory": [10, 12],
+             "memory_grad": True},
+            {"type": "attention", "name": "xg.b.attn", "heads": 4, "memory": [4, 16],
+             "value": [4, 16]},
+            {"type": "attention", "name": "xg.c.attn", "heads": 2, "memory": [6, 16],
+             "memory_grad": True}]),
+        "rms": arch("rms", [20], 4, [
+            {"type": "rmsnorm", "name": "rms.0"},
+            {"type": "dense", "name": "rms.1", "units": 8}]),
     }
 
 

@@ -313,7 +313,7 @@ static void test_bad_v2_architectures(void **state)
 	/* v2 mistakes */
 	bad(V2 "{\"type\": \"transformer\"}]}", "layers[0]: unknown layer type \"transformer\" "
 	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, embedding, layernorm, "
-	    "batchnorm, dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, "
+	    "rmsnorm, batchnorm, dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, "
 	    "residual)");
 	bad(V2 "{\"type\": \"embedding\", \"vocab\": 10, \"dim\": 4}]}",
 	    "layers[0] (embedding): an embedding takes token ids: it must be the first layer, on an "
@@ -619,6 +619,86 @@ static void test_v2_conv_onednn(void **state)
 	assert_int_equal(lw.infer.calls, 3);
 	assert_int_equal(lw.infer.flops, f);
 	assert_null(find_op(&lw, OPC_PHASE_FORWARD, "dnnl_convolution_forward", 0));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+/*
+ * Cross-attention by hand: b = 2, S = 5 queries of d = 16, 2 heads of
+ * dh = 8, a memory of S_kv = 10 positions, r = 10 and rkv = 20 rows.
+ * F.multi_head_attention_forward: the query's projection and the key's and
+ * value's apart; one kv GEMM when the key is the value at the model's
+ * width, else one each (kdim/vdim, or a value of its own).
+ */
+static void test_v2_cross_attention_lowering(void **state)
+{
+	struct opc_arch a;
+	struct opc_lowering lw;
+	/* b = 2: r = b*S, rkv = b*S_kv, bh = b*heads */
+	uint64_t s = 5, d = 16, dh = 8, skv = 10, r = 10, rkv = 20, bh = 4, ek = 12, ev = 6;
+	uint64_t bmm_f, bmm_b, proj_f, proj_b;
+
+	(void)state;
+	/* key is value, width d: in_proj_weight split into q [d, d], kv [2d, d] */
+	load("{\"opcount_arch\": 2, \"input\": [5, 16], \"batch\": 2, \"layers\": [{\"type\": "
+	     "\"dense\", \"units\": 16}, {\"type\": \"attention\", \"heads\": 2, \"memory\": "
+	     "[10, 16]}]}", &a, &lw);
+	assert_int_equal(a.layers[1].params, 4 * d * d + 4 * d);
+	assert_int_equal(a.layers[1].out[0], s);
+	/* S*S_kv*dh = 400: BLAS bmm (ATen's own loop below 400) */
+	bmm_f = bh * (2 * s * skv * dh + 2 * s * dh * skv);
+	bmm_b = bh * (gemm_bytes(s, skv, dh, 0, 4) + gemm_bytes(s, dh, skv, 0, 4));
+	proj_f = 2 * r * d * d + 2 * rkv * 2 * d * d + 2 * r * d * d;
+	proj_b = 2 * gemm_bytes(r, d, d, 1, 4) + gemm_bytes(rkv, 2 * d, d, 1, 4);
+	assert_int_equal(lw.infer.calls, 1 + 3 + 2 * bh);
+	assert_int_equal(lw.infer.flops, 2 * r * d * d + proj_f + bmm_f);
+	assert_int_equal(lw.infer.bytes, gemm_bytes(r, d, d, 1, 4) + proj_b + bmm_b);
+	/* backward: the dense's dW (first layer: no dX); out_proj dW dX; dA,
+	 * dV, dQ, dK (each as many FLOPs as one forward bmm); q dW and dX (the
+	 * dense before learns); kv dW, no kv dX (the memory is data) */
+	assert_int_equal(lw.train.calls, lw.infer.calls + 1 + 2 + 4 * bh + 2 + 1);
+	assert_int_equal(lw.train.flops, lw.infer.flops + 2 * d * d * r + 4 * (2 * r * d * d) +
+			 2 * bmm_f + 2 * (2 * d) * d * rkv);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* the memory requires grad: the kv projection's dX too */
+	load("{\"opcount_arch\": 2, \"input\": [5, 16], \"batch\": 2, \"layers\": [{\"type\": "
+	     "\"attention\", \"heads\": 2, \"memory\": [10, 16], \"memory_grad\": true}]}", &a, &lw);
+	assert_int_equal(lw.train.calls, lw.infer.calls + 2 + 4 * bh + 1 + 1 + 1);
+	assert_int_equal(lw.train.flops, lw.infer.flops + 2 * 2 * r * d * d + 2 * bmm_f +
+			 2 * r * d * d + 2 * 2 * (2 * d * d * rkv));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* kdim 12, vdim 6 (a value of its own): q, k, v apart, separate
+	 * weights; S_kv = 4, S*S_kv*dh = 160 < 400: no BLAS bmm */
+	load("{\"opcount_arch\": 2, \"input\": [5, 16], \"batch\": 2, \"layers\": [{\"type\": "
+	     "\"attention\", \"heads\": 2, \"memory\": [4, 12], \"value\": [4, 6], "
+	     "\"bias\": false}]}", &a, &lw);
+	rkv = 8;
+	assert_int_equal(a.params, d * d + d * ek + d * ev + d * d);
+	assert_int_equal(lw.infer.calls, 4);
+	assert_int_equal(lw.infer.flops, 2 * (2 * r * d * d) + 2 * rkv * d * ek + 2 * rkv * d * ev);
+	assert_int_equal(lw.infer.bytes, 2 * gemm_bytes(r, d, d, 0, 4) +
+			 gemm_bytes(rkv, d, ek, 0, 4) + gemm_bytes(rkv, d, ev, 0, 4));
+	/* out_proj dW dX, q dW (first layer: no dX), k dW, v dW */
+	assert_int_equal(lw.train.calls, 4 + 5);
+	assert_int_equal(lw.train.bytes, lw.infer.bytes + 2 * gemm_bytes(d, d, r, 0, 4) +
+			 gemm_bytes(r, d, d, 0, 4) + gemm_bytes(d, ek, rkv, 0, 4) +
+			 gemm_bytes(d, ev, rkv, 0, 4));
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* an RMS norm learns (a scale, F parameters) and makes no GEMM: the
+	 * dense behind it computes its input gradient */
+	load("{\"opcount_arch\": 2, \"input\": [20], \"batch\": 4, \"layers\": [{\"type\": "
+	     "\"rmsnorm\"}, {\"type\": \"dense\", \"units\": 8}]}", &a, &lw);
+	assert_string_equal(a.layers[0].type, "RMSNorm");
+	assert_string_equal(a.layers[0].name, "norm1");
+	assert_int_equal(a.params, 20 + 20 * 8 + 8);
+	assert_int_equal(lw.infer.calls, 1);
+	assert_int_equal(lw.train.calls, 3);
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 }
@@ -1525,6 +1605,7 @@ int main(void)
 		cmocka_unit_test(test_v2_rnn_lowering),
 		cmocka_unit_test(test_v2_conv_onednn),
 		cmocka_unit_test(test_v2_conv_onednn_rule),
+		cmocka_unit_test(test_v2_cross_attention_lowering),
 		cmocka_unit_test(test_coeffs),
 		cmocka_unit_test(test_bad_coeffs),
 		cmocka_unit_test(test_lifecycle),
