@@ -713,6 +713,7 @@ struct builder {
 	struct opc_arch *a;
 	size_t cap;
 	unsigned ordinal[NKINDS];
+	int learns;	/* a layer with parameters is upstream of the next one */
 };
 
 static struct opc_arch_layer *new_layer(struct opc_errctx *c, struct builder *bd, const char *pos)
@@ -780,17 +781,21 @@ static int parse_repeat(struct opc_errctx *c, struct builder *bd, json_object *o
 	return 0;
 }
 
-/* {"type": "residual", "layers": [...]}: y = x + layers(x).  The layers keep
- * their names (the add is no module in PyTorch); a "residual" layer of no
- * work follows them. */
+/* {"type": "residual", "layers": [...], "shortcut": [...]}: y = layers(x) +
+ * x, or + shortcut(x) (a ResNet's downsample: a strided 1x1 convolution
+ * and a batch norm), the two giving one shape.  The layers keep their
+ * names (the add is no module in PyTorch); the shortcut's follow the main
+ * path's, as torch runs them (BasicBlock.forward), and a "residual" layer
+ * of no work follows both.  What learns upstream: the shortcut's layers
+ * see only what came before the block, the layers after it both paths. */
 static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object *o, const char *pos,
 			  const char *prefix, int *rank, int64_t *shape, int depth)
 {
-	static const char *const keys[] = { "type", "name", "layers", NULL };
+	static const char *const keys[] = { "type", "name", "layers", "shortcut", NULL };
 	char where[1024], inner[768], s0[96], s1[96];
-	int64_t in[3];
-	int in_rank = *rank;
-	json_object *v, *layers;
+	int64_t in[3], out[3];
+	int in_rank = *rank, out_rank, learns = bd->learns, main_learns;
+	json_object *v, *layers, *shortcut = NULL;
 	const char *name = NULL;
 	struct opc_arch_layer *l;
 	unsigned ord;
@@ -812,11 +817,30 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 	snprintf(inner, sizeof(inner), "%.700s.layers", where);
 	if (parse_list(c, bd, layers, inner, prefix, rank, shape, depth + 1) < 0)
 		return -EINVAL;
-	if (*rank != in_rank || memcmp(in, shape, (size_t)in_rank * sizeof(in[0]))) {
+	out_rank = *rank;
+	memcpy(out, shape, sizeof(out));
+	main_learns = bd->learns;
+	if (json_object_object_get_ex(o, "shortcut", &shortcut)) {
+		/* from the block's input again */
+		*rank = in_rank;
+		memcpy(shape, in, sizeof(in));
+		bd->learns = learns;
+		snprintf(inner, sizeof(inner), "%.700s.shortcut", where);
+		if (parse_list(c, bd, shortcut, inner, prefix, rank, shape, depth + 1) < 0)
+			return -EINVAL;
+		bd->learns |= main_learns;
+		if (*rank != out_rank || memcmp(out, shape, (size_t)out_rank * sizeof(out[0]))) {
+			opc_arch_shape_str(out_rank, out, s0, sizeof(s0));
+			opc_arch_shape_str(*rank, shape, s1, sizeof(s1));
+			return opc_errctx_fail(c, "%s: \"shortcut\": its layers give %s, the main path "
+					       "%s; the residual add needs the same shape", where, s1,
+					       s0);
+		}
+	} else if (*rank != in_rank || memcmp(in, shape, (size_t)in_rank * sizeof(in[0]))) {
 		opc_arch_shape_str(in_rank, in, s0, sizeof(s0));
 		opc_arch_shape_str(*rank, shape, s1, sizeof(s1));
 		return opc_errctx_fail(c, "%s: its layers turn %s into %s; the residual add needs "
-				       "the same shape", where, s0, s1);
+				       "the same shape (or a \"shortcut\" that gives it)", where, s0, s1);
 	}
 	l = new_layer(c, bd, where);
 	if (l == NULL)
@@ -831,9 +855,10 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 		 (int)sizeof(l->name))
 		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
 				       sizeof(l->name) - 1);
-	l->in_rank = l->out_rank = in_rank;
-	memcpy(l->in, in, sizeof(l->in));
-	memcpy(l->out, in, sizeof(l->out));
+	l->in_rank = l->out_rank = out_rank;
+	memcpy(l->in, out, sizeof(l->in));
+	memcpy(l->out, out, sizeof(l->out));
+	l->upstream_learns = bd->learns;
 	bd->a->nlayers++;
 	return 0;
 }
@@ -877,6 +902,8 @@ static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr
 		    parse_layer(c, o, p, bd->a->version, prefix, l, *rank, shape, bd->ordinal,
 				bd->a->nlayers == 0) < 0)
 			return -EINVAL;
+		l->upstream_learns = bd->learns;
+		bd->learns |= l->params > 0;
 		bd->a->nlayers++;
 		bd->a->params += l->params;
 		*rank = l->out_rank;
@@ -1622,18 +1649,13 @@ int opc_arch_lower_opts(const struct opc_arch *a, const struct opc_lower_opts *o
 			struct opc_lowering *lw, char *err, size_t len)
 {
 	int64_t b = a->batch;
-	size_t cap = 0, at = 0, first_weighted = a->nlayers;
+	size_t cap = 0, at = 0;
 	struct opc_errctx c;
 	int ret = 0;
 
 	opc_errctx_init(&c, a->path ? a->path : "architecture", err, len);
 	memset(lw, 0, sizeof(*lw));
 	lw->batch = b;
-	/* the first layer that learns: a norm's scale and shift learn too, so
-	 * a GEMM behind a layernorm or batchnorm computes its input gradient */
-	for (size_t i = 0; i < a->nlayers && first_weighted == a->nlayers; i++)
-		if (a->layers[i].params > 0)
-			first_weighted = i;
 	/* forward first, then backward from the last layer, as the programs
 	 * issue them; the order only shows in the listing */
 	for (size_t i = 0; i < a->nlayers && ret == 0; i++) {
@@ -1656,8 +1678,10 @@ int opc_arch_lower_opts(const struct opc_arch *a, const struct opc_lower_opts *o
 	}
 	for (size_t i = a->nlayers; i-- > 0 && ret == 0;) {
 		const struct opc_arch_layer *l = &a->layers[i];
-		/* an input gradient only behind a layer that learns */
-		int dx = first_weighted < i;
+		/* an input gradient only behind a layer that learns (a norm's
+		 * scale and shift learn too, so a GEMM behind a layernorm or
+		 * batchnorm computes its input gradient) */
+		int dx = l->upstream_learns;
 
 		at = i;
 		if (l->kind == OPC_LAYER_DENSE) {

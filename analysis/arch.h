@@ -65,6 +65,9 @@ struct opc_arch_layer {
 	 */
 	int64_t mem_seq, mem_dim, val_dim;
 	int val_sep, mem_grad;
+	/* a layer with parameters is upstream in the data flow: the backward
+	 * computes this layer's input gradient */
+	int upstream_learns;
 };
 
 struct opc_arch {
