@@ -34,14 +34,16 @@
 # layer as above.  Two more families: one image (cnnb1: a conv2d oneDNN
 # leaves to slow_conv2d, a grouped and a 5x5 one it takes) and a small
 # ResNet (res: Conv2d + BatchNorm2d + ReLU, two basic blocks with the
-# residual add, a 1x1 head conv2d that oneDNN takes only on several threads).
+# residual add, a downsampling block whose shortcut is a strided 1x1 conv2d
+# and a BatchNorm2d, a 1x1 head conv2d that oneDNN takes only on several
+# threads).
 . "$(dirname "$0")/lib.inc"
 SCRIPT=$ROOT/tests/python/arch_lowering.py
 need_py_module torch python3-torch
 need "$LIB" "$OPC"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 FAMILIES="enc cenc tiny lstm gru mlp ln cnn emb cnnb1 res dec xkv xg rms"
-NLAYERS=52
+NLAYERS=55
 
 # any valid coefficients do: only the lowering's counts are compared
 cat >"$tmp/c.json" <<'EOC'
@@ -70,10 +72,10 @@ done
 
 # torch's default, oneDNN on: every layer exactly as lowered, the
 # convolutions torch gives oneDNN as its rows, key by key.  On one intra-op
-# thread (`predict --torch-threads 1`: 11 convolutions in oneDNN, res.head,
-# 1x1, in slow_conv2d), and on two (predict's default, several threads:
-# res.head too, 12)
-for run in "1 --torch-threads 1 11" "2 --torch-threads 2 12"; do
+# thread (`predict --torch-threads 1`: 14 convolutions in oneDNN, res.head,
+# 1x1, in slow_conv2d; the downsample's 1x1 is strided: oneDNN), and on two
+# (predict's default, several threads: res.head too, 15)
+for run in "1 --torch-threads 1 14" "2 --torch-threads 2 15"; do
 	set -- $run
 	threads=$1 popt="$2 $3" nconv=$4
 	# predict's default is several threads: the second run passes none
@@ -123,6 +125,11 @@ for want in "onednn1-train res.blocks.0.conv1 measured [12," "onednn1-infer cnn.
 	grep -qF "ok ${dir#*-} ${want#* }" "$tmp/$dir/check.txt" || fail "expected '$want'"
 done
 ok "oneDNN: a pass and its reorders per convolution, slow_conv2d where torch 1.13 leaves it"
+# the downsample's 1x1 conv2d (the residual's "shortcut"), oneDNN off,
+# train: 2 images x (forward, dW, dX: the stem before the block learns) = 6
+grep -qF "ok train res.blocks.2.downsample.0 measured [6," "$tmp/train/check.txt" ||
+	fail "the shortcut's conv2d: $(grep -F res.blocks.2.downsample.0 "$tmp/train/check.txt")"
+ok "a residual's shortcut lowered as measured: res.blocks.2.downsample.0, 6 sgemm in a training step"
 for want in "train emb.1 measured [3," "train ln.1 measured [3," "train cnn.1 measured [9," "infer cnn.5 measured [18," \
 	     "infer enc.encoder.layers.1.self_attn measured [26," \
 	    "infer cenc.encoder.layers.0.self_attn measured [10," "infer tiny.attn measured [2," \

@@ -55,7 +55,9 @@ The families (batch B, sequence S, features F):
         Conv2d 6 5x5 (oneDNN), AdaptiveAvgPool2d(1), Flatten, Linear(6, 3).
   res   ResNet-style, [16, 6, 6], B 2: a stem Conv2d 16 3x3 + BatchNorm2d +
         ReLU, 2 basic blocks (Conv2d + BatchNorm2d + ReLU + Conv2d +
-        BatchNorm2d, the input added, ReLU: the "residual" block), a 1x1
+        BatchNorm2d, the input added, ReLU: the "residual" block), a
+        downsampling block to 32 channels (stride 2; its shortcut a 1x1
+        Conv2d stride 2 + BatchNorm2d: "residual" with "shortcut"), a 1x1
         Conv2d 8 head (slow_conv2d on one thread, oneDNN on or off),
         AdaptiveAvgPool2d(1), Flatten, Linear(8, 4).  16 channels: every
         oneDNN kernel here reads blocked formats (--layout-exact res.).
@@ -147,14 +149,30 @@ def build():
             y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
             return self.relu(y + x)
 
+    class Down(nn.Module):
+        """torchvision's BasicBlock with stride 2 and its downsample"""
+        def __init__(self, c, f):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c, f, 3, stride=2, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(f)
+            self.relu = nn.ReLU()
+            self.conv2 = nn.Conv2d(f, f, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(f)
+            self.downsample = nn.Sequential(nn.Conv2d(c, f, 1, stride=2, bias=False),
+                                            nn.BatchNorm2d(f))
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+            return self.relu(y + self.downsample(x))
+
     class Res(nn.Module):
         def __init__(self):
             super().__init__()
             self.stem = nn.Conv2d(16, 16, 3, padding=1, bias=False)
             self.bn = nn.BatchNorm2d(16)
             self.relu = nn.ReLU()
-            self.blocks = nn.Sequential(Block(16), Block(16))
-            self.head = nn.Conv2d(16, 8, 1)
+            self.blocks = nn.Sequential(Block(16), Block(16), Down(16, 32))
+            self.head = nn.Conv2d(32, 8, 1)
             self.pool = nn.AdaptiveAvgPool2d(1)
             self.fc = nn.Linear(8, 4)
 
@@ -390,6 +408,19 @@ def architectures():
                      "padding": 1, "bias": False},
                     {"type": "batchnorm", "name": "bn2"}]},
                 {"type": "activation", "function": "relu"}]},
+            {"type": "residual", "layers": [
+                {"type": "conv2d", "name": "res.blocks.2.conv1", "filters": 32, "kernel": 3,
+                 "stride": 2, "padding": 1, "bias": False},
+                {"type": "batchnorm", "name": "res.blocks.2.bn1"},
+                {"type": "activation", "name": "res.blocks.2.relu", "function": "relu"},
+                {"type": "conv2d", "name": "res.blocks.2.conv2", "filters": 32, "kernel": 3,
+                 "padding": 1, "bias": False},
+                {"type": "batchnorm", "name": "res.blocks.2.bn2"}],
+             "shortcut": [
+                {"type": "conv2d", "name": "res.blocks.2.downsample.0", "filters": 32,
+                 "kernel": 1, "stride": 2, "bias": False},
+                {"type": "batchnorm", "name": "res.blocks.2.downsample.1"}]},
+            {"type": "activation", "function": "relu"},
             {"type": "conv2d", "name": "res.head", "filters": 8, "kernel": 1},
             {"type": "adaptive_avgpool", "name": "res.pool", "size": 1},
             {"type": "flatten"},

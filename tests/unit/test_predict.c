@@ -372,7 +372,83 @@ static void test_bad_v2_architectures(void **state)
 	    "lstm, gru)");
 	bad(V2 "{\"type\": \"residual\", \"layers\": []}]}",
 	    "layers[0] (residual).layers must be a non-empty array of layers");
+	bad(V2 "{\"type\": \"residual\", \"name\": \"down\", \"layers\": [{\"type\": "
+	    "\"dense\", \"units\": 8}], \"shortcut\": [{\"type\": \"dense\", \"units\": 4}]}]}",
+	    "layers[0] (residual \"down\"): \"shortcut\": its layers give [6, 4], the main path "
+	    "[6, 8]; the residual add needs the same shape");
+	bad(V2 "{\"type\": \"residual\", \"layers\": [{\"type\": \"dense\", \"units\": 8}], "
+	    "\"shortcut\": {}}]}",
+	    "layers[0] (residual).shortcut must be a non-empty array of layers");
+	bad(V2 "{\"type\": \"residual\", \"layers\": [{\"type\": \"dense\", \"units\": 8}], "
+	    "\"shortcut\": [{\"type\": \"attention\", \"heads\": 3}]}]}",
+	    "layers[0] (residual).shortcut[0] (attention): \"heads\": the model width 16 is not a "
+	    "multiple of 3 heads");
 #undef V2
+}
+
+/*
+ * A residual block with a shortcut (a ResNet's downsample) as the first
+ * layer, oneDNN off: the shortcut's input is the block's input, so its
+ * layers come after the main path's, take the block's input shape, and
+ * compute no input gradient when nothing before the block learns (the
+ * main path's conv learns, but is not upstream of the shortcut); the dense
+ * after the block has both paths upstream.  [4, 8, 8], batch 2.
+ */
+static void test_v2_shortcut(void **state)
+{
+	static const char *json =
+		"{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"batch\": 2, \"layers\": ["
+		"{\"type\": \"residual\", \"name\": \"add\", \"layers\": ["
+		" {\"type\": \"conv2d\", \"name\": \"c1\", \"filters\": 8, \"kernel\": 3,"
+		"  \"stride\": 2, \"padding\": 1},"
+		" {\"type\": \"conv2d\", \"name\": \"c2\", \"filters\": 8, \"kernel\": 3,"
+		"  \"padding\": 1}],"
+		" \"shortcut\": [{\"type\": \"conv2d\", \"name\": \"down\", \"filters\": 8,"
+		"  \"kernel\": 1, \"stride\": 2, \"bias\": false}, {\"type\": \"batchnorm\","
+		"  \"name\": \"bn\"}]},"
+		"{\"type\": \"flatten\"}, {\"type\": \"dense\", \"name\": \"fc\", \"units\": 3}]}";
+	static const char *names[] = { "c1", "c2", "down", "bn", "add", "flatten1", "fc" };
+	struct opc_lower_opts o = { .conv = OPC_CONV_GEMM };
+	uint64_t calls[7][3] = { { 0 } };	/* per layer: forward, dW, dX */
+	struct opc_arch a;
+	struct opc_lowering lw;
+
+	(void)state;
+	load_opts(json, &o, &a, &lw);
+	assert_int_equal(a.nlayers, 7);
+	for (size_t i = 0; i < 7; i++)
+		assert_string_equal(a.layers[i].name, names[i]);
+	/* the shortcut starts from the block's input, [4, 8, 8] */
+	assert_int_equal(a.layers[2].in[0], 4);
+	assert_int_equal(a.layers[2].in[1], 8);
+	assert_int_equal(a.layers[2].out[0], 8);
+	assert_int_equal(a.layers[2].out[1], 4);
+	/* the add: the joint shape */
+	assert_int_equal(a.layers[4].in[0], 8);
+	assert_int_equal(a.layers[4].out[2], 4);
+	assert_int_equal(a.layers[6].in[0], 8 * 4 * 4);
+	assert_false(a.layers[0].upstream_learns);
+	assert_true(a.layers[1].upstream_learns);
+	assert_false(a.layers[2].upstream_learns);	/* c1 is not upstream of it */
+	assert_true(a.layers[6].upstream_learns);
+	for (size_t i = 0; i < lw.nops; i++)
+		calls[lw.ops[i].layer][lw.ops[i].phase] += lw.ops[i].calls;
+	/* per image: forward and dW; dX only for c2 (behind c1) and fc */
+	assert_int_equal(calls[0][OPC_PHASE_FORWARD], 2);
+	assert_int_equal(calls[0][OPC_PHASE_GRAD_W], 2);
+	assert_int_equal(calls[0][OPC_PHASE_GRAD_X], 0);
+	assert_int_equal(calls[1][OPC_PHASE_GRAD_X], 2);
+	assert_int_equal(calls[2][OPC_PHASE_FORWARD], 2);
+	assert_int_equal(calls[2][OPC_PHASE_GRAD_W], 2);
+	assert_int_equal(calls[2][OPC_PHASE_GRAD_X], 0);
+	assert_int_equal(calls[6][OPC_PHASE_FORWARD], 1);
+	assert_int_equal(calls[6][OPC_PHASE_GRAD_X], 1);
+	/* the shortcut's forward: 8 x 16 x 4 per image */
+	for (size_t i = 0; i < lw.nops; i++)
+		if (lw.ops[i].layer == 2 && lw.ops[i].phase == OPC_PHASE_FORWARD)
+			assert_int_equal(lw.ops[i].flops, 2 * 2 * 8 * 16 * 4);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
 }
 
 /*
@@ -1602,6 +1678,7 @@ int main(void)
 		cmocka_unit_test(test_bad_architectures),
 		cmocka_unit_test(test_bad_v2_architectures),
 		cmocka_unit_test(test_v2_encoder_lowering),
+		cmocka_unit_test(test_v2_shortcut),
 		cmocka_unit_test(test_v2_rnn_lowering),
 		cmocka_unit_test(test_v2_conv_onednn),
 		cmocka_unit_test(test_v2_conv_onednn_rule),
