@@ -370,6 +370,8 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	static const char *const conv2_keys[] = { "type", "name", "filters", "kernel", "stride",
 						  "padding", "dilation", "groups", "bias", NULL };
 	static const char *const pool_keys[] = { "type", "name", "size", "stride", NULL };
+	static const char *const pool2_keys[] = { "type", "name", "size", "stride", "padding",
+						  NULL };
 	static const char *const apool_keys[] = { "type", "name", "size", NULL };
 	static const char *const emb_keys[] = { "type", "name", "vocab", "dim", NULL };
 	static const char *const act_keys[] = { "type", "name", "function", NULL };
@@ -513,7 +515,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	}
 	case OPC_LAYER_MAXPOOL:
 	case OPC_LAYER_AVGPOOL:
-		if (check_keys(c, where, o, pool_keys) < 0)
+		if (check_keys(c, where, o, version >= 2 ? pool2_keys : pool_keys) < 0)
 			return -EINVAL;
 		if (in_rank != 3)
 			return opc_errctx_fail(c, "%s: its input is %s; pooling needs [channels, height, "
@@ -526,15 +528,25 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		if (json_object_object_get_ex(o, "stride", &v) &&
 		    get_pair(c, where, "stride", v, 1, &l->sh, &l->sw) < 0)
 			return -EINVAL;
-		if (in[1] < l->kh || in[2] < l->kw)
+		/* version 2: nn.MaxPool2d's padding (a ResNet's stem pools 3x3,
+		 * stride 2, padding 1); torch allows at most half the window */
+		if (json_object_object_get_ex(o, "padding", &v) &&
+		    get_pair(c, where, "padding", v, 0, &l->ph, &l->pw) < 0)
+			return -EINVAL;
+		if (2 * l->ph > l->kh || 2 * l->pw > l->kw)
+			return opc_errctx_fail(c, "%s: \"padding\" %lldx%lld is more than half the "
+				    "%lldx%lld window", where, (long long)l->ph, (long long)l->pw,
+				    (long long)l->kh, (long long)l->kw);
+		if (in[1] + 2 * l->ph < l->kh || in[2] + 2 * l->pw < l->kw)
 			return opc_errctx_fail(c, "%s: a %lldx%lld window does not fit the %lldx%lld input",
 				    where, (long long)l->kh, (long long)l->kw,
 				    (long long)in[1], (long long)in[2]);
 		l->out_rank = 3;
 		l->out[0] = in[0];
-		/* a partial window at the edge is dropped, as cnn.c does */
-		l->out[1] = (in[1] - l->kh) / l->sh + 1;
-		l->out[2] = (in[2] - l->kw) / l->sw + 1;
+		/* a partial window at the edge is dropped, as cnn.c and torch
+		 * (ceil_mode=False) do */
+		l->out[1] = (in[1] + 2 * l->ph - l->kh) / l->sh + 1;
+		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
 		break;
 	case OPC_LAYER_ACTIVATION:
 		if (check_keys(c, where, o, act_keys) < 0)

@@ -626,6 +626,7 @@ class _Exporter(object):
         # the model's second (and third) input: what a cross-attention's key
         # (and value) must be, the very tensors
         self.memory, self.value = memory, value
+        self.emitted = set()	# ids of the modules whose layers are out
 
     def name(self, qual):
         if not self.prefix:
@@ -987,6 +988,42 @@ class _Exporter(object):
             out.append(L)
         return out
 
+    def fx_graph(self, m):
+        """The torch.fx graph of m's own forward, every submodule a leaf;
+        None when fx cannot trace it (control flow on tensors, ...)."""
+        try:
+            import torch.fx
+        except ImportError:
+            return None
+
+        class Leaves(torch.fx.Tracer):
+            def is_leaf_module(self, mod, qual):
+                return True
+        try:
+            return Leaves().trace(m)
+        except Exception:
+            return None
+
+    def fx_layers(self, call, g):
+        try:
+            return _FxExporter(self, call, g).export()
+        except _FxError as e:
+            self.err(call, str(e))
+            return []
+
+    def once(self, call, layers):
+        """A module called again: without parameters (a ReLU a block uses
+        twice, as torchvision's BasicBlock does) its layers again, unnamed
+        (the names would repeat); with parameters an error (shared
+        weights are not expressible)."""
+        if id(call.mod) not in self.emitted:
+            self.emitted.add(id(call.mod))
+            return layers
+        if any(True for _ in call.mod.parameters()):
+            self.err(call, "called twice (a shared module): not expressible")
+            return []
+        return [{k: v for k, v in L.items() if k != "name"} for L in layers]
+
     def walk(self, call, x, xver):
         """Layers of call, whose input must be the tensor x at version
         xver; returns (layers, the tensor it hands on, its version)."""
@@ -1017,7 +1054,8 @@ class _Exporter(object):
         if t in (nn.TransformerEncoder, nn.TransformerDecoder):
             return self.encoder(call)
         if t is not nn.Sequential:
-            # a module of its own: only a plain chain of its children
+            # a module of its own: its forward, read by torch.fx, or a
+            # plain chain of its children
             if not call.children:
                 self.err(call, "unknown module class %s (no mapping, no submodules): not "
                          "expressible in version 2" % t.__name__)
@@ -1025,17 +1063,174 @@ class _Exporter(object):
             if any(True for _ in m.parameters(recurse=False)):
                 self.err(call, "a %s computes with its own parameters in its forward: not "
                          "expressible" % t.__name__)
+                return []
+            g = self.fx_graph(m)
+            if g is not None:
+                return self.fx_layers(call, g)
         layers, cur, ver = [], x, xver
-        seen = set()
         for c in call.children:
-            if id(c.mod) in seen:
-                self.err(c, "called twice (a shared module): not expressible")
-            seen.add(id(c.mod))
             ls, cur, ver = self.walk(c, cur, ver)
-            layers += ls
+            layers += self.once(c, ls)
         if cur is not out or ver != call.out_ver:
             self.err(call, "its output is not the output of its last module (a functional "
                      "or in-place op after it?): not expressible")
+        return layers
+
+
+class _FxError(Exception):
+    pass
+
+
+# what a forward may do between its modules, read from its torch.fx graph
+_FX_ACTIVATIONS = {"relu": "relu", "relu_": "relu", "gelu": "gelu", "silu": "silu",
+                   "sigmoid": "sigmoid", "tanh": "tanh"}
+_FX_ADD = {"add", "add_", "iadd", "__add__", "__iadd__"}
+
+
+def _fx_name(n):
+    """The function or method a call_function/call_method node calls."""
+    t = n.target
+    return t if isinstance(t, str) else getattr(t, "__name__", str(t))
+
+
+class _FxExporter(object):
+    """Layers of a module's own forward from its torch.fx graph, every
+    submodule a leaf: the modules in a chain, residual adds (x + f(x),
+    f(x) + g(x)), functional activations, flatten and view(size(0), -1)."""
+
+    def __init__(self, ex, call, graph):
+        import torch.fx
+        self.fx = torch.fx
+        self.ex, self.call, self.m = ex, call, call.mod
+        self.nodes = list(graph.nodes)
+        self.calls = {}		# call_module node -> its recorded _ArchCall
+        self.used = set()
+        rec = {}
+        for c in call.children:
+            rec.setdefault(id(c.mod), []).append(c)
+        seen = {}
+        for n in self.nodes:
+            if n.op != "call_module":
+                continue
+            mod = self.m.get_submodule(n.target)
+            k = seen.get(id(mod), 0)
+            seen[id(mod)] = k + 1
+            cs = rec.get(id(mod), [])
+            if k >= len(cs):
+                raise _FxError("its forward calls %s more often than it ran (control flow "
+                               "that depends on the data?)" % n.target)
+            self.calls[n] = cs[k]
+        self.run = sum(len(v) for v in rec.values())
+
+    def node(self, a):
+        return a if isinstance(a, self.fx.Node) else None
+
+    def kind(self, n):
+        if n.op == "placeholder":
+            return "input"
+        if n.op == "call_module":
+            return "module"
+        if n.op not in ("call_function", "call_method"):
+            return None
+        name = _fx_name(n)
+        args = list(n.args)
+        if name == "getitem" and len(args) == 2 and args[1] == 0 and \
+                self.node(args[0]) is not None and args[0].op == "call_module":
+            return "first"	# LSTM, GRU, MultiheadAttention: (output, state)[0]
+        if name in _FX_ACTIVATIONS and len(args) == 1 and not n.kwargs:
+            return "act"
+        if name == "flatten" and args[1:] in ([1], [1, -1]) and not n.kwargs:
+            return "flatten"
+        if name in ("view", "reshape") and len(args) == 3 and args[2] == -1:
+            s = self.node(args[1])
+            if s is not None and _fx_name(s) == "size" and list(s.args) == [args[0], 0]:
+                return "flatten"
+        if name in _FX_ADD and len(args) == 2 and not n.kwargs and \
+                self.node(args[0]) is not None and self.node(args[1]) is not None:
+            return "add"
+        return None
+
+    def describe(self, n):
+        if n.op in ("call_function", "call_method"):
+            return "%s %s" % ("the function" if n.op == "call_function" else "the method",
+                              _fx_name(n))
+        return "%s %s" % (n.op, n.target)
+
+    def pred(self, n):
+        """The tensor node n computes from (an add: where its paths fork)."""
+        k = self.kind(n)
+        if k == "add":
+            return self.fork(n.args[0], n.args[1])
+        if k in ("module", "first", "act", "flatten"):
+            a = self.node(n.args[0]) if n.args else None
+            if a is None:
+                raise _FxError("%s takes no tensor from the graph" % self.describe(n))
+            return a
+        if k == "input":
+            return None
+        raise _FxError("%s in its forward: not expressible" % self.describe(n))
+
+    def chain(self, n):
+        out = []
+        while n is not None:
+            out.append(n)
+            n = self.pred(n)
+        return out
+
+    def fork(self, p, q):
+        back = set(self.chain(p))
+        for n in self.chain(q):
+            if n in back:
+                return n
+        raise _FxError("an add of two tensors of different inputs: not expressible")
+
+    def layers(self, n, start):
+        """The layers that compute n from start."""
+        out = []
+        while n is not start:
+            if n is None or n.op == "placeholder":
+                raise _FxError("a module's input is not the data (a second input of the "
+                               "forward): not expressible")
+            k = self.kind(n)
+            if k == "module":
+                self.used.add(n)
+                c = self.calls[n]
+                x = c.args[0] if c.args else None
+                out = self.ex.once(c, self.ex.walk1(c, x, c.in_ver, _first(c.out))) + out
+            elif k == "act":
+                out = [{"type": "activation", "function": _FX_ACTIVATIONS[_fx_name(n)]}] + out
+            elif k == "flatten":
+                out = [{"type": "flatten"}] + out
+            elif k == "add":
+                f = self.fork(n.args[0], n.args[1])
+                main, short = self.layers(n.args[0], f), self.layers(n.args[1], f)
+                if not main:
+                    main, short = short, main
+                if not main:
+                    raise _FxError("x + x: not expressible")
+                block = {"type": "residual", "layers": main}
+                if short:
+                    block["shortcut"] = short
+                out = [block] + out
+                n = f
+                continue
+            n = self.pred(n)
+        return out
+
+    def export(self):
+        outs = [n for n in self.nodes if n.op == "output"]
+        ph = [n for n in self.nodes if n.op == "placeholder"]
+        res = outs[0].args[0] if outs else None
+        if self.node(res) is None:
+            raise _FxError("it returns %s, not one tensor: not expressible" % type(res).__name__)
+        layers = self.layers(res, ph[0] if ph else None)
+        unused = [n.target for n in self.calls if n not in self.used]
+        if unused:
+            raise _FxError("its submodule(s) %s run but do not lead to its output: not "
+                           "expressible" % ", ".join(unused))
+        if len(self.calls) != self.run:
+            raise _FxError("its submodules ran %d times, its forward's graph calls them %d "
+                           "times: not expressible" % (self.run, len(self.calls)))
         return layers
 
 
