@@ -101,6 +101,7 @@ TEST_DEPS := cmocka:libcmocka-dev \
              /usr/lib/python3/dist-packages/scipy/__init__.py:python3-scipy \
              /usr/lib/python3/dist-packages/pytest/__init__.py:python3-pytest \
              /usr/lib/python3/dist-packages/torch/__init__.py:python3-torch \
+             /usr/lib/python3/dist-packages/torchvision/__init__.py:python3-torchvision \
              /usr/bin/ltrace:ltrace \
              /usr/bin/nm:binutils \
              /usr/lib/$(MULTIARCH)/blas/libblas.so.3:libblas3 \

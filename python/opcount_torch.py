@@ -687,13 +687,14 @@ class _Exporter(object):
                 return self.err(call, "Softmax(dim=%r): only over the last dimension" % m.dim) or False
             L = {"type": "activation", "function": "softmax"}
         elif t in (nn.MaxPool2d, nn.AvgPool2d):
-            if (any(p != 0 for p in (m.padding if isinstance(m.padding, tuple) else (m.padding,)))
-                    or m.ceil_mode or (t is nn.MaxPool2d and _pair(m.dilation) != 1)):
-                return self.err(call, "padding, ceil_mode or dilation: not expressible") or False
+            if m.ceil_mode or (t is nn.MaxPool2d and _pair(m.dilation) != 1):
+                return self.err(call, "ceil_mode or dilation: not expressible") or False
             L = {"type": "maxpool" if t is nn.MaxPool2d else "avgpool",
                  "size": _pair(m.kernel_size)}
             if _pair(m.stride) != _pair(m.kernel_size):
                 L["stride"] = _pair(m.stride)
+            if _pair(m.padding) != 0:	# a ResNet's stem: 3x3, stride 2, padding 1
+                L["padding"] = _pair(m.padding)
         elif t in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
             if t is nn.AdaptiveMaxPool2d and m.return_indices:
                 return self.err(call, "return_indices: not expressible") or False
@@ -1093,6 +1094,16 @@ def _fx_name(n):
     return t if isinstance(t, str) else getattr(t, "__name__", str(t))
 
 
+class _FxModule(object):
+    """A module's place in the layers built back to front: expanded once
+    they are complete, in the order the forward runs them (so that a ReLU
+    used twice keeps its name the first time)."""
+    __slots__ = ("call",)
+
+    def __init__(self, call):
+        self.call = call
+
+
 class _FxExporter(object):
     """Layers of a module's own forward from its torch.fx graph, every
     submodule a leaf: the modules in a chain, residual adds (x + f(x),
@@ -1105,6 +1116,7 @@ class _FxExporter(object):
         self.nodes = list(graph.nodes)
         self.calls = {}		# call_module node -> its recorded _ArchCall
         self.used = set()
+        self.visited = set()	# the nodes of the data path
         rec = {}
         for c in call.children:
             rec.setdefault(id(c.mod), []).append(c)
@@ -1137,7 +1149,7 @@ class _FxExporter(object):
         if name == "getitem" and len(args) == 2 and args[1] == 0 and \
                 self.node(args[0]) is not None and args[0].op == "call_module":
             return "first"	# LSTM, GRU, MultiheadAttention: (output, state)[0]
-        if name in _FX_ACTIVATIONS and len(args) == 1 and not n.kwargs:
+        if name in _FX_ACTIVATIONS and len(args) == 1 and set(n.kwargs) <= {"inplace"}:
             return "act"
         if name == "flatten" and args[1:] in ([1], [1, -1]) and not n.kwargs:
             return "flatten"
@@ -1188,15 +1200,14 @@ class _FxExporter(object):
         """The layers that compute n from start."""
         out = []
         while n is not start:
+            self.visited.add(n)
             if n is None or n.op == "placeholder":
                 raise _FxError("a module's input is not the data (a second input of the "
                                "forward): not expressible")
             k = self.kind(n)
             if k == "module":
                 self.used.add(n)
-                c = self.calls[n]
-                x = c.args[0] if c.args else None
-                out = self.ex.once(c, self.ex.walk1(c, x, c.in_ver, _first(c.out))) + out
+                out = [_FxModule(self.calls[n])] + out
             elif k == "act":
                 out = [{"type": "activation", "function": _FX_ACTIVATIONS[_fx_name(n)]}] + out
             elif k == "flatten":
@@ -1204,6 +1215,7 @@ class _FxExporter(object):
             elif k == "add":
                 f = self.fork(n.args[0], n.args[1])
                 main, short = self.layers(n.args[0], f), self.layers(n.args[1], f)
+                self.visited.add(f)
                 if not main:
                     main, short = short, main
                 if not main:
@@ -1217,6 +1229,20 @@ class _FxExporter(object):
             n = self.pred(n)
         return out
 
+    def expand(self, layers):
+        out = []
+        for L in layers:
+            if isinstance(L, _FxModule):
+                c = L.call
+                x = c.args[0] if c.args else None
+                out += self.ex.once(c, self.ex.walk1(c, x, c.in_ver, _first(c.out)))
+                continue
+            for k in ("layers", "shortcut"):
+                if k in L:
+                    L[k] = self.expand(L[k])
+            out.append(L)
+        return out
+
     def export(self):
         outs = [n for n in self.nodes if n.op == "output"]
         ph = [n for n in self.nodes if n.op == "placeholder"]
@@ -1224,6 +1250,29 @@ class _FxExporter(object):
         if self.node(res) is None:
             raise _FxError("it returns %s, not one tensor: not expressible" % type(res).__name__)
         layers = self.layers(res, ph[0] if ph else None)
+        # what else the forward computes may only feed a module's other
+        # arguments (a mask, a memory) or be a tuple's unused part; an op
+        # off the data path (y.mul_(2) between two modules) is not
+        # expressible
+        side, todo = set(), []
+        for n in self.visited:
+            if n.op == "call_module":
+                todo += [a for a in n.all_input_nodes if a is not (n.args[0] if n.args else None)]
+        while todo:
+            a = todo.pop()
+            if a not in side and a not in self.visited:
+                side.add(a)
+                todo += a.all_input_nodes
+        for n in self.nodes:
+            if n in self.visited or n in side or n.op in ("placeholder", "output", "get_attr"):
+                continue
+            if _fx_name(n) == "getitem" and not n.users and self.node(n.args[0]) in self.visited:
+                continue	# out, _ = self.rnn(x): the state, unused
+            if n.op == "call_module":
+                continue	# named below
+            raise _FxError("%s in its forward, off the path from input to output: not "
+                           "expressible" % self.describe(n))
+        layers = self.expand(layers)
         unused = [n.target for n in self.calls if n not in self.used]
         if unused:
             raise _FxError("its submodule(s) %s run but do not lead to its output: not "

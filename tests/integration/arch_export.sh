@@ -19,10 +19,10 @@
 #    TransformerEncoder with an activation module, dropout 0.1 and a final
 #    LayerNorm: exactly the expected file, and predict accepts it.
 # 3. Refusals, exit 1, nothing written, every module named with its class:
-#    a module of its own (parameters, own forward), F.relu between two
+#    a module of its own (parameters, own forward), x * 2 between two
 #    Linear, an in-place op between two Linear (not the ReLU(inplace=True)
 #    module before it), a Linear on a convolution's output (no Flatten),
-#    x + f(x) written by hand, two unknown nn classes (both listed), a
+#    two unknown nn classes (both listed), a
 #    cross-attention whose key is not the memory input, a memory_mask, an
 #    RMSNorm with a shift.  Bad --memory, --value, --memory-grad: exit 2.
 #    A bad --input: exit 2 (malformed, zero, 4 dimensions) or 1 (the forward
@@ -161,13 +161,31 @@ refuse() {	# FACTORY WANT-RC INPUT PATTERN...
 	:
 }
 refuse custom 1 4 "error: 1 (Scale): unknown module class Scale" "1 error(s), nothing written"
-refuse functional 1 4 "error: b (Linear): its input is not the output of the module before it"
-refuse inplace 1 4 "error: b (Linear): its input was modified in place after the module before it" "1 error(s)"
+refuse scaled 1 4 "error: Net (Net): the function mul in its forward: not expressible" "1 error(s)"
+refuse inplace 1 4 "error: Net (Net): the method mul_ in its forward, off the path from input to output: not expressible" "1 error(s)"
 refuse noflat 1 1,8,8 "error: 1 (Linear): its input is 1x2x6x6 (a sample of 3 dimensions): version 2 applies dense to [in] or [sequence, in]; put an nn.Flatten before it"
-refuse skip 1 8 "error: Net (Net): its output is not the output of its last module"
 refuse unknown 1 3,10 "error: 0 (Conv1d): unknown module class Conv1d" \
 	"error: 1 (Hardswish): unknown module class Hardswish" "2 error(s), nothing written"
-ok "refused, exit 1, nothing written: a module of its own (Scale), F.relu between Linear, y.mul_(2) between Linear, a Linear on a conv's [C, H, W], x + f(x), Conv1d and Hardswish both listed"
+ok "refused, exit 1, nothing written: a module of its own (Scale), x * 2 between Linear, y.mul_(2) between Linear, a Linear on a conv's [C, H, W], Conv1d and Hardswish both listed"
+
+# what torch.fx reads in a forward of one's own: F.relu between two Linear
+# (an unnamed activation), x + f(x) (a residual)
+exp functional "$tmp/fn.json" --input 4
+[ "$rc" = 0 ] || fail "functional: exit $rc: $(cat "$tmp/fn.json.err")"
+exp skip "$tmp/skip.json" --input 8
+[ "$rc" = 0 ] || fail "skip: exit $rc: $(cat "$tmp/skip.json.err")"
+"$PY" - "$tmp/fn.json" "$tmp/skip.json" <<'EOP' || fail "functional, skip: see above"
+import json, sys
+want = [[{"type": "dense", "name": "a", "units": 8}, {"type": "activation", "function": "relu"},
+         {"type": "dense", "name": "b", "units": 2}],
+        [{"type": "residual", "layers": [{"type": "dense", "name": "a", "units": 8}]}]]
+for path, w in zip(sys.argv[1:], want):
+    got = json.load(open(path))["layers"]
+    if got != w:
+        print("FAIL: %s: %s, want %s" % (path, json.dumps(got), json.dumps(w)))
+        sys.exit(1)
+EOP
+ok "torch.fx: F.relu between two Linear is an activation, x + f(x) a residual block"
 refuse mlp 2 "2x,3" "error: --input '2x,3': a shape such as 20, 10,12 or 4,8,8 expected"
 refuse mlp 2 0 "error: input shape [0]: 1 to 3 positive integers expected"
 refuse mlp 2 1,2,3,4 "error: input shape [1, 2, 3, 4]: 1 to 3 positive integers expected"

@@ -110,7 +110,8 @@ def custom():
 
 
 def functional():
-    """Known children, but a functional op between them: refused."""
+    """Known children, F.relu between them in the forward: torch.fx reads it,
+    an unnamed activation."""
     import torch.nn.functional as F
     nn = _nn()
 
@@ -126,8 +127,24 @@ def functional():
     return Net()
 
 
+def scaled():
+    """Known children, a product with a constant between them: refused."""
+    nn = _nn()
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 8)
+            self.b = nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.b(self.a(x) * 2)
+
+    return Net()
+
+
 def skip():
-    """x + f(x) written by hand: a residual it cannot see, refused."""
+    """x + f(x) written by hand: a residual block (torch.fx sees the add)."""
     nn = _nn()
 
     class Net(nn.Module):

@@ -511,7 +511,8 @@ def check(args):
         if dnnl_conv:
             add(mkeys.setdefault(layer, {}), r["shape"], r["calls"], r["flops"], r["bytes"])
     predicted, certain, layout = {}, {}, {}
-    for name in architectures():
+    names = args.names.split(",") if args.names else architectures()
+    for name in names:
         p = json.load(open(os.path.join(args.predict, name + ".predict.json")))
         for op in p["lowering"]["ops"]:
             if args.mode == "infer" and op["phase"] != "forward":
@@ -571,6 +572,8 @@ def main():
     ap.add_argument("--unmeasured", help="check: layers that must have no sgemm (a,b,...)")
     ap.add_argument("--layout-exact", help="check: layers (name prefixes a,b,...) whose "
                     "oneDNN reorders must all be measured as lowered")
+    ap.add_argument("--names", help="check: the predictions DIR/NAME.predict.json to read "
+                    "(a,b,...; default: this script's families)")
     ap.add_argument("--threads", type=int, default=1,
                     help="run: torch's intra-op threads (default 1)")
     ap.add_argument("--onednn", action="store_true",
