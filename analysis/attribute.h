@@ -18,7 +18,6 @@ struct opc_attribution {
 	double closure_worst_j, closure_worst_rel;
 	size_t closure_intervals;
 	int have_energy;
-	double host_total_j;	/* of total_j, the host's pool (all of it without GPU pools) */
 	double others_j;	/* given to the node's other traces (opc_attribute_node) */
 };
 
