@@ -18,6 +18,8 @@
 #              100 W); the job's energy is 60 W x the union (both read
 #              gpu1) + 100 W x rank 1's time (0.1%), the node's nodes[]
 #              entry the same; closure holds
+#   fit        `opcount fit` of the two jobs: two runs, each one's energy
+#              the job's as the report counts it (0.01%), each GPU once
 . "$(dirname "$0")/energy_common.inc"
 gpu_or_skip
 
@@ -32,7 +34,7 @@ unset OMPI_COMM_WORLD_RANK OMPI_COMM_WORLD_SIZE OMPI_COMM_WORLD_LOCAL_RANK PMI_R
 	CUDA_VISIBLE_DEVICES 2>/dev/null
 
 # rank DIR N WATTS [VAR=VALUE...]: gpu_energy (0.3 s of SGEMMs, 0.3 s of
-# host work) as rank N of 2 of job 41 on node g, in the background
+# host work) as rank N of 2 of job $JOB on node g, in the background
 rank() {
 	_d=$1
 	_n=$2
@@ -40,7 +42,7 @@ rank() {
 	shift 3
 	env OPCOUNT_HZ=100 OPCOUNT_ENERGY=nvml OPCOUNT_NVML_LIBRARY="$NVML" FAKE_NVML_WATTS="$_w" \
 		OPCOUNT_OUTPUT="$_d/run.opc" OMPI_COMM_WORLD_RANK=$_n OMPI_COMM_WORLD_SIZE=2 \
-		OMPI_COMM_WORLD_LOCAL_RANK=$_n OMPI_MCA_ess_base_jobid=41 \
+		OMPI_COMM_WORLD_LOCAL_RANK=$_n OMPI_MCA_ess_base_jobid=$JOB \
 		OPCOUNT_TEST_HOST=g OPCOUNT_TEST_BOOT_ID=4141abcd-0000 "$@" \
 		LD_PRELOAD="$LIB" "$PROG" 0.3 0.3 >"$_d/out.$_n" 2>"$_d/err.$_n" ||
 		echo "rank $_n exited $?: $(head -n 3 "$_d/err.$_n")" >>"$_d/failed"
@@ -74,6 +76,7 @@ job() {
 
 # ---- one GPU, both ranks on it -----------------------------------------------
 d=$tmp/shared
+JOB=41
 job "$d" 100
 $PY - "$d" <<'PYEOF' && ok "shared: the GPU's energy once over the ranks' union" || bad "shared: see above"
 import json, sys
@@ -114,6 +117,7 @@ PYEOF
 
 # ---- two GPUs, each rank its own CUDA_VISIBLE_DEVICES -------------------------
 d=$tmp/renumbered
+JOB=42
 job "$d" 100,60 CUDA_VISIBLE_DEVICES=1 -- CUDA_VISIBLE_DEVICES=0,1
 $PY - "$d" <<'PYEOF' && ok "renumbered: each GPU by its NVML name, once" || bad "renumbered: see above"
 import json, sys
@@ -142,4 +146,23 @@ if abs(j["energy"]["closure"]["worst_residual_j"]) > 1e-6:
     print("FAIL: closure %r" % j["energy"]["closure"]); bad += 1
 sys.exit(1 if bad else 0)
 PYEOF
+
+# ---- fit: each job one run, its GPUs counted once -----------------------------
+"$OPC" fit "$tmp"/shared/run.rank*.opc "$tmp"/renumbered/run.rank*.opc --format json \
+	>"$tmp/fit.json" 2>"$tmp/fit.err" || fail "fit exited $?: $(cat "$tmp/fit.err")"
+$PY - "$tmp/fit.json" "$tmp/shared/job.json" "$tmp/renumbered/job.json" <<'PYEOF' &&
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+good = len(runs) == 2
+if not good:
+    print("FAIL: %d runs, not 2 (one per job)" % len(runs))
+for run, rep in zip(runs, sys.argv[2:]):
+    e = json.load(open(rep))["totals"]["energy_j"]
+    ok = abs(run["measured"] - e) <= 1e-4 * e
+    print("%s fit: run %s: %.6f J of the job's %.6f J" % ("ok" if ok else "FAIL:",
+          run["path"].split("/")[-2], run["measured"], e))
+    good &= ok
+sys.exit(0 if good else 1)
+PYEOF
+	ok "fit: each job's run holds its GPUs' energy once" || bad "fit: see above"
 finish
