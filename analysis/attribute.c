@@ -33,12 +33,15 @@
  * no energy domain get none: the host's energy is not theirs.
  *
  * Nodes: the traces of one machine (host name + boot id) read the same
- * machine-wide counter.  opc_attribute_node attributes them together: the
- * busy time of the other traces in an interval's real-time window (ext,
- * prorated by overlap) joins its denominator, so that concurrent
+ * machine-wide counters.  opc_attribute_node attributes them together:
+ * the busy time of the other traces in an interval's real-time window
+ * (ext, prorated by overlap) joins its denominator, so that concurrent
  * processes share the interval's energy by busy time, and the node's
- * energy is taken once over the union of their times (opc_sweep).  Only
- * the host pool is joint: GPU pools stay per trace.
+ * energy is taken once over the union of their times (opc_sweep).  Every
+ * pool is joint: the host's among all the traces, a GPU's among the
+ * traces that read that GPU (its domain name, "gpu<I> <NAME>", I its
+ * NVML index on the machine; a trace's n-th GPU domain is its CUDA device
+ * n, whichever GPU CUDA_VISIBLE_DEVICES made it), by GPU time.
  *
  * Stack samples (ptrace --stacks) take part of the outside energy: a
  * sample at the end of an interval, weighing W seconds of CPU time

@@ -43,9 +43,12 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out);
  * interval of each trace the denominator is max(len, its busy time + the
  * other traces' busy time in that real-time window, prorated by
  * overlap), so concurrent processes share the node's energy by busy
- * time; the node's energy is the counter's delta over the union of their
- * times, each stretch taken once.  GPU pools stay per trace.  Fills each
- * trace's keys and per[i] (whose outside_j holds its others_j), and node.
+ * time; the node's energy is the counters' delta over the union of their
+ * times, each stretch and each counter taken once.  A GPU's pool is joint
+ * too, among the traces that read that GPU (by domain name), and GPU
+ * domains are pools of their own in every trace of the node once one has
+ * GPU keys.  Fills each trace's keys and per[i] (whose outside_j holds
+ * its others_j), and node.
  */
 int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *per,
 		       struct opc_node_energy *node);
