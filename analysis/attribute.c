@@ -669,6 +669,11 @@ static int attribute(struct opc_trace *t, struct opc_attribution *out, const str
 	}
 	out->have_energy = 1;
 	out->total_j = en->total[n - 1];
+	for (int d = 0; d < en->ndom; d++)
+		if (en->dom[d].counted && en->dom[d].kind == OPC_TDOM_GPU) {
+			out->gpu_j += en->joules[(n - 1) * en->ndom + d];
+			out->ngpu++;
+		}
 	out->duration_s = (en->t_ns[n - 1] - en->t_ns[0]) / 1e9;
 	npools = make_pools(t, dpool, kpool, jn && jn->split);
 	for (int p = 0; p < npools; p++) {
@@ -765,18 +770,19 @@ static void add_prorated(const struct opc_trace *t, double *ext, const struct op
  * prorated by time (exact where the power is constant inside an
  * interval).
  */
-static double node_sweep(struct opc_sweep *sw, double *covered_s)
+static void node_sweep(struct opc_sweep *sw, struct opc_node_energy *node)
 {
 	uint64_t x, y;
 	size_t t, i;
-	double j = 0, cov = 0;
 
 	while (opc_sweep_next(sw, &x, &y, &t, &i)) {
-		j += opc_sweep_joules(sw, x, y, NULL);
-		cov += (y - x) / 1e9;
+		double g;
+
+		node->total_j += opc_sweep_joules(sw, x, y, &g);
+		node->gpu_j += g;
+		node->covered_s += (y - x) / 1e9;
 	}
-	*covered_s = cov;
-	return j;
+	node->ngpu = sw->ngpu;
 }
 
 /* A trace's pools as the node's energy: pool p reads the node's counter
@@ -856,7 +862,7 @@ int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *
 		if (attribute(ts[i], &per[i], &jn) < 0)
 			goto out;
 	}
-	node->total_j = node_sweep(&sw, &node->covered_s);
+	node_sweep(&sw, node);
 	for (size_t i = 0; i < n; i++) {
 		attributed += per[i].total_j - per[i].outside_j;
 		formula += per[i].outside_j - per[i].others_j;

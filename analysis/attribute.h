@@ -19,6 +19,8 @@ struct opc_attribution {
 	size_t closure_intervals;
 	int have_energy;
 	double others_j;	/* given to the node's other traces (opc_attribute_node) */
+	double gpu_j;		/* of total_j, the counted GPU domains' */
+	int ngpu;		/* counted GPU domains */
 };
 
 /* A node's energy, its traces attributed jointly (opc_attribute_node). */
@@ -27,6 +29,8 @@ struct opc_node_energy {
 	double attributed_j;	/* to the keys of all its traces */
 	double outside_j, outside_lo_j, outside_hi_j;	/* total - attributed */
 	double covered_s;	/* the union of the times the samples cover */
+	double gpu_j;		/* of total_j, the GPUs': each once */
+	size_t ngpu;		/* GPUs its traces read, each once */
 };
 
 /*

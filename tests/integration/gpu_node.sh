@@ -9,7 +9,8 @@
 #              energy is 100 W x the union of their times (0.1%), once,
 #              where each rank's trace alone holds 100 W x its own time;
 #              the ranks overlap (the union < 80% of the sum), so counted
-#              per trace it would have been much more; the SGEMMs of both
+#              per trace it would have been much more (nodes[]: gpus 1,
+#              gpu_j all of energy_j); the SGEMMs of both
 #              get at most 100 W x their GPU time
 #   renumbered two GPUs, gpu0 at 100 W and gpu1 at 60 W; rank 0 sees gpu1
 #              only (CUDA_VISIBLE_DEVICES=1: its device 0 is gpu1), rank 1
@@ -17,7 +18,7 @@
 #              own GPU's power x their GPU time (3%: rank 0 60 W, rank 1
 #              100 W); the job's energy is 60 W x the union (both read
 #              gpu1) + 100 W x rank 1's time (0.1%), the node's nodes[]
-#              entry the same; closure holds
+#              entry the same (gpu_j all of it, gpus 2); closure holds
 #   fit        `opcount fit` of the two jobs: two runs, each one's energy
 #              the job's as the report counts it (0.01%), each GPU once
 . "$(dirname "$0")/energy_common.inc"
@@ -97,6 +98,9 @@ union = nodes[0]["duration_s"]
 cov = [a["energy"]["duration_s"] for a in alone]
 check("job energy = 100 W x union", j["totals"]["energy_j"], 100 * union, 1e-3)
 check("node energy = the job's", nodes[0]["energy_j"], j["totals"]["energy_j"], 1e-9)
+check("node's GPU energy = all of it (nvml only)", nodes[0]["gpu_j"], nodes[0]["energy_j"], 1e-9)
+if nodes[0]["gpus"] != 1:
+    print("FAIL: node gpus %r, not 1" % nodes[0]["gpus"]); bad += 1
 for n in (0, 1):
     check("rank %d alone = 100 W x its time" % n, alone[n]["totals"]["energy_j"], 100 * cov[n], 1e-3)
 if not (max(cov) - 1e-6 <= union < 0.8 * sum(cov)):
@@ -137,6 +141,9 @@ cov1 = alone[1]["energy"]["duration_s"]
 want = 60 * union + 100 * cov1
 check("job energy = 60 W x union + 100 W x rank 1's time", j["totals"]["energy_j"], want, 1e-3)
 check("node energy", j["job"]["nodes"][0]["energy_j"], want, 1e-3)
+check("node's GPU energy", j["job"]["nodes"][0]["gpu_j"], want, 1e-3)
+if j["job"]["nodes"][0]["gpus"] != 2:
+    print("FAIL: node gpus %r, not 2" % j["job"]["nodes"][0]["gpus"]); bad += 1
 ranks = {r["rank"]: r for r in j["job"]["ranks"]}
 for n, w in ((0, 60), (1, 100)):
     rows = [r for r in j["rows"] if r["op"] == "cublasSgemm" and r["rank"] == n]

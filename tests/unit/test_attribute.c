@@ -785,6 +785,7 @@ static void test_node_four_ranks(void **state)
 	assert_int_equal(p.nodes[0].joint, 1);
 	NEAR(p.nodes[0].energy_j, 100);
 	NEAR(p.nodes[0].covered_s, 2.5);
+	assert_int_equal(p.nodes[0].ngpu, 0);
 	NEAR(p.energy_s, 2.5);
 	NEAR(p.closure_worst_j, 0);
 	assert_string_equal(p.job.id, "77");
@@ -1015,6 +1016,8 @@ static void test_node_gpu_two(void **state)
 	NEAR(p.outside_j, 300 - 100);
 	NEAR(p.nodes[0].outside_j, 200);
 	NEAR(p.nodes[0].covered_s, 2.5);
+	NEAR(p.nodes[0].gpu_j, 250);
+	assert_int_equal(p.nodes[0].ngpu, 1);
 	node_whole(&p);
 	opc_profile_free(&p);
 }
@@ -1049,6 +1052,8 @@ static void test_node_gpu_four(void **state)
 	NEAR(KEY_J(p.traces[3], 0), 120 * 0.5);
 	NEAR(p.outside_j, 70);
 	NEAR(p.nodes[0].outside_j, 70);
+	NEAR(p.nodes[0].gpu_j, 320);
+	assert_int_equal(p.nodes[0].ngpu, 2);
 	node_whole(&p);
 	opc_profile_free(&p);
 }
@@ -1081,6 +1086,8 @@ static void test_node_gpu_renumbered(void **state)
 	NEAR(KEY_J(p.traces[1], 1), 120 * 0.7 / 1.2);
 	NEAR(KEY_J(p.traces[1], 0), 200 * 0.3);
 	NEAR(p.outside_j, 180);
+	NEAR(p.nodes[0].gpu_j, 320);
+	assert_int_equal(p.nodes[0].ngpu, 2);
 	node_whole(&p);
 	opc_profile_free(&p);
 }
@@ -1109,6 +1116,8 @@ static void test_node_gpu_two_nodes(void **state)
 	NEAR(KEY_J(p.traces[1], 0), 160);
 	NEAR(p.nodes[0].energy_j, 240);
 	NEAR(p.nodes[1].energy_j, 240);
+	NEAR(p.nodes[0].gpu_j, 200);
+	NEAR(p.nodes[1].gpu_j, 200);
 	NEAR(p.energy_j, 480);
 	node_whole(&p);
 	opc_profile_free(&p);
@@ -1139,6 +1148,7 @@ static void test_node_gpu_launcher(void **state)
 	NEAR(KEY_J(p.traces[1], 0), 20);
 	NEAR(p.energy_j, 240);
 	NEAR(p.outside_j, 140);
+	NEAR(p.nodes[0].gpu_j, 200);
 	node_whole(&p);
 	opc_profile_free(&p);
 }
