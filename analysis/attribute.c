@@ -33,12 +33,15 @@
  * no energy domain get none: the host's energy is not theirs.
  *
  * Nodes: the traces of one machine (host name + boot id) read the same
- * machine-wide counter.  opc_attribute_node attributes them together: the
- * busy time of the other traces in an interval's real-time window (ext,
- * prorated by overlap) joins its denominator, so that concurrent
+ * machine-wide counters.  opc_attribute_node attributes them together:
+ * the busy time of the other traces in an interval's real-time window
+ * (ext, prorated by overlap) joins its denominator, so that concurrent
  * processes share the interval's energy by busy time, and the node's
- * energy is taken once over the union of their times (opc_sweep).  Only
- * the host pool is joint: GPU pools stay per trace.
+ * energy is taken once over the union of their times (opc_sweep).  Every
+ * pool is joint: the host's among all the traces, a GPU's among the
+ * traces that read that GPU (its domain name, "gpu<I> <NAME>", I its
+ * NVML index on the machine; a trace's n-th GPU domain is its CUDA device
+ * n, whichever GPU CUDA_VISIBLE_DEVICES made it), by GPU time.
  *
  * Stack samples (ptrace --stacks) take part of the outside energy: a
  * sample at the end of an interval, weighing W seconds of CPU time
@@ -473,9 +476,11 @@ out:
 /*
  * Pools: which keys share which domains' energy (see the top of the file).
  * dpool[d] for each domain (-1: not counted), kpool[k] for each key (-1:
- * none, a GPU without an energy domain).  Returns the number of pools.
+ * none, a GPU without an energy domain).  split: GPU domains are pools of
+ * their own even without GPU keys (another trace of the node has some).
+ * Returns the number of pools: pool 1 + g is the g-th counted GPU domain.
  */
-static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
+static int make_pools(const struct opc_trace *t, int *dpool, int *kpool, int split)
 {
 	const struct opc_tenergy *en = &t->energy;
 	int gpu_keys = 0, ngpu = 0;
@@ -484,7 +489,7 @@ static int make_pools(const struct opc_trace *t, int *dpool, int *kpool)
 		gpu_keys |= !!(t->keys[k].flags & OPC_TKEY_GPU);
 	for (int d = 0; d < en->ndom; d++)
 		ngpu += en->dom[d].counted && en->dom[d].kind == OPC_TDOM_GPU;
-	if (!gpu_keys) {
+	if (!gpu_keys && !split) {
 		for (int d = 0; d < en->ndom; d++)
 			dpool[d] = en->dom[d].counted ? 0 : -1;
 		for (size_t k = 0; k < t->nkeys; k++)
@@ -612,10 +617,20 @@ out:
 	return ret;
 }
 
-/* ext, busy_out: of the host pool (0), per energy interval, or NULL;
- * host_cum: the host pool's cumulative joules per sample, or NULL. */
-static int attribute(struct opc_trace *t, struct opc_attribution *out, const double *ext,
-		     double *busy_out, double *host_cum)
+/*
+ * A trace's part in its node's joint attribution (opc_attribute_node).
+ * split: GPU domains are pools of their own even in a trace without GPU
+ * keys (make_pools).  Per pool p of the trace, per energy interval:
+ * ext[p] the busy time of the node's other traces on the same energy in
+ * that interval's window (NULL: none), busy[p] this trace's, filled
+ * (NULL: not wanted).
+ */
+struct joint {
+	int split;
+	double **ext, **busy;
+};
+
+static int attribute(struct opc_trace *t, struct opc_attribution *out, const struct joint *jn)
 {
 	const struct opc_tenergy *en = &t->energy;
 	size_t n = en->nsamples;
@@ -654,8 +669,13 @@ static int attribute(struct opc_trace *t, struct opc_attribution *out, const dou
 	}
 	out->have_energy = 1;
 	out->total_j = en->total[n - 1];
+	for (int d = 0; d < en->ndom; d++)
+		if (en->dom[d].counted && en->dom[d].kind == OPC_TDOM_GPU) {
+			out->gpu_j += en->joules[(n - 1) * en->ndom + d];
+			out->ngpu++;
+		}
 	out->duration_s = (en->t_ns[n - 1] - en->t_ns[0]) / 1e9;
-	npools = make_pools(t, dpool, kpool);
+	npools = make_pools(t, dpool, kpool, jn && jn->split);
 	for (int p = 0; p < npools; p++) {
 		for (size_t i = 0; i < n; i++) {
 			ptotal[i] = 0;
@@ -663,13 +683,9 @@ static int attribute(struct opc_trace *t, struct opc_attribution *out, const dou
 				if (dpool[d] == p)
 					ptotal[i] += en->joules[i * en->ndom + d];
 		}
-		if (p == 0) {
-			out->host_total_j = ptotal[n - 1];
-			if (host_cum)
-				memcpy(host_cum, ptotal, n * sizeof(double));
-		}
 		if (attribute_pool(t, kpool, p, ptotal, &sp, out, &attributed,
-				   p == 0 ? ext : NULL, p == 0 ? busy_out : NULL) < 0)
+				   jn && jn->ext ? jn->ext[p] : NULL,
+				   jn && jn->busy ? jn->busy[p] : NULL) < 0)
 			goto out;
 	}
 	out->outside_j = out->total_j - attributed;
@@ -709,7 +725,7 @@ out:
 
 int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out)
 {
-	return attribute(t, out, NULL, NULL, NULL);
+	return attribute(t, out, NULL);
 }
 
 /* Energy interval i of trace t in real time (ns since the epoch). */
@@ -725,92 +741,129 @@ static double overlap_ns(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 	return hi > lo ? (double)(hi - lo) : 0;
 }
 
-/*
- * The counter's delta over the union of the times the traces' samples
- * cover: each stretch of the node's time line once (opc_sweep), from the
- * shortest interval that covers it, prorated by time (exact where the
- * power is constant inside an interval).  cum[i]: trace i's host pool,
- * cumulative per sample.  NAN out of memory.
- */
-static double node_sweep(struct opc_trace **ts, size_t n, double *const *cum, double *covered_s)
+/* Adds to ext[k], for each energy interval k of t, the busy time ub[q] of
+ * each interval q of u in its real-time window, prorated by overlap. */
+static void add_prorated(const struct opc_trace *t, double *ext, const struct opc_trace *u,
+			 const double *ub)
 {
-	struct opc_sweep sw;
-	uint64_t x, y;
-	size_t t, i;
-	double j = 0, cov = 0;
+	size_t m = 1;
 
-	if (opc_sweep_init(&sw, ts, n) < 0)
-		return NAN;
-	while (opc_sweep_next(&sw, &x, &y, &t, &i)) {
-		double len = (double)(real_ns(ts[t], i) - real_ns(ts[t], i - 1));
+	for (size_t k = 1; k < t->energy.nsamples; k++) {
+		uint64_t a = real_ns(t, k - 1), b = real_ns(t, k);
 
-		j += (cum[t][i] - cum[t][i - 1]) * (double)(y - x) / len;
-		cov += (y - x) / 1e9;
+		while (m < u->energy.nsamples && real_ns(u, m) <= a)
+			m++;
+		for (size_t q = m; q < u->energy.nsamples && real_ns(u, q - 1) < b; q++) {
+			uint64_t c = real_ns(u, q - 1), d = real_ns(u, q);
+
+			if (d > c)
+				ext[k] += ub[q] * overlap_ns(a, b, c, d) / (d - c);
+		}
 	}
-	opc_sweep_free(&sw);
-	*covered_s = cov;
-	return j;
 }
 
+/*
+ * The node's energy over the union of the times the traces' samples
+ * cover: each stretch of the node's time line once (opc_sweep), and in it
+ * each of the node's counters once, the host's and each GPU's, from the
+ * shortest interval that covers it of a trace that reads that counter,
+ * prorated by time (exact where the power is constant inside an
+ * interval).
+ */
+static void node_sweep(struct opc_sweep *sw, struct opc_node_energy *node)
+{
+	uint64_t x, y;
+	size_t t, i;
+
+	while (opc_sweep_next(sw, &x, &y, &t, &i)) {
+		double g;
+
+		node->total_j += opc_sweep_joules(sw, x, y, &g);
+		node->gpu_j += g;
+		node->covered_s += (y - x) / 1e9;
+	}
+	node->ngpu = sw->ngpu;
+}
+
+/* A trace's pools as the node's energy: pool p reads the node's counter
+ * id[p], 0 the host's, 1 + g its GPU g (opc_sweep_gpu); busy[p] (npools
+ * rows of nsamples) its busy time per interval after spill-back. */
+struct member {
+	int npools;
+	long id[OPC_TRACE_MAX_DOMAINS + 1];
+	double *busy[OPC_TRACE_MAX_DOMAINS + 1];
+	double *ext[OPC_TRACE_MAX_DOMAINS + 1];
+};
+
+/*
+ * Every pool is joint: the host's among all the traces, a GPU's among the
+ * traces that read it (the same domain name: see opc_sweep_joules), their
+ * GPU keys on it (each trace's n-th GPU domain is its CUDA device n,
+ * whatever that GPU's number on the machine) sharing its energy by GPU
+ * time as the host's keys share the host's.  So that a trace's pools are
+ * the others', GPU domains are pools of their own in every trace of the
+ * node as soon as one trace has GPU keys (a trace alone keeps its GPUs'
+ * energy in its host pool only when it has none).
+ */
 int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *per,
 		       struct opc_node_energy *node)
 {
-	double **busy = calloc(n ? n : 1, sizeof(double *));
-	double **cum = calloc(n ? n : 1, sizeof(double *));
-	double *ext = NULL, lo = 0, hi = 0, formula = 0, attributed = 0;
-	int ret = -1;
+	struct member *mb = calloc(n ? n : 1, sizeof(*mb));
+	struct opc_sweep sw;
+	struct joint jn = { 0, NULL, NULL };
+	double lo = 0, hi = 0, formula = 0, attributed = 0;
+	int ret = -1, swept = 0;
 
 	memset(node, 0, sizeof(*node));
-	if (busy == NULL || cum == NULL)
+	if (mb == NULL || opc_sweep_init(&sw, ts, n) < 0)
 		goto out;
-	/* first each trace alone, for its busy time per interval after
-	 * spill-back (what the others' shares are made of) */
+	swept = 1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < ts[i]->nkeys; k++)
+			jn.split |= !!(ts[i]->keys[k].flags & OPC_TKEY_GPU);
 	for (size_t i = 0; i < n; i++) {
-		size_t ns = ts[i]->energy.nsamples;
+		const struct opc_tenergy *en = &ts[i]->energy;
+		size_t ns = en->nsamples ? en->nsamples : 1;
 
-		busy[i] = calloc(ns ? ns : 1, sizeof(double));
-		cum[i] = calloc(ns ? ns : 1, sizeof(double));
-		if (!busy[i] || !cum[i] || attribute(ts[i], &per[i], NULL, busy[i], cum[i]) < 0)
-			goto out;
-	}
-	/* then each again, its denominators holding the others' busy time
-	 * in the same real-time window, prorated by overlap */
-	for (size_t i = 0; i < n; i++) {
-		const struct opc_trace *t = ts[i];
-		size_t ns = t->energy.nsamples;
+		mb[i].npools = 1;
+		for (int d = 0; d < en->ndom && jn.split; d++) {
+			long g = opc_sweep_gpu(&sw, i, d);
 
-		free(ext);
-		ext = calloc(ns ? ns : 1, sizeof(double));
-		if (ext == NULL)
-			goto out;
-		for (size_t j = 0; j < n; j++) {
-			const struct opc_trace *u = ts[j];
-			size_t m = 1;
-
-			if (j == i)
-				continue;
-			for (size_t k = 1; k < ns; k++) {
-				uint64_t a = real_ns(t, k - 1), b = real_ns(t, k);
-
-				while (m < u->energy.nsamples && real_ns(u, m) <= a)
-					m++;
-				for (size_t q = m; q < u->energy.nsamples && real_ns(u, q - 1) < b; q++) {
-					uint64_t c = real_ns(u, q - 1), d = real_ns(u, q);
-
-					if (d > c)
-						ext[k] += busy[j][q] * overlap_ns(a, b, c, d) / (d - c);
-				}
-			}
+			if (g >= 0)
+				mb[i].id[mb[i].npools++] = 1 + g;
 		}
-		if (attribute(ts[i], &per[i], ext, NULL, NULL) < 0)
+		for (int p = 0; p < mb[i].npools; p++) {
+			mb[i].busy[p] = calloc(ns, sizeof(double));
+			mb[i].ext[p] = calloc(ns, sizeof(double));
+			if (mb[i].busy[p] == NULL || mb[i].ext[p] == NULL)
+				goto out;
+		}
+	}
+	/* first each trace alone, for its busy time per interval and pool
+	 * after spill-back (what the others' shares are made of) */
+	for (size_t i = 0; i < n; i++) {
+		jn.ext = NULL;
+		jn.busy = mb[i].busy;
+		if (attribute(ts[i], &per[i], &jn) < 0)
 			goto out;
 	}
-	node->total_j = node_sweep(ts, n, cum, &node->covered_s);
-	if (isnan(node->total_j))
-		goto out;
+	/* then each again, the denominators of each of its pools holding
+	 * the busy time of the other traces' pools on the same counter in
+	 * the same real-time window, prorated by overlap */
 	for (size_t i = 0; i < n; i++) {
-		/* the other pools (GPUs) stay the trace's own */
-		node->total_j += per[i].total_j - per[i].host_total_j;
+		for (size_t j = 0; j < n; j++)
+			for (int q = 0; q < mb[j].npools && j != i; q++)
+				for (int p = 0; p < mb[i].npools; p++)
+					if (mb[i].id[p] == mb[j].id[q])
+						add_prorated(ts[i], mb[i].ext[p], ts[j],
+							     mb[j].busy[q]);
+		jn.ext = mb[i].ext;
+		jn.busy = NULL;
+		if (attribute(ts[i], &per[i], &jn) < 0)
+			goto out;
+	}
+	node_sweep(&sw, node);
+	for (size_t i = 0; i < n; i++) {
 		attributed += per[i].total_j - per[i].outside_j;
 		formula += per[i].outside_j - per[i].others_j;
 		lo += per[i].outside_lo_j;
@@ -828,12 +881,13 @@ int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *
 		node->outside_hi_j = node->outside_j;
 	ret = 0;
 out:
-	for (size_t i = 0; i < n; i++) {
-		free(busy ? busy[i] : NULL);
-		free(cum ? cum[i] : NULL);
-	}
-	free(busy);
-	free(cum);
-	free(ext);
+	for (size_t i = 0; mb && i < n; i++)
+		for (int p = 0; p < mb[i].npools; p++) {
+			free(mb[i].busy[p]);
+			free(mb[i].ext[p]);
+		}
+	free(mb);
+	if (swept)
+		opc_sweep_free(&sw);
 	return ret;
 }

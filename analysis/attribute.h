@@ -18,8 +18,9 @@ struct opc_attribution {
 	double closure_worst_j, closure_worst_rel;
 	size_t closure_intervals;
 	int have_energy;
-	double host_total_j;	/* of total_j, the host's pool (all of it without GPU pools) */
 	double others_j;	/* given to the node's other traces (opc_attribute_node) */
+	double gpu_j;		/* of total_j, the counted GPU domains' */
+	int ngpu;		/* counted GPU domains */
 };
 
 /* A node's energy, its traces attributed jointly (opc_attribute_node). */
@@ -28,6 +29,8 @@ struct opc_node_energy {
 	double attributed_j;	/* to the keys of all its traces */
 	double outside_j, outside_lo_j, outside_hi_j;	/* total - attributed */
 	double covered_s;	/* the union of the times the samples cover */
+	double gpu_j;		/* of total_j, the GPUs': each once */
+	size_t ngpu;		/* GPUs its traces read, each once */
 };
 
 /*
@@ -44,9 +47,12 @@ int opc_attribute_energy(struct opc_trace *t, struct opc_attribution *out);
  * interval of each trace the denominator is max(len, its busy time + the
  * other traces' busy time in that real-time window, prorated by
  * overlap), so concurrent processes share the node's energy by busy
- * time; the node's energy is the counter's delta over the union of their
- * times, each stretch taken once.  GPU pools stay per trace.  Fills each
- * trace's keys and per[i] (whose outside_j holds its others_j), and node.
+ * time; the node's energy is the counters' delta over the union of their
+ * times, each stretch and each counter taken once.  A GPU's pool is joint
+ * too, among the traces that read that GPU (by domain name), and GPU
+ * domains are pools of their own in every trace of the node once one has
+ * GPU keys.  Fills each trace's keys and per[i] (whose outside_j holds
+ * its others_j), and node.
  */
 int opc_attribute_node(struct opc_trace **ts, size_t n, struct opc_attribution *per,
 		       struct opc_node_energy *node);

@@ -449,10 +449,14 @@ static void print_job_footer(const struct opc_profile *p)
 
 		if (!ns->have_energy)
 			continue;
-		printf("# node %s: %.4f J over %.3f s, %zu trace%s%s; outside calls %.4f J\n",
+		printf("# node %s: %.4f J over %.3f s, %zu trace%s%s; outside calls %.4f J",
 		       opc_tty(j->nodes[k].label), ns->energy_j, ns->covered_s, ns->ntraces,
 		       ns->ntraces == 1 ? "" : "s", ns->joint ? ", counted once, shared by busy time" :
 		       "", ns->outside_j);
+		if (ns->ngpu)	/* each GPU once, whichever ranks saw it */
+			printf("; of it %zu GPU%s %.4f J", ns->ngpu, ns->ngpu == 1 ? "" : "s",
+			       ns->gpu_j);
+		printf("\n");
 	}
 }
 
@@ -838,6 +842,9 @@ static void job_json(const struct opc_profile *p, json_object *root)
 		json_object_object_add(o, "outside_j", ns->have_energy ? jnum(ns->outside_j) : NULL);
 		json_object_object_add(o, "duration_s", ns->have_energy ? jnum(ns->covered_s) : NULL);
 		json_object_object_add(o, "counted_once", json_object_new_boolean(ns->once));
+		json_object_object_add(o, "gpus", json_object_new_int64((int64_t)ns->ngpu));
+		json_object_object_add(o, "gpu_j", ns->have_energy && ns->ngpu ? jnum(ns->gpu_j) :
+				       NULL);
 		json_object_object_add(o, "traces", json_object_new_int64((int64_t)ns->ntraces));
 		json_object_array_add(nodes, o);
 	}

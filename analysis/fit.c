@@ -269,9 +269,10 @@ static int row_add_interval(struct opc_fit_data *d, struct opc_trace *t, const i
 /*
  * Energy rows of a job's node, whose counter each of its ranks read
  * (mem[0..nmem)): each stretch of the node's time line (opc_sweep) a row
- * whose energy is taken once, from the shortest sampling interval of any
- * rank that covers it, prorated by time (as the report counts a node's
- * energy: attribute.c, node_sweep), and whose calls are every rank's in
+ * whose energy is taken once, each counter (the host's, each GPU's) from
+ * the shortest sampling interval of a rank that reads it that covers the
+ * stretch, prorated by time (as the report counts a node's energy:
+ * attribute.c, node_sweep), and whose calls are every rank's in
  * that stretch, by overlap.  Stretches no rank sampled are left out.  The
  * number of rows, or -1 with err.
  */
@@ -291,11 +292,11 @@ static long node_rows(struct opc_fit_data *d, struct opc_trace **mem, int **kts,
 	for (size_t m = 0; m < nmem; m++)
 		en[m].have = (size_t)-1;
 	while (opc_sweep_next(&sw, &x, &y, &tm, &i)) {
-		const struct opc_tenergy *te = &mem[tm]->energy;
 		double *row = &d->x[d->nrows * d->nfeat], busy = 0;
 
-		d->y[d->nrows] = (te->total[i] - te->total[i - 1]) * (double)(y - x) /
-				 (te->t_ns[i] - te->t_ns[i - 1]);
+		/* each of the node's counters once, a GPU that several ranks
+		 * read too (opc_sweep_joules) */
+		d->y[d->nrows] = opc_sweep_joules(&sw, x, y, NULL);
 		row[OPC_FX_SECONDS(d)] = (y - x) / 1e9;
 		for (size_t m = 0; m < nmem; m++) {
 			struct opc_trace *u = mem[m];

@@ -128,6 +128,8 @@ static int energy_load(struct opc_profile *p)
 			ne.outside_lo_j = per[0].outside_lo_j;
 			ne.outside_hi_j = per[0].outside_hi_j;
 			ne.covered_s = per[0].duration_s;
+			ne.gpu_j = per[0].gpu_j;
+			ne.ngpu = (size_t)per[0].ngpu;
 		} else if (opc_attribute_node(ts, n, per, &ne) < 0) {
 			goto out;
 		}
@@ -140,6 +142,8 @@ static int energy_load(struct opc_profile *p)
 		ns->energy_j = ne.total_j;
 		ns->outside_j = ne.outside_j;
 		ns->covered_s = ne.covered_s;
+		ns->gpu_j = ne.gpu_j;
+		ns->ngpu = ne.ngpu;
 		p->energy_j += ne.total_j;
 		p->outside_j += ne.outside_j;
 		p->outside_lo_j += ne.outside_lo_j;
@@ -172,6 +176,9 @@ static int energy_load(struct opc_profile *p)
 			ns->ntraces++;
 			ns->energy_j += a.total_j;
 			ns->outside_j += a.outside_j;
+			ns->gpu_j += a.gpu_j;
+			if ((size_t)a.ngpu > ns->ngpu)
+				ns->ngpu = (size_t)a.ngpu;
 			if (a.duration_s > ns->covered_s)
 				ns->covered_s = a.duration_s;
 		}

@@ -83,6 +83,8 @@ struct opc_node_sum {
 	int joint;		/* ... shared by several traces */
 	size_t ntraces;		/* with energy */
 	double energy_j, outside_j, covered_s;
+	double gpu_j;		/* of energy_j, the GPUs' */
+	size_t ngpu;		/* GPUs read (0: none) */
 };
 
 struct opc_profile {

@@ -371,6 +371,135 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int counted_gpu(const struct opc_rec_energy_domain *d)
+{
+	return d->counted && d->kind == OPC_TDOM_GPU;
+}
+
+/* The node's counters (ranks.h): a GPU is known by its domain's name,
+ * "gpu<I> <NAME>" with I its NVML index, which numbers the machine's GPUs
+ * whatever CUDA_VISIBLE_DEVICES says (it only hides some), so that the
+ * same name in two traces of one node (host and boot id) is one GPU. */
+static int counters_init(struct opc_sweep *s)
+{
+	size_t nd = 0;
+
+	for (size_t m = 0; m < s->n; m++)
+		nd += s->ts[m]->energy.ndom;
+	s->host = calloc(s->n ? s->n : 1, 1);
+	s->gname = malloc((nd ? nd : 1) * sizeof(*s->gname));
+	if (s->host == NULL || s->gname == NULL)
+		return -1;
+	for (size_t m = 0; m < s->n; m++) {
+		const struct opc_tenergy *en = &s->ts[m]->energy;
+
+		for (int d = 0; d < en->ndom; d++) {
+			size_t g;
+
+			if (!counted_gpu(&en->dom[d])) {
+				s->host[m] |= !!en->dom[d].counted;
+				continue;
+			}
+			for (g = 0; g < s->ngpu && strcmp(s->gname[g], en->dom[d].name); g++)
+				;
+			if (g == s->ngpu)
+				s->gname[s->ngpu++] = en->dom[d].name;
+		}
+	}
+	s->gdom = malloc((s->n * s->ngpu + 1) * sizeof(*s->gdom));
+	if (s->gdom == NULL)
+		return -1;
+	for (size_t m = 0; m < s->n; m++) {
+		const struct opc_tenergy *en = &s->ts[m]->energy;
+
+		for (size_t g = 0; g < s->ngpu; g++)
+			s->gdom[m * s->ngpu + g] = -1;
+		for (int d = 0; d < en->ndom; d++) {
+			long g = opc_sweep_gpu(s, m, d);
+
+			if (g >= 0)
+				s->gdom[m * s->ngpu + g] = d;
+		}
+	}
+	return 0;
+}
+
+long opc_sweep_gpu(const struct opc_sweep *s, size_t m, int d)
+{
+	const struct opc_rec_energy_domain *dom = &s->ts[m]->energy.dom[d];
+
+	if (!counted_gpu(dom))
+		return -1;
+	for (size_t g = 0; g < s->ngpu; g++)
+		if (!strcmp(s->gname[g], dom->name))
+			return (long)g;
+	return -1;
+}
+
+/* The interval of trace m that covers the stretch opc_sweep_next gave
+ * last, starting at x: its end sample, or 0. */
+static size_t covering(const struct opc_sweep *s, size_t m, uint64_t x)
+{
+	const struct opc_trace *u = s->ts[m];
+	size_t q = s->at[m];
+
+	return q < u->energy.nsamples && sample_ns(u, q - 1) <= x ? q : 0;
+}
+
+/* The joules of trace m's counter (GPU domain d, or the host's: d < 0)
+ * from sample q - 1 to q. */
+static double counter_delta(const struct opc_trace *u, int d, size_t q)
+{
+	const struct opc_tenergy *en = &u->energy;
+	const double *a = &en->joules[(q - 1) * en->ndom], *b = &en->joules[q * en->ndom];
+	double j = 0;
+
+	if (d >= 0)
+		return b[d] - a[d];
+	for (int k = 0; k < en->ndom; k++)
+		if (en->dom[k].counted && !counted_gpu(&en->dom[k]))
+			j += b[k] - a[k];
+	return j;
+}
+
+double opc_sweep_joules(const struct opc_sweep *s, uint64_t x, uint64_t y, double *gpu_j)
+{
+	double host = 0, gpu = 0;
+
+	/* the counter c (-1 the host's, else GPU c) from its best reader */
+	for (long c = -1; c < (long)s->ngpu; c++) {
+		uint64_t best = UINT64_MAX;
+		size_t bm = 0, bq = 0;
+		int bd = -1;
+
+		for (size_t m = 0; m < s->n; m++) {
+			const struct opc_trace *u = s->ts[m];
+			int d = c < 0 ? -1 : s->gdom[m * s->ngpu + c];
+			size_t q;
+
+			if (c < 0 ? !s->host[m] : d < 0)
+				continue;
+			q = covering(s, m, x);
+			/* the first of the shortest, as opc_sweep_next chooses */
+			if (q && sample_ns(u, q) - sample_ns(u, q - 1) < best) {
+				best = sample_ns(u, q) - sample_ns(u, q - 1);
+				bm = m;
+				bq = q;
+				bd = d;
+			}
+		}
+		if (best == UINT64_MAX)
+			continue;	/* no reader of it sampled the stretch */
+		if (c < 0)
+			host = counter_delta(s->ts[bm], bd, bq) * (double)(y - x) / (double)best;
+		else
+			gpu += counter_delta(s->ts[bm], bd, bq) * (double)(y - x) / (double)best;
+	}
+	if (gpu_j)
+		*gpu_j = gpu;
+	return host + gpu;
+}
+
 int opc_sweep_init(struct opc_sweep *s, struct opc_trace *const *ts, size_t n)
 {
 	size_t nb = 0;
@@ -393,6 +522,10 @@ int opc_sweep_init(struct opc_sweep *s, struct opc_trace *const *ts, size_t n)
 	}
 	qsort(s->b, s->nb, sizeof(*s->b), u64_cmp);
 	s->k = 0;
+	if (counters_init(s) < 0) {
+		opc_sweep_free(s);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -432,6 +565,13 @@ void opc_sweep_free(struct opc_sweep *s)
 {
 	free(s->b);
 	free(s->at);
+	free(s->host);
+	free(s->gdom);
+	free(s->gname);
 	s->b = NULL;
 	s->at = NULL;
+	s->host = NULL;
+	s->gdom = NULL;
+	s->gname = NULL;
+	s->ngpu = 0;
 }

@@ -67,12 +67,33 @@ struct opc_sweep {
 	uint64_t *b;		/* every sample, sorted */
 	size_t nb, k;		/* stretch k is [b[k - 1], b[k]] */
 	size_t *at;		/* per trace: its first sample after the stretch's start */
+	/* the node's counters (opc_sweep_joules): the host's, read by the
+	 * traces with host[m], and each GPU (by domain name) once, trace m's
+	 * domain of GPU g being gdom[m * ngpu + g] (-1: m does not read it) */
+	char *host;
+	int *gdom;
+	size_t ngpu;
+	const char **gname;	/* the GPUs' domain names, in the traces' storage */
 };
 
 int opc_sweep_init(struct opc_sweep *s, struct opc_trace *const *ts, size_t n);	/* 0 or -ENOMEM */
 /* The next covered stretch [*x, *y] and its interval: trace *t, samples
  * *i - 1 to *i.  0 when there is none left. */
 int opc_sweep_next(struct opc_sweep *s, uint64_t *x, uint64_t *y, size_t *t, size_t *i);
+/*
+ * The node's energy in the stretch [x, y] opc_sweep_next gave last: each
+ * of its counters once, the host's (every counted domain but the GPUs) and
+ * each GPU's (NVML domain "gpu<I> <NAME>": the index on the machine, which
+ * CUDA_VISIBLE_DEVICES does not change), each from the shortest interval
+ * covering the stretch of the traces that read that counter, prorated by
+ * time.  Traces that read the same counters take it all from the one
+ * trace opc_sweep_next names; traces whose GPUs differ (each rank its own
+ * CUDA_VISIBLE_DEVICES) each add theirs, and a GPU several read counts
+ * once.  *gpu_j (if not NULL): of it, the GPUs'.
+ */
+double opc_sweep_joules(const struct opc_sweep *s, uint64_t x, uint64_t y, double *gpu_j);
+/* The node's GPU index of domain d of trace m (a counted GPU domain), or -1. */
+long opc_sweep_gpu(const struct opc_sweep *s, size_t m, int d);
 void opc_sweep_free(struct opc_sweep *s);
 
 #endif

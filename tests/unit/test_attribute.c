@@ -785,6 +785,7 @@ static void test_node_four_ranks(void **state)
 	assert_int_equal(p.nodes[0].joint, 1);
 	NEAR(p.nodes[0].energy_j, 100);
 	NEAR(p.nodes[0].covered_s, 2.5);
+	assert_int_equal(p.nodes[0].ngpu, 0);
 	NEAR(p.energy_s, 2.5);
 	NEAR(p.closure_worst_j, 0);
 	assert_string_equal(p.job.id, "77");
@@ -932,6 +933,226 @@ static void test_node_prorated(void **state)
 	opc_profile_free(&p);
 }
 
+/* ---- GPUs that several traces of one node read ---------------------------- */
+
+/*
+ * A trace of node a over two 1 s intervals, `late` s after T0: the
+ * package at 20 W and the GPUs named gpu[0..ng) (NVML's "gpu<I> <NAME>",
+ * in the order the trace lists them: CUDA's device order) at w[] watts;
+ * key k on CUDA device dev[k], busy b[k] of each second on its GPU.
+ */
+static void gpu_spec(struct spec *s, const char *const *gpu, const double *w, int ng,
+		     const int *dev, const double *b, int nk, double late)
+{
+	memset(s, 0, sizeof(*s));
+	s->dom[0] = package;
+	s->ndom = 1 + ng;
+	s->es[0].t = 1;
+	s->es[1].t = 2;
+	s->es[0].j[0] = 20;
+	s->es[1].j[0] = 40;
+	for (int g = 0; g < ng; g++) {
+		s->dom[1 + g] = (struct t_dom){ gpu[g], OPC_TDOM_GPU, 1 };
+		s->es[0].j[1 + g] = w[g];
+		s->es[1].j[1 + g] = 2 * w[g];
+	}
+	s->nes = 2;
+	s->nkeys = nk;
+	s->niv = 2;
+	for (int i = 0; i < 2; i++) {
+		s->iv[i].begin = i;
+		s->iv[i].end = i + 1;
+		s->iv[i].n = nk;
+	}
+	for (int k = 0; k < nk; k++) {
+		s->keys[k] = (struct t_key){ 1 + k, OPC_TKEY_GPU, (uint8_t)dev[k], 0 };
+		s->iv[0].e[k] = (struct t_entry){ k, 1, S(b[k]) };
+		s->iv[1].e[k] = (struct t_entry){ k, 1, S(b[k]) };
+	}
+	s->start = T0 + S(late);
+	s->info[0] = "host=a";
+	s->info[1] = "boot_id=1111aaaa-0000";
+}
+
+/* The report's sums hold together: every joule of each node is attributed
+ * or outside, closure holds, the bounds contain the outside energy. */
+static void node_whole(const struct opc_profile *p)
+{
+	double keys = 0;
+
+	for (size_t i = 0; i < p->ntraces; i++)
+		keys += p->sums[i].energy_j;
+	NEAR(keys + p->outside_j, p->energy_j);
+	NEAR(p->closure_worst_j, 0);
+	assert_true(p->outside_lo_j <= p->outside_j + 1e-9);
+	assert_true(p->outside_hi_j >= p->outside_j - 1e-9);
+}
+
+static const char *const gpu01[2] = { "gpu0 X", "gpu1 X" };
+
+/*
+ * Two ranks of node a on one GPU, "gpu0 X" at 100 W, the package at 20 W;
+ * rank 1 starts 0.5 s late.  The GPU ran over the union of their times,
+ * 2.5 s: 250 J once, not the 2 x 200 J the traces hold (and the package
+ * 50 J once): the node used 300 J.  Their GPU time never fills a second
+ * together (0.3 + 0.2 s): each key takes 100 W x its GPU time, 60 and
+ * 40 J; the rest, 300 - 100 = 200 J, is outside.
+ */
+static void test_node_gpu_two(void **state)
+{
+	static const double w[1] = { 100 }, b0[1] = { 0.3 }, b1[1] = { 0.2 };
+	static const int dev[1] = { 0 };
+	struct spec ss[2];
+	struct opc_profile p;
+
+	(void)state;
+	gpu_spec(&ss[0], gpu01, w, 1, dev, b0, 1, 0);
+	gpu_spec(&ss[1], gpu01, w, 1, dev, b1, 1, 0.5);
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	NEAR(p.energy_j, 20 * 2.5 + 100 * 2.5);
+	NEAR(p.nodes[0].energy_j, 300);
+	NEAR(KEY_J(p.traces[0], 0), 100 * 2 * 0.3);
+	NEAR(KEY_J(p.traces[1], 0), 100 * 2 * 0.2);
+	NEAR(p.outside_j, 300 - 100);
+	NEAR(p.nodes[0].outside_j, 200);
+	NEAR(p.nodes[0].covered_s, 2.5);
+	NEAR(p.nodes[0].gpu_j, 250);
+	assert_int_equal(p.nodes[0].ngpu, 1);
+	node_whole(&p);
+	opc_profile_free(&p);
+}
+
+/*
+ * Four ranks of node a at once, each seeing both GPUs (no
+ * CUDA_VISIBLE_DEVICES: device n is gpu<n>): gpu0 at 100 W, gpu1 at
+ * 60 W.  Ranks 0 and 2 run on gpu0, busy 0.6 and 0.8 s of each second:
+ * 1.4 s of work in its second, which they share by GPU time, 100 x 0.6 /
+ * 1.4 and 100 x 0.8 / 1.4 J a second, nothing of gpu0 outside.  Ranks 1
+ * and 3 on gpu1, 0.25 and 0.5 s: 60 W x their GPU time, 30 and 60 J over
+ * the two seconds, 30 J of gpu1 outside.  The node: 20 x 2 + (100 + 60)
+ * x 2 = 360 J (the traces hold 4 x 360 J), outside 40 + 30 = 70 J.
+ */
+static void test_node_gpu_four(void **state)
+{
+	static const double w[2] = { 100, 60 }, b[4] = { 0.6, 0.25, 0.8, 0.5 };
+	struct spec ss[4];
+	struct opc_profile p;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		int dev = i % 2;
+
+		gpu_spec(&ss[i], gpu01, w, 2, &dev, &b[i], 1, 0);
+	}
+	assert_int_equal(load_specs(ss, 4, &p, 0), 0);
+	NEAR(p.energy_j, 360);
+	NEAR(KEY_J(p.traces[0], 0), 200 * 0.6 / 1.4);
+	NEAR(KEY_J(p.traces[2], 0), 200 * 0.8 / 1.4);
+	NEAR(KEY_J(p.traces[1], 0), 120 * 0.25);
+	NEAR(KEY_J(p.traces[3], 0), 120 * 0.5);
+	NEAR(p.outside_j, 70);
+	NEAR(p.nodes[0].outside_j, 70);
+	NEAR(p.nodes[0].gpu_j, 320);
+	assert_int_equal(p.nodes[0].ngpu, 2);
+	node_whole(&p);
+	opc_profile_free(&p);
+}
+
+/*
+ * CUDA_VISIBLE_DEVICES differs per rank: rank A sees gpu1 only (its one
+ * GPU domain "gpu1 X", its CUDA device 0), rank B both (device 0 is gpu0,
+ * device 1 gpu1).  A's device-0 key (0.5 s a second) and B's device-1 key
+ * (0.7 s) share gpu1's 60 W: 1.2 s of work a second, 60 x 0.5 / 1.2 and
+ * 60 x 0.7 / 1.2 J a second; B's device-0 key (0.3 s) alone on gpu0's
+ * 100 W, 60 J, and 140 J of gpu0 outside.  The node: 40 + 200 + 120 =
+ * 360 J, outside 40 + 140 = 180 J.  (Matched by their place in the
+ * traces, A's key would have shared gpu0 with B's device-0 key.)
+ */
+static void test_node_gpu_renumbered(void **state)
+{
+	static const char *const only1[1] = { "gpu1 X" };
+	static const double w1[1] = { 60 }, w01[2] = { 100, 60 };
+	static const double ba[1] = { 0.5 }, bb[2] = { 0.3, 0.7 };
+	static const int deva[1] = { 0 }, devb[2] = { 0, 1 };
+	struct spec ss[2];
+	struct opc_profile p;
+
+	(void)state;
+	gpu_spec(&ss[0], only1, w1, 1, deva, ba, 1, 0);
+	gpu_spec(&ss[1], gpu01, w01, 2, devb, bb, 2, 0);
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	NEAR(p.energy_j, 360);
+	NEAR(KEY_J(p.traces[0], 0), 120 * 0.5 / 1.2);
+	NEAR(KEY_J(p.traces[1], 1), 120 * 0.7 / 1.2);
+	NEAR(KEY_J(p.traces[1], 0), 200 * 0.3);
+	NEAR(p.outside_j, 180);
+	NEAR(p.nodes[0].gpu_j, 320);
+	assert_int_equal(p.nodes[0].ngpu, 2);
+	node_whole(&p);
+	opc_profile_free(&p);
+}
+
+/*
+ * GPUs of one name on two nodes are two GPUs: ranks on nodes a and b,
+ * each on its "gpu0 X" at 100 W, busy 0.6 and 0.8 s a second, keep
+ * 100 W x their GPU time (120 and 160 J: had they been merged, 1.4 s of
+ * work a second, less); each node used 40 + 200 J.
+ */
+static void test_node_gpu_two_nodes(void **state)
+{
+	static const double w[1] = { 100 }, b[2] = { 0.6, 0.8 };
+	static const int dev[1] = { 0 };
+	struct spec ss[2];
+	struct opc_profile p;
+
+	(void)state;
+	for (int i = 0; i < 2; i++)
+		gpu_spec(&ss[i], gpu01, w, 1, dev, &b[i], 1, 0);
+	ss[1].info[0] = "host=b";
+	ss[1].info[1] = "boot_id=2222bbbb-0000";
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	assert_int_equal(p.job.nnodes, 2);
+	NEAR(KEY_J(p.traces[0], 0), 120);
+	NEAR(KEY_J(p.traces[1], 0), 160);
+	NEAR(p.nodes[0].energy_j, 240);
+	NEAR(p.nodes[1].energy_j, 240);
+	NEAR(p.nodes[0].gpu_j, 200);
+	NEAR(p.nodes[1].gpu_j, 200);
+	NEAR(p.energy_j, 480);
+	node_whole(&p);
+	opc_profile_free(&p);
+}
+
+/*
+ * A trace without GPU keys beside one with some (the launcher beside a
+ * rank), both reading the package (20 W) and gpu0 (100 W): the GPU's
+ * energy is the rank's GPU keys' and outside, not the launcher's host
+ * work's, which takes 20 W x its 0.5 s a second only (alone, with its
+ * GPU in its one pool, it would take 120 W x its time).  The rank's key,
+ * 0.4 s a second: 80 J.  The node: 240 J, outside 240 - 20 - 80.
+ */
+static void test_node_gpu_launcher(void **state)
+{
+	static const double w[1] = { 100 }, b[1] = { 0.4 };
+	static const int dev[1] = { 0 };
+	struct spec ss[2];
+	struct opc_profile p;
+
+	(void)state;
+	gpu_spec(&ss[0], gpu01, w, 1, dev, b, 1, 0);
+	gpu_spec(&ss[1], gpu01, w, 1, dev, b, 1, 0);
+	ss[1].keys[0].flags = 0;	/* host work */
+	ss[1].iv[0].e[0].busy_ns = ss[1].iv[1].e[0].busy_ns = S(0.5);
+	assert_int_equal(load_specs(ss, 2, &p, 0), 0);
+	NEAR(KEY_J(p.traces[0], 0), 80);
+	NEAR(KEY_J(p.traces[1], 0), 20);
+	NEAR(p.energy_j, 240);
+	NEAR(p.outside_j, 140);
+	NEAR(p.nodes[0].gpu_j, 200);
+	node_whole(&p);
+	opc_profile_free(&p);
+}
+
 /* Four ranks of job 77 (world size 4) on node a, pids 100.. */
 static void job_specs(struct spec *ss, int n)
 {
@@ -1058,6 +1279,11 @@ int main(void)
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_node_apart_and_unknown),
 		cmocka_unit_test(test_node_prorated),
+		cmocka_unit_test(test_node_gpu_two),
+		cmocka_unit_test(test_node_gpu_four),
+		cmocka_unit_test(test_node_gpu_renumbered),
+		cmocka_unit_test(test_node_gpu_two_nodes),
+		cmocka_unit_test(test_node_gpu_launcher),
 		cmocka_unit_test(test_job_checks),
 	};
 
