@@ -5,7 +5,9 @@
  * Models are fitted on sampling intervals rather than on run totals: a
  * handful of runs cannot identify 2T+2 coefficients, a few thousand
  * intervals can, and since every model is linear, a run's prediction is
- * simply the model applied to the sum of its intervals.
+ * simply the model applied to the sum of its intervals.  The intervals are
+ * weighted so that each run's relative error counts once (run_weight):
+ * that is what cross-validation judges.
  */
 #define PR_FMT "fit"
 #include <errno.h>
@@ -783,6 +785,35 @@ double opc_fit_eval(const struct opc_fit_data *d, const struct opc_fit_model *m,
 	return y;
 }
 
+/*
+ * The weight of run i's rows in the least squares.  What is judged is each
+ * run's relative error, with each group (an architecture) counting once;
+ * unweighted, the intervals of the longest and slowest runs (many rows,
+ * large targets) decide the coefficients, and the small architectures'
+ * errors are whatever is left.  So a row is divided by its run's total
+ * (a relative error) and multiplied by sqrt(rows of the run / runs in its
+ * group): a run's n rows then weigh like one relative error of its total
+ * whatever n is (each row's share of the total is about 1/n), and the
+ * runs of a group together like one run.
+ */
+static double run_weight(const struct opc_fit_data *d, size_t i)
+{
+	const struct opc_fit_run *run = &d->runs[i];
+	double y = run->measured;
+	size_t k = 0;
+
+	for (size_t j = 0; j < d->nruns; j++)
+		k += d->runs[j].group == run->group;
+	if (!(y > 0)) {		/* nothing measured: the mean run's scale */
+		y = 0;
+		for (size_t j = 0; j < d->nruns; j++)
+			y += d->runs[j].measured / (double)d->nruns;
+		if (!(y > 0))
+			return 1;
+	}
+	return sqrt((double)run->nrows / (double)(k ? k : 1)) / y;
+}
+
 static int in_fold(const struct opc_fit_data *d, size_t run, ssize_t exclude)
 {
 	return exclude < 0 || d->runs[run].group != (size_t)exclude;
@@ -817,6 +848,7 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 		goto out;
 	for (size_t i = 0; i < d->nruns; i++) {
 		const struct opc_fit_run *run = &d->runs[i];
+		double w = run_weight(d, i);
 
 		if (!in_fold(d, i, exclude))
 			continue;
@@ -827,9 +859,9 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 				ssize_t pi = param_of(d, model, f);
 
 				if (pi >= 0)
-					*gsl_matrix_ptr(A, r, pi) += x[f];
+					*gsl_matrix_ptr(A, r, pi) += w * x[f];
 			}
-			gsl_vector_set(b, r, d->y[row]);
+			gsl_vector_set(b, r, w * d->y[row]);
 			ymean += d->y[row];
 		}
 	}

@@ -792,8 +792,10 @@ static double median_of(double *v, int n)
  * --group arch: 6 runs of 3 architectures (2 each), time target, no noise.
  * Model (c) recovers the planted coefficients from any 2 architectures, so
  * its held-out errors are 0; model (a)'s are computed here from the
- * planted busy times and a least-squares slope through the origin of the
- * other architectures' intervals (NNLS with one coefficient).
+ * planted busy times and a weighted least-squares slope through the origin
+ * of the other architectures' rows (NNLS with one coefficient), each row
+ * weighted by sqrt(its run's rows / its architecture's runs) / its run's
+ * busy time (fit.c, run_weight).
  */
 static void test_group_arch(void **state)
 {
@@ -855,6 +857,9 @@ static void test_group_arch(void **state)
 		for (int i = 0; i < f.n; i++) {
 			const struct opc_fit_run *run = &f.d.runs[i];
 
+			/* 2 runs per architecture */
+			double w2 = (double)run->nrows / 2 / (run->measured * run->measured);
+
 			if (run->group == g)
 				continue;
 			for (size_t r = run->row0; r < run->row0 + run->nrows; r++) {
@@ -862,8 +867,8 @@ static void test_group_arch(void **state)
 
 				for (size_t t = 0; t < f.d.ntypes; t++)
 					x += f.d.x[r * f.d.nfeat + OPC_FX_FLOPS(&f.d, t)];
-				sxy += x * f.d.y[r];
-				sxx += x * x;
+				sxy += w2 * x * f.d.y[r];
+				sxx += w2 * x * x;
 			}
 		}
 		slope[g] = sxy / sxx;
