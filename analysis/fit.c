@@ -796,22 +796,15 @@ double opc_fit_eval(const struct opc_fit_data *d, const struct opc_fit_model *m,
  * whatever n is (each row's share of the total is about 1/n), and the
  * runs of a group together like one run.
  */
-static double run_weight(const struct opc_fit_data *d, size_t i)
+static double run_weight(const struct opc_fit_data *d, size_t i, const size_t *gruns,
+			 double ymean)
 {
 	const struct opc_fit_run *run = &d->runs[i];
-	double y = run->measured;
-	size_t k = 0;
+	double y = run->measured > 0 ? run->measured : ymean;	/* nothing measured */
 
-	for (size_t j = 0; j < d->nruns; j++)
-		k += d->runs[j].group == run->group;
-	if (!(y > 0)) {		/* nothing measured: the mean run's scale */
-		y = 0;
-		for (size_t j = 0; j < d->nruns; j++)
-			y += d->runs[j].measured / (double)d->nruns;
-		if (!(y > 0))
-			return 1;
-	}
-	return sqrt((double)run->nrows / (double)(k ? k : 1)) / y;
+	if (!(y > 0))
+		return 1;
+	return sqrt((double)run->nrows / (double)gruns[run->group]) / y;
 }
 
 static int in_fold(const struct opc_fit_data *d, size_t run, ssize_t exclude)
@@ -825,7 +818,8 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 	size_t p = model_nparams(d, model), m = 0, r = 0;
 	gsl_matrix *A = NULL;
 	gsl_vector *b = NULL, *c = NULL;
-	double ymean = 0, sse = 0, sst = 0;
+	double ymean = 0, sse = 0, sst = 0, wmean = 0;
+	size_t *gruns = NULL;	/* runs per group */
 	int ret = -1, nr;
 
 	memset(out, 0, sizeof(*out));
@@ -836,9 +830,15 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 	out->beta = calloc(d->nfeat, sizeof(double));
 	if (!out->type_flop || !out->type_byte || !out->beta)
 		goto out;
-	for (size_t i = 0; i < d->nruns; i++)
+	gruns = calloc(d->ngroups ? d->ngroups : 1, sizeof(*gruns));
+	if (gruns == NULL)
+		goto out;
+	for (size_t i = 0; i < d->nruns; i++) {
 		if (in_fold(d, i, exclude))
 			m += d->runs[i].nrows;
+		gruns[d->runs[i].group]++;
+		wmean += d->runs[i].measured / (double)d->nruns;
+	}
 	if (m == 0)
 		goto out;
 	A = gsl_matrix_calloc(m, p);
@@ -848,7 +848,7 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 		goto out;
 	for (size_t i = 0; i < d->nruns; i++) {
 		const struct opc_fit_run *run = &d->runs[i];
-		double w = run_weight(d, i);
+		double w = run_weight(d, i, gruns, wmean);
 
 		if (!in_fold(d, i, exclude))
 			continue;
@@ -905,6 +905,7 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 	out->fit_r2 = sst > 0 ? 1 - sse / sst : NAN;
 	ret = 0;
 out:
+	free(gruns);
 	if (A)
 		gsl_matrix_free(A);
 	if (b)

@@ -918,6 +918,57 @@ static void test_group_arch(void **state)
 	unload(&f);
 }
 
+/*
+ * The weights (fit.c, run_weight): model (a) fitted on every run is the
+ * weighted least-squares slope through the origin of busy time on FLOPs,
+ * each row of run r weighted by w_r^2 = n_r / (k_g Y_r^2): n_r its rows,
+ * Y_r its busy time, k_g the runs of its architecture.  5 runs of 3
+ * architectures (2, 2 and 1 runs), so k_g differs; and the unweighted
+ * slope is not the same number.
+ */
+static void test_weights(void **state)
+{
+	struct synth sy;
+	struct fixture f;
+	double sxy = 0, sxx = 0, uxy = 0, uxx = 0;
+	size_t k[3] = { 0 };
+	char err[256];
+
+	(void)state;
+	synth_default(&sy);
+	sy.energy = 0;
+	sy.archs = 3;
+	sy.runs = 5;
+	load(&f, &sy);
+	assert_int_equal(opc_fit_build(&f.d, f.tr, f.n, OPC_FIT_TIME, OPC_GROUP_ARCH, err,
+				       sizeof(err)), 0);
+	assert_int_equal(opc_fit_all(&f.d, &f.r), 0);
+	assert_int_equal(f.d.ngroups, 3);
+	for (int i = 0; i < f.n; i++)
+		k[f.d.runs[i].group]++;
+	for (int i = 0; i < f.n; i++) {
+		const struct opc_fit_run *run = &f.d.runs[i];
+		double w2 = (double)run->nrows / (double)k[run->group] /
+			    (run->measured * run->measured);
+
+		assert_int_equal(k[run->group], i % 3 < 2 ? 2 : 1);
+		assert_rel(run->measured, f.pl[i].busy, 1e-9, "busy time");
+		for (size_t r = run->row0; r < run->row0 + run->nrows; r++) {
+			double x = 0;
+
+			for (size_t t = 0; t < f.d.ntypes; t++)
+				x += f.d.x[r * f.d.nfeat + OPC_FX_FLOPS(&f.d, t)];
+			sxy += w2 * x * f.d.y[r];
+			sxx += w2 * x * x;
+			uxy += x * f.d.y[r];
+			uxx += x * x;
+		}
+	}
+	assert_rel(f.r.m[0].per_flop, sxy / sxx, 1e-9, "(a) weighted slope");
+	assert_true(fabs(sxy / sxx - uxy / uxx) > 1e-3 * (sxy / sxx));
+	unload(&f);
+}
+
 /* Without --group arch there is no held-out table. */
 static void test_no_heldout_by_cmdline(void **state)
 {
@@ -1237,6 +1288,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_leave_one_out),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_time_target),
+		cmocka_unit_test(test_weights),
 		cmocka_unit_test(test_unseen_type),
 		cmocka_unit_test(test_group_arch),
 		cmocka_unit_test(test_no_heldout_by_cmdline),
