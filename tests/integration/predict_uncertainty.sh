@@ -18,8 +18,7 @@
 need_py "the JSON checks need it"
 need "$OPC"
 
-ARCH=$T/../data/arch/cnn.json	# conv1 (Conv2d), fc1 (Linear)
-[ -f "$ARCH" ] || ARCH=tests/data/arch/cnn.json
+ARCH=$ROOT/tests/data/arch/cnn.json	# conv1 (Conv2d), fc1 (Linear)
 need "$ARCH"
 
 # per_arch: c 4 30 10 12 50 null -> median of 5 = 12; a 5 20 40 60 80 100 -> 50
