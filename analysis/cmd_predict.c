@@ -487,6 +487,82 @@ static void steps_json(const struct opc_prediction *r, json_object *root)
 			       jrange(r, &r->steps_j, 1) : NULL);
 }
 
+/* ---- per-value uncertainty (opc_uncertainty) ------------------------------ */
+
+static const char unc_definition[] =
+	"range = value x (1 - e) .. value x (1 + e) (low at least 0), e = the median (0.5 "
+	"quantile) of the absolute relative errors of this model's held-out predictions "
+	"(opcount fit --group arch): for a layer, over the runs with the layer's type (its "
+	"share of their busy time); for a total, over the architectures, each left out of the "
+	"fit. About half of held-out predictions erred by less; it is not a confidence interval";
+
+/* {"value": v, "low": .., "high": ..} in joules, or with e unknown the value alone */
+static json_object *junc_range(double v, double e)
+{
+	json_object *o = json_object_new_object();
+	double lo, hi;
+
+	json_object_object_add(o, "value", jnum(v));
+	if (e >= 0) {
+		opc_unc_range(v, e, &lo, &hi);
+		json_object_object_add(o, "low", jnum(lo));
+		json_object_object_add(o, "high", jnum(hi));
+	} else {
+		json_object_object_add(o, "low", NULL);
+		json_object_object_add(o, "high", NULL);
+	}
+	return o;
+}
+
+/* {"low": QUANTITY, "high": QUANTITY} of an IT energy under the totals' error */
+static json_object *jqrange(const struct opc_prediction *r, double it_j)
+{
+	json_object *o = json_object_new_object();
+	double lo, hi;
+
+	opc_unc_range(it_j, r->unc.total_pct, &lo, &hi);
+	json_object_object_add(o, "low", jq(r, lo));
+	json_object_object_add(o, "high", jq(r, hi));
+	return o;
+}
+
+static json_object *juncertainty(const struct opc_prediction *r)
+{
+	const struct opc_uncertainty *u = &r->unc;
+	json_object *o = json_object_new_object(), *layers = json_object_new_array();
+	int lc = u->lifecycle && u->total_pct >= 0;
+
+	json_object_object_add(o, "quantile", jnum(OPC_UNC_QUANTILE));
+	json_object_object_add(o, "definition", jstr(unc_definition));
+	json_object_object_add(o, "total_err_pct", u->total_pct >= 0 ? jnum(u->total_pct) : NULL);
+	json_object_object_add(o, "architectures", json_object_new_uint64(u->narch));
+	for (size_t i = 0; i < u->nlayers; i++) {
+		const struct opc_layer_unc *l = &u->layers[i];
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "layer", jstr(l->name));
+		json_object_object_add(x, "type", jstr(l->type));
+		json_object_object_add(x, "validated", json_object_new_boolean(l->err_pct >= 0));
+		json_object_object_add(x, "heldout_type", l->err_type ? jstr(l->err_type) : NULL);
+		json_object_object_add(x, "err_pct", l->err_pct >= 0 ? jnum(l->err_pct) : NULL);
+		json_object_object_add(x, "inference_batch_j", junc_range(l->infer_j, l->err_pct));
+		json_object_object_add(x, "training_step_j", junc_range(l->train_j, l->err_pct));
+		json_object_array_add(layers, x);
+	}
+	json_object_object_add(o, "layers", layers);
+	json_object_object_add(o, "inference_batch_j",
+			       junc_range(r->pred_infer_batch_j, u->total_pct));
+	json_object_object_add(o, "training_step_j",
+			       junc_range(r->pred_train_batch_j, u->total_pct));
+	json_object_object_add(o, "applies_to_lifecycle", json_object_new_boolean(lc));
+	json_object_object_add(o, "inference", lc ? jqrange(r, r->lc.infer_j) : NULL);
+	json_object_object_add(o, "training_per_sample", lc && r->ovh != OPC_OVH_NONE ?
+			       jqrange(r, r->lc.train_sample_j) : NULL);
+	json_object_object_add(o, "lifecycle_total", lc && r->have_lifecycle ?
+			       jqrange(r, r->lc.total_j) : NULL);
+	return o;
+}
+
 static void print_json(const struct opc_prediction *r)
 {
 	const struct opc_predict_req *o = &r->req;
@@ -612,8 +688,8 @@ static void print_json(const struct opc_prediction *r)
 		json_object_object_add(c, "machine", jstr(r->co.machine));
 		json_object_object_add(c, "cv_mape", r->co.cv_mape >= 0 ?
 				       jnum(r->co.cv_mape) : NULL);
-		json_object_object_add(c, "uncertainty_pct", r->co.ho_median >= 0 ?
-				       jnum(r->co.ho_median) : NULL);
+		json_object_object_add(c, "uncertainty_pct", r->unc.total_pct >= 0 ?
+				       jnum(r->unc.total_pct) : NULL);
 		json_object_object_add(c, "uncertainty_worst_pct", r->co.ho_max >= 0 ?
 				       jnum(r->co.ho_max) : NULL);
 		json_object_object_add(c, "static_applied",
@@ -627,8 +703,10 @@ static void print_json(const struct opc_prediction *r)
 		json_object_object_add(c, "inference_j", jnum(
 			r->pred_infer_batch_j / r->lw.batch));
 		json_object_object_add(root, "coeffs", c);
+		json_object_object_add(root, "uncertainty", juncertainty(r));
 	} else {
 		json_object_object_add(root, "coeffs", NULL);
+		json_object_object_add(root, "uncertainty", NULL);
 	}
 	json_object_object_add(root, "inference_trace", r->have_infer_tr ?
 			       jtrace(&r->infer_tr, "inferences") : NULL);
@@ -761,6 +839,74 @@ static void steps_table(const struct opc_prediction *r)
 	print_carbon_line(r);
 }
 
+/* The ranges of the predicted energies: per layer, then the two totals. */
+static void unc_table(const struct opc_prediction *r)
+{
+	const struct opc_uncertainty *u = &r->unc;
+	char a[48], b[48], c[48], e[32];
+	int wl = 16;
+
+	for (size_t i = 0; i < u->nlayers; i++) {
+		int n = (int)strlen(u->layers[i].name);
+
+		wl = n > wl ? (n < 48 ? n : 48) : wl;
+	}
+	printf("\nuncertainty of the predicted energies (J per batch of %lld): range = value "
+	       "x (1 +/- e),\ne = median absolute held-out error of model %c: of the layer's "
+	       "type for a layer, of the architectures for a total\n", (long long)r->lw.batch,
+	       r->co.model);
+	printf("%-*s %-12s %7s %12s %12s %12s %14s %12s %12s\n", wl, "layer", "type", "e",
+	       "inference", "low", "high", "training step", "low", "high");
+	for (size_t i = 0; i < u->nlayers; i++) {
+		const struct opc_layer_unc *l = &u->layers[i];
+		double lo, hi;
+
+		printf("%-*.*s %-12.12s", wl, wl, opc_tty(l->name), opc_tty(l->type));
+		if (l->err_pct < 0) {
+			printf(" %7s %12s  not validated: no held-out error for this type\n", "-",
+			       num(a, sizeof(a), l->infer_j));
+			continue;
+		}
+		snprintf(e, sizeof(e), "%.1f%%", l->err_pct);
+		opc_unc_range(l->infer_j, l->err_pct, &lo, &hi);
+		printf(" %7s %12s %12s %12s", e, num(a, sizeof(a), l->infer_j),
+		       num(b, sizeof(b), lo), num(c, sizeof(c), hi));
+		opc_unc_range(l->train_j, l->err_pct, &lo, &hi);
+		printf(" %14s %12s %12s\n", num(a, sizeof(a), l->train_j), num(b, sizeof(b), lo),
+		       num(c, sizeof(c), hi));
+	}
+	printf("%-*s %-12s", wl, "total", "");
+	if (u->total_pct < 0) {
+		printf(" %7s %12s  unknown: no held-out error per architecture\n", "-",
+		       num(a, sizeof(a), r->pred_infer_batch_j));
+	} else {
+		double lo, hi;
+
+		snprintf(e, sizeof(e), "%.1f%%", u->total_pct);
+		opc_unc_range(r->pred_infer_batch_j, u->total_pct, &lo, &hi);
+		printf(" %7s %12s %12s %12s", e, num(a, sizeof(a), r->pred_infer_batch_j),
+		       num(b, sizeof(b), lo), num(c, sizeof(c), hi));
+		opc_unc_range(r->pred_train_batch_j, u->total_pct, &lo, &hi);
+		printf(" %14s %12s %12s\n", num(a, sizeof(a), r->pred_train_batch_j),
+		       num(b, sizeof(b), lo), num(c, sizeof(c), hi));
+	}
+}
+
+/* The low and high rows of a life-cycle quantity, when the totals' range applies. */
+static void qrange(const struct opc_prediction *r, double it_j)
+{
+	char l[64];
+	double lo, hi;
+
+	if (!r->unc.lifecycle || r->unc.total_pct < 0)
+		return;
+	opc_unc_range(it_j, r->unc.total_pct, &lo, &hi);
+	snprintf(l, sizeof(l), "  low (-%.1f%%)", r->unc.total_pct);
+	qrow(r, l, lo);
+	snprintf(l, sizeof(l), "  high (+%.1f%%)", r->unc.total_pct);
+	qrow(r, l, hi);
+}
+
 static void print_table(const struct opc_prediction *r)
 {
 	const struct opc_predict_req *o = &r->req;
@@ -800,11 +946,11 @@ static void print_table(const struct opc_prediction *r)
 			printf("#   model %c predicted the runs it was not fitted on with a mean "
 			       "absolute error of %.1f%% (leave-one-out)\n", r->co.model,
 			       r->co.cv_mape);
-		if (r->co.ho_median >= 0)
-			printf("#   uncertainty: +/-%.1f%% on every value computed from these coefficients "
-			       "(median held-out error of model %c over %ld architectures, each left "
-			       "out of the fit; worst %.1f%%)\n", r->co.ho_median, r->co.model,
-			       r->co.ho_narch, r->co.ho_max);
+		if (r->unc.total_pct >= 0)
+			printf("#   uncertainty: +/-%.1f%% on the totals computed from these coefficients "
+			       "(median held-out error of model %c over %zu architectures, each left "
+			       "out of the fit; worst %.1f%%); a layer's is its type's (ranges below)\n",
+			       r->unc.total_pct, r->co.model, r->unc.narch, r->co.ho_max);
 		else
 			printf("#   uncertainty: unknown (fit with --group arch to measure it on "
 			       "architectures left out)\n");
@@ -886,12 +1032,17 @@ static void print_table(const struct opc_prediction *r)
 		putchar('\n');
 	}
 
+	if (r->have_pred)
+		unc_table(r);
+
 	printf("\nper sample (energy %s%s)\n", opc_tty(basis(r, buf, sizeof(buf))),
 	       !r->have_infer_tr && r->lower_bound ? "; a LOWER BOUND, see the notes" : "");
 	qhead(r);
 	qrow(r, "inference I", r->lc.infer_j);
+	qrange(r, r->lc.infer_j);
 	if (r->ovh != OPC_OVH_NONE) {
 		qrow(r, "training (forward + backward)", r->lc.train_sample_j);
+		qrange(r, r->lc.train_sample_j);
 		printf("  training overhead %sx (%s): %s%% of a training sample's energy goes "
 		       "beyond inference\n", num(a, sizeof(a), r->lc.overhead), ovh_desc(r->ovh),
 		       num(b, sizeof(b), r->lc.overhead > 0 ? 100 * (1 - 1 / r->lc.overhead) : 0));
@@ -917,6 +1068,7 @@ static void print_table(const struct opc_prediction *r)
 		qrow(r, "CT  tuning = H*T", r->lc.tuning_j);
 		qrow(r, "N*I serving", r->lc.inference_j);
 		qrow(r, "LC  life cycle = CT + T + N*I", r->lc.total_j);
+		qrange(r, r->lc.total_j);
 	}
 	putchar('\n');
 	print_carbon_line(r);

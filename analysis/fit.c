@@ -5,7 +5,9 @@
  * Models are fitted on sampling intervals rather than on run totals: a
  * handful of runs cannot identify 2T+2 coefficients, a few thousand
  * intervals can, and since every model is linear, a run's prediction is
- * simply the model applied to the sum of its intervals.
+ * simply the model applied to the sum of its intervals.  The intervals are
+ * weighted so that each run's relative error counts once (run_weight):
+ * that is what cross-validation judges.
  */
 #define PR_FMT "fit"
 #include <errno.h>
@@ -784,6 +786,28 @@ double opc_fit_eval(const struct opc_fit_data *d, const struct opc_fit_model *m,
 	return y;
 }
 
+/*
+ * The weight of run i's rows in the least squares.  What is judged is each
+ * run's relative error, with each group (an architecture) counting once;
+ * unweighted, the intervals of the longest and slowest runs (many rows,
+ * large targets) decide the coefficients, and the small architectures'
+ * errors are whatever is left.  So a row is divided by its run's total
+ * (a relative error) and multiplied by sqrt(rows of the run / runs in its
+ * group): a run's n rows then weigh like one relative error of its total
+ * whatever n is (each row's share of the total is about 1/n), and the
+ * runs of a group together like one run.
+ */
+static double run_weight(const struct opc_fit_data *d, size_t i, const size_t *gruns,
+			 double ymean)
+{
+	const struct opc_fit_run *run = &d->runs[i];
+	double y = run->measured > 0 ? run->measured : ymean;	/* nothing measured */
+
+	if (!(y > 0))
+		return 1;
+	return sqrt((double)run->nrows / (double)gruns[run->group]) / y;
+}
+
 static int in_fold(const struct opc_fit_data *d, size_t run, ssize_t exclude)
 {
 	return exclude < 0 || d->runs[run].group != (size_t)exclude;
@@ -795,7 +819,8 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 	size_t p = model_nparams(d, model), m = 0, r = 0;
 	gsl_matrix *A = NULL;
 	gsl_vector *b = NULL, *c = NULL;
-	double ymean = 0, sse = 0, sst = 0;
+	double ymean = 0, sse = 0, sst = 0, wmean = 0;
+	size_t *gruns = NULL;	/* runs per group */
 	int ret = -1, nr;
 
 	memset(out, 0, sizeof(*out));
@@ -806,9 +831,15 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 	out->beta = calloc(d->nfeat, sizeof(double));
 	if (!out->type_flop || !out->type_byte || !out->beta)
 		goto out;
-	for (size_t i = 0; i < d->nruns; i++)
+	gruns = calloc(d->ngroups ? d->ngroups : 1, sizeof(*gruns));
+	if (gruns == NULL)
+		goto out;
+	for (size_t i = 0; i < d->nruns; i++) {
 		if (in_fold(d, i, exclude))
 			m += d->runs[i].nrows;
+		gruns[d->runs[i].group]++;
+		wmean += d->runs[i].measured / (double)d->nruns;
+	}
 	if (m == 0)
 		goto out;
 	A = gsl_matrix_calloc(m, p);
@@ -818,6 +849,7 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 		goto out;
 	for (size_t i = 0; i < d->nruns; i++) {
 		const struct opc_fit_run *run = &d->runs[i];
+		double w = run_weight(d, i, gruns, wmean);
 
 		if (!in_fold(d, i, exclude))
 			continue;
@@ -828,9 +860,9 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 				ssize_t pi = param_of(d, model, f);
 
 				if (pi >= 0)
-					*gsl_matrix_ptr(A, r, pi) += x[f];
+					*gsl_matrix_ptr(A, r, pi) += w * x[f];
 			}
-			gsl_vector_set(b, r, d->y[row]);
+			gsl_vector_set(b, r, w * d->y[row]);
 			ymean += d->y[row];
 		}
 	}
@@ -874,6 +906,7 @@ int opc_fit_model(const struct opc_fit_data *d, int model, ssize_t exclude,
 	out->fit_r2 = sst > 0 ? 1 - sse / sst : NAN;
 	ret = 0;
 out:
+	free(gruns);
 	if (A)
 		gsl_matrix_free(A);
 	if (b)

@@ -28,9 +28,12 @@
  *   (b) y = sum_t c_t * FLOPs_t
  *   (c) y = sum_t (f_t * FLOPs_t + b_t * bytes_t) + p * calls [+ P * seconds]
  *       (the static-power term only for energy)
- * Fitted on the rows; a run's prediction is the model applied to its
- * totals.  Cross-validation leaves one group of runs out (traces with the
- * same command line, so that repeated recordings of one model never help
+ * Fitted on the rows, each row of run r weighted by sqrt(n_r / k_g) / Y_r
+ * (n_r its rows, Y_r its measured total, k_g the runs of its group): each
+ * run's relative error counts once, each group's runs together once; a
+ * run's prediction is the model applied to its totals.  Cross-validation
+ * leaves one group of runs out (traces with the same command line, so
+ * that repeated recordings of one model never help
  * predict themselves; or one file; or one architecture, opc_fit_arch_of),
  * fits on the rest and predicts each held-out run's total.  It needs at
  * least 3 groups.

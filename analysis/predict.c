@@ -141,6 +141,74 @@ static int parse_types(struct opc_errctx *c, json_object *model, const char *whe
 	return 0;
 }
 
+/* A number of JSON (int or double), or NAN. */
+static double json_num(json_object *o)
+{
+	if (o && (json_object_is_type(o, json_type_double) || json_object_is_type(o, json_type_int)))
+		return json_object_get_double(o);
+	return NAN;
+}
+
+/* o.err_pct[model] when o is an object, else NAN. */
+static double err_of(json_object *o, const char *model)
+{
+	json_object *e, *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "err_pct", &e) ||
+	    !json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, model, &v))
+		return NAN;
+	return json_num(v);
+}
+
+/*
+ * The model's held-out errors, for the per-value ranges (opc_uncertainty):
+ * heldout.per_arch[].err_pct[model] and heldout.per_type.T.err_pct[model]
+ * (null for an energy fit: the energy of one type is not measured).  Only
+ * finite, non-negative numbers are kept; a malformed entry is one less
+ * error known, not a refusal (the coefficients themselves are fine).
+ */
+static int heldout_errors(struct opc_errctx *c, json_object *ho, const char *model,
+			  struct opc_coeffs *co)
+{
+	json_object *x;
+
+	if (json_object_object_get_ex(ho, "per_arch", &x) &&
+	    json_object_is_type(x, json_type_array) && json_object_array_length(x)) {
+		size_t n = json_object_array_length(x);
+
+		co->ho_arch = calloc(n, sizeof(*co->ho_arch));
+		if (co->ho_arch == NULL)
+			return opc_errctx_fail(c, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			double e = err_of(json_object_array_get_idx(x, i), model);
+
+			if (isfinite(e) && e >= 0)
+				co->ho_arch[co->nho_arch++] = e;
+		}
+	}
+	if (json_object_object_get_ex(ho, "per_type", &x) &&
+	    json_object_is_type(x, json_type_object) && json_object_object_length(x)) {
+		co->ho_types = calloc(json_object_object_length(x), sizeof(*co->ho_types));
+		if (co->ho_types == NULL)
+			return opc_errctx_fail(c, "out of memory");
+		json_object_object_foreach(x, key, val) {
+			struct opc_coeff_herr *h = &co->ho_types[co->nho_types];
+			double e = err_of(val, model);
+			json_object *r;
+
+			if (!isfinite(e) || e < 0 || !*key || strlen(key) >= sizeof(h->name))
+				continue;
+			snprintf(h->name, sizeof(h->name), "%s", key);
+			h->err_pct = e;
+			h->runs = json_object_object_get_ex(val, "runs", &r) &&
+				  isfinite(json_num(r)) ? (long)json_num(r) : -1;
+			co->nho_types++;
+		}
+	}
+	return 0;
+}
+
 static int parse_root(struct opc_errctx *c, json_object *root, char model, struct opc_coeffs *co)
 {
 	json_object *v, *models, *m;
@@ -221,14 +289,16 @@ static int parse_root(struct opc_errctx *c, json_object *root, char model, struc
 		json_object *x, *y;
 
 		if (json_object_object_get_ex(v, "median_arch_err_pct", &x) &&
-		    json_object_object_get_ex(x, name, &y) && json_object_is_type(y, json_type_double))
-			co->ho_median = json_object_get_double(y);
+		    json_object_object_get_ex(x, name, &y) && json_num(y) >= 0)
+			co->ho_median = json_num(y);
 		if (json_object_object_get_ex(v, "max_arch_err_pct", &x) &&
-		    json_object_object_get_ex(x, name, &y) && json_object_is_type(y, json_type_double))
-			co->ho_max = json_object_get_double(y);
+		    json_object_object_get_ex(x, name, &y) && json_num(y) >= 0)
+			co->ho_max = json_num(y);
 		if (json_object_object_get_ex(v, "per_arch", &x) &&
 		    json_object_is_type(x, json_type_array))
 			co->ho_narch = (long)json_object_array_length(x);
+		if (heldout_errors(c, v, name, co) < 0)
+			return -EINVAL;
 	}
 	if (get_coeff(c, m, where, "per_flop", 0, &co->per_flop) < 0 ||
 	    parse_types(c, m, where, co) < 0 ||
@@ -281,6 +351,8 @@ void opc_coeffs_free(struct opc_coeffs *co)
 {
 	free(co->path);
 	free(co->types);
+	free(co->ho_arch);
+	free(co->ho_types);
 	memset(co, 0, sizeof(*co));
 }
 
@@ -632,6 +704,109 @@ static int load_time_coeffs(struct opc_prediction *p, struct opc_op_cost **tc, c
 	return ret < 0 ? -EINVAL : 0;
 }
 
+/* ---- per-value uncertainty (predict.h, opc_uncertainty) ------------------ */
+
+void opc_unc_range(double v, double e_pct, double *lo, double *hi)
+{
+	*lo = v * (1 - e_pct / 100);
+	*hi = v * (1 + e_pct / 100);
+	if (*lo < 0)	/* no cost is negative */
+		*lo = 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (sorted in place), as opcount fit takes it. */
+static double median_of(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const struct opc_coeff_herr *herr_find(const struct opc_coeffs *co, const char *name)
+{
+	char gpu[256];
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)	/* fitted on a GPU only: "TYPE@gpu", as find_type */
+			snprintf(gpu, sizeof(gpu), "%s@gpu", name);
+		for (size_t i = 0; i < co->nho_types; i++)
+			if (!strcmp(co->ho_types[i].name, pass ? gpu : name))
+				return &co->ho_types[i];
+	}
+	return NULL;
+}
+
+/*
+ * The ranges of the predicted values: each layer's from the held-out error
+ * of the type that priced it, the totals' from the architectures'.  A
+ * layer priced by the fallback "gemm" (its type never seen) is not
+ * validated: gemm's error is that of calls outside layers, not this type's.
+ */
+static int uncertainty(struct opc_prediction *p, char *err, size_t len)
+{
+	struct opc_uncertainty *u = &p->unc;
+	const struct opc_coeffs *co = &p->co;
+	size_t *slot = NULL;
+
+	u->total_pct = -1;
+	u->narch = co->nho_arch;
+	if (co->nho_arch) {
+		double *v = malloc(co->nho_arch * sizeof(*v));
+
+		if (v == NULL)
+			goto nomem;
+		memcpy(v, co->ho_arch, co->nho_arch * sizeof(*v));
+		u->total_pct = median_of(v, co->nho_arch);
+		free(v);
+	}
+	slot = malloc((p->arch.nlayers ? p->arch.nlayers : 1) * sizeof(*slot));
+	u->layers = calloc(p->arch.nlayers ? p->arch.nlayers : 1, sizeof(*u->layers));
+	if (!slot || !u->layers)
+		goto nomem;
+	for (size_t l = 0; l < p->arch.nlayers; l++)
+		slot[l] = (size_t)-1;
+	for (size_t i = 0; i < p->lw.nops; i++) {
+		const struct opc_lop *op = &p->lw.ops[i];
+		const struct opc_arch_layer *ly = &p->arch.layers[op->layer];
+		struct opc_layer_unc *lu;
+
+		if (slot[op->layer] == (size_t)-1) {
+			const struct opc_op_cost *c = &p->cost[i];
+			const struct opc_coeff_herr *h = NULL;
+
+			slot[op->layer] = u->nlayers++;
+			lu = &u->layers[slot[op->layer]];
+			lu->name = ly->name;
+			lu->type = ly->type;
+			lu->err_pct = -1;
+			/* the type that priced it: its own, or (model a, one
+			 * coefficient for all) the layer's type as the fit saw it */
+			if (!c->fallback && !c->untyped)
+				h = herr_find(co, c->coeff_type ? c->coeff_type : ly->type);
+			if (h) {
+				lu->err_type = h->name;
+				lu->err_pct = h->err_pct;
+			}
+		}
+		lu = &u->layers[slot[op->layer]];
+		if (op->phase == OPC_PHASE_FORWARD)
+			lu->infer_j += p->op_j[i];
+		lu->train_j += p->op_j[i];
+	}
+	free(slot);
+	return 0;
+nomem:
+	free(slot);
+	snprintf(err, len, "out of memory");
+	return -ENOMEM;
+}
+
 /* Predicted energies of the lowering under the coefficients. */
 static int predict_from_coeffs(struct opc_prediction *p, char *err, size_t len)
 {
@@ -684,6 +859,8 @@ static int predict_from_coeffs(struct opc_prediction *p, char *err, size_t len)
 	if (p->co.machine_mixed)
 		note(p, "%s was fitted on traces of several machines", p->co.path);
 	free(tc);
+	if (uncertainty(p, err, len) < 0)
+		return -ENOMEM;
 	p->have_pred = 1;
 	return 0;
 }
@@ -740,6 +917,9 @@ void opc_predict_lifecycle(struct opc_prediction *p)
 		p->ovh = OPC_OVH_NONE;
 	}
 	opc_lifecycle_compute(lc);
+	/* the totals' range applies to I and what follows from it only when
+	 * no trace measured any of it */
+	p->unc.lifecycle = p->have_pred && !p->have_infer_tr && !p->have_train_tr;
 	if ((p->ovh == OPC_OVH_MEASURED || p->ovh == OPC_OVH_TRACES) && lc->overhead < 1)
 		note(p, "the measured overhead is below 1: training used less energy per sample "
 		     "than inference; check --trace-inferences and --train-trace-samples");
@@ -939,6 +1119,7 @@ void opc_prediction_free(struct opc_prediction *p)
 	free(p->cost);
 	free(p->op_j);
 	free(p->op_static_j);
+	free(p->unc.layers);
 	for (size_t i = 0; i < p->nnotes; i++)
 		free(p->notes[i]);
 	free(p->notes);

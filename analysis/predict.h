@@ -44,11 +44,24 @@ struct opc_coeffs {
 	 * and worst architecture's error of this model, percent; < 0 if none */
 	double ho_median, ho_max;
 	long ho_narch;
+	/* the model's held-out error of each architecture (finite ones) and of
+	 * each layer type with one (time fits only); see opc_uncertainty */
+	double *ho_arch;
+	size_t nho_arch;
+	struct opc_coeff_herr *ho_types;
+	size_t nho_types;
 	double per_flop;	/* over all FLOPs (model a) */
 	struct opc_coeff_type *types;	/* per type (models b and c) */
 	size_t ntypes;
 	double per_call;	/* unit per call */
 	double static_w;	/* W: J per second of wall time (energy) */
+};
+
+/* A layer type's held-out error ("heldout.per_type", fit --group arch). */
+struct opc_coeff_herr {
+	char name[64];
+	double err_pct;		/* of the model in use: median over runs, percent */
+	long runs;
 };
 
 /* What one lowered operation costs under the coefficients, in their unit. */
@@ -154,6 +167,37 @@ struct opc_trace_energy {
 	uint64_t flops, calls;
 };
 
+/*
+ * Per-value uncertainty of a prediction from coefficients (docs/coeffs.md,
+ * "Uncertainty of a prediction"): a value v gets the range
+ * [max(0, v (1 - e)), v (1 + e)] with e the median (the 0.5 quantile) of
+ * the absolute relative errors of the model's held-out predictions: over
+ * the architectures for a total, over the runs with the layer's type for a
+ * layer.  A layer whose type has no held-out error (an energy fit, a type
+ * the fit never saw, a file without "heldout") has none: err_pct < 0.
+ */
+#define OPC_UNC_QUANTILE 0.5
+
+struct opc_layer_unc {
+	const char *name, *type;	/* the architecture's (p->arch) */
+	const char *err_type;		/* the held-out type it was judged by, or NULL */
+	double err_pct;			/* < 0: not validated */
+	double infer_j, train_j;	/* forward ops; all ops of a training step */
+};
+
+struct opc_uncertainty {
+	double total_pct;		/* < 0: unknown (no per-architecture errors) */
+	size_t narch;			/* architectures it is the median of */
+	struct opc_layer_unc *layers;	/* one per layer of p->arch with an op */
+	size_t nlayers;
+	/* the life-cycle energies (I, training, totals) come from the
+	 * coefficients alone, so the total's range applies to them */
+	int lifecycle;
+};
+
+/* [lo, hi] of v under a relative error of e_pct percent (>= 0). */
+void opc_unc_range(double v, double e_pct, double *lo, double *hi);
+
 struct opc_prediction {
 	struct opc_predict_req req;	/* answered (its strings are the caller's) */
 	struct opc_arch arch;
@@ -165,6 +209,7 @@ struct opc_prediction {
 	int have_arch, have_coeffs, have_tco, have_pred, static_applied;
 	int lower_bound;		/* static power not (fully) applied */
 	double pred_infer_batch_j, pred_train_batch_j;	/* from the coefficients */
+	struct opc_uncertainty unc;	/* have_pred: ranges of the predicted values */
 	struct opc_trace_energy infer_tr, train_tr;
 	int have_infer_tr, have_train_tr;
 	struct opc_lifecycle lc;	/* IT energies, before the PUE */

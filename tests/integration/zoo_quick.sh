@@ -55,7 +55,7 @@ ok "zoo: 7 architectures, held-out error per architecture and per type"
 
 "$OPC" predict --arch tests/data/arch/mlp.json --coeffs "$tmp/zoo/coeffs.json" --power 40 \
 	>"$tmp/pred.txt" 2>"$tmp/pred.err" || fail "predict exited $?: $(cat "$tmp/pred.err")"
-grep -q "^#   uncertainty: +/-[0-9.]*% on every value computed from these coefficients (median held-out error of model [abc] over 7 architectures" "$tmp/pred.txt" ||
+grep -q "^#   uncertainty: +/-[0-9.]*% on the totals computed from these coefficients (median held-out error of model [abc] over 7 architectures" "$tmp/pred.txt" ||
 	bad "predict prints no uncertainty from the held-out errors: $(head -5 "$tmp/pred.txt")"
 grep -q "^# coefficients: $tmp/zoo/coeffs.json, model" "$tmp/pred.txt" || bad "predict names no coefficients file"
 grep -q "^#   fitted on cpu=.*host=" "$tmp/pred.txt" || bad "predict names no machine"

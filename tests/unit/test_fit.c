@@ -792,8 +792,10 @@ static double median_of(double *v, int n)
  * --group arch: 6 runs of 3 architectures (2 each), time target, no noise.
  * Model (c) recovers the planted coefficients from any 2 architectures, so
  * its held-out errors are 0; model (a)'s are computed here from the
- * planted busy times and a least-squares slope through the origin of the
- * other architectures' intervals (NNLS with one coefficient).
+ * planted busy times and a weighted least-squares slope through the origin
+ * of the other architectures' rows (NNLS with one coefficient), each row
+ * weighted by sqrt(its run's rows / its architecture's runs) / its run's
+ * busy time (fit.c, run_weight).
  */
 static void test_group_arch(void **state)
 {
@@ -855,6 +857,9 @@ static void test_group_arch(void **state)
 		for (int i = 0; i < f.n; i++) {
 			const struct opc_fit_run *run = &f.d.runs[i];
 
+			/* 2 runs per architecture */
+			double w2 = (double)run->nrows / 2 / (run->measured * run->measured);
+
 			if (run->group == g)
 				continue;
 			for (size_t r = run->row0; r < run->row0 + run->nrows; r++) {
@@ -862,8 +867,8 @@ static void test_group_arch(void **state)
 
 				for (size_t t = 0; t < f.d.ntypes; t++)
 					x += f.d.x[r * f.d.nfeat + OPC_FX_FLOPS(&f.d, t)];
-				sxy += x * f.d.y[r];
-				sxx += x * x;
+				sxy += w2 * x * f.d.y[r];
+				sxx += w2 * x * x;
 			}
 		}
 		slope[g] = sxy / sxx;
@@ -910,6 +915,57 @@ static void test_group_arch(void **state)
 		assert_rel(json_object_get_double(v), median_of(archerr, 3), 1e-6, "json median");
 		json_object_put(doc);
 	}
+	unload(&f);
+}
+
+/*
+ * The weights (fit.c, run_weight): model (a) fitted on every run is the
+ * weighted least-squares slope through the origin of busy time on FLOPs,
+ * each row of run r weighted by w_r^2 = n_r / (k_g Y_r^2): n_r its rows,
+ * Y_r its busy time, k_g the runs of its architecture.  5 runs of 3
+ * architectures (2, 2 and 1 runs), so k_g differs; and the unweighted
+ * slope is not the same number.
+ */
+static void test_weights(void **state)
+{
+	struct synth sy;
+	struct fixture f;
+	double sxy = 0, sxx = 0, uxy = 0, uxx = 0;
+	size_t k[3] = { 0 };
+	char err[256];
+
+	(void)state;
+	synth_default(&sy);
+	sy.energy = 0;
+	sy.archs = 3;
+	sy.runs = 5;
+	load(&f, &sy);
+	assert_int_equal(opc_fit_build(&f.d, f.tr, f.n, OPC_FIT_TIME, OPC_GROUP_ARCH, err,
+				       sizeof(err)), 0);
+	assert_int_equal(opc_fit_all(&f.d, &f.r), 0);
+	assert_int_equal(f.d.ngroups, 3);
+	for (int i = 0; i < f.n; i++)
+		k[f.d.runs[i].group]++;
+	for (int i = 0; i < f.n; i++) {
+		const struct opc_fit_run *run = &f.d.runs[i];
+		double w2 = (double)run->nrows / (double)k[run->group] /
+			    (run->measured * run->measured);
+
+		assert_int_equal(k[run->group], i % 3 < 2 ? 2 : 1);
+		assert_rel(run->measured, f.pl[i].busy, 1e-9, "busy time");
+		for (size_t r = run->row0; r < run->row0 + run->nrows; r++) {
+			double x = 0;
+
+			for (size_t t = 0; t < f.d.ntypes; t++)
+				x += f.d.x[r * f.d.nfeat + OPC_FX_FLOPS(&f.d, t)];
+			sxy += w2 * x * f.d.y[r];
+			sxx += w2 * x * x;
+			uxy += x * f.d.y[r];
+			uxx += x * x;
+		}
+	}
+	assert_rel(f.r.m[0].per_flop, sxy / sxx, 1e-9, "(a) weighted slope");
+	assert_true(fabs(sxy / sxx - uxy / uxx) > 1e-3 * (sxy / sxx));
 	unload(&f);
 }
 
@@ -1232,6 +1288,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_leave_one_out),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_time_target),
+		cmocka_unit_test(test_weights),
 		cmocka_unit_test(test_unseen_type),
 		cmocka_unit_test(test_group_arch),
 		cmocka_unit_test(test_no_heldout_by_cmdline),

@@ -1352,6 +1352,42 @@ static void free_notes(struct opc_prediction *p)
 	p->nnotes = 0;
 }
 
+/* The totals' range applies to the life cycle only when no trace measured
+ * any of it; a range is v (1 -/+ e), its low end never below 0. */
+static void test_uncertainty_scope(void **state)
+{
+	struct opc_prediction p;
+	double lo, hi;
+
+	(void)state;
+	fill(&p);
+	opc_predict_lifecycle(&p);
+	assert_false(p.unc.lifecycle);
+	fill(&p);
+	p.have_train_tr = 0;	/* I measured, the training from it */
+	opc_predict_lifecycle(&p);
+	assert_false(p.unc.lifecycle);
+	fill(&p);
+	p.have_infer_tr = 0;	/* the training measured */
+	opc_predict_lifecycle(&p);
+	assert_false(p.unc.lifecycle);
+	fill(&p);
+	p.have_infer_tr = p.have_train_tr = 0;
+	opc_predict_lifecycle(&p);
+	assert_true(p.unc.lifecycle);
+	p.have_pred = 0;	/* nothing predicted: nothing to range */
+	opc_predict_lifecycle(&p);
+	assert_false(p.unc.lifecycle);
+	free_notes(&p);
+
+	opc_unc_range(8, 12.5, &lo, &hi);
+	assert_true(lo == 7 && hi == 9);
+	opc_unc_range(8, 150, &lo, &hi);
+	assert_true(lo == 0 && hi == 20);
+	opc_unc_range(8, 0, &lo, &hi);
+	assert_true(lo == 8 && hi == 8);
+}
+
 static void test_overhead_precedence(void **state)
 {
 	struct opc_prediction p;
@@ -1689,6 +1725,7 @@ int main(void)
 		cmocka_unit_test(test_carbon_arithmetic),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_overhead_precedence),
+		cmocka_unit_test(test_uncertainty_scope),
 		cmocka_unit_test_setup_teardown(test_predict_coeffs, files_setup, files_teardown),
 		cmocka_unit_test_setup_teardown(test_predict_lifecycle, files_setup, files_teardown),
 		cmocka_unit_test_setup_teardown(test_predict_overhead_given, files_setup,
