@@ -624,7 +624,11 @@ const char *opc_row_shape(const struct opc_profile *p, const struct opc_row *r)
  */
 #define TAB	((struct part){ "\t", 1 })
 
-/* The parts the group is made of, in order (at most 8). */
+/* The parts the group is made of, in order: at most 7 for --by key, and
+ * the two marks (a trace is anyone's file: a region key can carry both;
+ * the fuzzer found one). */
+#define GROUP_PARTS	9
+
 static int group_parts(const struct opc_profile *p, const struct opc_label_set *s,
 		       struct part shape, uint32_t marks, struct part *pt)
 {
@@ -680,7 +684,7 @@ static void group_text(const struct opc_profile *p, const struct opc_label_set *
 		       struct part shape, uint32_t marks, char *group)
 {
 	struct text x = { group, OPC_GROUP_MAX, 0 };
-	struct part pt[8];
+	struct part pt[GROUP_PARTS];
 	int n = group_parts(p, s, shape, marks, pt);
 
 	group[0] = 0;
@@ -704,7 +708,7 @@ static int row_parts(const struct opc_profile *p, const struct opc_row *r, struc
 void opc_row_group(const struct opc_profile *p, const struct opc_row *r, char *buf)
 {
 	struct text x = { buf, OPC_GROUP_MAX, 0 };
-	struct part pt[8];
+	struct part pt[GROUP_PARTS];
 	int n = row_parts(p, r, pt);
 
 	buf[0] = 0;
@@ -717,7 +721,7 @@ void opc_row_group(const struct opc_profile *p, const struct opc_row *r, char *b
 int opc_row_group_cmp(const struct opc_profile *p, const struct opc_row *a,
 		      const struct opc_row *b)
 {
-	struct part pa[8], pb[8];
+	struct part pa[GROUP_PARTS], pb[GROUP_PARTS];
 	int na = row_parts(p, a, pa), nb = row_parts(p, b, pb), i = 0, j = 0;
 	size_t oa = 0, ob = 0;
 
