@@ -12,9 +12,10 @@ its modules labelled for opcount (opcount_torch.annotate).
   gru-hH          the same with a GRU
 The architecture's name is the annotation's root name, so each trace says
 which architecture it is (opcount fit --group arch, docs/coeffs.md).
-Only a final line goes to stdout; one intra-op thread, oneDNN off so the
-convolutions and RNN GEMMs reach the BLAS where the preload library sees
-them.
+Only a final line goes to stdout; one intra-op thread; otherwise PyTorch's
+defaults: the convolutions run in oneDNN (the preload library counts its
+rows, and `opcount predict --arch` lowers a conv2d to them by default), the
+linear, attention and RNN GEMMs in the BLAS.
 """
 import argparse
 import os
@@ -75,7 +76,6 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = False
     torch.manual_seed(0)
     model, shape = build(a.arch)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
