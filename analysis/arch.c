@@ -82,10 +82,12 @@ static const struct {
 	[OPC_LAYER_EMBEDDING] = { "embedding", "Embedding", "embedding" },
 	/* opcount_torch.annotate labels LlamaRMSNorm and T5LayerNorm so too */
 	[OPC_LAYER_RMSNORM] = { "rmsnorm", "RMSNorm", "norm" },
+	/* a block: {"type": "gate", "layers": [...]}, y = x * layers(x) */
+	[OPC_LAYER_GATE] = { NULL, "Gate", "gate" },
 };
 #define KINDS_V1 "dense, conv2d, maxpool, avgpool, activation, flatten"
 #define KINDS_V2 KINDS_V1 ", embedding, layernorm, rmsnorm, batchnorm, dropout, attention, lstm, " \
-	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual"
+	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual, gate"
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const struct {
@@ -94,6 +96,8 @@ static const struct {
 	{ "relu", "ReLU" }, { "leaky_relu", "LeakyReLU" }, { "sigmoid", "Sigmoid" },
 	{ "tanh", "Tanh" }, { "gelu", "GELU" }, { "softmax", "Softmax" },
 	{ "identity", "Identity" }, { "silu", "SiLU" },
+	/* version 2 too: MobileNet's and EfficientNet's */
+	{ "relu6", "ReLU6" }, { "hardswish", "Hardswish" }, { "hardsigmoid", "Hardsigmoid" },
 };
 #define NFUNCTIONS (sizeof(functions) / sizeof(functions[0]))
 
@@ -101,6 +105,8 @@ const char *opc_layer_kind_name(enum opc_layer_kind k)
 {
 	if (k == OPC_LAYER_RESIDUAL)
 		return "residual";
+	if (k == OPC_LAYER_GATE)
+		return "gate";
 	return (size_t)k < NKINDS ? kinds[k].json : "?";
 }
 
@@ -558,10 +564,12 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 			;
 		if (k == NFUNCTIONS)
 			return opc_errctx_fail(c, "%s: unknown function \"%s\" (expected: relu, leaky_relu, "
-				    "sigmoid, tanh, gelu, silu, softmax, identity)", where, s);
-		if (version < 2 && !strcmp(s, "silu"))
-			return opc_errctx_fail(c, "%s: \"function\": \"silu\" is version 2: the file "
-					       "needs \"opcount_arch\": 2", where);
+				    "sigmoid, tanh, gelu, silu, softmax, identity, relu6, hardswish, "
+				    "hardsigmoid)", where, s);
+		if (version < 2 && (!strcmp(s, "silu") || !strcmp(s, "relu6") ||
+				    !strcmp(s, "hardswish") || !strcmp(s, "hardsigmoid")))
+			return opc_errctx_fail(c, "%s: \"function\": \"%s\" is version 2: the file "
+					       "needs \"opcount_arch\": 2", where, s);
 		snprintf(l->function, sizeof(l->function), "%s", functions[k].name);
 		l->type = functions[k].type;
 		l->out_rank = in_rank;
@@ -710,6 +718,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		break;
 	}
 	case OPC_LAYER_RESIDUAL:
+	case OPC_LAYER_GATE:
 		/* only as a block: parse_list() handles it */
 		return opc_errctx_fail(c, "%s: a residual block needs \"layers\"", where);
 	}
@@ -801,9 +810,12 @@ static int parse_repeat(struct opc_errctx *c, struct builder *bd, json_object *o
  * of no work follows both.  What learns upstream: the shortcut's layers
  * see only what came before the block, the layers after it both paths. */
 static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object *o, const char *pos,
-			  const char *prefix, int *rank, int64_t *shape, int depth)
+			  const char *prefix, int *rank, int64_t *shape, int depth, int gate)
 {
 	static const char *const keys[] = { "type", "name", "layers", "shortcut", NULL };
+	static const char *const gate_keys[] = { "type", "name", "layers", NULL };
+	enum opc_layer_kind kind = gate ? OPC_LAYER_GATE : OPC_LAYER_RESIDUAL;
+	const char *block = gate ? "gate" : "residual";
 	char where[1024], inner[768], s0[96], s1[96];
 	int64_t in[3], out[3];
 	int in_rank = *rank, out_rank, learns = bd->learns, main_learns;
@@ -812,13 +824,13 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 	struct opc_arch_layer *l;
 	unsigned ord;
 
-	snprintf(where, sizeof(where), "%.700s (residual)", pos);
-	if (check_keys(c, where, o, keys) < 0)
+	snprintf(where, sizeof(where), "%.700s (%s)", pos, block);
+	if (check_keys(c, where, o, gate ? gate_keys : keys) < 0)
 		return -EINVAL;
 	if (json_object_object_get_ex(o, "name", &v)) {
 		if (get_string(c, where, "name", v, &name) < 0)
 			return -EINVAL;
-		snprintf(where, sizeof(where), "%.700s (residual \"%s%s\")", pos, prefix, name);
+		snprintf(where, sizeof(where), "%.700s (%s \"%s%s\")", pos, block, prefix, name);
 		if (!*name || strlen(prefix) + strlen(name) >= sizeof(l->name))
 			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
 					       sizeof(l->name) - 1 - strlen(prefix));
@@ -832,7 +844,24 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 	out_rank = *rank;
 	memcpy(out, shape, sizeof(out));
 	main_learns = bd->learns;
-	if (json_object_object_get_ex(o, "shortcut", &shortcut)) {
+	if (gate) {
+		/* y = x * g(x): g gives x's shape, or [C, 1, 1] broadcast over
+		 * an image (a squeeze-and-excitation's channel scales) */
+		int bcast = in_rank == 3 && out_rank == 3 && out[0] == in[0] && out[1] == 1 &&
+			    out[2] == 1;
+
+		if (!bcast && (out_rank != in_rank ||
+			       memcmp(in, out, (size_t)in_rank * sizeof(in[0])))) {
+			opc_arch_shape_str(in_rank, in, s0, sizeof(s0));
+			opc_arch_shape_str(out_rank, out, s1, sizeof(s1));
+			return opc_errctx_fail(c, "%s: its layers turn %s into %s; the gate's product "
+					       "needs the same shape or [channels, 1, 1]", where, s0,
+					       s1);
+		}
+		out_rank = *rank = in_rank;
+		memcpy(out, in, sizeof(out));
+		memcpy(shape, in, sizeof(in));
+	} else if (json_object_object_get_ex(o, "shortcut", &shortcut)) {
 		/* from the block's input again */
 		*rank = in_rank;
 		memcpy(shape, in, sizeof(in));
@@ -857,13 +886,13 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 	l = new_layer(c, bd, where);
 	if (l == NULL)
 		return -EINVAL;
-	l->kind = OPC_LAYER_RESIDUAL;
-	l->type = kinds[OPC_LAYER_RESIDUAL].type;
-	ord = ++bd->ordinal[OPC_LAYER_RESIDUAL];
+	l->kind = kind;
+	l->type = kinds[kind].type;
+	ord = ++bd->ordinal[kind];
 	if (name) {
 		memcpy(l->name, prefix, strlen(prefix));
 		memcpy(l->name + strlen(prefix), name, strlen(name) + 1);
-	} else if (snprintf(l->name, sizeof(l->name), "%sresidual%u", prefix, ord) >=
+	} else if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, block, ord) >=
 		 (int)sizeof(l->name))
 		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
 				       sizeof(l->name) - 1);
@@ -898,13 +927,15 @@ static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr
 		if (json_object_is_type(o, json_type_object) &&
 		    json_object_object_get_ex(o, "type", &t) && json_object_is_type(t, json_type_string))
 			type = json_object_get_string(t);
-		if (type && (!strcmp(type, "repeat") || !strcmp(type, "residual"))) {
+		if (type && (!strcmp(type, "repeat") || !strcmp(type, "residual") ||
+			     !strcmp(type, "gate"))) {
 			if (bd->a->version < 2)
 				return opc_errctx_fail(c, "%s: \"%s\" is a version 2 block: the file needs "
 						       "\"opcount_arch\": 2", p, type);
 			ret = !strcmp(type, "repeat") ?
 			      parse_repeat(c, bd, o, p, prefix, rank, shape, depth) :
-			      parse_residual(c, bd, o, p, prefix, rank, shape, depth);
+			      parse_residual(c, bd, o, p, prefix, rank, shape, depth,
+					     !strcmp(type, "gate"));
 			if (ret < 0)
 				return ret;
 			continue;

@@ -31,6 +31,7 @@ enum opc_layer_kind {
 	OPC_LAYER_ADAPTIVE_MAXPOOL,
 	OPC_LAYER_EMBEDDING,
 	OPC_LAYER_RMSNORM,	/* no nn.RMSNorm in torch 1.13: LLaMA's, T5's own modules */
+	OPC_LAYER_GATE,		/* the product that closes a "gate" block (squeeze-excitation) */
 };
 
 struct opc_arch_layer {

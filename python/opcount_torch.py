@@ -674,13 +674,21 @@ class _Exporter(object):
             if m.padding_mode != "zeros":
                 return self.err(call, "padding_mode %r: only zeros padding is expressible"
                                 % m.padding_mode) or False
-        elif t in (nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Identity):
+        elif t in (nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.ReLU6,
+                   nn.Hardswish, nn.Hardsigmoid):
             if t is nn.GELU and getattr(m, "approximate", "none") != "none":
                 return self.err(call, "GELU(approximate=%r): only the exact GELU"
                                 % m.approximate) or False
             L = {"type": "activation", "function": {
                 nn.ReLU: "relu", nn.GELU: "gelu", nn.SiLU: "silu", nn.Tanh: "tanh",
-                nn.Sigmoid: "sigmoid", nn.Identity: "identity"}[t]}
+                nn.Sigmoid: "sigmoid", nn.Identity: "identity", nn.ReLU6: "relu6",
+                nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid"}[t]}
+        elif t.__name__ == "StochasticDepth" and t.__module__.startswith("torchvision."):
+            # torchvision.ops.StochasticDepth: drops a residual branch at
+            # random in training, nothing at inference: no GEMM, as dropout
+            L = {"type": "dropout"}
+            if m.p:
+                L["p"] = m.p
         elif t is nn.Softmax:
             x = call.args[0] if call.args else None
             if m.dim is None or (x is not None and m.dim not in (-1, x.dim() - 1)):
@@ -1084,8 +1092,10 @@ class _FxError(Exception):
 
 # what a forward may do between its modules, read from its torch.fx graph
 _FX_ACTIVATIONS = {"relu": "relu", "relu_": "relu", "gelu": "gelu", "silu": "silu",
-                   "sigmoid": "sigmoid", "tanh": "tanh"}
+                   "silu_": "silu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "tanh": "tanh",
+                   "relu6": "relu6", "hardswish": "hardswish", "hardsigmoid": "hardsigmoid"}
 _FX_ADD = {"add", "add_", "iadd", "__add__", "__iadd__"}
+_FX_MUL = {"mul", "mul_", "imul", "__mul__", "__imul__"}
 
 
 def _fx_name(n):
@@ -1151,8 +1161,18 @@ class _FxExporter(object):
             return "first"	# LSTM, GRU, MultiheadAttention: (output, state)[0]
         if name in _FX_ACTIVATIONS and len(args) == 1 and set(n.kwargs) <= {"inplace"}:
             return "act"
-        if name == "flatten" and args[1:] in ([1], [1, -1]) and not n.kwargs:
+        if name == "flatten" and args[1:] + [n.kwargs.get(k) for k in ("start_dim", "end_dim")
+                                             if k in n.kwargs] in ([1], [1, -1]):
             return "flatten"
+        if name == "adaptive_avg_pool2d" and len(args) == 2 and not n.kwargs and \
+                args[1] in (1, (1, 1), [1, 1]):
+            return "gap"	# F.adaptive_avg_pool2d(x, (1, 1))
+        if name == "mean" and n.op == "call_method" and \
+                [tuple(a) if isinstance(a, (list, tuple)) else a
+                 for a in args[1:] + [n.kwargs.get("dim")] if a is not None] in \
+                ([(2, 3)], [(-2, -1)]) and set(n.kwargs) <= {"dim", "keepdim"}:
+            # x.mean([2, 3]): global average pooling (ShuffleNet)
+            return "gapk" if n.kwargs.get("keepdim") else "gapf"
         if name in ("view", "reshape") and len(args) == 3 and args[2] == -1:
             s = self.node(args[1])
             if s is not None and _fx_name(s) == "size" and list(s.args) == [args[0], 0]:
@@ -1160,6 +1180,9 @@ class _FxExporter(object):
         if name in _FX_ADD and len(args) == 2 and not n.kwargs and \
                 self.node(args[0]) is not None and self.node(args[1]) is not None:
             return "add"
+        if name in _FX_MUL and len(args) == 2 and not n.kwargs and \
+                self.node(args[0]) is not None and self.node(args[1]) is not None:
+            return "mul"	# x * g(x): a squeeze-and-excitation's gate
         return None
 
     def describe(self, n):
@@ -1171,9 +1194,9 @@ class _FxExporter(object):
     def pred(self, n):
         """The tensor node n computes from (an add: where its paths fork)."""
         k = self.kind(n)
-        if k == "add":
+        if k in ("add", "mul"):
             return self.fork(n.args[0], n.args[1])
-        if k in ("module", "first", "act", "flatten"):
+        if k in ("module", "first", "act", "flatten", "gap", "gapk", "gapf"):
             a = self.node(n.args[0]) if n.args else None
             if a is None:
                 raise _FxError("%s takes no tensor from the graph" % self.describe(n))
@@ -1212,6 +1235,20 @@ class _FxExporter(object):
                 out = [{"type": "activation", "function": _FX_ACTIVATIONS[_fx_name(n)]}] + out
             elif k == "flatten":
                 out = [{"type": "flatten"}] + out
+            elif k in ("gap", "gapk"):
+                out = [{"type": "adaptive_avgpool", "size": 1}] + out
+            elif k == "gapf":
+                out = [{"type": "adaptive_avgpool", "size": 1}, {"type": "flatten"}] + out
+            elif k == "mul":
+                f = self.fork(n.args[0], n.args[1])
+                a, b = self.layers(n.args[0], f), self.layers(n.args[1], f)
+                self.visited.add(f)
+                if a and b or not (a or b):
+                    raise _FxError("a product of two computed tensors: not expressible (a "
+                                   "gate is x * g(x))")
+                out = [{"type": "gate", "layers": a or b}] + out
+                n = f
+                continue
             elif k == "add":
                 f = self.fork(n.args[0], n.args[1])
                 main, short = self.layers(n.args[0], f), self.layers(n.args[1], f)

@@ -162,11 +162,12 @@ refuse() {	# FACTORY WANT-RC INPUT PATTERN...
 }
 refuse custom 1 4 "error: 1 (Scale): unknown module class Scale" "1 error(s), nothing written"
 refuse scaled 1 4 "error: Net (Net): the function mul in its forward: not expressible" "1 error(s)"
+refuse twoprod 1 4 "error: Net (Net): a product of two computed tensors: not expressible (a gate is x * g(x))"
 refuse inplace 1 4 "error: Net (Net): the method mul_ in its forward, off the path from input to output: not expressible" "1 error(s)"
 refuse noflat 1 1,8,8 "error: 1 (Linear): its input is 1x2x6x6 (a sample of 3 dimensions): version 2 applies dense to [in] or [sequence, in]; put an nn.Flatten before it"
 refuse unknown 1 3,10 "error: 0 (Conv1d): unknown module class Conv1d" \
-	"error: 1 (Hardswish): unknown module class Hardswish" "2 error(s), nothing written"
-ok "refused, exit 1, nothing written: a module of its own (Scale), x * 2 between Linear, y.mul_(2) between Linear, a Linear on a conv's [C, H, W], Conv1d and Hardswish both listed"
+	"error: 1 (Mish): unknown module class Mish" "2 error(s), nothing written"
+ok "refused, exit 1, nothing written: a module of its own (Scale), x * 2 between Linear, y.mul_(2) between Linear, a Linear on a conv's [C, H, W], Conv1d and Mish both listed"
 
 # what torch.fx reads in a forward of one's own: F.relu between two Linear
 # (an unnamed activation), x + f(x) (a residual)
@@ -174,18 +175,23 @@ exp functional "$tmp/fn.json" --input 4
 [ "$rc" = 0 ] || fail "functional: exit $rc: $(cat "$tmp/fn.json.err")"
 exp skip "$tmp/skip.json" --input 8
 [ "$rc" = 0 ] || fail "skip: exit $rc: $(cat "$tmp/skip.json.err")"
-"$PY" - "$tmp/fn.json" "$tmp/skip.json" <<'EOP' || fail "functional, skip: see above"
+exp meanpool "$tmp/mean.json" --input 3,6,6
+[ "$rc" = 0 ] || fail "meanpool: exit $rc: $(cat "$tmp/mean.json.err")"
+"$PY" - "$tmp/fn.json" "$tmp/skip.json" "$tmp/mean.json" <<'EOP' || fail "functional, skip, meanpool: see above"
 import json, sys
 want = [[{"type": "dense", "name": "a", "units": 8}, {"type": "activation", "function": "relu"},
          {"type": "dense", "name": "b", "units": 2}],
-        [{"type": "residual", "layers": [{"type": "dense", "name": "a", "units": 8}]}]]
+        [{"type": "residual", "layers": [{"type": "dense", "name": "a", "units": 8}]}],
+        [{"type": "conv2d", "name": "conv", "filters": 8, "kernel": 3},
+         {"type": "adaptive_avgpool", "size": 1}, {"type": "flatten"}, {"type": "flatten"},
+         {"type": "dense", "name": "fc", "units": 2}]]
 for path, w in zip(sys.argv[1:], want):
     got = json.load(open(path))["layers"]
     if got != w:
         print("FAIL: %s: %s, want %s" % (path, json.dumps(got), json.dumps(w)))
         sys.exit(1)
 EOP
-ok "torch.fx: F.relu between two Linear is an activation, x + f(x) a residual block"
+ok "torch.fx: F.relu between two Linear is an activation, x + f(x) a residual block, x.mean([2, 3]) pooling and a flatten, flatten(start_dim=1); a(x) * b(x) refused"
 refuse mlp 2 "2x,3" "error: --input '2x,3': a shape such as 20, 10,12 or 4,8,8 expected"
 refuse mlp 2 0 "error: input shape [0]: 1 to 3 positive integers expected"
 refuse mlp 2 1,2,3,4 "error: input shape [1, 2, 3, 4]: 1 to 3 positive integers expected"

@@ -143,6 +143,39 @@ def scaled():
     return Net()
 
 
+def meanpool():
+    """ShuffleNet's head: x.mean([2, 3]) (global average pooling and a
+    flatten), then x.flatten(start_dim=1) of a [C] sample, a Linear."""
+    nn = _nn()
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+            self.fc = nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.fc(self.conv(x).mean([2, 3]).flatten(start_dim=1))
+
+    return Net()
+
+
+def twoprod():
+    """a(x) * b(x): a product of two computed tensors, refused."""
+    nn = _nn()
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+            self.b = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.a(x) * self.b(x)
+
+    return Net()
+
+
 def skip():
     """x + f(x) written by hand: a residual block (torch.fx sees the add)."""
     nn = _nn()
@@ -159,9 +192,9 @@ def skip():
 
 
 def unknown():
-    """Two nn classes it does not map (Conv1d, Hardswish) among known ones."""
+    """Two nn classes it does not map (Conv1d, Mish) among known ones."""
     nn = _nn()
-    return nn.Sequential(nn.Conv1d(3, 4, 3), nn.Hardswish(), nn.Flatten(), nn.Linear(32, 2))
+    return nn.Sequential(nn.Conv1d(3, 4, 3), nn.Mish(), nn.Flatten(), nn.Linear(32, 2))
 
 
 def pools():

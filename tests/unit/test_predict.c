@@ -314,7 +314,7 @@ static void test_bad_v2_architectures(void **state)
 	bad(V2 "{\"type\": \"transformer\"}]}", "layers[0]: unknown layer type \"transformer\" "
 	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, embedding, layernorm, "
 	    "rmsnorm, batchnorm, dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, "
-	    "residual)");
+	    "residual, gate)");
 	bad(V2 "{\"type\": \"embedding\", \"vocab\": 10, \"dim\": 4}]}",
 	    "layers[0] (embedding): an embedding takes token ids: it must be the first layer, on an "
 	    "\"input\" of [sequence]");
@@ -372,6 +372,22 @@ static void test_bad_v2_architectures(void **state)
 	    "lstm, gru)");
 	bad(V2 "{\"type\": \"residual\", \"layers\": []}]}",
 	    "layers[0] (residual).layers must be a non-empty array of layers");
+	bad(V2 "{\"type\": \"gate\", \"name\": \"se\", \"layers\": [{\"type\": \"dense\", "
+	    "\"units\": 8}]}, {\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[0] (gate \"se\"): its layers turn [6, 16] into [6, 8]; the gate's product "
+	    "needs the same shape or [channels, 1, 1]");
+	bad(V2 "{\"type\": \"gate\", \"layers\": [{\"type\": \"dense\", \"units\": 16}], "
+	    "\"shortcut\": [{\"type\": \"dense\", \"units\": 16}]}]}",
+	    "layers[0] (gate): unknown field \"shortcut\" (expected: type, name, layers)");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"gate\", \"layers\": [{\"type\": "
+	    "\"dense\", \"units\": 4}]}]}",
+	    "layers[0]: \"gate\" is a version 2 block: the file needs \"opcount_arch\": 2");
+	bad("{\"input\": [4], \"layers\": [{\"type\": \"activation\", \"function\": "
+	    "\"hardswish\"}, {\"type\": \"dense\", \"units\": 2}]}",
+	    "layers[0] (activation): \"function\": \"hardswish\" is version 2");
+	bad(V2 "{\"type\": \"activation\", \"function\": \"swish\"}, {\"type\": \"dense\", "
+	    "\"units\": 2}]}", "unknown function \"swish\" (expected: relu, leaky_relu, sigmoid, "
+	    "tanh, gelu, silu, softmax, identity, relu6, hardswish, hardsigmoid)");
 	bad(V2 "{\"type\": \"residual\", \"name\": \"down\", \"layers\": [{\"type\": "
 	    "\"dense\", \"units\": 8}], \"shortcut\": [{\"type\": \"dense\", \"units\": 4}]}]}",
 	    "layers[0] (residual \"down\"): \"shortcut\": its layers give [6, 4], the main path "
@@ -447,6 +463,47 @@ static void test_v2_shortcut(void **state)
 	for (size_t i = 0; i < lw.nops; i++)
 		if (lw.ops[i].layer == 2 && lw.ops[i].phase == OPC_PHASE_FORWARD)
 			assert_int_equal(lw.ops[i].flops, 2 * 2 * 8 * 16 * 4);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+/*
+ * A squeeze-and-excitation gate (torchvision's SqueezeExcitation): y = x *
+ * g(x), g pooling [8, 6, 6] to [8, 1, 1], two 1x1 conv2d and a
+ * hardsigmoid; the product gives x's shape back.  oneDNN off, batch 3:
+ * each 1x1 conv2d one sgemm per image on the 1x1 image.
+ */
+static void test_v2_gate(void **state)
+{
+	static const char *json =
+		"{\"opcount_arch\": 2, \"input\": [8, 6, 6], \"batch\": 3, \"layers\": ["
+		"{\"type\": \"conv2d\", \"name\": \"c\", \"filters\": 8, \"kernel\": 3, \"padding\": 1},"
+		"{\"type\": \"gate\", \"layers\": ["
+		" {\"type\": \"adaptive_avgpool\", \"name\": \"avgpool\", \"size\": 1},"
+		" {\"type\": \"conv2d\", \"name\": \"fc1\", \"filters\": 2, \"kernel\": 1},"
+		" {\"type\": \"activation\", \"function\": \"relu6\"},"
+		" {\"type\": \"conv2d\", \"name\": \"fc2\", \"filters\": 8, \"kernel\": 1},"
+		" {\"type\": \"activation\", \"function\": \"hardsigmoid\"}]},"
+		"{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 4}]}";
+	struct opc_lower_opts o = { .conv = OPC_CONV_GEMM };
+	struct opc_arch a;
+	struct opc_lowering lw;
+
+	(void)state;
+	load_opts(json, &o, &a, &lw);
+	assert_int_equal(a.nlayers, 9);
+	assert_string_equal(a.layers[6].name, "gate1");
+	assert_int_equal(a.layers[6].kind, OPC_LAYER_GATE);
+	assert_string_equal(a.layers[3].type, "ReLU6");
+	assert_string_equal(a.layers[5].type, "Hardsigmoid");
+	/* the gate gives the input's shape back: the dense sees 8 x 6 x 6 */
+	assert_int_equal(a.layers[6].out[0], 8);
+	assert_int_equal(a.layers[6].out[1], 6);
+	assert_int_equal(a.layers[8].in[0], 288);
+	/* forward: c per image, fc1 and fc2 per image, the dense once */
+	assert_int_equal(lw.infer.calls, 3 + 3 + 3 + 1);
+	assert_int_equal(lw.infer.flops, 3 * 2 * 8 * 36 * 72 + 3 * 2 * 2 * 1 * 8 +
+			 3 * 2 * 8 * 1 * 2 + 2 * 3 * 4 * 288);
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 }
@@ -1715,6 +1772,7 @@ int main(void)
 		cmocka_unit_test(test_bad_v2_architectures),
 		cmocka_unit_test(test_v2_encoder_lowering),
 		cmocka_unit_test(test_v2_shortcut),
+		cmocka_unit_test(test_v2_gate),
 		cmocka_unit_test(test_v2_rnn_lowering),
 		cmocka_unit_test(test_v2_conv_onednn),
 		cmocka_unit_test(test_v2_conv_onednn_rule),

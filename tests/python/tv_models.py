@@ -1,15 +1,16 @@
 #!/usr/bin/python3
-"""tv_resnet.py - torchvision's ResNet-18, unmodified, for
-tests/integration/torchvision_resnet.sh: exported by opcount_torch
-(torch.fx reads BasicBlock's hand-written residual adds and downsample
-shortcuts, ResNet's torch.flatten) and run as PyTorch runs it by default
-(oneDNN on, torch's own number of threads).
+"""tv_models.py - torchvision's models, unmodified, for
+tests/integration/torchvision_models.sh: exported by opcount_torch
+(torch.fx reads their forwards: BasicBlock's residual adds and downsample
+shortcuts, MobileNet's and EfficientNet's squeeze-and-excitation gates,
+functional pooling and flatten) and run as PyTorch runs them by default
+(oneDNN on, torch's own number of threads).  Ten classes.
 
-  python3 -m opcount_torch arch tests/python/tv_resnet.py:resnet18 \
+  python3 -m opcount_torch arch tests/python/tv_models.py:resnet18 \
       --input 3,32,32 --batch 2 -o resnet18.json
-      the architecture file (the factory below), as a user writes it
+      the architecture file (a factory below), as a user writes it
 
-  tv_resnet.py run --mode infer|train [--batch B] [--size S]
+  tv_models.py run --model NAME --mode infer|train [--batch B] [--size S]
       One forward (infer: eval(), no_grad) or one training step (train:
       the sum of the outputs as the loss) of a batch of B images 3 x S x
       S, annotated (opcount_torch.annotate), printing "active 1" under the
@@ -27,10 +28,30 @@ def resnet18():
     return torchvision.models.resnet18(num_classes=10)
 
 
+def mobilenet_v2():
+    import torchvision
+    return torchvision.models.mobilenet_v2(num_classes=10)
+
+
+def efficientnet_b0():
+    import torchvision
+    return torchvision.models.efficientnet_b0(num_classes=10)
+
+
+def mobilenet_v3_small():
+    import torchvision
+    return torchvision.models.mobilenet_v3_small(num_classes=10)
+
+
+MODELS = {"resnet18": resnet18, "mobilenet_v2": mobilenet_v2,
+          "efficientnet_b0": efficientnet_b0, "mobilenet_v3_small": mobilenet_v3_small}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=("run",))
     ap.add_argument("--mode", choices=("infer", "train"), required=True)
+    ap.add_argument("--model", choices=sorted(MODELS), default="resnet18")
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--size", type=int, default=32)
     args = ap.parse_args()
@@ -39,7 +60,7 @@ def main():
     import opcount_torch
 
     torch.manual_seed(0)
-    model = resnet18()
+    model = MODELS[args.model]()
     x = torch.randn(args.batch, 3, args.size, args.size)
     with opcount_torch.annotate(model):
         if args.mode == "infer":
