@@ -46,7 +46,8 @@ else
 	archs="mlp-d1-w64 mlp-d2-w128 mlp-d3-w256 mlp-d4-w512 mlp-d6-w128
 	       cnn-c4-k3 cnn-c8-k3 cnn-c16-k5 cnn-c32-k3
 	       tfm-d1-h64 tfm-d2-h128 tfm-d3-h64
-	       lstm-h64 lstm-h256 gru-h64 gru-h256"
+	       lstm-h64 lstm-h256 gru-h64 gru-h256
+	       res-w16 res-w32 mbv2-w25 mbv2-w50"
 fi
 [ -x "$OPC" ] || { echo "zoo.sh: $OPC missing: run make first" >&2; exit 1; }
 mkdir -p "$out"

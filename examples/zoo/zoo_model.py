@@ -10,6 +10,14 @@ its modules labelled for opcount (opcount_torch.annotate).
   tfm-dD-hH       a TransformerEncoder of D layers, d_model H, 4 heads (seq 32)
   lstm-hH         one LSTM layer of H units on a sequence of 32, then a Linear
   gru-hH          the same with a GRU
+  res-wW          a small ResNet (3x32x32): a stem Conv2d(W) + BatchNorm2d,
+                  a basic block of W channels, one downsampling to 2W
+                  (torchvision's BasicBlock), pooling, a Linear
+  mbv2-wW         torchvision's MobileNetV2 with width_mult W/100 (3x32x32):
+                  inverted residuals, 1x1 and depthwise convolutions
+  tv-NAME         torchvision.models.NAME(num_classes=10) on 3x32x32, as it
+                  is (resnet18, mobilenet_v2, efficientnet_b0, ...): the
+                  real models examples/zoo/real_models.sh predicts
 The architecture's name is the annotation's root name, so each trace says
 which architecture it is (opcount fit --group arch, docs/coeffs.md).
 Only a final line goes to stdout; one intra-op thread; otherwise PyTorch's
@@ -40,7 +48,26 @@ class RNNHead(nn.Module):
         return self.head(out[:, -1])
 
 
+def tv_model(name):
+    import torchvision
+    return getattr(torchvision.models, name)(num_classes=10)
+
+
+def tv_model_resnet18():
+    return tv_model("resnet18")
+
+
+def tv_model_mobilenet_v2():
+    return tv_model("mobilenet_v2")
+
+
+def tv_model_efficientnet_b0():
+    return tv_model("efficientnet_b0")
+
+
 def build(arch):
+    if arch.startswith("tv-"):
+        return tv_model(arch[3:]), (3, 32, 32)
     fam, *ps = arch.split("-")
     p = {q[0]: int(q[1:]) for q in ps}
     if fam == "mlp":
@@ -56,6 +83,18 @@ def build(arch):
             nn.Conv2d(3, c, k, padding=k // 2), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(c, 2 * c, k, padding=k // 2), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(2 * c * 8 * 8, 10)), (3, 32, 32)
+    if fam == "res":
+        from torchvision.models.resnet import BasicBlock, conv1x1
+        w = p["w"]
+        down = nn.Sequential(conv1x1(w, 2 * w, 2), nn.BatchNorm2d(2 * w))
+        return nn.Sequential(
+            nn.Conv2d(3, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+            BasicBlock(w, w), BasicBlock(w, 2 * w, 2, down), nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(), nn.Linear(2 * w, 10)), (3, 32, 32)
+    if fam == "mbv2":
+        import torchvision
+        return torchvision.models.MobileNetV2(num_classes=10,
+                                              width_mult=p["w"] / 100), (3, 32, 32)
     if fam == "tfm":
         h = p["h"]
         layer = nn.TransformerEncoderLayer(h, 4, dim_feedforward=2 * h, dropout=0.0,
