@@ -517,11 +517,6 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 					       (long long)l->out[1], (long long)l->out[2]);
 		/* each filter sees its group's channels only */
 		l->params = w / (uint64_t)l->groups + (l->bias ? l->filters : 0);
-		/* a depthwise convolution (a group per channel) runs kernels of
-		 * its own, far from a dense one's FLOPs per second: a type of its
-		 * own, as opcount_torch.annotate labels it */
-		if (l->groups > 1 && l->groups == in[0])
-			l->type = "DepthwiseConv2d";
 		break;
 	}
 	case OPC_LAYER_MAXPOOL:

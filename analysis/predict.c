@@ -405,12 +405,6 @@ static const struct opc_coeff_type *memo_type(const struct opc_coeffs *co, struc
 		}
 	t = find_type(co, type);
 	*fallback = 0;
-	if (t == NULL && !strcmp(type, "DepthwiseConv2d")) {
-		/* fitted before depthwise convolutions were a type of their
-		 * own, or on no model that has them: the convolutions' */
-		t = find_type(co, "Conv2d");
-		*fallback = 2;
-	}
 	if (t == NULL) {
 		/* what a call outside any annotated layer is fitted as */
 		t = find_type(co, "gemm");
@@ -678,12 +672,7 @@ static void fallback_notes(struct opc_prediction *p)
 			continue;
 		if (nnoted < 32)
 			noted[nnoted++] = type;
-		if (p->cost[i].fallback == 2)
-			note(p, "layer type %s was never seen by the fit of %s: its calls are "
-			     "priced with Conv2d's coefficients (dense convolutions: a depthwise "
-			     "one runs far fewer FLOPs per second), not validated", type,
-			     p->co.path);
-		else if (p->cost[i].untyped)
+		if (p->cost[i].untyped)
 			note(p, "layer type %s was never seen by the fit of %s, nor the routine "
 			     "class \"gemm\": its calls are priced by the per-FLOP coefficient "
 			     "over all types only", type, p->co.path);

@@ -67,8 +67,7 @@ struct opc_coeff_herr {
 /* What one lowered operation costs under the coefficients, in their unit. */
 struct opc_op_cost {
 	const char *coeff_type;	/* the per_type entry used; NULL: none */
-	int fallback;		/* the layer type was missing: 1 routine class "gemm" used,
-				 * 2 DepthwiseConv2d priced as Conv2d */
+	int fallback;		/* the layer type was missing: routine class "gemm" used */
 	int untyped;		/* neither was there: priced by per_flop alone */
 	double work;		/* FLOPs and bytes terms */
 	double calls;		/* per-call term */

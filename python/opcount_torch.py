@@ -421,16 +421,8 @@ def _is_rmsnorm(m):
 
 def _layer_type(m):
     """A module's layer type: its class name ("Linear"), "RMSNorm" for an
-    RMS norm of one's own, "DepthwiseConv2d" for an nn.Conv2d of a group
-    per input channel (kernels of their own, far fewer FLOPs per second
-    than a dense convolution's: `opcount fit` gives them coefficients of
-    their own, and `opcount predict --arch` types such a conv2d so)."""
-    if _is_rmsnorm(m):
-        return "RMSNorm"
-    if type(m).__name__ == "Conv2d" and getattr(m, "groups", 1) > 1 and \
-            m.groups == m.in_channels:
-        return "DepthwiseConv2d"
-    return type(m).__name__
+    RMS norm of one's own."""
+    return "RMSNorm" if _is_rmsnorm(m) else type(m).__name__
 
 
 class Annotation(object):

@@ -9,7 +9,8 @@
 # file and machine, and that the joules are estimated.  The held-out
 # medians are printed, not asserted (docs/coeffs.md has why: the quick
 # zoo has one architecture of most families, so most layer types are
-# unseen when their architecture is left out).
+# unseen when their architecture is left out).  Then real_models.sh on
+# ResNet-18 with those coefficients: the pipeline runs and prints its line.
 . "$(dirname "$0")/lib.inc"
 need_py "the zoo runs PyTorch"
 need_py_module torch python3-torch
@@ -72,4 +73,20 @@ $PY -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["heldout"] is no
 grep -q "^#   uncertainty: unknown (fit with --group arch" "$tmp/pred2.txt" ||
 	bad "predict does not say the uncertainty is unknown"
 ok "without --group arch: heldout null, uncertainty unknown"
+
+# real_models.sh: a real model exported, recorded and predicted from the
+# zoo's coefficients (2 steps of ResNet-18: the pipeline, not the figures)
+if $PY -c 'import torchvision' 2>/dev/null; then
+	OPC=$OPC PY=$PY examples/zoo/real_models.sh "$tmp/zoo/coeffs.json" --out "$tmp/real" \
+		--steps 2 --models resnet18 >"$tmp/real.txt" 2>"$tmp/real.err" ||
+		fail "real_models.sh exited $?: $(cat "$tmp/real.err")"
+	cat "$tmp/real.txt"
+	grep -q '^resnet18 *[0-9.]* *[0-9.]* *[-+][0-9.]*%   [0-9.]*-[0-9.]* (+/-[0-9.]*%)$' "$tmp/real.txt" ||
+		bad "real_models.sh: no resnet18 line with predicted, measured, error and range"
+	$PY -c 'import json, sys; a = json.load(open(sys.argv[1])); assert a["name"] == "resnet18" and a["batch"] == 32, a' \
+		"$tmp/real/resnet18.json" || bad "real_models.sh: resnet18.json is not the exported model"
+	ok "real_models.sh: ResNet-18 exported, recorded, predicted from the zoo's coefficients"
+else
+	echo "skip: real_models.sh needs torchvision (python3-torchvision)"
+fi
 finish

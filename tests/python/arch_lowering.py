@@ -503,8 +503,7 @@ def check(args):
     for r in rep["rows"]:
         if r.get("outside"):
             continue
-        dnnl_conv = r.get("op", "").startswith("dnnl_") and \
-            r.get("type") in ("Conv2d", "DepthwiseConv2d")
+        dnnl_conv = r.get("op", "").startswith("dnnl_") and r.get("type") == "Conv2d"
         if r.get("op") not in ("sgemm", "dgemm") and not dnnl_conv:
             continue
         layer = r["layer"] or "(no layer)"
