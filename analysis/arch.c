@@ -1675,6 +1675,134 @@ void opc_lop_key(const struct opc_lop *op, char *buf, size_t len)
 	opc_key_shape(&k, buf, len);
 }
 
+/* n x m x ... without wrapping: UINT64_MAX when it would */
+static uint64_t mulsat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return mul_ok(a, b, &r) ? r : UINT64_MAX;
+}
+
+static int traffic_add(struct opc_lowering *lw, size_t *cap, size_t layer, enum opc_phase ph,
+		       uint64_t bytes)
+{
+	if (bytes == 0)
+		return 0;
+	if (bytes == UINT64_MAX)
+		return -EOVERFLOW;
+	if (lw->ntraffic == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		struct opc_traffic *nt = realloc(lw->traffic, nc * sizeof(*nt));
+
+		if (nt == NULL)
+			return -ENOMEM;
+		lw->traffic = nt;
+		*cap = nc;
+	}
+	lw->traffic[lw->ntraffic++] = (struct opc_traffic){ layer, ph, bytes };
+	if (__builtin_add_overflow(lw->traffic_train, bytes, &lw->traffic_train) ||
+	    (ph == OPC_PHASE_FORWARD &&
+	     __builtin_add_overflow(lw->traffic_infer, bytes, &lw->traffic_infer)))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/*
+ * The bytes a layer's own loops move (e bytes an element, b the batch, n
+ * and m the elements of one sample in and out), per phase:
+ *
+ *   activation        forward 2 e b n (read, write); dX 3 e b n (dy, x, dx)
+ *   layernorm, rmsnorm, batchnorm
+ *                     forward 2 e b n + e P (P its parameters); dX 3 e b n;
+ *                     dW 2 e b n + e P (dy, x; the scale's and shift's
+ *                     gradients written)
+ *   dropout           nothing at inference; dX 2 e b n + b n (dy and the
+ *                     one-byte mask in, dx out); the training forward's
+ *                     masking is not counted
+ *   residual add      forward 3 e b m (two in, one out); dX 3 e b m (the two
+ *                     branches' gradients summed at the fork)
+ *   gate product      forward 2 e b n (x in, y out; the scales' few elements
+ *                     aside); dX 4 e b n (dy, g in, dx out; dy x reduced
+ *                     for the scales' gradient)
+ *   pooling           forward e b (n + m); dX e b (n + m)
+ *   embedding         forward 2 e b m + 8 b S (rows gathered and written, the
+ *                     int64 ids read); dW 3 e b m (dy in, the rows read and
+ *                     written by the index add)
+ *   attention         its softmax: forward 2 e b h S S_kv; dX 3 e b h S S_kv
+ *                     (its gradient, needed for the projections' weights)
+ *   flatten, dense, conv2d, lstm, gru: nothing here (a view; the GEMMs and
+ *   their C; the recurrent cells' elementwise gates are not modelled)
+ *
+ * dX only when something upstream learns, as the GEMMs' input gradients.
+ */
+static int lower_traffic(struct opc_lowering *lw, size_t *cap, const struct opc_arch *a, size_t i)
+{
+	const struct opc_arch_layer *l = &a->layers[i];
+	uint64_t e = a->prec == 'd' ? 8 : 4, b = (uint64_t)a->batch;
+	uint64_t n = elems(l->in_rank, l->in), m = elems(l->out_rank, l->out);
+	uint64_t ebn = mulsat(mulsat(e, b), n), ebm = mulsat(mulsat(e, b), m);
+	uint64_t p = mulsat(e, l->params), sm;
+	int dx = l->upstream_learns, ret = 0;
+
+	switch (l->kind) {
+	case OPC_LAYER_ACTIVATION:
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(2, ebn));
+		if (ret == 0 && dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(3, ebn));
+		break;
+	case OPC_LAYER_LAYERNORM:
+	case OPC_LAYER_RMSNORM:
+	case OPC_LAYER_BATCHNORM:
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(2, ebn) + p);
+		if (ret == 0 && dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(3, ebn));
+		if (ret == 0)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_W, mulsat(2, ebn) + p);
+		break;
+	case OPC_LAYER_DROPOUT:
+		if (dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X,
+					  mulsat(2, ebn) + mulsat(b, n));
+		break;
+	case OPC_LAYER_RESIDUAL:
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(3, ebm));
+		if (ret == 0 && dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(3, ebm));
+		break;
+	case OPC_LAYER_GATE:
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(2, ebn));
+		if (ret == 0 && dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(4, ebn));
+		break;
+	case OPC_LAYER_MAXPOOL:
+	case OPC_LAYER_AVGPOOL:
+	case OPC_LAYER_ADAPTIVE_AVGPOOL:
+	case OPC_LAYER_ADAPTIVE_MAXPOOL:
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, ebn + ebm);
+		if (ret == 0 && dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, ebn + ebm);
+		break;
+	case OPC_LAYER_EMBEDDING:
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD,
+				  mulsat(2, ebm) + mulsat(8, mulsat(b, (uint64_t)l->in[0])));
+		if (ret == 0)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_W, mulsat(3, ebm));
+		break;
+	case OPC_LAYER_ATTENTION:
+		/* b h S S_kv attention weights */
+		sm = mulsat(mulsat(mulsat(e, b), (uint64_t)l->heads),
+			    mulsat((uint64_t)l->in[0],
+				   (uint64_t)(l->mem_seq ? l->mem_seq : l->in[0])));
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(2, sm));
+		if (ret == 0)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(3, sm));
+		break;
+	default:
+		break;
+	}
+	return ret;
+}
+
 static int work_add(struct opc_work *w, const struct opc_lop *op)
 {
 	w->calls += op->calls;
@@ -1757,6 +1885,10 @@ int opc_arch_lower_opts(const struct opc_arch *a, const struct opc_lower_opts *o
 		if (ret == 0)
 			ret = work_add(&lw->train, &lw->ops[i]);
 	}
+	for (size_t i = 0, tcap = 0; i < a->nlayers && ret == 0; i++) {
+		at = i;
+		ret = lower_traffic(lw, &tcap, a, i);
+	}
 	/* after an error the caller has nothing to free */
 	if (ret)
 		opc_lowering_free(lw);
@@ -1775,5 +1907,6 @@ int opc_arch_lower_opts(const struct opc_arch *a, const struct opc_lower_opts *o
 void opc_lowering_free(struct opc_lowering *lw)
 {
 	free(lw->ops);
+	free(lw->traffic);
 	memset(lw, 0, sizeof(*lw));
 }

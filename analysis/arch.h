@@ -137,12 +137,28 @@ struct opc_lower_opts {
 	int threads;
 };
 
+/*
+ * The memory traffic of a layer that makes no GEMM (activations, norms,
+ * pooling, the residual add, a gate's product, an embedding's lookup,
+ * attention's softmax): a model of the bytes its loops move per batch and
+ * phase (docs/arch.md, "Non-GEMM layers"), not validated (opcount does not
+ * see those loops) and not priced (coefficients are fitted on GEMM work).
+ */
+struct opc_traffic {
+	size_t layer;
+	enum opc_phase phase;
+	uint64_t bytes;
+};
+
 struct opc_lowering {
 	int64_t batch;
 	struct opc_lop *ops;
 	size_t nops;
 	struct opc_work infer;	/* forward of one batch */
 	struct opc_work train;	/* forward + backward of one batch */
+	struct opc_traffic *traffic;
+	size_t ntraffic;
+	uint64_t traffic_infer, traffic_train;	/* bytes, forward; all phases */
 };
 
 /*

@@ -563,6 +563,34 @@ static json_object *juncertainty(const struct opc_prediction *r)
 	return o;
 }
 
+/*
+ * The memory traffic of the layers without GEMMs (arch.c, lower_traffic):
+ * a model, not validated, not priced.
+ */
+static void traffic_json(json_object *l, const struct opc_prediction *r)
+{
+	json_object *t = json_object_new_object(), *a = json_object_new_array();
+
+	for (size_t i = 0; i < r->lw.ntraffic; i++) {
+		const struct opc_traffic *x = &r->lw.traffic[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "layer", jstr(r->arch.layers[x->layer].name));
+		json_object_object_add(o, "type", jstr(r->arch.layers[x->layer].type));
+		json_object_object_add(o, "phase", jstr(opc_phase_name(x->phase)));
+		json_object_object_add(o, "bytes", json_object_new_uint64(x->bytes));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(t, "model", jstr("bytes the loops of the layers without GEMMs "
+						"move (docs/arch.md, Non-GEMM layers): not "
+						"validated, not priced"));
+	json_object_object_add(t, "layers", a);
+	json_object_object_add(t, "inference_batch_bytes",
+			       json_object_new_uint64(r->lw.traffic_infer));
+	json_object_object_add(t, "training_step_bytes",
+			       json_object_new_uint64(r->lw.traffic_train));
+	json_object_object_add(l, "traffic", t);
+}
 static void print_json(const struct opc_prediction *r)
 {
 	const struct opc_predict_req *o = &r->req;
@@ -664,6 +692,7 @@ static void print_json(const struct opc_prediction *r)
 		json_object_object_add(l, "ops", ops);
 		json_object_object_add(l, "inference_batch", jwork(&r->lw.infer));
 		json_object_object_add(l, "training_step", jwork(&r->lw.train));
+		traffic_json(l, r);
 		json_object_object_add(l, "inference_flops_per_sample", jnum(
 			(double)r->lw.infer.flops / r->lw.batch));
 		json_object_object_add(l, "training_flops_per_sample", jnum(
@@ -1030,6 +1059,11 @@ static void print_table(const struct opc_prediction *r)
 		if (r->have_pred)
 			printf(" %-10s %12s", "", num(a, sizeof(a), r->pred_train_batch_j));
 		putchar('\n');
+		if (r->lw.ntraffic)
+			printf("memory traffic of the layers without GEMMs (a model, not validated, "
+			       "not priced): inference %llu bytes, training step %llu bytes\n",
+			       (unsigned long long)r->lw.traffic_infer,
+			       (unsigned long long)r->lw.traffic_train);
 	}
 
 	if (r->have_pred)

@@ -508,6 +508,69 @@ static void test_v2_gate(void **state)
 	opc_arch_free(&a);
 }
 
+/* The traffic of one layer and phase, 0 if none. */
+static uint64_t traffic_of(const struct opc_lowering *lw, size_t layer, enum opc_phase ph)
+{
+	for (size_t i = 0; i < lw->ntraffic; i++)
+		if (lw->traffic[i].layer == layer && lw->traffic[i].phase == ph)
+			return lw->traffic[i].bytes;
+	return 0;
+}
+
+/*
+ * The memory traffic model of the layers without GEMMs (docs/arch.md,
+ * "Non-GEMM layers"), by hand: float32 (e = 4), batch 2.
+ */
+static void test_v2_traffic(void **state)
+{
+	struct opc_arch a;
+	struct opc_lowering lw;
+
+	(void)state;
+	/* [4, 6, 6]: conv (no traffic of its own), batchnorm (n = 144, 8
+	 * parameters), relu, 2x2 max pooling to [4, 3, 3], flatten, dense */
+	load("{\"opcount_arch\": 2, \"input\": [4, 6, 6], \"batch\": 2, \"layers\": ["
+	     "{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1},"
+	     "{\"type\": \"batchnorm\"}, {\"type\": \"activation\", \"function\": \"relu\"},"
+	     "{\"type\": \"maxpool\", \"size\": 2}, {\"type\": \"flatten\"},"
+	     "{\"type\": \"dense\", \"units\": 5}]}", &a, &lw);
+	assert_int_equal(traffic_of(&lw, 0, OPC_PHASE_FORWARD), 0);
+	assert_int_equal(traffic_of(&lw, 1, OPC_PHASE_FORWARD), 2 * 4 * 2 * 144 + 4 * 8);
+	assert_int_equal(traffic_of(&lw, 1, OPC_PHASE_GRAD_X), 3 * 4 * 2 * 144);
+	assert_int_equal(traffic_of(&lw, 1, OPC_PHASE_GRAD_W), 2 * 4 * 2 * 144 + 4 * 8);
+	assert_int_equal(traffic_of(&lw, 2, OPC_PHASE_FORWARD), 2 * 4 * 2 * 144);
+	assert_int_equal(traffic_of(&lw, 2, OPC_PHASE_GRAD_X), 3 * 4 * 2 * 144);
+	assert_int_equal(traffic_of(&lw, 3, OPC_PHASE_FORWARD), 4 * 2 * (144 + 36));
+	assert_int_equal(traffic_of(&lw, 4, OPC_PHASE_FORWARD), 0);
+	assert_int_equal(lw.traffic_infer, 2336 + 2304 + 1440);
+	assert_int_equal(lw.traffic_train, 6080 + 3456 + 2336 + 3456 + 1440);
+	/* the calls are the convolution's 5 oneDNN rows and the dense's
+	 * sgemm: the traffic is no call of its own */
+	assert_int_equal(lw.infer.calls, 5 + 1);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* attention's softmax, b h S S = 2 x 2 x 5 x 5 weights: forward 2 e,
+	 * backward 3 e each; a first layer: nothing upstream, still needed
+	 * for its projections' weights */
+	load("{\"opcount_arch\": 2, \"input\": [5, 16], \"batch\": 2, \"layers\": ["
+	     "{\"type\": \"attention\", \"heads\": 2}]}", &a, &lw);
+	assert_int_equal(lw.traffic_infer, 2 * 4 * 100);
+	assert_int_equal(lw.traffic_train, 5 * 4 * 100);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+
+	/* an embedding of 7 ids, dim 16, batch 3: 7 x 16 rows gathered and
+	 * written, the int64 ids read; its gradient an index add */
+	load("{\"opcount_arch\": 2, \"input\": [7], \"batch\": 3, \"layers\": ["
+	     "{\"type\": \"embedding\", \"vocab\": 50, \"dim\": 16},"
+	     "{\"type\": \"dense\", \"units\": 4}]}", &a, &lw);
+	assert_int_equal(traffic_of(&lw, 0, OPC_PHASE_FORWARD), 2 * 4 * 3 * 112 + 8 * 3 * 7);
+	assert_int_equal(traffic_of(&lw, 0, OPC_PHASE_GRAD_W), 3 * 4 * 3 * 112);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
 /*
  * A version 2 transformer encoder, lowered by hand: what torch 1.13 runs
  * for nn.TransformerEncoderLayer (tests/integration/arch_lowering.sh checks
@@ -1773,6 +1836,7 @@ int main(void)
 		cmocka_unit_test(test_v2_encoder_lowering),
 		cmocka_unit_test(test_v2_shortcut),
 		cmocka_unit_test(test_v2_gate),
+		cmocka_unit_test(test_v2_traffic),
 		cmocka_unit_test(test_v2_rnn_lowering),
 		cmocka_unit_test(test_v2_conv_onednn),
 		cmocka_unit_test(test_v2_conv_onednn_rule),
