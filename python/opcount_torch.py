@@ -1157,8 +1157,11 @@ class _FxExporter(object):
         name = _fx_name(n)
         args = list(n.args)
         if name == "getitem" and len(args) == 2 and args[1] == 0 and \
-                self.node(args[0]) is not None and args[0].op == "call_module":
-            return "first"	# LSTM, GRU, MultiheadAttention: (output, state)[0]
+                self.node(args[0]) is not None and args[0].op == "call_module" and \
+                args[0] in self.calls and isinstance(self.calls[args[0]].out, tuple):
+            # LSTM, GRU, MultiheadAttention: (output, state)[0]; not a
+            # tensor's first sample
+            return "first"
         if name in _FX_ACTIVATIONS and len(args) == 1 and set(n.kwargs) <= {"inplace"}:
             return "act"
         if name == "flatten" and args[1:] + [n.kwargs.get(k) for k in ("start_dim", "end_dim")

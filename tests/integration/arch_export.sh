@@ -162,6 +162,7 @@ refuse() {	# FACTORY WANT-RC INPUT PATTERN...
 }
 refuse custom 1 4 "error: 1 (Scale): unknown module class Scale" "1 error(s), nothing written"
 refuse scaled 1 4 "error: Net (Net): the function mul in its forward: not expressible" "1 error(s)"
+refuse firstrow 1 4 "error: Net (Net): the function getitem in its forward: not expressible"
 refuse twoprod 1 4 "error: Net (Net): a product of two computed tensors: not expressible (a gate is x * g(x))"
 refuse inplace 1 4 "error: Net (Net): the method mul_ in its forward, off the path from input to output: not expressible" "1 error(s)"
 refuse noflat 1 1,8,8 "error: 1 (Linear): its input is 1x2x6x6 (a sample of 3 dimensions): version 2 applies dense to [in] or [sequence, in]; put an nn.Flatten before it"

@@ -176,6 +176,23 @@ def twoprod():
     return Net()
 
 
+def firstrow():
+    """self.b(self.a(x)[0]): the first sample of a tensor, not a tuple's
+    output: refused (not taken for an LSTM's (output, state)[0])."""
+    nn = _nn()
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+            self.b = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.b(self.a(x)[0])
+
+    return Net()
+
+
 def skip():
     """x + f(x) written by hand: a residual block (torch.fx sees the add)."""
     nn = _nn()
