@@ -84,10 +84,12 @@ static const struct {
 	[OPC_LAYER_RMSNORM] = { "rmsnorm", "RMSNorm", "norm" },
 	/* a block: {"type": "gate", "layers": [...]}, y = x * layers(x) */
 	[OPC_LAYER_GATE] = { NULL, "Gate", "gate" },
+	/* a block: {"type": "concat", "branches": [[...], ...]}, torch.cat */
+	[OPC_LAYER_CONCAT] = { NULL, "Concat", "concat" },
 };
 #define KINDS_V1 "dense, conv2d, maxpool, avgpool, activation, flatten"
 #define KINDS_V2 KINDS_V1 ", embedding, layernorm, rmsnorm, batchnorm, dropout, attention, lstm, " \
-	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual, gate"
+	"gru, adaptive_avgpool, adaptive_maxpool, repeat, residual, gate, concat"
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const struct {
@@ -107,6 +109,8 @@ const char *opc_layer_kind_name(enum opc_layer_kind k)
 		return "residual";
 	if (k == OPC_LAYER_GATE)
 		return "gate";
+	if (k == OPC_LAYER_CONCAT)
+		return "concat";
 	return (size_t)k < NKINDS ? kinds[k].json : "?";
 }
 
@@ -377,7 +381,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 						  "padding", "dilation", "groups", "bias", NULL };
 	static const char *const pool_keys[] = { "type", "name", "size", "stride", NULL };
 	static const char *const pool2_keys[] = { "type", "name", "size", "stride", "padding",
-						  NULL };
+						  "ceil_mode", NULL };
 	static const char *const apool_keys[] = { "type", "name", "size", NULL };
 	static const char *const emb_keys[] = { "type", "name", "vocab", "dim", NULL };
 	static const char *const act_keys[] = { "type", "name", "function", NULL };
@@ -391,6 +395,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	json_object *v;
 	const char *s;
 	size_t k, ko;
+	int ceil = 0;
 
 	snprintf(where, sizeof(where), "%.700s", pos);
 	if (!json_object_is_type(o, json_type_object))
@@ -553,6 +558,19 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 		 * (ceil_mode=False) do */
 		l->out[1] = (in[1] + 2 * l->ph - l->kh) / l->sh + 1;
 		l->out[2] = (in[2] + 2 * l->pw - l->kw) / l->sw + 1;
+		if (version >= 2 && opt_bool(c, where, o, "ceil_mode", 0, &ceil) < 0)
+			return -EINVAL;
+		if (ceil) {
+			/* kept, torch's pooling_output_shape: unless the last
+			 * window would start in the right padding */
+			int64_t rh = (in[1] + 2 * l->ph - l->kh) % l->sh;
+			int64_t rw = (in[2] + 2 * l->pw - l->kw) % l->sw;
+
+			if (rh && l->out[1] * l->sh < in[1] + l->ph)
+				l->out[1]++;
+			if (rw && l->out[2] * l->sw < in[2] + l->pw)
+				l->out[2]++;
+		}
 		break;
 	case OPC_LAYER_ACTIVATION:
 		if (check_keys(c, where, o, act_keys) < 0)
@@ -719,6 +737,7 @@ static int parse_layer(struct opc_errctx *c, json_object *o, const char *pos, in
 	}
 	case OPC_LAYER_RESIDUAL:
 	case OPC_LAYER_GATE:
+	case OPC_LAYER_CONCAT:
 		/* only as a block: parse_list() handles it */
 		return opc_errctx_fail(c, "%s: a residual block needs \"layers\"", where);
 	}
@@ -904,6 +923,101 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 	return 0;
 }
 
+/* {"type": "concat", "name": optional, "branches": [[...], [...], ...]}:
+ * the branches each from the block's input, their outputs joined by
+ * torch.cat along the channels ([C, H, W]) or the features ([F], [S, F]),
+ * as an Inception block or SqueezeNet's Fire module does.  The branches'
+ * layers come in order; a "concat" layer of no work (concat1, ...) stands
+ * for the join.  What learns upstream: each branch sees only what came
+ * before the block, the layers after it every branch. */
+static int parse_concat(struct opc_errctx *c, struct builder *bd, json_object *o, const char *pos,
+			const char *prefix, int *rank, int64_t *shape, int depth)
+{
+	static const char *const keys[] = { "type", "name", "branches", NULL };
+	char where[1024], inner[768], s0[96], s1[96], b[96];
+	int64_t in[3], out[3] = { 0 };
+	int in_rank = *rank, out_rank = 0, learns = bd->learns, any = learns;
+	json_object *v, *br;
+	const char *name = NULL;
+	struct opc_arch_layer *l;
+	unsigned ord;
+	size_t n;
+
+	snprintf(where, sizeof(where), "%.700s (concat)", pos);
+	if (check_keys(c, where, o, keys) < 0)
+		return -EINVAL;
+	if (json_object_object_get_ex(o, "name", &v)) {
+		if (get_string(c, where, "name", v, &name) < 0)
+			return -EINVAL;
+		snprintf(where, sizeof(where), "%.700s (concat \"%s%s\")", pos, prefix, name);
+		if (!*name || strlen(prefix) + strlen(name) >= sizeof(l->name))
+			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
+					       sizeof(l->name) - 1 - strlen(prefix));
+	}
+	if (need(c, where, o, "branches", &br) < 0)
+		return -EINVAL;
+	n = json_object_is_type(br, json_type_array) ? json_object_array_length(br) : 0;
+	if (n < 2)
+		return opc_errctx_fail(c, "%s: \"branches\" must be an array of at least two lists "
+				       "of layers, got %s", where, show(br, b, sizeof(b)));
+	memcpy(in, shape, sizeof(in));
+	for (size_t i = 0; i < n; i++) {
+		/* the dimension joined: the channels of an image, the features
+		 * of a vector or of every position of a sequence */
+		int cd;
+
+		*rank = in_rank;
+		memcpy(shape, in, sizeof(in));
+		bd->learns = learns;
+		snprintf(inner, sizeof(inner), "%.700s.branches[%zu]", where, i);
+		if (parse_list(c, bd, json_object_array_get_idx(br, (int)i), inner, prefix, rank,
+			       shape, depth + 1) < 0)
+			return -EINVAL;
+		any |= bd->learns;
+		if (i == 0) {
+			out_rank = *rank;
+			memcpy(out, shape, sizeof(out));
+			continue;
+		}
+		cd = out_rank == 2 ? 1 : 0;
+		for (int d = 0; d < out_rank && *rank == out_rank; d++)
+			if (d != cd && shape[d] != out[d])
+				*rank = -1;
+		if (*rank != out_rank) {
+			opc_arch_shape_str(out_rank, out, s0, sizeof(s0));
+			opc_arch_shape_str(*rank < 0 ? out_rank : *rank, shape, s1, sizeof(s1));
+			return opc_errctx_fail(c, "%s: branches[%zu] gives %s, the branches before it "
+					       "%s: torch.cat needs the same shape but for the %s",
+					       where, i, s1, s0, out_rank == 3 ? "channels" : "features");
+		}
+		if (__builtin_add_overflow(out[cd], shape[cd], &out[cd]) || out[cd] > DIM_MAX)
+			return opc_errctx_fail(c, "%s: more than %lld channels or features joined",
+					       where, (long long)DIM_MAX);
+	}
+	bd->learns = any;
+	*rank = out_rank;
+	memcpy(shape, out, sizeof(out));
+	l = new_layer(c, bd, where);
+	if (l == NULL)
+		return -EINVAL;
+	l->kind = OPC_LAYER_CONCAT;
+	l->type = kinds[OPC_LAYER_CONCAT].type;
+	ord = ++bd->ordinal[OPC_LAYER_CONCAT];
+	if (name) {
+		memcpy(l->name, prefix, strlen(prefix));
+		memcpy(l->name + strlen(prefix), name, strlen(name) + 1);
+	} else if (snprintf(l->name, sizeof(l->name), "%sconcat%u", prefix, ord) >=
+		   (int)sizeof(l->name))
+		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
+				       sizeof(l->name) - 1);
+	l->in_rank = l->out_rank = out_rank;
+	memcpy(l->in, out, sizeof(l->in));
+	memcpy(l->out, out, sizeof(l->out));
+	l->upstream_learns = bd->learns;
+	bd->a->nlayers++;
+	return 0;
+}
+
 static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr, const char *pos,
 		      const char *prefix, int *rank, int64_t *shape, int depth)
 {
@@ -928,12 +1042,14 @@ static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr
 		    json_object_object_get_ex(o, "type", &t) && json_object_is_type(t, json_type_string))
 			type = json_object_get_string(t);
 		if (type && (!strcmp(type, "repeat") || !strcmp(type, "residual") ||
-			     !strcmp(type, "gate"))) {
+			     !strcmp(type, "gate") || !strcmp(type, "concat"))) {
 			if (bd->a->version < 2)
 				return opc_errctx_fail(c, "%s: \"%s\" is a version 2 block: the file needs "
 						       "\"opcount_arch\": 2", p, type);
 			ret = !strcmp(type, "repeat") ?
 			      parse_repeat(c, bd, o, p, prefix, rank, shape, depth) :
+			      !strcmp(type, "concat") ?
+			      parse_concat(c, bd, o, p, prefix, rank, shape, depth) :
 			      parse_residual(c, bd, o, p, prefix, rank, shape, depth,
 					     !strcmp(type, "gate"));
 			if (ret < 0)
@@ -1721,6 +1837,8 @@ static int traffic_add(struct opc_lowering *lw, size_t *cap, size_t layer, enum 
  *                     masking is not counted
  *   residual add      forward 3 e b m (two in, one out); dX 3 e b m (the two
  *                     branches' gradients summed at the fork)
+ *   concat            forward 2 e b m (the branches copied into one); dX
+ *                     2 e b m (the gradient sliced back)
  *   gate product      forward 2 e b n (x in, y out; the scales' few elements
  *                     aside); dX 4 e b n (dy, g in, dx out; dy x reduced
  *                     for the scales' gradient)
@@ -1768,6 +1886,13 @@ static int lower_traffic(struct opc_lowering *lw, size_t *cap, const struct opc_
 		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(3, ebm));
 		if (ret == 0 && dx)
 			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(3, ebm));
+		break;
+	case OPC_LAYER_CONCAT:
+		/* the branches' outputs copied into one tensor; its gradient
+		 * sliced back */
+		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(2, ebm));
+		if (ret == 0 && dx)
+			ret = traffic_add(lw, cap, i, OPC_PHASE_GRAD_X, mulsat(2, ebm));
 		break;
 	case OPC_LAYER_GATE:
 		ret = traffic_add(lw, cap, i, OPC_PHASE_FORWARD, mulsat(2, ebn));

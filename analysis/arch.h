@@ -32,6 +32,7 @@ enum opc_layer_kind {
 	OPC_LAYER_EMBEDDING,
 	OPC_LAYER_RMSNORM,	/* no nn.RMSNorm in torch 1.13: LLaMA's, T5's own modules */
 	OPC_LAYER_GATE,		/* the product that closes a "gate" block (squeeze-excitation) */
+	OPC_LAYER_CONCAT,	/* the torch.cat that closes a "concat" block (Inception, Fire) */
 };
 
 struct opc_arch_layer {

@@ -695,14 +695,16 @@ class _Exporter(object):
                 return self.err(call, "Softmax(dim=%r): only over the last dimension" % m.dim) or False
             L = {"type": "activation", "function": "softmax"}
         elif t in (nn.MaxPool2d, nn.AvgPool2d):
-            if m.ceil_mode or (t is nn.MaxPool2d and _pair(m.dilation) != 1):
-                return self.err(call, "ceil_mode or dilation: not expressible") or False
+            if t is nn.MaxPool2d and _pair(m.dilation) != 1:
+                return self.err(call, "dilation: not expressible") or False
             L = {"type": "maxpool" if t is nn.MaxPool2d else "avgpool",
                  "size": _pair(m.kernel_size)}
             if _pair(m.stride) != _pair(m.kernel_size):
                 L["stride"] = _pair(m.stride)
             if _pair(m.padding) != 0:	# a ResNet's stem: 3x3, stride 2, padding 1
                 L["padding"] = _pair(m.padding)
+            if m.ceil_mode:	# SqueezeNet's, GoogLeNet's
+                L["ceil_mode"] = True
         elif t in (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d):
             if t is nn.AdaptiveMaxPool2d and m.return_indices:
                 return self.err(call, "return_indices: not expressible") or False
@@ -1186,6 +1188,12 @@ class _FxExporter(object):
         if name in _FX_MUL and len(args) == 2 and not n.kwargs and \
                 self.node(args[0]) is not None and self.node(args[1]) is not None:
             return "mul"	# x * g(x): a squeeze-and-excitation's gate
+        if name in ("cat", "concat") and n.op == "call_function" and args and \
+                isinstance(args[0], (list, tuple)) and len(args[0]) >= 2 and \
+                all(self.node(a) is not None for a in args[0]) and \
+                (args[1] if len(args) > 1 else n.kwargs.get("dim", 0)) == 1 and \
+                set(n.kwargs) <= {"dim"}:
+            return "cat"	# torch.cat([b1(x), b2(x), ...], 1): Inception, Fire
         return None
 
     def describe(self, n):
@@ -1199,6 +1207,8 @@ class _FxExporter(object):
         k = self.kind(n)
         if k in ("add", "mul"):
             return self.fork(n.args[0], n.args[1])
+        if k == "cat":
+            return self.fork_all(n.args[0])
         if k in ("module", "first", "act", "flatten", "gap", "gapk", "gapf"):
             a = self.node(n.args[0]) if n.args else None
             if a is None:
@@ -1222,6 +1232,12 @@ class _FxExporter(object):
                 return n
         raise _FxError("an add of two tensors of different inputs: not expressible")
 
+    def fork_all(self, nodes):
+        f = nodes[0]
+        for q in nodes[1:]:
+            f = self.fork(f, q)
+        return f
+
     def layers(self, n, start):
         """The layers that compute n from start."""
         out = []
@@ -1242,6 +1258,16 @@ class _FxExporter(object):
                 out = [{"type": "adaptive_avgpool", "size": 1}] + out
             elif k == "gapf":
                 out = [{"type": "adaptive_avgpool", "size": 1}, {"type": "flatten"}] + out
+            elif k == "cat":
+                f = self.fork_all(n.args[0])
+                branches = [self.layers(b, f) for b in n.args[0]]
+                self.visited.add(f)
+                if not all(branches):
+                    raise _FxError("torch.cat of the input itself with other branches: not "
+                                   "expressible")
+                out = [{"type": "concat", "branches": branches}] + out
+                n = f
+                continue
             elif k == "mul":
                 f = self.fork(n.args[0], n.args[1])
                 a, b = self.layers(n.args[0], f), self.layers(n.args[1], f)
@@ -1280,6 +1306,8 @@ class _FxExporter(object):
             for k in ("layers", "shortcut"):
                 if k in L:
                     L[k] = self.expand(L[k])
+            if "branches" in L:
+                L["branches"] = [self.expand(b) for b in L["branches"]]
             out.append(L)
         return out
 

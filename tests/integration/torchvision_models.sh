@@ -1,13 +1,15 @@
 #!/bin/sh
 # torchvision_models.sh - real models nobody here wrote: torchvision's
-# ResNet-18, MobileNetV2, EfficientNet-B0 and MobileNetV3-Small,
-# unmodified (ten classes), exported by `python3 -m opcount_torch arch`
+# ResNet-18, MobileNetV2, EfficientNet-B0, MobileNetV3-Small, SqueezeNet
+# 1.1 and GoogLeNet (without its auxiliary classifiers), unmodified (ten
+# classes), exported by `python3 -m opcount_torch arch`
 # (torch.fx reads their forwards: BasicBlock's residual adds and
 # downsample shortcuts, the ReLU module used twice, ResNet's torch.flatten,
 # the stem's padded max pooling; MobileNetV2's inverted residuals, ReLU6
 # and F.adaptive_avg_pool2d; EfficientNet's SiLU, squeeze-and-excitation
 # gates (x * scale) and stochastic depth; MobileNetV3's Hardswish and
-# Hardsigmoid) and run as PyTorch runs them by default (oneDNN on, torch's
+# Hardsigmoid; the Fire modules' and Inception blocks' torch.cat of
+# branches, ceil_mode pooling) and run as PyTorch runs them by default (oneDNN on, torch's
 # own number of intra-op threads), batch 2 of 3x32x32.
 #
 #   export   ResNet-18: 20 conv2d (3 of them shortcuts), 8 residual blocks,
@@ -33,7 +35,8 @@ EOC
 
 # model, layers with GEMMs or oneDNN convolutions, of them in oneDNN on
 # one intra-op thread
-MODELS="resnet18:21:20 mobilenet_v2:53:18 efficientnet_b0:82:17 mobilenet_v3_small:54:12"
+MODELS="resnet18:21:20 mobilenet_v2:53:18 efficientnet_b0:82:17 mobilenet_v3_small:54:12
+	squeezenet1_1:26:9 googlenet:58:20"
 for spec in $MODELS; do
 	m=${spec%%:*}
 	"$PY" -m opcount_torch arch "$S:$m" --input 3,32,32 --batch 2 -o "$tmp/$m.json" \

@@ -43,8 +43,20 @@ def mobilenet_v3_small():
     return torchvision.models.mobilenet_v3_small(num_classes=10)
 
 
+def squeezenet1_1():
+    import torchvision
+    return torchvision.models.squeezenet1_1(num_classes=10)
+
+
+def googlenet():
+    import torchvision
+    # no auxiliary classifiers (they run in training only, as side outputs)
+    return torchvision.models.googlenet(num_classes=10, aux_logits=False, init_weights=False)
+
+
 MODELS = {"resnet18": resnet18, "mobilenet_v2": mobilenet_v2,
-          "efficientnet_b0": efficientnet_b0, "mobilenet_v3_small": mobilenet_v3_small}
+          "efficientnet_b0": efficientnet_b0, "mobilenet_v3_small": mobilenet_v3_small,
+          "squeezenet1_1": squeezenet1_1, "googlenet": googlenet}
 
 
 def main():

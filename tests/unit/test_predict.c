@@ -314,7 +314,7 @@ static void test_bad_v2_architectures(void **state)
 	bad(V2 "{\"type\": \"transformer\"}]}", "layers[0]: unknown layer type \"transformer\" "
 	    "(expected: dense, conv2d, maxpool, avgpool, activation, flatten, embedding, layernorm, "
 	    "rmsnorm, batchnorm, dropout, attention, lstm, gru, adaptive_avgpool, adaptive_maxpool, repeat, "
-	    "residual, gate)");
+	    "residual, gate, concat)");
 	bad(V2 "{\"type\": \"embedding\", \"vocab\": 10, \"dim\": 4}]}",
 	    "layers[0] (embedding): an embedding takes token ids: it must be the first layer, on an "
 	    "\"input\" of [sequence]");
@@ -372,6 +372,16 @@ static void test_bad_v2_architectures(void **state)
 	    "lstm, gru)");
 	bad(V2 "{\"type\": \"residual\", \"layers\": []}]}",
 	    "layers[0] (residual).layers must be a non-empty array of layers");
+	bad(V2 "{\"type\": \"concat\", \"branches\": [[{\"type\": \"dense\", \"units\": 8}]]}]}",
+	    "layers[0] (concat): \"branches\" must be an array of at least two lists of layers");
+	bad("{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"layers\": [{\"type\": \"concat\", "
+	    "\"name\": \"fire\", \"branches\": [[{\"type\": \"conv2d\", \"filters\": 4, "
+	    "\"kernel\": 1}], [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3}]]}]}",
+	    "layers[0] (concat \"fire\"): branches[1] gives [4, 6, 6], the branches before it "
+	    "[4, 8, 8]: torch.cat needs the same shape but for the channels");
+	bad("{\"opcount_arch\": 2, \"input\": [4, 8, 8], \"layers\": [{\"type\": \"maxpool\", "
+	    "\"size\": 2, \"ceil_mode\": 1}, {\"type\": \"flatten\"}, {\"type\": \"dense\", "
+	    "\"units\": 2}]}", "layers[0] (maxpool): \"ceil_mode\" must be true or false, got 1");
 	bad(V2 "{\"type\": \"gate\", \"name\": \"se\", \"layers\": [{\"type\": \"dense\", "
 	    "\"units\": 8}]}, {\"type\": \"dense\", \"units\": 2}]}",
 	    "layers[0] (gate \"se\"): its layers turn [6, 16] into [6, 8]; the gate's product "
@@ -504,6 +514,56 @@ static void test_v2_gate(void **state)
 	assert_int_equal(lw.infer.calls, 3 + 3 + 3 + 1);
 	assert_int_equal(lw.infer.flops, 3 * 2 * 8 * 36 * 72 + 3 * 2 * 2 * 1 * 8 +
 			 3 * 2 * 8 * 1 * 2 + 2 * 3 * 4 * 288);
+	opc_lowering_free(&lw);
+	opc_arch_free(&a);
+}
+
+static uint64_t traffic_of(const struct opc_lowering *lw, size_t layer, enum opc_phase ph);
+
+/*
+ * A concat block (SqueezeNet's Fire: a squeeze, then a 1x1 and a 3x3
+ * expand of it joined along the channels) after a ceil_mode pooling.
+ * [3, 9, 9]: 2x2 stride 2 pooling with ceil_mode keeps the partial last
+ * window, 5x5 (4x4 without it); then the squeeze conv (the first weighted
+ * layer: no dX), the branches (dX: the squeeze learns), the join of 4 + 6
+ * channels, oneDNN off, batch 2.
+ */
+static void test_v2_concat(void **state)
+{
+	static const char *json =
+		"{\"opcount_arch\": 2, \"input\": [3, 9, 9], \"batch\": 2, \"layers\": ["
+		"{\"type\": \"maxpool\", \"size\": 2, \"stride\": 2, \"ceil_mode\": true},"
+		"{\"type\": \"conv2d\", \"name\": \"squeeze\", \"filters\": 2, \"kernel\": 1},"
+		"{\"type\": \"concat\", \"branches\": ["
+		" [{\"type\": \"conv2d\", \"name\": \"e1\", \"filters\": 4, \"kernel\": 1}],"
+		" [{\"type\": \"conv2d\", \"name\": \"e3\", \"filters\": 6, \"kernel\": 3,"
+		"   \"padding\": 1}, {\"type\": \"activation\", \"function\": \"relu\"}]]},"
+		"{\"type\": \"flatten\"}, {\"type\": \"dense\", \"name\": \"fc\", \"units\": 3}]}";
+	struct opc_lower_opts o = { .conv = OPC_CONV_GEMM };
+	uint64_t calls[8][3] = { { 0 } };
+	struct opc_arch a;
+	struct opc_lowering lw;
+
+	(void)state;
+	load_opts(json, &o, &a, &lw);
+	assert_int_equal(a.nlayers, 8);
+	assert_int_equal(a.layers[0].out[1], 5);
+	assert_int_equal(a.layers[0].out[2], 5);
+	assert_string_equal(a.layers[2].name, "e1");
+	assert_int_equal(a.layers[2].in[0], 2);	/* from the block's input */
+	assert_int_equal(a.layers[3].in[0], 2);
+	assert_string_equal(a.layers[5].name, "concat1");
+	assert_int_equal(a.layers[5].kind, OPC_LAYER_CONCAT);
+	assert_int_equal(a.layers[5].out[0], 10);
+	assert_int_equal(a.layers[7].in[0], 10 * 25);
+	for (size_t i = 0; i < lw.nops; i++)
+		calls[lw.ops[i].layer][lw.ops[i].phase] += lw.ops[i].calls;
+	assert_int_equal(calls[1][OPC_PHASE_GRAD_X], 0);	/* the first that learns */
+	assert_int_equal(calls[2][OPC_PHASE_GRAD_X], 2);	/* per image */
+	assert_int_equal(calls[3][OPC_PHASE_GRAD_X], 2);
+	assert_int_equal(calls[7][OPC_PHASE_GRAD_X], 1);
+	/* the join copies 10 x 25 floats per image each way */
+	assert_int_equal(traffic_of(&lw, 5, OPC_PHASE_FORWARD), 2 * 4 * 2 * 250);
 	opc_lowering_free(&lw);
 	opc_arch_free(&a);
 }
@@ -1837,6 +1897,7 @@ int main(void)
 		cmocka_unit_test(test_v2_shortcut),
 		cmocka_unit_test(test_v2_gate),
 		cmocka_unit_test(test_v2_traffic),
+		cmocka_unit_test(test_v2_concat),
 		cmocka_unit_test(test_v2_rnn_lowering),
 		cmocka_unit_test(test_v2_conv_onednn),
 		cmocka_unit_test(test_v2_conv_onednn_rule),
