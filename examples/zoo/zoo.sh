@@ -1,6 +1,7 @@
 #!/bin/sh
 # zoo.sh - record a sweep of small architectures of several families under
-# opcount (300 SGD steps each by default: about 80 s on a 2-core VM;
+# opcount (20 architectures, 300 SGD steps each by default: about 100 s
+# on a 2-core VM;
 # --quick, 7 architectures of 8 steps, about 25 s, checks the pipeline
 # only), then fit per-type cost coefficients leaving one architecture out
 # at a time:
