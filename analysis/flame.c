@@ -751,7 +751,21 @@ int opc_flame_rows(const struct opc_profile *p, enum opc_group by, const double 
 			total += weight_of(&t.n[c], m.w);
 	}
 	layout(&t, m.w, total);
-	/* the root is as wide as its children, whatever the totals say */
+	/* the root is as wide as its children, whatever the totals say.  With
+	 * time as the weight, its busy time is the JSON totals' (the calls'),
+	 * which leave out the layers' own time that the frames below hold: it
+	 * is the whole picture all the same (share 1), and a note says what
+	 * its number counts */
+	if (m.w == OPC_WEIGHT_TIME && total > 0 && fabs(t.n[0].busy_s - total) > 1e-9 * total &&
+	    m.nnotes < (int)(sizeof(m.notes) / sizeof(m.notes[0]))) {
+		static char tnote[256];
+
+		t.n[0].share = 1;
+		snprintf(tnote, sizeof(tnote), "the root's busy time, %.6g s, is the calls' (the "
+			 "report's totals); with the layers' own time, the frames below it hold "
+			 "%.6g s, the widths' whole", t.n[0].busy_s, total);
+		m.notes[m.nnotes++] = tnote;
+	}
 	print_svg(&t, &m);
 	tree_free(&t);
 	return 0;

@@ -50,6 +50,26 @@ cmp -s "$d/sum.lib" "$d/sum.plain" || bad "region_work printed another checksum 
 $CHECK validate "$d/path.json" || fail "report does not follow the JSON contract"
 "$OPC" report "$d/t.opc" --by path >"$d/path.txt" 2>&1 || fail "report (table) exited $?"
 
+# the --by path flame graph weighted by time: the root is the whole picture
+# (share 1) though its busy time is the calls' (the JSON totals); a note
+# says so, with the sum of the top frames (the layers' own time in)
+"$OPC" report "$d/t.opc" --by path --format svg --weight time -o "$d/path.svg" 2>"$d/rep.err" ||
+	fail "report --by path --format svg exited $?: $(cat "$d/rep.err")"
+$PY - "$d/path.svg" "$d/path.json" <<'PYEOF' && ok "flame --by path --weight time: root share 1, its note" || bad "flame root: see above"
+import html, json, re, sys
+svg, r = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+root = re.search(r'<g class="frame"[^>]*data-name="all"[^>]*>', svg).group(0)
+share = float(re.search(r'data-share="([^"]*)"', root).group(1))
+busy = float(re.search(r'data-busy-s="([^"]*)"', root).group(1))
+note = re.search(r"the root&#39;s busy time, ([0-9.e-]+) s, is the calls&#39; .*? hold ([0-9.e-]+) s", svg)
+want = r["totals"]["busy_s"]
+assert share == 1.0, share
+assert abs(busy - want) <= 1e-12 * max(1, want), (busy, want)
+assert note and abs(float(note.group(1)) - want) <= 1e-5 * want, note
+# the whole: the top frames' inclusive time, more than the calls'
+assert float(note.group(2)) > want, note.group(2)
+PYEOF
+
 $PY - "$d/path.json" "$d/out.txt" <<'PYEOF' || nbad=$((nbad + 1))
 import json, sys
 r = json.load(open(sys.argv[1]))
