@@ -821,6 +821,54 @@ static int parse_repeat(struct opc_errctx *c, struct builder *bd, json_object *o
 	return 0;
 }
 
+/* A block's optional "name" (checked; where then names it too). */
+static int block_name(struct opc_errctx *c, json_object *o, const char *pos, const char *block,
+		      const char *prefix, char *where, size_t wlen, const char **name)
+{
+	json_object *v;
+
+	*name = NULL;
+	if (!json_object_object_get_ex(o, "name", &v))
+		return 0;
+	if (get_string(c, where, "name", v, name) < 0)
+		return -EINVAL;
+	snprintf(where, wlen, "%.700s (%s \"%s%s\")", pos, block, prefix, *name);
+	if (!**name || strlen(prefix) + strlen(*name) >= sizeof(((struct opc_arch_layer *)0)->name))
+		return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
+				       sizeof(((struct opc_arch_layer *)0)->name) - 1 - strlen(prefix));
+	return 0;
+}
+
+/* The layer of no work that closes a block (the residual add, the gate's
+ * product, the concatenation): named, or residual1, gate1, concat1, ...;
+ * of the block's output shape. */
+static int close_block(struct opc_errctx *c, struct builder *bd, const char *where,
+		       enum opc_layer_kind kind, const char *prefix, const char *name, int rank,
+		       const int64_t *shape)
+{
+	struct opc_arch_layer *l = new_layer(c, bd, where);
+	unsigned ord;
+
+	if (l == NULL)
+		return -EINVAL;
+	l->kind = kind;
+	l->type = kinds[kind].type;
+	ord = ++bd->ordinal[kind];
+	if (name) {
+		memcpy(l->name, prefix, strlen(prefix));
+		memcpy(l->name + strlen(prefix), name, strlen(name) + 1);
+	} else if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, kinds[kind].prefix, ord) >=
+		   (int)sizeof(l->name))
+		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
+				       sizeof(l->name) - 1);
+	l->in_rank = l->out_rank = rank;
+	memcpy(l->in, shape, sizeof(l->in));
+	memcpy(l->out, shape, sizeof(l->out));
+	l->upstream_learns = bd->learns;
+	bd->a->nlayers++;
+	return 0;
+}
+
 /* {"type": "residual", "layers": [...], "shortcut": [...]}: y = layers(x) +
  * x, or + shortcut(x) (a ResNet's downsample: a strided 1x1 convolution
  * and a batch norm), the two giving one shape.  The layers keep their
@@ -838,22 +886,14 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 	char where[1024], inner[768], s0[96], s1[96];
 	int64_t in[3], out[3];
 	int in_rank = *rank, out_rank, learns = bd->learns, main_learns;
-	json_object *v, *layers, *shortcut = NULL;
+	json_object *layers, *shortcut = NULL;
 	const char *name = NULL;
-	struct opc_arch_layer *l;
-	unsigned ord;
 
 	snprintf(where, sizeof(where), "%.700s (%s)", pos, block);
 	if (check_keys(c, where, o, gate ? gate_keys : keys) < 0)
 		return -EINVAL;
-	if (json_object_object_get_ex(o, "name", &v)) {
-		if (get_string(c, where, "name", v, &name) < 0)
-			return -EINVAL;
-		snprintf(where, sizeof(where), "%.700s (%s \"%s%s\")", pos, block, prefix, name);
-		if (!*name || strlen(prefix) + strlen(name) >= sizeof(l->name))
-			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
-					       sizeof(l->name) - 1 - strlen(prefix));
-	}
+	if (block_name(c, o, pos, block, prefix, where, sizeof(where), &name) < 0)
+		return -EINVAL;
 	if (need(c, where, o, "layers", &layers) < 0)
 		return -EINVAL;
 	memcpy(in, shape, sizeof(in));
@@ -902,25 +942,7 @@ static int parse_residual(struct opc_errctx *c, struct builder *bd, json_object 
 		return opc_errctx_fail(c, "%s: its layers turn %s into %s; the residual add needs "
 				       "the same shape (or a \"shortcut\" that gives it)", where, s0, s1);
 	}
-	l = new_layer(c, bd, where);
-	if (l == NULL)
-		return -EINVAL;
-	l->kind = kind;
-	l->type = kinds[kind].type;
-	ord = ++bd->ordinal[kind];
-	if (name) {
-		memcpy(l->name, prefix, strlen(prefix));
-		memcpy(l->name + strlen(prefix), name, strlen(name) + 1);
-	} else if (snprintf(l->name, sizeof(l->name), "%s%s%u", prefix, block, ord) >=
-		 (int)sizeof(l->name))
-		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
-				       sizeof(l->name) - 1);
-	l->in_rank = l->out_rank = out_rank;
-	memcpy(l->in, out, sizeof(l->in));
-	memcpy(l->out, out, sizeof(l->out));
-	l->upstream_learns = bd->learns;
-	bd->a->nlayers++;
-	return 0;
+	return close_block(c, bd, where, kind, prefix, name, out_rank, out);
 }
 
 /* {"type": "concat", "name": optional, "branches": [[...], [...], ...]}:
@@ -937,23 +959,15 @@ static int parse_concat(struct opc_errctx *c, struct builder *bd, json_object *o
 	char where[1024], inner[768], s0[96], s1[96], b[96];
 	int64_t in[3], out[3] = { 0 };
 	int in_rank = *rank, out_rank = 0, learns = bd->learns, any = learns;
-	json_object *v, *br;
+	json_object *br;
 	const char *name = NULL;
-	struct opc_arch_layer *l;
-	unsigned ord;
 	size_t n;
 
 	snprintf(where, sizeof(where), "%.700s (concat)", pos);
 	if (check_keys(c, where, o, keys) < 0)
 		return -EINVAL;
-	if (json_object_object_get_ex(o, "name", &v)) {
-		if (get_string(c, where, "name", v, &name) < 0)
-			return -EINVAL;
-		snprintf(where, sizeof(where), "%.700s (concat \"%s%s\")", pos, prefix, name);
-		if (!*name || strlen(prefix) + strlen(name) >= sizeof(l->name))
-			return opc_errctx_fail(c, "%s: \"name\" must have 1 to %zu characters", where,
-					       sizeof(l->name) - 1 - strlen(prefix));
-	}
+	if (block_name(c, o, pos, "concat", prefix, where, sizeof(where), &name) < 0)
+		return -EINVAL;
 	if (need(c, where, o, "branches", &br) < 0)
 		return -EINVAL;
 	n = json_object_is_type(br, json_type_array) ? json_object_array_length(br) : 0;
@@ -997,25 +1011,7 @@ static int parse_concat(struct opc_errctx *c, struct builder *bd, json_object *o
 	bd->learns = any;
 	*rank = out_rank;
 	memcpy(shape, out, sizeof(out));
-	l = new_layer(c, bd, where);
-	if (l == NULL)
-		return -EINVAL;
-	l->kind = OPC_LAYER_CONCAT;
-	l->type = kinds[OPC_LAYER_CONCAT].type;
-	ord = ++bd->ordinal[OPC_LAYER_CONCAT];
-	if (name) {
-		memcpy(l->name, prefix, strlen(prefix));
-		memcpy(l->name + strlen(prefix), name, strlen(name) + 1);
-	} else if (snprintf(l->name, sizeof(l->name), "%sconcat%u", prefix, ord) >=
-		   (int)sizeof(l->name))
-		return opc_errctx_fail(c, "%s: its name would have more than %zu characters", where,
-				       sizeof(l->name) - 1);
-	l->in_rank = l->out_rank = out_rank;
-	memcpy(l->in, out, sizeof(l->in));
-	memcpy(l->out, out, sizeof(l->out));
-	l->upstream_learns = bd->learns;
-	bd->a->nlayers++;
-	return 0;
+	return close_block(c, bd, where, OPC_LAYER_CONCAT, prefix, name, out_rank, out);
 }
 
 static int parse_list(struct opc_errctx *c, struct builder *bd, json_object *arr, const char *pos,
